@@ -1,0 +1,146 @@
+//! Engine configuration.
+
+/// When a module's function bodies are translated into Weft's bytecode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum CompilationMode {
+    /// Validate and translate every function in [`Module::new`](crate::Module::new).
+    #[default]
+    Eager,
+    /// Validate every function in [`Module::new`](crate::Module::new), but translate each one
+    /// only when it is first called. Faster start-up for large modules of which little runs.
+    Lazy,
+}
+
+/// Global settings for an [`Engine`](crate::Engine): enabled WebAssembly proposals, stack
+/// limits, compilation mode, fuel and epoch interruption.
+///
+/// Every setter returns `&mut Self` so calls can be chained:
+///
+/// ```
+/// let mut config = weft::Config::new();
+/// config.wasm_bulk_memory(true).max_wasm_stack(512 * 1024);
+/// let engine = weft::Engine::new(&config)?;
+/// # Ok::<(), weft::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Config {
+    pub(crate) multi_value: bool,
+    pub(crate) bulk_memory: bool,
+    pub(crate) reference_types: bool,
+    pub(crate) sign_extension: bool,
+    pub(crate) saturating_float_to_int: bool,
+    pub(crate) mutable_global: bool,
+    pub(crate) max_wasm_stack: usize,
+    pub(crate) compilation_mode: CompilationMode,
+    pub(crate) consume_fuel: bool,
+    pub(crate) epoch_interruption: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config::new()
+    }
+}
+
+impl Config {
+    /// The default configuration: every WebAssembly 2.0 proposal Weft implements enabled,
+    /// a 512 KiB wasm stack, eager compilation, no fuel and no epoch interruption.
+    pub fn new() -> Self {
+        Config {
+            multi_value: true,
+            bulk_memory: true,
+            reference_types: true,
+            sign_extension: true,
+            saturating_float_to_int: true,
+            mutable_global: true,
+            max_wasm_stack: 512 * 1024,
+            compilation_mode: CompilationMode::Eager,
+            consume_fuel: false,
+            epoch_interruption: false,
+        }
+    }
+
+    /// Enables the multi-value proposal: blocks and functions with several results.
+    /// Default: on.
+    pub fn wasm_multi_value(&mut self, enable: bool) -> &mut Self {
+        self.multi_value = enable;
+        self
+    }
+
+    /// Enables the bulk memory proposal (`memory.copy`, `memory.fill`, `memory.init`,
+    /// `data.drop`, `table.copy`, `table.init`, `elem.drop`, passive segments). Default: on.
+    pub fn wasm_bulk_memory(&mut self, enable: bool) -> &mut Self {
+        self.bulk_memory = enable;
+        self
+    }
+
+    /// Enables the reference types proposal (`funcref`/`externref` values, several tables,
+    /// `table.*` and `ref.*` instructions). Default: on.
+    pub fn wasm_reference_types(&mut self, enable: bool) -> &mut Self {
+        self.reference_types = enable;
+        self
+    }
+
+    /// Enables the sign-extension operators (`i32.extend8_s`, ...). Default: on.
+    pub fn wasm_sign_extension(&mut self, enable: bool) -> &mut Self {
+        self.sign_extension = enable;
+        self
+    }
+
+    /// Enables the non-trapping float-to-int conversions (`i32.trunc_sat_f32_s`, ...).
+    /// Default: on.
+    pub fn wasm_saturating_float_to_int(&mut self, enable: bool) -> &mut Self {
+        self.saturating_float_to_int = enable;
+        self
+    }
+
+    /// Enables import and export of mutable globals. Default: on.
+    pub fn wasm_mutable_global(&mut self, enable: bool) -> &mut Self {
+        self.mutable_global = enable;
+        self
+    }
+
+    /// The most stack, in bytes, that WebAssembly execution may use in one call from the
+    /// host. Each wasm frame is charged for its slots (8 bytes each) plus a fixed overhead;
+    /// exceeding the limit traps with [`TrapCode::StackOverflow`](crate::TrapCode::StackOverflow)
+    /// ("call stack exhausted"). Wasm calls do not recurse on the host's stack, so the limit
+    /// may be larger than the host thread's stack. Default: 512 KiB.
+    pub fn max_wasm_stack(&mut self, bytes: usize) -> &mut Self {
+        self.max_wasm_stack = bytes;
+        self
+    }
+
+    /// When function bodies are translated; see [`CompilationMode`]. Default: eager.
+    pub fn compilation_mode(&mut self, mode: CompilationMode) -> &mut Self {
+        self.compilation_mode = mode;
+        self
+    }
+
+    /// Makes execution consume fuel (see [`Store::set_fuel`](crate::Store::set_fuel)).
+    /// Default: off.
+    pub fn consume_fuel(&mut self, enable: bool) -> &mut Self {
+        self.consume_fuel = enable;
+        self
+    }
+
+    /// Makes execution check the engine's epoch against the store's deadline at function
+    /// entry and loop back-edges (see [`Engine::increment_epoch`](crate::Engine::increment_epoch)).
+    /// Default: off.
+    pub fn epoch_interruption(&mut self, enable: bool) -> &mut Self {
+        self.epoch_interruption = enable;
+        self
+    }
+
+    /// The wasmparser feature set this configuration accepts.
+    pub(crate) fn wasm_features(&self) -> wasmparser::WasmFeatures {
+        use wasmparser::WasmFeatures as F;
+        let mut features = F::FLOATS | F::GC_TYPES;
+        features.set(F::MULTI_VALUE, self.multi_value);
+        features.set(F::BULK_MEMORY, self.bulk_memory);
+        features.set(F::REFERENCE_TYPES, self.reference_types);
+        features.set(F::SIGN_EXTENSION, self.sign_extension);
+        features.set(F::SATURATING_FLOAT_TO_INT, self.saturating_float_to_int);
+        features.set(F::MUTABLE_GLOBAL, self.mutable_global);
+        features
+    }
+}

@@ -1,0 +1,684 @@
+//! Modules: decoded, validated and translated WebAssembly code.
+//!
+//! [`Module::new`] runs the whole front end once: the binary (or WAT text, through the `wat`
+//! crate) is decoded and validated by `wasmparser`, every section is turned into the
+//! [`ModuleInfo`] the rest of the engine reads, and each function body is translated into Weft's
+//! register bytecode ([`crate::ir`]) — eagerly, or on first call with
+//! [`CompilationMode::Lazy`](crate::CompilationMode::Lazy). A `Module` is immutable afterwards
+//! and can be instantiated any number of times, in any store of the same engine, from any
+//! thread.
+
+use crate::config::CompilationMode;
+use crate::engine::{Engine, SigId};
+use crate::error::{Error, Result};
+use crate::ir::CompiledFunc;
+use crate::types::{
+    ExportType, ExternType, FuncType, GlobalType, ImportType, MemoryType, Mutability, RefType,
+    TableType, ValType,
+};
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+use wasmparser::{Parser, Payload, Validator};
+
+/// A validated and translated WebAssembly module, ready to instantiate.
+///
+/// Cheap to clone (a reference count); `Send + Sync`.
+///
+/// ```
+/// let engine = weft::Engine::default();
+/// let module = weft::Module::new(&engine, r#"(module (func (export "answer") (result i32) i32.const 42))"#)?;
+/// assert_eq!(module.exports().next().map(|e| e.name()), Some("answer"));
+/// # Ok::<(), weft::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Module {
+    pub(crate) inner: Arc<ModuleInner>,
+}
+
+/// The shared, immutable contents of a [`Module`].
+pub(crate) struct ModuleInner {
+    pub(crate) engine: Engine,
+    pub(crate) info: ModuleInfo,
+    /// One entry per defined (non-imported) function.
+    pub(crate) code: Box<[FuncCode]>,
+    /// The module's bytes, kept only for lazy translation.
+    pub(crate) bytes: Option<Arc<[u8]>>,
+}
+
+/// The code of one defined function: translated now (eager) or on first use (lazy).
+pub(crate) struct FuncCode {
+    /// The function body's byte range within the module binary.
+    pub(crate) range: Range<usize>,
+    pub(crate) compiled: OnceLock<core::result::Result<CompiledFunc, String>>,
+}
+
+/// Everything the engine needs to know about a module, in index-space order (imports first).
+#[derive(Debug, Default)]
+pub(crate) struct ModuleInfo {
+    /// The module's name from its name section.
+    pub(crate) name: Option<String>,
+    /// The type section's function types, by type index.
+    pub(crate) types: Vec<FuncType>,
+    /// The engine-wide ids of `types`, by type index.
+    pub(crate) sig_ids: Vec<SigId>,
+    pub(crate) imports: Vec<Import>,
+    /// The type index of every function, imported ones first.
+    pub(crate) funcs: Vec<u32>,
+    pub(crate) num_imported_funcs: u32,
+    /// Every table's type, imported ones first.
+    pub(crate) tables: Vec<TableType>,
+    pub(crate) num_imported_tables: u32,
+    /// Every memory's type, imported ones first.
+    pub(crate) memories: Vec<MemoryType>,
+    pub(crate) num_imported_memories: u32,
+    /// Every global's type, imported ones first.
+    pub(crate) globals: Vec<GlobalType>,
+    pub(crate) num_imported_globals: u32,
+    /// The initializers of the defined globals (index 0 is the first non-imported global).
+    pub(crate) global_inits: Vec<ConstExpr>,
+    pub(crate) exports: Vec<Export>,
+    pub(crate) start: Option<u32>,
+    pub(crate) elems: Vec<ElemSegment>,
+    pub(crate) datas: Vec<DataSegment>,
+    /// Function names from the name section, by function index.
+    pub(crate) func_names: HashMap<u32, String>,
+    /// Functions referenced by `ref.func` outside of function bodies (declared in elements or
+    /// exported), as required by validation.
+    pub(crate) num_defined_funcs: u32,
+}
+
+impl ModuleInfo {
+    /// The type of function `func_index` (imported or defined).
+    pub(crate) fn func_type(&self, func_index: u32) -> Option<&FuncType> {
+        let ty = *self.funcs.get(func_index as usize)?;
+        self.types.get(ty as usize)
+    }
+
+    /// The signature id of function `func_index`.
+    pub(crate) fn func_sig(&self, func_index: u32) -> Option<SigId> {
+        let ty = *self.funcs.get(func_index as usize)?;
+        self.sig_ids.get(ty as usize).copied()
+    }
+}
+
+/// An import: its names and what it imports.
+#[derive(Debug, Clone)]
+pub(crate) struct Import {
+    pub(crate) module: String,
+    pub(crate) name: String,
+    pub(crate) kind: ImportKind,
+}
+
+/// What an [`Import`] imports; functions by type index.
+#[derive(Debug, Clone)]
+pub(crate) enum ImportKind {
+    Func(u32),
+    Table(TableType),
+    Memory(MemoryType),
+    Global(GlobalType),
+}
+
+/// The kind of entity an export refers to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ExternKind {
+    Func,
+    Table,
+    Memory,
+    Global,
+}
+
+/// An export: its name and the index of what it exports in its index space.
+#[derive(Debug, Clone)]
+pub(crate) struct Export {
+    pub(crate) name: String,
+    pub(crate) kind: ExternKind,
+    pub(crate) index: u32,
+}
+
+/// One operator of a constant expression (spec §3.3.10 "Constant Expressions").
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum ConstOp {
+    I32(i32),
+    I64(i64),
+    F32(u32),
+    F64(u64),
+    RefNull(RefType),
+    RefFunc(u32),
+    GlobalGet(u32),
+    I32Add,
+    I32Sub,
+    I32Mul,
+    I64Add,
+    I64Sub,
+    I64Mul,
+}
+
+/// A constant expression, evaluated at instantiation.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ConstExpr {
+    pub(crate) ops: Box<[ConstOp]>,
+}
+
+/// An element segment (spec §2.5.7).
+#[derive(Debug, Clone)]
+pub(crate) struct ElemSegment {
+    pub(crate) mode: ElemMode,
+    pub(crate) ty: RefType,
+    pub(crate) items: Vec<ConstExpr>,
+}
+
+/// When an element segment is applied.
+#[derive(Debug, Clone)]
+pub(crate) enum ElemMode {
+    Passive,
+    Active { table: u32, offset: ConstExpr },
+    Declared,
+}
+
+/// A data segment (spec §2.5.8).
+#[derive(Debug, Clone)]
+pub(crate) struct DataSegment {
+    pub(crate) mode: DataMode,
+    pub(crate) bytes: Arc<[u8]>,
+}
+
+/// When a data segment is applied.
+#[derive(Debug, Clone)]
+pub(crate) enum DataMode {
+    Passive,
+    Active { memory: u32, offset: ConstExpr },
+}
+
+impl Module {
+    /// Compiles a module from its binary encoding or its text format (WAT).
+    ///
+    /// The input is decoded and validated against the features enabled in the engine's
+    /// [`Config`](crate::Config), then translated to Weft's bytecode (eagerly, unless the engine
+    /// uses [`CompilationMode::Lazy`]).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Malformed`](crate::ErrorKind::Malformed) for bytes that are not a module
+    /// (with the offset where decoding failed) or text that does not parse, and
+    /// [`ErrorKind::Invalid`](crate::ErrorKind::Invalid) for a module that does not validate.
+    pub fn new(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Module> {
+        let bytes = bytes.as_ref();
+        let binary = wat::parse_bytes(bytes).map_err(|e| Error::malformed(e.to_string(), None))?;
+        Module::from_binary(engine, &binary)
+    }
+
+    /// Compiles a module from its binary encoding only; see [`Module::new`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Module::new`].
+    pub fn from_binary(engine: &Engine, binary: &[u8]) -> Result<Module> {
+        compile(engine, binary)
+    }
+
+    /// Reads a file (binary or WAT) and compiles it; see [`Module::new`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Module::new`], and an error naming the file if it cannot be read.
+    pub fn from_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Module> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path)
+            .map_err(|e| Error::msg(format!("failed to read `{}`: {e}", path.display())))?;
+        Module::new(engine, bytes)
+    }
+
+    /// Checks that `binary` is a valid module for `engine`'s configuration, without
+    /// translating it.
+    ///
+    /// # Errors
+    ///
+    /// As [`Module::new`].
+    pub fn validate(engine: &Engine, binary: &[u8]) -> Result<()> {
+        let mut validator = Validator::new_with_features(engine.config().wasm_features());
+        validator.validate_all(binary).map_err(Error::from)?;
+        Ok(())
+    }
+
+    /// The engine this module was compiled for.
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+
+    /// The module's name from its name section, if any.
+    pub fn name(&self) -> Option<&str> {
+        self.inner.info.name.as_deref()
+    }
+
+    /// The module's imports, in order.
+    pub fn imports(&self) -> impl ExactSizeIterator<Item = ImportType<'_>> + '_ {
+        let info = &self.inner.info;
+        info.imports.iter().map(move |import| ImportType {
+            module: &import.module,
+            name: &import.name,
+            ty: match &import.kind {
+                ImportKind::Func(ty) => ExternType::Func(
+                    info.types
+                        .get(*ty as usize)
+                        .cloned()
+                        .unwrap_or_else(|| FuncType::new([], [])),
+                ),
+                ImportKind::Table(ty) => ExternType::Table(*ty),
+                ImportKind::Memory(ty) => ExternType::Memory(*ty),
+                ImportKind::Global(ty) => ExternType::Global(*ty),
+            },
+        })
+    }
+
+    /// The module's exports, in order.
+    pub fn exports(&self) -> impl ExactSizeIterator<Item = ExportType<'_>> + '_ {
+        let info = &self.inner.info;
+        info.exports.iter().map(move |export| ExportType {
+            name: &export.name,
+            ty: info.extern_type(export.kind, export.index),
+        })
+    }
+
+    /// Whether two handles refer to the same compiled module.
+    pub(crate) fn same(a: &Module, b: &Module) -> bool {
+        Arc::ptr_eq(&a.inner, &b.inner)
+    }
+}
+
+impl ModuleInfo {
+    /// The type of the entity `index` of `kind`.
+    pub(crate) fn extern_type(&self, kind: ExternKind, index: u32) -> ExternType {
+        let i = index as usize;
+        match kind {
+            ExternKind::Func => ExternType::Func(
+                self.func_type(index)
+                    .cloned()
+                    .unwrap_or_else(|| FuncType::new([], [])),
+            ),
+            ExternKind::Table => ExternType::Table(
+                self.tables
+                    .get(i)
+                    .copied()
+                    .unwrap_or(TableType::new(RefType::FuncRef, 0, None)),
+            ),
+            ExternKind::Memory => ExternType::Memory(
+                self.memories
+                    .get(i)
+                    .copied()
+                    .unwrap_or(MemoryType::new(0, None)),
+            ),
+            ExternKind::Global => ExternType::Global(
+                self.globals
+                    .get(i)
+                    .copied()
+                    .unwrap_or(GlobalType::new(ValType::I32, Mutability::Const)),
+            ),
+        }
+    }
+}
+
+impl ModuleInner {
+    /// The translated code of defined function `defined_index`, translating it now if the
+    /// module was compiled lazily.
+    ///
+    /// # Errors
+    ///
+    /// An error if lazy translation fails (which validation makes an internal error).
+    pub(crate) fn compiled(&self, defined_index: u32) -> Result<&CompiledFunc> {
+        let code = self
+            .code
+            .get(defined_index as usize)
+            .ok_or_else(|| Error::usage(format!("no function with index {defined_index}")))?;
+        let compiled = code.compiled.get_or_init(|| {
+            let Some(bytes) = self.bytes.as_deref() else {
+                return Err("function body was not kept for lazy translation".to_string());
+            };
+            let Some(body_bytes) = bytes.get(code.range.clone()) else {
+                return Err("function body range out of bounds".to_string());
+            };
+            let reader = wasmparser::BinaryReader::new(body_bytes, code.range.start as u64);
+            let body = wasmparser::FunctionBody::new(reader);
+            let func_index = self.info.num_imported_funcs + defined_index;
+            crate::translate::translate_func(&self.engine, &self.info, func_index, body, None)
+                .map_err(|e| e.to_string())
+        });
+        compiled
+            .as_ref()
+            .map_err(|message| Error::invalid(message.clone(), None))
+    }
+}
+
+fn ref_type(ty: wasmparser::RefType) -> Result<RefType> {
+    if ty.is_func_ref() {
+        Ok(RefType::FuncRef)
+    } else if ty.is_extern_ref() {
+        Ok(RefType::ExternRef)
+    } else {
+        Err(Error::invalid(
+            format!("unsupported reference type {ty}"),
+            None,
+        ))
+    }
+}
+
+pub(crate) fn val_type(ty: wasmparser::ValType) -> Result<ValType> {
+    Ok(match ty {
+        wasmparser::ValType::I32 => ValType::I32,
+        wasmparser::ValType::I64 => ValType::I64,
+        wasmparser::ValType::F32 => ValType::F32,
+        wasmparser::ValType::F64 => ValType::F64,
+        wasmparser::ValType::V128 => {
+            return Err(Error::invalid("SIMD (v128) is not supported", None));
+        }
+        wasmparser::ValType::Ref(r) => ref_type(r)?.into(),
+    })
+}
+
+fn table_type(ty: &wasmparser::TableType) -> Result<TableType> {
+    Ok(TableType::from_limits(
+        ref_type(ty.element_type)?,
+        ty.initial,
+        ty.maximum,
+    ))
+}
+
+fn memory_type(ty: &wasmparser::MemoryType) -> Result<MemoryType> {
+    if ty.memory64 || ty.shared {
+        return Err(Error::invalid(
+            "64-bit and shared memories are not supported",
+            None,
+        ));
+    }
+    Ok(MemoryType::from_limits(ty.initial, ty.maximum))
+}
+
+fn global_type(ty: &wasmparser::GlobalType) -> Result<GlobalType> {
+    let mutability = if ty.mutable {
+        Mutability::Var
+    } else {
+        Mutability::Const
+    };
+    Ok(GlobalType::new(val_type(ty.content_type)?, mutability))
+}
+
+fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr> {
+    use wasmparser::Operator as O;
+    let mut ops = Vec::new();
+    let mut reader = expr.get_operators_reader();
+    while !reader.eof() {
+        let op = reader.read()?;
+        ops.push(match op {
+            O::I32Const { value } => ConstOp::I32(value),
+            O::I64Const { value } => ConstOp::I64(value),
+            O::F32Const { value } => ConstOp::F32(value.bits()),
+            O::F64Const { value } => ConstOp::F64(value.bits()),
+            O::RefNull { hty } => ConstOp::RefNull(match hty {
+                wasmparser::HeapType::Abstract {
+                    ty: wasmparser::AbstractHeapType::Func,
+                    ..
+                } => RefType::FuncRef,
+                _ => RefType::ExternRef,
+            }),
+            O::RefFunc { function_index } => ConstOp::RefFunc(function_index),
+            O::GlobalGet { global_index } => ConstOp::GlobalGet(global_index),
+            O::I32Add => ConstOp::I32Add,
+            O::I32Sub => ConstOp::I32Sub,
+            O::I32Mul => ConstOp::I32Mul,
+            O::I64Add => ConstOp::I64Add,
+            O::I64Sub => ConstOp::I64Sub,
+            O::I64Mul => ConstOp::I64Mul,
+            O::End => continue,
+            other => {
+                return Err(Error::invalid(
+                    format!("unsupported constant expression operator {other:?}"),
+                    Some(reader.original_position() as usize),
+                ));
+            }
+        });
+    }
+    Ok(ConstExpr { ops: ops.into() })
+}
+
+/// Decodes, validates and translates a module binary.
+fn compile(engine: &Engine, binary: &[u8]) -> Result<Module> {
+    let config = engine.config();
+    let lazy = config.compilation_mode == CompilationMode::Lazy;
+    let mut validator = Validator::new_with_features(config.wasm_features());
+    let mut info = ModuleInfo::default();
+    let mut code = Vec::new();
+    let mut allocs = wasmparser::FuncValidatorAllocations::default();
+
+    for payload in Parser::new(0).parse_all(binary) {
+        let payload =
+            payload.map_err(|e| Error::malformed(e.message(), Some(e.offset() as usize)))?;
+        let valid = validator.payload(&payload)?;
+        match payload {
+            Payload::TypeSection(reader) => {
+                for rec_group in reader {
+                    for sub_type in rec_group?.into_types() {
+                        let wasmparser::CompositeInnerType::Func(func) =
+                            &sub_type.composite_type.inner
+                        else {
+                            return Err(Error::invalid("only function types are supported", None));
+                        };
+                        let params = func
+                            .params()
+                            .iter()
+                            .map(|t| val_type(*t))
+                            .collect::<Result<Vec<_>>>()?;
+                        let results = func
+                            .results()
+                            .iter()
+                            .map(|t| val_type(*t))
+                            .collect::<Result<Vec<_>>>()?;
+                        let ty = FuncType::new(params, results);
+                        info.sig_ids.push(engine.intern_signature(&ty));
+                        info.types.push(ty);
+                    }
+                }
+            }
+            Payload::ImportSection(reader) => {
+                for import in reader.into_imports() {
+                    let import = import?;
+                    let kind = match import.ty {
+                        wasmparser::TypeRef::Func(ty) | wasmparser::TypeRef::FuncExact(ty) => {
+                            info.funcs.push(ty);
+                            info.num_imported_funcs += 1;
+                            ImportKind::Func(ty)
+                        }
+                        wasmparser::TypeRef::Table(ty) => {
+                            let ty = table_type(&ty)?;
+                            info.tables.push(ty);
+                            info.num_imported_tables += 1;
+                            ImportKind::Table(ty)
+                        }
+                        wasmparser::TypeRef::Memory(ty) => {
+                            let ty = memory_type(&ty)?;
+                            info.memories.push(ty);
+                            info.num_imported_memories += 1;
+                            ImportKind::Memory(ty)
+                        }
+                        wasmparser::TypeRef::Global(ty) => {
+                            let ty = global_type(&ty)?;
+                            info.globals.push(ty);
+                            info.num_imported_globals += 1;
+                            ImportKind::Global(ty)
+                        }
+                        wasmparser::TypeRef::Tag(_) => {
+                            return Err(Error::invalid("tags are not supported", None));
+                        }
+                    };
+                    info.imports.push(Import {
+                        module: import.module.to_string(),
+                        name: import.name.to_string(),
+                        kind,
+                    });
+                }
+            }
+            Payload::FunctionSection(reader) => {
+                for ty in reader {
+                    info.funcs.push(ty?);
+                    info.num_defined_funcs += 1;
+                }
+            }
+            Payload::TableSection(reader) => {
+                for table in reader {
+                    let table = table?;
+                    if !matches!(table.init, wasmparser::TableInit::RefNull) {
+                        return Err(Error::invalid("table initializers are not supported", None));
+                    }
+                    info.tables.push(table_type(&table.ty)?);
+                }
+            }
+            Payload::MemorySection(reader) => {
+                for memory in reader {
+                    info.memories.push(memory_type(&memory?)?);
+                }
+            }
+            Payload::GlobalSection(reader) => {
+                for global in reader {
+                    let global = global?;
+                    info.globals.push(global_type(&global.ty)?);
+                    info.global_inits.push(const_expr(&global.init_expr)?);
+                }
+            }
+            Payload::ExportSection(reader) => {
+                for export in reader {
+                    let export = export?;
+                    let kind = match export.kind {
+                        wasmparser::ExternalKind::Func | wasmparser::ExternalKind::FuncExact => {
+                            ExternKind::Func
+                        }
+                        wasmparser::ExternalKind::Table => ExternKind::Table,
+                        wasmparser::ExternalKind::Memory => ExternKind::Memory,
+                        wasmparser::ExternalKind::Global => ExternKind::Global,
+                        wasmparser::ExternalKind::Tag => {
+                            return Err(Error::invalid("tags are not supported", None));
+                        }
+                    };
+                    info.exports.push(Export {
+                        name: export.name.to_string(),
+                        kind,
+                        index: export.index,
+                    });
+                }
+            }
+            Payload::StartSection { func, .. } => info.start = Some(func),
+            Payload::ElementSection(reader) => {
+                for elem in reader {
+                    let elem = elem?;
+                    let (ty, items) = match elem.items {
+                        wasmparser::ElementItems::Functions(funcs) => {
+                            let items = funcs
+                                .into_iter()
+                                .map(|f| {
+                                    Ok(ConstExpr {
+                                        ops: Box::new([ConstOp::RefFunc(f?)]),
+                                    })
+                                })
+                                .collect::<Result<Vec<_>>>()?;
+                            (RefType::FuncRef, items)
+                        }
+                        wasmparser::ElementItems::Expressions(ty, exprs) => {
+                            let items = exprs
+                                .into_iter()
+                                .map(|e| const_expr(&e?))
+                                .collect::<Result<Vec<_>>>()?;
+                            (ref_type(ty)?, items)
+                        }
+                    };
+                    let mode = match elem.kind {
+                        wasmparser::ElementKind::Passive => ElemMode::Passive,
+                        wasmparser::ElementKind::Declared => ElemMode::Declared,
+                        wasmparser::ElementKind::Active {
+                            table_index,
+                            offset_expr,
+                        } => ElemMode::Active {
+                            table: table_index.unwrap_or(0),
+                            offset: const_expr(&offset_expr)?,
+                        },
+                    };
+                    info.elems.push(ElemSegment { mode, ty, items });
+                }
+            }
+            Payload::DataSection(reader) => {
+                for data in reader {
+                    let data = data?;
+                    let mode = match data.kind {
+                        wasmparser::DataKind::Passive => DataMode::Passive,
+                        wasmparser::DataKind::Active {
+                            memory_index,
+                            offset_expr,
+                        } => DataMode::Active {
+                            memory: memory_index,
+                            offset: const_expr(&offset_expr)?,
+                        },
+                    };
+                    info.datas.push(DataSegment {
+                        mode,
+                        bytes: data.data.into(),
+                    });
+                }
+            }
+            Payload::CustomSection(reader) => {
+                if let wasmparser::KnownCustom::Name(names) = reader.as_known() {
+                    // A malformed name section is ignored, as the spec asks of custom sections.
+                    let _ = read_names(names, &mut info);
+                }
+            }
+            Payload::CodeSectionEntry(body) => {
+                let range = body.range();
+                let range = range.start as usize..range.end as usize;
+                let func_index = info.num_imported_funcs + code.len() as u32;
+                let wasmparser::ValidPayload::Func(to_validate, body) = valid else {
+                    return Err(Error::invalid("function body without a validator", None));
+                };
+                let mut func_validator = to_validate.into_validator(core::mem::take(&mut allocs));
+                let compiled = OnceLock::new();
+                if lazy {
+                    func_validator.validate(&body)?;
+                } else {
+                    let func = crate::translate::translate_func(
+                        engine,
+                        &info,
+                        func_index,
+                        body,
+                        Some(&mut func_validator),
+                    )?;
+                    let _ = compiled.set(Ok(func));
+                }
+                allocs = func_validator.into_allocations();
+                code.push(FuncCode { range, compiled });
+            }
+            _ => {}
+        }
+    }
+    let bytes = lazy.then(|| Arc::<[u8]>::from(binary));
+    Ok(Module {
+        inner: Arc::new(ModuleInner {
+            engine: engine.clone(),
+            info,
+            code: code.into(),
+            bytes,
+        }),
+    })
+}
+
+fn read_names(names: wasmparser::NameSectionReader<'_>, info: &mut ModuleInfo) -> Result<()> {
+    for name in names {
+        match name? {
+            wasmparser::Name::Module { name, .. } => info.name = Some(name.to_string()),
+            wasmparser::Name::Function(map) => {
+                for naming in map {
+                    let naming = naming?;
+                    info.func_names
+                        .insert(naming.index, naming.name.to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}

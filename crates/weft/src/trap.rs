@@ -1,0 +1,154 @@
+//! Traps: the ways WebAssembly execution can fail at run time.
+//!
+//! A trap aborts the current call into WebAssembly. The store stays usable afterwards: memories,
+//! tables and globals keep whatever the guest wrote before the trap (WebAssembly 2.0, §4.4.1
+//! "Results" and §4.5 "Instructions").
+
+use core::fmt;
+
+/// The cause of a [`Trap`].
+///
+/// [`TrapCode::message`] returns the message the official spec testsuite expects for each code
+/// (for example `"integer divide by zero"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TrapCode {
+    /// The `unreachable` instruction was executed.
+    Unreachable,
+    /// A load, store or bulk memory operation accessed bytes outside the linear memory.
+    MemoryOutOfBounds,
+    /// A table operation (`table.get`, `table.set`, `table.copy`, ...) accessed an element
+    /// outside the table, or an element segment did not fit its table.
+    TableOutOfBounds,
+    /// `call_indirect` used an index past the end of the table.
+    UndefinedElement,
+    /// `call_indirect` found a null reference in the table.
+    IndirectCallToNull,
+    /// `call_indirect` found a function whose type differs from the expected one.
+    BadSignature,
+    /// An integer operation overflowed (`i32.div_s` of `i32::MIN` by `-1`, or a trapping
+    /// float-to-integer conversion whose result does not fit).
+    IntegerOverflow,
+    /// An integer division or remainder by zero.
+    IntegerDivisionByZero,
+    /// A trapping float-to-integer conversion of a NaN.
+    BadConversionToInteger,
+    /// The call stack exceeded [`Config::max_wasm_stack`](crate::Config::max_wasm_stack).
+    StackOverflow,
+    /// The store ran out of fuel (see [`Config::consume_fuel`](crate::Config::consume_fuel)).
+    OutOfFuel,
+    /// Execution was interrupted because the store's epoch deadline was reached (see
+    /// [`Config::epoch_interruption`](crate::Config::epoch_interruption)).
+    Interrupt,
+    /// A `memory.grow` or `table.grow` was refused by the store's resource limiter, which was
+    /// configured to trap instead of returning `-1`.
+    GrowthOperationLimited,
+    /// An invariant of the engine did not hold. This is a bug in Weft, reported as a trap so
+    /// that the host process is not brought down.
+    InternalError,
+}
+
+impl TrapCode {
+    /// The message the WebAssembly spec testsuite uses for this trap.
+    pub fn message(self) -> &'static str {
+        match self {
+            TrapCode::Unreachable => "unreachable",
+            TrapCode::MemoryOutOfBounds => "out of bounds memory access",
+            TrapCode::TableOutOfBounds => "out of bounds table access",
+            TrapCode::UndefinedElement => "undefined element",
+            TrapCode::IndirectCallToNull => "uninitialized element",
+            TrapCode::BadSignature => "indirect call type mismatch",
+            TrapCode::IntegerOverflow => "integer overflow",
+            TrapCode::IntegerDivisionByZero => "integer divide by zero",
+            TrapCode::BadConversionToInteger => "invalid conversion to integer",
+            TrapCode::StackOverflow => "call stack exhausted",
+            TrapCode::OutOfFuel => "all fuel consumed by WebAssembly",
+            TrapCode::Interrupt => "interrupt",
+            TrapCode::GrowthOperationLimited => "forcing trap when growing memory or table",
+            TrapCode::InternalError => "internal error in the Weft engine",
+        }
+    }
+}
+
+impl fmt::Display for TrapCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+/// One frame of a WebAssembly backtrace, innermost first in [`Trap::backtrace`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FrameInfo {
+    /// The name of the module, from its name section, if it has one.
+    pub module_name: Option<String>,
+    /// The function's index in its module's function index space.
+    pub func_index: u32,
+    /// The function's name, from the module's name section, if it has one.
+    pub func_name: Option<String>,
+}
+
+impl fmt::Display for FrameInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let module = self.module_name.as_deref().unwrap_or("<unknown>");
+        match &self.func_name {
+            Some(name) => write!(f, "{module}!{name}"),
+            None => write!(f, "{module}!<wasm function {}>", self.func_index),
+        }
+    }
+}
+
+/// A WebAssembly trap: its [`TrapCode`] and the wasm call stack at the point of the trap.
+///
+/// A `Trap` reaches the embedder inside an [`Error`](crate::Error); use
+/// [`Error::as_trap`](crate::Error::as_trap) or [`Error::trap_code`](crate::Error::trap_code).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trap {
+    code: TrapCode,
+    backtrace: Vec<FrameInfo>,
+}
+
+impl Trap {
+    /// A trap with the given code and an empty backtrace.
+    pub fn new(code: TrapCode) -> Self {
+        Trap {
+            code,
+            backtrace: Vec::new(),
+        }
+    }
+
+    /// A trap with the given code and backtrace (innermost frame first).
+    pub fn with_backtrace(code: TrapCode, backtrace: Vec<FrameInfo>) -> Self {
+        Trap { code, backtrace }
+    }
+
+    /// The cause of the trap.
+    pub fn code(&self) -> TrapCode {
+        self.code
+    }
+
+    /// The wasm frames that were active when the trap happened, innermost first.
+    pub fn backtrace(&self) -> &[FrameInfo] {
+        &self.backtrace
+    }
+}
+
+impl fmt::Display for Trap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "wasm trap: {}", self.code.message())?;
+        if !self.backtrace.is_empty() {
+            write!(f, "\nwasm backtrace:")?;
+            for (i, frame) in self.backtrace.iter().enumerate() {
+                write!(f, "\n  {i:>3}: {frame}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Trap {}
+
+impl From<TrapCode> for Trap {
+    fn from(code: TrapCode) -> Self {
+        Trap::new(code)
+    }
+}

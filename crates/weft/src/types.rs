@@ -1,0 +1,301 @@
+//! The WebAssembly types of values and of externally visible entities (spec §2.3 "Types").
+
+use core::fmt;
+use std::sync::Arc;
+
+/// A reference type (spec §2.3.3): `funcref` or `externref`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RefType {
+    /// `funcref`: a reference to a function, or null.
+    FuncRef,
+    /// `externref`: an opaque reference owned by the host, or null.
+    ExternRef,
+}
+
+/// A value type (spec §2.3.4): a number type or a reference type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ValType {
+    /// 32-bit integer.
+    I32,
+    /// 64-bit integer.
+    I64,
+    /// 32-bit IEEE 754 float.
+    F32,
+    /// 64-bit IEEE 754 float.
+    F64,
+    /// `funcref`.
+    FuncRef,
+    /// `externref`.
+    ExternRef,
+}
+
+impl ValType {
+    /// Whether this is `funcref` or `externref`.
+    pub fn is_ref(self) -> bool {
+        matches!(self, ValType::FuncRef | ValType::ExternRef)
+    }
+
+    /// This type as a [`RefType`], if it is one.
+    pub fn as_ref_type(self) -> Option<RefType> {
+        match self {
+            ValType::FuncRef => Some(RefType::FuncRef),
+            ValType::ExternRef => Some(RefType::ExternRef),
+            _ => None,
+        }
+    }
+}
+
+impl From<RefType> for ValType {
+    fn from(ty: RefType) -> Self {
+        match ty {
+            RefType::FuncRef => ValType::FuncRef,
+            RefType::ExternRef => ValType::ExternRef,
+        }
+    }
+}
+
+impl fmt::Display for ValType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ValType::I32 => "i32",
+            ValType::I64 => "i64",
+            ValType::F32 => "f32",
+            ValType::F64 => "f64",
+            ValType::FuncRef => "funcref",
+            ValType::ExternRef => "externref",
+        })
+    }
+}
+
+/// A function type (spec §2.3.5): parameter and result types.
+///
+/// Cheap to clone (one reference-counted allocation).
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct FuncType {
+    params_results: Arc<[ValType]>,
+    len_params: usize,
+}
+
+impl FuncType {
+    /// A function type with the given parameter and result types.
+    pub fn new(
+        params: impl IntoIterator<Item = ValType>,
+        results: impl IntoIterator<Item = ValType>,
+    ) -> Self {
+        let mut all: Vec<ValType> = params.into_iter().collect();
+        let len_params = all.len();
+        all.extend(results);
+        FuncType {
+            params_results: all.into(),
+            len_params,
+        }
+    }
+
+    /// The parameter types.
+    pub fn params(&self) -> &[ValType] {
+        self.params_results.get(..self.len_params).unwrap_or(&[])
+    }
+
+    /// The result types.
+    pub fn results(&self) -> &[ValType] {
+        self.params_results.get(self.len_params..).unwrap_or(&[])
+    }
+}
+
+impl fmt::Debug for FuncType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl fmt::Display for FuncType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "(func")?;
+        if !self.params().is_empty() {
+            write!(f, " (param")?;
+            for p in self.params() {
+                write!(f, " {p}")?;
+            }
+            write!(f, ")")?;
+        }
+        if !self.results().is_empty() {
+            write!(f, " (result")?;
+            for r in self.results() {
+                write!(f, " {r}")?;
+            }
+            write!(f, ")")?;
+        }
+        write!(f, ")")
+    }
+}
+
+/// Whether a global can be written after instantiation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Mutability {
+    /// `const`: set once by its initializer.
+    Const,
+    /// `var`: writable by `global.set` and [`Global::set`](crate::Global::set).
+    Var,
+}
+
+/// A global type (spec §2.3.9): the content type and mutability.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct GlobalType {
+    content: ValType,
+    mutability: Mutability,
+}
+
+impl GlobalType {
+    /// A global type.
+    pub fn new(content: ValType, mutability: Mutability) -> Self {
+        GlobalType {
+            content,
+            mutability,
+        }
+    }
+
+    /// The type of the value the global holds.
+    pub fn content(&self) -> ValType {
+        self.content
+    }
+
+    /// Whether the global is mutable.
+    pub fn mutability(&self) -> Mutability {
+        self.mutability
+    }
+}
+
+/// A memory type (spec §2.3.8): limits in 64 KiB pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct MemoryType {
+    minimum: u64,
+    maximum: Option<u64>,
+}
+
+impl MemoryType {
+    /// The size of a WebAssembly page in bytes (64 KiB).
+    pub const PAGE_SIZE: u64 = 65536;
+    /// The largest number of pages a 32-bit memory can have (4 GiB).
+    pub const MAX_PAGES: u64 = 65536;
+
+    /// A memory type with `minimum` pages and an optional `maximum` in pages.
+    pub fn new(minimum: u32, maximum: Option<u32>) -> Self {
+        MemoryType {
+            minimum: u64::from(minimum),
+            maximum: maximum.map(u64::from),
+        }
+    }
+
+    pub(crate) fn from_limits(minimum: u64, maximum: Option<u64>) -> Self {
+        MemoryType { minimum, maximum }
+    }
+
+    /// The initial size, in pages.
+    pub fn minimum(&self) -> u64 {
+        self.minimum
+    }
+
+    /// The maximum size, in pages, if the memory has one.
+    pub fn maximum(&self) -> Option<u64> {
+        self.maximum
+    }
+}
+
+/// A table type (spec §2.3.10): the element type and limits in elements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TableType {
+    element: RefType,
+    minimum: u64,
+    maximum: Option<u64>,
+}
+
+impl TableType {
+    /// A table type with `minimum` elements and an optional `maximum`.
+    pub fn new(element: RefType, minimum: u32, maximum: Option<u32>) -> Self {
+        TableType {
+            element,
+            minimum: u64::from(minimum),
+            maximum: maximum.map(u64::from),
+        }
+    }
+
+    pub(crate) fn from_limits(element: RefType, minimum: u64, maximum: Option<u64>) -> Self {
+        TableType {
+            element,
+            minimum,
+            maximum,
+        }
+    }
+
+    /// The type of the table's elements.
+    pub fn element(&self) -> RefType {
+        self.element
+    }
+
+    /// The initial number of elements.
+    pub fn minimum(&self) -> u64 {
+        self.minimum
+    }
+
+    /// The maximum number of elements, if the table has one.
+    pub fn maximum(&self) -> Option<u64> {
+        self.maximum
+    }
+}
+
+/// The type of an import or export (spec §2.3.11 "External Types").
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ExternType {
+    /// A function.
+    Func(FuncType),
+    /// A global.
+    Global(GlobalType),
+    /// A linear memory.
+    Memory(MemoryType),
+    /// A table.
+    Table(TableType),
+}
+
+/// One import of a [`Module`](crate::Module): its two-level name and its type.
+#[derive(Debug, Clone)]
+pub struct ImportType<'module> {
+    pub(crate) module: &'module str,
+    pub(crate) name: &'module str,
+    pub(crate) ty: ExternType,
+}
+
+impl<'module> ImportType<'module> {
+    /// The module name of the import.
+    pub fn module(&self) -> &'module str {
+        self.module
+    }
+
+    /// The field name of the import.
+    pub fn name(&self) -> &'module str {
+        self.name
+    }
+
+    /// The type the import must have.
+    pub fn ty(&self) -> ExternType {
+        self.ty.clone()
+    }
+}
+
+/// One export of a [`Module`](crate::Module): its name and its type.
+#[derive(Debug, Clone)]
+pub struct ExportType<'module> {
+    pub(crate) name: &'module str,
+    pub(crate) ty: ExternType,
+}
+
+impl<'module> ExportType<'module> {
+    /// The export's name.
+    pub fn name(&self) -> &'module str {
+        self.name
+    }
+
+    /// The exported entity's type.
+    pub fn ty(&self) -> ExternType {
+        self.ty.clone()
+    }
+}
