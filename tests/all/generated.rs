@@ -1,0 +1,1 @@
+//! Generated and mutated modules never crash the host.

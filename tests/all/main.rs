@@ -1,0 +1,4 @@
+//! Weft's integration tests, as one binary.
+
+mod api;
+mod generated;
