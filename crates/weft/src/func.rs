@@ -1,6 +1,286 @@
 //! Functions: calling into WebAssembly and defining host functions.
+//!
+//! Every function, wasm or host, is called through one convention inside the engine: a buffer
+//! of raw `u64` cells (see `store.rs`) holding the arguments on entry and the results on
+//! return. [`Func::call`] converts [`Val`]s to and from that buffer and checks their types;
+//! [`TypedFunc::call`] checks the types once, when the `TypedFunc` is made, and then converts
+//! Rust values directly. Host functions made from typed closures ([`Func::wrap`],
+//! [`Linker::func_wrap`](crate::Linker::func_wrap)) read their arguments straight out of the
+//! buffer.
 
-use crate::store::Store;
+// The sealed conversion traits take the crate-private `StoreInner`; they are unreachable
+// outside the crate, which is the point of sealing them.
+#![allow(private_interfaces)]
+
+use crate::context::{AsContext, AsContextMut, StoreContext, StoreContextMut};
+use crate::error::{Error, Result};
+use crate::externals::Extern;
+use crate::store::{FuncEntity, HostFn, Store, StoreId, StoreInner};
+use crate::types::{FuncType, ValType};
+use crate::values::{ExternRef, Val};
+use core::marker::PhantomData;
+use std::sync::Arc;
+
+/// A WebAssembly function or host function in a [`Store`].
+///
+/// A small `Copy` handle; using it with a store other than its own returns an error (or panics
+/// where documented).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Func {
+    pub(crate) store: StoreId,
+    pub(crate) index: u32,
+}
+
+impl Func {
+    /// A host function of type `ty`, implemented by `func`, which receives the arguments as
+    /// [`Val`]s and must write one `Val` of the right type into each slot of `results`.
+    ///
+    /// A result of the wrong type makes the call fail with an error.
+    pub fn new<T: 'static>(
+        mut store: impl AsContextMut<Data = T>,
+        ty: FuncType,
+        func: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static,
+    ) -> Func {
+        let store = store.as_context_mut().0;
+        let host = dynamic_host_fn(ty.clone(), func);
+        let index = store.push_host_func(ty, host);
+        Func {
+            store: store.inner.id,
+            index,
+        }
+    }
+
+    /// A host function made from a Rust closure whose parameters and results are WebAssembly
+    /// types (`i32`, `u32`, `i64`, `u64`, `f32`, `f64`, `Option<Func>`, `Option<ExternRef>`),
+    /// optionally taking a [`Caller`] first, and returning `()`, a value, a tuple of values, or
+    /// a `Result` of those.
+    ///
+    /// ```
+    /// let engine = weft::Engine::default();
+    /// let mut store = weft::Store::new(&engine, ());
+    /// let add = weft::Func::wrap(&mut store, |a: i32, b: i32| a.wrapping_add(b));
+    /// let typed = add.typed::<(i32, i32), i32>(&store)?;
+    /// assert_eq!(typed.call(&mut store, (2, 3))?, 5);
+    /// # Ok::<(), weft::Error>(())
+    /// ```
+    pub fn wrap<T: 'static, Params, Results>(
+        mut store: impl AsContextMut<Data = T>,
+        func: impl IntoFunc<T, Params, Results>,
+    ) -> Func {
+        let store = store.as_context_mut().0;
+        let (ty, host) = func.into_func();
+        let index = store.push_host_func(ty, host);
+        Func {
+            store: store.inner.id,
+            index,
+        }
+    }
+
+    pub(crate) fn check_store(&self, store: &StoreInner) -> Result<()> {
+        if self.store == store.id {
+            Ok(())
+        } else {
+            Err(Error::usage("function belongs to another store"))
+        }
+    }
+
+    /// The function's type.
+    ///
+    /// # Panics
+    ///
+    /// If `store` is not the function's store.
+    pub fn ty(&self, store: impl AsContext) -> FuncType {
+        let store = store.as_context();
+        match func_type(&store.0.inner, *self) {
+            Ok(ty) => ty,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// Calls the function with `params`, writing its results into `results`.
+    ///
+    /// # Errors
+    ///
+    /// A [`Trap`](crate::Trap) if execution traps, the error of a host function, or a usage
+    /// error if the number or types of `params` or the length of `results` do not match the
+    /// function's type, or a value belongs to another store.
+    pub fn call(
+        &self,
+        mut store: impl AsContextMut,
+        params: &[Val],
+        results: &mut [Val],
+    ) -> Result<()> {
+        let store = store.as_context_mut().0;
+        let ty = func_type(&store.inner, *self)?;
+        if params.len() != ty.params().len() || results.len() != ty.results().len() {
+            return Err(Error::usage(format!(
+                "function of type {ty} called with {} parameters and {} result slots",
+                params.len(),
+                results.len()
+            )));
+        }
+        let mut buf = vec![0u64; ty.params().len().max(ty.results().len())];
+        for ((param, expected), cell) in params.iter().zip(ty.params()).zip(buf.iter_mut()) {
+            if param.ty() != *expected {
+                return Err(Error::usage(format!(
+                    "parameter of type {} where {expected} was expected",
+                    param.ty()
+                )));
+            }
+            *cell = param.to_raw(&store.inner)?;
+        }
+        crate::exec::invoke(store, self.index, &mut buf)?;
+        for ((result, ty), cell) in results.iter_mut().zip(ty.results()).zip(buf.iter()) {
+            *result = Val::from_raw(&store.inner, *ty, *cell);
+        }
+        Ok(())
+    }
+
+    /// A typed view of the function, for cheaper calls with Rust values.
+    ///
+    /// # Errors
+    ///
+    /// If `Params` and `Results` do not match the function's type.
+    pub fn typed<Params: WasmParams, Results: WasmResults>(
+        &self,
+        store: impl AsContext,
+    ) -> Result<TypedFunc<Params, Results>> {
+        let store = store.as_context();
+        let ty = func_type(&store.0.inner, *self)?;
+        let mut params = Vec::new();
+        Params::valtypes(&mut params);
+        let mut results = Vec::new();
+        Results::valtypes(&mut results);
+        if ty.params() != params.as_slice() || ty.results() != results.as_slice() {
+            return Err(Error::usage(format!(
+                "type mismatch: function has type {ty}, typed as {}",
+                FuncType::new(params, results)
+            )));
+        }
+        Ok(TypedFunc {
+            func: *self,
+            _marker: PhantomData,
+        })
+    }
+}
+
+/// The type of function `func` in `store`.
+pub(crate) fn func_type(store: &StoreInner, func: Func) -> Result<FuncType> {
+    func.check_store(store)?;
+    match store.funcs.get(func.index as usize) {
+        Some(FuncEntity::Host { ty, .. }) => Ok(ty.clone()),
+        Some(FuncEntity::Wasm {
+            instance, index, ..
+        }) => store
+            .instances
+            .get(*instance as usize)
+            .and_then(|i| i.module.inner.info.func_type(*index))
+            .cloned()
+            .ok_or_else(|| Error::usage("dangling function")),
+        None => Err(Error::usage("function belongs to another store")),
+    }
+}
+
+fn dynamic_host_fn<T: 'static>(
+    ty: FuncType,
+    func: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static,
+) -> Arc<HostFn<T>> {
+    Arc::new(
+        move |store: &mut Store<T>, caller: Option<u32>, buf: &mut [u64]| {
+            let params: Vec<Val> = ty
+                .params()
+                .iter()
+                .zip(buf.iter())
+                .map(|(t, raw)| Val::from_raw(&store.inner, *t, *raw))
+                .collect();
+            let mut results: Vec<Val> = ty.results().iter().map(|t| Val::default_for(*t)).collect();
+            func(Caller::new(store, caller), &params, &mut results)?;
+            for ((result, expected), cell) in results.iter().zip(ty.results()).zip(buf.iter_mut()) {
+                if result.ty() != *expected {
+                    return Err(Error::usage(format!(
+                        "host function returned a {} where {expected} was expected",
+                        result.ty()
+                    )));
+                }
+                *cell = result.to_raw(&store.inner)?;
+            }
+            Ok(())
+        },
+    )
+}
+
+/// A function with known parameter and result types, called with Rust values.
+///
+/// `Params` is `()`, one type, or a tuple of types; so is `Results`.
+///
+/// ```
+/// let engine = weft::Engine::default();
+/// let module = weft::Module::new(&engine, r#"(module (func (export "double") (param i32) (result i32)
+///     local.get 0 local.get 0 i32.add))"#)?;
+/// let mut store = weft::Store::new(&engine, ());
+/// let instance = weft::Instance::new(&mut store, &module, &[])?;
+/// let double = instance.get_typed_func::<i32, i32>(&mut store, "double")?;
+/// assert_eq!(double.call(&mut store, 21)?, 42);
+/// # Ok::<(), weft::Error>(())
+/// ```
+pub struct TypedFunc<Params, Results> {
+    func: Func,
+    _marker: PhantomData<fn(Params) -> Results>,
+}
+
+impl<Params, Results> Clone for TypedFunc<Params, Results> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<Params, Results> Copy for TypedFunc<Params, Results> {}
+
+impl<Params, Results> core::fmt::Debug for TypedFunc<Params, Results> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("TypedFunc")
+            .field("func", &self.func)
+            .finish()
+    }
+}
+
+/// Most cells a typed call passes without allocating.
+const INLINE_CELLS: usize = 16;
+
+impl<Params: WasmParams, Results: WasmResults> TypedFunc<Params, Results> {
+    /// The untyped function.
+    pub fn func(&self) -> &Func {
+        &self.func
+    }
+
+    /// Calls the function.
+    ///
+    /// # Errors
+    ///
+    /// A [`Trap`](crate::Trap) if execution traps, the error of a host function, or a usage
+    /// error if a reference argument belongs to another store.
+    ///
+    /// # Panics
+    ///
+    /// Never because of the store: a `TypedFunc` used with another store returns an error.
+    pub fn call(&self, mut store: impl AsContextMut, params: Params) -> Result<Results> {
+        let store = store.as_context_mut().0;
+        self.func.check_store(&store.inner)?;
+        let len = Params::LEN.max(Results::LEN);
+        if len <= INLINE_CELLS {
+            let mut buf = [0u64; INLINE_CELLS];
+            let buf = buf.get_mut(..len).unwrap_or_default();
+            params.store_raw(&store.inner, buf)?;
+            crate::exec::invoke(store, self.func.index, buf)?;
+            Ok(Results::load_raw(&store.inner, buf))
+        } else {
+            let mut buf = vec![0u64; len];
+            params.store_raw(&store.inner, &mut buf)?;
+            crate::exec::invoke(store, self.func.index, &mut buf)?;
+            Ok(Results::load_raw(&store.inner, &buf))
+        }
+    }
+}
 
 /// The context of a host function call: the store (with the embedder's data) and the
 /// instance whose code made the call.
@@ -22,5 +302,324 @@ impl<'a, T> Caller<'a, T> {
     /// The embedder's data, mutably.
     pub fn data_mut(&mut self) -> &mut T {
         &mut self.store.data
+    }
+
+    /// The engine of the store.
+    pub fn engine(&self) -> &crate::Engine {
+        &self.store.inner.engine
+    }
+
+    /// The export `name` of the instance that called this host function, if the caller is a
+    /// wasm instance and has such an export.
+    pub fn get_export(&mut self, name: &str) -> Option<Extern> {
+        let instance = self.instance?;
+        crate::instance::instance_export(&self.store.inner, instance, name)
+    }
+}
+
+impl<T> AsContext for Caller<'_, T> {
+    type Data = T;
+    fn as_context(&self) -> StoreContext<'_, T> {
+        StoreContext(self.store)
+    }
+}
+
+impl<T> AsContextMut for Caller<'_, T> {
+    fn as_context_mut(&mut self) -> StoreContextMut<'_, T> {
+        StoreContextMut(self.store)
+    }
+}
+
+pub(crate) mod private {
+    use super::*;
+
+    /// The conversions behind [`WasmTy`](super::WasmTy); sealed.
+    pub trait WasmTyPrivate: Sized {
+        fn valtype() -> ValType;
+        fn to_raw(self, store: &StoreInner) -> Result<u64>;
+        fn from_raw(store: &StoreInner, raw: u64) -> Self;
+    }
+
+    /// The conversions behind [`WasmParams`](super::WasmParams) and
+    /// [`WasmResults`](super::WasmResults); sealed.
+    pub trait WasmListPrivate: Sized {
+        const LEN: usize;
+        fn valtypes(out: &mut Vec<ValType>);
+        fn store_raw(self, store: &StoreInner, buf: &mut [u64]) -> Result<()>;
+        fn load_raw(store: &StoreInner, buf: &[u64]) -> Self;
+    }
+
+    /// What a host closure may return; sealed.
+    pub trait HostResultPrivate {
+        fn valtypes(out: &mut Vec<ValType>);
+        fn store_raw(self, store: &StoreInner, buf: &mut [u64]) -> Result<()>;
+    }
+}
+
+use private::{HostResultPrivate, WasmListPrivate, WasmTyPrivate};
+
+/// A Rust type that is one WebAssembly value: `i32`, `u32`, `i64`, `u64`, `f32`, `f64`,
+/// `Option<Func>` (`funcref`) or `Option<ExternRef>` (`externref`).
+pub trait WasmTy: WasmTyPrivate {}
+
+macro_rules! wasm_ty_int {
+    ($($ty:ty => $vt:ident, $to:expr, $from:expr;)*) => {$(
+        impl WasmTyPrivate for $ty {
+            fn valtype() -> ValType {
+                ValType::$vt
+            }
+            fn to_raw(self, _store: &StoreInner) -> Result<u64> {
+                let to: fn($ty) -> u64 = $to;
+                Ok(to(self))
+            }
+            fn from_raw(_store: &StoreInner, raw: u64) -> Self {
+                let from: fn(u64) -> $ty = $from;
+                from(raw)
+            }
+        }
+        impl WasmTy for $ty {}
+    )*};
+}
+
+wasm_ty_int! {
+    i32 => I32, |v| u64::from(v as u32), |r| r as u32 as i32;
+    u32 => I32, u64::from, |r| r as u32;
+    i64 => I64, |v| v as u64, |r| r as i64;
+    u64 => I64, |v| v, |r| r;
+    f32 => F32, |v| u64::from(v.to_bits()), |r| f32::from_bits(r as u32);
+    f64 => F64, f64::to_bits, f64::from_bits;
+}
+
+impl WasmTyPrivate for Option<Func> {
+    fn valtype() -> ValType {
+        ValType::FuncRef
+    }
+    fn to_raw(self, store: &StoreInner) -> Result<u64> {
+        Val::FuncRef(self).to_raw(store)
+    }
+    fn from_raw(store: &StoreInner, raw: u64) -> Self {
+        raw.checked_sub(1).map(|i| Func {
+            store: store.id,
+            index: i as u32,
+        })
+    }
+}
+impl WasmTy for Option<Func> {}
+
+impl WasmTyPrivate for Option<ExternRef> {
+    fn valtype() -> ValType {
+        ValType::ExternRef
+    }
+    fn to_raw(self, store: &StoreInner) -> Result<u64> {
+        Val::ExternRef(self).to_raw(store)
+    }
+    fn from_raw(store: &StoreInner, raw: u64) -> Self {
+        raw.checked_sub(1).map(|i| ExternRef {
+            store: store.id,
+            index: i as u32,
+        })
+    }
+}
+impl WasmTy for Option<ExternRef> {}
+
+/// The parameters of a [`TypedFunc`]: `()`, one [`WasmTy`], or a tuple of up to 16.
+pub trait WasmParams: WasmListPrivate {}
+
+/// The results of a [`TypedFunc`]: `()`, one [`WasmTy`], or a tuple of up to 16.
+pub trait WasmResults: WasmListPrivate {}
+
+impl<A: WasmTy> WasmListPrivate for A {
+    const LEN: usize = 1;
+    fn valtypes(out: &mut Vec<ValType>) {
+        out.push(A::valtype());
+    }
+    fn store_raw(self, store: &StoreInner, buf: &mut [u64]) -> Result<()> {
+        if let Some(cell) = buf.first_mut() {
+            *cell = self.to_raw(store)?;
+        }
+        Ok(())
+    }
+    fn load_raw(store: &StoreInner, buf: &[u64]) -> Self {
+        A::from_raw(store, buf.first().copied().unwrap_or(0))
+    }
+}
+impl<A: WasmTy> WasmParams for A {}
+impl<A: WasmTy> WasmResults for A {}
+
+macro_rules! wasm_list_tuple {
+    ($n:expr; $($t:ident $i:tt),*) => {
+        impl<$($t: WasmTy),*> WasmListPrivate for ($($t,)*) {
+            const LEN: usize = $n;
+            #[allow(unused_variables)]
+            fn valtypes(out: &mut Vec<ValType>) {
+                $(out.push($t::valtype());)*
+            }
+            #[allow(unused_variables)]
+            fn store_raw(self, store: &StoreInner, buf: &mut [u64]) -> Result<()> {
+                $(if let Some(cell) = buf.get_mut($i) {
+                    *cell = self.$i.to_raw(store)?;
+                })*
+                Ok(())
+            }
+            #[allow(unused_variables, clippy::unused_unit)]
+            fn load_raw(store: &StoreInner, buf: &[u64]) -> Self {
+                ($($t::from_raw(store, buf.get($i).copied().unwrap_or(0)),)*)
+            }
+        }
+        impl<$($t: WasmTy),*> WasmParams for ($($t,)*) {}
+        impl<$($t: WasmTy),*> WasmResults for ($($t,)*) {}
+    };
+}
+
+wasm_list_tuple!(0;);
+wasm_list_tuple!(1; A 0);
+wasm_list_tuple!(2; A 0, B 1);
+wasm_list_tuple!(3; A 0, B 1, C 2);
+wasm_list_tuple!(4; A 0, B 1, C 2, D 3);
+wasm_list_tuple!(5; A 0, B 1, C 2, D 3, E 4);
+wasm_list_tuple!(6; A 0, B 1, C 2, D 3, E 4, F 5);
+wasm_list_tuple!(7; A 0, B 1, C 2, D 3, E 4, F 5, G 6);
+wasm_list_tuple!(8; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
+wasm_list_tuple!(9; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8);
+wasm_list_tuple!(10; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9);
+wasm_list_tuple!(11; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10);
+wasm_list_tuple!(12; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11);
+wasm_list_tuple!(13; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12);
+wasm_list_tuple!(14; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12, N 13);
+wasm_list_tuple!(15; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12, N 13, O 14);
+wasm_list_tuple!(16; A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12, N 13, O 14, P 15);
+
+/// What a host closure may return: `()`, a [`WasmTy`], a tuple of them, or a `Result` of
+/// any of those with a Weft [`Error`].
+pub trait HostResult: HostResultPrivate {}
+
+impl<R: WasmListPrivate> HostResultPrivate for R {
+    fn valtypes(out: &mut Vec<ValType>) {
+        R::valtypes(out);
+    }
+    fn store_raw(self, store: &StoreInner, buf: &mut [u64]) -> Result<()> {
+        WasmListPrivate::store_raw(self, store, buf)
+    }
+}
+impl<R: WasmListPrivate> HostResult for R {}
+
+impl<R: WasmListPrivate> HostResultPrivate for Result<R> {
+    fn valtypes(out: &mut Vec<ValType>) {
+        R::valtypes(out);
+    }
+    fn store_raw(self, store: &StoreInner, buf: &mut [u64]) -> Result<()> {
+        WasmListPrivate::store_raw(self?, store, buf)
+    }
+}
+impl<R: WasmListPrivate> HostResult for Result<R> {}
+
+/// A Rust closure usable as a host function; see [`Func::wrap`].
+///
+/// Implemented for `Fn(A1, ..., An) -> R` and `Fn(Caller<'_, T>, A1, ..., An) -> R` with up to
+/// 16 parameters of [`WasmTy`] types and `R: HostResult`.
+pub trait IntoFunc<T, Params, Results>: Send + Sync + 'static {
+    #[doc(hidden)]
+    fn into_func(self) -> (FuncType, Arc<HostFn<T>>);
+}
+
+macro_rules! into_func {
+    ($($t:ident $i:tt),*) => {
+        impl<T: 'static, Fun, $($t: WasmTy + 'static,)* R: HostResult + 'static> IntoFunc<T, ($($t,)*), R> for Fun
+        where
+            Fun: Fn($($t),*) -> R + Send + Sync + 'static,
+        {
+            #[allow(unused_variables, unused_mut)]
+            fn into_func(self) -> (FuncType, Arc<HostFn<T>>) {
+                let mut params = Vec::new();
+                $(params.push($t::valtype());)*
+                let mut results = Vec::new();
+                R::valtypes(&mut results);
+                let ty = FuncType::new(params, results);
+                let host = Arc::new(move |store: &mut Store<T>, _caller: Option<u32>, buf: &mut [u64]| {
+                    let result = self($($t::from_raw(&store.inner, buf.get($i).copied().unwrap_or(0))),*);
+                    result.store_raw(&store.inner, buf)
+                });
+                (ty, host)
+            }
+        }
+
+        impl<T: 'static, Fun, $($t: WasmTy + 'static,)* R: HostResult + 'static> IntoFunc<T, (Caller<'_, T>, $($t,)*), R> for Fun
+        where
+            Fun: Fn(Caller<'_, T>, $($t),*) -> R + Send + Sync + 'static,
+        {
+            #[allow(unused_variables, unused_mut)]
+            fn into_func(self) -> (FuncType, Arc<HostFn<T>>) {
+                let mut params = Vec::new();
+                $(params.push($t::valtype());)*
+                let mut results = Vec::new();
+                R::valtypes(&mut results);
+                let ty = FuncType::new(params, results);
+                let host = Arc::new(move |store: &mut Store<T>, caller: Option<u32>, buf: &mut [u64]| {
+                    let args = ($($t::from_raw(&store.inner, buf.get($i).copied().unwrap_or(0)),)*);
+                    let result = self(Caller::new(store, caller), $(args.$i),*);
+                    result.store_raw(&store.inner, buf)
+                });
+                (ty, host)
+            }
+        }
+    };
+}
+
+into_func!();
+into_func!(A 0);
+into_func!(A 0, B 1);
+into_func!(A 0, B 1, C 2);
+into_func!(A 0, B 1, C 2, D 3);
+into_func!(A 0, B 1, C 2, D 3, E 4);
+into_func!(A 0, B 1, C 2, D 3, E 4, F 5);
+into_func!(A 0, B 1, C 2, D 3, E 4, F 5, G 6);
+into_func!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);
+into_func!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8);
+into_func!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9);
+into_func!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10);
+into_func!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11);
+into_func!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12);
+into_func!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12, N 13);
+into_func!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12, N 13, O 14);
+into_func!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7, I 8, J 9, K 10, L 11, M 12, N 13, O 14, P 15);
+
+/// A host function definition not yet bound to a store (held by a [`Linker`](crate::Linker)).
+pub(crate) struct HostFuncDef<T> {
+    pub(crate) ty: FuncType,
+    pub(crate) func: Arc<HostFn<T>>,
+}
+
+impl<T> Clone for HostFuncDef<T> {
+    fn clone(&self) -> Self {
+        HostFuncDef {
+            ty: self.ty.clone(),
+            func: self.func.clone(),
+        }
+    }
+}
+
+impl<T: 'static> HostFuncDef<T> {
+    pub(crate) fn wrap<Params, Results>(func: impl IntoFunc<T, Params, Results>) -> Self {
+        let (ty, func) = func.into_func();
+        HostFuncDef { ty, func }
+    }
+
+    pub(crate) fn new(
+        ty: FuncType,
+        func: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static,
+    ) -> Self {
+        HostFuncDef {
+            func: dynamic_host_fn(ty.clone(), func),
+            ty,
+        }
+    }
+
+    /// Creates the function in `store`.
+    pub(crate) fn to_func(&self, store: &mut Store<T>) -> Func {
+        let index = store.push_host_func(self.ty.clone(), self.func.clone());
+        Func {
+            store: store.inner.id,
+            index,
+        }
     }
 }

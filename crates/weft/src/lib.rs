@@ -1,21 +1,67 @@
 //! Weft: a WebAssembly runtime with its own register-based interpreter.
+//!
+//! Weft's embedding API is shaped like Wasmtime's: a [`Config`] makes an [`Engine`], which
+//! compiles [`Module`]s; a [`Store`] holds all run-time state and the embedder's data; a
+//! [`Linker`] resolves imports; an [`Instance`] exposes [`Func`]s, [`Memory`]s, [`Global`]s and
+//! [`Table`]s.
+//!
+//! ```
+//! use weft::{Caller, Engine, Linker, Module, Store};
+//!
+//! let engine = Engine::default();
+//! let module = Module::new(&engine, r#"
+//!     (module
+//!       (import "host" "log" (func $log (param i32)))
+//!       (func (export "run") (param i32) (result i32)
+//!         local.get 0
+//!         call $log
+//!         local.get 0
+//!         i32.const 1
+//!         i32.add))
+//! "#)?;
+//! let mut linker = Linker::new(&engine);
+//! linker.func_wrap("host", "log", |mut caller: Caller<'_, Vec<i32>>, x: i32| {
+//!     caller.data_mut().push(x);
+//! })?;
+//! let mut store = Store::new(&engine, Vec::new());
+//! let instance = linker.instantiate(&mut store, &module)?;
+//! let run = instance.get_typed_func::<i32, i32>(&mut store, "run")?;
+//! assert_eq!(run.call(&mut store, 41)?, 42);
+//! assert_eq!(store.data(), &[41]);
+//! # Ok::<(), weft::Error>(())
+//! ```
+//!
+//! # Cargo features
+//!
+//! | feature | default | what it enables |
+//! |---|---|---|
+//! | (none yet) | | |
 
 mod config;
+mod context;
 mod engine;
 mod error;
 mod exec;
+mod externals;
 mod func;
+mod instance;
 mod ir;
+mod linker;
 mod module;
 mod store;
 mod translate;
 mod trap;
 mod types;
+mod values;
 
 pub use config::{CompilationMode, Config};
+pub use context::{AsContext, AsContextMut, StoreContext, StoreContextMut};
 pub use engine::Engine;
 pub use error::{Error, ErrorKind, Result};
-pub use func::Caller;
+pub use externals::{Extern, Global, Memory, MemoryAccessError, Table};
+pub use func::{Caller, Func, HostResult, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmTy};
+pub use instance::{Export, Instance};
+pub use linker::Linker;
 pub use module::Module;
 pub use store::Store;
 pub use trap::{FrameInfo, Trap, TrapCode};
@@ -23,3 +69,4 @@ pub use types::{
     ExportType, ExternType, FuncType, GlobalType, ImportType, MemoryType, Mutability, RefType,
     TableType, ValType,
 };
+pub use values::{ExternRef, Val};

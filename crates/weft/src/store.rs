@@ -208,8 +208,9 @@ impl StoreInner {
 /// The type-erased form of every host function:
 /// arguments in, results out, through one buffer of raw cells of length
 /// `max(params, results)`.
+/// The `Option<u32>` is the calling instance, for [`Caller::get_export`](crate::Caller::get_export).
 pub(crate) type HostFn<T> =
-    dyn Fn(crate::func::Caller<'_, T>, &mut [u64]) -> Result<()> + Send + Sync + 'static;
+    dyn Fn(&mut Store<T>, Option<u32>, &mut [u64]) -> Result<()> + Send + Sync + 'static;
 
 /// What the interpreter needs from a store: its `T`-independent part, host calls and the
 /// resource-limited growth operations, which may need the embedder's data.
@@ -308,7 +309,7 @@ impl<T> ExecContext for Store<T> {
         let Some(func) = self.hosts.get(host as usize).cloned() else {
             return Err(crate::trap::TrapCode::InternalError.into());
         };
-        func(crate::func::Caller::new(self, caller), args_results)
+        func(self, caller, args_results)
     }
 
     fn grow_memory(&mut self, memory: u32, delta: u64) -> Result<Option<u64>> {

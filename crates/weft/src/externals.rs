@@ -1,0 +1,550 @@
+//! Memories, tables, globals, and [`Extern`], the sum of everything an instance can import or
+//! export.
+
+use crate::context::{AsContext, AsContextMut, StoreContext, StoreContextMut};
+use crate::error::{Error, Result};
+use crate::func::Func;
+use crate::store::{GlobalEntity, MemoryEntity, StoreId, StoreInner, TableEntity};
+use crate::types::{ExternType, GlobalType, MemoryType, Mutability, TableType};
+use crate::values::Val;
+use core::fmt;
+
+/// Something an instance imports or exports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Extern {
+    /// A function.
+    Func(Func),
+    /// A global.
+    Global(Global),
+    /// A linear memory.
+    Memory(Memory),
+    /// A table.
+    Table(Table),
+}
+
+impl Extern {
+    /// The function, if this is one.
+    pub fn into_func(self) -> Option<Func> {
+        if let Extern::Func(f) = self {
+            Some(f)
+        } else {
+            None
+        }
+    }
+
+    /// The global, if this is one.
+    pub fn into_global(self) -> Option<Global> {
+        if let Extern::Global(g) = self {
+            Some(g)
+        } else {
+            None
+        }
+    }
+
+    /// The memory, if this is one.
+    pub fn into_memory(self) -> Option<Memory> {
+        if let Extern::Memory(m) = self {
+            Some(m)
+        } else {
+            None
+        }
+    }
+
+    /// The table, if this is one.
+    pub fn into_table(self) -> Option<Table> {
+        if let Extern::Table(t) = self {
+            Some(t)
+        } else {
+            None
+        }
+    }
+
+    /// The type of the entity.
+    ///
+    /// # Panics
+    ///
+    /// If `store` is not the entity's store.
+    pub fn ty(&self, store: impl AsContext) -> ExternType {
+        let store = store.as_context();
+        match self {
+            Extern::Func(f) => ExternType::Func(f.ty(&store)),
+            Extern::Global(g) => ExternType::Global(g.ty(&store)),
+            Extern::Memory(m) => ExternType::Memory(m.ty(&store)),
+            Extern::Table(t) => ExternType::Table(t.ty(&store)),
+        }
+    }
+
+    pub(crate) fn store_id(&self) -> StoreId {
+        match self {
+            Extern::Func(f) => f.store,
+            Extern::Global(g) => g.store,
+            Extern::Memory(m) => m.store,
+            Extern::Table(t) => t.store,
+        }
+    }
+}
+
+impl From<Func> for Extern {
+    fn from(f: Func) -> Self {
+        Extern::Func(f)
+    }
+}
+
+impl From<Global> for Extern {
+    fn from(g: Global) -> Self {
+        Extern::Global(g)
+    }
+}
+
+impl From<Memory> for Extern {
+    fn from(m: Memory) -> Self {
+        Extern::Memory(m)
+    }
+}
+
+impl From<Table> for Extern {
+    fn from(t: Table) -> Self {
+        Extern::Table(t)
+    }
+}
+
+fn wrong_store() -> ! {
+    panic!("handle used with a store other than its own")
+}
+
+/// A linear memory (spec §4.2.8): a vector of bytes that grows in 64 KiB pages.
+///
+/// ```
+/// let engine = weft::Engine::default();
+/// let mut store = weft::Store::new(&engine, ());
+/// let memory = weft::Memory::new(&mut store, weft::MemoryType::new(1, Some(2)))?;
+/// memory.write(&mut store, 8, b"weft")?;
+/// assert_eq!(&memory.data(&store)[8..12], b"weft");
+/// assert_eq!(memory.grow(&mut store, 1)?, 1);
+/// assert_eq!(memory.size(&store), 2);
+/// # Ok::<(), weft::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Memory {
+    pub(crate) store: StoreId,
+    pub(crate) index: u32,
+}
+
+/// An access outside the bounds of a [`Memory`] by [`Memory::read`] or [`Memory::write`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemoryAccessError;
+
+impl fmt::Display for MemoryAccessError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("out of bounds memory access")
+    }
+}
+
+impl std::error::Error for MemoryAccessError {}
+
+impl From<MemoryAccessError> for Error {
+    fn from(e: MemoryAccessError) -> Self {
+        Error::new(e)
+    }
+}
+
+impl Memory {
+    /// A new memory of type `ty`, zero-filled, `ty.minimum()` pages long.
+    ///
+    /// # Errors
+    ///
+    /// If the memory cannot be allocated or is larger than 4 GiB.
+    pub fn new(mut store: impl AsContextMut, ty: MemoryType) -> Result<Memory> {
+        let inner = &mut store.as_context_mut().0.inner;
+        let index = new_memory(inner, ty)?;
+        Ok(Memory {
+            store: inner.id,
+            index,
+        })
+    }
+
+    fn entity<'a>(&self, store: &'a StoreInner) -> &'a MemoryEntity {
+        if store.id != self.store {
+            wrong_store()
+        }
+        store
+            .memories
+            .get(self.index as usize)
+            .unwrap_or_else(|| wrong_store())
+    }
+
+    fn entity_mut<'a>(&self, store: &'a mut StoreInner) -> &'a mut MemoryEntity {
+        if store.id != self.store {
+            wrong_store()
+        }
+        store
+            .memories
+            .get_mut(self.index as usize)
+            .unwrap_or_else(|| wrong_store())
+    }
+
+    /// The memory's type, with its current size as the minimum.
+    ///
+    /// # Panics
+    ///
+    /// If `store` is not the memory's store.
+    pub fn ty(&self, store: impl AsContext) -> MemoryType {
+        let m = self.entity(&store.as_context().0.inner);
+        MemoryType::from_limits(m.pages(), m.ty.maximum())
+    }
+
+    /// The current size in pages of 64 KiB.
+    ///
+    /// # Panics
+    ///
+    /// If `store` is not the memory's store.
+    pub fn size(&self, store: impl AsContext) -> u64 {
+        self.entity(&store.as_context().0.inner).pages()
+    }
+
+    /// The current size in bytes.
+    ///
+    /// # Panics
+    ///
+    /// If `store` is not the memory's store.
+    pub fn data_size(&self, store: impl AsContext) -> usize {
+        self.entity(&store.as_context().0.inner).data.len()
+    }
+
+    /// The memory's bytes.
+    ///
+    /// # Panics
+    ///
+    /// If `store` is not the memory's store.
+    pub fn data<'a, T: 'a>(&self, store: impl Into<StoreContext<'a, T>>) -> &'a [u8] {
+        let store = store.into().0;
+        &self.entity(&store.inner).data
+    }
+
+    /// The memory's bytes, mutably.
+    ///
+    /// # Panics
+    ///
+    /// If `store` is not the memory's store.
+    pub fn data_mut<'a, T: 'a>(&self, store: impl Into<StoreContextMut<'a, T>>) -> &'a mut [u8] {
+        let store = store.into().0;
+        &mut self.entity_mut(&mut store.inner).data
+    }
+
+    /// Copies `buffer.len()` bytes at byte offset `offset` into `buffer`.
+    ///
+    /// # Errors
+    ///
+    /// [`MemoryAccessError`] if the range is out of bounds; nothing is read then.
+    ///
+    /// # Panics
+    ///
+    /// If `store` is not the memory's store.
+    pub fn read(
+        &self,
+        store: impl AsContext,
+        offset: usize,
+        buffer: &mut [u8],
+    ) -> Result<(), MemoryAccessError> {
+        let data = &self.entity(&store.as_context().0.inner).data;
+        let end = offset.checked_add(buffer.len()).ok_or(MemoryAccessError)?;
+        buffer.copy_from_slice(data.get(offset..end).ok_or(MemoryAccessError)?);
+        Ok(())
+    }
+
+    /// Copies `buffer` into the memory at byte offset `offset`.
+    ///
+    /// # Errors
+    ///
+    /// [`MemoryAccessError`] if the range is out of bounds; nothing is written then.
+    ///
+    /// # Panics
+    ///
+    /// If `store` is not the memory's store.
+    pub fn write(
+        &self,
+        mut store: impl AsContextMut,
+        offset: usize,
+        buffer: &[u8],
+    ) -> Result<(), MemoryAccessError> {
+        let data = &mut self.entity_mut(&mut store.as_context_mut().0.inner).data;
+        let end = offset.checked_add(buffer.len()).ok_or(MemoryAccessError)?;
+        data.get_mut(offset..end)
+            .ok_or(MemoryAccessError)?
+            .copy_from_slice(buffer);
+        Ok(())
+    }
+
+    /// Grows the memory by `delta` pages of 64 KiB and returns its previous size in pages
+    /// (spec §4.4.7 `memory.grow`). New pages are zero.
+    ///
+    /// # Errors
+    ///
+    /// If the memory would exceed its maximum or 4 GiB, or the host cannot allocate it; the
+    /// memory is unchanged then.
+    ///
+    /// # Panics
+    ///
+    /// If `store` is not the memory's store.
+    pub fn grow(&self, mut store: impl AsContextMut, delta: u64) -> Result<u64> {
+        let store = store.as_context_mut().0;
+        self.entity(&store.inner);
+        crate::store::ExecContext::grow_memory(store, self.index, delta)?
+            .ok_or_else(|| Error::resource("failed to grow memory"))
+    }
+}
+
+pub(crate) fn new_memory(inner: &mut StoreInner, ty: MemoryType) -> Result<u32> {
+    let pages = ty.minimum();
+    if pages > MemoryType::MAX_PAGES || ty.maximum().is_some_and(|max| max < pages) {
+        return Err(Error::resource(format!(
+            "memory of {pages} pages is too large"
+        )));
+    }
+    let len = usize::try_from(pages * MemoryType::PAGE_SIZE)
+        .map_err(|_| Error::resource("memory too large for this host"))?;
+    let mut data = Vec::new();
+    data.try_reserve_exact(len)
+        .map_err(|_| Error::resource("failed to allocate memory"))?;
+    data.resize(len, 0);
+    let index = inner.memories.len() as u32;
+    inner.memories.push(MemoryEntity { data, ty });
+    Ok(index)
+}
+
+/// A table (spec §4.2.9): a vector of references of one type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Table {
+    pub(crate) store: StoreId,
+    pub(crate) index: u32,
+}
+
+impl Table {
+    /// A new table of type `ty` with `ty.minimum()` elements set to `init`.
+    ///
+    /// # Errors
+    ///
+    /// If `init` is not a reference of the table's element type, or the table is too large.
+    pub fn new(mut store: impl AsContextMut, ty: TableType, init: Val) -> Result<Table> {
+        let inner = &mut store.as_context_mut().0.inner;
+        let init = ref_to_raw(inner, ty, init)?;
+        let index = new_table(inner, ty, init)?;
+        Ok(Table {
+            store: inner.id,
+            index,
+        })
+    }
+
+    fn entity<'a>(&self, store: &'a StoreInner) -> &'a TableEntity {
+        if store.id != self.store {
+            wrong_store()
+        }
+        store
+            .tables
+            .get(self.index as usize)
+            .unwrap_or_else(|| wrong_store())
+    }
+
+    /// The table's type, with its current size as the minimum.
+    ///
+    /// # Panics
+    ///
+    /// If `store` is not the table's store.
+    pub fn ty(&self, store: impl AsContext) -> TableType {
+        let t = self.entity(&store.as_context().0.inner);
+        TableType::from_limits(t.ty.element(), t.elements.len() as u64, t.ty.maximum())
+    }
+
+    /// The current number of elements.
+    ///
+    /// # Panics
+    ///
+    /// If `store` is not the table's store.
+    pub fn size(&self, store: impl AsContext) -> u64 {
+        self.entity(&store.as_context().0.inner).elements.len() as u64
+    }
+
+    /// The element at `index`, or `None` if out of bounds.
+    ///
+    /// # Panics
+    ///
+    /// If `store` is not the table's store.
+    pub fn get(&self, store: impl AsContext, index: u64) -> Option<Val> {
+        let inner = &store.as_context().0.inner;
+        let t = self.entity(inner);
+        let raw = *t.elements.get(usize::try_from(index).ok()?)?;
+        Some(Val::from_raw(inner, t.ty.element().into(), raw))
+    }
+
+    /// Sets the element at `index`.
+    ///
+    /// # Errors
+    ///
+    /// If `index` is out of bounds or `value` has the wrong type.
+    ///
+    /// # Panics
+    ///
+    /// If `store` is not the table's store.
+    pub fn set(&self, mut store: impl AsContextMut, index: u64, value: Val) -> Result<()> {
+        let inner = &mut store.as_context_mut().0.inner;
+        let ty = self.entity(inner).ty;
+        let raw = ref_to_raw(inner, ty, value)?;
+        let slot = usize::try_from(index)
+            .ok()
+            .and_then(|i| {
+                inner
+                    .tables
+                    .get_mut(self.index as usize)?
+                    .elements
+                    .get_mut(i)
+            })
+            .ok_or_else(|| Error::usage("table index out of bounds"))?;
+        *slot = raw;
+        Ok(())
+    }
+
+    /// Grows the table by `delta` elements set to `init`; returns the previous size
+    /// (spec §4.4.6 `table.grow`).
+    ///
+    /// # Errors
+    ///
+    /// If the table would exceed its maximum, or `init` has the wrong type.
+    ///
+    /// # Panics
+    ///
+    /// If `store` is not the table's store.
+    pub fn grow(&self, mut store: impl AsContextMut, delta: u64, init: Val) -> Result<u64> {
+        let store = store.as_context_mut().0;
+        let ty = self.entity(&store.inner).ty;
+        let init = ref_to_raw(&store.inner, ty, init)?;
+        crate::store::ExecContext::grow_table(store, self.index, delta, init)?
+            .ok_or_else(|| Error::resource("failed to grow table"))
+    }
+}
+
+fn ref_to_raw(inner: &StoreInner, ty: TableType, value: Val) -> Result<u64> {
+    if value.ty() != ty.element().into() {
+        return Err(Error::usage(format!(
+            "value of type {} does not fit a table of {}",
+            value.ty(),
+            crate::types::ValType::from(ty.element())
+        )));
+    }
+    value.to_raw(inner)
+}
+
+pub(crate) fn new_table(inner: &mut StoreInner, ty: TableType, init: u64) -> Result<u32> {
+    let len = usize::try_from(ty.minimum())
+        .ok()
+        .filter(|len| *len <= 10_000_000)
+        .ok_or_else(|| Error::resource("table too large"))?;
+    let mut elements = Vec::new();
+    elements
+        .try_reserve_exact(len)
+        .map_err(|_| Error::resource("failed to allocate table"))?;
+    elements.resize(len, init);
+    let index = inner.tables.len() as u32;
+    inner.tables.push(TableEntity { elements, ty });
+    Ok(index)
+}
+
+/// A global variable (spec §4.2.10).
+///
+/// ```
+/// use weft::{Global, GlobalType, Mutability, Val, ValType};
+/// let engine = weft::Engine::default();
+/// let mut store = weft::Store::new(&engine, ());
+/// let counter = Global::new(&mut store, GlobalType::new(ValType::I64, Mutability::Var), Val::I64(1))?;
+/// counter.set(&mut store, Val::I64(2))?;
+/// assert_eq!(counter.get(&store).i64(), Some(2));
+/// # Ok::<(), weft::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Global {
+    pub(crate) store: StoreId,
+    pub(crate) index: u32,
+}
+
+impl Global {
+    /// A new global of type `ty` holding `value`.
+    ///
+    /// # Errors
+    ///
+    /// If `value` does not have the global's content type.
+    pub fn new(mut store: impl AsContextMut, ty: GlobalType, value: Val) -> Result<Global> {
+        let inner = &mut store.as_context_mut().0.inner;
+        if value.ty() != ty.content() {
+            return Err(Error::usage(format!(
+                "value of type {} for a global of type {}",
+                value.ty(),
+                ty.content()
+            )));
+        }
+        let value = value.to_raw(inner)?;
+        let index = inner.globals.len() as u32;
+        inner.globals.push(GlobalEntity { value, ty });
+        Ok(Global {
+            store: inner.id,
+            index,
+        })
+    }
+
+    fn entity<'a>(&self, store: &'a StoreInner) -> &'a GlobalEntity {
+        if store.id != self.store {
+            wrong_store()
+        }
+        store
+            .globals
+            .get(self.index as usize)
+            .unwrap_or_else(|| wrong_store())
+    }
+
+    /// The global's type.
+    ///
+    /// # Panics
+    ///
+    /// If `store` is not the global's store.
+    pub fn ty(&self, store: impl AsContext) -> GlobalType {
+        self.entity(&store.as_context().0.inner).ty
+    }
+
+    /// The global's current value.
+    ///
+    /// # Panics
+    ///
+    /// If `store` is not the global's store.
+    pub fn get(&self, store: impl AsContext) -> Val {
+        let inner = &store.as_context().0.inner;
+        let g = self.entity(inner);
+        Val::from_raw(inner, g.ty.content(), g.value)
+    }
+
+    /// Sets the global's value.
+    ///
+    /// # Errors
+    ///
+    /// If the global is immutable or `value` has the wrong type.
+    ///
+    /// # Panics
+    ///
+    /// If `store` is not the global's store.
+    pub fn set(&self, mut store: impl AsContextMut, value: Val) -> Result<()> {
+        let inner = &mut store.as_context_mut().0.inner;
+        let ty = self.entity(inner).ty;
+        if ty.mutability() != Mutability::Var {
+            return Err(Error::usage("cannot set an immutable global"));
+        }
+        if value.ty() != ty.content() {
+            return Err(Error::usage(format!(
+                "value of type {} for a global of type {}",
+                value.ty(),
+                ty.content()
+            )));
+        }
+        let raw = value.to_raw(inner)?;
+        if let Some(g) = inner.globals.get_mut(self.index as usize) {
+            g.value = raw;
+        }
+        Ok(())
+    }
+}

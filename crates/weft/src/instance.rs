@@ -1,0 +1,522 @@
+//! Instances: modules bound to their imports in a store (spec §4.5.4 "Instantiation").
+
+use crate::context::{AsContext, AsContextMut};
+use crate::error::{Error, Result};
+use crate::externals::{Extern, Global, Memory, Table, new_memory, new_table};
+use crate::func::{Func, TypedFunc, WasmParams, WasmResults};
+use crate::module::{ConstExpr, ConstOp, DataMode, ElemMode, ExternKind, ImportKind, Module};
+use crate::store::{FuncEntity, GlobalEntity, InstanceEntity, Store, StoreId, StoreInner};
+use crate::trap::TrapCode;
+
+/// An instantiated module: its functions, memories, tables and globals live in a store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Instance {
+    pub(crate) store: StoreId,
+    pub(crate) index: u32,
+}
+
+/// One export of an [`Instance`]: its name and the entity.
+#[derive(Debug, Clone)]
+pub struct Export {
+    name: String,
+    item: Extern,
+}
+
+impl Export {
+    /// The export's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The exported entity.
+    pub fn into_extern(self) -> Extern {
+        self.item
+    }
+}
+
+impl Instance {
+    /// Instantiates `module` in `store` with `imports`, given in the order of
+    /// [`Module::imports`] (spec §4.5.4): creates its functions, tables, memories and globals,
+    /// evaluates its global initializers, applies its active element and data segments, and
+    /// runs its start function.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Unlinkable`](crate::ErrorKind::Unlinkable) if an import is missing or has
+    /// an incompatible type; a trap if a segment does not fit (entities already written stay
+    /// written, as the spec says) or the start function traps;
+    /// [`ErrorKind::ResourceExhausted`](crate::ErrorKind::ResourceExhausted) if a memory or
+    /// table cannot be allocated.
+    pub fn new<T>(
+        mut store: impl AsContextMut<Data = T>,
+        module: &Module,
+        imports: &[Extern],
+    ) -> Result<Instance> {
+        let store = store.as_context_mut().0;
+        instantiate(store, module, imports)
+    }
+
+    fn check_store(&self, store: &StoreInner) {
+        assert_eq!(
+            self.store, store.id,
+            "Instance used with a store other than its own"
+        );
+    }
+
+    /// The export `name`, if any.
+    ///
+    /// # Panics
+    ///
+    /// If `store` is not the instance's store.
+    pub fn get_export(&self, store: impl AsContext, name: &str) -> Option<Extern> {
+        let store = store.as_context();
+        self.check_store(&store.0.inner);
+        instance_export(&store.0.inner, self.index, name)
+    }
+
+    /// The exported function `name`, if any.
+    ///
+    /// # Panics
+    ///
+    /// If `store` is not the instance's store.
+    pub fn get_func(&self, store: impl AsContext, name: &str) -> Option<Func> {
+        self.get_export(store, name)?.into_func()
+    }
+
+    /// The exported function `name` with the given type.
+    ///
+    /// # Errors
+    ///
+    /// If there is no such exported function or its type differs.
+    ///
+    /// # Panics
+    ///
+    /// If `store` is not the instance's store.
+    pub fn get_typed_func<Params: WasmParams, Results: WasmResults>(
+        &self,
+        store: impl AsContext,
+        name: &str,
+    ) -> Result<TypedFunc<Params, Results>> {
+        let store = store.as_context();
+        let func = self
+            .get_func(&store, name)
+            .ok_or_else(|| Error::usage(format!("failed to find function export `{name}`")))?;
+        func.typed(&store)
+    }
+
+    /// The exported memory `name`, if any.
+    ///
+    /// # Panics
+    ///
+    /// If `store` is not the instance's store.
+    pub fn get_memory(&self, store: impl AsContext, name: &str) -> Option<Memory> {
+        self.get_export(store, name)?.into_memory()
+    }
+
+    /// The exported global `name`, if any.
+    ///
+    /// # Panics
+    ///
+    /// If `store` is not the instance's store.
+    pub fn get_global(&self, store: impl AsContext, name: &str) -> Option<Global> {
+        self.get_export(store, name)?.into_global()
+    }
+
+    /// The exported table `name`, if any.
+    ///
+    /// # Panics
+    ///
+    /// If `store` is not the instance's store.
+    pub fn get_table(&self, store: impl AsContext, name: &str) -> Option<Table> {
+        self.get_export(store, name)?.into_table()
+    }
+
+    /// All exports, in the module's order.
+    ///
+    /// # Panics
+    ///
+    /// If `store` is not the instance's store.
+    pub fn exports(&self, store: impl AsContext) -> Vec<Export> {
+        let store = store.as_context();
+        let inner = &store.0.inner;
+        self.check_store(inner);
+        let Some(instance) = inner.instances.get(self.index as usize) else {
+            return Vec::new();
+        };
+        instance
+            .module
+            .inner
+            .info
+            .exports
+            .iter()
+            .filter_map(|e| {
+                Some(Export {
+                    name: e.name.clone(),
+                    item: resolve_export(inner, instance, e.kind, e.index)?,
+                })
+            })
+            .collect()
+    }
+
+    /// The module this instance was made from.
+    ///
+    /// # Panics
+    ///
+    /// If `store` is not the instance's store.
+    pub fn module<'a, T: 'a>(&self, store: impl Into<crate::StoreContext<'a, T>>) -> &'a Module {
+        let store = store.into().0;
+        self.check_store(&store.inner);
+        match store.inner.instances.get(self.index as usize) {
+            Some(instance) => &instance.module,
+            None => panic!("Instance used with a store other than its own"),
+        }
+    }
+}
+
+fn resolve_export(
+    inner: &StoreInner,
+    instance: &InstanceEntity,
+    kind: ExternKind,
+    index: u32,
+) -> Option<Extern> {
+    let id = inner.id;
+    let i = index as usize;
+    Some(match kind {
+        ExternKind::Func => Extern::Func(Func {
+            store: id,
+            index: *instance.funcs.get(i)?,
+        }),
+        ExternKind::Table => Extern::Table(Table {
+            store: id,
+            index: *instance.tables.get(i)?,
+        }),
+        ExternKind::Memory => Extern::Memory(Memory {
+            store: id,
+            index: *instance.memories.get(i)?,
+        }),
+        ExternKind::Global => Extern::Global(Global {
+            store: id,
+            index: *instance.globals.get(i)?,
+        }),
+    })
+}
+
+/// The export `name` of store instance `instance`.
+pub(crate) fn instance_export(inner: &StoreInner, instance: u32, name: &str) -> Option<Extern> {
+    let instance = inner.instances.get(instance as usize)?;
+    let export = instance
+        .module
+        .inner
+        .info
+        .exports
+        .iter()
+        .find(|e| e.name == name)?;
+    resolve_export(inner, instance, export.kind, export.index)
+}
+
+fn unlinkable_type(import: &crate::module::Import) -> Error {
+    Error::unlinkable(format!(
+        "incompatible import type for `{}::{}`",
+        import.module, import.name
+    ))
+}
+
+fn limits_match(actual_min: u64, actual_max: Option<u64>, min: u64, max: Option<u64>) -> bool {
+    actual_min >= min
+        && match max {
+            None => true,
+            Some(max) => actual_max.is_some_and(|actual| actual <= max),
+        }
+}
+
+/// Evaluates a constant expression in a partially built instance.
+pub(crate) fn eval_const(
+    inner: &StoreInner,
+    globals: &[u32],
+    funcs: &[u32],
+    expr: &ConstExpr,
+) -> Result<u64> {
+    let mut stack: Vec<u64> = Vec::with_capacity(2);
+    let bad = || Error::from(TrapCode::InternalError);
+    for op in expr.ops.iter() {
+        let value = match *op {
+            ConstOp::I32(v) => u64::from(v as u32),
+            ConstOp::I64(v) => v as u64,
+            ConstOp::F32(v) => u64::from(v),
+            ConstOp::F64(v) => v,
+            ConstOp::RefNull(_) => 0,
+            ConstOp::RefFunc(f) => u64::from(*funcs.get(f as usize).ok_or_else(bad)?) + 1,
+            ConstOp::GlobalGet(g) => {
+                let g = *globals.get(g as usize).ok_or_else(bad)?;
+                inner.globals.get(g as usize).ok_or_else(bad)?.value
+            }
+            ConstOp::I32Add
+            | ConstOp::I32Sub
+            | ConstOp::I32Mul
+            | ConstOp::I64Add
+            | ConstOp::I64Sub
+            | ConstOp::I64Mul => {
+                let b = stack.pop().ok_or_else(bad)?;
+                let a = stack.pop().ok_or_else(bad)?;
+                match *op {
+                    ConstOp::I32Add => u64::from((a as u32).wrapping_add(b as u32)),
+                    ConstOp::I32Sub => u64::from((a as u32).wrapping_sub(b as u32)),
+                    ConstOp::I32Mul => u64::from((a as u32).wrapping_mul(b as u32)),
+                    ConstOp::I64Add => a.wrapping_add(b),
+                    ConstOp::I64Sub => a.wrapping_sub(b),
+                    _ => a.wrapping_mul(b),
+                }
+            }
+        };
+        stack.push(value);
+    }
+    stack.pop().ok_or_else(bad)
+}
+
+pub(crate) fn instantiate<T>(
+    store: &mut Store<T>,
+    module: &Module,
+    imports: &[Extern],
+) -> Result<Instance> {
+    if !crate::Engine::same(&store.inner.engine, module.engine()) {
+        return Err(Error::usage("module and store belong to different engines"));
+    }
+    let info = &module.inner.info;
+    if imports.len() != info.imports.len() {
+        return Err(Error::unlinkable(format!(
+            "expected {} imports, found {}",
+            info.imports.len(),
+            imports.len()
+        )));
+    }
+    let inner = &mut store.inner;
+    let mut funcs = Vec::with_capacity(info.funcs.len());
+    let mut tables = Vec::with_capacity(info.tables.len());
+    let mut memories = Vec::with_capacity(info.memories.len());
+    let mut globals = Vec::with_capacity(info.globals.len());
+
+    // Check and collect the imports.
+    for (import, item) in info.imports.iter().zip(imports) {
+        if item.store_id() != inner.id {
+            return Err(Error::usage("import belongs to another store"));
+        }
+        match (&import.kind, item) {
+            (ImportKind::Func(ty), Extern::Func(f)) => {
+                let expected = info.sig_ids.get(*ty as usize).copied();
+                let actual = inner.funcs.get(f.index as usize).map(FuncEntity::sig);
+                if expected.is_none() || expected != actual {
+                    return Err(unlinkable_type(import));
+                }
+                funcs.push(f.index);
+            }
+            (ImportKind::Table(ty), Extern::Table(t)) => {
+                let table = inner
+                    .tables
+                    .get(t.index as usize)
+                    .ok_or_else(|| unlinkable_type(import))?;
+                if table.ty.element() != ty.element()
+                    || !limits_match(
+                        table.elements.len() as u64,
+                        table.ty.maximum(),
+                        ty.minimum(),
+                        ty.maximum(),
+                    )
+                {
+                    return Err(unlinkable_type(import));
+                }
+                tables.push(t.index);
+            }
+            (ImportKind::Memory(ty), Extern::Memory(m)) => {
+                let memory = inner
+                    .memories
+                    .get(m.index as usize)
+                    .ok_or_else(|| unlinkable_type(import))?;
+                if !limits_match(
+                    memory.pages(),
+                    memory.ty.maximum(),
+                    ty.minimum(),
+                    ty.maximum(),
+                ) {
+                    return Err(unlinkable_type(import));
+                }
+                memories.push(m.index);
+            }
+            (ImportKind::Global(ty), Extern::Global(g)) => {
+                let global = inner
+                    .globals
+                    .get(g.index as usize)
+                    .ok_or_else(|| unlinkable_type(import))?;
+                if global.ty != *ty {
+                    return Err(unlinkable_type(import));
+                }
+                globals.push(g.index);
+            }
+            _ => return Err(unlinkable_type(import)),
+        }
+    }
+
+    let instance_index = inner.instances.len() as u32;
+    for (index, ty) in info
+        .funcs
+        .iter()
+        .enumerate()
+        .skip(info.num_imported_funcs as usize)
+    {
+        let sig = *info
+            .sig_ids
+            .get(*ty as usize)
+            .ok_or_else(|| Error::from(TrapCode::InternalError))?;
+        funcs.push(inner.funcs.len() as u32);
+        inner.funcs.push(FuncEntity::Wasm {
+            sig,
+            instance: instance_index,
+            index: index as u32,
+        });
+    }
+    for ty in info.tables.iter().skip(info.num_imported_tables as usize) {
+        tables.push(new_table(inner, *ty, 0)?);
+    }
+    for ty in info
+        .memories
+        .iter()
+        .skip(info.num_imported_memories as usize)
+    {
+        memories.push(new_memory(inner, *ty)?);
+    }
+    for (ty, init) in info
+        .globals
+        .iter()
+        .skip(info.num_imported_globals as usize)
+        .zip(&info.global_inits)
+    {
+        let value = eval_const(inner, &globals, &funcs, init)?;
+        globals.push(inner.globals.len() as u32);
+        inner.globals.push(GlobalEntity { value, ty: *ty });
+    }
+    let mut elems = Vec::with_capacity(info.elems.len());
+    for segment in &info.elems {
+        let items = segment
+            .items
+            .iter()
+            .map(|item| eval_const(inner, &globals, &funcs, item))
+            .collect::<Result<Box<[u64]>>>()?;
+        elems.push(items);
+    }
+
+    inner.instances.push(InstanceEntity {
+        module: module.clone(),
+        funcs: funcs.into(),
+        tables: tables.into(),
+        memories: memories.into(),
+        globals: globals.into(),
+        elems: elems.into(),
+        datas_dropped: vec![false; info.datas.len()].into(),
+    });
+    let instance = Instance {
+        store: inner.id,
+        index: instance_index,
+    };
+
+    // Active element segments, then active data segments, in order (spec §4.5.4 steps 13-15).
+    for (i, segment) in info.elems.iter().enumerate() {
+        match &segment.mode {
+            ElemMode::Active { table, offset } => {
+                apply_elem(inner, instance_index, i, *table, offset)?;
+            }
+            ElemMode::Declared => drop_elem(inner, instance_index, i),
+            ElemMode::Passive => {}
+        }
+    }
+    for (i, segment) in info.datas.iter().enumerate() {
+        if let DataMode::Active { memory, offset } = &segment.mode {
+            apply_data(inner, instance_index, i, *memory, offset, &segment.bytes)?;
+        }
+    }
+    if let Some(start) = info.start {
+        let func = inner
+            .instances
+            .get(instance_index as usize)
+            .and_then(|i| i.funcs.get(start as usize))
+            .copied()
+            .ok_or_else(|| Error::from(TrapCode::InternalError))?;
+        crate::exec::invoke(store, func, &mut [])?;
+    }
+    Ok(instance)
+}
+
+fn drop_elem(inner: &mut StoreInner, instance: u32, segment: usize) {
+    if let Some(items) = inner
+        .instances
+        .get_mut(instance as usize)
+        .and_then(|i| i.elems.get_mut(segment))
+    {
+        *items = Box::new([]);
+    }
+}
+
+fn apply_elem(
+    inner: &mut StoreInner,
+    instance: u32,
+    segment: usize,
+    table: u32,
+    offset: &ConstExpr,
+) -> Result<()> {
+    let internal = || Error::from(TrapCode::InternalError);
+    let entity = inner
+        .instances
+        .get(instance as usize)
+        .ok_or_else(internal)?;
+    let offset = eval_const(inner, &entity.globals, &entity.funcs, offset)? as u32 as usize;
+    let table = *entity.tables.get(table as usize).ok_or_else(internal)?;
+    let items = entity.elems.get(segment).ok_or_else(internal)?.clone();
+    let elements = &mut inner
+        .tables
+        .get_mut(table as usize)
+        .ok_or_else(internal)?
+        .elements;
+    let end = offset
+        .checked_add(items.len())
+        .ok_or(TrapCode::TableOutOfBounds)?;
+    elements
+        .get_mut(offset..end)
+        .ok_or(TrapCode::TableOutOfBounds)?
+        .copy_from_slice(&items);
+    drop_elem(inner, instance, segment);
+    Ok(())
+}
+
+fn apply_data(
+    inner: &mut StoreInner,
+    instance: u32,
+    segment: usize,
+    memory: u32,
+    offset: &ConstExpr,
+    bytes: &[u8],
+) -> Result<()> {
+    let internal = || Error::from(TrapCode::InternalError);
+    let entity = inner
+        .instances
+        .get(instance as usize)
+        .ok_or_else(internal)?;
+    let offset = eval_const(inner, &entity.globals, &entity.funcs, offset)? as u32 as usize;
+    let memory = *entity.memories.get(memory as usize).ok_or_else(internal)?;
+    let data = &mut inner
+        .memories
+        .get_mut(memory as usize)
+        .ok_or_else(internal)?
+        .data;
+    let end = offset
+        .checked_add(bytes.len())
+        .ok_or(TrapCode::MemoryOutOfBounds)?;
+    data.get_mut(offset..end)
+        .ok_or(TrapCode::MemoryOutOfBounds)?
+        .copy_from_slice(bytes);
+    if let Some(dropped) = inner
+        .instances
+        .get_mut(instance as usize)
+        .and_then(|i| i.datas_dropped.get_mut(segment))
+    {
+        *dropped = true;
+    }
+    Ok(())
+}
