@@ -2,7 +2,7 @@
 
 use crate::context::{AsContext, AsContextMut};
 use crate::error::{Error, Result};
-use crate::externals::{Extern, Global, Memory, Table, new_memory, new_table};
+use crate::externals::{Extern, Global, Memory, Table};
 use crate::func::{Func, TypedFunc, WasmParams, WasmResults};
 use crate::module::{ConstExpr, ConstOp, DataMode, ElemMode, ExternKind, ImportKind, Module};
 use crate::store::{FuncEntity, GlobalEntity, InstanceEntity, Store, StoreId, StoreInner};
@@ -289,10 +289,27 @@ pub(crate) fn instantiate<T>(
             imports.len()
         )));
     }
-    let inner = &mut store.inner;
-    let mut funcs = Vec::with_capacity(info.funcs.len());
+    store.check_entity_counts(
+        1,
+        info.tables.len() - info.num_imported_tables as usize,
+        info.memories.len() - info.num_imported_memories as usize,
+    )?;
     let mut tables = Vec::with_capacity(info.tables.len());
     let mut memories = Vec::with_capacity(info.memories.len());
+    let mut new_tables = Vec::new();
+    for ty in info.tables.iter().skip(info.num_imported_tables as usize) {
+        new_tables.push(store.create_table(*ty, 0)?);
+    }
+    let mut new_memories = Vec::new();
+    for ty in info
+        .memories
+        .iter()
+        .skip(info.num_imported_memories as usize)
+    {
+        new_memories.push(store.create_memory(*ty)?);
+    }
+    let inner = &mut store.inner;
+    let mut funcs = Vec::with_capacity(info.funcs.len());
     let mut globals = Vec::with_capacity(info.globals.len());
 
     // Check and collect the imports.
@@ -373,16 +390,8 @@ pub(crate) fn instantiate<T>(
             index: index as u32,
         });
     }
-    for ty in info.tables.iter().skip(info.num_imported_tables as usize) {
-        tables.push(new_table(inner, *ty, 0)?);
-    }
-    for ty in info
-        .memories
-        .iter()
-        .skip(info.num_imported_memories as usize)
-    {
-        memories.push(new_memory(inner, *ty)?);
-    }
+    tables.extend(new_tables);
+    memories.extend(new_memories);
     for (ty, init) in info
         .globals
         .iter()

@@ -46,6 +46,7 @@ mod externals;
 mod func;
 mod instance;
 mod ir;
+mod limits;
 mod linker;
 mod module;
 mod store;
@@ -61,9 +62,10 @@ pub use error::{Error, ErrorKind, Result};
 pub use externals::{Extern, Global, Memory, MemoryAccessError, Table};
 pub use func::{Caller, Func, HostResult, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmTy};
 pub use instance::{Export, Instance};
+pub use limits::{ResourceLimiter, StoreLimits, StoreLimitsBuilder};
 pub use linker::Linker;
 pub use module::Module;
-pub use store::Store;
+pub use store::{Store, UpdateDeadline};
 pub use trap::{FrameInfo, Trap, TrapCode};
 pub use types::{
     ExportType, ExternType, FuncType, GlobalType, ImportType, MemoryType, Mutability, RefType,

@@ -22,8 +22,10 @@
 //! [`Func`]: crate::Func
 //! [`Memory`]: crate::Memory
 
+use crate::context::StoreContextMut;
 use crate::engine::{Engine, SigId};
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::limits::ResourceLimiter;
 use crate::module::Module;
 use crate::types::{FuncType, GlobalType, MemoryType, TableType};
 use core::any::Any;
@@ -252,6 +254,18 @@ pub struct Store<T> {
     pub(crate) inner: StoreInner,
     pub(crate) hosts: Vec<Arc<HostFn<T>>>,
     pub(crate) data: T,
+    limiter: Option<Box<LimiterFn<T>>>,
+    epoch_callback: Option<Box<EpochCallback<T>>>,
+}
+
+type LimiterFn<T> = dyn FnMut(&mut T) -> &mut (dyn ResourceLimiter) + Send + Sync;
+type EpochCallback<T> = dyn FnMut(StoreContextMut<'_, T>) -> Result<UpdateDeadline> + Send + Sync;
+
+/// What an epoch deadline callback decides (see [`Store::epoch_deadline_callback`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpdateDeadline {
+    /// Continue running; the new deadline is this many ticks after the current epoch.
+    Continue(u64),
 }
 
 impl<T> Store<T> {
@@ -261,7 +275,149 @@ impl<T> Store<T> {
             inner: StoreInner::new(engine),
             hosts: Vec::new(),
             data,
+            limiter: None,
+            epoch_callback: None,
         }
+    }
+
+    /// Installs a resource limiter: `limiter` returns it from the store's data, for example
+    /// a [`StoreLimits`](crate::StoreLimits) field. It is asked before every memory and table
+    /// growth and before instances, memories and tables are created.
+    pub fn limiter(
+        &mut self,
+        limiter: impl FnMut(&mut T) -> &mut (dyn ResourceLimiter) + Send + Sync + 'static,
+    ) {
+        self.limiter = Some(Box::new(limiter));
+    }
+
+    fn resource_limiter(&mut self) -> Option<&mut dyn ResourceLimiter> {
+        let limiter = self.limiter.as_mut()?;
+        Some(limiter(&mut self.data))
+    }
+
+    /// Sets the store's fuel to `fuel` units. Each executed WebAssembly operator costs one
+    /// unit (see [`Config::consume_fuel`](crate::Config::consume_fuel)); running out traps
+    /// with [`TrapCode::OutOfFuel`](crate::TrapCode::OutOfFuel), after which the store can be
+    /// refuelled and used again.
+    ///
+    /// # Errors
+    ///
+    /// If the engine was not configured with `consume_fuel(true)`.
+    pub fn set_fuel(&mut self, fuel: u64) -> Result<()> {
+        if !self.inner.engine.config().consume_fuel {
+            return Err(Error::usage(
+                "fuel is not enabled: use `Config::consume_fuel(true)`",
+            ));
+        }
+        self.inner.fuel = fuel;
+        Ok(())
+    }
+
+    /// The fuel left in the store, in units of [`Store::set_fuel`].
+    ///
+    /// # Errors
+    ///
+    /// If the engine was not configured with `consume_fuel(true)`.
+    pub fn get_fuel(&self) -> Result<u64> {
+        if !self.inner.engine.config().consume_fuel {
+            return Err(Error::usage(
+                "fuel is not enabled: use `Config::consume_fuel(true)`",
+            ));
+        }
+        Ok(self.inner.fuel)
+    }
+
+    /// Sets the epoch deadline to `ticks` epochs after the engine's current epoch. When the
+    /// engine's epoch reaches it, running wasm code traps with
+    /// [`TrapCode::Interrupt`](crate::TrapCode::Interrupt) at the next function entry or loop
+    /// back-edge, unless a [`Store::epoch_deadline_callback`] extends it. Only effective with
+    /// [`Config::epoch_interruption`](crate::Config::epoch_interruption).
+    pub fn set_epoch_deadline(&mut self, ticks: u64) {
+        self.inner.epoch_deadline = self.inner.engine.current_epoch().saturating_add(ticks);
+    }
+
+    /// Makes reaching the epoch deadline trap (the default behaviour), removing any callback.
+    pub fn epoch_deadline_trap(&mut self) {
+        self.epoch_callback = None;
+    }
+
+    /// Calls `callback` whenever the epoch deadline is reached: returning
+    /// `Ok(UpdateDeadline::Continue(ticks))` sets a new deadline and lets execution go on;
+    /// returning an error ends the running call with that error.
+    pub fn epoch_deadline_callback(
+        &mut self,
+        callback: impl FnMut(StoreContextMut<'_, T>) -> Result<UpdateDeadline> + Send + Sync + 'static,
+    ) {
+        self.epoch_callback = Some(Box::new(callback));
+    }
+
+    /// Checks the limiter before `instances`, `tables` and `memories` more entities are made.
+    pub(crate) fn check_entity_counts(
+        &mut self,
+        instances: usize,
+        tables: usize,
+        memories: usize,
+    ) -> Result<()> {
+        let (have_instances, have_tables, have_memories) = (
+            self.inner.instances.len(),
+            self.inner.tables.len(),
+            self.inner.memories.len(),
+        );
+        let Some(limiter) = self.resource_limiter() else {
+            return Ok(());
+        };
+        if have_instances + instances > limiter.instances() {
+            return Err(Error::resource(format!(
+                "instance count limit of {} exceeded",
+                limiter.instances()
+            )));
+        }
+        if have_tables + tables > limiter.tables() {
+            return Err(Error::resource(format!(
+                "table count limit of {} exceeded",
+                limiter.tables()
+            )));
+        }
+        if have_memories + memories > limiter.memories() {
+            return Err(Error::resource(format!(
+                "memory count limit of {} exceeded",
+                limiter.memories()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Creates a memory of type `ty`, asking the limiter for its initial size.
+    pub(crate) fn create_memory(&mut self, ty: MemoryType) -> Result<u32> {
+        let bytes = usize::try_from(ty.minimum().saturating_mul(MemoryType::PAGE_SIZE))
+            .unwrap_or(usize::MAX);
+        let maximum = ty.maximum().map(|m| {
+            usize::try_from(m.saturating_mul(MemoryType::PAGE_SIZE)).unwrap_or(usize::MAX)
+        });
+        if let Some(limiter) = self.resource_limiter()
+            && !limiter.memory_growing(0, bytes, maximum)?
+        {
+            return Err(Error::resource(format!(
+                "memory of {bytes} bytes exceeds the store's limits"
+            )));
+        }
+        crate::externals::new_memory(&mut self.inner, ty)
+    }
+
+    /// Creates a table of type `ty` filled with `init`, asking the limiter for its size.
+    pub(crate) fn create_table(&mut self, ty: TableType, init: u64) -> Result<u32> {
+        let elements = usize::try_from(ty.minimum()).unwrap_or(usize::MAX);
+        let maximum = ty
+            .maximum()
+            .map(|m| usize::try_from(m).unwrap_or(usize::MAX));
+        if let Some(limiter) = self.resource_limiter()
+            && !limiter.table_growing(0, elements, maximum)?
+        {
+            return Err(Error::resource(format!(
+                "table of {elements} elements exceeds the store's limits"
+            )));
+        }
+        crate::externals::new_table(&mut self.inner, ty, init)
     }
 
     /// The engine this store belongs to.
@@ -313,15 +469,56 @@ impl<T> ExecContext for Store<T> {
     }
 
     fn grow_memory(&mut self, memory: u32, delta: u64) -> Result<Option<u64>> {
+        let Some(entity) = self.inner.memories.get(memory as usize) else {
+            return Err(crate::trap::TrapCode::InternalError.into());
+        };
+        let current = entity.data.len();
+        let maximum = entity.ty.maximum().map(|m| {
+            usize::try_from(m.saturating_mul(MemoryType::PAGE_SIZE)).unwrap_or(usize::MAX)
+        });
+        let desired = usize::try_from(delta.saturating_mul(MemoryType::PAGE_SIZE))
+            .ok()
+            .and_then(|d| current.checked_add(d));
+        if let (Some(desired), Some(limiter)) = (desired, self.resource_limiter())
+            && !limiter.memory_growing(current, desired, maximum)?
+        {
+            return Ok(None);
+        }
         Ok(self.inner.grow_memory_unlimited(memory, delta))
     }
 
     fn grow_table(&mut self, table: u32, delta: u64, init: u64) -> Result<Option<u64>> {
+        let Some(entity) = self.inner.tables.get(table as usize) else {
+            return Err(crate::trap::TrapCode::InternalError.into());
+        };
+        let current = entity.elements.len();
+        let maximum = entity
+            .ty
+            .maximum()
+            .map(|m| usize::try_from(m).unwrap_or(usize::MAX));
+        let desired = usize::try_from(delta)
+            .ok()
+            .and_then(|d| current.checked_add(d));
+        if let (Some(desired), Some(limiter)) = (desired, self.resource_limiter())
+            && !limiter.table_growing(current, desired, maximum)?
+        {
+            return Ok(None);
+        }
         Ok(self.inner.grow_table_unlimited(table, delta, init))
     }
 
     fn epoch_deadline_reached(&mut self) -> Result<()> {
-        Err(crate::trap::TrapCode::Interrupt.into())
+        let Some(mut callback) = self.epoch_callback.take() else {
+            return Err(crate::trap::TrapCode::Interrupt.into());
+        };
+        let result = callback(StoreContextMut(self));
+        self.epoch_callback = Some(callback);
+        match result? {
+            UpdateDeadline::Continue(ticks) => {
+                self.set_epoch_deadline(ticks);
+                Ok(())
+            }
+        }
     }
 }
 
