@@ -37,6 +37,16 @@ pub struct Module {
     pub(crate) inner: Arc<ModuleInner>,
 }
 
+impl core::fmt::Debug for Module {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Module")
+            .field("name", &self.inner.info.name)
+            .field("imports", &self.inner.info.imports.len())
+            .field("exports", &self.inner.info.exports.len())
+            .finish_non_exhaustive()
+    }
+}
+
 /// The shared, immutable contents of a [`Module`].
 pub(crate) struct ModuleInner {
     pub(crate) engine: Engine,
