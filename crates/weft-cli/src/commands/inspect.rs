@@ -1,14 +1,78 @@
-//! `weft inspect`.
+//! `weft inspect`: prints a module's name, imports and exports.
 
+use anyhow::Context as _;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use weft::{ExternType, GlobalType, MemoryType, Mutability, RefType, TableType};
 
 /// Arguments of `weft inspect`.
 #[derive(clap::Args)]
-pub struct InspectCommand {}
+pub struct InspectCommand {
+    /// The module to inspect (`.wasm` or `.wat`).
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+}
 
 impl InspectCommand {
-    /// Runs the command.
+    /// Compiles the module and prints its name, imports and exports with their types, in
+    /// WebAssembly text notation.
     pub fn execute(self) -> anyhow::Result<ExitCode> {
-        anyhow::bail!("`weft inspect` is not implemented yet")
+        let engine = weft::Engine::default();
+        let module = weft::Module::from_file(&engine, &self.file)
+            .with_context(|| format!("cannot compile `{}`", self.file.display()))?;
+        match module.name() {
+            Some(name) => println!("module ${name}"),
+            None => println!("module (no name)"),
+        }
+        println!("imports ({}):", module.imports().len());
+        for import in module.imports() {
+            println!(
+                "  {:?} {:?}: {}",
+                import.module(),
+                import.name(),
+                extern_type(&import.ty())
+            );
+        }
+        println!("exports ({}):", module.exports().len());
+        for export in module.exports() {
+            println!("  {:?}: {}", export.name(), extern_type(&export.ty()));
+        }
+        Ok(ExitCode::SUCCESS)
     }
+}
+
+/// An import or export type as WebAssembly text, e.g. `(memory 1 2)`.
+fn extern_type(ty: &ExternType) -> String {
+    match ty {
+        ExternType::Func(func) => func.to_string(),
+        ExternType::Global(global) => global_type(global),
+        ExternType::Memory(memory) => memory_type(memory),
+        ExternType::Table(table) => table_type(table),
+    }
+}
+
+fn global_type(ty: &GlobalType) -> String {
+    match ty.mutability() {
+        Mutability::Const => format!("(global {})", ty.content()),
+        Mutability::Var => format!("(global (mut {}))", ty.content()),
+    }
+}
+
+fn limits(minimum: u64, maximum: Option<u64>) -> String {
+    match maximum {
+        Some(maximum) => format!("{minimum} {maximum}"),
+        None => minimum.to_string(),
+    }
+}
+
+fn memory_type(ty: &MemoryType) -> String {
+    format!("(memory {})", limits(ty.minimum(), ty.maximum()))
+}
+
+fn table_type(ty: &TableType) -> String {
+    let element = match ty.element() {
+        RefType::FuncRef => "funcref",
+        RefType::ExternRef => "externref",
+    };
+    format!("(table {} {element})", limits(ty.minimum(), ty.maximum()))
 }

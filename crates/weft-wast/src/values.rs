@@ -1,0 +1,266 @@
+//! Script values: `.wast` arguments turned into [`Val`]s, and results checked against the
+//! script's expectations.
+//!
+//! Floats compare bit for bit, so `-0.0` differs from `0.0` and every NaN payload is seen. The
+//! two NaN patterns follow the spec interpreter's definitions (spec §4.3.3 "Floating-Point
+//! Operations"): a *canonical* NaN has only the quiet bit of its payload set (either sign), an
+//! *arithmetic* NaN has at least the quiet bit set.
+
+use wast::core::{AbstractHeapType, HeapType, NanPattern, WastArgCore, WastRetCore};
+use wast::{WastArg, WastRet};
+use weft::{ExternRef, RefType, Store, Val};
+
+/// The quiet bit and exponent of an `f32` NaN.
+const F32_QUIET_NAN: u32 = 0x7fc0_0000;
+/// The quiet bit and exponent of an `f64` NaN.
+const F64_QUIET_NAN: u64 = 0x7ff8_0000_0000_0000;
+
+/// Whether `bits` is an `f32` canonical NaN (`nan:canonical`).
+pub(crate) fn is_canonical_nan_f32(bits: u32) -> bool {
+    bits & 0x7fff_ffff == F32_QUIET_NAN
+}
+
+/// Whether `bits` is an `f32` arithmetic NaN (`nan:arithmetic`).
+pub(crate) fn is_arithmetic_nan_f32(bits: u32) -> bool {
+    bits & F32_QUIET_NAN == F32_QUIET_NAN
+}
+
+/// Whether `bits` is an `f64` canonical NaN (`nan:canonical`).
+pub(crate) fn is_canonical_nan_f64(bits: u64) -> bool {
+    bits & 0x7fff_ffff_ffff_ffff == F64_QUIET_NAN
+}
+
+/// Whether `bits` is an `f64` arithmetic NaN (`nan:arithmetic`).
+pub(crate) fn is_arithmetic_nan_f64(bits: u64) -> bool {
+    bits & F64_QUIET_NAN == F64_QUIET_NAN
+}
+
+/// The reference type of a `ref.null` heap type, if Weft has it.
+fn ref_type(heap: &HeapType<'_>) -> Result<RefType, String> {
+    match heap {
+        HeapType::Abstract {
+            shared: false,
+            ty: AbstractHeapType::Func | AbstractHeapType::NoFunc,
+        } => Ok(RefType::FuncRef),
+        HeapType::Abstract {
+            shared: false,
+            ty: AbstractHeapType::Extern | AbstractHeapType::NoExtern,
+        } => Ok(RefType::ExternRef),
+        other => Err(format!(
+            "unsupported reference type {other:?}: Weft has only funcref and externref"
+        )),
+    }
+}
+
+/// The value of a script argument. `ref.extern N` creates a new externref holding `N` (a
+/// `u32`) in `store`.
+///
+/// # Errors
+///
+/// A message for values Weft does not have (`v128`, GC and component values).
+pub(crate) fn arg(store: &mut Store<()>, arg: &WastArg<'_>) -> Result<Val, String> {
+    let WastArg::Core(core) = arg else {
+        return Err("component-model values are not supported".to_string());
+    };
+    match core {
+        WastArgCore::I32(v) => Ok(Val::I32(*v)),
+        WastArgCore::I64(v) => Ok(Val::I64(*v)),
+        WastArgCore::F32(v) => Ok(Val::F32(v.bits)),
+        WastArgCore::F64(v) => Ok(Val::F64(v.bits)),
+        WastArgCore::RefNull(heap) => Ok(Val::null_ref(ref_type(heap)?)),
+        WastArgCore::RefExtern(n) => Ok(Val::ExternRef(Some(ExternRef::new(&mut *store, *n)))),
+        WastArgCore::V128(_) => Err("v128 values are not supported by Weft".to_string()),
+        WastArgCore::RefHost(_) => {
+            Err("ref.host values (GC proposal) are not supported by Weft".to_string())
+        }
+    }
+}
+
+/// Describes an `f32` by value and bits, e.g. `f32.const 1.5 (0x3fc00000)`.
+fn describe_f32(bits: u32) -> String {
+    format!("f32.const {:?} (0x{bits:08x})", f32::from_bits(bits))
+}
+
+/// Describes an `f64` by value and bits.
+fn describe_f64(bits: u64) -> String {
+    format!("f64.const {:?} (0x{bits:016x})", f64::from_bits(bits))
+}
+
+/// Describes a value in the script's syntax, for failure messages.
+pub(crate) fn describe(store: &Store<()>, val: &Val) -> String {
+    match val {
+        Val::I32(v) => format!("i32.const {v} (0x{:08x})", *v as u32),
+        Val::I64(v) => format!("i64.const {v} (0x{:016x})", *v as u64),
+        Val::F32(bits) => describe_f32(*bits),
+        Val::F64(bits) => describe_f64(*bits),
+        Val::FuncRef(None) => "ref.null func".to_string(),
+        Val::FuncRef(Some(_)) => "ref.func".to_string(),
+        Val::ExternRef(None) => "ref.null extern".to_string(),
+        Val::ExternRef(Some(r)) => match r.data(store).downcast_ref::<u32>() {
+            Some(n) => format!("ref.extern {n}"),
+            None => "ref.extern <host value>".to_string(),
+        },
+    }
+}
+
+/// Describes a list of values, for failure messages.
+pub(crate) fn describe_all(store: &Store<()>, vals: &[Val]) -> String {
+    let parts: Vec<String> = vals.iter().map(|v| describe(store, v)).collect();
+    format!("[{}]", parts.join(", "))
+}
+
+/// Describes an argument in the script's syntax.
+pub(crate) fn describe_arg(arg: &WastArg<'_>) -> String {
+    match arg {
+        WastArg::Core(WastArgCore::I32(v)) => format!("i32.const {v}"),
+        WastArg::Core(WastArgCore::I64(v)) => format!("i64.const {v}"),
+        WastArg::Core(WastArgCore::F32(v)) => describe_f32(v.bits),
+        WastArg::Core(WastArgCore::F64(v)) => describe_f64(v.bits),
+        WastArg::Core(WastArgCore::RefNull(heap)) => match ref_type(heap) {
+            Ok(RefType::FuncRef) => "ref.null func".to_string(),
+            Ok(RefType::ExternRef) => "ref.null extern".to_string(),
+            Err(_) => format!("ref.null {heap:?}"),
+        },
+        WastArg::Core(WastArgCore::RefExtern(n)) => format!("ref.extern {n}"),
+        other => format!("{other:?}"),
+    }
+}
+
+/// Describes an expected result in the script's syntax.
+pub(crate) fn describe_expected(expected: &WastRet<'_>) -> String {
+    match expected {
+        WastRet::Core(core) => describe_expected_core(core),
+        other => format!("{other:?}"),
+    }
+}
+
+fn describe_expected_core(expected: &WastRetCore<'_>) -> String {
+    match expected {
+        WastRetCore::I32(v) => format!("i32.const {v} (0x{:08x})", *v as u32),
+        WastRetCore::I64(v) => format!("i64.const {v} (0x{:016x})", *v as u64),
+        WastRetCore::F32(NanPattern::CanonicalNan) => "f32.const nan:canonical".to_string(),
+        WastRetCore::F32(NanPattern::ArithmeticNan) => "f32.const nan:arithmetic".to_string(),
+        WastRetCore::F32(NanPattern::Value(v)) => describe_f32(v.bits),
+        WastRetCore::F64(NanPattern::CanonicalNan) => "f64.const nan:canonical".to_string(),
+        WastRetCore::F64(NanPattern::ArithmeticNan) => "f64.const nan:arithmetic".to_string(),
+        WastRetCore::F64(NanPattern::Value(v)) => describe_f64(v.bits),
+        WastRetCore::RefNull(None) => "ref.null".to_string(),
+        WastRetCore::RefNull(Some(heap)) => match ref_type(heap) {
+            Ok(RefType::FuncRef) => "ref.null func".to_string(),
+            Ok(RefType::ExternRef) => "ref.null extern".to_string(),
+            Err(_) => format!("ref.null {heap:?}"),
+        },
+        WastRetCore::RefExtern(None) => "ref.extern".to_string(),
+        WastRetCore::RefExtern(Some(n)) => format!("ref.extern {n}"),
+        WastRetCore::RefFunc(None) => "ref.func".to_string(),
+        WastRetCore::Either(alternatives) => {
+            let parts: Vec<String> = alternatives.iter().map(describe_expected_core).collect();
+            format!("either({})", parts.join(" | "))
+        }
+        other => format!("{other:?}"),
+    }
+}
+
+/// Whether `actual` is what `expected` describes.
+///
+/// # Errors
+///
+/// A message for expectations the runner cannot check (`v128`, GC and component values,
+/// `ref.func` naming a function).
+pub(crate) fn matches(
+    store: &Store<()>,
+    actual: &Val,
+    expected: &WastRet<'_>,
+) -> Result<bool, String> {
+    match expected {
+        WastRet::Core(core) => matches_core(store, actual, core),
+        other => Err(format!("unsupported component-model result {other:?}")),
+    }
+}
+
+fn matches_core(
+    store: &Store<()>,
+    actual: &Val,
+    expected: &WastRetCore<'_>,
+) -> Result<bool, String> {
+    Ok(match (expected, actual) {
+        (WastRetCore::I32(e), Val::I32(a)) => e == a,
+        (WastRetCore::I64(e), Val::I64(a)) => e == a,
+        (WastRetCore::F32(pattern), Val::F32(bits)) => match pattern {
+            NanPattern::CanonicalNan => is_canonical_nan_f32(*bits),
+            NanPattern::ArithmeticNan => is_arithmetic_nan_f32(*bits),
+            NanPattern::Value(e) => e.bits == *bits,
+        },
+        (WastRetCore::F64(pattern), Val::F64(bits)) => match pattern {
+            NanPattern::CanonicalNan => is_canonical_nan_f64(*bits),
+            NanPattern::ArithmeticNan => is_arithmetic_nan_f64(*bits),
+            NanPattern::Value(e) => e.bits == *bits,
+        },
+        (WastRetCore::RefNull(None), Val::FuncRef(r)) => r.is_none(),
+        (WastRetCore::RefNull(None), Val::ExternRef(r)) => r.is_none(),
+        (WastRetCore::RefNull(Some(heap)), actual) => match (ref_type(heap)?, actual) {
+            (RefType::FuncRef, Val::FuncRef(r)) => r.is_none(),
+            (RefType::ExternRef, Val::ExternRef(r)) => r.is_none(),
+            _ => false,
+        },
+        (WastRetCore::RefExtern(None), Val::ExternRef(r)) => r.is_some(),
+        (WastRetCore::RefExtern(Some(n)), Val::ExternRef(r)) => match r {
+            Some(r) => r.data(store).downcast_ref::<u32>() == Some(n),
+            None => false,
+        },
+        (WastRetCore::RefFunc(None), Val::FuncRef(r)) => r.is_some(),
+        (WastRetCore::RefFunc(Some(index)), _) => {
+            return Err(format!(
+                "unsupported expectation `ref.func {index:?}`: the runner cannot name functions"
+            ));
+        }
+        (WastRetCore::Either(alternatives), actual) => {
+            for alternative in alternatives {
+                if matches_core(store, actual, alternative)? {
+                    return Ok(true);
+                }
+            }
+            false
+        }
+        (
+            WastRetCore::I32(_)
+            | WastRetCore::I64(_)
+            | WastRetCore::F32(_)
+            | WastRetCore::F64(_)
+            | WastRetCore::RefNull(None)
+            | WastRetCore::RefExtern(_)
+            | WastRetCore::RefFunc(None),
+            _,
+        ) => false,
+        (other, _) => {
+            return Err(format!(
+                "unsupported expectation {}: Weft has no such values",
+                describe_expected_core(other)
+            ));
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nan_patterns() {
+        assert!(is_canonical_nan_f32(0x7fc0_0000));
+        assert!(is_canonical_nan_f32(0xffc0_0000));
+        assert!(!is_canonical_nan_f32(0x7fc0_0001));
+        assert!(!is_canonical_nan_f32(0x7f80_0000));
+        assert!(is_arithmetic_nan_f32(0x7fc0_0001));
+        assert!(is_arithmetic_nan_f32(0xffff_ffff));
+        assert!(!is_arithmetic_nan_f32(0x7fa0_0000));
+        assert!(!is_arithmetic_nan_f32(0x3fc0_0000));
+
+        assert!(is_canonical_nan_f64(0x7ff8_0000_0000_0000));
+        assert!(is_canonical_nan_f64(0xfff8_0000_0000_0000));
+        assert!(!is_canonical_nan_f64(0x7ff8_0000_0000_0001));
+        assert!(is_arithmetic_nan_f64(0x7ff8_0000_0000_0001));
+        assert!(!is_arithmetic_nan_f64(0x7ff4_0000_0000_0000));
+        assert!(!is_arithmetic_nan_f64(0x7ff0_0000_0000_0000));
+    }
+}
