@@ -72,3 +72,8 @@ pub use types::{
     TableType, ValType,
 };
 pub use values::{ExternRef, Val};
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
