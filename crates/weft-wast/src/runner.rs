@@ -92,6 +92,8 @@ impl<'a> Runner<'a> {
         let mut store = Store::new(engine, ());
         let mut linker = Linker::new(engine);
         spectest::define(&mut linker, &mut store)?;
+        // As in the reference interpreter, a later `register` of a name replaces the earlier.
+        linker.allow_shadowing(true);
         Ok(Runner {
             text,
             engine: engine.clone(),
