@@ -1,0 +1,239 @@
+//! Resource control: fuel, epoch interruption, store limits and the stack limit.
+
+use std::time::{Duration, Instant};
+use weft::{
+    Config, Engine, Instance, Module, Store, StoreLimits, StoreLimitsBuilder, TrapCode,
+    UpdateDeadline,
+};
+
+const SPIN: &str = r#"(module (func (export "spin") (loop br 0)))"#;
+
+/// A fixed workload: sums 0..n with a loop and a call per iteration.
+const WORKLOAD: &str = r#"(module
+    (func $add (param i64 i64) (result i64) local.get 0 local.get 1 i64.add)
+    (func (export "sum") (param i64) (result i64) (local $acc i64)
+        block $done
+            loop $next
+                local.get 0
+                i64.eqz
+                br_if $done
+                local.get $acc
+                local.get 0
+                call $add
+                local.set $acc
+                local.get 0
+                i64.const 1
+                i64.sub
+                local.set 0
+                br $next
+            end
+        end
+        local.get $acc))"#;
+
+fn engine(configure: impl FnOnce(&mut Config)) -> Engine {
+    let mut config = Config::new();
+    configure(&mut config);
+    Engine::new(&config).expect("engine")
+}
+
+fn instance<T>(store: &mut Store<T>, wat: &str) -> Instance {
+    let module = Module::new(store.engine(), wat).expect("compiles");
+    Instance::new(store, &module, &[]).expect("instantiates")
+}
+
+#[test]
+fn fuel_stops_an_infinite_loop_and_refuelling_resumes() {
+    let engine = engine(|c| {
+        c.consume_fuel(true);
+    });
+    let mut store = Store::new(&engine, ());
+    store.set_fuel(10_000).expect("fuel enabled");
+    let spin = instance(&mut store, SPIN);
+    let spin = spin.get_typed_func::<(), ()>(&mut store, "spin").expect("spin");
+    let error = spin.call(&mut store, ()).expect_err("runs out");
+    assert_eq!(error.trap_code(), Some(TrapCode::OutOfFuel), "{error}");
+    assert!(store.get_fuel().expect("fuel") < 10_000);
+
+    let sum = instance(&mut store, WORKLOAD);
+    let sum = sum.get_typed_func::<i64, i64>(&mut store, "sum").expect("sum");
+    store.set_fuel(10).expect("fuel");
+    assert_eq!(sum.call(&mut store, 100).expect_err("too little").trap_code(), Some(TrapCode::OutOfFuel));
+    store.set_fuel(1_000_000).expect("refuel");
+    assert_eq!(sum.call(&mut store, 100).expect("runs"), 5050);
+}
+
+#[test]
+fn fuel_consumption_is_deterministic() {
+    let engine = engine(|c| {
+        c.consume_fuel(true);
+    });
+    let mut used = Vec::new();
+    for _ in 0..3 {
+        let mut store = Store::new(&engine, ());
+        store.set_fuel(u64::MAX / 2).expect("fuel");
+        let sum = instance(&mut store, WORKLOAD);
+        let sum = sum.get_typed_func::<i64, i64>(&mut store, "sum").expect("sum");
+        assert_eq!(sum.call(&mut store, 1000).expect("runs"), 500_500);
+        used.push(u64::MAX / 2 - store.get_fuel().expect("fuel"));
+    }
+    assert!(used[0] > 1000, "fuel must be charged: {used:?}");
+    assert!(used.iter().all(|u| *u == used[0]), "{used:?}");
+}
+
+#[test]
+fn fuel_is_an_error_when_not_enabled() {
+    let mut store = Store::new(&Engine::default(), ());
+    assert!(store.set_fuel(1).is_err());
+    assert!(store.get_fuel().is_err());
+}
+
+#[test]
+fn epoch_deadline_interrupts_an_infinite_loop() {
+    let engine = engine(|c| {
+        c.epoch_interruption(true);
+    });
+    let mut store = Store::new(&engine, ());
+    store.set_epoch_deadline(1);
+    let spin = instance(&mut store, SPIN);
+    let spin = spin.get_typed_func::<(), ()>(&mut store, "spin").expect("spin");
+    let ticker = engine.clone();
+    let started = Instant::now();
+    let timer = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(200));
+        ticker.increment_epoch();
+    });
+    let error = spin.call(&mut store, ()).expect_err("interrupted");
+    assert_eq!(error.trap_code(), Some(TrapCode::Interrupt), "{error}");
+    assert!(started.elapsed() < Duration::from_secs(2));
+    timer.join().expect("timer thread");
+}
+
+#[test]
+fn epoch_callback_can_extend_the_deadline() {
+    let engine = engine(|c| {
+        c.epoch_interruption(true);
+    });
+    let mut store = Store::new(&engine, 0_u32);
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_callback(|mut ctx| {
+        *ctx.data_mut() += 1;
+        if *ctx.data() < 3 {
+            Ok(UpdateDeadline::Continue(1))
+        } else {
+            Err(TrapCode::Interrupt.into())
+        }
+    });
+    let spin = instance(&mut store, SPIN);
+    let spin = spin.get_typed_func::<(), ()>(&mut store, "spin").expect("spin");
+    let ticker = engine.clone();
+    let timer = std::thread::spawn(move || {
+        for _ in 0..20 {
+            std::thread::sleep(Duration::from_millis(20));
+            ticker.increment_epoch();
+        }
+    });
+    let error = spin.call(&mut store, ()).expect_err("interrupted at last");
+    assert_eq!(error.trap_code(), Some(TrapCode::Interrupt));
+    assert_eq!(*store.data(), 3);
+    timer.join().expect("timer thread");
+}
+
+fn limited(limits: StoreLimits) -> Store<StoreLimits> {
+    let mut store = Store::new(&Engine::default(), limits);
+    store.limiter(|limits| limits);
+    store
+}
+
+#[test]
+fn memory_size_limit_fails_growth_then_traps_when_asked() {
+    let grow_loop = r#"(module (memory 1)
+        (func (export "grow_all") (result i32) (local $pages i32)
+            loop $again
+                i32.const 1
+                memory.grow
+                i32.const -1
+                i32.ne
+                if
+                    local.get $pages i32.const 1 i32.add local.set $pages
+                    br $again
+                end
+            end
+            local.get $pages))"#;
+    let mut store = limited(StoreLimitsBuilder::new().memory_size(4 * 65536).build());
+    let i = instance(&mut store, grow_loop);
+    let grow = i.get_typed_func::<(), i32>(&mut store, "grow_all").expect("grow_all");
+    assert_eq!(grow.call(&mut store, ()).expect("stops at -1"), 3);
+
+    let mut store =
+        limited(StoreLimitsBuilder::new().memory_size(4 * 65536).trap_on_grow_failure(true).build());
+    let i = instance(&mut store, grow_loop);
+    let grow = i.get_typed_func::<(), i32>(&mut store, "grow_all").expect("grow_all");
+    let error = grow.call(&mut store, ()).expect_err("traps");
+    assert!(error.to_string().contains("memory size limit of 262144 bytes"), "{error}");
+
+    // A module whose initial memory exceeds the limit cannot be instantiated.
+    let mut store = limited(StoreLimitsBuilder::new().memory_size(65536).build());
+    let module = Module::new(store.engine(), "(module (memory 2))").expect("compiles");
+    assert!(Instance::new(&mut store, &module, &[]).is_err());
+}
+
+#[test]
+fn table_elements_limit() {
+    let wat = r#"(module (table 1 funcref)
+        (func (export "grow") (param i32) (result i32) ref.null func local.get 0 table.grow 0))"#;
+    let mut store = limited(StoreLimitsBuilder::new().table_elements(100).build());
+    let i = instance(&mut store, wat);
+    let grow = i.get_typed_func::<i32, i32>(&mut store, "grow").expect("grow");
+    assert_eq!(grow.call(&mut store, 99).expect("fits"), 1);
+    assert_eq!(grow.call(&mut store, 1).expect("refused"), -1);
+    // A huge growth without limits fails cleanly too.
+    let mut store = Store::new(&Engine::default(), ());
+    let i = instance(&mut store, wat);
+    let grow = i.get_typed_func::<i32, i32>(&mut store, "grow").expect("grow");
+    assert_eq!(grow.call(&mut store, -1).expect("refused"), -1);
+}
+
+#[test]
+fn entity_count_limits() {
+    let mut store = limited(StoreLimitsBuilder::new().instances(2).build());
+    instance(&mut store, "(module)");
+    instance(&mut store, "(module)");
+    let module = Module::new(store.engine(), "(module)").expect("compiles");
+    let error = Instance::new(&mut store, &module, &[]).expect_err("third instance");
+    assert!(error.to_string().contains("instance count limit of 2"), "{error}");
+
+    let mut store = limited(StoreLimitsBuilder::new().memories(1).build());
+    instance(&mut store, "(module (memory 1))");
+    let module = Module::new(store.engine(), "(module (memory 1))").expect("compiles");
+    let error = Instance::new(&mut store, &module, &[]).expect_err("second memory");
+    assert!(error.to_string().contains("memory count limit of 1"), "{error}");
+
+    let mut store = limited(StoreLimitsBuilder::new().tables(1).build());
+    instance(&mut store, "(module (table 1 funcref))");
+    let module = Module::new(store.engine(), "(module (table 1 funcref))").expect("compiles");
+    let error = Instance::new(&mut store, &module, &[]).expect_err("second table");
+    assert!(error.to_string().contains("table count limit of 1"), "{error}");
+}
+
+#[test]
+fn data_segment_past_the_end_traps_at_instantiation() {
+    let mut store = Store::new(&Engine::default(), ());
+    let module = Module::new(store.engine(), r#"(module (memory 1) (data (i32.const 65535) "ab"))"#)
+        .expect("compiles");
+    let error = Instance::new(&mut store, &module, &[]).expect_err("out of bounds");
+    assert_eq!(error.trap_code(), Some(TrapCode::MemoryOutOfBounds));
+}
+
+#[test]
+fn unbounded_recursion_hits_max_wasm_stack() {
+    for stack in [64 * 1024, 1024 * 1024] {
+        let engine = engine(|c| {
+            c.max_wasm_stack(stack);
+        });
+        let mut store = Store::new(&engine, ());
+        let i = instance(&mut store, r#"(module (func $f (export "f") call $f))"#);
+        let f = i.get_typed_func::<(), ()>(&mut store, "f").expect("f");
+        let error = f.call(&mut store, ()).expect_err("overflows");
+        assert_eq!(error.trap_code(), Some(TrapCode::StackOverflow));
+    }
+}
