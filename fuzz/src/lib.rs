@@ -1,0 +1,9 @@
+//! Shared code for Weft's fuzz targets.
+//!
+//! [`harness`] drives one input through validation, compilation, instantiation with dummy
+//! imports and calls of every export; the integration test `tests/all/generated.rs` runs the
+//! same file over a fixed, deterministic set of inputs. [`oracle`] runs a module in Weft and
+//! in wasmi side by side and compares what they observe.
+
+pub mod harness;
+pub mod oracle;
