@@ -1,19 +1,795 @@
-//! The interpreter.
+//! The interpreter: runs Weft's register bytecode ([`crate::ir`]).
+//!
+//! # Shape
+//!
+//! [`invoke`] runs one call from the host. It takes a [`Stack`] (the store's cached one, or
+//! a fresh one when a host function re-enters wasm) holding:
+//!
+//! - `cells`: one contiguous value stack of `u64` cells. Each wasm frame is a window of it
+//!   (params, locals, temporaries; see [`crate::ir`]); a callee's frame starts at the
+//!   caller's argument slots, so arguments and results are never copied.
+//! - `frames`: the call stack of wasm frames (code, instruction index, frame pointer,
+//!   instance). Wasm-to-wasm calls push a frame and continue in the same loop: they never
+//!   recurse on the host stack.
+//!
+//! The dispatch loop (`run`) is a `loop { match }` over the [`Instr`] enum, generated from
+//! the instruction table [`for_each_instr!`] together with the hand-written arms of the
+//! control instructions. It borrows the store's `T`-independent [`StoreInner`] for its whole
+//! run; whatever needs the full store (host calls, resource-limited `memory.grow` /
+//! `table.grow`, the epoch deadline callback) makes it return an [`Exit`] to the driver in
+//! [`invoke`], which performs the operation with the [`ExecContext`] (no borrow of the store
+//! is held across it) and resumes the loop.
+//!
+//! # Limits
+//!
+//! Every frame is charged `slots × 8 + 64` bytes against `Config::max_wasm_stack` through
+//! `StoreInner::stack_used`; host→wasm re-entrance is bounded by [`MAX_NESTING`]. Both trap
+//! with `StackOverflow`, and `invoke` restores `stack_used` on every exit.
+//!
+//! # Safety
+//!
+//! Frames keep a raw pointer to their [`CompiledFunc`], which lives inside a `Module` held
+//! by an instance of the store; instances are never removed and compiled code never moves or
+//! changes, so the pointer stays valid while the store exists (see `Frame::code`).
+#![allow(unsafe_code)]
 
-use crate::error::Result;
-use crate::store::ExecContext;
-use crate::trap::TrapCode;
+pub(crate) mod wasm;
 
-/// A value stack, reused between calls.
+use crate::error::{Error, Result};
+use crate::ir::{CompiledFunc, Instr, for_each_instr};
+use crate::store::{ExecContext, FuncEntity, StoreInner};
+use crate::trap::{FrameInfo, Trap, TrapCode};
+use wasm::{Cell, Imm};
+
+/// How deeply host functions may re-enter wasm before `StackOverflow`.
+pub(crate) const MAX_NESTING: u32 = 1000;
+
+/// A value stack and call stack, reused between calls.
 #[derive(Debug, Default)]
-pub(crate) struct Stack {}
+pub(crate) struct Stack {
+    cells: Vec<u64>,
+    frames: Vec<Frame>,
+}
+
+// SAFETY: the only non-`Send` part of a `Stack` is the `*const CompiledFunc` of its frames.
+// `CompiledFunc` is immutable and `Sync`, and frames are only dereferenced by `run` while
+// the owning store is exclusively borrowed, on whichever thread holds the store.
+unsafe impl Send for Stack {}
+
+/// One active wasm function.
+#[derive(Debug, Clone, Copy)]
+struct Frame {
+    /// The function's code, inside the `Module` of instance `instance`.
+    func: *const CompiledFunc,
+    /// The next instruction to execute (when the frame is not the running one).
+    ip: usize,
+    /// Index of the frame's slot 0 in `Stack::cells`.
+    fp: usize,
+    /// Store index of the instance the function belongs to.
+    instance: u32,
+    /// The function's index in its module (for backtraces).
+    func_index: u32,
+}
+
+impl Frame {
+    /// The frame's compiled code.
+    fn code(&self) -> &CompiledFunc {
+        // SAFETY: `func` was obtained from `ModuleInner::compiled` of the `Module` held by
+        // `StoreInner::instances[instance]`. Instances are never removed from a store, the
+        // `Module`'s `Arc` keeps `ModuleInner` at a fixed address, and its `OnceLock`ed
+        // `CompiledFunc` is never mutated or dropped while the module lives. Frames only
+        // exist during `invoke`, while the store is borrowed, so the store (and thus the
+        // module) outlives every use of this reference.
+        unsafe { &*self.func }
+    }
+}
+
+/// Why the dispatch loop stopped.
+enum Exit {
+    /// The entry frame returned; results are in `cells[0..]`.
+    Return,
+    /// Call host function `host` with the cells `base..base + len`.
+    Host {
+        host: u32,
+        instance: u32,
+        base: usize,
+        len: usize,
+    },
+    /// `memory.grow` of store memory `memory`; the result goes to `cells[dst]`.
+    MemoryGrow { memory: u32, delta: u64, dst: usize },
+    /// `table.grow` of store table `table`; the result goes to `cells[dst]`.
+    TableGrow {
+        table: u32,
+        delta: u64,
+        init: u64,
+        dst: usize,
+    },
+    /// The epoch deadline was reached.
+    Epoch,
+    /// A trap.
+    Trap(TrapCode),
+    /// A failure that is not a trap (lazy translation failed).
+    Error(Error),
+}
+
+impl From<TrapCode> for Exit {
+    fn from(code: TrapCode) -> Self {
+        Exit::Trap(code)
+    }
+}
 
 /// Calls store function `func`; `args_results` holds the arguments on entry and the results
 /// on return (its length is the larger of the two counts).
-pub(crate) fn invoke(
-    _ctx: &mut dyn ExecContext,
-    _func: u32,
-    _args_results: &mut [u64],
-) -> Result<()> {
-    Err(TrapCode::InternalError.into())
+pub(crate) fn invoke(ctx: &mut dyn ExecContext, func: u32, args_results: &mut [u64]) -> Result<()> {
+    let inner = ctx.inner();
+    let (instance, index) = match inner.funcs.get(func as usize) {
+        Some(FuncEntity::Host { host, .. }) => {
+            let host = *host;
+            return ctx.call_host(host, None, args_results);
+        }
+        Some(FuncEntity::Wasm {
+            instance, index, ..
+        }) => (*instance, *index),
+        None => return Err(TrapCode::InternalError.into()),
+    };
+    if inner.nesting >= MAX_NESTING {
+        return Err(TrapCode::StackOverflow.into());
+    }
+    inner.nesting += 1;
+    let saved_stack_used = inner.stack_used;
+    let mut stack = inner.stack_cache.take().unwrap_or_default();
+    stack.cells.clear();
+    stack.frames.clear();
+
+    let result = execute(ctx, &mut stack, instance, index, args_results);
+
+    let inner = ctx.inner();
+    inner.nesting -= 1;
+    inner.stack_used = saved_stack_used;
+    stack.frames.clear();
+    if inner.stack_cache.is_none() {
+        inner.stack_cache = Some(stack);
+    }
+    result
 }
+
+/// Runs wasm function `index` (module function index) of store instance `instance`.
+fn execute(
+    ctx: &mut dyn ExecContext,
+    stack: &mut Stack,
+    instance: u32,
+    index: u32,
+    args_results: &mut [u64],
+) -> Result<()> {
+    stack.cells.extend_from_slice(args_results);
+    match push_frame(ctx.inner(), stack, instance, index, 0) {
+        Ok(()) => {}
+        Err(exit) => return Err(exit_error(ctx, stack, exit)),
+    }
+    loop {
+        let exit = run(ctx.inner(), stack);
+        match exit {
+            Exit::Return => {
+                let n = args_results.len().min(stack.cells.len());
+                args_results[..n].copy_from_slice(&stack.cells[..n]);
+                return Ok(());
+            }
+            Exit::Host {
+                host,
+                instance,
+                base,
+                len,
+            } => {
+                let end = base + len;
+                if stack.cells.len() < end {
+                    stack.cells.resize(end, 0);
+                }
+                ctx.call_host(host, Some(instance), &mut stack.cells[base..end])?;
+            }
+            Exit::MemoryGrow { memory, delta, dst } => {
+                let result = ctx.grow_memory(memory, delta)?;
+                let value = result.map_or(u32::MAX, |old| old as u32);
+                set_cell(stack, dst, u64::from(value))?;
+            }
+            Exit::TableGrow {
+                table,
+                delta,
+                init,
+                dst,
+            } => {
+                let result = ctx.grow_table(table, delta, init)?;
+                let value = result.map_or(u32::MAX, |old| old as u32);
+                set_cell(stack, dst, u64::from(value))?;
+            }
+            Exit::Epoch => ctx.epoch_deadline_reached()?,
+            exit @ (Exit::Trap(_) | Exit::Error(_)) => return Err(exit_error(ctx, stack, exit)),
+        }
+    }
+}
+
+fn set_cell(stack: &mut Stack, index: usize, value: u64) -> Result<()> {
+    match stack.cells.get_mut(index) {
+        Some(cell) => {
+            *cell = value;
+            Ok(())
+        }
+        None => Err(TrapCode::InternalError.into()),
+    }
+}
+
+/// Turns a trap or error exit into the `Error` returned to the host, with a backtrace.
+#[cold]
+fn exit_error(ctx: &mut dyn ExecContext, stack: &Stack, exit: Exit) -> Error {
+    let code = match exit {
+        Exit::Trap(code) => code,
+        Exit::Error(error) => return error,
+        _ => TrapCode::InternalError,
+    };
+    let inner = ctx.inner();
+    let frames = stack
+        .frames
+        .iter()
+        .rev()
+        .map(|frame| {
+            let info = inner
+                .instances
+                .get(frame.instance as usize)
+                .map(|i| &i.module.inner.info);
+            FrameInfo {
+                module_name: info.and_then(|info| info.name.clone()),
+                func_index: frame.func_index,
+                func_name: info.and_then(|info| info.func_names.get(&frame.func_index).cloned()),
+            }
+        })
+        .collect();
+    Error::from(Trap::with_backtrace(code, frames))
+}
+
+/// Pushes a frame for function `func_index` (module index space, a defined function) of
+/// store instance `instance`, starting at cell `fp` where its arguments already are.
+fn push_frame(
+    inner: &mut StoreInner,
+    stack: &mut Stack,
+    instance: u32,
+    func_index: u32,
+    fp: usize,
+) -> core::result::Result<(), Exit> {
+    let entity = inner
+        .instances
+        .get(instance as usize)
+        .ok_or(Exit::Trap(TrapCode::InternalError))?;
+    let module = &entity.module.inner;
+    let defined = func_index
+        .checked_sub(module.info.num_imported_funcs)
+        .ok_or(Exit::Trap(TrapCode::InternalError))?;
+    let compiled = module.compiled(defined).map_err(Exit::Error)?;
+    let bytes = compiled.frame_bytes();
+    let used = inner.stack_used.saturating_add(bytes);
+    if used > inner.engine.config().max_wasm_stack {
+        return Err(Exit::Trap(TrapCode::StackOverflow));
+    }
+    inner.stack_used = used;
+    let num_slots = compiled.num_slots as usize;
+    let end = fp + num_slots;
+    if stack.cells.len() < end {
+        stack.cells.resize(end, 0);
+    }
+    let locals_start = fp + compiled.num_params as usize;
+    let locals_end = locals_start + compiled.num_locals as usize;
+    if let Some(locals) = stack.cells.get_mut(locals_start..locals_end) {
+        locals.fill(0);
+    }
+    stack.frames.push(Frame {
+        func: compiled,
+        ip: 0,
+        fp,
+        instance,
+        func_index,
+    });
+    Ok(())
+}
+
+/// A bounds-checked access of `N` bytes at `ptr + offset` (spec: `ea + N <= len`).
+#[inline(always)]
+fn mem_range(len: usize, ptr: u64, offset: u32, n: usize) -> core::result::Result<usize, TrapCode> {
+    let start = ptr + u64::from(offset);
+    if start + n as u64 > len as u64 {
+        return Err(TrapCode::MemoryOutOfBounds);
+    }
+    Ok(start as usize)
+}
+
+#[inline(always)]
+fn load<const N: usize>(
+    mem: &[u8],
+    ptr: u64,
+    offset: u32,
+) -> core::result::Result<[u8; N], TrapCode> {
+    let start = mem_range(mem.len(), ptr, offset, N)?;
+    match mem.get(start..start + N) {
+        Some(bytes) => {
+            let mut out = [0; N];
+            out.copy_from_slice(bytes);
+            Ok(out)
+        }
+        None => Err(TrapCode::MemoryOutOfBounds),
+    }
+}
+
+#[inline(always)]
+fn store<const N: usize>(
+    mem: &mut [u8],
+    ptr: u64,
+    offset: u32,
+    bytes: [u8; N],
+) -> core::result::Result<(), TrapCode> {
+    let start = mem_range(mem.len(), ptr, offset, N)?;
+    match mem.get_mut(start..start + N) {
+        Some(dst) => {
+            dst.copy_from_slice(&bytes);
+            Ok(())
+        }
+        None => Err(TrapCode::MemoryOutOfBounds),
+    }
+}
+
+/// Checks that `start..start + len` lies within `size`; returns the range.
+#[inline]
+fn range(
+    start: u64,
+    len: u64,
+    size: usize,
+    trap: TrapCode,
+) -> core::result::Result<core::ops::Range<usize>, TrapCode> {
+    let end = start.checked_add(len).ok_or(trap)?;
+    if end > size as u64 {
+        return Err(trap);
+    }
+    Ok(start as usize..end as usize)
+}
+
+/// Runs until the entry frame returns or something needs the driver; see [`Exit`].
+fn run(inner: &mut StoreInner, stack: &mut Stack) -> Exit {
+    match run_inner(inner, stack) {
+        Ok(exit) | Err(exit) => exit,
+    }
+}
+
+fn run_inner(inner: &mut StoreInner, stack: &mut Stack) -> core::result::Result<Exit, Exit> {
+    let trap_internal = || Exit::Trap(TrapCode::InternalError);
+    let mut frame = *stack.frames.last().ok_or_else(trap_internal)?;
+    let mut code: &[Instr] = &frame.code().code;
+    let mut ip = frame.ip;
+    let mut fp = frame.fp;
+    let mut mem_index: usize = usize::MAX;
+
+    macro_rules! reload {
+        () => {{
+            frame = *stack.frames.last().ok_or_else(trap_internal)?;
+            code = &frame.code().code;
+            ip = frame.ip;
+            fp = frame.fp;
+            mem_index = usize::MAX;
+        }};
+    }
+    macro_rules! get {
+        ($slot:expr) => {
+            *stack
+                .cells
+                .get(fp + ($slot as usize))
+                .ok_or_else(trap_internal)?
+        };
+    }
+    macro_rules! set {
+        ($slot:expr, $value:expr) => {{
+            let value: u64 = $value;
+            *stack
+                .cells
+                .get_mut(fp + ($slot as usize))
+                .ok_or_else(trap_internal)? = value;
+        }};
+    }
+    macro_rules! instance {
+        () => {
+            inner
+                .instances
+                .get(frame.instance as usize)
+                .ok_or_else(trap_internal)?
+        };
+    }
+    macro_rules! resolve_memory {
+        () => {
+            if mem_index == usize::MAX {
+                let instance = instance!();
+                mem_index = *instance.memories.first().ok_or_else(trap_internal)? as usize;
+            }
+        };
+    }
+    macro_rules! memory {
+        () => {{
+            resolve_memory!();
+            &mut inner
+                .memories
+                .get_mut(mem_index)
+                .ok_or_else(trap_internal)?
+                .data
+        }};
+    }
+    macro_rules! branch {
+        ($offset:expr) => {{
+            ip = (ip as isize + $offset as isize) as usize;
+            continue;
+        }};
+    }
+    macro_rules! save_ip {
+        ($ip:expr) => {
+            if let Some(top) = stack.frames.last_mut() {
+                top.ip = $ip;
+            }
+        };
+    }
+    // A call of store function `func` with arguments at `base` of the current frame.
+    macro_rules! call_store_func {
+        ($func:expr, $base:expr) => {{
+            let callee_fp = fp + $base as usize;
+            match inner.funcs.get($func as usize).ok_or_else(trap_internal)? {
+                FuncEntity::Wasm {
+                    instance, index, ..
+                } => {
+                    let (instance, index) = (*instance, *index);
+                    save_ip!(ip + 1);
+                    push_frame(inner, stack, instance, index, callee_fp)?;
+                    reload!();
+                    continue;
+                }
+                FuncEntity::Host { host, ty, .. } => {
+                    let len = ty.params().len().max(ty.results().len());
+                    save_ip!(ip + 1);
+                    return Ok(Exit::Host {
+                        host: *host,
+                        instance: frame.instance,
+                        base: callee_fp,
+                        len,
+                    });
+                }
+            }
+        }};
+    }
+    macro_rules! do_return {
+        () => {{
+            let Some(done) = stack.frames.pop() else {
+                return Err(trap_internal());
+            };
+            inner.stack_used = inner.stack_used.saturating_sub(done.code().frame_bytes());
+            if stack.frames.is_empty() {
+                // Keep the entry frame's results reachable for `execute`.
+                return Ok(Exit::Return);
+            }
+            reload!();
+            continue;
+        }};
+    }
+
+    macro_rules! dispatch {
+        (
+            special { $($special:tt)* }
+            unary { $($un:ident = $unf:ident,)* }
+            unary_trap { $($ut:ident = $utf:ident,)* }
+            binary { $($bin:ident = $binf:ident,)* }
+            binary_trap { $($bt:ident = $btf:ident,)* }
+            binary_imm { $($bi:ident = $bif:ident,)* }
+            br_cmp { $($bc:ident = $bcf:ident,)* }
+            br_cmp_imm { $($bci:ident = $bcif:ident,)* }
+            load { $($ld:ident = $ldf:ident,)* }
+            store { $($st:ident = $stf:ident,)* }
+        ) => {
+            loop {
+                let instr = *code.get(ip).ok_or_else(trap_internal)?;
+                match instr {
+                    $(
+                        Instr::$un { dst, src } => {
+                            set!(dst, wasm::$unf(Cell::from_cell(get!(src))).into_cell());
+                        }
+                    )*
+                    $(
+                        Instr::$ut { dst, src } => {
+                            set!(dst, wasm::$utf(Cell::from_cell(get!(src)))?.into_cell());
+                        }
+                    )*
+                    $(
+                        Instr::$bin { dst, lhs, rhs } => {
+                            let value = wasm::$binf(Cell::from_cell(get!(lhs)), Cell::from_cell(get!(rhs)));
+                            set!(dst, value.into_cell());
+                        }
+                    )*
+                    $(
+                        Instr::$bt { dst, lhs, rhs } => {
+                            let value = wasm::$btf(Cell::from_cell(get!(lhs)), Cell::from_cell(get!(rhs)))?;
+                            set!(dst, value.into_cell());
+                        }
+                    )*
+                    $(
+                        Instr::$bi { dst, lhs, imm } => {
+                            let value = wasm::$bif(Cell::from_cell(get!(lhs)), Imm::from_imm(imm));
+                            set!(dst, value.into_cell());
+                        }
+                    )*
+                    $(
+                        Instr::$bc { lhs, rhs, offset } => {
+                            if wasm::$bcf(Cell::from_cell(get!(lhs)), Cell::from_cell(get!(rhs))) {
+                                branch!(offset);
+                            }
+                        }
+                    )*
+                    $(
+                        Instr::$bci { lhs, imm, offset } => {
+                            if wasm::$bcif(Cell::from_cell(get!(lhs)), Imm::from_imm(imm)) {
+                                branch!(offset);
+                            }
+                        }
+                    )*
+                    $(
+                        Instr::$ld { dst, ptr, offset } => {
+                            let ptr = u64::from(get!(ptr) as u32);
+                            let bytes = load(memory!(), ptr, offset)?;
+                            set!(dst, wasm::$ldf(bytes).into_cell());
+                        }
+                    )*
+                    $(
+                        Instr::$st { ptr, value, offset } => {
+                            let ptr = u64::from(get!(ptr) as u32);
+                            let bytes = wasm::$stf(Cell::from_cell(get!(value)));
+                            store(memory!(), ptr, offset, bytes)?;
+                        }
+                    )*
+                    Instr::Trap { code } => return Err(Exit::Trap(code)),
+                    Instr::ConsumeFuel { amount } => {
+                        let amount = u64::from(amount);
+                        if inner.fuel < amount {
+                            return Err(Exit::Trap(TrapCode::OutOfFuel));
+                        }
+                        inner.fuel -= amount;
+                    }
+                    Instr::EpochCheck {} => {
+                        if inner.engine.current_epoch() >= inner.epoch_deadline {
+                            save_ip!(ip + 1);
+                            return Ok(Exit::Epoch);
+                        }
+                    }
+                    Instr::Copy { dst, src } => set!(dst, get!(src)),
+                    Instr::Const32 { dst, value } => set!(dst, u64::from(value)),
+                    Instr::Const64 { dst, value } => set!(dst, value),
+                    Instr::Select { dst, cond, lhs, rhs } => {
+                        let value = if get!(cond) as u32 != 0 { get!(lhs) } else { get!(rhs) };
+                        set!(dst, value);
+                    }
+                    Instr::Br { offset } => branch!(offset),
+                    Instr::BrIfNez { cond, offset } => {
+                        if get!(cond) as u32 != 0 {
+                            branch!(offset);
+                        }
+                    }
+                    Instr::BrIfEqz { cond, offset } => {
+                        if get!(cond) as u32 == 0 {
+                            branch!(offset);
+                        }
+                    }
+                    Instr::BrTable { index, len } => {
+                        let index = (get!(index) as u32).min(len);
+                        ip += 1 + index as usize;
+                        continue;
+                    }
+                    Instr::Return0 {} => do_return!(),
+                    Instr::Return1 { src } => {
+                        let value = get!(src);
+                        set!(0, value);
+                        do_return!();
+                    }
+                    Instr::ReturnN { start, count } => {
+                        let from = fp + start as usize;
+                        let to = from + count as usize;
+                        if to > stack.cells.len() {
+                            return Err(trap_internal());
+                        }
+                        stack.cells.copy_within(from..to, fp);
+                        do_return!();
+                    }
+                    Instr::CallInternal { func, base } => {
+                        let instance = frame.instance;
+                        let module = &instance!().module.inner;
+                        let index = module.info.num_imported_funcs + func;
+                        save_ip!(ip + 1);
+                        push_frame(inner, stack, instance, index, fp + base as usize)?;
+                        reload!();
+                        continue;
+                    }
+                    Instr::CallImported { func, base } => {
+                        let store_func = *instance!().funcs.get(func as usize).ok_or_else(trap_internal)?;
+                        call_store_func!(store_func, base);
+                    }
+                    Instr::CallIndirect { ty, table, index, base } => {
+                        let element = get!(index) as u32;
+                        let instance = instance!();
+                        let table = *instance.tables.get(table as usize).ok_or_else(trap_internal)?;
+                        let expected = *instance
+                            .module
+                            .inner
+                            .info
+                            .sig_ids
+                            .get(ty as usize)
+                            .ok_or_else(trap_internal)?;
+                        let table = inner.tables.get(table as usize).ok_or_else(trap_internal)?;
+                        let reference = *table
+                            .elements
+                            .get(element as usize)
+                            .ok_or(Exit::Trap(TrapCode::UndefinedElement))?;
+                        let Some(func) = reference.checked_sub(1) else {
+                            return Err(Exit::Trap(TrapCode::IndirectCallToNull));
+                        };
+                        let entity = inner.funcs.get(func as usize).ok_or_else(trap_internal)?;
+                        if entity.sig() != expected {
+                            return Err(Exit::Trap(TrapCode::BadSignature));
+                        }
+                        call_store_func!(func, base);
+                    }
+                    Instr::GlobalGet { dst, global } => {
+                        let global = *instance!().globals.get(global as usize).ok_or_else(trap_internal)?;
+                        let value = inner.globals.get(global as usize).ok_or_else(trap_internal)?.value;
+                        set!(dst, value);
+                    }
+                    Instr::GlobalSet { src, global } => {
+                        let value = get!(src);
+                        let global = *instance!().globals.get(global as usize).ok_or_else(trap_internal)?;
+                        inner.globals.get_mut(global as usize).ok_or_else(trap_internal)?.value = value;
+                    }
+                    Instr::MemorySize { dst } => {
+                        let pages = memory!().len() as u64 / crate::types::MemoryType::PAGE_SIZE;
+                        set!(dst, pages);
+                    }
+                    Instr::MemoryGrow { dst, delta } => {
+                        let delta = u64::from(get!(delta) as u32);
+                        resolve_memory!();
+                        save_ip!(ip + 1);
+                        return Ok(Exit::MemoryGrow {
+                            memory: mem_index as u32,
+                            delta,
+                            dst: fp + dst as usize,
+                        });
+                    }
+                    Instr::MemoryFill { dst_addr, value, len } => {
+                        let start = u64::from(get!(dst_addr) as u32);
+                        let byte = get!(value) as u8;
+                        let len = u64::from(get!(len) as u32);
+                        let mem = memory!();
+                        let range = range(start, len, mem.len(), TrapCode::MemoryOutOfBounds)?;
+                        mem.get_mut(range).ok_or_else(trap_internal)?.fill(byte);
+                    }
+                    Instr::MemoryCopy { dst_addr, src_addr, len } => {
+                        let dst = u64::from(get!(dst_addr) as u32);
+                        let src = u64::from(get!(src_addr) as u32);
+                        let len = u64::from(get!(len) as u32);
+                        let mem = memory!();
+                        let src = range(src, len, mem.len(), TrapCode::MemoryOutOfBounds)?;
+                        let dst = range(dst, len, mem.len(), TrapCode::MemoryOutOfBounds)?;
+                        mem.copy_within(src, dst.start);
+                    }
+                    Instr::MemoryInit { data, dst_addr, src_offset, len } => {
+                        let dst = u64::from(get!(dst_addr) as u32);
+                        let src = u64::from(get!(src_offset) as u32);
+                        let len = u64::from(get!(len) as u32);
+                        resolve_memory!();
+                        let instance = inner.instances.get(frame.instance as usize).ok_or_else(trap_internal)?;
+                        let dropped = *instance.datas_dropped.get(data as usize).ok_or_else(trap_internal)?;
+                        let segment = instance.module.inner.info.datas.get(data as usize).ok_or_else(trap_internal)?;
+                        let bytes: &[u8] = if dropped { &[] } else { &segment.bytes };
+                        let mem = &mut inner.memories.get_mut(mem_index).ok_or_else(trap_internal)?.data;
+                        let src = range(src, len, bytes.len(), TrapCode::MemoryOutOfBounds)?;
+                        let dst = range(dst, len, mem.len(), TrapCode::MemoryOutOfBounds)?;
+                        mem.get_mut(dst)
+                            .ok_or_else(trap_internal)?
+                            .copy_from_slice(bytes.get(src).ok_or_else(trap_internal)?);
+                    }
+                    Instr::DataDrop { data } => {
+                        let instance = inner.instances.get_mut(frame.instance as usize).ok_or_else(trap_internal)?;
+                        *instance.datas_dropped.get_mut(data as usize).ok_or_else(trap_internal)? = true;
+                    }
+                    Instr::TableGet { dst, table, index } => {
+                        let index = get!(index) as u32;
+                        let table = *instance!().tables.get(table as usize).ok_or_else(trap_internal)?;
+                        let table = inner.tables.get(table as usize).ok_or_else(trap_internal)?;
+                        let value = *table
+                            .elements
+                            .get(index as usize)
+                            .ok_or(Exit::Trap(TrapCode::TableOutOfBounds))?;
+                        set!(dst, value);
+                    }
+                    Instr::TableSet { table, index, value } => {
+                        let index = get!(index) as u32;
+                        let value = get!(value);
+                        let table = *instance!().tables.get(table as usize).ok_or_else(trap_internal)?;
+                        let table = inner.tables.get_mut(table as usize).ok_or_else(trap_internal)?;
+                        *table
+                            .elements
+                            .get_mut(index as usize)
+                            .ok_or(Exit::Trap(TrapCode::TableOutOfBounds))? = value;
+                    }
+                    Instr::TableSize { dst, table } => {
+                        let table = *instance!().tables.get(table as usize).ok_or_else(trap_internal)?;
+                        let table = inner.tables.get(table as usize).ok_or_else(trap_internal)?;
+                        set!(dst, table.elements.len() as u64);
+                    }
+                    Instr::TableGrow { dst, table, delta } => {
+                        let init = get!(dst);
+                        let delta = u64::from(get!(delta) as u32);
+                        let table = *instance!().tables.get(table as usize).ok_or_else(trap_internal)?;
+                        save_ip!(ip + 1);
+                        return Ok(Exit::TableGrow {
+                            table,
+                            delta,
+                            init,
+                            dst: fp + dst as usize,
+                        });
+                    }
+                    Instr::TableFill { table, index, value, len } => {
+                        let start = u64::from(get!(index) as u32);
+                        let value = get!(value);
+                        let len = u64::from(get!(len) as u32);
+                        let table = *instance!().tables.get(table as usize).ok_or_else(trap_internal)?;
+                        let table = inner.tables.get_mut(table as usize).ok_or_else(trap_internal)?;
+                        let range = range(start, len, table.elements.len(), TrapCode::TableOutOfBounds)?;
+                        table.elements.get_mut(range).ok_or_else(trap_internal)?.fill(value);
+                    }
+                    Instr::TableCopy { dst_table, src_table, dst_index, src_index, len } => {
+                        let dst = u64::from(get!(dst_index) as u32);
+                        let src = u64::from(get!(src_index) as u32);
+                        let len = u64::from(get!(len) as u32);
+                        let instance = instance!();
+                        let dst_table = *instance.tables.get(dst_table as usize).ok_or_else(trap_internal)?;
+                        let src_table = *instance.tables.get(src_table as usize).ok_or_else(trap_internal)?;
+                        let src_len = inner.tables.get(src_table as usize).ok_or_else(trap_internal)?.elements.len();
+                        let dst_len = inner.tables.get(dst_table as usize).ok_or_else(trap_internal)?.elements.len();
+                        let src = range(src, len, src_len, TrapCode::TableOutOfBounds)?;
+                        let dst = range(dst, len, dst_len, TrapCode::TableOutOfBounds)?;
+                        if dst_table == src_table {
+                            let table = inner.tables.get_mut(dst_table as usize).ok_or_else(trap_internal)?;
+                            table.elements.copy_within(src, dst.start);
+                        } else {
+                            let values = inner.tables[src_table as usize].elements[src].to_vec();
+                            let table = inner.tables.get_mut(dst_table as usize).ok_or_else(trap_internal)?;
+                            table.elements.get_mut(dst).ok_or_else(trap_internal)?.copy_from_slice(&values);
+                        }
+                    }
+                    Instr::TableInit { table, elem, dst_index, src_offset, len } => {
+                        let dst = u64::from(get!(dst_index) as u32);
+                        let src = u64::from(get!(src_offset) as u32);
+                        let len = u64::from(get!(len) as u32);
+                        let instance = inner.instances.get(frame.instance as usize).ok_or_else(trap_internal)?;
+                        let table = *instance.tables.get(table as usize).ok_or_else(trap_internal)?;
+                        let segment = instance.elems.get(elem as usize).ok_or_else(trap_internal)?;
+                        let table = inner.tables.get_mut(table as usize).ok_or_else(trap_internal)?;
+                        let src = range(src, len, segment.len(), TrapCode::TableOutOfBounds)?;
+                        let dst = range(dst, len, table.elements.len(), TrapCode::TableOutOfBounds)?;
+                        table
+                            .elements
+                            .get_mut(dst)
+                            .ok_or_else(trap_internal)?
+                            .copy_from_slice(segment.get(src).ok_or_else(trap_internal)?);
+                    }
+                    Instr::ElemDrop { elem } => {
+                        let instance = inner.instances.get_mut(frame.instance as usize).ok_or_else(trap_internal)?;
+                        *instance.elems.get_mut(elem as usize).ok_or_else(trap_internal)? = Box::new([]);
+                    }
+                    Instr::RefFunc { dst, func } => {
+                        let func = *instance!().funcs.get(func as usize).ok_or_else(trap_internal)?;
+                        set!(dst, u64::from(func) + 1);
+                    }
+                }
+                ip += 1;
+            }
+        };
+    }
+    for_each_instr!(dispatch);
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,5 +1,384 @@
 //! Weft's register bytecode: the form every function body is translated into.
+//!
+//! # Frames and slots
+//!
+//! A function runs in a *frame*: a window of consecutive `u64` cells of one contiguous value
+//! stack. A [`Slot`] is an index into the frame. The frame holds, in order:
+//!
+//! ```text
+//! fp + 0                 params        (written by the caller)
+//! fp + num_params        locals        (zeroed on entry)
+//! fp + num_locals_total  temporaries   (the wasm operand stack: height h lives in slot
+//!                                       num_locals_total + h)
+//! ```
+//!
+//! Every instruction names its operands and its result by slot, so `local.get` emits nothing:
+//! the operand simply *is* the local's slot. Constants and small immediates are encoded in the
+//! instructions themselves (`I32AddImm`, `BrI32LtSImm`, `Const32`, ...).
+//!
+//! # Calls
+//!
+//! A call's arguments sit in consecutive temporaries of the caller starting at slot `base`;
+//! the callee's frame starts right there (`callee_fp = caller_fp + base`), so arguments become
+//! the callee's parameters without a copy. A callee returns its results in its slots
+//! `0..results`, which are the caller's temporaries `base..` — exactly where the wasm operand
+//! stack expects them.
+//!
+//! # Control flow
+//!
+//! Branch targets are resolved at translation time to offsets relative to the branch
+//! instruction (`new_ip = ip + offset`); there is no block stack at run time. A `br_table` is
+//! followed by its `len + 1` targets, each a [`Instr::Br`]. Values carried by branches are
+//! moved into the target's result slots by [`Instr::Copy`]/[`Instr::Const64`] before the jump.
+//!
+//! # The instruction table
+//!
+//! [`for_each_instr!`] is the single list of instructions. Most instructions are uniform
+//! (unary, binary, with immediate, load, store, fused compare+branch) and name the pure
+//! function in [`crate::exec::wasm`] that gives their semantics; the interpreter's dispatch
+//! loop and this module's [`Instr`] enum are both generated from the list. Every instruction is
+//! at most 16 bytes.
+
+use crate::trap::TrapCode;
+
+/// An index of a cell of the current frame.
+pub(crate) type Slot = u16;
+
+/// Invokes `$cb!` with the complete list of IR instructions, grouped by shape.
+///
+/// Groups (after the hand-written `special` instructions):
+/// - `unary`: `Name = func` — `dst = func(src)`;
+/// - `unary_trap`: as `unary`, `func` returns `Result<_, TrapCode>`;
+/// - `binary`: `dst = func(lhs, rhs)`; `binary_trap` likewise with a `Result`;
+/// - `binary_imm`: `dst = func(lhs, imm)` with a 32-bit immediate (sign-extended for `i64`);
+/// - `br_cmp`: `if func(lhs, rhs) { ip += offset }`; `br_cmp_imm` with an immediate `rhs`;
+/// - `load`: `dst = func(memory[ptr + offset ..][..N])`;
+/// - `store`: `memory[ptr + offset ..][..N] = func(value)`.
+macro_rules! for_each_instr {
+    ($cb:ident) => {
+        $cb! {
+            special {
+                /// Traps with `code` (`unreachable`, and code the translator proves traps).
+                Trap { code: TrapCode },
+                /// Subtracts `amount` from the store's fuel; traps with `OutOfFuel` (leaving
+                /// the fuel unchanged) if there is not enough.
+                ConsumeFuel { amount: u32 },
+                /// Calls the epoch deadline handler if the engine's epoch reached the store's
+                /// deadline.
+                EpochCheck {},
+                /// `dst = src`.
+                Copy { dst: Slot, src: Slot },
+                /// `dst = value` (zero-extended).
+                Const32 { dst: Slot, value: u32 },
+                /// `dst = value`.
+                Const64 { dst: Slot, value: u64 },
+                /// `dst = if cond != 0 { lhs } else { rhs }`.
+                Select { dst: Slot, cond: Slot, lhs: Slot, rhs: Slot },
+                /// Unconditional relative jump.
+                Br { offset: i32 },
+                /// Jumps if `cond` (an `i32`) is not zero.
+                BrIfNez { cond: Slot, offset: i32 },
+                /// Jumps if `cond` (an `i32`) is zero.
+                BrIfEqz { cond: Slot, offset: i32 },
+                /// Jumps to target `min(index, len)`: the instruction at `ip + 1 + that`,
+                /// each a `Br`.
+                BrTable { index: Slot, len: u32 },
+                /// Returns without results.
+                Return0 {},
+                /// Returns the value in `src`.
+                Return1 { src: Slot },
+                /// Returns `count` values from slots `start..start + count`.
+                ReturnN { start: Slot, count: u16 },
+                /// Calls defined function `func` (defined-function index) of this module.
+                CallInternal { func: u32, base: Slot },
+                /// Calls function `func` of this module's function index space (an import).
+                CallImported { func: u32, base: Slot },
+                /// `call_indirect` of type `ty` through table `table`, with the element index
+                /// in `index`.
+                CallIndirect { ty: u32, table: u32, index: Slot, base: Slot },
+                /// `dst = global`.
+                GlobalGet { dst: Slot, global: u32 },
+                /// `global = src`.
+                GlobalSet { src: Slot, global: u32 },
+                /// `dst = memory.size` (memory 0).
+                MemorySize { dst: Slot },
+                /// `dst = memory.grow(delta)`.
+                MemoryGrow { dst: Slot, delta: Slot },
+                /// `memory.fill(dst_addr, value, len)`.
+                MemoryFill { dst_addr: Slot, value: Slot, len: Slot },
+                /// `memory.copy(dst_addr, src_addr, len)`.
+                MemoryCopy { dst_addr: Slot, src_addr: Slot, len: Slot },
+                /// `memory.init(data)(dst_addr, src_offset, len)`.
+                MemoryInit { data: u32, dst_addr: Slot, src_offset: Slot, len: Slot },
+                /// `data.drop data`.
+                DataDrop { data: u32 },
+                /// `dst = table.get table (index)`.
+                TableGet { dst: Slot, table: u32, index: Slot },
+                /// `table.set table (index, value)`.
+                TableSet { table: u32, index: Slot, value: Slot },
+                /// `dst = table.size table`.
+                TableSize { dst: Slot, table: u32 },
+                /// `dst = table.grow table (init, delta)`; `dst` also holds `init` on entry
+                /// (the translator puts both operands in consecutive slots `dst`, `delta`).
+                TableGrow { dst: Slot, table: u32, delta: Slot },
+                /// `table.fill table (index, value, len)`.
+                TableFill { table: u32, index: Slot, value: Slot, len: Slot },
+                /// `table.copy dst_table src_table (dst_index, src_index, len)`.
+                TableCopy { dst_table: u32, src_table: u32, dst_index: Slot, src_index: Slot, len: Slot },
+                /// `table.init table elem (dst_index, src_offset, len)`.
+                TableInit { table: u32, elem: u32, dst_index: Slot, src_offset: Slot, len: Slot },
+                /// `elem.drop elem`.
+                ElemDrop { elem: u32 },
+                /// `dst = ref.func func` (module function index).
+                RefFunc { dst: Slot, func: u32 },
+            }
+            unary {
+                I32Eqz = i32_eqz, I64Eqz = i64_eqz,
+                I32Clz = i32_clz, I32Ctz = i32_ctz, I32Popcnt = i32_popcnt,
+                I64Clz = i64_clz, I64Ctz = i64_ctz, I64Popcnt = i64_popcnt,
+                F32Abs = f32_abs, F32Neg = f32_neg, F32Ceil = f32_ceil, F32Floor = f32_floor,
+                F32Trunc = f32_trunc, F32Nearest = f32_nearest, F32Sqrt = f32_sqrt,
+                F64Abs = f64_abs, F64Neg = f64_neg, F64Ceil = f64_ceil, F64Floor = f64_floor,
+                F64Trunc = f64_trunc, F64Nearest = f64_nearest, F64Sqrt = f64_sqrt,
+                I32WrapI64 = i32_wrap_i64, I64ExtendI32S = i64_extend_i32_s,
+                I64ExtendI32U = i64_extend_i32_u,
+                I32Extend8S = i32_extend8_s, I32Extend16S = i32_extend16_s,
+                I64Extend8S = i64_extend8_s, I64Extend16S = i64_extend16_s,
+                I64Extend32S = i64_extend32_s,
+                I32TruncSatF32S = i32_trunc_sat_f32_s, I32TruncSatF32U = i32_trunc_sat_f32_u,
+                I32TruncSatF64S = i32_trunc_sat_f64_s, I32TruncSatF64U = i32_trunc_sat_f64_u,
+                I64TruncSatF32S = i64_trunc_sat_f32_s, I64TruncSatF32U = i64_trunc_sat_f32_u,
+                I64TruncSatF64S = i64_trunc_sat_f64_s, I64TruncSatF64U = i64_trunc_sat_f64_u,
+                F32ConvertI32S = f32_convert_i32_s, F32ConvertI32U = f32_convert_i32_u,
+                F32ConvertI64S = f32_convert_i64_s, F32ConvertI64U = f32_convert_i64_u,
+                F64ConvertI32S = f64_convert_i32_s, F64ConvertI32U = f64_convert_i32_u,
+                F64ConvertI64S = f64_convert_i64_s, F64ConvertI64U = f64_convert_i64_u,
+                F32DemoteF64 = f32_demote_f64, F64PromoteF32 = f64_promote_f32,
+            }
+            unary_trap {
+                I32TruncF32S = i32_trunc_f32_s, I32TruncF32U = i32_trunc_f32_u,
+                I32TruncF64S = i32_trunc_f64_s, I32TruncF64U = i32_trunc_f64_u,
+                I64TruncF32S = i64_trunc_f32_s, I64TruncF32U = i64_trunc_f32_u,
+                I64TruncF64S = i64_trunc_f64_s, I64TruncF64U = i64_trunc_f64_u,
+            }
+            binary {
+                I32Eq = i32_eq, I32Ne = i32_ne, I32LtS = i32_lt_s, I32LtU = i32_lt_u,
+                I32GtS = i32_gt_s, I32GtU = i32_gt_u, I32LeS = i32_le_s, I32LeU = i32_le_u,
+                I32GeS = i32_ge_s, I32GeU = i32_ge_u,
+                I64Eq = i64_eq, I64Ne = i64_ne, I64LtS = i64_lt_s, I64LtU = i64_lt_u,
+                I64GtS = i64_gt_s, I64GtU = i64_gt_u, I64LeS = i64_le_s, I64LeU = i64_le_u,
+                I64GeS = i64_ge_s, I64GeU = i64_ge_u,
+                F32Eq = f32_eq, F32Ne = f32_ne, F32Lt = f32_lt, F32Gt = f32_gt, F32Le = f32_le,
+                F32Ge = f32_ge,
+                F64Eq = f64_eq, F64Ne = f64_ne, F64Lt = f64_lt, F64Gt = f64_gt, F64Le = f64_le,
+                F64Ge = f64_ge,
+                I32Add = i32_add, I32Sub = i32_sub, I32Mul = i32_mul, I32And = i32_and,
+                I32Or = i32_or, I32Xor = i32_xor, I32Shl = i32_shl, I32ShrS = i32_shr_s,
+                I32ShrU = i32_shr_u, I32Rotl = i32_rotl, I32Rotr = i32_rotr,
+                I64Add = i64_add, I64Sub = i64_sub, I64Mul = i64_mul, I64And = i64_and,
+                I64Or = i64_or, I64Xor = i64_xor, I64Shl = i64_shl, I64ShrS = i64_shr_s,
+                I64ShrU = i64_shr_u, I64Rotl = i64_rotl, I64Rotr = i64_rotr,
+                F32Add = f32_add, F32Sub = f32_sub, F32Mul = f32_mul, F32Div = f32_div,
+                F32Min = f32_min, F32Max = f32_max, F32Copysign = f32_copysign,
+                F64Add = f64_add, F64Sub = f64_sub, F64Mul = f64_mul, F64Div = f64_div,
+                F64Min = f64_min, F64Max = f64_max, F64Copysign = f64_copysign,
+            }
+            binary_trap {
+                I32DivS = i32_div_s, I32DivU = i32_div_u, I32RemS = i32_rem_s,
+                I32RemU = i32_rem_u,
+                I64DivS = i64_div_s, I64DivU = i64_div_u, I64RemS = i64_rem_s,
+                I64RemU = i64_rem_u,
+            }
+            binary_imm {
+                I32AddImm = i32_add, I32MulImm = i32_mul, I32AndImm = i32_and,
+                I32OrImm = i32_or, I32XorImm = i32_xor, I32ShlImm = i32_shl,
+                I32ShrSImm = i32_shr_s, I32ShrUImm = i32_shr_u,
+                I32EqImm = i32_eq, I32NeImm = i32_ne, I32LtSImm = i32_lt_s,
+                I32LtUImm = i32_lt_u, I32GtSImm = i32_gt_s, I32GtUImm = i32_gt_u,
+                I32LeSImm = i32_le_s, I32LeUImm = i32_le_u, I32GeSImm = i32_ge_s,
+                I32GeUImm = i32_ge_u,
+                I64AddImm = i64_add, I64MulImm = i64_mul, I64AndImm = i64_and,
+                I64OrImm = i64_or, I64XorImm = i64_xor, I64ShlImm = i64_shl,
+                I64ShrSImm = i64_shr_s, I64ShrUImm = i64_shr_u,
+                I64EqImm = i64_eq, I64NeImm = i64_ne, I64LtSImm = i64_lt_s,
+                I64LtUImm = i64_lt_u, I64GtSImm = i64_gt_s, I64GtUImm = i64_gt_u,
+                I64LeSImm = i64_le_s, I64LeUImm = i64_le_u, I64GeSImm = i64_ge_s,
+                I64GeUImm = i64_ge_u,
+            }
+            br_cmp {
+                BrI32Eq = i32_eq, BrI32Ne = i32_ne, BrI32LtS = i32_lt_s, BrI32LtU = i32_lt_u,
+                BrI32LeS = i32_le_s, BrI32LeU = i32_le_u,
+                BrI64Eq = i64_eq, BrI64Ne = i64_ne, BrI64LtS = i64_lt_s, BrI64LtU = i64_lt_u,
+                BrI64LeS = i64_le_s, BrI64LeU = i64_le_u,
+            }
+            br_cmp_imm {
+                BrI32EqImm = i32_eq, BrI32NeImm = i32_ne, BrI32LtSImm = i32_lt_s,
+                BrI32LtUImm = i32_lt_u, BrI32GtSImm = i32_gt_s, BrI32GtUImm = i32_gt_u,
+                BrI32LeSImm = i32_le_s, BrI32LeUImm = i32_le_u, BrI32GeSImm = i32_ge_s,
+                BrI32GeUImm = i32_ge_u,
+                BrI64EqImm = i64_eq, BrI64NeImm = i64_ne, BrI64LtSImm = i64_lt_s,
+                BrI64LtUImm = i64_lt_u, BrI64GtSImm = i64_gt_s, BrI64GtUImm = i64_gt_u,
+                BrI64LeSImm = i64_le_s, BrI64LeUImm = i64_le_u, BrI64GeSImm = i64_ge_s,
+                BrI64GeUImm = i64_ge_u,
+            }
+            load {
+                I32Load = i32_load, I64Load = i64_load,
+                I32Load8S = i32_load8_s, I32Load8U = i32_load8_u,
+                I32Load16S = i32_load16_s, I32Load16U = i32_load16_u,
+                I64Load8S = i64_load8_s, I64Load8U = i64_load8_u,
+                I64Load16S = i64_load16_s, I64Load16U = i64_load16_u,
+                I64Load32S = i64_load32_s, I64Load32U = i64_load32_u,
+            }
+            store {
+                I32Store = i32_store, I64Store = i64_store,
+                I32Store8 = i32_store8, I32Store16 = i32_store16,
+                I64Store8 = i64_store8, I64Store16 = i64_store16, I64Store32 = i64_store32,
+            }
+        }
+    };
+}
+pub(crate) use for_each_instr;
+
+macro_rules! define_instr {
+    (
+        special { $( $(#[$doc:meta])* $sname:ident { $($sfield:ident : $sty:ty),* $(,)? }, )* }
+        unary { $($un:ident = $unf:ident,)* }
+        unary_trap { $($ut:ident = $utf:ident,)* }
+        binary { $($bin:ident = $binf:ident,)* }
+        binary_trap { $($bt:ident = $btf:ident,)* }
+        binary_imm { $($bi:ident = $bif:ident,)* }
+        br_cmp { $($bc:ident = $bcf:ident,)* }
+        br_cmp_imm { $($bci:ident = $bcif:ident,)* }
+        load { $($ld:ident = $ldf:ident,)* }
+        store { $($st:ident = $stf:ident,)* }
+    ) => {
+        /// One instruction of Weft's register bytecode; see the [module docs](self).
+        #[derive(Debug, Clone, Copy, PartialEq)]
+        pub(crate) enum Instr {
+            $( $(#[$doc])* $sname { $($sfield: $sty),* }, )*
+            $(
+                #[doc = concat!("`dst = ", stringify!($unf), "(src)`.")]
+                $un { dst: Slot, src: Slot },
+            )*
+            $(
+                #[doc = concat!("`dst = ", stringify!($utf), "(src)?`.")]
+                $ut { dst: Slot, src: Slot },
+            )*
+            $(
+                #[doc = concat!("`dst = ", stringify!($binf), "(lhs, rhs)`.")]
+                $bin { dst: Slot, lhs: Slot, rhs: Slot },
+            )*
+            $(
+                #[doc = concat!("`dst = ", stringify!($btf), "(lhs, rhs)?`.")]
+                $bt { dst: Slot, lhs: Slot, rhs: Slot },
+            )*
+            $(
+                #[doc = concat!("`dst = ", stringify!($bif), "(lhs, imm)`.")]
+                $bi { dst: Slot, lhs: Slot, imm: i32 },
+            )*
+            $(
+                #[doc = concat!("`if ", stringify!($bcf), "(lhs, rhs) { ip += offset }`.")]
+                $bc { lhs: Slot, rhs: Slot, offset: i32 },
+            )*
+            $(
+                #[doc = concat!("`if ", stringify!($bcif), "(lhs, imm) { ip += offset }`.")]
+                $bci { lhs: Slot, imm: i32, offset: i32 },
+            )*
+            $(
+                #[doc = concat!("`dst = ", stringify!($ldf), "(memory[ptr + offset..])`.")]
+                $ld { dst: Slot, ptr: Slot, offset: u32 },
+            )*
+            $(
+                #[doc = concat!("`memory[ptr + offset..] = ", stringify!($stf), "(value)`.")]
+                $st { ptr: Slot, value: Slot, offset: u32 },
+            )*
+        }
+
+        impl Instr {
+            /// The result slot of an instruction that writes exactly one slot and reads all
+            /// its operands before writing it, for retargeting by the translator.
+            pub(crate) fn result_slot_mut(&mut self) -> Option<&mut Slot> {
+                match self {
+                    $( Instr::$un { dst, .. } )|*
+                    | $( Instr::$ut { dst, .. } )|*
+                    | $( Instr::$bin { dst, .. } )|*
+                    | $( Instr::$bt { dst, .. } )|*
+                    | $( Instr::$bi { dst, .. } )|*
+                    | $( Instr::$ld { dst, .. } )|*
+                    | Instr::Copy { dst, .. }
+                    | Instr::Const32 { dst, .. }
+                    | Instr::Const64 { dst, .. }
+                    | Instr::Select { dst, .. }
+                    | Instr::GlobalGet { dst, .. }
+                    | Instr::MemorySize { dst }
+                    | Instr::TableGet { dst, .. }
+                    | Instr::TableSize { dst, .. }
+                    | Instr::RefFunc { dst, .. } => Some(dst),
+                    _ => None,
+                }
+            }
+
+            /// The relative jump offset of a branch instruction.
+            pub(crate) fn branch_offset_mut(&mut self) -> Option<&mut i32> {
+                match self {
+                    $( Instr::$bc { offset, .. } )|*
+                    | $( Instr::$bci { offset, .. } )|*
+                    | Instr::Br { offset }
+                    | Instr::BrIfNez { offset, .. }
+                    | Instr::BrIfEqz { offset, .. } => Some(offset),
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+for_each_instr!(define_instr);
 
 /// A translated function body, ready to execute.
 #[derive(Debug)]
-pub(crate) struct CompiledFunc {}
+pub(crate) struct CompiledFunc {
+    /// The instructions; execution starts at index 0.
+    pub(crate) code: Box<[Instr]>,
+    /// Number of parameters (slots `0..num_params`).
+    pub(crate) num_params: u32,
+    /// Number of non-parameter locals (zeroed on entry).
+    pub(crate) num_locals: u32,
+    /// Total number of slots of the frame: params, locals and temporaries.
+    pub(crate) num_slots: u32,
+    /// Number of results.
+    pub(crate) num_results: u32,
+}
+
+impl CompiledFunc {
+    /// The bytes this function's frame is charged against `Config::max_wasm_stack`.
+    pub(crate) fn frame_bytes(&self) -> usize {
+        (self.num_slots as usize) * 8 + FRAME_OVERHEAD
+    }
+}
+
+/// The fixed cost, in bytes, charged for every frame beside its slots.
+pub(crate) const FRAME_OVERHEAD: usize = 64;
+
+impl core::fmt::Display for CompiledFunc {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        writeln!(
+            f,
+            "params={} locals={} slots={} results={}",
+            self.num_params, self.num_locals, self.num_slots, self.num_results
+        )?;
+        for (i, instr) in self.code.iter().enumerate() {
+            writeln!(f, "{i:4}: {instr:?}")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instructions_are_small() {
+        assert!(size_of::<Instr>() <= 16, "{}", size_of::<Instr>());
+    }
+}

@@ -1,0 +1,145 @@
+//! Interpreter tests through the public API.
+
+use crate::{Config, Engine, Instance, Module, Store, TrapCode};
+
+fn instance(wat: &str) -> (Store<()>, Instance) {
+    instance_with(&Config::new(), wat)
+}
+
+fn instance_with(config: &Config, wat: &str) -> (Store<()>, Instance) {
+    let engine = Engine::new(config).expect("engine");
+    let module = Module::new(&engine, wat).expect("module compiles");
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).expect("instantiates");
+    (store, instance)
+}
+
+#[test]
+fn recursive_factorial() {
+    let (mut store, instance) = instance(
+        r#"(module (func $fac (export "fac") (param i64) (result i64)
+            (if (result i64) (i64.eqz (local.get 0))
+              (then (i64.const 1))
+              (else (i64.mul (local.get 0) (call $fac (i64.sub (local.get 0) (i64.const 1))))))))"#,
+    );
+    let fac = instance
+        .get_typed_func::<i64, i64>(&mut store, "fac")
+        .expect("fac");
+    assert_eq!(fac.call(&mut store, 20).expect("runs"), 2432902008176640000);
+}
+
+#[test]
+fn loops_and_locals() {
+    let (mut store, instance) = instance(
+        r#"(module (func (export "sum") (param i32) (result i32) (local i32 i32)
+            (block $done (loop $l
+              (br_if $done (i32.ge_s (local.get 1) (local.get 0)))
+              (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+              (local.set 2 (i32.add (local.get 2) (local.get 1)))
+              (br $l)))
+            local.get 2))"#,
+    );
+    let sum = instance
+        .get_typed_func::<i32, i32>(&mut store, "sum")
+        .expect("sum");
+    assert_eq!(sum.call(&mut store, 100).expect("runs"), 5050);
+}
+
+#[test]
+fn traps_have_codes_and_backtraces() {
+    let (mut store, instance) = instance(
+        r#"(module $m (func $inner (result i32) (i32.div_s (i32.const 1) (i32.const 0)))
+            (func (export "outer") (result i32) (call $inner)))"#,
+    );
+    let outer = instance
+        .get_typed_func::<(), i32>(&mut store, "outer")
+        .expect("outer");
+    let error = outer.call(&mut store, ()).err().expect("traps");
+    assert_eq!(error.trap_code(), Some(TrapCode::IntegerDivisionByZero));
+    let trap = error.as_trap().expect("trap");
+    assert_eq!(trap.backtrace().len(), 2);
+    assert_eq!(trap.backtrace()[0].func_name.as_deref(), Some("inner"));
+}
+
+#[test]
+fn deep_recursion_traps_and_store_stays_usable() {
+    let (mut store, instance) = instance(
+        r#"(module (func $f (export "f") (param i32) (result i32)
+            (if (result i32) (i32.eqz (local.get 0)) (then (i32.const 0))
+              (else (i32.add (i32.const 1) (call $f (i32.sub (local.get 0) (i32.const 1))))))))"#,
+    );
+    let f = instance
+        .get_typed_func::<i32, i32>(&mut store, "f")
+        .expect("f");
+    let error = f.call(&mut store, 1_000_000).err().expect("overflows");
+    assert_eq!(error.trap_code(), Some(TrapCode::StackOverflow));
+    assert_eq!(store.inner.stack_used, 0);
+    assert_eq!(f.call(&mut store, 1000).expect("runs"), 1000);
+}
+
+#[test]
+fn fuel_runs_out() {
+    let mut config = Config::new();
+    config.consume_fuel(true);
+    let (mut store, instance) = instance_with(
+        &config,
+        r#"(module (func (export "spin") (loop $l (br $l))))"#,
+    );
+    store.inner.fuel = 1000;
+    let spin = instance
+        .get_typed_func::<(), ()>(&mut store, "spin")
+        .expect("spin");
+    let error = spin.call(&mut store, ()).err().expect("out of fuel");
+    assert_eq!(error.trap_code(), Some(TrapCode::OutOfFuel));
+    assert!(store.inner.fuel < 2);
+}
+
+#[test]
+fn memory_bounds_and_bulk_ops() {
+    let (mut store, instance) = instance(
+        r#"(module (memory 1)
+            (func (export "load") (param i32) (result i32) (i32.load offset=4 (local.get 0)))
+            (func (export "fill") (param i32 i32 i32) (memory.fill (local.get 0) (local.get 1) (local.get 2))))"#,
+    );
+    let load = instance
+        .get_typed_func::<i32, i32>(&mut store, "load")
+        .expect("load");
+    let fill = instance
+        .get_typed_func::<(i32, i32, i32), ()>(&mut store, "fill")
+        .expect("fill");
+    fill.call(&mut store, (4, 0x11, 4)).expect("fills");
+    assert_eq!(load.call(&mut store, 0).expect("loads"), 0x1111_1111);
+    assert_eq!(load.call(&mut store, 65528).expect("loads"), 0);
+    assert_eq!(
+        load.call(&mut store, 65529)
+            .err()
+            .and_then(|e| e.trap_code()),
+        Some(TrapCode::MemoryOutOfBounds)
+    );
+    assert_eq!(
+        load.call(&mut store, -1).err().and_then(|e| e.trap_code()),
+        Some(TrapCode::MemoryOutOfBounds)
+    );
+    assert_eq!(
+        fill.call(&mut store, (65535, 0, 2))
+            .err()
+            .and_then(|e| e.trap_code()),
+        Some(TrapCode::MemoryOutOfBounds)
+    );
+}
+
+#[test]
+fn multi_value_blocks_and_calls() {
+    let (mut store, instance) = instance(
+        r#"(module
+            (func $swap (param i32 i32) (result i32 i32) local.get 1 local.get 0)
+            (func (export "f") (param i32 i32) (result i32)
+              local.get 0 local.get 1
+              (block (param i32 i32) (result i32 i32) call $swap)
+              i32.sub))"#,
+    );
+    let f = instance
+        .get_typed_func::<(i32, i32), i32>(&mut store, "f")
+        .expect("f");
+    assert_eq!(f.call(&mut store, (10, 3)).expect("runs"), -7);
+}

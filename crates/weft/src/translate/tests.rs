@@ -1,0 +1,150 @@
+//! Translator tests: the IR produced for small functions.
+
+use crate::ir::Instr;
+use crate::{Engine, Module};
+
+/// The code of defined function `index` of `wat`.
+fn code(wat: &str, index: u32) -> Vec<Instr> {
+    let engine = Engine::default();
+    let module = Module::new(&engine, wat).expect("module compiles");
+    let compiled = module.inner.compiled(index).expect("function compiles");
+    compiled.code.to_vec()
+}
+
+#[test]
+fn local_get_and_set_fold_into_one_instruction() {
+    let code = code(
+        r#"(module (func (param i32 i32) (local i32)
+            local.get 0 local.get 1 i32.add local.set 2))"#,
+        0,
+    );
+    assert_eq!(
+        code,
+        vec![
+            Instr::I32Add {
+                dst: 2,
+                lhs: 0,
+                rhs: 1
+            },
+            Instr::Return0 {},
+        ]
+    );
+}
+
+#[test]
+fn constants_become_immediates() {
+    let code = code(
+        r#"(module (func (param i32) (result i32)
+            local.get 0 i32.const 5 i32.sub))"#,
+        0,
+    );
+    assert_eq!(
+        code,
+        vec![
+            Instr::I32AddImm {
+                dst: 1,
+                lhs: 0,
+                imm: -5
+            },
+            Instr::Return1 { src: 1 },
+        ]
+    );
+}
+
+#[test]
+fn compare_and_branch_fuse() {
+    let code = code(
+        r#"(module (func (param i32) (local i32)
+            (loop $l
+              local.get 1 i32.const 1 i32.add local.tee 1
+              local.get 0 i32.lt_s br_if $l)))"#,
+        0,
+    );
+    assert_eq!(
+        code,
+        vec![
+            Instr::I32AddImm {
+                dst: 1,
+                lhs: 1,
+                imm: 1
+            },
+            Instr::BrI32LtS {
+                lhs: 1,
+                rhs: 0,
+                offset: -1
+            },
+            Instr::Return0 {},
+        ]
+    );
+}
+
+#[test]
+fn local_set_preserves_stacked_reads() {
+    let code = code(
+        r#"(module (func (param i32) (result i32)
+            local.get 0 i32.const 7 local.set 0 local.get 0 i32.add))"#,
+        0,
+    );
+    assert_eq!(
+        code,
+        vec![
+            Instr::Copy { dst: 1, src: 0 },
+            Instr::Const32 { dst: 0, value: 7 },
+            Instr::I32Add {
+                dst: 1,
+                lhs: 1,
+                rhs: 0
+            },
+            Instr::Return1 { src: 1 },
+        ]
+    );
+}
+
+#[test]
+fn if_else_moves_results_into_the_frame_slot() {
+    let code = code(
+        r#"(module (func (param i32) (result i32)
+            (if (result i32) (local.get 0) (then (i32.const 1)) (else (i32.const 2)))))"#,
+        0,
+    );
+    assert_eq!(
+        code,
+        vec![
+            Instr::BrIfEqz { cond: 0, offset: 3 },
+            Instr::Const32 { dst: 1, value: 1 },
+            Instr::Br { offset: 2 },
+            Instr::Const32 { dst: 1, value: 2 },
+            Instr::Return1 { src: 1 },
+        ]
+    );
+}
+
+#[test]
+fn fuel_is_charged_per_basic_block() {
+    let mut config = crate::Config::new();
+    config.consume_fuel(true);
+    let engine = Engine::new(&config).expect("engine");
+    let module = Module::new(
+        &engine,
+        r#"(module (func (param i32) (result i32)
+            local.get 0 (if (then nop)) local.get 0 i32.const 1 i32.add))"#,
+    )
+    .expect("module");
+    let compiled = module.inner.compiled(0).expect("compiled");
+    assert_eq!(compiled.code[0], Instr::ConsumeFuel { amount: 2 });
+    assert!(compiled.code.contains(&Instr::ConsumeFuel { amount: 1 }));
+    assert!(compiled.code.contains(&Instr::ConsumeFuel { amount: 3 }));
+}
+
+#[test]
+fn too_many_slots_is_a_clean_error() {
+    let engine = Engine::default();
+    let wat = format!(
+        "(module (func (local {}) {} {}))",
+        "i64 ".repeat(40000),
+        "i32.const 1 ".repeat(30000),
+        "drop ".repeat(30000)
+    );
+    let error = Module::new(&engine, wat).err().expect("too large");
+    assert!(error.to_string().contains("too large"), "{error}");
+}
