@@ -201,8 +201,29 @@ pub(crate) fn i64_extend_i32_u(value: u32) -> i64 {
 // Floats
 // ---------------------------------------------------------------------------------------------
 
+/// Sets the quiet bit of a NaN: rounding instructions must return arithmetic NaNs, and the
+/// host's rounding functions may pass a signalling NaN through unchanged.
+#[inline(always)]
+fn quiet_f32(value: f32) -> f32 {
+    if value.is_nan() {
+        f32::from_bits(value.to_bits() | 0x0040_0000)
+    } else {
+        value
+    }
+}
+
+/// As [`quiet_f32`].
+#[inline(always)]
+fn quiet_f64(value: f64) -> f64 {
+    if value.is_nan() {
+        f64::from_bits(value.to_bits() | 0x0008_0000_0000_0000)
+    } else {
+        value
+    }
+}
+
 macro_rules! float_ops {
-    ($f:ty, $bits:ty, $sign:expr,
+    ($f:ty, $bits:ty, $sign:expr, $quiet:ident,
      $abs:ident, $neg:ident, $ceil:ident, $floor:ident, $trunc:ident, $nearest:ident,
      $sqrt:ident, $add:ident, $sub:ident, $mul:ident, $div:ident, $min:ident, $max:ident,
      $copysign:ident, $eq:ident, $ne:ident, $lt:ident, $gt:ident, $le:ident, $ge:ident) => {
@@ -216,19 +237,19 @@ macro_rules! float_ops {
         }
         #[doc = concat!("`", stringify!($ceil), "`.")]
         pub(crate) fn $ceil(value: $f) -> $f {
-            value.ceil()
+            $quiet(value.ceil())
         }
         #[doc = concat!("`", stringify!($floor), "`.")]
         pub(crate) fn $floor(value: $f) -> $f {
-            value.floor()
+            $quiet(value.floor())
         }
         #[doc = concat!("`", stringify!($trunc), "`.")]
         pub(crate) fn $trunc(value: $f) -> $f {
-            value.trunc()
+            $quiet(value.trunc())
         }
         #[doc = concat!("`", stringify!($nearest), "`: rounds half to even.")]
         pub(crate) fn $nearest(value: $f) -> $f {
-            value.round_ties_even()
+            $quiet(value.round_ties_even())
         }
         #[doc = concat!("`", stringify!($sqrt), "`.")]
         pub(crate) fn $sqrt(value: $f) -> $f {
@@ -307,6 +328,7 @@ float_ops!(
     f32,
     u32,
     0x8000_0000u32,
+    quiet_f32,
     f32_abs,
     f32_neg,
     f32_ceil,
@@ -332,6 +354,7 @@ float_ops!(
     f64,
     u64,
     0x8000_0000_0000_0000u64,
+    quiet_f64,
     f64_abs,
     f64_neg,
     f64_ceil,

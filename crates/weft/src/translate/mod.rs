@@ -126,9 +126,22 @@ pub(crate) fn translate_func(
     let mut reader = wasmparser::OperatorsReader::new(reader);
     while !reader.eof() {
         let offset = reader.original_position() as usize;
+        let before = reader.get_binary_reader();
         let op = reader.read()?;
         if let Some(v) = validator.as_deref_mut() {
             v.op(offset as u64, &op)?;
+        }
+        if matches!(
+            op,
+            Operator::MemorySize { .. } | Operator::MemoryGrow { .. }
+        ) && reader.original_position() as usize - offset != 2
+        {
+            // Without multi-memory the memory index is a reserved single zero byte
+            // (wasmparser accepts any LEB128 encoding of 0).
+            return Err(Error::malformed("zero byte expected", Some(offset)));
+        }
+        if is_load_or_store(&op) {
+            check_memarg_encoding(before)?;
         }
         t.operator(op).map_err(|e| match e {
             TranslateError::TooLarge => too_large(),
@@ -157,6 +170,49 @@ pub(crate) fn translate_func(
         num_slots,
         num_results,
     })
+}
+
+/// Whether `op` is a plain load or store (one opcode byte and a `memarg`).
+fn is_load_or_store(op: &Operator<'_>) -> bool {
+    use Operator as O;
+    matches!(
+        op,
+        O::I32Load { .. }
+            | O::I64Load { .. }
+            | O::F32Load { .. }
+            | O::F64Load { .. }
+            | O::I32Load8S { .. }
+            | O::I32Load8U { .. }
+            | O::I32Load16S { .. }
+            | O::I32Load16U { .. }
+            | O::I64Load8S { .. }
+            | O::I64Load8U { .. }
+            | O::I64Load16S { .. }
+            | O::I64Load16U { .. }
+            | O::I64Load32S { .. }
+            | O::I64Load32U { .. }
+            | O::I32Store { .. }
+            | O::I64Store { .. }
+            | O::F32Store { .. }
+            | O::F64Store { .. }
+            | O::I32Store8 { .. }
+            | O::I32Store16 { .. }
+            | O::I64Store8 { .. }
+            | O::I64Store16 { .. }
+            | O::I64Store32 { .. }
+    )
+}
+
+/// wasmparser reads a `memarg` offset as a 64-bit LEB128 (for memory64); for 32-bit
+/// memories the spec's encoding is a `u32`, whose LEB128 has at most 5 bytes.
+fn check_memarg_encoding(mut reader: wasmparser::BinaryReader<'_>) -> Result<()> {
+    let malformed = |e: wasmparser::BinaryReaderError| {
+        Error::malformed(e.message().to_string(), Some(e.offset() as usize))
+    };
+    reader.read_u8().map_err(malformed)?;
+    reader.read_var_u32().map_err(malformed)?;
+    reader.read_var_u32().map_err(malformed)?;
+    Ok(())
 }
 
 #[cold]
