@@ -19,14 +19,16 @@ use harness::{Expect, Stats};
 use std::panic::{self, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use weft::{CompilationMode, Engine, Instance, Module, Store, TrapCode, Val};
 
 /// Generated modules run through validate, compile, instantiate and call.
-const GENERATED: u64 = 10_000;
+const GENERATED: usize = 10_000;
 /// Mutated modules run through the same.
-const MUTATED: u64 = 10_000;
+const MUTATED: usize = 10_000;
+/// How many mutated modules are made from each generated one.
+const MUTANTS_PER_MODULE: u64 = 4;
 /// The seed of every input; change it to explore, keep it fixed to reproduce.
 const SEED: u64 = 0x5745_4654_2d67_656e;
 /// How long one case may run before the test declares a hang.
@@ -67,11 +69,14 @@ impl Rng {
     }
 }
 
-/// The module of generated case `index` in stream `stream`: wasm-smith fed with 256 to 4096
+/// The module of generated case `index` in stream `stream`: wasm-smith fed with 128 to 1024
 /// pseudo-random bytes. `None` when wasm-smith gives up on the bytes (rare).
+///
+/// wasm-smith is the slowest part of these tests in the debug profile (about 2 ms a module),
+/// so the inputs are short and the modules small.
 fn generated(config: &wasm_smith::Config, stream: u64, index: u64) -> Option<Vec<u8>> {
     let mut rng = Rng::new(SEED ^ stream, index);
-    let len = 256 + rng.below(3841);
+    let len = 128 + rng.below(897);
     harness::generate(config, &rng.bytes(len))
 }
 
@@ -81,10 +86,15 @@ const INTERESTING: [u8; 12] = [
     0x00, 0x01, 0x02, 0x0b, 0x10, 0x20, 0x40, 0x41, 0x7f, 0x80, 0xfe, 0xff,
 ];
 
-/// Applies one to four random edits to `bytes`. Edits land after the 8-byte header most of
+/// Applies one to four random edits to `bytes` (most often one). Edits land after the 8-byte header most of
 /// the time, so that most inputs get past the preamble and exercise the sections.
 fn mutate(rng: &mut Rng, bytes: &mut Vec<u8>) {
-    for _ in 0..=rng.below(4) {
+    let edits = match rng.below(20) {
+        0..12 => 1,
+        12..17 => 2,
+        _ => 3 + rng.below(2),
+    };
+    for _ in 0..edits {
         if bytes.is_empty() {
             bytes.push(rng.next() as u8);
         }
@@ -129,11 +139,20 @@ struct Failures {
 }
 
 impl Failures {
-    fn push(&mut self, message: String) {
+    /// Records that case `name` failed with `message`, saving its input if it is among the
+    /// first few.
+    fn push(&mut self, name: &str, input: &[u8], message: &str) {
         self.count += 1;
         if self.shown.len() < SHOWN_FAILURES {
-            self.shown.push(message);
+            self.shown
+                .push(format!("{name}: {message} ({})", save(name, input)));
         }
+    }
+
+    fn merge(&mut self, other: Failures) {
+        self.count += other.count;
+        let room = SHOWN_FAILURES.saturating_sub(self.shown.len());
+        self.shown.extend(other.shown.into_iter().take(room));
     }
 
     /// Fails the test if there were any failures.
@@ -163,49 +182,51 @@ fn save(name: &str, bytes: &[u8]) -> String {
     }
 }
 
-/// Which case is running, for the hang watchdog.
+/// The case a worker is running, for the hang watchdog.
+struct Slot {
+    name: String,
+    input: Vec<u8>,
+    started: Instant,
+}
+
+/// Which case each worker is running.
 struct Progress {
-    cases: AtomicU64,
-    current: Mutex<(String, Vec<u8>)>,
+    slots: Vec<Mutex<Option<Slot>>>,
     done: AtomicBool,
 }
 
 impl Progress {
-    fn new() -> Progress {
+    fn new(workers: usize) -> Progress {
         Progress {
-            cases: AtomicU64::new(0),
-            current: Mutex::new((String::new(), Vec::new())),
+            slots: (0..workers).map(|_| Mutex::new(None)).collect(),
             done: AtomicBool::new(false),
         }
     }
 
-    fn start(&self, name: &str, bytes: &[u8]) {
-        let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
-        current.0.clear();
-        current.0.push_str(name);
-        current.1.clear();
-        current.1.extend_from_slice(bytes);
-        drop(current);
-        self.cases.fetch_add(1, Ordering::Relaxed);
+    fn start(&self, worker: usize, name: &str, input: &[u8]) {
+        let mut slot = self.slots[worker].lock().unwrap_or_else(|e| e.into_inner());
+        *slot = Some(Slot {
+            name: name.to_string(),
+            input: input.to_vec(),
+            started: Instant::now(),
+        });
     }
 
-    /// Watches for a case that runs longer than [`HANG_TIMEOUT`]; a hang cannot be unwound
+    /// Watches for a case that runs longer than [`HANG_TIMEOUT`]. A hang cannot be unwound
     /// from, so this reports the case and ends the process.
     fn watch(&self) {
-        let mut last = (u64::MAX, Instant::now());
         while !self.done.load(Ordering::Relaxed) {
             std::thread::sleep(Duration::from_millis(100));
-            let cases = self.cases.load(Ordering::Relaxed);
-            if cases != last.0 {
-                last = (cases, Instant::now());
-            } else if last.1.elapsed() > HANG_TIMEOUT {
-                let current = self.current.lock().unwrap_or_else(|e| e.into_inner());
-                eprintln!(
-                    "case {} has run for {HANG_TIMEOUT:?}: the engine hangs (input {})",
-                    current.0,
-                    save(&current.0, &current.1)
-                );
-                std::process::exit(1);
+            for slot in &self.slots {
+                let slot = slot.lock().unwrap_or_else(|e| e.into_inner());
+                if let Some(slot) = slot.as_ref().filter(|s| s.started.elapsed() > HANG_TIMEOUT) {
+                    eprintln!(
+                        "case {} has run for {HANG_TIMEOUT:?}: the engine hangs (input {})",
+                        slot.name,
+                        save(&slot.name, &slot.input)
+                    );
+                    std::process::exit(1);
+                }
             }
         }
     }
@@ -219,52 +240,76 @@ fn engines() -> [Engine; 2] {
     })
 }
 
-/// Runs the cases that `input` makes (named by `name`), each inside `catch_unwind`.
-fn run_cases(
-    count: u64,
+/// How many threads run cases: wasm-smith is slow in the debug profile, so the cases are
+/// spread over the machine's cores.
+fn workers() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 4))
+}
+
+/// Runs the `(name, bytes)` cases of `inputs(worker, workers)` on each of `workers` threads,
+/// each case inside `catch_unwind`, alternating between eager and lazy compilation.
+fn run_cases<I>(
+    workers: usize,
+    inputs: impl Fn(usize, usize) -> I + Sync,
     expect: Expect,
-    name: impl Fn(u64) -> String,
-    input: impl Fn(u64) -> Option<Vec<u8>>,
-) -> (Stats, Failures) {
+) -> (Stats, Failures)
+where
+    I: Iterator<Item = (String, Vec<u8>)>,
+{
     let engines = engines();
-    let progress = Progress::new();
+    let progress = Progress::new(workers);
     let mut stats = Stats::default();
     let mut failures = Failures::default();
     std::thread::scope(|scope| {
         scope.spawn(|| progress.watch());
-        for index in 0..count {
-            let Some(bytes) = input(index) else {
-                continue;
-            };
-            let name = name(index);
-            progress.start(&name, &bytes);
-            let engine = &engines[(index % 2) as usize];
-            let mut case = Stats::default();
-            let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
-                harness::check(engine, &bytes, expect, &mut case)
-            }));
-            stats.add(&case);
-            match outcome {
-                Ok(Ok(())) => {}
-                Ok(Err(message)) => {
-                    failures.push(format!("{name}: {message} ({})", save(&name, &bytes)));
+        let handles: Vec<_> = (0..workers)
+            .map(|worker| {
+                let (engines, progress, inputs) = (&engines, &progress, &inputs);
+                scope.spawn(move || {
+                    let mut stats = Stats::default();
+                    let mut failures = Failures::default();
+                    for (index, (name, bytes)) in inputs(worker, workers).enumerate() {
+                        progress.start(worker, &name, &bytes);
+                        let engine = &engines[index % 2];
+                        let mut case = Stats::default();
+                        let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
+                            harness::check(engine, &bytes, expect, &mut case)
+                        }));
+                        stats.add(&case);
+                        match outcome {
+                            Ok(Ok(())) => {}
+                            Ok(Err(message)) => failures.push(&name, &bytes, &message),
+                            Err(payload) => {
+                                let message = payload
+                                    .downcast_ref::<String>()
+                                    .map(String::as_str)
+                                    .or_else(|| payload.downcast_ref::<&str>().copied())
+                                    .unwrap_or("(no message)");
+                                failures.push(&name, &bytes, &format!("panicked: {message}"));
+                            }
+                        }
+                    }
+                    (stats, failures)
+                })
+            })
+            .collect();
+        for handle in handles {
+            match handle.join() {
+                Ok((s, f)) => {
+                    stats.add(&s);
+                    failures.merge(f);
                 }
-                Err(payload) => {
-                    let message = payload
-                        .downcast_ref::<String>()
-                        .map(String::as_str)
-                        .or_else(|| payload.downcast_ref::<&str>().copied())
-                        .unwrap_or("(no message)");
-                    failures.push(format!(
-                        "{name}: panicked: {message} ({})",
-                        save(&name, &bytes)
-                    ));
-                }
+                Err(_) => failures.count += 1,
             }
         }
         progress.done.store(true, Ordering::Relaxed);
     });
     (stats, failures)
+}
+
+/// The `share`-th of `total` cases split over `workers` (the first workers take the rest).
+fn share(total: usize, worker: usize, workers: usize) -> usize {
+    total / workers + usize::from(worker < total % workers)
 }
 
 /// At least `percent`% of `total`.
@@ -276,16 +321,19 @@ fn at_least(part: u64, percent: u64, total: u64) -> bool {
 fn generated_modules_never_crash_the_host() {
     let started = Instant::now();
     let config = harness::smith_config();
-    let (stats, failures) = run_cases(
-        GENERATED,
-        Expect::Valid,
-        |i| format!("generated-{i}"),
-        |i| generated(&config, 0, i),
-    );
+    // Worker `w` of `n` takes streams w, w + n, w + 2n, ...; wasm-smith occasionally gives
+    // up on its input bytes, and those streams are skipped.
+    let inputs = |worker: usize, workers: usize| {
+        (worker as u64..)
+            .step_by(workers)
+            .filter_map(|i| Some((format!("generated-{i}"), generated(&config, 0, i)?)))
+            .take(share(GENERATED, worker, workers))
+    };
+    let (stats, failures) = run_cases(workers(), inputs, Expect::Valid);
     println!("generated modules in {:.1?}: {stats}", started.elapsed());
     failures.assert_none("generated modules");
     // The inputs must be meaningful, so that the test cannot pass vacuously.
-    assert!(stats.inputs >= GENERATED * 99 / 100, "{stats}");
+    assert_eq!(stats.inputs, GENERATED as u64, "{stats}");
     assert_eq!(stats.compiled, stats.inputs, "{stats}");
     assert!(at_least(stats.instantiated, 50, stats.compiled), "{stats}");
     assert!(stats.calls >= stats.instantiated, "{stats}");
@@ -296,19 +344,27 @@ fn generated_modules_never_crash_the_host() {
 fn mutated_modules_never_crash_the_host() {
     let started = Instant::now();
     let config = harness::smith_config();
-    let (stats, failures) = run_cases(
-        MUTATED,
-        Expect::Unknown,
-        |i| format!("mutated-{i}"),
-        |i| {
-            let mut bytes = generated(&config, 1, i)?;
-            mutate(&mut Rng::new(SEED ^ 2, i), &mut bytes);
-            Some(bytes)
-        },
-    );
+    // Each generated module is the base of several mutants, to spend less time in wasm-smith.
+    let inputs = |worker: usize, workers: usize| {
+        (worker as u64..)
+            .step_by(workers)
+            .filter_map(|i| Some((i, generated(&config, 1, i)?)))
+            .flat_map(|(i, base)| {
+                (0..MUTANTS_PER_MODULE).map(move |j| {
+                    let mut bytes = base.clone();
+                    mutate(
+                        &mut Rng::new(SEED ^ 2, i * MUTANTS_PER_MODULE + j),
+                        &mut bytes,
+                    );
+                    (format!("mutated-{i}-{j}"), bytes)
+                })
+            })
+            .take(share(MUTATED, worker, workers))
+    };
+    let (stats, failures) = run_cases(workers(), inputs, Expect::Unknown);
     println!("mutated modules in {:.1?}: {stats}", started.elapsed());
     failures.assert_none("mutated modules");
-    assert!(stats.inputs >= MUTATED * 99 / 100, "{stats}");
+    assert_eq!(stats.inputs, MUTATED as u64, "{stats}");
     assert!(at_least(stats.valid, 5, stats.inputs), "{stats}");
     assert!(at_least(stats.instantiated, 2, stats.inputs), "{stats}");
     // ... and so must the mutations: most of them break the module.
