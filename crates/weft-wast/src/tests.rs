@@ -98,3 +98,16 @@ fn a_script_that_does_not_parse_is_an_error() {
     let result = WastContext::default().run_buffer("bad.wast", "(assert_return (invoke");
     assert!(matches!(result, Err(Error::Parse { .. })));
 }
+
+#[test]
+fn trap_messages_with_an_element_index_match_the_trap() {
+    use crate::runner::trap_message_matches;
+    let actual = "wasm trap: uninitialized element\nwasm backtrace: ...";
+    assert!(trap_message_matches(actual, "uninitialized element 7"));
+    assert!(trap_message_matches(actual, "uninitialized element"));
+    assert!(!trap_message_matches(actual, "uninitialized element x"));
+    assert!(!trap_message_matches(
+        "wasm trap: undefined element",
+        "uninitialized element 2"
+    ));
+}
