@@ -30,7 +30,7 @@
 //! | directive | passes when |
 //! |---|---|
 //! | `assert_return` | the call (or `get`) succeeds with exactly the expected values; floats compare bit for bit, except the `nan:canonical` / `nan:arithmetic` patterns |
-//! | `assert_trap` | the call, or the module's instantiation, fails with an error whose message contains the expected text |
+//! | `assert_trap` | the call, or the module's instantiation, fails with an error whose message contains the expected text (`uninitialized element N` is matched without its index, which Weft's traps do not carry) |
 //! | `assert_exhaustion` | the call fails with an error whose message contains the expected text |
 //! | `assert_invalid`, `assert_malformed` | the module fails to parse (text), encode or compile |
 //! | `assert_unlinkable` | the module compiles and its instantiation fails |
