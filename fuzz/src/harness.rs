@@ -13,6 +13,7 @@
 //! `weft` and `wasm_smith`.
 
 use core::fmt;
+use std::collections::BTreeMap;
 use weft::{
     CompilationMode, Config, Engine, Error, Extern, ExternType, Func, Global, Instance, Memory,
     MemoryType, Module, Store, StoreLimits, StoreLimitsBuilder, Table, TableType, TrapCode, Val,
@@ -162,7 +163,7 @@ fn elements(n: u64) -> weft::Result<u32> {
 }
 
 /// What happened to the inputs given to [`check`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Stats {
     /// Inputs checked.
     pub inputs: u64,
@@ -190,6 +191,8 @@ pub struct Stats {
     pub internal_errors: u64,
     /// Calls that failed with an error that is not a trap.
     pub call_errors: u64,
+    /// Every trap (of instantiation or of a call), by its message.
+    pub trap_codes: BTreeMap<&'static str, u64>,
 }
 
 impl Stats {
@@ -208,9 +211,13 @@ impl Stats {
         self.out_of_fuel += other.out_of_fuel;
         self.internal_errors += other.internal_errors;
         self.call_errors += other.call_errors;
+        for (code, n) in &other.trap_codes {
+            *self.trap_codes.entry(code).or_default() += n;
+        }
     }
 
     fn count_trap(&mut self, code: TrapCode) {
+        *self.trap_codes.entry(code.message()).or_default() += 1;
         match code {
             TrapCode::OutOfFuel => self.out_of_fuel += 1,
             TrapCode::InternalError => self.internal_errors += 1,
@@ -239,7 +246,13 @@ impl fmt::Display for Stats {
             self.out_of_fuel,
             self.internal_errors,
             self.call_errors,
-        )
+        )?;
+        let mut sep = "; traps: ";
+        for (code, n) in &self.trap_codes {
+            write!(f, "{sep}{n} {code}")?;
+            sep = ", ";
+        }
+        Ok(())
     }
 }
 
