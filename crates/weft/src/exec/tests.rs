@@ -1,5 +1,7 @@
 //! Interpreter tests through the public API.
 
+#![expect(clippy::expect_used, reason = "a failed expectation is a failed test")]
+
 use crate::{Config, Engine, Instance, Module, Store, TrapCode};
 
 fn instance(wat: &str) -> (Store<()>, Instance) {
@@ -54,7 +56,7 @@ fn traps_have_codes_and_backtraces() {
     let outer = instance
         .get_typed_func::<(), i32>(&mut store, "outer")
         .expect("outer");
-    let error = outer.call(&mut store, ()).err().expect("traps");
+    let error = outer.call(&mut store, ()).expect_err("traps");
     assert_eq!(error.trap_code(), Some(TrapCode::IntegerDivisionByZero));
     let trap = error.as_trap().expect("trap");
     assert_eq!(trap.backtrace().len(), 2);
@@ -71,7 +73,7 @@ fn deep_recursion_traps_and_store_stays_usable() {
     let f = instance
         .get_typed_func::<i32, i32>(&mut store, "f")
         .expect("f");
-    let error = f.call(&mut store, 1_000_000).err().expect("overflows");
+    let error = f.call(&mut store, 1_000_000).expect_err("overflows");
     assert_eq!(error.trap_code(), Some(TrapCode::StackOverflow));
     assert_eq!(store.inner.stack_used, 0);
     assert_eq!(f.call(&mut store, 1000).expect("runs"), 1000);
@@ -89,7 +91,7 @@ fn fuel_runs_out() {
     let spin = instance
         .get_typed_func::<(), ()>(&mut store, "spin")
         .expect("spin");
-    let error = spin.call(&mut store, ()).err().expect("out of fuel");
+    let error = spin.call(&mut store, ()).expect_err("out of fuel");
     assert_eq!(error.trap_code(), Some(TrapCode::OutOfFuel));
     assert!(store.inner.fuel < 2);
 }

@@ -85,7 +85,7 @@ pub(crate) fn translate_func(
         let count = reader.read_var_u32()?;
         let ty: wasmparser::ValType = reader.read()?;
         if let Some(v) = validator.as_deref_mut() {
-            v.define_locals(offset as u64, count, ty)?;
+            v.define_locals(offset, count, ty)?;
         }
         num_locals = num_locals
             .checked_add(count)
@@ -123,6 +123,10 @@ pub(crate) fn translate_func(
         t.emit(Instr::EpochCheck {});
     }
 
+    if let Some(v) = validator.as_deref() {
+        // Decode exactly what the enabled features allow (e.g. `memarg` flag bits).
+        reader.set_features(*v.features());
+    }
     let mut reader = wasmparser::OperatorsReader::new(reader);
     while !reader.eof() {
         let offset = reader.original_position() as usize;

@@ -1,5 +1,7 @@
 //! Translator tests: the IR produced for small functions.
 
+#![expect(clippy::expect_used, reason = "a failed expectation is a failed test")]
+
 use crate::ir::Instr;
 use crate::{Engine, Module};
 
@@ -145,6 +147,6 @@ fn too_many_slots_is_a_clean_error() {
         "i32.const 1 ".repeat(30000),
         "drop ".repeat(30000)
     );
-    let error = Module::new(&engine, wat).err().expect("too large");
+    let error = Module::new(&engine, wat).expect_err("too large");
     assert!(error.to_string().contains("too large"), "{error}");
 }
