@@ -151,8 +151,7 @@ fn split_stderr(stderr: &str) -> (Vec<&str>, Option<String>) {
 fn outermost_frame(report: &str) -> Option<&str> {
     report
         .lines()
-        .filter(|l| l.contains(" - ") && l.contains('!'))
-        .last()
+        .rfind(|l| l.contains(" - ") && l.contains('!'))
         .and_then(|l| l.rsplit('!').next())
         .map(str::trim)
 }

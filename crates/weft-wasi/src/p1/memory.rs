@@ -50,7 +50,7 @@ impl<'a> GuestMemory<'a> {
 
     /// The byte range `ptr..ptr + len`, checked against the memory's size and `align`.
     fn range(&self, ptr: u32, len: u64, align: u32) -> SysResult<Range<usize>> {
-        if align > 1 && ptr % align != 0 {
+        if align > 1 && !ptr.is_multiple_of(align) {
             return Err(fault(format!(
                 "pointer not aligned: {ptr:#x} is not a multiple of {align}"
             )));

@@ -108,7 +108,7 @@ pub(super) fn poll_oneoff(
     let event_len = count
         .checked_mul(EVENT_SIZE)
         .ok_or_else(|| fault("event array past the end of memory"))?;
-    if subscriptions % 8 != 0 || events % 8 != 0 {
+    if !subscriptions.is_multiple_of(8) || !events.is_multiple_of(8) {
         return Err(fault("subscription or event array not aligned to 8"));
     }
     mem.slice(subscriptions, sub_len)?;
