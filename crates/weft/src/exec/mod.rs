@@ -289,6 +289,16 @@ fn push_frame(
     Ok(())
 }
 
+/// A pointer to the first cell of `frame`, after checking that all its slots exist.
+#[inline]
+fn frame_cells(stack: &mut Stack, frame: &Frame) -> core::result::Result<*mut u64, Exit> {
+    let end = frame.fp + frame.code().num_slots as usize;
+    match stack.cells.get_mut(frame.fp..end) {
+        Some(cells) => Ok(cells.as_mut_ptr()),
+        None => Err(Exit::Trap(TrapCode::InternalError)),
+    }
+}
+
 /// A bounds-checked access of `N` bytes at `ptr + offset` (spec: `ea + N <= len`).
 #[inline(always)]
 fn mem_range(len: usize, ptr: u64, offset: u32, n: usize) -> core::result::Result<usize, TrapCode> {
@@ -358,35 +368,42 @@ fn run(inner: &mut StoreInner, stack: &mut Stack) -> Exit {
 fn run_inner(inner: &mut StoreInner, stack: &mut Stack) -> core::result::Result<Exit, Exit> {
     let trap_internal = || Exit::Trap(TrapCode::InternalError);
     let mut frame = *stack.frames.last().ok_or_else(trap_internal)?;
-    let mut code: &[Instr] = &frame.code().code;
+    let mut code: *const Instr = frame.code().code.as_ptr();
     let mut ip = frame.ip;
     let mut fp = frame.fp;
+    let mut regs: *mut u64 = frame_cells(stack, &frame)?;
     let mut mem_index: usize = usize::MAX;
 
+    // Invariants behind the unchecked accesses below (established by `CompiledFunc::verify`
+    // at translation and by `push_frame`):
+    // (I1) `regs` points at `cells[fp]` of the current frame, and `cells` holds at least
+    //      `fp + num_slots` cells; it is re-derived (`reload!`) after anything that may
+    //      resize `cells` (`push_frame`, and host calls, which happen outside `run`).
+    // (I2) every slot operand of the frame's code is `< num_slots`.
+    // (I3) `ip` indexes an instruction of the frame's code: execution starts at 0, only
+    //      falls through non-terminators (the last instruction is a terminator), branches
+    //      and `BrTable` targets are in range, and calls resume at the next instruction.
     macro_rules! reload {
         () => {{
             frame = *stack.frames.last().ok_or_else(trap_internal)?;
-            code = &frame.code().code;
+            code = frame.code().code.as_ptr();
             ip = frame.ip;
             fp = frame.fp;
+            regs = frame_cells(stack, &frame)?;
             mem_index = usize::MAX;
         }};
     }
     macro_rules! get {
         ($slot:expr) => {
-            *stack
-                .cells
-                .get(fp + ($slot as usize))
-                .ok_or_else(trap_internal)?
+            // SAFETY: (I1) and (I2): the slot is inside the current frame's cells.
+            unsafe { *regs.add($slot as usize) }
         };
     }
     macro_rules! set {
         ($slot:expr, $value:expr) => {{
             let value: u64 = $value;
-            *stack
-                .cells
-                .get_mut(fp + ($slot as usize))
-                .ok_or_else(trap_internal)? = value;
+            // SAFETY: (I1) and (I2): the slot is inside the current frame's cells.
+            unsafe { *regs.add($slot as usize) = value };
         }};
     }
     macro_rules! instance {
@@ -484,7 +501,8 @@ fn run_inner(inner: &mut StoreInner, stack: &mut Stack) -> core::result::Result<
             store { $($st:ident = $stf:ident,)* }
         ) => {
             loop {
-                let instr = *code.get(ip).ok_or_else(trap_internal)?;
+                // SAFETY: (I3): `ip` is within the current frame's code.
+                let instr = unsafe { *code.add(ip) };
                 match instr {
                     $(
                         Instr::$un { dst, src } => {

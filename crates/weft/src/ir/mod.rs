@@ -318,6 +318,23 @@ macro_rules! define_instr {
                 }
             }
 
+            /// Calls `f` with every slot operand (and, conservatively, every other `u16`
+            /// field, such as `ReturnN::count`).
+            pub(crate) fn for_each_slot(&self, mut f: impl FnMut(Slot)) {
+                match *self {
+                    $( Instr::$sname { $($sfield),* } => { $( SlotField::visit($sfield, &mut f); )* } )*
+                    $( Instr::$un { dst, src } => { f(dst); f(src); } )*
+                    $( Instr::$ut { dst, src } => { f(dst); f(src); } )*
+                    $( Instr::$bin { dst, lhs, rhs } => { f(dst); f(lhs); f(rhs); } )*
+                    $( Instr::$bt { dst, lhs, rhs } => { f(dst); f(lhs); f(rhs); } )*
+                    $( Instr::$bi { dst, lhs, .. } => { f(dst); f(lhs); } )*
+                    $( Instr::$bc { lhs, rhs, .. } => { f(lhs); f(rhs); } )*
+                    $( Instr::$bci { lhs, .. } => f(lhs), )*
+                    $( Instr::$ld { dst, ptr, .. } => { f(dst); f(ptr); } )*
+                    $( Instr::$st { ptr, value, .. } => { f(ptr); f(value); } )*
+                }
+            }
+
             /// The relative jump offset of a branch instruction.
             pub(crate) fn branch_offset_mut(&mut self) -> Option<&mut i32> {
                 match self {
@@ -333,6 +350,27 @@ macro_rules! define_instr {
     };
 }
 for_each_instr!(define_instr);
+
+/// Visits the slot-typed fields of the hand-written instructions (see
+/// [`Instr::for_each_slot`]).
+trait SlotField: Copy {
+    fn visit(self, f: &mut impl FnMut(Slot));
+}
+
+impl SlotField for Slot {
+    fn visit(self, f: &mut impl FnMut(Slot)) {
+        f(self);
+    }
+}
+
+macro_rules! not_slot_fields {
+    ($($t:ty),*) => {$(
+        impl SlotField for $t {
+            fn visit(self, _: &mut impl FnMut(Slot)) {}
+        }
+    )*};
+}
+not_slot_fields!(u32, i32, u64, TrapCode);
 
 /// A translated function body, ready to execute.
 #[derive(Debug)]
@@ -350,6 +388,45 @@ pub(crate) struct CompiledFunc {
 }
 
 impl CompiledFunc {
+    /// Checks the invariants the interpreter relies on to access slots and instructions
+    /// without bounds checks: every slot operand lies in the frame (`ReturnN`'s whole range
+    /// included), every branch target is an instruction of the function, a `BrTable`'s
+    /// targets exist, and the code ends with an instruction that does not fall through.
+    pub(crate) fn verify(&self) -> Result<(), &'static str> {
+        let len = self.code.len();
+        let mut ok = true;
+        for (ip, instr) in self.code.iter().enumerate() {
+            instr.for_each_slot(|slot| ok &= u32::from(slot) < self.num_slots);
+            let mut instr = *instr;
+            if let Some(offset) = instr.branch_offset_mut() {
+                let target = ip as i64 + i64::from(*offset);
+                ok &= target >= 0 && (target as u64) < len as u64;
+            }
+            match instr {
+                Instr::BrTable { len: n, .. } => {
+                    ok &= (ip as u64) + 1 + u64::from(n) < len as u64;
+                }
+                Instr::ReturnN { start, count } => {
+                    ok &= u32::from(start) + u32::from(count) <= self.num_slots;
+                }
+                _ => {}
+            }
+            if !ok {
+                return Err("bytecode verification failed");
+            }
+        }
+        match self.code.last() {
+            Some(
+                Instr::Br { .. }
+                | Instr::Return0 {}
+                | Instr::Return1 { .. }
+                | Instr::ReturnN { .. }
+                | Instr::Trap { .. },
+            ) => Ok(()),
+            _ => Err("bytecode falls off the end of the function"),
+        }
+    }
+
     /// The bytes this function's frame is charged against `Config::max_wasm_stack`.
     pub(crate) fn frame_bytes(&self) -> usize {
         (self.num_slots as usize) * 8 + FRAME_OVERHEAD

@@ -167,13 +167,20 @@ pub(crate) fn translate_func(
         .checked_add(t.max_height)
         .filter(|n| *n <= u32::from(Slot::MAX) + 1)
         .ok_or_else(too_large)?;
-    Ok(CompiledFunc {
+    // Slot 0 must exist for `Return1`'s write, and host calls use `max(params, results)`
+    // cells from the call's base, which `num_slots` covers since results are pushed.
+    let num_slots = num_slots.max(num_params.max(num_results)).max(1);
+    let compiled = CompiledFunc {
         code: t.code.into(),
         num_params,
         num_locals,
         num_slots,
         num_results,
-    })
+    };
+    compiled.verify().map_err(|message| {
+        Error::invalid(format!("internal translation error: {message}"), None)
+    })?;
+    Ok(compiled)
 }
 
 /// Whether `op` is a plain load or store (one opcode byte and a `memarg`).
