@@ -1,18 +1,18 @@
-//! Raw bytes → `Module::validate` and `Module::new`: never a crash, and the two always agree.
+//! Raw bytes → `Module::validate` and `Module::new`: never a crash, and the two always agree
+//! on a binary.
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
-use weft::{CompilationMode, Engine, Module};
+use weft::{Engine, Module};
 use weft_fuzz::harness;
 
-static ENGINES: OnceLock<[Engine; 2]> = OnceLock::new();
+static ENGINES: OnceLock<Vec<Engine>> = OnceLock::new();
 
 fuzz_target!(|data: &[u8]| {
     let engines = ENGINES.get_or_init(|| {
-        [CompilationMode::Eager, CompilationMode::Lazy]
-            .map(|mode| harness::engine(mode).unwrap_or_else(|e| panic!("engine: {e}")))
+        harness::engines(false).unwrap_or_else(|e| panic!("cannot create the engines: {e}"))
     });
     for engine in engines {
         let validated = Module::validate(engine, data);

@@ -87,19 +87,55 @@ pub fn generate(config: &wasm_smith::Config, data: &[u8]) -> Option<Vec<u8>> {
     Some(module.to_bytes())
 }
 
-/// An engine with fuel, in the given compilation mode, for WebAssembly 2.0.
+/// What bounds the execution of an engine's code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// Fuel: [`FUEL_PER_CALL`] for each call. Bounds any code.
+    Fuel,
+    /// Epoch interruption, with a deadline that is never reached: exercises the checks only.
+    Epoch,
+    /// Nothing (Weft's default): only for code that terminates by itself.
+    Unbounded,
+}
+
+/// An engine for WebAssembly 2.0 in compilation mode `mode`, bounded by `limit`.
 ///
 /// # Errors
 ///
 /// If Weft rejects the configuration.
-pub fn engine(mode: CompilationMode) -> weft::Result<Engine> {
+pub fn engine(mode: CompilationMode, limit: Limit) -> weft::Result<Engine> {
     let mut config = Config::new();
-    config.consume_fuel(true).compilation_mode(mode);
+    config
+        .compilation_mode(mode)
+        .consume_fuel(limit == Limit::Fuel)
+        .epoch_interruption(limit == Limit::Epoch);
     Engine::new(&config)
 }
 
+/// The engine configurations under test, so that inputs exercise each translation and
+/// execution path: eager and lazy compilation with fuel, and unless `bounded_only`, eager
+/// compilation with epoch interruption and lazy compilation with neither.
+///
+/// # Errors
+///
+/// If Weft rejects a configuration.
+pub fn engines(bounded_only: bool) -> weft::Result<Vec<Engine>> {
+    let mut configs = vec![
+        (CompilationMode::Eager, Limit::Fuel),
+        (CompilationMode::Lazy, Limit::Fuel),
+    ];
+    if !bounded_only {
+        configs.push((CompilationMode::Eager, Limit::Epoch));
+        configs.push((CompilationMode::Lazy, Limit::Unbounded));
+    }
+    configs
+        .into_iter()
+        .map(|(mode, limit)| engine(mode, limit))
+        .collect()
+}
+
 /// A store whose memories and tables are bounded by [`MAX_MEMORY_BYTES`] and
-/// [`MAX_TABLE_ELEMENTS`].
+/// [`MAX_TABLE_ELEMENTS`], and whose epoch deadline is never reached.
 pub fn store(engine: &Engine) -> Store<StoreLimits> {
     let limits = StoreLimitsBuilder::new()
         .memory_size(MAX_MEMORY_BYTES)
@@ -107,6 +143,7 @@ pub fn store(engine: &Engine) -> Store<StoreLimits> {
         .build();
     let mut store = Store::new(engine, limits);
     store.limiter(|limits| limits);
+    store.set_epoch_deadline(u64::MAX / 2);
     store
 }
 
@@ -303,7 +340,7 @@ pub fn check(
 }
 
 /// Instantiates `module` with [`dummy_imports`] and calls each exported function with zero
-/// arguments, each under [`FUEL_PER_CALL`].
+/// arguments, each under [`FUEL_PER_CALL`] if the engine uses fuel.
 ///
 /// # Errors
 ///
@@ -365,7 +402,11 @@ pub fn run(engine: &Engine, module: &Module, stats: &mut Stats) -> Result<(), St
     Ok(())
 }
 
+/// Gives `store` [`FUEL_PER_CALL`] if its engine uses fuel.
 fn refuel<T>(store: &mut Store<T>) -> Result<(), String> {
+    if store.get_fuel().is_err() {
+        return Ok(());
+    }
     store
         .set_fuel(FUEL_PER_CALL)
         .map_err(|e| format!("cannot set fuel: {e}"))

@@ -21,7 +21,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
-use weft::{CompilationMode, Engine, Instance, Module, Store, TrapCode, Val};
+use weft::{Engine, Instance, Module, Store, TrapCode, Val};
 
 /// Generated modules run through validate, compile, instantiate and call.
 const GENERATED: usize = 10_000;
@@ -232,12 +232,10 @@ impl Progress {
     }
 }
 
-/// The engines under test: eager and lazy compilation, used for alternate cases.
-fn engines() -> [Engine; 2] {
-    [CompilationMode::Eager, CompilationMode::Lazy].map(|mode| match harness::engine(mode) {
-        Ok(engine) => engine,
-        Err(e) => panic!("cannot create an engine: {e}"),
-    })
+/// The engine configurations of [`harness::engines`]; `bounded_only` keeps those whose
+/// fuel ends any code, for inputs that may loop forever.
+fn engines(bounded_only: bool) -> Vec<Engine> {
+    harness::engines(bounded_only).unwrap_or_else(|e| panic!("cannot create an engine: {e}"))
 }
 
 /// How many threads run cases: wasm-smith is slow in the debug profile, so the cases are
@@ -247,8 +245,9 @@ fn workers() -> usize {
 }
 
 /// Runs the `(name, bytes)` cases of `inputs(worker, workers)` on each of `workers` threads,
-/// each case inside `catch_unwind`, alternating between eager and lazy compilation.
+/// each case inside `catch_unwind`, taking `engines` in turn.
 fn run_cases<I>(
+    engines: &[Engine],
     workers: usize,
     inputs: impl Fn(usize, usize) -> I + Sync,
     expect: Expect,
@@ -256,7 +255,6 @@ fn run_cases<I>(
 where
     I: Iterator<Item = (String, Vec<u8>)>,
 {
-    let engines = engines();
     let progress = Progress::new(workers);
     let mut stats = Stats::default();
     let mut failures = Failures::default();
@@ -264,13 +262,13 @@ where
         scope.spawn(|| progress.watch());
         let handles: Vec<_> = (0..workers)
             .map(|worker| {
-                let (engines, progress, inputs) = (&engines, &progress, &inputs);
+                let (progress, inputs) = (&progress, &inputs);
                 scope.spawn(move || {
                     let mut stats = Stats::default();
                     let mut failures = Failures::default();
                     for (index, (name, bytes)) in inputs(worker, workers).enumerate() {
                         progress.start(worker, &name, &bytes);
-                        let engine = &engines[index % 2];
+                        let engine = &engines[index % engines.len()];
                         let mut case = Stats::default();
                         let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
                             harness::check(engine, &bytes, expect, &mut case)
@@ -329,7 +327,8 @@ fn generated_modules_never_crash_the_host() {
             .filter_map(|i| Some((format!("generated-{i}"), generated(&config, 0, i)?)))
             .take(share(GENERATED, worker, workers))
     };
-    let (stats, failures) = run_cases(workers(), inputs, Expect::Valid);
+    // Generated code terminates by itself (`ensure_termination`): every configuration runs it.
+    let (stats, failures) = run_cases(&engines(false), workers(), inputs, Expect::Valid);
     println!("generated modules in {:.1?}: {stats}", started.elapsed());
     failures.assert_none("generated modules");
     // The inputs must be meaningful, so that the test cannot pass vacuously.
@@ -361,7 +360,8 @@ fn mutated_modules_never_crash_the_host() {
             })
             .take(share(MUTATED, worker, workers))
     };
-    let (stats, failures) = run_cases(workers(), inputs, Expect::Unknown);
+    // A mutant may loop forever: only configurations with fuel run it.
+    let (stats, failures) = run_cases(&engines(true), workers(), inputs, Expect::Unknown);
     println!("mutated modules in {:.1?}: {stats}", started.elapsed());
     failures.assert_none("mutated modules");
     assert_eq!(stats.inputs, MUTATED as u64, "{stats}");
@@ -374,19 +374,20 @@ fn mutated_modules_never_crash_the_host() {
     );
 }
 
-/// Compiles `wasm` with both engines, instantiates it without imports and calls its export
-/// `run` with no arguments.
+/// Compiles `wasm` with every engine configuration, instantiates it without imports and calls
+/// its export `run` with no arguments (code that ends by itself, or by overflowing the stack).
 fn run_adversarial(wasm: &str) -> Vec<weft::Result<()>> {
     let wasm = match wat::parse_str(wasm) {
         Ok(wasm) => wasm,
         Err(e) => panic!("test module does not parse: {e}"),
     };
-    engines()
+    engines(false)
         .iter()
         .map(|engine| {
             let module = Module::new(engine, &wasm)?;
             let mut store = harness::store(engine);
-            store.set_fuel(100_000_000)?;
+            // Engines without fuel refuse it; their code runs unbounded.
+            let _ = store.set_fuel(100_000_000);
             let instance = Instance::new(&mut store, &module, &[])?;
             let func = instance
                 .get_func(&store, "run")
@@ -476,7 +477,7 @@ fn memory_bombs_are_refused_not_allocated() {
     for result in run_adversarial(wasm) {
         assert!(result.is_ok(), "{result:?}");
     }
-    let engine = &engines()[0];
+    let engine = &engines(true)[0];
     let module = match Module::new(engine, "(module (memory 65536))") {
         Ok(module) => module,
         Err(e) => panic!("a 4 GiB memory is valid: {e}"),
