@@ -20,34 +20,39 @@ const TRAP_STATUS: u8 = 134;
 /// Arguments of `weft run`.
 #[derive(clap::Args)]
 pub struct RunCommand {
-    /// Grant the guest a host directory: `HOST` as the same name in the guest, or
-    /// `HOST::GUEST` to show it as `GUEST`. The guest cannot reach outside it (no `..`,
-    /// absolute paths or symlinks lead out). May be repeated.
+    /// Grant the guest a host directory (repeatable)
+    ///
+    /// `HOST` is seen under the same name in the guest; `HOST::GUEST` shows it as `GUEST`.
+    /// The guest can read and write in it but cannot reach outside it: no `..`, absolute
+    /// path or symlink leads out.
     #[arg(long = "dir", value_name = "HOST[::GUEST]", value_parser = parse_dir)]
     dirs: Vec<(String, String)>,
 
-    /// Set an environment variable for the guest: `NAME=VALUE`, or `NAME` alone to pass the
-    /// variable's value in this process (nothing if it is not set). The guest sees no other
-    /// variable. May be repeated.
+    /// Set an environment variable for the guest (repeatable)
+    ///
+    /// `NAME=VALUE` sets it; `NAME` alone passes on the variable's value in this process
+    /// (nothing if it is not set). The guest sees no other variable.
     #[arg(long = "env", value_name = "NAME[=VALUE]", value_parser = parse_env)]
     envs: Vec<(String, Option<String>)>,
 
-    /// Call the exported function NAME instead of the default (`_start`): its parameters are
-    /// taken from ARGS (integers in decimal or `0x` hexadecimal, floats in decimal) and each
-    /// result is printed on its own line.
+    /// Call the exported function NAME instead of `_start`
+    ///
+    /// Its parameters are taken from ARGS (integers in decimal or `0x` hexadecimal, floats
+    /// in decimal) and each result is printed on its own line.
     #[arg(long, value_name = "NAME")]
     invoke: Option<String>,
 
-    /// The program name the guest sees as its first argument (default: FILE as given).
+    /// The program name the guest sees as its first argument [default: FILE as given]
     #[arg(long, value_name = "NAME")]
     argv0: Option<String>,
 
-    /// The module to run: a binary `.wasm` file or a `.wat` text file.
+    /// The module to run: a binary `.wasm` file or a `.wat` text file
     #[arg(value_name = "FILE")]
     file: PathBuf,
 
-    /// Arguments for the guest (or, with `--invoke`, for the function). Everything after
-    /// FILE is passed on, including what looks like an option.
+    /// Arguments for the guest (or, with `--invoke`, for the function)
+    ///
+    /// Everything after FILE is passed on, including what looks like an option.
     #[arg(
         value_name = "ARGS",
         trailing_var_arg = true,
