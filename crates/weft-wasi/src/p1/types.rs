@@ -400,3 +400,50 @@ pub(crate) fn put(out: &mut [u8], at: usize, bytes: &[u8]) {
         dst.copy_from_slice(bytes);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_errors_map_to_wasi_errnos() {
+        let os =
+            |e: rustix::io::Errno| errno_from_io(&io::Error::from_raw_os_error(e.raw_os_error()));
+        assert_eq!(os(rustix::io::Errno::NOENT), Errno::NOENT);
+        assert_eq!(os(rustix::io::Errno::NOTEMPTY), Errno::NOTEMPTY);
+        assert_eq!(os(rustix::io::Errno::LOOP), Errno::LOOP);
+        assert_eq!(os(rustix::io::Errno::ISDIR), Errno::ISDIR);
+        // cap-std's "a path led outside of the filesystem" has no OS number.
+        let escape = io::Error::new(io::ErrorKind::PermissionDenied, "outside");
+        assert_eq!(errno_from_io(&escape), Errno::PERM);
+        assert_eq!(errno_from_io(&io::Error::other("?")), Errno::IO);
+    }
+
+    #[test]
+    fn structures_have_their_witx_layout() {
+        let stat = Filestat {
+            dev: 1,
+            ino: 2,
+            filetype: filetype::REGULAR_FILE,
+            nlink: 3,
+            size: 4,
+            atim: 5,
+            mtim: 6,
+            ctim: 7,
+        }
+        .to_bytes();
+        assert_eq!(stat[16], 4);
+        assert_eq!(stat[32], 4);
+        assert_eq!(stat[56], 7);
+        let fdstat = Fdstat {
+            filetype: filetype::DIRECTORY,
+            flags: fdflags::APPEND,
+            rights_base: rights::FD_READ,
+            rights_inheriting: rights::ALL,
+        }
+        .to_bytes();
+        assert_eq!(&fdstat[..4], &[3, 0, 1, 0]);
+        assert_eq!(fdstat[8], 2);
+        assert_eq!(&fdstat[16..24], &((1u64 << 30) - 1).to_le_bytes());
+    }
+}
