@@ -12,6 +12,9 @@
 //!    engine includes translating the functions it reaches, later rounds reuse them, so the
 //!    median is the steady state. The first round is reported separately as well.
 //!
+//! A translation or instantiation that takes less than 2 ms is repeated within the round
+//! for about 2 ms, and the round's time is the mean of one.
+//!
 //! Call overhead instantiates `noop.wasm` and times many calls of its empty `noop` export.
 //!
 //! Run with `cargo run --release --manifest-path benches/compare/Cargo.toml -- --help`.
@@ -166,7 +169,9 @@ fn workload_round(
     samples: &mut Samples,
 ) -> Result<(), String> {
     let translate = runtime.compile(bytes, first)?;
+    let translate = repeat_short(translate, || runtime.compile(bytes, false))?;
     let instantiate = runtime.instantiate()?;
+    let instantiate = repeat_short(instantiate, || runtime.instantiate())?;
     let (execute, checksum) = runtime.execute("run")?;
     samples.translate.push(translate);
     samples.instantiate.push(instantiate);
@@ -180,6 +185,28 @@ fn workload_round(
     }
     samples.checksum = Some(checksum);
     Ok(())
+}
+
+/// A single timing below this is too coarse and too cache-sensitive to use alone.
+const SHORT: Duration = Duration::from_millis(2);
+
+/// If `first` (the time of one operation) is below [`SHORT`], repeats the operation until
+/// about `SHORT` has been spent in total and returns the mean time of one operation;
+/// otherwise returns `first`.
+fn repeat_short(
+    first: Duration,
+    mut op: impl FnMut() -> Result<Duration, String>,
+) -> Result<Duration, String> {
+    if first >= SHORT {
+        return Ok(first);
+    }
+    let mut total = first;
+    let mut count = 1u32;
+    while total < SHORT && count < 10_000 {
+        total += op()?;
+        count += 1;
+    }
+    Ok(total / count)
 }
 
 fn median(samples: &[Duration]) -> Option<Duration> {
