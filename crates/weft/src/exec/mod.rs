@@ -289,6 +289,25 @@ fn push_frame(
     Ok(())
 }
 
+/// The base and length of memory 0 of store instance `instance` (empty if it has none).
+#[inline]
+fn memory_view(inner: &mut StoreInner, instance: u32) -> (*mut u8, usize) {
+    let memory = inner
+        .instances
+        .get(instance as usize)
+        .and_then(|instance| instance.memories.first())
+        .copied();
+    match memory.and_then(|memory| inner.memories.get_mut(memory as usize)) {
+        Some(memory) => (memory.data.as_mut_ptr(), memory.data.len()),
+        None => (core::ptr::NonNull::<u8>::dangling().as_ptr(), 0),
+    }
+}
+
+/// The size of the array a load function takes (`N` of `fn([u8; N]) -> T`).
+const fn size_of_output<const N: usize, T>(_: fn([u8; N]) -> T) -> usize {
+    N
+}
+
 /// A pointer to the first cell of `frame`, after checking that all its slots exist.
 #[inline]
 fn frame_cells(stack: &mut Stack, frame: &Frame) -> core::result::Result<*mut u64, Exit> {
@@ -307,40 +326,6 @@ fn mem_range(len: usize, ptr: u64, offset: u32, n: usize) -> core::result::Resul
         return Err(TrapCode::MemoryOutOfBounds);
     }
     Ok(start as usize)
-}
-
-#[inline(always)]
-fn load<const N: usize>(
-    mem: &[u8],
-    ptr: u64,
-    offset: u32,
-) -> core::result::Result<[u8; N], TrapCode> {
-    let start = mem_range(mem.len(), ptr, offset, N)?;
-    match mem.get(start..start + N) {
-        Some(bytes) => {
-            let mut out = [0; N];
-            out.copy_from_slice(bytes);
-            Ok(out)
-        }
-        None => Err(TrapCode::MemoryOutOfBounds),
-    }
-}
-
-#[inline(always)]
-fn store<const N: usize>(
-    mem: &mut [u8],
-    ptr: u64,
-    offset: u32,
-    bytes: [u8; N],
-) -> core::result::Result<(), TrapCode> {
-    let start = mem_range(mem.len(), ptr, offset, N)?;
-    match mem.get_mut(start..start + N) {
-        Some(dst) => {
-            dst.copy_from_slice(&bytes);
-            Ok(())
-        }
-        None => Err(TrapCode::MemoryOutOfBounds),
-    }
 }
 
 /// Checks that `start..start + len` lies within `size`; returns the range.
@@ -373,6 +358,7 @@ fn run_inner(inner: &mut StoreInner, stack: &mut Stack) -> core::result::Result<
     let mut fp = frame.fp;
     let mut regs: *mut u64 = frame_cells(stack, &frame)?;
     let mut mem_index: usize = usize::MAX;
+    let (mut mem_ptr, mut mem_len) = memory_view(inner, frame.instance);
 
     // Invariants behind the unchecked accesses below (established by `CompiledFunc::verify`
     // at translation and by `push_frame`):
@@ -391,7 +377,17 @@ fn run_inner(inner: &mut StoreInner, stack: &mut Stack) -> core::result::Result<
             fp = frame.fp;
             regs = frame_cells(stack, &frame)?;
             mem_index = usize::MAX;
+            (mem_ptr, mem_len) = memory_view(inner, frame.instance);
         }};
+    }
+    // (I4) `mem_ptr`/`mem_len` describe the live buffer of the current instance's memory 0:
+    // they are re-derived on every frame change and after every operation that borrows the
+    // memory's `Vec` (`refresh_memory!`); the buffer is only reallocated by `memory.grow`
+    // and host calls, which both leave `run`.
+    macro_rules! refresh_memory {
+        () => {
+            (mem_ptr, mem_len) = memory_view(inner, frame.instance)
+        };
     }
     macro_rules! get {
         ($slot:expr) => {
@@ -499,6 +495,7 @@ fn run_inner(inner: &mut StoreInner, stack: &mut Stack) -> core::result::Result<
             br_cmp_imm { $($bci:ident = $bcif:ident,)* }
             load { $($ld:ident = $ldf:ident,)* }
             store { $($st:ident = $stf:ident,)* }
+            store_imm { $($sti:ident = $stif:ident,)* }
         ) => {
             loop {
                 // SAFETY: (I3): `ip` is within the current frame's code.
@@ -549,7 +546,9 @@ fn run_inner(inner: &mut StoreInner, stack: &mut Stack) -> core::result::Result<
                     $(
                         Instr::$ld { dst, ptr, offset } => {
                             let ptr = u64::from(get!(ptr) as u32);
-                            let bytes = load(memory!(), ptr, offset)?;
+                            let start = mem_range(mem_len, ptr, offset, size_of_output(wasm::$ldf))?;
+                            // SAFETY: (I4), and `mem_range` checked `start + N <= mem_len`.
+                            let bytes = unsafe { core::ptr::read_unaligned(mem_ptr.add(start).cast()) };
                             set!(dst, wasm::$ldf(bytes).into_cell());
                         }
                     )*
@@ -557,7 +556,18 @@ fn run_inner(inner: &mut StoreInner, stack: &mut Stack) -> core::result::Result<
                         Instr::$st { ptr, value, offset } => {
                             let ptr = u64::from(get!(ptr) as u32);
                             let bytes = wasm::$stf(Cell::from_cell(get!(value)));
-                            store(memory!(), ptr, offset, bytes)?;
+                            let start = mem_range(mem_len, ptr, offset, size_of_val(&bytes))?;
+                            // SAFETY: (I4), and `mem_range` checked `start + N <= mem_len`.
+                            unsafe { core::ptr::write_unaligned(mem_ptr.add(start).cast(), bytes) };
+                        }
+                    )*
+                    $(
+                        Instr::$sti { ptr, value, offset } => {
+                            let ptr = u64::from(get!(ptr) as u32);
+                            let bytes = wasm::$stif(Imm::from_imm(value));
+                            let start = mem_range(mem_len, ptr, offset, size_of_val(&bytes))?;
+                            // SAFETY: (I4), and `mem_range` checked `start + N <= mem_len`.
+                            unsafe { core::ptr::write_unaligned(mem_ptr.add(start).cast(), bytes) };
                         }
                     )*
                     Instr::Trap { code } => return Err(Exit::Trap(code)),
@@ -661,7 +671,7 @@ fn run_inner(inner: &mut StoreInner, stack: &mut Stack) -> core::result::Result<
                         inner.globals.get_mut(global as usize).ok_or_else(trap_internal)?.value = value;
                     }
                     Instr::MemorySize { dst } => {
-                        let pages = memory!().len() as u64 / crate::types::MemoryType::PAGE_SIZE;
+                        let pages = mem_len as u64 / crate::types::MemoryType::PAGE_SIZE;
                         set!(dst, pages);
                     }
                     Instr::MemoryGrow { dst, delta } => {
@@ -681,6 +691,7 @@ fn run_inner(inner: &mut StoreInner, stack: &mut Stack) -> core::result::Result<
                         let mem = memory!();
                         let range = range(start, len, mem.len(), TrapCode::MemoryOutOfBounds)?;
                         mem.get_mut(range).ok_or_else(trap_internal)?.fill(byte);
+                        refresh_memory!();
                     }
                     Instr::MemoryCopy { dst_addr, src_addr, len } => {
                         let dst = u64::from(get!(dst_addr) as u32);
@@ -690,6 +701,7 @@ fn run_inner(inner: &mut StoreInner, stack: &mut Stack) -> core::result::Result<
                         let src = range(src, len, mem.len(), TrapCode::MemoryOutOfBounds)?;
                         let dst = range(dst, len, mem.len(), TrapCode::MemoryOutOfBounds)?;
                         mem.copy_within(src, dst.start);
+                        refresh_memory!();
                     }
                     Instr::MemoryInit { data, dst_addr, src_offset, len } => {
                         let dst = u64::from(get!(dst_addr) as u32);
@@ -706,6 +718,7 @@ fn run_inner(inner: &mut StoreInner, stack: &mut Stack) -> core::result::Result<
                         mem.get_mut(dst)
                             .ok_or_else(trap_internal)?
                             .copy_from_slice(bytes.get(src).ok_or_else(trap_internal)?);
+                        refresh_memory!();
                     }
                     Instr::DataDrop { data } => {
                         let instance = inner.instances.get_mut(frame.instance as usize).ok_or_else(trap_internal)?;

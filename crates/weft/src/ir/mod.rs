@@ -53,7 +53,8 @@ pub(crate) type Slot = u16;
 /// - `binary_imm`: `dst = func(lhs, imm)` with a 32-bit immediate (sign-extended for `i64`);
 /// - `br_cmp`: `if func(lhs, rhs) { ip += offset }`; `br_cmp_imm` with an immediate `rhs`;
 /// - `load`: `dst = func(memory[ptr + offset ..][..N])`;
-/// - `store`: `memory[ptr + offset ..][..N] = func(value)`.
+/// - `store`: `memory[ptr + offset ..][..N] = func(value)`; `store_imm` with an immediate
+///   `value` (sign-extended for `i64`).
 macro_rules! for_each_instr {
     ($cb:ident) => {
         $cb! {
@@ -234,6 +235,12 @@ macro_rules! for_each_instr {
                 I32Store8 = i32_store8, I32Store16 = i32_store16,
                 I64Store8 = i64_store8, I64Store16 = i64_store16, I64Store32 = i64_store32,
             }
+            store_imm {
+                I32StoreImm = i32_store, I64StoreImm = i64_store,
+                I32Store8Imm = i32_store8, I32Store16Imm = i32_store16,
+                I64Store8Imm = i64_store8, I64Store16Imm = i64_store16,
+                I64Store32Imm = i64_store32,
+            }
         }
     };
 }
@@ -251,6 +258,7 @@ macro_rules! define_instr {
         br_cmp_imm { $($bci:ident = $bcif:ident,)* }
         load { $($ld:ident = $ldf:ident,)* }
         store { $($st:ident = $stf:ident,)* }
+        store_imm { $($sti:ident = $stif:ident,)* }
     ) => {
         /// One instruction of Weft's register bytecode; see the [module docs](self).
         #[derive(Debug, Clone, Copy, PartialEq)]
@@ -292,6 +300,10 @@ macro_rules! define_instr {
                 #[doc = concat!("`memory[ptr + offset..] = ", stringify!($stf), "(value)`.")]
                 $st { ptr: Slot, value: Slot, offset: u32 },
             )*
+            $(
+                #[doc = concat!("`memory[ptr + offset..] = ", stringify!($stif), "(value)`.")]
+                $sti { ptr: Slot, value: i32, offset: u32 },
+            )*
         }
 
         impl Instr {
@@ -332,6 +344,7 @@ macro_rules! define_instr {
                     $( Instr::$bci { lhs, .. } => f(lhs), )*
                     $( Instr::$ld { dst, ptr, .. } => { f(dst); f(ptr); } )*
                     $( Instr::$st { ptr, value, .. } => { f(ptr); f(value); } )*
+                    $( Instr::$sti { ptr, .. } => f(ptr), )*
                 }
             }
 

@@ -353,12 +353,13 @@ macro_rules! load {
     };
 }
 macro_rules! store {
-    ($t:ident, $name:ident, $memarg:expr) => {
-        $t.store($memarg, |ptr, value, offset| Instr::$name {
-            ptr,
-            value,
-            offset,
-        })
+    ($t:ident, $name:ident, $imm:ident, $wide:expr, $memarg:expr) => {
+        $t.store(
+            $memarg,
+            |ptr, value, offset| Instr::$name { ptr, value, offset },
+            |ptr, value, offset| Instr::$imm { ptr, value, offset },
+            $wide,
+        )
     };
 }
 
@@ -781,9 +782,23 @@ impl Translator<'_> {
         Ok(())
     }
 
-    fn store(&mut self, memarg: wasmparser::MemArg, make: fn(Slot, Slot, u32) -> Instr) -> TResult {
+    fn store(
+        &mut self,
+        memarg: wasmparser::MemArg,
+        make: fn(Slot, Slot, u32) -> Instr,
+        make_imm: fn(Slot, i32, u32) -> Instr,
+        wide: bool,
+    ) -> TResult {
         let offset = u32::try_from(memarg.offset)
             .map_err(|_| TranslateError::Invalid("64-bit memory offsets are not supported"))?;
+        if let Some(&value) = self.stack.last()
+            && let Some(imm) = const_imm(value, wide)
+        {
+            self.pop()?;
+            let ptr = self.pop_slot()?;
+            self.emit(make_imm(ptr, imm, offset));
+            return Ok(());
+        }
         let value = self.pop_slot()?;
         let ptr = self.pop_slot()?;
         self.emit(make(ptr, value, offset));
@@ -999,13 +1014,17 @@ impl Translator<'_> {
             O::I64Load16U { memarg } => load!(self, I64Load16U, memarg)?,
             O::I64Load32S { memarg } => load!(self, I64Load32S, memarg)?,
             O::I64Load32U { memarg } => load!(self, I64Load32U, memarg)?,
-            O::I32Store { memarg } | O::F32Store { memarg } => store!(self, I32Store, memarg)?,
-            O::I64Store { memarg } | O::F64Store { memarg } => store!(self, I64Store, memarg)?,
-            O::I32Store8 { memarg } => store!(self, I32Store8, memarg)?,
-            O::I32Store16 { memarg } => store!(self, I32Store16, memarg)?,
-            O::I64Store8 { memarg } => store!(self, I64Store8, memarg)?,
-            O::I64Store16 { memarg } => store!(self, I64Store16, memarg)?,
-            O::I64Store32 { memarg } => store!(self, I64Store32, memarg)?,
+            O::I32Store { memarg } | O::F32Store { memarg } => {
+                store!(self, I32Store, I32StoreImm, false, memarg)?
+            }
+            O::I64Store { memarg } | O::F64Store { memarg } => {
+                store!(self, I64Store, I64StoreImm, true, memarg)?
+            }
+            O::I32Store8 { memarg } => store!(self, I32Store8, I32Store8Imm, false, memarg)?,
+            O::I32Store16 { memarg } => store!(self, I32Store16, I32Store16Imm, false, memarg)?,
+            O::I64Store8 { memarg } => store!(self, I64Store8, I64Store8Imm, true, memarg)?,
+            O::I64Store16 { memarg } => store!(self, I64Store16, I64Store16Imm, true, memarg)?,
+            O::I64Store32 { memarg } => store!(self, I64Store32, I64Store32Imm, true, memarg)?,
             O::MemorySize { .. } => {
                 let dst = self.push_temp()?;
                 self.emit_result(Instr::MemorySize { dst });

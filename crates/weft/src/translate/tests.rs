@@ -150,3 +150,17 @@ fn too_many_slots_is_a_clean_error() {
     let error = Module::new(&engine, wat).expect_err("too large");
     assert!(error.to_string().contains("too large"), "{error}");
 }
+
+#[test]
+#[ignore = "prints a listing"]
+fn print_listing() {
+    let wat = std::env::var("WEFT_WAT").unwrap_or_default();
+    let engine = Engine::default();
+    let module = Module::new(&engine, wat).expect("module compiles");
+    for i in 0..module.inner.code.len() {
+        println!(
+            "func {i}:\n{}",
+            module.inner.compiled(i as u32).expect("compiles")
+        );
+    }
+}
