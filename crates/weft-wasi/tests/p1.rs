@@ -561,3 +561,75 @@ fn hostile_guest_cannot_write_through_a_read_only_grant() {
         1
     );
 }
+
+/// A granted listening socket: the guest accepts a connection, receives and sends through it
+/// and shuts it down; descriptors that are not sockets are `ENOTSOCK`.
+#[test]
+fn sockets_on_a_granted_listener() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let client = std::thread::spawn(move || {
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        stream.write_all(b"ping").unwrap();
+        let mut reply = [0u8; 4];
+        stream.read_exact(&mut reply).unwrap();
+        reply
+    });
+    let engine = Engine::default();
+    let module = Module::new(
+        &engine,
+        r#"(module
+            (import "wasi_snapshot_preview1" "sock_accept" (func $accept (param i32 i32 i32) (result i32)))
+            (import "wasi_snapshot_preview1" "sock_recv" (func $recv (param i32 i32 i32 i32 i32 i32) (result i32)))
+            (import "wasi_snapshot_preview1" "sock_send" (func $send (param i32 i32 i32 i32 i32) (result i32)))
+            (import "wasi_snapshot_preview1" "sock_shutdown" (func $shutdown (param i32 i32) (result i32)))
+            (memory (export "memory") 1)
+            (func (export "accept") (param i32) (result i32) (call $accept (local.get 0) (i32.const 0) (i32.const 0)))
+            (func (export "recv") (param i32) (result i32)
+              (i32.store (i32.const 16) (i32.const 100))
+              (i32.store (i32.const 20) (i32.const 4))
+              (call $recv (local.get 0) (i32.const 16) (i32.const 1) (i32.const 0) (i32.const 24) (i32.const 28)))
+            (func (export "send") (param i32) (result i32)
+              (i32.store (i32.const 16) (i32.const 200))
+              (i32.store (i32.const 20) (i32.const 4))
+              (i32.store (i32.const 200) (i32.const 0x676e6f70))
+              (call $send (local.get 0) (i32.const 16) (i32.const 1) (i32.const 0) (i32.const 24)))
+            (func (export "shutdown") (param i32) (result i32) (call $shutdown (local.get 0) (i32.const 3))))"#,
+    )
+    .unwrap();
+    let mut linker: Linker<WasiCtx> = Linker::new(&engine);
+    weft_wasi::p1::add_to_linker(&mut linker, |cx| cx).unwrap();
+    let wasi = WasiCtxBuilder::new()
+        .preopened_tcp_listener(listener)
+        .build();
+    let mut store = Store::new(&engine, wasi);
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    let call = |store: &mut Store<WasiCtx>, name: &str, fd: i32| {
+        instance
+            .get_typed_func::<i32, i32>(&mut *store, name)
+            .unwrap()
+            .call(&mut *store, fd)
+            .unwrap()
+    };
+    let memory = instance.get_memory(&mut store, "memory").unwrap();
+    assert_eq!(call(&mut store, "accept", 1), 57, "stdout is not a socket");
+    assert_eq!(call(&mut store, "accept", 9), 8, "no descriptor 9");
+    assert_eq!(call(&mut store, "accept", 3), 0);
+    let mut fd = [0u8; 4];
+    memory.read(&store, 0, &mut fd).unwrap();
+    let fd = i32::from_le_bytes(fd);
+    assert_eq!(fd, 4);
+    assert_eq!(call(&mut store, "recv", fd), 0);
+    let mut got = [0u8; 4];
+    memory.read(&store, 100, &mut got).unwrap();
+    assert_eq!(&got, b"ping");
+    assert_eq!(
+        call(&mut store, "recv", 3),
+        57,
+        "a listener is not a connection"
+    );
+    assert_eq!(call(&mut store, "send", fd), 0);
+    assert_eq!(call(&mut store, "shutdown", fd), 0);
+    assert_eq!(&client.join().unwrap(), b"pong");
+}
