@@ -293,6 +293,18 @@ fn main() -> ExitCode {
                 s.error = Some(e.clone());
             }
         }
+        // Warm-up, untimed: one translation and instantiation per engine, so the first
+        // engine does not pay alone for process-wide first-use costs (allocator growth,
+        // lazily initialised statics, page faults).
+        for (runtime, s) in runtimes.iter_mut().zip(samples.iter_mut()) {
+            let Ok(runtime) = runtime else { continue };
+            if let Err(e) = guarded(|| {
+                runtime.compile(&bytes, true)?;
+                runtime.instantiate().map(drop)
+            }) {
+                s.error = Some(e);
+            }
+        }
         for round in 0..options.runs {
             for (runtime, s) in runtimes.iter_mut().zip(samples.iter_mut()) {
                 let Ok(runtime) = runtime else { continue };
