@@ -2,7 +2,8 @@
 //!
 //! For every workload, every engine is measured in turn, round by round (round 1 of every
 //! engine, then round 2 of every engine, ...), so slow drifts of a shared machine hit all
-//! engines alike. Each round of an engine:
+//! engines alike. Before the first round each engine translates and instantiates once,
+//! untimed. Each round of an engine:
 //!
 //! 1. compiles a fresh `Module` from the bytes (timed: "translate"; for lazy modes this is
 //!    validation only);
