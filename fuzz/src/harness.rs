@@ -226,7 +226,7 @@ pub struct Stats {
     pub out_of_fuel: u64,
     /// Traps with `TrapCode::InternalError`: not a crash, but a bug in Weft.
     pub internal_errors: u64,
-    /// Calls that failed with an error that is not a trap.
+    /// Calls that failed with an error that is not a trap (only resource limits are expected).
     pub call_errors: u64,
     /// Every trap (of instantiation or of a call), by its message.
     pub trap_codes: BTreeMap<&'static str, u64>,
@@ -307,8 +307,9 @@ pub enum Expect {
 /// # Errors
 ///
 /// A description of a wrong but non-crashing behaviour: `Module::validate` and `Module::new`
-/// disagreeing about a binary, a module expected to be valid being rejected, or instantiation
-/// with imports of exactly the right types failing to link.
+/// disagreeing about a binary, a module expected to be valid being rejected, instantiation
+/// with imports of exactly the right types failing to link, or a call failing with an error
+/// that is neither a trap nor a resource limit.
 pub fn check(
     engine: &Engine,
     bytes: &[u8],
@@ -380,9 +381,16 @@ pub fn run(engine: &Engine, module: &Module, stats: &mut Stats) -> Result<(), St
                 stats.calls += 1;
                 match func.call(&mut store, &params, &mut results) {
                     Ok(()) => stats.returned += 1,
-                    Err(e) => match e.trap_code() {
-                        Some(code) => stats.count_trap(code),
-                        None => stats.call_errors += 1,
+                    Err(e) => match (e.trap_code(), e.kind()) {
+                        (Some(code), _) => stats.count_trap(code),
+                        (None, weft::ErrorKind::ResourceExhausted(_)) => stats.call_errors += 1,
+                        // The arguments have the function's own types and the dummy imports
+                        // never fail: any other error (such as a lazy translation failing) is
+                        // the engine's.
+                        (None, _) => {
+                            stats.call_errors += 1;
+                            return Err(format!("calling export `{name}` failed: {e}"));
+                        }
                     },
                 }
             }
