@@ -405,11 +405,24 @@ impl CompiledFunc {
     /// without bounds checks: every slot operand lies in the frame (`ReturnN`'s whole range
     /// included), every branch target is an instruction of the function, a `BrTable`'s
     /// targets exist, and the code ends with an instruction that does not fall through.
-    pub(crate) fn verify(&self) -> Result<(), &'static str> {
+    pub(crate) fn verify(&self) -> Result<(), String> {
         let len = self.code.len();
         let mut ok = true;
         for (ip, instr) in self.code.iter().enumerate() {
-            instr.for_each_slot(|slot| ok &= u32::from(slot) < self.num_slots);
+            match *instr {
+                // A call's arguments start at `base`; with no arguments and no results the
+                // callee's frame may start right after the caller's.
+                Instr::CallInternal { base, .. } | Instr::CallImported { base, .. } => {
+                    ok &= u32::from(base) <= self.num_slots;
+                }
+                Instr::CallIndirect { base, index, .. } => {
+                    ok &= u32::from(base) <= self.num_slots && u32::from(index) < self.num_slots;
+                }
+                Instr::ReturnN { start, count } => {
+                    ok &= u32::from(start) + u32::from(count) <= self.num_slots;
+                }
+                _ => instr.for_each_slot(|slot| ok &= u32::from(slot) < self.num_slots),
+            }
             let mut instr = *instr;
             if let Some(offset) = instr.branch_offset_mut() {
                 let target = ip as i64 + i64::from(*offset);
@@ -419,13 +432,10 @@ impl CompiledFunc {
                 Instr::BrTable { len: n, .. } => {
                     ok &= (ip as u64) + 1 + u64::from(n) < len as u64;
                 }
-                Instr::ReturnN { start, count } => {
-                    ok &= u32::from(start) + u32::from(count) <= self.num_slots;
-                }
                 _ => {}
             }
             if !ok {
-                return Err("bytecode verification failed");
+                return Err(format!("bytecode verification failed at {ip}: {instr:?}"));
             }
         }
         match self.code.last() {
@@ -436,7 +446,7 @@ impl CompiledFunc {
                 | Instr::ReturnN { .. }
                 | Instr::Trap { .. },
             ) => Ok(()),
-            _ => Err("bytecode falls off the end of the function"),
+            _ => Err("bytecode falls off the end of the function".to_string()),
         }
     }
 

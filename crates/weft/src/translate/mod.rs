@@ -170,8 +170,10 @@ pub(crate) fn translate_func(
     // Slot 0 must exist for `Return1`'s write, and host calls use `max(params, results)`
     // cells from the call's base, which `num_slots` covers since results are pushed.
     let num_slots = num_slots.max(num_params.max(num_results)).max(1);
+    let mut code = t.code;
+    optimize_branches(&mut code);
     let compiled = CompiledFunc {
-        code: t.code.into(),
+        code: code.into(),
         num_params,
         num_locals,
         num_slots,
@@ -181,6 +183,125 @@ pub(crate) fn translate_func(
         Error::invalid(format!("internal translation error: {message}"), None)
     })?;
     Ok(compiled)
+}
+
+/// Peephole optimizations of unconditional branches, after all offsets are resolved:
+///
+/// - jump threading: a `Br` to a return or trap becomes that instruction;
+/// - loop inversion: a `Br` back to a conditional branch that leaves the loop to the
+///   instruction right after the `Br` (the shape of `loop (br_if $exit cond) ... (br $loop)`)
+///   becomes the negated conditional branch to the instruction after the test, saving one
+///   dispatch per iteration.
+fn optimize_branches(code: &mut [Instr]) {
+    for ip in 0..code.len() {
+        let Instr::Br { offset } = code[ip] else {
+            continue;
+        };
+        let target = ip as i64 + i64::from(offset);
+        let Some(&instr) = usize::try_from(target).ok().and_then(|t| code.get(t)) else {
+            continue;
+        };
+        match instr {
+            Instr::Return0 {}
+            | Instr::Return1 { .. }
+            | Instr::ReturnN { .. }
+            | Instr::Trap { .. } => {
+                code[ip] = instr;
+            }
+            _ => {
+                let mut branch = instr;
+                let Some(&mut exit) = branch.branch_offset_mut() else {
+                    continue;
+                };
+                if target + i64::from(exit) != ip as i64 + 1 || matches!(instr, Instr::Br { .. }) {
+                    continue;
+                }
+                let (Some(mut negated), Ok(resume)) =
+                    (negate_branch(instr), i32::try_from(target + 1 - ip as i64))
+                else {
+                    continue;
+                };
+                if let Some(offset) = negated.branch_offset_mut() {
+                    *offset = resume;
+                    code[ip] = negated;
+                }
+            }
+        }
+    }
+}
+
+/// The conditional branch taken exactly when `instr` is not (offset unchanged).
+fn negate_branch(instr: Instr) -> Option<Instr> {
+    use Instr as I;
+    Some(match instr {
+        I::BrIfNez { cond, offset } => I::BrIfEqz { cond, offset },
+        I::BrIfEqz { cond, offset } => I::BrIfNez { cond, offset },
+        I::BrI32Eq { lhs, rhs, offset } => I::BrI32Ne { lhs, rhs, offset },
+        I::BrI32Ne { lhs, rhs, offset } => I::BrI32Eq { lhs, rhs, offset },
+        I::BrI32LtS { lhs, rhs, offset } => I::BrI32LeS {
+            lhs: rhs,
+            rhs: lhs,
+            offset,
+        },
+        I::BrI32LtU { lhs, rhs, offset } => I::BrI32LeU {
+            lhs: rhs,
+            rhs: lhs,
+            offset,
+        },
+        I::BrI32LeS { lhs, rhs, offset } => I::BrI32LtS {
+            lhs: rhs,
+            rhs: lhs,
+            offset,
+        },
+        I::BrI32LeU { lhs, rhs, offset } => I::BrI32LtU {
+            lhs: rhs,
+            rhs: lhs,
+            offset,
+        },
+        I::BrI64Eq { lhs, rhs, offset } => I::BrI64Ne { lhs, rhs, offset },
+        I::BrI64Ne { lhs, rhs, offset } => I::BrI64Eq { lhs, rhs, offset },
+        I::BrI64LtS { lhs, rhs, offset } => I::BrI64LeS {
+            lhs: rhs,
+            rhs: lhs,
+            offset,
+        },
+        I::BrI64LtU { lhs, rhs, offset } => I::BrI64LeU {
+            lhs: rhs,
+            rhs: lhs,
+            offset,
+        },
+        I::BrI64LeS { lhs, rhs, offset } => I::BrI64LtS {
+            lhs: rhs,
+            rhs: lhs,
+            offset,
+        },
+        I::BrI64LeU { lhs, rhs, offset } => I::BrI64LtU {
+            lhs: rhs,
+            rhs: lhs,
+            offset,
+        },
+        I::BrI32EqImm { lhs, imm, offset } => I::BrI32NeImm { lhs, imm, offset },
+        I::BrI32NeImm { lhs, imm, offset } => I::BrI32EqImm { lhs, imm, offset },
+        I::BrI32LtSImm { lhs, imm, offset } => I::BrI32GeSImm { lhs, imm, offset },
+        I::BrI32LtUImm { lhs, imm, offset } => I::BrI32GeUImm { lhs, imm, offset },
+        I::BrI32GtSImm { lhs, imm, offset } => I::BrI32LeSImm { lhs, imm, offset },
+        I::BrI32GtUImm { lhs, imm, offset } => I::BrI32LeUImm { lhs, imm, offset },
+        I::BrI32LeSImm { lhs, imm, offset } => I::BrI32GtSImm { lhs, imm, offset },
+        I::BrI32LeUImm { lhs, imm, offset } => I::BrI32GtUImm { lhs, imm, offset },
+        I::BrI32GeSImm { lhs, imm, offset } => I::BrI32LtSImm { lhs, imm, offset },
+        I::BrI32GeUImm { lhs, imm, offset } => I::BrI32LtUImm { lhs, imm, offset },
+        I::BrI64EqImm { lhs, imm, offset } => I::BrI64NeImm { lhs, imm, offset },
+        I::BrI64NeImm { lhs, imm, offset } => I::BrI64EqImm { lhs, imm, offset },
+        I::BrI64LtSImm { lhs, imm, offset } => I::BrI64GeSImm { lhs, imm, offset },
+        I::BrI64LtUImm { lhs, imm, offset } => I::BrI64GeUImm { lhs, imm, offset },
+        I::BrI64GtSImm { lhs, imm, offset } => I::BrI64LeSImm { lhs, imm, offset },
+        I::BrI64GtUImm { lhs, imm, offset } => I::BrI64LeUImm { lhs, imm, offset },
+        I::BrI64LeSImm { lhs, imm, offset } => I::BrI64GtSImm { lhs, imm, offset },
+        I::BrI64LeUImm { lhs, imm, offset } => I::BrI64GtUImm { lhs, imm, offset },
+        I::BrI64GeSImm { lhs, imm, offset } => I::BrI64LtSImm { lhs, imm, offset },
+        I::BrI64GeUImm { lhs, imm, offset } => I::BrI64LtUImm { lhs, imm, offset },
+        _ => return None,
+    })
 }
 
 /// Whether `op` is a plain load or store (one opcode byte and a `memarg`).

@@ -114,7 +114,7 @@ fn if_else_moves_results_into_the_frame_slot() {
         vec![
             Instr::BrIfEqz { cond: 0, offset: 3 },
             Instr::Const32 { dst: 1, value: 1 },
-            Instr::Br { offset: 2 },
+            Instr::Return1 { src: 1 },
             Instr::Const32 { dst: 1, value: 2 },
             Instr::Return1 { src: 1 },
         ]
@@ -149,6 +149,50 @@ fn too_many_slots_is_a_clean_error() {
     );
     let error = Module::new(&engine, wat).expect_err("too large");
     assert!(error.to_string().contains("too large"), "{error}");
+}
+
+#[test]
+fn loops_are_inverted_and_branches_to_returns_threaded() {
+    let code = code(
+        r#"(module (func (param i32) (result i32) (local i32)
+            (block $done (loop $l
+              (br_if $done (i32.ge_s (local.get 1) (local.get 0)))
+              (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+              (br $l)))
+            local.get 1))"#,
+        0,
+    );
+    assert_eq!(
+        code,
+        vec![
+            Instr::BrI32LeS {
+                lhs: 0,
+                rhs: 1,
+                offset: 3
+            },
+            Instr::I32AddImm {
+                dst: 1,
+                lhs: 1,
+                imm: 1
+            },
+            Instr::BrI32LtS {
+                lhs: 1,
+                rhs: 0,
+                offset: -1
+            },
+            Instr::Return1 { src: 1 },
+        ]
+    );
+    let code = code_of_if_else();
+    assert_eq!(code[2], Instr::Return1 { src: 1 });
+}
+
+fn code_of_if_else() -> Vec<Instr> {
+    code(
+        r#"(module (func (param i32) (result i32)
+            (if (result i32) (local.get 0) (then (i32.const 1)) (else (i32.const 2)))))"#,
+        0,
+    )
 }
 
 #[test]
