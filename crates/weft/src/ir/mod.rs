@@ -428,11 +428,8 @@ impl CompiledFunc {
                 let target = ip as i64 + i64::from(*offset);
                 ok &= target >= 0 && (target as u64) < len as u64;
             }
-            match instr {
-                Instr::BrTable { len: n, .. } => {
-                    ok &= (ip as u64) + 1 + u64::from(n) < len as u64;
-                }
-                _ => {}
+            if let Instr::BrTable { len: n, .. } = instr {
+                ok &= (ip as u64) + 1 + u64::from(n) < len as u64;
             }
             if !ok {
                 return Err(format!("bytecode verification failed at {ip}: {instr:?}"));
