@@ -371,19 +371,23 @@ fn run_inner(inner: &mut StoreInner, stack: &mut Stack) -> core::result::Result<
     //      and `BrTable` targets are in range, and calls resume at the next instruction.
     macro_rules! reload {
         () => {{
+            let previous_instance = frame.instance;
             frame = *stack.frames.last().ok_or_else(trap_internal)?;
             code = frame.code().code.as_ptr();
             ip = frame.ip;
             fp = frame.fp;
             regs = frame_cells(stack, &frame)?;
-            mem_index = usize::MAX;
-            (mem_ptr, mem_len) = memory_view(inner, frame.instance);
+            if frame.instance != previous_instance {
+                // Within one instance the memory view stays valid (I4).
+                mem_index = usize::MAX;
+                (mem_ptr, mem_len) = memory_view(inner, frame.instance);
+            }
         }};
     }
     // (I4) `mem_ptr`/`mem_len` describe the live buffer of the current instance's memory 0:
-    // they are re-derived on every frame change and after every operation that borrows the
-    // memory's `Vec` (`refresh_memory!`); the buffer is only reallocated by `memory.grow`
-    // and host calls, which both leave `run`.
+    // they are derived on entry to `run`, when a call or return changes the instance, and
+    // after every operation that borrows the memory's `Vec` (`refresh_memory!`); the buffer
+    // is only reallocated by `memory.grow` and host calls, which both leave `run`.
     macro_rules! refresh_memory {
         () => {
             (mem_ptr, mem_len) = memory_view(inner, frame.instance)
