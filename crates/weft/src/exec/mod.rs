@@ -343,6 +343,308 @@ fn range(
     Ok(start as usize..end as usize)
 }
 
+/// The rarely executed, bulky instructions, kept out of the dispatch loop so that they do not
+/// weigh on its register allocation. `cells` is the current frame.
+#[inline(never)]
+#[cold]
+fn cold_op(
+    inner: &mut StoreInner,
+    instance: u32,
+    cells: &mut [u64],
+    instr: &Instr,
+) -> core::result::Result<(), Exit> {
+    let trap_internal = || Exit::Trap(TrapCode::InternalError);
+    let mut mem_index = usize::MAX;
+    macro_rules! get {
+        ($slot:expr) => {
+            *cells.get($slot as usize).ok_or_else(trap_internal)?
+        };
+    }
+    macro_rules! set {
+        ($slot:expr, $value:expr) => {{
+            let value: u64 = $value;
+            *cells.get_mut($slot as usize).ok_or_else(trap_internal)? = value;
+        }};
+    }
+    macro_rules! instance {
+        () => {
+            inner
+                .instances
+                .get(instance as usize)
+                .ok_or_else(trap_internal)?
+        };
+    }
+    macro_rules! resolve_memory {
+        () => {
+            if mem_index == usize::MAX {
+                let instance = instance!();
+                mem_index = *instance.memories.first().ok_or_else(trap_internal)? as usize;
+            }
+        };
+    }
+    macro_rules! memory {
+        () => {{
+            resolve_memory!();
+            &mut inner
+                .memories
+                .get_mut(mem_index)
+                .ok_or_else(trap_internal)?
+                .data
+        }};
+    }
+    // The caller re-derives its memory view afterwards.
+    macro_rules! refresh_memory {
+        () => {};
+    }
+    match *instr {
+        Instr::MemoryFill {
+            dst_addr,
+            value,
+            len,
+        } => {
+            let start = u64::from(get!(dst_addr) as u32);
+            let byte = get!(value) as u8;
+            let len = u64::from(get!(len) as u32);
+            let mem = memory!();
+            let range = range(start, len, mem.len(), TrapCode::MemoryOutOfBounds)?;
+            mem.get_mut(range).ok_or_else(trap_internal)?.fill(byte);
+            refresh_memory!();
+        }
+        Instr::MemoryCopy {
+            dst_addr,
+            src_addr,
+            len,
+        } => {
+            let dst = u64::from(get!(dst_addr) as u32);
+            let src = u64::from(get!(src_addr) as u32);
+            let len = u64::from(get!(len) as u32);
+            let mem = memory!();
+            let src = range(src, len, mem.len(), TrapCode::MemoryOutOfBounds)?;
+            let dst = range(dst, len, mem.len(), TrapCode::MemoryOutOfBounds)?;
+            mem.copy_within(src, dst.start);
+            refresh_memory!();
+        }
+        Instr::MemoryInit {
+            data,
+            dst_addr,
+            src_offset,
+            len,
+        } => {
+            let dst = u64::from(get!(dst_addr) as u32);
+            let src = u64::from(get!(src_offset) as u32);
+            let len = u64::from(get!(len) as u32);
+            resolve_memory!();
+            let instance = inner
+                .instances
+                .get(instance as usize)
+                .ok_or_else(trap_internal)?;
+            let dropped = *instance
+                .datas_dropped
+                .get(data as usize)
+                .ok_or_else(trap_internal)?;
+            let segment = instance
+                .module
+                .inner
+                .info
+                .datas
+                .get(data as usize)
+                .ok_or_else(trap_internal)?;
+            let bytes: &[u8] = if dropped { &[] } else { &segment.bytes };
+            let mem = &mut inner
+                .memories
+                .get_mut(mem_index)
+                .ok_or_else(trap_internal)?
+                .data;
+            let src = range(src, len, bytes.len(), TrapCode::MemoryOutOfBounds)?;
+            let dst = range(dst, len, mem.len(), TrapCode::MemoryOutOfBounds)?;
+            mem.get_mut(dst)
+                .ok_or_else(trap_internal)?
+                .copy_from_slice(bytes.get(src).ok_or_else(trap_internal)?);
+            refresh_memory!();
+        }
+        Instr::DataDrop { data } => {
+            let instance = inner
+                .instances
+                .get_mut(instance as usize)
+                .ok_or_else(trap_internal)?;
+            *instance
+                .datas_dropped
+                .get_mut(data as usize)
+                .ok_or_else(trap_internal)? = true;
+        }
+        Instr::TableGet { dst, table, index } => {
+            let index = get!(index) as u32;
+            let table = *instance!()
+                .tables
+                .get(table as usize)
+                .ok_or_else(trap_internal)?;
+            let table = inner.tables.get(table as usize).ok_or_else(trap_internal)?;
+            let value = *table
+                .elements
+                .get(index as usize)
+                .ok_or(Exit::Trap(TrapCode::TableOutOfBounds))?;
+            set!(dst, value);
+        }
+        Instr::TableSet {
+            table,
+            index,
+            value,
+        } => {
+            let index = get!(index) as u32;
+            let value = get!(value);
+            let table = *instance!()
+                .tables
+                .get(table as usize)
+                .ok_or_else(trap_internal)?;
+            let table = inner
+                .tables
+                .get_mut(table as usize)
+                .ok_or_else(trap_internal)?;
+            *table
+                .elements
+                .get_mut(index as usize)
+                .ok_or(Exit::Trap(TrapCode::TableOutOfBounds))? = value;
+        }
+        Instr::TableSize { dst, table } => {
+            let table = *instance!()
+                .tables
+                .get(table as usize)
+                .ok_or_else(trap_internal)?;
+            let table = inner.tables.get(table as usize).ok_or_else(trap_internal)?;
+            set!(dst, table.elements.len() as u64);
+        }
+        Instr::TableFill {
+            table,
+            index,
+            value,
+            len,
+        } => {
+            let start = u64::from(get!(index) as u32);
+            let value = get!(value);
+            let len = u64::from(get!(len) as u32);
+            let table = *instance!()
+                .tables
+                .get(table as usize)
+                .ok_or_else(trap_internal)?;
+            let table = inner
+                .tables
+                .get_mut(table as usize)
+                .ok_or_else(trap_internal)?;
+            let range = range(start, len, table.elements.len(), TrapCode::TableOutOfBounds)?;
+            table
+                .elements
+                .get_mut(range)
+                .ok_or_else(trap_internal)?
+                .fill(value);
+        }
+        Instr::TableCopy {
+            dst_table,
+            src_table,
+            dst_index,
+            src_index,
+            len,
+        } => {
+            let dst = u64::from(get!(dst_index) as u32);
+            let src = u64::from(get!(src_index) as u32);
+            let len = u64::from(get!(len) as u32);
+            let instance = instance!();
+            let dst_table = *instance
+                .tables
+                .get(dst_table as usize)
+                .ok_or_else(trap_internal)?;
+            let src_table = *instance
+                .tables
+                .get(src_table as usize)
+                .ok_or_else(trap_internal)?;
+            let src_len = inner
+                .tables
+                .get(src_table as usize)
+                .ok_or_else(trap_internal)?
+                .elements
+                .len();
+            let dst_len = inner
+                .tables
+                .get(dst_table as usize)
+                .ok_or_else(trap_internal)?
+                .elements
+                .len();
+            let src = range(src, len, src_len, TrapCode::TableOutOfBounds)?;
+            let dst = range(dst, len, dst_len, TrapCode::TableOutOfBounds)?;
+            if dst_table == src_table {
+                let table = inner
+                    .tables
+                    .get_mut(dst_table as usize)
+                    .ok_or_else(trap_internal)?;
+                table.elements.copy_within(src, dst.start);
+            } else {
+                let values = inner.tables[src_table as usize].elements[src].to_vec();
+                let table = inner
+                    .tables
+                    .get_mut(dst_table as usize)
+                    .ok_or_else(trap_internal)?;
+                table
+                    .elements
+                    .get_mut(dst)
+                    .ok_or_else(trap_internal)?
+                    .copy_from_slice(&values);
+            }
+        }
+        Instr::TableInit {
+            table,
+            elem,
+            dst_index,
+            src_offset,
+            len,
+        } => {
+            let dst = u64::from(get!(dst_index) as u32);
+            let src = u64::from(get!(src_offset) as u32);
+            let len = u64::from(get!(len) as u32);
+            let instance = inner
+                .instances
+                .get(instance as usize)
+                .ok_or_else(trap_internal)?;
+            let table = *instance
+                .tables
+                .get(table as usize)
+                .ok_or_else(trap_internal)?;
+            let segment = instance
+                .elems
+                .get(elem as usize)
+                .ok_or_else(trap_internal)?;
+            let table = inner
+                .tables
+                .get_mut(table as usize)
+                .ok_or_else(trap_internal)?;
+            let src = range(src, len, segment.len(), TrapCode::TableOutOfBounds)?;
+            let dst = range(dst, len, table.elements.len(), TrapCode::TableOutOfBounds)?;
+            table
+                .elements
+                .get_mut(dst)
+                .ok_or_else(trap_internal)?
+                .copy_from_slice(segment.get(src).ok_or_else(trap_internal)?);
+        }
+        Instr::ElemDrop { elem } => {
+            let instance = inner
+                .instances
+                .get_mut(instance as usize)
+                .ok_or_else(trap_internal)?;
+            *instance
+                .elems
+                .get_mut(elem as usize)
+                .ok_or_else(trap_internal)? = Box::new([]);
+        }
+        Instr::RefFunc { dst, func } => {
+            let func = *instance!()
+                .funcs
+                .get(func as usize)
+                .ok_or_else(trap_internal)?;
+            set!(dst, u64::from(func) + 1);
+        }
+        _ => return Err(trap_internal()),
+    }
+    Ok(())
+}
+
 /// Runs until the entry frame returns or something needs the driver; see [`Exit`].
 fn run(inner: &mut StoreInner, stack: &mut Stack) -> Exit {
     match run_inner(inner, stack) {
@@ -421,16 +723,6 @@ fn run_inner(inner: &mut StoreInner, stack: &mut Stack) -> core::result::Result<
                 mem_index = *instance.memories.first().ok_or_else(trap_internal)? as usize;
             }
         };
-    }
-    macro_rules! memory {
-        () => {{
-            resolve_memory!();
-            &mut inner
-                .memories
-                .get_mut(mem_index)
-                .ok_or_else(trap_internal)?
-                .data
-        }};
     }
     macro_rules! branch {
         ($offset:expr) => {{
@@ -688,70 +980,26 @@ fn run_inner(inner: &mut StoreInner, stack: &mut Stack) -> core::result::Result<
                             dst: fp + dst as usize,
                         });
                     }
-                    Instr::MemoryFill { dst_addr, value, len } => {
-                        let start = u64::from(get!(dst_addr) as u32);
-                        let byte = get!(value) as u8;
-                        let len = u64::from(get!(len) as u32);
-                        let mem = memory!();
-                        let range = range(start, len, mem.len(), TrapCode::MemoryOutOfBounds)?;
-                        mem.get_mut(range).ok_or_else(trap_internal)?.fill(byte);
+                    Instr::MemoryFill { .. }
+                    | Instr::MemoryCopy { .. }
+                    | Instr::MemoryInit { .. }
+                    | Instr::DataDrop { .. }
+                    | Instr::TableGet { .. }
+                    | Instr::TableSet { .. }
+                    | Instr::TableSize { .. }
+                    | Instr::TableFill { .. }
+                    | Instr::TableCopy { .. }
+                    | Instr::TableInit { .. }
+                    | Instr::ElemDrop { .. }
+                    | Instr::RefFunc { .. } => {
+                        // Rare, bulky operations live outside the hot loop.
+                        let num_slots = frame.code().num_slots as usize;
+                        let cells = stack.cells.get_mut(fp..fp + num_slots).ok_or_else(trap_internal)?;
+                        // SAFETY: (I3): `ip` is within the current frame's code.
+    let instr = unsafe { &*code.add(ip) };
+    cold_op(inner, frame.instance, cells, instr)?;
+                        regs = frame_cells(stack, &frame)?;
                         refresh_memory!();
-                    }
-                    Instr::MemoryCopy { dst_addr, src_addr, len } => {
-                        let dst = u64::from(get!(dst_addr) as u32);
-                        let src = u64::from(get!(src_addr) as u32);
-                        let len = u64::from(get!(len) as u32);
-                        let mem = memory!();
-                        let src = range(src, len, mem.len(), TrapCode::MemoryOutOfBounds)?;
-                        let dst = range(dst, len, mem.len(), TrapCode::MemoryOutOfBounds)?;
-                        mem.copy_within(src, dst.start);
-                        refresh_memory!();
-                    }
-                    Instr::MemoryInit { data, dst_addr, src_offset, len } => {
-                        let dst = u64::from(get!(dst_addr) as u32);
-                        let src = u64::from(get!(src_offset) as u32);
-                        let len = u64::from(get!(len) as u32);
-                        resolve_memory!();
-                        let instance = inner.instances.get(frame.instance as usize).ok_or_else(trap_internal)?;
-                        let dropped = *instance.datas_dropped.get(data as usize).ok_or_else(trap_internal)?;
-                        let segment = instance.module.inner.info.datas.get(data as usize).ok_or_else(trap_internal)?;
-                        let bytes: &[u8] = if dropped { &[] } else { &segment.bytes };
-                        let mem = &mut inner.memories.get_mut(mem_index).ok_or_else(trap_internal)?.data;
-                        let src = range(src, len, bytes.len(), TrapCode::MemoryOutOfBounds)?;
-                        let dst = range(dst, len, mem.len(), TrapCode::MemoryOutOfBounds)?;
-                        mem.get_mut(dst)
-                            .ok_or_else(trap_internal)?
-                            .copy_from_slice(bytes.get(src).ok_or_else(trap_internal)?);
-                        refresh_memory!();
-                    }
-                    Instr::DataDrop { data } => {
-                        let instance = inner.instances.get_mut(frame.instance as usize).ok_or_else(trap_internal)?;
-                        *instance.datas_dropped.get_mut(data as usize).ok_or_else(trap_internal)? = true;
-                    }
-                    Instr::TableGet { dst, table, index } => {
-                        let index = get!(index) as u32;
-                        let table = *instance!().tables.get(table as usize).ok_or_else(trap_internal)?;
-                        let table = inner.tables.get(table as usize).ok_or_else(trap_internal)?;
-                        let value = *table
-                            .elements
-                            .get(index as usize)
-                            .ok_or(Exit::Trap(TrapCode::TableOutOfBounds))?;
-                        set!(dst, value);
-                    }
-                    Instr::TableSet { table, index, value } => {
-                        let index = get!(index) as u32;
-                        let value = get!(value);
-                        let table = *instance!().tables.get(table as usize).ok_or_else(trap_internal)?;
-                        let table = inner.tables.get_mut(table as usize).ok_or_else(trap_internal)?;
-                        *table
-                            .elements
-                            .get_mut(index as usize)
-                            .ok_or(Exit::Trap(TrapCode::TableOutOfBounds))? = value;
-                    }
-                    Instr::TableSize { dst, table } => {
-                        let table = *instance!().tables.get(table as usize).ok_or_else(trap_internal)?;
-                        let table = inner.tables.get(table as usize).ok_or_else(trap_internal)?;
-                        set!(dst, table.elements.len() as u64);
                     }
                     Instr::TableGrow { dst, table, delta } => {
                         let init = get!(dst);
@@ -764,59 +1012,6 @@ fn run_inner(inner: &mut StoreInner, stack: &mut Stack) -> core::result::Result<
                             init,
                             dst: fp + dst as usize,
                         });
-                    }
-                    Instr::TableFill { table, index, value, len } => {
-                        let start = u64::from(get!(index) as u32);
-                        let value = get!(value);
-                        let len = u64::from(get!(len) as u32);
-                        let table = *instance!().tables.get(table as usize).ok_or_else(trap_internal)?;
-                        let table = inner.tables.get_mut(table as usize).ok_or_else(trap_internal)?;
-                        let range = range(start, len, table.elements.len(), TrapCode::TableOutOfBounds)?;
-                        table.elements.get_mut(range).ok_or_else(trap_internal)?.fill(value);
-                    }
-                    Instr::TableCopy { dst_table, src_table, dst_index, src_index, len } => {
-                        let dst = u64::from(get!(dst_index) as u32);
-                        let src = u64::from(get!(src_index) as u32);
-                        let len = u64::from(get!(len) as u32);
-                        let instance = instance!();
-                        let dst_table = *instance.tables.get(dst_table as usize).ok_or_else(trap_internal)?;
-                        let src_table = *instance.tables.get(src_table as usize).ok_or_else(trap_internal)?;
-                        let src_len = inner.tables.get(src_table as usize).ok_or_else(trap_internal)?.elements.len();
-                        let dst_len = inner.tables.get(dst_table as usize).ok_or_else(trap_internal)?.elements.len();
-                        let src = range(src, len, src_len, TrapCode::TableOutOfBounds)?;
-                        let dst = range(dst, len, dst_len, TrapCode::TableOutOfBounds)?;
-                        if dst_table == src_table {
-                            let table = inner.tables.get_mut(dst_table as usize).ok_or_else(trap_internal)?;
-                            table.elements.copy_within(src, dst.start);
-                        } else {
-                            let values = inner.tables[src_table as usize].elements[src].to_vec();
-                            let table = inner.tables.get_mut(dst_table as usize).ok_or_else(trap_internal)?;
-                            table.elements.get_mut(dst).ok_or_else(trap_internal)?.copy_from_slice(&values);
-                        }
-                    }
-                    Instr::TableInit { table, elem, dst_index, src_offset, len } => {
-                        let dst = u64::from(get!(dst_index) as u32);
-                        let src = u64::from(get!(src_offset) as u32);
-                        let len = u64::from(get!(len) as u32);
-                        let instance = inner.instances.get(frame.instance as usize).ok_or_else(trap_internal)?;
-                        let table = *instance.tables.get(table as usize).ok_or_else(trap_internal)?;
-                        let segment = instance.elems.get(elem as usize).ok_or_else(trap_internal)?;
-                        let table = inner.tables.get_mut(table as usize).ok_or_else(trap_internal)?;
-                        let src = range(src, len, segment.len(), TrapCode::TableOutOfBounds)?;
-                        let dst = range(dst, len, table.elements.len(), TrapCode::TableOutOfBounds)?;
-                        table
-                            .elements
-                            .get_mut(dst)
-                            .ok_or_else(trap_internal)?
-                            .copy_from_slice(segment.get(src).ok_or_else(trap_internal)?);
-                    }
-                    Instr::ElemDrop { elem } => {
-                        let instance = inner.instances.get_mut(frame.instance as usize).ok_or_else(trap_internal)?;
-                        *instance.elems.get_mut(elem as usize).ok_or_else(trap_internal)? = Box::new([]);
-                    }
-                    Instr::RefFunc { dst, func } => {
-                        let func = *instance!().funcs.get(func as usize).ok_or_else(trap_internal)?;
-                        set!(dst, u64::from(func) + 1);
                     }
                 }
                 ip += 1;
