@@ -38,6 +38,13 @@
 //! function in [`crate::exec::wasm`] that gives their semantics; the interpreter's dispatch
 //! loop and this module's [`Instr`] enum are both generated from the list. Every instruction is
 //! at most 16 bytes.
+//!
+//! # Verification
+//!
+//! [`CompiledFunc::verify`] runs after every translation and checks that every slot operand
+//! lies in the frame, every branch target and `br_table` entry is an instruction of the
+//! function, and the code cannot run off its end. The interpreter relies on exactly these
+//! facts to access slots and instructions without bounds checks.
 
 use crate::trap::TrapCode;
 

@@ -31,7 +31,13 @@
 //!   compare-and-branch (`BrI32LtS`, `BrI32EqImm`, ...), inverted where the branch must
 //!   be taken on false.
 //! - Binary operators with a constant operand use their immediate form where one exists
-//!   (`i32.sub x, c` becomes `I32AddImm x, -c`).
+//!   (`i32.sub x, c` becomes `I32AddImm x, -c`); stores of constants use `*StoreImm`.
+//! - After translation, a `br` to a return becomes the return (jump threading), and the
+//!   `br $loop` at the bottom of `loop (br_if $exit cond) ... (br $loop)` becomes the
+//!   negated test (loop inversion), saving one dispatch per iteration.
+//!
+//! Finally [`CompiledFunc::verify`] checks the invariants the interpreter's unchecked
+//! accesses rely on; a failure is reported as an error, never executed.
 //!
 //! # Control flow
 //!
