@@ -23,8 +23,9 @@
 //! # Limits
 //!
 //! Every frame is charged `slots × 8 + 64` bytes against `Config::max_wasm_stack` through
-//! `StoreInner::stack_used`; host→wasm re-entrance is bounded by [`MAX_NESTING`]. Both trap
-//! with `StackOverflow`, and `invoke` restores `stack_used` on every exit.
+//! `StoreInner::stack_used`; host→wasm re-entrance is bounded by [`MAX_NESTING`] levels and
+//! by the host stack it consumes. All trap with `StackOverflow`, and `invoke` restores
+//! `stack_used` on every exit.
 //!
 //! # Safety
 //!
@@ -43,6 +44,24 @@ use wasm::{Cell, Imm};
 
 /// How deeply host functions may re-enter wasm before `StackOverflow`.
 pub(crate) const MAX_NESTING: u32 = 1000;
+
+/// How much host stack nested host→wasm re-entrance may use, measured from the outermost
+/// `invoke` on this thread, before `StackOverflow`. Each level costs a few hundred bytes in
+/// optimized builds but several kilobytes in debug builds, where [`MAX_NESTING`] levels
+/// would overflow a 2 MiB thread stack.
+const MAX_REENTRANT_HOST_STACK: usize = 1024 * 1024;
+
+std::thread_local! {
+    /// The address of a local of the outermost `invoke` running on this thread.
+    static OUTERMOST_ENTRY: core::cell::Cell<usize> = const { core::cell::Cell::new(0) };
+}
+
+/// An address on the host stack at the current depth.
+#[inline(always)]
+fn stack_address() -> usize {
+    let marker = 0u8;
+    core::hint::black_box(&marker) as *const u8 as usize
+}
 
 /// A value stack and call stack, reused between calls.
 #[derive(Debug, Default)]
@@ -132,7 +151,12 @@ pub(crate) fn invoke(ctx: &mut dyn ExecContext, func: u32, args_results: &mut [u
         }) => (*instance, *index),
         None => return Err(TrapCode::InternalError.into()),
     };
-    if inner.nesting >= MAX_NESTING {
+    let here = stack_address();
+    if inner.nesting == 0 {
+        OUTERMOST_ENTRY.set(here);
+    } else if inner.nesting >= MAX_NESTING
+        || OUTERMOST_ENTRY.get().abs_diff(here) > MAX_REENTRANT_HOST_STACK
+    {
         return Err(TrapCode::StackOverflow.into());
     }
     inner.nesting += 1;

@@ -145,3 +145,42 @@ fn multi_value_blocks_and_calls() {
         .expect("f");
     assert_eq!(f.call(&mut store, (10, 3)).expect("runs"), -7);
 }
+
+#[test]
+fn unbounded_host_reentrance_traps_before_the_host_stack_overflows() {
+    // Run on a thread with the default test-thread stack size, as a debug build would.
+    let handle = std::thread::Builder::new()
+        .stack_size(2 * 1024 * 1024)
+        .spawn(|| {
+            let engine = Engine::default();
+            let module = Module::new(
+                &engine,
+                r#"(module (import "host" "reenter" (func $reenter))
+                    (func (export "f") (call $reenter)))"#,
+            )
+            .expect("module compiles");
+            let mut linker = crate::Linker::<()>::new(&engine);
+            linker
+                .func_wrap("host", "reenter", |mut caller: crate::Caller<'_, ()>| {
+                    let f = caller
+                        .get_export("f")
+                        .and_then(crate::Extern::into_func)
+                        .expect("export f");
+                    f.call(&mut caller, &[], &mut [])
+                })
+                .expect("defines");
+            let mut store = Store::new(&engine, ());
+            let instance = linker
+                .instantiate(&mut store, &module)
+                .expect("instantiates");
+            let f = instance
+                .get_typed_func::<(), ()>(&mut store, "f")
+                .expect("f");
+            let error = f.call(&mut store, ()).expect_err("overflows");
+            assert_eq!(error.trap_code(), Some(TrapCode::StackOverflow));
+            assert_eq!(store.inner.nesting, 0);
+            assert_eq!(store.inner.stack_used, 0);
+        })
+        .expect("spawns");
+    handle.join().expect("no host stack overflow");
+}
