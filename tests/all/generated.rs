@@ -485,3 +485,189 @@ fn memory_bombs_are_refused_not_allocated() {
     let mut store: Store<_> = harness::store(engine);
     assert!(Instance::new(&mut store, &module, &[]).is_err());
 }
+
+/// What calling an export of [`EDGES`] must do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    /// Return this result (an `i32` widened, or an `i64`), or nothing.
+    Returns(Option<i64>),
+    /// Trap with this code.
+    Traps(TrapCode),
+}
+
+/// Operations whose operands sit at the edges of 32-bit arithmetic, where an engine that adds
+/// an address, an offset and a length in 32 bits (or in a `u64` without care) would wrap or
+/// overflow: with overflow checks on, as in this test profile, that is a panic.
+const EDGES: &str = r#"(module
+  (memory 1 2)
+  (table $t 4 8 funcref)
+  (table $e 2 externref)
+  (type $v (func))
+  (func $nop)
+  (elem $pe funcref (ref.func $nop) (ref.func $nop))
+  (data $pd "abcd")
+  (func (export "load_offset_wraps") (result i32) (i32.load offset=0xffffffff (i32.const -1)))
+  (func (export "load_at_end") (result i32) (i32.load (i32.const 65532)))
+  (func (export "load_past_end") (result i32) (i32.load (i32.const 65533)))
+  (func (export "i64_load_offset") (result i64) (i64.load offset=0xfffffff8 (i32.const 8)))
+  (func (export "store_wraps") (i32.store offset=4 (i32.const -4) (i32.const 1)))
+  (func (export "fill_at_end") (memory.fill (i32.const 65536) (i32.const 0) (i32.const 0)))
+  (func (export "fill_past_end") (memory.fill (i32.const 65537) (i32.const 0) (i32.const 0)))
+  (func (export "fill_wraps") (memory.fill (i32.const -1) (i32.const 0) (i32.const 2)))
+  (func (export "copy_wraps") (memory.copy (i32.const 0) (i32.const -1) (i32.const -1)))
+  (func (export "copy_overlap") (result i32)
+    (memory.copy (i32.const 1) (i32.const 0) (i32.const 65535))
+    (i32.load8_u (i32.const 65535)))
+  (func (export "init_wraps") (memory.init $pd (i32.const 0) (i32.const -1) (i32.const 1)))
+  (func (export "init_at_end") (memory.init $pd (i32.const 65536) (i32.const 4) (i32.const 0)))
+  (func (export "grow_huge") (result i32) (memory.grow (i32.const -1)))
+  (func (export "grow_past_max") (result i32) (memory.grow (i32.const 2)))
+  (func (export "table_fill_wraps") (table.fill $t (i32.const -1) (ref.null func) (i32.const 2)))
+  (func (export "table_copy_wraps") (table.copy $t $t (i32.const 0) (i32.const -1) (i32.const -1)))
+  (func (export "table_init_wraps") (table.init $t $pe (i32.const 0) (i32.const -1) (i32.const 1)))
+  (func (export "table_grow_huge") (result i32) (table.grow $t (ref.null func) (i32.const -1)))
+  (func (export "table_get_past_end") (result i32) (ref.is_null (table.get $t (i32.const 4))))
+  (func (export "table_set_past_end") (table.set $e (i32.const 2) (ref.null extern)))
+  (func (export "call_indirect_huge") (call_indirect $t (type $v) (i32.const -1)))
+  (func (export "call_indirect_null") (call_indirect $t (type $v) (i32.const 0)))
+  (func (export "div_overflow") (result i32) (i32.div_s (i32.const 0x80000000) (i32.const -1)))
+  (func (export "rem_min") (result i32) (i32.rem_s (i32.const 0x80000000) (i32.const -1)))
+  (func (export "i64_div_overflow") (result i64)
+    (i64.div_s (i64.const 0x8000000000000000) (i64.const -1)))
+  (func (export "i64_rem_min") (result i64)
+    (i64.rem_s (i64.const 0x8000000000000000) (i64.const -1)))
+  (func (export "div_zero") (result i32) (i32.div_u (i32.const 1) (i32.const 0)))
+  (func (export "trunc_overflow") (result i32) (i32.trunc_f32_s (f32.const 2147483648)))
+  (func (export "trunc_nan") (result i64) (i64.trunc_f64_u (f64.const nan)))
+  (func (export "trunc_sat_nan") (result i32) (i32.trunc_sat_f64_s (f64.const nan)))
+  (func (export "trunc_sat_big") (result i64) (i64.trunc_sat_f32_u (f32.const inf)))
+  (func (export "shift_big") (result i32) (i32.shl (i32.const 1) (i32.const 33)))
+  (func (export "rotl_big") (result i64) (i64.rotl (i64.const 1) (i64.const 65)))
+  (func (export "br_table_huge") (result i32)
+    (block (result i32)
+      (block (result i32) (i32.const 7) (i32.const -1) (br_table 0 1))
+      (drop) (i32.const 8)))
+)"#;
+
+#[test]
+fn arithmetic_at_the_edges_traps_or_returns_as_the_spec_says() {
+    use Outcome::{Returns, Traps};
+    use TrapCode::{
+        BadConversionToInteger, IndirectCallToNull, IntegerDivisionByZero, IntegerOverflow,
+        MemoryOutOfBounds, TableOutOfBounds, UndefinedElement,
+    };
+    let expected = [
+        ("load_offset_wraps", Traps(MemoryOutOfBounds)),
+        ("load_at_end", Returns(Some(0))),
+        ("load_past_end", Traps(MemoryOutOfBounds)),
+        ("i64_load_offset", Traps(MemoryOutOfBounds)),
+        ("store_wraps", Traps(MemoryOutOfBounds)),
+        ("fill_at_end", Returns(None)),
+        ("fill_past_end", Traps(MemoryOutOfBounds)),
+        ("fill_wraps", Traps(MemoryOutOfBounds)),
+        ("copy_wraps", Traps(MemoryOutOfBounds)),
+        ("copy_overlap", Returns(Some(0))),
+        ("init_wraps", Traps(MemoryOutOfBounds)),
+        ("init_at_end", Returns(None)),
+        ("grow_huge", Returns(Some(-1))),
+        ("grow_past_max", Returns(Some(-1))),
+        ("table_fill_wraps", Traps(TableOutOfBounds)),
+        ("table_copy_wraps", Traps(TableOutOfBounds)),
+        ("table_init_wraps", Traps(TableOutOfBounds)),
+        ("table_grow_huge", Returns(Some(-1))),
+        ("table_get_past_end", Traps(TableOutOfBounds)),
+        ("table_set_past_end", Traps(TableOutOfBounds)),
+        ("call_indirect_huge", Traps(UndefinedElement)),
+        ("call_indirect_null", Traps(IndirectCallToNull)),
+        ("div_overflow", Traps(IntegerOverflow)),
+        ("rem_min", Returns(Some(0))),
+        ("i64_div_overflow", Traps(IntegerOverflow)),
+        ("i64_rem_min", Returns(Some(0))),
+        ("div_zero", Traps(IntegerDivisionByZero)),
+        ("trunc_overflow", Traps(IntegerOverflow)),
+        ("trunc_nan", Traps(BadConversionToInteger)),
+        ("trunc_sat_nan", Returns(Some(0))),
+        ("trunc_sat_big", Returns(Some(-1))),
+        ("shift_big", Returns(Some(2))),
+        ("rotl_big", Returns(Some(2))),
+        ("br_table_huge", Returns(Some(7))),
+    ];
+    let mut wrong = Vec::new();
+    for engine in engines(false) {
+        let module = match Module::new(&engine, EDGES) {
+            Ok(module) => module,
+            Err(e) => panic!("the edge module compiles: {e}"),
+        };
+        assert_eq!(module.exports().len(), expected.len());
+        for (name, expect) in expected {
+            // A fresh instance for each call, so that no call sees another's effects.
+            let mut store = harness::store(&engine);
+            let _ = store.set_fuel(1_000_000);
+            let instance = match Instance::new(&mut store, &module, &[]) {
+                Ok(instance) => instance,
+                Err(e) => panic!("the edge module instantiates: {e}"),
+            };
+            let Some(func) = instance.get_func(&store, name) else {
+                panic!("no export `{name}`");
+            };
+            let mut results = vec![Val::I32(0); func.ty(&store).results().len()];
+            let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
+                func.call(&mut store, &[], &mut results)
+            }));
+            let actual = match outcome {
+                Err(_) => {
+                    wrong.push(format!("{engine:?}: `{name}` panicked"));
+                    continue;
+                }
+                Ok(Ok(())) => Returns(
+                    results
+                        .first()
+                        .and_then(|v| v.i32().map(i64::from).or(v.i64())),
+                ),
+                Ok(Err(e)) => match e.trap_code() {
+                    Some(code) => Traps(code),
+                    None => {
+                        wrong.push(format!("{engine:?}: `{name}` failed: {e}"));
+                        continue;
+                    }
+                },
+            };
+            if actual != expect {
+                wrong.push(format!(
+                    "{engine:?}: `{name}`: {actual:?}, expected {expect:?}"
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn segments_at_the_edges_trap_at_instantiation() {
+    let cases = [
+        (
+            "(module (memory 1) (data (i32.const -1) \"ab\"))",
+            TrapCode::MemoryOutOfBounds,
+        ),
+        (
+            "(module (memory 1) (data (i32.const 65535) \"ab\"))",
+            TrapCode::MemoryOutOfBounds,
+        ),
+        (
+            "(module (table 1 funcref) (func $f) (elem (i32.const -1) func $f $f))",
+            TrapCode::TableOutOfBounds,
+        ),
+    ];
+    for engine in engines(false) {
+        for (wat, code) in cases {
+            let module = match Module::new(&engine, wat) {
+                Ok(module) => module,
+                Err(e) => panic!("`{wat}` compiles: {e}"),
+            };
+            let mut store = harness::store(&engine);
+            let result = Instance::new(&mut store, &module, &[]);
+            let trap = result.as_ref().err().and_then(weft::Error::trap_code);
+            assert_eq!(trap, Some(code), "`{wat}`: {result:?}");
+        }
+    }
+}
