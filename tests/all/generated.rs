@@ -671,3 +671,98 @@ fn segments_at_the_edges_trap_at_instantiation() {
         }
     }
 }
+
+#[test]
+fn huge_frames_and_signatures_do_not_overflow_the_host_stack() {
+    // 50,000 locals is wasmparser's limit; each frame is ~400 KB, so recursion overflows the
+    // wasm stack within a few calls.
+    let locals = "i64 ".repeat(50_000);
+    let wasm = format!(r#"(module (func $f (export "run") (local {locals}) call $f))"#);
+    for result in run_adversarial(&wasm) {
+        let code = result.as_ref().err().and_then(weft::Error::trap_code);
+        assert_eq!(code, Some(TrapCode::StackOverflow), "{result:?}");
+    }
+    // 1,000 parameters and results, passed through a chain of calls.
+    let types = "i64 ".repeat(1000);
+    let gets: String = (0..1000).map(|i| format!("local.get {i} ")).collect();
+    let wasm = format!(
+        r#"(module
+            (func $id (param {types}) (result {types}) {gets})
+            (func (export "run") (param {types}) (result {types}) {gets} call $id call $id))"#
+    );
+    let wasm = match wat::parse_str(&wasm) {
+        Ok(wasm) => wasm,
+        Err(e) => panic!("test module does not parse: {e}"),
+    };
+    for engine in engines(false) {
+        let module = match Module::new(&engine, &wasm) {
+            Ok(module) => module,
+            Err(e) => panic!("compiles: {e}"),
+        };
+        let mut store = harness::store(&engine);
+        let _ = store.set_fuel(1_000_000);
+        let instance = match Instance::new(&mut store, &module, &[]) {
+            Ok(instance) => instance,
+            Err(e) => panic!("instantiates: {e}"),
+        };
+        let Some(run) = instance.get_func(&store, "run") else {
+            panic!("no export `run`");
+        };
+        let params: Vec<Val> = (0..1000).map(Val::I64).collect();
+        let mut results = vec![Val::I64(-1); 1000];
+        let result = run.call(&mut store, &params, &mut results);
+        assert!(result.is_ok(), "{result:?}");
+        assert!(
+            results
+                .iter()
+                .enumerate()
+                .all(|(i, v)| v.i64() == Some(i as i64)),
+            "results are the parameters"
+        );
+    }
+}
+
+#[test]
+fn runaway_start_functions_end_under_fuel_and_epochs() {
+    let wasm = "(module (func $spin (loop br 0)) (start $spin))";
+    let engine = match harness::engine(weft::CompilationMode::Eager, harness::Limit::Fuel) {
+        Ok(engine) => engine,
+        Err(e) => panic!("engine: {e}"),
+    };
+    let module = match Module::new(&engine, wasm) {
+        Ok(module) => module,
+        Err(e) => panic!("compiles: {e}"),
+    };
+    let mut store = harness::store(&engine);
+    let _ = store.set_fuel(100_000);
+    let result = Instance::new(&mut store, &module, &[]);
+    let trap = result.as_ref().err().and_then(weft::Error::trap_code);
+    assert_eq!(trap, Some(TrapCode::OutOfFuel), "{result:?}");
+
+    let engine = match harness::engine(weft::CompilationMode::Lazy, harness::Limit::Epoch) {
+        Ok(engine) => engine,
+        Err(e) => panic!("engine: {e}"),
+    };
+    let module = match Module::new(&engine, wasm) {
+        Ok(module) => module,
+        Err(e) => panic!("compiles: {e}"),
+    };
+    let mut store = harness::store(&engine);
+    store.set_epoch_deadline(1);
+    let done = AtomicBool::new(false);
+    let result = std::thread::scope(|scope| {
+        // Tick until instantiation returns: one tick would do, but a tick that lands before
+        // the loop starts must not leave the test hanging.
+        scope.spawn(|| {
+            while !done.load(Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(10));
+                engine.increment_epoch();
+            }
+        });
+        let result = Instance::new(&mut store, &module, &[]);
+        done.store(true, Ordering::Relaxed);
+        result
+    });
+    let trap = result.as_ref().err().and_then(weft::Error::trap_code);
+    assert_eq!(trap, Some(TrapCode::Interrupt), "{result:?}");
+}
