@@ -9,8 +9,15 @@
 //! reported with its case name and its input saved under Cargo's target tmp directory, and
 //! fails the test. A case that runs for a minute stops the process with its name.
 //!
-//! A handful of hand-written adversarial modules (deep nesting, deep operand stacks, runaway
-//! recursion) check the "no host stack overflow" half of the contract directly.
+//! The inputs are fixed by [`SEED`]; `WEFT_GENERATED_SEED=<n> cargo test -p weft-tests
+//! --test all generated` explores others. Every case runs under each engine configuration of
+//! `harness::engines` in turn (eager and lazy compilation; fuel, epochs, or neither).
+//!
+//! Hand-written adversarial modules check the rest of the contract directly: deep nesting and
+//! operand stacks, huge frames and signatures and runaway recursion (no host stack overflow),
+//! memory bombs (refused, not allocated), runaway start functions (ended by fuel and epochs),
+//! and addresses, offsets and lengths at the edges of 32-bit arithmetic (a trap, not an
+//! overflow panic).
 
 #[path = "../../fuzz/src/harness.rs"]
 mod harness;
@@ -29,12 +36,22 @@ const GENERATED: usize = 10_000;
 const MUTATED: usize = 10_000;
 /// How many mutated modules are made from each generated one.
 const MUTANTS_PER_MODULE: u64 = 4;
-/// The seed of every input; change it to explore, keep it fixed to reproduce.
+/// The seed of every input, unless `WEFT_GENERATED_SEED` gives another.
 const SEED: u64 = 0x5745_4654_2d67_656e;
 /// How long one case may run before the test declares a hang.
 const HANG_TIMEOUT: Duration = Duration::from_secs(60);
 /// How many failure messages are printed in full.
 const SHOWN_FAILURES: usize = 20;
+
+/// The seed of this run: `WEFT_GENERATED_SEED` if set (decimal), else [`SEED`].
+fn seed() -> u64 {
+    match std::env::var("WEFT_GENERATED_SEED") {
+        Ok(seed) => seed
+            .parse()
+            .unwrap_or_else(|e| panic!("WEFT_GENERATED_SEED `{seed}`: {e}")),
+        Err(_) => SEED,
+    }
+}
 
 /// A xorshift64* generator: deterministic, dependency-free, good enough to drive
 /// `arbitrary::Unstructured` and the mutator.
@@ -69,13 +86,13 @@ impl Rng {
     }
 }
 
-/// The module of generated case `index` in stream `stream`: wasm-smith fed with 128 to 1024
+/// The module of generated case `index` of `seed`: wasm-smith fed with 128 to 1024
 /// pseudo-random bytes. `None` when wasm-smith gives up on the bytes (rare).
 ///
 /// wasm-smith is the slowest part of these tests in the debug profile (about 2 ms a module),
 /// so the inputs are short and the modules small.
-fn generated(config: &wasm_smith::Config, stream: u64, index: u64) -> Option<Vec<u8>> {
-    let mut rng = Rng::new(SEED ^ stream, index);
+fn generated(config: &wasm_smith::Config, seed: u64, index: u64) -> Option<Vec<u8>> {
+    let mut rng = Rng::new(seed, index);
     let len = 128 + rng.below(897);
     harness::generate(config, &rng.bytes(len))
 }
@@ -319,17 +336,21 @@ fn at_least(part: u64, percent: u64, total: u64) -> bool {
 fn generated_modules_never_crash_the_host() {
     let started = Instant::now();
     let config = harness::smith_config();
-    // Worker `w` of `n` takes streams w, w + n, w + 2n, ...; wasm-smith occasionally gives
-    // up on its input bytes, and those streams are skipped.
+    let seed = seed();
+    // Worker `w` of `n` takes indices w, w + n, w + 2n, ...; wasm-smith occasionally gives
+    // up on its input bytes, and those indices are skipped.
     let inputs = |worker: usize, workers: usize| {
         (worker as u64..)
             .step_by(workers)
-            .filter_map(|i| Some((format!("generated-{i}"), generated(&config, 0, i)?)))
+            .filter_map(|i| Some((format!("generated-{i}"), generated(&config, seed, i)?)))
             .take(share(GENERATED, worker, workers))
     };
     // Generated code terminates by itself (`ensure_termination`): every configuration runs it.
     let (stats, failures) = run_cases(&engines(false), workers(), inputs, Expect::Valid);
-    println!("generated modules in {:.1?}: {stats}", started.elapsed());
+    println!(
+        "generated modules (seed {seed}) in {:.1?}: {stats}",
+        started.elapsed()
+    );
     failures.assert_none("generated modules");
     // The inputs must be meaningful, so that the test cannot pass vacuously.
     assert_eq!(stats.inputs, GENERATED as u64, "{stats}");
@@ -343,16 +364,17 @@ fn generated_modules_never_crash_the_host() {
 fn mutated_modules_never_crash_the_host() {
     let started = Instant::now();
     let config = harness::smith_config();
+    let seed = seed();
     // Each generated module is the base of several mutants, to spend less time in wasm-smith.
     let inputs = |worker: usize, workers: usize| {
         (worker as u64..)
             .step_by(workers)
-            .filter_map(|i| Some((i, generated(&config, 1, i)?)))
+            .filter_map(|i| Some((i, generated(&config, seed ^ 1, i)?)))
             .flat_map(|(i, base)| {
                 (0..MUTANTS_PER_MODULE).map(move |j| {
                     let mut bytes = base.clone();
                     mutate(
-                        &mut Rng::new(SEED ^ 2, i * MUTANTS_PER_MODULE + j),
+                        &mut Rng::new(seed ^ 2, i * MUTANTS_PER_MODULE + j),
                         &mut bytes,
                     );
                     (format!("mutated-{i}-{j}"), bytes)
@@ -362,7 +384,10 @@ fn mutated_modules_never_crash_the_host() {
     };
     // A mutant may loop forever: only configurations with fuel run it.
     let (stats, failures) = run_cases(&engines(true), workers(), inputs, Expect::Unknown);
-    println!("mutated modules in {:.1?}: {stats}", started.elapsed());
+    println!(
+        "mutated modules (seed {seed}) in {:.1?}: {stats}",
+        started.elapsed()
+    );
     failures.assert_none("mutated modules");
     assert_eq!(stats.inputs, MUTATED as u64, "{stats}");
     assert!(at_least(stats.valid, 5, stats.inputs), "{stats}");
