@@ -103,8 +103,9 @@ const INTERESTING: [u8; 12] = [
     0x00, 0x01, 0x02, 0x0b, 0x10, 0x20, 0x40, 0x41, 0x7f, 0x80, 0xfe, 0xff,
 ];
 
-/// Applies one to four random edits to `bytes` (most often one). Edits land after the 8-byte header most of
-/// the time, so that most inputs get past the preamble and exercise the sections.
+/// Applies one to four random edits to `bytes` (most often one). Edits land after the 8-byte
+/// header most of the time, so that most inputs get past the preamble and exercise the
+/// sections.
 fn mutate(rng: &mut Rng, bytes: &mut Vec<u8>) {
     let edits = match rng.below(20) {
         0..12 => 1,
@@ -229,6 +230,10 @@ impl Progress {
         });
     }
 
+    fn finish(&self, worker: usize) {
+        *self.slots[worker].lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
     /// Watches for a case that runs longer than [`HANG_TIMEOUT`]. A hang cannot be unwound
     /// from, so this reports the case and ends the process.
     fn watch(&self) {
@@ -290,6 +295,7 @@ where
                         let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
                             harness::check(engine, &bytes, expect, &mut case)
                         }));
+                        progress.finish(worker);
                         stats.add(&case);
                         match outcome {
                             Ok(Ok(())) => {}
@@ -322,7 +328,8 @@ where
     (stats, failures)
 }
 
-/// The `share`-th of `total` cases split over `workers` (the first workers take the rest).
+/// How many of `total` cases worker `worker` of `workers` runs (the first ones take the
+/// remainder).
 fn share(total: usize, worker: usize, workers: usize) -> usize {
     total / workers + usize::from(worker < total % workers)
 }
