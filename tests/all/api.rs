@@ -1,9 +1,9 @@
 //! The embedding API, end to end.
 
 use weft::{
-    Caller, Config, Engine, Error, ExternRef, Func, FuncType, Global, GlobalType, Instance,
-    Linker, Memory, MemoryType, Module, Mutability, RefType, Store, StoreLimitsBuilder, Table,
-    TableType, TrapCode, Val, ValType,
+    Caller, Config, Engine, Error, ExternRef, Func, FuncType, Global, GlobalType, Instance, Linker,
+    Memory, MemoryType, Module, Mutability, RefType, Store, StoreLimitsBuilder, Table, TableType,
+    TrapCode, Val, ValType,
 };
 
 fn instantiate(wat: &str) -> (Store<()>, Instance) {
@@ -19,17 +19,25 @@ fn typed_and_dynamic_calls_agree() {
     let (mut store, instance) = instantiate(
         r#"(module (func (export "mix") (param i32 i64 f32 f64) (result f64 i32)
             local.get 3 local.get 2 f64.promote_f32 f64.add
-            local.get 0 i32.wrap_i64 (i64.extend_i32_s (local.get 0)) (local.get 1) i64.add i32.wrap_i64 i32.add))"#,
+            local.get 0 (i64.extend_i32_s (local.get 0)) (local.get 1) i64.add i32.wrap_i64 i32.add))"#,
     );
     let typed = instance
         .get_typed_func::<(i32, i64, f32, f64), (f64, i32)>(&mut store, "mix")
         .expect("typed");
-    assert_eq!(typed.call(&mut store, (2, 40, 0.5, 1.25)).expect("call"), (1.75, 44));
+    assert_eq!(
+        typed.call(&mut store, (2, 40, 0.5, 1.25)).expect("call"),
+        (1.75, 44)
+    );
     let func = instance.get_func(&mut store, "mix").expect("export");
     let mut results = [Val::I32(0), Val::I32(0)];
     func.call(
         &mut store,
-        &[Val::I32(2), Val::I64(40), Val::from(0.5_f32), Val::from(1.25_f64)],
+        &[
+            Val::I32(2),
+            Val::I64(40),
+            Val::from(0.5_f32),
+            Val::from(1.25_f64),
+        ],
         &mut results,
     )
     .expect("call");
@@ -37,7 +45,11 @@ fn typed_and_dynamic_calls_agree() {
     assert_eq!(results[1].i32(), Some(44));
     // Wrong arity and wrong types are errors, not panics.
     assert!(func.call(&mut store, &[Val::I32(1)], &mut results).is_err());
-    assert!(instance.get_typed_func::<i32, i32>(&mut store, "mix").is_err());
+    assert!(
+        instance
+            .get_typed_func::<i32, i32>(&mut store, "mix")
+            .is_err()
+    );
 }
 
 #[test]
@@ -56,10 +68,14 @@ fn host_functions_see_caller_and_data() {
     .expect("compiles");
     let mut linker = Linker::new(&engine);
     linker
-        .func_wrap("env", "add", |mut caller: Caller<'_, u32>, a: i32, b: i32| {
-            *caller.data_mut() += 1;
-            a + b
-        })
+        .func_wrap(
+            "env",
+            "add",
+            |mut caller: Caller<'_, u32>, a: i32, b: i32| {
+                *caller.data_mut() += 1;
+                a + b
+            },
+        )
         .expect("define add");
     linker
         .func_new(
@@ -79,8 +95,12 @@ fn host_functions_see_caller_and_data() {
         )
         .expect("define peek");
     let mut store = Store::new(&engine, 0_u32);
-    let instance = linker.instantiate(&mut store, &module).expect("instantiates");
-    let run = instance.get_typed_func::<(), i32>(&mut store, "run").expect("run");
+    let instance = linker
+        .instantiate(&mut store, &module)
+        .expect("instantiates");
+    let run = instance
+        .get_typed_func::<(), i32>(&mut store, "run")
+        .expect("run");
     assert_eq!(run.call(&mut store, ()).expect("call"), 142);
     assert_eq!(*store.data(), 1);
 }
@@ -92,11 +112,19 @@ fn unknown_imports_and_bad_types_are_unlinkable() {
         .expect("compiles");
     let mut store = Store::new(&engine, ());
     let linker = Linker::<()>::new(&engine);
-    let error = linker.instantiate(&mut store, &module).expect_err("missing import");
-    assert!(matches!(error.kind(), weft::ErrorKind::Unlinkable(_)), "{error}");
+    let error = linker
+        .instantiate(&mut store, &module)
+        .expect_err("missing import");
+    assert!(
+        matches!(error.kind(), weft::ErrorKind::Unlinkable(_)),
+        "{error}"
+    );
     let wrong = Func::wrap(&mut store, |_: i64| {});
     let error = Instance::new(&mut store, &module, &[wrong.into()]).expect_err("wrong type");
-    assert!(error.to_string().contains("incompatible import type"), "{error}");
+    assert!(
+        error.to_string().contains("incompatible import type"),
+        "{error}"
+    );
 }
 
 #[test]
@@ -119,11 +147,17 @@ fn host_errors_pass_through_unchanged() {
     .expect("compiles");
     let mut linker = Linker::new(&engine);
     linker
-        .func_wrap("env", "exit", |code: i32| -> weft::Result<()> { Err(Error::new(Exit(code))) })
+        .func_wrap("env", "exit", |code: i32| -> weft::Result<()> {
+            Err(Error::new(Exit(code)))
+        })
         .expect("define");
     let mut store = Store::new(&engine, ());
-    let instance = linker.instantiate(&mut store, &module).expect("instantiates");
-    let run = instance.get_typed_func::<(), ()>(&mut store, "run").expect("run");
+    let instance = linker
+        .instantiate(&mut store, &module)
+        .expect("instantiates");
+    let run = instance
+        .get_typed_func::<(), ()>(&mut store, "run")
+        .expect("run");
     let error = run.call(&mut store, ()).expect_err("exits");
     assert_eq!(error.downcast_ref::<Exit>().map(|e| e.0), Some(7));
     assert_eq!(error.trap_code(), None);
@@ -136,18 +170,34 @@ fn traps_carry_spec_messages_and_backtraces() {
             (func $inner (export "div") (param i32 i32) (result i32) local.get 0 local.get 1 i32.div_s)
             (func $outer (export "outer") (result i32) i32.const 1 i32.const 0 call $inner))"#,
     );
-    let outer = instance.get_typed_func::<(), i32>(&mut store, "outer").expect("outer");
+    let outer = instance
+        .get_typed_func::<(), i32>(&mut store, "outer")
+        .expect("outer");
     let error = outer.call(&mut store, ()).expect_err("divides by zero");
     let trap = error.as_trap().expect("a trap");
     assert_eq!(trap.code(), TrapCode::IntegerDivisionByZero);
-    assert!(error.to_string().contains("integer divide by zero"), "{error}");
-    let names: Vec<_> = trap.backtrace().iter().map(|f| f.func_name.clone()).collect();
-    assert_eq!(names, [Some("inner".to_string()), Some("outer".to_string())]);
+    assert!(
+        error.to_string().contains("integer divide by zero"),
+        "{error}"
+    );
+    let names: Vec<_> = trap
+        .backtrace()
+        .iter()
+        .map(|f| f.func_name.clone())
+        .collect();
+    assert_eq!(
+        names,
+        [Some("inner".to_string()), Some("outer".to_string())]
+    );
     // The store stays usable after a trap.
-    let div = instance.get_typed_func::<(i32, i32), i32>(&mut store, "div").expect("div");
+    let div = instance
+        .get_typed_func::<(i32, i32), i32>(&mut store, "div")
+        .expect("div");
     assert_eq!(div.call(&mut store, (7, 2)).expect("call"), 3);
     assert_eq!(
-        div.call(&mut store, (i32::MIN, -1)).expect_err("overflow").trap_code(),
+        div.call(&mut store, (i32::MIN, -1))
+            .expect_err("overflow")
+            .trap_code(),
         Some(TrapCode::IntegerOverflow)
     );
 }
@@ -165,10 +215,15 @@ fn million_nested_calls_exhaust_the_stack_and_the_host_goes_on() {
                     local.get 0 i32.const 1 i32.sub call $down i32.const 1 i32.add
                 end))"#,
     );
-    let down = instance.get_typed_func::<i32, i32>(&mut store, "down").expect("down");
+    let down = instance
+        .get_typed_func::<i32, i32>(&mut store, "down")
+        .expect("down");
     let error = down.call(&mut store, 1_000_000).expect_err("too deep");
     assert_eq!(error.trap_code(), Some(TrapCode::StackOverflow));
-    assert!(error.to_string().contains("call stack exhausted"), "{error}");
+    assert!(
+        error.to_string().contains("call stack exhausted"),
+        "{error}"
+    );
     // Moderate recursion still works afterwards.
     assert_eq!(down.call(&mut store, 1000).expect("call"), 1000);
 }
@@ -186,19 +241,27 @@ fn host_can_reenter_wasm() {
     .expect("compiles");
     let mut linker = Linker::new(&engine);
     linker
-        .func_wrap("env", "twice", |mut caller: Caller<'_, ()>, x: i32| -> weft::Result<i32> {
-            let inc = caller
-                .get_export("inc")
-                .and_then(|e| e.into_func())
-                .ok_or_else(|| Error::msg("no inc"))?;
-            let inc = inc.typed::<i32, i32>(&caller)?;
-            let once = inc.call(&mut caller, x)?;
-            inc.call(&mut caller, once)
-        })
+        .func_wrap(
+            "env",
+            "twice",
+            |mut caller: Caller<'_, ()>, x: i32| -> weft::Result<i32> {
+                let inc = caller
+                    .get_export("inc")
+                    .and_then(|e| e.into_func())
+                    .ok_or_else(|| Error::msg("no inc"))?;
+                let inc = inc.typed::<i32, i32>(&caller)?;
+                let once = inc.call(&mut caller, x)?;
+                inc.call(&mut caller, once)
+            },
+        )
         .expect("define");
     let mut store = Store::new(&engine, ());
-    let instance = linker.instantiate(&mut store, &module).expect("instantiates");
-    let run = instance.get_typed_func::<i32, i32>(&mut store, "run").expect("run");
+    let instance = linker
+        .instantiate(&mut store, &module)
+        .expect("instantiates");
+    let run = instance
+        .get_typed_func::<i32, i32>(&mut store, "run")
+        .expect("run");
     assert_eq!(run.call(&mut store, 40).expect("call"), 42);
 }
 
@@ -219,30 +282,45 @@ fn memory_global_and_table_handles() {
     assert_eq!(memory.data_size(&store), 65536);
     memory.write(&mut store, 100, &[7]).expect("in bounds");
     assert!(memory.write(&mut store, 65536, &[1]).is_err());
-    let load = instance.get_typed_func::<i32, i32>(&mut store, "load").expect("load");
+    let load = instance
+        .get_typed_func::<i32, i32>(&mut store, "load")
+        .expect("load");
     assert_eq!(load.call(&mut store, 100).expect("call"), 7);
     assert_eq!(memory.grow(&mut store, 2).expect("grow"), 1);
-    assert!(memory.grow(&mut store, 1).is_err(), "beyond the maximum of 3 pages");
+    assert!(
+        memory.grow(&mut store, 1).is_err(),
+        "beyond the maximum of 3 pages"
+    );
     assert_eq!(memory.ty(&store), MemoryType::new(3, Some(3)));
 
     let counter = instance.get_global(&mut store, "counter").expect("global");
     assert_eq!(counter.get(&store).i64(), Some(5));
     counter.set(&mut store, Val::I64(6)).expect("set");
     assert!(counter.set(&mut store, Val::I32(6)).is_err());
-    assert_eq!(counter.ty(&store), GlobalType::new(ValType::I64, Mutability::Var));
+    assert_eq!(
+        counter.ty(&store),
+        GlobalType::new(ValType::I64, Mutability::Var)
+    );
 
     let table = instance.get_table(&mut store, "table").expect("table");
     assert_eq!(table.size(&store), 2);
-    let call = instance.get_typed_func::<i32, i32>(&mut store, "call").expect("call");
+    let call = instance
+        .get_typed_func::<i32, i32>(&mut store, "call")
+        .expect("call");
     assert_eq!(call.call(&mut store, 1).expect("call"), 9);
     assert_eq!(
         call.call(&mut store, 0).expect_err("null").trap_code(),
         Some(TrapCode::IndirectCallToNull)
     );
     let f = instance.get_func(&mut store, "f").expect("f");
-    table.set(&mut store, 0, Val::FuncRef(Some(f))).expect("set");
+    table
+        .set(&mut store, 0, Val::FuncRef(Some(f)))
+        .expect("set");
     assert_eq!(call.call(&mut store, 0).expect("call"), 9);
-    assert_eq!(table.grow(&mut store, 3, Val::FuncRef(None)).expect("grow"), 2);
+    assert_eq!(
+        table.grow(&mut store, 3, Val::FuncRef(None)).expect("grow"),
+        2
+    );
     assert_eq!(table.size(&store), 5);
 }
 
@@ -260,8 +338,16 @@ fn externrefs_round_trip() {
         .get_typed_func::<Option<ExternRef>, Option<ExternRef>>(&mut store, "id")
         .expect("id");
     let value = ExternRef::new(&mut store, String::from("weft"));
-    let back = id.call(&mut store, Some(value)).expect("call").expect("non-null");
-    assert_eq!(back.data(&store).downcast_ref::<String>().map(String::as_str), Some("weft"));
+    let back = id
+        .call(&mut store, Some(value))
+        .expect("call")
+        .expect("non-null");
+    assert_eq!(
+        back.data(&store)
+            .downcast_ref::<String>()
+            .map(String::as_str),
+        Some("weft")
+    );
     assert_eq!(id.call(&mut store, None).expect("call"), None);
 }
 
@@ -279,18 +365,37 @@ fn imported_host_entities() {
     .expect("compiles");
     let mut store = Store::new(&engine, ());
     let memory = Memory::new(&mut store, MemoryType::new(1, None)).expect("memory");
-    memory.write(&mut store, 0, &40_i32.to_le_bytes()).expect("write");
-    let global =
-        Global::new(&mut store, GlobalType::new(ValType::I32, Mutability::Const), Val::I32(2))
-            .expect("global");
-    let table = Table::new(&mut store, TableType::new(RefType::FuncRef, 1, None), Val::FuncRef(None))
-        .expect("table");
+    memory
+        .write(&mut store, 0, &40_i32.to_le_bytes())
+        .expect("write");
+    let global = Global::new(
+        &mut store,
+        GlobalType::new(ValType::I32, Mutability::Const),
+        Val::I32(2),
+    )
+    .expect("global");
+    let table = Table::new(
+        &mut store,
+        TableType::new(RefType::FuncRef, 1, None),
+        Val::FuncRef(None),
+    )
+    .expect("table");
     let mut linker = Linker::new(&engine);
-    linker.define(&store, "env", "memory", memory).expect("define");
-    linker.define(&store, "env", "global", global).expect("define");
-    linker.define(&store, "env", "table", table).expect("define");
-    let instance = linker.instantiate(&mut store, &module).expect("instantiates");
-    let sum = instance.get_typed_func::<(), i32>(&mut store, "sum").expect("sum");
+    linker
+        .define(&store, "env", "memory", memory)
+        .expect("define");
+    linker
+        .define(&store, "env", "global", global)
+        .expect("define");
+    linker
+        .define(&store, "env", "table", table)
+        .expect("define");
+    let instance = linker
+        .instantiate(&mut store, &module)
+        .expect("instantiates");
+    let sum = instance
+        .get_typed_func::<(), i32>(&mut store, "sum")
+        .expect("sum");
     assert_eq!(sum.call(&mut store, ()).expect("call"), 42);
 }
 
@@ -303,21 +408,38 @@ fn store_limits_bound_memory_and_instances() {
             (func (export "grow") (param i32) (result i32) local.get 0 memory.grow))"#,
     )
     .expect("compiles");
-    let limits = StoreLimitsBuilder::new().memory_size(2 * 65536).instances(1).build();
+    let limits = StoreLimitsBuilder::new()
+        .memory_size(2 * 65536)
+        .instances(1)
+        .build();
     let mut store = Store::new(&engine, limits);
     store.limiter(|limits| limits);
     let instance = Instance::new(&mut store, &module, &[]).expect("instantiates");
-    let grow = instance.get_typed_func::<i32, i32>(&mut store, "grow").expect("grow");
+    let grow = instance
+        .get_typed_func::<i32, i32>(&mut store, "grow")
+        .expect("grow");
     assert_eq!(grow.call(&mut store, 1).expect("call"), 1);
-    assert_eq!(grow.call(&mut store, 1).expect("call"), -1, "a third page exceeds 128 KiB");
+    assert_eq!(
+        grow.call(&mut store, 1).expect("call"),
+        -1,
+        "a third page exceeds 128 KiB"
+    );
     let error = Instance::new(&mut store, &module, &[]).expect_err("second instance");
-    assert!(error.to_string().contains("instance count limit"), "{error}");
+    assert!(
+        error.to_string().contains("instance count limit"),
+        "{error}"
+    );
 
-    let limits = StoreLimitsBuilder::new().memory_size(65536).trap_on_grow_failure(true).build();
+    let limits = StoreLimitsBuilder::new()
+        .memory_size(65536)
+        .trap_on_grow_failure(true)
+        .build();
     let mut store = Store::new(&engine, limits);
     store.limiter(|limits| limits);
     let instance = Instance::new(&mut store, &module, &[]).expect("instantiates");
-    let grow = instance.get_typed_func::<i32, i32>(&mut store, "grow").expect("grow");
+    let grow = instance
+        .get_typed_func::<i32, i32>(&mut store, "grow")
+        .expect("grow");
     let error = grow.call(&mut store, 1).expect_err("traps");
     assert!(error.to_string().contains("memory size limit"), "{error}");
 }
@@ -333,7 +455,9 @@ fn lazy_and_eager_compilation_agree() {
         let module = Module::new(&engine, wat).expect("compiles");
         let mut store = Store::new(&engine, ());
         let instance = Instance::new(&mut store, &module, &[]).expect("instantiates");
-        let f = instance.get_typed_func::<i32, i32>(&mut store, "f").expect("f");
+        let f = instance
+            .get_typed_func::<i32, i32>(&mut store, "f")
+            .expect("f");
         assert_eq!(f.call(&mut store, 5).expect("call"), 16);
     }
 }
@@ -345,6 +469,9 @@ fn malformed_and_invalid_modules_are_errors_with_offsets() {
     assert!(error.offset().is_some(), "{error}");
     let error = Module::new(&engine, r#"(module (func (result i32) i64.const 0))"#)
         .expect_err("type mismatch");
-    assert!(matches!(error.kind(), weft::ErrorKind::Invalid { .. }), "{error:?}");
+    assert!(
+        matches!(error.kind(), weft::ErrorKind::Invalid { .. }),
+        "{error:?}"
+    );
     assert!(Module::validate(&engine, b"not wasm").is_err());
 }

@@ -49,15 +49,24 @@ fn fuel_stops_an_infinite_loop_and_refuelling_resumes() {
     let mut store = Store::new(&engine, ());
     store.set_fuel(10_000).expect("fuel enabled");
     let spin = instance(&mut store, SPIN);
-    let spin = spin.get_typed_func::<(), ()>(&mut store, "spin").expect("spin");
+    let spin = spin
+        .get_typed_func::<(), ()>(&mut store, "spin")
+        .expect("spin");
     let error = spin.call(&mut store, ()).expect_err("runs out");
     assert_eq!(error.trap_code(), Some(TrapCode::OutOfFuel), "{error}");
     assert!(store.get_fuel().expect("fuel") < 10_000);
 
     let sum = instance(&mut store, WORKLOAD);
-    let sum = sum.get_typed_func::<i64, i64>(&mut store, "sum").expect("sum");
+    let sum = sum
+        .get_typed_func::<i64, i64>(&mut store, "sum")
+        .expect("sum");
     store.set_fuel(10).expect("fuel");
-    assert_eq!(sum.call(&mut store, 100).expect_err("too little").trap_code(), Some(TrapCode::OutOfFuel));
+    assert_eq!(
+        sum.call(&mut store, 100)
+            .expect_err("too little")
+            .trap_code(),
+        Some(TrapCode::OutOfFuel)
+    );
     store.set_fuel(1_000_000).expect("refuel");
     assert_eq!(sum.call(&mut store, 100).expect("runs"), 5050);
 }
@@ -72,7 +81,9 @@ fn fuel_consumption_is_deterministic() {
         let mut store = Store::new(&engine, ());
         store.set_fuel(u64::MAX / 2).expect("fuel");
         let sum = instance(&mut store, WORKLOAD);
-        let sum = sum.get_typed_func::<i64, i64>(&mut store, "sum").expect("sum");
+        let sum = sum
+            .get_typed_func::<i64, i64>(&mut store, "sum")
+            .expect("sum");
         assert_eq!(sum.call(&mut store, 1000).expect("runs"), 500_500);
         used.push(u64::MAX / 2 - store.get_fuel().expect("fuel"));
     }
@@ -95,7 +106,9 @@ fn epoch_deadline_interrupts_an_infinite_loop() {
     let mut store = Store::new(&engine, ());
     store.set_epoch_deadline(1);
     let spin = instance(&mut store, SPIN);
-    let spin = spin.get_typed_func::<(), ()>(&mut store, "spin").expect("spin");
+    let spin = spin
+        .get_typed_func::<(), ()>(&mut store, "spin")
+        .expect("spin");
     let ticker = engine.clone();
     let started = Instant::now();
     let timer = std::thread::spawn(move || {
@@ -124,7 +137,9 @@ fn epoch_callback_can_extend_the_deadline() {
         }
     });
     let spin = instance(&mut store, SPIN);
-    let spin = spin.get_typed_func::<(), ()>(&mut store, "spin").expect("spin");
+    let spin = spin
+        .get_typed_func::<(), ()>(&mut store, "spin")
+        .expect("spin");
     let ticker = engine.clone();
     let timer = std::thread::spawn(move || {
         for _ in 0..20 {
@@ -161,15 +176,28 @@ fn memory_size_limit_fails_growth_then_traps_when_asked() {
             local.get $pages))"#;
     let mut store = limited(StoreLimitsBuilder::new().memory_size(4 * 65536).build());
     let i = instance(&mut store, grow_loop);
-    let grow = i.get_typed_func::<(), i32>(&mut store, "grow_all").expect("grow_all");
+    let grow = i
+        .get_typed_func::<(), i32>(&mut store, "grow_all")
+        .expect("grow_all");
     assert_eq!(grow.call(&mut store, ()).expect("stops at -1"), 3);
 
-    let mut store =
-        limited(StoreLimitsBuilder::new().memory_size(4 * 65536).trap_on_grow_failure(true).build());
+    let mut store = limited(
+        StoreLimitsBuilder::new()
+            .memory_size(4 * 65536)
+            .trap_on_grow_failure(true)
+            .build(),
+    );
     let i = instance(&mut store, grow_loop);
-    let grow = i.get_typed_func::<(), i32>(&mut store, "grow_all").expect("grow_all");
+    let grow = i
+        .get_typed_func::<(), i32>(&mut store, "grow_all")
+        .expect("grow_all");
     let error = grow.call(&mut store, ()).expect_err("traps");
-    assert!(error.to_string().contains("memory size limit of 262144 bytes"), "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("memory size limit of 262144 bytes"),
+        "{error}"
+    );
 
     // A module whose initial memory exceeds the limit cannot be instantiated.
     let mut store = limited(StoreLimitsBuilder::new().memory_size(65536).build());
@@ -183,13 +211,17 @@ fn table_elements_limit() {
         (func (export "grow") (param i32) (result i32) ref.null func local.get 0 table.grow 0))"#;
     let mut store = limited(StoreLimitsBuilder::new().table_elements(100).build());
     let i = instance(&mut store, wat);
-    let grow = i.get_typed_func::<i32, i32>(&mut store, "grow").expect("grow");
+    let grow = i
+        .get_typed_func::<i32, i32>(&mut store, "grow")
+        .expect("grow");
     assert_eq!(grow.call(&mut store, 99).expect("fits"), 1);
     assert_eq!(grow.call(&mut store, 1).expect("refused"), -1);
     // A huge growth without limits fails cleanly too.
     let mut store = Store::new(&Engine::default(), ());
     let i = instance(&mut store, wat);
-    let grow = i.get_typed_func::<i32, i32>(&mut store, "grow").expect("grow");
+    let grow = i
+        .get_typed_func::<i32, i32>(&mut store, "grow")
+        .expect("grow");
     assert_eq!(grow.call(&mut store, -1).expect("refused"), -1);
 }
 
@@ -200,26 +232,38 @@ fn entity_count_limits() {
     instance(&mut store, "(module)");
     let module = Module::new(store.engine(), "(module)").expect("compiles");
     let error = Instance::new(&mut store, &module, &[]).expect_err("third instance");
-    assert!(error.to_string().contains("instance count limit of 2"), "{error}");
+    assert!(
+        error.to_string().contains("instance count limit of 2"),
+        "{error}"
+    );
 
     let mut store = limited(StoreLimitsBuilder::new().memories(1).build());
     instance(&mut store, "(module (memory 1))");
     let module = Module::new(store.engine(), "(module (memory 1))").expect("compiles");
     let error = Instance::new(&mut store, &module, &[]).expect_err("second memory");
-    assert!(error.to_string().contains("memory count limit of 1"), "{error}");
+    assert!(
+        error.to_string().contains("memory count limit of 1"),
+        "{error}"
+    );
 
     let mut store = limited(StoreLimitsBuilder::new().tables(1).build());
     instance(&mut store, "(module (table 1 funcref))");
     let module = Module::new(store.engine(), "(module (table 1 funcref))").expect("compiles");
     let error = Instance::new(&mut store, &module, &[]).expect_err("second table");
-    assert!(error.to_string().contains("table count limit of 1"), "{error}");
+    assert!(
+        error.to_string().contains("table count limit of 1"),
+        "{error}"
+    );
 }
 
 #[test]
 fn data_segment_past_the_end_traps_at_instantiation() {
     let mut store = Store::new(&Engine::default(), ());
-    let module = Module::new(store.engine(), r#"(module (memory 1) (data (i32.const 65535) "ab"))"#)
-        .expect("compiles");
+    let module = Module::new(
+        store.engine(),
+        r#"(module (memory 1) (data (i32.const 65535) "ab"))"#,
+    )
+    .expect("compiles");
     let error = Instance::new(&mut store, &module, &[]).expect_err("out of bounds");
     assert_eq!(error.trap_code(), Some(TrapCode::MemoryOutOfBounds));
 }

@@ -460,7 +460,9 @@ fn compile(engine: &Engine, binary: &[u8]) -> Result<Module> {
     let mut code = Vec::new();
     let mut allocs = wasmparser::FuncValidatorAllocations::default();
 
-    for payload in Parser::new(0).parse_all(binary) {
+    let mut parser = Parser::new(0);
+    parser.set_features(config.wasm_features());
+    for payload in parser.parse_all(binary) {
         let payload =
             payload.map_err(|e| Error::malformed(e.message(), Some(e.offset() as usize)))?;
         let valid = validator.payload(&payload)?;
