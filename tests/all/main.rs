@@ -1,5 +1,8 @@
 //! Weft's integration tests, as one binary.
 
+// Tests state their expectations with `expect`: a failed one is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod api;
 mod generated;
 mod limits;

@@ -65,10 +65,7 @@ fn instantiate(engine: &Engine, module: &Module) -> weft::Result<(Store<()>, Ins
 }
 
 /// A fresh instance of `module` and its `run` export.
-fn prepare_run(
-    engine: &Engine,
-    module: &Module,
-) -> weft::Result<(Store<()>, TypedFunc<(), i64>)> {
+fn prepare_run(engine: &Engine, module: &Module) -> weft::Result<(Store<()>, TypedFunc<(), i64>)> {
     let (store, instance) = instantiate(engine, module)?;
     let run = instance.get_typed_func::<(), i64>(&store, "run")?;
     Ok((store, run))

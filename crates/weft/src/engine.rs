@@ -75,11 +75,6 @@ impl Engine {
         self.inner.epoch.load(Ordering::Acquire)
     }
 
-    /// A pointer to the epoch counter, for the executor to poll.
-    pub(crate) fn epoch_counter(&self) -> &AtomicU64 {
-        &self.inner.epoch
-    }
-
     /// The engine-wide id of `ty`, registering it on first use.
     pub(crate) fn intern_signature(&self, ty: &FuncType) -> SigId {
         let mut sigs = self
@@ -94,16 +89,6 @@ impl Engine {
         sigs.types.push(ty.clone());
         sigs.ids.insert(ty.clone(), id);
         id
-    }
-
-    /// The function type registered as `id`.
-    pub(crate) fn signature(&self, id: SigId) -> Option<FuncType> {
-        let sigs = self
-            .inner
-            .signatures
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        sigs.types.get(id.0 as usize).cloned()
     }
 }
 

@@ -530,8 +530,7 @@ macro_rules! into_func {
         {
             #[allow(unused_variables, unused_mut)]
             fn into_func(self) -> (FuncType, Arc<HostFn<T>>) {
-                let mut params = Vec::new();
-                $(params.push($t::valtype());)*
+                let params: Vec<ValType> = vec![$($t::valtype()),*];
                 let mut results = Vec::new();
                 R::valtypes(&mut results);
                 let ty = FuncType::new(params, results);
@@ -549,8 +548,7 @@ macro_rules! into_func {
         {
             #[allow(unused_variables, unused_mut)]
             fn into_func(self) -> (FuncType, Arc<HostFn<T>>) {
-                let mut params = Vec::new();
-                $(params.push($t::valtype());)*
+                let params: Vec<ValType> = vec![$($t::valtype()),*];
                 let mut results = Vec::new();
                 R::valtypes(&mut results);
                 let ty = FuncType::new(params, results);

@@ -105,12 +105,6 @@ impl ModuleInfo {
         let ty = *self.funcs.get(func_index as usize)?;
         self.types.get(ty as usize)
     }
-
-    /// The signature id of function `func_index`.
-    pub(crate) fn func_sig(&self, func_index: u32) -> Option<SigId> {
-        let ty = *self.funcs.get(func_index as usize)?;
-        self.sig_ids.get(ty as usize).copied()
-    }
 }
 
 /// An import: its names and what it imports.
@@ -175,7 +169,6 @@ pub(crate) struct ConstExpr {
 #[derive(Debug, Clone)]
 pub(crate) struct ElemSegment {
     pub(crate) mode: ElemMode,
-    pub(crate) ty: RefType,
     pub(crate) items: Vec<ConstExpr>,
 }
 
@@ -289,11 +282,6 @@ impl Module {
             name: &export.name,
             ty: info.extern_type(export.kind, export.index),
         })
-    }
-
-    /// Whether two handles refer to the same compiled module.
-    pub(crate) fn same(a: &Module, b: &Module) -> bool {
-        Arc::ptr_eq(&a.inner, &b.inner)
     }
 }
 
@@ -581,7 +569,7 @@ fn compile(engine: &Engine, binary: &[u8]) -> Result<Module> {
             Payload::ElementSection(reader) => {
                 for elem in reader {
                     let elem = elem?;
-                    let (ty, items) = match elem.items {
+                    let (_, items) = match elem.items {
                         wasmparser::ElementItems::Functions(funcs) => {
                             let items = funcs
                                 .into_iter()
@@ -612,7 +600,7 @@ fn compile(engine: &Engine, binary: &[u8]) -> Result<Module> {
                             offset: const_expr(&offset_expr)?,
                         },
                     };
-                    info.elems.push(ElemSegment { mode, ty, items });
+                    info.elems.push(ElemSegment { mode, items });
                 }
             }
             Payload::DataSection(reader) => {

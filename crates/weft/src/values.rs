@@ -155,8 +155,8 @@ impl Val {
     }
 
     /// The raw cell of this value in `store` (see `store.rs`).
-    pub(crate) fn to_raw(&self, store: &StoreInner) -> Result<u64> {
-        Ok(match self {
+    pub(crate) fn to_raw(self, store: &StoreInner) -> Result<u64> {
+        Ok(match &self {
             Val::I32(v) => u64::from(*v as u32),
             Val::I64(v) => *v as u64,
             Val::F32(v) => u64::from(*v),

@@ -11,7 +11,11 @@ use anyhow::{Context as _, anyhow, bail};
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use weft::{Engine, Func, Linker, Module, Store, Val, ValType};
+use std::time::Duration;
+use weft::{
+    Config, Engine, Func, Linker, Module, Store, StoreLimits, StoreLimitsBuilder, TrapCode, Val,
+    ValType,
+};
 use weft_wasi::{DirPerms, FilePerms, I32Exit, WasiCtx, WasiCtxBuilder};
 
 /// The status of a process ended by `SIGABRT`, which a trap reports.
@@ -46,6 +50,28 @@ pub struct RunCommand {
     #[arg(long, value_name = "NAME")]
     argv0: Option<String>,
 
+    /// Give the guest N units of fuel; it traps when they are used up
+    ///
+    /// One unit is one WebAssembly operator executed (see `weft::Config::consume_fuel`).
+    #[arg(long, value_name = "N")]
+    fuel: Option<u64>,
+
+    /// Interrupt the guest after DURATION of wall time (e.g. `1s`, `500ms`, `2m`)
+    ///
+    /// Checked at function entries and loop back-edges (epoch interruption).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    timeout: Option<Duration>,
+
+    /// The most bytes any one linear memory may grow to; `memory.grow` beyond it returns -1
+    #[arg(long, value_name = "BYTES")]
+    max_memory_size: Option<usize>,
+
+    /// The most bytes of stack WebAssembly execution may use [default: 524288]
+    ///
+    /// Deeper recursion traps with "call stack exhausted".
+    #[arg(long, value_name = "BYTES")]
+    max_wasm_stack: Option<usize>,
+
     /// The module to run: a binary `.wasm` file or a `.wat` text file
     #[arg(value_name = "FILE")]
     file: PathBuf,
@@ -59,6 +85,36 @@ pub struct RunCommand {
         allow_hyphen_values = true
     )]
     args: Vec<OsString>,
+}
+
+/// `500ms`, `1s`, `2m`, `1h`, or a plain number of seconds.
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
+    let (number, unit) = s.split_at(split);
+    let number: f64 = number
+        .parse()
+        .map_err(|_| format!("invalid duration `{s}`"))?;
+    let seconds = match unit {
+        "" | "s" => number,
+        "ms" => number / 1000.0,
+        "us" => number / 1_000_000.0,
+        "m" => number * 60.0,
+        "h" => number * 3600.0,
+        _ => {
+            return Err(format!(
+                "invalid duration unit in `{s}` (use ms, s, m or h)"
+            ));
+        }
+    };
+    Duration::try_from_secs_f64(seconds).map_err(|e| format!("invalid duration `{s}`: {e}"))
+}
+
+/// What the store holds: the WASI context and the `--max-memory-size` limits.
+pub struct Host {
+    wasi: WasiCtx,
+    limits: StoreLimits,
 }
 
 /// `HOST` or `HOST::GUEST`.
@@ -84,13 +140,42 @@ fn parse_env(s: &str) -> Result<(String, Option<String>), String> {
 impl RunCommand {
     /// Runs the module; returns the process's exit status.
     pub fn execute(self) -> anyhow::Result<ExitCode> {
-        let engine = Engine::default();
+        let mut config = Config::new();
+        config.consume_fuel(self.fuel.is_some());
+        config.epoch_interruption(self.timeout.is_some());
+        if let Some(bytes) = self.max_wasm_stack {
+            config.max_wasm_stack(bytes);
+        }
+        let engine = Engine::new(&config)?;
         let module = Module::from_file(&engine, &self.file)
             .with_context(|| format!("failed to open wasm module {:?}", self.file))?;
         let wasi = self.wasi_ctx()?;
-        let mut linker: Linker<WasiCtx> = Linker::new(&engine);
-        weft_wasi::p1::add_to_linker(&mut linker, |cx| cx)?;
-        let mut store = Store::new(&engine, wasi);
+        let mut linker: Linker<Host> = Linker::new(&engine);
+        weft_wasi::p1::add_to_linker(&mut linker, |host: &mut Host| &mut host.wasi)?;
+        let mut limits = StoreLimitsBuilder::new();
+        if let Some(bytes) = self.max_memory_size {
+            limits = limits.memory_size(bytes);
+        }
+        let mut store = Store::new(
+            &engine,
+            Host {
+                wasi,
+                limits: limits.build(),
+            },
+        );
+        store.limiter(|host| &mut host.limits);
+        if let Some(fuel) = self.fuel {
+            store.set_fuel(fuel)?;
+        }
+        if let Some(timeout) = self.timeout {
+            store.set_epoch_deadline(1);
+            let ticker = engine.clone();
+            // The timer thread is detached: the process ends with the guest.
+            std::thread::spawn(move || {
+                std::thread::sleep(timeout);
+                ticker.increment_epoch();
+            });
+        }
 
         match self.run_module(&linker, &mut store, &module) {
             Ok(()) => Ok(ExitCode::SUCCESS),
@@ -100,11 +185,29 @@ impl RunCommand {
                     return Ok(ExitCode::from(u8::try_from(exit.0).unwrap_or(1)));
                 }
                 let is_trap = weft_error.is_some_and(|e| e.as_trap().is_some());
+                let trap_code = weft_error.and_then(weft::Error::trap_code);
                 let error = error.context(format!(
                     "failed to run main module `{}`",
                     self.file.display()
                 ));
                 if is_trap {
+                    let limit = match trap_code {
+                        Some(TrapCode::OutOfFuel) => self
+                            .fuel
+                            .map(|n| format!("the --fuel limit of {n} units was reached")),
+                        Some(TrapCode::Interrupt) => self
+                            .timeout
+                            .map(|t| format!("the --timeout of {t:?} expired")),
+                        Some(TrapCode::StackOverflow) => Some(format!(
+                            "the wasm stack limit of {} bytes (--max-wasm-stack) was exceeded",
+                            self.max_wasm_stack.unwrap_or(512 * 1024)
+                        )),
+                        _ => None,
+                    };
+                    let error = match limit {
+                        Some(limit) => error.context(limit),
+                        None => error,
+                    };
                     eprintln!("Error: {error:?}");
                     return Ok(ExitCode::from(TRAP_STATUS));
                 }
@@ -152,8 +255,8 @@ impl RunCommand {
     /// Instantiates the module and calls its entry point.
     fn run_module(
         &self,
-        linker: &Linker<WasiCtx>,
-        store: &mut Store<WasiCtx>,
+        linker: &Linker<Host>,
+        store: &mut Store<Host>,
         module: &Module,
     ) -> anyhow::Result<()> {
         let instance = linker
@@ -180,7 +283,7 @@ impl RunCommand {
     }
 
     /// Calls `func` with arguments parsed from the command line and prints its results.
-    fn invoke_func(&self, store: &mut Store<WasiCtx>, func: Func) -> anyhow::Result<()> {
+    fn invoke_func(&self, store: &mut Store<Host>, func: Func) -> anyhow::Result<()> {
         let ty = func.ty(&*store);
         let what = match &self.invoke {
             Some(name) => format!("`{name}`"),
