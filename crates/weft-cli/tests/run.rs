@@ -353,3 +353,67 @@ fn command_line_basics() {
     let no_file = Command::new(weft).arg("run").output().expect("run weft");
     assert_eq!(no_file.status.code(), Some(2));
 }
+
+/// Runs `weft run FLAGS... FILE` on a WAT module written to a temporary file.
+fn run_wat(name: &str, wat: &str, flags: &[&str]) -> std::process::Output {
+    let dir = std::env::temp_dir().join(format!("weft-limits-{}-{name}", std::process::id()));
+    fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join(format!("{name}.wat"));
+    fs::write(&file, wat).expect("write module");
+    let output = Command::new(env!("CARGO_BIN_EXE_weft"))
+        .arg("run")
+        .args(flags)
+        .arg(&file)
+        .stdin(Stdio::null())
+        .output()
+        .expect("weft runs");
+    let _ = fs::remove_dir_all(&dir);
+    output
+}
+
+const SPIN: &str = r#"(module (func (export "_start") (loop br 0)))"#;
+
+#[test]
+fn fuel_flag_stops_an_infinite_loop() {
+    let output = run_wat("fuel", SPIN, &["--fuel", "100000"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(134), "{stderr}");
+    assert!(stderr.contains("all fuel consumed"), "{stderr}");
+    assert!(stderr.contains("--fuel limit of 100000"), "{stderr}");
+}
+
+#[test]
+fn timeout_flag_interrupts_an_infinite_loop() {
+    let started = std::time::Instant::now();
+    let output = run_wat("timeout", SPIN, &["--timeout", "1s"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(134), "{stderr}");
+    assert!(stderr.contains("interrupt"), "{stderr}");
+    assert!(stderr.contains("--timeout of 1s"), "{stderr}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn stack_and_memory_flags() {
+    let recurse = r#"(module (func $f (export "_start") call $f))"#;
+    let output = run_wat("stack", recurse, &["--max-wasm-stack", "65536"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(134), "{stderr}");
+    assert!(stderr.contains("call stack exhausted"), "{stderr}");
+    assert!(stderr.contains("stack limit of 65536 bytes"), "{stderr}");
+
+    let grow = r#"(module (memory 1)
+        (func (export "grow") (result i32) i32.const 4 memory.grow))"#;
+    let output = run_wat(
+        "memory",
+        grow,
+        &["--max-memory-size", "131072", "--invoke", "grow"],
+    );
+    assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "-1");
+    let output = run_wat("memory-ok", grow, &["--invoke", "grow"]);
+    assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "1");
+}
