@@ -438,7 +438,14 @@ pub(crate) fn instantiate<T>(
     }
     for (i, segment) in info.datas.iter().enumerate() {
         if let DataMode::Active { memory, offset } = &segment.mode {
-            apply_data(inner, instance_index, i, *memory, offset, &segment.bytes)?;
+            apply_data(
+                inner,
+                instance_index,
+                i,
+                *memory,
+                offset,
+                segment.bytes.len(),
+            )?;
         }
     }
     if let Some(start) = info.start {
@@ -470,26 +477,14 @@ fn apply_elem(
     table: u32,
     offset: &ConstExpr,
 ) -> Result<()> {
-    let internal = || Error::from(TrapCode::InternalError);
     let entity = inner
         .instances
         .get(instance as usize)
-        .ok_or_else(internal)?;
-    let offset = eval_const(inner, &entity.globals, &entity.funcs, offset)? as u32 as usize;
-    let table = *entity.tables.get(table as usize).ok_or_else(internal)?;
-    let items = entity.elems.get(segment).ok_or_else(internal)?.clone();
-    let elements = &mut inner
-        .tables
-        .get_mut(table as usize)
-        .ok_or_else(internal)?
-        .elements;
-    let end = offset
-        .checked_add(items.len())
-        .ok_or(TrapCode::TableOutOfBounds)?;
-    elements
-        .get_mut(offset..end)
-        .ok_or(TrapCode::TableOutOfBounds)?
-        .copy_from_slice(&items);
+        .ok_or(TrapCode::InternalError)?;
+    let offset = eval_const(inner, &entity.globals, &entity.funcs, offset)? as u32;
+    let len = entity.elems.get(segment).map_or(0, |items| items.len());
+    let segment_index = u32::try_from(segment).map_err(|_| TrapCode::InternalError)?;
+    inner.table_init(instance, table, segment_index, offset.into(), 0, len as u64)?;
     drop_elem(inner, instance, segment);
     Ok(())
 }
@@ -500,26 +495,22 @@ fn apply_data(
     segment: usize,
     memory: u32,
     offset: &ConstExpr,
-    bytes: &[u8],
+    len: usize,
 ) -> Result<()> {
-    let internal = || Error::from(TrapCode::InternalError);
     let entity = inner
         .instances
         .get(instance as usize)
-        .ok_or_else(internal)?;
-    let offset = eval_const(inner, &entity.globals, &entity.funcs, offset)? as u32 as usize;
-    let memory = *entity.memories.get(memory as usize).ok_or_else(internal)?;
-    let data = &mut inner
-        .memories
-        .get_mut(memory as usize)
-        .ok_or_else(internal)?
-        .data;
-    let end = offset
-        .checked_add(bytes.len())
-        .ok_or(TrapCode::MemoryOutOfBounds)?;
-    data.get_mut(offset..end)
-        .ok_or(TrapCode::MemoryOutOfBounds)?
-        .copy_from_slice(bytes);
+        .ok_or(TrapCode::InternalError)?;
+    let offset = eval_const(inner, &entity.globals, &entity.funcs, offset)? as u32;
+    let segment_index = u32::try_from(segment).map_err(|_| TrapCode::InternalError)?;
+    inner.memory_init(
+        instance,
+        memory,
+        segment_index,
+        offset.into(),
+        0,
+        len as u64,
+    )?;
     if let Some(dropped) = inner
         .instances
         .get_mut(instance as usize)

@@ -27,6 +27,7 @@ use crate::engine::{Engine, SigId};
 use crate::error::{Error, Result};
 use crate::limits::ResourceLimiter;
 use crate::module::Module;
+use crate::trap::TrapCode;
 use crate::types::{FuncType, GlobalType, MemoryType, TableType};
 use core::any::Any;
 use std::sync::Arc;
@@ -204,6 +205,91 @@ impl StoreInner {
             .ok()?;
         table.elements.resize(new_len, init);
         Some(old)
+    }
+}
+
+/// `pages` 64 KiB pages in bytes, saturating at `usize::MAX`.
+fn pages_to_bytes(pages: u64) -> usize {
+    usize::try_from(pages.saturating_mul(MemoryType::PAGE_SIZE)).unwrap_or(usize::MAX)
+}
+
+/// The range `start..start + len` if it fits in `size`, else `trap` (the bounds rule of every
+/// bulk memory and table operation, spec §4.4.6-7).
+pub(crate) fn range(
+    start: u64,
+    len: u64,
+    size: usize,
+    trap: TrapCode,
+) -> core::result::Result<core::ops::Range<usize>, TrapCode> {
+    let end = start.checked_add(len).ok_or(trap)?;
+    if end > size as u64 {
+        return Err(trap);
+    }
+    Ok(start as usize..end as usize)
+}
+
+impl StoreInner {
+    /// `memory.init` (spec §4.4.7), also used for active data segments at instantiation:
+    /// copies `len` bytes from offset `src` of data segment `data` of `instance` into that
+    /// instance's memory `memory` at `dst`. A dropped segment is empty.
+    pub(crate) fn memory_init(
+        &mut self,
+        instance: u32,
+        memory: u32,
+        data: u32,
+        dst: u64,
+        src: u64,
+        len: u64,
+    ) -> core::result::Result<(), TrapCode> {
+        let internal = TrapCode::InternalError;
+        let entity = self.instances.get(instance as usize).ok_or(internal)?;
+        let memory = *entity.memories.get(memory as usize).ok_or(internal)?;
+        let dropped = *entity.datas_dropped.get(data as usize).ok_or(internal)?;
+        let segment = entity
+            .module
+            .inner
+            .info
+            .datas
+            .get(data as usize)
+            .ok_or(internal)?;
+        let bytes: &[u8] = if dropped { &[] } else { &segment.bytes };
+        let mem = &mut self.memories.get_mut(memory as usize).ok_or(internal)?.data;
+        let src = range(src, len, bytes.len(), TrapCode::MemoryOutOfBounds)?;
+        let dst = range(dst, len, mem.len(), TrapCode::MemoryOutOfBounds)?;
+        mem.get_mut(dst)
+            .ok_or(internal)?
+            .copy_from_slice(bytes.get(src).ok_or(internal)?);
+        Ok(())
+    }
+
+    /// `table.init` (spec §4.4.6), also used for active element segments at instantiation:
+    /// copies `len` references from offset `src` of element segment `elem` of `instance` into
+    /// that instance's table `table` at `dst`.
+    pub(crate) fn table_init(
+        &mut self,
+        instance: u32,
+        table: u32,
+        elem: u32,
+        dst: u64,
+        src: u64,
+        len: u64,
+    ) -> core::result::Result<(), TrapCode> {
+        let internal = TrapCode::InternalError;
+        let entity = self.instances.get(instance as usize).ok_or(internal)?;
+        let table = *entity.tables.get(table as usize).ok_or(internal)?;
+        let segment = entity.elems.get(elem as usize).ok_or(internal)?;
+        let elements = &mut self
+            .tables
+            .get_mut(table as usize)
+            .ok_or(internal)?
+            .elements;
+        let src = range(src, len, segment.len(), TrapCode::TableOutOfBounds)?;
+        let dst = range(dst, len, elements.len(), TrapCode::TableOutOfBounds)?;
+        elements
+            .get_mut(dst)
+            .ok_or(internal)?
+            .copy_from_slice(segment.get(src).ok_or(internal)?);
+        Ok(())
     }
 }
 
@@ -389,11 +475,8 @@ impl<T> Store<T> {
 
     /// Creates a memory of type `ty`, asking the limiter for its initial size.
     pub(crate) fn create_memory(&mut self, ty: MemoryType) -> Result<u32> {
-        let bytes = usize::try_from(ty.minimum().saturating_mul(MemoryType::PAGE_SIZE))
-            .unwrap_or(usize::MAX);
-        let maximum = ty.maximum().map(|m| {
-            usize::try_from(m.saturating_mul(MemoryType::PAGE_SIZE)).unwrap_or(usize::MAX)
-        });
+        let bytes = pages_to_bytes(ty.minimum());
+        let maximum = ty.maximum().map(pages_to_bytes);
         if let Some(limiter) = self.resource_limiter()
             && !limiter.memory_growing(0, bytes, maximum)?
         {
@@ -473,9 +556,7 @@ impl<T> ExecContext for Store<T> {
             return Err(crate::trap::TrapCode::InternalError.into());
         };
         let current = entity.data.len();
-        let maximum = entity.ty.maximum().map(|m| {
-            usize::try_from(m.saturating_mul(MemoryType::PAGE_SIZE)).unwrap_or(usize::MAX)
-        });
+        let maximum = entity.ty.maximum().map(pages_to_bytes);
         let desired = usize::try_from(delta.saturating_mul(MemoryType::PAGE_SIZE))
             .ok()
             .and_then(|d| current.checked_add(d));

@@ -352,20 +352,7 @@ fn mem_range(len: usize, ptr: u64, offset: u32, n: usize) -> core::result::Resul
     Ok(start as usize)
 }
 
-/// Checks that `start..start + len` lies within `size`; returns the range.
-#[inline]
-fn range(
-    start: u64,
-    len: u64,
-    size: usize,
-    trap: TrapCode,
-) -> core::result::Result<core::ops::Range<usize>, TrapCode> {
-    let end = start.checked_add(len).ok_or(trap)?;
-    if end > size as u64 {
-        return Err(trap);
-    }
-    Ok(start as usize..end as usize)
-}
+use crate::store::range;
 
 /// The rarely executed, bulky instructions, kept out of the dispatch loop so that they do not
 /// weigh on its register allocation. `cells` is the current frame.
@@ -457,33 +444,7 @@ fn cold_op(
             let dst = u64::from(get!(dst_addr) as u32);
             let src = u64::from(get!(src_offset) as u32);
             let len = u64::from(get!(len) as u32);
-            resolve_memory!();
-            let instance = inner
-                .instances
-                .get(instance as usize)
-                .ok_or_else(trap_internal)?;
-            let dropped = *instance
-                .datas_dropped
-                .get(data as usize)
-                .ok_or_else(trap_internal)?;
-            let segment = instance
-                .module
-                .inner
-                .info
-                .datas
-                .get(data as usize)
-                .ok_or_else(trap_internal)?;
-            let bytes: &[u8] = if dropped { &[] } else { &segment.bytes };
-            let mem = &mut inner
-                .memories
-                .get_mut(mem_index)
-                .ok_or_else(trap_internal)?
-                .data;
-            let src = range(src, len, bytes.len(), TrapCode::MemoryOutOfBounds)?;
-            let dst = range(dst, len, mem.len(), TrapCode::MemoryOutOfBounds)?;
-            mem.get_mut(dst)
-                .ok_or_else(trap_internal)?
-                .copy_from_slice(bytes.get(src).ok_or_else(trap_internal)?);
+            inner.memory_init(instance, 0, data, dst, src, len)?;
             refresh_memory!();
         }
         Instr::DataDrop { data } => {
@@ -623,29 +584,7 @@ fn cold_op(
             let dst = u64::from(get!(dst_index) as u32);
             let src = u64::from(get!(src_offset) as u32);
             let len = u64::from(get!(len) as u32);
-            let instance = inner
-                .instances
-                .get(instance as usize)
-                .ok_or_else(trap_internal)?;
-            let table = *instance
-                .tables
-                .get(table as usize)
-                .ok_or_else(trap_internal)?;
-            let segment = instance
-                .elems
-                .get(elem as usize)
-                .ok_or_else(trap_internal)?;
-            let table = inner
-                .tables
-                .get_mut(table as usize)
-                .ok_or_else(trap_internal)?;
-            let src = range(src, len, segment.len(), TrapCode::TableOutOfBounds)?;
-            let dst = range(dst, len, table.elements.len(), TrapCode::TableOutOfBounds)?;
-            table
-                .elements
-                .get_mut(dst)
-                .ok_or_else(trap_internal)?
-                .copy_from_slice(segment.get(src).ok_or_else(trap_internal)?);
+            inner.table_init(instance, table, elem, dst, src, len)?;
         }
         Instr::ElemDrop { elem } => {
             let instance = inner
