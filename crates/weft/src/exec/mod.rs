@@ -12,13 +12,14 @@
 //!   instance). Wasm-to-wasm calls push a frame and continue in the same loop: they never
 //!   recurse on the host stack.
 //!
-//! The dispatch loop (`run`) is a `loop { match }` over the [`Instr`] enum, generated from
-//! the instruction table [`for_each_instr!`] together with the hand-written arms of the
-//! control instructions. It borrows the store's `T`-independent [`StoreInner`] for its whole
+//! Execution is *threaded* ([`dispatch`]): each instruction carries a pointer to the
+//! function that executes it, and each such handler hands over to the next one, with the
+//! instruction pointer, the frame's cells and memory 0's base and length in machine
+//! registers. The dispatcher borrows the store's `T`-independent [`StoreInner`] for its whole
 //! run; whatever needs the full store (host calls, resource-limited `memory.grow` /
-//! `table.grow`, the epoch deadline callback) makes it return an [`Exit`] to the driver in
-//! [`invoke`], which performs the operation with the [`ExecContext`] (no borrow of the store
-//! is held across it) and resumes the loop.
+//! `table.grow`, the epoch deadline callback) makes it stop with an [`Exit`] for the driver
+//! in [`invoke`], which performs the operation with the [`ExecContext`] (no borrow of the
+//! store is held across it) and resumes execution.
 //!
 //! # Limits
 //!
@@ -34,13 +35,16 @@
 //! changes, so the pointer stays valid while the store exists (see `Frame::code`).
 #![allow(unsafe_code)]
 
+mod dispatch;
 pub(crate) mod wasm;
 
+use dispatch::run;
+pub(crate) use dispatch::{Op, thread};
+
 use crate::error::{Error, Result};
-use crate::ir::{CompiledFunc, Instr, for_each_instr};
+use crate::ir::{CompiledFunc, Instr};
 use crate::store::{ExecContext, FuncEntity, StoreInner};
 use crate::trap::{FrameInfo, Trap, TrapCode};
-use wasm::{Cell, Imm};
 
 /// How deeply host functions may re-enter wasm before `StackOverflow`.
 pub(crate) const MAX_NESTING: u32 = 1000;
@@ -81,7 +85,7 @@ struct Frame {
     /// The function's code, inside the `Module` of instance `instance`.
     func: *const CompiledFunc,
     /// The next instruction to execute (when the frame is not the running one).
-    ip: usize,
+    ip: *const Op,
     /// Index of the frame's slot 0 in `Stack::cells`.
     fp: usize,
     /// Store index of the instance the function belongs to.
@@ -186,9 +190,8 @@ fn execute(
     args_results: &mut [u64],
 ) -> Result<()> {
     stack.cells.extend_from_slice(args_results);
-    match push_frame(ctx.inner(), stack, instance, index, 0) {
-        Ok(()) => {}
-        Err(exit) => return Err(exit_error(ctx, stack, exit)),
+    if let Err(exit) = push_frame(ctx.inner(), stack, instance, index, 0) {
+        return Err(exit_error(ctx, stack, *exit));
     }
     loop {
         let exit = run(ctx.inner(), stack);
@@ -271,26 +274,32 @@ fn exit_error(ctx: &mut dyn ExecContext, stack: &Stack, exit: Exit) -> Error {
 
 /// Pushes a frame for function `func_index` (module index space, a defined function) of
 /// store instance `instance`, starting at cell `fp` where its arguments already are.
+///
+/// The error is boxed so that the result fits in a register: the call handlers must not
+/// keep a stack slot for it, or their call of the next handler could not be a jump.
 fn push_frame(
     inner: &mut StoreInner,
     stack: &mut Stack,
     instance: u32,
     func_index: u32,
     fp: usize,
-) -> core::result::Result<(), Exit> {
+) -> core::result::Result<(), Box<Exit>> {
+    let internal = || Box::new(Exit::Trap(TrapCode::InternalError));
     let entity = inner
         .instances
         .get(instance as usize)
-        .ok_or(Exit::Trap(TrapCode::InternalError))?;
+        .ok_or_else(internal)?;
     let module = &entity.module.inner;
     let defined = func_index
         .checked_sub(module.info.num_imported_funcs)
-        .ok_or(Exit::Trap(TrapCode::InternalError))?;
-    let compiled = module.compiled(defined).map_err(Exit::Error)?;
+        .ok_or_else(internal)?;
+    let compiled = module
+        .compiled(defined)
+        .map_err(|error| Box::new(Exit::Error(error)))?;
     let bytes = compiled.frame_bytes();
     let used = inner.stack_used.saturating_add(bytes);
     if used > inner.engine.config().max_wasm_stack {
-        return Err(Exit::Trap(TrapCode::StackOverflow));
+        return Err(Box::new(Exit::Trap(TrapCode::StackOverflow)));
     }
     inner.stack_used = used;
     let num_slots = compiled.num_slots as usize;
@@ -305,7 +314,7 @@ fn push_frame(
     }
     stack.frames.push(Frame {
         func: compiled,
-        ip: 0,
+        ip: compiled.code.as_ptr(),
         fp,
         instance,
         func_index,
@@ -327,35 +336,10 @@ fn memory_view(inner: &mut StoreInner, instance: u32) -> (*mut u8, usize) {
     }
 }
 
-/// The size of the array a load function takes (`N` of `fn([u8; N]) -> T`).
-const fn size_of_output<const N: usize, T>(_: fn([u8; N]) -> T) -> usize {
-    N
-}
-
-/// A pointer to the first cell of `frame`, after checking that all its slots exist.
-#[inline]
-fn frame_cells(stack: &mut Stack, frame: &Frame) -> core::result::Result<*mut u64, Exit> {
-    let end = frame.fp + frame.code().num_slots as usize;
-    match stack.cells.get_mut(frame.fp..end) {
-        Some(cells) => Ok(cells.as_mut_ptr()),
-        None => Err(Exit::Trap(TrapCode::InternalError)),
-    }
-}
-
-/// A bounds-checked access of `N` bytes at `ptr + offset` (spec: `ea + N <= len`).
-#[inline(always)]
-fn mem_range(len: usize, ptr: u64, offset: u32, n: usize) -> core::result::Result<usize, TrapCode> {
-    let start = ptr + u64::from(offset);
-    if start + n as u64 > len as u64 {
-        return Err(TrapCode::MemoryOutOfBounds);
-    }
-    Ok(start as usize)
-}
-
 use crate::store::range;
 
-/// The rarely executed, bulky instructions, kept out of the dispatch loop so that they do not
-/// weigh on its register allocation. `cells` is the current frame.
+/// The rarely executed, bulky instructions, kept out of the handlers so that they do not
+/// weigh on their register allocation. `cells` is the current frame.
 #[inline(never)]
 #[cold]
 fn cold_op(
@@ -606,382 +590,6 @@ fn cold_op(
         _ => return Err(trap_internal()),
     }
     Ok(())
-}
-
-/// Runs until the entry frame returns or something needs the driver; see [`Exit`].
-fn run(inner: &mut StoreInner, stack: &mut Stack) -> Exit {
-    match run_inner(inner, stack) {
-        Ok(exit) | Err(exit) => exit,
-    }
-}
-
-fn run_inner(inner: &mut StoreInner, stack: &mut Stack) -> core::result::Result<Exit, Exit> {
-    let trap_internal = || Exit::Trap(TrapCode::InternalError);
-    let mut frame = *stack.frames.last().ok_or_else(trap_internal)?;
-    let mut code: *const Instr = frame.code().code.as_ptr();
-    let mut ip = frame.ip;
-    let mut fp = frame.fp;
-    let mut regs: *mut u64 = frame_cells(stack, &frame)?;
-    let mut mem_index: usize = usize::MAX;
-    let (mut mem_ptr, mut mem_len) = memory_view(inner, frame.instance);
-
-    // Invariants behind the unchecked accesses below (established by `CompiledFunc::verify`
-    // at translation and by `push_frame`):
-    // (I1) `regs` points at `cells[fp]` of the current frame, and `cells` holds at least
-    //      `fp + num_slots` cells; it is re-derived (`reload!`) after anything that may
-    //      resize `cells` (`push_frame`, and host calls, which happen outside `run`).
-    // (I2) every slot operand of the frame's code is `< num_slots`.
-    // (I3) `ip` indexes an instruction of the frame's code: execution starts at 0, only
-    //      falls through non-terminators (the last instruction is a terminator), branches
-    //      and `BrTable` targets are in range, and calls resume at the next instruction.
-    macro_rules! reload {
-        () => {{
-            let previous_instance = frame.instance;
-            frame = *stack.frames.last().ok_or_else(trap_internal)?;
-            code = frame.code().code.as_ptr();
-            ip = frame.ip;
-            fp = frame.fp;
-            regs = frame_cells(stack, &frame)?;
-            if frame.instance != previous_instance {
-                // Within one instance the memory view stays valid (I4).
-                mem_index = usize::MAX;
-                (mem_ptr, mem_len) = memory_view(inner, frame.instance);
-            }
-        }};
-    }
-    // (I4) `mem_ptr`/`mem_len` describe the live buffer of the current instance's memory 0:
-    // they are derived on entry to `run`, when a call or return changes the instance, and
-    // after every operation that borrows the memory's `Vec` (`refresh_memory!`); the buffer
-    // is only reallocated by `memory.grow` and host calls, which both leave `run`.
-    macro_rules! refresh_memory {
-        () => {
-            (mem_ptr, mem_len) = memory_view(inner, frame.instance)
-        };
-    }
-    macro_rules! get {
-        ($slot:expr) => {
-            // SAFETY: (I1) and (I2): the slot is inside the current frame's cells.
-            unsafe { *regs.add($slot as usize) }
-        };
-    }
-    macro_rules! set {
-        ($slot:expr, $value:expr) => {{
-            let value: u64 = $value;
-            // SAFETY: (I1) and (I2): the slot is inside the current frame's cells.
-            unsafe { *regs.add($slot as usize) = value };
-        }};
-    }
-    macro_rules! instance {
-        () => {
-            inner
-                .instances
-                .get(frame.instance as usize)
-                .ok_or_else(trap_internal)?
-        };
-    }
-    macro_rules! resolve_memory {
-        () => {
-            if mem_index == usize::MAX {
-                let instance = instance!();
-                mem_index = *instance.memories.first().ok_or_else(trap_internal)? as usize;
-            }
-        };
-    }
-    macro_rules! branch {
-        ($offset:expr) => {{
-            ip = (ip as isize + $offset as isize) as usize;
-            continue;
-        }};
-    }
-    macro_rules! save_ip {
-        ($ip:expr) => {
-            if let Some(top) = stack.frames.last_mut() {
-                top.ip = $ip;
-            }
-        };
-    }
-    // A call of store function `func` with arguments at `base` of the current frame.
-    macro_rules! call_store_func {
-        ($func:expr, $base:expr) => {{
-            let callee_fp = fp + $base as usize;
-            match inner.funcs.get($func as usize).ok_or_else(trap_internal)? {
-                FuncEntity::Wasm {
-                    instance, index, ..
-                } => {
-                    let (instance, index) = (*instance, *index);
-                    save_ip!(ip + 1);
-                    push_frame(inner, stack, instance, index, callee_fp)?;
-                    reload!();
-                    continue;
-                }
-                FuncEntity::Host { host, ty, .. } => {
-                    let len = ty.params().len().max(ty.results().len());
-                    save_ip!(ip + 1);
-                    return Ok(Exit::Host {
-                        host: *host,
-                        instance: frame.instance,
-                        base: callee_fp,
-                        len,
-                    });
-                }
-            }
-        }};
-    }
-    macro_rules! do_return {
-        () => {{
-            let Some(done) = stack.frames.pop() else {
-                return Err(trap_internal());
-            };
-            inner.stack_used = inner.stack_used.saturating_sub(done.code().frame_bytes());
-            if stack.frames.is_empty() {
-                // Keep the entry frame's results reachable for `execute`.
-                return Ok(Exit::Return);
-            }
-            reload!();
-            continue;
-        }};
-    }
-
-    macro_rules! dispatch {
-        (
-            special { $($special:tt)* }
-            unary { $($un:ident = $unf:ident,)* }
-            unary_trap { $($ut:ident = $utf:ident,)* }
-            binary { $($bin:ident = $binf:ident,)* }
-            binary_trap { $($bt:ident = $btf:ident,)* }
-            binary_imm { $($bi:ident = $bif:ident,)* }
-            br_cmp { $($bc:ident = $bcf:ident,)* }
-            br_cmp_imm { $($bci:ident = $bcif:ident,)* }
-            load { $($ld:ident = $ldf:ident,)* }
-            store { $($st:ident = $stf:ident,)* }
-            store_imm { $($sti:ident = $stif:ident,)* }
-        ) => {
-            loop {
-                // SAFETY: (I3): `ip` is within the current frame's code.
-                let instr = unsafe { *code.add(ip) };
-                match instr {
-                    $(
-                        Instr::$un { dst, src } => {
-                            set!(dst, wasm::$unf(Cell::from_cell(get!(src))).into_cell());
-                        }
-                    )*
-                    $(
-                        Instr::$ut { dst, src } => {
-                            set!(dst, wasm::$utf(Cell::from_cell(get!(src)))?.into_cell());
-                        }
-                    )*
-                    $(
-                        Instr::$bin { dst, lhs, rhs } => {
-                            let value = wasm::$binf(Cell::from_cell(get!(lhs)), Cell::from_cell(get!(rhs)));
-                            set!(dst, value.into_cell());
-                        }
-                    )*
-                    $(
-                        Instr::$bt { dst, lhs, rhs } => {
-                            let value = wasm::$btf(Cell::from_cell(get!(lhs)), Cell::from_cell(get!(rhs)))?;
-                            set!(dst, value.into_cell());
-                        }
-                    )*
-                    $(
-                        Instr::$bi { dst, lhs, imm } => {
-                            let value = wasm::$bif(Cell::from_cell(get!(lhs)), Imm::from_imm(imm));
-                            set!(dst, value.into_cell());
-                        }
-                    )*
-                    $(
-                        Instr::$bc { lhs, rhs, offset } => {
-                            if wasm::$bcf(Cell::from_cell(get!(lhs)), Cell::from_cell(get!(rhs))) {
-                                branch!(offset);
-                            }
-                        }
-                    )*
-                    $(
-                        Instr::$bci { lhs, imm, offset } => {
-                            if wasm::$bcif(Cell::from_cell(get!(lhs)), Imm::from_imm(imm)) {
-                                branch!(offset);
-                            }
-                        }
-                    )*
-                    $(
-                        Instr::$ld { dst, ptr, offset } => {
-                            let ptr = u64::from(get!(ptr) as u32);
-                            let start = mem_range(mem_len, ptr, offset, size_of_output(wasm::$ldf))?;
-                            // SAFETY: (I4), and `mem_range` checked `start + N <= mem_len`.
-                            let bytes = unsafe { core::ptr::read_unaligned(mem_ptr.add(start).cast()) };
-                            set!(dst, wasm::$ldf(bytes).into_cell());
-                        }
-                    )*
-                    $(
-                        Instr::$st { ptr, value, offset } => {
-                            let ptr = u64::from(get!(ptr) as u32);
-                            let bytes = wasm::$stf(Cell::from_cell(get!(value)));
-                            let start = mem_range(mem_len, ptr, offset, size_of_val(&bytes))?;
-                            // SAFETY: (I4), and `mem_range` checked `start + N <= mem_len`.
-                            unsafe { core::ptr::write_unaligned(mem_ptr.add(start).cast(), bytes) };
-                        }
-                    )*
-                    $(
-                        Instr::$sti { ptr, value, offset } => {
-                            let ptr = u64::from(get!(ptr) as u32);
-                            let bytes = wasm::$stif(Imm::from_imm(value));
-                            let start = mem_range(mem_len, ptr, offset, size_of_val(&bytes))?;
-                            // SAFETY: (I4), and `mem_range` checked `start + N <= mem_len`.
-                            unsafe { core::ptr::write_unaligned(mem_ptr.add(start).cast(), bytes) };
-                        }
-                    )*
-                    Instr::Trap { code } => return Err(Exit::Trap(code)),
-                    Instr::ConsumeFuel { amount } => {
-                        let amount = u64::from(amount);
-                        if inner.fuel < amount {
-                            return Err(Exit::Trap(TrapCode::OutOfFuel));
-                        }
-                        inner.fuel -= amount;
-                    }
-                    Instr::EpochCheck {} => {
-                        if inner.engine.current_epoch() >= inner.epoch_deadline {
-                            save_ip!(ip + 1);
-                            return Ok(Exit::Epoch);
-                        }
-                    }
-                    Instr::Copy { dst, src } => set!(dst, get!(src)),
-                    Instr::Const32 { dst, value } => set!(dst, u64::from(value)),
-                    Instr::Const64 { dst, value } => set!(dst, value),
-                    Instr::Select { dst, cond, lhs, rhs } => {
-                        let value = if get!(cond) as u32 != 0 { get!(lhs) } else { get!(rhs) };
-                        set!(dst, value);
-                    }
-                    Instr::Br { offset } => branch!(offset),
-                    Instr::BrIfNez { cond, offset } => {
-                        if get!(cond) as u32 != 0 {
-                            branch!(offset);
-                        }
-                    }
-                    Instr::BrIfEqz { cond, offset } => {
-                        if get!(cond) as u32 == 0 {
-                            branch!(offset);
-                        }
-                    }
-                    Instr::BrTable { index, len } => {
-                        let index = (get!(index) as u32).min(len);
-                        ip += 1 + index as usize;
-                        continue;
-                    }
-                    Instr::Return0 {} => do_return!(),
-                    Instr::Return1 { src } => {
-                        let value = get!(src);
-                        set!(0, value);
-                        do_return!();
-                    }
-                    Instr::ReturnN { start, count } => {
-                        let from = fp + start as usize;
-                        let to = from + count as usize;
-                        if to > stack.cells.len() {
-                            return Err(trap_internal());
-                        }
-                        stack.cells.copy_within(from..to, fp);
-                        do_return!();
-                    }
-                    Instr::CallInternal { func, base } => {
-                        let instance = frame.instance;
-                        let module = &instance!().module.inner;
-                        let index = module.info.num_imported_funcs + func;
-                        save_ip!(ip + 1);
-                        push_frame(inner, stack, instance, index, fp + base as usize)?;
-                        reload!();
-                        continue;
-                    }
-                    Instr::CallImported { func, base } => {
-                        let store_func = *instance!().funcs.get(func as usize).ok_or_else(trap_internal)?;
-                        call_store_func!(store_func, base);
-                    }
-                    Instr::CallIndirect { ty, table, index, base } => {
-                        let element = get!(index) as u32;
-                        let instance = instance!();
-                        let table = *instance.tables.get(table as usize).ok_or_else(trap_internal)?;
-                        let expected = *instance
-                            .module
-                            .inner
-                            .info
-                            .sig_ids
-                            .get(ty as usize)
-                            .ok_or_else(trap_internal)?;
-                        let table = inner.tables.get(table as usize).ok_or_else(trap_internal)?;
-                        let reference = *table
-                            .elements
-                            .get(element as usize)
-                            .ok_or(Exit::Trap(TrapCode::UndefinedElement))?;
-                        let Some(func) = reference.checked_sub(1) else {
-                            return Err(Exit::Trap(TrapCode::IndirectCallToNull));
-                        };
-                        let entity = inner.funcs.get(func as usize).ok_or_else(trap_internal)?;
-                        if entity.sig() != expected {
-                            return Err(Exit::Trap(TrapCode::BadSignature));
-                        }
-                        call_store_func!(func, base);
-                    }
-                    Instr::GlobalGet { dst, global } => {
-                        let global = *instance!().globals.get(global as usize).ok_or_else(trap_internal)?;
-                        let value = inner.globals.get(global as usize).ok_or_else(trap_internal)?.value;
-                        set!(dst, value);
-                    }
-                    Instr::GlobalSet { src, global } => {
-                        let value = get!(src);
-                        let global = *instance!().globals.get(global as usize).ok_or_else(trap_internal)?;
-                        inner.globals.get_mut(global as usize).ok_or_else(trap_internal)?.value = value;
-                    }
-                    Instr::MemorySize { dst } => {
-                        let pages = mem_len as u64 / crate::types::MemoryType::PAGE_SIZE;
-                        set!(dst, pages);
-                    }
-                    Instr::MemoryGrow { dst, delta } => {
-                        let delta = u64::from(get!(delta) as u32);
-                        resolve_memory!();
-                        save_ip!(ip + 1);
-                        return Ok(Exit::MemoryGrow {
-                            memory: mem_index as u32,
-                            delta,
-                            dst: fp + dst as usize,
-                        });
-                    }
-                    Instr::MemoryFill { .. }
-                    | Instr::MemoryCopy { .. }
-                    | Instr::MemoryInit { .. }
-                    | Instr::DataDrop { .. }
-                    | Instr::TableGet { .. }
-                    | Instr::TableSet { .. }
-                    | Instr::TableSize { .. }
-                    | Instr::TableFill { .. }
-                    | Instr::TableCopy { .. }
-                    | Instr::TableInit { .. }
-                    | Instr::ElemDrop { .. }
-                    | Instr::RefFunc { .. } => {
-                        // Rare, bulky operations live outside the hot loop.
-                        let num_slots = frame.code().num_slots as usize;
-                        let cells = stack.cells.get_mut(fp..fp + num_slots).ok_or_else(trap_internal)?;
-                        // SAFETY: (I3): `ip` is within the current frame's code.
-    let instr = unsafe { &*code.add(ip) };
-    cold_op(inner, frame.instance, cells, instr)?;
-                        regs = frame_cells(stack, &frame)?;
-                        refresh_memory!();
-                    }
-                    Instr::TableGrow { dst, table, delta } => {
-                        let init = get!(dst);
-                        let delta = u64::from(get!(delta) as u32);
-                        let table = *instance!().tables.get(table as usize).ok_or_else(trap_internal)?;
-                        save_ip!(ip + 1);
-                        return Ok(Exit::TableGrow {
-                            table,
-                            delta,
-                            init,
-                            dst: fp + dst as usize,
-                        });
-                    }
-                }
-                ip += 1;
-            }
-        };
-    }
-    for_each_instr!(dispatch);
 }
 
 #[cfg(test)]

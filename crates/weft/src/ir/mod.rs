@@ -46,6 +46,7 @@
 //! function, and the code cannot run off its end. The interpreter relies on exactly these
 //! facts to access slots and instructions without bounds checks.
 
+use crate::exec::Op;
 use crate::trap::TrapCode;
 
 /// An index of a cell of the current frame.
@@ -395,8 +396,8 @@ not_slot_fields!(u32, i32, u64, TrapCode);
 /// A translated function body, ready to execute.
 #[derive(Debug)]
 pub(crate) struct CompiledFunc {
-    /// The instructions; execution starts at index 0.
-    pub(crate) code: Box<[Instr]>,
+    /// The threaded instructions; execution starts at index 0.
+    pub(crate) code: Box<[Op]>,
     /// Number of parameters (slots `0..num_params`).
     pub(crate) num_params: u32,
     /// Number of non-parameter locals (zeroed on entry).
@@ -415,7 +416,7 @@ impl CompiledFunc {
     pub(crate) fn verify(&self) -> Result<(), String> {
         let len = self.code.len();
         let mut ok = true;
-        for (ip, instr) in self.code.iter().enumerate() {
+        for (ip, instr) in self.code.iter().map(|op| &op.instr).enumerate() {
             match *instr {
                 // A call's arguments start at `base`; with no arguments and no results the
                 // callee's frame may start right after the caller's.
@@ -442,7 +443,7 @@ impl CompiledFunc {
                 return Err(format!("bytecode verification failed at {ip}: {instr:?}"));
             }
         }
-        match self.code.last() {
+        match self.code.last().map(|op| op.instr) {
             Some(
                 Instr::Br { .. }
                 | Instr::Return0 {}

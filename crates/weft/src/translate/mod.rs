@@ -179,7 +179,7 @@ pub(crate) fn translate_func(
     let mut code = t.code;
     optimize_branches(&mut code);
     let compiled = CompiledFunc {
-        code: code.into(),
+        code: crate::exec::thread(code),
         num_params,
         num_locals,
         num_slots,

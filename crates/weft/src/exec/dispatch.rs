@@ -1,0 +1,892 @@
+//! Threaded dispatch: every instruction is paired with the function (its *handler*) that
+//! executes it, and each handler ends by calling the handler of the next instruction.
+//!
+//! # Threaded code
+//!
+//! After translation, [`thread`] turns a function's [`Instr`]s into [`Op`]s: the instruction
+//! together with a pointer to its handler. A handler reads its operands from its own `Op`
+//! (it knows which variant it was paired with), performs the instruction and then
+//! dispatches on the next `Op` (`ip + 1`, or a branch target).
+//!
+//! All handlers share one signature, [`Handler`]: the instruction pointer, the current
+//! frame's cells (`regs`), memory 0's base and length, and the execution context [`Cx`].
+//! The first four stay in machine registers from one instruction to the next.
+//!
+//! # Two ways to chain handlers
+//!
+//! - **Tail calls** (`cfg(weft_tail_dispatch)`, set by the build script in optimized
+//!   builds): a handler ends with a call of the next handler in tail position, with the same
+//!   signature, which LLVM compiles to a jump (a sibling call). Execution then never returns
+//!   to the driver until it stops, and the host stack does not grow.
+//! - **A trampoline** (unoptimized builds, where LLVM does not turn calls into jumps): a
+//!   handler stores the next state in the context and returns [`Flow::Continue`]; [`run`]
+//!   calls the next handler in a loop.
+//!
+//! Either way a handler stops execution by storing an [`Exit`] in [`Cx::exit`] and returning
+//! [`Flow::Stop`].
+//!
+//! # Safety
+//!
+//! The handlers access slots, instructions and memory without bounds checks beyond the
+//! explicit memory bounds check that WebAssembly requires. They rely on the invariants
+//! listed in [`run`], which `CompiledFunc::verify` and `push_frame` establish.
+
+use super::wasm::{self, Cell, Imm};
+use super::{Exit, Frame, Stack, cold_op, memory_view, push_frame};
+use crate::ir::{Instr, Slot, for_each_instr};
+use crate::store::{FuncEntity, StoreInner};
+use crate::trap::TrapCode;
+
+/// Executes the instruction at `ip` and everything after it until execution stops.
+///
+/// Arguments: the instruction, the current frame's slot 0, memory 0's base, memory 0's length
+/// in bytes, and the execution context.
+pub(crate) type Handler = unsafe fn(*const Op, *mut u64, *mut u8, usize, &mut Cx<'_>) -> Flow;
+
+/// A threaded instruction: the handler that executes it, and its operands.
+#[derive(Clone, Copy)]
+#[repr(C)]
+pub(crate) struct Op {
+    handler: Handler,
+    /// The instruction (the handler's operands).
+    pub(crate) instr: Instr,
+}
+
+impl core::fmt::Debug for Op {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        self.instr.fmt(f)
+    }
+}
+
+/// What a handler tells its caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Flow {
+    /// Run the handler of the state saved in the context (trampoline mode only).
+    #[cfg_attr(weft_tail_dispatch, allow(dead_code))]
+    Continue,
+    /// Execution stopped; the reason is in [`Cx::exit`].
+    Stop,
+}
+
+/// The execution context shared by the handlers of one [`run`].
+pub(crate) struct Cx<'a> {
+    inner: &'a mut StoreInner,
+    stack: &'a mut Stack,
+    /// The store instance of the running function.
+    instance: u32,
+    /// The index in `stack.cells` of the running frame's slot 0.
+    fp: usize,
+    /// Why execution stopped (valid after [`Flow::Stop`]).
+    exit: Exit,
+    /// The state to resume with after [`Flow::Continue`].
+    #[cfg(not(weft_tail_dispatch))]
+    resume: (*const Op, *mut u64, *mut u8, usize),
+}
+
+/// Pairs every instruction with its handler.
+pub(crate) fn thread(code: Vec<Instr>) -> Box<[Op]> {
+    code.into_iter()
+        .map(|instr| Op {
+            handler: handler_for(&instr),
+            instr,
+        })
+        .collect()
+}
+
+/// Runs the top frame of `stack` until the entry frame returns or something needs the
+/// driver; see [`Exit`].
+///
+/// Invariants behind the unchecked accesses of the handlers (established by
+/// `CompiledFunc::verify` at translation and by `push_frame`):
+///
+/// - (I1) `regs` points at `cells[fp]` of the current frame, and `cells` holds at least
+///   `fp + num_slots` cells; it is re-derived after anything that may resize `cells`
+///   (`push_frame`; host calls happen outside `run`).
+/// - (I2) every slot operand of the frame's code is `< num_slots`.
+/// - (I3) `ip` points at an `Op` of the frame's code: execution starts at the first, only
+///   falls through non-terminators (the last instruction is a terminator), branch and
+///   `BrTable` targets are in range, and calls resume at the next instruction.
+/// - (I4) `mem`/`mem_len` describe the live buffer of the current instance's memory 0: they
+///   are derived on entry to `run`, when a call or return changes the instance, and after
+///   every cold operation; the buffer is only reallocated by `memory.grow` and host calls,
+///   which both leave `run`.
+/// - (I5) each `Op`'s handler was chosen by [`handler_for`] from its own instruction, so a
+///   handler always finds the variant it expects.
+pub(super) fn run(inner: &mut StoreInner, stack: &mut Stack) -> Exit {
+    let Some(frame) = stack.frames.last().copied() else {
+        return Exit::Trap(TrapCode::InternalError);
+    };
+    let Some(regs) = frame_regs(stack, &frame) else {
+        return Exit::Trap(TrapCode::InternalError);
+    };
+    let (mem, mem_len) = memory_view(inner, frame.instance);
+    let mut cx = Cx {
+        inner,
+        stack,
+        instance: frame.instance,
+        fp: frame.fp,
+        exit: Exit::Trap(TrapCode::InternalError),
+        #[cfg(not(weft_tail_dispatch))]
+        resume: (frame.ip, regs, mem, mem_len),
+    };
+    #[cfg(weft_tail_dispatch)]
+    {
+        // SAFETY: (I1)–(I5) hold for the top frame: `frame.ip` is where it stopped or its
+        // first instruction, `regs` was just derived and checked, and so was the memory view.
+        unsafe { ((*frame.ip).handler)(frame.ip, regs, mem, mem_len, &mut cx) };
+    }
+    #[cfg(not(weft_tail_dispatch))]
+    loop {
+        let (ip, regs, mem, mem_len) = cx.resume;
+        // SAFETY: as above; every handler that returns `Continue` stored a state for which
+        // (I1)–(I5) hold.
+        if unsafe { ((*ip).handler)(ip, regs, mem, mem_len, &mut cx) } == Flow::Stop {
+            break;
+        }
+    }
+    cx.exit
+}
+
+/// A pointer to the first cell of `frame`, after checking that all its slots exist.
+#[inline]
+fn frame_regs(stack: &mut Stack, frame: &Frame) -> Option<*mut u64> {
+    let end = frame.fp + frame.code().num_slots as usize;
+    stack.cells.get_mut(frame.fp..end).map(<[u64]>::as_mut_ptr)
+}
+
+/// Continues with the instruction at `ip`.
+///
+/// # Safety
+///
+/// The state must satisfy the invariants of [`run`].
+#[inline(always)]
+unsafe fn next(
+    ip: *const Op,
+    regs: *mut u64,
+    mem: *mut u8,
+    mem_len: usize,
+    cx: &mut Cx<'_>,
+) -> Flow {
+    #[cfg(weft_tail_dispatch)]
+    {
+        // SAFETY: the caller guarantees the invariants of `run`; this call is in tail
+        // position of every handler, so it compiles to a jump.
+        unsafe { ((*ip).handler)(ip, regs, mem, mem_len, cx) }
+    }
+    #[cfg(not(weft_tail_dispatch))]
+    {
+        cx.resume = (ip, regs, mem, mem_len);
+        Flow::Continue
+    }
+}
+
+/// Stops execution with `exit`.
+///
+/// Handlers that continue on other paths must only pass it small arguments (here a box): an
+/// `Exit` built in the handler's stack frame and passed by reference would keep LLVM from
+/// turning the handler's call of the next handler into a jump.
+#[cold]
+#[inline(never)]
+#[allow(clippy::boxed_local, reason = "the box is what keeps the argument in a register")]
+fn stop(cx: &mut Cx<'_>, exit: Box<Exit>) -> Flow {
+    cx.exit = *exit;
+    Flow::Stop
+}
+
+/// Stops execution to let the driver call host function `host` with the cells
+/// `base..base + len`.
+#[cold]
+#[inline(never)]
+fn stop_host(cx: &mut Cx<'_>, host: u32, base: usize, len: usize) -> Flow {
+    cx.exit = Exit::Host {
+        host,
+        instance: cx.instance,
+        base,
+        len,
+    };
+    Flow::Stop
+}
+
+/// Stops execution because the entry frame returned.
+#[cold]
+#[inline(never)]
+fn stop_return(cx: &mut Cx<'_>) -> Flow {
+    cx.exit = Exit::Return;
+    Flow::Stop
+}
+
+/// Stops execution because the epoch deadline was reached.
+#[cold]
+#[inline(never)]
+fn stop_epoch(cx: &mut Cx<'_>) -> Flow {
+    cx.exit = Exit::Epoch;
+    Flow::Stop
+}
+
+/// Stops execution with a trap.
+#[cold]
+#[inline(never)]
+fn trap(cx: &mut Cx<'_>, code: TrapCode) -> Flow {
+    cx.exit = Exit::Trap(code);
+    Flow::Stop
+}
+
+/// Reads slot `slot` of the current frame.
+///
+/// # Safety
+///
+/// (I1) and (I2): `slot` is inside the frame that `regs` points at.
+#[inline(always)]
+unsafe fn get(regs: *mut u64, slot: Slot) -> u64 {
+    // SAFETY: guaranteed by the caller.
+    unsafe { *regs.add(slot as usize) }
+}
+
+/// Writes slot `slot` of the current frame.
+///
+/// # Safety
+///
+/// As [`get`].
+#[inline(always)]
+unsafe fn set(regs: *mut u64, slot: Slot, value: u64) {
+    // SAFETY: guaranteed by the caller.
+    unsafe { *regs.add(slot as usize) = value }
+}
+
+/// The address of an access of `n` bytes at `ptr + offset`, or `None` when it is out of
+/// bounds (spec: `ea + N <= len`).
+#[inline(always)]
+fn effective_address(mem_len: usize, ptr: u64, offset: u32, n: usize) -> Option<usize> {
+    let start = (ptr as u32 as u64) + u64::from(offset);
+    if start + n as u64 > mem_len as u64 {
+        return None;
+    }
+    Some(start as usize)
+}
+
+/// The size of the array a load function takes (`N` of `fn([u8; N]) -> T`).
+const fn size_of_output<const N: usize, T>(_: fn([u8; N]) -> T) -> usize {
+    N
+}
+
+/// Binds the operands of the instruction at `$ip`, which must be of variant `$variant`.
+macro_rules! operands {
+    ($ip:ident, $variant:ident { $($field:ident),* }) => {
+        // SAFETY: (I3) `$ip` points at a live `Op`, and (I5) its handler (this one) was
+        // chosen from its own variant.
+        let Instr::$variant { $($field),* } = (unsafe { *$ip }).instr else {
+            // SAFETY: (I5).
+            unsafe { core::hint::unreachable_unchecked() }
+        };
+    };
+}
+
+/// Defines a handler named after its instruction; the body binds the names of the handler's
+/// arguments given in parentheses.
+macro_rules! handler {
+    ($name:ident($ip:ident, $regs:ident, $mem:ident, $mem_len:ident, $cx:ident) $body:block) => {
+        #[allow(non_snake_case, unused_mut, unused_variables)]
+        unsafe fn $name(
+            mut $ip: *const Op,
+            mut $regs: *mut u64,
+            mut $mem: *mut u8,
+            mut $mem_len: usize,
+            $cx: &mut Cx<'_>,
+        ) -> Flow {
+            $body
+        }
+    };
+}
+
+/// Generates the handlers of the uniform instructions and [`handler_for`].
+macro_rules! uniform_handlers {
+    (
+        special { $( $(#[$doc:meta])* $sname:ident { $($sfield:ident : $sty:ty),* $(,)? }, )* }
+        unary { $($un:ident = $unf:ident,)* }
+        unary_trap { $($ut:ident = $utf:ident,)* }
+        binary { $($bin:ident = $binf:ident,)* }
+        binary_trap { $($bt:ident = $btf:ident,)* }
+        binary_imm { $($bi:ident = $bif:ident,)* }
+        br_cmp { $($bc:ident = $bcf:ident,)* }
+        br_cmp_imm { $($bci:ident = $bcif:ident,)* }
+        load { $($ld:ident = $ldf:ident,)* }
+        store { $($st:ident = $stf:ident,)* }
+        store_imm { $($sti:ident = $stif:ident,)* }
+    ) => {
+        $(
+            handler!($un(ip, regs, mem, mem_len, cx) {
+                operands!(ip, $un { dst, src });
+                // SAFETY: (I1)–(I5) hold for the current state and are kept by the
+                // instruction, which only writes one slot of the frame.
+                unsafe {
+                    set(regs, dst, wasm::$unf(Cell::from_cell(get(regs, src))).into_cell());
+                    next(ip.add(1), regs, mem, mem_len, cx)
+                }
+            });
+        )*
+        $(
+            handler!($ut(ip, regs, mem, mem_len, cx) {
+                operands!(ip, $ut { dst, src });
+                // SAFETY: as for the unary instructions.
+                unsafe {
+                    match wasm::$utf(Cell::from_cell(get(regs, src))) {
+                        Ok(value) => set(regs, dst, value.into_cell()),
+                        Err(code) => return trap(cx, code),
+                    }
+                    next(ip.add(1), regs, mem, mem_len, cx)
+                }
+            });
+        )*
+        $(
+            handler!($bin(ip, regs, mem, mem_len, cx) {
+                operands!(ip, $bin { dst, lhs, rhs });
+                // SAFETY: as for the unary instructions.
+                unsafe {
+                    let value = wasm::$binf(
+                        Cell::from_cell(get(regs, lhs)),
+                        Cell::from_cell(get(regs, rhs)),
+                    );
+                    set(regs, dst, value.into_cell());
+                    next(ip.add(1), regs, mem, mem_len, cx)
+                }
+            });
+        )*
+        $(
+            handler!($bt(ip, regs, mem, mem_len, cx) {
+                operands!(ip, $bt { dst, lhs, rhs });
+                // SAFETY: as for the unary instructions.
+                unsafe {
+                    let value = wasm::$btf(
+                        Cell::from_cell(get(regs, lhs)),
+                        Cell::from_cell(get(regs, rhs)),
+                    );
+                    match value {
+                        Ok(value) => set(regs, dst, value.into_cell()),
+                        Err(code) => return trap(cx, code),
+                    }
+                    next(ip.add(1), regs, mem, mem_len, cx)
+                }
+            });
+        )*
+        $(
+            handler!($bi(ip, regs, mem, mem_len, cx) {
+                operands!(ip, $bi { dst, lhs, imm });
+                // SAFETY: as for the unary instructions.
+                unsafe {
+                    let value = wasm::$bif(Cell::from_cell(get(regs, lhs)), Imm::from_imm(imm));
+                    set(regs, dst, value.into_cell());
+                    next(ip.add(1), regs, mem, mem_len, cx)
+                }
+            });
+        )*
+        $(
+            handler!($bc(ip, regs, mem, mem_len, cx) {
+                operands!(ip, $bc { lhs, rhs, offset });
+                // SAFETY: (I3): the branch target is an instruction of the function.
+                unsafe {
+                    let taken = wasm::$bcf(
+                        Cell::from_cell(get(regs, lhs)),
+                        Cell::from_cell(get(regs, rhs)),
+                    );
+                    let ip = if taken { ip.offset(offset as isize) } else { ip.add(1) };
+                    next(ip, regs, mem, mem_len, cx)
+                }
+            });
+        )*
+        $(
+            handler!($bci(ip, regs, mem, mem_len, cx) {
+                operands!(ip, $bci { lhs, imm, offset });
+                // SAFETY: (I3): the branch target is an instruction of the function.
+                unsafe {
+                    let taken = wasm::$bcif(Cell::from_cell(get(regs, lhs)), Imm::from_imm(imm));
+                    let ip = if taken { ip.offset(offset as isize) } else { ip.add(1) };
+                    next(ip, regs, mem, mem_len, cx)
+                }
+            });
+        )*
+        $(
+            handler!($ld(ip, regs, mem, mem_len, cx) {
+                operands!(ip, $ld { dst, ptr, offset });
+                // SAFETY: (I1)–(I4); `effective_address` checked `start + N <= mem_len`.
+                unsafe {
+                    let n = size_of_output(wasm::$ldf);
+                    let Some(start) = effective_address(mem_len, get(regs, ptr), offset, n) else {
+                        return trap(cx, TrapCode::MemoryOutOfBounds);
+                    };
+                    let bytes = core::ptr::read_unaligned(mem.add(start).cast());
+                    set(regs, dst, wasm::$ldf(bytes).into_cell());
+                    next(ip.add(1), regs, mem, mem_len, cx)
+                }
+            });
+        )*
+        $(
+            handler!($st(ip, regs, mem, mem_len, cx) {
+                operands!(ip, $st { ptr, value, offset });
+                // SAFETY: (I1)–(I4); `effective_address` checked `start + N <= mem_len`.
+                unsafe {
+                    let bytes = wasm::$stf(Cell::from_cell(get(regs, value)));
+                    let n = size_of_val(&bytes);
+                    let Some(start) = effective_address(mem_len, get(regs, ptr), offset, n) else {
+                        return trap(cx, TrapCode::MemoryOutOfBounds);
+                    };
+                    core::ptr::write_unaligned(mem.add(start).cast(), bytes);
+                    next(ip.add(1), regs, mem, mem_len, cx)
+                }
+            });
+        )*
+        $(
+            handler!($sti(ip, regs, mem, mem_len, cx) {
+                operands!(ip, $sti { ptr, value, offset });
+                // SAFETY: (I1)–(I4); `effective_address` checked `start + N <= mem_len`.
+                unsafe {
+                    let bytes = wasm::$stif(Imm::from_imm(value));
+                    let n = size_of_val(&bytes);
+                    let Some(start) = effective_address(mem_len, get(regs, ptr), offset, n) else {
+                        return trap(cx, TrapCode::MemoryOutOfBounds);
+                    };
+                    core::ptr::write_unaligned(mem.add(start).cast(), bytes);
+                    next(ip.add(1), regs, mem, mem_len, cx)
+                }
+            });
+        )*
+
+        /// The handler of `instr`'s variant.
+        fn handler_for(instr: &Instr) -> Handler {
+            match instr {
+                $( Instr::$sname { .. } => $sname, )*
+                $( Instr::$un { .. } => $un, )*
+                $( Instr::$ut { .. } => $ut, )*
+                $( Instr::$bin { .. } => $bin, )*
+                $( Instr::$bt { .. } => $bt, )*
+                $( Instr::$bi { .. } => $bi, )*
+                $( Instr::$bc { .. } => $bc, )*
+                $( Instr::$bci { .. } => $bci, )*
+                $( Instr::$ld { .. } => $ld, )*
+                $( Instr::$st { .. } => $st, )*
+                $( Instr::$sti { .. } => $sti, )*
+            }
+        }
+    };
+}
+for_each_instr!(uniform_handlers);
+
+// ---------------------------------------------------------------------------------------------
+// The special instructions
+// ---------------------------------------------------------------------------------------------
+
+handler!(Trap(ip, regs, mem, mem_len, cx) {
+    operands!(ip, Trap { code });
+    trap(cx, code)
+});
+
+handler!(ConsumeFuel(ip, regs, mem, mem_len, cx) {
+    operands!(ip, ConsumeFuel { amount });
+    let amount = u64::from(amount);
+    if cx.inner.fuel < amount {
+        return trap(cx, TrapCode::OutOfFuel);
+    }
+    cx.inner.fuel -= amount;
+    // SAFETY: (I3): a `ConsumeFuel` is never the last instruction.
+    unsafe { next(ip.add(1), regs, mem, mem_len, cx) }
+});
+
+handler!(EpochCheck(ip, regs, mem, mem_len, cx) {
+    if cx.inner.engine.current_epoch() >= cx.inner.epoch_deadline {
+        // SAFETY: (I3): resuming at the next instruction is in range.
+        save_ip(cx, unsafe { ip.add(1) });
+        return stop_epoch(cx);
+    }
+    // SAFETY: (I3): an `EpochCheck` is never the last instruction.
+    unsafe { next(ip.add(1), regs, mem, mem_len, cx) }
+});
+
+handler!(Copy(ip, regs, mem, mem_len, cx) {
+    operands!(ip, Copy { dst, src });
+    // SAFETY: (I1)–(I3).
+    unsafe {
+        set(regs, dst, get(regs, src));
+        next(ip.add(1), regs, mem, mem_len, cx)
+    }
+});
+
+handler!(Const32(ip, regs, mem, mem_len, cx) {
+    operands!(ip, Const32 { dst, value });
+    // SAFETY: (I1)–(I3).
+    unsafe {
+        set(regs, dst, u64::from(value));
+        next(ip.add(1), regs, mem, mem_len, cx)
+    }
+});
+
+handler!(Const64(ip, regs, mem, mem_len, cx) {
+    operands!(ip, Const64 { dst, value });
+    // SAFETY: (I1)–(I3).
+    unsafe {
+        set(regs, dst, value);
+        next(ip.add(1), regs, mem, mem_len, cx)
+    }
+});
+
+handler!(Select(ip, regs, mem, mem_len, cx) {
+    operands!(ip, Select { dst, cond, lhs, rhs });
+    // SAFETY: (I1)–(I3).
+    unsafe {
+        let value = if get(regs, cond) as u32 != 0 { get(regs, lhs) } else { get(regs, rhs) };
+        set(regs, dst, value);
+        next(ip.add(1), regs, mem, mem_len, cx)
+    }
+});
+
+handler!(Br(ip, regs, mem, mem_len, cx) {
+    operands!(ip, Br { offset });
+    // SAFETY: (I3): the branch target is an instruction of the function.
+    unsafe { next(ip.offset(offset as isize), regs, mem, mem_len, cx) }
+});
+
+handler!(BrIfNez(ip, regs, mem, mem_len, cx) {
+    operands!(ip, BrIfNez { cond, offset });
+    // SAFETY: (I1)–(I3).
+    unsafe {
+        let ip = if get(regs, cond) as u32 != 0 { ip.offset(offset as isize) } else { ip.add(1) };
+        next(ip, regs, mem, mem_len, cx)
+    }
+});
+
+handler!(BrIfEqz(ip, regs, mem, mem_len, cx) {
+    operands!(ip, BrIfEqz { cond, offset });
+    // SAFETY: (I1)–(I3).
+    unsafe {
+        let ip = if get(regs, cond) as u32 == 0 { ip.offset(offset as isize) } else { ip.add(1) };
+        next(ip, regs, mem, mem_len, cx)
+    }
+});
+
+handler!(BrTable(ip, regs, mem, mem_len, cx) {
+    operands!(ip, BrTable { index, len });
+    // SAFETY: (I1)–(I3): the `len + 1` targets follow the `BrTable`.
+    unsafe {
+        let index = (get(regs, index) as u32).min(len);
+        next(ip.add(1 + index as usize), regs, mem, mem_len, cx)
+    }
+});
+
+handler!(Return0(ip, regs, mem, mem_len, cx) {
+    let _ = ip;
+    leave(regs, mem, mem_len, cx)
+});
+
+handler!(Return1(ip, regs, mem, mem_len, cx) {
+    operands!(ip, Return1 { src });
+    // SAFETY: (I1) and (I2); slot 0 always exists.
+    unsafe { set(regs, 0, get(regs, src)) };
+    leave(regs, mem, mem_len, cx)
+});
+
+handler!(ReturnN(ip, regs, mem, mem_len, cx) {
+    operands!(ip, ReturnN { start, count });
+    // SAFETY: (I1); `verify` checked `start + count <= num_slots`.
+    unsafe { core::ptr::copy(regs.add(start as usize), regs, count as usize) };
+    leave(regs, mem, mem_len, cx)
+});
+
+/// Pops the current frame and continues in the caller, or stops if it was the entry frame.
+#[inline(always)]
+fn leave(regs: *mut u64, mem: *mut u8, mem_len: usize, cx: &mut Cx<'_>) -> Flow {
+    let _ = regs;
+    let Some(done) = cx.stack.frames.pop() else {
+        return trap(cx, TrapCode::InternalError);
+    };
+    cx.inner.stack_used = cx
+        .inner
+        .stack_used
+        .saturating_sub(done.code().frame_bytes());
+    let Some(&caller) = cx.stack.frames.last() else {
+        // The entry frame's results stay in `cells[0..]` for `execute`.
+        return stop_return(cx);
+    };
+    resume(caller, done.instance, mem, mem_len, cx)
+}
+
+/// Continues with frame `frame` (the new top frame), coming from a frame of store instance
+/// `from` whose memory view is `mem`/`mem_len`.
+#[inline(always)]
+fn resume(frame: Frame, from: u32, mut mem: *mut u8, mut mem_len: usize, cx: &mut Cx<'_>) -> Flow {
+    let Some(regs) = frame_regs(cx.stack, &frame) else {
+        return trap(cx, TrapCode::InternalError);
+    };
+    if frame.instance != from {
+        (mem, mem_len) = memory_view(cx.inner, frame.instance);
+    }
+    cx.instance = frame.instance;
+    cx.fp = frame.fp;
+    // SAFETY: (I1) `regs` was just derived and checked; (I3) `frame.ip` is the frame's
+    // first instruction or the one after the call it made; (I4) the view belongs to its
+    // instance.
+    unsafe { next(frame.ip, regs, mem, mem_len, cx) }
+}
+
+/// Records where the current frame continues when it is resumed.
+#[inline(always)]
+fn save_ip(cx: &mut Cx<'_>, ip: *const Op) {
+    if let Some(top) = cx.stack.frames.last_mut() {
+        top.ip = ip;
+    }
+}
+
+/// Calls function `func_index` of store instance `instance` (a wasm function), whose
+/// arguments start at slot `base` of the current frame; the caller continues at `ip + 1`.
+#[inline(always)]
+fn call_wasm(
+    ip: *const Op,
+    base: Slot,
+    instance: u32,
+    func_index: u32,
+    mem: *mut u8,
+    mem_len: usize,
+    cx: &mut Cx<'_>,
+) -> Flow {
+    // SAFETY: (I3): a call is never the last instruction.
+    save_ip(cx, unsafe { ip.add(1) });
+    let callee_fp = cx.fp + base as usize;
+    if let Err(exit) = push_frame(cx.inner, cx.stack, instance, func_index, callee_fp) {
+        return stop(cx, exit);
+    }
+    let Some(&frame) = cx.stack.frames.last() else {
+        return trap(cx, TrapCode::InternalError);
+    };
+    let from = cx.instance;
+    resume(frame, from, mem, mem_len, cx)
+}
+
+/// Calls store function `func` with arguments at slot `base` of the current frame.
+#[inline(always)]
+fn call_store_func(
+    ip: *const Op,
+    base: Slot,
+    func: u32,
+    mem: *mut u8,
+    mem_len: usize,
+    cx: &mut Cx<'_>,
+) -> Flow {
+    match cx.inner.funcs.get(func as usize) {
+        Some(&FuncEntity::Wasm {
+            instance, index, ..
+        }) => call_wasm(ip, base, instance, index, mem, mem_len, cx),
+        Some(FuncEntity::Host { host, ty, .. }) => {
+            let (host, len) = (*host, ty.params().len().max(ty.results().len()));
+            // SAFETY: (I3): a call is never the last instruction.
+            save_ip(cx, unsafe { ip.add(1) });
+            let base = cx.fp + base as usize;
+            stop_host(cx, host, base, len)
+        }
+        None => trap(cx, TrapCode::InternalError),
+    }
+}
+
+handler!(CallInternal(ip, regs, mem, mem_len, cx) {
+    operands!(ip, CallInternal { func, base });
+    let _ = regs;
+    let instance = cx.instance;
+    let Some(entity) = cx.inner.instances.get(instance as usize) else {
+        return trap(cx, TrapCode::InternalError);
+    };
+    let index = entity.module.inner.info.num_imported_funcs + func;
+    call_wasm(ip, base, instance, index, mem, mem_len, cx)
+});
+
+handler!(CallImported(ip, regs, mem, mem_len, cx) {
+    operands!(ip, CallImported { func, base });
+    let _ = regs;
+    let store_func = cx
+        .inner
+        .instances
+        .get(cx.instance as usize)
+        .and_then(|instance| instance.funcs.get(func as usize).copied());
+    let Some(store_func) = store_func else {
+        return trap(cx, TrapCode::InternalError);
+    };
+    call_store_func(ip, base, store_func, mem, mem_len, cx)
+});
+
+handler!(CallIndirect(ip, regs, mem, mem_len, cx) {
+    operands!(ip, CallIndirect { ty, table, index, base });
+    // SAFETY: (I1) and (I2).
+    let element = unsafe { get(regs, index) } as u32;
+    match resolve_indirect(cx, ty, table, element) {
+        Ok(func) => call_store_func(ip, base, func, mem, mem_len, cx),
+        Err(code) => trap(cx, code),
+    }
+});
+
+/// The store function of element `element` of table `table`, checked against type `ty`.
+#[inline(always)]
+fn resolve_indirect(cx: &Cx<'_>, ty: u32, table: u32, element: u32) -> Result<u32, TrapCode> {
+    let inner = &*cx.inner;
+    let instance = inner
+        .instances
+        .get(cx.instance as usize)
+        .ok_or(TrapCode::InternalError)?;
+    let table = *instance
+        .tables
+        .get(table as usize)
+        .ok_or(TrapCode::InternalError)?;
+    let expected = *instance
+        .module
+        .inner
+        .info
+        .sig_ids
+        .get(ty as usize)
+        .ok_or(TrapCode::InternalError)?;
+    let table = inner
+        .tables
+        .get(table as usize)
+        .ok_or(TrapCode::InternalError)?;
+    let reference = *table
+        .elements
+        .get(element as usize)
+        .ok_or(TrapCode::UndefinedElement)?;
+    let func = reference
+        .checked_sub(1)
+        .ok_or(TrapCode::IndirectCallToNull)?;
+    let entity = inner
+        .funcs
+        .get(func as usize)
+        .ok_or(TrapCode::InternalError)?;
+    if entity.sig() != expected {
+        return Err(TrapCode::BadSignature);
+    }
+    Ok(func as u32)
+}
+
+/// The store index of global `global` of the current instance.
+#[inline(always)]
+fn store_global(cx: &Cx<'_>, global: u32) -> Option<usize> {
+    let instance = cx.inner.instances.get(cx.instance as usize)?;
+    instance.globals.get(global as usize).map(|g| *g as usize)
+}
+
+handler!(GlobalGet(ip, regs, mem, mem_len, cx) {
+    operands!(ip, GlobalGet { dst, global });
+    let value = store_global(cx, global).and_then(|g| cx.inner.globals.get(g)).map(|g| g.value);
+    let Some(value) = value else {
+        return trap(cx, TrapCode::InternalError);
+    };
+    // SAFETY: (I1)–(I3).
+    unsafe {
+        set(regs, dst, value);
+        next(ip.add(1), regs, mem, mem_len, cx)
+    }
+});
+
+handler!(GlobalSet(ip, regs, mem, mem_len, cx) {
+    operands!(ip, GlobalSet { src, global });
+    // SAFETY: (I1) and (I2).
+    let value = unsafe { get(regs, src) };
+    let Some(slot) = store_global(cx, global).and_then(|g| cx.inner.globals.get_mut(g)) else {
+        return trap(cx, TrapCode::InternalError);
+    };
+    slot.value = value;
+    // SAFETY: (I3).
+    unsafe { next(ip.add(1), regs, mem, mem_len, cx) }
+});
+
+handler!(MemorySize(ip, regs, mem, mem_len, cx) {
+    operands!(ip, MemorySize { dst });
+    let pages = mem_len as u64 / crate::types::MemoryType::PAGE_SIZE;
+    // SAFETY: (I1)–(I3).
+    unsafe {
+        set(regs, dst, pages);
+        next(ip.add(1), regs, mem, mem_len, cx)
+    }
+});
+
+handler!(MemoryGrow(ip, regs, mem, mem_len, cx) {
+    operands!(ip, MemoryGrow { dst, delta });
+    // SAFETY: (I1) and (I2).
+    let delta = u64::from(unsafe { get(regs, delta) } as u32);
+    let memory = cx
+        .inner
+        .instances
+        .get(cx.instance as usize)
+        .and_then(|instance| instance.memories.first().copied());
+    let Some(memory) = memory else {
+        return trap(cx, TrapCode::InternalError);
+    };
+    // SAFETY: (I3).
+    save_ip(cx, unsafe { ip.add(1) });
+    let exit = Exit::MemoryGrow {
+        memory,
+        delta,
+        dst: cx.fp + dst as usize,
+    };
+    cx.exit = exit;
+    Flow::Stop
+});
+
+handler!(TableGrow(ip, regs, mem, mem_len, cx) {
+    operands!(ip, TableGrow { dst, table, delta });
+    // SAFETY: (I1) and (I2).
+    let (init, delta) = unsafe { (get(regs, dst), u64::from(get(regs, delta) as u32)) };
+    let table = cx
+        .inner
+        .instances
+        .get(cx.instance as usize)
+        .and_then(|instance| instance.tables.get(table as usize).copied());
+    let Some(table) = table else {
+        return trap(cx, TrapCode::InternalError);
+    };
+    // SAFETY: (I3).
+    save_ip(cx, unsafe { ip.add(1) });
+    let exit = Exit::TableGrow {
+        table,
+        delta,
+        init,
+        dst: cx.fp + dst as usize,
+    };
+    cx.exit = exit;
+    Flow::Stop
+});
+
+/// Runs a rare, bulky instruction outside the handlers, in [`cold_op`]; `false` when
+/// execution stops (the reason is in `cx.exit`).
+#[inline(never)]
+fn cold(ip: *const Op, cx: &mut Cx<'_>) -> bool {
+    let Some(frame) = cx.stack.frames.last() else {
+        cx.exit = Exit::Trap(TrapCode::InternalError);
+        return false;
+    };
+    let num_slots = frame.code().num_slots as usize;
+    let fp = cx.fp;
+    let Some(cells) = cx.stack.cells.get_mut(fp..fp + num_slots) else {
+        cx.exit = Exit::Trap(TrapCode::InternalError);
+        return false;
+    };
+    // SAFETY: (I3): `ip` points at a live `Op`.
+    let instr = unsafe { &(*ip).instr };
+    match cold_op(cx.inner, cx.instance, cells, instr) {
+        Ok(()) => true,
+        Err(exit) => {
+            cx.exit = exit;
+            false
+        }
+    }
+}
+
+macro_rules! cold_handlers {
+    ($($name:ident),* $(,)?) => {$(
+        handler!($name(ip, regs, mem, mem_len, cx) {
+            if !cold(ip, cx) {
+                return Flow::Stop;
+            }
+            // The operation may have changed the memory; the frame's cells stay put.
+            let (mem, mem_len) = memory_view(cx.inner, cx.instance);
+            // SAFETY: (I1) holds as `cells` was not resized, (I4) was re-established, and
+            // (I3) the instruction is not a terminator.
+            unsafe { next(ip.add(1), regs, mem, mem_len, cx) }
+        });
+    )*};
+}
+cold_handlers!(
+    MemoryFill, MemoryCopy, MemoryInit, DataDrop, TableGet, TableSet, TableSize, TableFill,
+    TableCopy, TableInit, ElemDrop, RefFunc,
+);
