@@ -40,8 +40,9 @@ use crate::trap::TrapCode;
 /// Executes the instruction at `ip` and everything after it until execution stops.
 ///
 /// Arguments: the instruction, the current frame's slot 0, memory 0's base, memory 0's length
-/// in bytes, and the execution context.
-pub(crate) type Handler = unsafe fn(*const Op, *mut u64, *mut u8, usize, &mut Cx<'_>) -> Flow;
+/// in bytes, the execution context, and the *accumulator*: the result of the previous
+/// instruction, when that instruction produces one (see [`thread`]).
+pub(crate) type Handler = unsafe fn(*const Op, *mut u64, *mut u8, usize, &mut Cx<'_>, u64) -> Flow;
 
 /// A threaded instruction: the handler that executes it, and its operands.
 #[derive(Clone, Copy)]
@@ -80,15 +81,43 @@ pub(crate) struct Cx<'a> {
     exit: Exit,
     /// The state to resume with after [`Flow::Continue`].
     #[cfg(not(weft_tail_dispatch))]
-    resume: (*const Op, *mut u64, *mut u8, usize),
+    resume: (*const Op, *mut u64, *mut u8, usize, u64),
 }
 
 /// Pairs every instruction with its handler.
+///
+/// The handler of an instruction that produces a value passes it on to the next handler as
+/// the accumulator. An instruction that directly follows such a producer, and that no
+/// branch targets (so that it is only ever reached from the producer), gets a handler that
+/// reads the produced slot from the accumulator, sparing a load that would wait for the
+/// producer's store.
 pub(crate) fn thread(code: Vec<Instr>) -> Box<[Op]> {
-    code.into_iter()
-        .map(|instr| Op {
-            handler: handler_for(&instr),
-            instr,
+    let mut is_target = vec![false; code.len()];
+    for (ip, instr) in code.iter().enumerate() {
+        let mut instr = *instr;
+        if let Some(offset) = instr.branch_offset_mut() {
+            let target = ip as i64 + i64::from(*offset);
+            if let Some(flag) = usize::try_from(target)
+                .ok()
+                .and_then(|t| is_target.get_mut(t))
+            {
+                *flag = true;
+            }
+        }
+    }
+    let mut previous_result = None;
+    code.iter()
+        .zip(is_target)
+        .map(|(instr, is_target)| {
+            let from_acc = match previous_result {
+                Some(slot) if !is_target => acc_handler(instr, slot),
+                _ => None,
+            };
+            previous_result = acc_result(instr);
+            Op {
+                handler: from_acc.unwrap_or_else(|| handler_for(instr)),
+                instr: *instr,
+            }
         })
         .collect()
 }
@@ -127,20 +156,20 @@ pub(super) fn run(inner: &mut StoreInner, stack: &mut Stack) -> Exit {
         fp: frame.fp,
         exit: Exit::Trap(TrapCode::InternalError),
         #[cfg(not(weft_tail_dispatch))]
-        resume: (frame.ip, regs, mem, mem_len),
+        resume: (frame.ip, regs, mem, mem_len, 0),
     };
     #[cfg(weft_tail_dispatch)]
     {
         // SAFETY: (I1)–(I5) hold for the top frame: `frame.ip` is where it stopped or its
         // first instruction, `regs` was just derived and checked, and so was the memory view.
-        unsafe { ((*frame.ip).handler)(frame.ip, regs, mem, mem_len, &mut cx) };
+        unsafe { ((*frame.ip).handler)(frame.ip, regs, mem, mem_len, &mut cx, 0) };
     }
     #[cfg(not(weft_tail_dispatch))]
     loop {
-        let (ip, regs, mem, mem_len) = cx.resume;
+        let (ip, regs, mem, mem_len, acc) = cx.resume;
         // SAFETY: as above; every handler that returns `Continue` stored a state for which
         // (I1)–(I5) hold.
-        if unsafe { ((*ip).handler)(ip, regs, mem, mem_len, &mut cx) } == Flow::Stop {
+        if unsafe { ((*ip).handler)(ip, regs, mem, mem_len, &mut cx, acc) } == Flow::Stop {
             break;
         }
     }
@@ -166,16 +195,17 @@ unsafe fn next(
     mem: *mut u8,
     mem_len: usize,
     cx: &mut Cx<'_>,
+    acc: u64,
 ) -> Flow {
     #[cfg(weft_tail_dispatch)]
     {
         // SAFETY: the caller guarantees the invariants of `run`; this call is in tail
         // position of every handler, so it compiles to a jump.
-        unsafe { ((*ip).handler)(ip, regs, mem, mem_len, cx) }
+        unsafe { ((*ip).handler)(ip, regs, mem, mem_len, cx, acc) }
     }
     #[cfg(not(weft_tail_dispatch))]
     {
-        cx.resume = (ip, regs, mem, mem_len);
+        cx.resume = (ip, regs, mem, mem_len, acc);
         Flow::Continue
     }
 }
@@ -187,7 +217,10 @@ unsafe fn next(
 /// turning the handler's call of the next handler into a jump.
 #[cold]
 #[inline(never)]
-#[allow(clippy::boxed_local, reason = "the box is what keeps the argument in a register")]
+#[allow(
+    clippy::boxed_local,
+    reason = "the box is what keeps the argument in a register"
+)]
 fn stop(cx: &mut Cx<'_>, exit: Box<Exit>) -> Flow {
     cx.exit = *exit;
     Flow::Stop
@@ -284,21 +317,222 @@ macro_rules! operands {
 /// Defines a handler named after its instruction; the body binds the names of the handler's
 /// arguments given in parentheses.
 macro_rules! handler {
-    ($name:ident($ip:ident, $regs:ident, $mem:ident, $mem_len:ident, $cx:ident) $body:block) => {
+    ($name:ident($ip:ident, $regs:ident, $mem:ident, $mem_len:ident, $cx:ident, $acc:ident) $body:block) => {
         #[allow(non_snake_case, unused_mut, unused_variables)]
-        unsafe fn $name(
+        pub(super) unsafe fn $name(
             mut $ip: *const Op,
             mut $regs: *mut u64,
             mut $mem: *mut u8,
             mut $mem_len: usize,
             $cx: &mut Cx<'_>,
+            $acc: u64,
         ) -> Flow {
             $body
         }
     };
 }
 
-/// Generates the handlers of the uniform instructions and [`handler_for`].
+/// Reads operand `$slot`: from its slot, or (`acc`) from the accumulator, which holds the
+/// same value when the handler was chosen by [`acc_handler`].
+macro_rules! operand {
+    (slot, $regs:ident, $acc:ident, $slot:ident) => {
+        get($regs, $slot)
+    };
+    (acc, $regs:ident, $acc:ident, $slot:ident) => {
+        $acc
+    };
+}
+
+/// `dst = f(src)`; the result is also the next accumulator.
+macro_rules! unary_handler {
+    ($name:ident, $f:ident, $src:tt) => {
+        handler!($name(ip, regs, mem, mem_len, cx, acc) {
+            operands!(ip, $name { dst, src });
+            // SAFETY: (I1)–(I5) hold for the current state and are kept by the
+            // instruction, which only writes one slot of the frame.
+            unsafe {
+                let value = wasm::$f(Cell::from_cell(operand!($src, regs, acc, src))).into_cell();
+                set(regs, dst, value);
+                next(ip.add(1), regs, mem, mem_len, cx, value)
+            }
+        });
+    };
+}
+
+/// `dst = f(src)?`.
+macro_rules! unary_trap_handler {
+    ($name:ident, $f:ident, $src:tt) => {
+        handler!($name(ip, regs, mem, mem_len, cx, acc) {
+            operands!(ip, $name { dst, src });
+            // SAFETY: as for `unary_handler`.
+            unsafe {
+                let value = match wasm::$f(Cell::from_cell(operand!($src, regs, acc, src))) {
+                    Ok(value) => value.into_cell(),
+                    Err(code) => return trap(cx, code),
+                };
+                set(regs, dst, value);
+                next(ip.add(1), regs, mem, mem_len, cx, value)
+            }
+        });
+    };
+}
+
+/// `dst = f(lhs, rhs)`.
+macro_rules! binary_handler {
+    ($name:ident, $f:ident, $lhs:tt, $rhs:tt) => {
+        handler!($name(ip, regs, mem, mem_len, cx, acc) {
+            operands!(ip, $name { dst, lhs, rhs });
+            // SAFETY: as for `unary_handler`.
+            unsafe {
+                let value = wasm::$f(
+                    Cell::from_cell(operand!($lhs, regs, acc, lhs)),
+                    Cell::from_cell(operand!($rhs, regs, acc, rhs)),
+                )
+                .into_cell();
+                set(regs, dst, value);
+                next(ip.add(1), regs, mem, mem_len, cx, value)
+            }
+        });
+    };
+}
+
+/// `dst = f(lhs, rhs)?`.
+macro_rules! binary_trap_handler {
+    ($name:ident, $f:ident, $lhs:tt, $rhs:tt) => {
+        handler!($name(ip, regs, mem, mem_len, cx, acc) {
+            operands!(ip, $name { dst, lhs, rhs });
+            // SAFETY: as for `unary_handler`.
+            unsafe {
+                let value = wasm::$f(
+                    Cell::from_cell(operand!($lhs, regs, acc, lhs)),
+                    Cell::from_cell(operand!($rhs, regs, acc, rhs)),
+                );
+                let value = match value {
+                    Ok(value) => value.into_cell(),
+                    Err(code) => return trap(cx, code),
+                };
+                set(regs, dst, value);
+                next(ip.add(1), regs, mem, mem_len, cx, value)
+            }
+        });
+    };
+}
+
+/// `dst = f(lhs, imm)`.
+macro_rules! binary_imm_handler {
+    ($name:ident, $f:ident, $lhs:tt) => {
+        handler!($name(ip, regs, mem, mem_len, cx, acc) {
+            operands!(ip, $name { dst, lhs, imm });
+            // SAFETY: as for `unary_handler`.
+            unsafe {
+                let lhs = Cell::from_cell(operand!($lhs, regs, acc, lhs));
+                let value = wasm::$f(lhs, Imm::from_imm(imm)).into_cell();
+                set(regs, dst, value);
+                next(ip.add(1), regs, mem, mem_len, cx, value)
+            }
+        });
+    };
+}
+
+/// `if f(lhs, rhs) { ip += offset }`.
+macro_rules! br_cmp_handler {
+    ($name:ident, $f:ident, $lhs:tt, $rhs:tt) => {
+        handler!($name(ip, regs, mem, mem_len, cx, acc) {
+            operands!(ip, $name { lhs, rhs, offset });
+            // SAFETY: (I1)–(I5); (I3): the branch target is an instruction of the function.
+            unsafe {
+                let taken = wasm::$f(
+                    Cell::from_cell(operand!($lhs, regs, acc, lhs)),
+                    Cell::from_cell(operand!($rhs, regs, acc, rhs)),
+                );
+                let ip = if taken { ip.offset(offset as isize) } else { ip.add(1) };
+                next(ip, regs, mem, mem_len, cx, acc)
+            }
+        });
+    };
+}
+
+/// `if f(lhs, imm) { ip += offset }`.
+macro_rules! br_cmp_imm_handler {
+    ($name:ident, $f:ident, $lhs:tt) => {
+        handler!($name(ip, regs, mem, mem_len, cx, acc) {
+            operands!(ip, $name { lhs, imm, offset });
+            // SAFETY: (I1)–(I5); (I3): the branch target is an instruction of the function.
+            unsafe {
+                let lhs = Cell::from_cell(operand!($lhs, regs, acc, lhs));
+                let taken = wasm::$f(lhs, Imm::from_imm(imm));
+                let ip = if taken { ip.offset(offset as isize) } else { ip.add(1) };
+                next(ip, regs, mem, mem_len, cx, acc)
+            }
+        });
+    };
+}
+
+/// `dst = f(memory[ptr + offset..][..N])`.
+macro_rules! load_handler {
+    ($name:ident, $f:ident, $ptr:tt) => {
+        handler!($name(ip, regs, mem, mem_len, cx, acc) {
+            operands!(ip, $name { dst, ptr, offset });
+            // SAFETY: (I1)–(I5); `effective_address` checked `start + N <= mem_len`.
+            unsafe {
+                let n = size_of_output(wasm::$f);
+                let ptr = operand!($ptr, regs, acc, ptr);
+                let Some(start) = effective_address(mem_len, ptr, offset, n) else {
+                    return trap(cx, TrapCode::MemoryOutOfBounds);
+                };
+                let bytes = core::ptr::read_unaligned(mem.add(start).cast());
+                let value = wasm::$f(bytes).into_cell();
+                set(regs, dst, value);
+                next(ip.add(1), regs, mem, mem_len, cx, value)
+            }
+        });
+    };
+}
+
+/// `memory[ptr + offset..][..N] = f(value)`.
+macro_rules! store_handler {
+    ($name:ident, $f:ident, $ptr:tt, $value:tt) => {
+        handler!($name(ip, regs, mem, mem_len, cx, acc) {
+            operands!(ip, $name { ptr, value, offset });
+            // SAFETY: (I1)–(I5); `effective_address` checked `start + N <= mem_len`.
+            unsafe {
+                let bytes = wasm::$f(Cell::from_cell(operand!($value, regs, acc, value)));
+                let n = size_of_val(&bytes);
+                let ptr = operand!($ptr, regs, acc, ptr);
+                let Some(start) = effective_address(mem_len, ptr, offset, n) else {
+                    return trap(cx, TrapCode::MemoryOutOfBounds);
+                };
+                core::ptr::write_unaligned(mem.add(start).cast(), bytes);
+                next(ip.add(1), regs, mem, mem_len, cx, acc)
+            }
+        });
+    };
+}
+
+/// `memory[ptr + offset..][..N] = f(imm)`.
+macro_rules! store_imm_handler {
+    ($name:ident, $f:ident, $ptr:tt) => {
+        handler!($name(ip, regs, mem, mem_len, cx, acc) {
+            operands!(ip, $name { ptr, value, offset });
+            // SAFETY: (I1)–(I5); `effective_address` checked `start + N <= mem_len`.
+            unsafe {
+                let bytes = wasm::$f(Imm::from_imm(value));
+                let n = size_of_val(&bytes);
+                let ptr = operand!($ptr, regs, acc, ptr);
+                let Some(start) = effective_address(mem_len, ptr, offset, n) else {
+                    return trap(cx, TrapCode::MemoryOutOfBounds);
+                };
+                core::ptr::write_unaligned(mem.add(start).cast(), bytes);
+                next(ip.add(1), regs, mem, mem_len, cx, acc)
+            }
+        });
+    };
+}
+
+/// Generates the handlers of the uniform instructions, in three flavours: `base` reads
+/// every operand from its slot, `acc_a` reads the first slot operand (`src`, `lhs`, `ptr`)
+/// from the accumulator, `acc_b` the second (`rhs`, a store's `value`). Also generates
+/// [`handler_for`], [`acc_handler`] and [`acc_result`].
 macro_rules! uniform_handlers {
     (
         special { $( $(#[$doc:meta])* $sname:ident { $($sfield:ident : $sty:ty),* $(,)? }, )* }
@@ -313,157 +547,112 @@ macro_rules! uniform_handlers {
         store { $($st:ident = $stf:ident,)* }
         store_imm { $($sti:ident = $stif:ident,)* }
     ) => {
-        $(
-            handler!($un(ip, regs, mem, mem_len, cx) {
-                operands!(ip, $un { dst, src });
-                // SAFETY: (I1)–(I5) hold for the current state and are kept by the
-                // instruction, which only writes one slot of the frame.
-                unsafe {
-                    set(regs, dst, wasm::$unf(Cell::from_cell(get(regs, src))).into_cell());
-                    next(ip.add(1), regs, mem, mem_len, cx)
-                }
-            });
-        )*
-        $(
-            handler!($ut(ip, regs, mem, mem_len, cx) {
-                operands!(ip, $ut { dst, src });
-                // SAFETY: as for the unary instructions.
-                unsafe {
-                    match wasm::$utf(Cell::from_cell(get(regs, src))) {
-                        Ok(value) => set(regs, dst, value.into_cell()),
-                        Err(code) => return trap(cx, code),
-                    }
-                    next(ip.add(1), regs, mem, mem_len, cx)
-                }
-            });
-        )*
-        $(
-            handler!($bin(ip, regs, mem, mem_len, cx) {
-                operands!(ip, $bin { dst, lhs, rhs });
-                // SAFETY: as for the unary instructions.
-                unsafe {
-                    let value = wasm::$binf(
-                        Cell::from_cell(get(regs, lhs)),
-                        Cell::from_cell(get(regs, rhs)),
-                    );
-                    set(regs, dst, value.into_cell());
-                    next(ip.add(1), regs, mem, mem_len, cx)
-                }
-            });
-        )*
-        $(
-            handler!($bt(ip, regs, mem, mem_len, cx) {
-                operands!(ip, $bt { dst, lhs, rhs });
-                // SAFETY: as for the unary instructions.
-                unsafe {
-                    let value = wasm::$btf(
-                        Cell::from_cell(get(regs, lhs)),
-                        Cell::from_cell(get(regs, rhs)),
-                    );
-                    match value {
-                        Ok(value) => set(regs, dst, value.into_cell()),
-                        Err(code) => return trap(cx, code),
-                    }
-                    next(ip.add(1), regs, mem, mem_len, cx)
-                }
-            });
-        )*
-        $(
-            handler!($bi(ip, regs, mem, mem_len, cx) {
-                operands!(ip, $bi { dst, lhs, imm });
-                // SAFETY: as for the unary instructions.
-                unsafe {
-                    let value = wasm::$bif(Cell::from_cell(get(regs, lhs)), Imm::from_imm(imm));
-                    set(regs, dst, value.into_cell());
-                    next(ip.add(1), regs, mem, mem_len, cx)
-                }
-            });
-        )*
-        $(
-            handler!($bc(ip, regs, mem, mem_len, cx) {
-                operands!(ip, $bc { lhs, rhs, offset });
-                // SAFETY: (I3): the branch target is an instruction of the function.
-                unsafe {
-                    let taken = wasm::$bcf(
-                        Cell::from_cell(get(regs, lhs)),
-                        Cell::from_cell(get(regs, rhs)),
-                    );
-                    let ip = if taken { ip.offset(offset as isize) } else { ip.add(1) };
-                    next(ip, regs, mem, mem_len, cx)
-                }
-            });
-        )*
-        $(
-            handler!($bci(ip, regs, mem, mem_len, cx) {
-                operands!(ip, $bci { lhs, imm, offset });
-                // SAFETY: (I3): the branch target is an instruction of the function.
-                unsafe {
-                    let taken = wasm::$bcif(Cell::from_cell(get(regs, lhs)), Imm::from_imm(imm));
-                    let ip = if taken { ip.offset(offset as isize) } else { ip.add(1) };
-                    next(ip, regs, mem, mem_len, cx)
-                }
-            });
-        )*
-        $(
-            handler!($ld(ip, regs, mem, mem_len, cx) {
-                operands!(ip, $ld { dst, ptr, offset });
-                // SAFETY: (I1)–(I4); `effective_address` checked `start + N <= mem_len`.
-                unsafe {
-                    let n = size_of_output(wasm::$ldf);
-                    let Some(start) = effective_address(mem_len, get(regs, ptr), offset, n) else {
-                        return trap(cx, TrapCode::MemoryOutOfBounds);
-                    };
-                    let bytes = core::ptr::read_unaligned(mem.add(start).cast());
-                    set(regs, dst, wasm::$ldf(bytes).into_cell());
-                    next(ip.add(1), regs, mem, mem_len, cx)
-                }
-            });
-        )*
-        $(
-            handler!($st(ip, regs, mem, mem_len, cx) {
-                operands!(ip, $st { ptr, value, offset });
-                // SAFETY: (I1)–(I4); `effective_address` checked `start + N <= mem_len`.
-                unsafe {
-                    let bytes = wasm::$stf(Cell::from_cell(get(regs, value)));
-                    let n = size_of_val(&bytes);
-                    let Some(start) = effective_address(mem_len, get(regs, ptr), offset, n) else {
-                        return trap(cx, TrapCode::MemoryOutOfBounds);
-                    };
-                    core::ptr::write_unaligned(mem.add(start).cast(), bytes);
-                    next(ip.add(1), regs, mem, mem_len, cx)
-                }
-            });
-        )*
-        $(
-            handler!($sti(ip, regs, mem, mem_len, cx) {
-                operands!(ip, $sti { ptr, value, offset });
-                // SAFETY: (I1)–(I4); `effective_address` checked `start + N <= mem_len`.
-                unsafe {
-                    let bytes = wasm::$stif(Imm::from_imm(value));
-                    let n = size_of_val(&bytes);
-                    let Some(start) = effective_address(mem_len, get(regs, ptr), offset, n) else {
-                        return trap(cx, TrapCode::MemoryOutOfBounds);
-                    };
-                    core::ptr::write_unaligned(mem.add(start).cast(), bytes);
-                    next(ip.add(1), regs, mem, mem_len, cx)
-                }
-            });
-        )*
+        /// Handlers that read every operand from its slot.
+        mod base {
+            use super::*;
+            $( unary_handler!($un, $unf, slot); )*
+            $( unary_trap_handler!($ut, $utf, slot); )*
+            $( binary_handler!($bin, $binf, slot, slot); )*
+            $( binary_trap_handler!($bt, $btf, slot, slot); )*
+            $( binary_imm_handler!($bi, $bif, slot); )*
+            $( br_cmp_handler!($bc, $bcf, slot, slot); )*
+            $( br_cmp_imm_handler!($bci, $bcif, slot); )*
+            $( load_handler!($ld, $ldf, slot); )*
+            $( store_handler!($st, $stf, slot, slot); )*
+            $( store_imm_handler!($sti, $stif, slot); )*
+        }
+
+        /// Handlers that take their first slot operand from the accumulator.
+        mod acc_a {
+            use super::*;
+            $( unary_handler!($un, $unf, acc); )*
+            $( unary_trap_handler!($ut, $utf, acc); )*
+            $( binary_handler!($bin, $binf, acc, slot); )*
+            $( binary_trap_handler!($bt, $btf, acc, slot); )*
+            $( binary_imm_handler!($bi, $bif, acc); )*
+            $( br_cmp_handler!($bc, $bcf, acc, slot); )*
+            $( br_cmp_imm_handler!($bci, $bcif, acc); )*
+            $( load_handler!($ld, $ldf, acc); )*
+            $( store_handler!($st, $stf, acc, slot); )*
+            $( store_imm_handler!($sti, $stif, acc); )*
+        }
+
+        /// Handlers that take their second slot operand from the accumulator.
+        mod acc_b {
+            use super::*;
+            $( binary_handler!($bin, $binf, slot, acc); )*
+            $( binary_trap_handler!($bt, $btf, slot, acc); )*
+            $( br_cmp_handler!($bc, $bcf, slot, acc); )*
+            $( store_handler!($st, $stf, slot, acc); )*
+        }
 
         /// The handler of `instr`'s variant.
         fn handler_for(instr: &Instr) -> Handler {
             match instr {
                 $( Instr::$sname { .. } => $sname, )*
-                $( Instr::$un { .. } => $un, )*
-                $( Instr::$ut { .. } => $ut, )*
-                $( Instr::$bin { .. } => $bin, )*
-                $( Instr::$bt { .. } => $bt, )*
-                $( Instr::$bi { .. } => $bi, )*
-                $( Instr::$bc { .. } => $bc, )*
-                $( Instr::$bci { .. } => $bci, )*
-                $( Instr::$ld { .. } => $ld, )*
-                $( Instr::$st { .. } => $st, )*
-                $( Instr::$sti { .. } => $sti, )*
+                $( Instr::$un { .. } => base::$un, )*
+                $( Instr::$ut { .. } => base::$ut, )*
+                $( Instr::$bin { .. } => base::$bin, )*
+                $( Instr::$bt { .. } => base::$bt, )*
+                $( Instr::$bi { .. } => base::$bi, )*
+                $( Instr::$bc { .. } => base::$bc, )*
+                $( Instr::$bci { .. } => base::$bci, )*
+                $( Instr::$ld { .. } => base::$ld, )*
+                $( Instr::$st { .. } => base::$st, )*
+                $( Instr::$sti { .. } => base::$sti, )*
+            }
+        }
+
+        /// A handler of `instr` that reads slot `slot` from the accumulator, if it has one.
+        fn acc_handler(instr: &Instr, slot: Slot) -> Option<Handler> {
+            Some(match *instr {
+                $( Instr::$un { src, .. } if src == slot => acc_a::$un, )*
+                $( Instr::$ut { src, .. } if src == slot => acc_a::$ut, )*
+                $(
+                    Instr::$bin { lhs, .. } if lhs == slot => acc_a::$bin,
+                    Instr::$bin { rhs, .. } if rhs == slot => acc_b::$bin,
+                )*
+                $(
+                    Instr::$bt { lhs, .. } if lhs == slot => acc_a::$bt,
+                    Instr::$bt { rhs, .. } if rhs == slot => acc_b::$bt,
+                )*
+                $( Instr::$bi { lhs, .. } if lhs == slot => acc_a::$bi, )*
+                $(
+                    Instr::$bc { lhs, .. } if lhs == slot => acc_a::$bc,
+                    Instr::$bc { rhs, .. } if rhs == slot => acc_b::$bc,
+                )*
+                $( Instr::$bci { lhs, .. } if lhs == slot => acc_a::$bci, )*
+                $( Instr::$ld { ptr, .. } if ptr == slot => acc_a::$ld, )*
+                $(
+                    Instr::$st { value, .. } if value == slot => acc_b::$st,
+                    Instr::$st { ptr, .. } if ptr == slot => acc_a::$st,
+                )*
+                $( Instr::$sti { ptr, .. } if ptr == slot => acc_a::$sti, )*
+                Instr::Copy { src, .. } if src == slot => CopyAcc,
+                Instr::BrIfNez { cond, .. } if cond == slot => BrIfNezAcc,
+                Instr::BrIfEqz { cond, .. } if cond == slot => BrIfEqzAcc,
+                Instr::Return1 { src } if src == slot => Return1Acc,
+                Instr::GlobalSet { src, .. } if src == slot => GlobalSetAcc,
+                _ => return None,
+            })
+        }
+
+        /// The slot whose new value `instr`'s handler passes on as the accumulator.
+        fn acc_result(instr: &Instr) -> Option<Slot> {
+            match *instr {
+                $( Instr::$un { dst, .. } )|*
+                | $( Instr::$ut { dst, .. } )|*
+                | $( Instr::$bin { dst, .. } )|*
+                | $( Instr::$bt { dst, .. } )|*
+                | $( Instr::$bi { dst, .. } )|*
+                | $( Instr::$ld { dst, .. } )|*
+                | Instr::Copy { dst, .. }
+                | Instr::Const32 { dst, .. }
+                | Instr::Const64 { dst, .. }
+                | Instr::Select { dst, .. }
+                | Instr::GlobalGet { dst, .. }
+                | Instr::MemorySize { dst } => Some(dst),
+                _ => None,
             }
         }
     };
@@ -474,12 +663,12 @@ for_each_instr!(uniform_handlers);
 // The special instructions
 // ---------------------------------------------------------------------------------------------
 
-handler!(Trap(ip, regs, mem, mem_len, cx) {
+handler!(Trap(ip, regs, mem, mem_len, cx, acc) {
     operands!(ip, Trap { code });
     trap(cx, code)
 });
 
-handler!(ConsumeFuel(ip, regs, mem, mem_len, cx) {
+handler!(ConsumeFuel(ip, regs, mem, mem_len, cx, acc) {
     operands!(ip, ConsumeFuel { amount });
     let amount = u64::from(amount);
     if cx.inner.fuel < amount {
@@ -487,102 +676,137 @@ handler!(ConsumeFuel(ip, regs, mem, mem_len, cx) {
     }
     cx.inner.fuel -= amount;
     // SAFETY: (I3): a `ConsumeFuel` is never the last instruction.
-    unsafe { next(ip.add(1), regs, mem, mem_len, cx) }
+    unsafe { next(ip.add(1), regs, mem, mem_len, cx, acc) }
 });
 
-handler!(EpochCheck(ip, regs, mem, mem_len, cx) {
+handler!(EpochCheck(ip, regs, mem, mem_len, cx, acc) {
     if cx.inner.engine.current_epoch() >= cx.inner.epoch_deadline {
         // SAFETY: (I3): resuming at the next instruction is in range.
         save_ip(cx, unsafe { ip.add(1) });
         return stop_epoch(cx);
     }
     // SAFETY: (I3): an `EpochCheck` is never the last instruction.
-    unsafe { next(ip.add(1), regs, mem, mem_len, cx) }
+    unsafe { next(ip.add(1), regs, mem, mem_len, cx, acc) }
 });
 
-handler!(Copy(ip, regs, mem, mem_len, cx) {
+handler!(Copy(ip, regs, mem, mem_len, cx, acc) {
     operands!(ip, Copy { dst, src });
-    // SAFETY: (I1)–(I3).
+    // SAFETY: (I1)–(I5).
     unsafe {
-        set(regs, dst, get(regs, src));
-        next(ip.add(1), regs, mem, mem_len, cx)
+        let value = get(regs, src);
+        set(regs, dst, value);
+        next(ip.add(1), regs, mem, mem_len, cx, value)
     }
 });
 
-handler!(Const32(ip, regs, mem, mem_len, cx) {
+handler!(CopyAcc(ip, regs, mem, mem_len, cx, acc) {
+    operands!(ip, Copy { dst, src });
+    // SAFETY: (I1)–(I5); the accumulator holds `src` (see `thread`).
+    unsafe {
+        set(regs, dst, acc);
+        next(ip.add(1), regs, mem, mem_len, cx, acc)
+    }
+});
+
+handler!(Const32(ip, regs, mem, mem_len, cx, acc) {
     operands!(ip, Const32 { dst, value });
-    // SAFETY: (I1)–(I3).
+    // SAFETY: (I1)–(I5).
     unsafe {
-        set(regs, dst, u64::from(value));
-        next(ip.add(1), regs, mem, mem_len, cx)
+        let value = u64::from(value);
+        set(regs, dst, value);
+        next(ip.add(1), regs, mem, mem_len, cx, value)
     }
 });
 
-handler!(Const64(ip, regs, mem, mem_len, cx) {
+handler!(Const64(ip, regs, mem, mem_len, cx, acc) {
     operands!(ip, Const64 { dst, value });
-    // SAFETY: (I1)–(I3).
+    // SAFETY: (I1)–(I5).
     unsafe {
         set(regs, dst, value);
-        next(ip.add(1), regs, mem, mem_len, cx)
+        next(ip.add(1), regs, mem, mem_len, cx, value)
     }
 });
 
-handler!(Select(ip, regs, mem, mem_len, cx) {
+handler!(Select(ip, regs, mem, mem_len, cx, acc) {
     operands!(ip, Select { dst, cond, lhs, rhs });
-    // SAFETY: (I1)–(I3).
+    // SAFETY: (I1)–(I5).
     unsafe {
         let value = if get(regs, cond) as u32 != 0 { get(regs, lhs) } else { get(regs, rhs) };
         set(regs, dst, value);
-        next(ip.add(1), regs, mem, mem_len, cx)
+        next(ip.add(1), regs, mem, mem_len, cx, value)
     }
 });
 
-handler!(Br(ip, regs, mem, mem_len, cx) {
+handler!(Br(ip, regs, mem, mem_len, cx, acc) {
     operands!(ip, Br { offset });
     // SAFETY: (I3): the branch target is an instruction of the function.
-    unsafe { next(ip.offset(offset as isize), regs, mem, mem_len, cx) }
+    unsafe { next(ip.offset(offset as isize), regs, mem, mem_len, cx, acc) }
 });
 
-handler!(BrIfNez(ip, regs, mem, mem_len, cx) {
+handler!(BrIfNez(ip, regs, mem, mem_len, cx, acc) {
     operands!(ip, BrIfNez { cond, offset });
     // SAFETY: (I1)–(I3).
     unsafe {
         let ip = if get(regs, cond) as u32 != 0 { ip.offset(offset as isize) } else { ip.add(1) };
-        next(ip, regs, mem, mem_len, cx)
+        next(ip, regs, mem, mem_len, cx, acc)
     }
 });
 
-handler!(BrIfEqz(ip, regs, mem, mem_len, cx) {
+handler!(BrIfEqz(ip, regs, mem, mem_len, cx, acc) {
     operands!(ip, BrIfEqz { cond, offset });
     // SAFETY: (I1)–(I3).
     unsafe {
         let ip = if get(regs, cond) as u32 == 0 { ip.offset(offset as isize) } else { ip.add(1) };
-        next(ip, regs, mem, mem_len, cx)
+        next(ip, regs, mem, mem_len, cx, acc)
     }
 });
 
-handler!(BrTable(ip, regs, mem, mem_len, cx) {
+handler!(BrIfNezAcc(ip, regs, mem, mem_len, cx, acc) {
+    operands!(ip, BrIfNez { cond, offset });
+    // SAFETY: (I1)–(I5); the accumulator holds `cond` (see `thread`).
+    unsafe {
+        let ip = if acc as u32 != 0 { ip.offset(offset as isize) } else { ip.add(1) };
+        next(ip, regs, mem, mem_len, cx, acc)
+    }
+});
+
+handler!(BrIfEqzAcc(ip, regs, mem, mem_len, cx, acc) {
+    operands!(ip, BrIfEqz { cond, offset });
+    // SAFETY: (I1)–(I5); the accumulator holds `cond` (see `thread`).
+    unsafe {
+        let ip = if acc as u32 == 0 { ip.offset(offset as isize) } else { ip.add(1) };
+        next(ip, regs, mem, mem_len, cx, acc)
+    }
+});
+
+handler!(BrTable(ip, regs, mem, mem_len, cx, acc) {
     operands!(ip, BrTable { index, len });
     // SAFETY: (I1)–(I3): the `len + 1` targets follow the `BrTable`.
     unsafe {
         let index = (get(regs, index) as u32).min(len);
-        next(ip.add(1 + index as usize), regs, mem, mem_len, cx)
+        next(ip.add(1 + index as usize), regs, mem, mem_len, cx, acc)
     }
 });
 
-handler!(Return0(ip, regs, mem, mem_len, cx) {
+handler!(Return0(ip, regs, mem, mem_len, cx, acc) {
     let _ = ip;
     leave(regs, mem, mem_len, cx)
 });
 
-handler!(Return1(ip, regs, mem, mem_len, cx) {
+handler!(Return1(ip, regs, mem, mem_len, cx, acc) {
     operands!(ip, Return1 { src });
     // SAFETY: (I1) and (I2); slot 0 always exists.
     unsafe { set(regs, 0, get(regs, src)) };
     leave(regs, mem, mem_len, cx)
 });
 
-handler!(ReturnN(ip, regs, mem, mem_len, cx) {
+handler!(Return1Acc(ip, regs, mem, mem_len, cx, acc) {
+    // SAFETY: (I1); slot 0 always exists; the accumulator holds `src` (see `thread`).
+    unsafe { set(regs, 0, acc) };
+    leave(regs, mem, mem_len, cx)
+});
+
+handler!(ReturnN(ip, regs, mem, mem_len, cx, acc) {
     operands!(ip, ReturnN { start, count });
     // SAFETY: (I1); `verify` checked `start + count <= num_slots`.
     unsafe { core::ptr::copy(regs.add(start as usize), regs, count as usize) };
@@ -622,7 +846,7 @@ fn resume(frame: Frame, from: u32, mut mem: *mut u8, mut mem_len: usize, cx: &mu
     // SAFETY: (I1) `regs` was just derived and checked; (I3) `frame.ip` is the frame's
     // first instruction or the one after the call it made; (I4) the view belongs to its
     // instance.
-    unsafe { next(frame.ip, regs, mem, mem_len, cx) }
+    unsafe { next(frame.ip, regs, mem, mem_len, cx, 0) }
 }
 
 /// Records where the current frame continues when it is resumed.
@@ -683,7 +907,7 @@ fn call_store_func(
     }
 }
 
-handler!(CallInternal(ip, regs, mem, mem_len, cx) {
+handler!(CallInternal(ip, regs, mem, mem_len, cx, acc) {
     operands!(ip, CallInternal { func, base });
     let _ = regs;
     let instance = cx.instance;
@@ -694,7 +918,7 @@ handler!(CallInternal(ip, regs, mem, mem_len, cx) {
     call_wasm(ip, base, instance, index, mem, mem_len, cx)
 });
 
-handler!(CallImported(ip, regs, mem, mem_len, cx) {
+handler!(CallImported(ip, regs, mem, mem_len, cx, acc) {
     operands!(ip, CallImported { func, base });
     let _ = regs;
     let store_func = cx
@@ -708,7 +932,7 @@ handler!(CallImported(ip, regs, mem, mem_len, cx) {
     call_store_func(ip, base, store_func, mem, mem_len, cx)
 });
 
-handler!(CallIndirect(ip, regs, mem, mem_len, cx) {
+handler!(CallIndirect(ip, regs, mem, mem_len, cx, acc) {
     operands!(ip, CallIndirect { ty, table, index, base });
     // SAFETY: (I1) and (I2).
     let element = unsafe { get(regs, index) } as u32;
@@ -765,7 +989,7 @@ fn store_global(cx: &Cx<'_>, global: u32) -> Option<usize> {
     instance.globals.get(global as usize).map(|g| *g as usize)
 }
 
-handler!(GlobalGet(ip, regs, mem, mem_len, cx) {
+handler!(GlobalGet(ip, regs, mem, mem_len, cx, acc) {
     operands!(ip, GlobalGet { dst, global });
     let value = store_global(cx, global).and_then(|g| cx.inner.globals.get(g)).map(|g| g.value);
     let Some(value) = value else {
@@ -774,11 +998,11 @@ handler!(GlobalGet(ip, regs, mem, mem_len, cx) {
     // SAFETY: (I1)–(I3).
     unsafe {
         set(regs, dst, value);
-        next(ip.add(1), regs, mem, mem_len, cx)
+        next(ip.add(1), regs, mem, mem_len, cx, value)
     }
 });
 
-handler!(GlobalSet(ip, regs, mem, mem_len, cx) {
+handler!(GlobalSet(ip, regs, mem, mem_len, cx, acc) {
     operands!(ip, GlobalSet { src, global });
     // SAFETY: (I1) and (I2).
     let value = unsafe { get(regs, src) };
@@ -787,20 +1011,31 @@ handler!(GlobalSet(ip, regs, mem, mem_len, cx) {
     };
     slot.value = value;
     // SAFETY: (I3).
-    unsafe { next(ip.add(1), regs, mem, mem_len, cx) }
+    unsafe { next(ip.add(1), regs, mem, mem_len, cx, acc) }
 });
 
-handler!(MemorySize(ip, regs, mem, mem_len, cx) {
+handler!(GlobalSetAcc(ip, regs, mem, mem_len, cx, acc) {
+    operands!(ip, GlobalSet { src, global });
+    let Some(slot) = store_global(cx, global).and_then(|g| cx.inner.globals.get_mut(g)) else {
+        return trap(cx, TrapCode::InternalError);
+    };
+    // The accumulator holds `src` (see `thread`).
+    slot.value = acc;
+    // SAFETY: (I3).
+    unsafe { next(ip.add(1), regs, mem, mem_len, cx, acc) }
+});
+
+handler!(MemorySize(ip, regs, mem, mem_len, cx, acc) {
     operands!(ip, MemorySize { dst });
     let pages = mem_len as u64 / crate::types::MemoryType::PAGE_SIZE;
     // SAFETY: (I1)–(I3).
     unsafe {
         set(regs, dst, pages);
-        next(ip.add(1), regs, mem, mem_len, cx)
+        next(ip.add(1), regs, mem, mem_len, cx, pages)
     }
 });
 
-handler!(MemoryGrow(ip, regs, mem, mem_len, cx) {
+handler!(MemoryGrow(ip, regs, mem, mem_len, cx, acc) {
     operands!(ip, MemoryGrow { dst, delta });
     // SAFETY: (I1) and (I2).
     let delta = u64::from(unsafe { get(regs, delta) } as u32);
@@ -823,7 +1058,7 @@ handler!(MemoryGrow(ip, regs, mem, mem_len, cx) {
     Flow::Stop
 });
 
-handler!(TableGrow(ip, regs, mem, mem_len, cx) {
+handler!(TableGrow(ip, regs, mem, mem_len, cx, acc) {
     operands!(ip, TableGrow { dst, table, delta });
     // SAFETY: (I1) and (I2).
     let (init, delta) = unsafe { (get(regs, dst), u64::from(get(regs, delta) as u32)) };
@@ -874,7 +1109,7 @@ fn cold(ip: *const Op, cx: &mut Cx<'_>) -> bool {
 
 macro_rules! cold_handlers {
     ($($name:ident),* $(,)?) => {$(
-        handler!($name(ip, regs, mem, mem_len, cx) {
+        handler!($name(ip, regs, mem, mem_len, cx, acc) {
             if !cold(ip, cx) {
                 return Flow::Stop;
             }
@@ -882,7 +1117,7 @@ macro_rules! cold_handlers {
             let (mem, mem_len) = memory_view(cx.inner, cx.instance);
             // SAFETY: (I1) holds as `cells` was not resized, (I4) was re-established, and
             // (I3) the instruction is not a terminator.
-            unsafe { next(ip.add(1), regs, mem, mem_len, cx) }
+            unsafe { next(ip.add(1), regs, mem, mem_len, cx, acc) }
         });
     )*};
 }
