@@ -34,6 +34,8 @@
 use super::wasm::{self, Cell, Imm};
 use super::{Exit, Frame, Stack, cold_op, memory_view, push_frame};
 use crate::ir::{Instr, Slot, for_each_instr};
+use crate::ir::FRAME_OVERHEAD;
+use crate::module::ModuleInner;
 use crate::store::{FuncEntity, StoreInner};
 use crate::trap::TrapCode;
 
@@ -77,6 +79,12 @@ pub(crate) struct Cx<'a> {
     instance: u32,
     /// The index in `stack.cells` of the running frame's slot 0.
     fp: usize,
+    /// The module of store instance `instance` (null if the instance does not exist). The
+    /// `Module`'s `Arc` held by the instance keeps it alive and in place for the whole run
+    /// (instances are never removed from a store).
+    module: *const ModuleInner,
+    /// `Config::max_wasm_stack`.
+    max_stack: usize,
     /// Why execution stopped (valid after [`Flow::Stop`]).
     exit: Exit,
     /// The state to resume with after [`Flow::Continue`].
@@ -149,11 +157,15 @@ pub(super) fn run(inner: &mut StoreInner, stack: &mut Stack) -> Exit {
         return Exit::Trap(TrapCode::InternalError);
     };
     let (mem, mem_len) = memory_view(inner, frame.instance);
+    let module = instance_module(inner, frame.instance);
+    let max_stack = inner.engine.config().max_wasm_stack;
     let mut cx = Cx {
         inner,
         stack,
         instance: frame.instance,
         fp: frame.fp,
+        module,
+        max_stack,
         exit: Exit::Trap(TrapCode::InternalError),
         #[cfg(not(weft_tail_dispatch))]
         resume: (frame.ip, regs, mem, mem_len, 0),
@@ -174,6 +186,14 @@ pub(super) fn run(inner: &mut StoreInner, stack: &mut Stack) -> Exit {
         }
     }
     cx.exit
+}
+
+/// The module of store instance `instance`, or null.
+fn instance_module(inner: &StoreInner, instance: u32) -> *const ModuleInner {
+    inner
+        .instances
+        .get(instance as usize)
+        .map_or(core::ptr::null(), |entity| &*entity.module.inner as *const ModuleInner)
 }
 
 /// A pointer to the first cell of `frame`, after checking that all its slots exist.
@@ -860,17 +880,18 @@ fn leave(regs: *mut u64, mem: *mut u8, mem_len: usize, cx: &mut Cx<'_>) -> Flow 
 /// `from` whose memory view is `mem`/`mem_len`.
 #[inline(always)]
 fn resume(frame: Frame, from: u32, mut mem: *mut u8, mut mem_len: usize, cx: &mut Cx<'_>) -> Flow {
-    let Some(regs) = frame_regs(cx.stack, &frame) else {
-        return trap(cx, TrapCode::InternalError);
-    };
+    debug_assert!(frame.fp + frame.code().num_slots as usize <= cx.stack.cells.len());
+    // SAFETY: `push_frame` made `cells` hold all of the frame's slots, and `cells` never
+    // shrinks while frames are live, so (I1) holds for `regs`.
+    let regs = unsafe { cx.stack.cells.as_mut_ptr().add(frame.fp) };
     if frame.instance != from {
         (mem, mem_len) = memory_view(cx.inner, frame.instance);
+        cx.module = instance_module(cx.inner, frame.instance);
     }
     cx.instance = frame.instance;
     cx.fp = frame.fp;
-    // SAFETY: (I1) `regs` was just derived and checked; (I3) `frame.ip` is the frame's
-    // first instruction or the one after the call it made; (I4) the view belongs to its
-    // instance.
+    // SAFETY: (I1) as above; (I3) `frame.ip` is the frame's first instruction or the one
+    // after the call it made; (I4) the view belongs to its instance.
     unsafe { next(frame.ip, regs, mem, mem_len, cx, 0) }
 }
 
@@ -934,14 +955,63 @@ fn call_store_func(
 
 handler!(CallInternal(ip, regs, mem, mem_len, cx, acc) {
     operands!(ip, CallInternal { func, base });
-    let _ = regs;
-    let instance = cx.instance;
-    let Some(entity) = cx.inner.instances.get(instance as usize) else {
+    if cx.module.is_null() {
         return trap(cx, TrapCode::InternalError);
+    }
+    // SAFETY: a non-null `cx.module` is the live module of the current instance.
+    let module = unsafe { &*cx.module };
+    let compiled = module
+        .code
+        .get(func as usize)
+        .and_then(|code| code.compiled.get())
+        .and_then(|compiled| compiled.as_ref().ok());
+    let func_index = module.info.num_imported_funcs + func;
+    let Some(compiled) = compiled else {
+        // Not translated yet (lazy translation), or translation failed.
+        return call_wasm(ip, base, cx.instance, func_index, mem, mem_len, cx);
     };
-    let index = entity.module.inner.info.num_imported_funcs + func;
-    call_wasm(ip, base, instance, index, mem, mem_len, cx)
+    // The same frame as `push_frame` makes, without looking the callee up again.
+    let num_slots = compiled.num_slots as usize;
+    let used = cx.inner.stack_used + num_slots * 8 + FRAME_OVERHEAD;
+    if used > cx.max_stack {
+        return trap(cx, TrapCode::StackOverflow);
+    }
+    let callee_fp = cx.fp + base as usize;
+    let end = callee_fp + num_slots;
+    if cx.stack.cells.len() < end {
+        grow_cells(cx.stack, end);
+    }
+    cx.inner.stack_used = used;
+    // SAFETY: `cells` holds at least `end` cells, so the callee's frame is in bounds (I1);
+    // its locals are the `num_locals` cells after its `num_params` parameters.
+    let callee_regs = unsafe {
+        let callee_regs = cx.stack.cells.as_mut_ptr().add(callee_fp);
+        let locals = callee_regs.add(compiled.num_params as usize);
+        core::ptr::write_bytes(locals, 0, compiled.num_locals as usize);
+        callee_regs
+    };
+    // SAFETY: (I3): a call is never the last instruction.
+    save_ip(cx, unsafe { ip.add(1) });
+    let code = compiled.code.as_ptr();
+    cx.stack.frames.push(Frame {
+        func: compiled,
+        ip: code,
+        fp: callee_fp,
+        instance: cx.instance,
+        func_index,
+    });
+    cx.fp = callee_fp;
+    // SAFETY: (I1) as above; (I3) the callee starts at its first instruction; (I4) the
+    // callee belongs to the same instance, so the memory view stays.
+    unsafe { next(code, callee_regs, mem, mem_len, cx, acc) }
 });
+
+/// Grows the value stack to `len` cells.
+#[cold]
+#[inline(never)]
+fn grow_cells(stack: &mut Stack, len: usize) {
+    stack.cells.resize(len, 0);
+}
 
 handler!(CallImported(ip, regs, mem, mem_len, cx, acc) {
     operands!(ip, CallImported { func, base });
