@@ -965,52 +965,78 @@ handler!(CallInternal(ip, regs, mem, mem_len, cx, acc) {
         .get(func as usize)
         .and_then(|code| code.compiled.get())
         .and_then(|compiled| compiled.as_ref().ok());
-    let func_index = module.info.num_imported_funcs + func;
+    // The same frame as `push_frame` makes, without looking the callee up again; anything
+    // unusual (lazy translation, stack overflow, growing a stack) takes the general path.
     let Some(compiled) = compiled else {
-        // Not translated yet (lazy translation), or translation failed.
-        return call_wasm(ip, base, cx.instance, func_index, mem, mem_len, cx);
+        // SAFETY: the state is unchanged.
+        return unsafe { call_internal_general(ip, regs, mem, mem_len, cx, acc) };
     };
-    // The same frame as `push_frame` makes, without looking the callee up again.
     let num_slots = compiled.num_slots as usize;
     let used = cx.inner.stack_used + num_slots * 8 + FRAME_OVERHEAD;
-    if used > cx.max_stack {
-        return trap(cx, TrapCode::StackOverflow);
-    }
     let callee_fp = cx.fp + base as usize;
     let end = callee_fp + num_slots;
-    if cx.stack.cells.len() < end {
-        grow_cells(cx.stack, end);
+    let frames = &mut cx.stack.frames;
+    if used > cx.max_stack || cx.stack.cells.len() < end || frames.len() == frames.capacity() {
+        // SAFETY: the state is unchanged.
+        return unsafe { call_internal_general(ip, regs, mem, mem_len, cx, acc) };
     }
     cx.inner.stack_used = used;
     // SAFETY: `cells` holds at least `end` cells, so the callee's frame is in bounds (I1);
-    // its locals are the `num_locals` cells after its `num_params` parameters.
+    // its locals are the `num_locals` cells after its `num_params` parameters. Volatile
+    // writes keep this a short loop rather than a call of `memset`.
     let callee_regs = unsafe {
         let callee_regs = cx.stack.cells.as_mut_ptr().add(callee_fp);
         let locals = callee_regs.add(compiled.num_params as usize);
-        core::ptr::write_bytes(locals, 0, compiled.num_locals as usize);
+        for i in 0..compiled.num_locals as usize {
+            locals.add(i).write_volatile(0);
+        }
         callee_regs
     };
-    // SAFETY: (I3): a call is never the last instruction.
-    save_ip(cx, unsafe { ip.add(1) });
+    let frames = &mut cx.stack.frames;
+    if let Some(top) = frames.last_mut() {
+        // SAFETY: (I3): a call is never the last instruction.
+        top.ip = unsafe { ip.add(1) };
+    }
     let code = compiled.code.as_ptr();
-    cx.stack.frames.push(Frame {
+    let frame = Frame {
         func: compiled,
         ip: code,
         fp: callee_fp,
         instance: cx.instance,
-        func_index,
-    });
+        func_index: module.info.num_imported_funcs + func,
+    };
+    // SAFETY: `frames.len() < frames.capacity()` was checked above.
+    unsafe {
+        frames.as_mut_ptr().add(frames.len()).write(frame);
+        frames.set_len(frames.len() + 1);
+    }
     cx.fp = callee_fp;
     // SAFETY: (I1) as above; (I3) the callee starts at its first instruction; (I4) the
     // callee belongs to the same instance, so the memory view stays.
     unsafe { next(code, callee_regs, mem, mem_len, cx, acc) }
 });
 
-/// Grows the value stack to `len` cells.
-#[cold]
+/// `CallInternal` through [`push_frame`], for the cases its fast path leaves out.
+///
+/// # Safety
+///
+/// As for any handler.
 #[inline(never)]
-fn grow_cells(stack: &mut Stack, len: usize) {
-    stack.cells.resize(len, 0);
+unsafe fn call_internal_general(
+    ip: *const Op,
+    regs: *mut u64,
+    mem: *mut u8,
+    mem_len: usize,
+    cx: &mut Cx<'_>,
+    acc: u64,
+) -> Flow {
+    let _ = (regs, acc);
+    operands!(ip, CallInternal { func, base });
+    let Some(entity) = cx.inner.instances.get(cx.instance as usize) else {
+        return trap(cx, TrapCode::InternalError);
+    };
+    let func_index = entity.module.inner.info.num_imported_funcs + func;
+    call_wasm(ip, base, cx.instance, func_index, mem, mem_len, cx)
 }
 
 handler!(CallImported(ip, regs, mem, mem_len, cx, acc) {
