@@ -578,6 +578,49 @@ macro_rules! store_imm_handler {
     };
 }
 
+/// `dst = f(memory[base + index + offset..][..N])`.
+macro_rules! load_idx_handler {
+    ($name:ident, $f:ident, $base:tt, $index:tt) => {
+        handler!($name(ip, regs, mem, mem_len, cx, acc) {
+            operands!(ip, $name { dst, base, index, offset });
+            // SAFETY: (I1)–(I5); `effective_address` checked `start + N <= mem_len`.
+            unsafe {
+                let n = size_of_output(wasm::$f);
+                let base = operand!($base, regs, acc, base) as u32;
+                let ptr = base.wrapping_add(operand!($index, regs, acc, index) as u32);
+                let Some(start) = effective_address(mem_len, u64::from(ptr), offset, n) else {
+                    return trap(cx, TrapCode::MemoryOutOfBounds);
+                };
+                let bytes = core::ptr::read_unaligned(mem.add(start).cast());
+                let value = wasm::$f(bytes).into_cell();
+                set(regs, dst, value);
+                next(ip.add(1), regs, mem, mem_len, cx, value)
+            }
+        });
+    };
+}
+
+/// `memory[base + index + offset..][..N] = f(value)`.
+macro_rules! store_idx_handler {
+    ($name:ident, $f:ident, $base:tt, $index:tt) => {
+        handler!($name(ip, regs, mem, mem_len, cx, acc) {
+            operands!(ip, $name { base, index, value, offset });
+            // SAFETY: (I1)–(I5); `effective_address` checked `start + N <= mem_len`.
+            unsafe {
+                let bytes = wasm::$f(Cell::from_cell(get(regs, value)));
+                let n = size_of_val(&bytes);
+                let base = operand!($base, regs, acc, base) as u32;
+                let ptr = base.wrapping_add(operand!($index, regs, acc, index) as u32);
+                let Some(start) = effective_address(mem_len, u64::from(ptr), offset, n) else {
+                    return trap(cx, TrapCode::MemoryOutOfBounds);
+                };
+                core::ptr::write_unaligned(mem.add(start).cast(), bytes);
+                next(ip.add(1), regs, mem, mem_len, cx, acc)
+            }
+        });
+    };
+}
+
 /// Generates the handlers of the uniform instructions, in three flavours: `base` reads
 /// every operand from its slot, `acc_a` reads the first slot operand (`src`, `lhs`, `ptr`)
 /// from the accumulator, `acc_b` the second (`rhs`, a store's `value`). Also generates
@@ -595,6 +638,8 @@ macro_rules! uniform_handlers {
         load { $($ld:ident = $ldf:ident,)* }
         store { $($st:ident = $stf:ident,)* }
         store_imm { $($sti:ident = $stif:ident,)* }
+        load_idx { $($li:ident = $lif:ident,)* }
+        store_idx { $($si:ident = $sif:ident,)* }
     ) => {
         /// Handlers that read every operand from its slot.
         mod base {
@@ -609,6 +654,8 @@ macro_rules! uniform_handlers {
             $( load_handler!($ld, $ldf, slot); )*
             $( store_handler!($st, $stf, slot, slot); )*
             $( store_imm_handler!($sti, $stif, slot); )*
+            $( load_idx_handler!($li, $lif, slot, slot); )*
+            $( store_idx_handler!($si, $sif, slot, slot); )*
         }
 
         /// Handlers that take their first slot operand from the accumulator.
@@ -624,6 +671,8 @@ macro_rules! uniform_handlers {
             $( load_handler!($ld, $ldf, acc); )*
             $( store_handler!($st, $stf, acc, slot); )*
             $( store_imm_handler!($sti, $stif, acc); )*
+            $( load_idx_handler!($li, $lif, acc, slot); )*
+            $( store_idx_handler!($si, $sif, acc, slot); )*
         }
 
         /// Handlers that take their second slot operand from the accumulator.
@@ -633,6 +682,8 @@ macro_rules! uniform_handlers {
             $( binary_trap_handler!($bt, $btf, slot, acc); )*
             $( br_cmp_handler!($bc, $bcf, slot, acc); )*
             $( store_handler!($st, $stf, slot, acc); )*
+            $( load_idx_handler!($li, $lif, slot, acc); )*
+            $( store_idx_handler!($si, $sif, slot, acc); )*
         }
 
         /// The handler of `instr`'s variant.
@@ -649,6 +700,8 @@ macro_rules! uniform_handlers {
                 $( Instr::$ld { .. } => base::$ld, )*
                 $( Instr::$st { .. } => base::$st, )*
                 $( Instr::$sti { .. } => base::$sti, )*
+                $( Instr::$li { .. } => base::$li, )*
+                $( Instr::$si { .. } => base::$si, )*
             }
         }
 
@@ -677,6 +730,14 @@ macro_rules! uniform_handlers {
                     Instr::$st { ptr, .. } if ptr == slot => acc_a::$st,
                 )*
                 $( Instr::$sti { ptr, .. } if ptr == slot => acc_a::$sti, )*
+                $(
+                    Instr::$li { base, .. } if base == slot => acc_a::$li,
+                    Instr::$li { index, .. } if index == slot => acc_b::$li,
+                )*
+                $(
+                    Instr::$si { base, .. } if base == slot => acc_a::$si,
+                    Instr::$si { index, .. } if index == slot => acc_b::$si,
+                )*
                 Instr::Copy { src, .. } if src == slot => CopyAcc,
                 Instr::BrIfNez { cond, .. } if cond == slot => BrIfNezAcc,
                 Instr::BrIfEqz { cond, .. } if cond == slot => BrIfEqzAcc,
@@ -695,6 +756,7 @@ macro_rules! uniform_handlers {
                 | $( Instr::$bt { dst, .. } )|*
                 | $( Instr::$bi { dst, .. } )|*
                 | $( Instr::$ld { dst, .. } )|*
+                | $( Instr::$li { dst, .. } )|*
                 | Instr::Copy { dst, .. }
                 | Instr::Const32 { dst, .. }
                 | Instr::Const64 { dst, .. }

@@ -62,7 +62,9 @@ pub(crate) type Slot = u16;
 /// - `br_cmp`: `if func(lhs, rhs) { ip += offset }`; `br_cmp_imm` with an immediate `rhs`;
 /// - `load`: `dst = func(memory[ptr + offset ..][..N])`;
 /// - `store`: `memory[ptr + offset ..][..N] = func(value)`; `store_imm` with an immediate
-///   `value` (sign-extended for `i64`).
+///   `value` (sign-extended for `i64`);
+/// - `load_idx`, `store_idx`: as `load` and `store` with `ptr = base + index` (an `i32.add`
+///   of two slots, wrapping, folded into the access).
 macro_rules! for_each_instr {
     ($cb:ident) => {
         $cb! {
@@ -249,6 +251,19 @@ macro_rules! for_each_instr {
                 I64Store8Imm = i64_store8, I64Store16Imm = i64_store16,
                 I64Store32Imm = i64_store32,
             }
+            load_idx {
+                I32LoadIdx = i32_load, I64LoadIdx = i64_load,
+                I32Load8SIdx = i32_load8_s, I32Load8UIdx = i32_load8_u,
+                I32Load16SIdx = i32_load16_s, I32Load16UIdx = i32_load16_u,
+                I64Load8SIdx = i64_load8_s, I64Load8UIdx = i64_load8_u,
+                I64Load16SIdx = i64_load16_s, I64Load16UIdx = i64_load16_u,
+                I64Load32SIdx = i64_load32_s, I64Load32UIdx = i64_load32_u,
+            }
+            store_idx {
+                I32StoreIdx = i32_store, I64StoreIdx = i64_store,
+                I32Store8Idx = i32_store8, I32Store16Idx = i32_store16,
+                I64Store8Idx = i64_store8, I64Store16Idx = i64_store16, I64Store32Idx = i64_store32,
+            }
         }
     };
 }
@@ -267,6 +282,8 @@ macro_rules! define_instr {
         load { $($ld:ident = $ldf:ident,)* }
         store { $($st:ident = $stf:ident,)* }
         store_imm { $($sti:ident = $stif:ident,)* }
+        load_idx { $($li:ident = $lif:ident,)* }
+        store_idx { $($si:ident = $sif:ident,)* }
     ) => {
         /// One instruction of Weft's register bytecode; see the [module docs](self).
         #[derive(Debug, Clone, Copy, PartialEq)]
@@ -312,6 +329,14 @@ macro_rules! define_instr {
                 #[doc = concat!("`memory[ptr + offset..] = ", stringify!($stif), "(value)`.")]
                 $sti { ptr: Slot, value: i32, offset: u32 },
             )*
+            $(
+                #[doc = concat!("`dst = ", stringify!($lif), "(memory[base + index + offset..])`.")]
+                $li { dst: Slot, base: Slot, index: Slot, offset: u32 },
+            )*
+            $(
+                #[doc = concat!("`memory[base + index + offset..] = ", stringify!($sif), "(value)`.")]
+                $si { base: Slot, index: Slot, value: Slot, offset: u32 },
+            )*
         }
 
         impl Instr {
@@ -325,6 +350,7 @@ macro_rules! define_instr {
                     | $( Instr::$bt { dst, .. } )|*
                     | $( Instr::$bi { dst, .. } )|*
                     | $( Instr::$ld { dst, .. } )|*
+                    | $( Instr::$li { dst, .. } )|*
                     | Instr::Copy { dst, .. }
                     | Instr::Const32 { dst, .. }
                     | Instr::Const64 { dst, .. }
@@ -353,6 +379,8 @@ macro_rules! define_instr {
                     $( Instr::$ld { dst, ptr, .. } => { f(dst); f(ptr); } )*
                     $( Instr::$st { ptr, value, .. } => { f(ptr); f(value); } )*
                     $( Instr::$sti { ptr, .. } => f(ptr), )*
+                    $( Instr::$li { dst, base, index, .. } => { f(dst); f(base); f(index); } )*
+                    $( Instr::$si { base, index, value, .. } => { f(base); f(index); f(value); } )*
                 }
             }
 
@@ -371,6 +399,38 @@ macro_rules! define_instr {
     };
 }
 for_each_instr!(define_instr);
+
+impl Instr {
+    /// The form of load or store `self` whose address is `base + index` (the result of an
+    /// `i32.add` of those slots, folded into the access), if it has one.
+    pub(crate) fn with_indexed_address(self, base: Slot, index: Slot) -> Option<Instr> {
+        macro_rules! indexed {
+            (loads { $($ld:ident => $li:ident),* } stores { $($st:ident => $si:ident),* }) => {
+                match self {
+                    $( Instr::$ld { dst, offset, .. } => Some(Instr::$li { dst, base, index, offset }), )*
+                    $( Instr::$st { value, offset, .. } => Some(Instr::$si { base, index, value, offset }), )*
+                    _ => None,
+                }
+            };
+        }
+        indexed! {
+            loads {
+                I32Load => I32LoadIdx, I64Load => I64LoadIdx,
+                I32Load8S => I32Load8SIdx, I32Load8U => I32Load8UIdx,
+                I32Load16S => I32Load16SIdx, I32Load16U => I32Load16UIdx,
+                I64Load8S => I64Load8SIdx, I64Load8U => I64Load8UIdx,
+                I64Load16S => I64Load16SIdx, I64Load16U => I64Load16UIdx,
+                I64Load32S => I64Load32SIdx, I64Load32U => I64Load32UIdx
+            }
+            stores {
+                I32Store => I32StoreIdx, I64Store => I64StoreIdx,
+                I32Store8 => I32Store8Idx, I32Store16 => I32Store16Idx,
+                I64Store8 => I64Store8Idx, I64Store16 => I64Store16Idx,
+                I64Store32 => I64Store32Idx
+            }
+        }
+    }
+}
 
 /// Visits the slot-typed fields of the hand-written instructions (see
 /// [`Instr::for_each_slot`]).

@@ -903,10 +903,28 @@ impl Translator<'_> {
     fn load(&mut self, memarg: wasmparser::MemArg, make: fn(Slot, Slot, u32) -> Instr) -> TResult {
         let offset = u32::try_from(memarg.offset)
             .map_err(|_| TranslateError::Invalid("64-bit memory offsets are not supported"))?;
+        let fusable = self.stack.last() == Some(&Operand::Temp) && self.last_is_result();
         let ptr = self.pop_slot()?;
         let dst = self.push_temp()?;
-        self.emit_result(make(dst, ptr, offset));
+        let instr = make(dst, ptr, offset);
+        if fusable
+            && let Some(&Instr::I32Add { dst: sum, lhs, rhs }) = self.code.last()
+            && sum == ptr
+            && let Some(indexed) = instr.with_indexed_address(lhs, rhs)
+        {
+            // The sum was only computed for this access: fold it into the access.
+            self.code.pop();
+            self.emit_result(indexed);
+            return Ok(());
+        }
+        self.emit_result(instr);
         Ok(())
+    }
+
+    /// Whether the last instruction emitted wrote the top-of-stack temporary and nothing
+    /// (a label, say) came after it.
+    fn last_is_result(&self) -> bool {
+        self.last_result.is_some_and(|i| i + 1 == self.code.len())
     }
 
     fn store(
@@ -926,9 +944,24 @@ impl Translator<'_> {
             self.emit(make_imm(ptr, imm, offset));
             return Ok(());
         }
+        // `ptr` computed by the last instruction, `value` a local: see `load`.
+        let fusable = matches!(
+            self.stack.as_slice(),
+            [.., Operand::Temp, Operand::Local(_)]
+        ) && self.last_is_result();
         let value = self.pop_slot()?;
         let ptr = self.pop_slot()?;
-        self.emit(make(ptr, value, offset));
+        let instr = make(ptr, value, offset);
+        if fusable
+            && let Some(&Instr::I32Add { dst: sum, lhs, rhs }) = self.code.last()
+            && sum == ptr
+            && let Some(indexed) = instr.with_indexed_address(lhs, rhs)
+        {
+            self.code.pop();
+            self.emit(indexed);
+            return Ok(());
+        }
+        self.emit(instr);
         Ok(())
     }
 
