@@ -621,6 +621,27 @@ macro_rules! store_idx_handler {
     };
 }
 
+/// `memory[base + index + offset..][..N] = f(imm)`.
+macro_rules! store_imm_idx_handler {
+    ($name:ident, $f:ident, $base:tt, $index:tt) => {
+        handler!($name(ip, regs, mem, mem_len, cx, acc) {
+            operands!(ip, $name { base, index, value, offset });
+            // SAFETY: (I1)–(I5); `effective_address` checked `start + N <= mem_len`.
+            unsafe {
+                let bytes = wasm::$f(Imm::from_imm(value));
+                let n = size_of_val(&bytes);
+                let base = operand!($base, regs, acc, base) as u32;
+                let ptr = base.wrapping_add(operand!($index, regs, acc, index) as u32);
+                let Some(start) = effective_address(mem_len, u64::from(ptr), offset, n) else {
+                    return trap(cx, TrapCode::MemoryOutOfBounds);
+                };
+                core::ptr::write_unaligned(mem.add(start).cast(), bytes);
+                next(ip.add(1), regs, mem, mem_len, cx, acc)
+            }
+        });
+    };
+}
+
 /// Generates the handlers of the uniform instructions, in three flavours: `base` reads
 /// every operand from its slot, `acc_a` reads the first slot operand (`src`, `lhs`, `ptr`)
 /// from the accumulator, `acc_b` the second (`rhs`, a store's `value`). Also generates
@@ -640,6 +661,7 @@ macro_rules! uniform_handlers {
         store_imm { $($sti:ident = $stif:ident,)* }
         load_idx { $($li:ident = $lif:ident,)* }
         store_idx { $($si:ident = $sif:ident,)* }
+        store_imm_idx { $($sii:ident = $siif:ident,)* }
     ) => {
         /// Handlers that read every operand from its slot.
         mod base {
@@ -656,6 +678,7 @@ macro_rules! uniform_handlers {
             $( store_imm_handler!($sti, $stif, slot); )*
             $( load_idx_handler!($li, $lif, slot, slot); )*
             $( store_idx_handler!($si, $sif, slot, slot); )*
+            $( store_imm_idx_handler!($sii, $siif, slot, slot); )*
         }
 
         /// Handlers that take their first slot operand from the accumulator.
@@ -673,6 +696,7 @@ macro_rules! uniform_handlers {
             $( store_imm_handler!($sti, $stif, acc); )*
             $( load_idx_handler!($li, $lif, acc, slot); )*
             $( store_idx_handler!($si, $sif, acc, slot); )*
+            $( store_imm_idx_handler!($sii, $siif, acc, slot); )*
         }
 
         /// Handlers that take their second slot operand from the accumulator.
@@ -684,6 +708,7 @@ macro_rules! uniform_handlers {
             $( store_handler!($st, $stf, slot, acc); )*
             $( load_idx_handler!($li, $lif, slot, acc); )*
             $( store_idx_handler!($si, $sif, slot, acc); )*
+            $( store_imm_idx_handler!($sii, $siif, slot, acc); )*
         }
 
         /// The handler of `instr`'s variant.
@@ -702,6 +727,7 @@ macro_rules! uniform_handlers {
                 $( Instr::$sti { .. } => base::$sti, )*
                 $( Instr::$li { .. } => base::$li, )*
                 $( Instr::$si { .. } => base::$si, )*
+                $( Instr::$sii { .. } => base::$sii, )*
             }
         }
 
@@ -737,6 +763,10 @@ macro_rules! uniform_handlers {
                 $(
                     Instr::$si { base, .. } if base == slot => acc_a::$si,
                     Instr::$si { index, .. } if index == slot => acc_b::$si,
+                )*
+                $(
+                    Instr::$sii { base, .. } if base == slot => acc_a::$sii,
+                    Instr::$sii { index, .. } if index == slot => acc_b::$sii,
                 )*
                 Instr::Copy { src, .. } if src == slot => CopyAcc,
                 Instr::BrIfNez { cond, .. } if cond == slot => BrIfNezAcc,

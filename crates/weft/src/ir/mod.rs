@@ -63,8 +63,8 @@ pub(crate) type Slot = u16;
 /// - `load`: `dst = func(memory[ptr + offset ..][..N])`;
 /// - `store`: `memory[ptr + offset ..][..N] = func(value)`; `store_imm` with an immediate
 ///   `value` (sign-extended for `i64`);
-/// - `load_idx`, `store_idx`: as `load` and `store` with `ptr = base + index` (an `i32.add`
-///   of two slots, wrapping, folded into the access).
+/// - `load_idx`, `store_idx`, `store_imm_idx`: as `load`, `store` and `store_imm` with
+///   `ptr = base + index` (an `i32.add` of two slots, wrapping, folded into the access).
 macro_rules! for_each_instr {
     ($cb:ident) => {
         $cb! {
@@ -264,6 +264,12 @@ macro_rules! for_each_instr {
                 I32Store8Idx = i32_store8, I32Store16Idx = i32_store16,
                 I64Store8Idx = i64_store8, I64Store16Idx = i64_store16, I64Store32Idx = i64_store32,
             }
+            store_imm_idx {
+                I32StoreImmIdx = i32_store, I64StoreImmIdx = i64_store,
+                I32Store8ImmIdx = i32_store8, I32Store16ImmIdx = i32_store16,
+                I64Store8ImmIdx = i64_store8, I64Store16ImmIdx = i64_store16,
+                I64Store32ImmIdx = i64_store32,
+            }
         }
     };
 }
@@ -284,6 +290,7 @@ macro_rules! define_instr {
         store_imm { $($sti:ident = $stif:ident,)* }
         load_idx { $($li:ident = $lif:ident,)* }
         store_idx { $($si:ident = $sif:ident,)* }
+        store_imm_idx { $($sii:ident = $siif:ident,)* }
     ) => {
         /// One instruction of Weft's register bytecode; see the [module docs](self).
         #[derive(Debug, Clone, Copy, PartialEq)]
@@ -337,6 +344,10 @@ macro_rules! define_instr {
                 #[doc = concat!("`memory[base + index + offset..] = ", stringify!($sif), "(value)`.")]
                 $si { base: Slot, index: Slot, value: Slot, offset: u32 },
             )*
+            $(
+                #[doc = concat!("`memory[base + index + offset..] = ", stringify!($siif), "(value)`.")]
+                $sii { base: Slot, index: Slot, value: i32, offset: u32 },
+            )*
         }
 
         impl Instr {
@@ -381,6 +392,7 @@ macro_rules! define_instr {
                     $( Instr::$sti { ptr, .. } => f(ptr), )*
                     $( Instr::$li { dst, base, index, .. } => { f(dst); f(base); f(index); } )*
                     $( Instr::$si { base, index, value, .. } => { f(base); f(index); f(value); } )*
+                    $( Instr::$sii { base, index, .. } => { f(base); f(index); } )*
                 }
             }
 
@@ -405,10 +417,15 @@ impl Instr {
     /// `i32.add` of those slots, folded into the access), if it has one.
     pub(crate) fn with_indexed_address(self, base: Slot, index: Slot) -> Option<Instr> {
         macro_rules! indexed {
-            (loads { $($ld:ident => $li:ident),* } stores { $($st:ident => $si:ident),* }) => {
+            (
+                loads { $($ld:ident => $li:ident),* }
+                stores { $($st:ident => $si:ident),* }
+                store_imms { $($sti:ident => $sii:ident),* }
+            ) => {
                 match self {
                     $( Instr::$ld { dst, offset, .. } => Some(Instr::$li { dst, base, index, offset }), )*
                     $( Instr::$st { value, offset, .. } => Some(Instr::$si { base, index, value, offset }), )*
+                    $( Instr::$sti { value, offset, .. } => Some(Instr::$sii { base, index, value, offset }), )*
                     _ => None,
                 }
             };
@@ -427,6 +444,12 @@ impl Instr {
                 I32Store8 => I32Store8Idx, I32Store16 => I32Store16Idx,
                 I64Store8 => I64Store8Idx, I64Store16 => I64Store16Idx,
                 I64Store32 => I64Store32Idx
+            }
+            store_imms {
+                I32StoreImm => I32StoreImmIdx, I64StoreImm => I64StoreImmIdx,
+                I32Store8Imm => I32Store8ImmIdx, I32Store16Imm => I32Store16ImmIdx,
+                I64Store8Imm => I64Store8ImmIdx, I64Store16Imm => I64Store16ImmIdx,
+                I64Store32Imm => I64Store32ImmIdx
             }
         }
     }

@@ -939,9 +939,24 @@ impl Translator<'_> {
         if let Some(&value) = self.stack.last()
             && let Some(imm) = const_imm(value, wide)
         {
+            // `ptr` computed by the last instruction: see `load`.
+            let fusable = matches!(
+                self.stack.as_slice(),
+                [.., Operand::Temp, Operand::Const(_)]
+            ) && self.last_is_result();
             self.pop()?;
             let ptr = self.pop_slot()?;
-            self.emit(make_imm(ptr, imm, offset));
+            let instr = make_imm(ptr, imm, offset);
+            if fusable
+                && let Some(&Instr::I32Add { dst: sum, lhs, rhs }) = self.code.last()
+                && sum == ptr
+                && let Some(indexed) = instr.with_indexed_address(lhs, rhs)
+            {
+                self.code.pop();
+                self.emit(indexed);
+                return Ok(());
+            }
+            self.emit(instr);
             return Ok(());
         }
         // `ptr` computed by the last instruction, `value` a local: see `load`.
