@@ -770,6 +770,7 @@ macro_rules! uniform_handlers {
                 )*
                 Instr::Copy { src, .. } if src == slot => CopyAcc,
                 Instr::BrIfNez { cond, .. } if cond == slot => BrIfNezAcc,
+                Instr::SelectImm { cond, .. } if cond == slot => SelectImmAcc,
                 Instr::BrIfEqz { cond, .. } if cond == slot => BrIfEqzAcc,
                 Instr::Return1 { src } if src == slot => Return1Acc,
                 Instr::GlobalSet { src, .. } if src == slot => GlobalSetAcc,
@@ -791,6 +792,7 @@ macro_rules! uniform_handlers {
                 | Instr::Const32 { dst, .. }
                 | Instr::Const64 { dst, .. }
                 | Instr::Select { dst, .. }
+                | Instr::SelectImm { dst, .. }
                 | Instr::GlobalGet { dst, .. }
                 | Instr::MemorySize { dst } => Some(dst),
                 _ => None,
@@ -900,6 +902,26 @@ handler!(BrIfEqz(ip, regs, mem, mem_len, cx, acc) {
     }
 });
 
+handler!(SelectImm(ip, regs, mem, mem_len, cx, acc) {
+    operands!(ip, SelectImm { dst, cond, lhs, rhs });
+    // SAFETY: (I1)–(I5).
+    unsafe {
+        let value = u64::from(if get(regs, cond) as u32 != 0 { lhs } else { rhs });
+        set(regs, dst, value);
+        next(ip.add(1), regs, mem, mem_len, cx, value)
+    }
+});
+
+handler!(SelectImmAcc(ip, regs, mem, mem_len, cx, acc) {
+    operands!(ip, SelectImm { dst, cond, lhs, rhs });
+    // SAFETY: (I1)–(I5); the accumulator holds `cond` (see `thread`).
+    unsafe {
+        let value = u64::from(if acc as u32 != 0 { lhs } else { rhs });
+        set(regs, dst, value);
+        next(ip.add(1), regs, mem, mem_len, cx, value)
+    }
+});
+
 handler!(BrIfNezAcc(ip, regs, mem, mem_len, cx, acc) {
     operands!(ip, BrIfNez { cond, offset });
     // SAFETY: (I1)–(I5); the accumulator holds `cond` (see `thread`).
@@ -918,10 +940,16 @@ handler!(BrIfEqzAcc(ip, regs, mem, mem_len, cx, acc) {
 
 handler!(BrTable(ip, regs, mem, mem_len, cx, acc) {
     operands!(ip, BrTable { index, len });
-    // SAFETY: (I1)–(I3): the `len + 1` targets follow the `BrTable`.
+    // SAFETY: (I1)–(I3): the `len + 1` targets follow the `BrTable`, and a `Br`'s target
+    // is an instruction of the function.
     unsafe {
         let index = (get(regs, index) as u32).min(len);
-        next(ip.add(1 + index as usize), regs, mem, mem_len, cx, acc)
+        let entry = ip.add(1 + index as usize);
+        // Go straight to the target of the entry's `Br`, sparing its dispatch.
+        if let Instr::Br { offset } = (*entry).instr {
+            return next(entry.offset(offset as isize), regs, mem, mem_len, cx, acc);
+        }
+        next(entry, regs, mem, mem_len, cx, acc)
     }
 });
 

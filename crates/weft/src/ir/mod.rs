@@ -85,6 +85,9 @@ macro_rules! for_each_instr {
                 Const64 { dst: Slot, value: u64 },
                 /// `dst = if cond != 0 { lhs } else { rhs }`.
                 Select { dst: Slot, cond: Slot, lhs: Slot, rhs: Slot },
+                /// `dst = if cond != 0 { lhs } else { rhs }` of two constants (cells, so
+                /// zero-extended).
+                SelectImm { dst: Slot, cond: Slot, lhs: u32, rhs: u32 },
                 /// Unconditional relative jump.
                 Br { offset: i32 },
                 /// Jumps if `cond` (an `i32`) is not zero.
@@ -366,6 +369,7 @@ macro_rules! define_instr {
                     | Instr::Const32 { dst, .. }
                     | Instr::Const64 { dst, .. }
                     | Instr::Select { dst, .. }
+                    | Instr::SelectImm { dst, .. }
                     | Instr::GlobalGet { dst, .. }
                     | Instr::MemorySize { dst }
                     | Instr::TableGet { dst, .. }

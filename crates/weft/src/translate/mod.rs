@@ -1141,6 +1141,23 @@ impl Translator<'_> {
                 self.pop()?;
             }
             O::Select | O::TypedSelect { .. } | O::TypedSelectMulti { .. } => {
+                // A choice between two constants that fit a cell's low half (`i32`, `f32`,
+                // small `i64`) needs neither in a slot.
+                if let [.., Operand::Const(lhs), Operand::Const(rhs), _] = self.stack[..]
+                    && let (Ok(lhs), Ok(rhs)) = (u32::try_from(lhs), u32::try_from(rhs))
+                {
+                    let cond = self.pop_slot()?;
+                    self.pop()?;
+                    self.pop()?;
+                    let dst = self.push_temp()?;
+                    self.emit_result(Instr::SelectImm {
+                        dst,
+                        cond,
+                        lhs,
+                        rhs,
+                    });
+                    return Ok(());
+                }
                 let [lhs, rhs, cond] = self.pop_slots::<3>()?;
                 let dst = self.push_temp()?;
                 self.emit_result(Instr::Select {
