@@ -33,8 +33,8 @@
 
 use super::wasm::{self, Cell, Imm};
 use super::{Exit, Frame, Stack, cold_op, memory_view, push_frame};
-use crate::ir::{Instr, Slot, for_each_instr};
 use crate::ir::FRAME_OVERHEAD;
+use crate::ir::{Instr, Slot, for_each_instr};
 use crate::module::ModuleInner;
 use crate::store::{FuncEntity, StoreInner};
 use crate::trap::TrapCode;
@@ -95,39 +95,113 @@ pub(crate) struct Cx<'a> {
 /// Pairs every instruction with its handler.
 ///
 /// The handler of an instruction that produces a value passes it on to the next handler as
-/// the accumulator. An instruction that directly follows such a producer, and that no
-/// branch targets (so that it is only ever reached from the producer), gets a handler that
-/// reads the produced slot from the accumulator, sparing a load that would wait for the
-/// producer's store.
+/// the accumulator; branches, stores and a few other instructions pass the accumulator on
+/// unchanged. A forward data-flow pass finds, for every instruction, the slot whose value
+/// the accumulator holds on *every* path into it, if any; an instruction that reads that
+/// slot gets a handler that takes the operand from the accumulator instead, sparing a load
+/// that would wait for the producer's store. (Loop counters updated at the end of a loop
+/// body thus reach the loop head in a register.)
 pub(crate) fn thread(code: Vec<Instr>) -> Box<[Op]> {
-    let mut is_target = vec![false; code.len()];
-    for (ip, instr) in code.iter().enumerate() {
-        let mut instr = *instr;
-        if let Some(offset) = instr.branch_offset_mut() {
-            let target = ip as i64 + i64::from(*offset);
-            if let Some(flag) = usize::try_from(target)
-                .ok()
-                .and_then(|t| is_target.get_mut(t))
-            {
-                *flag = true;
-            }
-        }
-    }
-    let mut previous_result = None;
+    let entry = acc_states(&code);
     code.iter()
-        .zip(is_target)
-        .map(|(instr, is_target)| {
-            let from_acc = match previous_result {
-                Some(slot) if !is_target => acc_handler(instr, slot),
-                _ => None,
+        .zip(entry)
+        .map(|(instr, state)| {
+            let from_acc = match state {
+                AccState::Holds(slot) => acc_handler(instr, slot),
+                AccState::Unvisited | AccState::Unknown => None,
             };
-            previous_result = acc_result(instr);
             Op {
                 handler: from_acc.unwrap_or_else(|| handler_for(instr)),
                 instr: *instr,
             }
         })
         .collect()
+}
+
+/// What the accumulator holds on entry to an instruction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AccState {
+    /// No path reaches the instruction (yet).
+    Unvisited,
+    /// The value of this slot, on every path.
+    Holds(Slot),
+    /// Nothing known.
+    Unknown,
+}
+
+impl AccState {
+    fn meet(self, other: AccState) -> AccState {
+        match (self, other) {
+            (AccState::Unvisited, state) | (state, AccState::Unvisited) => state,
+            (AccState::Holds(a), AccState::Holds(b)) if a == b => self,
+            _ => AccState::Unknown,
+        }
+    }
+}
+
+/// The accumulator state on entry to every instruction of `code` (see [`thread`]).
+fn acc_states(code: &[Instr]) -> Vec<AccState> {
+    let mut entry = vec![AccState::Unvisited; code.len()];
+    let Some(first) = entry.first_mut() else {
+        return entry;
+    };
+    // Execution starts, and resumes after calls and exits, with no known accumulator.
+    *first = AccState::Unknown;
+    let mut work = vec![0usize];
+    let mut successors = Vec::new();
+    while let Some(ip) = work.pop() {
+        let (Some(instr), Some(&state)) = (code.get(ip), entry.get(ip)) else {
+            continue;
+        };
+        let exit = if let Some(dst) = acc_result(instr) {
+            AccState::Holds(dst)
+        } else if passes_acc(instr) {
+            state
+        } else {
+            AccState::Unknown
+        };
+        successors.clear();
+        let mut branch = *instr;
+        let offset = branch.branch_offset_mut().map(|offset| *offset);
+        match *instr {
+            Instr::Br { .. } => {}
+            Instr::Return0 {}
+            | Instr::Return1 { .. }
+            | Instr::ReturnN { .. }
+            | Instr::Trap { .. } => {}
+            Instr::BrTable { len, .. } => successors.extend((1..=len as usize + 1).map(|k| ip + k)),
+            _ => successors.push(ip + 1),
+        }
+        if let Some(offset) = offset
+            && let Ok(target) = usize::try_from(ip as i64 + i64::from(offset))
+        {
+            successors.push(target);
+        }
+        for &next in &successors {
+            if let Some(slot) = entry.get_mut(next) {
+                let merged = slot.meet(exit);
+                if merged != *slot {
+                    *slot = merged;
+                    work.push(next);
+                }
+            }
+        }
+    }
+    entry
+}
+
+/// Whether `instr`'s handler writes no slot and passes the accumulator on unchanged to
+/// every successor.
+fn passes_acc(instr: &Instr) -> bool {
+    match instr {
+        Instr::Br { .. }
+        | Instr::BrIfNez { .. }
+        | Instr::BrIfEqz { .. }
+        | Instr::BrTable { .. }
+        | Instr::ConsumeFuel { .. }
+        | Instr::GlobalSet { .. } => true,
+        _ => is_store_or_branch(instr),
+    }
 }
 
 /// Runs the top frame of `stack` until the entry frame returns or something needs the
@@ -193,7 +267,9 @@ fn instance_module(inner: &StoreInner, instance: u32) -> *const ModuleInner {
     inner
         .instances
         .get(instance as usize)
-        .map_or(core::ptr::null(), |entity| &*entity.module.inner as *const ModuleInner)
+        .map_or(core::ptr::null(), |entity| {
+            &*entity.module.inner as *const ModuleInner
+        })
 }
 
 /// A pointer to the first cell of `frame`, after checking that all its slots exist.
@@ -776,6 +852,19 @@ macro_rules! uniform_handlers {
                 Instr::GlobalSet { src, .. } if src == slot => GlobalSetAcc,
                 _ => return None,
             })
+        }
+
+        /// Whether `instr` is a store or a compare-and-branch (which pass the accumulator on).
+        fn is_store_or_branch(instr: &Instr) -> bool {
+            matches!(
+                instr,
+                $( Instr::$bc { .. } )|*
+                | $( Instr::$bci { .. } )|*
+                | $( Instr::$st { .. } )|*
+                | $( Instr::$sti { .. } )|*
+                | $( Instr::$si { .. } )|*
+                | $( Instr::$sii { .. } )|*
+            )
         }
 
         /// The slot whose new value `instr`'s handler passes on as the accumulator.
