@@ -561,6 +561,22 @@ macro_rules! binary_imm_handler {
     };
 }
 
+/// `dst = f(lhs, imm)` with a 64-bit immediate.
+macro_rules! binary_imm64_handler {
+    ($name:ident, $f:ident, $lhs:tt) => {
+        handler!($name(ip, regs, mem, mem_len, cx, acc) {
+            operands!(ip, $name { dst, lhs, imm });
+            // SAFETY: as for `unary_handler`.
+            unsafe {
+                let lhs = Cell::from_cell(operand!($lhs, regs, acc, lhs));
+                let value = wasm::$f(lhs, Cell::from_cell(imm)).into_cell();
+                set(regs, dst, value);
+                next(ip.add(1), regs, mem, mem_len, cx, value)
+            }
+        });
+    };
+}
+
 /// `if f(lhs, rhs) { ip += offset }`.
 macro_rules! br_cmp_handler {
     ($name:ident, $f:ident, $lhs:tt, $rhs:tt) => {
@@ -730,6 +746,7 @@ macro_rules! uniform_handlers {
         binary { $($bin:ident = $binf:ident,)* }
         binary_trap { $($bt:ident = $btf:ident,)* }
         binary_imm { $($bi:ident = $bif:ident,)* }
+        binary_imm64 { $($bj:ident = $bjf:ident,)* }
         br_cmp { $($bc:ident = $bcf:ident,)* }
         br_cmp_imm { $($bci:ident = $bcif:ident,)* }
         load { $($ld:ident = $ldf:ident,)* }
@@ -747,6 +764,7 @@ macro_rules! uniform_handlers {
             $( binary_handler!($bin, $binf, slot, slot); )*
             $( binary_trap_handler!($bt, $btf, slot, slot); )*
             $( binary_imm_handler!($bi, $bif, slot); )*
+            $( binary_imm64_handler!($bj, $bjf, slot); )*
             $( br_cmp_handler!($bc, $bcf, slot, slot); )*
             $( br_cmp_imm_handler!($bci, $bcif, slot); )*
             $( load_handler!($ld, $ldf, slot); )*
@@ -765,6 +783,7 @@ macro_rules! uniform_handlers {
             $( binary_handler!($bin, $binf, acc, slot); )*
             $( binary_trap_handler!($bt, $btf, acc, slot); )*
             $( binary_imm_handler!($bi, $bif, acc); )*
+            $( binary_imm64_handler!($bj, $bjf, acc); )*
             $( br_cmp_handler!($bc, $bcf, acc, slot); )*
             $( br_cmp_imm_handler!($bci, $bcif, acc); )*
             $( load_handler!($ld, $ldf, acc); )*
@@ -796,6 +815,7 @@ macro_rules! uniform_handlers {
                 $( Instr::$bin { .. } => base::$bin, )*
                 $( Instr::$bt { .. } => base::$bt, )*
                 $( Instr::$bi { .. } => base::$bi, )*
+                $( Instr::$bj { .. } => base::$bj, )*
                 $( Instr::$bc { .. } => base::$bc, )*
                 $( Instr::$bci { .. } => base::$bci, )*
                 $( Instr::$ld { .. } => base::$ld, )*
@@ -821,6 +841,7 @@ macro_rules! uniform_handlers {
                     Instr::$bt { rhs, .. } if rhs == slot => acc_b::$bt,
                 )*
                 $( Instr::$bi { lhs, .. } if lhs == slot => acc_a::$bi, )*
+                $( Instr::$bj { lhs, .. } if lhs == slot => acc_a::$bj, )*
                 $(
                     Instr::$bc { lhs, .. } if lhs == slot => acc_a::$bc,
                     Instr::$bc { rhs, .. } if rhs == slot => acc_b::$bc,
@@ -875,6 +896,7 @@ macro_rules! uniform_handlers {
                 | $( Instr::$bin { dst, .. } )|*
                 | $( Instr::$bt { dst, .. } )|*
                 | $( Instr::$bi { dst, .. } )|*
+                | $( Instr::$bj { dst, .. } )|*
                 | $( Instr::$ld { dst, .. } )|*
                 | $( Instr::$li { dst, .. } )|*
                 | Instr::Copy { dst, .. }

@@ -59,6 +59,7 @@ pub(crate) type Slot = u16;
 /// - `unary_trap`: as `unary`, `func` returns `Result<_, TrapCode>`;
 /// - `binary`: `dst = func(lhs, rhs)`; `binary_trap` likewise with a `Result`;
 /// - `binary_imm`: `dst = func(lhs, imm)` with a 32-bit immediate (sign-extended for `i64`);
+///   `binary_imm64` with a 64-bit one;
 /// - `br_cmp`: `if func(lhs, rhs) { ip += offset }`; `br_cmp_imm` with an immediate `rhs`;
 /// - `load`: `dst = func(memory[ptr + offset ..][..N])`;
 /// - `store`: `memory[ptr + offset ..][..N] = func(value)`; `store_imm` with an immediate
@@ -219,6 +220,10 @@ macro_rules! for_each_instr {
                 I64LeSImm = i64_le_s, I64LeUImm = i64_le_u, I64GeSImm = i64_ge_s,
                 I64GeUImm = i64_ge_u,
             }
+            binary_imm64 {
+                I64AddImm64 = i64_add, I64MulImm64 = i64_mul, I64AndImm64 = i64_and,
+                I64OrImm64 = i64_or, I64XorImm64 = i64_xor,
+            }
             br_cmp {
                 BrI32Eq = i32_eq, BrI32Ne = i32_ne, BrI32LtS = i32_lt_s, BrI32LtU = i32_lt_u,
                 BrI32LeS = i32_le_s, BrI32LeU = i32_le_u,
@@ -286,6 +291,7 @@ macro_rules! define_instr {
         binary { $($bin:ident = $binf:ident,)* }
         binary_trap { $($bt:ident = $btf:ident,)* }
         binary_imm { $($bi:ident = $bif:ident,)* }
+        binary_imm64 { $($bj:ident = $bjf:ident,)* }
         br_cmp { $($bc:ident = $bcf:ident,)* }
         br_cmp_imm { $($bci:ident = $bcif:ident,)* }
         load { $($ld:ident = $ldf:ident,)* }
@@ -318,6 +324,10 @@ macro_rules! define_instr {
             $(
                 #[doc = concat!("`dst = ", stringify!($bif), "(lhs, imm)`.")]
                 $bi { dst: Slot, lhs: Slot, imm: i32 },
+            )*
+            $(
+                #[doc = concat!("`dst = ", stringify!($bjf), "(lhs, imm)`.")]
+                $bj { dst: Slot, lhs: Slot, imm: u64 },
             )*
             $(
                 #[doc = concat!("`if ", stringify!($bcf), "(lhs, rhs) { ip += offset }`.")]
@@ -363,6 +373,7 @@ macro_rules! define_instr {
                     | $( Instr::$bin { dst, .. } )|*
                     | $( Instr::$bt { dst, .. } )|*
                     | $( Instr::$bi { dst, .. } )|*
+                    | $( Instr::$bj { dst, .. } )|*
                     | $( Instr::$ld { dst, .. } )|*
                     | $( Instr::$li { dst, .. } )|*
                     | Instr::Copy { dst, .. }
@@ -389,6 +400,7 @@ macro_rules! define_instr {
                     $( Instr::$bin { dst, lhs, rhs } => { f(dst); f(lhs); f(rhs); } )*
                     $( Instr::$bt { dst, lhs, rhs } => { f(dst); f(lhs); f(rhs); } )*
                     $( Instr::$bi { dst, lhs, .. } => { f(dst); f(lhs); } )*
+                    $( Instr::$bj { dst, lhs, .. } => { f(dst); f(lhs); } )*
                     $( Instr::$bc { lhs, rhs, .. } => { f(lhs); f(rhs); } )*
                     $( Instr::$bci { lhs, .. } => f(lhs), )*
                     $( Instr::$ld { dst, ptr, .. } => { f(dst); f(ptr); } )*
@@ -417,6 +429,19 @@ macro_rules! define_instr {
 for_each_instr!(define_instr);
 
 impl Instr {
+    /// The form of binary instruction `self` with a 64-bit constant `imm` as its right-hand
+    /// side and `lhs` as its left, if it has one (commutative `i64` operations).
+    pub(crate) fn with_imm64(self, lhs: Slot, imm: u64) -> Option<Instr> {
+        Some(match self {
+            Instr::I64Add { dst, .. } => Instr::I64AddImm64 { dst, lhs, imm },
+            Instr::I64Mul { dst, .. } => Instr::I64MulImm64 { dst, lhs, imm },
+            Instr::I64And { dst, .. } => Instr::I64AndImm64 { dst, lhs, imm },
+            Instr::I64Or { dst, .. } => Instr::I64OrImm64 { dst, lhs, imm },
+            Instr::I64Xor { dst, .. } => Instr::I64XorImm64 { dst, lhs, imm },
+            _ => return None,
+        })
+    }
+
     /// The form of load or store `self` whose address is `base + index` (the result of an
     /// `i32.add` of those slots, folded into the access), if it has one.
     pub(crate) fn with_indexed_address(self, base: Slot, index: Slot) -> Option<Instr> {

@@ -812,7 +812,7 @@ impl Translator<'_> {
 
     fn binary(
         &mut self,
-        make: impl FnOnce(Slot, Slot, Slot) -> Instr,
+        make: fn(Slot, Slot, Slot) -> Instr,
         make_imm: Option<fn(Slot, Slot, i32) -> Instr>,
         commutative: bool,
         wide: bool,
@@ -820,6 +820,25 @@ impl Translator<'_> {
         let rhs = self.pop()?;
         let lhs = self.pop()?;
         let height = self.height();
+        // A 64-bit constant too large for `make_imm` (hash multipliers, masks).
+        if wide && commutative {
+            let constant = match (lhs, rhs) {
+                (_, Operand::Const(imm)) => Some((lhs, height, imm)),
+                (Operand::Const(imm), _) => Some((rhs, height + 1, imm)),
+                _ => None,
+            };
+            if let Some((other, other_height, imm)) = constant
+                && const_imm(Operand::Const(imm), wide).is_none()
+                && make(0, 0, 0).with_imm64(0, imm).is_some()
+            {
+                let other = self.slot_of(other, other_height)?;
+                let dst = self.push_temp()?;
+                if let Some(instr) = make(dst, other, other).with_imm64(other, imm) {
+                    self.emit_result(instr);
+                    return Ok(());
+                }
+            }
+        }
         if let Some(make_imm) = make_imm {
             if let Some(imm) = const_imm(rhs, wide) {
                 let lhs = self.slot_of(lhs, height)?;
