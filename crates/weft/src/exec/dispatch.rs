@@ -145,7 +145,7 @@ fn acc_states(code: &[Instr]) -> Vec<AccState> {
     let Some(first) = entry.first_mut() else {
         return entry;
     };
-    // Execution starts, and resumes after calls and exits, with no known accumulator.
+    // Execution starts, and resumes after exits to the driver, with no known accumulator.
     *first = AccState::Unknown;
     let mut work = vec![0usize];
     let mut successors = Vec::new();
@@ -155,6 +155,10 @@ fn acc_states(code: &[Instr]) -> Vec<AccState> {
         };
         let exit = if let Some(dst) = acc_result(instr) {
             AccState::Holds(dst)
+        } else if let Instr::CallInternal { base, .. } = *instr {
+            // The callee's return hands its slot 0, the caller's slot `base`, on (`leave`).
+            // (Other calls may reach a host function, which resumes without it.)
+            AccState::Holds(base)
         } else if passes_acc(instr) {
             state
         } else {
@@ -1065,34 +1069,42 @@ handler!(BrTable(ip, regs, mem, mem_len, cx, acc) {
 });
 
 handler!(Return0(ip, regs, mem, mem_len, cx, acc) {
-    let _ = ip;
-    leave(regs, mem, mem_len, cx)
+    // SAFETY: (I1); slot 0 always exists.
+    let slot0 = unsafe { get(regs, 0) };
+    leave(slot0, mem, mem_len, cx)
 });
 
 handler!(Return1(ip, regs, mem, mem_len, cx, acc) {
     operands!(ip, Return1 { src });
     // SAFETY: (I1) and (I2); slot 0 always exists.
-    unsafe { set(regs, 0, get(regs, src)) };
-    leave(regs, mem, mem_len, cx)
+    let value = unsafe { get(regs, src) };
+    // SAFETY: as above.
+    unsafe { set(regs, 0, value) };
+    leave(value, mem, mem_len, cx)
 });
 
 handler!(Return1Acc(ip, regs, mem, mem_len, cx, acc) {
     // SAFETY: (I1); slot 0 always exists; the accumulator holds `src` (see `thread`).
     unsafe { set(regs, 0, acc) };
-    leave(regs, mem, mem_len, cx)
+    leave(acc, mem, mem_len, cx)
 });
 
 handler!(ReturnN(ip, regs, mem, mem_len, cx, acc) {
     operands!(ip, ReturnN { start, count });
-    // SAFETY: (I1); `verify` checked `start + count <= num_slots`.
-    unsafe { core::ptr::copy(regs.add(start as usize), regs, count as usize) };
-    leave(regs, mem, mem_len, cx)
+    // SAFETY: (I1); `verify` checked `start + count <= num_slots`; slot 0 always exists.
+    let slot0 = unsafe {
+        core::ptr::copy(regs.add(start as usize), regs, count as usize);
+        get(regs, 0)
+    };
+    leave(slot0, mem, mem_len, cx)
 });
 
 /// Pops the current frame and continues in the caller, or stops if it was the entry frame.
+///
+/// `slot0` is the value of the returning frame's slot 0, which is the caller's slot `base`
+/// of the call: the caller continues with it as the accumulator (see [`acc_states`]).
 #[inline(always)]
-fn leave(regs: *mut u64, mem: *mut u8, mem_len: usize, cx: &mut Cx<'_>) -> Flow {
-    let _ = regs;
+fn leave(slot0: u64, mem: *mut u8, mem_len: usize, cx: &mut Cx<'_>) -> Flow {
     let Some(done) = cx.stack.frames.pop() else {
         return trap(cx, TrapCode::InternalError);
     };
@@ -1104,13 +1116,20 @@ fn leave(regs: *mut u64, mem: *mut u8, mem_len: usize, cx: &mut Cx<'_>) -> Flow 
         // The entry frame's results stay in `cells[0..]` for `execute`.
         return stop_return(cx);
     };
-    resume(caller, done.instance, mem, mem_len, cx)
+    resume(caller, done.instance, mem, mem_len, cx, slot0)
 }
 
 /// Continues with frame `frame` (the new top frame), coming from a frame of store instance
 /// `from` whose memory view is `mem`/`mem_len`.
 #[inline(always)]
-fn resume(frame: Frame, from: u32, mut mem: *mut u8, mut mem_len: usize, cx: &mut Cx<'_>) -> Flow {
+fn resume(
+    frame: Frame,
+    from: u32,
+    mut mem: *mut u8,
+    mut mem_len: usize,
+    cx: &mut Cx<'_>,
+    acc: u64,
+) -> Flow {
     debug_assert!(frame.fp + frame.code().num_slots as usize <= cx.stack.cells.len());
     // SAFETY: `push_frame` made `cells` hold all of the frame's slots, and `cells` never
     // shrinks while frames are live, so (I1) holds for `regs`.
@@ -1123,7 +1142,7 @@ fn resume(frame: Frame, from: u32, mut mem: *mut u8, mut mem_len: usize, cx: &mu
     cx.fp = frame.fp;
     // SAFETY: (I1) as above; (I3) `frame.ip` is the frame's first instruction or the one
     // after the call it made; (I4) the view belongs to its instance.
-    unsafe { next(frame.ip, regs, mem, mem_len, cx, 0) }
+    unsafe { next(frame.ip, regs, mem, mem_len, cx, acc) }
 }
 
 /// Records where the current frame continues when it is resumed.
@@ -1156,7 +1175,7 @@ fn call_wasm(
         return trap(cx, TrapCode::InternalError);
     };
     let from = cx.instance;
-    resume(frame, from, mem, mem_len, cx)
+    resume(frame, from, mem, mem_len, cx, 0)
 }
 
 /// Calls store function `func` with arguments at slot `base` of the current frame.
