@@ -95,20 +95,38 @@ pub(crate) struct Cx<'a> {
 /// Pairs every instruction with its handler.
 ///
 /// The handler of an instruction that produces a value passes it on to the next handler as
-/// the accumulator; branches, stores and a few other instructions pass the accumulator on
-/// unchanged. A forward data-flow pass finds, for every instruction, the slot whose value
-/// the accumulator holds on *every* path into it, if any; an instruction that reads that
-/// slot gets a handler that takes the operand from the accumulator instead, sparing a load
-/// that would wait for the producer's store. (Loop counters updated at the end of a loop
-/// body thus reach the loop head in a register.)
-pub(crate) fn thread(code: Vec<Instr>) -> Box<[Op]> {
-    let entry = acc_states(&code);
+/// the accumulator, and so does the return from a call of a function of the same module
+/// (the value of the call's first result slot). An instruction that directly follows such
+/// an instruction, and that no branch targets (so that it is only ever reached from it),
+/// gets a handler that reads that slot from the accumulator, sparing a load that would
+/// wait for the store. (A data-flow analysis that also carries the accumulator across
+/// branches, to loop heads for instance, measured no faster and made translation slower.)
+pub(crate) fn thread(code: &[Instr]) -> Box<[Op]> {
+    let mut is_target = vec![false; code.len()];
+    for (ip, instr) in code.iter().enumerate() {
+        if let Some(offset) = instr.branch_offset() {
+            let target = ip as i64 + i64::from(offset);
+            if let Some(flag) = usize::try_from(target)
+                .ok()
+                .and_then(|t| is_target.get_mut(t))
+            {
+                *flag = true;
+            }
+        }
+    }
+    let mut previous_result = None;
     code.iter()
-        .zip(entry)
-        .map(|(instr, state)| {
-            let from_acc = match state {
-                AccState::Holds(slot) => acc_handler(instr, slot),
-                AccState::Unvisited | AccState::Unknown => None,
+        .zip(is_target)
+        .map(|(instr, is_target)| {
+            let from_acc = match previous_result {
+                Some(slot) if !is_target => acc_handler(instr, slot),
+                _ => None,
+            };
+            previous_result = match *instr {
+                // The callee's return hands its slot 0, the caller's slot `base`, on
+                // (`leave`). (Other calls may reach a host function, which resumes without it.)
+                Instr::CallInternal { base, .. } => Some(base),
+                _ => acc_result(instr),
             };
             Op {
                 handler: from_acc.unwrap_or_else(|| handler_for(instr)),
@@ -116,96 +134,6 @@ pub(crate) fn thread(code: Vec<Instr>) -> Box<[Op]> {
             }
         })
         .collect()
-}
-
-/// What the accumulator holds on entry to an instruction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum AccState {
-    /// No path reaches the instruction (yet).
-    Unvisited,
-    /// The value of this slot, on every path.
-    Holds(Slot),
-    /// Nothing known.
-    Unknown,
-}
-
-impl AccState {
-    fn meet(self, other: AccState) -> AccState {
-        match (self, other) {
-            (AccState::Unvisited, state) | (state, AccState::Unvisited) => state,
-            (AccState::Holds(a), AccState::Holds(b)) if a == b => self,
-            _ => AccState::Unknown,
-        }
-    }
-}
-
-/// The accumulator state on entry to every instruction of `code` (see [`thread`]).
-fn acc_states(code: &[Instr]) -> Vec<AccState> {
-    let mut entry = vec![AccState::Unvisited; code.len()];
-    let Some(first) = entry.first_mut() else {
-        return entry;
-    };
-    // Execution starts, and resumes after exits to the driver, with no known accumulator.
-    *first = AccState::Unknown;
-    let mut work = vec![0usize];
-    let mut successors = Vec::new();
-    while let Some(ip) = work.pop() {
-        let (Some(instr), Some(&state)) = (code.get(ip), entry.get(ip)) else {
-            continue;
-        };
-        let exit = if let Some(dst) = acc_result(instr) {
-            AccState::Holds(dst)
-        } else if let Instr::CallInternal { base, .. } = *instr {
-            // The callee's return hands its slot 0, the caller's slot `base`, on (`leave`).
-            // (Other calls may reach a host function, which resumes without it.)
-            AccState::Holds(base)
-        } else if passes_acc(instr) {
-            state
-        } else {
-            AccState::Unknown
-        };
-        successors.clear();
-        let mut branch = *instr;
-        let offset = branch.branch_offset_mut().map(|offset| *offset);
-        match *instr {
-            Instr::Br { .. } => {}
-            Instr::Return0 {}
-            | Instr::Return1 { .. }
-            | Instr::ReturnN { .. }
-            | Instr::Trap { .. } => {}
-            Instr::BrTable { len, .. } => successors.extend((1..=len as usize + 1).map(|k| ip + k)),
-            _ => successors.push(ip + 1),
-        }
-        if let Some(offset) = offset
-            && let Ok(target) = usize::try_from(ip as i64 + i64::from(offset))
-        {
-            successors.push(target);
-        }
-        for &next in &successors {
-            if let Some(slot) = entry.get_mut(next) {
-                let merged = slot.meet(exit);
-                if merged != *slot {
-                    *slot = merged;
-                    work.push(next);
-                }
-            }
-        }
-    }
-    entry
-}
-
-/// Whether `instr`'s handler writes no slot and passes the accumulator on unchanged to
-/// every successor.
-fn passes_acc(instr: &Instr) -> bool {
-    match instr {
-        Instr::Br { .. }
-        | Instr::BrIfNez { .. }
-        | Instr::BrIfEqz { .. }
-        | Instr::BrTable { .. }
-        | Instr::ConsumeFuel { .. }
-        | Instr::GlobalSet { .. } => true,
-        _ => is_store_or_branch(instr),
-    }
 }
 
 /// Runs the top frame of `stack` until the entry frame returns or something needs the
@@ -879,19 +807,6 @@ macro_rules! uniform_handlers {
             })
         }
 
-        /// Whether `instr` is a store or a compare-and-branch (which pass the accumulator on).
-        fn is_store_or_branch(instr: &Instr) -> bool {
-            matches!(
-                instr,
-                $( Instr::$bc { .. } )|*
-                | $( Instr::$bci { .. } )|*
-                | $( Instr::$st { .. } )|*
-                | $( Instr::$sti { .. } )|*
-                | $( Instr::$si { .. } )|*
-                | $( Instr::$sii { .. } )|*
-            )
-        }
-
         /// The slot whose new value `instr`'s handler passes on as the accumulator.
         fn acc_result(instr: &Instr) -> Option<Slot> {
             match *instr {
@@ -1102,7 +1017,7 @@ handler!(ReturnN(ip, regs, mem, mem_len, cx, acc) {
 /// Pops the current frame and continues in the caller, or stops if it was the entry frame.
 ///
 /// `slot0` is the value of the returning frame's slot 0, which is the caller's slot `base`
-/// of the call: the caller continues with it as the accumulator (see [`acc_states`]).
+/// of the call: the caller continues with it as the accumulator (see [`thread`]).
 #[inline(always)]
 fn leave(slot0: u64, mem: *mut u8, mem_len: usize, cx: &mut Cx<'_>) -> Flow {
     let Some(done) = cx.stack.frames.pop() else {

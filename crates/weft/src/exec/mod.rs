@@ -107,7 +107,7 @@ impl Frame {
     }
 }
 
-/// Why the dispatch loop stopped.
+/// Why execution stopped.
 enum Exit {
     /// The entry frame returned; results are in `cells[0..]`.
     Return,

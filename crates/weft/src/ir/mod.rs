@@ -35,9 +35,10 @@
 //!
 //! [`for_each_instr!`] is the single list of instructions. Most instructions are uniform
 //! (unary, binary, with immediate, load, store, fused compare+branch) and name the pure
-//! function in [`crate::exec::wasm`] that gives their semantics; the interpreter's dispatch
-//! loop and this module's [`Instr`] enum are both generated from the list. Every instruction is
-//! at most 16 bytes.
+//! function in [`crate::exec::wasm`] that gives their semantics; the interpreter's handlers
+//! and this module's [`Instr`] enum are both generated from the list. Every instruction is
+//! at most 16 bytes; for execution each is paired with the function that executes it (see
+//! `exec::dispatch`).
 //!
 //! # Verification
 //!
@@ -392,6 +393,7 @@ macro_rules! define_instr {
 
             /// Calls `f` with every slot operand (and, conservatively, every other `u16`
             /// field, such as `ReturnN::count`).
+            #[inline]
             pub(crate) fn for_each_slot(&self, mut f: impl FnMut(Slot)) {
                 match *self {
                     $( Instr::$sname { $($sfield),* } => { $( SlotField::visit($sfield, &mut f); )* } )*
@@ -413,6 +415,20 @@ macro_rules! define_instr {
             }
 
             /// The relative jump offset of a branch instruction.
+            #[inline]
+            pub(crate) fn branch_offset(&self) -> Option<i32> {
+                match *self {
+                    $( Instr::$bc { offset, .. } )|*
+                    | $( Instr::$bci { offset, .. } )|*
+                    | Instr::Br { offset }
+                    | Instr::BrIfNez { offset, .. }
+                    | Instr::BrIfEqz { offset, .. } => Some(offset),
+                    _ => None,
+                }
+            }
+
+            /// The relative jump offset of a branch instruction, to patch.
+            #[inline]
             pub(crate) fn branch_offset_mut(&mut self) -> Option<&mut i32> {
                 match self {
                     $( Instr::$bc { offset, .. } )|*
@@ -541,14 +557,17 @@ impl CompiledFunc {
                 Instr::ReturnN { start, count } => {
                     ok &= u32::from(start) + u32::from(count) <= self.num_slots;
                 }
-                _ => instr.for_each_slot(|slot| ok &= u32::from(slot) < self.num_slots),
+                _ => {
+                    let mut max = 0;
+                    instr.for_each_slot(|slot| max = max.max(slot));
+                    ok &= u32::from(max) < self.num_slots;
+                }
             }
-            let mut instr = *instr;
-            if let Some(offset) = instr.branch_offset_mut() {
-                let target = ip as i64 + i64::from(*offset);
+            if let Some(offset) = instr.branch_offset() {
+                let target = ip as i64 + i64::from(offset);
                 ok &= target >= 0 && (target as u64) < len as u64;
             }
-            if let Instr::BrTable { len: n, .. } = instr {
+            if let Instr::BrTable { len: n, .. } = *instr {
                 ok &= (ip as u64) + 1 + u64::from(n) < len as u64;
             }
             if !ok {

@@ -100,13 +100,17 @@ pub(crate) fn translate_func(
     }
 
     let config = engine.config();
+    let mut scratch = SCRATCH.take();
+    scratch.code.clear();
+    scratch.stack.clear();
+    scratch.ctrl.clear();
     let mut t = Translator {
         info,
         fuel: config.consume_fuel,
         epoch: config.epoch_interruption,
-        code: Vec::new(),
-        stack: Vec::new(),
-        ctrl: Vec::new(),
+        code: scratch.code,
+        stack: scratch.stack,
+        ctrl: scratch.ctrl,
         temp_base: num_params + num_locals,
         max_height: 0,
         reachable: true,
@@ -137,9 +141,15 @@ pub(crate) fn translate_func(
     while !reader.eof() {
         let offset = reader.original_position() as usize;
         let before = reader.get_binary_reader();
-        let op = reader.read()?;
+        // Borrowed in place: moving the decoded operator out of the `Result` costs a copy
+        // that stalls on the decoder's narrower stores.
+        let decoded = reader.read();
+        let op = match decoded {
+            Ok(ref op) => op,
+            Err(error) => return Err(error.into()),
+        };
         if let Some(v) = validator.as_deref_mut() {
-            v.op(offset as u64, &op)?;
+            v.op(offset as u64, op)?;
         }
         if matches!(
             op,
@@ -150,7 +160,7 @@ pub(crate) fn translate_func(
             // (wasmparser accepts any LEB128 encoding of 0).
             return Err(Error::malformed("zero byte expected", Some(offset)));
         }
-        if is_load_or_store(&op) {
+        if is_load_or_store(op) {
             check_memarg_encoding(before)?;
         }
         t.operator(op).map_err(|e| match e {
@@ -179,12 +189,18 @@ pub(crate) fn translate_func(
     let mut code = t.code;
     optimize_branches(&mut code);
     let compiled = CompiledFunc {
-        code: crate::exec::thread(code),
+        code: crate::exec::thread(&code),
         num_params,
         num_locals,
         num_slots,
         num_results,
     };
+    // Hand the buffers to the next function translated on this thread.
+    SCRATCH.set(Scratch {
+        code,
+        stack: t.stack,
+        ctrl: t.ctrl,
+    });
     compiled.verify().map_err(|message| {
         Error::invalid(format!("internal translation error: {message}"), None)
     })?;
@@ -412,6 +428,18 @@ impl Ctrl {
             self.results
         }
     }
+}
+
+/// Buffers of a finished translation, reused by the next one on the same thread.
+#[derive(Default)]
+struct Scratch {
+    code: Vec<Instr>,
+    stack: Vec<Operand>,
+    ctrl: Vec<Ctrl>,
+}
+
+std::thread_local! {
+    static SCRATCH: core::cell::Cell<Scratch> = core::cell::Cell::new(Scratch::default());
 }
 
 struct Translator<'a> {
@@ -1070,7 +1098,7 @@ impl Translator<'_> {
     // The operator dispatch
     // -----------------------------------------------------------------------------------------
 
-    fn operator(&mut self, op: Operator<'_>) -> TResult {
+    fn operator(&mut self, op: &Operator<'_>) -> TResult {
         if !self.reachable {
             return self.dead_operator(op);
         }
@@ -1078,7 +1106,7 @@ impl Translator<'_> {
             self.bump_fuel();
         }
         use Operator as O;
-        match op {
+        match *op {
             O::Unreachable => {
                 self.emit(Instr::Trap {
                     code: TrapCode::Unreachable,
@@ -1119,7 +1147,7 @@ impl Translator<'_> {
                 self.reachable = false;
             }
             O::BrIf { relative_depth } => self.br_if(relative_depth)?,
-            O::BrTable { targets } => self.br_table(targets)?,
+            O::BrTable { ref targets } => self.br_table(targets.clone())?,
             O::Return => {
                 let n = self.frame(self.ctrl.len() as u32 - 1)?.results;
                 self.emit_return(n)?;
@@ -1499,7 +1527,7 @@ impl Translator<'_> {
     }
 
     /// An operator in unreachable code: only block structure matters.
-    fn dead_operator(&mut self, op: Operator<'_>) -> TResult {
+    fn dead_operator(&mut self, op: &Operator<'_>) -> TResult {
         match op {
             Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => {
                 self.dead_depth += 1;
