@@ -140,33 +140,21 @@ pub(crate) fn translate_func(
     let mut reader = wasmparser::OperatorsReader::new(reader);
     while !reader.eof() {
         let offset = reader.original_position() as usize;
-        let before = reader.get_binary_reader();
-        // Borrowed in place: moving the decoded operator out of the `Result` costs a copy
-        // that stalls on the decoder's narrower stores.
-        let decoded = reader.read();
-        let op = match decoded {
-            Ok(ref op) => op,
-            Err(error) => return Err(error.into()),
+        // Each operator is decoded once and handed straight to the validator's and the
+        // translator's visitors (`Step`), without an intermediate `Operator` to dispatch on.
+        let mut step = Step {
+            t: &mut t,
+            validator: validator.as_deref_mut(),
+            offset,
+            before: reader.get_binary_reader(),
+            memory_size_or_grow: false,
         };
-        if let Some(v) = validator.as_deref_mut() {
-            v.op(offset as u64, op)?;
-        }
-        if matches!(
-            op,
-            Operator::MemorySize { .. } | Operator::MemoryGrow { .. }
-        ) && reader.original_position() as usize - offset != 2
-        {
+        reader.visit_operator(&mut step)??;
+        if step.memory_size_or_grow && reader.original_position() as usize - offset != 2 {
             // Without multi-memory the memory index is a reserved single zero byte
             // (wasmparser accepts any LEB128 encoding of 0).
             return Err(Error::malformed("zero byte expected", Some(offset)));
         }
-        if is_load_or_store(op) {
-            check_memarg_encoding(before)?;
-        }
-        t.operator(op).map_err(|e| match e {
-            TranslateError::TooLarge => too_large(),
-            TranslateError::Invalid(message) => Error::invalid(message, Some(offset)),
-        })?;
     }
     let end = reader.original_position();
     match validator {
@@ -430,6 +418,86 @@ impl Ctrl {
     }
 }
 
+/// The visitor of one operator: validates it (when there is a validator), then translates it.
+struct Step<'s, 'a> {
+    t: &'s mut Translator<'a>,
+    validator: Option<&'s mut FuncValidator<ValidatorResources>>,
+    /// The operator's offset in the module.
+    offset: usize,
+    /// The reader positioned at the operator, to re-read its `memarg`.
+    before: wasmparser::BinaryReader<'a>,
+    /// Whether the operator was `memory.size` or `memory.grow`.
+    memory_size_or_grow: bool,
+}
+
+impl<'a> Step<'_, 'a> {
+    /// Translates the (validated) operator `op`.
+    fn translate(&mut self, op: &Operator<'a>) -> Result<()> {
+        if matches!(
+            op,
+            Operator::MemorySize { .. } | Operator::MemoryGrow { .. }
+        ) {
+            self.memory_size_or_grow = true;
+        }
+        if is_load_or_store(op) {
+            check_memarg_encoding(self.before.clone())?;
+        }
+        let offset = self.offset;
+        self.t.operator(op).map_err(|e| match e {
+            TranslateError::TooLarge => too_large(),
+            TranslateError::Invalid(message) => Error::invalid(message, Some(offset)),
+        })
+    }
+}
+
+macro_rules! define_visit_step {
+    ($( @$proposal:ident $op:ident $({ $($arg:ident: $argty:ty),* })? => $visit:ident ($($ann:tt)*))*) => {
+        $(
+            #[allow(clippy::clone_on_copy)]
+            fn $visit(&mut self $($(, $arg: $argty)*)?) -> Self::Output {
+                if let Some(validator) = self.validator.as_deref_mut() {
+                    validator.visitor(self.offset as u64).$visit($($($arg.clone()),*)?)?;
+                }
+                self.translate(&Operator::$op $({ $($arg),* })?)
+            }
+        )*
+    };
+}
+
+impl<'a> wasmparser::VisitOperator<'a> for Step<'_, 'a> {
+    type Output = Result<()>;
+
+    wasmparser::for_each_visit_operator!(define_visit_step);
+
+    fn simd_visitor(
+        &mut self,
+    ) -> Option<&mut dyn wasmparser::VisitSimdOperator<'a, Output = Self::Output>> {
+        Some(self)
+    }
+}
+
+macro_rules! define_visit_simd_step {
+    ($( @$proposal:ident $op:ident $({ $($arg:ident: $argty:ty),* })? => $visit:ident ($($ann:tt)*))*) => {
+        $(
+            #[allow(clippy::clone_on_copy)]
+            fn $visit(&mut self $($(, $arg: $argty)*)?) -> Self::Output {
+                if let Some(validator) = self.validator.as_deref_mut() {
+                    let mut visitor = validator.visitor(self.offset as u64);
+                    match wasmparser::VisitOperator::simd_visitor(&mut visitor) {
+                        Some(simd) => simd.$visit($($($arg.clone()),*)?)?,
+                        None => return Err(Error::invalid("SIMD is not supported", Some(self.offset))),
+                    }
+                }
+                self.translate(&Operator::$op $({ $($arg),* })?)
+            }
+        )*
+    };
+}
+
+impl<'a> wasmparser::VisitSimdOperator<'a> for Step<'_, 'a> {
+    wasmparser::for_each_visit_simd_operator!(define_visit_simd_step);
+}
+
 /// Buffers of a finished translation, reused by the next one on the same thread.
 #[derive(Default)]
 struct Scratch {
@@ -523,6 +591,7 @@ impl Translator<'_> {
     // Emission and slots
     // -----------------------------------------------------------------------------------------
 
+    #[inline]
     fn emit(&mut self, instr: Instr) -> usize {
         self.last_result = None;
         self.code.push(instr);
@@ -530,19 +599,23 @@ impl Translator<'_> {
     }
 
     /// Emits an instruction that wrote the top-of-stack temporary (pushed by the caller).
+    #[inline]
     fn emit_result(&mut self, instr: Instr) {
         let index = self.emit(instr);
         self.last_result = Some(index);
     }
 
+    #[inline]
     fn temp_slot(&self, height: u32) -> TResult<Slot> {
         Slot::try_from(self.temp_base + height).map_err(|_| TranslateError::TooLarge)
     }
 
+    #[inline]
     fn height(&self) -> u32 {
         self.stack.len() as u32
     }
 
+    #[inline]
     fn push(&mut self, operand: Operand) -> TResult {
         if let Operand::Local(_) = operand {
             self.local_refs += 1;
@@ -557,12 +630,14 @@ impl Translator<'_> {
         Ok(())
     }
 
+    #[inline]
     fn push_temp(&mut self) -> TResult<Slot> {
         let slot = self.temp_slot(self.height())?;
         self.push(Operand::Temp)?;
         Ok(slot)
     }
 
+    #[inline]
     fn pop(&mut self) -> TResult<Operand> {
         let operand = self
             .stack
@@ -576,6 +651,7 @@ impl Translator<'_> {
 
     /// The slot holding `operand` found at stack height `height`, materializing a constant
     /// into its temporary.
+    #[inline]
     fn slot_of(&mut self, operand: Operand, height: u32) -> TResult<Slot> {
         match operand {
             Operand::Local(slot) => Ok(slot),
@@ -588,6 +664,7 @@ impl Translator<'_> {
         }
     }
 
+    #[inline]
     fn emit_const(&mut self, dst: Slot, value: u64) {
         match u32::try_from(value) {
             Ok(value) => self.emit(Instr::Const32 { dst, value }),
@@ -596,6 +673,7 @@ impl Translator<'_> {
     }
 
     /// Pops the top operand and returns its slot (height = new stack height).
+    #[inline]
     fn pop_slot(&mut self) -> TResult<Slot> {
         let operand = self.pop()?;
         let height = self.height();
