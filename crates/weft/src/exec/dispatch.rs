@@ -808,6 +808,7 @@ macro_rules! uniform_handlers {
         }
 
         /// The slot whose new value `instr`'s handler passes on as the accumulator.
+        #[inline(always)]
         fn acc_result(instr: &Instr) -> Option<Slot> {
             match *instr {
                 $( Instr::$un { dst, .. } )|*

@@ -415,7 +415,7 @@ macro_rules! define_instr {
             }
 
             /// The relative jump offset of a branch instruction.
-            #[inline]
+            #[inline(always)]
             pub(crate) fn branch_offset(&self) -> Option<i32> {
                 match *self {
                     $( Instr::$bc { offset, .. } )|*

@@ -615,7 +615,7 @@ impl Translator<'_> {
         self.stack.len() as u32
     }
 
-    #[inline]
+    #[inline(always)]
     fn push(&mut self, operand: Operand) -> TResult {
         if let Operand::Local(_) = operand {
             self.local_refs += 1;
