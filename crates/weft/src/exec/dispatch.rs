@@ -1179,7 +1179,7 @@ handler!(CallInternal(ip, regs, mem, mem_len, cx, acc) {
     cx.fp = callee_fp;
     // SAFETY: (I1) as above; (I3) the callee starts at its first instruction; (I4) the
     // callee belongs to the same instance, so the memory view stays.
-    unsafe { next(code, callee_regs, mem, mem_len, cx, acc) }
+    unsafe { next(code, callee_regs, mem, mem_len, cx, 0) }
 });
 
 /// `CallInternal` through [`push_frame`], for the cases its fast path leaves out.
