@@ -125,7 +125,7 @@ impl Config {
     /// the same fuel on every run and machine. A block whose cost exceeds the remaining fuel
     /// traps with [`TrapCode::OutOfFuel`](crate::TrapCode::OutOfFuel) before it runs.
     ///
-    /// Cost: about +11% execution time (geomean over the benchmark workloads, measured with
+    /// Cost: about +9% execution time (geomean over the benchmark workloads, measured with
     /// `cargo run --release -p weft --example fuel_epoch_overhead`); nothing when off.
     pub fn consume_fuel(&mut self, enable: bool) -> &mut Self {
         self.consume_fuel = enable;
@@ -136,7 +136,7 @@ impl Config {
     /// entry and loop back-edges (see [`Engine::increment_epoch`](crate::Engine::increment_epoch)).
     /// Default: off.
     ///
-    /// Cost: about +3% execution time (geomean over the benchmark workloads, measured with
+    /// Cost: about +2% execution time (geomean over the benchmark workloads, measured with
     /// `cargo run --release -p weft --example fuel_epoch_overhead`); nothing when off.
     pub fn epoch_interruption(&mut self, enable: bool) -> &mut Self {
         self.epoch_interruption = enable;

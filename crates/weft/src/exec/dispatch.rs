@@ -126,6 +126,9 @@ pub(crate) fn thread(code: &[Instr]) -> Box<[Op]> {
                 // The callee's return hands its slot 0, the caller's slot `base`, on
                 // (`leave`). (Other calls may reach a host function, which resumes without it.)
                 Instr::CallInternal { base, .. } => Some(base),
+                // Passes the accumulator on, when it is only reached from the instruction
+                // before it.
+                Instr::ConsumeFuel { .. } if !is_target => previous_result,
                 _ => acc_result(instr),
             };
             Op {
