@@ -36,7 +36,7 @@ use super::{Exit, Frame, Stack, cold_op, memory_view, push_frame};
 use crate::ir::FRAME_OVERHEAD;
 use crate::ir::{Instr, Slot, for_each_instr};
 use crate::module::ModuleInner;
-use crate::store::{FuncEntity, StoreInner};
+use crate::store::{FuncEntity, GlobalEntity, StoreInner};
 use crate::trap::TrapCode;
 
 /// Executes the instruction at `ip` and everything after it until execution stops.
@@ -85,6 +85,12 @@ pub(crate) struct Cx<'a> {
     module: *const ModuleInner,
     /// `Config::max_wasm_stack`.
     max_stack: usize,
+    /// The store indices of the globals of instance `instance` (its `globals`), and their
+    /// number (empty if the instance does not exist).
+    global_map: (*const u32, usize),
+    /// The store's globals and their number. Globals are only added by instantiation, which
+    /// cannot happen during a run, so the buffer stays in place.
+    globals: (*mut GlobalEntity, usize),
     /// Why execution stopped (valid after [`Flow::Stop`]).
     exit: Exit,
     /// The state to resume with after [`Flow::Continue`].
@@ -168,6 +174,8 @@ pub(super) fn run(inner: &mut StoreInner, stack: &mut Stack) -> Exit {
     let (mem, mem_len) = memory_view(inner, frame.instance);
     let module = instance_module(inner, frame.instance);
     let max_stack = inner.engine.config().max_wasm_stack;
+    let global_map = instance_globals(inner, frame.instance);
+    let globals = (inner.globals.as_mut_ptr(), inner.globals.len());
     let mut cx = Cx {
         inner,
         stack,
@@ -175,6 +183,8 @@ pub(super) fn run(inner: &mut StoreInner, stack: &mut Stack) -> Exit {
         fp: frame.fp,
         module,
         max_stack,
+        global_map,
+        globals,
         exit: Exit::Trap(TrapCode::InternalError),
         #[cfg(not(weft_tail_dispatch))]
         resume: (frame.ip, regs, mem, mem_len, 0),
@@ -204,6 +214,17 @@ fn instance_module(inner: &StoreInner, instance: u32) -> *const ModuleInner {
         .get(instance as usize)
         .map_or(core::ptr::null(), |entity| {
             &*entity.module.inner as *const ModuleInner
+        })
+}
+
+/// The store indices of the globals of store instance `instance` (empty if it does not
+/// exist).
+fn instance_globals(inner: &StoreInner, instance: u32) -> (*const u32, usize) {
+    inner
+        .instances
+        .get(instance as usize)
+        .map_or((core::ptr::null(), 0), |entity| {
+            (entity.globals.as_ptr(), entity.globals.len())
         })
 }
 
@@ -1056,6 +1077,7 @@ fn resume(
     if frame.instance != from {
         (mem, mem_len) = memory_view(cx.inner, frame.instance);
         cx.module = instance_module(cx.inner, frame.instance);
+        cx.global_map = instance_globals(cx.inner, frame.instance);
     }
     cx.instance = frame.instance;
     cx.fp = frame.fp;
@@ -1272,16 +1294,29 @@ fn resolve_indirect(cx: &Cx<'_>, ty: u32, table: u32, element: u32) -> Result<u3
     Ok(func as u32)
 }
 
-/// The store index of global `global` of the current instance.
+/// The value of global `global` of the current instance.
 #[inline(always)]
-fn store_global(cx: &Cx<'_>, global: u32) -> Option<usize> {
-    let instance = cx.inner.instances.get(cx.instance as usize)?;
-    instance.globals.get(global as usize).map(|g| *g as usize)
+fn global_value<'c>(cx: &'c mut Cx<'_>, global: u32) -> Option<&'c mut u64> {
+    let (map, map_len) = cx.global_map;
+    if global as usize >= map_len {
+        return None;
+    }
+    // SAFETY: `map` points at the `map_len` store indices of the current instance's
+    // globals (`instance_globals`), which live as long as the store; checked in bounds.
+    let index = unsafe { *map.add(global as usize) } as usize;
+    let (globals, len) = cx.globals;
+    if index >= len {
+        return None;
+    }
+    // SAFETY: `globals` points at the store's `len` globals, which stay in place during the
+    // run (see `Cx::globals`), and `cx` is borrowed mutably for the reference's lifetime;
+    // checked in bounds.
+    Some(unsafe { &mut (*globals.add(index)).value })
 }
 
 handler!(GlobalGet(ip, regs, mem, mem_len, cx, acc) {
     operands!(ip, GlobalGet { dst, global });
-    let value = store_global(cx, global).and_then(|g| cx.inner.globals.get(g)).map(|g| g.value);
+    let value = global_value(cx, global).map(|value| *value);
     let Some(value) = value else {
         return trap(cx, TrapCode::InternalError);
     };
@@ -1296,21 +1331,21 @@ handler!(GlobalSet(ip, regs, mem, mem_len, cx, acc) {
     operands!(ip, GlobalSet { src, global });
     // SAFETY: (I1) and (I2).
     let value = unsafe { get(regs, src) };
-    let Some(slot) = store_global(cx, global).and_then(|g| cx.inner.globals.get_mut(g)) else {
+    let Some(slot) = global_value(cx, global) else {
         return trap(cx, TrapCode::InternalError);
     };
-    slot.value = value;
+    *slot = value;
     // SAFETY: (I3).
     unsafe { next(ip.add(1), regs, mem, mem_len, cx, acc) }
 });
 
 handler!(GlobalSetAcc(ip, regs, mem, mem_len, cx, acc) {
     operands!(ip, GlobalSet { src, global });
-    let Some(slot) = store_global(cx, global).and_then(|g| cx.inner.globals.get_mut(g)) else {
+    let Some(slot) = global_value(cx, global) else {
         return trap(cx, TrapCode::InternalError);
     };
     // The accumulator holds `src` (see `thread`).
-    slot.value = acc;
+    *slot = acc;
     // SAFETY: (I3).
     unsafe { next(ip.add(1), regs, mem, mem_len, cx, acc) }
 });
