@@ -373,20 +373,54 @@ unsafe fn set(regs: *mut u64, slot: Slot, value: u64) {
     unsafe { *regs.add(slot as usize) = value }
 }
 
-/// The address of an access of `n` bytes at `ptr + offset`, or `None` when it is out of
+/// The start of an access of `n` bytes at `ptr + offset`, or `None` when it is out of
 /// bounds (spec: `ea + N <= len`).
 #[inline(always)]
-fn effective_address(mem_len: usize, ptr: u64, offset: u32, n: usize) -> Option<usize> {
-    let start = (ptr as u32 as u64) + u64::from(offset);
+fn effective_address(mem_len: usize, ptr: u32, offset: u32, n: usize) -> Option<usize> {
+    let start = u64::from(ptr) + u64::from(offset);
     if start + n as u64 > mem_len as u64 {
         return None;
     }
     Some(start as usize)
 }
 
-/// The size of the array a load function takes (`N` of `fn([u8; N]) -> T`).
-const fn size_of_output<const N: usize, T>(_: fn([u8; N]) -> T) -> usize {
-    N
+/// Reads the `N` bytes at `ptr + offset` of memory 0, or `None` when out of bounds.
+///
+/// # Safety
+///
+/// (I4): `mem`/`mem_len` describe memory 0's live buffer.
+#[inline(always)]
+unsafe fn read_memory<const N: usize>(
+    mem: *mut u8,
+    mem_len: usize,
+    ptr: u32,
+    offset: u32,
+) -> Option<[u8; N]> {
+    let start = effective_address(mem_len, ptr, offset, N)?;
+    // SAFETY: guaranteed by the caller, and `start + N <= mem_len` was checked.
+    Some(unsafe { core::ptr::read_unaligned(mem.add(start).cast()) })
+}
+
+/// Writes `bytes` at `ptr + offset` of memory 0; `false` (and nothing written) when out
+/// of bounds.
+///
+/// # Safety
+///
+/// As [`read_memory`].
+#[inline(always)]
+unsafe fn write_memory<const N: usize>(
+    mem: *mut u8,
+    mem_len: usize,
+    ptr: u32,
+    offset: u32,
+    bytes: [u8; N],
+) -> bool {
+    let Some(start) = effective_address(mem_len, ptr, offset, N) else {
+        return false;
+    };
+    // SAFETY: guaranteed by the caller, and `start + N <= mem_len` was checked.
+    unsafe { core::ptr::write_unaligned(mem.add(start).cast(), bytes) };
+    true
 }
 
 /// Binds the operands of the instruction at `$ip`, which must be of variant `$variant`.
@@ -569,19 +603,29 @@ macro_rules! br_cmp_imm_handler {
     };
 }
 
-/// `dst = f(memory[ptr + offset..][..N])`.
+/// The address operand of a memory access, before its `offset`: one slot (`ptr`), or the
+/// wrapping sum of two (`idx`), each read from its slot or the accumulator.
+macro_rules! address {
+    ($regs:ident, $acc:ident, ptr($src:tt) { $ptr:ident }) => {
+        operand!($src, $regs, $acc, $ptr) as u32
+    };
+    ($regs:ident, $acc:ident, idx($base_src:tt, $index_src:tt) { $base:ident, $index:ident }) => {
+        (operand!($base_src, $regs, $acc, $base) as u32)
+            .wrapping_add(operand!($index_src, $regs, $acc, $index) as u32)
+    };
+}
+
+/// `dst = f(memory[address + offset..][..N])`; the address operands as in [`address!`].
 macro_rules! load_handler {
-    ($name:ident, $f:ident, $ptr:tt) => {
+    ($name:ident, $f:ident, $form:ident $srcs:tt { $($field:ident),* }) => {
         handler!($name(ip, regs, mem, mem_len, cx, acc) {
-            operands!(ip, $name { dst, ptr, offset });
-            // SAFETY: (I1)–(I5); `effective_address` checked `start + N <= mem_len`.
+            operands!(ip, $name { dst, $($field,)* offset });
+            // SAFETY: (I1)–(I5).
             unsafe {
-                let n = size_of_output(wasm::$f);
-                let ptr = operand!($ptr, regs, acc, ptr);
-                let Some(start) = effective_address(mem_len, ptr, offset, n) else {
+                let ptr = address!(regs, acc, $form $srcs { $($field),* });
+                let Some(bytes) = read_memory(mem, mem_len, ptr, offset) else {
                     return trap(cx, TrapCode::MemoryOutOfBounds);
                 };
-                let bytes = core::ptr::read_unaligned(mem.add(start).cast());
                 let value = wasm::$f(bytes).into_cell();
                 set(regs, dst, value);
                 next(ip.add(1), regs, mem, mem_len, cx, value)
@@ -590,104 +634,29 @@ macro_rules! load_handler {
     };
 }
 
-/// `memory[ptr + offset..][..N] = f(value)`.
+/// The bytes a store writes: `f` of its `value` operand (`slot`, `acc`), or of its immediate.
+macro_rules! stored_bytes {
+    (imm, $f:ident, $regs:ident, $acc:ident, $value:ident) => {
+        wasm::$f(Imm::from_imm($value))
+    };
+    ($src:tt, $f:ident, $regs:ident, $acc:ident, $value:ident) => {
+        wasm::$f(Cell::from_cell(operand!($src, $regs, $acc, $value)))
+    };
+}
+
+/// `memory[address + offset..][..N] = f(value)`; the value as in [`stored_bytes!`], the
+/// address as in [`address!`].
 macro_rules! store_handler {
-    ($name:ident, $f:ident, $ptr:tt, $value:tt) => {
+    ($name:ident, $f:ident, $value:tt, $form:ident $srcs:tt { $($field:ident),* }) => {
         handler!($name(ip, regs, mem, mem_len, cx, acc) {
-            operands!(ip, $name { ptr, value, offset });
-            // SAFETY: (I1)–(I5); `effective_address` checked `start + N <= mem_len`.
+            operands!(ip, $name { $($field,)* value, offset });
+            // SAFETY: (I1)–(I5).
             unsafe {
-                let bytes = wasm::$f(Cell::from_cell(operand!($value, regs, acc, value)));
-                let n = size_of_val(&bytes);
-                let ptr = operand!($ptr, regs, acc, ptr);
-                let Some(start) = effective_address(mem_len, ptr, offset, n) else {
+                let bytes = stored_bytes!($value, $f, regs, acc, value);
+                let ptr = address!(regs, acc, $form $srcs { $($field),* });
+                if !write_memory(mem, mem_len, ptr, offset, bytes) {
                     return trap(cx, TrapCode::MemoryOutOfBounds);
-                };
-                core::ptr::write_unaligned(mem.add(start).cast(), bytes);
-                next(ip.add(1), regs, mem, mem_len, cx, acc)
-            }
-        });
-    };
-}
-
-/// `memory[ptr + offset..][..N] = f(imm)`.
-macro_rules! store_imm_handler {
-    ($name:ident, $f:ident, $ptr:tt) => {
-        handler!($name(ip, regs, mem, mem_len, cx, acc) {
-            operands!(ip, $name { ptr, value, offset });
-            // SAFETY: (I1)–(I5); `effective_address` checked `start + N <= mem_len`.
-            unsafe {
-                let bytes = wasm::$f(Imm::from_imm(value));
-                let n = size_of_val(&bytes);
-                let ptr = operand!($ptr, regs, acc, ptr);
-                let Some(start) = effective_address(mem_len, ptr, offset, n) else {
-                    return trap(cx, TrapCode::MemoryOutOfBounds);
-                };
-                core::ptr::write_unaligned(mem.add(start).cast(), bytes);
-                next(ip.add(1), regs, mem, mem_len, cx, acc)
-            }
-        });
-    };
-}
-
-/// `dst = f(memory[base + index + offset..][..N])`.
-macro_rules! load_idx_handler {
-    ($name:ident, $f:ident, $base:tt, $index:tt) => {
-        handler!($name(ip, regs, mem, mem_len, cx, acc) {
-            operands!(ip, $name { dst, base, index, offset });
-            // SAFETY: (I1)–(I5); `effective_address` checked `start + N <= mem_len`.
-            unsafe {
-                let n = size_of_output(wasm::$f);
-                let base = operand!($base, regs, acc, base) as u32;
-                let ptr = base.wrapping_add(operand!($index, regs, acc, index) as u32);
-                let Some(start) = effective_address(mem_len, u64::from(ptr), offset, n) else {
-                    return trap(cx, TrapCode::MemoryOutOfBounds);
-                };
-                let bytes = core::ptr::read_unaligned(mem.add(start).cast());
-                let value = wasm::$f(bytes).into_cell();
-                set(regs, dst, value);
-                next(ip.add(1), regs, mem, mem_len, cx, value)
-            }
-        });
-    };
-}
-
-/// `memory[base + index + offset..][..N] = f(value)`.
-macro_rules! store_idx_handler {
-    ($name:ident, $f:ident, $base:tt, $index:tt) => {
-        handler!($name(ip, regs, mem, mem_len, cx, acc) {
-            operands!(ip, $name { base, index, value, offset });
-            // SAFETY: (I1)–(I5); `effective_address` checked `start + N <= mem_len`.
-            unsafe {
-                let bytes = wasm::$f(Cell::from_cell(get(regs, value)));
-                let n = size_of_val(&bytes);
-                let base = operand!($base, regs, acc, base) as u32;
-                let ptr = base.wrapping_add(operand!($index, regs, acc, index) as u32);
-                let Some(start) = effective_address(mem_len, u64::from(ptr), offset, n) else {
-                    return trap(cx, TrapCode::MemoryOutOfBounds);
-                };
-                core::ptr::write_unaligned(mem.add(start).cast(), bytes);
-                next(ip.add(1), regs, mem, mem_len, cx, acc)
-            }
-        });
-    };
-}
-
-/// `memory[base + index + offset..][..N] = f(imm)`.
-macro_rules! store_imm_idx_handler {
-    ($name:ident, $f:ident, $base:tt, $index:tt) => {
-        handler!($name(ip, regs, mem, mem_len, cx, acc) {
-            operands!(ip, $name { base, index, value, offset });
-            // SAFETY: (I1)–(I5); `effective_address` checked `start + N <= mem_len`.
-            unsafe {
-                let bytes = wasm::$f(Imm::from_imm(value));
-                let n = size_of_val(&bytes);
-                let base = operand!($base, regs, acc, base) as u32;
-                let ptr = base.wrapping_add(operand!($index, regs, acc, index) as u32);
-                let Some(start) = effective_address(mem_len, u64::from(ptr), offset, n) else {
-                    return trap(cx, TrapCode::MemoryOutOfBounds);
-                };
-                core::ptr::write_unaligned(mem.add(start).cast(), bytes);
+                }
                 next(ip.add(1), regs, mem, mem_len, cx, acc)
             }
         });
@@ -727,12 +696,12 @@ macro_rules! uniform_handlers {
             $( binary_imm64_handler!($bj, $bjf, slot); )*
             $( br_cmp_handler!($bc, $bcf, slot, slot); )*
             $( br_cmp_imm_handler!($bci, $bcif, slot); )*
-            $( load_handler!($ld, $ldf, slot); )*
-            $( store_handler!($st, $stf, slot, slot); )*
-            $( store_imm_handler!($sti, $stif, slot); )*
-            $( load_idx_handler!($li, $lif, slot, slot); )*
-            $( store_idx_handler!($si, $sif, slot, slot); )*
-            $( store_imm_idx_handler!($sii, $siif, slot, slot); )*
+            $( load_handler!($ld, $ldf, ptr(slot) { ptr }); )*
+            $( store_handler!($st, $stf, slot, ptr(slot) { ptr }); )*
+            $( store_handler!($sti, $stif, imm, ptr(slot) { ptr }); )*
+            $( load_handler!($li, $lif, idx(slot, slot) { base, index }); )*
+            $( store_handler!($si, $sif, slot, idx(slot, slot) { base, index }); )*
+            $( store_handler!($sii, $siif, imm, idx(slot, slot) { base, index }); )*
         }
 
         /// Handlers that take their first slot operand from the accumulator.
@@ -746,12 +715,12 @@ macro_rules! uniform_handlers {
             $( binary_imm64_handler!($bj, $bjf, acc); )*
             $( br_cmp_handler!($bc, $bcf, acc, slot); )*
             $( br_cmp_imm_handler!($bci, $bcif, acc); )*
-            $( load_handler!($ld, $ldf, acc); )*
-            $( store_handler!($st, $stf, acc, slot); )*
-            $( store_imm_handler!($sti, $stif, acc); )*
-            $( load_idx_handler!($li, $lif, acc, slot); )*
-            $( store_idx_handler!($si, $sif, acc, slot); )*
-            $( store_imm_idx_handler!($sii, $siif, acc, slot); )*
+            $( load_handler!($ld, $ldf, ptr(acc) { ptr }); )*
+            $( store_handler!($st, $stf, slot, ptr(acc) { ptr }); )*
+            $( store_handler!($sti, $stif, imm, ptr(acc) { ptr }); )*
+            $( load_handler!($li, $lif, idx(acc, slot) { base, index }); )*
+            $( store_handler!($si, $sif, slot, idx(acc, slot) { base, index }); )*
+            $( store_handler!($sii, $siif, imm, idx(acc, slot) { base, index }); )*
         }
 
         /// Handlers that take their second slot operand from the accumulator.
@@ -760,10 +729,10 @@ macro_rules! uniform_handlers {
             $( binary_handler!($bin, $binf, slot, acc); )*
             $( binary_trap_handler!($bt, $btf, slot, acc); )*
             $( br_cmp_handler!($bc, $bcf, slot, acc); )*
-            $( store_handler!($st, $stf, slot, acc); )*
-            $( load_idx_handler!($li, $lif, slot, acc); )*
-            $( store_idx_handler!($si, $sif, slot, acc); )*
-            $( store_imm_idx_handler!($sii, $siif, slot, acc); )*
+            $( store_handler!($st, $stf, acc, ptr(slot) { ptr }); )*
+            $( load_handler!($li, $lif, idx(slot, acc) { base, index }); )*
+            $( store_handler!($si, $sif, slot, idx(slot, acc) { base, index }); )*
+            $( store_handler!($sii, $siif, imm, idx(slot, acc) { base, index }); )*
         }
 
         /// The handler of `instr`'s variant.

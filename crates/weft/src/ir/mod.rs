@@ -417,18 +417,12 @@ macro_rules! define_instr {
             /// The relative jump offset of a branch instruction.
             #[inline(always)]
             pub(crate) fn branch_offset(&self) -> Option<i32> {
-                match *self {
-                    $( Instr::$bc { offset, .. } )|*
-                    | $( Instr::$bci { offset, .. } )|*
-                    | Instr::Br { offset }
-                    | Instr::BrIfNez { offset, .. }
-                    | Instr::BrIfEqz { offset, .. } => Some(offset),
-                    _ => None,
-                }
+                let mut copy = *self;
+                copy.branch_offset_mut().map(|offset| *offset)
             }
 
             /// The relative jump offset of a branch instruction, to patch.
-            #[inline]
+            #[inline(always)]
             pub(crate) fn branch_offset_mut(&mut self) -> Option<&mut i32> {
                 match self {
                     $( Instr::$bc { offset, .. } )|*

@@ -886,8 +886,7 @@ impl Translator<'_> {
     /// Pops an `i32` condition and returns a branch instruction taken when the condition is
     /// `!negate`, fusing a preceding comparison when possible.
     fn condition_branch(&mut self, negate: bool) -> TResult<Instr> {
-        let fusable = self.last_result.is_some_and(|i| i + 1 == self.code.len())
-            && self.stack.last() == Some(&Operand::Temp);
+        let fusable = self.last_is_result() && self.stack.last() == Some(&Operand::Temp);
         if fusable
             && let Some(last) = self.code.last()
             && let Some(fused) = fuse_compare(last, negate)
@@ -1031,19 +1030,24 @@ impl Translator<'_> {
         let fusable = self.stack.last() == Some(&Operand::Temp) && self.last_is_result();
         let ptr = self.pop_slot()?;
         let dst = self.push_temp()?;
-        let instr = make(dst, ptr, offset);
+        let instr = self.fold_address(make(dst, ptr, offset), ptr, fusable);
+        self.emit_result(instr);
+        Ok(())
+    }
+
+    /// Load or store `instr` from address `ptr`, with the `i32.add` that the last
+    /// instruction computed `ptr` with folded into its address (and removed), if `fusable`
+    /// (the sum is the top-of-stack temporary the access consumes, so nothing else uses it).
+    fn fold_address(&mut self, instr: Instr, ptr: Slot, fusable: bool) -> Instr {
         if fusable
             && let Some(&Instr::I32Add { dst: sum, lhs, rhs }) = self.code.last()
             && sum == ptr
             && let Some(indexed) = instr.with_indexed_address(lhs, rhs)
         {
-            // The sum was only computed for this access: fold it into the access.
             self.code.pop();
-            self.emit_result(indexed);
-            return Ok(());
+            return indexed;
         }
-        self.emit_result(instr);
-        Ok(())
+        instr
     }
 
     /// Whether the last instruction emitted wrote the top-of-stack temporary and nothing
@@ -1071,16 +1075,7 @@ impl Translator<'_> {
             ) && self.last_is_result();
             self.pop()?;
             let ptr = self.pop_slot()?;
-            let instr = make_imm(ptr, imm, offset);
-            if fusable
-                && let Some(&Instr::I32Add { dst: sum, lhs, rhs }) = self.code.last()
-                && sum == ptr
-                && let Some(indexed) = instr.with_indexed_address(lhs, rhs)
-            {
-                self.code.pop();
-                self.emit(indexed);
-                return Ok(());
-            }
+            let instr = self.fold_address(make_imm(ptr, imm, offset), ptr, fusable);
             self.emit(instr);
             return Ok(());
         }
@@ -1091,16 +1086,7 @@ impl Translator<'_> {
         ) && self.last_is_result();
         let value = self.pop_slot()?;
         let ptr = self.pop_slot()?;
-        let instr = make(ptr, value, offset);
-        if fusable
-            && let Some(&Instr::I32Add { dst: sum, lhs, rhs }) = self.code.last()
-            && sum == ptr
-            && let Some(indexed) = instr.with_indexed_address(lhs, rhs)
-        {
-            self.code.pop();
-            self.emit(indexed);
-            return Ok(());
-        }
+        let instr = self.fold_address(make(ptr, value, offset), ptr, fusable);
         self.emit(instr);
         Ok(())
     }
@@ -1623,8 +1609,7 @@ impl Translator<'_> {
 
     fn local_set(&mut self, local: Slot) -> TResult {
         self.preserve_local(local)?;
-        let fold = self.last_result.is_some_and(|i| i + 1 == self.code.len())
-            && self.stack.last() == Some(&Operand::Temp);
+        let fold = self.last_is_result() && self.stack.last() == Some(&Operand::Temp);
         let operand = self.pop()?;
         let height = self.height();
         if fold && let Some(dst) = self.code.last_mut().and_then(Instr::result_slot_mut) {
