@@ -33,11 +33,11 @@
 
 use super::wasm::{self, Cell, Imm};
 use super::{Exit, Frame, Stack, cold_op, memory_view, push_frame};
-use crate::ir::FRAME_OVERHEAD;
-use crate::ir::{Instr, Slot, for_each_instr};
+use crate::ir::{CompiledFunc, FRAME_OVERHEAD, Instr, Slot, for_each_instr};
 use crate::module::ModuleInner;
 use crate::store::{FuncEntity, GlobalEntity, StoreInner};
 use crate::trap::TrapCode;
+use core::sync::atomic::{AtomicPtr, Ordering};
 
 /// Executes the instruction at `ip` and everything after it until execution stops.
 ///
@@ -51,12 +51,14 @@ pub(crate) type Handler = unsafe fn(*const Op, *mut u64, *mut u8, usize, &mut Cx
 /// Padded to 32 bytes and aligned to them, so that no instruction straddles two cache lines
 /// (with 24 bytes, one in eight did, and which ones depended on where the allocator put the
 /// code: execution times moved by up to 15% between otherwise identical runs).
-#[derive(Clone, Copy)]
 #[repr(C, align(32))]
 pub(crate) struct Op {
     handler: Handler,
     /// The instruction (the handler's operands).
     pub(crate) instr: Instr,
+    /// For a `CallInternal`: the callee's code once it has been called (null before), so
+    /// that later calls need no look-up. It lives in the same `Module` as this `Op`.
+    callee: AtomicPtr<CompiledFunc>,
 }
 
 impl core::fmt::Debug for Op {
@@ -87,8 +89,9 @@ pub(crate) struct Cx<'a> {
     /// `Module`'s `Arc` held by the instance keeps it alive and in place for the whole run
     /// (instances are never removed from a store).
     module: *const ModuleInner,
-    /// `Config::max_wasm_stack`.
-    max_stack: usize,
+    /// What is left of `Config::max_wasm_stack` for this run's frames: the limit minus what
+    /// the runs it is nested in use (`StoreInner::stack_used`).
+    stack_budget: usize,
     /// The store indices of the globals of instance `instance` (its `globals`), and their
     /// number (empty if the instance does not exist).
     global_map: (*const u32, usize),
@@ -144,6 +147,7 @@ pub(crate) fn thread(code: &[Instr]) -> Box<[Op]> {
             Op {
                 handler: from_acc.unwrap_or_else(|| handler_for(instr)),
                 instr: *instr,
+                callee: AtomicPtr::new(core::ptr::null_mut()),
             }
         })
         .collect()
@@ -177,7 +181,11 @@ pub(super) fn run(inner: &mut StoreInner, stack: &mut Stack) -> Exit {
     };
     let (mem, mem_len) = memory_view(inner, frame.instance);
     let module = instance_module(inner, frame.instance);
-    let max_stack = inner.engine.config().max_wasm_stack;
+    let stack_budget = inner
+        .engine
+        .config()
+        .max_wasm_stack
+        .saturating_sub(inner.stack_used);
     let global_map = instance_globals(inner, frame.instance);
     let globals = (inner.globals.as_mut_ptr(), inner.globals.len());
     let mut cx = Cx {
@@ -186,7 +194,7 @@ pub(super) fn run(inner: &mut StoreInner, stack: &mut Stack) -> Exit {
         instance: frame.instance,
         fp: frame.fp,
         module,
-        max_stack,
+        stack_budget,
         global_map,
         globals,
         exit: Exit::Trap(TrapCode::InternalError),
@@ -428,7 +436,7 @@ macro_rules! operands {
     ($ip:ident, $variant:ident { $($field:ident),* }) => {
         // SAFETY: (I3) `$ip` points at a live `Op`, and (I5) its handler (this one) was
         // chosen from its own variant.
-        let Instr::$variant { $($field),* } = (unsafe { *$ip }).instr else {
+        let Instr::$variant { $($field),* } = (unsafe { (*$ip).instr }) else {
             // SAFETY: (I5).
             unsafe { core::hint::unreachable_unchecked() }
         };
@@ -795,8 +803,12 @@ macro_rules! uniform_handlers {
                     Instr::$sii { index, .. } if index == slot => acc_b::$sii,
                 )*
                 Instr::Copy { src, .. } if src == slot => CopyAcc,
+                Instr::Copy2 { src0, .. } if src0 == slot => Copy2Acc,
                 Instr::BrIfNez { cond, .. } if cond == slot => BrIfNezAcc,
+                Instr::Select { cond, .. } if cond == slot => SelectAcc,
                 Instr::SelectImm { cond, .. } if cond == slot => SelectImmAcc,
+                Instr::SelectSlotImm { cond, .. } if cond == slot => SelectSlotImmAcc,
+                Instr::SelectImmSlot { cond, .. } if cond == slot => SelectImmSlotAcc,
                 Instr::BrIfEqz { cond, .. } if cond == slot => BrIfEqzAcc,
                 Instr::Return1 { src } if src == slot => Return1Acc,
                 Instr::GlobalSet { src, .. } if src == slot => GlobalSetAcc,
@@ -817,10 +829,13 @@ macro_rules! uniform_handlers {
                 | $( Instr::$ld { dst, .. } )|*
                 | $( Instr::$li { dst, .. } )|*
                 | Instr::Copy { dst, .. }
+                | Instr::Copy2 { dst1: dst, .. }
                 | Instr::Const32 { dst, .. }
                 | Instr::Const64 { dst, .. }
                 | Instr::Select { dst, .. }
                 | Instr::SelectImm { dst, .. }
+                | Instr::SelectSlotImm { dst, .. }
+                | Instr::SelectImmSlot { dst, .. }
                 | Instr::GlobalGet { dst, .. }
                 | Instr::MemorySize { dst } => Some(dst),
                 _ => None,
@@ -837,6 +852,16 @@ for_each_instr!(uniform_handlers);
 handler!(Trap(ip, regs, mem, mem_len, cx, acc) {
     operands!(ip, Trap { code });
     trap(cx, code)
+});
+
+handler!(ZeroLocals(ip, regs, mem, mem_len, cx, acc) {
+    operands!(ip, ZeroLocals { start, count });
+    // SAFETY: (I1); `verify` checked `start + count <= num_slots`; (I3): a function's first
+    // instruction is not its last.
+    unsafe {
+        core::ptr::write_bytes(regs.add(start as usize), 0, count as usize);
+        next(ip.add(1), regs, mem, mem_len, cx, acc)
+    }
 });
 
 handler!(ConsumeFuel(ip, regs, mem, mem_len, cx, acc) {
@@ -879,6 +904,28 @@ handler!(CopyAcc(ip, regs, mem, mem_len, cx, acc) {
     }
 });
 
+handler!(Copy2(ip, regs, mem, mem_len, cx, acc) {
+    operands!(ip, Copy2 { dst0, src0, dst1, src1 });
+    // SAFETY: (I1)–(I5).
+    unsafe {
+        set(regs, dst0, get(regs, src0));
+        let value = get(regs, src1);
+        set(regs, dst1, value);
+        next(ip.add(1), regs, mem, mem_len, cx, value)
+    }
+});
+
+handler!(Copy2Acc(ip, regs, mem, mem_len, cx, acc) {
+    operands!(ip, Copy2 { dst0, src0, dst1, src1 });
+    // SAFETY: (I1)–(I5); the accumulator holds `src0` (see `thread`).
+    unsafe {
+        set(regs, dst0, acc);
+        let value = get(regs, src1);
+        set(regs, dst1, value);
+        next(ip.add(1), regs, mem, mem_len, cx, value)
+    }
+});
+
 handler!(Const32(ip, regs, mem, mem_len, cx, acc) {
     operands!(ip, Const32 { dst, value });
     // SAFETY: (I1)–(I5).
@@ -898,15 +945,78 @@ handler!(Const64(ip, regs, mem, mem_len, cx, acc) {
     }
 });
 
-handler!(Select(ip, regs, mem, mem_len, cx, acc) {
-    operands!(ip, Select { dst, cond, lhs, rhs });
-    // SAFETY: (I1)–(I5).
-    unsafe {
-        let value = if get(regs, cond) as u32 != 0 { get(regs, lhs) } else { get(regs, rhs) };
-        set(regs, dst, value);
-        next(ip.add(1), regs, mem, mem_len, cx, value)
-    }
-});
+/// Defines a `select` handler: `$mode` says where `cond` comes from (`slot`, or `acc` when
+/// the accumulator holds it, see `thread`), and `$lhs`/`$rhs` give the two values.
+macro_rules! select_handler {
+    ($handler:ident, $mode:ident, $variant:ident { $($field:ident),* }, |$regs:ident| $lhs:expr, $rhs:expr) => {
+        handler!($handler(ip, $regs, mem, mem_len, cx, acc) {
+            operands!(ip, $variant { dst, cond, $($field),* });
+            // SAFETY: (I1)–(I5).
+            unsafe {
+                let value = if operand!($mode, $regs, acc, cond) as u32 != 0 { $lhs } else { $rhs };
+                set($regs, dst, value);
+                next(ip.add(1), $regs, mem, mem_len, cx, value)
+            }
+        });
+    };
+}
+
+select_handler!(
+    Select,
+    slot,
+    Select { lhs, rhs },
+    |regs| get(regs, lhs),
+    get(regs, rhs)
+);
+select_handler!(
+    SelectAcc,
+    acc,
+    Select { lhs, rhs },
+    |regs| get(regs, lhs),
+    get(regs, rhs)
+);
+select_handler!(
+    SelectImm,
+    slot,
+    SelectImm { lhs, rhs },
+    |regs| u64::from(lhs),
+    u64::from(rhs)
+);
+select_handler!(
+    SelectImmAcc,
+    acc,
+    SelectImm { lhs, rhs },
+    |regs| u64::from(lhs),
+    u64::from(rhs)
+);
+select_handler!(
+    SelectSlotImm,
+    slot,
+    SelectSlotImm { lhs, rhs },
+    |regs| get(regs, lhs),
+    u64::from(rhs)
+);
+select_handler!(
+    SelectSlotImmAcc,
+    acc,
+    SelectSlotImm { lhs, rhs },
+    |regs| get(regs, lhs),
+    u64::from(rhs)
+);
+select_handler!(
+    SelectImmSlot,
+    slot,
+    SelectImmSlot { lhs, rhs },
+    |regs| u64::from(lhs),
+    get(regs, rhs)
+);
+select_handler!(
+    SelectImmSlotAcc,
+    acc,
+    SelectImmSlot { lhs, rhs },
+    |regs| u64::from(lhs),
+    get(regs, rhs)
+);
 
 handler!(Br(ip, regs, mem, mem_len, cx, acc) {
     operands!(ip, Br { offset });
@@ -927,26 +1037,6 @@ handler!(BrIfEqz(ip, regs, mem, mem_len, cx, acc) {
     // SAFETY: (I1)–(I3).
     unsafe {
         branch(get(regs, cond) as u32 == 0, ip, offset, regs, mem, mem_len, cx, acc)
-    }
-});
-
-handler!(SelectImm(ip, regs, mem, mem_len, cx, acc) {
-    operands!(ip, SelectImm { dst, cond, lhs, rhs });
-    // SAFETY: (I1)–(I5).
-    unsafe {
-        let value = u64::from(if get(regs, cond) as u32 != 0 { lhs } else { rhs });
-        set(regs, dst, value);
-        next(ip.add(1), regs, mem, mem_len, cx, value)
-    }
-});
-
-handler!(SelectImmAcc(ip, regs, mem, mem_len, cx, acc) {
-    operands!(ip, SelectImm { dst, cond, lhs, rhs });
-    // SAFETY: (I1)–(I5); the accumulator holds `cond` (see `thread`).
-    unsafe {
-        let value = u64::from(if acc as u32 != 0 { lhs } else { rhs });
-        set(regs, dst, value);
-        next(ip.add(1), regs, mem, mem_len, cx, value)
     }
 });
 
@@ -1018,45 +1108,65 @@ handler!(ReturnN(ip, regs, mem, mem_len, cx, acc) {
 /// of the call: the caller continues with it as the accumulator (see [`thread`]).
 #[inline(always)]
 fn leave(slot0: u64, mem: *mut u8, mem_len: usize, cx: &mut Cx<'_>) -> Flow {
-    let Some(done) = cx.stack.frames.pop() else {
-        return trap(cx, TrapCode::InternalError);
+    let frames = &mut cx.stack.frames;
+    let len = frames.len();
+    if len < 2 {
+        return leave_entry(cx);
+    }
+    // SAFETY: `len >= 2`: the current frame is dropped and its caller is the new top.
+    let caller = unsafe {
+        frames.set_len(len - 1);
+        *frames.as_ptr().add(len - 2)
     };
-    cx.inner.stack_used = cx
-        .inner
-        .stack_used
-        .saturating_sub(done.code().frame_bytes());
-    let Some(&caller) = cx.stack.frames.last() else {
-        // The entry frame's results stay in `cells[0..]` for `execute`.
-        return stop_return(cx);
-    };
-    resume(caller, done.instance, mem, mem_len, cx, slot0)
+    if caller.instance != cx.instance {
+        return resume_instance(caller.ip, caller.fp, caller.instance, cx, slot0);
+    }
+    resume(caller.ip, caller.fp, mem, mem_len, cx, slot0)
 }
 
-/// Continues with frame `frame` (the new top frame), coming from a frame of store instance
-/// `from` whose memory view is `mem`/`mem_len`.
+/// The return of the entry frame (or of no frame at all, which cannot happen).
+#[cold]
+#[inline(never)]
+fn leave_entry(cx: &mut Cx<'_>) -> Flow {
+    if cx.stack.frames.pop().is_none() {
+        return trap(cx, TrapCode::InternalError);
+    }
+    // The entry frame's results stay in `cells[0..]` for `execute`.
+    stop_return(cx)
+}
+
+/// Continues at `ip` in the frame at cell `fp` (the new top frame) of store instance
+/// `instance`, another instance than the current one: the memory view, module and globals
+/// change with it. (The frame's fields are passed one by one: a `Frame` passed by reference
+/// would keep the handlers' calls from being jumps.)
+#[cold]
+#[inline(never)]
+fn resume_instance(ip: *const Op, fp: usize, instance: u32, cx: &mut Cx<'_>, acc: u64) -> Flow {
+    let (mem, mem_len) = memory_view(cx.inner, instance);
+    cx.module = instance_module(cx.inner, instance);
+    cx.global_map = instance_globals(cx.inner, instance);
+    cx.instance = instance;
+    resume(ip, fp, mem, mem_len, cx, acc)
+}
+
+/// Continues at `ip` in the frame at cell `fp` (the new top frame) of the current
+/// instance, whose memory view is `mem`/`mem_len`.
 #[inline(always)]
 fn resume(
-    frame: Frame,
-    from: u32,
-    mut mem: *mut u8,
-    mut mem_len: usize,
+    ip: *const Op,
+    fp: usize,
+    mem: *mut u8,
+    mem_len: usize,
     cx: &mut Cx<'_>,
     acc: u64,
 ) -> Flow {
-    debug_assert!(frame.fp + frame.code().num_slots as usize <= cx.stack.cells.len());
     // SAFETY: `push_frame` made `cells` hold all of the frame's slots, and `cells` never
     // shrinks while frames are live, so (I1) holds for `regs`.
-    let regs = unsafe { cx.stack.cells.as_mut_ptr().add(frame.fp) };
-    if frame.instance != from {
-        (mem, mem_len) = memory_view(cx.inner, frame.instance);
-        cx.module = instance_module(cx.inner, frame.instance);
-        cx.global_map = instance_globals(cx.inner, frame.instance);
-    }
-    cx.instance = frame.instance;
-    cx.fp = frame.fp;
-    // SAFETY: (I1) as above; (I3) `frame.ip` is the frame's first instruction or the one
-    // after the call it made; (I4) the view belongs to its instance.
-    unsafe { next(frame.ip, regs, mem, mem_len, cx, acc) }
+    let regs = unsafe { cx.stack.cells.as_mut_ptr().add(fp) };
+    cx.fp = fp;
+    // SAFETY: (I1) as above; (I3) `ip` is the frame's first instruction or the one after
+    // the call it made; (I4) the view belongs to its instance.
+    unsafe { next(ip, regs, mem, mem_len, cx, acc) }
 }
 
 /// Records where the current frame continues when it is resumed.
@@ -1082,14 +1192,17 @@ fn call_wasm(
     // SAFETY: (I3): a call is never the last instruction.
     save_ip(cx, unsafe { ip.add(1) });
     let callee_fp = cx.fp + base as usize;
-    if let Err(exit) = push_frame(cx.inner, cx.stack, instance, func_index, callee_fp) {
+    let budget = cx.stack_budget;
+    if let Err(exit) = push_frame(cx.stack, cx.inner, instance, func_index, callee_fp, budget) {
         return stop(cx, exit);
     }
     let Some(&frame) = cx.stack.frames.last() else {
         return trap(cx, TrapCode::InternalError);
     };
-    let from = cx.instance;
-    resume(frame, from, mem, mem_len, cx, 0)
+    if frame.instance != cx.instance {
+        return resume_instance(frame.ip, frame.fp, frame.instance, cx, 0);
+    }
+    resume(frame.ip, frame.fp, mem, mem_len, cx, 0)
 }
 
 /// Calls store function `func` with arguments at slot `base` of the current frame.
@@ -1119,61 +1232,51 @@ fn call_store_func(
 
 handler!(CallInternal(ip, regs, mem, mem_len, cx, acc) {
     operands!(ip, CallInternal { func, base });
-    if cx.module.is_null() {
-        return trap(cx, TrapCode::InternalError);
-    }
-    // SAFETY: a non-null `cx.module` is the live module of the current instance.
-    let module = unsafe { &*cx.module };
-    let compiled = module
-        .code
-        .get(func as usize)
-        .and_then(|code| code.compiled.get())
-        .and_then(|compiled| compiled.as_ref().ok());
-    // The same frame as `push_frame` makes, without looking the callee up again; anything
-    // unusual (lazy translation, stack overflow, growing a stack) takes the general path.
-    let Some(compiled) = compiled else {
+    // SAFETY: (I3): `ip` points at a live `Op`.
+    let callee = unsafe { (*ip).callee.load(Ordering::Acquire) };
+    // The same frame as `push_frame` makes, for a callee called before; anything unusual
+    // (a first call, lazy translation, stack overflow, growing a stack) takes the general
+    // path.
+    if callee.is_null() {
         // SAFETY: the state is unchanged.
         return unsafe { call_internal_general(ip, regs, mem, mem_len, cx, acc) };
-    };
-    let num_slots = compiled.num_slots as usize;
-    let used = cx.inner.stack_used + num_slots * 8 + FRAME_OVERHEAD;
+    }
+    // SAFETY: a non-null `callee` was stored by `call_internal_general` from the frame
+    // `push_frame` made for this call's callee: code of the module that holds this `Op`,
+    // which outlives it.
+    let compiled = unsafe { &*callee };
     let callee_fp = cx.fp + base as usize;
-    let end = callee_fp + num_slots;
-    let frames = &mut cx.stack.frames;
-    if used > cx.max_stack || cx.stack.cells.len() < end || frames.len() == frames.capacity() {
+    let end = callee_fp + compiled.num_slots as usize;
+    let stack = &mut *cx.stack;
+    let depth = stack.frames.len();
+    // No overflow: `end` cells and `depth` frames are allocated (checked first).
+    if stack.cells.len() < end
+        || depth == stack.frames.capacity()
+        || depth == 0
+        || end * 8 + (depth + 1) * FRAME_OVERHEAD > cx.stack_budget
+    {
         // SAFETY: the state is unchanged.
         return unsafe { call_internal_general(ip, regs, mem, mem_len, cx, acc) };
     }
-    cx.inner.stack_used = used;
-    // SAFETY: `cells` holds at least `end` cells, so the callee's frame is in bounds (I1);
-    // its locals are the `num_locals` cells after its `num_params` parameters. Volatile
-    // writes keep this a short loop rather than a call of `memset`.
-    let callee_regs = unsafe {
-        let callee_regs = cx.stack.cells.as_mut_ptr().add(callee_fp);
-        let locals = callee_regs.add(compiled.num_params as usize);
-        for i in 0..compiled.num_locals as usize {
-            locals.add(i).write_volatile(0);
-        }
-        callee_regs
+    // SAFETY: `cells` holds at least `end` cells, so the callee's frame is in bounds (I1)
+    // (its `ZeroLocals` clears its locals). `depth >= 1` frames exist, the top one being the
+    // caller, and `depth < capacity`.
+    let (callee_regs, code) = unsafe {
+        let callee_regs = stack.cells.as_mut_ptr().add(callee_fp);
+        let frames = stack.frames.as_mut_ptr();
+        // (I3): a call is never the last instruction.
+        (*frames.add(depth - 1)).ip = ip.add(1);
+        let code = compiled.code.as_ptr();
+        frames.add(depth).write(Frame {
+            func: compiled,
+            ip: code,
+            fp: callee_fp,
+            instance: cx.instance,
+            defined: func,
+        });
+        stack.frames.set_len(depth + 1);
+        (callee_regs, code)
     };
-    let frames = &mut cx.stack.frames;
-    if let Some(top) = frames.last_mut() {
-        // SAFETY: (I3): a call is never the last instruction.
-        top.ip = unsafe { ip.add(1) };
-    }
-    let code = compiled.code.as_ptr();
-    let frame = Frame {
-        func: compiled,
-        ip: code,
-        fp: callee_fp,
-        instance: cx.instance,
-        func_index: module.info.num_imported_funcs + func,
-    };
-    // SAFETY: `frames.len() < frames.capacity()` was checked above.
-    unsafe {
-        frames.as_mut_ptr().add(frames.len()).write(frame);
-        frames.set_len(frames.len() + 1);
-    }
     cx.fp = callee_fp;
     // SAFETY: (I1) as above; (I3) the callee starts at its first instruction; (I4) the
     // callee belongs to the same instance, so the memory view stays.
@@ -1200,7 +1303,20 @@ unsafe fn call_internal_general(
         return trap(cx, TrapCode::InternalError);
     };
     let func_index = entity.module.inner.info.num_imported_funcs + func;
-    call_wasm(ip, base, cx.instance, func_index, mem, mem_len, cx)
+    // SAFETY: (I3): a call is never the last instruction.
+    save_ip(cx, unsafe { ip.add(1) });
+    let callee_fp = cx.fp + base as usize;
+    let (instance, budget) = (cx.instance, cx.stack_budget);
+    if let Err(exit) = push_frame(cx.stack, cx.inner, instance, func_index, callee_fp, budget) {
+        return stop(cx, exit);
+    }
+    let Some(&frame) = cx.stack.frames.last() else {
+        return trap(cx, TrapCode::InternalError);
+    };
+    // Later calls from here take the fast path.
+    // SAFETY: (I3): `ip` points at a live `Op`.
+    unsafe { (*ip).callee.store(frame.func.cast_mut(), Ordering::Release) };
+    resume(frame.ip, frame.fp, mem, mem_len, cx, 0)
 }
 
 handler!(CallImported(ip, regs, mem, mem_len, cx, acc) {

@@ -23,8 +23,10 @@
 //!
 //! # Limits
 //!
-//! Every frame is charged `slots × 8 + 64` bytes against `Config::max_wasm_stack` through
-//! `StoreInner::stack_used`; host→wasm re-entrance is bounded by [`MAX_NESTING`] levels and
+//! A run's frames are charged 8 bytes per cell of the value stack they span (a callee's
+//! frame starts at its arguments in its caller's, so shared cells count once) plus 64 bytes
+//! per frame against `Config::max_wasm_stack`, on top of what the runs it is nested in use
+//! (`StoreInner::stack_used`, updated whenever a run stops); host→wasm re-entrance is bounded by [`MAX_NESTING`] levels and
 //! by the host stack it consumes. All trap with `StackOverflow`, and `invoke` restores
 //! `stack_used` on every exit.
 //!
@@ -42,7 +44,7 @@ use dispatch::run;
 pub(crate) use dispatch::{Op, thread};
 
 use crate::error::{Error, Result};
-use crate::ir::{CompiledFunc, Instr};
+use crate::ir::{CompiledFunc, FRAME_OVERHEAD, Instr};
 use crate::store::{ExecContext, FuncEntity, StoreInner};
 use crate::trap::{FrameInfo, Trap, TrapCode};
 
@@ -90,8 +92,8 @@ struct Frame {
     fp: usize,
     /// Store index of the instance the function belongs to.
     instance: u32,
-    /// The function's index in its module (for backtraces).
-    func_index: u32,
+    /// The function's index among its module's defined functions (for backtraces).
+    defined: u32,
 }
 
 impl Frame {
@@ -190,11 +192,22 @@ fn execute(
     args_results: &mut [u64],
 ) -> Result<()> {
     stack.cells.extend_from_slice(args_results);
-    if let Err(exit) = push_frame(ctx.inner(), stack, instance, index, 0) {
+    let inner = ctx.inner();
+    // What the runs this one is nested in use; this run's frames come on top.
+    let outer_used = inner.stack_used;
+    let budget = inner
+        .engine
+        .config()
+        .max_wasm_stack
+        .saturating_sub(outer_used);
+    if let Err(exit) = push_frame(stack, inner, instance, index, 0, budget) {
         return Err(exit_error(ctx, stack, *exit));
     }
     loop {
         let exit = run(ctx.inner(), stack);
+        // Whatever the driver does next (a host call may call wasm again) happens on top of
+        // this run's frames.
+        ctx.inner().stack_used = outer_used.saturating_add(stack_usage(stack));
         match exit {
             Exit::Return => {
                 let n = args_results.len().min(stack.cells.len());
@@ -262,27 +275,39 @@ fn exit_error(ctx: &mut dyn ExecContext, stack: &Stack, exit: Exit) -> Error {
                 .instances
                 .get(frame.instance as usize)
                 .map(|i| &i.module.inner.info);
+            let func_index = frame.defined + info.map_or(0, |info| info.num_imported_funcs);
             FrameInfo {
                 module_name: info.and_then(|info| info.name.clone()),
-                func_index: frame.func_index,
-                func_name: info.and_then(|info| info.func_names.get(&frame.func_index).cloned()),
+                func_index,
+                func_name: info.and_then(|info| info.func_names.get(&func_index).cloned()),
             }
         })
         .collect();
     Error::from(Trap::with_backtrace(code, frames))
 }
 
+/// The bytes charged against `Config::max_wasm_stack` for a run whose frames end at cell
+/// `end` and are `depth` deep: 8 per cell (a callee's frame starts at its arguments in its
+/// caller's, so shared cells count once) and [`FRAME_OVERHEAD`] per frame.
+#[inline(always)]
+fn stack_bytes(end: usize, depth: usize) -> usize {
+    end.saturating_mul(8)
+        .saturating_add(depth.saturating_mul(FRAME_OVERHEAD))
+}
+
 /// Pushes a frame for function `func_index` (module index space, a defined function) of
-/// store instance `instance`, starting at cell `fp` where its arguments already are.
+/// store instance `instance`, starting at cell `fp` where its arguments already are;
+/// `budget` is what the run may use of `Config::max_wasm_stack` (see [`stack_bytes`]).
 ///
 /// The error is boxed so that the result fits in a register: the call handlers must not
 /// keep a stack slot for it, or their call of the next handler could not be a jump.
 fn push_frame(
-    inner: &mut StoreInner,
     stack: &mut Stack,
+    inner: &StoreInner,
     instance: u32,
     func_index: u32,
     fp: usize,
+    budget: usize,
 ) -> core::result::Result<(), Box<Exit>> {
     let internal = || Box::new(Exit::Trap(TrapCode::InternalError));
     let entity = inner
@@ -296,30 +321,31 @@ fn push_frame(
     let compiled = module
         .compiled(defined)
         .map_err(|error| Box::new(Exit::Error(error)))?;
-    let bytes = compiled.frame_bytes();
-    let used = inner.stack_used.saturating_add(bytes);
-    if used > inner.engine.config().max_wasm_stack {
-        return Err(Box::new(Exit::Trap(TrapCode::StackOverflow)));
-    }
-    inner.stack_used = used;
     let num_slots = compiled.num_slots as usize;
     let end = fp + num_slots;
+    if stack_bytes(end, stack.frames.len() + 1) > budget {
+        return Err(Box::new(Exit::Trap(TrapCode::StackOverflow)));
+    }
     if stack.cells.len() < end {
         stack.cells.resize(end, 0);
-    }
-    let locals_start = fp + compiled.num_params as usize;
-    let locals_end = locals_start + compiled.num_locals as usize;
-    if let Some(locals) = stack.cells.get_mut(locals_start..locals_end) {
-        locals.fill(0);
     }
     stack.frames.push(Frame {
         func: compiled,
         ip: compiled.code.as_ptr(),
         fp,
         instance,
-        func_index,
+        defined,
     });
     Ok(())
+}
+
+/// The bytes the frames of `stack` use (see [`stack_bytes`]).
+fn stack_usage(stack: &Stack) -> usize {
+    let end = stack
+        .frames
+        .last()
+        .map_or(0, |top| top.fp + top.code().num_slots as usize);
+    stack_bytes(end, stack.frames.len())
 }
 
 /// The base and length of memory 0 of store instance `instance` (empty if it has none).

@@ -192,10 +192,6 @@ pub(crate) fn i32_wrap_i64(value: i64) -> i32 {
 pub(crate) fn i64_extend_i32_s(value: i32) -> i64 {
     i64::from(value)
 }
-/// `i64.extend_i32_u`.
-pub(crate) fn i64_extend_i32_u(value: u32) -> i64 {
-    i64::from(value)
-}
 
 // ---------------------------------------------------------------------------------------------
 // Floats

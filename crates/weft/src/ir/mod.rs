@@ -12,6 +12,10 @@
 //!                                       num_locals_total + h)
 //! ```
 //!
+//! A cell holds an `i32` or an `f32` in its low 32 bits, zero-extended: every instruction,
+//! host value conversion and constant keeps the upper half 0, so `i64.extend_i32_u` needs no
+//! instruction.
+//!
 //! Every instruction names its operands and its result by slot, so `local.get` emits nothing:
 //! the operand simply *is* the local's slot. Constants and small immediates are encoded in the
 //! instructions themselves (`I32AddImm`, `BrI32LtSImm`, `Const32`, ...).
@@ -73,6 +77,9 @@ macro_rules! for_each_instr {
             special {
                 /// Traps with `code` (`unreachable`, and code the translator proves traps).
                 Trap { code: TrapCode },
+                /// Sets the `count` slots from `start` on (the function's non-parameter
+                /// locals) to zero; the first instruction of a function with such locals.
+                ZeroLocals { start: Slot, count: u32 },
                 /// Subtracts `amount` from the store's fuel; traps with `OutOfFuel` (leaving
                 /// the fuel unchanged) if there is not enough.
                 ConsumeFuel { amount: u32 },
@@ -81,6 +88,8 @@ macro_rules! for_each_instr {
                 EpochCheck {},
                 /// `dst = src`.
                 Copy { dst: Slot, src: Slot },
+                /// `dst0 = src0`, then `dst1 = src1` (two consecutive `Copy`s).
+                Copy2 { dst0: Slot, src0: Slot, dst1: Slot, src1: Slot },
                 /// `dst = value` (zero-extended).
                 Const32 { dst: Slot, value: u32 },
                 /// `dst = value`.
@@ -90,6 +99,12 @@ macro_rules! for_each_instr {
                 /// `dst = if cond != 0 { lhs } else { rhs }` of two constants (cells, so
                 /// zero-extended).
                 SelectImm { dst: Slot, cond: Slot, lhs: u32, rhs: u32 },
+                /// `dst = if cond != 0 { lhs } else { rhs }` with a constant `rhs` (a cell,
+                /// so zero-extended).
+                SelectSlotImm { dst: Slot, cond: Slot, lhs: Slot, rhs: u32 },
+                /// `dst = if cond != 0 { lhs } else { rhs }` with a constant `lhs` (a cell,
+                /// so zero-extended).
+                SelectImmSlot { dst: Slot, cond: Slot, lhs: u32, rhs: Slot },
                 /// Unconditional relative jump.
                 Br { offset: i32 },
                 /// Jumps if `cond` (an `i32`) is not zero.
@@ -157,7 +172,6 @@ macro_rules! for_each_instr {
                 F64Abs = f64_abs, F64Neg = f64_neg, F64Ceil = f64_ceil, F64Floor = f64_floor,
                 F64Trunc = f64_trunc, F64Nearest = f64_nearest, F64Sqrt = f64_sqrt,
                 I32WrapI64 = i32_wrap_i64, I64ExtendI32S = i64_extend_i32_s,
-                I64ExtendI32U = i64_extend_i32_u,
                 I32Extend8S = i32_extend8_s, I32Extend16S = i32_extend16_s,
                 I64Extend8S = i64_extend8_s, I64Extend16S = i64_extend16_s,
                 I64Extend32S = i64_extend32_s,
@@ -208,14 +222,16 @@ macro_rules! for_each_instr {
             binary_imm {
                 I32AddImm = i32_add, I32MulImm = i32_mul, I32AndImm = i32_and,
                 I32OrImm = i32_or, I32XorImm = i32_xor, I32ShlImm = i32_shl,
-                I32ShrSImm = i32_shr_s, I32ShrUImm = i32_shr_u,
+                I32ShrSImm = i32_shr_s, I32ShrUImm = i32_shr_u, I32RotlImm = i32_rotl,
+                I32RotrImm = i32_rotr,
                 I32EqImm = i32_eq, I32NeImm = i32_ne, I32LtSImm = i32_lt_s,
                 I32LtUImm = i32_lt_u, I32GtSImm = i32_gt_s, I32GtUImm = i32_gt_u,
                 I32LeSImm = i32_le_s, I32LeUImm = i32_le_u, I32GeSImm = i32_ge_s,
                 I32GeUImm = i32_ge_u,
                 I64AddImm = i64_add, I64MulImm = i64_mul, I64AndImm = i64_and,
                 I64OrImm = i64_or, I64XorImm = i64_xor, I64ShlImm = i64_shl,
-                I64ShrSImm = i64_shr_s, I64ShrUImm = i64_shr_u,
+                I64ShrSImm = i64_shr_s, I64ShrUImm = i64_shr_u, I64RotlImm = i64_rotl,
+                I64RotrImm = i64_rotr,
                 I64EqImm = i64_eq, I64NeImm = i64_ne, I64LtSImm = i64_lt_s,
                 I64LtUImm = i64_lt_u, I64GtSImm = i64_gt_s, I64GtUImm = i64_gt_u,
                 I64LeSImm = i64_le_s, I64LeUImm = i64_le_u, I64GeSImm = i64_ge_s,
@@ -382,6 +398,8 @@ macro_rules! define_instr {
                     | Instr::Const64 { dst, .. }
                     | Instr::Select { dst, .. }
                     | Instr::SelectImm { dst, .. }
+                    | Instr::SelectSlotImm { dst, .. }
+                    | Instr::SelectImmSlot { dst, .. }
                     | Instr::GlobalGet { dst, .. }
                     | Instr::MemorySize { dst }
                     | Instr::TableGet { dst, .. }
@@ -522,7 +540,7 @@ pub(crate) struct CompiledFunc {
     pub(crate) code: Box<[Op]>,
     /// Number of parameters (slots `0..num_params`).
     pub(crate) num_params: u32,
-    /// Number of non-parameter locals (zeroed on entry).
+    /// Number of non-parameter locals (zeroed by the function's first instruction).
     pub(crate) num_locals: u32,
     /// Total number of slots of the frame: params, locals and temporaries.
     pub(crate) num_slots: u32,
@@ -551,6 +569,9 @@ impl CompiledFunc {
                 Instr::ReturnN { start, count } => {
                     ok &= u32::from(start) + u32::from(count) <= self.num_slots;
                 }
+                Instr::ZeroLocals { start, count } => {
+                    ok &= u64::from(start) + u64::from(count) <= u64::from(self.num_slots);
+                }
                 _ => {
                     let mut max = 0;
                     instr.for_each_slot(|slot| max = max.max(slot));
@@ -578,11 +599,6 @@ impl CompiledFunc {
             ) => Ok(()),
             _ => Err("bytecode falls off the end of the function".to_string()),
         }
-    }
-
-    /// The bytes this function's frame is charged against `Config::max_wasm_stack`.
-    pub(crate) fn frame_bytes(&self) -> usize {
-        (self.num_slots as usize) * 8 + FRAME_OVERHEAD
     }
 }
 

@@ -117,6 +117,7 @@ pub(crate) fn translate_func(
         dead_depth: 0,
         local_refs: 0,
         last_result: None,
+        last_copy: None,
         fuel_instr: None,
     };
     t.ctrl.push(Ctrl {
@@ -128,6 +129,14 @@ pub(crate) fn translate_func(
         else_branch: None,
         loop_start: 0,
     });
+    if num_locals > 0 {
+        // The callee's frame is not cleared by the call: its locals start at zero here.
+        let start = Slot::try_from(num_params).map_err(|_| too_large())?;
+        t.emit(Instr::ZeroLocals {
+            start,
+            count: num_locals,
+        });
+    }
     t.start_block();
     if config.epoch_interruption {
         t.emit(Instr::EpochCheck {});
@@ -529,6 +538,9 @@ struct Translator<'a> {
     local_refs: u32,
     /// The index of the last instruction, if it wrote the top-of-stack temporary.
     last_result: Option<usize>,
+    /// The index of the last `Copy` emitted, which the next `Copy` may be fused with if
+    /// it directly follows it (see `emit_copy`; `here` clears it at branch targets).
+    last_copy: Option<usize>,
     /// The current basic block's `ConsumeFuel`.
     fuel_instr: Option<usize>,
 }
@@ -596,6 +608,29 @@ impl Translator<'_> {
         self.last_result = None;
         self.code.push(instr);
         self.code.len() - 1
+    }
+
+    /// Emits `dst = src`, fused with a `Copy` emitted just before it into a `Copy2`.
+    fn emit_copy(&mut self, dst: Slot, src: Slot) {
+        if let Some(index) = self.last_copy.take()
+            && index + 1 == self.code.len()
+            && let Some(last) = self.code.last_mut()
+            && let Instr::Copy {
+                dst: dst0,
+                src: src0,
+            } = *last
+        {
+            *last = Instr::Copy2 {
+                dst0,
+                src0,
+                dst1: dst,
+                src1: src,
+            };
+            self.last_result = None;
+            return;
+        }
+        let index = self.emit(Instr::Copy { dst, src });
+        self.last_copy = Some(index);
     }
 
     /// Emits an instruction that wrote the top-of-stack temporary (pushed by the caller).
@@ -689,7 +724,7 @@ impl Translator<'_> {
         match operand {
             Operand::Temp => return Ok(()),
             Operand::Local(src) => {
-                self.emit(Instr::Copy { dst, src });
+                self.emit_copy(dst, src);
                 self.local_refs -= 1;
             }
             Operand::Const(value) => self.emit_const(dst, value),
@@ -776,7 +811,11 @@ impl Translator<'_> {
         }
     }
 
-    fn here(&self) -> usize {
+    /// The index of the next instruction, as a branch target: nothing emitted before it is
+    /// fused with what is emitted after it.
+    fn here(&mut self) -> usize {
+        self.last_result = None;
+        self.last_copy = None;
         self.code.len()
     }
 
@@ -821,13 +860,13 @@ impl Translator<'_> {
             let dst = self.temp_slot(target + i)?;
             match self.stack[(start + i) as usize] {
                 Operand::Local(src) => {
-                    self.emit(Instr::Copy { dst, src });
+                    self.emit_copy(dst, src);
                 }
                 Operand::Const(value) => self.emit_const(dst, value),
                 Operand::Temp => {
                     let src = self.temp_slot(start + i)?;
                     if src != dst {
-                        self.emit(Instr::Copy { dst, src });
+                        self.emit_copy(dst, src);
                     }
                 }
             }
@@ -1091,6 +1130,54 @@ impl Translator<'_> {
         Ok(())
     }
 
+    /// `select`: a constant operand that fits a cell's low half (`i32`, `f32`, small `i64`)
+    /// goes into the instruction rather than a slot.
+    fn select(&mut self) -> TResult {
+        let imm = |operand| match operand {
+            Operand::Const(value) => u32::try_from(value).ok(),
+            _ => None,
+        };
+        let [.., lhs, rhs, _] = self.stack[..] else {
+            return Err(TranslateError::Invalid("operand stack underflow"));
+        };
+        let (lhs_imm, rhs_imm) = (imm(lhs), imm(rhs));
+        let cond = self.pop_slot()?;
+        let mut operand_slot = |imm: Option<u32>| match imm {
+            Some(_) => self.pop().map(|_| 0),
+            None => self.pop_slot(),
+        };
+        let rhs = operand_slot(rhs_imm)?;
+        let lhs = operand_slot(lhs_imm)?;
+        let dst = self.push_temp()?;
+        self.emit_result(match (lhs_imm, rhs_imm) {
+            (Some(lhs), Some(rhs)) => Instr::SelectImm {
+                dst,
+                cond,
+                lhs,
+                rhs,
+            },
+            (None, Some(rhs)) => Instr::SelectSlotImm {
+                dst,
+                cond,
+                lhs,
+                rhs,
+            },
+            (Some(lhs), None) => Instr::SelectImmSlot {
+                dst,
+                cond,
+                lhs,
+                rhs,
+            },
+            (None, None) => Instr::Select {
+                dst,
+                cond,
+                lhs,
+                rhs,
+            },
+        });
+        Ok(())
+    }
+
     /// Pops `n` operands and returns their slots in stack order.
     fn pop_slots<const N: usize>(&mut self) -> TResult<[Slot; N]> {
         let mut slots = [0; N];
@@ -1251,33 +1338,7 @@ impl Translator<'_> {
             O::Drop => {
                 self.pop()?;
             }
-            O::Select | O::TypedSelect { .. } | O::TypedSelectMulti { .. } => {
-                // A choice between two constants that fit a cell's low half (`i32`, `f32`,
-                // small `i64`) needs neither in a slot.
-                if let [.., Operand::Const(lhs), Operand::Const(rhs), _] = self.stack[..]
-                    && let (Ok(lhs), Ok(rhs)) = (u32::try_from(lhs), u32::try_from(rhs))
-                {
-                    let cond = self.pop_slot()?;
-                    self.pop()?;
-                    self.pop()?;
-                    let dst = self.push_temp()?;
-                    self.emit_result(Instr::SelectImm {
-                        dst,
-                        cond,
-                        lhs,
-                        rhs,
-                    });
-                    return Ok(());
-                }
-                let [lhs, rhs, cond] = self.pop_slots::<3>()?;
-                let dst = self.push_temp()?;
-                self.emit_result(Instr::Select {
-                    dst,
-                    cond,
-                    lhs,
-                    rhs,
-                });
-            }
+            O::Select | O::TypedSelect { .. } | O::TypedSelectMulti { .. } => self.select()?,
             O::LocalGet { local_index } => {
                 let slot = self.local_slot(local_index)?;
                 self.push(Operand::Local(slot))?;
@@ -1492,8 +1553,8 @@ impl Translator<'_> {
             O::I32Shl => binop!(self, I32Shl, I32ShlImm, false, false)?,
             O::I32ShrS => binop!(self, I32ShrS, I32ShrSImm, false, false)?,
             O::I32ShrU => binop!(self, I32ShrU, I32ShrUImm, false, false)?,
-            O::I32Rotl => binop!(self, I32Rotl)?,
-            O::I32Rotr => binop!(self, I32Rotr)?,
+            O::I32Rotl => binop!(self, I32Rotl, I32RotlImm, false, false)?,
+            O::I32Rotr => binop!(self, I32Rotr, I32RotrImm, false, false)?,
             O::I64Clz => unop!(self, I64Clz)?,
             O::I64Ctz => unop!(self, I64Ctz)?,
             O::I64Popcnt => unop!(self, I64Popcnt)?,
@@ -1514,8 +1575,8 @@ impl Translator<'_> {
             O::I64Shl => binop!(self, I64Shl, I64ShlImm, false, true)?,
             O::I64ShrS => binop!(self, I64ShrS, I64ShrSImm, false, true)?,
             O::I64ShrU => binop!(self, I64ShrU, I64ShrUImm, false, true)?,
-            O::I64Rotl => binop!(self, I64Rotl)?,
-            O::I64Rotr => binop!(self, I64Rotr)?,
+            O::I64Rotl => binop!(self, I64Rotl, I64RotlImm, false, true)?,
+            O::I64Rotr => binop!(self, I64Rotr, I64RotrImm, false, true)?,
 
             O::F32Abs => unop!(self, F32Abs)?,
             O::F32Neg => unop!(self, F32Neg)?,
@@ -1552,7 +1613,12 @@ impl Translator<'_> {
             O::I32TruncF64S => unop!(self, I32TruncF64S)?,
             O::I32TruncF64U => unop!(self, I32TruncF64U)?,
             O::I64ExtendI32S => unop!(self, I64ExtendI32S)?,
-            O::I64ExtendI32U => unop!(self, I64ExtendI32U)?,
+            // An `i32` in a cell is already zero-extended (see `crate::ir`): the operand
+            // stays where it is.
+            O::I64ExtendI32U => {
+                let operand = self.pop()?;
+                self.push(operand)?;
+            }
             O::I64TruncF32S => unop!(self, I64TruncF32S)?,
             O::I64TruncF32U => unop!(self, I64TruncF32U)?,
             O::I64TruncF64S => unop!(self, I64TruncF64S)?,
@@ -1620,13 +1686,13 @@ impl Translator<'_> {
         match operand {
             Operand::Local(src) => {
                 if src != local {
-                    self.emit(Instr::Copy { dst: local, src });
+                    self.emit_copy(local, src);
                 }
             }
             Operand::Const(value) => self.emit_const(local, value),
             Operand::Temp => {
                 let src = self.temp_slot(height)?;
-                self.emit(Instr::Copy { dst: local, src });
+                self.emit_copy(local, src);
             }
         }
         Ok(())
@@ -1760,13 +1826,13 @@ impl Translator<'_> {
                 let dst = self.temp_slot(height + i)?;
                 match self.stack[(start + i) as usize] {
                     Operand::Local(src) => {
-                        self.emit(Instr::Copy { dst, src });
+                        self.emit_copy(dst, src);
                     }
                     Operand::Const(value) => self.emit_const(dst, value),
                     Operand::Temp => {
                         let src = self.temp_slot(start + i)?;
                         if src != dst {
-                            self.emit(Instr::Copy { dst, src });
+                            self.emit_copy(dst, src);
                         }
                     }
                 }

@@ -23,6 +23,7 @@ fn local_get_and_set_fold_into_one_instruction() {
     assert_eq!(
         code,
         vec![
+            Instr::ZeroLocals { start: 2, count: 1 },
             Instr::I32Add {
                 dst: 2,
                 lhs: 0,
@@ -65,6 +66,7 @@ fn compare_and_branch_fuse() {
     assert_eq!(
         code,
         vec![
+            Instr::ZeroLocals { start: 1, count: 1 },
             Instr::I32AddImm {
                 dst: 1,
                 lhs: 1,
@@ -149,6 +151,71 @@ fn fuel_is_charged_per_basic_block() {
 }
 
 #[test]
+fn consecutive_copies_fuse() {
+    let code = code(
+        r#"(module (func (param i32 i32 i32) (result i32)
+            local.get 1 local.set 0 local.get 2 local.set 1 local.get 0 local.set 2
+            local.get 0))"#,
+        0,
+    );
+    assert_eq!(
+        code,
+        vec![
+            Instr::Copy2 {
+                dst0: 0,
+                src0: 1,
+                dst1: 1,
+                src1: 2
+            },
+            Instr::Copy { dst: 2, src: 0 },
+            Instr::Return1 { src: 0 },
+        ]
+    );
+}
+
+#[test]
+fn copies_do_not_fuse_across_a_branch_target() {
+    let code = code(
+        r#"(module (func (param i32 i32) (result i32)
+            (block local.get 0 br_if 0 local.get 1 local.set 0)
+            local.get 0 local.set 1
+            local.get 1))"#,
+        0,
+    );
+    // The branch skips the first copy and lands on the second.
+    assert_eq!(code[0], Instr::BrIfNez { cond: 0, offset: 2 });
+    assert_eq!(
+        code[1..3],
+        [
+            Instr::Copy { dst: 0, src: 1 },
+            Instr::Copy { dst: 1, src: 0 }
+        ]
+    );
+}
+
+#[test]
+fn select_takes_a_constant_operand_and_extend_u_is_free() {
+    let code = code(
+        r#"(module (func (param i32 i32) (result i64)
+            local.get 0 i32.const 7 local.get 1 select
+            i64.extend_i32_u))"#,
+        0,
+    );
+    assert_eq!(
+        code,
+        vec![
+            Instr::SelectSlotImm {
+                dst: 2,
+                cond: 1,
+                lhs: 0,
+                rhs: 7
+            },
+            Instr::Return1 { src: 2 },
+        ]
+    );
+}
+
+#[test]
 fn too_many_slots_is_a_clean_error() {
     let engine = Engine::default();
     let wat = format!(
@@ -175,6 +242,7 @@ fn loops_are_inverted_and_branches_to_returns_threaded() {
     assert_eq!(
         code,
         vec![
+            Instr::ZeroLocals { start: 1, count: 1 },
             Instr::BrI32LeS {
                 lhs: 0,
                 rhs: 1,
@@ -209,6 +277,7 @@ fn code_of_if_else() -> Vec<Instr> {
 #[ignore = "prints a listing"]
 fn print_listing() {
     let wat = std::env::var("WEFT_WAT").unwrap_or_default();
+    let wat = std::fs::read_to_string(&wat).unwrap_or(wat);
     let engine = Engine::default();
     let module = Module::new(&engine, wat).expect("module compiles");
     for i in 0..module.inner.code.len() {
