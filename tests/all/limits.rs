@@ -2,8 +2,8 @@
 
 use std::time::{Duration, Instant};
 use weft::{
-    Config, Engine, Instance, Module, Store, StoreLimits, StoreLimitsBuilder, TrapCode,
-    UpdateDeadline,
+    Caller, Config, Engine, Instance, Linker, Module, Store, StoreLimits, StoreLimitsBuilder,
+    TrapCode, UpdateDeadline,
 };
 
 const SPIN: &str = r#"(module (func (export "spin") (loop br 0)))"#;
@@ -266,6 +266,79 @@ fn data_segment_past_the_end_traps_at_instantiation() {
     .expect("compiles");
     let error = Instance::new(&mut store, &module, &[]).expect_err("out of bounds");
     assert_eq!(error.trap_code(), Some(TrapCode::MemoryOutOfBounds));
+}
+
+/// The depth a self-recursive function reaches under `max_wasm_stack(bytes)`.
+fn recursion_depth(bytes: usize) -> i32 {
+    let engine = engine(|c| {
+        c.max_wasm_stack(bytes);
+    });
+    let mut store = Store::new(&engine, ());
+    let i = instance(
+        &mut store,
+        r#"(module
+            (global $depth (export "depth") (mut i32) (i32.const 0))
+            (func $f (export "f")
+              (global.set $depth (i32.add (global.get $depth) (i32.const 1)))
+              call $f))"#,
+    );
+    let f = i.get_typed_func::<(), ()>(&mut store, "f").expect("f");
+    let error = f.call(&mut store, ()).expect_err("overflows");
+    assert_eq!(error.trap_code(), Some(TrapCode::StackOverflow));
+    let depth = i.get_global(&mut store, "depth").expect("depth");
+    depth.get(&mut store).i32().expect("i32")
+}
+
+#[test]
+fn max_wasm_stack_charges_64_bytes_per_frame_and_8_per_slot() {
+    // Each frame of `$f` spans one slot, shared with its callee: 64 + 8 bytes for the first,
+    // 64 for each other.
+    for bytes in [64 * 1024, 256 * 1024] {
+        let depth = recursion_depth(bytes);
+        assert_eq!(depth as usize, (bytes - 8) / 64, "limit {bytes}");
+    }
+}
+
+#[test]
+fn wasm_called_by_host_functions_counts_against_max_wasm_stack() {
+    let engine = engine(|c| {
+        c.max_wasm_stack(4096);
+    });
+    let module = Module::new(
+        &engine,
+        r#"(module
+            (import "env" "reenter" (func $reenter))
+            (global $depth (export "depth") (mut i32) (i32.const 0))
+            (func (export "g")
+              (global.set $depth (i32.add (global.get $depth) (i32.const 1)))
+              call $reenter))"#,
+    )
+    .expect("compiles");
+    let mut linker = Linker::new(&engine);
+    linker
+        .func_wrap(
+            "env",
+            "reenter",
+            |mut caller: Caller<'_, ()>| -> weft::Result<()> {
+                let g = caller
+                    .get_export("g")
+                    .and_then(|e| e.into_func())
+                    .ok_or_else(|| weft::Error::msg("no g"))?;
+                g.typed::<(), ()>(&caller)?.call(&mut caller, ())
+            },
+        )
+        .expect("define");
+    let mut store = Store::new(&engine, ());
+    let i = linker
+        .instantiate(&mut store, &module)
+        .expect("instantiates");
+    let g = i.get_typed_func::<(), ()>(&mut store, "g").expect("g");
+    let error = g.call(&mut store, ()).expect_err("overflows");
+    assert_eq!(error.trap_code(), Some(TrapCode::StackOverflow));
+    let depth = i.get_global(&mut store, "depth").expect("depth");
+    let depth = depth.get(&mut store).i32().expect("i32");
+    // Every level holds at least one 64-byte frame: the nested calls share the 4 KiB.
+    assert!((1..=64).contains(&depth), "depth {depth}");
 }
 
 #[test]

@@ -100,9 +100,11 @@ impl Config {
         self
     }
 
-    /// The most stack, in bytes, that WebAssembly execution may use in one call from the
-    /// host. Each wasm frame is charged for its slots (8 bytes each) plus a fixed overhead;
-    /// exceeding the limit traps with [`TrapCode::StackOverflow`](crate::TrapCode::StackOverflow)
+    /// The most stack, in bytes, that WebAssembly execution may use, wasm called from host
+    /// functions called by wasm included. The active wasm frames are charged 8 bytes per
+    /// value-stack slot they span (a callee's frame starts at its arguments, which its
+    /// caller's frame holds, so they count once) plus 64 bytes per frame; a call that would
+    /// exceed the limit traps with [`TrapCode::StackOverflow`](crate::TrapCode::StackOverflow)
     /// ("call stack exhausted"). Wasm calls do not recurse on the host's stack, so the limit
     /// may be larger than the host thread's stack. Default: 512 KiB.
     pub fn max_wasm_stack(&mut self, bytes: usize) -> &mut Self {

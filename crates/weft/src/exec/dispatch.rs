@@ -611,8 +611,9 @@ macro_rules! br_cmp_imm_handler {
     };
 }
 
-/// The address operand of a memory access, before its `offset`: one slot (`ptr`), or the
-/// wrapping sum of two (`idx`), each read from its slot or the accumulator.
+/// The address operand of a memory access, before its `offset`: one slot (`ptr`), the
+/// wrapping sum of two (`idx`), or of one and the other shifted left by `shift` (`scaled`),
+/// each read from its slot or the accumulator.
 macro_rules! address {
     ($regs:ident, $acc:ident, ptr($src:tt) { $ptr:ident }) => {
         operand!($src, $regs, $acc, $ptr) as u32
@@ -620,6 +621,11 @@ macro_rules! address {
     ($regs:ident, $acc:ident, idx($base_src:tt, $index_src:tt) { $base:ident, $index:ident }) => {
         (operand!($base_src, $regs, $acc, $base) as u32)
             .wrapping_add(operand!($index_src, $regs, $acc, $index) as u32)
+    };
+    ($regs:ident, $acc:ident, scaled($base_src:tt, $index_src:tt) { $base:ident, $index:ident, $shift:ident }) => {
+        (operand!($base_src, $regs, $acc, $base) as u32).wrapping_add(
+            (operand!($index_src, $regs, $acc, $index) as u32).wrapping_shl(u32::from($shift)),
+        )
     };
 }
 
@@ -692,6 +698,8 @@ macro_rules! uniform_handlers {
         load_idx { $($li:ident = $lif:ident,)* }
         store_idx { $($si:ident = $sif:ident,)* }
         store_imm_idx { $($sii:ident = $siif:ident,)* }
+        load_scaled { $($ls:ident = $lsf:ident,)* }
+        store_scaled { $($ss:ident = $ssf:ident,)* }
     ) => {
         /// Handlers that read every operand from its slot.
         mod base {
@@ -710,6 +718,8 @@ macro_rules! uniform_handlers {
             $( load_handler!($li, $lif, idx(slot, slot) { base, index }); )*
             $( store_handler!($si, $sif, slot, idx(slot, slot) { base, index }); )*
             $( store_handler!($sii, $siif, imm, idx(slot, slot) { base, index }); )*
+            $( load_handler!($ls, $lsf, scaled(slot, slot) { base, index, shift }); )*
+            $( store_handler!($ss, $ssf, slot, scaled(slot, slot) { base, index, shift }); )*
         }
 
         /// Handlers that take their first slot operand from the accumulator.
@@ -729,6 +739,8 @@ macro_rules! uniform_handlers {
             $( load_handler!($li, $lif, idx(acc, slot) { base, index }); )*
             $( store_handler!($si, $sif, slot, idx(acc, slot) { base, index }); )*
             $( store_handler!($sii, $siif, imm, idx(acc, slot) { base, index }); )*
+            $( load_handler!($ls, $lsf, scaled(acc, slot) { base, index, shift }); )*
+            $( store_handler!($ss, $ssf, slot, scaled(acc, slot) { base, index, shift }); )*
         }
 
         /// Handlers that take their second slot operand from the accumulator.
@@ -741,6 +753,8 @@ macro_rules! uniform_handlers {
             $( load_handler!($li, $lif, idx(slot, acc) { base, index }); )*
             $( store_handler!($si, $sif, slot, idx(slot, acc) { base, index }); )*
             $( store_handler!($sii, $siif, imm, idx(slot, acc) { base, index }); )*
+            $( load_handler!($ls, $lsf, scaled(slot, acc) { base, index, shift }); )*
+            $( store_handler!($ss, $ssf, slot, scaled(slot, acc) { base, index, shift }); )*
         }
 
         /// The handler of `instr`'s variant.
@@ -761,6 +775,8 @@ macro_rules! uniform_handlers {
                 $( Instr::$li { .. } => base::$li, )*
                 $( Instr::$si { .. } => base::$si, )*
                 $( Instr::$sii { .. } => base::$sii, )*
+                $( Instr::$ls { .. } => base::$ls, )*
+                $( Instr::$ss { .. } => base::$ss, )*
             }
         }
 
@@ -802,6 +818,14 @@ macro_rules! uniform_handlers {
                     Instr::$sii { base, .. } if base == slot => acc_a::$sii,
                     Instr::$sii { index, .. } if index == slot => acc_b::$sii,
                 )*
+                $(
+                    Instr::$ls { base, .. } if base == slot => acc_a::$ls,
+                    Instr::$ls { index, .. } if index == slot => acc_b::$ls,
+                )*
+                $(
+                    Instr::$ss { base, .. } if base == slot => acc_a::$ss,
+                    Instr::$ss { index, .. } if index == slot => acc_b::$ss,
+                )*
                 Instr::Copy { src, .. } if src == slot => CopyAcc,
                 Instr::Copy2 { src0, .. } if src0 == slot => Copy2Acc,
                 Instr::BrIfNez { cond, .. } if cond == slot => BrIfNezAcc,
@@ -828,6 +852,7 @@ macro_rules! uniform_handlers {
                 | $( Instr::$bj { dst, .. } )|*
                 | $( Instr::$ld { dst, .. } )|*
                 | $( Instr::$li { dst, .. } )|*
+                | $( Instr::$ls { dst, .. } )|*
                 | Instr::Copy { dst, .. }
                 | Instr::Copy2 { dst1: dst, .. }
                 | Instr::Const32 { dst, .. }
@@ -859,7 +884,16 @@ handler!(ZeroLocals(ip, regs, mem, mem_len, cx, acc) {
     // SAFETY: (I1); `verify` checked `start + count <= num_slots`; (I3): a function's first
     // instruction is not its last.
     unsafe {
-        core::ptr::write_bytes(regs.add(start as usize), 0, count as usize);
+        let locals = regs.add(start as usize);
+        let count = count as usize;
+        if count <= 8 {
+            // A short loop: volatile writes keep it from becoming a call of `memset`.
+            for i in 0..count {
+                locals.add(i).write_volatile(0);
+            }
+        } else {
+            core::ptr::write_bytes(locals, 0, count);
+        }
         next(ip.add(1), regs, mem, mem_len, cx, acc)
     }
 });

@@ -71,6 +71,8 @@ pub(crate) type Slot = u16;
 ///   `value` (sign-extended for `i64`);
 /// - `load_idx`, `store_idx`, `store_imm_idx`: as `load`, `store` and `store_imm` with
 ///   `ptr = base + index` (an `i32.add` of two slots, wrapping, folded into the access).
+/// - `load_scaled`, `store_scaled`: as `load` and `store` with `ptr = base + (index << shift)`
+///   (an `i32.shl` by a constant and an `i32.add`, wrapping, folded into the access).
 macro_rules! for_each_instr {
     ($cb:ident) => {
         $cb! {
@@ -295,6 +297,20 @@ macro_rules! for_each_instr {
                 I64Store8ImmIdx = i64_store8, I64Store16ImmIdx = i64_store16,
                 I64Store32ImmIdx = i64_store32,
             }
+            load_scaled {
+                I32LoadScaled = i32_load, I64LoadScaled = i64_load,
+                I32Load8SScaled = i32_load8_s, I32Load8UScaled = i32_load8_u,
+                I32Load16SScaled = i32_load16_s, I32Load16UScaled = i32_load16_u,
+                I64Load8SScaled = i64_load8_s, I64Load8UScaled = i64_load8_u,
+                I64Load16SScaled = i64_load16_s, I64Load16UScaled = i64_load16_u,
+                I64Load32SScaled = i64_load32_s, I64Load32UScaled = i64_load32_u,
+            }
+            store_scaled {
+                I32StoreScaled = i32_store, I64StoreScaled = i64_store,
+                I32Store8Scaled = i32_store8, I32Store16Scaled = i32_store16,
+                I64Store8Scaled = i64_store8, I64Store16Scaled = i64_store16,
+                I64Store32Scaled = i64_store32,
+            }
         }
     };
 }
@@ -317,6 +333,8 @@ macro_rules! define_instr {
         load_idx { $($li:ident = $lif:ident,)* }
         store_idx { $($si:ident = $sif:ident,)* }
         store_imm_idx { $($sii:ident = $siif:ident,)* }
+        load_scaled { $($ls:ident = $lsf:ident,)* }
+        store_scaled { $($ss:ident = $ssf:ident,)* }
     ) => {
         /// One instruction of Weft's register bytecode; see the [module docs](self).
         #[derive(Debug, Clone, Copy, PartialEq)]
@@ -378,6 +396,14 @@ macro_rules! define_instr {
                 #[doc = concat!("`memory[base + index + offset..] = ", stringify!($siif), "(value)`.")]
                 $sii { base: Slot, index: Slot, value: i32, offset: u32 },
             )*
+            $(
+                #[doc = concat!("`dst = ", stringify!($lsf), "(memory[base + (index << shift) + offset..])`.")]
+                $ls { dst: Slot, base: Slot, index: Slot, shift: u8, offset: u32 },
+            )*
+            $(
+                #[doc = concat!("`memory[base + (index << shift) + offset..] = ", stringify!($ssf), "(value)`.")]
+                $ss { base: Slot, index: Slot, value: Slot, shift: u8, offset: u32 },
+            )*
         }
 
         impl Instr {
@@ -393,6 +419,7 @@ macro_rules! define_instr {
                     | $( Instr::$bj { dst, .. } )|*
                     | $( Instr::$ld { dst, .. } )|*
                     | $( Instr::$li { dst, .. } )|*
+                    | $( Instr::$ls { dst, .. } )|*
                     | Instr::Copy { dst, .. }
                     | Instr::Const32 { dst, .. }
                     | Instr::Const64 { dst, .. }
@@ -429,6 +456,8 @@ macro_rules! define_instr {
                     $( Instr::$li { dst, base, index, .. } => { f(dst); f(base); f(index); } )*
                     $( Instr::$si { base, index, value, .. } => { f(base); f(index); f(value); } )*
                     $( Instr::$sii { base, index, .. } => { f(base); f(index); } )*
+                    $( Instr::$ls { dst, base, index, .. } => { f(dst); f(base); f(index); } )*
+                    $( Instr::$ss { base, index, value, .. } => { f(base); f(index); f(value); } )*
                 }
             }
 
@@ -470,13 +499,32 @@ impl Instr {
         })
     }
 
+    /// The form of load or store `self` whose address is `base + (index << shift)` (an
+    /// `i32.shl` by a constant and an `i32.add`, folded into the access), if it has one.
+    pub(crate) fn with_scaled_address(self, base: Slot, index: Slot, shift: u8) -> Option<Instr> {
+        macro_rules! scaled {
+            (
+                loads { $($ld:ident => $li:ident, $ls:ident),* }
+                stores { $($st:ident => $si:ident, $ss:ident),* }
+                store_imms { $($sti:ident => $sii:ident),* }
+            ) => {
+                match self {
+                    $( Instr::$ld { dst, offset, .. } => Some(Instr::$ls { dst, base, index, shift, offset }), )*
+                    $( Instr::$st { value, offset, .. } => Some(Instr::$ss { base, index, value, shift, offset }), )*
+                    _ => None,
+                }
+            };
+        }
+        address_forms!(scaled)
+    }
+
     /// The form of load or store `self` whose address is `base + index` (the result of an
     /// `i32.add` of those slots, folded into the access), if it has one.
     pub(crate) fn with_indexed_address(self, base: Slot, index: Slot) -> Option<Instr> {
         macro_rules! indexed {
             (
-                loads { $($ld:ident => $li:ident),* }
-                stores { $($st:ident => $si:ident),* }
+                loads { $($ld:ident => $li:ident, $ls:ident),* }
+                stores { $($st:ident => $si:ident, $ss:ident),* }
                 store_imms { $($sti:ident => $sii:ident),* }
             ) => {
                 match self {
@@ -487,20 +535,35 @@ impl Instr {
                 }
             };
         }
-        indexed! {
+        address_forms!(indexed)
+    }
+}
+
+/// Invokes `$cb!` with every load and store and its forms with an indexed address
+/// (`load_idx`, ...) and, but for stores of immediates, a scaled one (`load_scaled`, ...).
+macro_rules! address_forms {
+    ($cb:ident) => {
+        $cb! {
             loads {
-                I32Load => I32LoadIdx, I64Load => I64LoadIdx,
-                I32Load8S => I32Load8SIdx, I32Load8U => I32Load8UIdx,
-                I32Load16S => I32Load16SIdx, I32Load16U => I32Load16UIdx,
-                I64Load8S => I64Load8SIdx, I64Load8U => I64Load8UIdx,
-                I64Load16S => I64Load16SIdx, I64Load16U => I64Load16UIdx,
-                I64Load32S => I64Load32SIdx, I64Load32U => I64Load32UIdx
+                I32Load => I32LoadIdx, I32LoadScaled, I64Load => I64LoadIdx, I64LoadScaled,
+                I32Load8S => I32Load8SIdx, I32Load8SScaled,
+                I32Load8U => I32Load8UIdx, I32Load8UScaled,
+                I32Load16S => I32Load16SIdx, I32Load16SScaled,
+                I32Load16U => I32Load16UIdx, I32Load16UScaled,
+                I64Load8S => I64Load8SIdx, I64Load8SScaled,
+                I64Load8U => I64Load8UIdx, I64Load8UScaled,
+                I64Load16S => I64Load16SIdx, I64Load16SScaled,
+                I64Load16U => I64Load16UIdx, I64Load16UScaled,
+                I64Load32S => I64Load32SIdx, I64Load32SScaled,
+                I64Load32U => I64Load32UIdx, I64Load32UScaled
             }
             stores {
-                I32Store => I32StoreIdx, I64Store => I64StoreIdx,
-                I32Store8 => I32Store8Idx, I32Store16 => I32Store16Idx,
-                I64Store8 => I64Store8Idx, I64Store16 => I64Store16Idx,
-                I64Store32 => I64Store32Idx
+                I32Store => I32StoreIdx, I32StoreScaled, I64Store => I64StoreIdx, I64StoreScaled,
+                I32Store8 => I32Store8Idx, I32Store8Scaled,
+                I32Store16 => I32Store16Idx, I32Store16Scaled,
+                I64Store8 => I64Store8Idx, I64Store8Scaled,
+                I64Store16 => I64Store16Idx, I64Store16Scaled,
+                I64Store32 => I64Store32Idx, I64Store32Scaled
             }
             store_imms {
                 I32StoreImm => I32StoreImmIdx, I64StoreImm => I64StoreImmIdx,
@@ -509,8 +572,9 @@ impl Instr {
                 I64Store32Imm => I64Store32ImmIdx
             }
         }
-    }
+    };
 }
+use address_forms;
 
 /// Visits the slot-typed fields of the hand-written instructions (see
 /// [`Instr::for_each_slot`]).

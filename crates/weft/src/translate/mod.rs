@@ -118,6 +118,7 @@ pub(crate) fn translate_func(
         local_refs: 0,
         last_result: None,
         last_copy: None,
+        label: 0,
         fuel_instr: None,
     };
     t.ctrl.push(Ctrl {
@@ -541,6 +542,8 @@ struct Translator<'a> {
     /// The index of the last `Copy` emitted, which the next `Copy` may be fused with if
     /// it directly follows it (see `emit_copy`; `here` clears it at branch targets).
     last_copy: Option<usize>,
+    /// The last branch target taken by `here` (an instruction index).
+    label: usize,
     /// The current basic block's `ConsumeFuel`.
     fuel_instr: Option<usize>,
 }
@@ -816,7 +819,8 @@ impl Translator<'_> {
     fn here(&mut self) -> usize {
         self.last_result = None;
         self.last_copy = None;
-        self.code.len()
+        self.label = self.code.len();
+        self.label
     }
 
     // -----------------------------------------------------------------------------------------
@@ -1077,16 +1081,43 @@ impl Translator<'_> {
     /// Load or store `instr` from address `ptr`, with the `i32.add` that the last
     /// instruction computed `ptr` with folded into its address (and removed), if `fusable`
     /// (the sum is the top-of-stack temporary the access consumes, so nothing else uses it).
+    ///
+    /// When the `i32.add` adds a temporary that the `i32.shl` by a constant right before it
+    /// computed (and no branch targets the add), the shift is folded in too.
     fn fold_address(&mut self, instr: Instr, ptr: Slot, fusable: bool) -> Instr {
-        if fusable
-            && let Some(&Instr::I32Add { dst: sum, lhs, rhs }) = self.code.last()
-            && sum == ptr
-            && let Some(indexed) = instr.with_indexed_address(lhs, rhs)
-        {
-            self.code.pop();
-            return indexed;
+        let [.., before, last] = self.code[..] else {
+            return instr;
+        };
+        let Instr::I32Add { dst: sum, lhs, rhs } = last else {
+            return instr;
+        };
+        if !fusable || sum != ptr {
+            return instr;
         }
-        instr
+        let shl_index = self.code.len() - 2;
+        if let Instr::I32ShlImm {
+            dst: shifted,
+            lhs: index,
+            imm,
+        } = before
+            && u32::from(shifted) >= self.temp_base
+            && (lhs == shifted) != (rhs == shifted)
+            && self.label <= shl_index
+        {
+            let base = if lhs == shifted { rhs } else { lhs };
+            let shift = (imm & 31) as u8;
+            if let Some(scaled) = instr.with_scaled_address(base, index, shift) {
+                self.code.truncate(shl_index);
+                return scaled;
+            }
+        }
+        match instr.with_indexed_address(lhs, rhs) {
+            Some(indexed) => {
+                self.code.pop();
+                indexed
+            }
+            None => instr,
+        }
     }
 
     /// Whether the last instruction emitted wrote the top-of-stack temporary and nothing

@@ -216,6 +216,38 @@ fn select_takes_a_constant_operand_and_extend_u_is_free() {
 }
 
 #[test]
+fn shifted_index_folds_into_the_access() {
+    let scaled = code(
+        r#"(module (memory 1) (func (param i32 i32) (result i32)
+            local.get 0 local.get 1 i32.const 34 i32.shl i32.add i32.load offset=4))"#,
+        0,
+    );
+    let load = Instr::I32LoadScaled {
+        dst: 2,
+        base: 0,
+        index: 1,
+        shift: 2,
+        offset: 4,
+    };
+    assert_eq!(scaled, [load, Instr::Return1 { src: 2 }]);
+    // Not when a branch may arrive between the shift and the add with another value.
+    let indexed = code(
+        r#"(module (memory 1) (func (param i32 i32) (result i32)
+            local.get 0
+            (block (result i32)
+              local.get 1 local.get 0 br_if 0 drop local.get 1 i32.const 2 i32.shl)
+            i32.add i32.load))"#,
+        0,
+    );
+    assert!(
+        indexed
+            .iter()
+            .any(|i| matches!(i, Instr::I32LoadIdx { .. })),
+        "{indexed:?}"
+    );
+}
+
+#[test]
 fn too_many_slots_is_a_clean_error() {
     let engine = Engine::default();
     let wat = format!(
