@@ -121,13 +121,17 @@ impl Config {
     /// Makes execution consume fuel (see [`Store::set_fuel`](crate::Store::set_fuel)).
     /// Default: off.
     ///
-    /// One unit of fuel is one executed WebAssembly operator; `end`, `else` and other purely
-    /// structural operators are free. Fuel is charged once per basic block, at its start, for
-    /// all of its operators, so consumption is deterministic: the same module and inputs use
-    /// the same fuel on every run and machine. A block whose cost exceeds the remaining fuel
-    /// traps with [`TrapCode::OutOfFuel`](crate::TrapCode::OutOfFuel) before it runs.
+    /// One unit of fuel is one WebAssembly operator; `end`, `else` and other purely
+    /// structural operators are free. Fuel is charged up front, once per block, for all of
+    /// its operators. A block starts at the function's entry and at every branch target (a
+    /// `loop`, an `else` arm, the end of a `block` or `if` that a branch reaches, the code
+    /// after a `loop`) and runs to the next one: the code after a `br_if`, a call or an `if`
+    /// stays in its block, so a branch taken out of a block forfeits the fuel of the
+    /// operators it skips. Consumption is deterministic: the same module and inputs use the
+    /// same fuel on every run and machine. A block whose cost exceeds the remaining fuel traps
+    /// with [`TrapCode::OutOfFuel`](crate::TrapCode::OutOfFuel) before it runs.
     ///
-    /// Cost: about +9% execution time (geomean over the benchmark workloads, measured with
+    /// Cost: about +6% execution time (geomean over the benchmark workloads, measured with
     /// `cargo run --release -p weft --example fuel_epoch_overhead`); nothing when off.
     pub fn consume_fuel(&mut self, enable: bool) -> &mut Self {
         self.consume_fuel = enable;
@@ -138,7 +142,7 @@ impl Config {
     /// entry and loop back-edges (see [`Engine::increment_epoch`](crate::Engine::increment_epoch)).
     /// Default: off.
     ///
-    /// Cost: about +2% execution time (geomean over the benchmark workloads, measured with
+    /// Cost: about +2–3% execution time (geomean over the benchmark workloads, measured with
     /// `cargo run --release -p weft --example fuel_epoch_overhead`); nothing when off.
     pub fn epoch_interruption(&mut self, enable: bool) -> &mut Self {
         self.epoch_interruption = enable;

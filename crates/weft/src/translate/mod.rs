@@ -49,11 +49,12 @@
 //!
 //! # Fuel and epochs
 //!
-//! With fuel metering, each basic block starts with a `ConsumeFuel` whose amount is the
-//! number of wasm operators in the block, counted while translating: every operator costs 1
-//! except `end` and `else`. A block starts at function entry, at loop headers, at the start
-//! of `then` and `else` arms, after every `end`, after `br_if` and `br_table`, and after
-//! calls. With epoch interruption, an `EpochCheck` is emitted at function entry and at every
+//! With fuel metering, each block starts with a `ConsumeFuel` whose amount is the number
+//! of wasm operators in the block, counted while translating: every operator costs 1 except
+//! `end` and `else`. A block starts at function entry and at every branch target (loop
+//! headers, `else` arms, the `end` of a `block` or `if` that a branch reaches) and after a
+//! loop's `end`; code reached by falling through (after `br_if`, a call, an `if`) stays in
+//! the current block, which pays for it up front. With epoch interruption, an `EpochCheck` is emitted at function entry and at every
 //! loop header. Neither is emitted when the feature is off.
 
 use crate::engine::Engine;
@@ -544,7 +545,7 @@ struct Translator<'a> {
     last_copy: Option<usize>,
     /// The last branch target taken by `here` (an instruction index).
     label: usize,
-    /// The current basic block's `ConsumeFuel`.
+    /// The current block's `ConsumeFuel`.
     fuel_instr: Option<usize>,
 }
 
@@ -785,7 +786,7 @@ impl Translator<'_> {
     // Fuel and labels
     // -----------------------------------------------------------------------------------------
 
-    /// Starts a new basic block for fuel accounting.
+    /// Starts a new block for fuel accounting.
     fn start_block(&mut self) {
         if self.fuel {
             let index = self.emit(Instr::ConsumeFuel { amount: 0 });
@@ -1264,7 +1265,8 @@ impl Translator<'_> {
         for _ in 0..results {
             self.push_temp()?;
         }
-        self.start_block();
+        // The code after the call belongs to the caller's block (and its fuel charge): only
+        // branch targets start blocks.
         Ok(())
     }
 
@@ -1319,8 +1321,8 @@ impl Translator<'_> {
                 let (params, _) = self.block_arity(blockty)?;
                 self.materialize_top(params)?;
                 let site = self.emit(branch);
+                // The `then` arm is reached by falling through: it stays in the current block.
                 self.push_ctrl(CtrlKind::If, blockty)?.else_branch = Some(site);
-                self.start_block();
             }
             O::Else => self.else_()?,
             O::End => self.end()?,
@@ -1766,8 +1768,9 @@ impl Translator<'_> {
             let here = self.here();
             self.patch(site, here)?;
         }
+        // The fall-through stays in the current block: its fuel was charged with the block's
+        // (a taken branch forfeits it).
         self.last_result = None;
-        self.start_block();
         Ok(())
     }
 
@@ -1877,11 +1880,15 @@ impl Translator<'_> {
             self.patch(*site, here)?;
         }
         let mut reachable = self.reachable || !frame.branches.is_empty();
+        // Code only reached by falling through stays in the current block (see
+        // `Config::consume_fuel`); after a loop it must not, or each iteration would pay for it.
+        let mut target = !frame.branches.is_empty() || frame.kind == CtrlKind::Loop;
         if let Some(site) = frame.else_branch {
             // An `if` without `else`: the false path arrives here with the parameters, which
             // are its results.
             self.patch(site, here)?;
             reachable = true;
+            target = true;
         }
         self.truncate_stack(frame.height)?;
         for _ in 0..frame.results {
@@ -1889,7 +1896,7 @@ impl Translator<'_> {
         }
         self.reachable = reachable;
         self.last_result = None;
-        if reachable {
+        if reachable && target {
             self.start_block();
         }
         Ok(())

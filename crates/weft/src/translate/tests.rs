@@ -124,30 +124,32 @@ fn if_else_moves_results_into_the_frame_slot() {
 }
 
 #[test]
-fn fuel_is_charged_per_basic_block() {
+fn fuel_is_charged_per_block_up_to_the_next_branch_target() {
     let mut config = crate::Config::new();
     config.consume_fuel(true);
     let engine = Engine::new(&config).expect("engine");
     let module = Module::new(
         &engine,
-        r#"(module (func (param i32) (result i32)
-            local.get 0 (if (then nop)) local.get 0 i32.const 1 i32.add))"#,
+        r#"(module (func $f (param i32) (result i32)
+            local.get 0 (if (then nop))
+            (block local.get 0 br_if 0 local.get 0 call $f drop)
+            local.get 0 i32.const 1 i32.add))"#,
     )
     .expect("module");
     let compiled = module.inner.compiled(0).expect("compiled");
-    assert_eq!(compiled.code[0].instr, Instr::ConsumeFuel { amount: 2 });
-    assert!(
-        compiled
-            .code
-            .iter()
-            .any(|op| op.instr == Instr::ConsumeFuel { amount: 1 })
-    );
-    assert!(
-        compiled
-            .code
-            .iter()
-            .any(|op| op.instr == Instr::ConsumeFuel { amount: 3 })
-    );
+    let charges: Vec<u32> = compiled
+        .code
+        .iter()
+        .filter_map(|op| match op.instr {
+            Instr::ConsumeFuel { amount } => Some(amount),
+            _ => None,
+        })
+        .collect();
+    // `local.get`, `if` and the `then` arm; then, from the `if`'s end (a branch target),
+    // `block` through `drop` (neither the `br_if` nor the call ends the block) and, from the
+    // block's end, the last three operators.
+    assert_eq!(charges, [3, 6, 3]);
+    assert_eq!(compiled.code[0].instr, Instr::ConsumeFuel { amount: 3 });
 }
 
 #[test]
@@ -310,7 +312,9 @@ fn code_of_if_else() -> Vec<Instr> {
 fn print_listing() {
     let wat = std::env::var("WEFT_WAT").unwrap_or_default();
     let wat = std::fs::read_to_string(&wat).unwrap_or(wat);
-    let engine = Engine::default();
+    let mut config = crate::Config::new();
+    config.consume_fuel(std::env::var_os("WEFT_FUEL").is_some());
+    let engine = Engine::new(&config).expect("engine");
     let module = Module::new(&engine, wat).expect("module compiles");
     for i in 0..module.inner.code.len() {
         println!(
