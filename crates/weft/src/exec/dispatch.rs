@@ -29,7 +29,7 @@
 //!
 //! The handlers access slots, instructions and memory without bounds checks beyond the
 //! explicit memory bounds check that WebAssembly requires. They rely on the invariants
-//! listed in [`run`], which `CompiledFunc::verify` and `push_frame` establish.
+//! listed in [`run`], which [`verify`](crate::ir::verify) and `push_frame` establish.
 
 use super::wasm::{self, Cell, Imm};
 use super::{Exit, Frame, Stack, cold_op, memory_view, push_frame};
@@ -114,19 +114,10 @@ pub(crate) struct Cx<'a> {
 /// gets a handler that reads that slot from the accumulator, sparing a load that would
 /// wait for the store. (A data-flow analysis that also carries the accumulator across
 /// branches, to loop heads for instance, measured no faster and made translation slower.)
-pub(crate) fn thread(code: &[Instr]) -> Box<[Op]> {
-    let mut is_target = vec![false; code.len()];
-    for (ip, instr) in code.iter().enumerate() {
-        if let Some(offset) = instr.branch_offset() {
-            let target = ip as i64 + i64::from(offset);
-            if let Some(flag) = usize::try_from(target)
-                .ok()
-                .and_then(|t| is_target.get_mut(t))
-            {
-                *flag = true;
-            }
-        }
-    }
+///
+/// `is_target` says which instructions are branch targets, as [`verify`](crate::ir::verify)
+/// found them (one flag per instruction).
+pub(crate) fn thread(code: &[Instr], is_target: Vec<bool>) -> Box<[Op]> {
     let mut previous_result = None;
     code.iter()
         .zip(is_target)
@@ -157,7 +148,7 @@ pub(crate) fn thread(code: &[Instr]) -> Box<[Op]> {
 /// driver; see [`Exit`].
 ///
 /// Invariants behind the unchecked accesses of the handlers (established by
-/// `CompiledFunc::verify` at translation and by `push_frame`):
+/// [`verify`](crate::ir::verify) at translation and by `push_frame`):
 ///
 /// - (I1) `regs` points at `cells[fp]` of the current frame, and `cells` holds at least
 ///   `fp + num_slots` cells; it is re-derived after anything that may resize `cells`

@@ -46,7 +46,7 @@
 //!
 //! # Verification
 //!
-//! [`CompiledFunc::verify`] runs after every translation and checks that every slot operand
+//! [`verify`] runs after every translation and checks that every slot operand
 //! lies in the frame, every branch target and `br_table` entry is an instruction of the
 //! function, and the code cannot run off its end. The interpreter relies on exactly these
 //! facts to access slots and instructions without bounds checks.
@@ -612,57 +612,65 @@ pub(crate) struct CompiledFunc {
     pub(crate) num_results: u32,
 }
 
-impl CompiledFunc {
-    /// Checks the invariants the interpreter relies on to access slots and instructions
-    /// without bounds checks: every slot operand lies in the frame (`ReturnN`'s whole range
-    /// included), every branch target is an instruction of the function, a `BrTable`'s
-    /// targets exist, and the code ends with an instruction that does not fall through.
-    pub(crate) fn verify(&self) -> Result<(), String> {
-        let len = self.code.len();
-        let mut ok = true;
-        for (ip, instr) in self.code.iter().map(|op| &op.instr).enumerate() {
-            match *instr {
-                // A call's arguments start at `base`; with no arguments and no results the
-                // callee's frame may start right after the caller's.
-                Instr::CallInternal { base, .. } | Instr::CallImported { base, .. } => {
-                    ok &= u32::from(base) <= self.num_slots;
-                }
-                Instr::CallIndirect { base, index, .. } => {
-                    ok &= u32::from(base) <= self.num_slots && u32::from(index) < self.num_slots;
-                }
-                Instr::ReturnN { start, count } => {
-                    ok &= u32::from(start) + u32::from(count) <= self.num_slots;
-                }
-                Instr::ZeroLocals { start, count } => {
-                    ok &= u64::from(start) + u64::from(count) <= u64::from(self.num_slots);
-                }
-                _ => {
-                    let mut max = 0;
-                    instr.for_each_slot(|slot| max = max.max(slot));
-                    ok &= u32::from(max) < self.num_slots;
-                }
+/// Checks the invariants the interpreter relies on to access slots and instructions without
+/// bounds checks, for the code of a function with `num_slots` slots: every slot operand lies
+/// in the frame (`ReturnN`'s and `ZeroLocals`' whole ranges included), every branch target
+/// is an instruction of the function, a `BrTable`'s targets exist, and the code ends with an
+/// instruction that does not fall through.
+///
+/// Returns which instructions are branch targets (for [`crate::exec::thread`]).
+pub(crate) fn verify(code: &[Instr], num_slots: u32) -> Result<Vec<bool>, String> {
+    let len = code.len();
+    let mut is_target = vec![false; len];
+    let mut ok = true;
+    for (ip, instr) in code.iter().enumerate() {
+        match *instr {
+            // A call's arguments start at `base`; with no arguments and no results the
+            // callee's frame may start right after the caller's.
+            Instr::CallInternal { base, .. } | Instr::CallImported { base, .. } => {
+                ok &= u32::from(base) <= num_slots;
             }
-            if let Some(offset) = instr.branch_offset() {
-                let target = ip as i64 + i64::from(offset);
-                ok &= target >= 0 && (target as u64) < len as u64;
+            Instr::CallIndirect { base, index, .. } => {
+                ok &= u32::from(base) <= num_slots && u32::from(index) < num_slots;
             }
-            if let Instr::BrTable { len: n, .. } = *instr {
-                ok &= (ip as u64) + 1 + u64::from(n) < len as u64;
+            Instr::ReturnN { start, count } => {
+                ok &= u32::from(start) + u32::from(count) <= num_slots;
             }
-            if !ok {
-                return Err(format!("bytecode verification failed at {ip}: {instr:?}"));
+            Instr::ZeroLocals { start, count } => {
+                ok &= u64::from(start) + u64::from(count) <= u64::from(num_slots);
+            }
+            Instr::BrTable { index, len: n } => {
+                ok &= u32::from(index) < num_slots && (ip as u64) + 1 + u64::from(n) < len as u64;
+            }
+            _ => {
+                let mut max = 0;
+                instr.for_each_slot(|slot| max = max.max(slot));
+                ok &= u32::from(max) < num_slots;
             }
         }
-        match self.code.last().map(|op| op.instr) {
-            Some(
-                Instr::Br { .. }
-                | Instr::Return0 {}
-                | Instr::Return1 { .. }
-                | Instr::ReturnN { .. }
-                | Instr::Trap { .. },
-            ) => Ok(()),
-            _ => Err("bytecode falls off the end of the function".to_string()),
+        if let Some(offset) = instr.branch_offset() {
+            let target = ip as i64 + i64::from(offset);
+            match usize::try_from(target)
+                .ok()
+                .and_then(|t| is_target.get_mut(t))
+            {
+                Some(flag) => *flag = true,
+                None => ok = false,
+            }
         }
+        if !ok {
+            return Err(format!("bytecode verification failed at {ip}: {instr:?}"));
+        }
+    }
+    match code.last() {
+        Some(
+            Instr::Br { .. }
+            | Instr::Return0 {}
+            | Instr::Return1 { .. }
+            | Instr::ReturnN { .. }
+            | Instr::Trap { .. },
+        ) => Ok(is_target),
+        _ => Err("bytecode falls off the end of the function".to_string()),
     }
 }
 

@@ -36,7 +36,7 @@
 //!   `br $loop` at the bottom of `loop (br_if $exit cond) ... (br $loop)` becomes the
 //!   negated test (loop inversion), saving one dispatch per iteration.
 //!
-//! Finally [`CompiledFunc::verify`] checks the invariants the interpreter's unchecked
+//! Finally [`verify`](crate::ir::verify) checks the invariants the interpreter's unchecked
 //! accesses rely on; a failure is reported as an error, never executed.
 //!
 //! # Control flow
@@ -187,23 +187,22 @@ pub(crate) fn translate_func(
     let num_slots = num_slots.max(num_params.max(num_results)).max(1);
     let mut code = t.code;
     optimize_branches(&mut code);
-    let compiled = CompiledFunc {
-        code: crate::exec::thread(&code),
+    let verified = crate::ir::verify(&code, num_slots);
+    let compiled = verified.map(|is_target| CompiledFunc {
+        code: crate::exec::thread(&code, is_target),
         num_params,
         num_locals,
         num_slots,
         num_results,
-    };
+    });
     // Hand the buffers to the next function translated on this thread.
     SCRATCH.set(Scratch {
         code,
         stack: t.stack,
         ctrl: t.ctrl,
     });
-    compiled.verify().map_err(|message| {
-        Error::invalid(format!("internal translation error: {message}"), None)
-    })?;
-    Ok(compiled)
+    compiled
+        .map_err(|message| Error::invalid(format!("internal translation error: {message}"), None))
 }
 
 /// Peephole optimizations of unconditional branches, after all offsets are resolved:

@@ -323,3 +323,32 @@ fn print_listing() {
         );
     }
 }
+
+#[test]
+fn verify_rejects_what_the_interpreter_cannot_run_unchecked() {
+    use crate::ir::verify;
+    let ok = [
+        Instr::BrIfNez { cond: 0, offset: 2 },
+        Instr::Copy { dst: 1, src: 0 },
+        Instr::Return1 { src: 1 },
+    ];
+    assert_eq!(verify(&ok, 2), Ok(vec![false, false, true]));
+    // A slot past the frame.
+    assert!(verify(&ok, 1).is_err());
+    // A branch past the end, and one before the start.
+    let far = [Instr::BrIfNez { cond: 0, offset: 3 }, Instr::Return0 {}];
+    assert!(verify(&far, 1).is_err());
+    let back = [Instr::Br { offset: -1 }];
+    assert!(verify(&back, 1).is_err());
+    // `br_table` entries past the end.
+    let table = [
+        Instr::BrTable { index: 0, len: 1 },
+        Instr::Br { offset: -1 },
+    ];
+    assert!(verify(&table, 1).is_err());
+    // Code that runs off its end, and ranges past the frame.
+    assert!(verify(&[Instr::Copy { dst: 0, src: 0 }], 1).is_err());
+    assert!(verify(&[Instr::ReturnN { start: 1, count: 2 }], 2).is_err());
+    let zero = [Instr::ZeroLocals { start: 1, count: 2 }, Instr::Return0 {}];
+    assert!(verify(&zero, 2).is_err());
+}
