@@ -158,13 +158,20 @@ pub(crate) fn translate_func(
             validator: validator.as_deref_mut(),
             offset,
             before: reader.get_binary_reader(),
-            memory_size_or_grow: false,
+            recheck: Recheck::Nothing,
         };
         reader.visit_operator(&mut step)??;
-        if step.memory_size_or_grow && reader.original_position() as usize - offset != 2 {
+        let len = reader.original_position() as usize - offset;
+        match step.recheck {
             // Without multi-memory the memory index is a reserved single zero byte
             // (wasmparser accepts any LEB128 encoding of 0).
-            return Err(Error::malformed("zero byte expected", Some(offset)));
+            Recheck::MemoryIndex if len != 2 => {
+                return Err(Error::malformed("zero byte expected", Some(offset)));
+            }
+            // Only an offset of more than 5 bytes (opcode, alignment and offset in more than
+            // 7) can break the `u32` encoding.
+            Recheck::Memarg if len > 7 => check_memarg_encoding(step.before)?,
+            _ => {}
         }
     }
     let end = reader.original_position();
@@ -436,8 +443,18 @@ struct Step<'s, 'a> {
     offset: usize,
     /// The reader positioned at the operator, to re-read its `memarg`.
     before: wasmparser::BinaryReader<'a>,
-    /// Whether the operator was `memory.size` or `memory.grow`.
-    memory_size_or_grow: bool,
+    /// What of the operator's encoding is checked once it is read.
+    recheck: Recheck,
+}
+
+/// The checks of an operator's encoding that wasmparser leaves to Weft.
+#[derive(Clone, Copy)]
+enum Recheck {
+    Nothing,
+    /// `memory.size` and `memory.grow`: the memory index byte.
+    MemoryIndex,
+    /// Loads and stores: the `memarg` offset is a `u32` (see [`check_memarg_encoding`]).
+    Memarg,
 }
 
 impl<'a> Step<'_, 'a> {
@@ -447,10 +464,9 @@ impl<'a> Step<'_, 'a> {
             op,
             Operator::MemorySize { .. } | Operator::MemoryGrow { .. }
         ) {
-            self.memory_size_or_grow = true;
-        }
-        if is_load_or_store(op) {
-            check_memarg_encoding(self.before.clone())?;
+            self.recheck = Recheck::MemoryIndex;
+        } else if is_load_or_store(op) {
+            self.recheck = Recheck::Memarg;
         }
         let offset = self.offset;
         self.t.operator(op).map_err(|e| match e {
@@ -468,7 +484,14 @@ macro_rules! define_visit_step {
                 if let Some(validator) = self.validator.as_deref_mut() {
                     validator.visitor(self.offset as u64).$visit($($($arg.clone()),*)?)?;
                 }
-                self.translate(&Operator::$op $({ $($arg),* })?)
+                // Dropped only if a field needs it: dropping an `Operator` of unknown variant
+                // costs a call per operator.
+                let op = core::mem::ManuallyDrop::new(Operator::$op $({ $($arg),* })?);
+                let result = self.translate(&op);
+                if false $($(|| core::mem::needs_drop::<$argty>())*)? {
+                    drop(core::mem::ManuallyDrop::into_inner(op));
+                }
+                result
             }
         )*
     };

@@ -352,3 +352,30 @@ fn verify_rejects_what_the_interpreter_cannot_run_unchecked() {
     let zero = [Instr::ZeroLocals { start: 1, count: 2 }, Instr::Return0 {}];
     assert!(verify(&zero, 2).is_err());
 }
+
+/// A module whose one function loads from `(i32.const 0)` with the given `memarg` offset
+/// encoding (alignment 2), and drops the value.
+fn module_with_memarg_offset(offset: &[u8]) -> Vec<u8> {
+    let mut body = vec![0x00, 0x41, 0x00, 0x28, 0x02];
+    body.extend_from_slice(offset);
+    body.extend_from_slice(&[0x1a, 0x0b]);
+    let mut code = vec![0x01, body.len() as u8];
+    code.extend_from_slice(&body);
+    let mut wasm = vec![0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+    wasm.extend_from_slice(&[0x01, 0x04, 0x01, 0x60, 0x00, 0x00]);
+    wasm.extend_from_slice(&[0x03, 0x02, 0x01, 0x00]);
+    wasm.extend_from_slice(&[0x05, 0x03, 0x01, 0x00, 0x01]);
+    wasm.extend_from_slice(&[0x0a, code.len() as u8]);
+    wasm.extend_from_slice(&code);
+    wasm
+}
+
+#[test]
+fn a_memarg_offset_is_a_u32_of_at_most_5_bytes() {
+    let engine = Engine::default();
+    let five = module_with_memarg_offset(&[0x80, 0x80, 0x80, 0x80, 0x00]);
+    Module::new(&engine, &five).expect("5-byte offset");
+    let six = module_with_memarg_offset(&[0x80, 0x80, 0x80, 0x80, 0x80, 0x00]);
+    let error = Module::new(&engine, &six).expect_err("6-byte offset");
+    assert!(error.to_string().contains("too long"), "{error}");
+}
