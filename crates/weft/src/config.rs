@@ -131,7 +131,7 @@ impl Config {
     /// same fuel on every run and machine. A block whose cost exceeds the remaining fuel traps
     /// with [`TrapCode::OutOfFuel`](crate::TrapCode::OutOfFuel) before it runs.
     ///
-    /// Cost: about +6% execution time (geomean over the benchmark workloads, measured with
+    /// Cost: about +6–7% execution time (geomean over the benchmark workloads, measured with
     /// `cargo run --release -p weft --example fuel_epoch_overhead`); nothing when off.
     pub fn consume_fuel(&mut self, enable: bool) -> &mut Self {
         self.consume_fuel = enable;
@@ -142,7 +142,7 @@ impl Config {
     /// entry and loop back-edges (see [`Engine::increment_epoch`](crate::Engine::increment_epoch)).
     /// Default: off.
     ///
-    /// Cost: about +2–3% execution time (geomean over the benchmark workloads, measured with
+    /// Cost: about +2–4% execution time (geomean over the benchmark workloads, measured with
     /// `cargo run --release -p weft --example fuel_epoch_overhead`); nothing when off.
     pub fn epoch_interruption(&mut self, enable: bool) -> &mut Self {
         self.epoch_interruption = enable;
