@@ -381,8 +381,9 @@ impl<T> Store<T> {
         Some(limiter(&mut self.data))
     }
 
-    /// Sets the store's fuel to `fuel` units. Each executed WebAssembly operator costs one
-    /// unit (see [`Config::consume_fuel`](crate::Config::consume_fuel)); running out traps
+    /// Sets the store's fuel to `fuel` units. Each WebAssembly operator costs one unit,
+    /// charged when the block holding it starts (see
+    /// [`Config::consume_fuel`](crate::Config::consume_fuel)); running out traps
     /// with [`TrapCode::OutOfFuel`](crate::TrapCode::OutOfFuel), after which the store can be
     /// refuelled and used again.
     ///

@@ -52,7 +52,8 @@ pub struct RunCommand {
 
     /// Give the guest N units of fuel; it traps when they are used up
     ///
-    /// One unit is one WebAssembly operator executed (see `weft::Config::consume_fuel`).
+    /// One unit is one WebAssembly operator, charged when the block holding it starts (see
+    /// `weft::Config::consume_fuel`).
     #[arg(long, value_name = "N")]
     fuel: Option<u64>,
 
