@@ -129,8 +129,9 @@ pub(crate) struct StoreInner {
     pub(crate) fuel: u64,
     /// The epoch at which execution is interrupted, when the engine uses epochs.
     pub(crate) epoch_deadline: u64,
-    /// Bytes of wasm stack used by calls currently active in this store (host re-entrance
-    /// included), checked against `Config::max_wasm_stack`.
+    /// Bytes of wasm stack used by the runs that the current one is nested in (through host
+    /// functions); the current run's frames are charged on top of it against
+    /// `Config::max_wasm_stack` (see `exec`).
     pub(crate) stack_used: usize,
     /// How many host→wasm entries are active (each uses some host stack).
     pub(crate) nesting: u32,

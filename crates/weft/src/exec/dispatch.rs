@@ -32,8 +32,8 @@
 //! listed in [`run`], which [`verify`](crate::ir::verify) and `push_frame` establish.
 
 use super::wasm::{self, Cell, Imm};
-use super::{Exit, Frame, Stack, cold_op, memory_view, push_frame};
-use crate::ir::{CompiledFunc, FRAME_OVERHEAD, Instr, Slot, for_each_instr};
+use super::{Exit, Frame, Stack, cold_op, memory_view, push_frame, stack_bytes};
+use crate::ir::{CompiledFunc, Instr, Slot, for_each_instr};
 use crate::module::ModuleInner;
 use crate::store::{FuncEntity, GlobalEntity, StoreInner};
 use crate::trap::TrapCode;
@@ -538,31 +538,16 @@ macro_rules! binary_trap_handler {
     };
 }
 
-/// `dst = f(lhs, imm)`.
+/// `dst = f(lhs, imm)`; `$imm` turns the immediate into `f`'s operand (`Imm::from_imm` for
+/// a 32-bit one, `Cell::from_cell` for a 64-bit one).
 macro_rules! binary_imm_handler {
-    ($name:ident, $f:ident, $lhs:tt) => {
+    ($name:ident, $f:ident, $lhs:tt, $imm:path) => {
         handler!($name(ip, regs, mem, mem_len, cx, acc) {
             operands!(ip, $name { dst, lhs, imm });
             // SAFETY: as for `unary_handler`.
             unsafe {
                 let lhs = Cell::from_cell(operand!($lhs, regs, acc, lhs));
-                let value = wasm::$f(lhs, Imm::from_imm(imm)).into_cell();
-                set(regs, dst, value);
-                next(ip.add(1), regs, mem, mem_len, cx, value)
-            }
-        });
-    };
-}
-
-/// `dst = f(lhs, imm)` with a 64-bit immediate.
-macro_rules! binary_imm64_handler {
-    ($name:ident, $f:ident, $lhs:tt) => {
-        handler!($name(ip, regs, mem, mem_len, cx, acc) {
-            operands!(ip, $name { dst, lhs, imm });
-            // SAFETY: as for `unary_handler`.
-            unsafe {
-                let lhs = Cell::from_cell(operand!($lhs, regs, acc, lhs));
-                let value = wasm::$f(lhs, Cell::from_cell(imm)).into_cell();
+                let value = wasm::$f(lhs, $imm(imm)).into_cell();
                 set(regs, dst, value);
                 next(ip.add(1), regs, mem, mem_len, cx, value)
             }
@@ -683,14 +668,9 @@ macro_rules! uniform_handlers {
         binary_imm64 { $($bj:ident = $bjf:ident,)* }
         br_cmp { $($bc:ident = $bcf:ident,)* }
         br_cmp_imm { $($bci:ident = $bcif:ident,)* }
-        load { $($ld:ident = $ldf:ident,)* }
-        store { $($st:ident = $stf:ident,)* }
-        store_imm { $($sti:ident = $stif:ident,)* }
-        load_idx { $($li:ident = $lif:ident,)* }
-        store_idx { $($si:ident = $sif:ident,)* }
-        store_imm_idx { $($sii:ident = $siif:ident,)* }
-        load_scaled { $($ls:ident = $lsf:ident,)* }
-        store_scaled { $($ss:ident = $ssf:ident,)* }
+        load { $($ld:ident / $li:ident / $ls:ident = $ldf:ident,)* }
+        store { $($st:ident / $si:ident / $ss:ident = $stf:ident,)* }
+        store_imm { $($sti:ident / $sii:ident = $stif:ident,)* }
     ) => {
         /// Handlers that read every operand from its slot.
         mod base {
@@ -699,18 +679,18 @@ macro_rules! uniform_handlers {
             $( unary_trap_handler!($ut, $utf, slot); )*
             $( binary_handler!($bin, $binf, slot, slot); )*
             $( binary_trap_handler!($bt, $btf, slot, slot); )*
-            $( binary_imm_handler!($bi, $bif, slot); )*
-            $( binary_imm64_handler!($bj, $bjf, slot); )*
+            $( binary_imm_handler!($bi, $bif, slot, Imm::from_imm); )*
+            $( binary_imm_handler!($bj, $bjf, slot, Cell::from_cell); )*
             $( br_cmp_handler!($bc, $bcf, slot, slot); )*
             $( br_cmp_imm_handler!($bci, $bcif, slot); )*
             $( load_handler!($ld, $ldf, ptr(slot) { ptr }); )*
             $( store_handler!($st, $stf, slot, ptr(slot) { ptr }); )*
             $( store_handler!($sti, $stif, imm, ptr(slot) { ptr }); )*
-            $( load_handler!($li, $lif, idx(slot, slot) { base, index }); )*
-            $( store_handler!($si, $sif, slot, idx(slot, slot) { base, index }); )*
-            $( store_handler!($sii, $siif, imm, idx(slot, slot) { base, index }); )*
-            $( load_handler!($ls, $lsf, scaled(slot, slot) { base, index, shift }); )*
-            $( store_handler!($ss, $ssf, slot, scaled(slot, slot) { base, index, shift }); )*
+            $( load_handler!($li, $ldf, idx(slot, slot) { base, index }); )*
+            $( store_handler!($si, $stf, slot, idx(slot, slot) { base, index }); )*
+            $( store_handler!($sii, $stif, imm, idx(slot, slot) { base, index }); )*
+            $( load_handler!($ls, $ldf, scaled(slot, slot) { base, index, shift }); )*
+            $( store_handler!($ss, $stf, slot, scaled(slot, slot) { base, index, shift }); )*
         }
 
         /// Handlers that take their first slot operand from the accumulator.
@@ -720,18 +700,18 @@ macro_rules! uniform_handlers {
             $( unary_trap_handler!($ut, $utf, acc); )*
             $( binary_handler!($bin, $binf, acc, slot); )*
             $( binary_trap_handler!($bt, $btf, acc, slot); )*
-            $( binary_imm_handler!($bi, $bif, acc); )*
-            $( binary_imm64_handler!($bj, $bjf, acc); )*
+            $( binary_imm_handler!($bi, $bif, acc, Imm::from_imm); )*
+            $( binary_imm_handler!($bj, $bjf, acc, Cell::from_cell); )*
             $( br_cmp_handler!($bc, $bcf, acc, slot); )*
             $( br_cmp_imm_handler!($bci, $bcif, acc); )*
             $( load_handler!($ld, $ldf, ptr(acc) { ptr }); )*
             $( store_handler!($st, $stf, slot, ptr(acc) { ptr }); )*
             $( store_handler!($sti, $stif, imm, ptr(acc) { ptr }); )*
-            $( load_handler!($li, $lif, idx(acc, slot) { base, index }); )*
-            $( store_handler!($si, $sif, slot, idx(acc, slot) { base, index }); )*
-            $( store_handler!($sii, $siif, imm, idx(acc, slot) { base, index }); )*
-            $( load_handler!($ls, $lsf, scaled(acc, slot) { base, index, shift }); )*
-            $( store_handler!($ss, $ssf, slot, scaled(acc, slot) { base, index, shift }); )*
+            $( load_handler!($li, $ldf, idx(acc, slot) { base, index }); )*
+            $( store_handler!($si, $stf, slot, idx(acc, slot) { base, index }); )*
+            $( store_handler!($sii, $stif, imm, idx(acc, slot) { base, index }); )*
+            $( load_handler!($ls, $ldf, scaled(acc, slot) { base, index, shift }); )*
+            $( store_handler!($ss, $stf, slot, scaled(acc, slot) { base, index, shift }); )*
         }
 
         /// Handlers that take their second slot operand from the accumulator.
@@ -741,11 +721,11 @@ macro_rules! uniform_handlers {
             $( binary_trap_handler!($bt, $btf, slot, acc); )*
             $( br_cmp_handler!($bc, $bcf, slot, acc); )*
             $( store_handler!($st, $stf, acc, ptr(slot) { ptr }); )*
-            $( load_handler!($li, $lif, idx(slot, acc) { base, index }); )*
-            $( store_handler!($si, $sif, slot, idx(slot, acc) { base, index }); )*
-            $( store_handler!($sii, $siif, imm, idx(slot, acc) { base, index }); )*
-            $( load_handler!($ls, $lsf, scaled(slot, acc) { base, index, shift }); )*
-            $( store_handler!($ss, $ssf, slot, scaled(slot, acc) { base, index, shift }); )*
+            $( load_handler!($li, $ldf, idx(slot, acc) { base, index }); )*
+            $( store_handler!($si, $stf, slot, idx(slot, acc) { base, index }); )*
+            $( store_handler!($sii, $stif, imm, idx(slot, acc) { base, index }); )*
+            $( load_handler!($ls, $ldf, scaled(slot, acc) { base, index, shift }); )*
+            $( store_handler!($ss, $stf, slot, scaled(slot, acc) { base, index, shift }); )*
         }
 
         /// The handler of `instr`'s variant.
@@ -1143,10 +1123,17 @@ fn leave(slot0: u64, mem: *mut u8, mem_len: usize, cx: &mut Cx<'_>) -> Flow {
         frames.set_len(len - 1);
         *frames.as_ptr().add(len - 2)
     };
-    if caller.instance != cx.instance {
-        return resume_instance(caller.ip, caller.fp, caller.instance, cx, slot0);
+    enter(caller, mem, mem_len, cx, slot0)
+}
+
+/// Continues in `frame` (the new top frame), from a frame of the current instance whose
+/// memory view is `mem`/`mem_len`.
+#[inline(always)]
+fn enter(frame: Frame, mem: *mut u8, mem_len: usize, cx: &mut Cx<'_>, acc: u64) -> Flow {
+    if frame.instance != cx.instance {
+        return resume_instance(frame.ip, frame.fp, frame.instance, cx, acc);
     }
-    resume(caller.ip, caller.fp, mem, mem_len, cx, slot0)
+    resume(frame.ip, frame.fp, mem, mem_len, cx, acc)
 }
 
 /// The return of the entry frame (or of no frame at all, which cannot happen).
@@ -1204,6 +1191,7 @@ fn save_ip(cx: &mut Cx<'_>, ip: *const Op) {
 
 /// Calls function `func_index` of store instance `instance` (a wasm function), whose
 /// arguments start at slot `base` of the current frame; the caller continues at `ip + 1`.
+/// A `CallInternal` keeps the callee's code for its later calls (see its fast path).
 #[inline(always)]
 fn call_wasm(
     ip: *const Op,
@@ -1224,10 +1212,12 @@ fn call_wasm(
     let Some(&frame) = cx.stack.frames.last() else {
         return trap(cx, TrapCode::InternalError);
     };
-    if frame.instance != cx.instance {
-        return resume_instance(frame.ip, frame.fp, frame.instance, cx, 0);
+    // SAFETY: (I3): `ip` points at a live `Op`.
+    let op = unsafe { &*ip };
+    if let Instr::CallInternal { .. } = op.instr {
+        op.callee.store(frame.func.cast_mut(), Ordering::Release);
     }
-    resume(frame.ip, frame.fp, mem, mem_len, cx, 0)
+    enter(frame, mem, mem_len, cx, 0)
 }
 
 /// Calls store function `func` with arguments at slot `base` of the current frame.
@@ -1266,7 +1256,7 @@ handler!(CallInternal(ip, regs, mem, mem_len, cx, acc) {
         // SAFETY: the state is unchanged.
         return unsafe { call_internal_general(ip, regs, mem, mem_len, cx, acc) };
     }
-    // SAFETY: a non-null `callee` was stored by `call_internal_general` from the frame
+    // SAFETY: a non-null `callee` was stored by `call_wasm` from the frame
     // `push_frame` made for this call's callee: code of the module that holds this `Op`,
     // which outlives it.
     let compiled = unsafe { &*callee };
@@ -1274,11 +1264,10 @@ handler!(CallInternal(ip, regs, mem, mem_len, cx, acc) {
     let end = callee_fp + compiled.num_slots as usize;
     let stack = &mut *cx.stack;
     let depth = stack.frames.len();
-    // No overflow: `end` cells and `depth` frames are allocated (checked first).
     if stack.cells.len() < end
         || depth == stack.frames.capacity()
         || depth == 0
-        || end * 8 + (depth + 1) * FRAME_OVERHEAD > cx.stack_budget
+        || stack_bytes(end, depth + 1) > cx.stack_budget
     {
         // SAFETY: the state is unchanged.
         return unsafe { call_internal_general(ip, regs, mem, mem_len, cx, acc) };
@@ -1328,20 +1317,7 @@ unsafe fn call_internal_general(
         return trap(cx, TrapCode::InternalError);
     };
     let func_index = entity.module.inner.info.num_imported_funcs + func;
-    // SAFETY: (I3): a call is never the last instruction.
-    save_ip(cx, unsafe { ip.add(1) });
-    let callee_fp = cx.fp + base as usize;
-    let (instance, budget) = (cx.instance, cx.stack_budget);
-    if let Err(exit) = push_frame(cx.stack, cx.inner, instance, func_index, callee_fp, budget) {
-        return stop(cx, exit);
-    }
-    let Some(&frame) = cx.stack.frames.last() else {
-        return trap(cx, TrapCode::InternalError);
-    };
-    // Later calls from here take the fast path.
-    // SAFETY: (I3): `ip` points at a live `Op`.
-    unsafe { (*ip).callee.store(frame.func.cast_mut(), Ordering::Release) };
-    resume(frame.ip, frame.fp, mem, mem_len, cx, 0)
+    call_wasm(ip, base, cx.instance, func_index, mem, mem_len, cx)
 }
 
 handler!(CallImported(ip, regs, mem, mem_len, cx, acc) {

@@ -26,9 +26,9 @@
 //! A run's frames are charged 8 bytes per cell of the value stack they span (a callee's
 //! frame starts at its arguments in its caller's, so shared cells count once) plus 64 bytes
 //! per frame against `Config::max_wasm_stack`, on top of what the runs it is nested in use
-//! (`StoreInner::stack_used`, updated whenever a run stops); host→wasm re-entrance is bounded by [`MAX_NESTING`] levels and
-//! by the host stack it consumes. All trap with `StackOverflow`, and `invoke` restores
-//! `stack_used` on every exit.
+//! (`StoreInner::stack_used`, updated whenever a run stops). Host→wasm re-entrance is
+//! bounded by [`MAX_NESTING`] levels and by the host stack it consumes. All trap with
+//! `StackOverflow`, and `invoke` restores `stack_used` on every exit.
 //!
 //! # Safety
 //!
@@ -289,10 +289,13 @@ fn exit_error(ctx: &mut dyn ExecContext, stack: &Stack, exit: Exit) -> Error {
 /// The bytes charged against `Config::max_wasm_stack` for a run whose frames end at cell
 /// `end` and are `depth` deep: 8 per cell (a callee's frame starts at its arguments in its
 /// caller's, so shared cells count once) and [`FRAME_OVERHEAD`] per frame.
+///
+/// No overflow: callers pass an `end` at most one frame's slots (65,536) past the allocated
+/// value stack and a `depth` one past the allocated frame stack, so both products are
+/// bounded by the bytes the process holds. (This is on the path of every call.)
 #[inline(always)]
 fn stack_bytes(end: usize, depth: usize) -> usize {
-    end.saturating_mul(8)
-        .saturating_add(depth.saturating_mul(FRAME_OVERHEAD))
+    end * 8 + depth * FRAME_OVERHEAD
 }
 
 /// Pushes a frame for function `func_index` (module index space, a defined function) of

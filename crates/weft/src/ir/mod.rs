@@ -66,13 +66,12 @@ pub(crate) type Slot = u16;
 /// - `binary_imm`: `dst = func(lhs, imm)` with a 32-bit immediate (sign-extended for `i64`);
 ///   `binary_imm64` with a 64-bit one;
 /// - `br_cmp`: `if func(lhs, rhs) { ip += offset }`; `br_cmp_imm` with an immediate `rhs`;
-/// - `load`: `dst = func(memory[ptr + offset ..][..N])`;
-/// - `store`: `memory[ptr + offset ..][..N] = func(value)`; `store_imm` with an immediate
-///   `value` (sign-extended for `i64`);
-/// - `load_idx`, `store_idx`, `store_imm_idx`: as `load`, `store` and `store_imm` with
-///   `ptr = base + index` (an `i32.add` of two slots, wrapping, folded into the access).
-/// - `load_scaled`, `store_scaled`: as `load` and `store` with `ptr = base + (index << shift)`
-///   (an `i32.shl` by a constant and an `i32.add`, wrapping, folded into the access).
+/// - `load`: `Name / NameIdx / NameScaled = func` — `dst = func(memory[ptr + offset ..][..N])`,
+///   and its forms with `ptr = base + index` (`Idx`: an `i32.add` of two slots, wrapping,
+///   folded into the access) and `ptr = base + (index << shift)` (`Scaled`: an `i32.shl` by
+///   a constant and an `i32.add`, wrapping, folded into the access);
+/// - `store`: `memory[ptr + offset ..][..N] = func(value)`, with the same three forms;
+///   `store_imm` with an immediate `value` (sign-extended for `i64`), and its `Idx` form.
 macro_rules! for_each_instr {
     ($cb:ident) => {
         $cb! {
@@ -260,56 +259,36 @@ macro_rules! for_each_instr {
                 BrI64GeUImm = i64_ge_u,
             }
             load {
-                I32Load = i32_load, I64Load = i64_load,
-                I32Load8S = i32_load8_s, I32Load8U = i32_load8_u,
-                I32Load16S = i32_load16_s, I32Load16U = i32_load16_u,
-                I64Load8S = i64_load8_s, I64Load8U = i64_load8_u,
-                I64Load16S = i64_load16_s, I64Load16U = i64_load16_u,
-                I64Load32S = i64_load32_s, I64Load32U = i64_load32_u,
+                I32Load / I32LoadIdx / I32LoadScaled = i32_load,
+                I64Load / I64LoadIdx / I64LoadScaled = i64_load,
+                I32Load8S / I32Load8SIdx / I32Load8SScaled = i32_load8_s,
+                I32Load8U / I32Load8UIdx / I32Load8UScaled = i32_load8_u,
+                I32Load16S / I32Load16SIdx / I32Load16SScaled = i32_load16_s,
+                I32Load16U / I32Load16UIdx / I32Load16UScaled = i32_load16_u,
+                I64Load8S / I64Load8SIdx / I64Load8SScaled = i64_load8_s,
+                I64Load8U / I64Load8UIdx / I64Load8UScaled = i64_load8_u,
+                I64Load16S / I64Load16SIdx / I64Load16SScaled = i64_load16_s,
+                I64Load16U / I64Load16UIdx / I64Load16UScaled = i64_load16_u,
+                I64Load32S / I64Load32SIdx / I64Load32SScaled = i64_load32_s,
+                I64Load32U / I64Load32UIdx / I64Load32UScaled = i64_load32_u,
             }
             store {
-                I32Store = i32_store, I64Store = i64_store,
-                I32Store8 = i32_store8, I32Store16 = i32_store16,
-                I64Store8 = i64_store8, I64Store16 = i64_store16, I64Store32 = i64_store32,
+                I32Store / I32StoreIdx / I32StoreScaled = i32_store,
+                I64Store / I64StoreIdx / I64StoreScaled = i64_store,
+                I32Store8 / I32Store8Idx / I32Store8Scaled = i32_store8,
+                I32Store16 / I32Store16Idx / I32Store16Scaled = i32_store16,
+                I64Store8 / I64Store8Idx / I64Store8Scaled = i64_store8,
+                I64Store16 / I64Store16Idx / I64Store16Scaled = i64_store16,
+                I64Store32 / I64Store32Idx / I64Store32Scaled = i64_store32,
             }
             store_imm {
-                I32StoreImm = i32_store, I64StoreImm = i64_store,
-                I32Store8Imm = i32_store8, I32Store16Imm = i32_store16,
-                I64Store8Imm = i64_store8, I64Store16Imm = i64_store16,
-                I64Store32Imm = i64_store32,
-            }
-            load_idx {
-                I32LoadIdx = i32_load, I64LoadIdx = i64_load,
-                I32Load8SIdx = i32_load8_s, I32Load8UIdx = i32_load8_u,
-                I32Load16SIdx = i32_load16_s, I32Load16UIdx = i32_load16_u,
-                I64Load8SIdx = i64_load8_s, I64Load8UIdx = i64_load8_u,
-                I64Load16SIdx = i64_load16_s, I64Load16UIdx = i64_load16_u,
-                I64Load32SIdx = i64_load32_s, I64Load32UIdx = i64_load32_u,
-            }
-            store_idx {
-                I32StoreIdx = i32_store, I64StoreIdx = i64_store,
-                I32Store8Idx = i32_store8, I32Store16Idx = i32_store16,
-                I64Store8Idx = i64_store8, I64Store16Idx = i64_store16, I64Store32Idx = i64_store32,
-            }
-            store_imm_idx {
-                I32StoreImmIdx = i32_store, I64StoreImmIdx = i64_store,
-                I32Store8ImmIdx = i32_store8, I32Store16ImmIdx = i32_store16,
-                I64Store8ImmIdx = i64_store8, I64Store16ImmIdx = i64_store16,
-                I64Store32ImmIdx = i64_store32,
-            }
-            load_scaled {
-                I32LoadScaled = i32_load, I64LoadScaled = i64_load,
-                I32Load8SScaled = i32_load8_s, I32Load8UScaled = i32_load8_u,
-                I32Load16SScaled = i32_load16_s, I32Load16UScaled = i32_load16_u,
-                I64Load8SScaled = i64_load8_s, I64Load8UScaled = i64_load8_u,
-                I64Load16SScaled = i64_load16_s, I64Load16UScaled = i64_load16_u,
-                I64Load32SScaled = i64_load32_s, I64Load32UScaled = i64_load32_u,
-            }
-            store_scaled {
-                I32StoreScaled = i32_store, I64StoreScaled = i64_store,
-                I32Store8Scaled = i32_store8, I32Store16Scaled = i32_store16,
-                I64Store8Scaled = i64_store8, I64Store16Scaled = i64_store16,
-                I64Store32Scaled = i64_store32,
+                I32StoreImm / I32StoreImmIdx = i32_store,
+                I64StoreImm / I64StoreImmIdx = i64_store,
+                I32Store8Imm / I32Store8ImmIdx = i32_store8,
+                I32Store16Imm / I32Store16ImmIdx = i32_store16,
+                I64Store8Imm / I64Store8ImmIdx = i64_store8,
+                I64Store16Imm / I64Store16ImmIdx = i64_store16,
+                I64Store32Imm / I64Store32ImmIdx = i64_store32,
             }
         }
     };
@@ -327,14 +306,9 @@ macro_rules! define_instr {
         binary_imm64 { $($bj:ident = $bjf:ident,)* }
         br_cmp { $($bc:ident = $bcf:ident,)* }
         br_cmp_imm { $($bci:ident = $bcif:ident,)* }
-        load { $($ld:ident = $ldf:ident,)* }
-        store { $($st:ident = $stf:ident,)* }
-        store_imm { $($sti:ident = $stif:ident,)* }
-        load_idx { $($li:ident = $lif:ident,)* }
-        store_idx { $($si:ident = $sif:ident,)* }
-        store_imm_idx { $($sii:ident = $siif:ident,)* }
-        load_scaled { $($ls:ident = $lsf:ident,)* }
-        store_scaled { $($ss:ident = $ssf:ident,)* }
+        load { $($ld:ident / $li:ident / $ls:ident = $ldf:ident,)* }
+        store { $($st:ident / $si:ident / $ss:ident = $stf:ident,)* }
+        store_imm { $($sti:ident / $sii:ident = $stif:ident,)* }
     ) => {
         /// One instruction of Weft's register bytecode; see the [module docs](self).
         #[derive(Debug, Clone, Copy, PartialEq)]
@@ -385,28 +359,49 @@ macro_rules! define_instr {
                 $sti { ptr: Slot, value: i32, offset: u32 },
             )*
             $(
-                #[doc = concat!("`dst = ", stringify!($lif), "(memory[base + index + offset..])`.")]
+                #[doc = concat!("`dst = ", stringify!($ldf), "(memory[base + index + offset..])`.")]
                 $li { dst: Slot, base: Slot, index: Slot, offset: u32 },
             )*
             $(
-                #[doc = concat!("`memory[base + index + offset..] = ", stringify!($sif), "(value)`.")]
+                #[doc = concat!("`memory[base + index + offset..] = ", stringify!($stf), "(value)`.")]
                 $si { base: Slot, index: Slot, value: Slot, offset: u32 },
             )*
             $(
-                #[doc = concat!("`memory[base + index + offset..] = ", stringify!($siif), "(value)`.")]
+                #[doc = concat!("`memory[base + index + offset..] = ", stringify!($stif), "(value)`.")]
                 $sii { base: Slot, index: Slot, value: i32, offset: u32 },
             )*
             $(
-                #[doc = concat!("`dst = ", stringify!($lsf), "(memory[base + (index << shift) + offset..])`.")]
+                #[doc = concat!("`dst = ", stringify!($ldf), "(memory[base + (index << shift) + offset..])`.")]
                 $ls { dst: Slot, base: Slot, index: Slot, shift: u8, offset: u32 },
             )*
             $(
-                #[doc = concat!("`memory[base + (index << shift) + offset..] = ", stringify!($ssf), "(value)`.")]
+                #[doc = concat!("`memory[base + (index << shift) + offset..] = ", stringify!($stf), "(value)`.")]
                 $ss { base: Slot, index: Slot, value: Slot, shift: u8, offset: u32 },
             )*
         }
 
         impl Instr {
+            /// The form of load or store `self` whose address is `base + index` (the result
+            /// of an `i32.add` of those slots, folded into the access), if it has one.
+            pub(crate) fn with_indexed_address(self, base: Slot, index: Slot) -> Option<Instr> {
+                match self {
+                    $( Instr::$ld { dst, offset, .. } => Some(Instr::$li { dst, base, index, offset }), )*
+                    $( Instr::$st { value, offset, .. } => Some(Instr::$si { base, index, value, offset }), )*
+                    $( Instr::$sti { value, offset, .. } => Some(Instr::$sii { base, index, value, offset }), )*
+                    _ => None,
+                }
+            }
+
+            /// The form of load or store `self` whose address is `base + (index << shift)` (an
+            /// `i32.shl` by a constant and an `i32.add`, folded into the access), if it has one.
+            pub(crate) fn with_scaled_address(self, base: Slot, index: Slot, shift: u8) -> Option<Instr> {
+                match self {
+                    $( Instr::$ld { dst, offset, .. } => Some(Instr::$ls { dst, base, index, shift, offset }), )*
+                    $( Instr::$st { value, offset, .. } => Some(Instr::$ss { base, index, value, shift, offset }), )*
+                    _ => None,
+                }
+            }
+
             /// The result slot of an instruction that writes exactly one slot and reads all
             /// its operands before writing it, for retargeting by the translator.
             pub(crate) fn result_slot_mut(&mut self) -> Option<&mut Slot> {
@@ -498,83 +493,7 @@ impl Instr {
             _ => return None,
         })
     }
-
-    /// The form of load or store `self` whose address is `base + (index << shift)` (an
-    /// `i32.shl` by a constant and an `i32.add`, folded into the access), if it has one.
-    pub(crate) fn with_scaled_address(self, base: Slot, index: Slot, shift: u8) -> Option<Instr> {
-        macro_rules! scaled {
-            (
-                loads { $($ld:ident => $li:ident, $ls:ident),* }
-                stores { $($st:ident => $si:ident, $ss:ident),* }
-                store_imms { $($sti:ident => $sii:ident),* }
-            ) => {
-                match self {
-                    $( Instr::$ld { dst, offset, .. } => Some(Instr::$ls { dst, base, index, shift, offset }), )*
-                    $( Instr::$st { value, offset, .. } => Some(Instr::$ss { base, index, value, shift, offset }), )*
-                    _ => None,
-                }
-            };
-        }
-        address_forms!(scaled)
-    }
-
-    /// The form of load or store `self` whose address is `base + index` (the result of an
-    /// `i32.add` of those slots, folded into the access), if it has one.
-    pub(crate) fn with_indexed_address(self, base: Slot, index: Slot) -> Option<Instr> {
-        macro_rules! indexed {
-            (
-                loads { $($ld:ident => $li:ident, $ls:ident),* }
-                stores { $($st:ident => $si:ident, $ss:ident),* }
-                store_imms { $($sti:ident => $sii:ident),* }
-            ) => {
-                match self {
-                    $( Instr::$ld { dst, offset, .. } => Some(Instr::$li { dst, base, index, offset }), )*
-                    $( Instr::$st { value, offset, .. } => Some(Instr::$si { base, index, value, offset }), )*
-                    $( Instr::$sti { value, offset, .. } => Some(Instr::$sii { base, index, value, offset }), )*
-                    _ => None,
-                }
-            };
-        }
-        address_forms!(indexed)
-    }
 }
-
-/// Invokes `$cb!` with every load and store and its forms with an indexed address
-/// (`load_idx`, ...) and, but for stores of immediates, a scaled one (`load_scaled`, ...).
-macro_rules! address_forms {
-    ($cb:ident) => {
-        $cb! {
-            loads {
-                I32Load => I32LoadIdx, I32LoadScaled, I64Load => I64LoadIdx, I64LoadScaled,
-                I32Load8S => I32Load8SIdx, I32Load8SScaled,
-                I32Load8U => I32Load8UIdx, I32Load8UScaled,
-                I32Load16S => I32Load16SIdx, I32Load16SScaled,
-                I32Load16U => I32Load16UIdx, I32Load16UScaled,
-                I64Load8S => I64Load8SIdx, I64Load8SScaled,
-                I64Load8U => I64Load8UIdx, I64Load8UScaled,
-                I64Load16S => I64Load16SIdx, I64Load16SScaled,
-                I64Load16U => I64Load16UIdx, I64Load16UScaled,
-                I64Load32S => I64Load32SIdx, I64Load32SScaled,
-                I64Load32U => I64Load32UIdx, I64Load32UScaled
-            }
-            stores {
-                I32Store => I32StoreIdx, I32StoreScaled, I64Store => I64StoreIdx, I64StoreScaled,
-                I32Store8 => I32Store8Idx, I32Store8Scaled,
-                I32Store16 => I32Store16Idx, I32Store16Scaled,
-                I64Store8 => I64Store8Idx, I64Store8Scaled,
-                I64Store16 => I64Store16Idx, I64Store16Scaled,
-                I64Store32 => I64Store32Idx, I64Store32Scaled
-            }
-            store_imms {
-                I32StoreImm => I32StoreImmIdx, I64StoreImm => I64StoreImmIdx,
-                I32Store8Imm => I32Store8ImmIdx, I32Store16Imm => I32Store16ImmIdx,
-                I64Store8Imm => I64Store8ImmIdx, I64Store16Imm => I64Store16ImmIdx,
-                I64Store32Imm => I64Store32ImmIdx
-            }
-        }
-    };
-}
-use address_forms;
 
 /// Visits the slot-typed fields of the hand-written instructions (see
 /// [`Instr::for_each_slot`]).

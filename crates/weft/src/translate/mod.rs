@@ -54,8 +54,9 @@
 //! `end` and `else`. A block starts at function entry and at every branch target (loop
 //! headers, `else` arms, the `end` of a `block` or `if` that a branch reaches) and after a
 //! loop's `end`; code reached by falling through (after `br_if`, a call, an `if`) stays in
-//! the current block, which pays for it up front. With epoch interruption, an `EpochCheck` is emitted at function entry and at every
-//! loop header. Neither is emitted when the feature is off.
+//! the current block, which pays for it up front. With epoch interruption, an `EpochCheck`
+//! is emitted at function entry and at every loop header. Neither is emitted when the
+//! feature is off.
 
 use crate::engine::Engine;
 use crate::error::{Error, Result};
@@ -118,7 +119,6 @@ pub(crate) fn translate_func(
         dead_depth: 0,
         local_refs: 0,
         last_result: None,
-        last_copy: None,
         label: 0,
         fuel_instr: None,
     };
@@ -562,10 +562,8 @@ struct Translator<'a> {
     local_refs: u32,
     /// The index of the last instruction, if it wrote the top-of-stack temporary.
     last_result: Option<usize>,
-    /// The index of the last `Copy` emitted, which the next `Copy` may be fused with if
-    /// it directly follows it (see `emit_copy`; `here` clears it at branch targets).
-    last_copy: Option<usize>,
-    /// The last branch target taken by `here` (an instruction index).
+    /// The last branch target taken by `here` (an instruction index, at most `code.len()`):
+    /// no instruction is fused with one before it.
     label: usize,
     /// The current block's `ConsumeFuel`.
     fuel_instr: Option<usize>,
@@ -636,10 +634,11 @@ impl Translator<'_> {
         self.code.len() - 1
     }
 
-    /// Emits `dst = src`, fused with a `Copy` emitted just before it into a `Copy2`.
+    /// Emits `dst = src`, fused with a `Copy` emitted just before it into a `Copy2` unless
+    /// a branch targets the new copy (`here` was taken after the last instruction).
     fn emit_copy(&mut self, dst: Slot, src: Slot) {
-        if let Some(index) = self.last_copy.take()
-            && index + 1 == self.code.len()
+        let is_target = self.label == self.code.len();
+        if !is_target
             && let Some(last) = self.code.last_mut()
             && let Instr::Copy {
                 dst: dst0,
@@ -652,11 +651,9 @@ impl Translator<'_> {
                 dst1: dst,
                 src1: src,
             };
-            self.last_result = None;
             return;
         }
-        let index = self.emit(Instr::Copy { dst, src });
-        self.last_copy = Some(index);
+        self.emit(Instr::Copy { dst, src });
     }
 
     /// Emits an instruction that wrote the top-of-stack temporary (pushed by the caller).
@@ -841,7 +838,6 @@ impl Translator<'_> {
     /// fused with what is emitted after it.
     fn here(&mut self) -> usize {
         self.last_result = None;
-        self.last_copy = None;
         self.label = self.code.len();
         self.label
     }
@@ -1328,7 +1324,6 @@ impl Translator<'_> {
                 self.materialize_locals()?;
                 let (params, _) = self.block_arity(blockty)?;
                 self.materialize_top(params)?;
-                self.last_result = None;
                 let start = self.here();
                 self.push_ctrl(CtrlKind::Loop, blockty)?.loop_start = start;
                 self.start_block();
@@ -1917,7 +1912,6 @@ impl Translator<'_> {
             self.push(Operand::Temp)?;
         }
         self.reachable = reachable;
-        self.last_result = None;
         if reachable && target {
             self.start_block();
         }
