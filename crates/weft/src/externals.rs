@@ -153,7 +153,8 @@ impl Memory {
     ///
     /// # Errors
     ///
-    /// If the memory cannot be allocated or is larger than 4 GiB.
+    /// If the type's minimum is greater than its maximum, or the memory cannot be allocated
+    /// or is larger than 4 GiB.
     pub fn new(mut store: impl AsContextMut, ty: MemoryType) -> Result<Memory> {
         let inner = &mut store.as_context_mut().0.inner;
         let index = new_memory(inner, ty)?;
@@ -296,9 +297,17 @@ impl Memory {
 
 pub(crate) fn new_memory(inner: &mut StoreInner, ty: MemoryType) -> Result<u32> {
     let pages = ty.minimum();
-    if pages > MemoryType::MAX_PAGES || ty.maximum().is_some_and(|max| max < pages) {
+    if let Some(max) = ty.maximum()
+        && max < pages
+    {
+        return Err(Error::usage(format!(
+            "memory minimum of {pages} pages is greater than its maximum of {max} pages"
+        )));
+    }
+    if pages > MemoryType::MAX_PAGES {
         return Err(Error::resource(format!(
-            "memory of {pages} pages is too large"
+            "memory of {pages} pages is too large (the most is {} pages)",
+            MemoryType::MAX_PAGES
         )));
     }
     let len = usize::try_from(pages * MemoryType::PAGE_SIZE)
@@ -324,7 +333,8 @@ impl Table {
     ///
     /// # Errors
     ///
-    /// If `init` is not a reference of the table's element type, or the table is too large.
+    /// If `init` is not a reference of the table's element type, the type's minimum is
+    /// greater than its maximum, or the table is too large.
     pub fn new(mut store: impl AsContextMut, ty: TableType, init: Val) -> Result<Table> {
         let inner = &mut store.as_context_mut().0.inner;
         let init = ref_to_raw(inner, ty, init)?;
@@ -434,6 +444,14 @@ fn ref_to_raw(inner: &StoreInner, ty: TableType, value: Val) -> Result<u64> {
 }
 
 pub(crate) fn new_table(inner: &mut StoreInner, ty: TableType, init: u64) -> Result<u32> {
+    if let Some(max) = ty.maximum()
+        && max < ty.minimum()
+    {
+        return Err(Error::usage(format!(
+            "table minimum of {} elements is greater than its maximum of {max} elements",
+            ty.minimum()
+        )));
+    }
     let len = usize::try_from(ty.minimum())
         .ok()
         .filter(|len| *len <= 10_000_000)

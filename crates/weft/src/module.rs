@@ -61,7 +61,8 @@ pub(crate) struct ModuleInner {
 pub(crate) struct FuncCode {
     /// The function body's byte range within the module binary.
     pub(crate) range: Range<usize>,
-    pub(crate) compiled: OnceLock<core::result::Result<CompiledFunc, String>>,
+    /// The translation, or why it failed: the message and offset of an invalid-module error.
+    pub(crate) compiled: OnceLock<core::result::Result<CompiledFunc, (String, Option<usize>)>>,
 }
 
 /// Everything the engine needs to know about a module, in index-space order (imports first).
@@ -331,20 +332,28 @@ impl ModuleInner {
             .ok_or_else(|| Error::usage(format!("no function with index {defined_index}")))?;
         let compiled = code.compiled.get_or_init(|| {
             let Some(bytes) = self.bytes.as_deref() else {
-                return Err("function body was not kept for lazy translation".to_string());
+                return Err((
+                    "function body was not kept for lazy translation".to_string(),
+                    None,
+                ));
             };
             let Some(body_bytes) = bytes.get(code.range.clone()) else {
-                return Err("function body range out of bounds".to_string());
+                return Err(("function body range out of bounds".to_string(), None));
             };
             let reader = wasmparser::BinaryReader::new(body_bytes, code.range.start as u64);
             let body = wasmparser::FunctionBody::new(reader);
             let func_index = self.info.num_imported_funcs + defined_index;
             crate::translate::translate_func(&self.engine, &self.info, func_index, body, None)
-                .map_err(|e| e.to_string())
+                .map_err(|e| match e.kind() {
+                    // Kept without the "invalid module:" its `Display` adds, which the error
+                    // made from it below adds again.
+                    crate::ErrorKind::Invalid { message, offset } => (message.clone(), *offset),
+                    _ => (e.to_string(), None),
+                })
         });
         compiled
             .as_ref()
-            .map_err(|message| Error::invalid(message.clone(), None))
+            .map_err(|(message, offset)| Error::invalid(message.clone(), *offset))
     }
 }
 
