@@ -126,7 +126,8 @@ impl Trap {
         self.code
     }
 
-    /// The wasm frames that were active when the trap happened, innermost first.
+    /// The wasm frames that were active when the trap happened, innermost first (at most
+    /// the innermost 10,000).
     pub fn backtrace(&self) -> &[FrameInfo] {
         &self.backtrace
     }
