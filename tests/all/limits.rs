@@ -354,3 +354,97 @@ fn unbounded_recursion_hits_max_wasm_stack() {
         assert_eq!(error.trap_code(), Some(TrapCode::StackOverflow));
     }
 }
+
+/// The embedder's data for the panic tests: whether the limiter panics.
+#[derive(Default)]
+struct PanickingLimiter {
+    panic: bool,
+}
+
+impl weft::ResourceLimiter for PanickingLimiter {
+    fn memory_growing(&mut self, _: usize, _: usize, _: Option<usize>) -> weft::Result<bool> {
+        if self.panic {
+            panic!("limiter panics on purpose");
+        }
+        Ok(true)
+    }
+
+    fn table_growing(&mut self, _: usize, _: usize, _: Option<usize>) -> weft::Result<bool> {
+        Ok(true)
+    }
+}
+
+#[test]
+fn store_is_fully_usable_after_panics_unwind_out_of_calls() {
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+    let engine = engine(|c| {
+        c.max_wasm_stack(64 * 1024).epoch_interruption(true);
+    });
+    let module = Module::new(
+        &engine,
+        r#"(module
+            (import "host" "panic" (func $panic))
+            (memory 1)
+            (global $depth (export "depth") (mut i32) (i32.const 0))
+            (func $deep (export "deep")
+              (global.set $depth (i32.add (global.get $depth) (i32.const 1)))
+              call $deep)
+            ;; The panic happens under a few wasm frames, which it unwinds through.
+            (func $nested (export "nested") (param i32)
+              (if (local.get 0)
+                (then (call $nested (i32.sub (local.get 0) (i32.const 1))))
+                (else (call $panic))))
+            (func (export "grow") (result i32) (memory.grow (i32.const 1)))
+            (func (export "nop")))"#,
+    )
+    .expect("compiles");
+    let mut linker = Linker::new(&engine);
+    linker
+        .func_wrap("host", "panic", |_: Caller<'_, PanickingLimiter>| -> () {
+            // No panic hook, so that 2,000 panics print nothing.
+            std::panic::resume_unwind(Box::new("host function panics on purpose"))
+        })
+        .expect("define");
+    let mut store = Store::new(&engine, PanickingLimiter::default());
+    store.limiter(|data| data);
+    store.set_epoch_deadline(1 << 40);
+    let i = linker
+        .instantiate(&mut store, &module)
+        .expect("instantiates");
+    let deep = i
+        .get_typed_func::<(), ()>(&mut store, "deep")
+        .expect("deep");
+    let nested = i
+        .get_typed_func::<i32, ()>(&mut store, "nested")
+        .expect("nested");
+    let grow = i
+        .get_typed_func::<(), i32>(&mut store, "grow")
+        .expect("grow");
+    let nop = i.get_typed_func::<(), ()>(&mut store, "nop").expect("nop");
+    let depth = i.get_global(&mut store, "depth").expect("depth");
+    let recursion_depth = |store: &mut Store<PanickingLimiter>| {
+        depth.set(&mut *store, 0.into()).expect("set");
+        let error = deep.call(&mut *store, ()).expect_err("overflows");
+        assert_eq!(error.trap_code(), Some(TrapCode::StackOverflow));
+        depth.get(&mut *store).i32().expect("i32")
+    };
+    let before = recursion_depth(&mut store);
+    assert!(before > 100, "depth {before}");
+
+    for n in 0..2000 {
+        let outcome = catch_unwind(AssertUnwindSafe(|| nested.call(&mut store, n % 8)));
+        assert!(outcome.is_err(), "call {n} did not panic");
+    }
+    store.epoch_deadline_callback(|_| panic!("epoch callback panics on purpose"));
+    store.set_epoch_deadline(0);
+    let outcome = catch_unwind(AssertUnwindSafe(|| nop.call(&mut store, ())));
+    assert!(outcome.is_err(), "the epoch callback did not panic");
+    store.set_epoch_deadline(1 << 40);
+    store.data_mut().panic = true;
+    let outcome = catch_unwind(AssertUnwindSafe(|| grow.call(&mut store, ())));
+    assert!(outcome.is_err(), "the limiter did not panic");
+    store.data_mut().panic = false;
+
+    assert_eq!(recursion_depth(&mut store), before);
+    assert_eq!(grow.call(&mut store, ()).expect("grows"), 1);
+}

@@ -11,6 +11,12 @@ pub enum CompilationMode {
     Lazy,
 }
 
+/// The largest [`Config::max_wasm_stack`]: 256 MiB, hundreds of times what real programs
+/// need (their large data lives in linear memory), and so a bound on the memory one store
+/// allocates for its wasm stack (8 bytes per charged slot, 32 per 64-byte frame, and what
+/// growing the buffers leaves spare).
+const MAX_WASM_STACK: usize = 256 << 20;
+
 /// Global settings for an [`Engine`](crate::Engine): enabled WebAssembly proposals, stack
 /// limits, compilation mode, fuel and epoch interruption.
 ///
@@ -105,10 +111,32 @@ impl Config {
     /// value-stack slot they span (a callee's frame starts at its arguments, which its
     /// caller's frame holds, so they count once) plus 64 bytes per frame; a call that would
     /// exceed the limit traps with [`TrapCode::StackOverflow`](crate::TrapCode::StackOverflow)
-    /// ("call stack exhausted"). Wasm calls do not recurse on the host's stack, so the limit
-    /// may be larger than the host thread's stack. Default: 512 KiB.
+    /// ("call stack exhausted"), and so does a call for which the host cannot allocate the
+    /// stack. Default: 512 KiB.
+    ///
+    /// Values above 256 MiB are clamped to 256 MiB, so `usize::MAX` asks for the largest
+    /// stack Weft allows.
+    ///
+    /// # Host stack
+    ///
+    /// Wasm calls do not recurse on the host's stack, so the limit may be larger than the host
+    /// thread's stack. What does use the host stack is each call from the host into wasm: up
+    /// to about 40 KiB for Weft's own work in a debug build (a few KiB optimized), and for
+    /// each level of re-entrance (a host function that wasm called calling wasm again) about
+    /// 0.75 KiB optimized and 3 KiB in debug builds, plus what the host functions themselves
+    /// use. A call made while another is running on the same thread, in any store, traps with
+    /// `StackOverflow` instead of entering wasm when
+    ///
+    /// - less than **128 KiB** of host stack is left on the thread,
+    /// - the calls running on the thread have used more than 1 MiB of host stack since the
+    ///   outermost of them, or
+    /// - 1000 calls into wasm are already running in the store.
+    ///
+    /// So a thread that runs WebAssembly needs a stack of at least **256 KiB**, more if the
+    /// host functions it calls use much stack themselves. Rust's default 2 MiB for spawned
+    /// threads (and the 8 MiB main thread on Linux) is ample.
     pub fn max_wasm_stack(&mut self, bytes: usize) -> &mut Self {
-        self.max_wasm_stack = bytes;
+        self.max_wasm_stack = bytes.min(MAX_WASM_STACK);
         self
     }
 

@@ -109,6 +109,8 @@ impl fmt::Display for FrameInfo {
 pub struct Trap {
     code: TrapCode,
     backtrace: Vec<FrameInfo>,
+    /// Frames left out of `backtrace` between its innermost and outermost parts.
+    omitted: usize,
 }
 
 impl Trap {
@@ -123,12 +125,17 @@ impl Trap {
         Trap {
             code,
             backtrace: Vec::new(),
+            omitted: 0,
         }
     }
 
     /// A trap with the given code and backtrace (innermost frame first).
     pub fn with_backtrace(code: TrapCode, backtrace: Vec<FrameInfo>) -> Self {
-        Trap { code, backtrace }
+        Trap {
+            code,
+            backtrace,
+            omitted: 0,
+        }
     }
 
     /// The cause of the trap.
@@ -136,10 +143,33 @@ impl Trap {
         self.code
     }
 
-    /// The wasm frames that were active when the trap happened, innermost first. All of
-    /// them, however deep the stack was.
+    /// The wasm frames that were active when the trap happened, innermost first.
+    ///
+    /// A stack deeper than 10,000 frames keeps its 9,990 innermost and its
+    /// [`Trap::SHOWN_OUTERMOST`] outermost frames; [`Trap::frames_omitted`] counts the frames
+    /// dropped between them (a runaway recursion can be millions deep).
     pub fn backtrace(&self) -> &[FrameInfo] {
         &self.backtrace
+    }
+
+    /// How many frames between the innermost and the outermost ones were not recorded in
+    /// [`Trap::backtrace`] because the stack was too deep; 0 for most traps.
+    pub fn frames_omitted(&self) -> usize {
+        self.omitted
+    }
+
+    /// A trap whose backtrace lacks `omitted` frames between its innermost and outermost
+    /// [`Trap::SHOWN_OUTERMOST`] ones.
+    pub(crate) fn with_partial_backtrace(
+        code: TrapCode,
+        backtrace: Vec<FrameInfo>,
+        omitted: usize,
+    ) -> Self {
+        Trap {
+            code,
+            backtrace,
+            omitted,
+        }
     }
 
     /// The frames `Display` and `Debug` show: the innermost, how many are left out after
@@ -147,11 +177,11 @@ impl Trap {
     fn shown_frames(&self) -> (&[FrameInfo], usize, &[FrameInfo]) {
         let frames = self.backtrace.as_slice();
         if frames.len() <= Trap::SHOWN_INNERMOST + Trap::SHOWN_OUTERMOST {
-            return (frames, 0, &[]);
+            return (frames, self.omitted, &[]);
         }
         let (inner, rest) = frames.split_at(Trap::SHOWN_INNERMOST);
         let (omitted, outer) = rest.split_at(rest.len() - Trap::SHOWN_OUTERMOST);
-        (inner, omitted.len(), outer)
+        (inner, omitted.len() + self.omitted, outer)
     }
 }
 

@@ -26,9 +26,15 @@
 //! A run's frames are charged 8 bytes per cell of the value stack they span (a callee's
 //! frame starts at its arguments in its caller's, so shared cells count once) plus 64 bytes
 //! per frame against `Config::max_wasm_stack`, on top of what the runs it is nested in use
-//! (`StoreInner::stack_used`, updated whenever a run stops). Host→wasm re-entrance is
-//! bounded by [`MAX_NESTING`] levels and by the host stack it consumes. All trap with
-//! `StackOverflow`, and `invoke` restores `stack_used` on every exit.
+//! (`StoreInner::stack_used`, updated whenever a run stops); the value and frame stacks grow
+//! fallibly, so that a limit larger than the host's memory also ends in a trap. Host→wasm
+//! re-entrance is bounded by [`MAX_NESTING`] levels per store, by
+//! [`MAX_REENTRANT_HOST_STACK`] of host stack per thread (counted from the thread's outermost
+//! entry, whichever store it was in, so that alternating stores cannot restart the count),
+//! and by the host stack really left on the thread ([`HOST_STACK_RESERVE`]). All trap with
+//! `StackOverflow`. An [`Entry`] guard undoes each entry's nesting, stack charge and thread
+//! count however the call ends, panics unwinding from host code included, so a store whose
+//! embedder caught a panic is as usable as before.
 //!
 //! # Safety
 //!
@@ -48,18 +54,36 @@ use crate::ir::{CompiledFunc, FRAME_OVERHEAD, Instr};
 use crate::store::{ExecContext, FuncEntity, StoreInner};
 use crate::trap::{FrameInfo, Trap, TrapCode};
 
-/// How deeply host functions may re-enter wasm before `StackOverflow`.
+/// How deeply host functions may re-enter wasm in one store before `StackOverflow`.
 pub(crate) const MAX_NESTING: u32 = 1000;
 
-/// How much host stack nested host→wasm re-entrance may use, measured from the outermost
-/// `invoke` on this thread, before `StackOverflow`. Each level costs a few hundred bytes in
-/// optimized builds but several kilobytes in debug builds, where [`MAX_NESTING`] levels
-/// would overflow a 2 MiB thread stack.
+/// How much host stack nested host→wasm re-entrance may use on one thread, measured from
+/// the outermost `invoke` running on it (in any store), before `StackOverflow`. Each level
+/// costs about 0.75 KiB in optimized builds and 3 KiB in debug builds, where [`MAX_NESTING`]
+/// levels would overflow a 2 MiB thread stack.
 const MAX_REENTRANT_HOST_STACK: usize = 1024 * 1024;
 
+/// The host stack that must be left on the calling thread for a nested `invoke` (one made
+/// while another is running on the thread) to enter wasm; with less, it traps with
+/// `StackOverflow`. It covers what Weft uses until the next call into wasm or the return (at
+/// most about 40 KiB, in a debug build translating a function lazily and building a trap)
+/// and leaves the rest to the host functions in between. `Config::max_wasm_stack` documents
+/// it with the stack a thread needs.
+const HOST_STACK_RESERVE: usize = 128 * 1024;
+
+/// The host→wasm entries active on this thread, in all stores.
+#[derive(Clone, Copy)]
+struct ThreadEntries {
+    /// How many `invoke`s are running.
+    active: u32,
+    /// An address on the host stack in the outermost of them (valid when `active > 0`).
+    outermost: usize,
+}
+
 std::thread_local! {
-    /// The address of a local of the outermost `invoke` running on this thread.
-    static OUTERMOST_ENTRY: core::cell::Cell<usize> = const { core::cell::Cell::new(0) };
+    /// This thread's host→wasm entries; `invoke` counts itself in and its [`Entry`] out.
+    static THREAD_ENTRIES: core::cell::Cell<ThreadEntries> =
+        const { core::cell::Cell::new(ThreadEntries { active: 0, outermost: 0 }) };
 }
 
 /// An address on the host stack at the current depth.
@@ -67,6 +91,27 @@ std::thread_local! {
 fn stack_address() -> usize {
     let marker = 0u8;
     core::hint::black_box(&marker) as *const u8 as usize
+}
+
+/// Whether there is host stack enough to enter wasm here, given this thread's `entries`.
+///
+/// Only a nested entry is checked: recursion through host functions always nests, and the
+/// outermost entry on a thread is spared the look-up of the thread's stack bounds (about
+/// 2 ns, a tenth of a host→wasm call of an empty function).
+#[inline]
+fn host_stack_suffices(entries: ThreadEntries, here: usize) -> bool {
+    if entries.active == 0 {
+        return true;
+    }
+    if entries.outermost.abs_diff(here) > MAX_REENTRANT_HOST_STACK {
+        return false;
+    }
+    // `None` where the thread's stack bounds are unknown, and 0 when this is not the stack
+    // they describe (a coroutine's, below it): the share above still bounds the stack used.
+    match stacker::remaining_stack() {
+        Some(left) if left > 0 => left >= HOST_STACK_RESERVE,
+        _ => true,
+    }
 }
 
 /// A value stack and call stack, reused between calls.
@@ -158,29 +203,64 @@ pub(crate) fn invoke(ctx: &mut dyn ExecContext, func: u32, args_results: &mut [u
         None => return Err(TrapCode::InternalError.into()),
     };
     let here = stack_address();
-    if inner.nesting == 0 {
-        OUTERMOST_ENTRY.set(here);
-    } else if inner.nesting >= MAX_NESTING
-        || OUTERMOST_ENTRY.get().abs_diff(here) > MAX_REENTRANT_HOST_STACK
-    {
+    let entries = THREAD_ENTRIES.get();
+    if inner.nesting >= MAX_NESTING || !host_stack_suffices(entries, here) {
         return Err(TrapCode::StackOverflow.into());
     }
+    let outermost = if entries.active == 0 {
+        here
+    } else {
+        entries.outermost
+    };
+    THREAD_ENTRIES.set(ThreadEntries {
+        active: entries.active + 1,
+        outermost,
+    });
     inner.nesting += 1;
     let saved_stack_used = inner.stack_used;
     let mut stack = inner.stack_cache.take().unwrap_or_default();
     stack.cells.clear();
     stack.frames.clear();
 
-    let result = execute(ctx, &mut stack, instance, index, args_results);
+    let result = {
+        let entry = Entry {
+            ctx: &mut *ctx,
+            saved_stack_used,
+            saved_entries: entries,
+        };
+        execute(&mut *entry.ctx, &mut stack, instance, index, args_results)
+    };
 
-    let inner = ctx.inner();
-    inner.nesting -= 1;
-    inner.stack_used = saved_stack_used;
+    // A panic leaves the stack to be dropped, and the next entry allocates a new one.
     stack.frames.clear();
+    let inner = ctx.inner();
     if inner.stack_cache.is_none() {
         inner.stack_cache = Some(stack);
     }
     result
+}
+
+/// One host→wasm entry in a store: undoes what `invoke` changed for it when dropped, after
+/// a return, a trap or a panic unwinding from a host function, the epoch deadline callback
+/// or the resource limiter. Otherwise a caught panic would leave the store's nesting count
+/// and stack charge raised for good, until every call trapped.
+struct Entry<'a> {
+    ctx: &'a mut dyn ExecContext,
+    /// `StoreInner::stack_used` before the entry.
+    saved_stack_used: usize,
+    /// This thread's entries before the entry.
+    saved_entries: ThreadEntries,
+}
+
+impl Drop for Entry<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        THREAD_ENTRIES.set(self.saved_entries);
+        let inner = self.ctx.inner();
+        // At least this entry's level is counted.
+        inner.nesting -= 1;
+        inner.stack_used = self.saved_stack_used;
+    }
 }
 
 /// Runs wasm function `index` (module function index) of store instance `instance`.
@@ -221,8 +301,8 @@ fn execute(
                 len,
             } => {
                 let end = base + len;
-                if stack.cells.len() < end {
-                    stack.cells.resize(end, 0);
+                if let Err(exit) = grow_cells(stack, end) {
+                    return Err(exit_error(ctx, stack, exit));
                 }
                 if let Err(error) = ctx.call_host(host, Some(instance), &mut stack.cells[base..end])
                 {
@@ -264,6 +344,12 @@ fn set_cell(stack: &mut Stack, index: usize, value: u64) -> Result<()> {
     }
 }
 
+/// The most frames a trap's backtrace holds: every frame the default
+/// `Config::max_wasm_stack` admits (at most 8,192), while a stack of the largest limit
+/// (millions of frames) does not make the backtrace outgrow the stack itself. A deeper stack
+/// keeps its innermost frames and its `Trap::SHOWN_OUTERMOST` outermost ones.
+const MAX_BACKTRACE_FRAMES: usize = 10_000;
+
 /// Turns a trap or error exit into the `Error` returned to the host, with a backtrace.
 #[cold]
 fn exit_error(ctx: &mut dyn ExecContext, stack: &Stack, exit: Exit) -> Error {
@@ -273,24 +359,32 @@ fn exit_error(ctx: &mut dyn ExecContext, stack: &Stack, exit: Exit) -> Error {
         _ => TrapCode::InternalError,
     };
     let inner = ctx.inner();
-    let frames = stack
-        .frames
-        .iter()
-        .rev()
-        .map(|frame| {
-            let info = inner
-                .instances
-                .get(frame.instance as usize)
-                .map(|i| &i.module.inner.info);
-            let func_index = frame.defined + info.map_or(0, |info| info.num_imported_funcs);
-            FrameInfo {
-                module_name: info.and_then(|info| info.name.clone()),
-                func_index,
-                func_name: info.and_then(|info| info.func_names.get(&func_index).cloned()),
-            }
-        })
+    let frame_info = |frame: &Frame| {
+        let info = inner
+            .instances
+            .get(frame.instance as usize)
+            .map(|i| &i.module.inner.info);
+        let func_index = frame.defined + info.map_or(0, |info| info.num_imported_funcs);
+        FrameInfo {
+            module_name: info.and_then(|info| info.name.clone()),
+            func_index,
+            func_name: info.and_then(|info| info.func_names.get(&func_index).cloned()),
+        }
+    };
+    let depth = stack.frames.len();
+    if depth <= MAX_BACKTRACE_FRAMES {
+        let frames = stack.frames.iter().rev().map(frame_info).collect();
+        return Error::from(Trap::with_backtrace(code, frames));
+    }
+    let outermost = Trap::SHOWN_OUTERMOST;
+    let innermost = MAX_BACKTRACE_FRAMES - outermost;
+    let frames = stack.frames.iter().rev().take(innermost);
+    let frames = frames
+        .chain(stack.frames.iter().take(outermost).rev())
+        .map(frame_info)
         .collect();
-    Error::from(Trap::with_backtrace(code, frames))
+    let omitted = depth - MAX_BACKTRACE_FRAMES;
+    Error::from(Trap::with_partial_backtrace(code, frames, omitted))
 }
 
 /// Gives a trap raised outside the interpreter (an epoch deadline, a host function
@@ -348,8 +442,12 @@ fn push_frame(
     if stack_bytes(end, stack.frames.len() + 1) > budget {
         return Err(Box::new(Exit::Trap(TrapCode::StackOverflow)));
     }
-    if stack.cells.len() < end {
-        stack.cells.resize(end, 0);
+    grow_cells(stack, end).map_err(Box::new)?;
+    if stack.frames.len() == stack.frames.capacity() {
+        stack
+            .frames
+            .try_reserve(1)
+            .map_err(|_| Box::new(Exit::Trap(TrapCode::StackOverflow)))?;
     }
     stack.frames.push(Frame {
         func: compiled,
@@ -358,6 +456,21 @@ fn push_frame(
         instance,
         defined,
     });
+    Ok(())
+}
+
+/// Makes the value stack hold at least `end` cells, new ones zero. `Config::max_wasm_stack`
+/// may admit more than the host can allocate (it goes up to 256 MiB), so running out of
+/// memory here is the guest's stack overflowing, not a reason to abort.
+fn grow_cells(stack: &mut Stack, end: usize) -> core::result::Result<(), Exit> {
+    let len = stack.cells.len();
+    if len < end {
+        stack
+            .cells
+            .try_reserve(end - len)
+            .map_err(|_| Exit::Trap(TrapCode::StackOverflow))?;
+        stack.cells.resize(end, 0);
+    }
     Ok(())
 }
 

@@ -184,3 +184,47 @@ fn unbounded_host_reentrance_traps_before_the_host_stack_overflows() {
         .expect("spawns");
     handle.join().expect("no host stack overflow");
 }
+
+#[test]
+fn value_stack_growth_that_cannot_be_allocated_is_a_stack_overflow() {
+    let mut stack = super::Stack::default();
+    // More bytes than an allocation may have: `try_reserve` refuses without allocating.
+    let exit = super::grow_cells(&mut stack, usize::MAX / 4).expect_err("cannot allocate");
+    assert!(matches!(exit, super::Exit::Trap(TrapCode::StackOverflow)));
+    assert!(stack.cells.is_empty());
+}
+
+#[test]
+fn a_panic_unwinding_out_of_a_call_restores_the_store_and_thread_state() {
+    let engine = Engine::default();
+    let module = Module::new(
+        &engine,
+        r#"(module (import "host" "panic" (func $panic))
+            (func $f (export "f") (param i32)
+              (if (local.get 0)
+                (then (call $f (i32.sub (local.get 0) (i32.const 1))))
+                (else (call $panic)))))"#,
+    )
+    .expect("module compiles");
+    let mut linker = crate::Linker::<()>::new(&engine);
+    linker
+        .func_wrap("host", "panic", |_: crate::Caller<'_, ()>| -> () {
+            std::panic::resume_unwind(Box::new("panics on purpose"))
+        })
+        .expect("defines");
+    let mut store = Store::new(&engine, ());
+    let instance = linker
+        .instantiate(&mut store, &module)
+        .expect("instantiates");
+    let f = instance
+        .get_typed_func::<i32, ()>(&mut store, "f")
+        .expect("f");
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f.call(&mut store, 10)));
+    assert!(outcome.is_err(), "the host function panicked");
+    assert_eq!(store.inner.nesting, 0);
+    assert_eq!(store.inner.stack_used, 0);
+    assert_eq!(super::THREAD_ENTRIES.get().active, 0);
+    let error = f.call(&mut store, 1_000_000).expect_err("overflows");
+    assert_eq!(error.trap_code(), Some(TrapCode::StackOverflow));
+    assert!(store.inner.stack_cache.is_some());
+}
