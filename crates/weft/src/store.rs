@@ -5,8 +5,12 @@
 //! A [`Store<T>`] owns every function, memory, table, global, instance and `externref` created
 //! in it, in flat vectors of entities inside [`StoreInner`]. The public handles ([`Func`],
 //! [`Memory`], ...) are small `Copy` values: the store's id and an index. Using a handle with a
-//! store other than its own panics (documented on each method); nothing is ever freed before
-//! the store is dropped, so an index stays valid for the store's lifetime.
+//! store other than its own panics (documented on each method); nothing that a handle or
+//! another entity can reach is freed before the store is dropped, so an index stays valid for
+//! the store's lifetime. (A failed instantiation removes the entities it made when none of
+//! them became reachable; see `instance::instantiate`.) Since nothing is freed, the number of
+//! instances, memories and tables is bounded, by the limiter or by the defaults of
+//! [`Store`].
 //!
 //! `StoreInner` does not depend on `T`, so the interpreter is compiled once. The parts that do
 //! depend on `T` — host functions taking a [`Caller<'_, T>`](crate::Caller) and the resource
