@@ -314,7 +314,7 @@ pub(crate) fn new_memory(inner: &mut StoreInner, ty: MemoryType) -> Result<u32> 
         .map_err(|_| Error::resource("memory too large for this host"))?;
     let data = LinearMemory::new(len).map_err(|_| {
         Error::resource(format!(
-            "failed to allocate a memory of {pages} pages: the host refused the address space"
+            "failed to allocate a memory of {pages} pages: the host refused to map them"
         ))
     })?;
     let index = inner.memories.len() as u32;

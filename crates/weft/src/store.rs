@@ -341,8 +341,9 @@ pub(crate) trait ExecContext {
 ///
 /// Without a [`Store::limiter`], a store holds at most 10,000 instances, 10,000 memories and
 /// 10,000 tables (Wasmtime's defaults, [`DEFAULT_INSTANCE_LIMIT`](crate::DEFAULT_INSTANCE_LIMIT)
-/// and its siblings); creating one more fails with an error. Nothing is freed before the
-/// store is dropped, so this bounds what a loop of instantiations can hold on to. A limiter's
+/// and its siblings); creating one more fails with an error. Instances, memories and tables
+/// live until the store is dropped, so this bounds what a loop of instantiations can hold on
+/// to. A limiter's
 /// [`ResourceLimiter::instances`], [`ResourceLimiter::memories`] and
 /// [`ResourceLimiter::tables`] replace these counts.
 ///
