@@ -448,3 +448,158 @@ fn store_is_fully_usable_after_panics_unwind_out_of_calls() {
     assert_eq!(recursion_depth(&mut store), before);
     assert_eq!(grow.call(&mut store, ()).expect("grows"), 1);
 }
+
+#[test]
+fn memory_new_and_table_new_ask_the_limiter() {
+    use weft::{Memory, MemoryType, RefType, Table, TableType, Val};
+    let mut store = limited(
+        StoreLimitsBuilder::new()
+            .memory_size(65536)
+            .table_elements(10)
+            .build(),
+    );
+    let error = Memory::new(&mut store, MemoryType::new(2, None)).expect_err("over the size");
+    assert!(
+        error.to_string().contains("exceeds the store's limits"),
+        "{error}"
+    );
+    Memory::new(&mut store, MemoryType::new(1, None)).expect("within the size");
+    let funcref = TableType::new(RefType::FuncRef, 11, None);
+    let error = Table::new(&mut store, funcref, Val::FuncRef(None)).expect_err("over the length");
+    assert!(
+        error.to_string().contains("exceeds the store's limits"),
+        "{error}"
+    );
+    let funcref = TableType::new(RefType::FuncRef, 10, None);
+    Table::new(&mut store, funcref, Val::FuncRef(None)).expect("within the length");
+
+    // The growth reported to the limiter goes from 0 to the initial size.
+    let mut store = limited(
+        StoreLimitsBuilder::new()
+            .memory_size(65536)
+            .trap_on_grow_failure(true)
+            .build(),
+    );
+    let error = Memory::new(&mut store, MemoryType::new(3, None)).expect_err("over the size");
+    assert!(
+        error.to_string().contains("growing from 0 to 196608 bytes"),
+        "{error}"
+    );
+
+    let mut store = limited(StoreLimitsBuilder::new().memories(1).tables(1).build());
+    instance(&mut store, "(module (memory 0) (table 0 funcref))");
+    let error = Memory::new(&mut store, MemoryType::new(0, None)).expect_err("second memory");
+    assert!(
+        error.to_string().contains("memory count limit of 1"),
+        "{error}"
+    );
+    let funcref = TableType::new(RefType::FuncRef, 0, None);
+    let error = Table::new(&mut store, funcref, Val::FuncRef(None)).expect_err("second table");
+    assert!(
+        error.to_string().contains("table count limit of 1"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_store_without_a_limiter_holds_10000_instances_memories_and_tables() {
+    use weft::{DEFAULT_INSTANCE_LIMIT, Memory, MemoryType, RefType, Table, TableType, Val};
+    assert_eq!(DEFAULT_INSTANCE_LIMIT, 10_000);
+    let mut store = Store::new(&Engine::default(), ());
+    let module = Module::new(store.engine(), "(module)").expect("compiles");
+    for _ in 0..DEFAULT_INSTANCE_LIMIT {
+        Instance::new(&mut store, &module, &[]).expect("within the default");
+    }
+    let error = Instance::new(&mut store, &module, &[]).expect_err("one too many");
+    assert!(
+        error.to_string().contains("instance count limit of 10000"),
+        "{error}"
+    );
+
+    let mut store = Store::new(&Engine::default(), ());
+    for _ in 0..weft::DEFAULT_MEMORY_LIMIT {
+        Memory::new(&mut store, MemoryType::new(0, None)).expect("within the default");
+    }
+    let error = Memory::new(&mut store, MemoryType::new(0, None)).expect_err("one too many");
+    assert!(
+        error.to_string().contains("memory count limit of 10000"),
+        "{error}"
+    );
+    let module = Module::new(store.engine(), "(module (memory 0))").expect("compiles");
+    let error = Instance::new(&mut store, &module, &[]).expect_err("one memory too many");
+    assert!(
+        error.to_string().contains("memory count limit of 10000"),
+        "{error}"
+    );
+
+    let mut store = Store::new(&Engine::default(), ());
+    let funcref = TableType::new(RefType::FuncRef, 0, None);
+    for _ in 0..weft::DEFAULT_TABLE_LIMIT {
+        Table::new(&mut store, funcref, Val::FuncRef(None)).expect("within the default");
+    }
+    let error = Table::new(&mut store, funcref, Val::FuncRef(None)).expect_err("one too many");
+    assert!(
+        error.to_string().contains("table count limit of 10000"),
+        "{error}"
+    );
+}
+
+#[test]
+fn failed_instantiations_leave_no_entities_behind() {
+    let mut store = limited(StoreLimitsBuilder::new().memories(1).tables(1).build());
+    // Unlinkable: fails before anything is made.
+    let unlinkable = Module::new(
+        store.engine(),
+        r#"(module (import "env" "f" (func)) (memory 1) (table 1 funcref))"#,
+    )
+    .expect("compiles");
+    let not_a_func = weft::Global::new(
+        &mut store,
+        weft::GlobalType::new(weft::ValType::I32, weft::Mutability::Const),
+        weft::Val::I32(0),
+    )
+    .expect("global");
+    // A trap in a segment: the memory and table were made and written, then given back.
+    let traps = Module::new(
+        store.engine(),
+        r#"(module (memory 1) (table 1 funcref) (func $f)
+            (elem (i32.const 0) $f)
+            (data (i32.const 0) "written")
+            (data (i32.const 65535) "past the end"))"#,
+    )
+    .expect("compiles");
+    for _ in 0..3 {
+        assert!(Instance::new(&mut store, &unlinkable, &[not_a_func.into()]).is_err());
+        let error = Instance::new(&mut store, &traps, &[]).expect_err("segment out of bounds");
+        assert_eq!(error.trap_code(), Some(TrapCode::MemoryOutOfBounds));
+    }
+    // The store still has room for its one memory and one table.
+    instance(&mut store, "(module (memory 1) (table 1 funcref))");
+}
+
+#[test]
+fn a_failed_instantiation_keeps_what_escaped_into_an_imported_table() {
+    let mut store = Store::new(&Engine::default(), ());
+    let shared = instance(
+        &mut store,
+        r#"(module (table (export "t") 1 funcref)
+            (func (export "call") (result i32) i32.const 0 call_indirect (result i32)))"#,
+    );
+    let table = shared.get_table(&store, "t").expect("table");
+    let module = Module::new(
+        store.engine(),
+        r#"(module (import "env" "t" (table 1 funcref)) (memory 1)
+            (func $f (result i32) i32.const 0 i32.load8_u)
+            (elem (i32.const 0) $f)
+            (data (i32.const 0) "\2a")
+            (data (i32.const 65535) "past the end"))"#,
+    )
+    .expect("compiles");
+    let error = Instance::new(&mut store, &module, &[table.into()]).expect_err("traps");
+    assert_eq!(error.trap_code(), Some(TrapCode::MemoryOutOfBounds));
+    // `$f` was stored in the shared table before the trap and still runs, with its memory.
+    let call = shared
+        .get_typed_func::<(), i32>(&mut store, "call")
+        .expect("call");
+    assert_eq!(call.call(&mut store, ()).expect("runs"), 42);
+}

@@ -4,6 +4,8 @@
 use crate::context::{AsContext, AsContextMut, StoreContext, StoreContextMut};
 use crate::error::{Error, Result};
 use crate::func::Func;
+use crate::limits::MAX_TABLE_ELEMENTS;
+use crate::linear_memory::LinearMemory;
 use crate::store::{GlobalEntity, MemoryEntity, StoreId, StoreInner, TableEntity};
 use crate::types::{ExternType, GlobalType, MemoryType, Mutability, TableType};
 use crate::values::Val;
@@ -151,15 +153,21 @@ impl From<MemoryAccessError> for Error {
 impl Memory {
     /// A new memory of type `ty`, zero-filled, `ty.minimum()` pages long.
     ///
+    /// The pages come from the OS zeroed on first touch, so a large memory costs address
+    /// space, not time or physical memory, until it is used. The store's limiter is asked as
+    /// at instantiation: the memory count, then a growth from 0 to the initial size.
+    ///
     /// # Errors
     ///
-    /// If the type's minimum is greater than its maximum, or the memory cannot be allocated
-    /// or is larger than 4 GiB.
+    /// If the type's minimum is greater than its maximum, the store already holds its most
+    /// memories, the limiter refuses the size, the memory is larger than 4 GiB, or the OS
+    /// refuses the pages.
     pub fn new(mut store: impl AsContextMut, ty: MemoryType) -> Result<Memory> {
-        let inner = &mut store.as_context_mut().0.inner;
-        let index = new_memory(inner, ty)?;
+        let store = store.as_context_mut().0;
+        store.check_entity_counts(0, 0, 1)?;
+        let index = store.create_memory(ty)?;
         Ok(Memory {
-            store: inner.id,
+            store: store.inner.id,
             index,
         })
     }
@@ -277,12 +285,13 @@ impl Memory {
     }
 
     /// Grows the memory by `delta` pages of 64 KiB and returns its previous size in pages
-    /// (spec §4.4.7 `memory.grow`). New pages are zero.
+    /// (spec §4.4.7 `memory.grow`). New pages are zero. The memory's bytes may move: slices
+    /// from [`Memory::data`] do not outlive the growth (the borrow checker sees to that).
     ///
     /// # Errors
     ///
-    /// If the memory would exceed its maximum or 4 GiB, or the host cannot allocate it; the
-    /// memory is unchanged then.
+    /// If the memory would exceed its maximum or 4 GiB, the store's limiter refuses, or the
+    /// OS refuses the pages; the memory is unchanged then.
     ///
     /// # Panics
     ///
@@ -312,10 +321,11 @@ pub(crate) fn new_memory(inner: &mut StoreInner, ty: MemoryType) -> Result<u32> 
     }
     let len = usize::try_from(pages * MemoryType::PAGE_SIZE)
         .map_err(|_| Error::resource("memory too large for this host"))?;
-    let mut data = Vec::new();
-    data.try_reserve_exact(len)
-        .map_err(|_| Error::resource("failed to allocate memory"))?;
-    data.resize(len, 0);
+    let data = LinearMemory::new(len).map_err(|_| {
+        Error::resource(format!(
+            "failed to allocate a memory of {pages} pages: the host refused to map them"
+        ))
+    })?;
     let index = inner.memories.len() as u32;
     inner.memories.push(MemoryEntity { data, ty });
     Ok(index)
@@ -331,16 +341,21 @@ pub struct Table {
 impl Table {
     /// A new table of type `ty` with `ty.minimum()` elements set to `init`.
     ///
+    /// The store's limiter is asked as at instantiation: the table count, then a growth from
+    /// 0 to the initial size.
+    ///
     /// # Errors
     ///
     /// If `init` is not a reference of the table's element type, the type's minimum is
-    /// greater than its maximum, or the table is too large.
+    /// greater than its maximum, the store already holds its most tables, the limiter refuses
+    /// the size, or the table has more than 10,000,000 elements.
     pub fn new(mut store: impl AsContextMut, ty: TableType, init: Val) -> Result<Table> {
-        let inner = &mut store.as_context_mut().0.inner;
-        let init = ref_to_raw(inner, ty, init)?;
-        let index = new_table(inner, ty, init)?;
+        let store = store.as_context_mut().0;
+        let init = ref_to_raw(&store.inner, ty, init)?;
+        store.check_entity_counts(0, 1, 0)?;
+        let index = store.create_table(ty, init)?;
         Ok(Table {
-            store: inner.id,
+            store: store.inner.id,
             index,
         })
     }
@@ -418,7 +433,8 @@ impl Table {
     ///
     /// # Errors
     ///
-    /// If the table would exceed its maximum, or `init` has the wrong type.
+    /// If the table would exceed its maximum or 10,000,000 elements, the store's limiter
+    /// refuses, or `init` has the wrong type.
     ///
     /// # Panics
     ///
@@ -454,7 +470,7 @@ pub(crate) fn new_table(inner: &mut StoreInner, ty: TableType, init: u64) -> Res
     }
     let len = usize::try_from(ty.minimum())
         .ok()
-        .filter(|len| *len <= 10_000_000)
+        .filter(|len| *len as u64 <= MAX_TABLE_ELEMENTS)
         .ok_or_else(|| Error::resource("table too large"))?;
     let mut elements = Vec::new();
     elements

@@ -294,25 +294,117 @@ pub(crate) fn instantiate<T>(
         info.tables.len() - info.num_imported_tables as usize,
         info.memories.len() - info.num_imported_memories as usize,
     )?;
+    // Until the instance is pushed, nothing outside this function refers to the entities it
+    // made: a failure removes them, so that failed instantiations do not pile up in the store.
+    let marks = Marks::of(&store.inner);
+    let instance_index = match allocate(store, module, imports) {
+        Ok(index) => index,
+        Err(error) => {
+            marks.roll_back(&mut store.inner);
+            return Err(error);
+        }
+    };
+    let inner = &mut store.inner;
+    let instance = Instance {
+        store: inner.id,
+        index: instance_index,
+    };
+    if let Err(error) = initialize(inner, info, instance_index) {
+        // The writes made before the trap stay (spec §4.5.4), but unless one of them stored a
+        // reference to the new instance's functions in an imported table, nothing can reach
+        // the instance any more.
+        if !error.escaped {
+            inner.instances.truncate(instance_index as usize);
+            marks.roll_back(inner);
+        }
+        return Err(error.error);
+    }
+    if let Some(start) = info.start {
+        let func = inner
+            .instances
+            .get(instance_index as usize)
+            .and_then(|i| i.funcs.get(start as usize))
+            .copied()
+            .ok_or_else(|| Error::from(TrapCode::InternalError))?;
+        crate::exec::invoke(store, func, &mut [])?;
+    }
+    Ok(instance)
+}
+
+/// Why [`initialize`] failed, and whether the instance became reachable before it did.
+struct InitError {
+    error: Error,
+    escaped: bool,
+}
+
+/// Applies the active element segments, then the active data segments, in order (spec §4.5.4
+/// steps 13-15).
+fn initialize(
+    inner: &mut StoreInner,
+    info: &crate::module::ModuleInfo,
+    instance: u32,
+) -> core::result::Result<(), InitError> {
+    let imported_tables = info.num_imported_tables;
+    let mut escaped = false;
+    for (i, segment) in info.elems.iter().enumerate() {
+        match &segment.mode {
+            ElemMode::Active { table, offset } => {
+                apply_elem(inner, instance, i, *table, offset)
+                    .map_err(|error| InitError { error, escaped })?;
+                escaped |= *table < imported_tables && !segment.items.is_empty();
+            }
+            ElemMode::Declared => drop_elem(inner, instance, i),
+            ElemMode::Passive => {}
+        }
+    }
+    for (i, segment) in info.datas.iter().enumerate() {
+        if let DataMode::Active { memory, offset } = &segment.mode {
+            apply_data(inner, instance, i, *memory, offset, segment.bytes.len())
+                .map_err(|error| InitError { error, escaped })?;
+        }
+    }
+    Ok(())
+}
+
+/// The store's entity counts before an instantiation, to remove what a failed one made.
+struct Marks {
+    funcs: usize,
+    tables: usize,
+    memories: usize,
+    globals: usize,
+}
+
+impl Marks {
+    fn of(inner: &StoreInner) -> Marks {
+        Marks {
+            funcs: inner.funcs.len(),
+            tables: inner.tables.len(),
+            memories: inner.memories.len(),
+            globals: inner.globals.len(),
+        }
+    }
+
+    /// Drops every entity made since [`Marks::of`]; memories give their pages back.
+    fn roll_back(self, inner: &mut StoreInner) {
+        inner.funcs.truncate(self.funcs);
+        inner.tables.truncate(self.tables);
+        inner.memories.truncate(self.memories);
+        inner.globals.truncate(self.globals);
+    }
+}
+
+/// Checks the imports, then makes the instance's own functions, tables, memories and
+/// globals, evaluates its element segments and pushes the instance (spec §4.5.4 steps 1-12);
+/// returns its store index.
+fn allocate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> Result<u32> {
+    let info = &module.inner.info;
+    let mut funcs = Vec::with_capacity(info.funcs.len());
     let mut tables = Vec::with_capacity(info.tables.len());
     let mut memories = Vec::with_capacity(info.memories.len());
-    let mut new_tables = Vec::new();
-    for ty in info.tables.iter().skip(info.num_imported_tables as usize) {
-        new_tables.push(store.create_table(*ty, 0)?);
-    }
-    let mut new_memories = Vec::new();
-    for ty in info
-        .memories
-        .iter()
-        .skip(info.num_imported_memories as usize)
-    {
-        new_memories.push(store.create_memory(*ty)?);
-    }
-    let inner = &mut store.inner;
-    let mut funcs = Vec::with_capacity(info.funcs.len());
     let mut globals = Vec::with_capacity(info.globals.len());
 
-    // Check and collect the imports.
+    // Check and collect the imports first: a module that cannot link allocates nothing.
+    let inner = &store.inner;
     for (import, item) in info.imports.iter().zip(imports) {
         if item.store_id() != inner.id {
             return Err(Error::usage("import belongs to another store"));
@@ -372,6 +464,18 @@ pub(crate) fn instantiate<T>(
         }
     }
 
+    for ty in info.tables.iter().skip(info.num_imported_tables as usize) {
+        tables.push(store.create_table(*ty, 0)?);
+    }
+    for ty in info
+        .memories
+        .iter()
+        .skip(info.num_imported_memories as usize)
+    {
+        memories.push(store.create_memory(*ty)?);
+    }
+
+    let inner = &mut store.inner;
     let instance_index = inner.instances.len() as u32;
     for (index, ty) in info
         .funcs
@@ -390,8 +494,6 @@ pub(crate) fn instantiate<T>(
             index: index as u32,
         });
     }
-    tables.extend(new_tables);
-    memories.extend(new_memories);
     for (ty, init) in info
         .globals
         .iter()
@@ -421,43 +523,7 @@ pub(crate) fn instantiate<T>(
         elems: elems.into(),
         datas_dropped: vec![false; info.datas.len()].into(),
     });
-    let instance = Instance {
-        store: inner.id,
-        index: instance_index,
-    };
-
-    // Active element segments, then active data segments, in order (spec §4.5.4 steps 13-15).
-    for (i, segment) in info.elems.iter().enumerate() {
-        match &segment.mode {
-            ElemMode::Active { table, offset } => {
-                apply_elem(inner, instance_index, i, *table, offset)?;
-            }
-            ElemMode::Declared => drop_elem(inner, instance_index, i),
-            ElemMode::Passive => {}
-        }
-    }
-    for (i, segment) in info.datas.iter().enumerate() {
-        if let DataMode::Active { memory, offset } = &segment.mode {
-            apply_data(
-                inner,
-                instance_index,
-                i,
-                *memory,
-                offset,
-                segment.bytes.len(),
-            )?;
-        }
-    }
-    if let Some(start) = info.start {
-        let func = inner
-            .instances
-            .get(instance_index as usize)
-            .and_then(|i| i.funcs.get(start as usize))
-            .copied()
-            .ok_or_else(|| Error::from(TrapCode::InternalError))?;
-        crate::exec::invoke(store, func, &mut [])?;
-    }
-    Ok(instance)
+    Ok(instance_index)
 }
 
 fn drop_elem(inner: &mut StoreInner, instance: u32, segment: usize) {

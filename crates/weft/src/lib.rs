@@ -47,6 +47,7 @@ mod func;
 mod instance;
 mod ir;
 mod limits;
+mod linear_memory;
 mod linker;
 mod module;
 mod store;
@@ -62,7 +63,10 @@ pub use error::{Error, ErrorKind, Result};
 pub use externals::{Extern, Global, Memory, MemoryAccessError, Table};
 pub use func::{Caller, Func, HostResult, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmTy};
 pub use instance::{Export, Instance};
-pub use limits::{ResourceLimiter, StoreLimits, StoreLimitsBuilder};
+pub use limits::{
+    DEFAULT_INSTANCE_LIMIT, DEFAULT_MEMORY_LIMIT, DEFAULT_TABLE_LIMIT, ResourceLimiter,
+    StoreLimits, StoreLimitsBuilder,
+};
 pub use linker::Linker;
 pub use module::Module;
 pub use store::{Store, UpdateDeadline};

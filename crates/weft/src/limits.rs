@@ -4,6 +4,12 @@
 //! (`memory.grow`, `table.grow`, [`Memory::grow`](crate::Memory::grow), and the initial
 //! allocation at instantiation) and before creating instances, tables and memories.
 //! [`StoreLimits`] is the ready-made limiter built by [`StoreLimitsBuilder`].
+//!
+//! Some bounds hold with or without a limiter: a memory has at most 4 GiB
+//! ([`MemoryType::MAX_PAGES`](crate::MemoryType::MAX_PAGES)), a table at most 10,000,000
+//! elements (declared or grown to), and a store without a limiter at most
+//! [`DEFAULT_INSTANCE_LIMIT`] instances, [`DEFAULT_MEMORY_LIMIT`] memories and
+//! [`DEFAULT_TABLE_LIMIT`] tables.
 
 use crate::error::{Error, Result};
 
@@ -55,14 +61,23 @@ pub trait ResourceLimiter {
     }
 }
 
-/// The default instance limit of a [`ResourceLimiter`].
+/// The most instances a store holds by default: without a limiter, or with a
+/// [`ResourceLimiter`] that keeps the default [`ResourceLimiter::instances`] (Wasmtime's value).
 pub const DEFAULT_INSTANCE_LIMIT: usize = 10_000;
-/// The default table limit of a [`ResourceLimiter`].
+/// The most tables a store holds by default; as [`DEFAULT_INSTANCE_LIMIT`].
 pub const DEFAULT_TABLE_LIMIT: usize = 10_000;
-/// The default memory limit of a [`ResourceLimiter`].
+/// The most memories a store holds by default; as [`DEFAULT_INSTANCE_LIMIT`].
 pub const DEFAULT_MEMORY_LIMIT: usize = 10_000;
 
+/// The most elements a table may have, whether declared or reached by `table.grow`, with or
+/// without a limiter: 8 bytes each, so at most 80 MB per table.
+pub(crate) const MAX_TABLE_ELEMENTS: u64 = 10_000_000;
+
 /// A [`ResourceLimiter`] with fixed limits; build it with [`StoreLimitsBuilder`].
+///
+/// By default no memory size or table length is limited beyond Weft's own bounds (4 GiB per
+/// memory, 10,000,000 elements per table), and the counts are [`DEFAULT_INSTANCE_LIMIT`],
+/// [`DEFAULT_MEMORY_LIMIT`] and [`DEFAULT_TABLE_LIMIT`], as for a store without a limiter.
 ///
 /// ```
 /// use weft::{Engine, Module, Store, StoreLimits, StoreLimitsBuilder, Instance};

@@ -5,8 +5,12 @@
 //! A [`Store<T>`] owns every function, memory, table, global, instance and `externref` created
 //! in it, in flat vectors of entities inside [`StoreInner`]. The public handles ([`Func`],
 //! [`Memory`], ...) are small `Copy` values: the store's id and an index. Using a handle with a
-//! store other than its own panics (documented on each method); nothing is ever freed before
-//! the store is dropped, so an index stays valid for the store's lifetime.
+//! store other than its own panics (documented on each method); nothing that a handle or
+//! another entity can reach is freed before the store is dropped, so an index stays valid for
+//! the store's lifetime. (A failed instantiation removes the entities it made when none of
+//! them became reachable; see `instance::instantiate`.) Since nothing is freed, the number of
+//! instances, memories and tables is bounded, by the limiter or by the defaults of
+//! [`Store`].
 //!
 //! `StoreInner` does not depend on `T`, so the interpreter is compiled once. The parts that do
 //! depend on `T` — host functions taking a [`Caller<'_, T>`](crate::Caller) and the resource
@@ -25,7 +29,11 @@
 use crate::context::StoreContextMut;
 use crate::engine::{Engine, SigId};
 use crate::error::{Error, Result};
-use crate::limits::ResourceLimiter;
+use crate::limits::{
+    DEFAULT_INSTANCE_LIMIT, DEFAULT_MEMORY_LIMIT, DEFAULT_TABLE_LIMIT, MAX_TABLE_ELEMENTS,
+    ResourceLimiter,
+};
+use crate::linear_memory::LinearMemory;
 use crate::module::Module;
 use crate::trap::TrapCode;
 use crate::types::{FuncType, GlobalType, MemoryType, TableType};
@@ -70,8 +78,9 @@ impl FuncEntity {
 /// A linear memory in a store.
 #[derive(Debug)]
 pub(crate) struct MemoryEntity {
-    /// The memory's bytes; its length is always a multiple of the page size.
-    pub(crate) data: Vec<u8>,
+    /// The memory's bytes, in pages of the OS that are zeroed on first touch; its length is
+    /// always a multiple of the page size.
+    pub(crate) data: LinearMemory,
     /// The memory's type; `minimum` is the size it was created with.
     pub(crate) ty: MemoryType,
 }
@@ -160,7 +169,7 @@ impl StoreInner {
 
     /// Grows memory `index` by `delta` pages without consulting any limiter.
     /// Returns the old size in pages, or `None` if the memory cannot grow that much (its
-    /// maximum, the 4 GiB bound, or the host's allocator refusing).
+    /// maximum, the 4 GiB bound, or the OS refusing the pages).
     pub(crate) fn grow_memory_unlimited(&mut self, index: u32, delta: u64) -> Option<u64> {
         let memory = self.memories.get_mut(index as usize)?;
         let old = memory.pages();
@@ -174,14 +183,13 @@ impl StoreInner {
             return None;
         }
         let new_len = usize::try_from(new.checked_mul(MemoryType::PAGE_SIZE)?).ok()?;
-        let additional = new_len - memory.data.len();
-        memory.data.try_reserve_exact(additional).ok()?;
-        memory.data.resize(new_len, 0);
+        memory.data.grow(new_len).ok()?;
         Some(old)
     }
 
     /// Grows table `index` by `delta` elements set to `init` (a raw reference), without
-    /// consulting any limiter. Returns the old size, or `None` if it cannot grow that much.
+    /// consulting any limiter. Returns the old size, or `None` if it cannot grow that much
+    /// (its maximum, [`MAX_TABLE_ELEMENTS`], or the allocator refusing).
     pub(crate) fn grow_table_unlimited(
         &mut self,
         index: u32,
@@ -194,8 +202,8 @@ impl StoreInner {
         let max = table
             .ty
             .maximum()
-            .unwrap_or(u64::from(u32::MAX))
-            .min(u64::from(u32::MAX));
+            .unwrap_or(MAX_TABLE_ELEMENTS)
+            .min(MAX_TABLE_ELEMENTS);
         if new > max {
             return None;
         }
@@ -331,6 +339,14 @@ pub(crate) trait ExecContext {
 /// Every instance, function, memory, table and global belongs to one store and lives as long
 /// as it. A store is `Send` if `T` is; it is not `Sync`: one thread at a time runs code in it.
 ///
+/// Without a [`Store::limiter`], a store holds at most 10,000 instances, 10,000 memories and
+/// 10,000 tables (Wasmtime's defaults, [`DEFAULT_INSTANCE_LIMIT`](crate::DEFAULT_INSTANCE_LIMIT)
+/// and its siblings); creating one more fails with an error. Instances, memories and tables
+/// live until the store is dropped, so this bounds what a loop of instantiations can hold on
+/// to. A limiter's
+/// [`ResourceLimiter::instances`], [`ResourceLimiter::memories`] and
+/// [`ResourceLimiter::tables`] replace these counts.
+///
 /// ```
 /// let engine = weft::Engine::default();
 /// let mut store = weft::Store::new(&engine, 41);
@@ -369,7 +385,9 @@ impl<T> Store<T> {
 
     /// Installs a resource limiter: `limiter` returns it from the store's data, for example
     /// a [`StoreLimits`](crate::StoreLimits) field. It is asked before every memory and table
-    /// growth and before instances, memories and tables are created.
+    /// growth and before instances, memories and tables are created, by instantiation as by
+    /// [`Memory::new`](crate::Memory::new) and [`Table::new`](crate::Table::new) (as a growth
+    /// from 0 to the initial size).
     pub fn limiter(
         &mut self,
         limiter: impl FnMut(&mut T) -> &mut (dyn ResourceLimiter) + Send + Sync + 'static,
@@ -439,7 +457,8 @@ impl<T> Store<T> {
         self.epoch_callback = Some(Box::new(callback));
     }
 
-    /// Checks the limiter before `instances`, `tables` and `memories` more entities are made.
+    /// Checks the count limits before `instances`, `tables` and `memories` more entities are
+    /// made: the limiter's, or the defaults when there is none.
     pub(crate) fn check_entity_counts(
         &mut self,
         instances: usize,
@@ -451,25 +470,27 @@ impl<T> Store<T> {
             self.inner.tables.len(),
             self.inner.memories.len(),
         );
-        let Some(limiter) = self.resource_limiter() else {
-            return Ok(());
+        let (max_instances, max_tables, max_memories) = match self.resource_limiter() {
+            Some(limiter) => (limiter.instances(), limiter.tables(), limiter.memories()),
+            None => (
+                DEFAULT_INSTANCE_LIMIT,
+                DEFAULT_TABLE_LIMIT,
+                DEFAULT_MEMORY_LIMIT,
+            ),
         };
-        if have_instances + instances > limiter.instances() {
+        if have_instances.saturating_add(instances) > max_instances {
             return Err(Error::resource(format!(
-                "instance count limit of {} exceeded",
-                limiter.instances()
+                "instance count limit of {max_instances} exceeded"
             )));
         }
-        if have_tables + tables > limiter.tables() {
+        if have_tables.saturating_add(tables) > max_tables {
             return Err(Error::resource(format!(
-                "table count limit of {} exceeded",
-                limiter.tables()
+                "table count limit of {max_tables} exceeded"
             )));
         }
-        if have_memories + memories > limiter.memories() {
+        if have_memories.saturating_add(memories) > max_memories {
             return Err(Error::resource(format!(
-                "memory count limit of {} exceeded",
-                limiter.memories()
+                "memory count limit of {max_memories} exceeded"
             )));
         }
         Ok(())

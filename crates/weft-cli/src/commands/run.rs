@@ -68,6 +68,10 @@ pub struct RunCommand {
     #[arg(long, value_name = "BYTES")]
     max_memory_size: Option<usize>,
 
+    /// The most elements any one table may grow to; `table.grow` beyond it returns -1
+    #[arg(long, value_name = "N")]
+    max_table_elements: Option<usize>,
+
     /// The most bytes of stack WebAssembly execution may use [default: 524288]
     ///
     /// Deeper recursion traps with "call stack exhausted".
@@ -126,7 +130,8 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     Duration::try_from_secs_f64(seconds).map_err(|e| format!("invalid duration `{s}`: {e}"))
 }
 
-/// What the store holds: the WASI context and the `--max-memory-size` limits.
+/// What the store holds: the WASI context and the `--max-memory-size` and
+/// `--max-table-elements` limits.
 pub struct Host {
     wasi: WasiCtx,
     limits: StoreLimits,
@@ -176,6 +181,9 @@ impl RunCommand {
         let mut limits = StoreLimitsBuilder::new();
         if let Some(bytes) = self.max_memory_size {
             limits = limits.memory_size(bytes);
+        }
+        if let Some(elements) = self.max_table_elements {
+            limits = limits.table_elements(elements);
         }
         let mut store = Store::new(
             &engine,
