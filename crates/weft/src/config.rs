@@ -183,6 +183,17 @@ impl Config {
         use wasmparser::WasmFeatures as F;
         let mut features = self.wasm_features();
         features.set(F::COMPONENT_MODEL, self.component_model);
+        // Accepted by the validator so that translation can reject them with a message that
+        // names what is unsupported, rather than a feature flag.
+        features.set(
+            F::CM_VALUES
+                | F::CM_ASYNC
+                | F::CM_ASYNC_STACKFUL
+                | F::CM_MORE_ASYNC_BUILTINS
+                | F::CM_ERROR_CONTEXT
+                | F::CM_THREADING,
+            self.component_model,
+        );
         features
     }
 }

@@ -1,6 +1,10 @@
 //! [`Component`]: a validated component, flattened into instantiation steps.
 
+use super::convert::TypeCx;
 use super::translate::{ComponentInfo, translate};
+use super::types::{ComponentFunc, ResourceType, Type};
+use std::collections::HashMap;
+use wasmparser::component_types::{ComponentAnyTypeId, ComponentEntityType};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use std::path::Path;
@@ -126,5 +130,141 @@ impl Component {
     /// The engine this component was compiled for.
     pub fn engine(&self) -> &Engine {
         &self.inner.engine
+    }
+}
+
+impl Component {
+    /// The component's type: its imports and exports with their types.
+    ///
+    /// Resource types the component imports or defines are shown as abstract resource types
+    /// (each instance gets its own); two mentions of the same resource in this view are the
+    /// same [`ResourceType`].
+    pub fn component_type(&self) -> ComponentType {
+        let info = &self.inner.info;
+        let mut resources = HashMap::new();
+        let mut cx = TypeCx {
+            types: info.types.as_ref(),
+            resources: &mut resources,
+        };
+        let imports = info
+            .imports
+            .iter()
+            .map(|i| (i.name.clone(), item(&mut cx, &i.ty, 0)))
+            .collect();
+        let exports = info
+            .exports
+            .iter()
+            .map(|e| {
+                let ty = match &e.ty {
+                    Some(ty) => item(&mut cx, ty, 0),
+                    None => ComponentItem::Unsupported,
+                };
+                (e.name.clone(), ty)
+            })
+            .collect();
+        ComponentType { imports, exports }
+    }
+}
+
+/// The type of a [`Component`]: its imports and exports, by name.
+#[derive(Debug, Clone)]
+pub struct ComponentType {
+    imports: Vec<(String, ComponentItem)>,
+    exports: Vec<(String, ComponentItem)>,
+}
+
+impl ComponentType {
+    /// The imports, in order.
+    pub fn imports(&self) -> impl ExactSizeIterator<Item = (&str, &ComponentItem)> + '_ {
+        self.imports.iter().map(|(n, t)| (n.as_str(), t))
+    }
+
+    /// The exports, in order.
+    pub fn exports(&self) -> impl ExactSizeIterator<Item = (&str, &ComponentItem)> + '_ {
+        self.exports.iter().map(|(n, t)| (n.as_str(), t))
+    }
+}
+
+/// The type of one import or export of a component or component instance.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum ComponentItem {
+    /// A component function.
+    Func(ComponentFunc),
+    /// A core module, with its imports (module, name) and export names.
+    Module {
+        /// The module's imports as `(module, name)`.
+        imports: Vec<(String, String)>,
+        /// The module's export names.
+        exports: Vec<String>,
+    },
+    /// A component instance and the types of its exports.
+    Instance(Vec<(String, ComponentItem)>),
+    /// A component, with the types of its imports and exports.
+    Component(Box<ComponentType>),
+    /// A resource type.
+    Resource(ResourceType),
+    /// A value type (`type x = ...` exported or imported).
+    Type(Type),
+    /// A type Weft cannot describe (a nested type too deep, or the async types).
+    Unsupported,
+}
+
+/// Deepest nesting of instance and component types described.
+const MAX_ITEM_DEPTH: u32 = 100;
+
+fn item(cx: &mut TypeCx<'_>, ty: &ComponentEntityType, depth: u32) -> ComponentItem {
+    if depth > MAX_ITEM_DEPTH {
+        return ComponentItem::Unsupported;
+    }
+    let types = cx.types;
+    match ty {
+        ComponentEntityType::Func(id) => cx
+            .func(*id)
+            .map_or(ComponentItem::Unsupported, ComponentItem::Func),
+        ComponentEntityType::Module(id) => match types.get(*id) {
+            Some(module) => ComponentItem::Module {
+                imports: module
+                    .imports
+                    .keys()
+                    .map(|(m, n)| (m.clone(), n.clone()))
+                    .collect(),
+                exports: module.exports.keys().cloned().collect(),
+            },
+            None => ComponentItem::Unsupported,
+        },
+        ComponentEntityType::Instance(id) => match types.get(*id) {
+            Some(instance) => ComponentItem::Instance(
+                instance
+                    .exports
+                    .iter()
+                    .map(|(n, i)| (n.clone(), item(cx, &i.ty, depth + 1)))
+                    .collect(),
+            ),
+            None => ComponentItem::Unsupported,
+        },
+        ComponentEntityType::Component(id) => match types.get(*id) {
+            Some(component) => ComponentItem::Component(Box::new(ComponentType {
+                imports: component
+                    .imports
+                    .iter()
+                    .map(|(n, i)| (n.clone(), item(cx, &i.ty, depth + 1)))
+                    .collect(),
+                exports: component
+                    .exports
+                    .iter()
+                    .map(|(n, i)| (n.clone(), item(cx, &i.ty, depth + 1)))
+                    .collect(),
+            })),
+            None => ComponentItem::Unsupported,
+        },
+        ComponentEntityType::Type { created, .. } => match created {
+            ComponentAnyTypeId::Resource(id) => ComponentItem::Resource(cx.resource(*id)),
+            ComponentAnyTypeId::Defined(id) => cx
+                .val(&wasmparser::component_types::ComponentValType::Type(*id), 0)
+                .map_or(ComponentItem::Unsupported, ComponentItem::Type),
+            _ => ComponentItem::Unsupported,
+        },
+        ComponentEntityType::Value(_) => ComponentItem::Unsupported,
     }
 }
