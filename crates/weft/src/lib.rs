@@ -35,8 +35,10 @@
 //!
 //! | feature | default | what it enables |
 //! |---|---|---|
-//! | (none yet) | | |
+//! | `component-model` | yes | [`component`]: the Component Model (types, values, the Canonical ABI) |
 
+#[cfg(feature = "component-model")]
+pub mod component;
 mod config;
 mod context;
 mod engine;
