@@ -3,12 +3,12 @@
 use super::convert::TypeCx;
 use super::translate::{ComponentInfo, translate};
 use super::types::{ComponentFunc, ResourceType, Type};
-use std::collections::HashMap;
-use wasmparser::component_types::{ComponentAnyTypeId, ComponentEntityType};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
+use wasmparser::component_types::{ComponentAnyTypeId, ComponentEntityType};
 
 /// The sorts of a component's index spaces (Component Model explainer, "Index spaces").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -13,11 +13,11 @@ use super::types::{
 };
 use crate::error::{Error, Result};
 use std::collections::HashMap;
+use wasmparser::PrimitiveValType;
 use wasmparser::component_types::{
     AliasableResourceId, ComponentDefinedType, ComponentFuncTypeId, ComponentValType, ResourceId,
 };
 use wasmparser::types::TypesRef;
-use wasmparser::PrimitiveValType;
 
 /// The deepest type nesting converted; validation bounds it far below this already.
 const MAX_DEPTH: u32 = 1000;
@@ -30,7 +30,10 @@ pub(crate) struct TypeCx<'a> {
 }
 
 fn internal() -> Error {
-    Error::invalid("internal error: a component type refers to an unknown type", None)
+    Error::invalid(
+        "internal error: a component type refers to an unknown type",
+        None,
+    )
 }
 
 impl TypeCx<'_> {

@@ -17,8 +17,10 @@
 //! to [`Val`]s in between: the fused adapter of the spec is, for now, this pair of lift and
 //! lower, which is correct for every string encoding pair but not copy-free.
 
-use super::abi::{self, Context as FlatContext, LiftContext, LowerContext, StringEncoding};
-use super::instance::{Dtor, push_func};
+use super::abi::flat::Context as FlatContext;
+use super::abi::{self, LiftContext, LowerContext, StringEncoding};
+use super::abi_shim::{lift_flat_values, lower_flat_values};
+use super::instance::Dtor;
 use super::resources::{Dropped, HandleTable};
 use super::translate::Step;
 use super::types::{ComponentFunc, ResourceType, Type};
@@ -173,7 +175,6 @@ impl Func {
     }
 }
 
-
 /// Calls `func` from the host (or from a lowered import) with type-checked `params`.
 pub(crate) fn call<T: 'static>(
     store: &mut Store<T>,
@@ -218,7 +219,9 @@ fn call_host<T: 'static>(
     func(StoreContextMut(store), params, results)?;
     for (result, expected) in results.iter().zip(ty.results()) {
         result.typecheck(&expected).map_err(|e| {
-            Error::usage(format!("host function returned a value of the wrong type: {e}"))
+            Error::usage(format!(
+                "host function returned a value of the wrong type: {e}"
+            ))
         })?;
     }
     Ok(())
@@ -264,7 +267,13 @@ fn run_lifted<T: 'static>(
             options,
             instance,
         };
-        abi::lower_flat_values(&mut cx, abi::MAX_FLAT_PARAMS, params, ty.param_types(), None)?
+        lower_flat_values(
+            &mut cx,
+            abi::MAX_FLAT_PARAMS,
+            params,
+            ty.param_types(),
+            None,
+        )?
     };
     if flat_params.len() != core_ty.params().len() {
         return Err(internal("lowered arguments do not match the core function"));
@@ -285,7 +294,12 @@ fn run_lifted<T: 'static>(
             instance,
         };
         let mut iter = abi::CoreValueIter::new(&core_results);
-        abi::lift_flat_values(&mut cx, abi::MAX_FLAT_RESULTS, &mut iter, ty.results().collect::<Vec<_>>().iter())?
+        lift_flat_values(
+            &mut cx,
+            abi::MAX_FLAT_RESULTS,
+            &mut iter,
+            ty.results().collect::<Vec<_>>().iter(),
+        )?
     };
     for (slot, value) in results.iter_mut().zip(lifted) {
         *slot = value;
@@ -323,7 +337,16 @@ pub(crate) fn lower_import<T: 'static>(
                 return Err(TrapCode::CannotLeaveComponent.into());
             }
             state.handles.enter_subtask();
-            let outcome = lowered_call(store, &ty, callee, options, caller, buf, num_params, results_in_memory);
+            let outcome = lowered_call(
+                store,
+                &ty,
+                callee,
+                options,
+                caller,
+                buf,
+                num_params,
+                results_in_memory,
+            );
             store.component_instance(caller)?.handles.exit_subtask();
             outcome
         },
@@ -346,7 +369,9 @@ fn lowered_call<T: 'static>(
     num_params: usize,
     results_in_memory: bool,
 ) -> Result<()> {
-    let core_params = buf.get(..num_params).ok_or_else(|| internal("lowered arguments"))?;
+    let core_params = buf
+        .get(..num_params)
+        .ok_or_else(|| internal("lowered arguments"))?;
     let (arg_cells, retptr) = if results_in_memory {
         let (last, rest) = core_params
             .split_last()
@@ -362,7 +387,7 @@ fn lowered_call<T: 'static>(
             instance: caller,
         };
         let mut iter = abi::CoreValueIter::new(&arg_cells);
-        abi::lift_flat_values(&mut cx, abi::MAX_FLAT_PARAMS, &mut iter, ty.param_types())?
+        lift_flat_values(&mut cx, abi::MAX_FLAT_PARAMS, &mut iter, ty.param_types())?
     };
     let mut results: Vec<Val> = ty.results().map(|_| Val::Bool(false)).collect();
     call(store, callee, &params, &mut results)?;
@@ -372,7 +397,7 @@ fn lowered_call<T: 'static>(
         instance: caller,
     };
     let result_types: Vec<Type> = ty.results().collect();
-    let flat = abi::lower_flat_values(
+    let flat = lower_flat_values(
         &mut cx,
         abi::MAX_FLAT_RESULTS,
         &results,
@@ -396,38 +421,44 @@ pub(crate) fn resource_builtin<T: 'static>(
     let (core_ty, host): (FuncType, Arc<crate::store::HostFn<T>>) = match step {
         Step::ResourceNew { .. } => (
             FuncType::new([ValType::I32], [ValType::I32]),
-            Arc::new(move |store: &mut Store<T>, _: Option<u32>, buf: &mut [u64]| {
-                let rep = buf.first().copied().unwrap_or(0) as u32;
-                let handles = &mut store.component_instance(instance)?.handles;
-                let index = handles.resource_new(ty.clone(), rep)?;
-                if let Some(cell) = buf.first_mut() {
-                    *cell = u64::from(index);
-                }
-                Ok(())
-            }),
+            Arc::new(
+                move |store: &mut Store<T>, _: Option<u32>, buf: &mut [u64]| {
+                    let rep = buf.first().copied().unwrap_or(0) as u32;
+                    let handles = &mut store.component_instance(instance)?.handles;
+                    let index = handles.resource_new(ty.clone(), rep)?;
+                    if let Some(cell) = buf.first_mut() {
+                        *cell = u64::from(index);
+                    }
+                    Ok(())
+                },
+            ),
         ),
         Step::ResourceRep { .. } => (
             FuncType::new([ValType::I32], [ValType::I32]),
-            Arc::new(move |store: &mut Store<T>, _: Option<u32>, buf: &mut [u64]| {
-                let index = buf.first().copied().unwrap_or(0) as u32;
-                let handles = &store.component_instance(instance)?.handles;
-                let rep = handles.resource_rep(&ty, index)?;
-                if let Some(cell) = buf.first_mut() {
-                    *cell = u64::from(rep);
-                }
-                Ok(())
-            }),
+            Arc::new(
+                move |store: &mut Store<T>, _: Option<u32>, buf: &mut [u64]| {
+                    let index = buf.first().copied().unwrap_or(0) as u32;
+                    let handles = &store.component_instance(instance)?.handles;
+                    let rep = handles.resource_rep(&ty, index)?;
+                    if let Some(cell) = buf.first_mut() {
+                        *cell = u64::from(rep);
+                    }
+                    Ok(())
+                },
+            ),
         ),
         _ => (
             FuncType::new([ValType::I32], []),
-            Arc::new(move |store: &mut Store<T>, _: Option<u32>, buf: &mut [u64]| {
-                let index = buf.first().copied().unwrap_or(0) as u32;
-                let handles = &mut store.component_instance(instance)?.handles;
-                match handles.resource_drop(&ty, index)? {
-                    Dropped::Own { ty, rep } => run_dtor(store, &ty, rep),
-                    Dropped::Borrow => Ok(()),
-                }
-            }),
+            Arc::new(
+                move |store: &mut Store<T>, _: Option<u32>, buf: &mut [u64]| {
+                    let index = buf.first().copied().unwrap_or(0) as u32;
+                    let handles = &mut store.component_instance(instance)?.handles;
+                    match handles.resource_drop(&ty, index)? {
+                        Dropped::Own { ty, rep } => run_dtor(store, &ty, rep),
+                        Dropped::Borrow => Ok(()),
+                    }
+                },
+            ),
         ),
     };
     let index = store.push_host_func(core_ty, host);
@@ -439,7 +470,11 @@ pub(crate) fn resource_builtin<T: 'static>(
 
 /// Destroys the resource `rep` of type `ty`: runs the destructor of its defining instance or
 /// of the host, if it has one.
-pub(crate) fn run_dtor<T: 'static>(store: &mut Store<T>, ty: &ResourceType, rep: u32) -> Result<()> {
+pub(crate) fn run_dtor<T: 'static>(
+    store: &mut Store<T>,
+    ty: &ResourceType,
+    rep: u32,
+) -> Result<()> {
     match store.inner.component.dtors.get(ty).copied() {
         None => Ok(()),
         Some(Dtor::Guest { func, instance }) => {
@@ -510,7 +545,9 @@ impl<T> LowerContext for Cx<'_, T> {
 
     fn realloc(&mut self, old_ptr: u32, old_size: u32, align: u32, new_size: u32) -> Result<u32> {
         let Some(realloc) = self.options.realloc else {
-            return Err(internal("lowering needs `realloc` but the options name none"));
+            return Err(internal(
+                "lowering needs `realloc` but the options name none",
+            ));
         };
         let state = self.store.component_instance(self.instance)?;
         let saved = state.may_leave;
@@ -526,10 +563,4 @@ impl<T> LowerContext for Cx<'_, T> {
         outcome?;
         Ok(cells[0] as u32)
     }
-}
-
-/// Keeps [`push_func`] reachable from this module's callers.
-#[allow(dead_code)]
-fn _push_func<T>(store: &mut Store<T>, data: FuncData) -> Result<Func> {
-    push_func(store, data)
 }

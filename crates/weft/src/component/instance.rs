@@ -21,7 +21,7 @@ use super::func::{Func, FuncData, FuncKind, HostFunc, Options, lower_import};
 use super::resources::HandleTable;
 use super::translate::{ComponentInfo, CoreSort, Step};
 use super::types::ResourceType;
-use crate::context::{AsContext, AsContextMut};
+use crate::context::AsContext;
 use crate::error::{Error, Result};
 use crate::externals::{Extern, Global, Memory, Table};
 use crate::module::Module;
@@ -44,6 +44,8 @@ pub(crate) struct ComponentStore {
     pub(crate) hosts: Vec<Box<dyn Any + Send + Sync>>,
     /// Destructors of resource types, by type.
     pub(crate) dtors: HashMap<ResourceType, Dtor>,
+    /// The component instance that defined each guest resource type (the spec's `rt.impl`).
+    pub(crate) owners: HashMap<ResourceType, u32>,
     /// A table lent out when a call names no instance (never holds handles for long).
     pub(crate) spare_handles: HandleTable,
 }
@@ -102,7 +104,10 @@ pub(crate) struct InstanceItems {
 
 impl InstanceItems {
     pub(crate) fn get(&self, name: &str) -> Option<&Item> {
-        self.items.iter().find(|(n, _)| n == name).map(|(_, item)| item)
+        self.items
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, item)| item)
     }
 }
 
@@ -185,7 +190,10 @@ fn export_of(item: &Item) -> Export {
 }
 
 impl Instance {
-    fn exports_in<'a>(&self, store: &'a crate::StoreContext<'_, impl Sized>) -> Option<&'a Arc<InstanceItems>> {
+    fn exports_in<'a>(
+        &self,
+        store: &'a crate::StoreContext<'_, impl Sized>,
+    ) -> Option<&'a Arc<InstanceItems>> {
         let inner = &store.0.inner;
         if inner.id != self.store {
             return None;
@@ -454,6 +462,7 @@ fn run<T: 'static>(
                 if let ComponentAnyTypeId::Resource(id) = types.component_any_type_at(index) {
                     scope.resources.insert(id.resource(), ty.clone());
                 }
+                store.inner.component.owners.insert(ty.clone(), state);
                 if let Some(dtor) = dtor {
                     let func = scope
                         .core_funcs
@@ -591,7 +600,9 @@ fn item_at(scope: &Scope, sort: ComponentSort, index: u32) -> Result<Item> {
     let missing = || internal("item index");
     Ok(match sort {
         ComponentSort::Func => scope.funcs.get(i).cloned().ok_or_else(missing)?,
-        ComponentSort::Module => Item::Module(scope.core_modules.get(i).cloned().ok_or_else(missing)?),
+        ComponentSort::Module => {
+            Item::Module(scope.core_modules.get(i).cloned().ok_or_else(missing)?)
+        }
         ComponentSort::Instance => {
             Item::Instance(scope.instances.get(i).cloned().ok_or_else(missing)?)
         }
@@ -728,9 +739,10 @@ fn bind<T: 'static>(
             }
             let mut out = Vec::with_capacity(instance_ty.exports.len());
             for (name, export) in instance_ty.exports.iter() {
-                let item = items.get(name).cloned().ok_or_else(|| {
-                    Error::unlinkable(format!("instance has no export `{name}`"))
-                })?;
+                let item = items
+                    .get(name)
+                    .cloned()
+                    .ok_or_else(|| Error::unlinkable(format!("instance has no export `{name}`")))?;
                 let item = bind(store, types, resources, &export.ty, item, _state)?;
                 out.push((name.clone(), item));
             }
@@ -756,10 +768,14 @@ fn map_resources(
     item: &Item,
 ) {
     match (ty, item) {
-        (ComponentEntityType::Type { created, .. }, Item::Type(TypeItem::Resource(rt))) => {
-            if let ComponentAnyTypeId::Resource(id) = created {
-                resources.insert(id.resource(), rt.clone());
-            }
+        (
+            ComponentEntityType::Type {
+                created: ComponentAnyTypeId::Resource(id),
+                ..
+            },
+            Item::Type(TypeItem::Resource(rt)),
+        ) => {
+            resources.insert(id.resource(), rt.clone());
         }
         (ComponentEntityType::Instance(id), Item::Instance(items)) => {
             if let Some(instance_ty) = types.get(*id) {
@@ -804,8 +820,3 @@ impl<T: 'static> Store<T> {
             .cloned()
     }
 }
-
-/// Lets `AsContextMut` appear in signatures here without an unused import warning when the
-/// feature set changes.
-#[allow(dead_code)]
-fn _uses(_: &mut dyn FnMut(&mut dyn AsContextMut<Data = ()>)) {}

@@ -346,8 +346,10 @@ fn instance_in<'a, T>(
     let position = match defs.items.iter().position(|(n, _)| n == name) {
         Some(i) => i,
         None => {
-            defs.items
-                .push((name.to_string(), Definition::Instance(Definitions::default())));
+            defs.items.push((
+                name.to_string(),
+                Definition::Instance(Definitions::default()),
+            ));
             defs.items.len() - 1
         }
     };
@@ -413,8 +415,11 @@ impl<T: 'static> LinkerInstance<'_, T> {
     ///
     /// If `name` is already defined and shadowing is not allowed.
     pub fn module(&mut self, name: &str, module: &Module) -> Result<()> {
-        self.defs
-            .insert(name, Definition::Module(module.clone()), self.allow_shadowing)
+        self.defs.insert(
+            name,
+            Definition::Module(module.clone()),
+            self.allow_shadowing,
+        )
     }
 
     /// The nested instance `name` (made empty if it does not exist yet).
@@ -450,11 +455,7 @@ mod tests {
     fn highest_compatible_definition_wins() -> Result<()> {
         let mut defs = Definitions::<()>::default();
         for name in ["a:b/c@0.2.1", "a:b/c@0.2.12", "a:b/c@0.2.3", "a:b/c@0.3.0"] {
-            defs.insert(
-                name,
-                Definition::Instance(Definitions::default()),
-                false,
-            )?;
+            defs.insert(name, Definition::Instance(Definitions::default()), false)?;
         }
         let pick = |name: &str| {
             let def = defs.get(name)?;

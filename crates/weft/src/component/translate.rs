@@ -70,10 +70,6 @@ pub(crate) struct ImportDecl {
 pub(crate) struct ExportDecl {
     /// The export's name.
     pub(crate) name: String,
-    /// What sort of item is exported.
-    pub(crate) sort: ComponentSort,
-    /// Its index in the index space of `sort`.
-    pub(crate) index: u32,
     /// Its type, in the validator's terms.
     pub(crate) ty: Option<ComponentEntityType>,
 }
@@ -291,7 +287,6 @@ fn compile_nested(
 #[derive(Default)]
 struct Builder {
     steps: Vec<Step>,
-    imports: Vec<ImportDecl>,
     /// Names of the imports; their types are resolved at the end.
     import_names: Vec<String>,
     exports: Vec<(String, ComponentSort, u32)>,
@@ -573,14 +568,9 @@ impl Builder {
         let exports = self
             .exports
             .into_iter()
-            .map(|(name, sort, index)| {
+            .map(|(name, _, _)| {
                 let ty = types.component_item_for_export(&name).map(|item| item.ty);
-                ExportDecl {
-                    name,
-                    sort,
-                    index,
-                    ty,
-                }
+                ExportDecl { name, ty }
             })
             .collect();
         Ok(ComponentInfo {

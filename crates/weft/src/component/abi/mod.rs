@@ -1,0 +1,142 @@
+//! The Canonical ABI: how component values cross into and out of core WebAssembly.
+//!
+//! This module follows [CanonicalABI.md](https://github.com/WebAssembly/component-model/blob/main/design/mvp/CanonicalABI.md)
+//! and its executable Python reference, `design/mvp/canonical-abi/definitions.py`, one
+//! function for one, under the same names:
+//!
+//! | here | spec section |
+//! |---|---|
+//! | [`layout`]: [`alignment`], [`elem_size`], [`align_to`], [`discriminant_type`] | "Alignment", "Element Size" |
+//! | [`flat`]: [`flatten_type`], [`flatten_functype`], [`CoreValueIter`] | "Flattening" |
+//! | `lift`: `load`, `lift_flat`, `lift_flat_values` | "Loading", "Flat Lifting" |
+//! | `lower`: `store`, `lower_flat`, `lower_flat_values` | "Storing", "Flat Lowering" |
+//! | `strings`: `load_string_from_range`, `store_string_into_range` | "Loading" and "Storing" of strings |
+//!
+//! Only 32-bit memories are supported (`ptr_type` is always `i32`); the async ABI, streams,
+//! futures, error contexts and fixed-length lists are not part of this layer yet.
+//!
+//! # Core values
+//!
+//! Flat values are `u64` cells in the engine's own representation (see the `store` module of
+//! the crate): an `i32` or `f32` is its bits zero-extended, an `i64` or `f64` its bits. Their
+//! types are [`ValType`](crate::ValType)s (`I32`, `I64`, `F32`, `F64`). Because cells hold bits,
+//! the variant coercions of the spec (`i32` <-> `f32`, `i32`/`f32`/`f64` in an `i64` slot) are
+//! bit-preserving: widening is the identity and narrowing keeps the low 32 bits.
+//!
+//! # The contract with the runtime
+//!
+//! Lifting and lowering run against a context the runtime implements:
+//!
+//! - [`LiftContext`] gives read access to the instance's linear memory, its string encoding
+//!   and its [`HandleTable`]. Lifting never calls into WebAssembly.
+//! - [`LowerContext`] adds write access to the memory and the instance's `realloc`. Lowering
+//!   calls `realloc` for every string, list and spilled tuple; `realloc` runs guest code, so
+//!   the memory slice may move or grow between calls: implementations must return the
+//!   *current* memory from every call of [`LiftContext::memory`] /
+//!   [`LowerContext::memory_mut`], and this module never keeps a slice across a `realloc`.
+//! - Before lowering `borrow` arguments into an instance the runtime opens a task on its handle
+//!   table ([`HandleTable::enter_task`](super::HandleTable::enter_task)) and closes it when
+//!   the callee returns; before lifting the arguments of a call out of an instance it opens a
+//!   subtask ([`HandleTable::enter_subtask`](super::HandleTable::enter_subtask)) and closes it
+//!   when that call returns.
+//!
+//! Every invalid input is a trap with the spec's reason and a message of its own (see
+//! [`TrapCode`](crate::TrapCode): `UnalignedPointer`, `PointerOutOfBounds`,
+//! `StringOutOfBounds`, `ListOutOfBounds`, `ReallocOutOfBounds`, `InvalidChar`,
+//! `InvalidDiscriminant`, `InvalidString`, `LengthOverflow` and the handle traps). Nothing here
+//! panics on guest-controlled input. A [`Val`](super::Val) that does not match its type when
+//! lowering is a usage error, not a trap (the runtime type-checks host arguments first).
+
+pub mod flat;
+pub mod layout;
+
+pub use flat::{
+    CoreValueIter, FlatValues, MAX_FLAT_PARAMS, MAX_FLAT_RESULTS, flatten_functype, flatten_type,
+    flatten_types,
+};
+pub use layout::{align_to, alignment, discriminant_type, elem_size};
+
+use super::resources::HandleTable;
+use super::types::ResourceType;
+use crate::error::Result;
+
+/// The `string-encoding` canonical option ([Explainer, "Canonical
+/// ABI"](https://github.com/WebAssembly/component-model/blob/main/design/mvp/Explainer.md#canonical-abi)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum StringEncoding {
+    /// `string-encoding=utf8`: bytes; the length counts bytes. Alignment 1.
+    #[default]
+    Utf8,
+    /// `string-encoding=utf16`: little-endian 16-bit code units; the length counts code units.
+    /// Alignment 2.
+    Utf16,
+    /// `string-encoding=latin1+utf16`: latin1 bytes, or utf16 code units when bit 31 of the
+    /// length ([`UTF16_TAG`]) is set. Alignment 2.
+    CompactUtf16,
+}
+
+/// The bit of a `latin1+utf16` string length that marks utf16 contents (the spec's
+/// `utf16_tag` for 32-bit memories).
+pub const UTF16_TAG: u32 = 1 << 31;
+
+/// The largest string, in bytes, the Canonical ABI lifts (`MAX_STRING_BYTE_LENGTH`).
+pub const MAX_STRING_BYTE_LENGTH: u32 = (1 << 28) - 1;
+
+/// The largest list, in bytes, the Canonical ABI lifts (`MAX_LIST_BYTE_LENGTH`).
+pub const MAX_LIST_BYTE_LENGTH: u32 = (1 << 28) - 1;
+
+/// What lifting needs from the runtime: the options and state of the instance values are
+/// lifted from (the spec's `LiftLowerContext` without `realloc`).
+pub trait LiftContext {
+    /// The instance's linear memory as it is now; empty if the canonical options name no
+    /// memory.
+    fn memory(&self) -> &[u8];
+
+    /// The `string-encoding` option.
+    fn string_encoding(&self) -> StringEncoding;
+
+    /// The instance's table of resource handles.
+    fn handles(&mut self) -> &mut HandleTable;
+
+    /// Whether the instance defines resource type `ty` (the spec's `cx.inst is t.rt.impl`):
+    /// a `borrow` of its own resource is passed to it as the representation itself.
+    fn implements(&self, ty: &ResourceType) -> bool {
+        let _ = ty;
+        false
+    }
+}
+
+/// What lowering needs from the runtime on top of [`LiftContext`]: writing memory and
+/// calling the instance's `realloc` (the spec's `LiftLowerContext`).
+pub trait LowerContext: LiftContext {
+    /// The instance's linear memory as it is now, writable.
+    fn memory_mut(&mut self) -> &mut [u8];
+
+    /// Calls the instance's `realloc(old_ptr, old_size, align, new_size) -> ptr` and returns
+    /// its result unchecked (the callers check alignment and bounds and trap).
+    ///
+    /// # Errors
+    ///
+    /// Whatever the call raises (a trap in `realloc`), or a trap if the options name no
+    /// `realloc`.
+    fn realloc(&mut self, old_ptr: u32, old_size: u32, align: u32, new_size: u32) -> Result<u32>;
+}
+
+/// Checks that `[ptr, ptr + len)` is aligned to `align` and inside `memory_len`; `oob` is the
+/// trap for a range past the end.
+#[allow(dead_code, reason = "used by lifting and lowering, next")]
+pub(crate) fn check_range(
+    ptr: u32,
+    len: u64,
+    align: u32,
+    memory_len: usize,
+    oob: crate::TrapCode,
+) -> Result<()> {
+    if align != 0 && !ptr.is_multiple_of(align) {
+        return Err(crate::TrapCode::UnalignedPointer.into());
+    }
+    if u64::from(ptr) + len > memory_len as u64 {
+        return Err(oob.into());
+    }
+    Ok(())
+}
