@@ -1,0 +1,515 @@
+//! Components: compiling, linking, instantiating and calling them.
+
+use weft::component::{Component, ComponentItem, Linker, ResourceType, Type, Val};
+use weft::{Config, Engine, ErrorKind, Module, Store, TrapCode};
+
+fn engine() -> Engine {
+    Engine::default()
+}
+
+/// Instantiates `wat` with an empty linker and returns the store and instance.
+fn instantiate(wat: &str) -> (Store<()>, weft::component::Instance) {
+    let engine = engine();
+    let component = Component::new(&engine, wat).expect("component compiles");
+    let linker = Linker::new(&engine);
+    let mut store = Store::new(&engine, ());
+    let instance = linker
+        .instantiate(&mut store, &component)
+        .expect("component instantiates");
+    (store, instance)
+}
+
+fn call1(
+    store: &mut Store<()>,
+    instance: &weft::component::Instance,
+    name: &str,
+    params: &[Val],
+) -> weft::Result<Val> {
+    let func = instance.get_func(&*store, name).expect("export exists");
+    let mut results = [Val::Bool(false)];
+    func.call(&mut *store, params, &mut results)?;
+    let [result] = results;
+    Ok(result)
+}
+
+const ADD: &str = r#"
+(component
+  (core module $m
+    (func (export "add") (param i32 i32) (result i32)
+      local.get 0 local.get 1 i32.add))
+  (core instance $i (instantiate $m))
+  (func (export "add") (param "a" u32) (param "b" u32) (result u32)
+    (canon lift (core func $i "add"))))
+"#;
+
+#[test]
+fn component_new_accepts_text_and_binary() {
+    let engine = engine();
+    let binary = wat::parse_str(ADD).expect("wat");
+    let from_text = Component::new(&engine, ADD).expect("text");
+    let from_binary = Component::from_binary(&engine, &binary).expect("binary");
+    for component in [from_text, from_binary] {
+        let ty = component.component_type();
+        assert_eq!(ty.imports().count(), 0);
+        let exports: Vec<_> = ty.exports().collect();
+        assert_eq!(exports.len(), 1);
+        let (name, ComponentItem::Func(func)) = exports[0] else {
+            panic!("export is not a function: {exports:?}");
+        };
+        assert_eq!(name, "add");
+        assert_eq!(func.to_string(), "func(a: u32, b: u32) -> u32");
+    }
+}
+
+#[test]
+fn component_from_file_reads_text() {
+    let dir = std::env::temp_dir().join(format!("weft-component-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("add.wat");
+    std::fs::write(&path, ADD).expect("write");
+    let component = Component::from_file(&engine(), &path).expect("from_file");
+    assert_eq!(component.component_type().exports().count(), 1);
+    let missing = Component::from_file(&engine(), dir.join("missing.wasm")).unwrap_err();
+    assert!(missing.to_string().contains("missing.wasm"), "{missing}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn module_and_component_name_each_other() {
+    let engine = engine();
+    let err = Module::new(&engine, "(component)").unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.contains("is a WebAssembly component, not a core module")
+            && message.contains("Component::new"),
+        "{message}"
+    );
+    assert!(!message.contains("feature"), "{message}");
+    let err = Component::new(&engine, "(module)").unwrap_err();
+    let message = err.to_string();
+    assert!(
+        message.contains("core WebAssembly module, not a component")
+            && message.contains("Module::new"),
+        "{message}"
+    );
+}
+
+#[test]
+fn component_model_can_be_turned_off() {
+    let mut config = Config::new();
+    config.wasm_component_model(false);
+    let engine = Engine::new(&config).expect("engine");
+    let err = Component::new(&engine, ADD).unwrap_err();
+    assert!(err.to_string().contains("wasm_component_model"), "{err}");
+}
+
+#[test]
+fn invalid_components_are_errors_with_offsets() {
+    let engine = engine();
+    // A lift whose type does not match the core function.
+    let err = Component::new(
+        &engine,
+        r#"(component
+          (core module $m (func (export "f") (param i32)))
+          (core instance $i (instantiate $m))
+          (func (export "f") (param "x" u64) (canon lift (core func $i "f"))))"#,
+    )
+    .unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Invalid { .. }), "{err:?}");
+    assert!(err.offset().is_some(), "{err:?}");
+    // Garbage after the header.
+    let mut bytes = wat::parse_str("(component)").expect("wat");
+    bytes.extend_from_slice(&[0x7f, 0x05, 1, 2]);
+    let err = Component::from_binary(&engine, &bytes).unwrap_err();
+    assert!(err.offset().is_some(), "{err:?}");
+}
+
+#[test]
+fn async_features_are_rejected_by_name() {
+    let engine = engine();
+    let cases = [
+        (r#"(component (type (stream u8)))"#, "`stream` type"),
+        (r#"(component (type (future)))"#, "`future` type"),
+        (
+            r#"(component (type (func async (param "x" u32))))"#,
+            "`async` function type",
+        ),
+        (
+            r#"(component (core func (canon backpressure.inc)))"#,
+            "backpressure",
+        ),
+        (
+            r#"(component
+                (core module $m (func (export "f") (result i32) i32.const 0)
+                                (func (export "cb") (param i32 i32 i32) (result i32) i32.const 0))
+                (core instance $i (instantiate $m))
+                (func (export "f") (canon lift (core func $i "f") async (callback (core func $i "cb")))))"#,
+            "`async` canonical option",
+        ),
+    ];
+    for (wat, expected) in cases {
+        let err = Component::new(&engine, wat).unwrap_err();
+        let message = err.to_string();
+        assert!(
+            message.contains(expected) && message.contains("async"),
+            "{wat}: {message}"
+        );
+        assert!(!message.contains("feature is not enabled"), "{message}");
+    }
+}
+
+#[test]
+fn lifted_function_adds() {
+    let (mut store, instance) = instantiate(ADD);
+    let result = call1(&mut store, &instance, "add", &[Val::U32(40), Val::U32(2)]).expect("call");
+    assert_eq!(result, Val::U32(42));
+    let func = instance.get_func(&store, "add").expect("export");
+    assert_eq!(func.params(&store).len(), 2);
+    assert_eq!(&*func.results(&store), &[Type::U32]);
+    // Wrong arity and wrong types are usage errors, not traps.
+    let mut results = [Val::U32(0)];
+    let err = func
+        .call(&mut store, &[Val::U32(1)], &mut results)
+        .unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Usage(_)), "{err:?}");
+    assert!(
+        func.call(&mut store, &[Val::U32(1), Val::S32(1)], &mut results)
+            .is_err()
+    );
+    // The instance is still usable after a rejected call.
+    let result = call1(&mut store, &instance, "add", &[Val::U32(1), Val::U32(2)]).expect("call");
+    assert_eq!(result, Val::U32(3));
+}
+
+#[test]
+fn host_import_called_through_canon_lower() {
+    let engine = engine();
+    let component = Component::new(
+        &engine,
+        r#"(component
+          (import "double" (func $double (param "x" s64) (result s64)))
+          (core func $d (canon lower (func $double)))
+          (core module $m
+            (import "host" "double" (func $double (param i64) (result i64)))
+            (func (export "run") (param i64) (result i64)
+              local.get 0 call $double i64.const 1 i64.add))
+          (core instance $i (instantiate $m (with "host" (instance (export "double" (func $d))))))
+          (func (export "run") (param "x" s64) (result s64) (canon lift (core func $i "run"))))"#,
+    )
+    .expect("component");
+    let mut linker = Linker::<Vec<i64>>::new(&engine);
+    linker
+        .root()
+        .func_new("double", |mut store, params, results| {
+            let Val::S64(x) = params[0] else {
+                return Err(weft::Error::msg("wrong argument"));
+            };
+            store.data_mut().push(x);
+            results[0] = Val::S64(x * 2);
+            Ok(())
+        })
+        .expect("define");
+    let mut store = Store::new(&engine, Vec::new());
+    let instance = linker
+        .instantiate(&mut store, &component)
+        .expect("instantiate");
+    let run = instance.get_func(&store, "run").expect("run");
+    let mut results = [Val::S64(0)];
+    run.call(&mut store, &[Val::S64(-21)], &mut results)
+        .expect("call");
+    assert_eq!(results[0], Val::S64(-41));
+    assert_eq!(store.data(), &[-21]);
+}
+
+const ENVIRONMENT: &str = r#"(component
+  (import "wasi:cli/environment@0.2.6" (instance $env
+    (export "answer" (func (result u32)))))
+  (alias export $env "answer" (func $answer))
+  (core func $a (canon lower (func $answer)))
+  (core module $m
+    (import "env" "answer" (func $answer (result i32)))
+    (func (export "run") (result i32) call $answer))
+  (core instance $i (instantiate $m (with "env" (instance (export "answer" (func $a))))))
+  (func (export "run") (result u32) (canon lift (core func $i "run"))))"#;
+
+fn environment_linker(engine: &Engine, versions: &[(&str, u32)]) -> Linker<()> {
+    let mut linker = Linker::new(engine);
+    for (version, answer) in versions {
+        let answer = *answer;
+        linker
+            .instance(&format!("wasi:cli/environment@{version}"))
+            .expect("instance")
+            .func_new("answer", move |_, _, results| {
+                results[0] = Val::U32(answer);
+                Ok(())
+            })
+            .expect("define");
+    }
+    linker
+}
+
+#[test]
+fn linker_matches_imports_by_semver() {
+    let engine = engine();
+    let component = Component::new(&engine, ENVIRONMENT).expect("component");
+    let run = |versions: &[(&str, u32)]| -> weft::Result<u32> {
+        let linker = environment_linker(&engine, versions);
+        let mut store = Store::new(&engine, ());
+        let instance = linker.instantiate(&mut store, &component)?;
+        match call1(&mut store, &instance, "run", &[])? {
+            Val::U32(x) => Ok(x),
+            other => panic!("unexpected {other:?}"),
+        }
+    };
+    // A newer patch release satisfies the import; the highest compatible one wins; an exact
+    // match wins over a newer one.
+    assert_eq!(run(&[("0.2.12", 12)]).expect("0.2.12"), 12);
+    assert_eq!(
+        run(&[("0.2.7", 7), ("0.2.12", 12), ("0.3.0", 30)]).expect("pick"),
+        12
+    );
+    assert_eq!(run(&[("0.2.6", 6), ("0.2.12", 12)]).expect("exact"), 6);
+    // Another minor version of a 0.x package does not.
+    let err = run(&[("0.3.0", 30)]).unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Unlinkable(_)), "{err:?}");
+    assert!(
+        err.to_string().contains("wasi:cli/environment@0.2.6"),
+        "{err}"
+    );
+}
+
+#[test]
+fn unknown_imports_can_be_defined_as_traps() {
+    let engine = engine();
+    let component = Component::new(&engine, ENVIRONMENT).expect("component");
+    let mut linker = Linker::<()>::new(&engine);
+    let err = linker
+        .instantiate(&mut Store::new(&engine, ()), &component)
+        .unwrap_err();
+    assert!(err.to_string().contains("not defined"), "{err}");
+    linker
+        .define_unknown_imports_as_traps(&component)
+        .expect("define");
+    let mut store = Store::new(&engine, ());
+    let instance = linker
+        .instantiate(&mut store, &component)
+        .expect("instantiate");
+    let err = call1(&mut store, &instance, "run", &[]).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("`wasi:cli/environment@0.2.6#answer` has not been defined"),
+        "{err}"
+    );
+}
+
+#[test]
+fn wrong_kind_of_definition_is_unlinkable() {
+    let engine = engine();
+    let component = Component::new(&engine, ENVIRONMENT).expect("component");
+    let mut linker = Linker::<()>::new(&engine);
+    linker
+        .root()
+        .func_new("wasi:cli/environment@0.2.6", |_, _, _| Ok(()))
+        .expect("define");
+    let err = linker
+        .instantiate(&mut Store::new(&engine, ()), &component)
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("as a instance")
+            || err.to_string().contains("as an instance")
+            || err.to_string().contains("defined as a function"),
+        "{err}"
+    );
+}
+
+#[test]
+fn reentering_an_instance_traps() {
+    let engine = engine();
+    let component = Component::new(
+        &engine,
+        r#"(component
+          (import "callback" (func $cb))
+          (core func $cb (canon lower (func $cb)))
+          (core module $m
+            (import "host" "cb" (func $cb))
+            (func (export "run") call $cb)
+            (func (export "leaf")))
+          (core instance $i (instantiate $m (with "host" (instance (export "cb" (func $cb))))))
+          (func (export "run") (canon lift (core func $i "run")))
+          (func (export "leaf") (canon lift (core func $i "leaf"))))"#,
+    )
+    .expect("component");
+    let mut linker = Linker::<Option<weft::component::Func>>::new(&engine);
+    linker
+        .root()
+        .func_new("callback", |mut store, _, _| {
+            let leaf = store.data().expect("leaf set");
+            leaf.call(&mut store, &[], &mut [])
+        })
+        .expect("define");
+    let mut store = Store::new(&engine, None);
+    let instance = linker
+        .instantiate(&mut store, &component)
+        .expect("instantiate");
+    let leaf = instance.get_func(&store, "leaf").expect("leaf");
+    *store.data_mut() = Some(leaf);
+    leaf.call(&mut store, &[], &mut []).expect("leaf alone");
+    let run = instance.get_func(&store, "run").expect("run");
+    let err = run.call(&mut store, &[], &mut []).unwrap_err();
+    assert_eq!(
+        err.trap_code(),
+        Some(TrapCode::CannotEnterComponent),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("cannot enter component instance"),
+        "{err}"
+    );
+}
+
+#[test]
+fn trap_poisons_the_instance() {
+    let (mut store, instance) = instantiate(
+        r#"(component
+          (core module $m (func (export "boom") unreachable) (func (export "ok")))
+          (core instance $i (instantiate $m))
+          (func (export "boom") (canon lift (core func $i "boom")))
+          (func (export "ok") (canon lift (core func $i "ok"))))"#,
+    );
+    let boom = instance.get_func(&store, "boom").expect("boom");
+    let ok = instance.get_func(&store, "ok").expect("ok");
+    ok.call(&mut store, &[], &mut []).expect("ok");
+    let err = boom.call(&mut store, &[], &mut []).unwrap_err();
+    assert_eq!(err.trap_code(), Some(TrapCode::Unreachable));
+    let err = ok.call(&mut store, &[], &mut []).unwrap_err();
+    assert_eq!(
+        err.trap_code(),
+        Some(TrapCode::CannotEnterComponent),
+        "{err}"
+    );
+}
+
+#[test]
+fn post_return_runs_after_each_call_and_may_not_leave() {
+    let engine = engine();
+    let component = Component::new(
+        &engine,
+        r#"(component
+          (import "log" (func $log (param "x" u32)))
+          (core func $log (canon lower (func $log)))
+          (core module $m
+            (import "host" "log" (func $log (param i32)))
+            (global $calls (mut i32) (i32.const 0))
+            (func (export "get") (result i32)
+              (global.set $calls (i32.add (global.get $calls) (i32.const 1)))
+              global.get $calls)
+            (global $sum (mut i32) (i32.const 0))
+            (func (export "get-post") (param i32)
+              (global.set $sum (i32.add (global.get $sum) (local.get 0))))
+            (func (export "sum") (result i32) global.get $sum)
+            (func (export "bad") (result i32) i32.const 7)
+            (func (export "bad-post") (param i32)
+              (call $log (local.get 0))))
+          (core instance $i (instantiate $m (with "host" (instance (export "log" (func $log))))))
+          (func (export "get") (result u32)
+            (canon lift (core func $i "get") (post-return (core func $i "get-post"))))
+          (func (export "bad") (result u32)
+            (canon lift (core func $i "bad") (post-return (core func $i "bad-post"))))
+          (func (export "sum") (result u32) (canon lift (core func $i "sum"))))"#,
+    )
+    .expect("component");
+    let mut linker = Linker::<Vec<u32>>::new(&engine);
+    linker
+        .root()
+        .func_new("log", |mut store, params, _| {
+            if let Val::U32(x) = params[0] {
+                store.data_mut().push(x);
+            }
+            Ok(())
+        })
+        .expect("define");
+    let mut store = Store::new(&engine, Vec::new());
+    let instance = linker
+        .instantiate(&mut store, &component)
+        .expect("instantiate");
+    let bad = instance.get_func(&store, "bad").expect("bad");
+    let mut results = [Val::U32(0)];
+    let err = bad.call(&mut store, &[], &mut results).unwrap_err();
+    assert_eq!(
+        err.trap_code(),
+        Some(TrapCode::CannotLeaveComponent),
+        "{err}"
+    );
+    assert!(err.to_string().contains("cannot leave component instance"));
+    assert!(store.data().is_empty());
+
+    let mut store = Store::new(&engine, Vec::new());
+    let instance = linker
+        .instantiate(&mut store, &component)
+        .expect("instantiate");
+    let get = instance.get_func(&store, "get").expect("get");
+    for expected in 1..=3 {
+        get.call(&mut store, &[], &mut results).expect("call");
+        assert_eq!(results[0], Val::U32(expected));
+        #[allow(deprecated)]
+        get.post_return(&mut store).expect("no-op");
+    }
+    // `post-return` ran once per call, with the core result: 1 + 2 + 3.
+    let sum = instance.get_func(&store, "sum").expect("sum");
+    sum.call(&mut store, &[], &mut results).expect("sum");
+    assert_eq!(results[0], Val::U32(6));
+    assert!(store.data().is_empty());
+}
+
+/// Flips and truncates a valid component's bytes: every variant must be an `Err` or a
+/// component, never a panic.
+#[test]
+fn mutated_component_bytes_never_panic() {
+    let engine = engine();
+    let binary = wat::parse_str(
+        r#"(component
+          (import "f" (func $f (param "s" string) (result string)))
+          (core module $libc (memory (export "mem") 1)
+            (func (export "realloc") (param i32 i32 i32 i32) (result i32) i32.const 64))
+          (core instance $libc (instantiate $libc))
+          (core func $f (canon lower (func $f) (memory (core memory $libc "mem")) (realloc (core func $libc "realloc"))))
+          (type $r (resource (rep i32)))
+          (core func $new (canon resource.new $r))
+          (core module $m
+            (import "host" "f" (func (param i32 i32 i32)))
+            (import "host" "new" (func (param i32) (result i32)))
+            (func (export "g") (param i32 i32) (result i32) i32.const 0))
+          (core instance $i (instantiate $m (with "host" (instance
+            (export "f" (func $f)) (export "new" (func $new))))))
+          (func (export "g") (param "s" string) (result string)
+            (canon lift (core func $i "g") (memory (core memory $libc "mem")) (realloc (core func $libc "realloc"))))
+          (component $inner)
+          (instance (instantiate $inner)))"#,
+    )
+    .expect("wat");
+    Component::from_binary(&engine, &binary).expect("valid");
+    // A prefix that ends between two sections is a valid (smaller) component; any other
+    // prefix is an error.
+    let mut accepted = 0;
+    for len in 0..binary.len() {
+        let truncated = binary.get(..len).expect("prefix");
+        if Component::from_binary(&engine, truncated).is_ok() {
+            accepted += 1;
+        }
+    }
+    assert!(accepted < 20, "{accepted} prefixes accepted");
+    let mut mutated = binary.clone();
+    for i in 8..binary.len() {
+        for flip in [0x01u8, 0x80, 0xff] {
+            let original = mutated[i];
+            mutated[i] ^= flip;
+            let _ = Component::from_binary(&engine, &mutated);
+            mutated[i] = original;
+        }
+    }
+}
+
+#[test]
+fn resource_types_of_the_linker() {
+    let _ = ResourceType::host::<u32>();
+}
