@@ -513,3 +513,150 @@ fn mutated_component_bytes_never_panic() {
 fn resource_types_of_the_linker() {
     let _ = ResourceType::host::<u32>();
 }
+
+const GUEST_RESOURCE: &str = r#"(component
+  (import "log" (func $log (param "x" u32)))
+  (core func $log (canon lower (func $log)))
+  (core module $d
+    (import "host" "log" (func $log (param i32)))
+    (func (export "dtor") (param i32) (call $log (local.get 0))))
+  (core instance $d (instantiate $d (with "host" (instance (export "log" (func $log))))))
+  (type $r (resource (rep i32) (dtor (core func $d "dtor"))))
+  (core func $new (canon resource.new $r))
+  (core func $rep (canon resource.rep $r))
+  (core func $drop (canon resource.drop $r))
+  (core module $m
+    (import "r" "new" (func $new (param i32) (result i32)))
+    (import "r" "rep" (func $rep (param i32) (result i32)))
+    (import "r" "drop" (func $drop (param i32)))
+    (func (export "run") (result i32) (local $h i32) (local $x i32)
+      (local.set $h (call $new (i32.const 42)))
+      (local.set $x (call $rep (local.get $h)))
+      (call $drop (local.get $h))
+      (local.get $x))
+    (func (export "double-drop") (local $h i32)
+      (local.set $h (call $new (i32.const 7)))
+      (call $drop (local.get $h))
+      (call $drop (local.get $h))))
+  (core instance $i (instantiate $m (with "r" (instance
+    (export "new" (func $new)) (export "rep" (func $rep)) (export "drop" (func $drop))))))
+  (func (export "run") (result u32) (canon lift (core func $i "run")))
+  (func (export "double-drop") (canon lift (core func $i "double-drop"))))"#;
+
+#[test]
+fn guest_resources_new_rep_drop_and_dtor() {
+    let engine = engine();
+    let component = Component::new(&engine, GUEST_RESOURCE).expect("component");
+    let mut linker = Linker::<Vec<u32>>::new(&engine);
+    linker
+        .root()
+        .func_new("log", |mut store, params, _| {
+            if let Val::U32(x) = params[0] {
+                store.data_mut().push(x);
+            }
+            Ok(())
+        })
+        .expect("define");
+    let mut store = Store::new(&engine, Vec::new());
+    let instance = linker
+        .instantiate(&mut store, &component)
+        .expect("instantiate");
+    let run = instance.get_func(&store, "run").expect("run");
+    let mut results = [Val::U32(0)];
+    run.call(&mut store, &[], &mut results).expect("run");
+    assert_eq!(results[0], Val::U32(42));
+    // Dropping the last own handle ran the destructor with the representation.
+    assert_eq!(store.data(), &[42]);
+    let double = instance
+        .get_func(&store, "double-drop")
+        .expect("double-drop");
+    let err = double.call(&mut store, &[], &mut []).unwrap_err();
+    assert_eq!(err.trap_code(), Some(TrapCode::UnknownHandle), "{err}");
+    assert!(err.to_string().contains("unknown handle index"), "{err}");
+    assert_eq!(store.data(), &[42, 7]);
+}
+
+#[test]
+fn composed_components_call_each_other() {
+    let (mut store, instance) = instantiate(
+        r#"(component
+          (component $inner
+            (core module $m (func (export "mul") (param i32 i32) (result i32)
+              local.get 0 local.get 1 i32.mul))
+            (core instance $i (instantiate $m))
+            (func (export "mul") (param "a" u32) (param "b" u32) (result u32)
+              (canon lift (core func $i "mul"))))
+          (component $outer
+            (import "mul" (func $mul (param "a" u32) (param "b" u32) (result u32)))
+            (core func $mul (canon lower (func $mul)))
+            (core module $m
+              (import "dep" "mul" (func $mul (param i32 i32) (result i32)))
+              (func (export "square-plus-one") (param i32) (result i32)
+                (i32.add (call $mul (local.get 0) (local.get 0)) (i32.const 1))))
+            (core instance $i (instantiate $m (with "dep" (instance (export "mul" (func $mul))))))
+            (func (export "square-plus-one") (param "x" u32) (result u32)
+              (canon lift (core func $i "square-plus-one"))))
+          (instance $a (instantiate $inner))
+          (instance $b (instantiate $outer (with "mul" (func $a "mul"))))
+          (export "square-plus-one" (func $b "square-plus-one"))
+          (export "inner" (instance $a)))"#,
+    );
+    let result = call1(&mut store, &instance, "square-plus-one", &[Val::U32(9)]).expect("call");
+    assert_eq!(result, Val::U32(82));
+    // An exported instance's functions are reached as `instance#func`.
+    let result = call1(
+        &mut store,
+        &instance,
+        "inner#mul",
+        &[Val::U32(6), Val::U32(7)],
+    )
+    .expect("call");
+    assert_eq!(result, Val::U32(42));
+}
+
+#[test]
+fn nested_component_imports_must_match_types() {
+    let engine = engine();
+    // The validator checks instantiation arguments; a mismatch is an error at `new`.
+    let err = Component::new(
+        &engine,
+        r#"(component
+          (component $c (import "f" (func (param "x" u32))))
+          (component $d
+            (core module $m (func (export "f") (param i64)))
+            (core instance $i (instantiate $m))
+            (func (export "f") (param "x" u64) (canon lift (core func $i "f"))))
+          (instance $d (instantiate $d))
+          (instance (instantiate $c (with "f" (func $d "f")))))"#,
+    )
+    .unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Invalid { .. }), "{err:?}");
+}
+
+#[test]
+fn core_module_imports_come_from_the_linker() {
+    let engine = engine();
+    let component = Component::new(
+        &engine,
+        r#"(component
+          (import "m" (core module $m (export "seven" (func (result i32)))))
+          (core instance $i (instantiate $m))
+          (func (export "seven") (result u32) (canon lift (core func $i "seven"))))"#,
+    )
+    .expect("component");
+    let module = Module::new(
+        &engine,
+        r#"(module (func (export "seven") (result i32) i32.const 7))"#,
+    )
+    .expect("module");
+    let mut linker = Linker::<()>::new(&engine);
+    linker.root().module("m", &module).expect("define");
+    let mut store = Store::new(&engine, ());
+    let instance = linker
+        .instantiate(&mut store, &component)
+        .expect("instantiate");
+    assert_eq!(
+        call1(&mut store, &instance, "seven", &[]).expect("call"),
+        Val::U32(7)
+    );
+}

@@ -454,7 +454,7 @@ pub(crate) fn resource_builtin<T: 'static>(
                     let index = buf.first().copied().unwrap_or(0) as u32;
                     let handles = &mut store.component_instance(instance)?.handles;
                     match handles.resource_drop(&ty, index)? {
-                        Dropped::Own { ty, rep } => run_dtor(store, &ty, rep),
+                        Dropped::Own { ty, rep } => run_dtor(store, &ty, rep, Some(instance)),
                         Dropped::Borrow => Ok(()),
                     }
                 },
@@ -469,20 +469,32 @@ pub(crate) fn resource_builtin<T: 'static>(
 }
 
 /// Destroys the resource `rep` of type `ty`: runs the destructor of its defining instance or
-/// of the host, if it has one.
+/// of the host, if it has one. `caller` is the instance that dropped the handle, if any: the
+/// defining instance calls its destructor directly, any other caller enters the defining
+/// instance as a call would (the spec's `canon_resource_drop`).
 pub(crate) fn run_dtor<T: 'static>(
     store: &mut Store<T>,
     ty: &ResourceType,
     rep: u32,
+    caller: Option<u32>,
 ) -> Result<()> {
     match store.inner.component.dtors.get(ty).copied() {
         None => Ok(()),
         Some(Dtor::Guest { func, instance }) => {
-            if !store.component_instance(instance)?.may_enter {
+            let mut cells = [u64::from(rep)];
+            if caller == Some(instance) {
+                return crate::exec::invoke(store, func.index, &mut cells);
+            }
+            let state = store.component_instance(instance)?;
+            if !state.may_enter {
                 return Err(TrapCode::CannotEnterComponent.into());
             }
-            let mut cells = [u64::from(rep)];
-            crate::exec::invoke(store, func.index, &mut cells)
+            state.may_enter = false;
+            let outcome = crate::exec::invoke(store, func.index, &mut cells);
+            if outcome.is_ok() {
+                store.component_instance(instance)?.may_enter = true;
+            }
+            outcome
         }
         Some(Dtor::Host { host }) => {
             let dtor = store
