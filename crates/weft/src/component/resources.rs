@@ -119,7 +119,6 @@ impl ResourceAny {
     }
 
     /// The resource's representation.
-    #[allow(dead_code, reason = "used by lowering, next")]
     pub(crate) fn rep(&self) -> u32 {
         self.rep
     }

@@ -171,7 +171,6 @@ impl FlatValues for CoreValueIter<'_> {
 /// The spec's `CoerceValueIter`: reads a case's payload from the joined flat types of its
 /// variant. Cells hold bits, so every coercion the spec lists is either the identity or (from
 /// an `i64` slot to an `i32` or `f32`) keeping the low 32 bits.
-#[allow(dead_code, reason = "used by lifting, next")]
 pub(crate) struct CoerceValueIter<'a, 'b> {
     pub(crate) inner: &'a mut dyn FlatValues,
     pub(crate) have: &'b [ValType],

@@ -41,7 +41,7 @@ fn alignment_variant(cases: &Cases<'_>) -> u32 {
 }
 
 /// The spec's `max_case_alignment`.
-fn max_case_alignment(cases: &Cases<'_>) -> u32 {
+pub(crate) fn max_case_alignment(cases: &Cases<'_>) -> u32 {
     (0..cases.len())
         .filter_map(|i| cases.payload(i))
         .map(alignment)

@@ -8,9 +8,9 @@
 //! |---|---|
 //! | [`layout`]: [`alignment`], [`elem_size`], [`align_to`], [`discriminant_type`] | "Alignment", "Element Size" |
 //! | [`flat`]: [`flatten_type`], [`flatten_functype`], [`CoreValueIter`] | "Flattening" |
-//! | `lift`: `load`, `lift_flat`, `lift_flat_values` | "Loading", "Flat Lifting" |
-//! | `lower`: `store`, `lower_flat`, `lower_flat_values` | "Storing", "Flat Lowering" |
-//! | `strings`: `load_string_from_range`, `store_string_into_range` | "Loading" and "Storing" of strings |
+//! | [`lift`]: [`load`], [`lift_flat`], [`lift_flat_values`], [`load_list_from_range`] | "Loading", "Flat Lifting" |
+//! | [`lower`]: [`store()`], [`lower_flat`], [`lower_flat_values`], [`store_list_into_range`] | "Storing", "Flat Lowering" |
+//! | [`strings`]: [`load_string_from_range`], [`store_string_into_range`] | "Loading" and "Storing" of strings |
 //!
 //! Only 32-bit memories are supported (`ptr_type` is always `i32`); the async ABI, streams,
 //! futures, error contexts and fixed-length lists are not part of this layer yet.
@@ -49,12 +49,21 @@
 
 pub mod flat;
 pub mod layout;
+pub mod lift;
+pub mod lower;
+pub mod strings;
+
+#[cfg(test)]
+mod tests;
 
 pub use flat::{
     CoreValueIter, FlatValues, MAX_FLAT_PARAMS, MAX_FLAT_RESULTS, flatten_functype, flatten_type,
     flatten_types,
 };
 pub use layout::{align_to, alignment, discriminant_type, elem_size};
+pub use lift::{lift_flat, lift_flat_values, load, load_list_from_range};
+pub use lower::{lower_flat, lower_flat_values, store, store_list_into_range};
+pub use strings::{StringSource, load_string_from_range, store_string_into_range};
 
 use super::resources::HandleTable;
 use super::types::ResourceType;
@@ -124,7 +133,6 @@ pub trait LowerContext: LiftContext {
 
 /// Checks that `[ptr, ptr + len)` is aligned to `align` and inside `memory_len`; `oob` is the
 /// trap for a range past the end.
-#[allow(dead_code, reason = "used by lifting and lowering, next")]
 pub(crate) fn check_range(
     ptr: u32,
     len: u64,
