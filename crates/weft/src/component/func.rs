@@ -19,7 +19,7 @@
 
 use super::abi::flat::Context as FlatContext;
 use super::abi::{self, LiftContext, LowerContext, StringEncoding};
-use super::abi_shim::{lift_flat_values, lower_flat_values};
+use super::abi::{lift_flat_values, lower_flat_values};
 use super::instance::Dtor;
 use super::resources::{Dropped, HandleTable};
 use super::translate::Step;
@@ -271,7 +271,7 @@ fn run_lifted<T: 'static>(
             &mut cx,
             abi::MAX_FLAT_PARAMS,
             params,
-            ty.param_types(),
+            ty.param_types().collect::<Vec<_>>().iter().copied(),
             None,
         )?
     };
@@ -387,7 +387,12 @@ fn lowered_call<T: 'static>(
             instance: caller,
         };
         let mut iter = abi::CoreValueIter::new(&arg_cells);
-        lift_flat_values(&mut cx, abi::MAX_FLAT_PARAMS, &mut iter, ty.param_types())?
+        lift_flat_values(
+            &mut cx,
+            abi::MAX_FLAT_PARAMS,
+            &mut iter,
+            ty.param_types().collect::<Vec<_>>().iter().copied(),
+        )?
     };
     let mut results: Vec<Val> = ty.results().map(|_| Val::Bool(false)).collect();
     call(store, callee, &params, &mut results)?;

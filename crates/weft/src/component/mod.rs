@@ -34,7 +34,6 @@ pub use resources::{HandleTable, Resource, ResourceAny, ResourceTable, ResourceT
 pub use types::{ComponentFunc, ResourceType, Type};
 pub use values::Val;
 
-mod abi_shim;
 #[allow(clippy::module_inception)]
 mod component;
 mod convert;
