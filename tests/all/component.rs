@@ -660,3 +660,159 @@ fn core_module_imports_come_from_the_linker() {
         Val::U32(7)
     );
 }
+
+/// A core module with a memory and a bump-allocating `realloc` that copies on growth.
+const LIBC: &str = r#"(core module $libc
+    (memory (export "mem") 1)
+    (global $bump (mut i32) (i32.const 1024))
+    (func (export "realloc") (param $old i32) (param $old_size i32) (param $align i32)
+        (param $new_size i32) (result i32)
+      (local $ret i32)
+      (local.set $ret (i32.and
+        (i32.add (global.get $bump) (i32.sub (local.get $align) (i32.const 1)))
+        (i32.sub (i32.const 0) (local.get $align))))
+      (global.set $bump (i32.add (local.get $ret) (local.get $new_size)))
+      (block $ok
+        (br_if $ok (i32.le_u (global.get $bump) (i32.mul (memory.size) (i32.const 65536))))
+        (drop (memory.grow (i32.add (i32.const 1)
+          (i32.shr_u (i32.sub (global.get $bump) (i32.mul (memory.size) (i32.const 65536)))
+                     (i32.const 16))))))
+      (memory.copy (local.get $ret) (local.get $old)
+        (select (local.get $old_size) (local.get $new_size)
+                (i32.lt_u (local.get $old_size) (local.get $new_size))))
+      (local.get $ret)))
+  (core instance $libc (instantiate $libc))"#;
+
+const OPTS: &str = r#"(memory (core memory $libc "mem")) (realloc (core func $libc "realloc"))"#;
+
+const ENCODINGS: [&str; 3] = ["utf8", "utf16", "latin1+utf16"];
+
+/// A component exporting `echo: func(s: string) -> string` and `len: func(s: string) -> u32`
+/// (the raw core length) whose core code uses `encoding`.
+fn echo_component(encoding: &str) -> String {
+    format!(
+        r#"(component
+          {LIBC}
+          (core module $m
+            (import "libc" "mem" (memory 1))
+            (func (export "echo") (param i32 i32) (result i32)
+              (i32.store (i32.const 16) (local.get 0))
+              (i32.store (i32.const 20) (local.get 1))
+              (i32.const 16))
+            (func (export "len") (param i32 i32) (result i32) local.get 1))
+          (core instance $i (instantiate $m (with "libc" (instance $libc))))
+          (func (export "echo") (param "s" string) (result string)
+            (canon lift (core func $i "echo") {OPTS} string-encoding={encoding}))
+          (func (export "len") (param "s" string) (result u32)
+            (canon lift (core func $i "len") {OPTS} string-encoding={encoding})))"#
+    )
+}
+
+const STRINGS: [&str; 5] = ["", "hello", "héllo wörld", "日本語 😀", "mixed é and 😀"];
+
+#[test]
+fn strings_round_trip_in_every_encoding() {
+    for encoding in ENCODINGS {
+        let (mut store, instance) = instantiate(&echo_component(encoding));
+        for s in STRINGS {
+            let echoed = call1(&mut store, &instance, "echo", &[Val::String(s.into())])
+                .unwrap_or_else(|e| panic!("{encoding} {s:?}: {e}"));
+            assert_eq!(echoed, Val::String(s.into()), "{encoding}");
+            let len = call1(&mut store, &instance, "len", &[Val::String(s.into())]).expect("len");
+            let units = s.encode_utf16().count() as u32;
+            let expected = match encoding {
+                "utf8" => s.len() as u32,
+                "utf16" => units,
+                _ if s.chars().all(|c| u32::from(c) < 256) => s.chars().count() as u32,
+                _ => units | 1 << 31,
+            };
+            assert_eq!(len, Val::U32(expected), "{encoding} {s:?}");
+        }
+    }
+}
+
+/// Every pair of string encodings between a caller and a callee component: the caller
+/// lowers the callee's lifted `echo`, so the string crosses from one memory and encoding to
+/// the other and back.
+#[test]
+fn composed_components_transcode_all_nine_encoding_pairs() {
+    for callee in ENCODINGS {
+        for caller in ENCODINGS {
+            let wat = format!(
+                r#"(component
+                  (component $callee {inner})
+                  (instance $callee (instantiate $callee))
+                  (alias export $callee "echo" (func $echo))
+                  {LIBC}
+                  (core func $echo (canon lower (func $echo) {OPTS} string-encoding={caller}))
+                  (core module $m
+                    (import "libc" "mem" (memory 1))
+                    (import "dep" "echo" (func $echo (param i32 i32 i32)))
+                    (func (export "run") (param i32 i32) (result i32)
+                      (call $echo (local.get 0) (local.get 1) (i32.const 32))
+                      (i32.const 32)))
+                  (core instance $i (instantiate $m
+                    (with "libc" (instance $libc))
+                    (with "dep" (instance (export "echo" (func $echo))))))
+                  (func (export "run") (param "s" string) (result string)
+                    (canon lift (core func $i "run") {OPTS} string-encoding={caller})))"#,
+                inner = echo_component(callee)
+                    .trim()
+                    .strip_prefix("(component")
+                    .and_then(|s| s.strip_suffix(')'))
+                    .expect("component text"),
+            );
+            let (mut store, instance) = instantiate(&wat);
+            for s in STRINGS {
+                let echoed = call1(&mut store, &instance, "run", &[Val::String(s.into())])
+                    .unwrap_or_else(|e| panic!("{caller} -> {callee} {s:?}: {e}"));
+                assert_eq!(echoed, Val::String(s.into()), "{caller} -> {callee}");
+            }
+        }
+    }
+}
+
+#[test]
+fn invalid_strings_from_the_guest_trap() {
+    let (mut store, instance) = instantiate(&format!(
+        r#"(component
+          {LIBC}
+          (core module $m
+            (import "libc" "mem" (memory 1))
+            (data (memory 0) (i32.const 100) "\ff\fe")
+            (func (export "bad-utf8") (result i32)
+              (i32.store (i32.const 16) (i32.const 100))
+              (i32.store (i32.const 20) (i32.const 2))
+              (i32.const 16))
+            (func (export "out-of-bounds") (result i32)
+              (i32.store (i32.const 16) (i32.const 65530))
+              (i32.store (i32.const 20) (i32.const 100))
+              (i32.const 16)))
+          (core instance $i (instantiate $m (with "libc" (instance $libc))))
+          (func (export "bad-utf8") (result string)
+            (canon lift (core func $i "bad-utf8") {OPTS}))
+          (func (export "out-of-bounds") (result string)
+            (canon lift (core func $i "out-of-bounds") {OPTS})))"#
+    ));
+    let err = call1(&mut store, &instance, "bad-utf8", &[]).unwrap_err();
+    assert_eq!(err.trap_code(), Some(TrapCode::InvalidString), "{err}");
+    assert!(err.to_string().contains("invalid utf-8"), "{err}");
+    let (mut store, instance) = {
+        // The first trap poisoned the instance; use a fresh one.
+        let _ = store;
+        instantiate(&format!(
+            r#"(component
+              {LIBC}
+              (core module $m
+                (import "libc" "mem" (memory 1))
+                (func (export "f") (result i32)
+                  (i32.store (i32.const 16) (i32.const 65530))
+                  (i32.store (i32.const 20) (i32.const 100))
+                  (i32.const 16)))
+              (core instance $i (instantiate $m (with "libc" (instance $libc))))
+              (func (export "f") (result string) (canon lift (core func $i "f") {OPTS})))"#
+        ))
+    };
+    let err = call1(&mut store, &instance, "f", &[]).unwrap_err();
+    assert_eq!(err.trap_code(), Some(TrapCode::StringOutOfBounds), "{err}");
+}
