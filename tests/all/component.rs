@@ -816,3 +816,210 @@ fn invalid_strings_from_the_guest_trap() {
     let err = call1(&mut store, &instance, "f", &[]).unwrap_err();
     assert_eq!(err.trap_code(), Some(TrapCode::StringOutOfBounds), "{err}");
 }
+
+/// A host resource: a file with a size, kept in the store's `ResourceTable`.
+struct File {
+    size: u32,
+}
+
+#[derive(Default)]
+struct Host {
+    table: weft::component::ResourceTable,
+    dropped: Vec<u32>,
+}
+
+#[test]
+fn host_resources_own_and_borrow() {
+    use weft::component::{Resource, ResourceAny};
+    let engine = engine();
+    let component = Component::new(
+        &engine,
+        r#"(component
+          (import "file" (type $file (sub resource)))
+          (import "open" (func $open (param "name" u32) (result (own $file))))
+          (import "[method]file.size" (func $size (param "self" (borrow $file)) (result u32)))
+          (core func $open (canon lower (func $open)))
+          (core func $size (canon lower (func $size)))
+          (core func $drop (canon resource.drop $file))
+          (core module $m
+            (import "h" "open" (func $open (param i32) (result i32)))
+            (import "h" "size" (func $size (param i32) (result i32)))
+            (import "h" "drop" (func $drop (param i32)))
+            (func (export "run") (param i32) (result i32) (local $f i32) (local $s i32)
+              (local.set $f (call $open (local.get 0)))
+              (local.set $s (call $size (local.get $f)))
+              (call $drop (local.get $f))
+              (local.get $s))
+            (func (export "keep-borrow") (param i32) (result i32) (call $size (local.get 0)))
+            (func (export "drop-borrow") (param i32) (result i32) (local $s i32)
+              (local.set $s (call $size (local.get 0)))
+              (call $drop (local.get 0))
+              (local.get $s))
+            (func (export "consume") (param i32) (call $drop (local.get 0))))
+          (core instance $i (instantiate $m (with "h" (instance
+            (export "open" (func $open)) (export "size" (func $size)) (export "drop" (func $drop))))))
+          (func (export "run") (param "x" u32) (result u32) (canon lift (core func $i "run")))
+          (func (export "keep-borrow") (param "f" (borrow $file)) (result u32)
+            (canon lift (core func $i "keep-borrow")))
+          (func (export "drop-borrow") (param "f" (borrow $file)) (result u32)
+            (canon lift (core func $i "drop-borrow")))
+          (func (export "consume") (param "f" (own $file)) (canon lift (core func $i "consume"))))"#,
+    )
+    .expect("component");
+    let mut linker = Linker::<Host>::new(&engine);
+    let mut root = linker.root();
+    root.resource("file", ResourceType::host::<File>(), |mut store, rep| {
+        let file = store
+            .data_mut()
+            .table
+            .delete(Resource::<File>::new_own(rep))
+            .map_err(weft::Error::new)?;
+        store.data_mut().dropped.push(file.size);
+        Ok(())
+    })
+    .expect("resource");
+    root.func_new("open", |mut store, params, results| {
+        let Val::U32(x) = params[0] else {
+            return Err(weft::Error::msg("bad argument"));
+        };
+        let file = store
+            .data_mut()
+            .table
+            .push(File { size: x * 10 })
+            .map_err(weft::Error::new)?;
+        results[0] = Val::Resource(ResourceAny::from_resource(file));
+        Ok(())
+    })
+    .expect("open");
+    root.func_new("[method]file.size", |store, params, results| {
+        let Val::Resource(file) = &params[0] else {
+            return Err(weft::Error::msg("bad argument"));
+        };
+        assert!(
+            !file.owned(),
+            "a borrow reaches the host as a borrowed handle"
+        );
+        let file = file.clone().try_into_resource::<File>()?;
+        let size = store
+            .data()
+            .table
+            .get(&file)
+            .map_err(weft::Error::new)?
+            .size;
+        results[0] = Val::U32(size);
+        Ok(())
+    })
+    .expect("size");
+    let mut store = Store::new(&engine, Host::default());
+    let instance = linker
+        .instantiate(&mut store, &component)
+        .expect("instantiate");
+    let run = instance.get_func(&store, "run").expect("run");
+    let mut results = [Val::U32(0)];
+    run.call(&mut store, &[Val::U32(4)], &mut results)
+        .expect("run");
+    assert_eq!(results[0], Val::U32(40));
+    // The guest dropped its own handle: the host destructor ran and the table is empty.
+    assert_eq!(store.data().dropped, [40]);
+    assert!(store.data().table.is_empty());
+
+    // The host lends a file to the guest, which drops the borrow before returning.
+    let file = store.data_mut().table.push(File { size: 3 }).expect("push");
+    let file = ResourceAny::from_resource(file);
+    let drop_borrow = instance
+        .get_func(&store, "drop-borrow")
+        .expect("drop-borrow");
+    drop_borrow
+        .call(&mut store, &[Val::Resource(file.clone())], &mut results)
+        .expect("drop-borrow");
+    assert_eq!(results[0], Val::U32(3));
+    // The host gives the file away: the guest's drop runs the host destructor.
+    let consume = instance.get_func(&store, "consume").expect("consume");
+    consume
+        .call(&mut store, &[Val::Resource(file)], &mut [])
+        .expect("consume");
+    assert_eq!(store.data().dropped, [40, 3]);
+    // A borrow the guest keeps past its return traps.
+    let file = store.data_mut().table.push(File { size: 5 }).expect("push");
+    let keep = instance
+        .get_func(&store, "keep-borrow")
+        .expect("keep-borrow");
+    let err = keep
+        .call(
+            &mut store,
+            &[Val::Resource(ResourceAny::from_resource(file))],
+            &mut results,
+        )
+        .unwrap_err();
+    assert_eq!(err.trap_code(), Some(TrapCode::BorrowsRemain), "{err}");
+    assert!(
+        err.to_string()
+            .contains("borrow handles still remain at the end of the call"),
+        "{err}"
+    );
+}
+
+#[test]
+fn guest_resources_reach_the_host() {
+    let engine = engine();
+    let component = Component::new(
+        &engine,
+        r#"(component
+          (import "log" (func $log (param "x" u32)))
+          (core func $log (canon lower (func $log)))
+          (core module $d
+            (import "host" "log" (func $log (param i32)))
+            (func (export "dtor") (param i32) (call $log (local.get 0))))
+          (core instance $d (instantiate $d (with "host" (instance (export "log" (func $log))))))
+          (type $r (resource (rep i32) (dtor (core func $d "dtor"))))
+          (core func $new (canon resource.new $r))
+          (core module $m
+            (import "r" "new" (func $new (param i32) (result i32)))
+            (func (export "ctor") (param i32) (result i32) (call $new (local.get 0)))
+            (func (export "get") (param i32) (result i32) (local.get 0)))
+          (core instance $i (instantiate $m (with "r" (instance (export "new" (func $new))))))
+          (export $thing "thing" (type $r))
+          (func (export "[constructor]thing") (param "x" u32) (result (own $thing))
+            (canon lift (core func $i "ctor")))
+          (func (export "[method]thing.get") (param "self" (borrow $thing)) (result u32)
+            (canon lift (core func $i "get"))))"#,
+    )
+    .expect("component");
+    let mut linker = Linker::<Vec<u32>>::new(&engine);
+    linker
+        .root()
+        .func_new("log", |mut store, params, _| {
+            if let Val::U32(x) = params[0] {
+                store.data_mut().push(x);
+            }
+            Ok(())
+        })
+        .expect("define");
+    let mut store = Store::new(&engine, Vec::new());
+    let instance = linker
+        .instantiate(&mut store, &component)
+        .expect("instantiate");
+    let Some(weft::component::Export::Resource(thing_ty)) = instance.get_export(&store, "thing")
+    else {
+        panic!("`thing` is not an exported resource");
+    };
+    let ctor = instance
+        .get_func(&store, "[constructor]thing")
+        .expect("ctor");
+    let mut results = [Val::Bool(false)];
+    ctor.call(&mut store, &[Val::U32(77)], &mut results)
+        .expect("ctor");
+    let Val::Resource(thing) = results[0].clone() else {
+        panic!("constructor returned {:?}", results[0]);
+    };
+    assert!(thing.owned());
+    assert_eq!(thing.ty(), thing_ty);
+    let get = instance.get_func(&store, "[method]thing.get").expect("get");
+    get.call(&mut store, &[Val::Resource(thing.clone())], &mut results)
+        .expect("get");
+    // The defining instance receives its own resource's representation for a borrow.
+    assert_eq!(results[0], Val::U32(77));
+    assert!(store.data().is_empty());
+    thing.resource_drop(&mut store).expect("drop");
+    assert_eq!(store.data(), &[77]);
+}

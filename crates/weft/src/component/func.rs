@@ -581,3 +581,20 @@ impl<T> LowerContext for Cx<'_, T> {
         Ok(cells[0] as u32)
     }
 }
+
+impl super::resources::ResourceAny {
+    /// Drops this handle: for an owned handle, runs the resource type's destructor (of the
+    /// component that defined it, or of the host); a borrowed handle needs nothing.
+    ///
+    /// # Errors
+    ///
+    /// The destructor's trap or error; a trap if the defining instance may not be entered
+    /// ("cannot enter component instance").
+    pub fn resource_drop<T: 'static>(self, mut store: impl AsContextMut<Data = T>) -> Result<()> {
+        if !self.owned() {
+            return Ok(());
+        }
+        let store = store.as_context_mut().0;
+        run_dtor(store, &self.ty(), self.rep(), None)
+    }
+}
