@@ -1023,3 +1023,145 @@ fn guest_resources_reach_the_host() {
     thing.resource_drop(&mut store).expect("drop");
     assert_eq!(store.data(), &[77]);
 }
+
+#[test]
+fn host_resources_inside_imported_instances() {
+    use weft::component::{Resource, ResourceAny};
+    let engine = engine();
+    let component = Component::new(
+        &engine,
+        r#"(component
+          (import "wasi:io/streams@0.2.0" (instance $streams
+            (export "output-stream" (type $os (sub resource)))
+            (export "[method]output-stream.write" (func (param "self" (borrow $os)) (param "byte" u8)))
+            (export "open" (func (result (own $os))))))
+          (alias export $streams "output-stream" (type $os))
+          (alias export $streams "[method]output-stream.write" (func $write))
+          (alias export $streams "open" (func $open))
+          (core func $write (canon lower (func $write)))
+          (core func $open (canon lower (func $open)))
+          (core func $drop (canon resource.drop $os))
+          (core module $m
+            (import "s" "write" (func $write (param i32 i32)))
+            (import "s" "open" (func $open (result i32)))
+            (import "s" "drop" (func $drop (param i32)))
+            (func (export "run") (local $s i32)
+              (local.set $s (call $open))
+              (call $write (local.get $s) (i32.const 104))
+              (call $write (local.get $s) (i32.const 105))
+              (call $drop (local.get $s))))
+          (core instance $i (instantiate $m (with "s" (instance
+            (export "write" (func $write)) (export "open" (func $open)) (export "drop" (func $drop))))))
+          (func (export "run") (canon lift (core func $i "run"))))"#,
+    )
+    .expect("component");
+    struct Stream(Vec<u8>);
+    #[derive(Default)]
+    struct Data {
+        table: weft::component::ResourceTable,
+        closed: Vec<Vec<u8>>,
+    }
+    let mut linker = Linker::<Data>::new(&engine);
+    // A newer patch version of the interface satisfies the import.
+    let mut streams = linker.instance("wasi:io/streams@0.2.3").expect("instance");
+    streams
+        .resource(
+            "output-stream",
+            ResourceType::host::<Stream>(),
+            |mut store, rep| {
+                let stream = store
+                    .data_mut()
+                    .table
+                    .delete(Resource::<Stream>::new_own(rep))
+                    .map_err(weft::Error::new)?;
+                store.data_mut().closed.push(stream.0);
+                Ok(())
+            },
+        )
+        .expect("resource");
+    streams
+        .func_new("open", |mut store, _, results| {
+            let stream = store
+                .data_mut()
+                .table
+                .push(Stream(Vec::new()))
+                .map_err(weft::Error::new)?;
+            results[0] = Val::Resource(ResourceAny::from_resource(stream));
+            Ok(())
+        })
+        .expect("open");
+    streams
+        .func_new("[method]output-stream.write", |mut store, params, _| {
+            let (Val::Resource(stream), Val::U8(byte)) = (&params[0], &params[1]) else {
+                return Err(weft::Error::msg("bad arguments"));
+            };
+            let stream = stream.clone().try_into_resource::<Stream>()?;
+            store
+                .data_mut()
+                .table
+                .get_mut(&stream)
+                .map_err(weft::Error::new)?
+                .0
+                .push(*byte);
+            Ok(())
+        })
+        .expect("write");
+    let mut store = Store::new(&engine, Data::default());
+    let instance = linker
+        .instantiate(&mut store, &component)
+        .expect("instantiate");
+    let run = instance.get_func(&store, "run").expect("run");
+    run.call(&mut store, &[], &mut []).expect("run");
+    assert_eq!(store.data().closed, [b"hi".to_vec()]);
+}
+
+#[test]
+fn resources_cross_between_composed_components() {
+    let (mut store, instance) = instantiate(
+        r#"(component
+          (component $counter
+            (type $c (resource (rep i32)))
+            (core func $new (canon resource.new $c))
+            (core module $m
+              (import "r" "new" (func $new (param i32) (result i32)))
+              (global $next (mut i32) (i32.const 100))
+              (func (export "make") (result i32)
+                (global.set $next (i32.add (global.get $next) (i32.const 1)))
+                (call $new (global.get $next)))
+              (func (export "value") (param i32) (result i32) local.get 0))
+            (core instance $i (instantiate $m (with "r" (instance (export "new" (func $new))))))
+            (export $ce "counter" (type $c))
+            (func (export "make") (result (own $ce)) (canon lift (core func $i "make")))
+            (func (export "value") (param "c" (borrow $ce)) (result u32)
+              (canon lift (core func $i "value"))))
+          (component $user
+            (import "counter" (type $c (sub resource)))
+            (import "make" (func $make (result (own $c))))
+            (import "value" (func $value (param "c" (borrow $c)) (result u32)))
+            (core func $make (canon lower (func $make)))
+            (core func $value (canon lower (func $value)))
+            (core func $drop (canon resource.drop $c))
+            (core module $m
+              (import "d" "make" (func $make (result i32)))
+              (import "d" "value" (func $value (param i32) (result i32)))
+              (import "d" "drop" (func $drop (param i32)))
+              (func (export "run") (result i32) (local $a i32) (local $b i32) (local $sum i32)
+                (local.set $a (call $make))
+                (local.set $b (call $make))
+                (local.set $sum (i32.add (call $value (local.get $a)) (call $value (local.get $b))))
+                (call $drop (local.get $a))
+                (call $drop (local.get $b))
+                (local.get $sum)))
+            (core instance $i (instantiate $m (with "d" (instance
+              (export "make" (func $make)) (export "value" (func $value)) (export "drop" (func $drop))))))
+            (func (export "run") (result u32) (canon lift (core func $i "run"))))
+          (instance $counter (instantiate $counter))
+          (instance $user (instantiate $user
+            (with "counter" (type $counter "counter"))
+            (with "make" (func $counter "make"))
+            (with "value" (func $counter "value"))))
+          (export "run" (func $user "run")))"#,
+    );
+    let result = call1(&mut store, &instance, "run", &[]).expect("run");
+    assert_eq!(result, Val::U32(101 + 102));
+}
