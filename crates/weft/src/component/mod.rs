@@ -24,6 +24,36 @@
 //! assert!(Val::S32(1).typecheck(&Type::List(List::new(Type::U8))).is_err());
 //! # Ok::<(), weft::Error>(())
 //! ```
+//!
+//! # The runtime (layer 3)
+//!
+//! [`Component::new`] validates a component with wasmparser and flattens it into a list of
+//! instantiation steps (`translate.rs`), compiling each nested core module once.
+//! [`Linker::instantiate`] resolves the imports and replays the steps (`instance.rs`):
+//! core instances are ordinary [`crate::Instance`]s, `canon lift` makes component [`Func`]s,
+//! `canon lower` and the resource built-ins make core host functions (`func.rs`). A call
+//! from one component into another lifts to [`Val`]s and lowers again: correct for every
+//! type and string-encoding pair, not yet a copy-free fused adapter.
+//!
+//! ## Crate-private hooks into the core engine
+//!
+//! The runtime uses the public core API ([`crate::Instance::new`], `get_export`,
+//! [`crate::Func`], [`crate::Memory`]) plus these crate-private entry points, and nothing
+//! else:
+//!
+//! - `StoreInner::component` (`store.rs`): the store's component state, `ComponentStore`
+//!   (component functions, per-instance `may_enter` / `may_leave` flags and handle tables,
+//!   type-erased host closures, resource destructors). The only field added to the core.
+//! - `exec::invoke(store, func, cells)`: calls a core function with raw `u64` cells, for
+//!   lifted functions, `realloc`, `post-return` and guest destructors (no `Val` conversion).
+//! - `Store::push_host_func(ty, host)`: registers a core host function taking raw cells,
+//!   for `canon lower` and `resource.new` / `resource.rep` / `resource.drop`.
+//! - `func::func_type(store, func)`: a core function's type, to size the cell buffer.
+//! - `StoreInner::memories[..].data`: the bytes of the memory named by the `memory`
+//!   canonical option, read and written by the Canonical ABI's `LiftContext` /
+//!   `LowerContext`, which the runtime implements over the store.
+//! - `Config::component_features()`: the wasmparser features for components. `Module::new`
+//!   recognises a component's header and says to use `Component::new` instead.
 
 pub mod abi;
 pub mod resources;
