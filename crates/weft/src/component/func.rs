@@ -13,13 +13,15 @@
 //! `canon lower` of any component function makes a core host function (`lower_import`)
 //! that follows `canon_lower`: lift the arguments out of the caller's memory, call the
 //! function (a host closure, or another component's lifted function), and lower the
-//! results back into the caller's memory. A call from one component into another thus lifts
-//! to [`Val`]s in between: the fused adapter of the spec is, for now, this pair of lift and
-//! lower, which is correct for every string encoding pair but not copy-free.
+//! results back into the caller's memory. When the function is another component's lifted
+//! function, the call goes through the fused adapter of `adapter.rs` instead, without
+//! [`Val`]s, unless its type holds a variant, option or result (those still lift to `Val`s
+//! and lower again).
 
 use super::abi::flat::Context as FlatContext;
 use super::abi::{self, LiftContext, LowerContext, StringEncoding};
 use super::abi::{lift_flat_values, lower_flat_values};
+use super::adapter;
 use super::instance::Dtor;
 use super::resources::{Dropped, HandleTable};
 use super::translate::Step;
@@ -369,6 +371,36 @@ fn lowered_call<T: 'static>(
     num_params: usize,
     results_in_memory: bool,
 ) -> Result<()> {
+    if let (
+        callee_ty,
+        FuncKind::Lifted {
+            core,
+            options: callee_options,
+            instance: callee_instance,
+        },
+    ) = func_data(store, callee)?
+        && adapter::adaptable(&callee_ty)
+    {
+        let sides = adapter::Sides {
+            src: adapter::Side {
+                options,
+                instance: caller,
+            },
+            dst: adapter::Side {
+                options: callee_options,
+                instance: callee_instance,
+            },
+        };
+        return adapted_call(
+            store,
+            &callee_ty,
+            core,
+            sides,
+            buf,
+            num_params,
+            results_in_memory,
+        );
+    }
     let core_params = buf
         .get(..num_params)
         .ok_or_else(|| internal("lowered arguments"))?;
@@ -411,6 +443,149 @@ fn lowered_call<T: 'static>(
     )?;
     for (cell, value) in buf.iter_mut().zip(flat) {
         *cell = value;
+    }
+    Ok(())
+}
+
+/// A call from one component instance into another's lifted function, through the fused
+/// adapter (`adapter.rs`): the spec's `canon_lift` of the callee, with the arguments copied
+/// straight from the caller's cells and memory and the results straight back.
+fn adapted_call<T: 'static>(
+    store: &mut Store<T>,
+    ty: &ComponentFunc,
+    core: crate::Func,
+    sides: adapter::Sides,
+    buf: &mut [u64],
+    num_params: usize,
+    results_in_memory: bool,
+) -> Result<()> {
+    let callee = sides.dst.instance;
+    store.inner.component.adapted_calls += 1;
+    let state = store.component_instance(callee)?;
+    if !state.may_enter {
+        return Err(TrapCode::CannotEnterComponent.into());
+    }
+    state.may_enter = false;
+    state.handles.enter_task();
+    let outcome = run_adapted(store, ty, core, &sides, buf, num_params, results_in_memory);
+    if outcome.is_ok() {
+        store.component_instance(callee)?.may_enter = true;
+    }
+    outcome
+}
+
+fn run_adapted<T: 'static>(
+    store: &mut Store<T>,
+    ty: &ComponentFunc,
+    core: crate::Func,
+    sides: &adapter::Sides,
+    buf: &mut [u64],
+    num_params: usize,
+    results_in_memory: bool,
+) -> Result<()> {
+    let core_ty = crate::func::func_type(&store.inner, core)?;
+    let params: Vec<&Type> = ty.param_types().collect();
+    let mut flat = Vec::new();
+    abi::flatten_types(params.iter().copied(), &mut flat);
+    let caller_cells = buf
+        .get(..num_params.saturating_sub(usize::from(results_in_memory)))
+        .ok_or_else(|| internal("lowered arguments"))?
+        .to_vec();
+    let retptr = if results_in_memory {
+        buf.get(num_params.wrapping_sub(1)).map(|c| *c as u32)
+    } else {
+        None
+    };
+    let mut cells = vec![0u64; core_ty.params().len().max(core_ty.results().len())];
+    if flat.len() > abi::MAX_FLAT_PARAMS {
+        // Both sides spill the arguments to a tuple in memory.
+        let size = abi::layout::elem_size_record(params.iter().copied());
+        let align = abi::layout::alignment_record(params.iter().copied());
+        let src = caller_cells.first().map_or(0, |c| *c as u32);
+        check_tuple(store, sides.src, src, size, align)?;
+        let dst = abi::strings::reallocate(
+            &mut Cx {
+                store: &mut *store,
+                options: sides.dst.options,
+                instance: sides.dst.instance,
+            },
+            0,
+            0,
+            align,
+            size,
+        )?;
+        adapter::fields_to_mem(store, sides, params.iter().copied(), src, dst)?;
+        if let Some(cell) = cells.first_mut() {
+            *cell = u64::from(dst);
+        }
+    } else {
+        let mut out = Vec::with_capacity(flat.len());
+        let mut iter = abi::CoreValueIter::new(&caller_cells);
+        adapter::flat_to_flat(store, sides, params.iter().copied(), &mut iter, &mut out)?;
+        for (cell, value) in cells.iter_mut().zip(out) {
+            *cell = value;
+        }
+    }
+    crate::exec::invoke(store, core.index, &mut cells)?;
+    let core_results: Vec<u64> = cells
+        .get(..core_ty.results().len())
+        .ok_or_else(|| internal("core results"))?
+        .to_vec();
+    // The results travel back: the callee is now the source.
+    let back = adapter::Sides {
+        src: sides.dst,
+        dst: sides.src,
+    };
+    if let Some(result) = ty.result() {
+        if let Some(retptr) = retptr {
+            let src = core_results.first().map_or(0, |c| *c as u32);
+            let size = abi::elem_size(result);
+            let align = abi::alignment(result);
+            check_tuple(store, back.src, src, size, align)?;
+            check_tuple(store, back.dst, retptr, size, align)?;
+            adapter::mem_to_mem(store, &back, result, src, retptr)?;
+        } else {
+            let mut out = Vec::with_capacity(1);
+            let mut iter = abi::CoreValueIter::new(&core_results);
+            adapter::flat_to_flat(store, &back, [result], &mut iter, &mut out)?;
+            for (cell, value) in buf.iter_mut().zip(out) {
+                *cell = value;
+            }
+        }
+    }
+    store
+        .component_instance(sides.dst.instance)?
+        .handles
+        .exit_task()?;
+    if let Some(post_return) = sides.dst.options.post_return {
+        let callee = sides.dst.instance;
+        store.component_instance(callee)?.may_leave = false;
+        let mut cells = core_results;
+        let outcome = crate::exec::invoke(store, post_return.index, &mut cells);
+        store.component_instance(callee)?.may_leave = true;
+        outcome?;
+    }
+    Ok(())
+}
+
+/// Traps unless `[ptr, ptr + size)` is aligned to `align` and inside `side`'s memory.
+fn check_tuple<T>(
+    store: &mut Store<T>,
+    side: adapter::Side,
+    ptr: u32,
+    size: u32,
+    align: u32,
+) -> Result<()> {
+    let cx = Cx {
+        store,
+        options: side.options,
+        instance: side.instance,
+    };
+    if align != 0 && !ptr.is_multiple_of(align) {
+        return Err(TrapCode::UnalignedPointer.into());
+    }
+    if u64::from(ptr) + u64::from(size) > cx.memory().len() as u64 {
+        return Err(TrapCode::PointerOutOfBounds.into());
     }
     Ok(())
 }
@@ -517,10 +692,10 @@ pub(crate) fn run_dtor<T: 'static>(
 
 /// The Canonical ABI's view of one instance during a call: its memory, encoding, `realloc`
 /// and handle table, all reached through the store.
-struct Cx<'a, T> {
-    store: &'a mut Store<T>,
-    options: Options,
-    instance: u32,
+pub(crate) struct Cx<'a, T> {
+    pub(crate) store: &'a mut Store<T>,
+    pub(crate) options: Options,
+    pub(crate) instance: u32,
 }
 
 impl<T> LiftContext for Cx<'_, T> {

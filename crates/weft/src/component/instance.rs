@@ -48,6 +48,8 @@ pub(crate) struct ComponentStore {
     pub(crate) owners: HashMap<ResourceType, u32>,
     /// A table lent out when a call names no instance (never holds handles for long).
     pub(crate) spare_handles: HandleTable,
+    /// How many calls between component instances went through the fused adapter.
+    pub(crate) adapted_calls: u64,
 }
 
 /// How a resource type's values are destroyed when their last `own` handle is dropped.

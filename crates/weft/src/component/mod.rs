@@ -32,8 +32,10 @@
 //! [`Linker::instantiate`] resolves the imports and replays the steps (`instance.rs`):
 //! core instances are ordinary [`crate::Instance`]s, `canon lift` makes component [`Func`]s,
 //! `canon lower` and the resource built-ins make core host functions (`func.rs`). A call
-//! from one component into another lifts to [`Val`]s and lowers again: correct for every
-//! type and string-encoding pair, not yet a copy-free fused adapter.
+//! from one component into another goes through a fused adapter (`adapter.rs`) that copies
+//! arguments and results straight between the two instances' cells and memories, transcoding
+//! strings between any two encodings, without building [`Val`]s; function types with
+//! variants, options or results still lift to `Val`s and lower again on that path.
 //!
 //! ## Crate-private hooks into the core engine
 //!
@@ -64,6 +66,7 @@ pub use resources::{HandleTable, Resource, ResourceAny, ResourceTable, ResourceT
 pub use types::{ComponentFunc, ResourceType, Type};
 pub use values::Val;
 
+mod adapter;
 #[allow(clippy::module_inception)]
 mod component;
 mod convert;
