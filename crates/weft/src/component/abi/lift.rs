@@ -11,10 +11,10 @@
 //! Lists of numbers, `bool` and `char` take a fast path: one bounds check for the whole list,
 //! then a loop over fixed-size chunks of the bytes that builds the values directly.
 
-use super::flat::{CoerceValueIter, FlatValues, flags_words, flatten_types, flatten_variant};
+use super::flat::{CoerceValueIter, FlatValues, flags_words};
 use super::layout::{
     Cases, alignment, alignment_record, discriminant_type, elem_size, elem_size_flags,
-    elem_size_record, max_case_alignment,
+    elem_size_record, flat_count, payload_offset, variant_flat,
 };
 use super::strings::load_string_from_range;
 use super::{LiftContext, MAX_LIST_BYTE_LENGTH, align_to, check_range};
@@ -135,7 +135,7 @@ pub fn load<C: LiftContext + ?Sized>(cx: &mut C, ptr: u32, ty: &Type) -> Result<
         Type::Tuple(tuple) => Val::Tuple(load_record(cx, ptr, tuple.elements())?),
         Type::Variant(_) | Type::Enum(_) | Type::Option(_) | Type::Result(_) => {
             let cases = Cases::of(ty).ok_or(TrapCode::InternalError)?;
-            let (index, payload) = load_variant(cx, ptr, &cases)?;
+            let (index, payload) = load_variant(cx, ptr, ty, &cases)?;
             make_variant(ty, index, payload)?
         }
         Type::Flags(flags) => Val::Flags(load_flags(cx, ptr, flags)?),
@@ -159,18 +159,21 @@ fn load_record<C: LiftContext + ?Sized>(cx: &mut C, ptr: u32, fields: &[Type]) -
 
 /// The spec's `load_variant(cx, ptr, cases)`: the case index and the payload, if the case has
 /// one.
+///
+/// `ptr` is aligned to the variant's alignment, so the spec's `align_to(ptr + disc_size,
+/// max_case_alignment)` is `ptr` plus the type's precomputed payload offset.
 fn load_variant<C: LiftContext + ?Sized>(
     cx: &mut C,
     ptr: u32,
+    ty: &Type,
     cases: &Cases<'_>,
 ) -> Result<(usize, Option<Val>)> {
     let disc_size = discriminant_type(cases.len()).size();
     let case_index = load_uint(cx, ptr, disc_size)? as usize;
-    let ptr = offset(ptr, disc_size)?;
     if case_index >= cases.len() {
         return Err(bad_discriminant(case_index, cases.len()));
     }
-    let ptr = align_to(ptr, max_case_alignment(cases));
+    let ptr = offset(ptr, payload_offset(ty))?;
     let payload = match cases.payload(case_index) {
         Some(ty) => Some(load(cx, ptr, ty)?),
         None => None,
@@ -396,7 +399,7 @@ pub fn lift_flat<C: LiftContext + ?Sized>(
         }
         Type::Variant(_) | Type::Enum(_) | Type::Option(_) | Type::Result(_) => {
             let cases = Cases::of(ty).ok_or(TrapCode::InternalError)?;
-            let (index, payload) = lift_flat_variant(cx, values, &cases)?;
+            let (index, payload) = lift_flat_variant(cx, values, ty, &cases)?;
             make_variant(ty, index, payload)?
         }
         Type::Flags(flags) => {
@@ -416,10 +419,11 @@ pub fn lift_flat<C: LiftContext + ?Sized>(
 fn lift_flat_variant<C: LiftContext + ?Sized>(
     cx: &mut C,
     values: &mut dyn FlatValues,
+    ty: &Type,
     cases: &Cases<'_>,
 ) -> Result<(usize, Option<Val>)> {
-    let mut flat_types = Vec::new();
-    flatten_variant(cases, &mut flat_types);
+    // An enum is its discriminant alone.
+    let flat_types = variant_flat(ty).unwrap_or(&[ValType::I32]);
     let joined = flat_types.get(1..).ok_or(TrapCode::InternalError)?;
     let case_index = values.next(ValType::I32)? as u32 as usize;
     if case_index >= cases.len() {
@@ -461,9 +465,10 @@ pub fn lift_flat_values<'t, C: LiftContext + ?Sized>(
     types: impl IntoIterator<Item = &'t Type, IntoIter: Clone>,
 ) -> Result<Vec<Val>> {
     let types = types.into_iter();
-    let mut flat = Vec::new();
-    flatten_types(types.clone(), &mut flat);
-    if flat.len() > max_flat {
+    let flat = types
+        .clone()
+        .fold(0usize, |n, t| n.saturating_add(flat_count(t) as usize));
+    if flat > max_flat {
         let ptr = values.next(ValType::I32)? as u32;
         let size = elem_size_record(types.clone());
         check_range(

@@ -6,7 +6,7 @@
 //!
 //! | here | spec section |
 //! |---|---|
-//! | [`layout`]: [`alignment`], [`elem_size`], [`align_to`], [`discriminant_type`] | "Alignment", "Element Size" |
+//! | [`layout`]: [`alignment`], [`elem_size`], [`align_to`], [`discriminant_type`], [`flat_count`] | "Alignment", "Element Size" |
 //! | [`flat`]: [`flatten_type`], [`flatten_functype`], [`CoreValueIter`] | "Flattening" |
 //! | [`lift`]: [`load`], [`lift_flat`], [`lift_flat_values`], [`load_list_from_range`] | "Loading", "Flat Lifting" |
 //! | [`lower`]: [`store()`], [`lower_flat`], [`lower_flat_values`], [`store_list_into_range`] | "Storing", "Flat Lowering" |
@@ -60,7 +60,7 @@ pub use flat::{
     CoreValueIter, FlatValues, MAX_FLAT_PARAMS, MAX_FLAT_RESULTS, flatten_functype, flatten_type,
     flatten_types,
 };
-pub use layout::{align_to, alignment, discriminant_type, elem_size};
+pub use layout::{align_to, alignment, discriminant_type, elem_size, flat_count};
 pub use lift::{lift_flat, lift_flat_values, load, load_list_from_range};
 pub use lower::{lower_flat, lower_flat_values, store, store_list_into_range};
 pub use strings::{StringSource, load_string_from_range, store_string_into_range};

@@ -794,6 +794,28 @@ fn handle_traps() -> Result<()> {
     Ok(())
 }
 
+#[test]
+fn layout_is_computed_once_per_type() -> Result<()> {
+    // tuple<t, t> nested 40 times has 2^40 leaves when expanded. Its layout is computed from
+    // its parts' when it is built, so asking for it is immediate, and the size saturates.
+    let mut ty = Type::U8;
+    for _ in 0..40 {
+        ty = tuple(&[ty.clone(), ty]);
+    }
+    assert_eq!(elem_size(&ty), u32::MAX);
+    assert_eq!(flat_count(&ty), u32::MAX);
+    // Too big for any memory: lifting it spilled traps instead of walking it.
+    let mut cx = TestCx::new(StringEncoding::Utf8);
+    let r = lift_flat_values(
+        &mut cx,
+        MAX_FLAT_PARAMS,
+        &mut CoreValueIter::new(&[0]),
+        [&ty],
+    );
+    assert_eq!(code(r), Some(TrapCode::PointerOutOfBounds));
+    Ok(())
+}
+
 /// A small deterministic generator (xorshift64*), so that failures reproduce from the seed.
 struct Rng(u64);
 
