@@ -37,6 +37,7 @@ struct TestCx {
     realloc: Realloc,
     log: Vec<(u32, u32, u32, u32)>,
     defines: Vec<ResourceType>,
+    max_lifted_bytes: u64,
 }
 
 impl TestCx {
@@ -53,6 +54,7 @@ impl TestCx {
             realloc: Realloc::Bump,
             log: Vec::new(),
             defines: Vec::new(),
+            max_lifted_bytes: DEFAULT_MAX_LIFTED_BYTES,
         }
     }
 
@@ -76,6 +78,9 @@ impl LiftContext for TestCx {
     }
     fn implements(&self, ty: &ResourceType) -> bool {
         self.defines.contains(ty)
+    }
+    fn max_lifted_bytes(&self) -> u64 {
+        self.max_lifted_bytes
     }
 }
 
@@ -814,6 +819,38 @@ fn layout_is_computed_once_per_type() -> Result<()> {
     );
     assert_eq!(code(r), Some(TrapCode::PointerOutOfBounds));
     Ok(())
+}
+
+#[test]
+fn aliasing_lists_cannot_exhaust_the_host() {
+    // list<list<list<u8>>>: 1000 pointers to one list of 1000 pointers to one list of 1000
+    // bytes. 17 KB of guest memory, 10^9 values lifted.
+    let mut cx = TestCx::new(StringEncoding::Utf8);
+    let (inner, middle, outer) = (0x1000usize, 0x2000usize, 0x4000usize);
+    for i in 0..1000 {
+        cx.memory[middle + 8 * i..middle + 8 * i + 8]
+            .copy_from_slice(&[(inner as u32).to_le_bytes(), 1000u32.to_le_bytes()].concat());
+        cx.memory[outer + 8 * i..outer + 8 * i + 8]
+            .copy_from_slice(&[(middle as u32).to_le_bytes(), 1000u32.to_le_bytes()].concat());
+    }
+    let ty = list(list(list(Type::U8)));
+    cx.max_lifted_bytes = 1 << 20;
+    let r = lift_flat_from(&mut cx, &[outer as u64, 1000], &ty);
+    let err = r.err().map(|e| e.to_string());
+    assert_eq!(
+        err.as_deref(),
+        Some("lifted value needs more than 1048576 bytes of host memory")
+    );
+    // Strings alias the same way; each lifted copy counts.
+    cx.memory[inner..inner + 1000].fill(b'a');
+    let ty = list(list(Type::String));
+    let r = lift_flat_from(&mut cx, &[outer as u64, 1000], &ty);
+    assert!(r.is_err());
+    // Within the budget, aliasing is allowed, as the spec allows it.
+    cx.max_lifted_bytes = DEFAULT_MAX_LIFTED_BYTES;
+    let r = lift_flat_from(&mut cx, &[middle as u64, 3], &list(Type::String));
+    let three = Val::List(vec![Val::String("a".repeat(1000)); 3]);
+    assert_eq!(r.ok(), Some(three));
 }
 
 /// A small deterministic generator (xorshift64*), so that failures reproduce from the seed.
