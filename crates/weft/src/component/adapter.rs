@@ -23,8 +23,7 @@
 //! `i32`, `f32`, `i64` and `f64` slots keep the bits as they are) and the unused slots are
 //! zero.
 
-use super::abi::flat::flatten_variant;
-use super::abi::layout::{Cases, max_case_alignment};
+use super::abi::layout::{Cases, payload_offset, variant_flat};
 use super::abi::lift::convert_i32_to_char;
 use super::abi::strings::{StringSource, reallocate};
 use super::abi::{
@@ -179,8 +178,7 @@ fn flat_one<T>(
         }
         Type::Variant(_) | Type::Option(_) | Type::Result(_) => {
             let cases = Cases::of(ty).ok_or_else(|| internal("variant without cases"))?;
-            let mut joined = Vec::new();
-            flatten_variant(&cases, &mut joined);
+            let joined = variant_flat(ty).ok_or_else(|| internal("variant without layout"))?;
             let case = src.next(ValType::I32)? as u32;
             if case as usize >= cases.len() {
                 return Err(TrapCode::InvalidDiscriminant.into());
@@ -467,7 +465,7 @@ pub(crate) fn mem_to_mem<T>(
                 bytes.get(..size as usize).unwrap_or(&bytes),
             )?;
             if let Some(payload) = cases.payload(case as usize) {
-                let offset = align_to(size, max_case_alignment(&cases));
+                let offset = payload_offset(ty);
                 mem_to_mem(store, sides, payload, at(src, offset)?, at(dst, offset)?)?;
             }
             Ok(())
