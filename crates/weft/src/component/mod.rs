@@ -77,4 +77,4 @@ mod translate;
 pub use component::{Component, ComponentItem, ComponentSort, ComponentType};
 pub use func::Func;
 pub use instance::{Export, ExportInstance, Instance};
-pub use linker::{Linker, LinkerInstance};
+pub use linker::{InstancePre, Linker, LinkerInstance};
