@@ -498,15 +498,27 @@ fn mutated_component_bytes_never_panic() {
         }
     }
     assert!(accepted < 20, "{accepted} prefixes accepted");
+    // Whatever still compiles must also instantiate or fail cleanly.
+    let mut linker = Linker::<()>::new(&engine);
+    let valid = Component::from_binary(&engine, &binary).expect("valid");
+    linker
+        .define_unknown_imports_as_traps(&valid)
+        .expect("traps");
     let mut mutated = binary.clone();
+    let mut compiled = 0;
     for i in 8..binary.len() {
         for flip in [0x01u8, 0x80, 0xff] {
             let original = mutated[i];
             mutated[i] ^= flip;
-            let _ = Component::from_binary(&engine, &mutated);
+            if let Ok(component) = Component::from_binary(&engine, &mutated) {
+                compiled += 1;
+                let mut store = Store::new(&engine, ());
+                let _ = linker.instantiate(&mut store, &component);
+            }
             mutated[i] = original;
         }
     }
+    assert!(compiled > 0, "no mutation compiled: the instantiation half tested nothing");
 }
 
 #[test]
