@@ -193,6 +193,17 @@ pub trait LowerContext: LiftContext {
     fn realloc(&mut self, old_ptr: u32, old_size: u32, align: u32, new_size: u32) -> Result<u32>;
 }
 
+/// Runs `f`, first moving to a fresh stack segment if little stack is left.
+///
+/// Lifting, lowering and type checking recurse once per level of a nested type, and the
+/// component runtime accepts types nested 1000 deep: deeper than a small thread stack holds
+/// in a debug build. Each recursive step goes through here, so any depth runs on any thread.
+pub(crate) fn with_stack<R>(f: impl FnOnce() -> R) -> R {
+    const RED_ZONE: usize = 64 * 1024;
+    const SEGMENT: usize = 1024 * 1024;
+    stacker::maybe_grow(RED_ZONE, SEGMENT, f)
+}
+
 /// Checks that `[ptr, ptr + len)` is aligned to `align` and inside `memory_len`; `oob` is the
 /// trap for a range past the end.
 pub(crate) fn check_range(

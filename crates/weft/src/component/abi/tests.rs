@@ -853,6 +853,27 @@ fn aliasing_lists_cannot_exhaust_the_host() {
     assert_eq!(r.ok(), Some(three));
 }
 
+#[test]
+fn deeply_nested_types_fit_the_stack() -> Result<()> {
+    // The component runtime accepts types nested up to 1000 deep; lifting and lowering recurse
+    // once per level, on a test thread's 2 MiB stack.
+    let mut ty = Type::U8;
+    let mut val = Val::U8(7);
+    for i in 0..1000 {
+        if i % 2 == 0 {
+            ty = Type::Option(OptionType::new(ty));
+            val = some(val);
+        } else {
+            ty = list(ty);
+            val = Val::List(vec![val]);
+        }
+    }
+    for encoding in ENCODINGS {
+        roundtrip(&ty, &val, encoding)?;
+    }
+    Ok(())
+}
+
 /// A small deterministic generator (xorshift64*), so that failures reproduce from the seed.
 struct Rng(u64);
 
