@@ -11,6 +11,7 @@
 //! | [`lift`]: [`load`], [`lift_flat`], [`lift_flat_values`], [`load_list_from_range`] | "Loading", "Flat Lifting" |
 //! | [`lower`]: [`store()`], [`lower_flat`], [`lower_flat_values`], [`store_list_into_range`] | "Storing", "Flat Lowering" |
 //! | [`strings`]: [`load_string_from_range`], [`store_string_into_range`] | "Loading" and "Storing" of strings |
+//! | [`transfer`]: [`transfer_flat_values`] | `canon lower` of a `canon lift`: a call between two components, without `Val`s |
 //!
 //! Only 32-bit memories are supported (`ptr_type` is always `i32`); the async ABI, streams,
 //! futures, error contexts and fixed-length lists are not part of this layer yet.
@@ -52,6 +53,7 @@ pub mod layout;
 pub mod lift;
 pub mod lower;
 pub mod strings;
+pub mod transfer;
 
 #[cfg(test)]
 mod tests;
@@ -64,6 +66,7 @@ pub use layout::{align_to, alignment, discriminant_type, elem_size, flat_count};
 pub use lift::{lift_flat, lift_flat_values, load, load_list_from_range};
 pub use lower::{lower_flat, lower_flat_values, store, store_list_into_range};
 pub use strings::{StringSource, load_string_from_range, store_string_into_range};
+pub use transfer::{TransferContext, transfer_flat_values};
 
 use super::resources::HandleTable;
 use super::types::ResourceType;
