@@ -41,6 +41,33 @@
 //!   subtask ([`HandleTable::enter_subtask`](super::HandleTable::enter_subtask)) and closes it
 //!   when that call returns.
 //!
+//! # How a call uses this layer
+//!
+//! The host calls a component's export (the spec's `canon lift`), with `cx` the callee's
+//! context:
+//!
+//! 1. `cx.handles().enter_task()`;
+//! 2. `lower_flat_values(cx, MAX_FLAT_PARAMS, args, param_types, None)` gives the core
+//!    arguments (a single pointer when they spill);
+//! 3. call the core function;
+//! 4. `lift_flat_values(cx, MAX_FLAT_RESULTS, &mut CoreValueIter::new(&core_results),
+//!    result_type)` gives the results;
+//! 5. `cx.handles().exit_task()?` (traps if the callee kept a borrow), then `post-return`.
+//!
+//! A component calls a host import (the spec's `canon lower`), with `cx` the caller's context:
+//!
+//! 1. `cx.handles().enter_subtask()`;
+//! 2. `lift_flat_values(cx, MAX_FLAT_PARAMS, &mut args_iter, param_types)` over the core
+//!    arguments; if [`flat_count`] of the result is more than `MAX_FLAT_RESULTS`, the next
+//!    argument is the out-pointer for the results;
+//! 3. call the host function;
+//! 4. `lower_flat_values(cx, MAX_FLAT_RESULTS, results, result_type, out_pointer)` gives the
+//!    core results (none when they went through the out-pointer);
+//! 5. `cx.handles().exit_subtask()`.
+//!
+//! A component calls another's export: the same steps on both sides, with
+//! [`transfer_flat_values`] in place of each lift-then-lower pair.
+//!
 //! Every invalid input is a trap with the spec's reason and a message of its own (see
 //! [`TrapCode`](crate::TrapCode): `UnalignedPointer`, `PointerOutOfBounds`,
 //! `StringOutOfBounds`, `ListOutOfBounds`, `ReallocOutOfBounds`, `InvalidChar`,
