@@ -252,6 +252,17 @@ fn environment_linker(engine: &Engine, versions: &[(&str, u32)]) -> Linker<()> {
 fn linker_matches_imports_by_semver() {
     let engine = engine();
     let component = Component::new(&engine, ENVIRONMENT).expect("component");
+    let ty = component.component_type();
+    let imports: Vec<_> = ty.imports().collect();
+    let [("wasi:cli/environment@0.2.6", ComponentItem::Instance(exports))] = imports.as_slice()
+    else {
+        panic!("unexpected imports {imports:?}");
+    };
+    let [(name, ComponentItem::Func(func))] = exports.as_slice() else {
+        panic!("unexpected instance exports {exports:?}");
+    };
+    assert_eq!(name, "answer");
+    assert_eq!(func.to_string(), "func() -> u32");
     let run = |versions: &[(&str, u32)]| -> weft::Result<u32> {
         let linker = environment_linker(&engine, versions);
         let mut store = Store::new(&engine, ());
