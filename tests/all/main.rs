@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod api;
+mod component;
 mod dispatch;
 mod generated;
 mod limits;

@@ -40,6 +40,7 @@ pub struct Config {
     pub(crate) compilation_mode: CompilationMode,
     pub(crate) consume_fuel: bool,
     pub(crate) epoch_interruption: bool,
+    pub(crate) component_model: bool,
 }
 
 impl Default for Config {
@@ -63,6 +64,7 @@ impl Config {
             compilation_mode: CompilationMode::Eager,
             consume_fuel: false,
             epoch_interruption: false,
+            component_model: cfg!(feature = "component-model"),
         }
     }
 
@@ -177,6 +179,18 @@ impl Config {
         self
     }
 
+    /// Enables the Component Model: [`Component::new`](crate::component::Component::new)
+    /// accepts components only when this is on. Default: on when the `component-model` cargo
+    /// feature is (it is by default); turning it on without the cargo feature has no effect.
+    ///
+    /// The asynchronous parts of the Component Model (`async` functions and canonical options,
+    /// streams, futures, tasks, error contexts) are not supported: components that use them are
+    /// rejected with an error saying so.
+    pub fn wasm_component_model(&mut self, enable: bool) -> &mut Self {
+        self.component_model = enable && cfg!(feature = "component-model");
+        self
+    }
+
     /// The wasmparser feature set this configuration accepts.
     pub(crate) fn wasm_features(&self) -> wasmparser::WasmFeatures {
         use wasmparser::WasmFeatures as F;
@@ -187,6 +201,27 @@ impl Config {
         features.set(F::SIGN_EXTENSION, self.sign_extension);
         features.set(F::SATURATING_FLOAT_TO_INT, self.saturating_float_to_int);
         features.set(F::MUTABLE_GLOBAL, self.mutable_global);
+        features
+    }
+
+    /// The wasmparser feature set for components: the core features plus the synchronous
+    /// Component Model.
+    #[cfg(feature = "component-model")]
+    pub(crate) fn component_features(&self) -> wasmparser::WasmFeatures {
+        use wasmparser::WasmFeatures as F;
+        let mut features = self.wasm_features();
+        features.set(F::COMPONENT_MODEL, self.component_model);
+        // Accepted by the validator so that translation can reject them with a message that
+        // names what is unsupported, rather than a feature flag.
+        features.set(
+            F::CM_VALUES
+                | F::CM_ASYNC
+                | F::CM_ASYNC_STACKFUL
+                | F::CM_MORE_ASYNC_BUILTINS
+                | F::CM_ERROR_CONTEXT
+                | F::CM_THREADING,
+            self.component_model,
+        );
         features
     }
 }

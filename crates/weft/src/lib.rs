@@ -35,8 +35,10 @@
 //!
 //! | feature | default | what it enables |
 //! |---|---|---|
-//! | (none yet) | | |
+//! | `component-model` | yes | [`component`]: components, the Canonical ABI, the component [`component::Linker`] |
 
+#[cfg(feature = "component-model")]
+pub mod component;
 mod config;
 mod context;
 mod engine;

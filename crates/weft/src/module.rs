@@ -219,6 +219,13 @@ impl Module {
     ///
     /// As [`Module::new`].
     pub fn from_binary(engine: &Engine, binary: &[u8]) -> Result<Module> {
+        if Parser::is_component(binary) {
+            return Err(Error::malformed(
+                "this is a WebAssembly component, not a core module: \
+                 use `weft::component::Component::new` to compile it",
+                Some(0),
+            ));
+        }
         compile(engine, binary)
     }
 
@@ -241,6 +248,13 @@ impl Module {
     ///
     /// As [`Module::new`].
     pub fn validate(engine: &Engine, binary: &[u8]) -> Result<()> {
+        if Parser::is_component(binary) {
+            return Err(Error::malformed(
+                "this is a WebAssembly component, not a core module: \
+                 use `weft::component::Component::new` to compile it",
+                Some(0),
+            ));
+        }
         let mut validator = Validator::new_with_features(engine.config().wasm_features());
         validator.validate_all(binary).map_err(Error::from)?;
         Ok(())

@@ -146,6 +146,10 @@ pub(crate) struct StoreInner {
     pub(crate) nesting: u32,
     /// A value stack kept for reuse between calls.
     pub(crate) stack_cache: Option<crate::exec::Stack>,
+    /// Component functions, component instances and their handle tables (see
+    /// `component::instance`).
+    #[cfg(feature = "component-model")]
+    pub(crate) component: crate::component::instance::ComponentStore,
 }
 
 impl StoreInner {
@@ -164,6 +168,8 @@ impl StoreInner {
             stack_used: 0,
             nesting: 0,
             stack_cache: None,
+            #[cfg(feature = "component-model")]
+            component: Default::default(),
         }
     }
 

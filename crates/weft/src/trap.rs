@@ -46,6 +46,46 @@ pub enum TrapCode {
     /// An invariant of the engine did not hold. This is a bug in Weft, reported as a trap so
     /// that the host process is not brought down.
     InternalError,
+    /// Component Model: a pointer into linear memory is not aligned for the value it points to
+    /// (Canonical ABI `trap_if(ptr != align_to(ptr, alignment(t)))`), including a pointer
+    /// returned by `realloc`.
+    UnalignedPointer,
+    /// Component Model: a value, or the tuple of spilled parameters or results, lies beyond the
+    /// end of linear memory.
+    PointerOutOfBounds,
+    /// Component Model: the bytes of a string lie beyond the end of linear memory.
+    StringOutOfBounds,
+    /// Component Model: the elements of a list lie beyond the end of linear memory.
+    ListOutOfBounds,
+    /// Component Model: the guest's `realloc` returned a range that ends beyond linear memory.
+    ReallocOutOfBounds,
+    /// Component Model: a `char` is a surrogate or larger than `0x10FFFF`.
+    InvalidChar,
+    /// Component Model: the discriminant of a variant, enum, option or result names no case.
+    InvalidDiscriminant,
+    /// Component Model: a string in memory is not valid in its encoding (invalid utf-8, an
+    /// unpaired utf-16 surrogate).
+    InvalidString,
+    /// Component Model: a string or list is longer than the Canonical ABI allows
+    /// (`MAX_STRING_BYTE_LENGTH`, `MAX_LIST_BYTE_LENGTH`, or a length that does not fit 32 bits).
+    LengthOverflow,
+    /// Component Model: a resource handle index names no handle in the instance's table.
+    UnknownHandle,
+    /// Component Model: a resource handle was used as the wrong resource type, or a borrow
+    /// where an own handle is required.
+    HandleWrongType,
+    /// Component Model: an own handle was dropped or moved while it was lent to a call.
+    ResourceLent,
+    /// Component Model: a call returned while borrow handles it received were not dropped.
+    BorrowsRemain,
+    /// Component Model: a handle table reached its maximum length (`2^28 - 1`).
+    HandleTableFull,
+    /// Component Model: a component instance was entered while it may not be (re-entrance,
+    /// or a call after a trap poisoned it).
+    CannotEnterComponent,
+    /// Component Model: a component instance tried to leave (call an import or `realloc`)
+    /// while it may not, such as during `post-return`.
+    CannotLeaveComponent,
 }
 
 impl TrapCode {
@@ -66,6 +106,22 @@ impl TrapCode {
             TrapCode::Interrupt => "interrupt",
             TrapCode::GrowthOperationLimited => "forcing trap when growing memory or table",
             TrapCode::InternalError => "internal error in the Weft engine",
+            TrapCode::UnalignedPointer => "unaligned pointer",
+            TrapCode::PointerOutOfBounds => "pointer out of bounds of memory",
+            TrapCode::StringOutOfBounds => "string content out-of-bounds",
+            TrapCode::ListOutOfBounds => "list content out-of-bounds",
+            TrapCode::ReallocOutOfBounds => "realloc return: beyond end of memory",
+            TrapCode::InvalidChar => "invalid `char` bit pattern",
+            TrapCode::InvalidDiscriminant => "invalid variant discriminant",
+            TrapCode::InvalidString => "invalid string encoding",
+            TrapCode::LengthOverflow => "string or list length overflow",
+            TrapCode::UnknownHandle => "unknown handle index",
+            TrapCode::HandleWrongType => "handle used with the wrong type",
+            TrapCode::ResourceLent => "cannot remove owned resource while borrowed",
+            TrapCode::BorrowsRemain => "borrow handles still remain at the end of the call",
+            TrapCode::HandleTableFull => "handle table full",
+            TrapCode::CannotEnterComponent => "cannot enter component instance",
+            TrapCode::CannotLeaveComponent => "cannot leave component instance",
         }
     }
 }
@@ -111,6 +167,8 @@ pub struct Trap {
     backtrace: Vec<FrameInfo>,
     /// Frames left out of `backtrace` between its innermost and outermost parts.
     omitted: usize,
+    /// A message naming the values involved, shown instead of the code's message.
+    detail: Option<Box<str>>,
 }
 
 impl Trap {
@@ -126,6 +184,18 @@ impl Trap {
             code,
             backtrace: Vec::new(),
             omitted: 0,
+            detail: None,
+        }
+    }
+
+    /// A trap with the given code and a message that names the values involved, such as
+    /// `unknown handle index 3`; the message replaces [`TrapCode::message`] in `Display`.
+    pub fn with_detail(code: TrapCode, detail: impl Into<String>) -> Self {
+        Trap {
+            code,
+            backtrace: Vec::new(),
+            omitted: 0,
+            detail: Some(detail.into().into_boxed_str()),
         }
     }
 
@@ -135,12 +205,19 @@ impl Trap {
             code,
             backtrace,
             omitted: 0,
+            detail: None,
         }
     }
 
     /// The cause of the trap.
     pub fn code(&self) -> TrapCode {
         self.code
+    }
+
+    /// The message naming the values involved, if the trap has one (see
+    /// [`Trap::with_detail`]).
+    pub fn detail(&self) -> Option<&str> {
+        self.detail.as_deref()
     }
 
     /// The wasm frames that were active when the trap happened, innermost first.
@@ -158,18 +235,11 @@ impl Trap {
         self.omitted
     }
 
-    /// A trap whose backtrace lacks `omitted` frames between its innermost and outermost
-    /// [`Trap::SHOWN_OUTERMOST`] ones.
-    pub(crate) fn with_partial_backtrace(
-        code: TrapCode,
-        backtrace: Vec<FrameInfo>,
-        omitted: usize,
-    ) -> Self {
-        Trap {
-            code,
-            backtrace,
-            omitted,
-        }
+    /// Replaces the backtrace with `backtrace`, which lacks `omitted` frames between its
+    /// innermost and outermost [`Trap::SHOWN_OUTERMOST`] ones.
+    pub(crate) fn set_backtrace(&mut self, backtrace: Vec<FrameInfo>, omitted: usize) {
+        self.backtrace = backtrace;
+        self.omitted = omitted;
     }
 
     /// The frames `Display` and `Debug` show: the innermost, how many are left out after
@@ -187,7 +257,10 @@ impl Trap {
 
 impl fmt::Display for Trap {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "wasm trap: {}", self.code.message())?;
+        match &self.detail {
+            Some(detail) => write!(f, "wasm trap: {detail}")?,
+            None => write!(f, "wasm trap: {}", self.code.message())?,
+        }
         if self.backtrace.is_empty() {
             return Ok(());
         }
@@ -199,7 +272,7 @@ impl fmt::Display for Trap {
         if omitted > 0 {
             write!(f, "\n       ... {omitted} frames omitted ...")?;
         }
-        let outer_start = self.backtrace.len() - outer.len();
+        let outer_start = self.backtrace.len() + self.omitted - outer.len();
         for (i, frame) in outer.iter().enumerate() {
             write!(f, "\n  {:>3}: {frame}", outer_start + i)?;
         }

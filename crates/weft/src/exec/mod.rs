@@ -358,6 +358,29 @@ fn exit_error(ctx: &mut dyn ExecContext, stack: &Stack, exit: Exit) -> Error {
         Exit::Error(error) => return error,
         _ => TrapCode::InternalError,
     };
+    let mut trap = Trap::new(code);
+    set_backtrace(ctx, stack, &mut trap);
+    Error::from(trap)
+}
+
+/// Gives a trap raised outside the interpreter (an epoch deadline, a host function
+/// returning a trap) the wasm backtrace a trap inside it gets; other errors pass unchanged.
+#[cold]
+fn with_backtrace(ctx: &mut dyn ExecContext, stack: &Stack, error: Error) -> Error {
+    match error.as_trap() {
+        Some(trap) if trap.backtrace().is_empty() => {
+            let mut trap = trap.clone();
+            set_backtrace(ctx, stack, &mut trap);
+            Error::from(trap)
+        }
+        _ => error,
+    }
+}
+
+/// Records the wasm frames of `stack` in `trap`, innermost first; a stack deeper than
+/// [`MAX_BACKTRACE_FRAMES`] keeps its innermost frames and its `Trap::SHOWN_OUTERMOST`
+/// outermost ones.
+fn set_backtrace(ctx: &mut dyn ExecContext, stack: &Stack, trap: &mut Trap) {
     let inner = ctx.inner();
     let frame_info = |frame: &Frame| {
         let info = inner
@@ -373,30 +396,20 @@ fn exit_error(ctx: &mut dyn ExecContext, stack: &Stack, exit: Exit) -> Error {
     };
     let depth = stack.frames.len();
     if depth <= MAX_BACKTRACE_FRAMES {
-        let frames = stack.frames.iter().rev().map(frame_info).collect();
-        return Error::from(Trap::with_backtrace(code, frames));
+        trap.set_backtrace(stack.frames.iter().rev().map(frame_info).collect(), 0);
+        return;
     }
     let outermost = Trap::SHOWN_OUTERMOST;
-    let innermost = MAX_BACKTRACE_FRAMES - outermost;
-    let frames = stack.frames.iter().rev().take(innermost);
-    let frames = frames
+    let innermost = stack
+        .frames
+        .iter()
+        .rev()
+        .take(MAX_BACKTRACE_FRAMES - outermost);
+    let frames = innermost
         .chain(stack.frames.iter().take(outermost).rev())
         .map(frame_info)
         .collect();
-    let omitted = depth - MAX_BACKTRACE_FRAMES;
-    Error::from(Trap::with_partial_backtrace(code, frames, omitted))
-}
-
-/// Gives a trap raised outside the interpreter (an epoch deadline, a host function
-/// returning a trap) the wasm backtrace a trap inside it gets; other errors pass unchanged.
-#[cold]
-fn with_backtrace(ctx: &mut dyn ExecContext, stack: &Stack, error: Error) -> Error {
-    match error.as_trap() {
-        Some(trap) if trap.backtrace().is_empty() => {
-            exit_error(ctx, stack, Exit::Trap(trap.code()))
-        }
-        _ => error,
-    }
+    trap.set_backtrace(frames, depth - MAX_BACKTRACE_FRAMES);
 }
 
 /// The bytes charged against `Config::max_wasm_stack` for a run whose frames end at cell

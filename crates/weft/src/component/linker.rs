@@ -1,0 +1,599 @@
+//! The component [`Linker`]: host definitions by name, matched against a component's
+//! imports.
+//!
+//! Definitions form a tree of named instances, as imports do (`wasi:cli/environment@0.2.6`
+//! is an instance whose exports are functions). Names that carry a semver version match
+//! compatibly, as in Wasmtime: an import `pkg:name/iface@0.2.6` is satisfied by a definition
+//! `pkg:name/iface@0.2.12`, because versions `0.2.x` are compatible with each other (same
+//! major version, and for major 0 the same minor version; for `0.0.x` only the exact
+//! version). An exact match wins; otherwise the highest compatible version does.
+
+use super::component::Component;
+use super::func::{HostDtor, HostFunc};
+use super::instance::{Dtor, Instance, InstanceItems, Item, TypeItem, instantiate};
+use super::translate::ImportDecl;
+use super::types::ResourceType;
+use super::values::Val;
+use crate::context::{AsContextMut, StoreContextMut};
+use crate::engine::Engine;
+use crate::error::{Error, Result};
+use crate::module::Module;
+use crate::store::Store;
+use std::sync::Arc;
+use wasmparser::component_types::ComponentEntityType;
+
+/// Host definitions for a component's imports: functions, resource types, core modules and
+/// instances of them, by name.
+///
+/// ```
+/// use weft::component::{Component, Linker, Val};
+///
+/// let engine = weft::Engine::default();
+/// let component = Component::new(&engine, r#"
+///     (component
+///       (import "double" (func $double (param "x" u32) (result u32)))
+///       (core func $d (canon lower (func $double)))
+///       (core module $m
+///         (import "host" "double" (func $double (param i32) (result i32)))
+///         (func (export "run") (result i32) i32.const 21 call $double))
+///       (core instance $i (instantiate $m
+///         (with "host" (instance (export "double" (func $d))))))
+///       (func (export "run") (result u32) (canon lift (core func $i "run"))))
+/// "#)?;
+/// let mut linker = Linker::<()>::new(&engine);
+/// linker.root().func_new("double", |_store, params, results| {
+///     let Val::U32(x) = params[0] else { unreachable!() };
+///     results[0] = Val::U32(x * 2);
+///     Ok(())
+/// })?;
+/// let mut store = weft::Store::new(&engine, ());
+/// let instance = linker.instantiate(&mut store, &component)?;
+/// let run = instance.get_func(&store, "run").unwrap();
+/// let mut results = [Val::U32(0)];
+/// run.call(&mut store, &[], &mut results)?;
+/// assert_eq!(results[0], Val::U32(42));
+/// # Ok::<(), weft::Error>(())
+/// ```
+pub struct Linker<T> {
+    engine: Engine,
+    root: Definitions<T>,
+    allow_shadowing: bool,
+    unknown_imports_trap: bool,
+}
+
+/// The definitions of one instance of a [`Linker`], by name.
+struct Definitions<T> {
+    items: Vec<(String, Definition<T>)>,
+}
+
+impl<T> Default for Definitions<T> {
+    fn default() -> Self {
+        Definitions { items: Vec::new() }
+    }
+}
+
+enum Definition<T> {
+    Func(Arc<HostFunc<T>>),
+    Instance(Definitions<T>),
+    Resource(ResourceType, Arc<HostDtor<T>>),
+    Module(Module),
+}
+
+impl<T> Clone for Definition<T> {
+    fn clone(&self) -> Self {
+        match self {
+            Definition::Func(f) => Definition::Func(f.clone()),
+            Definition::Instance(d) => Definition::Instance(d.clone()),
+            Definition::Resource(t, d) => Definition::Resource(t.clone(), d.clone()),
+            Definition::Module(m) => Definition::Module(m.clone()),
+        }
+    }
+}
+
+impl<T> Clone for Definitions<T> {
+    fn clone(&self) -> Self {
+        Definitions {
+            items: self.items.clone(),
+        }
+    }
+}
+
+impl<T> Definition<T> {
+    fn desc(&self) -> &'static str {
+        match self {
+            Definition::Func(_) => "a function",
+            Definition::Instance(_) => "an instance",
+            Definition::Resource(..) => "a resource type",
+            Definition::Module(_) => "a core module",
+        }
+    }
+}
+
+/// A name split into its base and its semver version, if it has one.
+fn split_version(name: &str) -> (&str, Option<semver::Version>) {
+    match name.rsplit_once('@') {
+        Some((base, version)) => match semver::Version::parse(version) {
+            Ok(v) => (base, Some(v)),
+            Err(_) => (name, None),
+        },
+        None => (name, None),
+    }
+}
+
+/// Whether a definition of version `have` may satisfy an import of version `want`.
+fn compatible(want: &semver::Version, have: &semver::Version) -> bool {
+    if !want.pre.is_empty() || !have.pre.is_empty() {
+        return want == have;
+    }
+    match (want.major, want.minor) {
+        (0, 0) => want == have,
+        (0, minor) => have.major == 0 && have.minor == minor,
+        (major, _) => have.major == major,
+    }
+}
+
+impl<T> Definitions<T> {
+    /// The definition for the import `name`: exact, else the highest semver-compatible one.
+    fn get(&self, name: &str) -> Option<&Definition<T>> {
+        if let Some((_, def)) = self.items.iter().find(|(n, _)| n == name) {
+            return Some(def);
+        }
+        let (base, Some(want)) = split_version(name) else {
+            return None;
+        };
+        self.items
+            .iter()
+            .filter_map(|(n, def)| {
+                let (b, have) = split_version(n);
+                let have = have?;
+                (b == base && compatible(&want, &have)).then_some((have, def))
+            })
+            .max_by(|(a, _), (b, _)| a.cmp(b))
+            .map(|(_, def)| def)
+    }
+
+    fn insert(&mut self, name: &str, def: Definition<T>, allow_shadowing: bool) -> Result<()> {
+        if let Some(slot) = self.items.iter_mut().find(|(n, _)| n == name) {
+            if !allow_shadowing {
+                return Err(Error::usage(format!(
+                    "a definition of `{name}` already exists (use `Linker::allow_shadowing` to \
+                     replace it)"
+                )));
+            }
+            slot.1 = def;
+        } else {
+            self.items.push((name.to_string(), def));
+        }
+        Ok(())
+    }
+}
+
+impl<T: 'static> Linker<T> {
+    /// An empty linker for components of `engine`.
+    pub fn new(engine: &Engine) -> Self {
+        Linker {
+            engine: engine.clone(),
+            root: Definitions::default(),
+            allow_shadowing: false,
+            unknown_imports_trap: false,
+        }
+    }
+
+    /// The engine the linker was made for.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Whether a second definition of a name replaces the first (instead of being an error).
+    /// Default: false.
+    pub fn allow_shadowing(&mut self, allow: bool) -> &mut Self {
+        self.allow_shadowing = allow;
+        self
+    }
+
+    /// The root instance: definitions made here satisfy a component's top-level imports.
+    pub fn root(&mut self) -> LinkerInstance<'_, T> {
+        LinkerInstance {
+            defs: &mut self.root,
+            allow_shadowing: self.allow_shadowing,
+        }
+    }
+
+    /// The instance `name` of the root (made empty if it does not exist yet); shorthand for
+    /// `linker.root().instance(name)`.
+    ///
+    /// # Errors
+    ///
+    /// If `name` is already defined as something other than an instance.
+    pub fn instance(&mut self, name: &str) -> Result<LinkerInstance<'_, T>> {
+        let allow_shadowing = self.allow_shadowing;
+        instance_in(&mut self.root, name, allow_shadowing)
+    }
+
+    /// Makes [`Linker::instantiate`] satisfy every function import that has no definition with
+    /// a function that fails when called ("unknown import: `name` has not been defined"),
+    /// instead of failing to instantiate. Only functions, also inside imported instances,
+    /// are defined this way; other missing imports remain errors.
+    pub fn define_unknown_imports_as_traps(&mut self, component: &Component) -> Result<()> {
+        let _ = component;
+        self.unknown_imports_trap = true;
+        Ok(())
+    }
+
+    /// Instantiates `component` in `store`, satisfying its imports with this linker's
+    /// definitions.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Unlinkable`](crate::ErrorKind::Unlinkable) if an import has no
+    /// definition or one of the wrong kind (naming the import); a trap if a core module's
+    /// start function traps; a usage error if the component or store belongs to another
+    /// engine.
+    pub fn instantiate(
+        &self,
+        mut store: impl AsContextMut<Data = T>,
+        component: &Component,
+    ) -> Result<Instance> {
+        let store = store.as_context_mut().0;
+        if !Engine::same(&self.engine, component.engine()) {
+            return Err(Error::usage(
+                "cannot instantiate a component of another engine with this linker",
+            ));
+        }
+        let info = &component.inner.info;
+        let mut imports = Vec::with_capacity(info.imports.len());
+        for import in &info.imports {
+            let item = self.resolve(store, info.types.as_ref(), import)?;
+            imports.push(item);
+        }
+        instantiate(store, component, imports)
+    }
+
+    /// Checks that every import of `component` has a definition of the right kind, and
+    /// returns an [`InstancePre`] that instantiates it in any store without checking again.
+    ///
+    /// # Errors
+    ///
+    /// As [`Linker::instantiate`] for missing or mismatched definitions.
+    pub fn instantiate_pre(&self, component: &Component) -> Result<InstancePre<T>> {
+        if !Engine::same(&self.engine, component.engine()) {
+            return Err(Error::usage(
+                "cannot instantiate a component of another engine with this linker",
+            ));
+        }
+        let info = &component.inner.info;
+        for import in &info.imports {
+            check_item(
+                info.types.as_ref(),
+                &import.name,
+                &import.ty,
+                self.root.get(&import.name),
+                self.unknown_imports_trap,
+            )?;
+        }
+        Ok(InstancePre {
+            linker: Linker {
+                engine: self.engine.clone(),
+                root: self.root.clone(),
+                allow_shadowing: self.allow_shadowing,
+                unknown_imports_trap: self.unknown_imports_trap,
+            },
+            component: component.clone(),
+        })
+    }
+
+    fn resolve(
+        &self,
+        store: &mut Store<T>,
+        types: wasmparser::types::TypesRef<'_>,
+        import: &ImportDecl,
+    ) -> Result<Item> {
+        let def = self.root.get(&import.name);
+        resolve_item(
+            store,
+            types,
+            &import.name,
+            &import.ty,
+            def,
+            self.unknown_imports_trap,
+        )
+    }
+}
+
+/// The run-time item for the import `name` of type `ty` from definition `def`.
+fn resolve_item<T: 'static>(
+    store: &mut Store<T>,
+    types: wasmparser::types::TypesRef<'_>,
+    name: &str,
+    ty: &ComponentEntityType,
+    def: Option<&Definition<T>>,
+    unknown_trap: bool,
+) -> Result<Item> {
+    let missing = || Error::unlinkable(format!("component imports `{name}`, which is not defined"));
+    let wrong = |def: &Definition<T>, expected: &str| {
+        Error::unlinkable(format!(
+            "component imports `{name}` as {expected}, but it is defined as {}",
+            def.desc()
+        ))
+    };
+    Ok(match ty {
+        ComponentEntityType::Func(_) => match def {
+            Some(Definition::Func(f)) => Item::HostFunc(store.push_component_host(f.clone())),
+            Some(def) => return Err(wrong(def, "a function")),
+            None if unknown_trap => Item::TrapFunc(name.into()),
+            None => return Err(missing()),
+        },
+        ComponentEntityType::Instance(id) => {
+            let defs = match def {
+                Some(Definition::Instance(defs)) => Some(defs),
+                Some(def) => return Err(wrong(def, "an instance")),
+                None if unknown_trap => None,
+                None => return Err(missing()),
+            };
+            let instance_ty = types
+                .get(*id)
+                .ok_or_else(|| Error::unlinkable(format!("import `{name}` has no type")))?;
+            let mut items = Vec::with_capacity(instance_ty.exports.len());
+            for (export, item) in instance_ty.exports.iter() {
+                let full = format!("{name}#{export}");
+                let def = defs.and_then(|d| d.get(export));
+                items.push((
+                    export.clone(),
+                    resolve_item(store, types, &full, &item.ty, def, unknown_trap)?,
+                ));
+            }
+            Item::Instance(Arc::new(InstanceItems { items }))
+        }
+        ComponentEntityType::Type { .. } => match def {
+            Some(Definition::Resource(rt, dtor)) => {
+                let host = store.push_component_host(dtor.clone());
+                store
+                    .inner
+                    .component
+                    .dtors
+                    .insert(rt.clone(), Dtor::Host { host });
+                Item::Type(TypeItem::Resource(rt.clone()))
+            }
+            Some(def) => return Err(wrong(def, "a type")),
+            None => return Err(missing()),
+        },
+        ComponentEntityType::Module(_) => match def {
+            Some(Definition::Module(m)) => Item::Module(m.clone()),
+            Some(def) => return Err(wrong(def, "a core module")),
+            None => return Err(missing()),
+        },
+        ComponentEntityType::Component(_) | ComponentEntityType::Value(_) => {
+            return Err(Error::unlinkable(format!(
+                "component imports `{name}`, a component or value: the linker cannot define \
+                 those"
+            )));
+        }
+    })
+}
+
+/// Checks, without a store, what [`resolve_item`] would resolve.
+fn check_item<T>(
+    types: wasmparser::types::TypesRef<'_>,
+    name: &str,
+    ty: &ComponentEntityType,
+    def: Option<&Definition<T>>,
+    unknown_trap: bool,
+) -> Result<()> {
+    let missing = || Error::unlinkable(format!("component imports `{name}`, which is not defined"));
+    let wrong = |def: &Definition<T>, expected: &str| {
+        Error::unlinkable(format!(
+            "component imports `{name}` as {expected}, but it is defined as {}",
+            def.desc()
+        ))
+    };
+    match (ty, def) {
+        (ComponentEntityType::Func(_), Some(Definition::Func(_))) => Ok(()),
+        (ComponentEntityType::Func(_), None) if unknown_trap => Ok(()),
+        (ComponentEntityType::Func(_), Some(def)) => Err(wrong(def, "a function")),
+        (ComponentEntityType::Instance(id), def) => {
+            let defs = match def {
+                Some(Definition::Instance(defs)) => Some(defs),
+                Some(def) => return Err(wrong(def, "an instance")),
+                None if unknown_trap => None,
+                None => return Err(missing()),
+            };
+            let instance_ty = types
+                .get(*id)
+                .ok_or_else(|| Error::unlinkable(format!("import `{name}` has no type")))?;
+            for (export, item) in instance_ty.exports.iter() {
+                let full = format!("{name}#{export}");
+                check_item(
+                    types,
+                    &full,
+                    &item.ty,
+                    defs.and_then(|d| d.get(export)),
+                    unknown_trap,
+                )?;
+            }
+            Ok(())
+        }
+        (ComponentEntityType::Type { .. }, Some(Definition::Resource(..))) => Ok(()),
+        (ComponentEntityType::Type { .. }, Some(def)) => Err(wrong(def, "a type")),
+        (ComponentEntityType::Module(_), Some(Definition::Module(_))) => Ok(()),
+        (ComponentEntityType::Module(_), Some(def)) => Err(wrong(def, "a core module")),
+        (ComponentEntityType::Component(_) | ComponentEntityType::Value(_), _) => {
+            Err(Error::unlinkable(format!(
+                "component imports `{name}`, a component or value: the linker cannot define \
+                 those"
+            )))
+        }
+        (_, None) => Err(missing()),
+    }
+}
+
+/// A component whose imports a [`Linker`] has checked, ready to instantiate in any store of
+/// the linker's engine ([`Linker::instantiate_pre`]).
+pub struct InstancePre<T> {
+    linker: Linker<T>,
+    component: Component,
+}
+
+impl<T> Clone for InstancePre<T> {
+    fn clone(&self) -> Self {
+        InstancePre {
+            linker: Linker {
+                engine: self.linker.engine.clone(),
+                root: self.linker.root.clone(),
+                allow_shadowing: self.linker.allow_shadowing,
+                unknown_imports_trap: self.linker.unknown_imports_trap,
+            },
+            component: self.component.clone(),
+        }
+    }
+}
+
+impl<T: 'static> InstancePre<T> {
+    /// The component this will instantiate.
+    pub fn component(&self) -> &Component {
+        &self.component
+    }
+
+    /// Instantiates the component in `store`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Linker::instantiate`], apart from the import checks already done.
+    pub fn instantiate(&self, store: impl AsContextMut<Data = T>) -> Result<Instance> {
+        self.linker.instantiate(store, &self.component)
+    }
+}
+
+fn instance_in<'a, T>(
+    defs: &'a mut Definitions<T>,
+    name: &str,
+    allow_shadowing: bool,
+) -> Result<LinkerInstance<'a, T>> {
+    let position = match defs.items.iter().position(|(n, _)| n == name) {
+        Some(i) => i,
+        None => {
+            defs.items.push((
+                name.to_string(),
+                Definition::Instance(Definitions::default()),
+            ));
+            defs.items.len() - 1
+        }
+    };
+    match defs.items.get_mut(position) {
+        Some((_, Definition::Instance(inner))) => Ok(LinkerInstance {
+            defs: inner,
+            allow_shadowing,
+        }),
+        Some((_, def)) => Err(Error::usage(format!(
+            "`{name}` is already defined as {}",
+            def.desc()
+        ))),
+        None => Err(Error::usage("linker instance vanished")),
+    }
+}
+
+/// One instance of a [`Linker`], where definitions are made by name.
+pub struct LinkerInstance<'a, T> {
+    defs: &'a mut Definitions<T>,
+    allow_shadowing: bool,
+}
+
+impl<T: 'static> LinkerInstance<'_, T> {
+    /// Defines the function `name`, implemented by `func`, which receives the arguments as
+    /// [`Val`]s and must write one `Val` of the right type into each slot of `results`. The
+    /// function takes the type of the import it satisfies; a result of the wrong type makes
+    /// the call fail with an error.
+    ///
+    /// # Errors
+    ///
+    /// If `name` is already defined and shadowing is not allowed.
+    pub fn func_new(
+        &mut self,
+        name: &str,
+        func: impl Fn(StoreContextMut<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static,
+    ) -> Result<()> {
+        let func: Arc<HostFunc<T>> = Arc::new(func);
+        self.defs
+            .insert(name, Definition::Func(func), self.allow_shadowing)
+    }
+
+    /// Defines the resource type `name` as `ty` (normally [`ResourceType::host::<R>()`]);
+    /// `dtor` runs with the resource's representation when a component drops the last `own`
+    /// handle to one.
+    ///
+    /// # Errors
+    ///
+    /// If `name` is already defined and shadowing is not allowed.
+    pub fn resource(
+        &mut self,
+        name: &str,
+        ty: ResourceType,
+        dtor: impl Fn(StoreContextMut<'_, T>, u32) -> Result<()> + Send + Sync + 'static,
+    ) -> Result<()> {
+        let dtor: Arc<HostDtor<T>> = Arc::new(dtor);
+        self.defs
+            .insert(name, Definition::Resource(ty, dtor), self.allow_shadowing)
+    }
+
+    /// Defines the core module `name`.
+    ///
+    /// # Errors
+    ///
+    /// If `name` is already defined and shadowing is not allowed.
+    pub fn module(&mut self, name: &str, module: &Module) -> Result<()> {
+        self.defs.insert(
+            name,
+            Definition::Module(module.clone()),
+            self.allow_shadowing,
+        )
+    }
+
+    /// The nested instance `name` (made empty if it does not exist yet).
+    ///
+    /// # Errors
+    ///
+    /// If `name` is already defined as something other than an instance.
+    pub fn instance(&mut self, name: &str) -> Result<LinkerInstance<'_, T>> {
+        instance_in(self.defs, name, self.allow_shadowing)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(s: &str) -> semver::Version {
+        semver::Version::parse(s).unwrap_or_else(|_| semver::Version::new(9, 9, 9))
+    }
+
+    #[test]
+    fn semver_compatibility_follows_wasmtime() {
+        assert!(compatible(&v("0.2.6"), &v("0.2.12")));
+        assert!(compatible(&v("0.2.12"), &v("0.2.6")));
+        assert!(!compatible(&v("0.2.6"), &v("0.3.0")));
+        assert!(compatible(&v("1.2.0"), &v("1.9.1")));
+        assert!(!compatible(&v("1.2.0"), &v("2.0.0")));
+        assert!(!compatible(&v("0.0.1"), &v("0.0.2")));
+        assert!(!compatible(&v("0.2.0-rc1"), &v("0.2.0")));
+    }
+
+    #[test]
+    fn highest_compatible_definition_wins() -> Result<()> {
+        let mut defs = Definitions::<()>::default();
+        for name in ["a:b/c@0.2.1", "a:b/c@0.2.12", "a:b/c@0.2.3", "a:b/c@0.3.0"] {
+            defs.insert(name, Definition::Instance(Definitions::default()), false)?;
+        }
+        let pick = |name: &str| {
+            let def = defs.get(name)?;
+            defs.items
+                .iter()
+                .find(|(_, d)| core::ptr::eq(d, def))
+                .map(|(n, _)| n.clone())
+        };
+        assert_eq!(pick("a:b/c@0.2.6").as_deref(), Some("a:b/c@0.2.12"));
+        assert_eq!(pick("a:b/c@0.2.3").as_deref(), Some("a:b/c@0.2.3"));
+        assert_eq!(pick("a:b/c@0.3.9").as_deref(), Some("a:b/c@0.3.0"));
+        assert_eq!(pick("a:b/c@1.0.0"), None);
+        assert_eq!(pick("a:b/c"), None);
+        Ok(())
+    }
+}

@@ -1,0 +1,81 @@
+//! The WebAssembly Component Model (feature `component-model`, on by default).
+//!
+//! The component layer is built in three layers, each using only the one below it:
+//!
+//! 1. **Types and values**: [`types`] holds the spec's value types ([`Type`] and its compound
+//!    types, [`ResourceType`], [`ComponentFunc`]), compared structurally; [`Val`] is the
+//!    dynamically typed value the host exchanges with components, with the same cases as
+//!    Wasmtime's `component::Val`. Resources have their own module, [`resources`]:
+//!    [`Resource<T>`], [`ResourceAny`], the host's [`ResourceTable`] and the per-instance
+//!    [`HandleTable`].
+//! 2. **The Canonical ABI** ([`abi`]): layout, flattening, lifting and lowering between
+//!    component values and core values or linear memory, following the spec's
+//!    [CanonicalABI.md](https://github.com/WebAssembly/component-model/blob/main/design/mvp/CanonicalABI.md)
+//!    and its Python reference `definitions.py` function by function.
+//! 3. **The runtime**: parsing components, instantiating them and calling their functions,
+//!    on top of Weft's core API.
+//!
+//! ```
+//! use weft::component::{Val, types::{List, Record, Type}};
+//!
+//! let point = Type::Record(Record::new([("x", Type::S32), ("y", Type::S32)])?);
+//! let value = Val::Record(vec![("x".into(), Val::S32(1)), ("y".into(), Val::S32(-1))]);
+//! value.typecheck(&point)?;
+//! assert!(Val::S32(1).typecheck(&Type::List(List::new(Type::U8))).is_err());
+//! # Ok::<(), weft::Error>(())
+//! ```
+//!
+//! # The runtime (layer 3)
+//!
+//! [`Component::new`] validates a component with wasmparser and flattens it into a list of
+//! instantiation steps (`translate.rs`), compiling each nested core module once.
+//! [`Linker::instantiate`] resolves the imports and replays the steps (`instance.rs`):
+//! core instances are ordinary [`crate::Instance`]s, `canon lift` makes component [`Func`]s,
+//! `canon lower` and the resource built-ins make core host functions (`func.rs`). A call
+//! from one component into another goes through a fused adapter (`adapter.rs`, over the
+//! Canonical ABI's [`abi::transfer_flat_values`]) that copies arguments and results straight
+//! between the two instances' cells and memories, transcoding strings between any two
+//! encodings, without building [`Val`]s.
+//!
+//! ## Crate-private hooks into the core engine
+//!
+//! The runtime uses the public core API ([`crate::Instance::new`], `get_export`,
+//! [`crate::Func`], [`crate::Memory`]) plus these crate-private entry points, and nothing
+//! else:
+//!
+//! - `StoreInner::component` (`store.rs`): the store's component state, `ComponentStore`
+//!   (component functions, per-instance `may_enter` / `may_leave` flags and handle tables,
+//!   type-erased host closures, resource destructors). The only field added to the core.
+//! - `exec::invoke(store, func, cells)`: calls a core function with raw `u64` cells, for
+//!   lifted functions, `realloc`, `post-return` and guest destructors (no `Val` conversion).
+//! - `Store::push_host_func(ty, host)`: registers a core host function taking raw cells,
+//!   for `canon lower` and `resource.new` / `resource.rep` / `resource.drop`.
+//! - `func::func_type(store, func)`: a core function's type, to size the cell buffer.
+//! - `StoreInner::memories[..].data`: the bytes of the memory named by the `memory`
+//!   canonical option, read and written by the Canonical ABI's `LiftContext` /
+//!   `LowerContext`, which the runtime implements over the store.
+//! - `Config::component_features()`: the wasmparser features for components. `Module::new`
+//!   recognises a component's header and says to use `Component::new` instead.
+
+pub mod abi;
+pub mod resources;
+pub mod types;
+mod values;
+
+pub use resources::{HandleTable, Resource, ResourceAny, ResourceTable, ResourceTableError};
+pub use types::{ComponentFunc, ResourceType, Type};
+pub use values::Val;
+
+mod adapter;
+#[allow(clippy::module_inception)]
+mod component;
+mod convert;
+mod func;
+pub(crate) mod instance;
+mod linker;
+mod translate;
+
+pub use component::{Component, ComponentItem, ComponentSort, ComponentType};
+pub use func::Func;
+pub use instance::{Export, ExportInstance, Instance};
+pub use linker::{InstancePre, Linker, LinkerInstance};

@@ -1,0 +1,780 @@
+//! Resources: host handles ([`Resource<T>`], [`ResourceAny`]), the host's [`ResourceTable`],
+//! and the per-instance [`HandleTable`] of the Canonical ABI.
+//!
+//! # Two kinds of tables
+//!
+//! - A [`ResourceTable`] lives in the embedder's store data and holds the host's own resource
+//!   values (files, streams, ...), as in wasmtime-wasi. A [`Resource<T>`] is an index into it,
+//!   typed by the Rust type of the value; entries may have a parent, and a parent cannot be
+//!   deleted while it has children.
+//! - A [`HandleTable`] belongs to one component instance and holds the `own` and `borrow`
+//!   handles that instance's core code refers to by `i32` index: the spec's `Table` of
+//!   `ResourceHandle`s ([CanonicalABI.md, "Table State" and "Resource
+//!   State"](https://github.com/WebAssembly/component-model/blob/main/design/mvp/CanonicalABI.md#table-state)).
+//!   Lifting an `own` takes a handle out of it, lowering one puts a handle in; `resource.new`,
+//!   `resource.rep` and `resource.drop` act on it.
+//!
+//! # Borrow scopes
+//!
+//! A `borrow` handle is valid for one call. The spec tracks this with two counters:
+//!
+//! - a call *into* an instance (the spec's `Task`) counts the borrow handles lowered into the
+//!   instance for it (`num_borrows`); the callee must drop them all before it returns, or the
+//!   call traps (`borrow handles still remain at the end of the call`);
+//! - a call *out of* an instance (the spec's `Subtask`) lends the caller's handles it passed as
+//!   `borrow` (`num_lends`, the list of `lenders`); while a handle is lent it cannot be dropped
+//!   or moved out (`cannot remove owned resource while borrowed`), and the lends end when the
+//!   call returns.
+//!
+//! Synchronous calls into and out of an instance nest like a stack, so the table keeps both
+//! as stacks: the runtime brackets each call with [`HandleTable::enter_task`] /
+//! [`HandleTable::exit_task`] (callee side) and [`HandleTable::enter_subtask`] /
+//! [`HandleTable::exit_subtask`] (caller side).
+
+use super::types::ResourceType;
+use crate::error::Result;
+use crate::trap::{Trap, TrapCode};
+use core::any::Any;
+use core::fmt;
+use core::marker::PhantomData;
+
+/// A typed handle to a host resource of type `T`: the index (`rep`) of a value in a
+/// [`ResourceTable`], owned or borrowed.
+///
+/// This is what a host function receives for a parameter of type `own<R>` or `borrow<R>`
+/// when `R` is the host resource type [`ResourceType::host::<T>()`](ResourceType::host).
+pub struct Resource<T> {
+    rep: u32,
+    owned: bool,
+    _marker: PhantomData<fn() -> T>,
+}
+
+impl<T: 'static> Resource<T> {
+    /// An owning handle with representation `rep`.
+    pub fn new_own(rep: u32) -> Self {
+        Resource {
+            rep,
+            owned: true,
+            _marker: PhantomData,
+        }
+    }
+
+    /// A borrowed handle with representation `rep`.
+    pub fn new_borrow(rep: u32) -> Self {
+        Resource {
+            rep,
+            owned: false,
+            _marker: PhantomData,
+        }
+    }
+
+    /// The representation: the index of the value in its [`ResourceTable`].
+    pub fn rep(&self) -> u32 {
+        self.rep
+    }
+
+    /// Whether this handle owns the resource (`own<R>`) rather than borrows it.
+    pub fn owned(&self) -> bool {
+        self.owned
+    }
+}
+
+impl<T> fmt::Debug for Resource<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Resource")
+            .field("rep", &self.rep)
+            .field("owned", &self.owned)
+            .finish()
+    }
+}
+
+/// An untyped handle to a resource of any type, host or guest, as carried by
+/// [`Val::Resource`](super::Val::Resource).
+///
+/// It holds the resource type, the representation (for a host resource, the index in the
+/// [`ResourceTable`]; for a guest resource, the `i32` the defining instance chose) and whether
+/// the handle owns the resource. Dropping an owned handle that came from a guest
+/// (`resource_drop`) needs the store and is provided by the component runtime.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct ResourceAny {
+    ty: ResourceType,
+    rep: u32,
+    owned: bool,
+}
+
+impl ResourceAny {
+    /// A handle of type `ty` with representation `rep`.
+    pub(crate) fn new(ty: ResourceType, rep: u32, owned: bool) -> Self {
+        ResourceAny { ty, rep, owned }
+    }
+
+    /// The resource's type.
+    pub fn ty(&self) -> ResourceType {
+        self.ty.clone()
+    }
+
+    /// Whether this handle owns the resource.
+    pub fn owned(&self) -> bool {
+        self.owned
+    }
+
+    /// The resource's representation.
+    pub(crate) fn rep(&self) -> u32 {
+        self.rep
+    }
+
+    /// The untyped form of a host handle.
+    pub fn from_resource<T: 'static>(resource: Resource<T>) -> Self {
+        ResourceAny::new(ResourceType::host::<T>(), resource.rep, resource.owned)
+    }
+
+    /// The typed form of this handle, if it is a handle to a host resource of type `T`.
+    ///
+    /// # Errors
+    ///
+    /// A usage error if the handle's resource type is not [`ResourceType::host::<T>()`].
+    pub fn try_into_resource<T: 'static>(self) -> Result<Resource<T>> {
+        if !self.ty.is_host::<T>() {
+            return Err(crate::Error::usage(format!(
+                "resource of type {} is not a host resource of type {}",
+                self.ty,
+                core::any::type_name::<T>()
+            )));
+        }
+        Ok(Resource {
+            rep: self.rep,
+            owned: self.owned,
+            _marker: PhantomData,
+        })
+    }
+}
+
+impl fmt::Debug for ResourceAny {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResourceAny")
+            .field("ty", &self.ty)
+            .field("owned", &self.owned)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a [`ResourceTable`] operation failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ResourceTableError {
+    /// The table has `u32::MAX` entries.
+    Full,
+    /// No entry has that index.
+    NotPresent,
+    /// The entry holds a value of another type.
+    WrongType,
+    /// The entry still has children and cannot be deleted.
+    HasChildren,
+}
+
+impl fmt::Display for ResourceTableError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ResourceTableError::Full => "resource table has no free keys",
+            ResourceTableError::NotPresent => "resource not present",
+            ResourceTableError::WrongType => "resource is of another type",
+            ResourceTableError::HasChildren => "resource has children",
+        })
+    }
+}
+
+impl std::error::Error for ResourceTableError {}
+
+struct TableEntry {
+    value: Box<dyn Any + Send>,
+    parent: Option<u32>,
+    children: Vec<u32>,
+}
+
+/// The host's table of resource values, kept in the store's data.
+///
+/// Each value gets an index, returned as a [`Resource<T>`]; [`get`](Self::get),
+/// [`get_mut`](Self::get_mut) and [`delete`](Self::delete) check the value's type. A value
+/// pushed with [`push_child`](Self::push_child) records its parent, and the parent cannot be
+/// deleted before its children (a stream cannot outlive the file it reads).
+#[derive(Default)]
+pub struct ResourceTable {
+    entries: Vec<Option<TableEntry>>,
+    free: Vec<u32>,
+}
+
+impl ResourceTable {
+    /// An empty table.
+    pub fn new() -> Self {
+        ResourceTable::default()
+    }
+
+    /// The number of values in the table.
+    pub fn len(&self) -> usize {
+        self.entries.len() - self.free.len()
+    }
+
+    /// Whether the table holds no value.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn insert(&mut self, entry: TableEntry) -> Result<u32, ResourceTableError> {
+        if let Some(index) = self.free.pop()
+            && let Some(slot) = self.entries.get_mut(index as usize)
+        {
+            *slot = Some(entry);
+            return Ok(index);
+        }
+        let index = u32::try_from(self.entries.len()).map_err(|_| ResourceTableError::Full)?;
+        if index == u32::MAX {
+            return Err(ResourceTableError::Full);
+        }
+        self.entries.push(Some(entry));
+        Ok(index)
+    }
+
+    fn entry(&self, index: u32) -> Result<&TableEntry, ResourceTableError> {
+        self.entries
+            .get(index as usize)
+            .and_then(Option::as_ref)
+            .ok_or(ResourceTableError::NotPresent)
+    }
+
+    fn entry_mut(&mut self, index: u32) -> Result<&mut TableEntry, ResourceTableError> {
+        self.entries
+            .get_mut(index as usize)
+            .and_then(Option::as_mut)
+            .ok_or(ResourceTableError::NotPresent)
+    }
+
+    /// Inserts `value` and returns an owning handle to it.
+    ///
+    /// # Errors
+    ///
+    /// [`ResourceTableError::Full`] if the table has no free index.
+    pub fn push<T: Send + 'static>(&mut self, value: T) -> Result<Resource<T>, ResourceTableError> {
+        let rep = self.insert(TableEntry {
+            value: Box::new(value),
+            parent: None,
+            children: Vec::new(),
+        })?;
+        Ok(Resource::new_own(rep))
+    }
+
+    /// Inserts `value` as a child of `parent` and returns an owning handle to it.
+    ///
+    /// # Errors
+    ///
+    /// [`ResourceTableError::NotPresent`] if `parent` is not in the table, or
+    /// [`ResourceTableError::Full`].
+    pub fn push_child<T: Send + 'static, U: 'static>(
+        &mut self,
+        value: T,
+        parent: &Resource<U>,
+    ) -> Result<Resource<T>, ResourceTableError> {
+        self.entry(parent.rep)?;
+        let rep = self.insert(TableEntry {
+            value: Box::new(value),
+            parent: Some(parent.rep),
+            children: Vec::new(),
+        })?;
+        self.entry_mut(parent.rep)?.children.push(rep);
+        Ok(Resource::new_own(rep))
+    }
+
+    /// The value `resource` refers to.
+    ///
+    /// # Errors
+    ///
+    /// [`ResourceTableError::NotPresent`] or [`ResourceTableError::WrongType`].
+    pub fn get<T: 'static>(&self, resource: &Resource<T>) -> Result<&T, ResourceTableError> {
+        self.entry(resource.rep)?
+            .value
+            .downcast_ref()
+            .ok_or(ResourceTableError::WrongType)
+    }
+
+    /// The value `resource` refers to, mutably.
+    ///
+    /// # Errors
+    ///
+    /// [`ResourceTableError::NotPresent`] or [`ResourceTableError::WrongType`].
+    pub fn get_mut<T: 'static>(
+        &mut self,
+        resource: &Resource<T>,
+    ) -> Result<&mut T, ResourceTableError> {
+        self.entry_mut(resource.rep)?
+            .value
+            .downcast_mut()
+            .ok_or(ResourceTableError::WrongType)
+    }
+
+    /// The value at index `rep`, untyped.
+    ///
+    /// # Errors
+    ///
+    /// [`ResourceTableError::NotPresent`].
+    pub fn get_any_mut(&mut self, rep: u32) -> Result<&mut dyn Any, ResourceTableError> {
+        Ok(&mut *self.entry_mut(rep)?.value)
+    }
+
+    /// The values pushed as children of `parent`, in insertion order.
+    ///
+    /// # Errors
+    ///
+    /// [`ResourceTableError::NotPresent`].
+    pub fn iter_children<T: 'static>(
+        &self,
+        parent: &Resource<T>,
+    ) -> Result<impl Iterator<Item = &(dyn Any + Send)> + '_, ResourceTableError> {
+        let children = &self.entry(parent.rep)?.children;
+        Ok(children
+            .iter()
+            .filter_map(|&c| self.entry(c).ok().map(|e| &*e.value)))
+    }
+
+    /// Removes the value `resource` refers to and returns it.
+    ///
+    /// # Errors
+    ///
+    /// [`ResourceTableError::NotPresent`], [`ResourceTableError::WrongType`], or
+    /// [`ResourceTableError::HasChildren`] if values pushed as its children are still present.
+    pub fn delete<T: 'static>(&mut self, resource: Resource<T>) -> Result<T, ResourceTableError> {
+        let entry = self.entry(resource.rep)?;
+        if !entry.value.is::<T>() {
+            return Err(ResourceTableError::WrongType);
+        }
+        if !entry.children.is_empty() {
+            return Err(ResourceTableError::HasChildren);
+        }
+        let entry = self
+            .entries
+            .get_mut(resource.rep as usize)
+            .and_then(Option::take)
+            .ok_or(ResourceTableError::NotPresent)?;
+        self.free.push(resource.rep);
+        if let Some(parent) = entry.parent
+            && let Ok(parent) = self.entry_mut(parent)
+        {
+            parent.children.retain(|&c| c != resource.rep);
+        }
+        entry
+            .value
+            .downcast::<T>()
+            .map(|b| *b)
+            .map_err(|_| ResourceTableError::WrongType)
+    }
+}
+
+impl fmt::Debug for ResourceTable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResourceTable")
+            .field("len", &self.len())
+            .finish()
+    }
+}
+
+/// One handle in a [`HandleTable`]: the spec's `ResourceHandle`.
+#[derive(Debug, Clone)]
+pub struct HandleEntry {
+    /// The resource type the handle refers to.
+    pub ty: ResourceType,
+    /// The resource's representation.
+    pub rep: u32,
+    /// Whether the handle is `own` (else `borrow`).
+    pub own: bool,
+    /// For a borrow: the depth of the task (call into this instance) it was lent to.
+    borrow_scope: Option<usize>,
+    /// How many calls out of this instance currently borrow through this handle.
+    num_lends: u32,
+}
+
+impl HandleEntry {
+    /// How many calls currently borrow this handle.
+    pub fn num_lends(&self) -> u32 {
+        self.num_lends
+    }
+}
+
+/// What [`HandleTable::resource_drop`] removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Dropped {
+    /// An `own` handle: the resource must now be destroyed, by running the destructor of its
+    /// type on `rep`.
+    Own {
+        /// The resource's type.
+        ty: ResourceType,
+        /// The resource's representation, the destructor's argument.
+        rep: u32,
+    },
+    /// A `borrow` handle: nothing more to do.
+    Borrow,
+}
+
+/// The `own` and `borrow` handles of one component instance: the spec's `Table` of
+/// `ResourceHandle`s, with the borrow scopes of the calls into and out of the instance.
+///
+/// Index 0 is never used (the spec reserves it so that 0 can mean "no handle"); at most
+/// `2^28 - 1` handles exist at once. See the [module docs](self) for the borrow rules.
+#[derive(Debug, Default)]
+pub struct HandleTable {
+    slots: Vec<Option<HandleEntry>>,
+    free: Vec<u32>,
+    /// `num_borrows` of each open call into this instance, innermost last.
+    tasks: Vec<u32>,
+    /// The handles each open call out of this instance lends, innermost last.
+    subtasks: Vec<Vec<u32>>,
+}
+
+/// The spec's `Table.MAX_LENGTH`.
+pub const MAX_HANDLE_TABLE_LENGTH: u32 = (1 << 28) - 1;
+
+#[cold]
+fn unknown_handle(index: u32) -> crate::Error {
+    Trap::with_detail(
+        TrapCode::UnknownHandle,
+        format!("unknown handle index {index}"),
+    )
+    .into()
+}
+
+#[cold]
+fn wrong_type(index: u32, expected: &ResourceType, found: &ResourceType) -> crate::Error {
+    Trap::with_detail(
+        TrapCode::HandleWrongType,
+        format!(
+            "handle index {index} used with the wrong type, expected {expected} but found {found}"
+        ),
+    )
+    .into()
+}
+
+impl HandleTable {
+    /// An empty table.
+    pub fn new() -> Self {
+        HandleTable::default()
+    }
+
+    /// The spec's `Table.add`.
+    ///
+    /// # Errors
+    ///
+    /// Traps with [`TrapCode::HandleTableFull`] past `MAX_LENGTH` handles.
+    pub fn add(&mut self, entry: HandleEntry) -> Result<u32> {
+        if self.slots.is_empty() {
+            self.slots.push(None);
+        }
+        if let Some(index) = self.free.pop()
+            && let Some(slot) = self.slots.get_mut(index as usize)
+        {
+            *slot = Some(entry);
+            return Ok(index);
+        }
+        let index = u32::try_from(self.slots.len()).unwrap_or(u32::MAX);
+        if index > MAX_HANDLE_TABLE_LENGTH {
+            return Err(TrapCode::HandleTableFull.into());
+        }
+        self.slots.push(Some(entry));
+        Ok(index)
+    }
+
+    /// The spec's `Table.get`.
+    ///
+    /// # Errors
+    ///
+    /// Traps with [`TrapCode::UnknownHandle`] (`unknown handle index N`).
+    pub fn get(&self, index: u32) -> Result<&HandleEntry> {
+        self.slots
+            .get(index as usize)
+            .and_then(Option::as_ref)
+            .ok_or_else(|| unknown_handle(index))
+    }
+
+    fn get_mut(&mut self, index: u32) -> Result<&mut HandleEntry> {
+        self.slots
+            .get_mut(index as usize)
+            .and_then(Option::as_mut)
+            .ok_or_else(|| unknown_handle(index))
+    }
+
+    /// The spec's `Table.remove`.
+    ///
+    /// # Errors
+    ///
+    /// Traps with [`TrapCode::UnknownHandle`].
+    pub fn remove(&mut self, index: u32) -> Result<HandleEntry> {
+        let entry = self
+            .slots
+            .get_mut(index as usize)
+            .and_then(Option::take)
+            .ok_or_else(|| unknown_handle(index))?;
+        self.free.push(index);
+        Ok(entry)
+    }
+
+    /// The number of live handles.
+    pub fn len(&self) -> usize {
+        self.slots.iter().filter(|s| s.is_some()).count()
+    }
+
+    /// Whether the table holds no handle.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Checks the handle at `index` without removing it.
+    fn checked(&self, index: u32, ty: &ResourceType) -> Result<&HandleEntry> {
+        let entry = self.get(index)?;
+        if entry.ty != *ty {
+            return Err(wrong_type(index, ty, &entry.ty));
+        }
+        Ok(entry)
+    }
+
+    /// Opens a call into this instance (the spec's `Task`): borrows lowered into the instance
+    /// from now until [`exit_task`](Self::exit_task) belong to it.
+    pub fn enter_task(&mut self) {
+        self.tasks.push(0);
+    }
+
+    /// Closes the innermost call into this instance (the spec's `Task.return_`).
+    ///
+    /// # Errors
+    ///
+    /// Traps with [`TrapCode::BorrowsRemain`] if the callee did not drop every borrow handle
+    /// it received.
+    pub fn exit_task(&mut self) -> Result<()> {
+        match self.tasks.pop() {
+            Some(0) | None => Ok(()),
+            Some(_) => Err(TrapCode::BorrowsRemain.into()),
+        }
+    }
+
+    /// Opens a call out of this instance (the spec's `Subtask`): handles lifted as `borrow`
+    /// from now until [`exit_subtask`](Self::exit_subtask) are lent to it.
+    pub fn enter_subtask(&mut self) {
+        self.subtasks.push(Vec::new());
+    }
+
+    /// Closes the innermost call out of this instance and ends its lends (the spec's
+    /// `Subtask.deliver_resolve`).
+    pub fn exit_subtask(&mut self) {
+        for index in self.subtasks.pop().unwrap_or_default() {
+            if let Ok(entry) = self.get_mut(index) {
+                entry.num_lends = entry.num_lends.saturating_sub(1);
+            }
+        }
+    }
+
+    /// `canon resource.new`: a new `own` handle to `rep`.
+    ///
+    /// # Errors
+    ///
+    /// Traps with [`TrapCode::HandleTableFull`].
+    pub fn resource_new(&mut self, ty: ResourceType, rep: u32) -> Result<u32> {
+        self.add(HandleEntry {
+            ty,
+            rep,
+            own: true,
+            borrow_scope: None,
+            num_lends: 0,
+        })
+    }
+
+    /// `canon resource.rep`: the representation of the handle at `index`.
+    ///
+    /// # Errors
+    ///
+    /// Traps if there is no such handle or it has another type.
+    pub fn resource_rep(&self, ty: &ResourceType, index: u32) -> Result<u32> {
+        Ok(self.checked(index, ty)?.rep)
+    }
+
+    /// `canon resource.drop`: removes the handle at `index`. For an `own` handle the caller
+    /// must then run the type's destructor on the returned `rep`; for a `borrow` the borrow
+    /// ends.
+    ///
+    /// # Errors
+    ///
+    /// Traps if there is no such handle, it has another type, or it is lent to a call
+    /// ([`TrapCode::ResourceLent`]).
+    pub fn resource_drop(&mut self, ty: &ResourceType, index: u32) -> Result<Dropped> {
+        let entry = self.checked(index, ty)?;
+        if entry.num_lends != 0 {
+            return Err(TrapCode::ResourceLent.into());
+        }
+        let entry = self.remove(index)?;
+        if entry.own {
+            return Ok(Dropped::Own {
+                ty: entry.ty,
+                rep: entry.rep,
+            });
+        }
+        if let Some(count) = entry.borrow_scope.and_then(|d| self.tasks.get_mut(d)) {
+            *count = count.saturating_sub(1);
+        }
+        Ok(Dropped::Borrow)
+    }
+
+    /// The spec's `lift_own`: moves the `own` handle at `index` out of the table and returns
+    /// its representation.
+    ///
+    /// # Errors
+    ///
+    /// Traps if there is no such handle, it has another type or is a borrow
+    /// ([`TrapCode::HandleWrongType`]), or it is lent ([`TrapCode::ResourceLent`]).
+    pub fn lift_own(&mut self, ty: &ResourceType, index: u32) -> Result<u32> {
+        let entry = self.checked(index, ty)?;
+        if entry.num_lends != 0 {
+            return Err(TrapCode::ResourceLent.into());
+        }
+        if !entry.own {
+            return Err(Trap::with_detail(
+                TrapCode::HandleWrongType,
+                format!("handle index {index} is a borrow where an own handle is required"),
+            )
+            .into());
+        }
+        Ok(self.remove(index)?.rep)
+    }
+
+    /// The spec's `lift_borrow`: the representation of the handle at `index`, which is lent
+    /// to the innermost call out of this instance until it returns.
+    ///
+    /// # Errors
+    ///
+    /// Traps if there is no such handle or it has another type.
+    pub fn lift_borrow(&mut self, ty: &ResourceType, index: u32) -> Result<u32> {
+        let rep = self.checked(index, ty)?.rep;
+        if let Some(lenders) = self.subtasks.last_mut() {
+            lenders.push(index);
+            let entry = self.get_mut(index)?;
+            entry.num_lends = entry.num_lends.saturating_add(1);
+        }
+        Ok(rep)
+    }
+
+    /// The spec's `lower_own`: a new `own` handle to `rep`.
+    ///
+    /// # Errors
+    ///
+    /// Traps with [`TrapCode::HandleTableFull`].
+    pub fn lower_own(&mut self, ty: ResourceType, rep: u32) -> Result<u32> {
+        self.resource_new(ty, rep)
+    }
+
+    /// The spec's `lower_borrow`: a `borrow` handle to `rep` for the innermost call into this
+    /// instance, or `rep` itself if this instance defines the resource type (`implements`),
+    /// since an instance sees its own resources by representation.
+    ///
+    /// # Errors
+    ///
+    /// Traps with [`TrapCode::HandleTableFull`], or [`TrapCode::InternalError`] if no call
+    /// into this instance is open (the runtime must call [`enter_task`](Self::enter_task)
+    /// before lowering arguments).
+    pub fn lower_borrow(&mut self, ty: ResourceType, rep: u32, implements: bool) -> Result<u32> {
+        if implements {
+            return Ok(rep);
+        }
+        let Some(depth) = self.tasks.len().checked_sub(1) else {
+            return Err(TrapCode::InternalError.into());
+        };
+        let index = self.add(HandleEntry {
+            ty,
+            rep,
+            own: false,
+            borrow_scope: Some(depth),
+            num_lends: 0,
+        })?;
+        if let Some(count) = self.tasks.get_mut(depth) {
+            *count = count.saturating_add(1);
+        }
+        Ok(index)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn trap_message(result: Result<impl fmt::Debug>) -> String {
+        match result {
+            Ok(v) => format!("no trap: {v:?}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn resource_table_parents_outlive_children() {
+        let mut table = ResourceTable::new();
+        let file = table.push(String::from("file")).map_err(|e| e.to_string());
+        let Ok(file) = file else {
+            panic!("push failed")
+        };
+        let Ok(stream) = table.push_child(7u32, &file) else {
+            panic!("push_child failed")
+        };
+        assert_eq!(table.get(&stream), Ok(&7));
+        assert_eq!(table.iter_children(&file).map(|i| i.count()), Ok(1));
+        let file2 = Resource::<String>::new_own(file.rep());
+        assert_eq!(table.delete(file2), Err(ResourceTableError::HasChildren));
+        assert_eq!(table.delete(stream), Ok(7));
+        assert_eq!(table.delete(file).as_deref(), Ok("file"));
+        assert!(table.is_empty());
+        let wrong = Resource::<u8>::new_own(0);
+        assert_eq!(table.get(&wrong), Err(ResourceTableError::NotPresent));
+    }
+
+    #[test]
+    fn handle_table_traps() {
+        let r = ResourceType::guest("r");
+        let other = ResourceType::guest("other");
+        let mut table = HandleTable::new();
+        assert_eq!(
+            trap_message(table.get(0)),
+            "wasm trap: unknown handle index 0"
+        );
+        let h = table.resource_new(r.clone(), 42).unwrap_or(0);
+        assert_eq!(h, 1);
+        assert!(trap_message(table.resource_rep(&other, h)).contains("used with the wrong type"));
+        // Lending the handle to a call out forbids dropping it until the call returns.
+        table.enter_subtask();
+        assert_eq!(table.lift_borrow(&r, h).ok(), Some(42));
+        assert_eq!(
+            trap_message(table.resource_drop(&r, h)),
+            "wasm trap: cannot remove owned resource while borrowed"
+        );
+        assert_eq!(
+            trap_message(table.lift_own(&r, h)),
+            "wasm trap: cannot remove owned resource while borrowed"
+        );
+        table.exit_subtask();
+        assert_eq!(
+            table.resource_drop(&r, h).ok(),
+            Some(Dropped::Own {
+                ty: r.clone(),
+                rep: 42
+            })
+        );
+    }
+
+    #[test]
+    fn borrows_must_end_with_the_call() {
+        let r = ResourceType::guest("r");
+        let mut table = HandleTable::new();
+        assert!(table.lower_borrow(r.clone(), 5, false).is_err());
+        table.enter_task();
+        assert_eq!(table.lower_borrow(r.clone(), 5, true).ok(), Some(5));
+        let b = table.lower_borrow(r.clone(), 5, false).unwrap_or(0);
+        assert!(trap_message(table.lift_own(&r, b)).contains("is a borrow"));
+        assert_eq!(
+            trap_message(table.exit_task()),
+            "wasm trap: borrow handles still remain at the end of the call"
+        );
+        table.enter_task();
+        let b = table.lower_borrow(r.clone(), 5, false).unwrap_or(0);
+        assert_eq!(table.resource_drop(&r, b).ok(), Some(Dropped::Borrow));
+        assert!(table.exit_task().is_ok());
+    }
+}
