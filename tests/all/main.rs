@@ -7,3 +7,4 @@ mod api;
 mod dispatch;
 mod generated;
 mod limits;
+mod peer_bugs;
