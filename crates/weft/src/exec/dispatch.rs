@@ -1521,18 +1521,24 @@ handler!(TableGrow(ip, regs, mem, mem_len, cx, acc) {
 
 /// Runs a rare, bulky instruction outside the handlers, in [`cold_op`]; `false` when
 /// execution stops (the reason is in `cx.exit`).
+///
+/// # Safety
+///
+/// The invariants of [`run`] hold for `ip` and `regs`.
 #[inline(never)]
-fn cold(ip: *const Op, cx: &mut Cx<'_>) -> bool {
+unsafe fn cold(ip: *const Op, regs: *mut u64, cx: &mut Cx<'_>) -> bool {
     let Some(frame) = cx.stack.frames.last() else {
         cx.exit = Exit::Trap(TrapCode::InternalError);
         return false;
     };
     let num_slots = frame.code().num_slots as usize;
-    let fp = cx.fp;
-    let Some(cells) = cx.stack.cells.get_mut(fp..fp + num_slots) else {
-        cx.exit = Exit::Trap(TrapCode::InternalError);
-        return false;
-    };
+    // The frame's cells are borrowed through `regs`, not through `cx.stack.cells`: a new
+    // mutable borrow of the vector's elements would invalidate `regs`, which the handler
+    // goes on using afterwards (undefined behaviour that Miri reports).
+    // SAFETY: (I1): `regs` points at the `num_slots` cells of the running frame, inside
+    // `cx.stack.cells`, which `cold_op` does not touch (it only sees `cx.inner`), so this is
+    // the only reference to them while it lives.
+    let cells = unsafe { core::slice::from_raw_parts_mut(regs, num_slots) };
     // SAFETY: (I3): `ip` points at a live `Op`.
     let instr = unsafe { &(*ip).instr };
     match cold_op(cx.inner, cx.instance, cells, instr) {
@@ -1547,7 +1553,8 @@ fn cold(ip: *const Op, cx: &mut Cx<'_>) -> bool {
 macro_rules! cold_handlers {
     ($($name:ident),* $(,)?) => {$(
         handler!($name(ip, regs, mem, mem_len, cx, acc) {
-            if !cold(ip, cx) {
+            // SAFETY: (I1)–(I5) hold for the current state.
+            if !unsafe { cold(ip, regs, cx) } {
                 return Flow::Stop;
             }
             // The operation may have changed the memory; the frame's cells stay put.
