@@ -9,14 +9,14 @@
 //!
 //! A difference is blamed on a known wasmi bug when the module (any of its functions)
 //! contains that bug's pattern, as found by a static scan of the module that follows the
-//! validator's operand and control stacks. Each pattern is the one the reproducers below pin,
-//! widened to every case that goes through the same faulty path of wasmi's translator, so
-//! that no variant of the bug is reported as Weft's. The price is that a real Weft
-//! difference in a module that also holds a pattern goes unreported; both patterns are rare
-//! in wasm-smith's output (the first needs a multi-value block, the second a reference global
-//! feeding a `select`), so little is hidden. Weft's answers to the reproducers are pinned by
-//! `tests/all/peer_bugs.rs` in the main workspace, so Weft itself cannot regress there
-//! unnoticed.
+//! validator's operand and control stacks. Each pattern is wider than its reproducers: it
+//! covers the shapes that take the same path through wasmi's translator (as far as reading
+//! it and probing variants showed), so that the fuzzer does not stop on variants of a known
+//! bug. The price is that a real Weft difference in a module that also holds a pattern goes
+//! unreported. Both patterns are rare in wasm-smith's output (the first needs a multi-value
+//! block, the second `ref.is_null` and a `select` on a fused condition in one function), and
+//! Weft's answers to the reproducers are pinned by `tests/all/peer_bugs.rs` in the main
+//! workspace.
 //!
 //! # The bugs
 //!
@@ -28,19 +28,26 @@
 //! the wrong places: `(block (result i32 i32 i32) (local.get 0..4) (br_table 0 1))` with
 //! arguments 1, 2, 3, 4 and index 0 returns `0 2 4` instead of `2 3 4`.
 //!
-//! [`PeerBug::SelectFusedAfterRefIsNull`]: a `select` whose condition is `i32.eqz` (or
-//! `i32.eq`/`i32.ne` with 0) of some value, in a function where a `ref.is_null` reads a
-//! reference global. wasmi 2.0.0 translates `ref.is_null` as `i32.eqz` and later fuses the
-//! condition's `i32.eqz` into the `select` (swapping its operands), but the fused `select`
-//! reads its condition from where the earlier `ref.is_null` left its result. Spec:
-//! `ref.is_null` pushes 1 for null and 0 otherwise; `select` pops `c`, `v2`, `v1` and pushes
-//! `v1` if `c != 0`, else `v2`. With a non-null funcref global `$g`,
-//! `(select (ref.is_null (global.get $g)) (local.get 0) (i32.eqz (local.get 0)))` with 5
-//! must return 5 (`c = 0`, so `v2`); wasmi returns 0.
+//! [`PeerBug::SelectFusedWithRefIsNull`]: a `select` whose condition wasmi fuses into it
+//! (the condition is computed by the instruction right before the `select`: `ref.is_null`,
+//! which wasmi translates as `i32.eqz` of the reference, `i32.eqz`, or `i32.eq`/`i32.ne`
+//! with 0), in a function that uses `ref.is_null`. wasmi 2.0.0 then tests the wrong value.
+//! Spec: `ref.is_null` pushes 1 for null and 0 otherwise; `select` pops `c`, `v2`, `v1` and
+//! pushes `v1` if `c != 0`, else `v2`. Two shapes found so far:
+//! - with a non-null funcref global `$g`,
+//!   `(select (ref.is_null (global.get $g)) (local.get 0) (i32.eqz (local.get 0)))` with 5
+//!   must return 5 (`c = 0`, so `v2`); wasmi returns 0;
+//! - after `(if (i32.eqz (global.get $n)) (then unreachable))`, `f64.const -2`, a call
+//!   returning `0.0` and a null externref, `ref.is_null`, `select` must return -2 (`c = 1`,
+//!   so `v1`); wasmi returns 0 (this one came from the differential fuzzer).
+//!
+//! The pattern asks for `ref.is_null` anywhere in the function rather than in one place,
+//! because which earlier instruction leaves the value that wasmi wrongly tests depends on its
+//! register allocation.
 
 use wasmparser::{
-    BlockType, FrameKind, FuncValidatorAllocations, Operator, Parser, ValType, ValidPayload,
-    Validator, WasmFeatures, WasmModuleResources,
+    BlockType, FrameKind, FuncValidatorAllocations, Operator, Parser, ValidPayload, Validator,
+    WasmFeatures, WasmModuleResources,
 };
 
 /// A known bug of the reference engine, wasmi 2.0.0 (see the [module docs](self)).
@@ -49,9 +56,10 @@ pub enum PeerBug {
     /// `br_table` carrying two or more values, with more values below them in the
     /// innermost block: wasmi returns the wrong values.
     BrTableDropsBelowValues,
-    /// `select` whose condition is an `i32.eqz`, in a function where `ref.is_null` reads a
-    /// reference global: wasmi tests the wrong condition.
-    SelectFusedAfterRefIsNull,
+    /// `select` whose condition (`ref.is_null`, `i32.eqz`, or `i32.eq`/`i32.ne` with 0)
+    /// wasmi fuses into it, in a function that uses `ref.is_null`: wasmi tests the wrong
+    /// value.
+    SelectFusedWithRefIsNull,
 }
 
 /// The first known wasmi bug whose pattern `wasm` contains, if any. A module that does not
@@ -63,24 +71,8 @@ pub fn known_peer_bug(wasm: &[u8]) -> Option<PeerBug> {
 fn scan(wasm: &[u8]) -> wasmparser::Result<Option<PeerBug>> {
     let mut validator = Validator::new_with_features(WasmFeatures::WASM2);
     let mut allocs = FuncValidatorAllocations::default();
-    let mut reference_globals = Vec::new();
     for payload in Parser::new(0).parse_all(wasm) {
         let payload = payload?;
-        match &payload {
-            wasmparser::Payload::ImportSection(imports) => {
-                for import in imports.clone().into_imports() {
-                    if let wasmparser::TypeRef::Global(ty) = import?.ty {
-                        reference_globals.push(is_reference(ty.content_type));
-                    }
-                }
-            }
-            wasmparser::Payload::GlobalSection(globals) => {
-                for global in globals.clone() {
-                    reference_globals.push(is_reference(global?.ty.content_type));
-                }
-            }
-            _ => {}
-        }
         let ValidPayload::Func(func, body) = validator.payload(&payload)? else {
             continue;
         };
@@ -91,7 +83,7 @@ fn scan(wasm: &[u8]) -> wasmparser::Result<Option<PeerBug>> {
         let mut found = None;
         // The last two operators, for the `select` pattern.
         let mut previous: [Option<Operator<'_>>; 2] = [None, None];
-        let mut reads_reference_global = false;
+        let mut uses_ref_is_null = false;
         let mut fused_select = false;
         while !ops.eof() {
             let (op, offset) = ops.read_with_offset()?;
@@ -101,17 +93,11 @@ fn scan(wasm: &[u8]) -> wasmparser::Result<Option<PeerBug>> {
                 {
                     found = Some(PeerBug::BrTableDropsBelowValues);
                 }
-                Operator::RefIsNull => {
-                    if let Some(Operator::GlobalGet { global_index }) = &previous[1] {
-                        let index = *global_index as usize;
-                        reads_reference_global |=
-                            reference_globals.get(index).copied().unwrap_or(true);
-                    }
-                }
+                Operator::RefIsNull => uses_ref_is_null = true,
                 Operator::Select | Operator::TypedSelect { .. } => {
                     fused_select |= matches!(
                         (&previous[0], &previous[1]),
-                        (_, Some(Operator::I32Eqz))
+                        (_, Some(Operator::I32Eqz | Operator::RefIsNull))
                             | (
                                 Some(Operator::I32Const { value: 0 }),
                                 Some(Operator::I32Eq | Operator::I32Ne)
@@ -123,8 +109,8 @@ fn scan(wasm: &[u8]) -> wasmparser::Result<Option<PeerBug>> {
             func.op(offset, &op)?;
             previous = [previous[1].take(), Some(op)];
         }
-        if found.is_none() && reads_reference_global && fused_select {
-            found = Some(PeerBug::SelectFusedAfterRefIsNull);
+        if found.is_none() && uses_ref_is_null && fused_select {
+            found = Some(PeerBug::SelectFusedWithRefIsNull);
         }
         if found.is_some() {
             return Ok(found);
@@ -132,10 +118,6 @@ fn scan(wasm: &[u8]) -> wasmparser::Result<Option<PeerBug>> {
         allocs = func.into_allocations();
     }
     Ok(None)
-}
-
-fn is_reference(ty: ValType) -> bool {
-    matches!(ty, ValType::Ref(_))
 }
 
 /// Whether a `br_table` (about to be validated by `func`, with default label `depth`) carries

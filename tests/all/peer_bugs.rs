@@ -101,3 +101,33 @@ fn select_on_eqz_beside_ref_is_null_of_a_funcref_global() {
     assert_eq!(second.call(&mut store, 5).unwrap(), 1);
     assert_eq!(second.call(&mut store, 0).unwrap(), 7);
 }
+
+/// `select` directly on `ref.is_null` of a call's null externref result, after an `if` on
+/// `i32.eqz` (reduced from a module of the differential fuzzer).
+///
+/// Spec: the call leaves `0.0` and a null externref above `-2`; `ref.is_null` turns the
+/// reference into 1, so `select` yields its first operand, -2. wasmi 2.0.0 returns 0.
+#[test]
+fn select_directly_on_ref_is_null_of_a_call_result() {
+    let mut store = Store::new(&Engine::default(), ());
+    let instance = instantiate(
+        &mut store,
+        r#"(module
+          (global $n (mut i32) (i32.const 5))
+          (func $pair (result f64 externref) f64.const 0 ref.null extern)
+          (func (export "select") (result f64)
+            global.get $n
+            i32.eqz
+            if
+              unreachable
+            end
+            f64.const -2
+            call $pair
+            ref.is_null
+            select))"#,
+    );
+    let select = instance
+        .get_typed_func::<(), f64>(&store, "select")
+        .expect("select");
+    assert_eq!(select.call(&mut store, ()).unwrap(), -2.0);
+}
