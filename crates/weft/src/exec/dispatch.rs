@@ -1573,7 +1573,7 @@ cold_handlers!(
 /// Run-time checks of the invariants of [`run`], compiled with the cargo feature
 /// `extra-checks` only.
 ///
-/// [`state`] runs before every dispatch (in [`next`], and in [`run`] before the first one),
+/// `state` runs before every dispatch (in [`next`], and in [`run`] before the first one),
 /// so each handler starts from a checked state: its `Op` lies in the running function's
 /// code (I3), `regs` is that frame's slot 0 and the frame fits in the stack's cells (I1),
 /// every slot operand of its instruction lies in the frame (I2), and `mem`/`mem_len` are the
