@@ -3,7 +3,8 @@
 //! Each engine sits behind [`Oracle`]: compile a module, instantiate it with dummy imports
 //! (host functions returning zeros, fresh memories, tables and globals), call an export with
 //! zero arguments, and read exported globals, memories and tables. [`differential`] runs both
-//! oracles over one wasm-smith module and panics at the first observable difference.
+//! oracles over one wasm-smith module and panics at the first observable difference, unless
+//! the module holds the pattern of a known wasmi bug ([`known_bugs`](crate::known_bugs)).
 //!
 //! Only deterministic observations are compared. The module is generated with
 //! `canonicalize_nans`, and NaN results are canonicalised again here, because NaN payloads
@@ -14,6 +15,7 @@
 //! whose address and value share a register) abandons the comparison rather than failing it.
 
 use crate::harness;
+use crate::known_bugs::{PeerBug, known_peer_bug};
 use std::panic::{self, AssertUnwindSafe};
 
 /// A value as both engines can report it.
@@ -479,8 +481,24 @@ pub fn differential_config() -> wasm_smith::Config {
     }
 }
 
+/// How a differential run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Both engines observed the same things.
+    Agree,
+    /// The comparison stopped early: the reference rejected the module or panicked, or an
+    /// engine ran out of fuel or stack (see the [module docs](self)).
+    Abandoned,
+    /// The engines differ, and the module contains the pattern of a known bug of the
+    /// reference engine (see [`known_bugs`](crate::known_bugs)).
+    KnownPeerBug(PeerBug),
+    /// The engines differ: a failure of the engine under test, described.
+    Differ(String),
+}
+
 /// Runs the module that `data` generates in Weft (in one of [`harness::engines`], picked by
-/// `data`'s first byte) and in wasmi, and panics at the first observable difference.
+/// `data`'s first byte) and in wasmi, and panics at the first observable difference that is
+/// not a known wasmi bug.
 pub fn differential(data: &[u8]) {
     let Some(wasm) = harness::generate(&differential_config(), data) else {
         return;
@@ -492,7 +510,9 @@ pub fn differential(data: &[u8]) {
     let pick = usize::from(data.first().copied().unwrap_or(0)) % engines.len();
     let mut weft = WeftOracle::new(engines[pick].clone());
     let mut wasmi = WasmiOracle::new();
-    compare(&mut weft, &mut wasmi, &wasm);
+    if let Outcome::Differ(message) = compare(&mut weft, &mut wasmi, &wasm) {
+        panic!("{message}");
+    }
 }
 
 /// Runs `f` on the reference engine, which has bugs of its own: a panic there abandons the
@@ -506,51 +526,71 @@ fn shielded<R>(f: impl FnOnce() -> R) -> Option<R> {
     result.ok()
 }
 
+/// A difference observed at run time: a known bug of the reference engine if `wasm` holds
+/// one's pattern, else a failure described by `message`.
+fn differ(wasm: &[u8], message: String) -> Outcome {
+    match known_peer_bug(wasm) {
+        Some(bug) => Outcome::KnownPeerBug(bug),
+        None => Outcome::Differ(message),
+    }
+}
+
 /// Compiles, instantiates and runs `wasm` in `lhs`, the engine under test, and in `rhs`, the
-/// reference, panicking at the first difference between what they observe.
-pub fn compare(lhs: &mut dyn Oracle, rhs: &mut dyn Oracle, wasm: &[u8]) {
+/// reference, up to the first difference between what they observe.
+pub fn compare(lhs: &mut dyn Oracle, rhs: &mut dyn Oracle, wasm: &[u8]) -> Outcome {
     let (l, r) = (lhs.name(), rhs.name());
     let compiled = lhs.compile(wasm);
     match (compiled, shielded(|| rhs.compile(wasm))) {
-        (_, None) => return,
+        (_, None) => return Outcome::Abandoned,
         (Ok(()), Some(Ok(()))) => {}
         // The reference rejects a module (a feature gap on its side): nothing to compare.
-        (_, Some(Err(_))) => return,
-        (Err(e), Some(Ok(()))) => panic!("{l} rejects a module that {r} compiles: {e}"),
+        (_, Some(Err(_))) => return Outcome::Abandoned,
+        (Err(e), Some(Ok(()))) => {
+            return Outcome::Differ(format!("{l} rejects a module that {r} compiles: {e}"));
+        }
     }
     let instantiated = lhs.instantiate();
     let Some(reference) = shielded(|| rhs.instantiate()) else {
-        return;
+        return Outcome::Abandoned;
     };
     match (instantiated, reference) {
         (Ok(()), Ok(())) => {}
-        (Err(Failure::Exhausted), _) | (_, Err(Failure::Exhausted)) => return,
-        (Err(_), Err(_)) => return,
-        (a, b) => panic!("instantiation differs: {l}: {a:?}, {r}: {b:?}"),
+        (Err(Failure::Exhausted), _) | (_, Err(Failure::Exhausted)) => return Outcome::Abandoned,
+        (Err(_), Err(_)) => return Outcome::Abandoned,
+        (a, b) => {
+            return differ(
+                wasm,
+                format!("instantiation differs: {l}: {a:?}, {r}: {b:?}"),
+            );
+        }
     }
     // Engines list exports in different orders (wasmi sorts them by name).
     let mut exports = lhs.exports();
     let Some(mut other) = shielded(|| rhs.exports()) else {
-        return;
+        return Outcome::Abandoned;
     };
     exports.sort();
     other.sort();
-    assert_eq!(exports, other, "exports differ: {l} vs {r}");
+    if exports != other {
+        return Outcome::Differ(format!("exports differ: {l} {exports:?} vs {r} {other:?}"));
+    }
     for (name, kind) in &exports {
         if *kind != ExportKind::Func {
             continue;
         }
         let a = lhs.call(name);
         let Some(b) = shielded(|| rhs.call(name)) else {
-            return;
+            return Outcome::Abandoned;
         };
         if matches!(a, Err(Failure::Exhausted)) || matches!(b, Err(Failure::Exhausted)) {
-            return;
+            return Outcome::Abandoned;
         }
-        assert_eq!(
-            a, b,
-            "results of `{name}` differ: {l} (left) vs {r} (right)"
-        );
+        if a != b {
+            return differ(
+                wasm,
+                format!("results of `{name}` differ: {l} {a:?} vs {r} {b:?}"),
+            );
+        }
     }
     for (name, kind) in &exports {
         match kind {
@@ -558,14 +598,19 @@ pub fn compare(lhs: &mut dyn Oracle, rhs: &mut dyn Oracle, wasm: &[u8]) {
             ExportKind::Global => {
                 let a = lhs.global(name);
                 let Some(b) = shielded(|| rhs.global(name)) else {
-                    return;
+                    return Outcome::Abandoned;
                 };
-                assert_eq!(a, b, "global `{name}` differs: {l} (left) vs {r} (right)");
+                if a != b {
+                    return differ(
+                        wasm,
+                        format!("global `{name}` differs: {l} {a:?} vs {r} {b:?}"),
+                    );
+                }
             }
             ExportKind::Memory => {
                 let a = lhs.memory(name);
                 let Some(b) = shielded(|| rhs.memory(name)) else {
-                    return;
+                    return Outcome::Abandoned;
                 };
                 if a != b {
                     let len = |m: &Option<Vec<u8>>| m.as_ref().map(Vec::len);
@@ -573,21 +618,30 @@ pub fn compare(lhs: &mut dyn Oracle, rhs: &mut dyn Oracle, wasm: &[u8]) {
                         .iter()
                         .zip(&b)
                         .find_map(|(a, b)| a.iter().zip(b).position(|(x, y)| x != y));
-                    panic!(
-                        "memory `{name}` differs: {l} {:?} bytes, {r} {:?} bytes, first \
-                         difference at {first:?}",
-                        len(&a),
-                        len(&b)
+                    return differ(
+                        wasm,
+                        format!(
+                            "memory `{name}` differs: {l} {:?} bytes, {r} {:?} bytes, first \
+                             difference at {first:?}",
+                            len(&a),
+                            len(&b)
+                        ),
                     );
                 }
             }
             ExportKind::Table => {
                 let a = lhs.table(name);
                 let Some(b) = shielded(|| rhs.table(name)) else {
-                    return;
+                    return Outcome::Abandoned;
                 };
-                assert_eq!(a, b, "table `{name}` differs: {l} (left) vs {r} (right)");
+                if a != b {
+                    return differ(
+                        wasm,
+                        format!("table `{name}` differs: {l} {a:?} vs {r} {b:?}"),
+                    );
+                }
             }
         }
     }
+    Outcome::Agree
 }

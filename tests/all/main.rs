@@ -8,3 +8,4 @@ mod component;
 mod dispatch;
 mod generated;
 mod limits;
+mod peer_bugs;

@@ -36,6 +36,7 @@
 //! | feature | default | what it enables |
 //! |---|---|---|
 //! | `component-model` | yes | [`component`]: components, the Canonical ABI, the component [`component::Linker`] |
+//! | `extra-checks` | no | Re-checks the interpreter's invariants (the frame's slots, the instruction pointer, the memory view, the accumulator) before every instruction, and panics with an internal-error message on a violation instead of relying on them unchecked. A testing aid for Weft itself (`cargo test -p weft-tests --features extra-checks` runs the integration tests with it); it slows execution down, and with it off none of it is compiled. |
 
 #[cfg(feature = "component-model")]
 pub mod component;

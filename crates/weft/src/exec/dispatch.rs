@@ -30,6 +30,10 @@
 //! The handlers access slots, instructions and memory without bounds checks beyond the
 //! explicit memory bounds check that WebAssembly requires. They rely on the invariants
 //! listed in [`run`], which [`verify`](crate::ir::verify) and `push_frame` establish.
+//!
+//! With the cargo feature `extra-checks`, [`extra_checks`] re-checks those invariants at run
+//! time, before every dispatch, and a violation panics with an internal-error message
+//! instead of being undefined behaviour. Without the feature none of it is compiled.
 
 use super::wasm::{self, Cell, Imm};
 use super::{Exit, Frame, Stack, cold_op, memory_view, push_frame, stack_bytes};
@@ -192,6 +196,8 @@ pub(super) fn run(inner: &mut StoreInner, stack: &mut Stack) -> Exit {
         #[cfg(not(weft_tail_dispatch))]
         resume: (frame.ip, regs, mem, mem_len, 0),
     };
+    #[cfg(feature = "extra-checks")]
+    extra_checks::state(frame.ip, regs, mem, mem_len, &mut cx);
     #[cfg(weft_tail_dispatch)]
     {
         // SAFETY: (I1)–(I5) hold for the top frame: `frame.ip` is where it stopped or its
@@ -252,6 +258,8 @@ unsafe fn next(
     cx: &mut Cx<'_>,
     acc: u64,
 ) -> Flow {
+    #[cfg(feature = "extra-checks")]
+    extra_checks::state(ip, regs, mem, mem_len, cx);
     #[cfg(weft_tail_dispatch)]
     {
         // SAFETY: the caller guarantees the invariants of `run`; this call is in tail
@@ -428,7 +436,15 @@ macro_rules! operands {
         // SAFETY: (I3) `$ip` points at a live `Op`, and (I5) its handler (this one) was
         // chosen from its own variant.
         let Instr::$variant { $($field),* } = (unsafe { (*$ip).instr }) else {
+            #[cfg(feature = "extra-checks")]
+            extra_checks::violated(format_args!(
+                "(I5) the handler of `{}` was given {:?}",
+                stringify!($variant),
+                // SAFETY: as above.
+                unsafe { (*$ip).instr },
+            ));
             // SAFETY: (I5).
+            #[cfg(not(feature = "extra-checks"))]
             unsafe { core::hint::unreachable_unchecked() }
         };
     };
@@ -458,9 +474,11 @@ macro_rules! operand {
     (slot, $regs:ident, $acc:ident, $slot:ident) => {
         get($regs, $slot)
     };
-    (acc, $regs:ident, $acc:ident, $slot:ident) => {
+    (acc, $regs:ident, $acc:ident, $slot:ident) => {{
+        #[cfg(feature = "extra-checks")]
+        extra_checks::accumulator($acc, get($regs, $slot), $slot);
         $acc
-    };
+    }};
 }
 
 /// `dst = f(src)`; the result is also the next accumulator.
@@ -1068,6 +1086,8 @@ handler!(BrTable(ip, regs, mem, mem_len, cx, acc) {
     unsafe {
         let index = (get(regs, index) as u32).min(len);
         let entry = ip.add(1 + index as usize);
+        #[cfg(feature = "extra-checks")]
+        extra_checks::state(entry, regs, mem, mem_len, cx);
         // Go straight to the target of the entry's `Br`, sparing its dispatch.
         if let Instr::Br { offset } = (*entry).instr {
             return next(entry.offset(offset as isize), regs, mem, mem_len, cx, acc);
@@ -1387,6 +1407,8 @@ fn resolve_indirect(cx: &Cx<'_>, ty: u32, table: u32, element: u32) -> Result<u3
 /// The value of global `global` of the current instance.
 #[inline(always)]
 fn global_value<'c>(cx: &'c mut Cx<'_>, global: u32) -> Option<&'c mut u64> {
+    #[cfg(feature = "extra-checks")]
+    extra_checks::globals(cx);
     let (map, map_len) = cx.global_map;
     if global as usize >= map_len {
         return None;
@@ -1499,18 +1521,24 @@ handler!(TableGrow(ip, regs, mem, mem_len, cx, acc) {
 
 /// Runs a rare, bulky instruction outside the handlers, in [`cold_op`]; `false` when
 /// execution stops (the reason is in `cx.exit`).
+///
+/// # Safety
+///
+/// The invariants of [`run`] hold for `ip` and `regs`.
 #[inline(never)]
-fn cold(ip: *const Op, cx: &mut Cx<'_>) -> bool {
+unsafe fn cold(ip: *const Op, regs: *mut u64, cx: &mut Cx<'_>) -> bool {
     let Some(frame) = cx.stack.frames.last() else {
         cx.exit = Exit::Trap(TrapCode::InternalError);
         return false;
     };
     let num_slots = frame.code().num_slots as usize;
-    let fp = cx.fp;
-    let Some(cells) = cx.stack.cells.get_mut(fp..fp + num_slots) else {
-        cx.exit = Exit::Trap(TrapCode::InternalError);
-        return false;
-    };
+    // The frame's cells are borrowed through `regs`, not through `cx.stack.cells`: a new
+    // mutable borrow of the vector's elements would invalidate `regs`, which the handler
+    // goes on using afterwards (undefined behaviour that Miri reports).
+    // SAFETY: (I1): `regs` points at the `num_slots` cells of the running frame, inside
+    // `cx.stack.cells`, which `cold_op` does not touch (it only sees `cx.inner`), so this is
+    // the only reference to them while it lives.
+    let cells = unsafe { core::slice::from_raw_parts_mut(regs, num_slots) };
     // SAFETY: (I3): `ip` points at a live `Op`.
     let instr = unsafe { &(*ip).instr };
     match cold_op(cx.inner, cx.instance, cells, instr) {
@@ -1525,7 +1553,8 @@ fn cold(ip: *const Op, cx: &mut Cx<'_>) -> bool {
 macro_rules! cold_handlers {
     ($($name:ident),* $(,)?) => {$(
         handler!($name(ip, regs, mem, mem_len, cx, acc) {
-            if !cold(ip, cx) {
+            // SAFETY: (I1)–(I5) hold for the current state.
+            if !unsafe { cold(ip, regs, cx) } {
                 return Flow::Stop;
             }
             // The operation may have changed the memory; the frame's cells stay put.
@@ -1540,3 +1569,253 @@ cold_handlers!(
     MemoryFill, MemoryCopy, MemoryInit, DataDrop, TableGet, TableSet, TableSize, TableFill,
     TableCopy, TableInit, ElemDrop, RefFunc,
 );
+
+/// Run-time checks of the invariants of [`run`], compiled with the cargo feature
+/// `extra-checks` only.
+///
+/// `state` runs before every dispatch (in [`next`], and in [`run`] before the first one),
+/// so each handler starts from a checked state: its `Op` lies in the running function's
+/// code (I3), `regs` is that frame's slot 0 and the frame fits in the stack's cells (I1),
+/// every slot operand of its instruction lies in the frame (I2), and `mem`/`mem_len` are the
+/// instance's memory 0 as it is now (I4). A handler finding another instruction variant than
+/// its own (I5), or an accumulator that differs from the slot it stands for, fails too.
+///
+/// A violation is a bug in Weft (translation, verification or the executor), never in the
+/// guest: it panics with a message naming the invariant, where the unchecked build would
+/// have had undefined behaviour.
+#[cfg(feature = "extra-checks")]
+mod extra_checks {
+    use super::{Cx, Instr, Op, Slot, instance_globals, memory_view};
+
+    /// Reports a violated invariant of the executor.
+    #[cold]
+    #[inline(never)]
+    #[track_caller]
+    pub(super) fn violated(what: core::fmt::Arguments<'_>) -> ! {
+        panic!("weft internal error: executor invariant violated (extra-checks): {what}")
+    }
+
+    /// Checks that execution may continue at `ip` with `regs`, `mem` and `mem_len`.
+    #[inline(never)]
+    pub(super) fn state(
+        ip: *const Op,
+        regs: *mut u64,
+        mem: *mut u8,
+        mem_len: usize,
+        cx: &mut Cx<'_>,
+    ) {
+        let Some(frame) = cx.stack.frames.last().copied() else {
+            violated(format_args!("no frame is running"));
+        };
+        if frame.fp != cx.fp || frame.instance != cx.instance {
+            violated(format_args!(
+                "the running frame (fp {}, instance {}) is not the top frame (fp {}, instance {})",
+                cx.fp, cx.instance, frame.fp, frame.instance
+            ));
+        }
+        let code = frame.code();
+        // (I1)
+        let cells = cx.stack.cells.len();
+        let num_slots = code.num_slots as usize;
+        if cx.fp.checked_add(num_slots).is_none_or(|end| end > cells) {
+            violated(format_args!(
+                "(I1) the frame's {num_slots} slots at cell {} exceed the stack's {cells} cells",
+                cx.fp
+            ));
+        }
+        if regs.cast_const() != cx.stack.cells.as_ptr().wrapping_add(cx.fp) {
+            violated(format_args!(
+                "(I1) `regs` is not cell {} of the stack",
+                cx.fp
+            ));
+        }
+        // (I3)
+        let ops = &code.code;
+        let offset = ip.addr().wrapping_sub(ops.as_ptr().addr());
+        let index = offset / size_of::<Op>();
+        if offset % size_of::<Op>() != 0 || index >= ops.len() {
+            violated(format_args!(
+                "(I3) the instruction pointer is {offset} bytes from the start of a function \
+                 of {} instructions",
+                ops.len()
+            ));
+        }
+        // (I2)
+        let instr = ops[index].instr;
+        if !slots_in_frame(&instr, code.num_slots) {
+            violated(format_args!(
+                "(I2) an operand of instruction {index}, {instr:?}, is outside the frame's \
+                 {num_slots} slots"
+            ));
+        }
+        if let Instr::BrTable { len, .. } = instr
+            && index as u64 + 1 + u64::from(len) >= ops.len() as u64
+        {
+            violated(format_args!(
+                "(I3) the targets of `BrTable` {index} run past the code"
+            ));
+        }
+        // (I4)
+        let view = memory_view(cx.inner, cx.instance);
+        if view != (mem, mem_len) {
+            violated(format_args!(
+                "(I4) the memory view ({mem_len} bytes) is not memory 0 of instance {} ({} \
+                 bytes)",
+                cx.instance, view.1
+            ));
+        }
+    }
+
+    /// Whether every slot operand of `instr` lies in a frame of `num_slots` slots (the checks
+    /// of [`verify`](crate::ir::verify) for one instruction).
+    fn slots_in_frame(instr: &Instr, num_slots: u32) -> bool {
+        match *instr {
+            Instr::CallInternal { base, .. } | Instr::CallImported { base, .. } => {
+                u32::from(base) <= num_slots
+            }
+            Instr::CallIndirect { base, index, .. } => {
+                u32::from(base) <= num_slots && u32::from(index) < num_slots
+            }
+            Instr::ReturnN { start, count } => u32::from(start) + u32::from(count) <= num_slots,
+            Instr::ZeroLocals { start, count } => {
+                u64::from(start) + u64::from(count) <= u64::from(num_slots)
+            }
+            Instr::BrTable { index, .. } => u32::from(index) < num_slots,
+            _ => {
+                let mut inside = true;
+                instr.for_each_slot(|slot| inside &= u32::from(slot) < num_slots);
+                inside
+            }
+        }
+    }
+
+    /// Checks that the accumulator holds the value of `slot`, which a handler reads from it.
+    #[inline(never)]
+    pub(super) fn accumulator(acc: u64, value: u64, slot: Slot) {
+        if acc != value {
+            violated(format_args!(
+                "the accumulator holds {acc:#x}, but slot {slot} holds {value:#x}"
+            ));
+        }
+    }
+
+    /// Checks that the context's views of the globals are those of the store and instance.
+    #[inline(never)]
+    pub(super) fn globals(cx: &Cx<'_>) {
+        let map = instance_globals(cx.inner, cx.instance);
+        let globals = (cx.inner.globals.as_ptr(), cx.inner.globals.len());
+        if cx.global_map != map || (cx.globals.0.cast_const(), cx.globals.1) != globals {
+            violated(format_args!(
+                "the globals seen by the executor are not those of instance {}",
+                cx.instance
+            ));
+        }
+    }
+}
+
+/// The checks of [`extra_checks`] fire on states that the unchecked executor would run
+/// into undefined behaviour with. Each test builds such a state by hand, past the
+/// translator and [`verify`](crate::ir::verify), which never produce one.
+#[cfg(all(test, feature = "extra-checks"))]
+mod extra_checks_tests {
+    #![expect(clippy::expect_used, reason = "a failed expectation is a failed test")]
+
+    use super::{Instr, Op, Slot, handler_for, run, thread};
+    use crate::exec::{Frame, Stack};
+    use crate::ir::CompiledFunc;
+    use crate::{Engine, Instance, Module, Store};
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+
+    /// A store with one instance, whose store index it returns.
+    fn store() -> (Store<()>, u32) {
+        let engine = Engine::default();
+        let module = Module::new(&engine, "(module (memory 1))").expect("compiles");
+        let mut store = Store::new(&engine, ());
+        Instance::new(&mut store, &module, &[]).expect("instantiates");
+        let index = store.inner.instances.len() - 1;
+        (store, u32::try_from(index).expect("few instances"))
+    }
+
+    /// Code for a frame of `num_slots` slots, threaded without verification.
+    fn compiled(code: &[Instr], num_slots: u32) -> CompiledFunc {
+        CompiledFunc {
+            code: thread(code, vec![false; code.len()]),
+            num_params: 0,
+            num_locals: 0,
+            num_slots,
+            num_results: 0,
+        }
+    }
+
+    /// Runs `func` from instruction `start` as the only frame, and returns the message of
+    /// the panic this must end in.
+    fn violation(func: &CompiledFunc, start: usize) -> String {
+        let (mut store, instance) = store();
+        let mut stack = Stack {
+            cells: vec![0; func.num_slots as usize],
+            frames: vec![Frame {
+                func,
+                ip: func.code.as_ptr().wrapping_add(start),
+                fp: 0,
+                instance,
+                defined: 0,
+            }],
+        };
+        let Err(panic) = catch_unwind(AssertUnwindSafe(|| run(&mut store.inner, &mut stack)))
+        else {
+            panic!("a violated invariant must panic");
+        };
+        let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+        assert!(message.contains("weft internal error"), "{message}");
+        message
+    }
+
+    #[test]
+    fn an_instruction_pointer_past_the_code() {
+        let func = compiled(&[Instr::Return0 {}], 1);
+        assert!(violation(&func, 1).contains("(I3)"));
+    }
+
+    #[test]
+    fn a_slot_outside_the_frame() {
+        let func = compiled(&[Instr::Copy { dst: 7, src: 0 }, Instr::Return0 {}], 2);
+        assert!(violation(&func, 0).contains("(I2)"));
+    }
+
+    #[test]
+    fn br_table_targets_past_the_code() {
+        let func = compiled(&[Instr::BrTable { index: 0, len: 3 }, Instr::Return0 {}], 1);
+        assert!(violation(&func, 0).contains("(I3)"));
+    }
+
+    #[test]
+    fn a_handler_given_another_instruction() {
+        let mut func = compiled(&[Instr::Const32 { dst: 0, value: 1 }, Instr::Return0 {}], 1);
+        let op: &mut Op = &mut func.code[0];
+        op.handler = handler_for(&Instr::Copy { dst: 0, src: 0 });
+        assert!(violation(&func, 0).contains("(I5)"));
+    }
+
+    #[test]
+    fn an_accumulator_that_is_not_its_slot() {
+        const A: Slot = 0;
+        // `thread` makes the addition read `A` from the accumulator, as `Const32` sets it;
+        // the `Const32` is then redirected to another slot, so that `A` keeps 0 while the
+        // accumulator carries 5.
+        let mut func = compiled(
+            &[
+                Instr::Const32 { dst: A, value: 5 },
+                Instr::I32AddImm {
+                    dst: 1,
+                    lhs: A,
+                    imm: 1,
+                },
+                Instr::Return0 {},
+            ],
+            2,
+        );
+        func.code[0].instr = Instr::Const32 { dst: 1, value: 5 };
+        let message = violation(&func, 0);
+        assert!(message.contains("accumulator"), "{message}");
+    }
+}

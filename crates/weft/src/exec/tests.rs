@@ -64,6 +64,10 @@ fn traps_have_codes_and_backtraces() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "recurses until the default 512 KiB wasm stack limit, thousands of frames: too slow under Miri (`stack_overflow_under_a_small_limit` covers the same paths)"
+)]
 fn deep_recursion_traps_and_store_stays_usable() {
     let (mut store, instance) = instance(
         r#"(module (func $f (export "f") (param i32) (result i32)
@@ -77,6 +81,27 @@ fn deep_recursion_traps_and_store_stays_usable() {
     assert_eq!(error.trap_code(), Some(TrapCode::StackOverflow));
     assert_eq!(store.inner.stack_used, 0);
     assert_eq!(f.call(&mut store, 1000).expect("runs"), 1000);
+}
+
+/// The paths of `deep_recursion_traps_and_store_stays_usable` (calls, the frame limit, the
+/// trap, the store's reuse), in few enough frames for Miri.
+#[test]
+fn stack_overflow_under_a_small_limit() {
+    let mut config = Config::new();
+    config.max_wasm_stack(8 * 1024);
+    let (mut store, instance) = instance_with(
+        &config,
+        r#"(module (func $f (export "f") (param i32) (result i32)
+            (if (result i32) (i32.eqz (local.get 0)) (then (i32.const 0))
+              (else (i32.add (i32.const 1) (call $f (i32.sub (local.get 0) (i32.const 1))))))))"#,
+    );
+    let f = instance
+        .get_typed_func::<i32, i32>(&mut store, "f")
+        .expect("f");
+    let error = f.call(&mut store, 10_000).expect_err("overflows");
+    assert_eq!(error.trap_code(), Some(TrapCode::StackOverflow));
+    assert_eq!(store.inner.stack_used, 0);
+    assert_eq!(f.call(&mut store, 20).expect("runs"), 20);
 }
 
 #[test]
@@ -147,6 +172,10 @@ fn multi_value_blocks_and_calls() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "measures the host stack, which Miri's interpreter uses differently, and nests host calls until the limit: too slow under Miri"
+)]
 fn unbounded_host_reentrance_traps_before_the_host_stack_overflows() {
     // Run on a thread with the default test-thread stack size, as a debug build would.
     let handle = std::thread::Builder::new()
