@@ -12,6 +12,7 @@ use core::fmt;
 use core::ops::BitOr;
 use std::io;
 use std::path::Path;
+use std::time::Instant;
 
 /// What a guest may do with a preopened directory and the directories beneath it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -110,6 +111,7 @@ pub struct WasiCtxBuilder {
     wall_clock: Box<dyn WallClock>,
     monotonic_clock: Box<dyn MonotonicClock>,
     random: Box<dyn RandomSource>,
+    deadline: Option<Instant>,
 }
 
 impl Default for WasiCtxBuilder {
@@ -141,6 +143,7 @@ impl WasiCtxBuilder {
             wall_clock: Box::new(SystemWallClock),
             monotonic_clock: Box::new(SystemMonotonicClock::new()),
             random: Box::new(OsRandom),
+            deadline: None,
         }
     }
 
@@ -297,6 +300,12 @@ impl WasiCtxBuilder {
         self
     }
 
+    /// Sets a deadline for the guest's blocking calls; see [`WasiCtx::set_deadline`].
+    pub fn deadline(&mut self, deadline: Instant) -> &mut Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
     /// The context with everything granted so far. The builder is left empty, as
     /// [`WasiCtxBuilder::new`] makes it.
     pub fn build(&mut self) -> WasiCtx {
@@ -310,6 +319,7 @@ impl WasiCtxBuilder {
             wall_clock,
             monotonic_clock,
             random,
+            deadline,
         } = std::mem::take(self);
         let mut fds = FdTable::default();
         fds.push_initial(Descriptor::Stdin(stdin));
@@ -325,6 +335,7 @@ impl WasiCtxBuilder {
             monotonic_clock,
             random,
             fds,
+            deadline,
         }
     }
 }
@@ -340,6 +351,7 @@ pub struct WasiCtx {
     pub(crate) monotonic_clock: Box<dyn MonotonicClock>,
     pub(crate) random: Box<dyn RandomSource>,
     pub(crate) fds: FdTable,
+    pub(crate) deadline: Option<Instant>,
 }
 
 impl WasiCtx {
@@ -358,6 +370,7 @@ impl WasiCtx {
             monotonic_clock: Box::new(crate::clocks::ZeroClock),
             random: Box::new(OsRandom),
             fds: FdTable::default(),
+            deadline: None,
         }
     }
 
@@ -369,6 +382,23 @@ impl WasiCtx {
     /// The guest's environment variables.
     pub fn env(&self) -> &[(String, String)] {
         &self.env
+    }
+
+    /// Sets (or, with `None`, clears) the wall-time deadline of the guest's blocking calls.
+    ///
+    /// Epoch interruption ([`weft::Config::epoch_interruption`]) stops a guest only while it
+    /// runs WebAssembly; a guest waiting in the host (`poll_oneoff` on a clock or on stdin, a
+    /// read from stdin or a socket) would not see it. With a deadline, such a call waits at
+    /// most until `deadline` and then ends the call with a
+    /// [`TrapCode::Interrupt`](weft::TrapCode::Interrupt) trap, as an epoch deadline does in
+    /// WebAssembly. An embedder that interrupts the guest after a timeout sets both.
+    pub fn set_deadline(&mut self, deadline: Option<Instant>) {
+        self.deadline = deadline;
+    }
+
+    /// The deadline of the guest's blocking calls, if one is set.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline
     }
 }
 

@@ -7,7 +7,7 @@
     reason = "a test's setup failing is a test failure"
 )]
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use weft::{Engine, Instance, Linker, Module, Store, Val};
 use weft_wasi::{
     DirPerms, FilePerms, I32Exit, MemoryInputPipe, MemoryOutputPipe, MonotonicClock, RandomSource,
@@ -32,6 +32,7 @@ const PRELUDE: &str = r#"
   (import "wasi_snapshot_preview1" "fd_renumber" (func $fd_renumber (param i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "fd_prestat_get" (func $fd_prestat_get (param i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "path_create_directory" (func $path_create_directory (param i32 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_pwrite" (func $fd_pwrite (param i32 i32 i32 i64 i32) (result i32)))
   (memory (export "memory") 1)
   (func (export "fd_write") (param i32 i32 i32 i32) (result i32)
     (call $fd_write (local.get 0) (local.get 1) (local.get 2) (local.get 3)))
@@ -64,6 +65,8 @@ const PRELUDE: &str = r#"
     (call $fd_prestat_get (local.get 0) (local.get 1)))
   (func (export "path_create_directory") (param i32 i32 i32) (result i32)
     (call $path_create_directory (local.get 0) (local.get 1) (local.get 2)))
+  (func (export "fd_pwrite") (param i32 i32 i32 i64 i32) (result i32)
+    (call $fd_pwrite (local.get 0) (local.get 1) (local.get 2) (local.get 3) (local.get 4)))
 "#;
 
 struct Guest {
@@ -632,4 +635,137 @@ fn sockets_on_a_granted_listener() {
     assert_eq!(call(&mut store, "send", fd), 0);
     assert_eq!(call(&mut store, "shutdown", fd), 0);
     assert_eq!(&client.join().unwrap(), b"pong");
+}
+
+/// Buffers of 128 MiB and more (the per-call copy budget) are read and written in part: a
+/// positive short count, never `ENOMEM`.
+#[test]
+fn huge_buffers_give_short_counts_not_enomem() {
+    const BIG: u32 = (128 << 20) + 4096;
+    const BUF: u32 = 65536;
+    let dir = tempfile::tempdir().unwrap();
+    let stdout = MemoryOutputPipe::new();
+    let mut g = Guest::new(
+        WasiCtxBuilder::new()
+            .stdout(stdout.clone())
+            .preopened_dir(dir.path(), "/d", DirPerms::all(), FilePerms::all())
+            .unwrap()
+            .build(),
+    );
+    let memory = g.memory();
+    // 1 page + 2,050 pages of 64 KiB: room for the buffer at 64 KiB.
+    memory.grow(&mut g.store, 2050).expect("grow memory");
+    g.write(BUF as usize + BIG as usize - 1, b"z");
+    g.iovec(0, BUF, BIG);
+
+    // To the standard output.
+    assert_eq!(g.errno("fd_write", &[1, 0, 1, 16]), 0);
+    let n = g.u32_at(16);
+    assert!(n > 0 && n <= BIG, "{n}");
+    assert_eq!(stdout.contents().len(), n as usize);
+
+    // To a file, at its position and at an offset.
+    g.write(100, b"big");
+    const ALL: i64 = (1 << 29) - 1;
+    assert_eq!(g.errno("path_open", &[3, 0, 100, 3, 1, ALL, ALL, 0, 24]), 0);
+    let fd = i64::from(g.u32_at(24));
+    assert_eq!(g.errno("fd_write", &[fd, 0, 1, 16]), 0);
+    let written = g.u32_at(16);
+    assert!(written > 0 && written <= BIG, "{written}");
+    assert_eq!(g.errno("fd_pwrite", &[fd, 0, 1, 1 << 30, 16]), 0);
+    let pwritten = g.u32_at(16);
+    assert!(pwritten > 0 && pwritten <= BIG, "{pwritten}");
+    let len = std::fs::metadata(dir.path().join("big")).unwrap().len();
+    assert_eq!(len, (1 << 30) + u64::from(pwritten));
+
+    // And back: a read into the huge buffer.
+    assert_eq!(g.errno("path_open", &[3, 0, 100, 3, 0, ALL, ALL, 0, 24]), 0);
+    let fd = i64::from(g.u32_at(24));
+    assert_eq!(g.errno("fd_read", &[fd, 0, 1, 16]), 0);
+    let read = g.u32_at(16);
+    assert!(read > 0 && read <= BIG, "{read}");
+}
+
+/// A sleep of `u64::MAX` nanoseconds ends at the context's deadline with an interrupt trap.
+#[test]
+fn a_deadline_interrupts_a_sleep() {
+    let start = Instant::now();
+    let mut g = Guest::new(
+        WasiCtxBuilder::new()
+            .deadline(start + Duration::from_millis(200))
+            .build(),
+    );
+    let mut sub = [0u8; 48];
+    sub[16] = 1;
+    sub[24..32].copy_from_slice(&u64::MAX.to_le_bytes());
+    g.write(0, &sub);
+    let params = [0, 64, 1, 128].map(Val::I32);
+    let error = g.call("poll_oneoff", &params).expect_err("interrupted");
+    assert_eq!(
+        error.trap_code(),
+        Some(weft::TrapCode::Interrupt),
+        "{error}"
+    );
+    let took = start.elapsed();
+    assert!(
+        took >= Duration::from_millis(200) && took < Duration::from_secs(5),
+        "{took:?}"
+    );
+    // A clock that expires before the deadline is waited for as usual.
+    g.store
+        .data_mut()
+        .set_deadline(Some(Instant::now() + Duration::from_secs(30)));
+    sub[24..32].copy_from_slice(&1_000_000u64.to_le_bytes());
+    g.write(0, &sub);
+    assert_eq!(g.errno("poll_oneoff", &[0, 64, 1, 128]), 0);
+    assert_eq!(g.u32_at(128), 1);
+}
+
+/// Standard input that never has data: waits time out, reads must not be reached.
+struct SilentInput;
+
+impl weft_wasi::InputStream for SilentInput {
+    fn read(&mut self, _buf: &mut [u8]) -> std::io::Result<usize> {
+        panic!("a read of silent input would block forever")
+    }
+
+    fn wait_readable(&mut self, timeout: Option<Duration>) -> bool {
+        std::thread::sleep(timeout.expect("a bounded wait"));
+        false
+    }
+}
+
+/// A read from standard input, and a poll on it, end at the deadline with an interrupt.
+#[test]
+fn a_deadline_interrupts_waiting_for_input() {
+    let deadline = Instant::now() + Duration::from_millis(100);
+    let mut g = Guest::new(
+        WasiCtxBuilder::new()
+            .stdin(SilentInput)
+            .deadline(deadline)
+            .build(),
+    );
+    g.iovec(0, 100, 10);
+    let params = [0, 0, 1, 16].map(Val::I32);
+    let error = g.call("fd_read", &params).expect_err("interrupted");
+    assert_eq!(
+        error.trap_code(),
+        Some(weft::TrapCode::Interrupt),
+        "{error}"
+    );
+    assert!(Instant::now() >= deadline);
+
+    g.store
+        .data_mut()
+        .set_deadline(Some(Instant::now() + Duration::from_millis(100)));
+    let mut sub = [0u8; 48];
+    sub[8] = 1;
+    g.write(0, &sub);
+    let params = [0, 64, 1, 128].map(Val::I32);
+    let error = g.call("poll_oneoff", &params).expect_err("interrupted");
+    assert_eq!(
+        error.trap_code(),
+        Some(weft::TrapCode::Interrupt),
+        "{error}"
+    );
 }

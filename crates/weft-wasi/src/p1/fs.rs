@@ -11,7 +11,8 @@
     reason = "each function takes the arguments of its WASI signature"
 )]
 
-use super::memory::{GuestMemory, IoVec};
+use super::memory::{GuestMemory, IO_CHUNK, IoVec};
+use super::poll::{wait_socket, wait_stdin};
 use super::table::{Descriptor, DirEntry, FileEntry};
 use super::types::{
     Errno, Fdstat, Filestat, SysResult, fdflags, filetype, fstflags, lookupflags, oflags, rights,
@@ -125,7 +126,8 @@ fn time_specs(
 // ---------------------------------------------------------------------------------------
 // Reading and writing
 
-/// Reads from `file` at `offset` straight into the guest buffers, stopping at a short read.
+/// Reads from `file` at `offset` straight into the guest buffers, stopping at a short read
+/// or after [`IO_CHUNK`] bytes (so that the count always fits the guest's `size`).
 fn file_read_at(
     file: &cap_std::fs::File,
     mem: &mut GuestMemory<'_>,
@@ -134,7 +136,12 @@ fn file_read_at(
 ) -> SysResult<u64> {
     let mut total: u64 = 0;
     for v in iovs.iter().filter(|v| v.len > 0) {
-        let buf = mem.slice_mut(v.ptr, v.len)?;
+        let left = IO_CHUNK as u64 - total;
+        if left == 0 {
+            break;
+        }
+        let len = u32::try_from(u64::from(v.len).min(left)).unwrap_or(v.len);
+        let buf = mem.slice_mut(v.ptr, len)?;
         let at = offset.checked_add(total).ok_or(Errno::OVERFLOW)?;
         let n = file.read_at(buf, at)?;
         total += n as u64;
@@ -196,8 +203,14 @@ pub(super) fn fd_read(
             f.position = f.position.checked_add(n).ok_or(Errno::OVERFLOW)?;
             n
         }
-        Descriptor::Stdin(stream) => stream_read(mem, &iovs, |buf| stream.read(buf))?,
-        Descriptor::TcpStream(stream) => stream_read(mem, &iovs, |buf| stream.read(buf))?,
+        Descriptor::Stdin(stream) => {
+            wait_stdin(stream.as_mut(), cx.deadline)?;
+            stream_read(mem, &iovs, |buf| stream.read(buf))?
+        }
+        Descriptor::TcpStream(stream) => {
+            wait_socket(stream, cx.deadline)?;
+            stream_read(mem, &iovs, |buf| stream.read(buf))?
+        }
         _ => return Err(Errno::BADF.into()),
     };
     write_size(mem, nread, n)

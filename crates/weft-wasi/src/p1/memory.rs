@@ -7,13 +7,19 @@
 //!
 //! A call may also copy only so much: each call has a budget (128 MiB, Wasmtime's
 //! "hostcall fuel"), charged for arrays and buffers before they are touched; a call over budget
-//! fails with `ENOMEM` before it allocates.
+//! fails with `ENOMEM` before it allocates. Reads and writes stay within it by moving at most
+//! [`IO_CHUNK`] bytes per call and reporting a short count, as POSIX allows and as guests'
+//! C and Rust libraries expect (they call again for the rest).
 
 use super::types::{Errno, SysResult, fault};
 use core::ops::Range;
 
 /// Bytes a single host call may copy or allocate on behalf of the guest.
 const CALL_BUDGET: usize = 128 << 20;
+
+/// The most bytes one read or write moves through a host buffer; a larger request is
+/// served in part and reports the short count.
+pub(crate) const IO_CHUNK: usize = 16 << 20;
 
 /// The memory of the calling instance, lent for one host call.
 pub(crate) struct GuestMemory<'a> {
@@ -170,13 +176,21 @@ impl<'a> GuestMemory<'a> {
             .collect())
     }
 
-    /// Gathers the bytes of `iovecs` (for a write), charging them to the budget.
+    /// Gathers the bytes of `iovecs` in order (for a write), at most [`IO_CHUNK`] of them,
+    /// charging them to the budget. Buffers past the chunk are not touched, and so not
+    /// checked: the write is short and the guest asks again for the rest.
     pub(crate) fn gather(&mut self, iovecs: &[IoVec]) -> SysResult<Vec<u8>> {
         let total: u64 = iovecs.iter().map(|v| u64::from(v.len)).sum();
-        self.charge(total)?;
-        let mut out = Vec::with_capacity(total as usize);
+        let total = total.min(IO_CHUNK as u64) as usize;
+        self.charge(total as u64)?;
+        let mut out = Vec::with_capacity(total);
         for v in iovecs.iter().filter(|v| v.len > 0) {
-            out.extend_from_slice(self.slice(v.ptr, v.len)?);
+            let left = total - out.len();
+            if left == 0 {
+                break;
+            }
+            let len = v.len.min(u32::try_from(left).unwrap_or(u32::MAX));
+            out.extend_from_slice(self.slice(v.ptr, len)?);
         }
         Ok(out)
     }

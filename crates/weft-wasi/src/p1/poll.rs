@@ -10,15 +10,21 @@
 //!    deadline;
 //! 3. else it sleeps until the earliest deadline.
 //!
+//! A deadline set on the context ([`WasiCtx::set_deadline`]) bounds every wait: a call still
+//! waiting when it passes ends with an [`Interrupt`](weft::TrapCode::Interrupt) trap, the
+//! outcome of an epoch deadline in WebAssembly, so that a timeout stops a sleeping guest too.
+//! [`wait_stdin`] and [`wait_socket`] apply the same deadline to blocking reads.
+//!
 //! After waiting, every clock whose deadline has passed is reported; if the monotonic clock
 //! does not advance (an embedder's fixed clock), the earliest one is reported anyway, so a
 //! guest's `sleep` always returns.
 
 use super::memory::GuestMemory;
 use super::table::Descriptor;
-use super::types::{Errno, SysResult, clockid, eventtype, fault, misc_flags, put};
+use super::types::{Errno, Fail, SysResult, clockid, eventtype, fault, misc_flags, put};
 use crate::ctx::WasiCtx;
-use std::time::Duration;
+use crate::stream::InputStream;
+use std::time::{Duration, Instant};
 
 const SUBSCRIPTION_SIZE: u32 = 48;
 const EVENT_SIZE: u32 = 32;
@@ -162,11 +168,23 @@ pub(super) fn poll_oneoff(
     let now = cx.monotonic_clock.now();
     if ready.is_empty() {
         let timeout = earliest.map(|d| Duration::from_nanos(d.saturating_sub(now)));
+        // The context's deadline cuts the wait short; reaching it ends the call.
+        let to_deadline = cx
+            .deadline
+            .map(|d| d.saturating_duration_since(Instant::now()));
+        let cut_short = to_deadline.is_some_and(|d| timeout.is_none_or(|t| d < t));
+        let wait = match (timeout, to_deadline) {
+            (Some(t), Some(d)) => Some(t.min(d)),
+            (t, d) => t.or(d),
+        };
         if let Some(&(_, fd)) = stdin_waiters.first() {
             let input_ready = match cx.fds.get_mut(fd)? {
-                Descriptor::Stdin(stream) => stream.wait_readable(timeout),
+                Descriptor::Stdin(stream) => stream.wait_readable(wait),
                 _ => true,
             };
+            if !input_ready && cut_short {
+                return Err(interrupted());
+            }
             if input_ready {
                 for &(i, _) in &stdin_waiters {
                     if let Some(sub) = subs.get(i) {
@@ -183,8 +201,11 @@ pub(super) fn poll_oneoff(
                     }
                 }
             }
-        } else if let Some(timeout) = timeout {
-            std::thread::sleep(timeout);
+        } else if let Some(wait) = wait {
+            std::thread::sleep(wait);
+            if cut_short {
+                return Err(interrupted());
+            }
         }
     }
 
@@ -225,4 +246,65 @@ pub(super) fn poll_oneoff(
         mem.write(events + n as u32 * EVENT_SIZE, &event.to_bytes(), 8)?;
     }
     mem.write_u32(nevents, ready.len() as u32)
+}
+
+/// The end of a host call that reached the context's deadline: an interrupt trap, as when
+/// the epoch deadline is reached in WebAssembly.
+#[cold]
+pub(super) fn interrupted() -> Fail {
+    Fail::Host(weft::Error::from(weft::TrapCode::Interrupt))
+}
+
+/// Waits until a read from `stream` would not block, or until `deadline` (an interrupt).
+/// Without a deadline the read itself blocks as long as it takes.
+pub(super) fn wait_stdin(stream: &mut dyn InputStream, deadline: Option<Instant>) -> SysResult<()> {
+    let Some(deadline) = deadline else {
+        return Ok(());
+    };
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if stream.wait_readable(Some(left)) {
+            return Ok(());
+        }
+        if left.is_zero() {
+            return Err(interrupted());
+        }
+    }
+}
+
+/// Waits until a socket has input (or a connection to accept), or until `deadline` (an
+/// interrupt). A socket in non-blocking mode does not wait: its call reports `EAGAIN`.
+#[cfg(unix)]
+pub(super) fn wait_socket(
+    socket: &impl std::os::fd::AsFd,
+    deadline: Option<Instant>,
+) -> SysResult<()> {
+    use rustix::event::{PollFd, PollFlags, Timespec};
+    let Some(deadline) = deadline else {
+        return Ok(());
+    };
+    let nonblocking = rustix::fs::fcntl_getfl(socket)
+        .is_ok_and(|flags| flags.contains(rustix::fs::OFlags::NONBLOCK));
+    if nonblocking {
+        return Ok(());
+    }
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let timeout = Timespec {
+            tv_sec: i64::try_from(left.as_secs()).unwrap_or(i64::MAX),
+            tv_nsec: i64::from(left.subsec_nanos()),
+        };
+        let mut fds = [PollFd::new(socket, PollFlags::IN)];
+        match rustix::event::poll(&mut fds, Some(&timeout)) {
+            Ok(0) if left.is_zero() => return Err(interrupted()),
+            Ok(0) | Err(rustix::io::Errno::INTR) => {}
+            // Ready, or an error the call itself will report.
+            _ => return Ok(()),
+        }
+    }
+}
+
+#[cfg(not(unix))]
+pub(super) fn wait_socket<S>(_socket: &S, _deadline: Option<Instant>) -> SysResult<()> {
+    Ok(())
 }

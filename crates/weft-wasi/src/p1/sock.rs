@@ -8,7 +8,8 @@
 )]
 
 use super::flags;
-use super::memory::GuestMemory;
+use super::memory::{GuestMemory, IO_CHUNK};
+use super::poll::wait_socket;
 use super::table::Descriptor;
 use super::types::{Errno, SysResult, fdflags, misc_flags};
 use crate::ctx::WasiCtx;
@@ -24,7 +25,10 @@ pub(super) fn sock_accept(
 ) -> SysResult<()> {
     let flags_value = flags("Fdflags", flags_value, fdflags::ALL)?;
     let stream = match cx.fds.get(fd)? {
-        Descriptor::TcpListener(listener) => listener.accept()?.0,
+        Descriptor::TcpListener(listener) => {
+            wait_socket(listener, cx.deadline)?;
+            listener.accept()?.0
+        }
         _ => return Err(Errno::NOTSOCK.into()),
     };
     stream.set_nonblocking(flags_value & fdflags::NONBLOCK != 0)?;
@@ -51,7 +55,9 @@ pub(super) fn sock_recv(
     let Descriptor::TcpStream(stream) = cx.fds.get_mut(fd)? else {
         return Err(Errno::NOTSOCK.into());
     };
+    wait_socket(stream, cx.deadline)?;
     let wanted: u64 = iovs.iter().map(|v| u64::from(v.len)).sum();
+    let wanted = wanted.min(IO_CHUNK as u64);
     mem.charge(wanted)?;
     let mut buf = vec![0u8; wanted as usize];
     let n = if ri_flags & misc_flags::RECV_PEEK != 0 {
