@@ -46,7 +46,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("Error: {error:?}");
+            commands::print_stderr(&format!("Error: {error:?}\n"));
             ExitCode::FAILURE
         }
     }

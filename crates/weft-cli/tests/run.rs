@@ -417,3 +417,218 @@ fn stack_and_memory_flags() {
     let output = run_wat("memory-ok", grow, &["--invoke", "grow"]);
     assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "1");
 }
+
+/// What `weft` did within a time limit: its output, exit status and how long it took.
+struct Timed {
+    status: Option<i32>,
+    stdout: String,
+    stderr: String,
+    took: std::time::Duration,
+}
+
+/// Runs `weft ARGS...` in `dir` (with `RUST_BACKTRACE` unset, so that reports hold only
+/// what `weft` writes), killing it after `limit`: a hang fails the test instead of stalling
+/// it.
+fn run_weft_within(dir: &Path, args: &[&str], limit: std::time::Duration) -> Timed {
+    let out = dir.join("stdout.txt");
+    let err = dir.join("stderr.txt");
+    let started = std::time::Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_weft"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("RUST_BACKTRACE")
+        .env_remove("RUST_LIB_BACKTRACE")
+        .stdin(Stdio::null())
+        .stdout(fs::File::create(&out).expect("stdout file"))
+        .stderr(fs::File::create(&err).expect("stderr file"))
+        .spawn()
+        .expect("weft runs");
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for weft") {
+            break status.code();
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    Timed {
+        status,
+        stdout: fs::read_to_string(&out).unwrap_or_default(),
+        stderr: fs::read_to_string(&err).unwrap_or_default(),
+        took: started.elapsed(),
+    }
+}
+
+/// Writes `wat` to `NAME.wat` in a fresh directory and runs `weft run FLAGS... NAME.wat
+/// ARGS...` there within 30 s.
+fn run_wat_within(name: &str, wat: &str, flags: &[&str], args: &[&str]) -> Timed {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let file = format!("{name}.wat");
+    fs::write(dir.path().join(&file), wat).expect("write module");
+    let mut all = vec!["run"];
+    all.extend_from_slice(flags);
+    all.push(&file);
+    all.extend_from_slice(args);
+    run_weft_within(dir.path(), &all, std::time::Duration::from_secs(30))
+}
+
+/// A guest asleep in `poll_oneoff` for `u64::MAX` ns is stopped by `--timeout` as a
+/// spinning guest is: the interrupt trap, its backtrace, the timeout's report and status.
+#[test]
+fn timeout_flag_interrupts_a_blocking_sleep() {
+    let sleep = r#"(module
+        (import "wasi_snapshot_preview1" "poll_oneoff"
+            (func $poll_oneoff (param i32 i32 i32 i32) (result i32)))
+        (memory (export "memory") 1)
+        (func $sleep_forever (export "_start")
+            ;; One relative subscription on the monotonic clock (id 1) of u64::MAX ns.
+            (i32.store (i32.const 16) (i32.const 1))
+            (i64.store (i32.const 24) (i64.const -1))
+            (drop (call $poll_oneoff (i32.const 0) (i32.const 64) (i32.const 1) (i32.const 128)))))"#;
+    let got = run_wat_within("sleep", sleep, &["--timeout", "1s"], &[]);
+    assert_eq!(got.status, Some(134), "took {:?}: {}", got.took, got.stderr);
+    assert!(
+        got.took < std::time::Duration::from_secs(5),
+        "{:?}",
+        got.took
+    );
+    assert!(
+        got.stderr.contains("--timeout of 1s expired"),
+        "{}",
+        got.stderr
+    );
+    assert!(
+        got.stderr.contains("wasm trap: interrupt"),
+        "{}",
+        got.stderr
+    );
+    assert!(got.stderr.contains("!sleep_forever"), "{}", got.stderr);
+}
+
+/// An interrupt shows its wasm backtrace, as the other traps do.
+#[test]
+fn interrupt_traps_have_a_backtrace() {
+    let spin = r#"(module (func $spin (export "_start") (loop br 0)))"#;
+    let got = run_wat_within("spin", spin, &["--timeout", "100ms"], &[]);
+    assert_eq!(got.status, Some(134), "{}", got.stderr);
+    assert!(got.stderr.contains("wasm backtrace:"), "{}", got.stderr);
+    assert!(got.stderr.contains("!spin"), "{}", got.stderr);
+}
+
+/// A trap deep in a recursion reports the innermost and outermost frames and the count of
+/// those between, not every frame.
+#[test]
+fn deep_backtraces_are_shortened() {
+    let recurse = r#"(module (func $recurse (export "_start") call $recurse))"#;
+    let got = run_wat_within("recurse", recurse, &["--max-wasm-stack", "8388608"], &[]);
+    assert_eq!(got.status, Some(134), "{}", got.stderr);
+    let frames = got
+        .stderr
+        .lines()
+        .filter(|l| l.contains("!recurse"))
+        .count();
+    assert_eq!(frames, 30, "{}", got.stderr);
+    assert!(got.stderr.contains("frames omitted"), "{}", got.stderr);
+    assert!(got.stderr.len() < 4096, "{} bytes", got.stderr.len());
+}
+
+/// Runs `weft ARGS...` with its standard output a pipe whose reader is already closed.
+fn run_into_closed_pipe(dir: &Path, args: &[&str]) -> std::process::Output {
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    Command::new(env!("CARGO_BIN_EXE_weft"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("RUST_BACKTRACE")
+        .stdin(Stdio::null())
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .expect("weft runs")
+}
+
+/// `weft` does not panic when its standard output is gone (`weft ... | head -c0`).
+#[test]
+fn a_closed_stdout_ends_output_quietly() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let wat = r#"(module (memory (export "memory") 1)
+        (func (export "add") (param i32 i32) (result i32)
+            (i32.add (local.get 0) (local.get 1))))"#;
+    fs::write(dir.path().join("add.wat"), wat).expect("write module");
+    for args in [
+        &["inspect", "add.wat"][..],
+        &["run", "--invoke", "add", "add.wat", "1", "2"][..],
+    ] {
+        let output = run_into_closed_pipe(dir.path(), args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+    // A guest writing to the closed pipe gets an error (EPIPE), and the host stays up.
+    let hello = fixtures().join("wasm/hello.wasm");
+    let output = run_into_closed_pipe(dir.path(), &["run", hello.to_str().expect("UTF-8")]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_ne!(output.status.code(), Some(101), "{stderr}");
+}
+
+const ADD: &str = r#"(module (func (export "add") (param i32 i64) (result i64)
+    (i64.add (i64.extend_i32_s (local.get 0)) (local.get 1))))"#;
+
+/// A bad `--invoke` argument is named: its position, its index and the type expected.
+#[test]
+fn invoke_argument_errors_name_the_argument() {
+    let got = run_wat_within("add", ADD, &["--invoke", "add"], &["1", "two"]);
+    assert_eq!(got.status, Some(1), "{}", got.stderr);
+    assert!(
+        got.stderr
+            .contains("invalid argument 2 (index 1) of `add`: `two` is not a valid i64"),
+        "{}",
+        got.stderr
+    );
+    let got = run_wat_within("add", ADD, &["--invoke", "add"], &["1", "2"]);
+    assert_eq!(
+        (got.status, got.stdout.as_str()),
+        (Some(0), "3\n"),
+        "{}",
+        got.stderr
+    );
+}
+
+/// Too many or too few `--invoke` arguments are an error that says how many are expected.
+#[test]
+fn invoke_argument_count_must_match() {
+    let got = run_wat_within("add", ADD, &["--invoke", "add"], &["1", "2", "3"]);
+    assert_eq!(got.status, Some(1), "{}", got.stderr);
+    assert!(
+        got.stderr
+            .contains("`add` takes 2 arguments (i32, i64) but 3 were given"),
+        "{}",
+        got.stderr
+    );
+    assert!(got.stdout.is_empty(), "the function ran: {}", got.stdout);
+    let got = run_wat_within("add", ADD, &["--invoke", "add"], &["1"]);
+    assert_eq!(got.status, Some(1), "{}", got.stderr);
+    assert!(
+        got.stderr
+            .contains("`add` takes 2 arguments (i32, i64) but 1 was given"),
+        "{}",
+        got.stderr
+    );
+}
+
+/// A `--timeout` whose number is too large says so.
+#[test]
+fn timeout_out_of_range_says_so() {
+    for timeout in ["1e400", "1e400s", "1e30ms"] {
+        let got = run_wat_within("spin", SPIN, &["--timeout", timeout], &[]);
+        assert_eq!(got.status, Some(2), "{}", got.stderr);
+        assert!(got.stderr.contains("out of range"), "{}", got.stderr);
+        assert!(!got.stderr.contains("unit"), "{}", got.stderr);
+    }
+    let got = run_wat_within("spin", SPIN, &["--timeout", "1e2ms"], &[]);
+    assert_eq!(got.status, Some(134), "{}", got.stderr);
+    assert!(got.stderr.contains("--timeout of 100ms"), "{}", got.stderr);
+}

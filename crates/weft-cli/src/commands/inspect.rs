@@ -20,23 +20,29 @@ impl InspectCommand {
         let engine = weft::Engine::default();
         let module = weft::Module::from_file(&engine, &self.file)
             .with_context(|| format!("cannot compile `{}`", self.file.display()))?;
+        let mut out = String::new();
         match module.name() {
-            Some(name) => println!("module ${name}"),
-            None => println!("module (no name)"),
+            Some(name) => out.push_str(&format!("module ${name}\n")),
+            None => out.push_str("module (no name)\n"),
         }
-        println!("imports ({}):", module.imports().len());
+        out.push_str(&format!("imports ({}):\n", module.imports().len()));
         for import in module.imports() {
-            println!(
-                "  {:?} {:?}: {}",
+            out.push_str(&format!(
+                "  {:?} {:?}: {}\n",
                 import.module(),
                 import.name(),
                 extern_type(&import.ty())
-            );
+            ));
         }
-        println!("exports ({}):", module.exports().len());
+        out.push_str(&format!("exports ({}):\n", module.exports().len()));
         for export in module.exports() {
-            println!("  {:?}: {}", export.name(), extern_type(&export.ty()));
+            out.push_str(&format!(
+                "  {:?}: {}\n",
+                export.name(),
+                extern_type(&export.ty())
+            ));
         }
+        super::print_stdout(&out)?;
         Ok(ExitCode::SUCCESS)
     }
 }

@@ -11,7 +11,7 @@ use anyhow::{Context as _, anyhow, bail};
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use weft::{
     Config, Engine, Func, Linker, Module, Store, StoreLimits, StoreLimitsBuilder, TrapCode, Val,
     ValType,
@@ -59,7 +59,8 @@ pub struct RunCommand {
 
     /// Interrupt the guest after DURATION of wall time (e.g. `1s`, `500ms`, `2m`)
     ///
-    /// Checked at function entries and loop back-edges (epoch interruption).
+    /// Checked at function entries and loop back-edges (epoch interruption), and by WASI
+    /// calls that wait (`poll_oneoff`, reads from stdin or a socket).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     timeout: Option<Duration>,
 
@@ -88,15 +89,22 @@ pub struct RunCommand {
     args: Vec<OsString>,
 }
 
-/// `500ms`, `1s`, `2m`, `1h`, or a plain number of seconds.
+/// `500ms`, `1s`, `2m`, `1h`, or a plain number of seconds (decimals and exponents
+/// allowed: `1.5s`, `1e3ms`).
 fn parse_duration(s: &str) -> Result<Duration, String> {
+    // No unit starts with `e`, so an exponent stays with the number.
     let split = s
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .find(|c: char| c.is_ascii_alphabetic() && !matches!(c, 'e' | 'E'))
         .unwrap_or(s.len());
     let (number, unit) = s.split_at(split);
+    if number.is_empty() {
+        return Err(format!(
+            "invalid duration `{s}`: it starts with a number (e.g. `10s`, `500ms`)"
+        ));
+    }
     let number: f64 = number
         .parse()
-        .map_err(|_| format!("invalid duration `{s}`"))?;
+        .map_err(|_| format!("invalid duration `{s}`: `{number}` is not a number"))?;
     let seconds = match unit {
         "" | "s" => number,
         "ms" => number / 1000.0,
@@ -105,10 +113,16 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
         "h" => number * 3600.0,
         _ => {
             return Err(format!(
-                "invalid duration unit in `{s}` (use ms, s, m or h)"
+                "invalid duration unit `{unit}` in `{s}` (use us, ms, s, m or h)"
             ));
         }
     };
+    if seconds.is_infinite() || seconds > Duration::MAX.as_secs_f64() {
+        return Err(format!(
+            "duration `{s}` is out of range: the most is {} seconds",
+            Duration::MAX.as_secs()
+        ));
+    }
     Duration::try_from_secs_f64(seconds).map_err(|e| format!("invalid duration `{s}`: {e}"))
 }
 
@@ -150,7 +164,13 @@ impl RunCommand {
         let engine = Engine::new(&config)?;
         let module = Module::from_file(&engine, &self.file)
             .with_context(|| format!("failed to open wasm module {:?}", self.file))?;
-        let wasi = self.wasi_ctx()?;
+        let mut wasi = self.wasi_ctx()?;
+        // A guest waiting in a WASI call does not reach an epoch check: the same deadline
+        // ends its wait.
+        wasi.set_deadline(
+            self.timeout
+                .and_then(|timeout| Instant::now().checked_add(timeout)),
+        );
         let mut linker: Linker<Host> = Linker::new(&engine);
         weft_wasi::p1::add_to_linker(&mut linker, |host: &mut Host| &mut host.wasi)?;
         let mut limits = StoreLimitsBuilder::new();
@@ -209,7 +229,7 @@ impl RunCommand {
                         Some(limit) => error.context(limit),
                         None => error,
                     };
-                    eprintln!("Error: {error:?}");
+                    super::print_stderr(&format!("Error: {error:?}\n"));
                     return Ok(ExitCode::from(TRAP_STATUS));
                 }
                 Err(error)
@@ -290,16 +310,35 @@ impl RunCommand {
             Some(name) => format!("`{name}`"),
             None => "command default".to_owned(),
         };
-        let mut args = self.args.iter();
-        let mut params = Vec::with_capacity(ty.params().len());
-        for param in ty.params() {
-            let Some(arg) = args.next() else {
-                bail!("not enough arguments for {what}");
-            };
-            let arg = arg
-                .to_str()
-                .ok_or_else(|| anyhow!("argument is not valid utf-8: {arg:?}"))?;
-            params.push(parse_param(*param, arg)?);
+        let params_ty = ty.params();
+        // Only `--invoke` takes its parameters from ARGS; a command's ARGS are its own.
+        if self.invoke.is_some() && self.args.len() != params_ty.len() {
+            let types: Vec<String> = params_ty.iter().map(ToString::to_string).collect();
+            bail!(
+                "{what} takes {} argument{} ({}) but {} {} given",
+                params_ty.len(),
+                if params_ty.len() == 1 { "" } else { "s" },
+                types.join(", "),
+                self.args.len(),
+                if self.args.len() == 1 { "was" } else { "were" },
+            );
+        }
+        let mut params = Vec::with_capacity(params_ty.len());
+        for (index, (param, arg)) in params_ty.iter().zip(&self.args).enumerate() {
+            let position = index + 1;
+            let arg = arg.to_str().ok_or_else(|| {
+                anyhow!("argument {position} (index {index}) of {what} is not valid UTF-8: {arg:?}")
+            })?;
+            let value = parse_param(*param, arg).with_context(|| {
+                format!(
+                    "invalid argument {position} (index {index}) of {what}: \
+                     `{arg}` is not a valid {param}"
+                )
+            })?;
+            params.push(value);
+        }
+        if params.len() < params_ty.len() {
+            bail!("not enough arguments for {what}");
         }
         let mut results: Vec<Val> = ty
             .results()
@@ -309,21 +348,24 @@ impl RunCommand {
         func.call(&mut *store, &params, &mut results)
             .map_err(anyhow::Error::new)
             .with_context(|| format!("failed to invoke {what}"))?;
+        let mut out = String::new();
         for result in results {
-            match result {
-                Val::I32(v) => println!("{v}"),
-                Val::I64(v) => println!("{v}"),
-                Val::F32(bits) => println!("{}", f32::from_bits(bits)),
-                Val::F64(bits) => println!("{}", f64::from_bits(bits)),
-                Val::FuncRef(None) => println!("<null funcref>"),
-                Val::FuncRef(Some(_)) => println!("<funcref>"),
-                Val::ExternRef(None) => println!("<null externref>"),
-                Val::ExternRef(Some(_)) => println!("<externref>"),
+            let line = match result {
+                Val::I32(v) => v.to_string(),
+                Val::I64(v) => v.to_string(),
+                Val::F32(bits) => f32::from_bits(bits).to_string(),
+                Val::F64(bits) => f64::from_bits(bits).to_string(),
+                Val::FuncRef(None) => "<null funcref>".to_owned(),
+                Val::FuncRef(Some(_)) => "<funcref>".to_owned(),
+                Val::ExternRef(None) => "<null externref>".to_owned(),
+                Val::ExternRef(Some(_)) => "<externref>".to_owned(),
                 #[allow(unreachable_patterns, reason = "`Val` may gain variants")]
-                other => println!("{other:?}"),
-            }
+                other => format!("{other:?}"),
+            };
+            out.push_str(&line);
+            out.push('\n');
         }
-        Ok(())
+        super::print_stdout(&out)
     }
 }
 

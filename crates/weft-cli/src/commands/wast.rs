@@ -26,12 +26,13 @@ impl WastCommand {
         let mut passed = 0;
         let mut failed = 0;
         for path in &self.files {
+            let mut out = String::new();
             match context.run_file(path) {
                 Ok(report) => {
-                    println!("{report}");
+                    out.push_str(&format!("{report}\n"));
                     if self.show_mismatches {
                         for mismatch in &report.message_mismatches {
-                            println!("  (message differs) {mismatch}");
+                            out.push_str(&format!("  (message differs) {mismatch}\n"));
                         }
                     }
                     passed += report.passed;
@@ -39,12 +40,13 @@ impl WastCommand {
                 }
                 Err(error) => {
                     // A script that cannot run at all counts as one failure.
-                    println!("{}: error: {error}", path.display());
+                    out.push_str(&format!("{}: error: {error}\n", path.display()));
                     failed += 1;
                 }
             }
+            super::print_stdout(&out)?;
         }
-        println!("{passed} passed, {failed} failed");
+        super::print_stdout(&format!("{passed} passed, {failed} failed\n"))?;
         Ok(if failed == 0 {
             ExitCode::SUCCESS
         } else {
