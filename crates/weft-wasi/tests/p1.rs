@@ -769,3 +769,64 @@ fn a_deadline_interrupts_waiting_for_input() {
         "{error}"
     );
 }
+
+/// Waiting for a connection, and for data on it, ends at the deadline with an interrupt.
+#[test]
+fn a_deadline_interrupts_waiting_on_sockets() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let engine = Engine::default();
+    let module = Module::new(
+        &engine,
+        r#"(module
+            (import "wasi_snapshot_preview1" "sock_accept" (func $accept (param i32 i32 i32) (result i32)))
+            (import "wasi_snapshot_preview1" "sock_recv" (func $recv (param i32 i32 i32 i32 i32 i32) (result i32)))
+            (memory (export "memory") 1)
+            (func (export "accept") (param i32) (result i32) (call $accept (local.get 0) (i32.const 0) (i32.const 0)))
+            (func (export "recv") (param i32) (result i32)
+              (i32.store (i32.const 16) (i32.const 100))
+              (i32.store (i32.const 20) (i32.const 4))
+              (call $recv (local.get 0) (i32.const 16) (i32.const 1) (i32.const 0) (i32.const 24) (i32.const 28))))"#,
+    )
+    .unwrap();
+    let mut linker: Linker<WasiCtx> = Linker::new(&engine);
+    weft_wasi::p1::add_to_linker(&mut linker, |cx| cx).unwrap();
+    let wasi = WasiCtxBuilder::new()
+        .preopened_tcp_listener(listener)
+        .deadline(Instant::now() + Duration::from_millis(100))
+        .build();
+    let mut store = Store::new(&engine, wasi);
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    let accept = instance
+        .get_typed_func::<i32, i32>(&mut store, "accept")
+        .unwrap();
+    let recv = instance
+        .get_typed_func::<i32, i32>(&mut store, "recv")
+        .unwrap();
+
+    let error = accept.call(&mut store, 3).expect_err("no one connects");
+    assert_eq!(
+        error.trap_code(),
+        Some(weft::TrapCode::Interrupt),
+        "{error}"
+    );
+
+    let _client = std::net::TcpStream::connect(addr).unwrap();
+    store
+        .data_mut()
+        .set_deadline(Some(Instant::now() + Duration::from_secs(30)));
+    assert_eq!(accept.call(&mut store, 3).unwrap(), 0);
+    store
+        .data_mut()
+        .set_deadline(Some(Instant::now() + Duration::from_millis(100)));
+    let start = Instant::now();
+    let error = recv
+        .call(&mut store, 4)
+        .expect_err("the client sends nothing");
+    assert_eq!(
+        error.trap_code(),
+        Some(weft::TrapCode::Interrupt),
+        "{error}"
+    );
+    assert!(start.elapsed() < Duration::from_secs(5));
+}

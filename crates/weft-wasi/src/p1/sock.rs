@@ -65,6 +65,9 @@ pub(super) fn sock_recv(
     } else if ri_flags & misc_flags::RECV_WAITALL != 0 {
         let mut filled = 0;
         while let Some(rest) = buf.get_mut(filled..).filter(|r| !r.is_empty()) {
+            if filled > 0 {
+                wait_socket(stream, cx.deadline)?;
+            }
             match stream.read(rest)? {
                 0 => break,
                 n => filled += n,
