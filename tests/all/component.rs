@@ -498,15 +498,27 @@ fn mutated_component_bytes_never_panic() {
         }
     }
     assert!(accepted < 20, "{accepted} prefixes accepted");
+    // Whatever still compiles must also instantiate or fail cleanly.
+    let mut linker = Linker::<()>::new(&engine);
+    let valid = Component::from_binary(&engine, &binary).expect("valid");
+    linker
+        .define_unknown_imports_as_traps(&valid)
+        .expect("traps");
     let mut mutated = binary.clone();
+    let mut compiled = 0;
     for i in 8..binary.len() {
         for flip in [0x01u8, 0x80, 0xff] {
             let original = mutated[i];
             mutated[i] ^= flip;
-            let _ = Component::from_binary(&engine, &mutated);
+            if let Ok(component) = Component::from_binary(&engine, &mutated) {
+                compiled += 1;
+                let mut store = Store::new(&engine, ());
+                let _ = linker.instantiate(&mut store, &component);
+            }
             mutated[i] = original;
         }
     }
+    assert!(compiled > 0, "no mutation compiled: the instantiation half tested nothing");
 }
 
 #[test]
@@ -1164,4 +1176,74 @@ fn resources_cross_between_composed_components() {
     );
     let result = call1(&mut store, &instance, "run", &[]).expect("run");
     assert_eq!(result, Val::U32(101 + 102));
+}
+
+#[test]
+fn instance_pre_checks_imports_once() {
+    let engine = engine();
+    let component = Component::new(&engine, ENVIRONMENT).expect("component");
+    let err = Linker::<()>::new(&engine)
+        .instantiate_pre(&component)
+        .err()
+        .expect("missing import");
+    assert!(matches!(err.kind(), ErrorKind::Unlinkable(_)), "{err:?}");
+    let linker = environment_linker(&engine, &[("0.2.9", 9)]);
+    let pre = linker.instantiate_pre(&component).expect("pre");
+    for _ in 0..2 {
+        let mut store = Store::new(&engine, ());
+        let instance = pre.instantiate(&mut store).expect("instantiate");
+        assert_eq!(
+            call1(&mut store, &instance, "run", &[]).expect("run"),
+            Val::U32(9)
+        );
+    }
+}
+
+#[test]
+fn imported_resource_types_are_exported_as_themselves() {
+    struct T;
+    struct U;
+    let engine = engine();
+    let component = Component::new(
+        &engine,
+        r#"(component
+          (import "t" (type $t (sub resource)))
+          (import "u" (type $u (sub resource)))
+          (export "t1" (type $t))
+          (export "t2" (type $t))
+          (export "u1" (type $u))
+          (component $c
+            (import "r" (type $r (sub resource)))
+            (export "r1" (type $r)))
+          (instance $i (instantiate $c (with "r" (type $t))))
+          (export "i" (instance $i)))"#,
+    )
+    .expect("component");
+    let mut linker = Linker::<()>::new(&engine);
+    linker
+        .root()
+        .resource("t", ResourceType::host::<T>(), |_, _| Ok(()))
+        .expect("t");
+    linker
+        .root()
+        .resource("u", ResourceType::host::<U>(), |_, _| Ok(()))
+        .expect("u");
+    let mut store = Store::new(&engine, ());
+    let instance = linker
+        .instantiate(&mut store, &component)
+        .expect("instantiate");
+    let resource = |name: &str| match instance.get_export(&store, name) {
+        Some(weft::component::Export::Resource(ty)) => ty,
+        other => panic!("{name}: {other:?}"),
+    };
+    assert_eq!(resource("t1"), ResourceType::host::<T>());
+    assert_eq!(resource("t2"), ResourceType::host::<T>());
+    assert_eq!(resource("u1"), ResourceType::host::<U>());
+    let Some(weft::component::Export::Instance(inner)) = instance.get_export(&store, "i") else {
+        panic!("no instance export");
+    };
+    match instance.get_export_of(&inner, "r1") {
+        Some(weft::component::Export::Resource(ty)) => assert_eq!(ty, ResourceType::host::<T>()),
+        other => panic!("r1: {other:?}"),
+    }
 }

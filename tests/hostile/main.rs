@@ -8,6 +8,8 @@
 // Tests state their expectations with `expect`: a failed one is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod component;
+mod component_abi;
 mod exec;
 mod memory;
 mod translate;
@@ -22,6 +24,8 @@ fn main() {
     trials.extend(translate::trials());
     trials.extend(memory::trials());
     trials.extend(exec::trials());
+    trials.extend(component_abi::trials());
+    trials.extend(component::trials());
     libtest_mimic::run(&args, trials).exit();
 }
 

@@ -17,10 +17,13 @@
 //!
 //! A string is transcoded from the source encoding into the destination's, through
 //! `load_string_from_range` and `store_string_into_range` (one intermediate host buffer, as
-//! the spec's own `store_string` copies once). Function types containing variants, options or
-//! results are not adapted here: those calls take the general path that lifts to `Val`s
-//! (`func.rs`), which is correct for every type.
+//! the spec's own `store_string` copies once). Variants, options and results copy their
+//! discriminant and the payload of the case it names; flat, the payload is read from and
+//! written to the variant's joined slots (cells hold bits, so the spec's coercions between
+//! `i32`, `f32`, `i64` and `f64` slots keep the bits as they are) and the unused slots are
+//! zero.
 
+use super::abi::layout::{Cases, payload_offset, variant_flat};
 use super::abi::lift::convert_i32_to_char;
 use super::abi::strings::{StringSource, reallocate};
 use super::abi::{
@@ -28,26 +31,11 @@ use super::abi::{
     elem_size, load_string_from_range, store_string_into_range,
 };
 use super::func::{Cx, Options};
-use super::types::{ComponentFunc, ResourceType, Type};
+use super::types::{ResourceType, Type};
 use crate::error::Result;
 use crate::store::Store;
 use crate::trap::{Trap, TrapCode};
 use crate::types::ValType;
-
-/// Whether calls of type `ty` can go through the adapter.
-pub(crate) fn adaptable(ty: &ComponentFunc) -> bool {
-    ty.param_types().all(adaptable_type) && ty.result().is_none_or(adaptable_type)
-}
-
-fn adaptable_type(ty: &Type) -> bool {
-    match ty {
-        Type::Variant(_) | Type::Option(_) | Type::Result(_) => false,
-        Type::List(list) => adaptable_type(list.element()),
-        Type::Record(record) => record.fields().all(|f| adaptable_type(&f.ty)),
-        Type::Tuple(tuple) => tuple.elements().iter().all(adaptable_type),
-        _ => true,
-    }
-}
 
 /// The two sides of an adapted call: where values come from and where they go.
 pub(crate) struct Sides {
@@ -187,6 +175,27 @@ fn flat_one<T>(
         Type::Borrow(rt) => {
             let index = src.next(ValType::I32)? as u32;
             out.push(u64::from(lend_borrow(store, sides, rt, index)?));
+        }
+        Type::Variant(_) | Type::Option(_) | Type::Result(_) => {
+            let cases = Cases::of(ty).ok_or_else(|| internal("variant without cases"))?;
+            let joined = variant_flat(ty).ok_or_else(|| internal("variant without layout"))?;
+            let case = src.next(ValType::I32)? as u32;
+            if case as usize >= cases.len() {
+                return Err(TrapCode::InvalidDiscriminant.into());
+            }
+            // The payload slots, whatever case they hold: cells keep bits, so a payload read
+            // from a wider joined slot keeps its low bits, as the spec's coercions do.
+            let mut slots = Vec::with_capacity(joined.len().saturating_sub(1));
+            for slot in joined.iter().skip(1) {
+                slots.push(src.next(*slot)?);
+            }
+            out.push(u64::from(case));
+            let start = out.len();
+            if let Some(payload) = cases.payload(case as usize) {
+                let mut payload_src = CoreValueIter::new(&slots);
+                flat_one(store, sides, payload, &mut payload_src, out)?;
+            }
+            out.resize(start + slots.len(), 0);
         }
         _ => return Err(internal("type not adaptable")),
     }
@@ -437,7 +446,30 @@ pub(crate) fn mem_to_mem<T>(
             let index = lend_borrow(store, sides, rt, index)?;
             write(store, sides.dst, dst, &index.to_le_bytes())
         }
-        Type::Variant(_) | Type::Option(_) | Type::Result(_) => Err(internal("type not adaptable")),
+        Type::Variant(_) | Type::Option(_) | Type::Result(_) => {
+            let cases = Cases::of(ty).ok_or_else(|| internal("variant without cases"))?;
+            let size = discriminant_type(cases.len()).size();
+            let case = match size {
+                1 => u32::from(read::<T, 1>(store, sides.src, src)?[0]),
+                2 => u32::from(u16::from_le_bytes(read::<T, 2>(store, sides.src, src)?)),
+                _ => u32_at(store, sides.src, src)?,
+            };
+            if case as usize >= cases.len() {
+                return Err(TrapCode::InvalidDiscriminant.into());
+            }
+            let bytes = case.to_le_bytes();
+            write(
+                store,
+                sides.dst,
+                dst,
+                bytes.get(..size as usize).unwrap_or(&bytes),
+            )?;
+            if let Some(payload) = cases.payload(case as usize) {
+                let offset = payload_offset(ty);
+                mem_to_mem(store, sides, payload, at(src, offset)?, at(dst, offset)?)?;
+            }
+            Ok(())
+        }
     }
 }
 
@@ -631,11 +663,107 @@ mod tests {
     }
 
     #[test]
-    fn variants_take_the_general_path() {
-        let value = Val::Option(Some(Box::new(Val::String("x".into()))));
-        let (result, adapted) = echo("(option string)", 3, "utf8", "utf8", value.clone());
-        assert_eq!(result, value);
-        assert_eq!(adapted, 0);
+    fn variants_cross_through_the_adapter() {
+        let some = |v: Val| Val::Option(Some(Box::new(v)));
+        let cases = [
+            ("(option string)", 3, some(s("x"))),
+            ("(option string)", 3, Val::Option(None)),
+            (
+                "(result string (error u32))",
+                3,
+                Val::Result(Ok(Some(Box::new(s("fine"))))),
+            ),
+            (
+                "(result string (error u32))",
+                3,
+                Val::Result(Err(Some(Box::new(Val::U32(7))))),
+            ),
+            (
+                "(list (option (tuple u8 string)))",
+                2,
+                Val::List(vec![
+                    some(Val::Tuple(vec![Val::U8(3), s("три")])),
+                    Val::Option(None),
+                ]),
+            ),
+        ];
+        for (ty, flat, value) in cases {
+            let (result, adapted) = echo(ty, flat, "utf16", "utf8", value.clone());
+            assert_eq!(result, value, "{ty}");
+            assert_eq!(adapted, 1, "{ty}");
+        }
+    }
+
+    #[test]
+    fn flat_variants_with_joined_payloads() {
+        // `result<f32, u64>` flattens to (i32, i64): an f32 payload travels in an i64 slot.
+        let (result, adapted) = flat_echo(
+            "(result f32 (error u64))",
+            "i32 i64",
+            Val::Result(Ok(Some(Box::new(Val::Float32(1.5))))),
+        );
+        assert_eq!(result, Val::Result(Ok(Some(Box::new(Val::Float32(1.5))))));
+        assert_eq!(adapted, 1);
+        let (result, _) = flat_echo(
+            "(result f32 (error u64))",
+            "i32 i64",
+            Val::Result(Err(Some(Box::new(Val::U64(u64::MAX))))),
+        );
+        assert_eq!(result, Val::Result(Err(Some(Box::new(Val::U64(u64::MAX))))));
+    }
+
+    /// Like `echo` but for a parameter passed flat whose result comes back in memory: the
+    /// callee stores the flat core values `core` (i32 or i64) one after another, 8-byte
+    /// aligned, which matches the layout of two-slot variants.
+    fn flat_echo(ty: &str, core: &str, arg: Val) -> (Val, u64) {
+        let kinds: Vec<&str> = core.split(' ').collect();
+        let mut stores = String::new();
+        let mut gets = String::new();
+        for (i, kind) in kinds.iter().enumerate() {
+            stores.push_str(&format!(
+                "({kind}.store (i32.const {}) (local.get {i}))",
+                16 + 8 * i
+            ));
+            gets.push_str(&format!("(local.get {i})"));
+        }
+        let wat = format!(
+            r#"(component
+              (type $t (func (param "x" {ty}) (result {ty})))
+              (component $callee
+                (type $t (func (param "x" {ty}) (result {ty})))
+                (core module $m {LIBC}
+                  (func (export "f") (param {core}) (result i32) {stores} (i32.const 16)))
+                (core instance $i (instantiate $m))
+                (func (export "f") (type $t) (canon lift (core func $i "f")
+                  (memory (core memory $i "mem")) (realloc (core func $i "realloc")))))
+              (instance $callee (instantiate $callee))
+              (alias export $callee "f" (func $f))
+              (core module $libc {LIBC})
+              (core instance $libc (instantiate $libc))
+              (core func $f (canon lower (func $f) (memory (core memory $libc "mem"))
+                (realloc (core func $libc "realloc"))))
+              (core module $m
+                (import "dep" "f" (func $f (param {core} i32)))
+                (func (export "run") (param {core}) (result i32)
+                  (call $f {gets} (i32.const 512)) (i32.const 512)))
+              (core instance $i (instantiate $m (with "dep" (instance (export "f" (func $f))))))
+              (func (export "run") (type $t) (canon lift (core func $i "run")
+                (memory (core memory $libc "mem")) (realloc (core func $libc "realloc")))))"#
+        );
+        let engine = Engine::default();
+        let component = Component::new(&engine, &wat).unwrap_or_else(|e| panic!("{e}\n{wat}"));
+        let mut store = Store::new(&engine, ());
+        let instance = Linker::new(&engine)
+            .instantiate(&mut store, &component)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let run = instance
+            .get_func(&store, "run")
+            .unwrap_or_else(|| panic!("no run"));
+        let mut results = [Val::Bool(false)];
+        run.call(&mut store, &[arg], &mut results)
+            .unwrap_or_else(|e| panic!("{ty}: {e}"));
+        let [result] = results;
+        (result, store.inner.component.adapted_calls)
     }
 
     #[test]

@@ -15,8 +15,7 @@
 //! function (a host closure, or another component's lifted function), and lower the
 //! results back into the caller's memory. When the function is another component's lifted
 //! function, the call goes through the fused adapter of `adapter.rs` instead, without
-//! [`Val`]s, unless its type holds a variant, option or result (those still lift to `Val`s
-//! and lower again).
+//! [`Val`]s.
 
 use super::abi::flat::Context as FlatContext;
 use super::abi::{self, LiftContext, LowerContext, StringEncoding};
@@ -379,7 +378,6 @@ fn lowered_call<T: 'static>(
             instance: callee_instance,
         },
     ) = func_data(store, callee)?
-        && adapter::adaptable(&callee_ty)
     {
         let sides = adapter::Sides {
             src: adapter::Side {

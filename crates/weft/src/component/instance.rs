@@ -292,7 +292,8 @@ pub(crate) fn instantiate<T: 'static>(
             "cannot instantiate a component in a store of another engine",
         ));
     }
-    let (state, _) = run(store, &component.inner.info, imports, 0)?;
+    let mut budget = Budget::default();
+    let (state, _) = run(store, &component.inner.info, imports, 0, &mut budget)?;
     Ok(Instance {
         store: store.inner.id,
         index: state,
@@ -302,6 +303,44 @@ pub(crate) fn instantiate<T: 'static>(
 /// Deepest nesting of component instantiations.
 const MAX_NESTING: u32 = 100;
 
+/// Most instantiation steps one top-level instantiation runs. A small component that
+/// instantiates a nested component several times, each of which does the same, would
+/// otherwise take exponential time.
+const MAX_STEPS: u64 = 1_000_000;
+
+/// Most core instances one top-level instantiation creates (each may own memories).
+const MAX_CORE_INSTANCES: u32 = 1_000;
+
+/// What is left of one instantiation's allowance of steps and core instances.
+#[derive(Default)]
+struct Budget {
+    steps: u64,
+    core_instances: u32,
+}
+
+impl Budget {
+    fn step(&mut self) -> Result<()> {
+        self.steps += 1;
+        if self.steps > MAX_STEPS {
+            return Err(Error::resource(format!(
+                "component instantiation exceeds {MAX_STEPS} steps (nested components \
+                 instantiated too many times)"
+            )));
+        }
+        Ok(())
+    }
+
+    fn core_instance(&mut self) -> Result<()> {
+        self.core_instances += 1;
+        if self.core_instances > MAX_CORE_INSTANCES {
+            return Err(Error::resource(format!(
+                "component instantiation creates more than {MAX_CORE_INSTANCES} core instances"
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// Runs the steps of `info` with `imports`; returns the new instance's state index and
 /// its exports.
 fn run<T: 'static>(
@@ -309,6 +348,7 @@ fn run<T: 'static>(
     info: &ComponentInfo,
     imports: Vec<Item>,
     depth: u32,
+    budget: &mut Budget,
 ) -> Result<(u32, Arc<InstanceItems>)> {
     if depth > MAX_NESTING {
         return Err(Error::resource("components nested too deeply"));
@@ -326,6 +366,7 @@ fn run<T: 'static>(
     let mut exports = Vec::new();
     let mut next_export = 0usize;
     for step in &info.steps {
+        budget.step()?;
         match step {
             Step::Import { index, sort } => {
                 let decl = info
@@ -372,6 +413,7 @@ fn run<T: 'static>(
                     })?;
                     externs.push(item);
                 }
+                budget.core_instance()?;
                 let instance = crate::Instance::new(&mut *store, &module, &externs)?;
                 scope.core_instances.push(CoreInstance::Instance(instance));
             }
@@ -425,7 +467,7 @@ fn run<T: 'static>(
                         })?;
                     child_imports.push(item_at(&scope, *sort, *index)?);
                 }
-                let (_, items) = run(store, &child, child_imports, depth + 1)?;
+                let (_, items) = run(store, &child, child_imports, depth + 1, budget)?;
                 let index = u32::try_from(scope.instances.len()).unwrap_or(u32::MAX);
                 let ty = types.component_instance_at(index);
                 if let Some(instance_ty) = types.get(ty) {

@@ -249,6 +249,39 @@ impl<T: 'static> Linker<T> {
         instantiate(store, component, imports)
     }
 
+    /// Checks that every import of `component` has a definition of the right kind, and
+    /// returns an [`InstancePre`] that instantiates it in any store without checking again.
+    ///
+    /// # Errors
+    ///
+    /// As [`Linker::instantiate`] for missing or mismatched definitions.
+    pub fn instantiate_pre(&self, component: &Component) -> Result<InstancePre<T>> {
+        if !Engine::same(&self.engine, component.engine()) {
+            return Err(Error::usage(
+                "cannot instantiate a component of another engine with this linker",
+            ));
+        }
+        let info = &component.inner.info;
+        for import in &info.imports {
+            check_item(
+                info.types.as_ref(),
+                &import.name,
+                &import.ty,
+                self.root.get(&import.name),
+                self.unknown_imports_trap,
+            )?;
+        }
+        Ok(InstancePre {
+            linker: Linker {
+                engine: self.engine.clone(),
+                root: self.root.clone(),
+                allow_shadowing: self.allow_shadowing,
+                unknown_imports_trap: self.unknown_imports_trap,
+            },
+            component: component.clone(),
+        })
+    }
+
     fn resolve(
         &self,
         store: &mut Store<T>,
@@ -336,6 +369,98 @@ fn resolve_item<T: 'static>(
             )));
         }
     })
+}
+
+/// Checks, without a store, what [`resolve_item`] would resolve.
+fn check_item<T>(
+    types: wasmparser::types::TypesRef<'_>,
+    name: &str,
+    ty: &ComponentEntityType,
+    def: Option<&Definition<T>>,
+    unknown_trap: bool,
+) -> Result<()> {
+    let missing = || Error::unlinkable(format!("component imports `{name}`, which is not defined"));
+    let wrong = |def: &Definition<T>, expected: &str| {
+        Error::unlinkable(format!(
+            "component imports `{name}` as a {expected}, but it is defined as a {}",
+            def.desc()
+        ))
+    };
+    match (ty, def) {
+        (ComponentEntityType::Func(_), Some(Definition::Func(_))) => Ok(()),
+        (ComponentEntityType::Func(_), None) if unknown_trap => Ok(()),
+        (ComponentEntityType::Func(_), Some(def)) => Err(wrong(def, "function")),
+        (ComponentEntityType::Instance(id), def) => {
+            let defs = match def {
+                Some(Definition::Instance(defs)) => Some(defs),
+                Some(def) => return Err(wrong(def, "instance")),
+                None if unknown_trap => None,
+                None => return Err(missing()),
+            };
+            let instance_ty = types
+                .get(*id)
+                .ok_or_else(|| Error::unlinkable(format!("import `{name}` has no type")))?;
+            for (export, item) in instance_ty.exports.iter() {
+                let full = format!("{name}#{export}");
+                check_item(
+                    types,
+                    &full,
+                    &item.ty,
+                    defs.and_then(|d| d.get(export)),
+                    unknown_trap,
+                )?;
+            }
+            Ok(())
+        }
+        (ComponentEntityType::Type { .. }, Some(Definition::Resource(..))) => Ok(()),
+        (ComponentEntityType::Type { .. }, Some(def)) => Err(wrong(def, "type")),
+        (ComponentEntityType::Module(_), Some(Definition::Module(_))) => Ok(()),
+        (ComponentEntityType::Module(_), Some(def)) => Err(wrong(def, "core module")),
+        (ComponentEntityType::Component(_) | ComponentEntityType::Value(_), _) => {
+            Err(Error::unlinkable(format!(
+                "component imports `{name}`, a component or value: the linker cannot define \
+                 those"
+            )))
+        }
+        (_, None) => Err(missing()),
+    }
+}
+
+/// A component whose imports a [`Linker`] has checked, ready to instantiate in any store of
+/// the linker's engine ([`Linker::instantiate_pre`]).
+pub struct InstancePre<T> {
+    linker: Linker<T>,
+    component: Component,
+}
+
+impl<T> Clone for InstancePre<T> {
+    fn clone(&self) -> Self {
+        InstancePre {
+            linker: Linker {
+                engine: self.linker.engine.clone(),
+                root: self.linker.root.clone(),
+                allow_shadowing: self.linker.allow_shadowing,
+                unknown_imports_trap: self.linker.unknown_imports_trap,
+            },
+            component: self.component.clone(),
+        }
+    }
+}
+
+impl<T: 'static> InstancePre<T> {
+    /// The component this will instantiate.
+    pub fn component(&self) -> &Component {
+        &self.component
+    }
+
+    /// Instantiates the component in `store`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Linker::instantiate`], apart from the import checks already done.
+    pub fn instantiate(&self, store: impl AsContextMut<Data = T>) -> Result<Instance> {
+        self.linker.instantiate(store, &self.component)
+    }
 }
 
 fn instance_in<'a, T>(

@@ -34,8 +34,7 @@
 //! `canon lower` and the resource built-ins make core host functions (`func.rs`). A call
 //! from one component into another goes through a fused adapter (`adapter.rs`) that copies
 //! arguments and results straight between the two instances' cells and memories, transcoding
-//! strings between any two encodings, without building [`Val`]s; function types with
-//! variants, options or results still lift to `Val`s and lower again on that path.
+//! strings between any two encodings, without building [`Val`]s.
 //!
 //! ## Crate-private hooks into the core engine
 //!
@@ -78,4 +77,4 @@ mod translate;
 pub use component::{Component, ComponentItem, ComponentSort, ComponentType};
 pub use func::Func;
 pub use instance::{Export, ExportInstance, Instance};
-pub use linker::{Linker, LinkerInstance};
+pub use linker::{InstancePre, Linker, LinkerInstance};

@@ -14,8 +14,12 @@
 //!
 //! Constructors check what validation of a component guarantees (at least one field, case,
 //! label or element; names distinct), so that the Canonical ABI never meets a type it cannot
-//! lay out.
+//! lay out. They also compute, once, what the Canonical ABI needs to know about the type
+//! (alignment, size, number of flat values, and a variant's joined flat types), from the
+//! already computed values of the parts: lifting and lowering then never re-walk a type to lay
+//! it out, and a type's cost is linear in its size however deeply it nests.
 
+use super::abi::layout::{AbiInfo, Cases};
 use crate::error::{Error, Result};
 use core::any::TypeId;
 use core::fmt;
@@ -185,6 +189,116 @@ impl fmt::Debug for Type {
     }
 }
 
+// Structural equality, short-cut when both sides share their contents: a type built once and
+// referred to from several places compares in time linear in its depth, not its expansion.
+impl PartialEq for List {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || self.0 == other.0
+    }
+}
+
+impl core::hash::Hash for List {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
+
+impl PartialEq for Record {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || self.0 == other.0
+    }
+}
+
+impl core::hash::Hash for Record {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
+
+impl PartialEq for Tuple {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || self.0 == other.0
+    }
+}
+
+impl core::hash::Hash for Tuple {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
+
+impl PartialEq for Variant {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || self.0 == other.0
+    }
+}
+
+impl core::hash::Hash for Variant {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
+
+impl PartialEq for Enum {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || self.0 == other.0
+    }
+}
+
+impl core::hash::Hash for Enum {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
+
+impl PartialEq for OptionType {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || self.0 == other.0
+    }
+}
+
+impl core::hash::Hash for OptionType {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
+
+impl PartialEq for ResultType {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || self.0 == other.0
+    }
+}
+
+impl core::hash::Hash for ResultType {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
+
+impl PartialEq for Flags {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || self.0 == other.0
+    }
+}
+
+impl core::hash::Hash for Flags {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
+
+impl PartialEq for ComponentFunc {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || self.0 == other.0
+    }
+}
+
+impl core::hash::Hash for ComponentFunc {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
+
 /// Checks that `names` is non-empty and has no duplicates; `what` names the kind of type.
 fn check_names<'a>(what: &str, names: impl Iterator<Item = &'a str>) -> Result<()> {
     let mut seen = std::collections::HashSet::new();
@@ -202,7 +316,7 @@ fn check_names<'a>(what: &str, names: impl Iterator<Item = &'a str>) -> Result<(
 }
 
 /// `list<T>`.
-#[derive(Clone, PartialEq, Eq, Hash)]
+#[derive(Clone, Eq)]
 pub struct List(Arc<Type>);
 
 impl List {
@@ -232,8 +346,14 @@ pub struct Field<'a> {
 }
 
 /// `record { name: T, ... }`: named fields, in order.
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct Record(Arc<[(Box<str>, Type)]>);
+#[derive(Clone, Eq)]
+pub struct Record(Arc<RecordInner>);
+
+#[derive(PartialEq, Eq, Hash)]
+struct RecordInner {
+    fields: Box<[(Box<str>, Type)]>,
+    abi: AbiInfo,
+}
 
 impl Record {
     /// A record with the given fields, in order.
@@ -242,17 +362,18 @@ impl Record {
     ///
     /// If there are no fields or two fields share a name (the spec's validation rules).
     pub fn new<S: Into<String>>(fields: impl IntoIterator<Item = (S, Type)>) -> Result<Record> {
-        let fields: Arc<[(Box<str>, Type)]> = fields
+        let fields: Box<[(Box<str>, Type)]> = fields
             .into_iter()
             .map(|(n, t)| (n.into().into_boxed_str(), t))
             .collect();
         check_names("record", fields.iter().map(|(n, _)| &**n))?;
-        Ok(Record(fields))
+        let abi = AbiInfo::record(fields.iter().map(|(_, t)| t));
+        Ok(Record(Arc::new(RecordInner { fields, abi })))
     }
 
     /// The fields, in order.
     pub fn fields(&self) -> impl ExactSizeIterator<Item = Field<'_>> + '_ {
-        self.0.iter().map(|(name, ty)| Field {
+        self.0.fields.iter().map(|(name, ty)| Field {
             name,
             ty: ty.clone(),
         })
@@ -260,13 +381,24 @@ impl Record {
 
     /// The fields as name and type, borrowed.
     pub(crate) fn field_types(&self) -> &[(Box<str>, Type)] {
-        &self.0
+        &self.0.fields
+    }
+
+    /// The Canonical ABI's facts about this type.
+    pub(crate) fn abi(&self) -> &AbiInfo {
+        &self.0.abi
     }
 }
 
 /// `tuple<T, ...>`: unnamed fields, in order.
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct Tuple(Arc<[Type]>);
+#[derive(Clone, Eq)]
+pub struct Tuple(Arc<TupleInner>);
+
+#[derive(PartialEq, Eq, Hash)]
+struct TupleInner {
+    types: Box<[Type]>,
+    abi: AbiInfo,
+}
 
 impl Tuple {
     /// A tuple of the given types.
@@ -275,21 +407,27 @@ impl Tuple {
     ///
     /// If `types` is empty (the spec's validation rule).
     pub fn new(types: impl IntoIterator<Item = Type>) -> Result<Tuple> {
-        let types: Arc<[Type]> = types.into_iter().collect();
+        let types: Box<[Type]> = types.into_iter().collect();
         if types.is_empty() {
             return Err(Error::usage("tuple must not be empty"));
         }
-        Ok(Tuple(types))
+        let abi = AbiInfo::record(types.iter());
+        Ok(Tuple(Arc::new(TupleInner { types, abi })))
     }
 
     /// The element types, in order.
     pub fn types(&self) -> impl ExactSizeIterator<Item = Type> + '_ {
-        self.0.iter().cloned()
+        self.0.types.iter().cloned()
     }
 
     /// The element types, borrowed.
     pub fn elements(&self) -> &[Type] {
-        &self.0
+        &self.0.types
+    }
+
+    /// The Canonical ABI's facts about this type.
+    pub(crate) fn abi(&self) -> &AbiInfo {
+        &self.0.abi
     }
 }
 
@@ -304,8 +442,14 @@ pub struct Case<'a> {
 
 /// `variant { name(T), name, ... }`: one of several named cases, each with an optional
 /// payload.
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct Variant(Arc<[(Box<str>, Option<Type>)]>);
+#[derive(Clone, Eq)]
+pub struct Variant(Arc<VariantInner>);
+
+#[derive(PartialEq, Eq, Hash)]
+struct VariantInner {
+    cases: Box<[(Box<str>, Option<Type>)]>,
+    abi: AbiInfo,
+}
 
 impl Variant {
     /// A variant with the given cases, in order.
@@ -316,7 +460,7 @@ impl Variant {
     pub fn new<S: Into<String>>(
         cases: impl IntoIterator<Item = (S, Option<Type>)>,
     ) -> Result<Variant> {
-        let cases: Arc<[(Box<str>, Option<Type>)]> = cases
+        let cases: Box<[(Box<str>, Option<Type>)]> = cases
             .into_iter()
             .map(|(n, t)| (n.into().into_boxed_str(), t))
             .collect();
@@ -324,12 +468,13 @@ impl Variant {
         if u32::try_from(cases.len()).is_err() {
             return Err(Error::usage("variant has more than 2^32 - 1 cases"));
         }
-        Ok(Variant(cases))
+        let abi = AbiInfo::variant(&Cases::Variant(&cases));
+        Ok(Variant(Arc::new(VariantInner { cases, abi })))
     }
 
     /// The cases, in order.
     pub fn cases(&self) -> impl ExactSizeIterator<Item = Case<'_>> + '_ {
-        self.0.iter().map(|(name, ty)| Case {
+        self.0.cases.iter().map(|(name, ty)| Case {
             name,
             ty: ty.clone(),
         })
@@ -337,12 +482,17 @@ impl Variant {
 
     /// The cases as name and payload type, borrowed.
     pub(crate) fn case_types(&self) -> &[(Box<str>, Option<Type>)] {
-        &self.0
+        &self.0.cases
+    }
+
+    /// The Canonical ABI's facts about this type.
+    pub(crate) fn abi(&self) -> &AbiInfo {
+        &self.0.abi
     }
 }
 
 /// `enum { name, ... }`: one of several names, without payloads.
-#[derive(Clone, PartialEq, Eq, Hash)]
+#[derive(Clone, Eq)]
 pub struct Enum(Arc<[Box<str>]>);
 
 impl Enum {
@@ -380,34 +530,41 @@ impl Enum {
 }
 
 /// `option<T>`.
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct OptionType(Arc<Type>);
+#[derive(Clone, Eq)]
+pub struct OptionType(Arc<(Type, AbiInfo)>);
 
 impl OptionType {
     /// An option of `payload`.
     pub fn new(payload: Type) -> OptionType {
-        OptionType(Arc::new(payload))
+        let abi = AbiInfo::variant(&Cases::Option(&payload));
+        OptionType(Arc::new((payload, abi)))
     }
 
     /// The payload type of `some`.
     pub fn ty(&self) -> Type {
-        (*self.0).clone()
+        self.0.0.clone()
     }
 
     /// The payload type of `some`, borrowed.
     pub fn payload(&self) -> &Type {
-        &self.0
+        &self.0.0
+    }
+
+    /// The Canonical ABI's facts about this type.
+    pub(crate) fn abi(&self) -> &AbiInfo {
+        &self.0.1
     }
 }
 
 /// `result<T, E>`; either side may be absent.
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct ResultType(Arc<(Option<Type>, Option<Type>)>);
+#[derive(Clone, Eq)]
+pub struct ResultType(Arc<(Option<Type>, Option<Type>, AbiInfo)>);
 
 impl ResultType {
     /// A result with the given `ok` and `err` payload types.
     pub fn new(ok: Option<Type>, err: Option<Type>) -> ResultType {
-        ResultType(Arc::new((ok, err)))
+        let abi = AbiInfo::variant(&Cases::Result(ok.as_ref(), err.as_ref()));
+        ResultType(Arc::new((ok, err, abi)))
     }
 
     /// The payload type of `ok`, if any.
@@ -424,13 +581,18 @@ impl ResultType {
     pub(crate) fn payloads(&self) -> (Option<&Type>, Option<&Type>) {
         (self.0.0.as_ref(), self.0.1.as_ref())
     }
+
+    /// The Canonical ABI's facts about this type.
+    pub(crate) fn abi(&self) -> &AbiInfo {
+        &self.0.2
+    }
 }
 
 /// `flags { name, ... }`: a set of named booleans.
 ///
 /// The current spec allows at most 32 flags; Weft also accepts more, laid out as the earlier
 /// spec did (one `i32` per 32 flags), so that components built against it still run.
-#[derive(Clone, PartialEq, Eq, Hash)]
+#[derive(Clone, Eq)]
 pub struct Flags(Arc<[Box<str>]>);
 
 impl Flags {
@@ -560,7 +722,7 @@ impl fmt::Debug for ResourceType {
 
 /// The type of a component function: named parameters and at most one result, as in
 /// WASI 0.2 ([Explainer, `functype`](https://github.com/WebAssembly/component-model/blob/main/design/mvp/Explainer.md#type-definitions)).
-#[derive(Clone, PartialEq, Eq, Hash)]
+#[derive(Clone, Eq)]
 pub struct ComponentFunc(Arc<ComponentFuncInner>);
 
 #[derive(PartialEq, Eq, Hash)]

@@ -5,7 +5,7 @@
 //! to [`MAX_FLAT_RESULTS`]; past those limits they are spilled to memory as a tuple and a
 //! single `i32` pointer travels instead ([`flatten_functype`]).
 
-use super::layout::{Cases, discriminant_type};
+use super::layout::{Cases, variant_flat};
 use crate::component::types::{ComponentFunc, Type};
 use crate::error::Result;
 use crate::trap::TrapCode;
@@ -80,10 +80,9 @@ pub fn flatten_type(ty: &Type, out: &mut Vec<ValType>) {
         Type::Flags(f) => {
             out.extend(core::iter::repeat_n(ValType::I32, flags_words(f.len())));
         }
-        Type::Variant(_) | Type::Enum(_) | Type::Option(_) | Type::Result(_) => {
-            if let Some(cases) = Cases::of(ty) {
-                flatten_variant(&cases, out);
-            }
+        Type::Enum(_) => out.push(ValType::I32),
+        Type::Variant(_) | Type::Option(_) | Type::Result(_) => {
+            out.extend_from_slice(variant_flat(ty).unwrap_or(&[]));
         }
     }
 }
@@ -97,14 +96,10 @@ pub(crate) fn flags_words(num_flags: usize) -> usize {
 /// The spec's `flatten_variant(cases)`: the discriminant, then for each position the
 /// [`join`] of what every case's payload has there.
 pub(crate) fn flatten_variant(cases: &Cases<'_>, out: &mut Vec<ValType>) {
-    let _ = discriminant_type(cases.len());
     out.push(ValType::I32);
     let start = out.len();
     let mut payload = Vec::new();
-    for index in 0..cases.len() {
-        let Some(ty) = cases.payload(index) else {
-            continue;
-        };
+    for ty in cases.payloads() {
         payload.clear();
         flatten_type(ty, &mut payload);
         for (i, &flat) in payload.iter().enumerate() {

@@ -7,8 +7,97 @@
 //!
 //! Sizes are `u32` and saturate: a type too big for a 32-bit memory gets a size that no
 //! pointer satisfies, so using it traps as out of bounds rather than overflowing.
+//!
+//! Records, tuples, variants, options and results compute their layout once, when the type is
+//! built (`AbiInfo`); the functions here read it, so they cost O(1) for every type.
 
+use super::flat::flatten_variant;
 use crate::component::types::{Flags, Type};
+use crate::types::ValType;
+
+/// What the Canonical ABI needs to know about a compound type, computed once when the type is
+/// built from the same facts about its parts.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub(crate) struct AbiInfo {
+    /// The spec's `alignment(t)`.
+    pub(crate) alignment: u32,
+    /// The spec's `elem_size(t)`.
+    pub(crate) size: u32,
+    /// The number of flat core values (`len(flatten_type(t))`), saturating.
+    pub(crate) flat_count: u32,
+    /// For a variant-like type: the offset of the payload from the start of the value,
+    /// `align_to(discriminant size, max_case_alignment)`.
+    pub(crate) payload_offset: u32,
+    /// For a variant-like type: `flatten_variant(cases)`, the discriminant then the joined
+    /// payload slots. Empty for records and tuples.
+    pub(crate) flat: Box<[ValType]>,
+}
+
+impl AbiInfo {
+    /// The layout of a record or tuple with fields of types `fields`.
+    pub(crate) fn record<'a>(fields: impl Iterator<Item = &'a Type> + Clone) -> AbiInfo {
+        AbiInfo {
+            alignment: alignment_record(fields.clone()),
+            size: elem_size_record(fields.clone()),
+            flat_count: fields.fold(0, |n, t| n.saturating_add(flat_count(t))),
+            payload_offset: 0,
+            flat: Box::new([]),
+        }
+    }
+
+    /// The layout of a variant-like type with cases `cases`.
+    pub(crate) fn variant(cases: &Cases<'_>) -> AbiInfo {
+        let mut flat = Vec::new();
+        flatten_variant(cases, &mut flat);
+        AbiInfo {
+            alignment: alignment_variant(cases),
+            size: elem_size_variant(cases),
+            flat_count: u32::try_from(flat.len()).unwrap_or(u32::MAX),
+            payload_offset: align_to(
+                discriminant_type(cases.len()).size(),
+                max_case_alignment(cases),
+            ),
+            flat: flat.into_boxed_slice(),
+        }
+    }
+}
+
+/// The cached layout of a record, tuple, variant, option or result.
+pub(crate) fn abi_info(ty: &Type) -> Option<&AbiInfo> {
+    match ty {
+        Type::Record(r) => Some(r.abi()),
+        Type::Tuple(t) => Some(t.abi()),
+        Type::Variant(v) => Some(v.abi()),
+        Type::Option(o) => Some(o.abi()),
+        Type::Result(r) => Some(r.abi()),
+        _ => None,
+    }
+}
+
+/// `len(flatten_type(t))`, saturating: how many core values a value of type `ty` is passed as.
+pub fn flat_count(ty: &Type) -> u32 {
+    match ty {
+        Type::String | Type::List(_) => 2,
+        Type::Flags(f) => u32::try_from(super::flat::flags_words(f.len())).unwrap_or(u32::MAX),
+        _ => abi_info(ty).map_or(1, |info| info.flat_count),
+    }
+}
+
+/// Where a variant-like value's payload starts, relative to the value.
+pub(crate) fn payload_offset(ty: &Type) -> u32 {
+    match ty {
+        Type::Enum(e) => discriminant_type(e.len()).size(),
+        _ => abi_info(ty).map_or(0, |info| info.payload_offset),
+    }
+}
+
+/// `flatten_type(ty)` of a variant-like type, if cached (not for `enum`, which is one `i32`).
+pub(crate) fn variant_flat(ty: &Type) -> Option<&[ValType]> {
+    match ty {
+        Type::Variant(_) | Type::Option(_) | Type::Result(_) => abi_info(ty).map(|i| &*i.flat),
+        _ => None,
+    }
+}
 
 /// The spec's `alignment(t)`: the alignment in bytes of a value of type `ty` in memory.
 pub fn alignment(ty: &Type) -> u32 {
@@ -18,12 +107,11 @@ pub fn alignment(ty: &Type) -> u32 {
         Type::S32 | Type::U32 | Type::Float32 | Type::Char => 4,
         Type::S64 | Type::U64 | Type::Float64 => 8,
         Type::String | Type::List(_) => 4,
-        Type::Record(r) => alignment_record(r.field_types().iter().map(|(_, t)| t)),
-        Type::Tuple(t) => alignment_record(t.elements().iter()),
         Type::Flags(f) => alignment_flags(f),
         Type::Own(_) | Type::Borrow(_) => 4,
-        Type::Variant(_) | Type::Enum(_) | Type::Option(_) | Type::Result(_) => {
-            Cases::of(ty).map_or(1, |c| alignment_variant(&c))
+        Type::Enum(e) => discriminant_type(e.len()).size(),
+        Type::Record(_) | Type::Tuple(_) | Type::Variant(_) | Type::Option(_) | Type::Result(_) => {
+            abi_info(ty).map_or(1, |info| info.alignment)
         }
     }
 }
@@ -41,11 +129,8 @@ fn alignment_variant(cases: &Cases<'_>) -> u32 {
 }
 
 /// The spec's `max_case_alignment`.
-pub(crate) fn max_case_alignment(cases: &Cases<'_>) -> u32 {
-    (0..cases.len())
-        .filter_map(|i| cases.payload(i))
-        .map(alignment)
-        .fold(1, u32::max)
+fn max_case_alignment(cases: &Cases<'_>) -> u32 {
+    cases.payloads().map(alignment).fold(1, u32::max)
 }
 
 /// The spec's `alignment_flags`, extended past 32 flags as the earlier spec laid them out
@@ -67,12 +152,11 @@ pub fn elem_size(ty: &Type) -> u32 {
         Type::S32 | Type::U32 | Type::Float32 | Type::Char => 4,
         Type::S64 | Type::U64 | Type::Float64 => 8,
         Type::String | Type::List(_) => 8,
-        Type::Record(r) => elem_size_record(r.field_types().iter().map(|(_, t)| t)),
-        Type::Tuple(t) => elem_size_record(t.elements().iter()),
         Type::Flags(f) => elem_size_flags(f),
         Type::Own(_) | Type::Borrow(_) => 4,
-        Type::Variant(_) | Type::Enum(_) | Type::Option(_) | Type::Result(_) => {
-            Cases::of(ty).map_or(1, |c| elem_size_variant(&c))
+        Type::Enum(e) => discriminant_type(e.len()).size(),
+        Type::Record(_) | Type::Tuple(_) | Type::Variant(_) | Type::Option(_) | Type::Result(_) => {
+            abi_info(ty).map_or(1, |info| info.size)
         }
     }
 }
@@ -92,10 +176,7 @@ pub fn elem_size_record<'a>(fields: impl IntoIterator<Item = &'a Type> + Clone) 
 fn elem_size_variant(cases: &Cases<'_>) -> u32 {
     let size = discriminant_type(cases.len()).size();
     let size = align_to(size, max_case_alignment(cases));
-    let payload = (0..cases.len())
-        .filter_map(|i| cases.payload(i))
-        .map(elem_size)
-        .fold(0, u32::max);
+    let payload = cases.payloads().map(elem_size).fold(0, u32::max);
     align_to(size.saturating_add(payload), alignment_variant(cases))
 }
 
@@ -188,6 +269,21 @@ impl<'a> Cases<'a> {
             Cases::Enum(n) => *n,
             Cases::Option(_) | Cases::Result(..) => 2,
         }
+    }
+
+    /// The payload types of the cases that have one.
+    pub(crate) fn payloads(&self) -> impl Iterator<Item = &'a Type> + '_ {
+        let (variant, option, result): (&[(Box<str>, Option<Type>)], _, _) = match *self {
+            Cases::Variant(cases) => (cases, None, [None, None]),
+            Cases::Enum(_) => (&[], None, [None, None]),
+            Cases::Option(t) => (&[], Some(t), [None, None]),
+            Cases::Result(ok, err) => (&[], None, [ok, err]),
+        };
+        variant
+            .iter()
+            .filter_map(|(_, t)| t.as_ref())
+            .chain(option)
+            .chain(result.into_iter().flatten())
     }
 
     /// The payload type of case `index`, if it has one.

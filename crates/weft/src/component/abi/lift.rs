@@ -11,13 +11,13 @@
 //! Lists of numbers, `bool` and `char` take a fast path: one bounds check for the whole list,
 //! then a loop over fixed-size chunks of the bytes that builds the values directly.
 
-use super::flat::{CoerceValueIter, FlatValues, flags_words, flatten_types, flatten_variant};
+use super::flat::{CoerceValueIter, FlatValues, flags_words};
 use super::layout::{
     Cases, alignment, alignment_record, discriminant_type, elem_size, elem_size_flags,
-    elem_size_record, max_case_alignment,
+    elem_size_record, flat_count, payload_offset, variant_flat,
 };
-use super::strings::load_string_from_range;
-use super::{LiftContext, MAX_LIST_BYTE_LENGTH, align_to, check_range};
+use super::strings::load_string_in;
+use super::{LiftContext, Lifter, MAX_LIST_BYTE_LENGTH, align_to, check_range};
 use crate::component::resources::ResourceAny;
 use crate::component::types::{Flags, ResourceType, Type};
 use crate::component::values::Val;
@@ -78,7 +78,7 @@ fn load_u32<C: LiftContext + ?Sized>(cx: &C, ptr: u32) -> Result<u32> {
 /// The spec's `load_int` for an unsigned integer of `size` bytes (1, 2 or 4).
 fn load_uint<C: LiftContext + ?Sized>(cx: &C, ptr: u32, size: u32) -> Result<u32> {
     Ok(match size {
-        1 => u32::from(load_bytes::<1, C>(cx, ptr)?[0]),
+        1 => u32::from(load_bytes::<1, _>(cx, ptr)?[0]),
         2 => u32::from(u16::from_le_bytes(load_bytes(cx, ptr)?)),
         _ => load_u32(cx, ptr)?,
     })
@@ -99,8 +99,12 @@ fn offset(ptr: u32, offset: u32) -> Result<u32> {
 ///
 /// Any of the traps in the [module docs](self).
 pub fn load<C: LiftContext + ?Sized>(cx: &mut C, ptr: u32, ty: &Type) -> Result<Val> {
+    load_in(&mut Lifter::new(cx), ptr, ty)
+}
+
+fn load_in<C: LiftContext + ?Sized>(cx: &mut Lifter<'_, C>, ptr: u32, ty: &Type) -> Result<Val> {
     Ok(match ty {
-        Type::Bool => Val::Bool(load_bytes::<1, C>(cx, ptr)?[0] != 0),
+        Type::Bool => Val::Bool(load_bytes::<1, _>(cx, ptr)?[0] != 0),
         Type::U8 => Val::U8(u8::from_le_bytes(load_bytes(cx, ptr)?)),
         Type::S8 => Val::S8(i8::from_le_bytes(load_bytes(cx, ptr)?)),
         Type::U16 => Val::U16(u16::from_le_bytes(load_bytes(cx, ptr)?)),
@@ -115,19 +119,19 @@ pub fn load<C: LiftContext + ?Sized>(cx: &mut C, ptr: u32, ty: &Type) -> Result<
         Type::String => {
             let begin = load_u32(cx, ptr)?;
             let tagged_code_units = load_u32(cx, offset(ptr, 4)?)?;
-            Val::String(load_string_from_range(cx, begin, tagged_code_units)?)
+            Val::String(load_string_in(cx, begin, tagged_code_units)?)
         }
         Type::List(list) => {
             let begin = load_u32(cx, ptr)?;
             let length = load_u32(cx, offset(ptr, 4)?)?;
-            Val::List(load_list_from_range(cx, begin, length, list.element())?)
+            Val::List(load_list_in(cx, begin, length, list.element())?)
         }
         Type::Record(record) => {
-            let mut fields = Vec::with_capacity(record.field_types().len());
+            let mut fields = new_record(cx, record.field_types())?;
             let mut ptr = ptr;
             for (name, ty) in record.field_types() {
                 ptr = align_to(ptr, alignment(ty));
-                fields.push((name.to_string(), load(cx, ptr, ty)?));
+                fields.push((name.to_string(), load_in(cx, ptr, ty)?));
                 ptr = offset(ptr, elem_size(ty))?;
             }
             Val::Record(fields)
@@ -135,8 +139,8 @@ pub fn load<C: LiftContext + ?Sized>(cx: &mut C, ptr: u32, ty: &Type) -> Result<
         Type::Tuple(tuple) => Val::Tuple(load_record(cx, ptr, tuple.elements())?),
         Type::Variant(_) | Type::Enum(_) | Type::Option(_) | Type::Result(_) => {
             let cases = Cases::of(ty).ok_or(TrapCode::InternalError)?;
-            let (index, payload) = load_variant(cx, ptr, &cases)?;
-            make_variant(ty, index, payload)?
+            let (index, payload) = load_variant(cx, ptr, ty, &cases)?;
+            make_variant(cx, ty, index, payload)?
         }
         Type::Flags(flags) => Val::Flags(load_flags(cx, ptr, flags)?),
         Type::Own(rt) => lift_own(cx, load_u32(cx, ptr)?, rt)?,
@@ -144,14 +148,46 @@ pub fn load<C: LiftContext + ?Sized>(cx: &mut C, ptr: u32, ty: &Type) -> Result<
     })
 }
 
+/// The size of a `Val`, charged for each element of a list or tuple and each boxed payload.
+const VAL_SIZE: u64 = size_of::<Val>() as u64;
+
+/// The size of a `String`, charged for each flag name.
+const STRING_SIZE: u64 = size_of::<String>() as u64;
+
+/// An empty vector for `len` values, charged to the lift's budget first.
+fn new_vals<C: LiftContext + ?Sized>(cx: &mut Lifter<'_, C>, len: usize) -> Result<Vec<Val>> {
+    cx.charge((len as u64).saturating_mul(VAL_SIZE))?;
+    let mut values = Vec::new();
+    values
+        .try_reserve_exact(len)
+        .map_err(|_| Error::resource(format!("out of host memory lifting {len} values")))?;
+    Ok(values)
+}
+
+/// An empty vector for the fields `fields` of a record, charged (with the names) to the
+/// lift's budget first.
+fn new_record<C: LiftContext + ?Sized>(
+    cx: &mut Lifter<'_, C>,
+    fields: &[(Box<str>, Type)],
+) -> Result<Vec<(String, Val)>> {
+    let names: u64 = fields.iter().map(|(n, _)| n.len() as u64).sum();
+    let entries = (fields.len() as u64).saturating_mul(size_of::<(String, Val)>() as u64);
+    cx.charge(entries.saturating_add(names))?;
+    Ok(Vec::with_capacity(fields.len()))
+}
+
 /// The spec's `load_record(cx, ptr, fields)` for unnamed fields: each field at its
 /// alignment, in order.
-fn load_record<C: LiftContext + ?Sized>(cx: &mut C, ptr: u32, fields: &[Type]) -> Result<Vec<Val>> {
-    let mut values = Vec::with_capacity(fields.len());
+fn load_record<C: LiftContext + ?Sized>(
+    cx: &mut Lifter<'_, C>,
+    ptr: u32,
+    fields: &[Type],
+) -> Result<Vec<Val>> {
+    let mut values = new_vals(cx, fields.len())?;
     let mut ptr = ptr;
     for ty in fields {
         ptr = align_to(ptr, alignment(ty));
-        values.push(load(cx, ptr, ty)?);
+        values.push(load_in(cx, ptr, ty)?);
         ptr = offset(ptr, elem_size(ty))?;
     }
     Ok(values)
@@ -159,20 +195,23 @@ fn load_record<C: LiftContext + ?Sized>(cx: &mut C, ptr: u32, fields: &[Type]) -
 
 /// The spec's `load_variant(cx, ptr, cases)`: the case index and the payload, if the case has
 /// one.
+///
+/// `ptr` is aligned to the variant's alignment, so the spec's `align_to(ptr + disc_size,
+/// max_case_alignment)` is `ptr` plus the type's precomputed payload offset.
 fn load_variant<C: LiftContext + ?Sized>(
-    cx: &mut C,
+    cx: &mut Lifter<'_, C>,
     ptr: u32,
+    ty: &Type,
     cases: &Cases<'_>,
 ) -> Result<(usize, Option<Val>)> {
     let disc_size = discriminant_type(cases.len()).size();
     let case_index = load_uint(cx, ptr, disc_size)? as usize;
-    let ptr = offset(ptr, disc_size)?;
     if case_index >= cases.len() {
         return Err(bad_discriminant(case_index, cases.len()));
     }
-    let ptr = align_to(ptr, max_case_alignment(cases));
+    let ptr = offset(ptr, payload_offset(ty))?;
     let payload = match cases.payload(case_index) {
-        Some(ty) => Some(load(cx, ptr, ty)?),
+        Some(ty) => Some(load_in(cx, ptr, ty)?),
         None => None,
     };
     Ok((case_index, payload))
@@ -188,15 +227,25 @@ fn bad_discriminant(index: usize, cases: usize) -> Error {
 }
 
 /// The `Val` of case `index` of the variant-like type `ty`.
-fn make_variant(ty: &Type, index: usize, payload: Option<Val>) -> Result<Val> {
+fn make_variant<C: LiftContext + ?Sized>(
+    cx: &mut Lifter<'_, C>,
+    ty: &Type,
+    index: usize,
+    payload: Option<Val>,
+) -> Result<Val> {
+    if payload.is_some() {
+        cx.charge(VAL_SIZE)?;
+    }
     let payload = payload.map(Box::new);
     Ok(match ty {
         Type::Variant(v) => {
             let (name, _) = v.case_types().get(index).ok_or(TrapCode::InternalError)?;
+            cx.charge(name.len() as u64)?;
             Val::Variant(name.to_string(), payload)
         }
         Type::Enum(e) => {
             let name = e.names().nth(index).ok_or(TrapCode::InternalError)?;
+            cx.charge(name.len() as u64)?;
             Val::Enum(name.to_string())
         }
         Type::Option(_) => Val::Option(if index == 0 { None } else { payload }),
@@ -210,7 +259,11 @@ fn make_variant(ty: &Type, index: usize, payload: Option<Val>) -> Result<Val> {
 }
 
 /// The spec's `load_flags`: the flags stored at `ptr`, as the names of those set.
-fn load_flags<C: LiftContext + ?Sized>(cx: &mut C, ptr: u32, flags: &Flags) -> Result<Vec<String>> {
+fn load_flags<C: LiftContext + ?Sized>(
+    cx: &mut Lifter<'_, C>,
+    ptr: u32,
+    flags: &Flags,
+) -> Result<Vec<String>> {
     let size = elem_size_flags(flags);
     let mut words = Vec::with_capacity(flags_words(flags.len()));
     if size <= 4 {
@@ -220,29 +273,43 @@ fn load_flags<C: LiftContext + ?Sized>(cx: &mut C, ptr: u32, flags: &Flags) -> R
             words.push(load_u32(cx, offset(ptr, 4 * i)?)?);
         }
     }
-    Ok(unpack_flags(&words, flags))
+    unpack_flags(cx, &words, flags)
 }
 
 /// The spec's `unpack_flags_from_int`, over 32-bit words (bit `i % 32` of word `i / 32` is
 /// flag `i`); bits past the last flag are ignored.
-fn unpack_flags(words: &[u32], flags: &Flags) -> Vec<String> {
-    flags
-        .names()
-        .enumerate()
-        .filter(|(i, _)| words.get(i / 32).is_some_and(|w| (w >> (i % 32)) & 1 == 1))
-        .map(|(_, name)| name.to_string())
-        .collect()
+fn unpack_flags<C: LiftContext + ?Sized>(
+    cx: &mut Lifter<'_, C>,
+    words: &[u32],
+    flags: &Flags,
+) -> Result<Vec<String>> {
+    let mut set = Vec::new();
+    for (i, name) in flags.names().enumerate() {
+        if words.get(i / 32).is_some_and(|w| (w >> (i % 32)) & 1 == 1) {
+            cx.charge(STRING_SIZE + name.len() as u64)?;
+            set.push(name.to_string());
+        }
+    }
+    Ok(set)
 }
 
 /// The spec's `lift_own`: takes the `own` handle at `index` out of the instance's table.
-fn lift_own<C: LiftContext + ?Sized>(cx: &mut C, index: u32, ty: &ResourceType) -> Result<Val> {
+fn lift_own<C: LiftContext + ?Sized>(
+    cx: &mut Lifter<'_, C>,
+    index: u32,
+    ty: &ResourceType,
+) -> Result<Val> {
     let rep = cx.handles().lift_own(ty, index)?;
     Ok(Val::Resource(ResourceAny::new(ty.clone(), rep, true)))
 }
 
 /// The spec's `lift_borrow`: the resource behind the handle at `index`, lent to the current
 /// call.
-fn lift_borrow<C: LiftContext + ?Sized>(cx: &mut C, index: u32, ty: &ResourceType) -> Result<Val> {
+fn lift_borrow<C: LiftContext + ?Sized>(
+    cx: &mut Lifter<'_, C>,
+    index: u32,
+    ty: &ResourceType,
+) -> Result<Val> {
     let rep = cx.handles().lift_borrow(ty, index)?;
     Ok(Val::Resource(ResourceAny::new(ty.clone(), rep, false)))
 }
@@ -257,6 +324,15 @@ fn lift_borrow<C: LiftContext + ?Sized>(cx: &mut C, index: u32, ty: &ResourceTyp
 /// elements.
 pub fn load_list_from_range<C: LiftContext + ?Sized>(
     cx: &mut C,
+    ptr: u32,
+    length: u32,
+    elem: &Type,
+) -> Result<Vec<Val>> {
+    load_list_in(&mut Lifter::new(cx), ptr, length, elem)
+}
+
+fn load_list_in<C: LiftContext + ?Sized>(
+    cx: &mut Lifter<'_, C>,
     ptr: u32,
     length: u32,
     elem: &Type,
@@ -279,17 +355,12 @@ pub fn load_list_from_range<C: LiftContext + ?Sized>(
         cx.memory().len(),
         TrapCode::ListOutOfBounds,
     )?;
-    let mut values = Vec::new();
-    values.try_reserve_exact(length as usize).map_err(|_| {
-        Error::resource(format!(
-            "out of host memory lifting a list of {length} elements"
-        ))
-    })?;
+    let mut values = new_vals(cx, length as usize)?;
     if load_primitive_list(cx.memory(), ptr, byte_length, elem, &mut values)? {
         return Ok(values);
     }
     for i in 0..length {
-        values.push(load(cx, offset(ptr, i * size)?, elem)?);
+        values.push(load_in(cx, offset(ptr, i * size)?, elem)?);
     }
     Ok(values)
 }
@@ -351,6 +422,14 @@ pub fn lift_flat<C: LiftContext + ?Sized>(
     values: &mut dyn FlatValues,
     ty: &Type,
 ) -> Result<Val> {
+    lift_flat_in(&mut Lifter::new(cx), values, ty)
+}
+
+fn lift_flat_in<C: LiftContext + ?Sized>(
+    cx: &mut Lifter<'_, C>,
+    values: &mut dyn FlatValues,
+    ty: &Type,
+) -> Result<Val> {
     // Cells hold an i32 zero-extended; narrower integers keep their low bits.
     let i32_cell = |values: &mut dyn FlatValues| values.next(ValType::I32).map(|v| v as u32);
     Ok(match ty {
@@ -373,38 +452,38 @@ pub fn lift_flat<C: LiftContext + ?Sized>(
         Type::String => {
             let ptr = i32_cell(values)?;
             let packed_length = i32_cell(values)?;
-            Val::String(load_string_from_range(cx, ptr, packed_length)?)
+            Val::String(load_string_in(cx, ptr, packed_length)?)
         }
         Type::List(list) => {
             let ptr = i32_cell(values)?;
             let length = i32_cell(values)?;
-            Val::List(load_list_from_range(cx, ptr, length, list.element())?)
+            Val::List(load_list_in(cx, ptr, length, list.element())?)
         }
         Type::Record(record) => {
-            let mut fields = Vec::with_capacity(record.field_types().len());
+            let mut fields = new_record(cx, record.field_types())?;
             for (name, ty) in record.field_types() {
-                fields.push((name.to_string(), lift_flat(cx, values, ty)?));
+                fields.push((name.to_string(), lift_flat_in(cx, values, ty)?));
             }
             Val::Record(fields)
         }
         Type::Tuple(tuple) => {
-            let mut elems = Vec::with_capacity(tuple.elements().len());
+            let mut elems = new_vals(cx, tuple.elements().len())?;
             for ty in tuple.elements() {
-                elems.push(lift_flat(cx, values, ty)?);
+                elems.push(lift_flat_in(cx, values, ty)?);
             }
             Val::Tuple(elems)
         }
         Type::Variant(_) | Type::Enum(_) | Type::Option(_) | Type::Result(_) => {
             let cases = Cases::of(ty).ok_or(TrapCode::InternalError)?;
-            let (index, payload) = lift_flat_variant(cx, values, &cases)?;
-            make_variant(ty, index, payload)?
+            let (index, payload) = lift_flat_variant(cx, values, ty, &cases)?;
+            make_variant(cx, ty, index, payload)?
         }
         Type::Flags(flags) => {
             let mut words = Vec::with_capacity(flags_words(flags.len()));
             for _ in 0..flags_words(flags.len()) {
                 words.push(i32_cell(values)?);
             }
-            Val::Flags(unpack_flags(&words, flags))
+            Val::Flags(unpack_flags(cx, &words, flags)?)
         }
         Type::Own(rt) => lift_own(cx, i32_cell(values)?, rt)?,
         Type::Borrow(rt) => lift_borrow(cx, i32_cell(values)?, rt)?,
@@ -414,12 +493,13 @@ pub fn lift_flat<C: LiftContext + ?Sized>(
 /// The spec's `lift_flat_variant`: the discriminant, then the case's payload read through
 /// the joined flat types (`CoerceValueIter`), then the unused slots skipped.
 fn lift_flat_variant<C: LiftContext + ?Sized>(
-    cx: &mut C,
+    cx: &mut Lifter<'_, C>,
     values: &mut dyn FlatValues,
+    ty: &Type,
     cases: &Cases<'_>,
 ) -> Result<(usize, Option<Val>)> {
-    let mut flat_types = Vec::new();
-    flatten_variant(cases, &mut flat_types);
+    // An enum is its discriminant alone.
+    let flat_types = variant_flat(ty).unwrap_or(&[ValType::I32]);
     let joined = flat_types.get(1..).ok_or(TrapCode::InternalError)?;
     let case_index = values.next(ValType::I32)? as u32 as usize;
     if case_index >= cases.len() {
@@ -431,7 +511,7 @@ fn lift_flat_variant<C: LiftContext + ?Sized>(
                 inner: &mut *values,
                 have: joined,
             };
-            let payload = lift_flat(cx, &mut coerce, ty)?;
+            let payload = lift_flat_in(cx, &mut coerce, ty)?;
             (Some(payload), coerce.have)
         }
         None => (None, joined),
@@ -461,9 +541,10 @@ pub fn lift_flat_values<'t, C: LiftContext + ?Sized>(
     types: impl IntoIterator<Item = &'t Type, IntoIter: Clone>,
 ) -> Result<Vec<Val>> {
     let types = types.into_iter();
-    let mut flat = Vec::new();
-    flatten_types(types.clone(), &mut flat);
-    if flat.len() > max_flat {
+    let flat = types
+        .clone()
+        .fold(0usize, |n, t| n.saturating_add(flat_count(t) as usize));
+    if flat > max_flat {
         let ptr = values.next(ValType::I32)? as u32;
         let size = elem_size_record(types.clone());
         check_range(
@@ -474,8 +555,9 @@ pub fn lift_flat_values<'t, C: LiftContext + ?Sized>(
             TrapCode::PointerOutOfBounds,
         )?;
         let fields: Vec<Type> = types.cloned().collect();
-        load_record(cx, ptr, &fields)
+        load_record(&mut Lifter::new(cx), ptr, &fields)
     } else {
-        types.map(|ty| lift_flat(cx, values, ty)).collect()
+        let mut cx = Lifter::new(cx);
+        types.map(|ty| lift_flat_in(&mut cx, values, ty)).collect()
     }
 }

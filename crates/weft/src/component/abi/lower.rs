@@ -10,10 +10,9 @@
 //! into the allocated bytes, one fixed-size chunk each, without the per-element dispatch of
 //! [`store`].
 
-use super::flat::{flatten_types, flatten_variant};
 use super::layout::{
     Cases, alignment, alignment_record, discriminant_type, elem_size, elem_size_flags,
-    elem_size_record, max_case_alignment,
+    elem_size_record, flat_count, payload_offset, variant_flat,
 };
 use super::lift::{canonicalize_nan32, canonicalize_nan64};
 use super::strings::{StringSource, reallocate, store_string_into_range, write};
@@ -23,6 +22,7 @@ use crate::component::types::{Flags, ResourceType, Type};
 use crate::component::values::Val;
 use crate::error::{Error, Result};
 use crate::trap::{Trap, TrapCode};
+use crate::types::ValType;
 
 #[cold]
 fn mismatch(ty: &Type, val: &Val) -> Error {
@@ -99,7 +99,8 @@ pub fn store<C: LowerContext + ?Sized>(cx: &mut C, val: &Val, ty: &Type, ptr: u3
                 ptr,
                 disc.to_le_bytes().get(..disc_size as usize).unwrap_or(&[]),
             )?;
-            let ptr = align_to(offset(ptr, disc_size)?, max_case_alignment(&cases));
+            // `ptr` is aligned to the variant, so the payload is at the type's payload offset.
+            let ptr = offset(ptr, payload_offset(ty))?;
             match (cases.payload(index), payload) {
                 (Some(pty), Some(v)) => store(cx, v, pty, ptr),
                 (None, None) => Ok(()),
@@ -381,8 +382,8 @@ fn lower_flat_variant<C: LowerContext + ?Sized>(
     out: &mut Vec<u64>,
 ) -> Result<()> {
     let cases = Cases::of(ty).ok_or(TrapCode::InternalError)?;
-    let mut flat_types = Vec::new();
-    flatten_variant(&cases, &mut flat_types);
+    // An enum is its discriminant alone.
+    let flat_types = variant_flat(ty).unwrap_or(&[ValType::I32]);
     let (index, payload) = match_case(ty, val)?;
     out.push(index as u64);
     let start = out.len();
@@ -429,10 +430,11 @@ pub fn lower_flat_values<'t, C: LowerContext + ?Sized>(
             vals.len()
         )));
     }
-    let mut flat = Vec::new();
-    flatten_types(types.clone(), &mut flat);
+    let flat = types
+        .clone()
+        .fold(0usize, |n, t| n.saturating_add(flat_count(t) as usize));
     let mut out = Vec::new();
-    if flat.len() > max_flat {
+    if flat > max_flat {
         let align = alignment_record(types.clone());
         let size = elem_size_record(types.clone());
         let ptr = match out_param {

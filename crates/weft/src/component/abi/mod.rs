@@ -6,7 +6,7 @@
 //!
 //! | here | spec section |
 //! |---|---|
-//! | [`layout`]: [`alignment`], [`elem_size`], [`align_to`], [`discriminant_type`] | "Alignment", "Element Size" |
+//! | [`layout`]: [`alignment`], [`elem_size`], [`align_to`], [`discriminant_type`], [`flat_count`] | "Alignment", "Element Size" |
 //! | [`flat`]: [`flatten_type`], [`flatten_functype`], [`CoreValueIter`] | "Flattening" |
 //! | [`lift`]: [`load`], [`lift_flat`], [`lift_flat_values`], [`load_list_from_range`] | "Loading", "Flat Lifting" |
 //! | [`lower`]: [`store()`], [`lower_flat`], [`lower_flat_values`], [`store_list_into_range`] | "Storing", "Flat Lowering" |
@@ -60,7 +60,7 @@ pub use flat::{
     CoreValueIter, FlatValues, MAX_FLAT_PARAMS, MAX_FLAT_RESULTS, flatten_functype, flatten_type,
     flatten_types,
 };
-pub use layout::{align_to, alignment, discriminant_type, elem_size};
+pub use layout::{align_to, alignment, discriminant_type, elem_size, flat_count};
 pub use lift::{lift_flat, lift_flat_values, load, load_list_from_range};
 pub use lower::{lower_flat, lower_flat_values, store, store_list_into_range};
 pub use strings::{StringSource, load_string_from_range, store_string_into_range};
@@ -94,6 +94,14 @@ pub const MAX_STRING_BYTE_LENGTH: u32 = (1 << 28) - 1;
 /// The largest list, in bytes, the Canonical ABI lifts (`MAX_LIST_BYTE_LENGTH`).
 pub const MAX_LIST_BYTE_LENGTH: u32 = (1 << 28) - 1;
 
+/// The most host memory, in bytes, that one lift may fill with [`Val`](super::Val)s unless the
+/// context sets another limit ([`LiftContext::max_lifted_bytes`]): 1 GiB.
+///
+/// The spec lets lists and strings alias: a list of 256 lists that all point at the same list
+/// of 256 lists of ... is a few bytes of guest memory and grows exponentially when lifted. The
+/// limit turns such a value into an error instead of exhausting the host.
+pub const DEFAULT_MAX_LIFTED_BYTES: u64 = 1 << 30;
+
 /// What lifting needs from the runtime: the options and state of the instance values are
 /// lifted from (the spec's `LiftLowerContext` without `realloc`).
 pub trait LiftContext {
@@ -112,6 +120,60 @@ pub trait LiftContext {
     fn implements(&self, ty: &ResourceType) -> bool {
         let _ = ty;
         false
+    }
+
+    /// The most host memory, in bytes, one lift may fill with values (strings, lists, records,
+    /// names); past it lifting fails with a
+    /// [`ResourceExhausted`](crate::ErrorKind::ResourceExhausted) error. Defaults to
+    /// [`DEFAULT_MAX_LIFTED_BYTES`].
+    fn max_lifted_bytes(&self) -> u64 {
+        DEFAULT_MAX_LIFTED_BYTES
+    }
+}
+
+/// A [`LiftContext`] with the budget of host memory one lift may still use.
+pub(crate) struct Lifter<'a, C: ?Sized> {
+    cx: &'a mut C,
+    remaining: u64,
+}
+
+impl<'a, C: LiftContext + ?Sized> Lifter<'a, C> {
+    /// A lift into `cx`'s budget.
+    pub(crate) fn new(cx: &'a mut C) -> Self {
+        let remaining = cx.max_lifted_bytes();
+        Lifter { cx, remaining }
+    }
+
+    /// Takes `bytes` from the budget, before they are allocated.
+    pub(crate) fn charge(&mut self, bytes: u64) -> Result<()> {
+        match self.remaining.checked_sub(bytes) {
+            Some(rest) => {
+                self.remaining = rest;
+                Ok(())
+            }
+            None => Err(crate::Error::resource(format!(
+                "lifted value needs more than {} bytes of host memory",
+                self.cx.max_lifted_bytes()
+            ))),
+        }
+    }
+}
+
+impl<C: LiftContext + ?Sized> LiftContext for Lifter<'_, C> {
+    fn memory(&self) -> &[u8] {
+        self.cx.memory()
+    }
+    fn string_encoding(&self) -> StringEncoding {
+        self.cx.string_encoding()
+    }
+    fn handles(&mut self) -> &mut HandleTable {
+        self.cx.handles()
+    }
+    fn implements(&self, ty: &ResourceType) -> bool {
+        self.cx.implements(ty)
+    }
+    fn max_lifted_bytes(&self) -> u64 {
+        self.cx.max_lifted_bytes()
     }
 }
 

@@ -13,7 +13,8 @@
 //! algorithms, one for one, for all nine pairs of source and destination encodings.
 
 use super::{
-    LiftContext, LowerContext, MAX_STRING_BYTE_LENGTH, StringEncoding, UTF16_TAG, check_range,
+    LiftContext, Lifter, LowerContext, MAX_STRING_BYTE_LENGTH, StringEncoding, UTF16_TAG,
+    check_range,
 };
 use crate::error::{Error, Result};
 use crate::trap::{Trap, TrapCode};
@@ -95,6 +96,15 @@ pub fn load_string_from_range<C: LiftContext + ?Sized>(
     ptr: u32,
     tagged_code_units: u32,
 ) -> Result<String> {
+    load_string_in(&mut Lifter::new(cx), ptr, tagged_code_units)
+}
+
+/// [`load_string_from_range`] within a lift's budget.
+pub(crate) fn load_string_in<C: LiftContext + ?Sized>(
+    cx: &mut Lifter<'_, C>,
+    ptr: u32,
+    tagged_code_units: u32,
+) -> Result<String> {
     let units = u64::from(tagged_code_units);
     let (alignment, byte_length, encoding) = match cx.string_encoding() {
         StringEncoding::Utf8 => (1, units, Simple::Utf8),
@@ -114,6 +124,12 @@ pub fn load_string_from_range<C: LiftContext + ?Sized>(
     if byte_length > u64::from(MAX_STRING_BYTE_LENGTH) {
         return Err(string_too_long(byte_length));
     }
+    // The decoded string is at most 3/2 of utf16, twice latin1 and as long as utf8.
+    cx.charge(match encoding {
+        Simple::Utf8 => byte_length,
+        Simple::Utf16 => byte_length / 2 * 3,
+        Simple::Latin1 => byte_length * 2,
+    })?;
     let memory = cx.memory();
     check_range(
         ptr,

@@ -37,6 +37,7 @@ struct TestCx {
     realloc: Realloc,
     log: Vec<(u32, u32, u32, u32)>,
     defines: Vec<ResourceType>,
+    max_lifted_bytes: u64,
 }
 
 impl TestCx {
@@ -53,6 +54,7 @@ impl TestCx {
             realloc: Realloc::Bump,
             log: Vec::new(),
             defines: Vec::new(),
+            max_lifted_bytes: DEFAULT_MAX_LIFTED_BYTES,
         }
     }
 
@@ -76,6 +78,9 @@ impl LiftContext for TestCx {
     }
     fn implements(&self, ty: &ResourceType) -> bool {
         self.defines.contains(ty)
+    }
+    fn max_lifted_bytes(&self) -> u64 {
+        self.max_lifted_bytes
     }
 }
 
@@ -792,6 +797,60 @@ fn handle_traps() -> Result<()> {
     let res = lower_flat(&mut cx, &b, &own, &mut flat);
     assert_eq!(code(res), None);
     Ok(())
+}
+
+#[test]
+fn layout_is_computed_once_per_type() -> Result<()> {
+    // tuple<t, t> nested 40 times has 2^40 leaves when expanded. Its layout is computed from
+    // its parts' when it is built, so asking for it is immediate, and the size saturates.
+    let mut ty = Type::U8;
+    for _ in 0..40 {
+        ty = tuple(&[ty.clone(), ty]);
+    }
+    assert_eq!(elem_size(&ty), u32::MAX);
+    assert_eq!(flat_count(&ty), u32::MAX);
+    // Too big for any memory: lifting it spilled traps instead of walking it.
+    let mut cx = TestCx::new(StringEncoding::Utf8);
+    let r = lift_flat_values(
+        &mut cx,
+        MAX_FLAT_PARAMS,
+        &mut CoreValueIter::new(&[0]),
+        [&ty],
+    );
+    assert_eq!(code(r), Some(TrapCode::PointerOutOfBounds));
+    Ok(())
+}
+
+#[test]
+fn aliasing_lists_cannot_exhaust_the_host() {
+    // list<list<list<u8>>>: 1000 pointers to one list of 1000 pointers to one list of 1000
+    // bytes. 17 KB of guest memory, 10^9 values lifted.
+    let mut cx = TestCx::new(StringEncoding::Utf8);
+    let (inner, middle, outer) = (0x1000usize, 0x2000usize, 0x4000usize);
+    for i in 0..1000 {
+        cx.memory[middle + 8 * i..middle + 8 * i + 8]
+            .copy_from_slice(&[(inner as u32).to_le_bytes(), 1000u32.to_le_bytes()].concat());
+        cx.memory[outer + 8 * i..outer + 8 * i + 8]
+            .copy_from_slice(&[(middle as u32).to_le_bytes(), 1000u32.to_le_bytes()].concat());
+    }
+    let ty = list(list(list(Type::U8)));
+    cx.max_lifted_bytes = 1 << 20;
+    let r = lift_flat_from(&mut cx, &[outer as u64, 1000], &ty);
+    let err = r.err().map(|e| e.to_string());
+    assert_eq!(
+        err.as_deref(),
+        Some("lifted value needs more than 1048576 bytes of host memory")
+    );
+    // Strings alias the same way; each lifted copy counts.
+    cx.memory[inner..inner + 1000].fill(b'a');
+    let ty = list(list(Type::String));
+    let r = lift_flat_from(&mut cx, &[outer as u64, 1000], &ty);
+    assert!(r.is_err());
+    // Within the budget, aliasing is allowed, as the spec allows it.
+    cx.max_lifted_bytes = DEFAULT_MAX_LIFTED_BYTES;
+    let r = lift_flat_from(&mut cx, &[middle as u64, 3], &list(Type::String));
+    let three = Val::List(vec![Val::String("a".repeat(1000)); 3]);
+    assert_eq!(r.ok(), Some(three));
 }
 
 /// A small deterministic generator (xorshift64*), so that failures reproduce from the seed.
