@@ -412,3 +412,176 @@ fn read_only_preopen_refuses_changes() {
     left.sort();
     assert_eq!(left, ["input.txt"]);
 }
+
+// ---------------------------------------------------------------------------------------
+// Hostile components
+
+/// A component that uses `wasi:io/poll` and `wasi:clocks/monotonic-clock` directly, with
+/// exports that misuse handles and pointers.
+const POLLER: &str = r#"
+(component
+  (import "wasi:io/poll@0.2.0" (instance $poll
+    (export "pollable" (type $p (sub resource)))
+    (export "[method]pollable.ready" (func (param "self" (borrow $p)) (result bool)))
+    (export "[method]pollable.block" (func (param "self" (borrow $p))))
+    (export "poll" (func (param "in" (list (borrow $p))) (result (list u32))))))
+  (alias export $poll "pollable" (type $pollable))
+  (import "wasi:clocks/monotonic-clock@0.2.6" (instance $clock
+    (export "pollable" (type $p (eq $pollable)))
+    (export "subscribe-duration" (func (param "when" u64) (result (own $p))))))
+  (core module $libc
+    (memory (export "mem") 1)
+    (global $next (mut i32) (i32.const 1024))
+    (func (export "realloc") (param i32 i32 i32 i32) (result i32)
+      (local $at i32)
+      (local.set $at (global.get $next))
+      (global.set $next (i32.add (global.get $next) (local.get 3)))
+      (local.get $at)))
+  (core instance $libc (instantiate $libc))
+  (alias core export $libc "mem" (core memory $mem))
+  (alias core export $libc "realloc" (core func $realloc))
+  (core func $ready (canon lower (func $poll "[method]pollable.ready")))
+  (core func $block (canon lower (func $poll "[method]pollable.block")))
+  (core func $poll (canon lower (func $poll "poll") (memory $mem) (realloc $realloc)))
+  (core func $sub (canon lower (func $clock "subscribe-duration")))
+  (core func $drop (canon resource.drop $pollable))
+  (core module $m
+    (import "host" "ready" (func $ready (param i32) (result i32)))
+    (import "host" "block" (func $block (param i32)))
+    (import "host" "poll" (func $poll (param i32 i32 i32)))
+    (import "host" "sub" (func $sub (param i64) (result i32)))
+    (import "host" "drop" (func $drop (param i32)))
+    (import "libc" "mem" (memory 1))
+    (func (export "ready-now") (result i32)
+      (call $ready (call $sub (i64.const 0))))
+    (func (export "use-after-drop") (result i32)
+      (local $h i32)
+      (local.set $h (call $sub (i64.const 0)))
+      (call $drop (local.get $h))
+      (call $ready (local.get $h)))
+    (func (export "never-opened") (result i32)
+      (call $ready (i32.const 77)))
+    (func (export "drop-twice")
+      (local $h i32)
+      (local.set $h (call $sub (i64.const 0)))
+      (call $drop (local.get $h))
+      (call $drop (local.get $h)))
+    (func (export "poll-out-of-bounds")
+      (call $poll (i32.const 0xfff0) (i32.const 8) (i32.const 16)))
+    (func (export "poll-empty")
+      (call $poll (i32.const 0) (i32.const 0) (i32.const 16)))
+    (func (export "poll-two") (result i32)
+      (i32.store (i32.const 0) (call $sub (i64.const 60_000_000_000)))
+      (i32.store (i32.const 4) (call $sub (i64.const 0)))
+      (call $poll (i32.const 0) (i32.const 2) (i32.const 16))
+      ;; One index, and it is 1: the far clock is not ready.
+      (i32.and
+        (i32.eq (i32.load (i32.const 20)) (i32.const 1))
+        (i32.eq (i32.load (i32.load (i32.const 16))) (i32.const 1))))
+    (func (export "sleep") (param i64)
+      (call $block (call $sub (local.get 0)))))
+  (core instance $i (instantiate $m
+    (with "host" (instance
+      (export "ready" (func $ready))
+      (export "block" (func $block))
+      (export "poll" (func $poll))
+      (export "sub" (func $sub))
+      (export "drop" (func $drop))))
+    (with "libc" (instance (export "mem" (memory $mem))))))
+  (func (export "ready-now") (result bool) (canon lift (core func $i "ready-now")))
+  (func (export "use-after-drop") (result bool) (canon lift (core func $i "use-after-drop")))
+  (func (export "never-opened") (result bool) (canon lift (core func $i "never-opened")))
+  (func (export "drop-twice") (canon lift (core func $i "drop-twice")))
+  (func (export "poll-out-of-bounds") (canon lift (core func $i "poll-out-of-bounds")))
+  (func (export "poll-empty") (canon lift (core func $i "poll-empty")))
+  (func (export "poll-two") (result bool) (canon lift (core func $i "poll-two")))
+  (func (export "sleep") (param "ns" u64) (canon lift (core func $i "sleep"))))
+"#;
+
+/// Calls the poller's export `name` in a fresh instance.
+fn call_poller(
+    wasi: WasiCtx,
+    name: &str,
+    params: &[weft::component::Val],
+) -> weft::Result<Option<weft::component::Val>> {
+    let engine = Engine::default();
+    let component = Component::new(&engine, POLLER)?;
+    let mut linker = Linker::<Host>::new(&engine);
+    weft_wasi::p2::add_to_linker_sync(&mut linker)?;
+    let mut store = Store::new(
+        &engine,
+        Host {
+            wasi,
+            table: ResourceTable::new(),
+        },
+    );
+    let instance = linker.instantiate(&mut store, &component)?;
+    let func = instance.get_func(&store, name).expect("export");
+    let mut results = vec![weft::component::Val::Bool(false); func.results(&store).len()];
+    func.call(&mut store, params, &mut results)?;
+    Ok(results.pop())
+}
+
+#[test]
+fn pollables_work_from_a_hand_written_component() {
+    use weft::component::Val;
+    assert_eq!(
+        call_poller(WasiCtx::new(), "ready-now", &[]).unwrap(),
+        Some(Val::Bool(true))
+    );
+    assert_eq!(
+        call_poller(WasiCtx::new(), "poll-two", &[]).unwrap(),
+        Some(Val::Bool(true))
+    );
+}
+
+/// Handles that were dropped or never opened, and pointers outside memory, trap in the
+/// guest; the host does not panic.
+#[test]
+fn misused_handles_and_pointers_trap() {
+    use weft::TrapCode;
+    for (name, code) in [
+        ("use-after-drop", TrapCode::UnknownHandle),
+        ("never-opened", TrapCode::UnknownHandle),
+        ("drop-twice", TrapCode::UnknownHandle),
+        ("poll-out-of-bounds", TrapCode::ListOutOfBounds),
+    ] {
+        let error = call_poller(WasiCtx::new(), name, &[]).expect_err(name);
+        assert_eq!(error.trap_code(), Some(code), "{name}: {error:?}");
+    }
+    // The spec makes an empty list a precondition; the call fails (as in Wasmtime).
+    let error = call_poller(WasiCtx::new(), "poll-empty", &[]).expect_err("poll-empty");
+    assert!(error.to_string().contains("empty"), "{error:?}");
+}
+
+/// A sleep blocks the thread for its length, without spinning through the guest.
+#[test]
+fn a_sleep_blocks_for_its_length() {
+    let start = std::time::Instant::now();
+    call_poller(
+        WasiCtx::new(),
+        "sleep",
+        &[weft::component::Val::U64(100_000_000)],
+    )
+    .unwrap();
+    let took = start.elapsed();
+    assert!(took >= std::time::Duration::from_millis(100), "{took:?}");
+}
+
+/// The context's deadline ends a sleep that would outlast it, with an interrupt trap.
+#[test]
+fn the_deadline_interrupts_a_sleep() {
+    let start = std::time::Instant::now();
+    let wasi = weft_wasi::WasiCtxBuilder::new()
+        .deadline(start + std::time::Duration::from_millis(200))
+        .build();
+    let error = call_poller(wasi, "sleep", &[weft::component::Val::U64(60_000_000_000)])
+        .expect_err("interrupted");
+    assert_eq!(
+        error.trap_code(),
+        Some(weft::TrapCode::Interrupt),
+        "{error:?}"
+    );
+    let took = start.elapsed();
+    assert!(took < std::time::Duration::from_secs(10), "{took:?}");
+}
