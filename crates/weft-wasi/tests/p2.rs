@@ -585,3 +585,143 @@ fn the_deadline_interrupts_a_sleep() {
     let took = start.elapsed();
     assert!(took < std::time::Duration::from_secs(10), "{took:?}");
 }
+
+/// A component whose exports ask the host for more than it gives: random bytes beyond the
+/// limit, writes beyond what `check-write` and `blocking-write-and-flush` allow, and a read
+/// of `u64::MAX` bytes from stdin.
+const GREEDY: &str = r#"
+(component
+  (import "wasi:io/error@0.2.0" (instance $e (export "error" (type (sub resource)))))
+  (alias export $e "error" (type $error))
+  (import "wasi:io/streams@0.2.0" (instance $s
+    (export "error" (type $err (eq $error)))
+    (export "output-stream" (type $os (sub resource)))
+    (export "input-stream" (type $is (sub resource)))
+    (type $se (variant (case "last-operation-failed" (own $err)) (case "closed")))
+    (export "stream-error" (type $stream-error (eq $se)))
+    (export "[method]output-stream.blocking-write-and-flush"
+      (func (param "self" (borrow $os)) (param "contents" (list u8))
+        (result (result (error $stream-error)))))
+    (export "[method]output-stream.write-zeroes"
+      (func (param "self" (borrow $os)) (param "len" u64)
+        (result (result (error $stream-error)))))
+    (export "[method]input-stream.blocking-read"
+      (func (param "self" (borrow $is)) (param "len" u64)
+        (result (result (list u8) (error $stream-error)))))))
+  (alias export $s "output-stream" (type $output-stream))
+  (alias export $s "input-stream" (type $input-stream))
+  (import "wasi:cli/stdout@0.2.0" (instance $o
+    (export "output-stream" (type $os (eq $output-stream)))
+    (export "get-stdout" (func (result (own $os))))))
+  (import "wasi:cli/stdin@0.2.0" (instance $i
+    (export "input-stream" (type $is (eq $input-stream)))
+    (export "get-stdin" (func (result (own $is))))))
+  (import "wasi:random/random@0.2.0" (instance $r
+    (export "get-random-bytes" (func (param "len" u64) (result (list u8))))))
+  (core module $libc
+    (memory (export "mem") 2)
+    (global $next (mut i32) (i32.const 1024))
+    (func (export "realloc") (param i32 i32 i32 i32) (result i32)
+      (local $at i32)
+      (local.set $at (global.get $next))
+      (global.set $next (i32.add (global.get $next) (local.get 3)))
+      (local.get $at)))
+  (core instance $libc (instantiate $libc))
+  (alias core export $libc "mem" (core memory $mem))
+  (alias core export $libc "realloc" (core func $realloc))
+  (core func $write (canon lower (func $s "[method]output-stream.blocking-write-and-flush")
+    (memory $mem)))
+  (core func $zeroes (canon lower (func $s "[method]output-stream.write-zeroes") (memory $mem)))
+  (core func $read (canon lower (func $s "[method]input-stream.blocking-read")
+    (memory $mem) (realloc $realloc)))
+  (core func $stdout (canon lower (func $o "get-stdout")))
+  (core func $stdin (canon lower (func $i "get-stdin")))
+  (core func $random (canon lower (func $r "get-random-bytes") (memory $mem) (realloc $realloc)))
+  (core module $m
+    (import "host" "write" (func $write (param i32 i32 i32 i32)))
+    (import "host" "zeroes" (func $zeroes (param i32 i64 i32)))
+    (import "host" "read" (func $read (param i32 i64 i32)))
+    (import "host" "stdout" (func $stdout (result i32)))
+    (import "host" "stdin" (func $stdin (result i32)))
+    (import "host" "random" (func $random (param i64 i32)))
+    (import "libc" "mem" (memory 2))
+    (func (export "random-huge") (call $random (i64.const -1) (i32.const 16)))
+    (func (export "random-small") (result i32)
+      (call $random (i64.const 32) (i32.const 16))
+      (i32.load (i32.const 20)))
+    (func (export "write-too-long")
+      (call $write (call $stdout) (i32.const 0) (i32.const 5000) (i32.const 16)))
+    (func (export "write-ok") (result i32)
+      (call $write (call $stdout) (i32.const 0) (i32.const 4096) (i32.const 16))
+      (i32.load8_u (i32.const 16)))
+    (func (export "zeroes-huge")
+      (call $zeroes (call $stdout) (i64.const -1) (i32.const 16)))
+    (func (export "read-huge") (result i32)
+      (call $read (call $stdin) (i64.const -1) (i32.const 16))
+      (i32.load (i32.const 24))))
+  (core instance $inst (instantiate $m
+    (with "host" (instance
+      (export "write" (func $write))
+      (export "zeroes" (func $zeroes))
+      (export "read" (func $read))
+      (export "stdout" (func $stdout))
+      (export "stdin" (func $stdin))
+      (export "random" (func $random))))
+    (with "libc" (instance (export "mem" (memory $mem))))))
+  (func (export "random-huge") (canon lift (core func $inst "random-huge")))
+  (func (export "random-small") (result u32) (canon lift (core func $inst "random-small")))
+  (func (export "write-too-long") (canon lift (core func $inst "write-too-long")))
+  (func (export "write-ok") (result u32) (canon lift (core func $inst "write-ok")))
+  (func (export "zeroes-huge") (canon lift (core func $inst "zeroes-huge")))
+  (func (export "read-huge") (result u32) (canon lift (core func $inst "read-huge"))))
+"#;
+
+/// Calls the greedy component's export `name` with 100 KiB on stdin; returns the result
+/// and what it wrote to stdout.
+fn call_greedy(name: &str) -> (weft::Result<Option<weft::component::Val>>, usize) {
+    let stdout = MemoryOutputPipe::new();
+    let wasi = weft_wasi::WasiCtxBuilder::new()
+        .stdin(MemoryInputPipe::new(vec![b'x'; 100 * 1024]))
+        .stdout(stdout.clone())
+        .build();
+    let engine = Engine::default();
+    let component = Component::new(&engine, GREEDY).unwrap();
+    let mut linker = Linker::<Host>::new(&engine);
+    weft_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
+    let mut store = Store::new(
+        &engine,
+        Host {
+            wasi,
+            table: ResourceTable::new(),
+        },
+    );
+    let instance = linker.instantiate(&mut store, &component).unwrap();
+    let func = instance.get_func(&store, name).expect("export");
+    let mut results = vec![weft::component::Val::Bool(false); func.results(&store).len()];
+    let result = func
+        .call(&mut store, &[], &mut results)
+        .map(|()| results.pop());
+    (result, stdout.contents().len())
+}
+
+/// Lengths a guest chooses never make the host allocate what they name: too much is an
+/// error (random bytes, writes past the permit), or a shorter read.
+#[test]
+fn guest_lengths_are_bounded() {
+    use weft::component::Val;
+    assert_eq!(call_greedy("random-small").0.unwrap(), Some(Val::U32(32)));
+    let (result, written) = call_greedy("write-ok");
+    assert_eq!(result.unwrap(), Some(Val::U32(0)));
+    assert_eq!(written, 4096);
+    for name in ["random-huge", "write-too-long", "zeroes-huge"] {
+        let (result, written) = call_greedy(name);
+        let error = result.expect_err(name);
+        assert!(error.to_string().contains("more than"), "{name}: {error:?}");
+        assert_eq!(written, 0, "{name}");
+    }
+    // A read of u64::MAX bytes returns what one read gives: at most 64 KiB.
+    assert_eq!(
+        call_greedy("read-huge").0.unwrap(),
+        Some(Val::U32(64 * 1024))
+    );
+}
