@@ -518,7 +518,10 @@ fn mutated_component_bytes_never_panic() {
             mutated[i] = original;
         }
     }
-    assert!(compiled > 0, "no mutation compiled: the instantiation half tested nothing");
+    assert!(
+        compiled > 0,
+        "no mutation compiled: the instantiation half tested nothing"
+    );
 }
 
 #[test]
