@@ -157,7 +157,11 @@ impl fmt::Display for FrameInfo {
 ///
 /// A `Trap` reaches the embedder inside an [`Error`](crate::Error); use
 /// [`Error::as_trap`](crate::Error::as_trap) or [`Error::trap_code`](crate::Error::trap_code).
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Its `Display` and `Debug` show at most the [`Trap::SHOWN_INNERMOST`] innermost and
+/// [`Trap::SHOWN_OUTERMOST`] outermost frames and count the frames between them, so that a
+/// trap deep in a recursion makes a readable report; [`Trap::backtrace`] has every frame.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Trap {
     code: TrapCode,
     backtrace: Vec<FrameInfo>,
@@ -166,6 +170,12 @@ pub struct Trap {
 }
 
 impl Trap {
+    /// How many of the innermost frames `Display` and `Debug` show.
+    pub const SHOWN_INNERMOST: usize = 20;
+
+    /// How many of the outermost frames `Display` and `Debug` show.
+    pub const SHOWN_OUTERMOST: usize = 10;
+
     /// A trap with the given code and an empty backtrace.
     pub fn new(code: TrapCode) -> Self {
         Trap {
@@ -205,9 +215,22 @@ impl Trap {
         self.detail.as_deref()
     }
 
-    /// The wasm frames that were active when the trap happened, innermost first.
+    /// The wasm frames that were active when the trap happened, innermost first. All of
+    /// them, however deep the stack was.
     pub fn backtrace(&self) -> &[FrameInfo] {
         &self.backtrace
+    }
+
+    /// The frames `Display` and `Debug` show: the innermost, how many are left out after
+    /// them, and the outermost.
+    fn shown_frames(&self) -> (&[FrameInfo], usize, &[FrameInfo]) {
+        let frames = self.backtrace.as_slice();
+        if frames.len() <= Trap::SHOWN_INNERMOST + Trap::SHOWN_OUTERMOST {
+            return (frames, 0, &[]);
+        }
+        let (inner, rest) = frames.split_at(Trap::SHOWN_INNERMOST);
+        let (omitted, outer) = rest.split_at(rest.len() - Trap::SHOWN_OUTERMOST);
+        (inner, omitted.len(), outer)
     }
 }
 
@@ -217,13 +240,44 @@ impl fmt::Display for Trap {
             Some(detail) => write!(f, "wasm trap: {detail}")?,
             None => write!(f, "wasm trap: {}", self.code.message())?,
         }
-        if !self.backtrace.is_empty() {
-            write!(f, "\nwasm backtrace:")?;
-            for (i, frame) in self.backtrace.iter().enumerate() {
-                write!(f, "\n  {i:>3}: {frame}")?;
-            }
+        if self.backtrace.is_empty() {
+            return Ok(());
+        }
+        write!(f, "\nwasm backtrace:")?;
+        let (inner, omitted, outer) = self.shown_frames();
+        for (i, frame) in inner.iter().enumerate() {
+            write!(f, "\n  {i:>3}: {frame}")?;
+        }
+        if omitted > 0 {
+            write!(f, "\n       ... {omitted} frames omitted ...")?;
+        }
+        let outer_start = self.backtrace.len() - outer.len();
+        for (i, frame) in outer.iter().enumerate() {
+            write!(f, "\n  {:>3}: {frame}", outer_start + i)?;
         }
         Ok(())
+    }
+}
+
+impl fmt::Debug for Trap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Frames<'a>(&'a Trap);
+        impl fmt::Debug for Frames<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                let (inner, omitted, outer) = self.0.shown_frames();
+                let mut list = f.debug_list();
+                list.entries(inner);
+                if omitted > 0 {
+                    list.entry(&format_args!("... {omitted} frames omitted ..."));
+                }
+                list.entries(outer).finish()
+            }
+        }
+        f.debug_struct("Trap")
+            .field("code", &self.code)
+            .field("backtrace", &Frames(self))
+            .field("detail", &self.detail)
+            .finish()
     }
 }
 
@@ -232,5 +286,46 @@ impl std::error::Error for Trap {}
 impl From<TrapCode> for Trap {
     fn from(code: TrapCode) -> Self {
         Trap::new(code)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frames(n: u32) -> Vec<FrameInfo> {
+        (0..n)
+            .map(|i| FrameInfo {
+                module_name: Some("m".to_owned()),
+                func_index: i,
+                func_name: None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_deep_backtrace_shows_its_ends_and_counts_the_rest() {
+        let trap = Trap::with_backtrace(TrapCode::StackOverflow, frames(100_000));
+        let shown = trap.to_string();
+        let lines: Vec<&str> = shown.lines().collect();
+        assert_eq!(lines.len(), 2 + 20 + 1 + 10, "{shown}");
+        assert_eq!(lines[2], "    0: m!<wasm function 0>");
+        assert_eq!(lines[21], "   19: m!<wasm function 19>");
+        assert_eq!(lines[22], "       ... 99970 frames omitted ...");
+        assert_eq!(lines[23], "  99990: m!<wasm function 99990>");
+        assert_eq!(lines[32], "  99999: m!<wasm function 99999>");
+        let debug = format!("{trap:?}");
+        assert!(debug.len() < 4000, "{debug}");
+        assert!(debug.contains("... 99970 frames omitted ..."), "{debug}");
+        assert_eq!(trap.backtrace().len(), 100_000);
+    }
+
+    #[test]
+    fn a_short_backtrace_is_shown_whole() {
+        let trap = Trap::with_backtrace(TrapCode::Unreachable, frames(30));
+        let shown = trap.to_string();
+        assert_eq!(shown.lines().count(), 2 + 30, "{shown}");
+        assert!(!shown.contains("omitted"), "{shown}");
+        assert!(!format!("{trap:?}").contains("omitted"));
     }
 }

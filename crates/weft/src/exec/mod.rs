@@ -224,7 +224,10 @@ fn execute(
                 if stack.cells.len() < end {
                     stack.cells.resize(end, 0);
                 }
-                ctx.call_host(host, Some(instance), &mut stack.cells[base..end])?;
+                if let Err(error) = ctx.call_host(host, Some(instance), &mut stack.cells[base..end])
+                {
+                    return Err(with_backtrace(ctx, stack, error));
+                }
             }
             Exit::MemoryGrow { memory, delta, dst } => {
                 let result = ctx.grow_memory(memory, delta)?;
@@ -241,7 +244,11 @@ fn execute(
                 let value = result.map_or(u32::MAX, |old| old as u32);
                 set_cell(stack, dst, u64::from(value))?;
             }
-            Exit::Epoch => ctx.epoch_deadline_reached()?,
+            Exit::Epoch => {
+                if let Err(error) = ctx.epoch_deadline_reached() {
+                    return Err(with_backtrace(ctx, stack, error));
+                }
+            }
             exit @ (Exit::Trap(_) | Exit::Error(_)) => return Err(exit_error(ctx, stack, exit)),
         }
     }
@@ -284,6 +291,18 @@ fn exit_error(ctx: &mut dyn ExecContext, stack: &Stack, exit: Exit) -> Error {
         })
         .collect();
     Error::from(Trap::with_backtrace(code, frames))
+}
+
+/// Gives a trap raised outside the interpreter (an epoch deadline, a host function
+/// returning a trap) the wasm backtrace a trap inside it gets; other errors pass unchanged.
+#[cold]
+fn with_backtrace(ctx: &mut dyn ExecContext, stack: &Stack, error: Error) -> Error {
+    match error.as_trap() {
+        Some(trap) if trap.backtrace().is_empty() => {
+            exit_error(ctx, stack, Exit::Trap(trap.code()))
+        }
+        _ => error,
+    }
 }
 
 /// The bytes charged against `Config::max_wasm_stack` for a run whose frames end at cell
