@@ -740,3 +740,43 @@ fn fuel_flag_stops_a_component() {
         got.stderr
     );
 }
+
+/// A component blocked in `blocking-read` on a stdin that stays open and silent is stopped
+/// by `--timeout`, without spinning meanwhile.
+#[test]
+fn timeout_flag_interrupts_a_component_waiting_for_stdin() {
+    let started = std::time::Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_weft"))
+        .args(["run", "--timeout", "500ms"])
+        .arg(fixtures().join("p2/wasm/stdin_upper.wasm"))
+        .env_remove("RUST_BACKTRACE")
+        .env_remove("RUST_LIB_BACKTRACE")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("weft runs");
+    // Held open (and silent) until weft has exited.
+    let stdin = child.stdin.take();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for weft") {
+            break status.code();
+        }
+        if started.elapsed() > std::time::Duration::from_secs(20) {
+            let _ = child.kill();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    drop(stdin);
+    let output = child.wait_with_output().expect("weft's stderr");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(status, Some(134), "{stderr}");
+    assert!(stderr.contains("--timeout of 500ms expired"), "{stderr}");
+    assert!(stderr.contains("blocking_read"), "{stderr}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}
