@@ -3,44 +3,38 @@
 //! # Design
 //!
 //! When a component lowers a function that another component lifted, the spec composes
-//! `canon_lower` in the caller with `canon_lift` in the callee. Both sides flatten the same
-//! function type the same way, so the caller's core arguments are either all flat (and the
-//! callee's are too) or spilled to a tuple in memory (and the callee's are too); the same holds
-//! for results. The adapter therefore needs only two type-directed copies:
+//! `canon_lower` in the caller with `canon_lift` in the callee. The Canonical ABI's
+//! [`transfer_flat_values`](super::abi::transfer_flat_values) does each lift-then-lower pair
+//! in one walk over the type, from one instance's cells and memory straight into the other's
+//! (strings transcoded between any two encodings, handles moved between the two handle
+//! tables). This module is the runtime's side of it: [`Transfer`] is the
+//! [`TransferContext`] over the two instances, both of which live in the store, and
+//! `func.rs` brackets the call with the callee's `may_enter`, task and `post-return`, as for a
+//! call from the host.
 //!
-//! - `flat_to_flat`: from the caller's flat cells to the callee's (or back, for results).
-//!   Scalars are re-normalised as lifting then lowering would (`bool` to 0/1, narrow integers
-//!   re-extended, `char` validated); handles move between the two instances' tables; strings
-//!   and lists are copied between the memories.
-//! - `mem_to_mem`: from a value in one memory to a value in the other, field by field; lists
-//!   of scalars whose bytes mean the same on both sides are copied in one block.
-//!
-//! A string is transcoded from the source encoding into the destination's, through
-//! `load_string_from_range` and `store_string_into_range` (one intermediate host buffer, as
-//! the spec's own `store_string` copies once). Variants, options and results copy their
-//! discriminant and the payload of the case it names; flat, the payload is read from and
-//! written to the variant's joined slots (cells hold bits, so the spec's coercions between
-//! `i32`, `f32`, `i64` and `f64` slots keep the bits as they are) and the unused slots are
-//! zero.
+//! [`Val`]: super::Val
 
-use super::abi::layout::{Cases, payload_offset, variant_flat};
-use super::abi::lift::convert_i32_to_char;
-use super::abi::strings::{StringSource, reallocate};
-use super::abi::{
-    self, CoreValueIter, FlatValues, LiftContext, align_to, alignment, discriminant_type,
-    elem_size, load_string_from_range, store_string_into_range,
-};
+use super::abi::{StringEncoding, TransferContext};
 use super::func::{Cx, Options};
-use super::types::{ResourceType, Type};
+use super::resources::HandleTable;
+use super::types::ResourceType;
 use crate::error::Result;
 use crate::store::Store;
-use crate::trap::{Trap, TrapCode};
-use crate::types::ValType;
 
 /// The two sides of an adapted call: where values come from and where they go.
 pub(crate) struct Sides {
     pub(crate) src: Side,
     pub(crate) dst: Side,
+}
+
+impl Sides {
+    /// The same two instances the other way round (for results).
+    pub(crate) fn reversed(&self) -> Sides {
+        Sides {
+            src: self.dst,
+            dst: self.src,
+        }
+    }
 }
 
 /// One instance and its canonical options.
@@ -50,444 +44,89 @@ pub(crate) struct Side {
     pub(crate) instance: u32,
 }
 
-fn internal(what: &str) -> crate::Error {
-    Trap::with_detail(
-        TrapCode::InternalError,
-        format!("internal error in a fused adapter: {what}"),
-    )
-    .into()
+/// Both instances of an adapted call, seen through the store.
+pub(crate) struct Transfer<'a, T> {
+    pub(crate) store: &'a mut Store<T>,
+    pub(crate) sides: &'a Sides,
 }
 
-fn cx<T>(store: &mut Store<T>, side: Side) -> Cx<'_, T> {
-    Cx {
-        store,
-        options: side.options,
-        instance: side.instance,
-    }
-}
-
-/// Reads `N` bytes at `ptr` of `side`'s memory.
-fn read<T, const N: usize>(store: &mut Store<T>, side: Side, ptr: u32) -> Result<[u8; N]> {
-    let cx = cx(store, side);
-    let bytes = cx
-        .memory()
-        .get(ptr as usize..)
-        .and_then(|m| m.get(..N))
-        .ok_or(TrapCode::PointerOutOfBounds)?;
-    let mut out = [0u8; N];
-    out.copy_from_slice(bytes);
-    Ok(out)
-}
-
-/// Writes `bytes` at `ptr` of `side`'s memory.
-fn write<T>(store: &mut Store<T>, side: Side, ptr: u32, bytes: &[u8]) -> Result<()> {
-    use super::abi::LowerContext;
-    let mut cx = cx(store, side);
-    cx.memory_mut()
-        .get_mut(ptr as usize..)
-        .and_then(|m| m.get_mut(..bytes.len()))
-        .ok_or(TrapCode::PointerOutOfBounds)?
-        .copy_from_slice(bytes);
-    Ok(())
-}
-
-/// `base + offset`, or the out-of-bounds trap if that leaves the 32-bit address space.
-fn at(base: u32, offset: u32) -> Result<u32> {
-    base.checked_add(offset)
-        .ok_or_else(|| TrapCode::PointerOutOfBounds.into())
-}
-
-fn u32_at<T>(store: &mut Store<T>, side: Side, ptr: u32) -> Result<u32> {
-    Ok(u32::from_le_bytes(read::<T, 4>(store, side, ptr)?))
-}
-
-/// Copies the values of `types` from flat cells of the source to flat cells of the
-/// destination, appended to `out`.
-pub(crate) fn flat_to_flat<'t, T>(
-    store: &mut Store<T>,
-    sides: &Sides,
-    types: impl IntoIterator<Item = &'t Type>,
-    src: &mut CoreValueIter<'_>,
-    out: &mut Vec<u64>,
-) -> Result<()> {
-    for ty in types {
-        flat_one(store, sides, ty, src, out)?;
-    }
-    Ok(())
-}
-
-fn flat_one<T>(
-    store: &mut Store<T>,
-    sides: &Sides,
-    ty: &Type,
-    src: &mut CoreValueIter<'_>,
-    out: &mut Vec<u64>,
-) -> Result<()> {
-    match ty {
-        Type::S64 | Type::U64 | Type::Float64 => out.push(src.next(ValType::I64)?),
-        Type::Float32 | Type::S32 | Type::U32 => out.push(src.next(ValType::I32)?),
-        _ if scalar(ty).is_some() => {
-            let value = src.next(ValType::I32)? as u32;
-            out.push(u64::from(normalize(ty, value)?));
-        }
-        Type::String => {
-            let ptr = src.next(ValType::I32)? as u32;
-            let len = src.next(ValType::I32)? as u32;
-            let (ptr, len) = copy_string(store, sides, ptr, len)?;
-            out.push(u64::from(ptr));
-            out.push(u64::from(len));
-        }
-        Type::List(list) => {
-            let ptr = src.next(ValType::I32)? as u32;
-            let len = src.next(ValType::I32)? as u32;
-            let ptr = copy_list(store, sides, list.element(), ptr, len)?;
-            out.push(u64::from(ptr));
-            out.push(u64::from(len));
-        }
-        Type::Record(record) => {
-            for field in record.fields() {
-                flat_one(store, sides, &field.ty, src, out)?;
-            }
-        }
-        Type::Tuple(tuple) => {
-            for ty in tuple.elements() {
-                flat_one(store, sides, ty, src, out)?;
-            }
-        }
-        Type::Flags(flags) => {
-            let mut remaining = flags.len();
-            while remaining > 0 {
-                let word = src.next(ValType::I32)? as u32;
-                let bits = remaining.min(32);
-                let mask = if bits == 32 {
-                    u32::MAX
-                } else {
-                    (1u32 << bits) - 1
-                };
-                out.push(u64::from(word & mask));
-                remaining -= bits;
-            }
-        }
-        Type::Own(rt) => {
-            let index = src.next(ValType::I32)? as u32;
-            out.push(u64::from(move_own(store, sides, rt, index)?));
-        }
-        Type::Borrow(rt) => {
-            let index = src.next(ValType::I32)? as u32;
-            out.push(u64::from(lend_borrow(store, sides, rt, index)?));
-        }
-        Type::Variant(_) | Type::Option(_) | Type::Result(_) => {
-            let cases = Cases::of(ty).ok_or_else(|| internal("variant without cases"))?;
-            let joined = variant_flat(ty).ok_or_else(|| internal("variant without layout"))?;
-            let case = src.next(ValType::I32)? as u32;
-            if case as usize >= cases.len() {
-                return Err(TrapCode::InvalidDiscriminant.into());
-            }
-            // The payload slots, whatever case they hold: cells keep bits, so a payload read
-            // from a wider joined slot keeps its low bits, as the spec's coercions do.
-            let mut slots = Vec::with_capacity(joined.len().saturating_sub(1));
-            for slot in joined.iter().skip(1) {
-                slots.push(src.next(*slot)?);
-            }
-            out.push(u64::from(case));
-            let start = out.len();
-            if let Some(payload) = cases.payload(case as usize) {
-                let mut payload_src = CoreValueIter::new(&slots);
-                flat_one(store, sides, payload, &mut payload_src, out)?;
-            }
-            out.resize(start + slots.len(), 0);
-        }
-        _ => return Err(internal("type not adaptable")),
-    }
-    Ok(())
-}
-
-/// The small scalars whose flat form needs re-normalising, with their size in memory.
-fn scalar(ty: &Type) -> Option<u32> {
-    Some(match ty {
-        Type::Bool | Type::S8 | Type::U8 => 1,
-        Type::S16 | Type::U16 => 2,
-        Type::Char | Type::Enum(_) => 4,
-        _ => return None,
-    })
-}
-
-/// `value` as lifting then lowering `ty` leaves it (traps where lifting traps).
-fn normalize(ty: &Type, value: u32) -> Result<u32> {
-    Ok(match ty {
-        Type::Bool => u32::from(value != 0),
-        Type::S8 => value as u8 as i8 as i32 as u32,
-        Type::U8 => u32::from(value as u8),
-        Type::S16 => value as u16 as i16 as i32 as u32,
-        Type::U16 => u32::from(value as u16),
-        Type::Char => u32::from(convert_i32_to_char(value)?),
-        Type::Enum(names) => {
-            if value as usize >= names.len() {
-                return Err(TrapCode::InvalidDiscriminant.into());
-            }
-            value
-        }
-        _ => value,
-    })
-}
-
-/// The spec's `lift_own` in the source then `lower_own` in the destination.
-fn move_own<T>(store: &mut Store<T>, sides: &Sides, rt: &ResourceType, index: u32) -> Result<u32> {
-    let rep = cx(store, sides.src).handles().lift_own(rt, index)?;
-    cx(store, sides.dst).handles().lower_own(rt.clone(), rep)
-}
-
-/// The spec's `lift_borrow` in the source then `lower_borrow` in the destination.
-fn lend_borrow<T>(
-    store: &mut Store<T>,
-    sides: &Sides,
-    rt: &ResourceType,
-    index: u32,
-) -> Result<u32> {
-    let rep = cx(store, sides.src).handles().lift_borrow(rt, index)?;
-    let mut dst = cx(store, sides.dst);
-    let implements = dst.implements(rt);
-    dst.handles().lower_borrow(rt.clone(), rep, implements)
-}
-
-/// Transcodes the string at `ptr` (`len` tagged code units) of the source into the
-/// destination; returns its pointer and tagged length there.
-fn copy_string<T>(store: &mut Store<T>, sides: &Sides, ptr: u32, len: u32) -> Result<(u32, u32)> {
-    let text = load_string_from_range(&mut cx(store, sides.src), ptr, len)?;
-    let source = StringSource::lifted(&text, sides.src.options.encoding, len);
-    store_string_into_range(&mut cx(store, sides.dst), &source)
-}
-
-/// Copies the list at `ptr` of `len` elements from the source into a fresh allocation of the
-/// destination; returns the new pointer.
-fn copy_list<T>(
-    store: &mut Store<T>,
-    sides: &Sides,
-    elem: &Type,
-    ptr: u32,
-    len: u32,
-) -> Result<u32> {
-    let size = elem_size(elem);
-    let align = alignment(elem);
-    let bytes = u64::from(len) * u64::from(size);
-    if bytes > u64::from(abi::MAX_LIST_BYTE_LENGTH) {
-        return Err(Trap::with_detail(
-            TrapCode::LengthOverflow,
-            format!("list of {len} elements of {size} bytes is too long"),
-        )
-        .into());
-    }
-    let bytes = bytes as u32;
-    if align != 0 && !ptr.is_multiple_of(align) {
-        return Err(TrapCode::UnalignedPointer.into());
-    }
-    if u64::from(ptr) + u64::from(bytes) > cx(store, sides.src).memory().len() as u64 {
-        return Err(TrapCode::ListOutOfBounds.into());
-    }
-    let dst = reallocate(&mut cx(store, sides.dst), 0, 0, align, bytes)?;
-    if plain_bytes(elem) {
-        let block = cx(store, sides.src)
-            .memory()
-            .get(ptr as usize..)
-            .and_then(|m| m.get(..bytes as usize))
-            .ok_or(TrapCode::ListOutOfBounds)?
-            .to_vec();
-        write(store, sides.dst, dst, &block)?;
-    } else {
-        let mut offset = 0u32;
-        for _ in 0..len {
-            mem_to_mem(store, sides, elem, at(ptr, offset)?, at(dst, offset)?)?;
-            offset = at(offset, size)?;
+impl<T> Transfer<'_, T> {
+    fn side(&mut self, side: Side) -> Cx<'_, T> {
+        Cx {
+            store: &mut *self.store,
+            options: side.options,
+            instance: side.instance,
         }
     }
-    Ok(dst)
-}
 
-/// Whether every bit pattern of `ty` in memory lifts and lowers to itself (so a block copy
-/// is the adapter). Floats qualify: NaN canonicalisation is optional in the spec.
-fn plain_bytes(ty: &Type) -> bool {
-    match ty {
-        Type::S8
-        | Type::U8
-        | Type::S16
-        | Type::U16
-        | Type::S32
-        | Type::U32
-        | Type::S64
-        | Type::U64
-        | Type::Float32
-        | Type::Float64 => true,
-        Type::Tuple(tuple) => tuple.elements().iter().all(plain_bytes) && no_padding(ty),
-        Type::Record(record) => record.fields().all(|f| plain_bytes(&f.ty)) && no_padding(ty),
-        _ => false,
+    fn memory(&self, side: Side) -> &[u8] {
+        side.options
+            .memory
+            .and_then(|m| self.store.inner.memories.get(m.index as usize))
+            .map_or(&[], |m| m.data.as_slice())
     }
-}
 
-/// Whether a record or tuple's fields cover its size with no padding bytes between or after
-/// them.
-fn no_padding(ty: &Type) -> bool {
-    let fields: Vec<&Type> = match ty {
-        Type::Tuple(tuple) => tuple.elements().iter().collect(),
-        Type::Record(record) => record.field_types().iter().map(|(_, t)| t).collect(),
-        _ => return false,
-    };
-    let sum: u32 = fields.iter().map(|t| elem_size(t)).sum();
-    sum == elem_size(ty)
-}
-
-/// Copies the value of type `ty` at `src` in the source's memory to `dst` in the
-/// destination's (both already checked for alignment and bounds by the caller's layout).
-pub(crate) fn mem_to_mem<T>(
-    store: &mut Store<T>,
-    sides: &Sides,
-    ty: &Type,
-    src: u32,
-    dst: u32,
-) -> Result<()> {
-    match ty {
-        Type::S32 | Type::U32 | Type::Float32 => {
-            let bytes = read::<T, 4>(store, sides.src, src)?;
-            write(store, sides.dst, dst, &bytes)
-        }
-        Type::S64 | Type::U64 | Type::Float64 => {
-            let bytes = read::<T, 8>(store, sides.src, src)?;
-            write(store, sides.dst, dst, &bytes)
-        }
-        Type::Bool | Type::S8 | Type::U8 => {
-            let [byte] = read::<T, 1>(store, sides.src, src)?;
-            let value = normalize(ty, u32::from(byte))?;
-            write(store, sides.dst, dst, &[value as u8])
-        }
-        Type::S16 | Type::U16 => {
-            let bytes = read::<T, 2>(store, sides.src, src)?;
-            write(store, sides.dst, dst, &bytes)
-        }
-        Type::Char => {
-            let value = u32_at(store, sides.src, src)?;
-            let value = normalize(ty, value)?;
-            write(store, sides.dst, dst, &value.to_le_bytes())
-        }
-        Type::Enum(names) => {
-            let size = discriminant_type(names.len()).size();
-            let value = match size {
-                1 => u32::from(read::<T, 1>(store, sides.src, src)?[0]),
-                2 => u32::from(u16::from_le_bytes(read::<T, 2>(store, sides.src, src)?)),
-                _ => u32_at(store, sides.src, src)?,
-            };
-            let value = normalize(ty, value)?;
-            let bytes = value.to_le_bytes();
-            write(
-                store,
-                sides.dst,
-                dst,
-                bytes.get(..size as usize).unwrap_or(&bytes),
-            )
-        }
-        Type::String => {
-            let ptr = u32_at(store, sides.src, src)?;
-            let len = u32_at(store, sides.src, at(src, 4)?)?;
-            let (ptr, len) = copy_string(store, sides, ptr, len)?;
-            write(store, sides.dst, dst, &ptr.to_le_bytes())?;
-            write(store, sides.dst, at(dst, 4)?, &len.to_le_bytes())
-        }
-        Type::List(list) => {
-            let ptr = u32_at(store, sides.src, src)?;
-            let len = u32_at(store, sides.src, at(src, 4)?)?;
-            let ptr = copy_list(store, sides, list.element(), ptr, len)?;
-            write(store, sides.dst, dst, &ptr.to_le_bytes())?;
-            write(store, sides.dst, at(dst, 4)?, &len.to_le_bytes())
-        }
-        Type::Record(record) => fields_to_mem(
-            store,
-            sides,
-            record.field_types().iter().map(|(_, t)| t),
-            src,
-            dst,
-        ),
-        Type::Tuple(tuple) => fields_to_mem(store, sides, tuple.elements().iter(), src, dst),
-        Type::Flags(flags) => {
-            let size = abi::layout::elem_size_flags(flags);
-            let mut remaining = flags.len();
-            let mut offset = 0;
-            while offset < size {
-                let (word, width) = match size {
-                    1 => (u32::from(read::<T, 1>(store, sides.src, src)?[0]), 1),
-                    2 => (
-                        u32::from(u16::from_le_bytes(read::<T, 2>(store, sides.src, src)?)),
-                        2,
-                    ),
-                    _ => (u32_at(store, sides.src, at(src, offset)?)?, 4),
-                };
-                let bits = remaining.min(32);
-                let mask = if bits == 32 {
-                    u32::MAX
-                } else {
-                    (1u32 << bits) - 1
-                };
-                let bytes = (word & mask).to_le_bytes();
-                write(
-                    store,
-                    sides.dst,
-                    at(dst, offset)?,
-                    bytes.get(..width).unwrap_or(&bytes),
-                )?;
-                remaining = remaining.saturating_sub(bits);
-                offset = at(offset, width as u32)?;
-            }
-            Ok(())
-        }
-        Type::Own(rt) => {
-            let index = u32_at(store, sides.src, src)?;
-            let index = move_own(store, sides, rt, index)?;
-            write(store, sides.dst, dst, &index.to_le_bytes())
-        }
-        Type::Borrow(rt) => {
-            let index = u32_at(store, sides.src, src)?;
-            let index = lend_borrow(store, sides, rt, index)?;
-            write(store, sides.dst, dst, &index.to_le_bytes())
-        }
-        Type::Variant(_) | Type::Option(_) | Type::Result(_) => {
-            let cases = Cases::of(ty).ok_or_else(|| internal("variant without cases"))?;
-            let size = discriminant_type(cases.len()).size();
-            let case = match size {
-                1 => u32::from(read::<T, 1>(store, sides.src, src)?[0]),
-                2 => u32::from(u16::from_le_bytes(read::<T, 2>(store, sides.src, src)?)),
-                _ => u32_at(store, sides.src, src)?,
-            };
-            if case as usize >= cases.len() {
-                return Err(TrapCode::InvalidDiscriminant.into());
-            }
-            let bytes = case.to_le_bytes();
-            write(
-                store,
-                sides.dst,
-                dst,
-                bytes.get(..size as usize).unwrap_or(&bytes),
-            )?;
-            if let Some(payload) = cases.payload(case as usize) {
-                let offset = payload_offset(ty);
-                mem_to_mem(store, sides, payload, at(src, offset)?, at(dst, offset)?)?;
-            }
-            Ok(())
+    fn handles(&mut self, side: Side) -> &mut HandleTable {
+        let cs = &mut self.store.inner.component;
+        match cs.instances.get_mut(side.instance as usize) {
+            Some(state) => &mut state.handles,
+            None => &mut cs.spare_handles,
         }
     }
 }
 
-/// Copies a record or tuple laid out field by field.
-pub(crate) fn fields_to_mem<'t, T>(
-    store: &mut Store<T>,
-    sides: &Sides,
-    fields: impl IntoIterator<Item = &'t Type>,
-    src: u32,
-    dst: u32,
-) -> Result<()> {
-    let mut offset = 0u32;
-    for ty in fields {
-        offset = align_to(offset, alignment(ty));
-        mem_to_mem(store, sides, ty, at(src, offset)?, at(dst, offset)?)?;
-        offset = at(offset, elem_size(ty))?;
+impl<T> TransferContext for Transfer<'_, T> {
+    fn src_memory(&self) -> &[u8] {
+        self.memory(self.sides.src)
     }
-    Ok(())
+
+    fn src_encoding(&self) -> StringEncoding {
+        self.sides.src.options.encoding
+    }
+
+    fn src_handles(&mut self) -> &mut HandleTable {
+        self.handles(self.sides.src)
+    }
+
+    fn dst_memory(&self) -> &[u8] {
+        self.memory(self.sides.dst)
+    }
+
+    fn dst_memory_mut(&mut self) -> &mut [u8] {
+        let side = self.sides.dst;
+        match side
+            .options
+            .memory
+            .and_then(|m| self.store.inner.memories.get_mut(m.index as usize))
+        {
+            Some(m) => m.data.as_mut_slice(),
+            None => &mut [],
+        }
+    }
+
+    fn dst_encoding(&self) -> StringEncoding {
+        self.sides.dst.options.encoding
+    }
+
+    fn dst_handles(&mut self) -> &mut HandleTable {
+        self.handles(self.sides.dst)
+    }
+
+    fn dst_implements(&self, ty: &ResourceType) -> bool {
+        self.store.inner.component.owners.get(ty) == Some(&self.sides.dst.instance)
+    }
+
+    fn dst_realloc(
+        &mut self,
+        old_ptr: u32,
+        old_size: u32,
+        align: u32,
+        new_size: u32,
+    ) -> Result<u32> {
+        use super::abi::LowerContext;
+        let side = self.sides.dst;
+        self.side(side).realloc(old_ptr, old_size, align, new_size)
+    }
 }
 
 #[cfg(test)]

@@ -482,9 +482,6 @@ fn run_adapted<T: 'static>(
     results_in_memory: bool,
 ) -> Result<()> {
     let core_ty = crate::func::func_type(&store.inner, core)?;
-    let params: Vec<&Type> = ty.param_types().collect();
-    let mut flat = Vec::new();
-    abi::flatten_types(params.iter().copied(), &mut flat);
     let caller_cells = buf
         .get(..num_params.saturating_sub(usize::from(results_in_memory)))
         .ok_or_else(|| internal("lowered arguments"))?
@@ -494,35 +491,26 @@ fn run_adapted<T: 'static>(
     } else {
         None
     };
+    let params: Vec<&Type> = ty.param_types().collect();
+    let flat_params = abi::transfer_flat_values(
+        &mut adapter::Transfer {
+            store: &mut *store,
+            sides,
+        },
+        abi::MAX_FLAT_PARAMS,
+        &mut abi::CoreValueIter::new(&caller_cells),
+        params.iter().copied(),
+        abi::MAX_FLAT_PARAMS,
+        None,
+    )?;
+    if flat_params.len() != core_ty.params().len() {
+        return Err(internal(
+            "transferred arguments do not match the core function",
+        ));
+    }
     let mut cells = vec![0u64; core_ty.params().len().max(core_ty.results().len())];
-    if flat.len() > abi::MAX_FLAT_PARAMS {
-        // Both sides spill the arguments to a tuple in memory.
-        let size = abi::layout::elem_size_record(params.iter().copied());
-        let align = abi::layout::alignment_record(params.iter().copied());
-        let src = caller_cells.first().map_or(0, |c| *c as u32);
-        check_tuple(store, sides.src, src, size, align)?;
-        let dst = abi::strings::reallocate(
-            &mut Cx {
-                store: &mut *store,
-                options: sides.dst.options,
-                instance: sides.dst.instance,
-            },
-            0,
-            0,
-            align,
-            size,
-        )?;
-        adapter::fields_to_mem(store, sides, params.iter().copied(), src, dst)?;
-        if let Some(cell) = cells.first_mut() {
-            *cell = u64::from(dst);
-        }
-    } else {
-        let mut out = Vec::with_capacity(flat.len());
-        let mut iter = abi::CoreValueIter::new(&caller_cells);
-        adapter::flat_to_flat(store, sides, params.iter().copied(), &mut iter, &mut out)?;
-        for (cell, value) in cells.iter_mut().zip(out) {
-            *cell = value;
-        }
+    for (cell, value) in cells.iter_mut().zip(flat_params) {
+        *cell = value;
     }
     crate::exec::invoke(store, core.index, &mut cells)?;
     let core_results: Vec<u64> = cells
@@ -530,26 +518,20 @@ fn run_adapted<T: 'static>(
         .ok_or_else(|| internal("core results"))?
         .to_vec();
     // The results travel back: the callee is now the source.
-    let back = adapter::Sides {
-        src: sides.dst,
-        dst: sides.src,
-    };
-    if let Some(result) = ty.result() {
-        if let Some(retptr) = retptr {
-            let src = core_results.first().map_or(0, |c| *c as u32);
-            let size = abi::elem_size(result);
-            let align = abi::alignment(result);
-            check_tuple(store, back.src, src, size, align)?;
-            check_tuple(store, back.dst, retptr, size, align)?;
-            adapter::mem_to_mem(store, &back, result, src, retptr)?;
-        } else {
-            let mut out = Vec::with_capacity(1);
-            let mut iter = abi::CoreValueIter::new(&core_results);
-            adapter::flat_to_flat(store, &back, [result], &mut iter, &mut out)?;
-            for (cell, value) in buf.iter_mut().zip(out) {
-                *cell = value;
-            }
-        }
+    let back = sides.reversed();
+    let flat_results = abi::transfer_flat_values(
+        &mut adapter::Transfer {
+            store: &mut *store,
+            sides: &back,
+        },
+        abi::MAX_FLAT_RESULTS,
+        &mut abi::CoreValueIter::new(&core_results),
+        ty.result(),
+        abi::MAX_FLAT_RESULTS,
+        retptr,
+    )?;
+    for (cell, value) in buf.iter_mut().zip(flat_results) {
+        *cell = value;
     }
     store
         .component_instance(sides.dst.instance)?
@@ -562,28 +544,6 @@ fn run_adapted<T: 'static>(
         let outcome = crate::exec::invoke(store, post_return.index, &mut cells);
         store.component_instance(callee)?.may_leave = true;
         outcome?;
-    }
-    Ok(())
-}
-
-/// Traps unless `[ptr, ptr + size)` is aligned to `align` and inside `side`'s memory.
-fn check_tuple<T>(
-    store: &mut Store<T>,
-    side: adapter::Side,
-    ptr: u32,
-    size: u32,
-    align: u32,
-) -> Result<()> {
-    let cx = Cx {
-        store,
-        options: side.options,
-        instance: side.instance,
-    };
-    if align != 0 && !ptr.is_multiple_of(align) {
-        return Err(TrapCode::UnalignedPointer.into());
-    }
-    if u64::from(ptr) + u64::from(size) > cx.memory().len() as u64 {
-        return Err(TrapCode::PointerOutOfBounds.into());
     }
     Ok(())
 }

@@ -32,9 +32,10 @@
 //! [`Linker::instantiate`] resolves the imports and replays the steps (`instance.rs`):
 //! core instances are ordinary [`crate::Instance`]s, `canon lift` makes component [`Func`]s,
 //! `canon lower` and the resource built-ins make core host functions (`func.rs`). A call
-//! from one component into another goes through a fused adapter (`adapter.rs`) that copies
-//! arguments and results straight between the two instances' cells and memories, transcoding
-//! strings between any two encodings, without building [`Val`]s.
+//! from one component into another goes through a fused adapter (`adapter.rs`, over the
+//! Canonical ABI's [`abi::transfer_flat_values`]) that copies arguments and results straight
+//! between the two instances' cells and memories, transcoding strings between any two
+//! encodings, without building [`Val`]s.
 //!
 //! ## Crate-private hooks into the core engine
 //!

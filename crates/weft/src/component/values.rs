@@ -175,6 +175,10 @@ fn mismatch(
 }
 
 fn typecheck(val: &Val, ty: &Type, path: &mut String) -> Result<()> {
+    super::abi::with_stack(|| typecheck_here(val, ty, path))
+}
+
+fn typecheck_here(val: &Val, ty: &Type, path: &mut String) -> Result<()> {
     match (ty, val) {
         (Type::Bool, Val::Bool(_))
         | (Type::S8, Val::S8(_))

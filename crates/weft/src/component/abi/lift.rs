@@ -17,7 +17,7 @@ use super::layout::{
     elem_size_record, flat_count, payload_offset, variant_flat,
 };
 use super::strings::load_string_in;
-use super::{LiftContext, Lifter, MAX_LIST_BYTE_LENGTH, align_to, check_range};
+use super::{LiftContext, Lifter, MAX_LIST_BYTE_LENGTH, align_to, check_range, with_stack};
 use crate::component::resources::ResourceAny;
 use crate::component::types::{Flags, ResourceType, Type};
 use crate::component::values::Val;
@@ -103,6 +103,10 @@ pub fn load<C: LiftContext + ?Sized>(cx: &mut C, ptr: u32, ty: &Type) -> Result<
 }
 
 fn load_in<C: LiftContext + ?Sized>(cx: &mut Lifter<'_, C>, ptr: u32, ty: &Type) -> Result<Val> {
+    with_stack(|| load_here(cx, ptr, ty))
+}
+
+fn load_here<C: LiftContext + ?Sized>(cx: &mut Lifter<'_, C>, ptr: u32, ty: &Type) -> Result<Val> {
     Ok(match ty {
         Type::Bool => Val::Bool(load_bytes::<1, _>(cx, ptr)?[0] != 0),
         Type::U8 => Val::U8(u8::from_le_bytes(load_bytes(cx, ptr)?)),
@@ -426,6 +430,14 @@ pub fn lift_flat<C: LiftContext + ?Sized>(
 }
 
 fn lift_flat_in<C: LiftContext + ?Sized>(
+    cx: &mut Lifter<'_, C>,
+    values: &mut dyn FlatValues,
+    ty: &Type,
+) -> Result<Val> {
+    with_stack(|| lift_flat_here(cx, values, ty))
+}
+
+fn lift_flat_here<C: LiftContext + ?Sized>(
     cx: &mut Lifter<'_, C>,
     values: &mut dyn FlatValues,
     ty: &Type,

@@ -11,6 +11,7 @@
 //! | [`lift`]: [`load`], [`lift_flat`], [`lift_flat_values`], [`load_list_from_range`] | "Loading", "Flat Lifting" |
 //! | [`lower`]: [`store()`], [`lower_flat`], [`lower_flat_values`], [`store_list_into_range`] | "Storing", "Flat Lowering" |
 //! | [`strings`]: [`load_string_from_range`], [`store_string_into_range`] | "Loading" and "Storing" of strings |
+//! | [`transfer`]: [`transfer_flat_values`] | `canon lower` of a `canon lift`: a call between two components, without `Val`s |
 //!
 //! Only 32-bit memories are supported (`ptr_type` is always `i32`); the async ABI, streams,
 //! futures, error contexts and fixed-length lists are not part of this layer yet.
@@ -40,6 +41,33 @@
 //!   subtask ([`HandleTable::enter_subtask`](super::HandleTable::enter_subtask)) and closes it
 //!   when that call returns.
 //!
+//! # How a call uses this layer
+//!
+//! The host calls a component's export (the spec's `canon lift`), with `cx` the callee's
+//! context:
+//!
+//! 1. `cx.handles().enter_task()`;
+//! 2. `lower_flat_values(cx, MAX_FLAT_PARAMS, args, param_types, None)` gives the core
+//!    arguments (a single pointer when they spill);
+//! 3. call the core function;
+//! 4. `lift_flat_values(cx, MAX_FLAT_RESULTS, &mut CoreValueIter::new(&core_results),
+//!    result_type)` gives the results;
+//! 5. `cx.handles().exit_task()?` (traps if the callee kept a borrow), then `post-return`.
+//!
+//! A component calls a host import (the spec's `canon lower`), with `cx` the caller's context:
+//!
+//! 1. `cx.handles().enter_subtask()`;
+//! 2. `lift_flat_values(cx, MAX_FLAT_PARAMS, &mut args_iter, param_types)` over the core
+//!    arguments; if [`flat_count`] of the result is more than `MAX_FLAT_RESULTS`, the next
+//!    argument is the out-pointer for the results;
+//! 3. call the host function;
+//! 4. `lower_flat_values(cx, MAX_FLAT_RESULTS, results, result_type, out_pointer)` gives the
+//!    core results (none when they went through the out-pointer);
+//! 5. `cx.handles().exit_subtask()`.
+//!
+//! A component calls another's export: the same steps on both sides, with
+//! [`transfer_flat_values`] in place of each lift-then-lower pair.
+//!
 //! Every invalid input is a trap with the spec's reason and a message of its own (see
 //! [`TrapCode`](crate::TrapCode): `UnalignedPointer`, `PointerOutOfBounds`,
 //! `StringOutOfBounds`, `ListOutOfBounds`, `ReallocOutOfBounds`, `InvalidChar`,
@@ -52,6 +80,7 @@ pub mod layout;
 pub mod lift;
 pub mod lower;
 pub mod strings;
+pub mod transfer;
 
 #[cfg(test)]
 mod tests;
@@ -64,6 +93,7 @@ pub use layout::{align_to, alignment, discriminant_type, elem_size, flat_count};
 pub use lift::{lift_flat, lift_flat_values, load, load_list_from_range};
 pub use lower::{lower_flat, lower_flat_values, store, store_list_into_range};
 pub use strings::{StringSource, load_string_from_range, store_string_into_range};
+pub use transfer::{TransferContext, transfer_flat_values};
 
 use super::resources::HandleTable;
 use super::types::ResourceType;
@@ -191,6 +221,17 @@ pub trait LowerContext: LiftContext {
     /// Whatever the call raises (a trap in `realloc`), or a trap if the options name no
     /// `realloc`.
     fn realloc(&mut self, old_ptr: u32, old_size: u32, align: u32, new_size: u32) -> Result<u32>;
+}
+
+/// Runs `f`, first moving to a fresh stack segment if little stack is left.
+///
+/// Lifting, lowering and type checking recurse once per level of a nested type, and the
+/// component runtime accepts types nested 1000 deep: deeper than a small thread stack holds
+/// in a debug build. Each recursive step goes through here, so any depth runs on any thread.
+pub(crate) fn with_stack<R>(f: impl FnOnce() -> R) -> R {
+    const RED_ZONE: usize = 64 * 1024;
+    const SEGMENT: usize = 1024 * 1024;
+    stacker::maybe_grow(RED_ZONE, SEGMENT, f)
 }
 
 /// Checks that `[ptr, ptr + len)` is aligned to `align` and inside `memory_len`; `oob` is the

@@ -853,6 +853,220 @@ fn aliasing_lists_cannot_exhaust_the_host() {
     assert_eq!(r.ok(), Some(three));
 }
 
+#[test]
+fn deeply_nested_types_fit_the_stack() -> Result<()> {
+    // The component runtime accepts types nested up to 1000 deep; lifting and lowering recurse
+    // once per level, on a test thread's 2 MiB stack.
+    let mut ty = Type::U8;
+    let mut val = Val::U8(7);
+    for i in 0..1000 {
+        if i % 2 == 0 {
+            ty = Type::Option(OptionType::new(ty));
+            val = some(val);
+        } else {
+            ty = list(ty);
+            val = Val::List(vec![val]);
+        }
+    }
+    for encoding in ENCODINGS {
+        roundtrip(&ty, &val, encoding)?;
+    }
+    Ok(())
+}
+
+/// Two instances, for calls from one to the other.
+struct Pair {
+    src: TestCx,
+    dst: TestCx,
+}
+
+impl TransferContext for Pair {
+    fn src_memory(&self) -> &[u8] {
+        &self.src.memory
+    }
+    fn src_encoding(&self) -> StringEncoding {
+        self.src.encoding
+    }
+    fn src_handles(&mut self) -> &mut HandleTable {
+        &mut self.src.handles
+    }
+    fn dst_memory(&self) -> &[u8] {
+        &self.dst.memory
+    }
+    fn dst_memory_mut(&mut self) -> &mut [u8] {
+        &mut self.dst.memory
+    }
+    fn dst_encoding(&self) -> StringEncoding {
+        self.dst.encoding
+    }
+    fn dst_handles(&mut self) -> &mut HandleTable {
+        &mut self.dst.handles
+    }
+    fn dst_implements(&self, ty: &ResourceType) -> bool {
+        self.dst.defines.contains(ty)
+    }
+    fn dst_realloc(
+        &mut self,
+        old_ptr: u32,
+        old_size: u32,
+        align: u32,
+        new_size: u32,
+    ) -> Result<u32> {
+        self.dst.realloc(old_ptr, old_size, align, new_size)
+    }
+}
+
+/// `vals` lowered by a caller in `from`, transferred to a callee in `to` with the given flat
+/// limits, and lifted there.
+fn transfer_roundtrip(
+    types: &[Type],
+    vals: &[Val],
+    from: StringEncoding,
+    to: StringEncoding,
+    max_flat: usize,
+) -> Result<Vec<Val>> {
+    let mut pair = Pair {
+        src: TestCx::new(from),
+        dst: TestCx::new(to),
+    };
+    let flat = lower_flat_values(&mut pair.src, max_flat, vals, types, None)?;
+    let moved = transfer_flat_values(
+        &mut pair,
+        max_flat,
+        &mut CoreValueIter::new(&flat),
+        types,
+        max_flat,
+        None,
+    )?;
+    let mut iter = CoreValueIter::new(&moved);
+    let lifted = lift_flat_values(&mut pair.dst, max_flat, &mut iter, types)?;
+    assert!(iter.done());
+    Ok(lifted)
+}
+
+#[test]
+fn transfers_between_components_match_lift_then_lower() -> Result<()> {
+    let resources = [ResourceType::guest("a")];
+    let mut rng = Rng(0x7a5f_e11e);
+    for case in 0..1500 {
+        let n = 1 + rng.below(20);
+        let types: Vec<Type> = (0..n)
+            .map(|_| random_type(&mut rng, 3, &resources))
+            .collect();
+        let vals: Vec<Val> = types.iter().map(|t| random_val(&mut rng, t)).collect();
+        for from in ENCODINGS {
+            for to in ENCODINGS {
+                // Parameters (spilled past 16 flat values) and a single result (spilled past 1).
+                for max_flat in [MAX_FLAT_PARAMS, MAX_FLAT_RESULTS] {
+                    let lifted = transfer_roundtrip(&types, &vals, from, to, max_flat)
+                        .map_err(|e| Error::msg(format!("case {case}: {types:?}: {e}")))?;
+                    assert_eq!(lifted, vals, "case {case}, {from:?} -> {to:?}");
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn transfers_store_strings_as_the_spec_does() -> Result<()> {
+    // A utf16 caller passes "aé" to a utf8 callee: the callee's realloc sees the spec's
+    // optimistic allocation, the growth to the worst case, and the shrink.
+    let mut pair = Pair {
+        src: TestCx::new(StringEncoding::Utf16),
+        dst: TestCx::new(StringEncoding::Utf8),
+    };
+    let flat = lower_flat_values(
+        &mut pair.src,
+        16,
+        &[Val::String("aé".into())],
+        &[Type::String],
+        None,
+    )?;
+    let moved = transfer_flat_values(
+        &mut pair,
+        16,
+        &mut CoreValueIter::new(&flat),
+        &[Type::String],
+        16,
+        None,
+    )?;
+    assert_eq!(moved[1], 3);
+    let sizes: Vec<_> = pair.dst.log.iter().map(|l| (l.1, l.3)).collect();
+    assert_eq!(sizes, [(0, 2), (2, 6), (6, 3)]);
+    Ok(())
+}
+
+#[test]
+fn transfers_move_handles_and_lend_borrows() -> Result<()> {
+    let r = ResourceType::guest("r");
+    let mut pair = Pair {
+        src: TestCx::new(StringEncoding::Utf8),
+        dst: TestCx::new(StringEncoding::Utf8),
+    };
+    let own = pair.src.handles.resource_new(r.clone(), 42)?;
+    let lent = pair.src.handles.resource_new(r.clone(), 43)?;
+    let types = [Type::Own(r.clone()), Type::Borrow(r.clone())];
+    let flat = [u64::from(own), u64::from(lent)];
+    let moved = transfer_flat_values(
+        &mut pair,
+        16,
+        &mut CoreValueIter::new(&flat),
+        &types,
+        16,
+        None,
+    )?;
+    // The own handle left the caller's table and arrived in the callee's.
+    assert_eq!(
+        code(pair.src.handles.get(own)),
+        Some(TrapCode::UnknownHandle)
+    );
+    assert_eq!(pair.dst.handles.resource_rep(&r, moved[0] as u32)?, 42);
+    // The borrowed one stays with the caller, lent until the call returns; the callee has a
+    // borrow handle it must drop before returning.
+    assert_eq!(pair.src.handles.get(lent)?.num_lends(), 1);
+    assert_eq!(pair.dst.handles.resource_rep(&r, moved[1] as u32)?, 43);
+    assert_eq!(
+        code(pair.dst.handles.exit_task()),
+        Some(TrapCode::BorrowsRemain)
+    );
+    pair.src.handles.exit_subtask();
+    assert_eq!(pair.src.handles.get(lent)?.num_lends(), 0);
+    // Lifting checks still apply on the way: a bad char, a bad discriminant.
+    let r = transfer_flat_values(
+        &mut pair,
+        16,
+        &mut CoreValueIter::new(&[0xD800]),
+        &[Type::Char],
+        16,
+        None,
+    );
+    assert_eq!(code(r), Some(TrapCode::InvalidChar));
+    let r = transfer_flat_values(
+        &mut pair,
+        16,
+        &mut CoreValueIter::new(&[5]),
+        &[enum_(2)],
+        16,
+        None,
+    );
+    assert_eq!(code(r), Some(TrapCode::InvalidDiscriminant));
+    // Not traps, as in lifting: bits past the last flag and past a narrow integer are dropped,
+    // a nonzero bool becomes 1, a signed narrow integer is sign-extended in its i32.
+    let types = [flags(3), Type::Bool, Type::U8, Type::S8];
+    let flat = [0b1111_0101, 7, 0x1ff, 0xff];
+    let moved = transfer_flat_values(
+        &mut pair,
+        16,
+        &mut CoreValueIter::new(&flat),
+        &types,
+        16,
+        None,
+    )?;
+    assert_eq!(moved, [0b101, 1, 0xff, 0xffff_ffff]);
+    Ok(())
+}
+
 /// A small deterministic generator (xorshift64*), so that failures reproduce from the seed.
 struct Rng(u64);
 
