@@ -264,6 +264,13 @@ cases! {
     missing_file,
     no_start,
     no_wasi,
+    p2_args_env,
+    p2_clocks_random,
+    p2_exit_code,
+    p2_fs_ops,
+    p2_hello,
+    p2_panic,
+    p2_stdin_upper,
     panic,
     proc_exit,
     ptr_args_sizes_out_of_bounds,
@@ -636,4 +643,145 @@ fn timeout_out_of_range_says_so() {
     let got = run_wat_within("spin", SPIN, &["--timeout", "1e2ms"], &[]);
     assert_eq!(got.status, Some(134), "{}", got.stderr);
     assert!(got.stderr.contains("--timeout of 100ms"), "{}", got.stderr);
+}
+
+/// A WASI 0.2 command whose `wasi:cli/run` does `BODY` (core code with `$sleep` (ns),
+/// `$exit` (0 = ok), `$exit_code` and a result: 0 for `ok`, 1 for `err`).
+fn command_component(body: &str) -> String {
+    format!(
+        r#"(component
+  (import "wasi:io/poll@0.2.0" (instance $poll
+    (export "pollable" (type $p (sub resource)))
+    (export "[method]pollable.block" (func (param "self" (borrow $p))))))
+  (alias export $poll "pollable" (type $pollable))
+  (import "wasi:clocks/monotonic-clock@0.2.3" (instance $clock
+    (export "pollable" (type $p (eq $pollable)))
+    (export "subscribe-duration" (func (param "when" u64) (result (own $p))))))
+  (import "wasi:cli/exit@0.2.12" (instance $exit
+    (export "exit" (func (param "status" (result))))
+    (export "exit-with-code" (func (param "status-code" u8)))))
+  (core func $block (canon lower (func $poll "[method]pollable.block")))
+  (core func $sub (canon lower (func $clock "subscribe-duration")))
+  (core func $exit (canon lower (func $exit "exit")))
+  (core func $exit_code (canon lower (func $exit "exit-with-code")))
+  (core module $m
+    (import "host" "block" (func $block (param i32)))
+    (import "host" "sub" (func $sub (param i64) (result i32)))
+    (import "host" "exit" (func $exit (param i32)))
+    (import "host" "exit-code" (func $exit_code (param i32)))
+    (func $sleep (param i64) (call $block (call $sub (local.get 0))))
+    (func $spin (loop br 0))
+    (func $run (export "run") (result i32) {body}))
+  (core instance $i (instantiate $m
+    (with "host" (instance
+      (export "block" (func $block))
+      (export "sub" (func $sub))
+      (export "exit" (func $exit))
+      (export "exit-code" (func $exit_code))))))
+  (func $run (result (result)) (canon lift (core func $i "run")))
+  (instance $run_instance (export "run" (func $run)))
+  (export "wasi:cli/run@0.2.0" (instance $run_instance)))"#
+    )
+}
+
+/// `wasi:cli/run` and `wasi:cli/exit` give the process its status: `ok` is 0, `err` is 1,
+/// `exit-with-code(n)` is `n`.
+#[test]
+fn component_exit_statuses() {
+    for (body, status) in [
+        ("(i32.const 0)", 0),
+        ("(i32.const 1)", 1),
+        ("(call $exit (i32.const 0)) (i32.const 1)", 0),
+        ("(call $exit (i32.const 1)) (i32.const 0)", 1),
+        ("(call $exit_code (i32.const 42)) (i32.const 0)", 42),
+        ("(i32.const 2)", 134),
+    ] {
+        let got = run_wat_within("status", &command_component(body), &[], &[]);
+        assert_eq!(got.status, Some(status), "{body}: {}", got.stderr);
+    }
+}
+
+/// `--timeout` ends a component asleep in `pollable.block`, and one spinning in WebAssembly.
+#[test]
+fn timeout_flag_interrupts_a_component() {
+    for body in [
+        "(call $sleep (i64.const -1)) (i32.const 0)",
+        "(call $spin) (i32.const 0)",
+    ] {
+        let got = run_wat_within("sleep", &command_component(body), &["--timeout", "1s"], &[]);
+        assert_eq!(
+            got.status,
+            Some(134),
+            "{body}: took {:?}: {}",
+            got.took,
+            got.stderr
+        );
+        assert!(
+            got.took < std::time::Duration::from_secs(5),
+            "{:?}",
+            got.took
+        );
+        assert!(
+            got.stderr.contains("--timeout of 1s expired"),
+            "{}",
+            got.stderr
+        );
+    }
+}
+
+/// `--fuel` stops a spinning component as it stops a module.
+#[test]
+fn fuel_flag_stops_a_component() {
+    let got = run_wat_within(
+        "fuel",
+        &command_component("(call $spin) (i32.const 0)"),
+        &["--fuel", "100000"],
+        &[],
+    );
+    assert_eq!(got.status, Some(134), "{}", got.stderr);
+    assert!(
+        got.stderr.contains("--fuel limit of 100000"),
+        "{}",
+        got.stderr
+    );
+}
+
+/// A component blocked in `blocking-read` on a stdin that stays open and silent is stopped
+/// by `--timeout`, without spinning meanwhile.
+#[test]
+fn timeout_flag_interrupts_a_component_waiting_for_stdin() {
+    let started = std::time::Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_weft"))
+        .args(["run", "--timeout", "500ms"])
+        .arg(fixtures().join("p2/wasm/stdin_upper.wasm"))
+        .env_remove("RUST_BACKTRACE")
+        .env_remove("RUST_LIB_BACKTRACE")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("weft runs");
+    // Held open (and silent) until weft has exited.
+    let stdin = child.stdin.take();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for weft") {
+            break status.code();
+        }
+        if started.elapsed() > std::time::Duration::from_secs(20) {
+            let _ = child.kill();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    drop(stdin);
+    let output = child.wait_with_output().expect("weft's stderr");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(status, Some(134), "{stderr}");
+    assert!(stderr.contains("--timeout of 500ms expired"), "{stderr}");
+    assert!(stderr.contains("blocking_read"), "{stderr}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
 }

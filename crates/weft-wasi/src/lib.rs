@@ -10,6 +10,7 @@
 //! |---|---|
 //! | [`ctx`] | [`WasiCtxBuilder`] and [`WasiCtx`], shared by every WASI version |
 //! | [`p1`] | `wasi_snapshot_preview1` for core modules: [`p1::add_to_linker`] |
+//! | [`p2`] | WASI 0.2 for components: [`p2::add_to_linker_sync`] |
 //!
 //! Running a WASI command with its output captured in memory:
 //!
@@ -45,6 +46,7 @@ pub mod clocks;
 pub mod ctx;
 mod exit;
 pub mod p1;
+pub mod p2;
 pub mod pipe;
 pub mod random;
 pub mod stream;

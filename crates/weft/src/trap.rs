@@ -297,6 +297,7 @@ impl fmt::Debug for Trap {
         f.debug_struct("Trap")
             .field("code", &self.code)
             .field("backtrace", &Frames(self))
+            .field("detail", &self.detail)
             .finish()
     }
 }

@@ -1,4 +1,4 @@
-//! `weft run`: runs a WebAssembly module, with WASI preview 1.
+//! `weft run`: runs a WebAssembly module with WASI preview 1, or a component with WASI 0.2.
 //!
 //! Behaves like `wasmtime run` for core modules: the module is instantiated with
 //! `wasi_snapshot_preview1` in its linker, `_initialize` runs if exported, then the function
@@ -6,16 +6,24 @@
 //! exit status is the guest's `proc_exit` status; a trap prints the trap and its wasm
 //! backtrace and exits with 134 (what a process killed by `SIGABRT` reports, as Wasmtime does
 //! on Unix); any other error exits with 1.
+//!
+//! A file whose header says it is a component (or a `.wat` file holding a `(component ...)`)
+//! is instantiated with WASI 0.2 in its linker and its `wasi:cli/run` export is called:
+//! `run` returning `ok` or `wasi:cli/exit.exit(ok)` exit with 0, `run` returning `err` or
+//! `exit(err)` with 1, `exit-with-code(n)` with `n`. Traps and the limits (`--fuel`,
+//! `--timeout`, `--max-memory-size`, `--max-wasm-stack`) are reported as for modules.
 
 use anyhow::{Context as _, anyhow, bail};
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
+use weft::component::{Component, ResourceTable};
 use weft::{
     Config, Engine, Func, Linker, Module, Store, StoreLimits, StoreLimitsBuilder, TrapCode, Val,
     ValType,
 };
+use weft_wasi::p2::{WasiCtxView, WasiView};
 use weft_wasi::{DirPerms, FilePerms, I32Exit, WasiCtx, WasiCtxBuilder};
 
 /// The status of a process ended by `SIGABRT`, which a trap reports.
@@ -130,11 +138,45 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     Duration::try_from_secs_f64(seconds).map_err(|e| format!("invalid duration `{s}`: {e}"))
 }
 
-/// What the store holds: the WASI context and the `--max-memory-size` and
-/// `--max-table-elements` limits.
+/// What the store holds: the WASI context, the table of WASI 0.2 resources and the
+/// `--max-memory-size` and `--max-table-elements` limits.
 pub struct Host {
     wasi: WasiCtx,
+    table: ResourceTable,
     limits: StoreLimits,
+}
+
+impl WasiView for Host {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+/// Whether `bytes` hold a component rather than a core module: the binary header's layer
+/// field, or a text file whose first form is `(component`.
+fn is_component(bytes: &[u8]) -> bool {
+    if let Some(header) = bytes.get(..8)
+        && header.starts_with(b"\0asm")
+    {
+        return header.get(6..8) == Some(&[1, 0]);
+    }
+    let text = String::from_utf8_lossy(bytes);
+    let mut rest = text.trim_start();
+    // Skip line and block comments before the first form.
+    loop {
+        if let Some(after) = rest.strip_prefix(";;") {
+            rest = after.split_once('\n').map_or("", |(_, r)| r).trim_start();
+        } else if let Some(after) = rest.strip_prefix("(;") {
+            rest = after.split_once(";)").map_or("", |(_, r)| r).trim_start();
+        } else {
+            break;
+        }
+    }
+    rest.strip_prefix('(')
+        .is_some_and(|r| r.trim_start().starts_with("component"))
 }
 
 /// `HOST` or `HOST::GUEST`.
@@ -167,8 +209,9 @@ impl RunCommand {
             config.max_wasm_stack(bytes);
         }
         let engine = Engine::new(&config)?;
-        let module = Module::from_file(&engine, &self.file)
+        let bytes = std::fs::read(&self.file)
             .with_context(|| format!("failed to open wasm module {:?}", self.file))?;
+        let component = is_component(&bytes);
         let mut wasi = self.wasi_ctx()?;
         // A guest waiting in a WASI call does not reach an epoch check: the same deadline
         // ends its wait.
@@ -176,8 +219,6 @@ impl RunCommand {
             self.timeout
                 .and_then(|timeout| Instant::now().checked_add(timeout)),
         );
-        let mut linker: Linker<Host> = Linker::new(&engine);
-        weft_wasi::p1::add_to_linker(&mut linker, |host: &mut Host| &mut host.wasi)?;
         let mut limits = StoreLimitsBuilder::new();
         if let Some(bytes) = self.max_memory_size {
             limits = limits.memory_size(bytes);
@@ -189,6 +230,7 @@ impl RunCommand {
             &engine,
             Host {
                 wasi,
+                table: ResourceTable::new(),
                 limits: limits.build(),
             },
         );
@@ -206,8 +248,14 @@ impl RunCommand {
             });
         }
 
-        match self.run_module(&linker, &mut store, &module) {
-            Ok(()) => Ok(ExitCode::SUCCESS),
+        let outcome = if component {
+            self.run_component(&engine, &mut store, &bytes)
+        } else {
+            self.run_module(&engine, &mut store, &bytes)
+                .map(|()| ExitCode::SUCCESS)
+        };
+        match outcome {
+            Ok(status) => Ok(status),
             Err(error) => {
                 let weft_error = error.chain().find_map(|e| e.downcast_ref::<weft::Error>());
                 if let Some(exit) = weft_error.and_then(|e| e.downcast_ref::<I32Exit>()) {
@@ -281,13 +329,42 @@ impl RunCommand {
         Ok(builder.build())
     }
 
-    /// Instantiates the module and calls its entry point.
+    /// Instantiates the component with WASI 0.2 and calls its `wasi:cli/run`.
+    fn run_component(
+        &self,
+        engine: &Engine,
+        store: &mut Store<Host>,
+        bytes: &[u8],
+    ) -> anyhow::Result<ExitCode> {
+        if self.invoke.is_some() {
+            bail!("--invoke is not supported for components yet");
+        }
+        let component = Component::new(engine, bytes)
+            .with_context(|| format!("failed to compile component {:?}", self.file))?;
+        let mut linker = weft::component::Linker::<Host>::new(engine);
+        weft_wasi::p2::add_to_linker_sync(&mut linker)?;
+        let instance = linker
+            .instantiate(&mut *store, &component)
+            .with_context(|| format!("failed to instantiate {:?}", self.file))?;
+        match weft_wasi::p2::call_run(&mut *store, &instance)? {
+            Ok(()) => Ok(ExitCode::SUCCESS),
+            Err(()) => Ok(ExitCode::FAILURE),
+        }
+    }
+
+    /// Compiles the module, instantiates it with WASI preview 1 and calls its entry point.
     fn run_module(
         &self,
-        linker: &Linker<Host>,
+        engine: &Engine,
         store: &mut Store<Host>,
-        module: &Module,
+        bytes: &[u8],
     ) -> anyhow::Result<()> {
+        let module = Module::new(engine, bytes)
+            .with_context(|| format!("failed to open wasm module {:?}", self.file))?;
+        let mut linker: Linker<Host> = Linker::new(engine);
+        weft_wasi::p1::add_to_linker(&mut linker, |host: &mut Host| &mut host.wasi)?;
+        let linker = &linker;
+        let module = &module;
         let instance = linker
             .instantiate(&mut *store, module)
             .with_context(|| format!("failed to instantiate {:?}", self.file))?;

@@ -111,6 +111,11 @@ impl FdTable {
         self.used.len()
     }
 
+    /// The open descriptors in ascending order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (u32, &Descriptor)> + '_ {
+        self.used.iter().map(|(&fd, desc)| (fd, desc))
+    }
+
     /// Adds a descriptor while the context is built (the table is small; it cannot be full).
     pub(crate) fn push_initial(&mut self, desc: Descriptor) {
         let _ = self.push(desc);

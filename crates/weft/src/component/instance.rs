@@ -765,8 +765,18 @@ fn bind<T: 'static>(
             Item::Func(func)
         }
         (ComponentEntityType::Type { created, .. }, Item::Type(item)) => {
-            if let (ComponentAnyTypeId::Resource(id), TypeItem::Resource(rt)) = (created, &item) {
-                resources.insert(id.resource(), rt.clone());
+            match (created, &item) {
+                (ComponentAnyTypeId::Resource(id), TypeItem::Resource(rt)) => {
+                    resources.insert(id.resource(), rt.clone());
+                }
+                (ComponentAnyTypeId::Resource(id), TypeItem::Other)
+                    if !resources.contains_key(&id.resource()) =>
+                {
+                    return Err(Error::unlinkable(
+                        "component imports a resource type that is not defined",
+                    ));
+                }
+                _ => {}
             }
             Item::Type(item)
         }

@@ -355,7 +355,10 @@ fn resolve_item<T: 'static>(
                 Item::Type(TypeItem::Resource(rt.clone()))
             }
             Some(def) => return Err(wrong(def, "a type")),
-            None => return Err(missing()),
+            // A type the import only names: a value type (`stream-error`), or a resource
+            // type `eq` to one bound by an earlier import (`wasi:io/streams` re-exports
+            // `wasi:io/error`'s `error`). `bind` checks that such a resource is known.
+            None => Item::Type(TypeItem::Other),
         },
         ComponentEntityType::Module(_) => match def {
             Some(Definition::Module(m)) => Item::Module(m.clone()),

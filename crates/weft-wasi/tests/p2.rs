@@ -1,0 +1,727 @@
+//! WASI 0.2: the host functions against the WIT, the fixtures through the API, and hostile
+//! components.
+//!
+//! The WIT is not copied into Weft: it is the `wit/` folder of the `wasip2` crate (a
+//! dev-dependency pinned to `=2.0.1+wasi-0.2.12`), found through `cargo metadata`.
+
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    reason = "a test's setup failing is a test failure"
+)]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use weft::component::{Component, Linker, ResourceTable};
+use weft::{Engine, Store};
+use weft_wasi::p2::{WasiCtxView, WasiView};
+use weft_wasi::{DirPerms, FilePerms, I32Exit, MemoryInputPipe, MemoryOutputPipe, WasiCtx};
+use wit_parser::{Handle, Resolve, Type, TypeDefKind};
+
+// ---------------------------------------------------------------------------------------
+// The signatures against the WIT
+
+/// The `wit/` folder of the `wasip2` crate this package depends on.
+fn wasi_wit_dir() -> PathBuf {
+    let output = std::process::Command::new(env!("CARGO"))
+        .args(["metadata", "--format-version", "1", "--manifest-path"])
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
+        .output()
+        .expect("run cargo metadata");
+    assert!(
+        output.status.success(),
+        "cargo metadata failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let metadata: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("cargo metadata's JSON");
+    let package = metadata["packages"]
+        .as_array()
+        .expect("packages")
+        .iter()
+        .find(|p| p["name"] == "wasip2" && p["version"] == "2.0.1+wasi-0.2.12")
+        .expect("the wasip2 2.0.1+wasi-0.2.12 package");
+    let manifest = PathBuf::from(package["manifest_path"].as_str().expect("manifest_path"));
+    manifest.parent().expect("package folder").join("wit")
+}
+
+/// The interfaces of WASI 0.2.12, by name without version (`wasi:io/streams`).
+fn wasi_interfaces(resolve: &Resolve) -> BTreeMap<String, wit_parser::InterfaceId> {
+    let mut out = BTreeMap::new();
+    for (id, iface) in resolve.interfaces.iter() {
+        let (Some(name), Some(pkg)) = (&iface.name, iface.package) else {
+            continue;
+        };
+        let pkg = &resolve.packages[pkg].name;
+        if pkg.namespace == "wasi"
+            && pkg.version.as_ref().map(ToString::to_string).as_deref() == Some("0.2.12")
+        {
+            out.insert(format!("wasi:{}/{name}", pkg.name), id);
+        }
+    }
+    out
+}
+
+/// The name of the resource `id` names, through any `use` aliases.
+fn resource_name(resolve: &Resolve, mut id: wit_parser::TypeId) -> String {
+    loop {
+        match &resolve.types[id].kind {
+            TypeDefKind::Type(Type::Id(next)) => id = *next,
+            _ => return resolve.types[id].name.clone().unwrap_or_default(),
+        }
+    }
+}
+
+/// `ty` in the notation of `weft_wasi::p2::HostFunction`: WIT syntax, handles written
+/// `own<r>` / `borrow<r>`, aliases of other types resolved.
+fn render(resolve: &Resolve, ty: &Type) -> String {
+    let id = match ty {
+        Type::Bool => return "bool".into(),
+        Type::U8 => return "u8".into(),
+        Type::U16 => return "u16".into(),
+        Type::U32 => return "u32".into(),
+        Type::U64 => return "u64".into(),
+        Type::S8 => return "s8".into(),
+        Type::S16 => return "s16".into(),
+        Type::S32 => return "s32".into(),
+        Type::S64 => return "s64".into(),
+        Type::F32 => return "f32".into(),
+        Type::F64 => return "f64".into(),
+        Type::Char => return "char".into(),
+        Type::String => return "string".into(),
+        Type::ErrorContext => return "error-context".into(),
+        Type::Id(id) => *id,
+    };
+    let def = &resolve.types[id];
+    match &def.kind {
+        TypeDefKind::Type(inner) => render(resolve, inner),
+        TypeDefKind::Handle(Handle::Own(r)) => format!("own<{}>", resource_name(resolve, *r)),
+        TypeDefKind::Handle(Handle::Borrow(r)) => {
+            format!("borrow<{}>", resource_name(resolve, *r))
+        }
+        TypeDefKind::List(t) => format!("list<{}>", render(resolve, t)),
+        TypeDefKind::Option(t) => format!("option<{}>", render(resolve, t)),
+        TypeDefKind::Tuple(t) => format!(
+            "tuple<{}>",
+            t.types
+                .iter()
+                .map(|t| render(resolve, t))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        TypeDefKind::Result(r) => match (&r.ok, &r.err) {
+            (None, None) => "result".into(),
+            (Some(ok), None) => format!("result<{}>", render(resolve, ok)),
+            (None, Some(err)) => format!("result<_, {}>", render(resolve, err)),
+            (Some(ok), Some(err)) => {
+                format!("result<{}, {}>", render(resolve, ok), render(resolve, err))
+            }
+        },
+        _ => def
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("{:?}", def.kind)),
+    }
+}
+
+/// The interfaces Weft implements in full; the others of WASI 0.2.12 are listed here as
+/// missing, so that the test notices when one is added or when the WIT grows.
+const IMPLEMENTED: &[&str] = &[
+    "wasi:cli/environment",
+    "wasi:cli/exit",
+    "wasi:cli/stdin",
+    "wasi:cli/stdout",
+    "wasi:cli/stderr",
+    "wasi:cli/terminal-input",
+    "wasi:cli/terminal-output",
+    "wasi:cli/terminal-stdin",
+    "wasi:cli/terminal-stdout",
+    "wasi:cli/terminal-stderr",
+    "wasi:io/error",
+    "wasi:io/poll",
+    "wasi:io/streams",
+    "wasi:clocks/monotonic-clock",
+    "wasi:clocks/wall-clock",
+    "wasi:random/random",
+    "wasi:random/insecure",
+    "wasi:random/insecure-seed",
+    "wasi:filesystem/types",
+    "wasi:filesystem/preopens",
+];
+
+/// `wasi:cli/run` is exported by commands, not imported; sockets and HTTP are not
+/// implemented yet.
+const NOT_IMPLEMENTED: &[&str] = &[
+    "wasi:cli/run",
+    "wasi:sockets/network",
+    "wasi:sockets/instance-network",
+    "wasi:sockets/udp",
+    "wasi:sockets/udp-create-socket",
+    "wasi:sockets/tcp",
+    "wasi:sockets/tcp-create-socket",
+    "wasi:sockets/ip-name-lookup",
+    "wasi:http/types",
+    "wasi:http/incoming-handler",
+    "wasi:http/outgoing-handler",
+];
+
+#[test]
+fn every_host_function_matches_the_wasi_0_2_12_wit() {
+    let dir = wasi_wit_dir();
+    let mut resolve = Resolve::default();
+    resolve.push_dir(&dir).expect("parse the WASI WIT");
+    let interfaces = wasi_interfaces(&resolve);
+
+    let mut problems = Vec::new();
+    let mut registered = BTreeSet::new();
+    for func in weft_wasi::p2::host_functions() {
+        registered.insert((func.interface, func.name));
+        let Some(&iface) = interfaces.get(func.interface) else {
+            problems.push(format!("{func:?}: no interface `{}`", func.interface));
+            continue;
+        };
+        let Some(wit) = resolve.interfaces[iface].functions.get(func.name) else {
+            problems.push(format!("{func:?}: no such function in the WIT"));
+            continue;
+        };
+        let params = wit
+            .params
+            .iter()
+            .map(|p| format!("{}: {}", p.name, render(&resolve, &p.ty)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let result = wit
+            .result
+            .as_ref()
+            .map(|t| render(&resolve, t))
+            .unwrap_or_default();
+        if params != func.params || result != func.result {
+            problems.push(format!("{func:?}: the WIT says ({params}) -> {result}"));
+        }
+    }
+    for func in weft_wasi::p2::host_functions() {
+        let twice = weft_wasi::p2::host_functions()
+            .filter(|f| f.interface == func.interface && f.name == func.name)
+            .count();
+        if twice > 1 {
+            problems.push(format!("{func:?} is registered {twice} times"));
+        }
+    }
+
+    for (name, &iface) in &interfaces {
+        let implemented = IMPLEMENTED.contains(&name.as_str());
+        if !implemented && !NOT_IMPLEMENTED.contains(&name.as_str()) {
+            problems.push(format!(
+                "interface `{name}` is neither implemented nor listed as missing"
+            ));
+        }
+        if !implemented {
+            continue;
+        }
+        for func in resolve.interfaces[iface].functions.keys() {
+            if !registered.contains(&(name.as_str(), func.as_str())) {
+                problems.push(format!("`{name}#{func}` has no host function"));
+            }
+        }
+        for (ty_name, &ty) in &resolve.interfaces[iface].types {
+            if matches!(resolve.types[ty].kind, TypeDefKind::Resource)
+                && !weft_wasi::p2::host_resources()
+                    .any(|r| r.interface == name && r.name == ty_name)
+            {
+                problems.push(format!("resource `{name}#{ty_name}` is not defined"));
+            }
+        }
+    }
+    for res in weft_wasi::p2::host_resources() {
+        let defined = interfaces.get(res.interface).is_some_and(|&iface| {
+            resolve.interfaces[iface]
+                .types
+                .get(res.name)
+                .is_some_and(|&ty| matches!(resolve.types[ty].kind, TypeDefKind::Resource))
+        });
+        if !defined {
+            problems.push(format!("{res:?} is not a resource of the WIT"));
+        }
+    }
+    for name in IMPLEMENTED.iter().chain(NOT_IMPLEMENTED) {
+        if !interfaces.contains_key(*name) {
+            problems.push(format!("`{name}` is not an interface of WASI 0.2.12"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert!(registered.len() > 60, "only {} functions", registered.len());
+}
+
+// ---------------------------------------------------------------------------------------
+// The fixtures through the API
+
+struct Host {
+    wasi: WasiCtx,
+    table: ResourceTable,
+}
+
+impl WasiView for Host {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
+}
+
+/// Runs a component with `wasi` as its context; returns its exit status.
+fn run(engine: &Engine, component: &Component, wasi: WasiCtx) -> weft::Result<i32> {
+    let mut linker = Linker::<Host>::new(engine);
+    weft_wasi::p2::add_to_linker_sync(&mut linker)?;
+    let mut store = Store::new(
+        engine,
+        Host {
+            wasi,
+            table: ResourceTable::new(),
+        },
+    );
+    let instance = linker.instantiate(&mut store, component)?;
+    match weft_wasi::p2::call_run(&mut store, &instance) {
+        Ok(Ok(())) => Ok(0),
+        Ok(Err(())) => Ok(1),
+        Err(e) => match e.downcast_ref::<I32Exit>() {
+            Some(exit) => Ok(exit.0),
+            None => Err(e),
+        },
+    }
+}
+
+/// Runs fixture `name` built for WASI 0.2 and compares its stdout and status with the
+/// expected ones of case `p2_{name}`.
+fn check_fixture(name: &str, build: impl FnOnce(&mut weft_wasi::WasiCtxBuilder)) {
+    let engine = Engine::default();
+    let component =
+        Component::from_file(&engine, fixtures().join(format!("p2/wasm/{name}.wasm"))).unwrap();
+    let stdout = MemoryOutputPipe::new();
+    let stderr = MemoryOutputPipe::new();
+    let mut builder = weft_wasi::WasiCtxBuilder::new();
+    builder.stdout(stdout.clone()).stderr(stderr.clone());
+    build(&mut builder);
+    let status = run(&engine, &component, builder.build()).unwrap();
+    let expected = fixtures().join("expected").join(format!("p2_{name}"));
+    let expected_stdout = std::fs::read(expected.join("stdout")).unwrap();
+    let expected_status: i32 = std::fs::read_to_string(expected.join("status"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&stdout.contents()),
+        String::from_utf8_lossy(&expected_stdout),
+        "stdout of {name}"
+    );
+    assert_eq!(status, expected_status, "status of {name}");
+    let expected_stderr = std::fs::read(expected.join("stderr")).unwrap();
+    assert_eq!(stderr.contents(), expected_stderr, "stderr of {name}");
+}
+
+#[test]
+fn hello() {
+    check_fixture("hello", |b| {
+        b.arg("hello.wasm");
+    });
+}
+
+#[test]
+fn args_and_env() {
+    check_fixture("args_env", |b| {
+        b.args(["echo", "first", "second arg", "--not-a-flag", "ünïcode ✓"])
+            .env("GREETING", "hello world")
+            .env("EMPTY", "")
+            .env("WEFT_FIXTURE_INHERITED", "inherited from the host");
+    });
+}
+
+#[test]
+fn stdin() {
+    let input = std::fs::read(fixtures().join("cases/p2_stdin_upper/stdin")).unwrap();
+    check_fixture("stdin_upper", |b| {
+        b.arg("stdin_upper.wasm").stdin(MemoryInputPipe::new(input));
+    });
+}
+
+#[test]
+fn exit_code() {
+    check_fixture("exit_code", |b| {
+        b.arg("exit_code.wasm");
+    });
+}
+
+#[test]
+fn clocks_and_random() {
+    check_fixture("clocks_random", |b| {
+        b.arg("clocks_random.wasm");
+    });
+}
+
+#[test]
+fn filesystem() {
+    let work = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        fixtures().join("cases/p2_fs_ops/input/input.txt"),
+        work.path().join("input.txt"),
+    )
+    .unwrap();
+    check_fixture("fs_ops", |b| {
+        b.arg("fs_ops.wasm")
+            .preopened_dir(work.path(), "/sandbox", DirPerms::all(), FilePerms::all())
+            .unwrap();
+    });
+    let reversed = std::fs::read_to_string(work.path().join("out/reversed.txt")).unwrap();
+    assert!(
+        reversed.ends_with('\n') && reversed.lines().count() > 1,
+        "{reversed:?}"
+    );
+}
+
+/// A read-only grant refuses changes: `fs_ops` then fails to create anything.
+#[test]
+fn read_only_preopen_refuses_changes() {
+    let engine = Engine::default();
+    let component = Component::from_file(&engine, fixtures().join("p2/wasm/fs_ops.wasm")).unwrap();
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(work.path().join("input.txt"), "a\nb\n").unwrap();
+    let stdout = MemoryOutputPipe::new();
+    let wasi = weft_wasi::WasiCtxBuilder::new()
+        .arg("fs_ops.wasm")
+        .stdout(stdout.clone())
+        .preopened_dir(work.path(), "/sandbox", DirPerms::READ, FilePerms::READ)
+        .unwrap()
+        .build();
+    run(&engine, &component, wasi).unwrap();
+    let out = String::from_utf8(stdout.contents()).unwrap();
+    assert!(
+        out.lines()
+            .next()
+            .is_some_and(|l| l.starts_with("create_dir_all out/nested/deep: error")),
+        "{out}"
+    );
+    let mut left: Vec<_> = std::fs::read_dir(work.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["input.txt"]);
+}
+
+// ---------------------------------------------------------------------------------------
+// Hostile components
+
+/// A component that uses `wasi:io/poll` and `wasi:clocks/monotonic-clock` directly, with
+/// exports that misuse handles and pointers.
+const POLLER: &str = r#"
+(component
+  (import "wasi:io/poll@0.2.0" (instance $poll
+    (export "pollable" (type $p (sub resource)))
+    (export "[method]pollable.ready" (func (param "self" (borrow $p)) (result bool)))
+    (export "[method]pollable.block" (func (param "self" (borrow $p))))
+    (export "poll" (func (param "in" (list (borrow $p))) (result (list u32))))))
+  (alias export $poll "pollable" (type $pollable))
+  (import "wasi:clocks/monotonic-clock@0.2.6" (instance $clock
+    (export "pollable" (type $p (eq $pollable)))
+    (export "subscribe-duration" (func (param "when" u64) (result (own $p))))))
+  (core module $libc
+    (memory (export "mem") 1)
+    (global $next (mut i32) (i32.const 1024))
+    (func (export "realloc") (param i32 i32 i32 i32) (result i32)
+      (local $at i32)
+      (local.set $at (global.get $next))
+      (global.set $next (i32.add (global.get $next) (local.get 3)))
+      (local.get $at)))
+  (core instance $libc (instantiate $libc))
+  (alias core export $libc "mem" (core memory $mem))
+  (alias core export $libc "realloc" (core func $realloc))
+  (core func $ready (canon lower (func $poll "[method]pollable.ready")))
+  (core func $block (canon lower (func $poll "[method]pollable.block")))
+  (core func $poll (canon lower (func $poll "poll") (memory $mem) (realloc $realloc)))
+  (core func $sub (canon lower (func $clock "subscribe-duration")))
+  (core func $drop (canon resource.drop $pollable))
+  (core module $m
+    (import "host" "ready" (func $ready (param i32) (result i32)))
+    (import "host" "block" (func $block (param i32)))
+    (import "host" "poll" (func $poll (param i32 i32 i32)))
+    (import "host" "sub" (func $sub (param i64) (result i32)))
+    (import "host" "drop" (func $drop (param i32)))
+    (import "libc" "mem" (memory 1))
+    (func (export "ready-now") (result i32)
+      (call $ready (call $sub (i64.const 0))))
+    (func (export "use-after-drop") (result i32)
+      (local $h i32)
+      (local.set $h (call $sub (i64.const 0)))
+      (call $drop (local.get $h))
+      (call $ready (local.get $h)))
+    (func (export "never-opened") (result i32)
+      (call $ready (i32.const 77)))
+    (func (export "drop-twice")
+      (local $h i32)
+      (local.set $h (call $sub (i64.const 0)))
+      (call $drop (local.get $h))
+      (call $drop (local.get $h)))
+    (func (export "poll-out-of-bounds")
+      (call $poll (i32.const 0xfff0) (i32.const 8) (i32.const 16)))
+    (func (export "poll-empty")
+      (call $poll (i32.const 0) (i32.const 0) (i32.const 16)))
+    (func (export "poll-two") (result i32)
+      (i32.store (i32.const 0) (call $sub (i64.const 60_000_000_000)))
+      (i32.store (i32.const 4) (call $sub (i64.const 0)))
+      (call $poll (i32.const 0) (i32.const 2) (i32.const 16))
+      ;; One index, and it is 1: the far clock is not ready.
+      (i32.and
+        (i32.eq (i32.load (i32.const 20)) (i32.const 1))
+        (i32.eq (i32.load (i32.load (i32.const 16))) (i32.const 1))))
+    (func (export "sleep") (param i64)
+      (call $block (call $sub (local.get 0)))))
+  (core instance $i (instantiate $m
+    (with "host" (instance
+      (export "ready" (func $ready))
+      (export "block" (func $block))
+      (export "poll" (func $poll))
+      (export "sub" (func $sub))
+      (export "drop" (func $drop))))
+    (with "libc" (instance (export "mem" (memory $mem))))))
+  (func (export "ready-now") (result bool) (canon lift (core func $i "ready-now")))
+  (func (export "use-after-drop") (result bool) (canon lift (core func $i "use-after-drop")))
+  (func (export "never-opened") (result bool) (canon lift (core func $i "never-opened")))
+  (func (export "drop-twice") (canon lift (core func $i "drop-twice")))
+  (func (export "poll-out-of-bounds") (canon lift (core func $i "poll-out-of-bounds")))
+  (func (export "poll-empty") (canon lift (core func $i "poll-empty")))
+  (func (export "poll-two") (result bool) (canon lift (core func $i "poll-two")))
+  (func (export "sleep") (param "ns" u64) (canon lift (core func $i "sleep"))))
+"#;
+
+/// Calls the poller's export `name` in a fresh instance.
+fn call_poller(
+    wasi: WasiCtx,
+    name: &str,
+    params: &[weft::component::Val],
+) -> weft::Result<Option<weft::component::Val>> {
+    let engine = Engine::default();
+    let component = Component::new(&engine, POLLER)?;
+    let mut linker = Linker::<Host>::new(&engine);
+    weft_wasi::p2::add_to_linker_sync(&mut linker)?;
+    let mut store = Store::new(
+        &engine,
+        Host {
+            wasi,
+            table: ResourceTable::new(),
+        },
+    );
+    let instance = linker.instantiate(&mut store, &component)?;
+    let func = instance.get_func(&store, name).expect("export");
+    let mut results = vec![weft::component::Val::Bool(false); func.results(&store).len()];
+    func.call(&mut store, params, &mut results)?;
+    Ok(results.pop())
+}
+
+#[test]
+fn pollables_work_from_a_hand_written_component() {
+    use weft::component::Val;
+    assert_eq!(
+        call_poller(WasiCtx::new(), "ready-now", &[]).unwrap(),
+        Some(Val::Bool(true))
+    );
+    assert_eq!(
+        call_poller(WasiCtx::new(), "poll-two", &[]).unwrap(),
+        Some(Val::Bool(true))
+    );
+}
+
+/// Handles that were dropped or never opened, and pointers outside memory, trap in the
+/// guest; the host does not panic.
+#[test]
+fn misused_handles_and_pointers_trap() {
+    use weft::TrapCode;
+    for (name, code) in [
+        ("use-after-drop", TrapCode::UnknownHandle),
+        ("never-opened", TrapCode::UnknownHandle),
+        ("drop-twice", TrapCode::UnknownHandle),
+        ("poll-out-of-bounds", TrapCode::ListOutOfBounds),
+    ] {
+        let error = call_poller(WasiCtx::new(), name, &[]).expect_err(name);
+        assert_eq!(error.trap_code(), Some(code), "{name}: {error:?}");
+    }
+    // The spec makes an empty list a precondition; the call fails (as in Wasmtime).
+    let error = call_poller(WasiCtx::new(), "poll-empty", &[]).expect_err("poll-empty");
+    assert!(error.to_string().contains("empty"), "{error:?}");
+}
+
+/// A sleep blocks the thread for its length, without spinning through the guest.
+#[test]
+fn a_sleep_blocks_for_its_length() {
+    let start = std::time::Instant::now();
+    call_poller(
+        WasiCtx::new(),
+        "sleep",
+        &[weft::component::Val::U64(100_000_000)],
+    )
+    .unwrap();
+    let took = start.elapsed();
+    assert!(took >= std::time::Duration::from_millis(100), "{took:?}");
+}
+
+/// The context's deadline ends a sleep that would outlast it, with an interrupt trap.
+#[test]
+fn the_deadline_interrupts_a_sleep() {
+    let start = std::time::Instant::now();
+    let wasi = weft_wasi::WasiCtxBuilder::new()
+        .deadline(start + std::time::Duration::from_millis(200))
+        .build();
+    let error = call_poller(wasi, "sleep", &[weft::component::Val::U64(60_000_000_000)])
+        .expect_err("interrupted");
+    assert_eq!(
+        error.trap_code(),
+        Some(weft::TrapCode::Interrupt),
+        "{error:?}"
+    );
+    let took = start.elapsed();
+    assert!(took < std::time::Duration::from_secs(10), "{took:?}");
+}
+
+/// A component whose exports ask the host for more than it gives: random bytes beyond the
+/// limit, writes beyond what `check-write` and `blocking-write-and-flush` allow, and a read
+/// of `u64::MAX` bytes from stdin.
+const GREEDY: &str = r#"
+(component
+  (import "wasi:io/error@0.2.0" (instance $e (export "error" (type (sub resource)))))
+  (alias export $e "error" (type $error))
+  (import "wasi:io/streams@0.2.0" (instance $s
+    (export "error" (type $err (eq $error)))
+    (export "output-stream" (type $os (sub resource)))
+    (export "input-stream" (type $is (sub resource)))
+    (type $se (variant (case "last-operation-failed" (own $err)) (case "closed")))
+    (export "stream-error" (type $stream-error (eq $se)))
+    (export "[method]output-stream.blocking-write-and-flush"
+      (func (param "self" (borrow $os)) (param "contents" (list u8))
+        (result (result (error $stream-error)))))
+    (export "[method]output-stream.write-zeroes"
+      (func (param "self" (borrow $os)) (param "len" u64)
+        (result (result (error $stream-error)))))
+    (export "[method]input-stream.blocking-read"
+      (func (param "self" (borrow $is)) (param "len" u64)
+        (result (result (list u8) (error $stream-error)))))))
+  (alias export $s "output-stream" (type $output-stream))
+  (alias export $s "input-stream" (type $input-stream))
+  (import "wasi:cli/stdout@0.2.0" (instance $o
+    (export "output-stream" (type $os (eq $output-stream)))
+    (export "get-stdout" (func (result (own $os))))))
+  (import "wasi:cli/stdin@0.2.0" (instance $i
+    (export "input-stream" (type $is (eq $input-stream)))
+    (export "get-stdin" (func (result (own $is))))))
+  (import "wasi:random/random@0.2.0" (instance $r
+    (export "get-random-bytes" (func (param "len" u64) (result (list u8))))))
+  (core module $libc
+    (memory (export "mem") 2)
+    (global $next (mut i32) (i32.const 1024))
+    (func (export "realloc") (param i32 i32 i32 i32) (result i32)
+      (local $at i32)
+      (local.set $at (global.get $next))
+      (global.set $next (i32.add (global.get $next) (local.get 3)))
+      (local.get $at)))
+  (core instance $libc (instantiate $libc))
+  (alias core export $libc "mem" (core memory $mem))
+  (alias core export $libc "realloc" (core func $realloc))
+  (core func $write (canon lower (func $s "[method]output-stream.blocking-write-and-flush")
+    (memory $mem)))
+  (core func $zeroes (canon lower (func $s "[method]output-stream.write-zeroes") (memory $mem)))
+  (core func $read (canon lower (func $s "[method]input-stream.blocking-read")
+    (memory $mem) (realloc $realloc)))
+  (core func $stdout (canon lower (func $o "get-stdout")))
+  (core func $stdin (canon lower (func $i "get-stdin")))
+  (core func $random (canon lower (func $r "get-random-bytes") (memory $mem) (realloc $realloc)))
+  (core module $m
+    (import "host" "write" (func $write (param i32 i32 i32 i32)))
+    (import "host" "zeroes" (func $zeroes (param i32 i64 i32)))
+    (import "host" "read" (func $read (param i32 i64 i32)))
+    (import "host" "stdout" (func $stdout (result i32)))
+    (import "host" "stdin" (func $stdin (result i32)))
+    (import "host" "random" (func $random (param i64 i32)))
+    (import "libc" "mem" (memory 2))
+    (func (export "random-huge") (call $random (i64.const -1) (i32.const 16)))
+    (func (export "random-small") (result i32)
+      (call $random (i64.const 32) (i32.const 16))
+      (i32.load (i32.const 20)))
+    (func (export "write-too-long")
+      (call $write (call $stdout) (i32.const 0) (i32.const 5000) (i32.const 16)))
+    (func (export "write-ok") (result i32)
+      (call $write (call $stdout) (i32.const 0) (i32.const 4096) (i32.const 16))
+      (i32.load8_u (i32.const 16)))
+    (func (export "zeroes-huge")
+      (call $zeroes (call $stdout) (i64.const -1) (i32.const 16)))
+    (func (export "read-huge") (result i32)
+      (call $read (call $stdin) (i64.const -1) (i32.const 16))
+      (i32.load (i32.const 24))))
+  (core instance $inst (instantiate $m
+    (with "host" (instance
+      (export "write" (func $write))
+      (export "zeroes" (func $zeroes))
+      (export "read" (func $read))
+      (export "stdout" (func $stdout))
+      (export "stdin" (func $stdin))
+      (export "random" (func $random))))
+    (with "libc" (instance (export "mem" (memory $mem))))))
+  (func (export "random-huge") (canon lift (core func $inst "random-huge")))
+  (func (export "random-small") (result u32) (canon lift (core func $inst "random-small")))
+  (func (export "write-too-long") (canon lift (core func $inst "write-too-long")))
+  (func (export "write-ok") (result u32) (canon lift (core func $inst "write-ok")))
+  (func (export "zeroes-huge") (canon lift (core func $inst "zeroes-huge")))
+  (func (export "read-huge") (result u32) (canon lift (core func $inst "read-huge"))))
+"#;
+
+/// Calls the greedy component's export `name` with 100 KiB on stdin; returns the result
+/// and what it wrote to stdout.
+fn call_greedy(name: &str) -> (weft::Result<Option<weft::component::Val>>, usize) {
+    let stdout = MemoryOutputPipe::new();
+    let wasi = weft_wasi::WasiCtxBuilder::new()
+        .stdin(MemoryInputPipe::new(vec![b'x'; 100 * 1024]))
+        .stdout(stdout.clone())
+        .build();
+    let engine = Engine::default();
+    let component = Component::new(&engine, GREEDY).unwrap();
+    let mut linker = Linker::<Host>::new(&engine);
+    weft_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
+    let mut store = Store::new(
+        &engine,
+        Host {
+            wasi,
+            table: ResourceTable::new(),
+        },
+    );
+    let instance = linker.instantiate(&mut store, &component).unwrap();
+    let func = instance.get_func(&store, name).expect("export");
+    let mut results = vec![weft::component::Val::Bool(false); func.results(&store).len()];
+    let result = func
+        .call(&mut store, &[], &mut results)
+        .map(|()| results.pop());
+    (result, stdout.contents().len())
+}
+
+/// Lengths a guest chooses never make the host allocate what they name: too much is an
+/// error (random bytes, writes past the permit), or a shorter read.
+#[test]
+fn guest_lengths_are_bounded() {
+    use weft::component::Val;
+    assert_eq!(call_greedy("random-small").0.unwrap(), Some(Val::U32(32)));
+    let (result, written) = call_greedy("write-ok");
+    assert_eq!(result.unwrap(), Some(Val::U32(0)));
+    assert_eq!(written, 4096);
+    for name in ["random-huge", "write-too-long", "zeroes-huge"] {
+        let (result, written) = call_greedy(name);
+        let error = result.expect_err(name);
+        assert!(error.to_string().contains("more than"), "{name}: {error:?}");
+        assert_eq!(written, 0, "{name}");
+    }
+    // A read of u64::MAX bytes returns what one read gives: at most 64 KiB.
+    assert_eq!(
+        call_greedy("read-huge").0.unwrap(),
+        Some(Val::U32(64 * 1024))
+    );
+}
