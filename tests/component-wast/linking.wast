@@ -153,3 +153,19 @@
   (import "outer" (instance $o (export "shout" (func (param "s" string) (result string)))))
   (export "loud" (func $o "shout")))
 (assert_return (invoke "loud" (str.const "abc")) (str.const "ABC"))
+
+;; A type imported with an `eq` bound, as `wit-component` writes a world's own
+;; types, needs no definition.
+(component
+  (type $pair (record (field "a" u32) (field "b" u32)))
+  (import "pair" (type $pair' (eq $pair)))
+  (core module $m
+    (memory (export "mem") 1)
+    (func (export "sum") (param i32 i32) (result i32) local.get 0 local.get 1 i32.add))
+  (core instance $i (instantiate $m))
+  (func (export "sum") (param "p" $pair') (result u32) (canon lift (core func $i "sum"))))
+(assert_return (invoke "sum" (record.const (field "a" u32.const 2) (field "b" u32.const 5))) (u32.const 7))
+;; A resource type imported without a definition still does not link.
+(assert_unlinkable
+  (component (import "thing" (type (sub resource))))
+  "thing")

@@ -20,7 +20,7 @@ use crate::error::{Error, Result};
 use crate::module::Module;
 use crate::store::Store;
 use std::sync::Arc;
-use wasmparser::component_types::ComponentEntityType;
+use wasmparser::component_types::{ComponentAnyTypeId, ComponentEntityType};
 
 /// Host definitions for a component's imports: functions, resource types, core modules and
 /// instances of them, by name.
@@ -344,6 +344,13 @@ fn resolve_item<T: 'static>(
             }
             Item::Instance(Arc::new(InstanceItems { items }))
         }
+        // A type imported with an `eq` bound (what `wit-component` makes of a world's
+        // `record`, `enum`, ...) is the type the component names: nothing to define.
+        ComponentEntityType::Type { referenced, .. }
+            if def.is_none() && !matches!(referenced, ComponentAnyTypeId::Resource(_)) =>
+        {
+            Item::Type(TypeItem::Other)
+        }
         ComponentEntityType::Type { .. } => match def {
             Some(Definition::Resource(rt, dtor)) => {
                 let host = store.push_component_host(dtor.clone());
@@ -410,6 +417,11 @@ fn check_item<T>(
                     unknown_trap,
                 )?;
             }
+            Ok(())
+        }
+        (ComponentEntityType::Type { referenced, .. }, None)
+            if !matches!(referenced, ComponentAnyTypeId::Resource(_)) =>
+        {
             Ok(())
         }
         (ComponentEntityType::Type { .. }, Some(Definition::Resource(..))) => Ok(()),
