@@ -148,6 +148,12 @@ impl RunCommand {
             config.max_wasm_stack(bytes);
         }
         let engine = Engine::new(&config)?;
+        if let Some(invoke) = &self.invoke
+            && let Some(code) =
+                super::invoke::run_component(&engine, &self.file, invoke, self.fuel, self.timeout)?
+        {
+            return Ok(code);
+        }
         let module = Module::from_file(&engine, &self.file)
             .with_context(|| format!("failed to open wasm module {:?}", self.file))?;
         let wasi = self.wasi_ctx()?;
@@ -270,7 +276,7 @@ impl RunCommand {
             Some(name) => Some(
                 instance
                     .get_func(&mut *store, name)
-                    .ok_or_else(|| anyhow!("no func export named `{name}` found"))?,
+                    .ok_or_else(|| super::invoke::core_export_missing(name))?,
             ),
             None => instance
                 .get_func(&mut *store, "")
