@@ -28,11 +28,10 @@ pub(crate) fn arg(arg: &WastArg<'_>, ty: &Type) -> Result<Val, String> {
             Ok(Val::Float64(f64::from_bits(f.bits)))
         }
         other => Err(format!(
-            "the argument {other:?} is not a component value of type {}",
+            "the argument ({}) is not a component value of type {}",
+            crate::values::describe_arg(other),
             ty.desc()
         )),
-        #[allow(unreachable_patterns, reason = "`WastArg` is non-exhaustive")]
-        _ => Err("unknown kind of script argument".to_string()),
     }
 }
 
@@ -275,7 +274,56 @@ pub(crate) fn describe_all(vals: &[Val]) -> String {
     format!("[{}]", parts.join(", "))
 }
 
-/// Describes a script's component value (as written, without types).
+/// Describes a script's component value in the script's syntax.
 pub(crate) fn describe_wast(val: &WastVal<'_>) -> String {
-    format!("{val:?}")
+    let payload = |p: &Option<Box<WastVal<'_>>>| match p {
+        Some(p) => format!(" ({})", describe_wast(p)),
+        None => String::new(),
+    };
+    let all = |vals: &[WastVal<'_>]| {
+        vals.iter()
+            .map(|v| format!(" ({})", describe_wast(v)))
+            .collect::<String>()
+    };
+    match val {
+        WastVal::Bool(b) => format!("bool.const {b}"),
+        WastVal::S8(v) => format!("s8.const {v}"),
+        WastVal::U8(v) => format!("u8.const {v}"),
+        WastVal::S16(v) => format!("s16.const {v}"),
+        WastVal::U16(v) => format!("u16.const {v}"),
+        WastVal::S32(v) => format!("s32.const {v}"),
+        WastVal::U32(v) => format!("u32.const {v}"),
+        WastVal::S64(v) => format!("s64.const {v}"),
+        WastVal::U64(v) => format!("u64.const {v}"),
+        WastVal::F32(v) => format!("f32.const {:?}", f32::from_bits(v.bits)),
+        WastVal::F64(v) => format!("f64.const {:?}", f64::from_bits(v.bits)),
+        WastVal::Char(c) => format!("char.const {:?}", c.to_string()),
+        WastVal::String(s) => format!("str.const {s:?}"),
+        WastVal::List(items) => format!("list.const{}", all(items)),
+        WastVal::Tuple(items) => format!("tuple.const{}", all(items)),
+        WastVal::Map(entries) => {
+            let entries: String = entries
+                .iter()
+                .map(|(k, v)| format!(" (entry ({}) ({}))", describe_wast(k), describe_wast(v)))
+                .collect();
+            format!("map.const{entries}")
+        }
+        WastVal::Record(fields) => {
+            let fields: String = fields
+                .iter()
+                .map(|(name, v)| format!(" (field {name:?} {})", describe_wast(v)))
+                .collect();
+            format!("record.const{fields}")
+        }
+        WastVal::Variant(name, p) => format!("variant.const {name:?}{}", payload(p)),
+        WastVal::Enum(name) => format!("enum.const {name:?}"),
+        WastVal::Option(None) => "option.none".to_string(),
+        WastVal::Option(Some(p)) => format!("option.some ({})", describe_wast(p)),
+        WastVal::Result(Ok(p)) => format!("result.ok{}", payload(p)),
+        WastVal::Result(Err(p)) => format!("result.err{}", payload(p)),
+        WastVal::Flags(names) => {
+            let names: String = names.iter().map(|n| format!(" {n:?}")).collect();
+            format!("flags.const{names}")
+        }
+    }
 }
