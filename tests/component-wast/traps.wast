@@ -86,3 +86,10 @@
 (component instance $t $T)
 (assert_exhaustion (invoke "loop") "call stack exhausted")
 (component instance $t $T)
+
+;; A trap while instantiating: a core module's start function.
+(assert_trap
+  (component
+    (core module $m (func $start unreachable) (start $start))
+    (core instance (instantiate $m)))
+  "unreachable")

@@ -249,3 +249,37 @@ fn wast_names_a_component_given_as_a_module_and_the_reverse() {
     );
     assert!(!out.stdout.contains("feature"), "{}", out.stdout);
 }
+
+#[test]
+fn inspect_prints_the_packages_of_imported_and_exported_interfaces() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let component = write(
+        dir.path(),
+        "iface.wat",
+        r#"(component
+          (import "wasi:cli/environment@0.2.0" (instance $env
+            (export "get-arguments" (func (result (list string))))))
+          (core module $m (func (export "run") (result i32) i32.const 0))
+          (core instance $i (instantiate $m))
+          (func $run (result (result)) (canon lift (core func $i "run")))
+          (instance $inst (export "run" (func $run)))
+          (export "wasi:cli/run@0.2.0" (instance $inst)))"#,
+    );
+    let out = weft(&["inspect", &component]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert_eq!(
+        out.stdout,
+        "package root:component;\n\nworld root {\n  import wasi:cli/environment@0.2.0;\n\n  \
+         export wasi:cli/run@0.2.0;\n}\npackage wasi:cli@0.2.0 {\n  interface environment {\n    \
+         get-arguments: func() -> list<string>;\n  }\n  interface run {\n    \
+         run: func() -> result;\n  }\n}\n"
+    );
+    // A function of an exported instance is found by its own name.
+    let out = weft(&["run", "--invoke", "run()", &component]);
+    assert_eq!(
+        (out.status, out.stdout.as_str()),
+        (0, "ok\n"),
+        "{}",
+        out.stderr
+    );
+}

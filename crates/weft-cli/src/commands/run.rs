@@ -42,7 +42,9 @@ pub struct RunCommand {
     /// Call the exported function NAME instead of `_start`
     ///
     /// Its parameters are taken from ARGS (integers in decimal or `0x` hexadecimal, floats
-    /// in decimal) and each result is printed on its own line.
+    /// in decimal) and each result is printed on its own line. For a component, NAME is a
+    /// call in WAVE syntax, e.g. `--invoke 'greet("you", [1, 2])'`, and the results are
+    /// printed in WAVE.
     #[arg(long, value_name = "NAME")]
     invoke: Option<String>,
 
