@@ -23,7 +23,21 @@
 //! failed, and the directives that use it fail with a message pointing at it.
 //!
 //! Nothing is skipped silently: a directive, value or module kind the runner or Weft does not
-//! support (threads, exceptions, components, `v128`, GC references) is a failure that says so.
+//! support (threads, exceptions, `v128`, GC references) is a failure that says so.
+//!
+//! # Components
+//!
+//! `component` directives (also `component definition`, `component instance` and quoted or
+//! binary components) compile with [`weft::component::Component`] and instantiate with a
+//! component [`weft::component::Linker`]. `invoke` on a component instance converts the
+//! script's component values (`str.const`, `list.const`, `record.const`, `variant.const`,
+//! `option.some`, `result.ok`, `flags.const`, `enum.const`, `char.const`, ...) against the
+//! function's parameter types, and `assert_return` compares the lifted results; `map.const` is
+//! not supported. `register` of a component instance makes its exported functions (also
+//! those of its exported instances) and core modules importable by later components, as
+//! host functions that forward the call; its resource types are not registered. Directives
+//! naming `module` compile core modules only: a component's bytes there are rejected with a
+//! message that says they are a component, and the reverse.
 //!
 //! # What each assertion checks
 //!
@@ -38,6 +52,7 @@
 //! For the last two rows the phase is what counts: an error whose message differs from the
 //! script's expectation still passes, and is listed in [`Report::message_mismatches`].
 
+mod component_values;
 mod error;
 mod report;
 mod runner;

@@ -2,13 +2,14 @@
 
 use crate::error::Error;
 use crate::report::{Failure, Report};
-use crate::{spectest, values};
+use crate::{component_values, spectest, values};
 use std::collections::HashMap;
 use std::panic::{self, AssertUnwindSafe};
 use wast::lexer::Lexer;
 use wast::parser::ParseBuffer;
 use wast::token::{Id, Span};
 use wast::{QuoteWat, Wast, WastDirective, WastExecute, WastInvoke, WastRet, Wat};
+use weft::component::{self, Component};
 use weft::{Config, Engine, ErrorKind, Instance, Linker, Module, Store, Val};
 
 /// Parses and runs the script `text`, named `name`, on an engine configured by `config`.
@@ -43,10 +44,8 @@ enum Outcome {
     MessageMismatch(String),
 }
 
-/// Why a module could not be turned into a [`Module`].
+/// Why a module could not be turned into a [`Module`] or [`Component`].
 enum CompileError {
-    /// A kind of module the runner does not run (components).
-    Unsupported(String),
     /// The text did not parse, or did not encode to a binary (unknown names, ...).
     Text(String),
     /// Weft rejected the binary.
@@ -56,18 +55,33 @@ enum CompileError {
 impl CompileError {
     fn message(&self) -> String {
         match self {
-            CompileError::Unsupported(message) | CompileError::Text(message) => message.clone(),
+            CompileError::Text(message) => message.clone(),
             CompileError::Engine(error) => first_line(&error.to_string()),
         }
     }
+}
+
+/// A compiled `module` or `component`.
+#[derive(Clone)]
+enum Compiled {
+    Module(Module),
+    Component(Component),
 }
 
 /// An instance a script refers to, or why it does not exist.
 #[derive(Clone)]
 enum Slot {
     Ready(Instance),
+    /// An instance of a `component`.
+    Component(component::Instance),
     /// The module failed to compile or instantiate; the reason, with its location.
     Failed(String),
+}
+
+/// The results of a call, a global read or an instantiation.
+enum Results {
+    Core(Vec<Val>),
+    Component(Vec<component::Val>),
 }
 
 /// The state of one running script.
@@ -77,13 +91,15 @@ struct Runner<'a> {
     engine: Engine,
     store: Store<()>,
     linker: Linker<()>,
+    /// The linker for components: `register`ed component instances' functions.
+    components: component::Linker<()>,
     /// The most recently defined module's instance, the target of directives that name none.
     current: Option<Slot>,
     /// Instances by the `$id` of their module.
     named: HashMap<String, Slot>,
     /// Modules declared with `module definition`, by `$id`, and the latest one.
-    definitions: HashMap<String, Result<Module, String>>,
-    last_definition: Option<Result<Module, String>>,
+    definitions: HashMap<String, Result<Compiled, String>>,
+    last_definition: Option<Result<Compiled, String>>,
     report: Report,
 }
 
@@ -94,7 +110,10 @@ impl<'a> Runner<'a> {
         spectest::define(&mut linker, &mut store)?;
         // As in the reference interpreter, a later `register` of a name replaces the earlier.
         linker.allow_shadowing(true);
+        let mut components = component::Linker::new(engine);
+        components.allow_shadowing(true);
         Ok(Runner {
+            components,
             text,
             engine: engine.clone(),
             store,
@@ -186,21 +205,20 @@ impl<'a> Runner<'a> {
                         .ok_or_else(|| "no module definition to instantiate".to_string())?,
                 };
                 let (line, column) = self.location(span);
-                let result = definition.and_then(|module| {
-                    self.linker
-                        .instantiate(&mut self.store, &module)
-                        .map_err(|e| {
-                            format!("failed to instantiate: {}", first_line(&e.to_string()))
-                        })
-                });
+                let result = definition.and_then(|compiled| self.instantiate(&compiled));
                 self.set_current(instance, result, line, column)?;
                 Ok(Outcome::Pass)
             }
             WastDirective::Register { name, module, .. } => {
-                let instance = self.instance(module)?;
-                self.linker
-                    .instance(&mut self.store, name, instance)
-                    .map_err(|e| format!("cannot register the instance as {name:?}: {e}"))?;
+                match self.slot(module)? {
+                    Slot::Ready(instance) => self
+                        .linker
+                        .instance(&mut self.store, name, instance)
+                        .map(|_| ())
+                        .map_err(|e| format!("cannot register the instance as {name:?}: {e}"))?,
+                    Slot::Component(instance) => self.register_component(name, instance)?,
+                    Slot::Failed(reason) => return Err(reason),
+                }
                 Ok(Outcome::Pass)
             }
             WastDirective::Invoke(invoke) => match self.invoke(&invoke)? {
@@ -251,10 +269,7 @@ impl<'a> Runner<'a> {
         let name = module.name();
         let (line, column) = self.location(module.span());
         let result = match self.compile(module) {
-            Ok(compiled) => self
-                .linker
-                .instantiate(&mut self.store, &compiled)
-                .map_err(|e| format!("failed to instantiate: {}", first_line(&e.to_string()))),
+            Ok(compiled) => self.instantiate(&compiled),
             Err(error) => Err(format!("failed to compile: {}", error.message())),
         };
         self.set_current(name, result, line, column)
@@ -265,12 +280,12 @@ impl<'a> Runner<'a> {
     fn set_current(
         &mut self,
         name: Option<Id<'_>>,
-        result: Result<Instance, String>,
+        result: Result<Slot, String>,
         line: usize,
         column: usize,
     ) -> Result<(), String> {
         let slot = match &result {
-            Ok(instance) => Slot::Ready(*instance),
+            Ok(slot) => slot.clone(),
             Err(message) => Slot::Failed(format!("the module at {line}:{column} {message}")),
         };
         if let Some(name) = name {
@@ -280,7 +295,37 @@ impl<'a> Runner<'a> {
         result.map(|_| ())
     }
 
-    /// The instance `id` names, or the current one.
+    /// Instantiates a compiled module or component.
+    fn instantiate(&mut self, compiled: &Compiled) -> Result<Slot, String> {
+        let result = match compiled {
+            Compiled::Module(module) => self
+                .linker
+                .instantiate(&mut self.store, module)
+                .map(Slot::Ready),
+            Compiled::Component(component) => self
+                .components
+                .instantiate(&mut self.store, component)
+                .map(Slot::Component),
+        };
+        result.map_err(|e| format!("failed to instantiate: {}", first_line(&e.to_string())))
+    }
+
+    /// The slot `id` names, or the current one.
+    fn slot(&self, id: Option<Id<'_>>) -> Result<Slot, String> {
+        match id {
+            Some(id) => self
+                .named
+                .get(id.name())
+                .cloned()
+                .ok_or_else(|| format!("no module named ${}", id.name())),
+            None => self
+                .current
+                .clone()
+                .ok_or_else(|| "no module has been defined yet".to_string()),
+        }
+    }
+
+    /// The core instance `id` names, or the current one.
     fn instance(&self, id: Option<Id<'_>>) -> Result<Instance, String> {
         let slot = match id {
             Some(id) => self
@@ -294,33 +339,64 @@ impl<'a> Runner<'a> {
         };
         match slot {
             Slot::Ready(instance) => Ok(*instance),
+            Slot::Component(_) => Err(
+                "the instance is a component's, which has no core exports such as globals"
+                    .to_string(),
+            ),
             Slot::Failed(reason) => Err(reason.clone()),
         }
     }
 
-    /// Encodes `module` (parsing it first if it is quoted text) and compiles the binary.
-    fn compile(&mut self, module: &mut QuoteWat<'_>) -> Result<Module, CompileError> {
-        if matches!(
+    /// `register` of a component instance: its exported functions (also those of its exported
+    /// instances) and core modules become importable under `name`. A registered function
+    /// forwards the call to the instance's, with the Canonical ABI lifting and lowering
+    /// through [`component::Val`]s on the way.
+    fn register_component(
+        &mut self,
+        name: &str,
+        instance: component::Instance,
+    ) -> Result<(), String> {
+        let exports = instance.exports(&self.store);
+        let mut target = self
+            .components
+            .instance(name)
+            .map_err(|e| format!("cannot register the instance as {name:?}: {e}"))?;
+        define_exports(&mut target, &instance, exports)
+            .map_err(|e| format!("cannot register the instance as {name:?}: {e}"))
+    }
+
+    /// Encodes `module` (parsing it first if it is quoted text) and compiles the binary, as a
+    /// core module or as a component according to the directive's keyword.
+    fn compile(&mut self, module: &mut QuoteWat<'_>) -> Result<Compiled, CompileError> {
+        let is_component = matches!(
             module,
             QuoteWat::QuoteComponent(..) | QuoteWat::Wat(Wat::Component(_))
-        ) {
-            return Err(CompileError::Unsupported(
-                "unsupported module: Weft does not run components in .wast scripts".to_string(),
-            ));
-        }
+        );
         let binary = module.encode().map_err(|mut error| {
             error.set_text(self.text);
             CompileError::Text(first_line(&error.to_string()))
         })?;
         // `from_binary`, not `new`: bytes that are not a module (even empty ones) must be
         // rejected, not read as WebAssembly text.
-        Module::from_binary(&self.engine, &binary).map_err(CompileError::Engine)
+        if is_component {
+            Component::from_binary(&self.engine, &binary)
+                .map(Compiled::Component)
+                .map_err(CompileError::Engine)
+        } else {
+            Module::from_binary(&self.engine, &binary)
+                .map(Compiled::Module)
+                .map_err(CompileError::Engine)
+        }
     }
 
     /// Calls the function `invoke` names. The outer error is the script's fault (no such
     /// module or export, an unsupported argument); the inner one is the call's.
-    fn invoke(&mut self, invoke: &WastInvoke<'_>) -> Result<Result<Vec<Val>, weft::Error>, String> {
-        let instance = self.instance(invoke.module)?;
+    fn invoke(&mut self, invoke: &WastInvoke<'_>) -> Result<Result<Results, weft::Error>, String> {
+        let instance = match self.slot(invoke.module)? {
+            Slot::Ready(instance) => instance,
+            Slot::Component(instance) => return self.invoke_component(instance, invoke),
+            Slot::Failed(reason) => return Err(reason),
+        };
         let func = instance
             .get_func(&mut self.store, invoke.name)
             .ok_or_else(|| format!("no function exported as {:?}", invoke.name))?;
@@ -332,11 +408,43 @@ impl<'a> Runner<'a> {
         let mut results: Vec<Val> = ty.results().iter().map(|t| Val::default_for(*t)).collect();
         Ok(func
             .call(&mut self.store, &args, &mut results)
-            .map(|()| results))
+            .map(|()| Results::Core(results)))
+    }
+
+    /// Calls the component function `invoke` names, converting the script's arguments
+    /// against the function's parameter types.
+    fn invoke_component(
+        &mut self,
+        instance: component::Instance,
+        invoke: &WastInvoke<'_>,
+    ) -> Result<Result<Results, weft::Error>, String> {
+        let func = instance
+            .get_func(&self.store, invoke.name)
+            .ok_or_else(|| format!("no component function exported as {:?}", invoke.name))?;
+        let ty = func.ty(&self.store);
+        if ty.params().len() != invoke.args.len() {
+            return Err(format!(
+                "{:?} takes {} arguments, the script passes {}",
+                invoke.name,
+                ty.params().len(),
+                invoke.args.len()
+            ));
+        }
+        let args = invoke
+            .args
+            .iter()
+            .zip(ty.params())
+            .map(|(arg, (_, ty))| component_values::arg(arg, &ty))
+            .collect::<Result<Vec<_>, _>>()?;
+        // `Func::call` overwrites every result slot.
+        let mut results = vec![component::Val::Bool(false); ty.results().len()];
+        Ok(func
+            .call(&mut self.store, &args, &mut results)
+            .map(|()| Results::Component(results)))
     }
 
     /// Runs `exec`: a call, a global read, or a module instantiation (which has no results).
-    fn exec(&mut self, exec: WastExecute<'_>) -> Result<Result<Vec<Val>, weft::Error>, String> {
+    fn exec(&mut self, exec: WastExecute<'_>) -> Result<Result<Results, weft::Error>, String> {
         match exec {
             WastExecute::Invoke(invoke) => self.invoke(&invoke),
             WastExecute::Get { module, global, .. } => {
@@ -344,16 +452,22 @@ impl<'a> Runner<'a> {
                 let global = instance
                     .get_global(&mut self.store, global)
                     .ok_or_else(|| format!("no global exported as {global:?}"))?;
-                Ok(Ok(vec![global.get(&mut self.store)]))
+                Ok(Ok(Results::Core(vec![global.get(&mut self.store)])))
             }
             WastExecute::Wat(module) => {
-                let module = self
+                let compiled = self
                     .compile(&mut QuoteWat::Wat(module))
                     .map_err(|e| format!("the module failed to compile: {}", e.message()))?;
-                Ok(self
-                    .linker
-                    .instantiate(&mut self.store, &module)
-                    .map(|_| Vec::new()))
+                Ok(match &compiled {
+                    Compiled::Module(module) => self
+                        .linker
+                        .instantiate(&mut self.store, module)
+                        .map(|_| Results::Core(Vec::new())),
+                    Compiled::Component(component) => self
+                        .components
+                        .instantiate(&mut self.store, component)
+                        .map(|_| Results::Component(Vec::new())),
+                })
             }
         }
     }
@@ -375,11 +489,24 @@ impl<'a> Runner<'a> {
             }
         };
         let mut ok = actual.len() == expected.len();
-        for (actual, expected) in actual.iter().zip(expected) {
-            if !values::matches(&self.store, actual, expected)
-                .map_err(|message| format!("{what}: {message}"))?
-            {
-                ok = false;
+        match &actual {
+            Results::Core(actual) => {
+                for (actual, expected) in actual.iter().zip(expected) {
+                    if !values::matches(&self.store, actual, expected)
+                        .map_err(|message| format!("{what}: {message}"))?
+                    {
+                        ok = false;
+                    }
+                }
+            }
+            Results::Component(actual) => {
+                for (actual, expected) in actual.iter().zip(expected) {
+                    if !component_values::matches(actual, expected)
+                        .map_err(|message| format!("{what}: {message}"))?
+                    {
+                        ok = false;
+                    }
+                }
             }
         }
         if ok {
@@ -388,7 +515,7 @@ impl<'a> Runner<'a> {
             Err(format!(
                 "{what}: expected {}, got {}",
                 describe_expected(expected),
-                values::describe_all(&self.store, &actual)
+                actual.describe(&self.store)
             ))
         }
     }
@@ -413,7 +540,6 @@ impl<'a> Runner<'a> {
                     "expected the module to be rejected with {expected:?}, but it compiled"
                 ));
             }
-            Err(CompileError::Unsupported(message)) => return Err(message),
             Err(CompileError::Text(message)) => message,
             Err(CompileError::Engine(error)) => {
                 if !matches!(
@@ -439,13 +565,63 @@ impl<'a> Runner<'a> {
                 e.message()
             )
         })?;
-        match self.linker.instantiate(&mut self.store, &module) {
+        match self.instantiate(&module) {
             Ok(_) => Err(format!(
                 "expected a link error {expected:?}, but the module instantiated"
             )),
-            Err(error) => Ok(message_outcome(expected, first_line(&error.to_string()))),
+            Err(error) => Ok(message_outcome(expected, error)),
         }
     }
+}
+
+impl Results {
+    fn len(&self) -> usize {
+        match self {
+            Results::Core(vals) => vals.len(),
+            Results::Component(vals) => vals.len(),
+        }
+    }
+
+    fn describe(&self, store: &Store<()>) -> String {
+        match self {
+            Results::Core(vals) => values::describe_all(store, vals),
+            Results::Component(vals) => component_values::describe_all(vals),
+        }
+    }
+}
+
+/// Defines `exports` of the component `instance` in `target`, nested instances recursively.
+fn define_exports(
+    target: &mut component::LinkerInstance<'_, ()>,
+    instance: &component::Instance,
+    exports: Vec<(String, component::Export)>,
+) -> weft::Result<()> {
+    for (name, export) in exports {
+        match export {
+            component::Export::Func(func) => {
+                target.func_new(&name, move |mut store, params, results| {
+                    func.call(&mut store, params, results)
+                })?;
+            }
+            component::Export::Module(module) => target.module(&name, &module)?,
+            component::Export::Instance(inner) => {
+                let nested: Vec<(String, component::Export)> = inner
+                    .names()
+                    .filter_map(|n| {
+                        instance
+                            .get_export_of(&inner, n)
+                            .map(|export| (n.to_string(), export))
+                    })
+                    .collect();
+                define_exports(&mut target.instance(&name)?, instance, nested)?;
+            }
+            // Resource types stay with the instance that defines them: a registered
+            // instance's functions are reached through host functions, which cannot
+            // carry the guest's resource types.
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// Passes when `message` contains `expected`; otherwise passes with the mismatch noted.
@@ -462,13 +638,13 @@ fn message_outcome(expected: &str, message: String) -> Outcome {
 fn expect_error(
     store: &Store<()>,
     what: &str,
-    result: Result<Vec<Val>, weft::Error>,
+    result: Result<Results, weft::Error>,
     expected: &str,
 ) -> Result<Outcome, String> {
     match result {
         Ok(values) => Err(format!(
             "{what}: expected a trap {expected:?}, got {}",
-            values::describe_all(store, &values)
+            values.describe(store)
         )),
         Err(error) => {
             let message = error.to_string();

@@ -111,3 +111,32 @@ fn trap_messages_with_an_element_index_match_the_trap() {
         "uninitialized element 2"
     ));
 }
+
+#[test]
+fn components_run_with_values_and_traps() -> Result<(), crate::Error> {
+    let report = crate::WastContext::new(weft::Config::new()).run_buffer(
+        "component.wast",
+        r#"
+        (component $c
+          (core module $m (func (export "add") (param i32 i32) (result i32)
+            local.get 0 local.get 1 i32.add)
+            (func (export "trap") unreachable))
+          (core instance $i (instantiate $m))
+          (func (export "add") (param "a" u32) (param "b" u32) (result u32)
+            (canon lift (core func $i "add")))
+          (func (export "trap") (canon lift (core func $i "trap"))))
+        (assert_return (invoke "add" (u32.const 2) (u32.const 3)) (u32.const 5))
+        (assert_return (invoke "add" (u32.const 2) (u32.const 3)) (u32.const 6))
+        (assert_trap (invoke "trap") "unreachable")
+        (assert_malformed (module binary "\00asm" "\0d\00\01\00") "component")
+        "#,
+    )?;
+    assert_eq!(report.passed, 4, "{report}");
+    assert_eq!(report.failed, 1, "{report}");
+    assert_eq!(report.failures[0].line, 11);
+    assert!(
+        report.failures[0].message.contains("u32.const 5"),
+        "{report}"
+    );
+    Ok(())
+}

@@ -122,6 +122,7 @@ pub(crate) fn describe_arg(arg: &WastArg<'_>) -> String {
             Err(_) => format!("ref.null {heap:?}"),
         },
         WastArg::Core(WastArgCore::RefExtern(n)) => format!("ref.extern {n}"),
+        WastArg::Component(val) => crate::component_values::describe_wast(val),
         other => format!("{other:?}"),
     }
 }
@@ -130,6 +131,8 @@ pub(crate) fn describe_arg(arg: &WastArg<'_>) -> String {
 pub(crate) fn describe_expected(expected: &WastRet<'_>) -> String {
     match expected {
         WastRet::Core(core) => describe_expected_core(core),
+        WastRet::Component(val) => crate::component_values::describe_wast(val),
+        #[allow(unreachable_patterns, reason = "`WastRet` is non-exhaustive")]
         other => format!("{other:?}"),
     }
 }

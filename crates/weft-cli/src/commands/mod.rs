@@ -1,6 +1,7 @@
 //! One module per subcommand, and the output helpers they share.
 
 pub mod inspect;
+pub mod invoke;
 pub mod run;
 pub mod wast;
 

@@ -50,7 +50,9 @@ pub struct RunCommand {
     /// Call the exported function NAME instead of `_start`
     ///
     /// Its parameters are taken from ARGS (integers in decimal or `0x` hexadecimal, floats
-    /// in decimal) and each result is printed on its own line.
+    /// in decimal) and each result is printed on its own line. For a component, NAME is a
+    /// call in WAVE syntax, e.g. `--invoke 'greet("you", [1, 2])'`, and the results are
+    /// printed in WAVE.
     #[arg(long, value_name = "NAME")]
     invoke: Option<String>,
 
@@ -209,6 +211,12 @@ impl RunCommand {
             config.max_wasm_stack(bytes);
         }
         let engine = Engine::new(&config)?;
+        if let Some(invoke) = &self.invoke
+            && let Some(code) =
+                super::invoke::run_component(&engine, &self.file, invoke, self.fuel, self.timeout)?
+        {
+            return Ok(code);
+        }
         let bytes = std::fs::read(&self.file)
             .with_context(|| format!("failed to open wasm module {:?}", self.file))?;
         let component = is_component(&bytes);
@@ -375,7 +383,7 @@ impl RunCommand {
             Some(name) => Some(
                 instance
                     .get_func(&mut *store, name)
-                    .ok_or_else(|| anyhow!("no func export named `{name}` found"))?,
+                    .ok_or_else(|| super::invoke::core_export_missing(name))?,
             ),
             None => instance
                 .get_func(&mut *store, "")

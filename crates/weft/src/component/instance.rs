@@ -377,7 +377,15 @@ fn run<T: 'static>(
                     .get(*index as usize)
                     .cloned()
                     .ok_or_else(|| internal("missing import value"))?;
-                let item = bind(store, types, &mut scope.resources, &decl.ty, item, state)?;
+                let item = bind(
+                    store,
+                    types,
+                    &mut scope.resources,
+                    &decl.name,
+                    &decl.ty,
+                    item,
+                    state,
+                )?;
                 push_item(&mut scope, *sort, item, types, &mut store.inner.component)?;
             }
             Step::CoreModule(module) | Step::OuterModule(module) => {
@@ -728,6 +736,7 @@ fn bind<T: 'static>(
     store: &mut Store<T>,
     types: TypesRef<'_>,
     resources: &mut HashMap<ResourceId, ResourceType>,
+    name: &str,
     ty: &ComponentEntityType,
     item: Item,
     _state: u32,
@@ -772,9 +781,9 @@ fn bind<T: 'static>(
                 (ComponentAnyTypeId::Resource(id), TypeItem::Other)
                     if !resources.contains_key(&id.resource()) =>
                 {
-                    return Err(Error::unlinkable(
-                        "component imports a resource type that is not defined",
-                    ));
+                    return Err(Error::unlinkable(format!(
+                        "component imports `{name}`, a resource type that is not defined"
+                    )));
                 }
                 _ => {}
             }
@@ -783,22 +792,23 @@ fn bind<T: 'static>(
         (ComponentEntityType::Instance(id), Item::Instance(items)) => {
             let instance_ty = types.get(*id).ok_or_else(|| internal("instance type"))?;
             // Resource types first: function types below mention them.
-            for (name, export) in instance_ty.exports.iter() {
+            for (export_name, export) in instance_ty.exports.iter() {
                 if let ComponentEntityType::Type { .. } = export.ty {
-                    let item = items.get(name).cloned().ok_or_else(|| {
-                        Error::unlinkable(format!("instance has no export `{name}`"))
+                    let item = items.get(export_name).cloned().ok_or_else(|| {
+                        Error::unlinkable(format!("instance has no export `{export_name}`"))
                     })?;
-                    bind(store, types, resources, &export.ty, item, _state)?;
+                    let full = format!("{name}#{export_name}");
+                    bind(store, types, resources, &full, &export.ty, item, _state)?;
                 }
             }
             let mut out = Vec::with_capacity(instance_ty.exports.len());
-            for (name, export) in instance_ty.exports.iter() {
-                let item = items
-                    .get(name)
-                    .cloned()
-                    .ok_or_else(|| Error::unlinkable(format!("instance has no export `{name}`")))?;
-                let item = bind(store, types, resources, &export.ty, item, _state)?;
-                out.push((name.clone(), item));
+            for (export_name, export) in instance_ty.exports.iter() {
+                let item = items.get(export_name).cloned().ok_or_else(|| {
+                    Error::unlinkable(format!("instance has no export `{export_name}`"))
+                })?;
+                let full = format!("{name}#{export_name}");
+                let item = bind(store, types, resources, &full, &export.ty, item, _state)?;
+                out.push((export_name.clone(), item));
             }
             Item::Instance(Arc::new(InstanceItems { items: out }))
         }

@@ -20,7 +20,7 @@ use crate::error::{Error, Result};
 use crate::module::Module;
 use crate::store::Store;
 use std::sync::Arc;
-use wasmparser::component_types::ComponentEntityType;
+use wasmparser::component_types::{ComponentAnyTypeId, ComponentEntityType};
 
 /// Host definitions for a component's imports: functions, resource types, core modules and
 /// instances of them, by name.
@@ -355,8 +355,9 @@ fn resolve_item<T: 'static>(
                 Item::Type(TypeItem::Resource(rt.clone()))
             }
             Some(def) => return Err(wrong(def, "a type")),
-            // A type the import only names: a value type (`stream-error`), or a resource
-            // type `eq` to one bound by an earlier import (`wasi:io/streams` re-exports
+            // A type the import only names: a value type (`stream-error`, or a world's
+            // `record` that `wit-component` imports with an `eq` bound), or a resource type
+            // `eq` to one bound by an earlier import (`wasi:io/streams` re-exports
             // `wasi:io/error`'s `error`). `bind` checks that such a resource is known.
             None => Item::Type(TypeItem::Other),
         },
@@ -413,6 +414,11 @@ fn check_item<T>(
                     unknown_trap,
                 )?;
             }
+            Ok(())
+        }
+        (ComponentEntityType::Type { referenced, .. }, None)
+            if !matches!(referenced, ComponentAnyTypeId::Resource(_)) =>
+        {
             Ok(())
         }
         (ComponentEntityType::Type { .. }, Some(Definition::Resource(..))) => Ok(()),
