@@ -74,8 +74,14 @@ mod func;
 pub(crate) mod instance;
 mod linker;
 mod translate;
+mod typed;
 
-pub use component::{Component, ComponentItem, ComponentSort, ComponentType};
+pub use component::{Component, ComponentItem, ComponentSort};
 pub use func::Func;
 pub use instance::{Export, ExportInstance, Instance};
 pub use linker::{InstancePre, Linker, LinkerInstance};
+pub use typed::{
+    __internal, ComponentNamedList, ComponentType, Lift, LiftCx, Lower, LowerCx, LowerDyn,
+    TypedFunc, WasmList, WasmStr,
+};
+pub use weft_component_macro::{ComponentType, Lift, Lower, flags};
