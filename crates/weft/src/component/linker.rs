@@ -20,7 +20,7 @@ use crate::error::{Error, Result};
 use crate::module::Module;
 use crate::store::Store;
 use std::sync::Arc;
-use wasmparser::component_types::ComponentEntityType;
+use wasmparser::component_types::{ComponentAnyTypeId, ComponentEntityType};
 
 /// Host definitions for a component's imports: functions, resource types, core modules and
 /// instances of them, by name.
@@ -319,6 +319,12 @@ fn resolve_item<T: 'static>(
         ))
     };
     Ok(match ty {
+        // A type imported with an `eq` bound on a value type (a record, variant, flags...
+        // named in an interface) is that type: nothing to define.
+        ComponentEntityType::Type {
+            created: ComponentAnyTypeId::Defined(_),
+            ..
+        } if def.is_none() => Item::Type(TypeItem::Other),
         ComponentEntityType::Func(_) => match def {
             Some(Definition::Func(f)) => Item::HostFunc(store.push_component_host(f.clone())),
             Some(Definition::TypedFunc(f)) => Item::HostFunc(store.push_component_host(f.clone())),
@@ -390,6 +396,13 @@ fn check_item<T>(
         ))
     };
     match (ty, def) {
+        (
+            ComponentEntityType::Type {
+                created: ComponentAnyTypeId::Defined(_),
+                ..
+            },
+            None,
+        ) => Ok(()),
         (ComponentEntityType::Func(_), Some(Definition::Func(_) | Definition::TypedFunc(_))) => {
             Ok(())
         }
