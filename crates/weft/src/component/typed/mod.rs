@@ -644,3 +644,6 @@ pub mod __internal {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
