@@ -103,10 +103,10 @@ impl<T> Clone for Definitions<T> {
 impl<T> Definition<T> {
     fn desc(&self) -> &'static str {
         match self {
-            Definition::Func(_) | Definition::TypedFunc(_) => "function",
-            Definition::Instance(_) => "instance",
-            Definition::Resource(..) => "resource type",
-            Definition::Module(_) => "core module",
+            Definition::Func(_) | Definition::TypedFunc(_) => "a function",
+            Definition::Instance(_) => "an instance",
+            Definition::Resource(..) => "a resource type",
+            Definition::Module(_) => "a core module",
         }
     }
 }
@@ -314,7 +314,7 @@ fn resolve_item<T: 'static>(
     let missing = || Error::unlinkable(format!("component imports `{name}`, which is not defined"));
     let wrong = |def: &Definition<T>, expected: &str| {
         Error::unlinkable(format!(
-            "component imports `{name}` as a {expected}, but it is defined as a {}",
+            "component imports `{name}` as {expected}, but it is defined as {}",
             def.desc()
         ))
     };
@@ -328,14 +328,14 @@ fn resolve_item<T: 'static>(
         ComponentEntityType::Func(_) => match def {
             Some(Definition::Func(f)) => Item::HostFunc(store.push_component_host(f.clone())),
             Some(Definition::TypedFunc(f)) => Item::HostFunc(store.push_component_host(f.clone())),
-            Some(def) => return Err(wrong(def, "function")),
+            Some(def) => return Err(wrong(def, "a function")),
             None if unknown_trap => Item::TrapFunc(name.into()),
             None => return Err(missing()),
         },
         ComponentEntityType::Instance(id) => {
             let defs = match def {
                 Some(Definition::Instance(defs)) => Some(defs),
-                Some(def) => return Err(wrong(def, "instance")),
+                Some(def) => return Err(wrong(def, "an instance")),
                 None if unknown_trap => None,
                 None => return Err(missing()),
             };
@@ -363,12 +363,12 @@ fn resolve_item<T: 'static>(
                     .insert(rt.clone(), Dtor::Host { host });
                 Item::Type(TypeItem::Resource(rt.clone()))
             }
-            Some(def) => return Err(wrong(def, "type")),
+            Some(def) => return Err(wrong(def, "a type")),
             None => return Err(missing()),
         },
         ComponentEntityType::Module(_) => match def {
             Some(Definition::Module(m)) => Item::Module(m.clone()),
-            Some(def) => return Err(wrong(def, "core module")),
+            Some(def) => return Err(wrong(def, "a core module")),
             None => return Err(missing()),
         },
         ComponentEntityType::Component(_) | ComponentEntityType::Value(_) => {
@@ -391,7 +391,7 @@ fn check_item<T>(
     let missing = || Error::unlinkable(format!("component imports `{name}`, which is not defined"));
     let wrong = |def: &Definition<T>, expected: &str| {
         Error::unlinkable(format!(
-            "component imports `{name}` as a {expected}, but it is defined as a {}",
+            "component imports `{name}` as {expected}, but it is defined as {}",
             def.desc()
         ))
     };
@@ -407,11 +407,11 @@ fn check_item<T>(
             Ok(())
         }
         (ComponentEntityType::Func(_), None) if unknown_trap => Ok(()),
-        (ComponentEntityType::Func(_), Some(def)) => Err(wrong(def, "function")),
+        (ComponentEntityType::Func(_), Some(def)) => Err(wrong(def, "a function")),
         (ComponentEntityType::Instance(id), def) => {
             let defs = match def {
                 Some(Definition::Instance(defs)) => Some(defs),
-                Some(def) => return Err(wrong(def, "instance")),
+                Some(def) => return Err(wrong(def, "an instance")),
                 None if unknown_trap => None,
                 None => return Err(missing()),
             };
@@ -431,9 +431,9 @@ fn check_item<T>(
             Ok(())
         }
         (ComponentEntityType::Type { .. }, Some(Definition::Resource(..))) => Ok(()),
-        (ComponentEntityType::Type { .. }, Some(def)) => Err(wrong(def, "type")),
+        (ComponentEntityType::Type { .. }, Some(def)) => Err(wrong(def, "a type")),
         (ComponentEntityType::Module(_), Some(Definition::Module(_))) => Ok(()),
-        (ComponentEntityType::Module(_), Some(def)) => Err(wrong(def, "core module")),
+        (ComponentEntityType::Module(_), Some(def)) => Err(wrong(def, "a core module")),
         (ComponentEntityType::Component(_) | ComponentEntityType::Value(_), _) => {
             Err(Error::unlinkable(format!(
                 "component imports `{name}`, a component or value: the linker cannot define \
@@ -502,7 +502,7 @@ fn instance_in<'a, T>(
             allow_shadowing,
         }),
         Some((_, def)) => Err(Error::usage(format!(
-            "`{name}` is already defined as a {}",
+            "`{name}` is already defined as {}",
             def.desc()
         ))),
         None => Err(Error::usage("linker instance vanished")),
