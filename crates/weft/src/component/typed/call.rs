@@ -254,11 +254,26 @@ where
     Params: ComponentNamedList + Lift + 'static,
     Return: ComponentNamedList + Lower + 'static,
 {
+    // The tuple types of the last function type this was called with: every import the
+    // function is bound to has a structurally equal type (checked at binding), so this is
+    // computed once in practice.
+    type Cached = Option<(ComponentFunc, Option<Type>, Option<Type>)>;
+    let cache: std::sync::Mutex<Cached> = std::sync::Mutex::new(None);
     Arc::new(TypedHost {
         typecheck: Box::new(|ty| typecheck::<Params, Return>(ty).map(|_| ())),
         call: Box::new(
             move |store, ty, options, caller, buf, num_params, results_in_memory| {
-                let (params_ty, results_ty) = typecheck::<Params, Return>(ty)?;
+                let (params_ty, results_ty) = {
+                    let mut cached = cache.lock().unwrap_or_else(|e| e.into_inner());
+                    match &*cached {
+                        Some((func, p, r)) if func == ty => (p.clone(), r.clone()),
+                        _ => {
+                            let (p, r) = typecheck::<Params, Return>(ty)?;
+                            *cached = Some((ty.clone(), p.clone(), r.clone()));
+                            (p, r)
+                        }
+                    }
+                };
                 let args = buf
                     .get(..num_params - usize::from(results_in_memory))
                     .ok_or_else(|| internal("lowered arguments"))?
