@@ -158,6 +158,9 @@ const LIBC: &str = r#"
       local.tee $p
       local.get 3 i32.add
       global.set $bump
+      ;; a realloc keeps the contents
+      (memory.copy (local.get $p) (local.get 0)
+        (select (local.get 1) (local.get 3) (i32.lt_u (local.get 1) (local.get 3))))
       local.get $p))
   (core instance $libc (instantiate $libc))
 "#;
@@ -817,4 +820,47 @@ fn flags_behave_as_sets() {
     assert!(Perms::empty().is_empty());
     assert!((Big::F39 | Big::F0).contains(Big::F39));
     assert_eq!(!Big::empty(), Big::all());
+}
+
+/// A component whose `echo(string) -> string` returns its argument as it lies in memory, in
+/// string encoding `encoding`.
+fn echo_in(encoding: &str) -> String {
+    format!(
+        r#"(component
+          {LIBC}
+          (core module $m
+            (import "libc" "mem" (memory 1))
+            (func (export "echo") (param i32 i32) (result i32)
+              (i32.store (i32.const 16) (local.get 0))
+              (i32.store (i32.const 20) (local.get 1))
+              (i32.const 16)))
+          (core instance $i (instantiate $m (with "libc" (instance $libc))))
+          (func (export "echo") (param "s" string) (result string)
+            (canon lift (core func $i "echo") {OPTS} string-encoding={encoding})))"#
+    )
+}
+
+#[test]
+fn strings_cross_in_every_encoding() {
+    let engine = Engine::default();
+    for encoding in ["utf8", "utf16", "latin1+utf16"] {
+        let component =
+            weft::component::Component::new(&engine, echo_in(encoding)).expect("component");
+        let mut store = Store::new(&engine, ());
+        let instance = Linker::new(&engine)
+            .instantiate(&mut store, &component)
+            .expect("instantiate");
+        let owned = instance
+            .get_typed_func::<(&str,), (String,)>(&mut store, "echo")
+            .expect("typed");
+        let view = instance
+            .get_typed_func::<(&str,), (WasmStr,)>(&mut store, "echo")
+            .expect("typed");
+        for text in ["", "latin1: héllo", "utf16: €𝄞"] {
+            let (back,) = owned.call(&mut store, (text,)).expect("call");
+            assert_eq!(back, text, "{encoding}");
+            let (back,) = view.call(&mut store, (text,)).expect("call");
+            assert_eq!(back.to_str(&store).expect("decode"), text, "{encoding}");
+        }
+    }
 }

@@ -275,7 +275,7 @@ where
                     }
                 };
                 let args = buf
-                    .get(..num_params - usize::from(results_in_memory))
+                    .get(..num_params.saturating_sub(usize::from(results_in_memory)))
                     .ok_or_else(|| internal("lowered arguments"))?
                     .to_vec();
                 let retptr = match results_in_memory {

@@ -178,7 +178,7 @@ macro_rules! lower_string {
             fn store(&self, cx: &mut LowerCx<'_>, _: &Type, ptr: u32) -> Result<()> {
                 let (p, len) = lower_str(cx, self)?;
                 cx.write(ptr, &p.to_le_bytes())?;
-                cx.write(ptr + 4, &len.to_le_bytes())
+                cx.write(ptr.wrapping_add(4), &len.to_le_bytes())
             }
         }
     )*};
@@ -216,7 +216,7 @@ impl Lift for String {
     }
     fn load(cx: &mut LiftCx<'_>, _: &Type, ptr: u32) -> Result<Self> {
         let p = u32::from_le_bytes(cx.bytes(ptr)?);
-        let len = u32::from_le_bytes(cx.bytes(ptr + 4)?);
+        let len = u32::from_le_bytes(cx.bytes(ptr.wrapping_add(4))?);
         lift_string(cx, p, len)
     }
 }
@@ -309,7 +309,7 @@ macro_rules! lower_list {
             fn store(&self, cx: &mut LowerCx<'_>, ty: &Type, ptr: u32) -> Result<()> {
                 let (p, len) = lower_slice(cx, ty, self)?;
                 cx.write(ptr, &p.to_le_bytes())?;
-                cx.write(ptr + 4, &len.to_le_bytes())
+                cx.write(ptr.wrapping_add(4), &len.to_le_bytes())
             }
         }
     )*};
@@ -325,7 +325,7 @@ impl<T: Lift> Lift for Vec<T> {
     }
     fn load(cx: &mut LiftCx<'_>, ty: &Type, ptr: u32) -> Result<Self> {
         let p = u32::from_le_bytes(cx.bytes(ptr)?);
-        let len = u32::from_le_bytes(cx.bytes(ptr + 4)?);
+        let len = u32::from_le_bytes(cx.bytes(ptr.wrapping_add(4))?);
         lift_list(cx, ty, p, len)
     }
 }

@@ -154,7 +154,7 @@ pub trait Lift: Sized + ComponentType {
         cx.charge(u64::from(len) * core::mem::size_of::<Self>() as u64)?;
         let mut out = Vec::with_capacity(len as usize);
         for i in 0..len {
-            out.push(Self::load(cx, ty, ptr + i * size)?);
+            out.push(Self::load(cx, ty, ptr.wrapping_add(i * size))?);
         }
         Ok(out)
     }
@@ -624,7 +624,7 @@ pub mod __internal {
             (2, Some(w)) => *w = u32::from(u16::from_le_bytes(cx.bytes(ptr)?)),
             _ => {
                 for (i, w) in (0u32..).zip(words.iter_mut()) {
-                    *w = u32::from_le_bytes(cx.bytes(ptr + 4 * i)?);
+                    *w = u32::from_le_bytes(cx.bytes(ptr.wrapping_add(4 * i))?);
                 }
             }
         }

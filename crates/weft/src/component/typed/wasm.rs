@@ -145,7 +145,7 @@ impl Lift for WasmStr {
     }
     fn load(cx: &mut LiftCx<'_>, _: &Type, ptr: u32) -> Result<Self> {
         let p = u32::from_le_bytes(cx.bytes(ptr)?);
-        let len = u32::from_le_bytes(cx.bytes(ptr + 4)?);
+        let len = u32::from_le_bytes(cx.bytes(ptr.wrapping_add(4))?);
         WasmStr::new(cx, p, len)
     }
 }
@@ -281,7 +281,7 @@ impl<T: Lift> Lift for WasmList<T> {
     }
     fn load(cx: &mut LiftCx<'_>, ty: &Type, ptr: u32) -> Result<Self> {
         let p = u32::from_le_bytes(cx.bytes(ptr)?);
-        let len = u32::from_le_bytes(cx.bytes(ptr + 4)?);
+        let len = u32::from_le_bytes(cx.bytes(ptr.wrapping_add(4))?);
         WasmList::new(cx, ty, p, len)
     }
 }
