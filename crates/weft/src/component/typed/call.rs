@@ -32,6 +32,38 @@ fn flat_count(ty: Option<&Type>) -> usize {
 ///
 /// `Params` and `Return` are tuples: `(u32, &str)` for a function of two parameters,
 /// `(String,)` for one result, `()` for none (as in Wasmtime).
+///
+/// ```
+/// use weft::component::{Component, ComponentType, Lift, Linker, Lower};
+/// use weft::{Engine, Store};
+///
+/// #[derive(ComponentType, Lift, Lower, Debug, PartialEq)]
+/// #[component(record)]
+/// struct Point {
+///     x: i32,
+///     y: i32,
+/// }
+///
+/// let engine = Engine::default();
+/// let component = Component::new(&engine, r#"(component
+///   (type $point (record (field "x" s32) (field "y" s32)))
+///   (export $p "point" (type $point))
+///   (core module $m (func (export "swap") (param i32 i32) (result i64)
+///     local.get 0 i64.extend_i32_u i64.const 32 i64.shl
+///     local.get 1 i64.extend_i32_u i64.or))
+///   (core instance $i (instantiate $m))
+///   (func (export "sum") (param "p" $p) (result s64)
+///     (canon lift (core func $i "swap"))))"#)?;
+/// let mut store = Store::new(&engine, ());
+/// let instance = Linker::new(&engine).instantiate(&mut store, &component)?;
+/// let sum = instance.get_typed_func::<(Point,), (i64,)>(&mut store, "sum")?;
+/// let (packed,) = sum.call(&mut store, (Point { x: 1, y: 2 },))?;
+/// assert_eq!(packed, (1 << 32) | 2);
+/// // The types are checked once, here: a mismatch is an error naming it.
+/// let err = instance.get_typed_func::<(Point,), (u32,)>(&mut store, "sum").unwrap_err();
+/// assert!(err.to_string().contains("expected `u32`, found `s64`"));
+/// # Ok::<(), weft::Error>(())
+/// ```
 pub struct TypedFunc<Params, Return> {
     func: Func,
     params: Option<Type>,
