@@ -459,6 +459,27 @@ fn strings_and_slices_lower_from_borrowed_forms() {
         .expect("typed");
     let (back,) = f.call(&mut store, (&[1u8, 2, 3][..],)).expect("call");
     assert_eq!(&*back, [1, 2, 3]);
+    // Smart pointers are their contents.
+    let f = instance
+        .get_typed_func::<(std::sync::Arc<str>,), (std::rc::Rc<str>,)>(&mut store, "echo-string")
+        .expect("typed");
+    assert_eq!(
+        &*f.call(&mut store, ("arc".into(),)).expect("call").0,
+        "arc"
+    );
+    let f = instance
+        .get_typed_func::<(Box<Point>,), (std::sync::Arc<Point>,)>(&mut store, "echo-point")
+        .expect("typed");
+    let point = Point { x: 1, y: -1.0 };
+    let (back,) = f
+        .call(&mut store, (Box::new(point.clone()),))
+        .expect("call");
+    assert_eq!(*back, point);
+    let f = instance
+        .get_typed_func::<(std::rc::Rc<[u8]>,), (std::sync::Arc<[u8]>,)>(&mut store, "echo-bytes")
+        .expect("typed");
+    let (back,) = f.call(&mut store, (vec![4u8, 5].into(),)).expect("call");
+    assert_eq!(&*back, [4, 5]);
 }
 
 #[test]

@@ -184,22 +184,32 @@ macro_rules! lower_string {
     )*};
 }
 
-lower_string!(str, String, Box<str>);
+lower_string!(str, String);
 
-impl<T: ComponentType + ?Sized> ComponentType for &T {
-    fn typecheck(ty: &Type) -> Result<()> {
-        T::typecheck(ty)
-    }
+/// References and smart pointers are their contents (`&str`, `Box<[u8]>`, `Arc<Point>`).
+macro_rules! forward {
+    ($($ptr:ty),*) => {$(
+        impl<T: ComponentType + ?Sized> ComponentType for $ptr {
+            fn typecheck(ty: &Type) -> Result<()> {
+                T::typecheck(ty)
+            }
+            fn typecheck_payload(ty: Option<&Type>) -> Result<()> {
+                T::typecheck_payload(ty)
+            }
+        }
+
+        impl<T: Lower + ?Sized> Lower for $ptr {
+            fn lower_flat(&self, cx: &mut LowerCx<'_>, ty: &Type, out: &mut Vec<u64>) -> Result<()> {
+                T::lower_flat(self, cx, ty, out)
+            }
+            fn store(&self, cx: &mut LowerCx<'_>, ty: &Type, ptr: u32) -> Result<()> {
+                T::store(self, cx, ty, ptr)
+            }
+        }
+    )*};
 }
 
-impl<T: Lower + ?Sized> Lower for &T {
-    fn lower_flat(&self, cx: &mut LowerCx<'_>, ty: &Type, out: &mut Vec<u64>) -> Result<()> {
-        T::lower_flat(self, cx, ty, out)
-    }
-    fn store(&self, cx: &mut LowerCx<'_>, ty: &Type, ptr: u32) -> Result<()> {
-        T::store(self, cx, ty, ptr)
-    }
-}
+forward!(&T, Box<T>, std::rc::Rc<T>, std::sync::Arc<T>);
 
 fn lift_string(cx: &mut LiftCx<'_>, ptr: u32, len: u32) -> Result<String> {
     // The string's host size is at most its guest size times three (utf-16 to utf-8).
@@ -223,10 +233,28 @@ impl Lift for String {
 
 impl Lift for Box<str> {
     fn lift_flat(cx: &mut LiftCx<'_>, ty: &Type, src: &mut dyn FlatValues) -> Result<Self> {
-        String::lift_flat(cx, ty, src).map(String::into_boxed_str)
+        String::lift_flat(cx, ty, src).map(Into::into)
     }
     fn load(cx: &mut LiftCx<'_>, ty: &Type, ptr: u32) -> Result<Self> {
-        String::load(cx, ty, ptr).map(String::into_boxed_str)
+        String::load(cx, ty, ptr).map(Into::into)
+    }
+}
+
+impl Lift for std::rc::Rc<str> {
+    fn lift_flat(cx: &mut LiftCx<'_>, ty: &Type, src: &mut dyn FlatValues) -> Result<Self> {
+        String::lift_flat(cx, ty, src).map(Into::into)
+    }
+    fn load(cx: &mut LiftCx<'_>, ty: &Type, ptr: u32) -> Result<Self> {
+        String::load(cx, ty, ptr).map(Into::into)
+    }
+}
+
+impl Lift for std::sync::Arc<str> {
+    fn lift_flat(cx: &mut LiftCx<'_>, ty: &Type, src: &mut dyn FlatValues) -> Result<Self> {
+        String::lift_flat(cx, ty, src).map(Into::into)
+    }
+    fn load(cx: &mut LiftCx<'_>, ty: &Type, ptr: u32) -> Result<Self> {
+        String::load(cx, ty, ptr).map(Into::into)
     }
 }
 
@@ -315,7 +343,7 @@ macro_rules! lower_list {
     )*};
 }
 
-lower_list!([T], Vec<T>, Box<[T]>);
+lower_list!([T], Vec<T>);
 
 impl<T: Lift> Lift for Vec<T> {
     fn lift_flat(cx: &mut LiftCx<'_>, ty: &Type, src: &mut dyn FlatValues) -> Result<Self> {
@@ -330,14 +358,33 @@ impl<T: Lift> Lift for Vec<T> {
     }
 }
 
-impl<T: Lift> Lift for Box<[T]> {
-    fn lift_flat(cx: &mut LiftCx<'_>, ty: &Type, src: &mut dyn FlatValues) -> Result<Self> {
-        Vec::lift_flat(cx, ty, src).map(Vec::into_boxed_slice)
-    }
-    fn load(cx: &mut LiftCx<'_>, ty: &Type, ptr: u32) -> Result<Self> {
-        Vec::load(cx, ty, ptr).map(Vec::into_boxed_slice)
-    }
+/// `Box<[T]>`, `Rc<[T]>`, `Arc<[T]>` and `Box<T>`, `Rc<T>`, `Arc<T>` lift through `Vec<T>`
+/// and `T`.
+macro_rules! lift_pointers {
+    ($($ptr:ident),*) => {$(
+        impl<T: Lift> Lift for $ptr<[T]> {
+            fn lift_flat(cx: &mut LiftCx<'_>, ty: &Type, src: &mut dyn FlatValues) -> Result<Self> {
+                Vec::lift_flat(cx, ty, src).map(Into::into)
+            }
+            fn load(cx: &mut LiftCx<'_>, ty: &Type, ptr: u32) -> Result<Self> {
+                Vec::load(cx, ty, ptr).map(Into::into)
+            }
+        }
+
+        impl<T: Lift> Lift for $ptr<T> {
+            fn lift_flat(cx: &mut LiftCx<'_>, ty: &Type, src: &mut dyn FlatValues) -> Result<Self> {
+                T::lift_flat(cx, ty, src).map($ptr::new)
+            }
+            fn load(cx: &mut LiftCx<'_>, ty: &Type, ptr: u32) -> Result<Self> {
+                T::load(cx, ty, ptr).map($ptr::new)
+            }
+        }
+    )*};
 }
+
+use std::rc::Rc;
+use std::sync::Arc;
+lift_pointers!(Box, Rc, Arc);
 
 // Option and Result.
 
