@@ -885,3 +885,46 @@ fn strings_cross_in_every_encoding() {
         }
     }
 }
+
+#[test]
+fn typed_calls_run_post_return() {
+    let engine = Engine::default();
+    let component = weft::component::Component::new(
+        &engine,
+        r#"(component
+          (core module $m
+            (memory (export "mem") 1)
+            (global $returned (mut i32) (i32.const 0))
+            (func (export "realloc") (param i32 i32 i32 i32) (result i32) i32.const 64)
+            (func (export "name") (result i32)
+              (i32.store (i32.const 16) (i32.const 32))
+              (i32.store (i32.const 20) (i32.const 2))
+              (i32.store16 (i32.const 32) (i32.const 0x6968))
+              i32.const 16)
+            (func (export "cleanup") (param i32)
+              (global.set $returned (i32.add (global.get $returned) (i32.const 1))))
+            (func (export "count") (result i32) global.get $returned))
+          (core instance $i (instantiate $m))
+          (func (export "name") (result string)
+            (canon lift (core func $i "name") (memory (core memory $i "mem"))
+              (post-return (core func $i "cleanup"))))
+          (func (export "count") (result u32) (canon lift (core func $i "count"))))"#,
+    )
+    .expect("component");
+    let mut store = Store::new(&engine, ());
+    let instance = Linker::new(&engine)
+        .instantiate(&mut store, &component)
+        .expect("instantiate");
+    let name = instance
+        .get_typed_func::<(), (String,)>(&mut store, "name")
+        .expect("typed");
+    let count = instance
+        .get_typed_func::<(), (u32,)>(&mut store, "count")
+        .expect("typed");
+    for expected in 1..=3 {
+        assert_eq!(name.call(&mut store, ()).expect("name").0, "hi");
+        #[allow(deprecated)]
+        name.post_return(&mut store).expect("no-op");
+        assert_eq!(count.call(&mut store, ()).expect("count").0, expected);
+    }
+}
