@@ -40,6 +40,10 @@
 
 #[cfg(feature = "component-model")]
 pub mod component;
+
+// The component derives name `::weft`; the crate's own tests use them too.
+#[cfg(all(test, feature = "component-model"))]
+extern crate self as weft;
 mod config;
 mod context;
 mod engine;

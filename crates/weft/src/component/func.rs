@@ -138,6 +138,28 @@ impl Func {
         self.ty(store).results().collect()
     }
 
+    /// This function with Rust parameter and result types: `Params` and `Return` are
+    /// tuples, checked here, once, against the function's type.
+    ///
+    /// # Errors
+    ///
+    /// If `Params` or `Return` do not match the function's type; the message names the
+    /// mismatch.
+    ///
+    /// # Panics
+    ///
+    /// If `store` is not the function's store.
+    pub fn typed<Params, Return>(
+        &self,
+        store: impl AsContext,
+    ) -> Result<super::TypedFunc<Params, Return>>
+    where
+        Params: super::ComponentNamedList + super::Lower,
+        Return: super::ComponentNamedList + super::Lift,
+    {
+        super::TypedFunc::new(*self, &self.ty(store))
+    }
+
     /// Calls the function with `params`, writing its results into `results`.
     ///
     /// The arguments are type-checked against the function's type, lowered into the
@@ -214,9 +236,11 @@ fn call_host<T: 'static>(
     params: &[Val],
     results: &mut [Val],
 ) -> Result<()> {
-    let func = store
-        .component_host_func(host)
-        .ok_or_else(|| internal("host function of another store type"))?;
+    let Some(func) = store.component_host_func(host) else {
+        return Err(Error::usage(
+            "a host function defined with `func_wrap` can only be called from a component",
+        ));
+    };
     func(StoreContextMut(store), params, results)?;
     for (result, expected) in results.iter().zip(ty.results()) {
         result.typecheck(&expected).map_err(|e| {
@@ -394,6 +418,19 @@ fn lowered_call<T: 'static>(
             &callee_ty,
             core,
             sides,
+            buf,
+            num_params,
+            results_in_memory,
+        );
+    }
+    if let FuncKind::Host { host } = func_data(store, callee)?.1
+        && let Some(typed) = store.typed_host(host)
+    {
+        return (typed.call)(
+            store,
+            ty,
+            options,
+            caller,
             buf,
             num_params,
             results_in_memory,

@@ -248,6 +248,37 @@ impl Instance {
         }
     }
 
+    /// The exported function `name` (looked up as [`Instance::get_func`] does) with Rust
+    /// parameter and result types, checked once, here (see [`Func::typed`]).
+    ///
+    /// # Errors
+    ///
+    /// If there is no such function, or `Params` or `Return` do not match its type.
+    ///
+    /// # Panics
+    ///
+    /// If `store` is not the instance's store.
+    pub fn get_typed_func<Params, Return>(
+        &self,
+        mut store: impl crate::context::AsContextMut,
+        name: &str,
+    ) -> Result<super::TypedFunc<Params, Return>>
+    where
+        Params: super::ComponentNamedList + super::Lower,
+        Return: super::ComponentNamedList + super::Lift,
+    {
+        let store = store.as_context_mut();
+        let func = self
+            .get_func(&store, name)
+            .ok_or_else(|| Error::usage(format!("failed to find function export `{name}`")))?;
+        func.typed(&store).map_err(|e| {
+            super::typed::context(
+                e,
+                format!("failed to convert function `{name}` to given type"),
+            )
+        })
+    }
+
     /// The names of the instance's exports, in order.
     ///
     /// # Panics
@@ -744,6 +775,9 @@ fn bind<T: 'static>(
     Ok(match (ty, item) {
         (ComponentEntityType::Func(id), Item::HostFunc(host)) => {
             let func_ty = TypeCx { types, resources }.func(*id)?;
+            if let Some(typed) = store.typed_host(host) {
+                (typed.typecheck)(&func_ty)?;
+            }
             Item::Func(push_func(
                 store,
                 FuncData {

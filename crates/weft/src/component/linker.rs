@@ -74,6 +74,7 @@ impl<T> Default for Definitions<T> {
 
 enum Definition<T> {
     Func(Arc<HostFunc<T>>),
+    TypedFunc(Arc<super::typed::TypedHost<T>>),
     Instance(Definitions<T>),
     Resource(ResourceType, Arc<HostDtor<T>>),
     Module(Module),
@@ -83,6 +84,7 @@ impl<T> Clone for Definition<T> {
     fn clone(&self) -> Self {
         match self {
             Definition::Func(f) => Definition::Func(f.clone()),
+            Definition::TypedFunc(f) => Definition::TypedFunc(f.clone()),
             Definition::Instance(d) => Definition::Instance(d.clone()),
             Definition::Resource(t, d) => Definition::Resource(t.clone(), d.clone()),
             Definition::Module(m) => Definition::Module(m.clone()),
@@ -101,7 +103,7 @@ impl<T> Clone for Definitions<T> {
 impl<T> Definition<T> {
     fn desc(&self) -> &'static str {
         match self {
-            Definition::Func(_) => "a function",
+            Definition::Func(_) | Definition::TypedFunc(_) => "a function",
             Definition::Instance(_) => "an instance",
             Definition::Resource(..) => "a resource type",
             Definition::Module(_) => "a core module",
@@ -319,6 +321,7 @@ fn resolve_item<T: 'static>(
     Ok(match ty {
         ComponentEntityType::Func(_) => match def {
             Some(Definition::Func(f)) => Item::HostFunc(store.push_component_host(f.clone())),
+            Some(Definition::TypedFunc(f)) => Item::HostFunc(store.push_component_host(f.clone())),
             Some(def) => return Err(wrong(def, "a function")),
             None if unknown_trap => Item::TrapFunc(name.into()),
             None => return Err(missing()),
@@ -391,7 +394,16 @@ fn check_item<T>(
         ))
     };
     match (ty, def) {
-        (ComponentEntityType::Func(_), Some(Definition::Func(_))) => Ok(()),
+        (
+            ComponentEntityType::Type {
+                created: ComponentAnyTypeId::Defined(_),
+                ..
+            },
+            None,
+        ) => Ok(()),
+        (ComponentEntityType::Func(_), Some(Definition::Func(_) | Definition::TypedFunc(_))) => {
+            Ok(())
+        }
         (ComponentEntityType::Func(_), None) if unknown_trap => Ok(()),
         (ComponentEntityType::Func(_), Some(def)) => Err(wrong(def, "a function")),
         (ComponentEntityType::Instance(id), def) => {
@@ -523,6 +535,27 @@ impl<T: 'static> LinkerInstance<'_, T> {
         let func: Arc<HostFunc<T>> = Arc::new(func);
         self.defs
             .insert(name, Definition::Func(func), self.allow_shadowing)
+    }
+
+    /// Defines the function `name`, implemented by `func`, which takes its parameters and
+    /// returns its results as Rust tuples (`Params`, `Return`) lifted and lowered with the
+    /// [`Lift`](super::Lift) / [`Lower`](super::Lower) traits, without
+    /// [`Val`]s. The types are checked against the import the function satisfies when a
+    /// component is instantiated.
+    ///
+    /// # Errors
+    ///
+    /// If `name` is already defined and shadowing is not allowed. Instantiation fails if
+    /// `Params` or `Return` do not match the import's type.
+    pub fn func_wrap<Params, Return, F>(&mut self, name: &str, func: F) -> Result<()>
+    where
+        F: Fn(StoreContextMut<'_, T>, Params) -> Result<Return> + Send + Sync + 'static,
+        Params: super::ComponentNamedList + super::Lift + 'static,
+        Return: super::ComponentNamedList + super::Lower + 'static,
+    {
+        let func = super::typed::wrap(func);
+        self.defs
+            .insert(name, Definition::TypedFunc(func), self.allow_shadowing)
     }
 
     /// Defines the resource type `name` as `ty` (normally [`ResourceType::host::<R>()`]);

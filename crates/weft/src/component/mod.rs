@@ -37,6 +37,17 @@
 //! between the two instances' cells and memories, transcoding strings between any two
 //! encodings, without building [`Val`]s.
 //!
+//! ## The typed API
+//!
+//! [`TypedFunc`] ([`Func::typed`], [`Instance::get_typed_func`]) and
+//! [`LinkerInstance::func_wrap`] exchange Rust values through the [`ComponentType`],
+//! [`Lift`] and [`Lower`] traits (`typed/`), which write and read cells and linear memory
+//! directly with the Canonical ABI's layouts, without [`Val`]s; the types are checked once,
+//! when the typed function is made or the host function is bound to an import.
+//! `#[derive(ComponentType, Lift, Lower)]` and [`flags!`] (crate `weft-component-macro`)
+//! implement the traits for records, variants, enums and flags. [`WasmStr`] and
+//! [`WasmList`] lift strings and lists as views into guest memory.
+//!
 //! ## Crate-private hooks into the core engine
 //!
 //! The runtime uses the public core API ([`crate::Instance::new`], `get_export`,
@@ -74,8 +85,14 @@ mod func;
 pub(crate) mod instance;
 mod linker;
 mod translate;
+mod typed;
 
-pub use component::{Component, ComponentItem, ComponentSort, ComponentType};
+pub use component::{Component, ComponentItem, ComponentSort};
 pub use func::Func;
 pub use instance::{Export, ExportInstance, Instance};
 pub use linker::{InstancePre, Linker, LinkerInstance};
+pub use typed::{
+    __internal, ComponentNamedList, ComponentType, Lift, LiftCx, Lower, LowerCx, LowerDyn,
+    TypedFunc, WasmList, WasmStr,
+};
+pub use weft_component_macro::{ComponentType, Lift, Lower, flags};

@@ -20,6 +20,9 @@
 //! it out, and a type's cost is linear in its size however deeply it nests.
 
 use super::abi::layout::{AbiInfo, Cases};
+
+/// The type of a component: its imports and exports (Wasmtime's `types::Component`).
+pub use super::component::ComponentType as Component;
 use crate::error::{Error, Result};
 use core::any::TypeId;
 use core::fmt;
