@@ -1537,6 +1537,6 @@ macro_rules! cold_handlers {
     )*};
 }
 cold_handlers!(
-    MemoryFill, MemoryCopy, MemoryInit, DataDrop, TableGet, TableSet, TableSize, TableFill,
-    TableCopy, TableInit, ElemDrop, RefFunc,
+    CopySpan, MemoryFill, MemoryCopy, MemoryInit, DataDrop, TableGet, TableSet, TableSize,
+    TableFill, TableCopy, TableInit, ElemDrop, RefFunc,
 );
