@@ -18,6 +18,11 @@
 //! memory bombs (refused, not allocated), runaway start functions (ended by fuel and epochs),
 //! and addresses, offsets and lengths at the edges of 32-bit arithmetic (a trap, not an
 //! overflow panic).
+//!
+//! Resource exhaustion at compile time: `Module::new` may allocate at most a fixed multiple
+//! of the module's size plus a constant ([`ALLOC_PER_BYTE`], [`ALLOC_BASE`]), measured by
+//! the binary's counting allocator (per thread) on generated modules and on modules whose
+//! branches carry many values.
 
 #[path = "../../fuzz/src/harness.rs"]
 mod harness;

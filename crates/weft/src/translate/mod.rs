@@ -411,9 +411,11 @@ fn check_memarg_encoding(mut reader: wasmparser::BinaryReader<'_>) -> Result<()>
     Ok(())
 }
 
-/// Branches (and block ends) carrying more values than this move them with one `CopySpan`
-/// from consecutive temporaries instead of one copy each, so that what a branch emits is
-/// bounded by a constant whatever its arity (up to 1,000 values).
+/// Branches carrying more values than this move them with one `CopySpan` from consecutive
+/// temporaries instead of one copy each, so that what a branch emits is bounded by a
+/// constant whatever its arity (up to 1,000 values). Fewer values keep their separate
+/// copies, straight from locals and as constants, which run faster than a span (a cold
+/// instruction).
 const MAX_SEPARATE_MOVES: u32 = 4;
 
 /// The most instructions a function body may translate to, per byte of the body (beside
@@ -421,8 +423,8 @@ const MAX_SEPARATE_MOVES: u32 = 4;
 ///
 /// No operator emits more than a few instructions per byte of its encoding, once the
 /// values it moves are materialized (each materialization is paid for by the operator that
-/// pushed the value): about 3 at most for a `br_if` carrying four constants, and 1 or less
-/// for straight-line code. The limit is a backstop, so that no input can make translation
+/// pushed the value): about 4 at most, for a `br_table` whose entries each reach a
+/// different frame, and 1 or less for straight-line code. The limit is a backstop, so that no input can make translation
 /// allocate more than a fixed multiple of its size; reaching it is an implementation-limit
 /// error.
 const MAX_INSTRS_PER_BYTE: usize = 8;
