@@ -34,6 +34,10 @@ pub fn trials() -> Vec<libtest_mimic::Trial> {
             blocks_if_else_and_return_with_many_values_stay_small,
         ),
         trial(
+            "translate::local_sets_under_a_deep_stack_of_locals_take_linear_time",
+            local_sets_under_a_deep_stack_of_locals_take_linear_time,
+        ),
+        trial(
             "translate::frames_beyond_65535_slots_are_an_implementation_limit_in_every_mode",
             frames_beyond_65535_slots_are_an_implementation_limit_in_every_mode,
         ),
@@ -274,6 +278,36 @@ fn blocks_if_else_and_return_with_many_values_stay_small() {
         assert_eq!(run(&engine, &module, 0), folded(0));
         assert_eq!(run(&engine, &module, 1000), folded(0));
     }
+}
+
+/// 30,000 `local.get`s left on the stack, then 100,000 `local.set`s of another local: each
+/// `local.set` scanned the whole stack for copies of its local (3 billion steps, over three
+/// minutes in this build). Now the scan is bounded, and the values are still those read
+/// before the sets.
+fn local_sets_under_a_deep_stack_of_locals_take_linear_time() {
+    const GETS: usize = 30_000;
+    let wat = format!(
+        r#"(module (func (export "run") (param $sel i32) (result i32) (local $y i32)
+            {gets}
+            {sets}
+            local.set $y
+            {adds}
+            local.get $y i32.add))"#,
+        gets = "local.get $sel local.get $y ".repeat(GETS / 2),
+        sets = "local.get $sel local.set $y local.get $y local.set $sel ".repeat(25_000),
+        adds = "i32.add ".repeat(GETS - 2),
+    );
+    let engine = engine(CompilationMode::Eager);
+    let started = Instant::now();
+    let module = compile(&engine, &wat);
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed < Duration::from_secs(30),
+        "compiling took {elapsed:?}"
+    );
+    // The stack holds `sel, 0` 15,000 times; the last pair's 0 goes to `$y`, then the
+    // rest is summed: 15,000 * sel, plus `$y` (0).
+    assert_eq!(run(&engine, &module, 3), 45_000);
 }
 
 /// Whether `result` is an implementation-limit error.

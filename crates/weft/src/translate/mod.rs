@@ -141,6 +141,7 @@ pub(crate) fn translate_func(
         reachable: true,
         dead_depth: 0,
         local_refs: 0,
+        local_floor: 0,
         last_result: None,
         label: 0,
         fuel_instr: None,
@@ -418,6 +419,10 @@ fn check_memarg_encoding(mut reader: wasmparser::BinaryReader<'_>) -> Result<()>
 /// instruction).
 const MAX_SEPARATE_MOVES: u32 = 4;
 
+/// The most stack entries a `local.set` or `local.tee` scans for copies of the local (see
+/// [`Translator::preserve_local`]).
+const MAX_LOCAL_SCAN: usize = 64;
+
 /// The most instructions a function body may translate to, per byte of the body (beside
 /// [`BASE_INSTRS`]).
 ///
@@ -667,6 +672,9 @@ struct Translator<'a> {
     dead_depth: u32,
     /// How many `Local` operands are on the stack (skips scans when zero).
     local_refs: u32,
+    /// No `Local` operand lies below this stack index (a lower bound, kept by `push` and
+    /// raised by the scans), so that the scans for locals skip the temporaries below it.
+    local_floor: usize,
     /// The index of the last instruction, if it wrote the top-of-stack temporary.
     last_result: Option<usize>,
     /// The last branch target taken by `here` (an instruction index, at most `code.len()`):
@@ -784,6 +792,7 @@ impl Translator<'_> {
     fn push(&mut self, operand: Operand) -> TResult {
         if let Operand::Local(_) = operand {
             self.local_refs += 1;
+            self.local_floor = self.local_floor.min(self.stack.len());
         }
         self.stack.push(operand);
         let height = self.height();
@@ -880,24 +889,41 @@ impl Translator<'_> {
         if self.local_refs == 0 {
             return Ok(());
         }
-        for index in 0..self.stack.len() {
+        let len = self.stack.len();
+        for index in self.local_floor.min(len)..len {
             if let Operand::Local(_) = self.stack[index] {
                 self.materialize(index)?;
             }
         }
+        self.local_floor = len;
         Ok(())
     }
 
     /// Copies the `Local(local)` entries into their temporaries before `local` changes.
+    ///
+    /// The scan starts at [`Translator::local_floor`]; when it would cover more than
+    /// [`MAX_LOCAL_SCAN`] entries, every `Local` entry is materialized instead, so that the
+    /// next scans start above them. Otherwise a deep stack of locals (or one local below
+    /// many temporaries) made every `local.set` scan it again: quadratic translation time
+    /// (minutes for a 500 KB body). Real code keeps few entries above its lowest local.
     fn preserve_local(&mut self, local: Slot) -> TResult {
         if self.local_refs == 0 {
             return Ok(());
         }
-        for index in 0..self.stack.len() {
-            if self.stack[index] == Operand::Local(local) {
-                self.materialize(index)?;
+        let len = self.stack.len();
+        let floor = self.local_floor.min(len);
+        if len - floor > MAX_LOCAL_SCAN {
+            return self.materialize_locals();
+        }
+        let mut lowest = len;
+        for index in floor..len {
+            match self.stack[index] {
+                Operand::Local(l) if l == local => self.materialize(index)?,
+                Operand::Local(_) => lowest = lowest.min(index),
+                _ => {}
             }
         }
+        self.local_floor = lowest;
         Ok(())
     }
 
