@@ -18,6 +18,11 @@
 //! memory bombs (refused, not allocated), runaway start functions (ended by fuel and epochs),
 //! and addresses, offsets and lengths at the edges of 32-bit arithmetic (a trap, not an
 //! overflow panic).
+//!
+//! Resource exhaustion at compile time: `Module::new` may allocate at most a fixed multiple
+//! of the module's size plus a constant ([`ALLOC_PER_BYTE`], [`ALLOC_BASE`]), measured by
+//! the binary's counting allocator (per thread) on generated modules and on modules whose
+//! branches carry many values.
 
 #[path = "../../fuzz/src/harness.rs"]
 mod harness;
@@ -797,4 +802,139 @@ fn runaway_start_functions_end_under_fuel_and_epochs() {
     });
     let trap = result.as_ref().err().and_then(weft::Error::trap_code);
     assert_eq!(trap, Some(TrapCode::Interrupt), "{result:?}");
+}
+
+/// What `Module::new` may allocate at once (the peak of its live allocations) for a module
+/// of `n` bytes: `ALLOC_PER_BYTE * n + ALLOC_BASE`, in every engine configuration. No input
+/// may make translation allocate more than a fixed multiple of its size.
+///
+/// Chosen from measurement (the test prints the largest ratio it sees): the wasm-smith
+/// modules of [`translation_memory_is_linear_in_the_module_size`] (up to 14 KB) peak at
+/// less than 5 bytes per byte beyond 16 KiB (at most 28 KB in all), and the modules of
+/// [`wide_branch_modules`] at 19-25 bytes per byte beyond 16 KiB (wasmparser's operand
+/// stack of 1,000 values, and the translator's, dominate). The limits leave more than twice
+/// that, and stay far below a blow-up: when each entry of a `br_table` copied the values of
+/// its 1,000-value target, `wide-br_table` took some 10,000 bytes per byte.
+const ALLOC_PER_BYTE: usize = 64;
+/// See [`ALLOC_PER_BYTE`].
+const ALLOC_BASE: usize = 64 << 10;
+
+/// How many wasm-smith modules [`translation_memory_is_linear_in_the_module_size`] compiles
+/// (each with every engine configuration), and the largest input fed to wasm-smith for one.
+const ALLOC_CASES: u64 = 600;
+/// The largest wasm-smith input of one of those modules.
+const ALLOC_MAX_INPUT: usize = 16 << 10;
+
+/// Modules whose branches carry many values, many times: translated with one copy per
+/// value per branch, they cost thousands of bytes per byte of module.
+fn wide_branch_modules() -> Vec<(String, Vec<u8>)> {
+    const ARITY: usize = 1000;
+    let results = "i32 ".repeat(ARITY);
+    let types = format!(
+        "(type $t (func (result {results}))) (type $p (func (param {results}) (result {results})))"
+    );
+    let values: String = (0..ARITY).map(|v| format!("i32.const {v} ")).collect();
+    let table: String = (0..2000).map(|i| format!("{} ", i % 2)).collect();
+    let modules = [
+        (
+            "br_table",
+            format!(
+                "(module {types} (func (param i32) (result {results})
+                    block $b (type $t) block $a (type $t)
+                      i32.const -1 {values} local.get 0 br_table {table} 1
+                    end return end))"
+            ),
+        ),
+        (
+            "br_if",
+            format!(
+                "(module {types} (func (param i32) (result {results})
+                    block $b (type $t) i32.const -1 {values} {branches} br $b end))",
+                branches = "local.get 0 br_if $b ".repeat(2000),
+            ),
+        ),
+        (
+            "block_end",
+            format!(
+                "(module {types} (func (result {results}) {values} {blocks}))",
+                blocks = "block (type $p) end ".repeat(2000),
+            ),
+        ),
+    ];
+    modules
+        .into_iter()
+        .map(|(name, wat)| match wat::parse_str(&wat) {
+            Ok(bytes) => (format!("wide-{name}"), bytes),
+            Err(e) => panic!("`{name}` does not parse: {e}"),
+        })
+        .collect()
+}
+
+#[test]
+fn translation_memory_is_linear_in_the_module_size() {
+    // Larger modules than the crash tests' (whose functions have at most 30 instructions),
+    // with wider types, so that the bytes per byte are measured on functions of some size.
+    let config = wasm_smith::Config {
+        max_instructions: 1000,
+        max_funcs: 16,
+        max_types: 20,
+        max_type_size: 1000,
+        ..harness::smith_config()
+    };
+    let seed = seed();
+    let mut inputs = wide_branch_modules();
+    for index in 0..ALLOC_CASES {
+        let mut rng = Rng::new(seed ^ 0xa110c, index);
+        let len = 128 + rng.below(ALLOC_MAX_INPUT);
+        if let Some(bytes) = harness::generate(&config, &rng.bytes(len)) {
+            inputs.push((format!("alloc-{index}"), bytes));
+        }
+    }
+    let configs = [
+        (weft::CompilationMode::Eager, harness::Limit::Fuel),
+        (weft::CompilationMode::Eager, harness::Limit::Epoch),
+        (weft::CompilationMode::Lazy, harness::Limit::Unbounded),
+    ];
+    let mut over = Vec::new();
+    // The largest peak per byte, and the largest peak, with their cases.
+    let (mut worst_ratio, mut worst_peak) = ((0.0, String::new()), (0, String::new()));
+    // Per byte beyond this much, which every compilation may take.
+    let floor = 16 << 10;
+    for (name, bytes) in &inputs {
+        for (mode, limit) in configs {
+            // A fresh engine: an engine's signature registry grows with every module it
+            // compiled, which is not this module's cost.
+            let engine = match harness::engine(mode, limit) {
+                Ok(engine) => engine,
+                Err(e) => panic!("engine: {e}"),
+            };
+            let (compiled, peak) = crate::peak_allocated(|| Module::new(&engine, bytes));
+            let case = format!("{name} ({} bytes, {mode:?}): {peak} bytes", bytes.len());
+            if peak > ALLOC_PER_BYTE * bytes.len() + ALLOC_BASE {
+                over.push(case.clone());
+            }
+            let ratio = peak.saturating_sub(floor) as f64 / bytes.len() as f64;
+            if ratio > worst_ratio.0 {
+                worst_ratio = (ratio, case.clone());
+            }
+            if peak > worst_peak.0 {
+                worst_peak = (peak, case);
+            }
+            drop(compiled);
+        }
+    }
+    eprintln!(
+        "{} inputs; largest peak per byte beyond {floor} bytes: {:.1} ({}); largest peak: {}",
+        inputs.len(),
+        worst_ratio.0,
+        worst_ratio.1,
+        worst_peak.1
+    );
+    assert!(
+        over.is_empty(),
+        "{} compilations allocated more than {ALLOC_PER_BYTE} bytes per byte of module \
+         plus {ALLOC_BASE}:\n{}",
+        over.len(),
+        over.join("\n")
+    );
 }

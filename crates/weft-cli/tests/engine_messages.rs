@@ -32,10 +32,11 @@ fn minimum_above_maximum_says_so() {
     );
 }
 
-/// A function that fails to translate on its first call (lazy compilation) says "invalid
-/// module:" once.
+/// A function beyond the frame-slot limit is refused when the module is compiled, in lazy
+/// mode too, with one implementation-limit message (lazy compilation once failed at the first
+/// call, with a doubled "invalid module: invalid module:").
 #[test]
-fn a_lazy_translation_error_has_one_prefix() {
+fn a_lazy_module_beyond_the_slot_limit_is_refused_once_at_compile_time() {
     let mut config = Config::new();
     config.compilation_mode(CompilationMode::Lazy);
     let engine = Engine::new(&config).expect("engine");
@@ -46,12 +47,16 @@ fn a_lazy_translation_error_has_one_prefix() {
         "i32.const 1 ".repeat(30000),
         "drop ".repeat(30000)
     );
-    let module = Module::new(&engine, wat).expect("validates");
-    let mut store = Store::new(&engine, ());
-    let instance = weft::Instance::new(&mut store, &module, &[]).expect("instantiates");
-    let f = instance.get_func(&mut store, "f").expect("export");
-    let error = f.call(&mut store, &[], &mut []).expect_err("too large");
+    let error = Module::new(&engine, wat).expect_err("beyond the slot limit");
+    assert!(
+        matches!(error.kind(), weft::ErrorKind::ImplementationLimit { .. }),
+        "{error:?}"
+    );
     let message = error.to_string();
-    assert!(message.contains("function too large"), "{message}");
-    assert_eq!(message.matches("invalid module:").count(), 1, "{message}");
+    assert_eq!(
+        message.matches("implementation limit exceeded:").count(),
+        1,
+        "{message}"
+    );
+    assert!(!message.contains("invalid module"), "{message}");
 }

@@ -34,6 +34,23 @@ pub enum ErrorKind {
         /// Byte offset into the binary, if known.
         offset: Option<usize>,
     },
+    /// The module is valid but exceeds a limit of Weft's implementation, so it is rejected
+    /// the same way by [`Module::new`](crate::Module::new) (eager or lazy) and
+    /// [`Module::validate`](crate::Module::validate). The limits:
+    ///
+    /// - a function's frame (parameters, locals and the largest operand stack height that
+    ///   validation reaches, in values) has at most 65,535 slots;
+    /// - a function body translates to at most a fixed number of instructions per byte of
+    ///   its body, so that translation memory stays proportional to the input.
+    ///
+    /// The spec allows such limits (appendix A.2, "Implementation Limitations"); Wasmtime
+    /// has some of the same kind.
+    ImplementationLimit {
+        /// Which limit was exceeded.
+        message: String,
+        /// Byte offset into the binary, if known.
+        offset: Option<usize>,
+    },
     /// An import could not be satisfied (unknown import or incompatible import type).
     Unlinkable(String),
     /// WebAssembly execution trapped.
@@ -78,6 +95,14 @@ impl Error {
     #[cold]
     pub(crate) fn invalid(message: impl Into<String>, offset: Option<usize>) -> Self {
         Error::from_kind(ErrorKind::Invalid {
+            message: message.into(),
+            offset,
+        })
+    }
+
+    #[cold]
+    pub(crate) fn limit(message: impl Into<String>, offset: Option<usize>) -> Self {
+        Error::from_kind(ErrorKind::ImplementationLimit {
             message: message.into(),
             offset,
         })
@@ -134,7 +159,9 @@ impl Error {
     /// The byte offset in the module binary where decoding or validation failed, if known.
     pub fn offset(&self) -> Option<usize> {
         match &*self.inner {
-            ErrorKind::Malformed { offset, .. } | ErrorKind::Invalid { offset, .. } => *offset,
+            ErrorKind::Malformed { offset, .. }
+            | ErrorKind::Invalid { offset, .. }
+            | ErrorKind::ImplementationLimit { offset, .. } => *offset,
             _ => None,
         }
     }
@@ -177,6 +204,17 @@ impl fmt::Display for Error {
                 message,
                 offset: None,
             } => write!(f, "invalid module: {message}"),
+            ErrorKind::ImplementationLimit {
+                message,
+                offset: Some(offset),
+            } => write!(
+                f,
+                "implementation limit exceeded: {message} (at offset 0x{offset:x})"
+            ),
+            ErrorKind::ImplementationLimit {
+                message,
+                offset: None,
+            } => write!(f, "implementation limit exceeded: {message}"),
             ErrorKind::Unlinkable(message) => write!(f, "{message}"),
             ErrorKind::Trap(trap) => fmt::Display::fmt(trap, f),
             ErrorKind::ResourceExhausted(message) => write!(f, "{message}"),

@@ -61,8 +61,7 @@ pub(crate) struct ModuleInner {
 pub(crate) struct FuncCode {
     /// The function body's byte range within the module binary.
     pub(crate) range: Range<usize>,
-    /// The translation, or why it failed: the message and offset of an invalid-module error.
-    pub(crate) compiled: OnceLock<core::result::Result<CompiledFunc, (String, Option<usize>)>>,
+    pub(crate) compiled: OnceLock<Result<CompiledFunc>>,
 }
 
 /// Everything the engine needs to know about a module, in index-space order (imports first).
@@ -205,8 +204,11 @@ impl Module {
     /// # Errors
     ///
     /// [`ErrorKind::Malformed`](crate::ErrorKind::Malformed) for bytes that are not a module
-    /// (with the offset where decoding failed) or text that does not parse, and
-    /// [`ErrorKind::Invalid`](crate::ErrorKind::Invalid) for a module that does not validate.
+    /// (with the offset where decoding failed) or text that does not parse,
+    /// [`ErrorKind::Invalid`](crate::ErrorKind::Invalid) for a module that does not validate,
+    /// and [`ErrorKind::ImplementationLimit`](crate::ErrorKind::ImplementationLimit) for a
+    /// valid module beyond Weft's limits (a function frame of more than 65,535 slots), in
+    /// both compilation modes.
     pub fn new(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Module> {
         let bytes = bytes.as_ref();
         let binary = wat::parse_bytes(bytes).map_err(|e| Error::malformed(e.to_string(), None))?;
@@ -244,9 +246,15 @@ impl Module {
     /// Checks that `binary` is a valid module for `engine`'s configuration, without
     /// translating it.
     ///
+    /// It also checks the implementation limits that [`Module::new`] checks, so that the
+    /// two agree on every module.
+    ///
     /// # Errors
     ///
-    /// As [`Module::new`].
+    /// As [`Module::new`]: [`ErrorKind::Malformed`](crate::ErrorKind::Malformed),
+    /// [`ErrorKind::Invalid`](crate::ErrorKind::Invalid), or
+    /// [`ErrorKind::ImplementationLimit`](crate::ErrorKind::ImplementationLimit) for a valid
+    /// module beyond Weft's limits.
     pub fn validate(engine: &Engine, binary: &[u8]) -> Result<()> {
         if Parser::is_component(binary) {
             return Err(Error::malformed(
@@ -255,8 +263,22 @@ impl Module {
                 Some(0),
             ));
         }
-        let mut validator = Validator::new_with_features(engine.config().wasm_features());
-        validator.validate_all(binary).map_err(Error::from)?;
+        let features = engine.config().wasm_features();
+        let mut validator = Validator::new_with_features(features);
+        let mut allocs = wasmparser::FuncValidatorAllocations::default();
+        let mut parser = Parser::new(0);
+        parser.set_features(features);
+        for payload in parser.parse_all(binary) {
+            let payload =
+                payload.map_err(|e| Error::malformed(e.message(), Some(e.offset() as usize)))?;
+            if let wasmparser::ValidPayload::Func(to_validate, body) =
+                validator.payload(&payload)?
+            {
+                let mut func_validator = to_validate.into_validator(core::mem::take(&mut allocs));
+                crate::translate::validate_func(&mut func_validator, &body)?;
+                allocs = func_validator.into_allocations();
+            }
+        }
         Ok(())
     }
 
@@ -346,28 +368,32 @@ impl ModuleInner {
             .ok_or_else(|| Error::usage(format!("no function with index {defined_index}")))?;
         let compiled = code.compiled.get_or_init(|| {
             let Some(bytes) = self.bytes.as_deref() else {
-                return Err((
-                    "function body was not kept for lazy translation".to_string(),
-                    None,
+                return Err(Error::usage(
+                    "function body was not kept for lazy translation",
                 ));
             };
             let Some(body_bytes) = bytes.get(code.range.clone()) else {
-                return Err(("function body range out of bounds".to_string(), None));
+                return Err(Error::usage("function body range out of bounds"));
             };
             let reader = wasmparser::BinaryReader::new(body_bytes, code.range.start as u64);
             let body = wasmparser::FunctionBody::new(reader);
             let func_index = self.info.num_imported_funcs + defined_index;
             crate::translate::translate_func(&self.engine, &self.info, func_index, body, None)
-                .map_err(|e| match e.kind() {
-                    // Kept without the "invalid module:" its `Display` adds, which the error
-                    // made from it below adds again.
-                    crate::ErrorKind::Invalid { message, offset } => (message.clone(), *offset),
-                    _ => (e.to_string(), None),
-                })
         });
-        compiled
-            .as_ref()
-            .map_err(|(message, offset)| Error::invalid(message.clone(), *offset))
+        compiled.as_ref().map_err(same_error)
+    }
+}
+
+/// An error of the same kind and message as `error`, which the module keeps (a failed lazy
+/// translation is reported at every call).
+fn same_error(error: &Error) -> Error {
+    use crate::ErrorKind as K;
+    match error.kind() {
+        K::Malformed { message, offset } => Error::malformed(message.clone(), *offset),
+        K::Invalid { message, offset } => Error::invalid(message.clone(), *offset),
+        K::ImplementationLimit { message, offset } => Error::limit(message.clone(), *offset),
+        K::ResourceExhausted(message) => Error::resource(message.clone()),
+        _ => Error::usage(error.to_string()),
     }
 }
 
@@ -661,7 +687,7 @@ fn compile(engine: &Engine, binary: &[u8]) -> Result<Module> {
                 let mut func_validator = to_validate.into_validator(core::mem::take(&mut allocs));
                 let compiled = OnceLock::new();
                 if lazy {
-                    func_validator.validate(&body)?;
+                    crate::translate::validate_func(&mut func_validator, &body)?;
                 } else {
                     let func = crate::translate::translate_func(
                         engine,

@@ -1566,8 +1566,8 @@ macro_rules! cold_handlers {
     )*};
 }
 cold_handlers!(
-    MemoryFill, MemoryCopy, MemoryInit, DataDrop, TableGet, TableSet, TableSize, TableFill,
-    TableCopy, TableInit, ElemDrop, RefFunc,
+    CopySpan, MemoryFill, MemoryCopy, MemoryInit, DataDrop, TableGet, TableSet, TableSize,
+    TableFill, TableCopy, TableInit, ElemDrop, RefFunc,
 );
 
 /// Run-time checks of the invariants of [`run`], compiled with the cargo feature

@@ -566,6 +566,14 @@ fn cold_op(
         () => {};
     }
     match *instr {
+        Instr::CopySpan { dst, src, count } => {
+            let (dst, src) = (usize::from(dst), usize::from(src));
+            let end = src + usize::from(count);
+            if dst + usize::from(count) > cells.len() || end > cells.len() {
+                return Err(trap_internal());
+            }
+            cells.copy_within(src..end, dst);
+        }
         Instr::MemoryFill {
             dst_addr,
             value,

@@ -91,6 +91,10 @@ macro_rules! for_each_instr {
                 Copy { dst: Slot, src: Slot },
                 /// `dst0 = src0`, then `dst1 = src1` (two consecutive `Copy`s).
                 Copy2 { dst0: Slot, src0: Slot, dst1: Slot, src1: Slot },
+                /// `dst..dst + count = src..src + count`, as one move (the ranges may
+                /// overlap): the values a branch carries to its target when there are
+                /// many, so that a branch costs one instruction whatever its arity.
+                CopySpan { dst: Slot, src: Slot, count: u16 },
                 /// `dst = value` (zero-extended).
                 Const32 { dst: Slot, value: u32 },
                 /// `dst = value`.
@@ -554,6 +558,10 @@ pub(crate) fn verify(code: &[Instr], num_slots: u32) -> Result<Vec<bool>, String
             }
             Instr::ReturnN { start, count } => {
                 ok &= u32::from(start) + u32::from(count) <= num_slots;
+            }
+            Instr::CopySpan { dst, src, count } => {
+                let count = u32::from(count);
+                ok &= u32::from(dst) + count <= num_slots && u32::from(src) + count <= num_slots;
             }
             Instr::ZeroLocals { start, count } => {
                 ok &= u64::from(start) + u64::from(count) <= u64::from(num_slots);

@@ -47,6 +47,29 @@
 //! header. Code following `br`, `br_table`, `return` or `unreachable` up to the end of the
 //! frame is validated but not translated.
 //!
+//! # Output proportional to the input
+//!
+//! A branch may carry up to 1,000 values, and a body may hold many branches: moving the
+//! values one copy each, per branch, would make the code `branches * arity` long (a
+//! 100 KB `br_table` would ask for gigabytes). So a branch carrying more than
+//! [`MAX_SEPARATE_MOVES`] values first materializes them into their own temporaries (once:
+//! a materialized value stays so until it is popped, and each was pushed by an operator of
+//! its own) and moves them with one `CopySpan`; and the entries of a `br_table` that target
+//! the same frame share one copy sequence, emitted after the table. `return`s and calls
+//! with many values use consecutive temporaries already (`ReturnN`, the call's frame).
+//! Every operator thus emits a bounded number of instructions per byte of its encoding,
+//! and as a backstop a body may not translate to more than [`MAX_INSTRS_PER_BYTE`]
+//! instructions per byte (an implementation-limit error).
+//!
+//! # The frame limit
+//!
+//! A [`Slot`] is a `u16`, so a frame has at most 65,535 slots: parameters, locals and the
+//! deepest operand stack. The limit is defined on the operand stack height that validation
+//! computes ([`check_frame`]), which equals the translator's in reachable code and is
+//! checked explicitly in unreachable code (which validation stacks but translation skips),
+//! and by [`validate_func`] for lazy compilation and `Module::validate`: every mode accepts
+//! and rejects the same functions, when the module is compiled.
+//!
 //! # Fuel and epochs
 //!
 //! With fuel metering, each block starts with a `ConsumeFuel` whose amount is the number
@@ -98,7 +121,7 @@ pub(crate) fn translate_func(
         num_locals = num_locals
             .checked_add(count)
             .filter(|n| num_params + n <= u32::from(Slot::MAX))
-            .ok_or_else(too_large)?;
+            .ok_or_else(|| too_large(Some(offset as usize)))?;
     }
 
     let config = engine.config();
@@ -118,6 +141,7 @@ pub(crate) fn translate_func(
         reachable: true,
         dead_depth: 0,
         local_refs: 0,
+        local_floor: 0,
         last_result: None,
         label: 0,
         fuel_instr: None,
@@ -133,7 +157,7 @@ pub(crate) fn translate_func(
     });
     if num_locals > 0 {
         // The callee's frame is not cleared by the call: its locals start at zero here.
-        let start = Slot::try_from(num_params).map_err(|_| too_large())?;
+        let start = Slot::try_from(num_params).map_err(|_| too_large(None))?;
         t.emit(Instr::ZeroLocals {
             start,
             count: num_locals,
@@ -148,6 +172,11 @@ pub(crate) fn translate_func(
         // Decode exactly what the enabled features allow (e.g. `memarg` flag bits).
         reader.set_features(*v.features());
     }
+    // The backstop that keeps translation memory proportional to the body's size.
+    let range = body.range();
+    let max_code = ((range.end - range.start) as usize)
+        .saturating_mul(MAX_INSTRS_PER_BYTE)
+        .saturating_add(BASE_INSTRS);
     let mut reader = wasmparser::OperatorsReader::new(reader);
     while !reader.eof() {
         let offset = reader.original_position() as usize;
@@ -173,6 +202,15 @@ pub(crate) fn translate_func(
             Recheck::Memarg if len > 7 => check_memarg_encoding(step.before)?,
             _ => {}
         }
+        if t.code.len() > max_code {
+            return Err(Error::limit(
+                format!(
+                    "function body translates to more than {MAX_INSTRS_PER_BYTE} instructions \
+                     per byte"
+                ),
+                Some(offset),
+            ));
+        }
     }
     let end = reader.original_position();
     match validator {
@@ -188,7 +226,7 @@ pub(crate) fn translate_func(
         .temp_base
         .checked_add(t.max_height)
         .filter(|n| *n <= u32::from(Slot::MAX) + 1)
-        .ok_or_else(too_large)?;
+        .ok_or_else(|| too_large(None))?;
     // Slot 0 must exist for `Return1`'s write, and host calls use `max(params, results)`
     // cells from the call's base, which `num_slots` covers since results are pushed.
     let num_slots = num_slots.max(num_params.max(num_results)).max(1);
@@ -374,9 +412,76 @@ fn check_memarg_encoding(mut reader: wasmparser::BinaryReader<'_>) -> Result<()>
     Ok(())
 }
 
+/// Branches carrying more values than this move them with one `CopySpan` from consecutive
+/// temporaries instead of one copy each, so that what a branch emits is bounded by a
+/// constant whatever its arity (up to 1,000 values). Fewer values keep their separate
+/// copies, straight from locals and as constants, which run faster than a span (a cold
+/// instruction).
+const MAX_SEPARATE_MOVES: u32 = 4;
+
+/// The most stack entries a `local.set` or `local.tee` scans for copies of the local (see
+/// [`Translator::preserve_local`]).
+const MAX_LOCAL_SCAN: usize = 64;
+
+/// The most instructions a function body may translate to, per byte of the body (beside
+/// [`BASE_INSTRS`]).
+///
+/// No operator emits more than a few instructions per byte of its encoding, once the
+/// values it moves are materialized (each materialization is paid for by the operator that
+/// pushed the value): about 4 at most, for a `br_table` whose entries each reach a
+/// different frame, and 1 or less for straight-line code. The limit is a backstop, so that no input can make translation
+/// allocate more than a fixed multiple of its size; reaching it is an implementation-limit
+/// error.
+const MAX_INSTRS_PER_BYTE: usize = 8;
+
+/// Instructions every function may use whatever its size (entry, fuel, epoch, return).
+const BASE_INSTRS: usize = 64;
+
+/// The error of a function whose frame would need more slots than a [`Slot`] can index.
 #[cold]
-fn too_large() -> Error {
-    Error::invalid("function too large: more than 65535 slots", None)
+fn too_large(offset: Option<usize>) -> Error {
+    Error::limit(
+        "function frame larger than 65535 slots (parameters, locals and operand stack)",
+        offset,
+    )
+}
+
+/// Checks that a frame of `locals` slots (parameters included) and an operand stack of
+/// `height` values fits the slots a [`Slot`] indexes. Validation (lazy compilation and
+/// [`Module::validate`](crate::Module::validate)) checks it after every operator with
+/// wasmparser's stack height; translation checks the same height on its own model (equal in
+/// reachable code) and wasmparser's in unreachable code, so that every mode agrees.
+#[inline]
+fn check_frame(locals: u32, height: u32, offset: usize) -> Result<()> {
+    if u64::from(locals) + u64::from(height) > u64::from(Slot::MAX) {
+        return Err(too_large(Some(offset)));
+    }
+    Ok(())
+}
+
+/// Validates function body `body` without translating it, with the frame check of
+/// translation (see [`check_frame`]).
+///
+/// # Errors
+///
+/// A validation error, or an implementation-limit error for a frame of more than 65,535
+/// slots.
+pub(crate) fn validate_func(
+    validator: &mut FuncValidator<ValidatorResources>,
+    body: &wasmparser::FunctionBody<'_>,
+) -> Result<()> {
+    let mut reader = body.get_binary_reader();
+    validator.read_locals(&mut reader)?;
+    reader.set_features(*validator.features());
+    let locals = validator.len_locals();
+    check_frame(locals, 0, reader.original_position() as usize)?;
+    while !reader.eof() {
+        let offset = reader.original_position() as usize;
+        reader.visit_operator(&mut validator.visitor(offset as u64))??;
+        check_frame(locals, validator.operand_stack_height(), offset)?;
+    }
+    reader.finish_expression(&validator.visitor(reader.original_position()))?;
+    Ok(())
 }
 
 /// Why translating one operator failed.
@@ -469,8 +574,15 @@ impl<'a> Step<'_, 'a> {
             self.recheck = Recheck::Memarg;
         }
         let offset = self.offset;
+        if !self.t.reachable
+            && let Some(validator) = self.validator.as_deref()
+        {
+            // Unreachable code is not translated, but validation still stacks its values:
+            // the frame limit is wasmparser's height there (see `check_frame`).
+            check_frame(self.t.temp_base, validator.operand_stack_height(), offset)?;
+        }
         self.t.operator(op).map_err(|e| match e {
-            TranslateError::TooLarge => too_large(),
+            TranslateError::TooLarge => too_large(Some(offset)),
             TranslateError::Invalid(message) => Error::invalid(message, Some(offset)),
         })
     }
@@ -560,6 +672,9 @@ struct Translator<'a> {
     dead_depth: u32,
     /// How many `Local` operands are on the stack (skips scans when zero).
     local_refs: u32,
+    /// No `Local` operand lies below this stack index (a lower bound, kept by `push` and
+    /// raised by the scans), so that the scans for locals skip the temporaries below it.
+    local_floor: usize,
     /// The index of the last instruction, if it wrote the top-of-stack temporary.
     last_result: Option<usize>,
     /// The last branch target taken by `here` (an instruction index, at most `code.len()`):
@@ -677,6 +792,7 @@ impl Translator<'_> {
     fn push(&mut self, operand: Operand) -> TResult {
         if let Operand::Local(_) = operand {
             self.local_refs += 1;
+            self.local_floor = self.local_floor.min(self.stack.len());
         }
         self.stack.push(operand);
         let height = self.height();
@@ -773,24 +889,41 @@ impl Translator<'_> {
         if self.local_refs == 0 {
             return Ok(());
         }
-        for index in 0..self.stack.len() {
+        let len = self.stack.len();
+        for index in self.local_floor.min(len)..len {
             if let Operand::Local(_) = self.stack[index] {
                 self.materialize(index)?;
             }
         }
+        self.local_floor = len;
         Ok(())
     }
 
     /// Copies the `Local(local)` entries into their temporaries before `local` changes.
+    ///
+    /// The scan starts at [`Translator::local_floor`]; when it would cover more than
+    /// [`MAX_LOCAL_SCAN`] entries, every `Local` entry is materialized instead, so that the
+    /// next scans start above them. Otherwise a deep stack of locals (or one local below
+    /// many temporaries) made every `local.set` scan it again: quadratic translation time
+    /// (minutes for a 500 KB body). Real code keeps few entries above its lowest local.
     fn preserve_local(&mut self, local: Slot) -> TResult {
         if self.local_refs == 0 {
             return Ok(());
         }
-        for index in 0..self.stack.len() {
-            if self.stack[index] == Operand::Local(local) {
-                self.materialize(index)?;
+        let len = self.stack.len();
+        let floor = self.local_floor.min(len);
+        if len - floor > MAX_LOCAL_SCAN {
+            return self.materialize_locals();
+        }
+        let mut lowest = len;
+        for index in floor..len {
+            match self.stack[index] {
+                Operand::Local(l) if l == local => self.materialize(index)?,
+                Operand::Local(_) => lowest = lowest.min(index),
+                _ => {}
             }
         }
+        self.local_floor = lowest;
         Ok(())
     }
 
@@ -871,6 +1004,9 @@ impl Translator<'_> {
     }
 
     /// Emits the moves of a branch to frame `depth`'s slots, leaving the stack model as is.
+    ///
+    /// More than [`MAX_SEPARATE_MOVES`] values, materialized beforehand (see
+    /// [`Translator::materialize_branch_values`]), move as one `CopySpan`.
     fn emit_branch_moves(&mut self, depth: u32) -> TResult {
         let frame = self.frame(depth)?;
         let arity = frame.branch_arity();
@@ -879,6 +1015,13 @@ impl Translator<'_> {
             .height()
             .checked_sub(arity)
             .ok_or(TranslateError::Invalid("operand stack underflow"))?;
+        if arity > MAX_SEPARATE_MOVES
+            && self.stack[start as usize..]
+                .iter()
+                .all(|operand| *operand == Operand::Temp)
+        {
+            return self.emit_span_move(target, start, arity);
+        }
         for i in 0..arity {
             let dst = self.temp_slot(target + i)?;
             match self.stack[(start + i) as usize] {
@@ -893,6 +1036,44 @@ impl Translator<'_> {
                     }
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// Emits the move of the `count` temporaries from stack height `from` to the temporaries
+    /// from height `to` (`to <= from`), if they differ.
+    fn emit_span_move(&mut self, to: u32, from: u32, count: u32) -> TResult {
+        if to == from || count == 0 {
+            return Ok(());
+        }
+        let dst = self.temp_slot(to)?;
+        let src = self.temp_slot(from)?;
+        let count = u16::try_from(count).map_err(|_| TranslateError::TooLarge)?;
+        self.emit(Instr::CopySpan { dst, src, count });
+        Ok(())
+    }
+
+    /// Materializes the values a branch to frame `depth` carries when the branch will move
+    /// them as a span (more than [`MAX_SEPARATE_MOVES`]) or return them with `ReturnN`. The
+    /// values lie below the top `skip` entries (a `br_if`'s condition). Called before any
+    /// conditional jump, so that the copies run on every path the stack model describes.
+    fn materialize_branch_values(&mut self, depth: u32, skip: usize) -> TResult {
+        let frame = self.frame(depth)?;
+        let arity = frame.branch_arity();
+        let is_func = frame.kind == CtrlKind::Func;
+        if arity <= MAX_SEPARATE_MOVES && !(is_func && arity > 1) {
+            return Ok(());
+        }
+        let below = self
+            .stack
+            .len()
+            .checked_sub(skip)
+            .ok_or(TranslateError::Invalid("operand stack underflow"))?;
+        let start = below
+            .checked_sub(arity as usize)
+            .ok_or(TranslateError::Invalid("operand stack underflow"))?;
+        for index in start..below {
+            self.materialize(index)?;
         }
         Ok(())
     }
@@ -1344,6 +1525,7 @@ impl Translator<'_> {
             O::Else => self.else_()?,
             O::End => self.end()?,
             O::Br { relative_depth } => {
+                self.materialize_branch_values(relative_depth, 0)?;
                 self.emit_branch(relative_depth)?;
                 self.reachable = false;
             }
@@ -1750,18 +1932,9 @@ impl Translator<'_> {
 
     fn br_if(&mut self, depth: u32) -> TResult {
         let is_func = self.frame(depth)?.kind == CtrlKind::Func;
-        let arity = self.frame(depth)?.branch_arity();
-        if is_func && arity > 1 {
-            // `ReturnN` reads consecutive temporaries: fill them on both paths (the values
-            // sit just below the condition).
-            let below = self.stack.len().saturating_sub(1);
-            let start = below
-                .checked_sub(arity as usize)
-                .ok_or(TranslateError::Invalid("operand stack underflow"))?;
-            for index in start..below {
-                self.materialize(index)?;
-            }
-        }
+        // `ReturnN` and `CopySpan` read consecutive temporaries: fill them on both paths
+        // (the values sit just below the condition).
+        self.materialize_branch_values(depth, 1)?;
         // The condition is popped first; the moves are computed on the remaining stack.
         let top = self.stack.len();
         let needs_moves = {
@@ -1795,30 +1968,39 @@ impl Translator<'_> {
         let index = self.pop()?;
         // Every target receives the same values; with them in their own temporaries the
         // moves of one target cannot change what another one sees.
-        let arity = self.frame(targets.default())?.branch_arity();
+        let default = targets.default();
+        let arity = self.frame(default)?.branch_arity();
         self.materialize_top(arity)?;
         let height = self.height();
         let index = self.slot_of(index, height)?;
-        let depths = targets
-            .targets()
-            .chain(core::iter::once(Ok(targets.default())))
-            .collect::<core::result::Result<Vec<u32>, _>>()
-            .map_err(|_| TranslateError::Invalid("malformed br_table"))?;
-        let len = u32::try_from(depths.len() - 1).map_err(|_| TranslateError::TooLarge)?;
-        self.emit(Instr::BrTable { index, len });
-        let mut stubs = Vec::new();
-        for &depth in &depths {
-            if self.branch_needs_moves(depth)? {
+        self.emit(Instr::BrTable {
+            index,
+            len: targets.len(),
+        });
+        // One `Br` per entry. The entries of a target that needs moves jump to one shared
+        // copy of them, emitted after the table: a table of `n` entries then costs `O(n)`
+        // instructions whatever the arity (one sequence per entry would cost `n * arity`).
+        let mut shared = Vec::new();
+        for depth in targets.targets().chain(core::iter::once(Ok(default))) {
+            let depth = depth.map_err(|_| TranslateError::Invalid("malformed br_table"))?;
+            let frame = self.frame(depth)?;
+            // The values are temporaries: they need moves unless they are the target's.
+            let needs_moves =
+                frame.kind == CtrlKind::Func || (arity > 0 && height - arity != frame.height);
+            if needs_moves {
                 let site = self.emit(Instr::Br { offset: 0 });
-                stubs.push((site, depth));
+                shared.push((depth, site));
             } else {
                 self.emit_jump(depth, Instr::Br { offset: 0 })?;
             }
         }
-        for (site, depth) in stubs {
+        shared.sort_unstable();
+        for entries in shared.chunk_by(|a, b| a.0 == b.0) {
             let here = self.here();
-            self.patch(site, here)?;
-            self.emit_branch(depth)?;
+            for &(_, site) in entries {
+                self.patch(site, here)?;
+            }
+            self.emit_branch(entries[0].0)?;
         }
         self.reachable = false;
         Ok(())
@@ -1827,6 +2009,7 @@ impl Translator<'_> {
     fn else_(&mut self) -> TResult {
         let index = self.ctrl.len() - 1;
         if self.reachable {
+            self.materialize_branch_values(0, 0)?;
             self.emit_branch(0)?;
         }
         let frame = &mut self.ctrl[index];
@@ -1869,7 +2052,10 @@ impl Translator<'_> {
             return Ok(());
         }
         if self.reachable {
-            // Fall through with the results in the frame's slots.
+            // Fall through with the results in the frame's slots. Validation leaves exactly
+            // the results above the frame's height, so only values not yet in their
+            // temporaries move: each pushed by an operator of its own, or a constant
+            // parameter, moved once (the results are temporaries afterwards).
             let arity = frame.results;
             let height = frame.height;
             let start = self.height() - arity;

@@ -258,8 +258,18 @@ fn too_many_slots_is_a_clean_error() {
         "i32.const 1 ".repeat(30000),
         "drop ".repeat(30000)
     );
-    let error = Module::new(&engine, wat).expect_err("too large");
-    assert!(error.to_string().contains("too large"), "{error}");
+    let error = Module::new(&engine, &wat).expect_err("too large");
+    assert!(
+        matches!(error.kind(), crate::ErrorKind::ImplementationLimit { .. }),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("65535 slots"), "{error}");
+    let binary = wat::parse_str(&wat).expect("parses");
+    let error = Module::validate(&engine, &binary).expect_err("too large");
+    assert!(
+        matches!(error.kind(), crate::ErrorKind::ImplementationLimit { .. }),
+        "{error:?}"
+    );
 }
 
 #[test]
@@ -378,4 +388,33 @@ fn a_memarg_offset_is_a_u32_of_at_most_5_bytes() {
     let six = module_with_memarg_offset(&[0x80, 0x80, 0x80, 0x80, 0x80, 0x00]);
     let error = Module::new(&engine, &six).expect_err("6-byte offset");
     assert!(error.to_string().contains("too long"), "{error}");
+}
+
+#[test]
+fn wide_branches_move_their_values_as_one_span_shared_by_br_table_entries() {
+    let results = "i32 ".repeat(6);
+    let values = "local.get 0 ".repeat(6);
+    let code = code(
+        &format!(
+            "(module (type $t (func (result {results})))
+              (func (param i32) (result {results})
+                block $b (type $t) block $a (type $t)
+                  i32.const 0 {values} local.get 0 br_if $a
+                  local.get 0 br_table 0 1 0 1 0 1 0 1 1
+                end return end))"
+        ),
+        0,
+    );
+    let spans = code
+        .iter()
+        .filter(|i| matches!(i, Instr::CopySpan { count: 6, .. }))
+        .count();
+    // One for the `br_if`, one per target of the `br_table` (not one per entry).
+    assert_eq!(spans, 3, "{code:#?}");
+    let copies = code
+        .iter()
+        .filter(|i| matches!(i, Instr::Copy { .. } | Instr::Copy2 { .. }))
+        .count();
+    // The six values are materialized once (three `Copy2`).
+    assert_eq!(copies, 3, "{code:#?}");
 }
