@@ -4,11 +4,11 @@
 //! it with [`super::call_run`].
 
 use super::io::{InputStream, OutputStream};
-use super::util::{arg, arg_u8, drop_res, push};
-use super::{HostFunction, HostResource, WasiCtxView};
+use super::util::{arg, arg_u8, push};
+use super::{HostFunction, HostResource, WasiCtxView, host_function as f};
 use crate::exit::I32Exit;
 use crate::p1::table::Descriptor;
-use weft::component::{ResourceType, Val};
+use weft::component::Val;
 
 /// `wasi:cli/terminal-input.terminal-input`.
 pub(crate) struct TerminalInput;
@@ -17,35 +17,9 @@ pub(crate) struct TerminalInput;
 pub(crate) struct TerminalOutput;
 
 pub(super) const RESOURCES: &[HostResource] = &[
-    HostResource {
-        interface: "wasi:cli/terminal-input",
-        name: "terminal-input",
-        ty: ResourceType::host::<TerminalInput>,
-        drop: drop_res::<TerminalInput>,
-    },
-    HostResource {
-        interface: "wasi:cli/terminal-output",
-        name: "terminal-output",
-        ty: ResourceType::host::<TerminalOutput>,
-        drop: drop_res::<TerminalOutput>,
-    },
+    HostResource::of::<TerminalInput>("wasi:cli/terminal-input", "terminal-input"),
+    HostResource::of::<TerminalOutput>("wasi:cli/terminal-output", "terminal-output"),
 ];
-
-const fn f(
-    interface: &'static str,
-    name: &'static str,
-    params: &'static str,
-    result: &'static str,
-    call: super::HostFn,
-) -> HostFunction {
-    HostFunction {
-        interface,
-        name,
-        params,
-        result,
-        call,
-    }
-}
 
 pub(super) const FUNCTIONS: &[HostFunction] = &[
     f(

@@ -3,24 +3,8 @@
 
 use super::io::Pollable;
 use super::util::{arg_u64, push};
-use super::{HostFunction, WasiCtxView};
+use super::{HostFunction, WasiCtxView, host_function as f};
 use weft::component::Val;
-
-const fn f(
-    interface: &'static str,
-    name: &'static str,
-    params: &'static str,
-    result: &'static str,
-    call: super::HostFn,
-) -> HostFunction {
-    HostFunction {
-        interface,
-        name,
-        params,
-        result,
-        call,
-    }
-}
 
 const MONO: &str = "wasi:clocks/monotonic-clock";
 const WALL: &str = "wasi:clocks/wall-clock";

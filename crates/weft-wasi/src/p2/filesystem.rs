@@ -11,8 +11,8 @@
 
 use super::io::{InputStream, IoError, OutputStream};
 use super::util::{
-    arg, arg_bytes, arg_str, arg_u64, bad_arg, bytes, clamp_len, drop_res, err, get, get_mut, ok,
-    own, push, table_error,
+    arg, arg_bytes, arg_str, arg_u64, bad_arg, bytes, clamp_len, err, get, get_mut, ok, own, push,
+    table_error,
 };
 use super::{HostFunction, HostResource, WasiCtxView};
 use crate::ctx::{DirPerms, FilePerms};
@@ -25,7 +25,7 @@ use std::hash::{Hash, Hasher};
 use std::io;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
-use weft::component::{ResourceTable, ResourceType, Val};
+use weft::component::{ResourceTable, Val};
 
 /// The most bytes one `read` returns, whatever length the guest asks for.
 const READ_CHUNK: usize = 64 * 1024;
@@ -52,18 +52,8 @@ enum Kind {
 pub(crate) struct DirectoryEntries(std::vec::IntoIter<Val>);
 
 pub(super) const RESOURCES: &[HostResource] = &[
-    HostResource {
-        interface: "wasi:filesystem/types",
-        name: "descriptor",
-        ty: ResourceType::host::<Descriptor>,
-        drop: drop_res::<Descriptor>,
-    },
-    HostResource {
-        interface: "wasi:filesystem/types",
-        name: "directory-entry-stream",
-        ty: ResourceType::host::<DirectoryEntries>,
-        drop: drop_res::<DirectoryEntries>,
-    },
+    HostResource::of::<Descriptor>("wasi:filesystem/types", "descriptor"),
+    HostResource::of::<DirectoryEntries>("wasi:filesystem/types", "directory-entry-stream"),
 ];
 
 const fn f(

@@ -11,16 +11,15 @@
 //! sleep), bounded by the context's deadline.
 
 use super::util::{
-    arg, arg_bytes, arg_res, arg_u64, bad_arg, bytes, clamp_len, drop_res, err, get, get_mut, ok,
-    table_error,
+    arg, arg_bytes, arg_res, arg_u64, bad_arg, bytes, clamp_len, err, get, get_mut, ok, table_error,
 };
-use super::{HostFunction, HostResource, WasiCtxView};
+use super::{HostFunction, HostResource, WasiCtxView, host_function as f};
 use crate::ctx::WasiCtx;
 use crate::p1::table::Descriptor;
 use cap_std::fs::FileExt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use weft::component::{ResourceTable, ResourceType, Val};
+use weft::component::{ResourceTable, Val};
 
 /// The most bytes `check-write` grants, and so the most one `write` takes.
 pub(crate) const WRITE_BUDGET: u64 = 64 * 1024;
@@ -75,47 +74,11 @@ pub(crate) enum OutputStream {
 }
 
 pub(super) const RESOURCES: &[HostResource] = &[
-    HostResource {
-        interface: "wasi:io/error",
-        name: "error",
-        ty: ResourceType::host::<IoError>,
-        drop: drop_res::<IoError>,
-    },
-    HostResource {
-        interface: "wasi:io/poll",
-        name: "pollable",
-        ty: ResourceType::host::<Pollable>,
-        drop: drop_res::<Pollable>,
-    },
-    HostResource {
-        interface: "wasi:io/streams",
-        name: "input-stream",
-        ty: ResourceType::host::<InputStream>,
-        drop: drop_res::<InputStream>,
-    },
-    HostResource {
-        interface: "wasi:io/streams",
-        name: "output-stream",
-        ty: ResourceType::host::<OutputStream>,
-        drop: drop_res::<OutputStream>,
-    },
+    HostResource::of::<IoError>("wasi:io/error", "error"),
+    HostResource::of::<Pollable>("wasi:io/poll", "pollable"),
+    HostResource::of::<InputStream>("wasi:io/streams", "input-stream"),
+    HostResource::of::<OutputStream>("wasi:io/streams", "output-stream"),
 ];
-
-const fn f(
-    interface: &'static str,
-    name: &'static str,
-    params: &'static str,
-    result: &'static str,
-    call: super::HostFn,
-) -> HostFunction {
-    HostFunction {
-        interface,
-        name,
-        params,
-        result,
-        call,
-    }
-}
 
 const ERR: &str = "wasi:io/error";
 const POLL: &str = "wasi:io/poll";

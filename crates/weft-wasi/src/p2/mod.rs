@@ -103,6 +103,23 @@ pub struct HostFunction {
     pub call: HostFn,
 }
 
+/// A [`HostFunction`] (a `const fn`, so that each interface's table is a constant).
+pub(super) const fn host_function(
+    interface: &'static str,
+    name: &'static str,
+    params: &'static str,
+    result: &'static str,
+    call: HostFn,
+) -> HostFunction {
+    HostFunction {
+        interface,
+        name,
+        params,
+        result,
+        call,
+    }
+}
+
 impl core::fmt::Debug for HostFunction {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write!(
@@ -122,6 +139,19 @@ pub struct HostResource {
     pub name: &'static str,
     ty: fn() -> ResourceType,
     drop: fn(&mut ResourceTable, u32) -> weft::Result<()>,
+}
+
+impl HostResource {
+    /// The host resource type `T`, named `name` in `interface`; dropping a handle deletes
+    /// its entry from the store's [`ResourceTable`].
+    pub(super) const fn of<T: 'static>(interface: &'static str, name: &'static str) -> Self {
+        HostResource {
+            interface,
+            name,
+            ty: ResourceType::host::<T>,
+            drop: util::drop_res::<T>,
+        }
+    }
 }
 
 impl core::fmt::Debug for HostResource {

@@ -3,28 +3,12 @@
 //! embedder installed another), so that a reproducible run is reproducible everywhere.
 
 use super::util::{arg_u64, bytes, clamp_len};
-use super::{HostFunction, WasiCtxView};
+use super::{HostFunction, WasiCtxView, host_function as f};
 use weft::component::Val;
 
 /// The most bytes one call may ask for: the spec wants exactly `len` bytes back, so a longer
 /// request traps rather than making the host allocate whatever the guest names.
 const MAX_BYTES: u64 = 1 << 20;
-
-const fn f(
-    interface: &'static str,
-    name: &'static str,
-    params: &'static str,
-    result: &'static str,
-    call: super::HostFn,
-) -> HostFunction {
-    HostFunction {
-        interface,
-        name,
-        params,
-        result,
-        call,
-    }
-}
 
 pub(super) const FUNCTIONS: &[HostFunction] = &[
     f(
