@@ -18,8 +18,12 @@
 //!
 //! Call overhead instantiates `noop.wasm` and times many calls of its empty `noop` export.
 //!
+//! `--suite component` measures Component Model calls and instantiation instead (see
+//! `component.rs`).
+//!
 //! Run with `cargo run --release --manifest-path benches/compare/Cargo.toml -- --help`.
 
+mod component;
 mod engines;
 mod report;
 
@@ -31,10 +35,21 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
+/// Which set of measurements to run.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Suite {
+    /// The core workloads of `benches/wasm` and the empty-call overhead.
+    Core,
+    /// Component Model calls and instantiation (`component.rs`).
+    Component,
+}
+
 /// Command-line options.
 struct Options {
     runs: usize,
     calls: u64,
+    suite: Suite,
+    engines_given: bool,
     filters: Vec<String>,
     engines: Vec<EngineKind>,
     baseline: EngineKind,
@@ -42,8 +57,13 @@ struct Options {
 }
 
 const USAGE: &str = "\
-usage: weft-compare [--runs N] [--filter NAME]... [--engines LIST] [--baseline ENGINE]
-                    [--calls N] [--wasm-dir DIR]
+usage: weft-compare [--suite core|component] [--runs N] [--filter NAME]...
+                    [--engines LIST] [--baseline ENGINE] [--calls N] [--wasm-dir DIR]
+
+  --suite NAME      `core` (default): the workloads and the empty-call overhead;
+                    `component`: Component Model calls (string, list, record; host to
+                    guest and guest to host; Val and typed APIs) and instantiation, on
+                    weft, cranelift and pulley by default
 
   --runs N          rounds per engine and workload; medians are reported (default 5)
   --filter NAME     only workloads whose name contains NAME (repeatable; `noop` selects
@@ -52,7 +72,8 @@ usage: weft-compare [--runs N] [--filter NAME]... [--engines LIST] [--baseline E
                     weft, weft-lazy, wasmi, wasmi-lazy, wasmi-lazy-all, cranelift, winch, pulley
   --baseline ENGINE engine that ratios are relative to (default: weft)
   --calls N         host-to-wasm calls per round of the call-overhead measurement
-                    (default 100000)
+                    (default 100000); in the component suite, the most calls per
+                    round of one row (fewer when a call is slow: about 50 ms per row)
   --wasm-dir DIR    where the workloads and checksums.txt are (default: benches/wasm)
 ";
 
@@ -60,6 +81,8 @@ fn parse_args() -> Result<Options, String> {
     let mut options = Options {
         runs: 5,
         calls: 100_000,
+        suite: Suite::Core,
+        engines_given: false,
         filters: Vec::new(),
         engines: EngineKind::DEFAULT.to_vec(),
         baseline: EngineKind::Weft,
@@ -88,6 +111,13 @@ fn parse_args() -> Result<Options, String> {
                     return Err("--calls must be at least 1".into());
                 }
             }
+            "--suite" => {
+                options.suite = match value("--suite")?.as_str() {
+                    "core" => Suite::Core,
+                    "component" => Suite::Component,
+                    other => return Err(format!("unknown suite `{other}` (core, component)")),
+                };
+            }
             "--filter" => options.filters.push(value("--filter")?),
             "--engines" => {
                 options.engines = value("--engines")?
@@ -95,6 +125,7 @@ fn parse_args() -> Result<Options, String> {
                     .filter(|s| !s.is_empty())
                     .map(EngineKind::parse)
                     .collect::<Result<_, _>>()?;
+                options.engines_given = true;
             }
             "--baseline" => options.baseline = EngineKind::parse(&value("--baseline")?)?,
             "--wasm-dir" => options.wasm_dir = PathBuf::from(value("--wasm-dir")?),
@@ -228,6 +259,19 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if options.suite == Suite::Component {
+        let engines: &[EngineKind] = if options.engines_given {
+            &options.engines
+        } else {
+            &component::DEFAULT
+        };
+        let ok = component::run(engines, options.baseline, options.runs, options.calls);
+        return if ok {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        };
+    }
     let checksums_path = options.wasm_dir.join("checksums.txt");
     let expected = match read_checksums(&checksums_path) {
         Ok(list) => list,
