@@ -175,7 +175,7 @@ pub(crate) fn func_type(store: &StoreInner, func: Func) -> Result<FuncType> {
         }) => store
             .instances
             .get(*instance)
-            .and_then(|i| i.module.inner.info.func_type(*index))
+            .and_then(|i| i.module.inner.info.func_type(index.as_u32()))
             .cloned()
             .ok_or_else(|| Error::usage("dangling function")),
         None => Err(Error::usage("function belongs to another store")),

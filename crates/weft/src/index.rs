@@ -83,6 +83,35 @@ entity_index!(
     InstanceIdx
 );
 
+entity_index!(
+    /// A function in a module's function index space: its imported functions first, then its
+    /// defined ones (spec §2.5.1).
+    FuncIdx
+);
+entity_index!(
+    /// A function among a module's defined (not imported) functions only: index 0 is the
+    /// first function of the code section.
+    DefinedFuncIdx
+);
+
+impl FuncIdx {
+    /// The defined function this is, in a module with `num_imported_funcs` imported
+    /// functions, or `None` for an imported one.
+    #[inline(always)]
+    pub(crate) fn defined(self, num_imported_funcs: u32) -> Option<DefinedFuncIdx> {
+        self.0.checked_sub(num_imported_funcs).map(DefinedFuncIdx)
+    }
+}
+
+impl DefinedFuncIdx {
+    /// This function's index in the function index space of a module with
+    /// `num_imported_funcs` imported functions.
+    #[inline(always)]
+    pub(crate) fn func_idx(self, num_imported_funcs: u32) -> FuncIdx {
+        FuncIdx(num_imported_funcs + self.0)
+    }
+}
+
 /// An index type of an [`EntityVec`].
 pub(crate) trait EntityIndex: Copy {
     /// The index of vector position `position`.

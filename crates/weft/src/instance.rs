@@ -4,7 +4,7 @@ use crate::context::{AsContext, AsContextMut};
 use crate::error::{Error, Result};
 use crate::externals::{Extern, Global, Memory, Table};
 use crate::func::{Func, TypedFunc, WasmParams, WasmResults};
-use crate::index::{InstanceIdx, StoreFuncIdx, StoreGlobalIdx};
+use crate::index::{FuncIdx, InstanceIdx, StoreFuncIdx, StoreGlobalIdx};
 use crate::module::{ConstExpr, ConstOp, DataMode, ElemMode, ExternKind, ImportKind, Module};
 use crate::store::{FuncEntity, GlobalEntity, InstanceEntity, Store, StoreId, StoreInner};
 use crate::trap::TrapCode;
@@ -496,7 +496,7 @@ fn allocate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> Res
         inner.funcs.push(FuncEntity::Wasm {
             sig,
             instance: instance_index,
-            index: index as u32,
+            index: FuncIdx::from_u32(index as u32),
         });
     }
     for (ty, init) in info

@@ -30,7 +30,7 @@ use crate::context::StoreContextMut;
 use crate::engine::{Engine, SigId};
 use crate::error::{Error, Result};
 use crate::index::{
-    EntityVec, InstanceIdx, StoreFuncIdx, StoreGlobalIdx, StoreMemoryIdx, StoreTableIdx,
+    EntityVec, FuncIdx, InstanceIdx, StoreFuncIdx, StoreGlobalIdx, StoreMemoryIdx, StoreTableIdx,
 };
 use crate::limits::{
     DEFAULT_INSTANCE_LIMIT, DEFAULT_MEMORY_LIMIT, DEFAULT_TABLE_LIMIT, MAX_TABLE_ELEMENTS,
@@ -63,7 +63,7 @@ pub(crate) enum FuncEntity {
     Wasm {
         sig: SigId,
         instance: InstanceIdx,
-        index: u32,
+        index: FuncIdx,
     },
     /// A host function; `host` indexes `Store::hosts`.
     Host { sig: SigId, ty: FuncType, host: u32 },
@@ -314,7 +314,7 @@ impl StoreInner {
 /// The type-erased form of every host function:
 /// arguments in, results out, through one buffer of raw cells of length
 /// `max(params, results)`.
-/// The `Option<u32>` is the calling instance, for [`Caller::get_export`](crate::Caller::get_export).
+/// The `Option<InstanceIdx>` is the calling instance, for [`Caller::get_export`](crate::Caller::get_export).
 pub(crate) type HostFn<T> =
     dyn Fn(&mut Store<T>, Option<InstanceIdx>, &mut [u64]) -> Result<()> + Send + Sync + 'static;
 

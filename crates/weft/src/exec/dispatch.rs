@@ -37,7 +37,7 @@
 
 use super::wasm::{self, Cell, Imm};
 use super::{Exit, Frame, Stack, cold_op, memory_view, push_frame, stack_bytes};
-use crate::index::{InstanceIdx, StoreFuncIdx, StoreGlobalIdx};
+use crate::index::{DefinedFuncIdx, FuncIdx, InstanceIdx, StoreFuncIdx, StoreGlobalIdx};
 use crate::ir::{CompiledFunc, Instr, Slot, for_each_instr};
 use crate::module::ModuleInner;
 use crate::store::{FuncEntity, GlobalEntity, StoreInner};
@@ -1227,7 +1227,7 @@ fn call_wasm(
     ip: *const Op,
     base: Slot,
     instance: InstanceIdx,
-    func_index: u32,
+    func_index: FuncIdx,
     mem: *mut u8,
     mem_len: usize,
     cx: &mut Cx<'_>,
@@ -1316,7 +1316,8 @@ handler!(CallInternal(ip, regs, mem, mem_len, cx, acc) {
             ip: code,
             fp: callee_fp,
             instance: cx.instance,
-            defined: func,
+            // The IR's `CallInternal` names a defined function.
+            defined: DefinedFuncIdx::from_u32(func),
         });
         stack.frames.set_len(depth + 1);
         (callee_regs, code)
@@ -1346,7 +1347,9 @@ unsafe fn call_internal_general(
     let Some(entity) = cx.inner.instances.get(cx.instance) else {
         return trap(cx, TrapCode::InternalError);
     };
-    let func_index = entity.module.inner.info.num_imported_funcs + func;
+    // The IR's `CallInternal` names a defined function.
+    let func_index =
+        DefinedFuncIdx::from_u32(func).func_idx(entity.module.inner.info.num_imported_funcs);
     call_wasm(ip, base, cx.instance, func_index, mem, mem_len, cx)
 }
 
@@ -1733,7 +1736,7 @@ mod extra_checks_tests {
 
     use super::{Instr, Op, Slot, handler_for, run, thread};
     use crate::exec::{Frame, Stack};
-    use crate::index::InstanceIdx;
+    use crate::index::{DefinedFuncIdx, InstanceIdx};
     use crate::ir::CompiledFunc;
     use crate::{Engine, Instance, Module, Store};
     use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -1770,7 +1773,7 @@ mod extra_checks_tests {
                 ip: func.code.as_ptr().wrapping_add(start),
                 fp: 0,
                 instance,
-                defined: 0,
+                defined: DefinedFuncIdx::from_u32(0),
             }],
         };
         let Err(panic) = catch_unwind(AssertUnwindSafe(|| run(&mut store.inner, &mut stack)))

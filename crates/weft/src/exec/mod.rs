@@ -50,7 +50,9 @@ use dispatch::run;
 pub(crate) use dispatch::{Op, thread};
 
 use crate::error::{Error, Result};
-use crate::index::{InstanceIdx, StoreFuncIdx, StoreMemoryIdx, StoreTableIdx};
+use crate::index::{
+    DefinedFuncIdx, FuncIdx, InstanceIdx, StoreFuncIdx, StoreMemoryIdx, StoreTableIdx,
+};
 use crate::ir::{CompiledFunc, FRAME_OVERHEAD, Instr};
 use crate::store::{ExecContext, FuncEntity, StoreInner};
 use crate::trap::{FrameInfo, Trap, TrapCode};
@@ -139,7 +141,7 @@ struct Frame {
     /// Store index of the instance the function belongs to.
     instance: InstanceIdx,
     /// The function's index among its module's defined functions (for backtraces).
-    defined: u32,
+    defined: DefinedFuncIdx,
 }
 
 impl Frame {
@@ -277,7 +279,7 @@ fn execute(
     ctx: &mut dyn ExecContext,
     stack: &mut Stack,
     instance: InstanceIdx,
-    index: u32,
+    index: FuncIdx,
     args_results: &mut [u64],
 ) -> Result<()> {
     stack.cells.extend_from_slice(args_results);
@@ -396,7 +398,10 @@ fn set_backtrace(ctx: &mut dyn ExecContext, stack: &Stack, trap: &mut Trap) {
             .instances
             .get(frame.instance)
             .map(|i| &i.module.inner.info);
-        let func_index = frame.defined + info.map_or(0, |info| info.num_imported_funcs);
+        let func_index = frame
+            .defined
+            .func_idx(info.map_or(0, |info| info.num_imported_funcs))
+            .as_u32();
         FrameInfo {
             module_name: info.and_then(|info| info.name.clone()),
             func_index,
@@ -443,7 +448,7 @@ fn push_frame(
     stack: &mut Stack,
     inner: &StoreInner,
     instance: InstanceIdx,
-    func_index: u32,
+    func_index: FuncIdx,
     fp: usize,
     budget: usize,
 ) -> core::result::Result<(), Box<Exit>> {
@@ -451,10 +456,10 @@ fn push_frame(
     let entity = inner.instances.get(instance).ok_or_else(internal)?;
     let module = &entity.module.inner;
     let defined = func_index
-        .checked_sub(module.info.num_imported_funcs)
+        .defined(module.info.num_imported_funcs)
         .ok_or_else(internal)?;
     let compiled = module
-        .compiled(defined)
+        .compiled(defined.as_u32())
         .map_err(|error| Box::new(Exit::Error(error)))?;
     let num_slots = compiled.num_slots as usize;
     let end = fp + num_slots;
