@@ -4,6 +4,7 @@
 use crate::context::{AsContext, AsContextMut, StoreContext, StoreContextMut};
 use crate::error::{Error, Result};
 use crate::func::Func;
+use crate::index::{StoreGlobalIdx, StoreMemoryIdx, StoreTableIdx};
 use crate::limits::MAX_TABLE_ELEMENTS;
 use crate::linear_memory::LinearMemory;
 use crate::store::{GlobalEntity, MemoryEntity, StoreId, StoreInner, TableEntity};
@@ -129,7 +130,7 @@ fn wrong_store() -> ! {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Memory {
     pub(crate) store: StoreId,
-    pub(crate) index: u32,
+    pub(crate) index: StoreMemoryIdx,
 }
 
 /// An access outside the bounds of a [`Memory`] by [`Memory::read`] or [`Memory::write`].
@@ -178,7 +179,7 @@ impl Memory {
         }
         store
             .memories
-            .get(self.index as usize)
+            .get(self.index)
             .unwrap_or_else(|| wrong_store())
     }
 
@@ -188,7 +189,7 @@ impl Memory {
         }
         store
             .memories
-            .get_mut(self.index as usize)
+            .get_mut(self.index)
             .unwrap_or_else(|| wrong_store())
     }
 
@@ -304,7 +305,7 @@ impl Memory {
     }
 }
 
-pub(crate) fn new_memory(inner: &mut StoreInner, ty: MemoryType) -> Result<u32> {
+pub(crate) fn new_memory(inner: &mut StoreInner, ty: MemoryType) -> Result<StoreMemoryIdx> {
     let pages = ty.minimum();
     if let Some(max) = ty.maximum()
         && max < pages
@@ -326,16 +327,14 @@ pub(crate) fn new_memory(inner: &mut StoreInner, ty: MemoryType) -> Result<u32> 
             "failed to allocate a memory of {pages} pages: the host refused to map them"
         ))
     })?;
-    let index = inner.memories.len() as u32;
-    inner.memories.push(MemoryEntity { data, ty });
-    Ok(index)
+    Ok(inner.memories.push(MemoryEntity { data, ty }))
 }
 
 /// A table (spec §4.2.9): a vector of references of one type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Table {
     pub(crate) store: StoreId,
-    pub(crate) index: u32,
+    pub(crate) index: StoreTableIdx,
 }
 
 impl Table {
@@ -366,7 +365,7 @@ impl Table {
         }
         store
             .tables
-            .get(self.index as usize)
+            .get(self.index)
             .unwrap_or_else(|| wrong_store())
     }
 
@@ -416,13 +415,7 @@ impl Table {
         let raw = ref_to_raw(inner, ty, value)?;
         let slot = usize::try_from(index)
             .ok()
-            .and_then(|i| {
-                inner
-                    .tables
-                    .get_mut(self.index as usize)?
-                    .elements
-                    .get_mut(i)
-            })
+            .and_then(|i| inner.tables.get_mut(self.index)?.elements.get_mut(i))
             .ok_or_else(|| Error::usage("table index out of bounds"))?;
         *slot = raw;
         Ok(())
@@ -459,7 +452,7 @@ fn ref_to_raw(inner: &StoreInner, ty: TableType, value: Val) -> Result<u64> {
     value.to_raw(inner)
 }
 
-pub(crate) fn new_table(inner: &mut StoreInner, ty: TableType, init: u64) -> Result<u32> {
+pub(crate) fn new_table(inner: &mut StoreInner, ty: TableType, init: u64) -> Result<StoreTableIdx> {
     if let Some(max) = ty.maximum()
         && max < ty.minimum()
     {
@@ -477,9 +470,7 @@ pub(crate) fn new_table(inner: &mut StoreInner, ty: TableType, init: u64) -> Res
         .try_reserve_exact(len)
         .map_err(|_| Error::resource("failed to allocate table"))?;
     elements.resize(len, init);
-    let index = inner.tables.len() as u32;
-    inner.tables.push(TableEntity { elements, ty });
-    Ok(index)
+    Ok(inner.tables.push(TableEntity { elements, ty }))
 }
 
 /// A global variable (spec §4.2.10).
@@ -496,7 +487,7 @@ pub(crate) fn new_table(inner: &mut StoreInner, ty: TableType, init: u64) -> Res
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Global {
     pub(crate) store: StoreId,
-    pub(crate) index: u32,
+    pub(crate) index: StoreGlobalIdx,
 }
 
 impl Global {
@@ -515,8 +506,7 @@ impl Global {
             )));
         }
         let value = value.to_raw(inner)?;
-        let index = inner.globals.len() as u32;
-        inner.globals.push(GlobalEntity { value, ty });
+        let index = inner.globals.push(GlobalEntity { value, ty });
         Ok(Global {
             store: inner.id,
             index,
@@ -529,7 +519,7 @@ impl Global {
         }
         store
             .globals
-            .get(self.index as usize)
+            .get(self.index)
             .unwrap_or_else(|| wrong_store())
     }
 
@@ -576,7 +566,7 @@ impl Global {
             )));
         }
         let raw = value.to_raw(inner)?;
-        if let Some(g) = inner.globals.get_mut(self.index as usize) {
+        if let Some(g) = inner.globals.get_mut(self.index) {
             g.value = raw;
         }
         Ok(())

@@ -15,6 +15,7 @@
 use crate::context::{AsContext, AsContextMut, StoreContext, StoreContextMut};
 use crate::error::{Error, Result};
 use crate::externals::Extern;
+use crate::index::{InstanceIdx, StoreFuncIdx};
 use crate::store::{FuncEntity, HostFn, Store, StoreId, StoreInner};
 use crate::types::{FuncType, ValType};
 use crate::values::{ExternRef, Val};
@@ -28,7 +29,7 @@ use std::sync::Arc;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Func {
     pub(crate) store: StoreId,
-    pub(crate) index: u32,
+    pub(crate) index: StoreFuncIdx,
 }
 
 impl Func {
@@ -167,14 +168,14 @@ impl Func {
 /// The type of function `func` in `store`.
 pub(crate) fn func_type(store: &StoreInner, func: Func) -> Result<FuncType> {
     func.check_store(store)?;
-    match store.funcs.get(func.index as usize) {
+    match store.funcs.get(func.index) {
         Some(FuncEntity::Host { ty, .. }) => Ok(ty.clone()),
         Some(FuncEntity::Wasm {
             instance, index, ..
         }) => store
             .instances
-            .get(*instance as usize)
-            .and_then(|i| i.module.inner.info.func_type(*index))
+            .get(*instance)
+            .and_then(|i| i.module.inner.info.func_type(index.as_u32()))
             .cloned()
             .ok_or_else(|| Error::usage("dangling function")),
         None => Err(Error::usage("function belongs to another store")),
@@ -186,7 +187,7 @@ fn dynamic_host_fn<T: 'static>(
     func: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static,
 ) -> Arc<HostFn<T>> {
     Arc::new(
-        move |store: &mut Store<T>, caller: Option<u32>, buf: &mut [u64]| {
+        move |store: &mut Store<T>, caller: Option<InstanceIdx>, buf: &mut [u64]| {
             let params: Vec<Val> = ty
                 .params()
                 .iter()
@@ -286,11 +287,11 @@ impl<Params: WasmParams, Results: WasmResults> TypedFunc<Params, Results> {
 /// instance whose code made the call.
 pub struct Caller<'a, T> {
     pub(crate) store: &'a mut Store<T>,
-    pub(crate) instance: Option<u32>,
+    pub(crate) instance: Option<InstanceIdx>,
 }
 
 impl<'a, T> Caller<'a, T> {
-    pub(crate) fn new(store: &'a mut Store<T>, instance: Option<u32>) -> Self {
+    pub(crate) fn new(store: &'a mut Store<T>, instance: Option<InstanceIdx>) -> Self {
         Caller { store, instance }
     }
 
@@ -400,7 +401,7 @@ impl WasmTyPrivate for Option<Func> {
     fn from_raw(store: &StoreInner, raw: u64) -> Self {
         raw.checked_sub(1).map(|i| Func {
             store: store.id,
-            index: i as u32,
+            index: StoreFuncIdx::from_u32(i as u32),
         })
     }
 }
@@ -534,7 +535,7 @@ macro_rules! into_func {
                 let mut results = Vec::new();
                 R::valtypes(&mut results);
                 let ty = FuncType::new(params, results);
-                let host = Arc::new(move |store: &mut Store<T>, _caller: Option<u32>, buf: &mut [u64]| {
+                let host = Arc::new(move |store: &mut Store<T>, _caller: Option<InstanceIdx>, buf: &mut [u64]| {
                     let result = self($($t::from_raw(&store.inner, buf.get($i).copied().unwrap_or(0))),*);
                     result.store_raw(&store.inner, buf)
                 });
@@ -552,7 +553,7 @@ macro_rules! into_func {
                 let mut results = Vec::new();
                 R::valtypes(&mut results);
                 let ty = FuncType::new(params, results);
-                let host = Arc::new(move |store: &mut Store<T>, caller: Option<u32>, buf: &mut [u64]| {
+                let host = Arc::new(move |store: &mut Store<T>, caller: Option<InstanceIdx>, buf: &mut [u64]| {
                     let args = ($($t::from_raw(&store.inner, buf.get($i).copied().unwrap_or(0)),)*);
                     let result = self(Caller::new(store, caller), $(args.$i),*);
                     result.store_raw(&store.inner, buf)

@@ -4,6 +4,7 @@ use crate::context::{AsContext, AsContextMut};
 use crate::error::{Error, Result};
 use crate::externals::{Extern, Global, Memory, Table};
 use crate::func::{Func, TypedFunc, WasmParams, WasmResults};
+use crate::index::{FuncIdx, InstanceIdx, StoreFuncIdx, StoreGlobalIdx};
 use crate::module::{ConstExpr, ConstOp, DataMode, ElemMode, ExternKind, ImportKind, Module};
 use crate::store::{FuncEntity, GlobalEntity, InstanceEntity, Store, StoreId, StoreInner};
 use crate::trap::TrapCode;
@@ -12,7 +13,7 @@ use crate::trap::TrapCode;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Instance {
     pub(crate) store: StoreId,
-    pub(crate) index: u32,
+    pub(crate) index: InstanceIdx,
 }
 
 /// One export of an [`Instance`]: its name and the entity.
@@ -140,7 +141,7 @@ impl Instance {
         let store = store.as_context();
         let inner = &store.0.inner;
         self.check_store(inner);
-        let Some(instance) = inner.instances.get(self.index as usize) else {
+        let Some(instance) = inner.instances.get(self.index) else {
             return Vec::new();
         };
         instance
@@ -166,7 +167,7 @@ impl Instance {
     pub fn module<'a, T: 'a>(&self, store: impl Into<crate::StoreContext<'a, T>>) -> &'a Module {
         let store = store.into().0;
         self.check_store(&store.inner);
-        match store.inner.instances.get(self.index as usize) {
+        match store.inner.instances.get(self.index) {
             Some(instance) => &instance.module,
             None => panic!("Instance used with a store other than its own"),
         }
@@ -202,8 +203,12 @@ fn resolve_export(
 }
 
 /// The export `name` of store instance `instance`.
-pub(crate) fn instance_export(inner: &StoreInner, instance: u32, name: &str) -> Option<Extern> {
-    let instance = inner.instances.get(instance as usize)?;
+pub(crate) fn instance_export(
+    inner: &StoreInner,
+    instance: InstanceIdx,
+    name: &str,
+) -> Option<Extern> {
+    let instance = inner.instances.get(instance)?;
     let export = instance
         .module
         .inner
@@ -232,8 +237,8 @@ fn limits_match(actual_min: u64, actual_max: Option<u64>, min: u64, max: Option<
 /// Evaluates a constant expression in a partially built instance.
 pub(crate) fn eval_const(
     inner: &StoreInner,
-    globals: &[u32],
-    funcs: &[u32],
+    globals: &[StoreGlobalIdx],
+    funcs: &[StoreFuncIdx],
     expr: &ConstExpr,
 ) -> Result<u64> {
     let mut stack: Vec<u64> = Vec::with_capacity(2);
@@ -245,10 +250,10 @@ pub(crate) fn eval_const(
             ConstOp::F32(v) => u64::from(v),
             ConstOp::F64(v) => v,
             ConstOp::RefNull(_) => 0,
-            ConstOp::RefFunc(f) => u64::from(*funcs.get(f as usize).ok_or_else(bad)?) + 1,
+            ConstOp::RefFunc(f) => u64::from(funcs.get(f as usize).ok_or_else(bad)?.as_u32()) + 1,
             ConstOp::GlobalGet(g) => {
                 let g = *globals.get(g as usize).ok_or_else(bad)?;
-                inner.globals.get(g as usize).ok_or_else(bad)?.value
+                inner.globals.get(g).ok_or_else(bad)?.value
             }
             ConstOp::I32Add
             | ConstOp::I32Sub
@@ -314,7 +319,7 @@ pub(crate) fn instantiate<T>(
         // reference to the new instance's functions in an imported table, nothing can reach
         // the instance any more.
         if !error.escaped {
-            inner.instances.truncate(instance_index as usize);
+            inner.instances.truncate(instance_index.index());
             marks.roll_back(inner);
         }
         return Err(error.error);
@@ -322,7 +327,7 @@ pub(crate) fn instantiate<T>(
     if let Some(start) = info.start {
         let func = inner
             .instances
-            .get(instance_index as usize)
+            .get(instance_index)
             .and_then(|i| i.funcs.get(start as usize))
             .copied()
             .ok_or_else(|| Error::from(TrapCode::InternalError))?;
@@ -342,7 +347,7 @@ struct InitError {
 fn initialize(
     inner: &mut StoreInner,
     info: &crate::module::ModuleInfo,
-    instance: u32,
+    instance: InstanceIdx,
 ) -> core::result::Result<(), InitError> {
     let imported_tables = info.num_imported_tables;
     let mut escaped = false;
@@ -396,7 +401,7 @@ impl Marks {
 /// Checks the imports, then makes the instance's own functions, tables, memories and
 /// globals, evaluates its element segments and pushes the instance (spec §4.5.4 steps 1-12);
 /// returns its store index.
-fn allocate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> Result<u32> {
+fn allocate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> Result<InstanceIdx> {
     let info = &module.inner.info;
     let mut funcs = Vec::with_capacity(info.funcs.len());
     let mut tables = Vec::with_capacity(info.tables.len());
@@ -412,7 +417,7 @@ fn allocate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> Res
         match (&import.kind, item) {
             (ImportKind::Func(ty), Extern::Func(f)) => {
                 let expected = info.sig_ids.get(*ty as usize).copied();
-                let actual = inner.funcs.get(f.index as usize).map(FuncEntity::sig);
+                let actual = inner.funcs.get(f.index).map(FuncEntity::sig);
                 if expected.is_none() || expected != actual {
                     return Err(unlinkable_type(import));
                 }
@@ -421,7 +426,7 @@ fn allocate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> Res
             (ImportKind::Table(ty), Extern::Table(t)) => {
                 let table = inner
                     .tables
-                    .get(t.index as usize)
+                    .get(t.index)
                     .ok_or_else(|| unlinkable_type(import))?;
                 if table.ty.element() != ty.element()
                     || !limits_match(
@@ -438,7 +443,7 @@ fn allocate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> Res
             (ImportKind::Memory(ty), Extern::Memory(m)) => {
                 let memory = inner
                     .memories
-                    .get(m.index as usize)
+                    .get(m.index)
                     .ok_or_else(|| unlinkable_type(import))?;
                 if !limits_match(
                     memory.pages(),
@@ -453,7 +458,7 @@ fn allocate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> Res
             (ImportKind::Global(ty), Extern::Global(g)) => {
                 let global = inner
                     .globals
-                    .get(g.index as usize)
+                    .get(g.index)
                     .ok_or_else(|| unlinkable_type(import))?;
                 if global.ty != *ty {
                     return Err(unlinkable_type(import));
@@ -476,7 +481,7 @@ fn allocate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> Res
     }
 
     let inner = &mut store.inner;
-    let instance_index = inner.instances.len() as u32;
+    let instance_index = inner.instances.next_index();
     for (index, ty) in info
         .funcs
         .iter()
@@ -487,11 +492,11 @@ fn allocate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> Res
             .sig_ids
             .get(*ty as usize)
             .ok_or_else(|| Error::from(TrapCode::InternalError))?;
-        funcs.push(inner.funcs.len() as u32);
+        funcs.push(inner.funcs.next_index());
         inner.funcs.push(FuncEntity::Wasm {
             sig,
             instance: instance_index,
-            index: index as u32,
+            index: FuncIdx::from_u32(index as u32),
         });
     }
     for (ty, init) in info
@@ -501,7 +506,7 @@ fn allocate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> Res
         .zip(&info.global_inits)
     {
         let value = eval_const(inner, &globals, &funcs, init)?;
-        globals.push(inner.globals.len() as u32);
+        globals.push(inner.globals.next_index());
         inner.globals.push(GlobalEntity { value, ty: *ty });
     }
     let mut elems = Vec::with_capacity(info.elems.len());
@@ -526,10 +531,10 @@ fn allocate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> Res
     Ok(instance_index)
 }
 
-fn drop_elem(inner: &mut StoreInner, instance: u32, segment: usize) {
+fn drop_elem(inner: &mut StoreInner, instance: InstanceIdx, segment: usize) {
     if let Some(items) = inner
         .instances
-        .get_mut(instance as usize)
+        .get_mut(instance)
         .and_then(|i| i.elems.get_mut(segment))
     {
         *items = Box::new([]);
@@ -538,14 +543,14 @@ fn drop_elem(inner: &mut StoreInner, instance: u32, segment: usize) {
 
 fn apply_elem(
     inner: &mut StoreInner,
-    instance: u32,
+    instance: InstanceIdx,
     segment: usize,
     table: u32,
     offset: &ConstExpr,
 ) -> Result<()> {
     let entity = inner
         .instances
-        .get(instance as usize)
+        .get(instance)
         .ok_or(TrapCode::InternalError)?;
     let offset = eval_const(inner, &entity.globals, &entity.funcs, offset)? as u32;
     let len = entity.elems.get(segment).map_or(0, |items| items.len());
@@ -557,7 +562,7 @@ fn apply_elem(
 
 fn apply_data(
     inner: &mut StoreInner,
-    instance: u32,
+    instance: InstanceIdx,
     segment: usize,
     memory: u32,
     offset: &ConstExpr,
@@ -565,7 +570,7 @@ fn apply_data(
 ) -> Result<()> {
     let entity = inner
         .instances
-        .get(instance as usize)
+        .get(instance)
         .ok_or(TrapCode::InternalError)?;
     let offset = eval_const(inner, &entity.globals, &entity.funcs, offset)? as u32;
     let segment_index = u32::try_from(segment).map_err(|_| TrapCode::InternalError)?;
@@ -579,7 +584,7 @@ fn apply_data(
     )?;
     if let Some(dropped) = inner
         .instances
-        .get_mut(instance as usize)
+        .get_mut(instance)
         .and_then(|i| i.datas_dropped.get_mut(segment))
     {
         *dropped = true;

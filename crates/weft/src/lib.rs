@@ -51,6 +51,7 @@ mod error;
 mod exec;
 mod externals;
 mod func;
+mod index;
 mod instance;
 mod ir;
 mod limits;

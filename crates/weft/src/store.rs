@@ -29,6 +29,9 @@
 use crate::context::StoreContextMut;
 use crate::engine::{Engine, SigId};
 use crate::error::{Error, Result};
+use crate::index::{
+    EntityVec, FuncIdx, InstanceIdx, StoreFuncIdx, StoreGlobalIdx, StoreMemoryIdx, StoreTableIdx,
+};
 use crate::limits::{
     DEFAULT_INSTANCE_LIMIT, DEFAULT_MEMORY_LIMIT, DEFAULT_TABLE_LIMIT, MAX_TABLE_ELEMENTS,
     ResourceLimiter,
@@ -59,8 +62,8 @@ pub(crate) enum FuncEntity {
     /// that module's function index space (a defined, not imported, function).
     Wasm {
         sig: SigId,
-        instance: u32,
-        index: u32,
+        instance: InstanceIdx,
+        index: FuncIdx,
     },
     /// A host function; `host` indexes `Store::hosts`.
     Host { sig: SigId, ty: FuncType, host: u32 },
@@ -110,13 +113,13 @@ pub(crate) struct GlobalEntity {
 pub(crate) struct InstanceEntity {
     pub(crate) module: Module,
     /// Store function index of each function in the module's function index space.
-    pub(crate) funcs: Box<[u32]>,
+    pub(crate) funcs: Box<[StoreFuncIdx]>,
     /// Store table index of each table in the module's table index space.
-    pub(crate) tables: Box<[u32]>,
+    pub(crate) tables: Box<[StoreTableIdx]>,
     /// Store memory index of each memory in the module's memory index space.
-    pub(crate) memories: Box<[u32]>,
+    pub(crate) memories: Box<[StoreMemoryIdx]>,
     /// Store global index of each global in the module's global index space.
-    pub(crate) globals: Box<[u32]>,
+    pub(crate) globals: Box<[StoreGlobalIdx]>,
     /// Evaluated element segments (raw references); emptied by `elem.drop` and after active
     /// segments are applied.
     pub(crate) elems: Box<[Box<[u64]>]>,
@@ -128,11 +131,11 @@ pub(crate) struct InstanceEntity {
 pub(crate) struct StoreInner {
     pub(crate) id: StoreId,
     pub(crate) engine: Engine,
-    pub(crate) funcs: Vec<FuncEntity>,
-    pub(crate) memories: Vec<MemoryEntity>,
-    pub(crate) tables: Vec<TableEntity>,
-    pub(crate) globals: Vec<GlobalEntity>,
-    pub(crate) instances: Vec<InstanceEntity>,
+    pub(crate) funcs: EntityVec<StoreFuncIdx, FuncEntity>,
+    pub(crate) memories: EntityVec<StoreMemoryIdx, MemoryEntity>,
+    pub(crate) tables: EntityVec<StoreTableIdx, TableEntity>,
+    pub(crate) globals: EntityVec<StoreGlobalIdx, GlobalEntity>,
+    pub(crate) instances: EntityVec<InstanceIdx, InstanceEntity>,
     pub(crate) externrefs: Vec<Box<dyn Any + Send + Sync>>,
     /// Remaining fuel, when the engine consumes fuel.
     pub(crate) fuel: u64,
@@ -157,11 +160,11 @@ impl StoreInner {
         StoreInner {
             id: StoreId::fresh(),
             engine: engine.clone(),
-            funcs: Vec::new(),
-            memories: Vec::new(),
-            tables: Vec::new(),
-            globals: Vec::new(),
-            instances: Vec::new(),
+            funcs: EntityVec::new(),
+            memories: EntityVec::new(),
+            tables: EntityVec::new(),
+            globals: EntityVec::new(),
+            instances: EntityVec::new(),
             externrefs: Vec::new(),
             fuel: 0,
             epoch_deadline: 0,
@@ -176,8 +179,12 @@ impl StoreInner {
     /// Grows memory `index` by `delta` pages without consulting any limiter.
     /// Returns the old size in pages, or `None` if the memory cannot grow that much (its
     /// maximum, the 4 GiB bound, or the OS refusing the pages).
-    pub(crate) fn grow_memory_unlimited(&mut self, index: u32, delta: u64) -> Option<u64> {
-        let memory = self.memories.get_mut(index as usize)?;
+    pub(crate) fn grow_memory_unlimited(
+        &mut self,
+        index: StoreMemoryIdx,
+        delta: u64,
+    ) -> Option<u64> {
+        let memory = self.memories.get_mut(index)?;
         let old = memory.pages();
         let new = old.checked_add(delta)?;
         let max = memory
@@ -198,11 +205,11 @@ impl StoreInner {
     /// (its maximum, [`MAX_TABLE_ELEMENTS`], or the allocator refusing).
     pub(crate) fn grow_table_unlimited(
         &mut self,
-        index: u32,
+        index: StoreTableIdx,
         delta: u64,
         init: u64,
     ) -> Option<u64> {
-        let table = self.tables.get_mut(index as usize)?;
+        let table = self.tables.get_mut(index)?;
         let old = table.elements.len() as u64;
         let new = old.checked_add(delta)?;
         let max = table
@@ -249,7 +256,7 @@ impl StoreInner {
     /// instance's memory `memory` at `dst`. A dropped segment is empty.
     pub(crate) fn memory_init(
         &mut self,
-        instance: u32,
+        instance: InstanceIdx,
         memory: u32,
         data: u32,
         dst: u64,
@@ -257,7 +264,7 @@ impl StoreInner {
         len: u64,
     ) -> core::result::Result<(), TrapCode> {
         let internal = TrapCode::InternalError;
-        let entity = self.instances.get(instance as usize).ok_or(internal)?;
+        let entity = self.instances.get(instance).ok_or(internal)?;
         let memory = *entity.memories.get(memory as usize).ok_or(internal)?;
         let dropped = *entity.datas_dropped.get(data as usize).ok_or(internal)?;
         let segment = entity
@@ -268,7 +275,7 @@ impl StoreInner {
             .get(data as usize)
             .ok_or(internal)?;
         let bytes: &[u8] = if dropped { &[] } else { &segment.bytes };
-        let mem = &mut self.memories.get_mut(memory as usize).ok_or(internal)?.data;
+        let mem = &mut self.memories.get_mut(memory).ok_or(internal)?.data;
         let src = range(src, len, bytes.len(), TrapCode::MemoryOutOfBounds)?;
         let dst = range(dst, len, mem.len(), TrapCode::MemoryOutOfBounds)?;
         mem.get_mut(dst)
@@ -282,7 +289,7 @@ impl StoreInner {
     /// that instance's table `table` at `dst`.
     pub(crate) fn table_init(
         &mut self,
-        instance: u32,
+        instance: InstanceIdx,
         table: u32,
         elem: u32,
         dst: u64,
@@ -290,14 +297,10 @@ impl StoreInner {
         len: u64,
     ) -> core::result::Result<(), TrapCode> {
         let internal = TrapCode::InternalError;
-        let entity = self.instances.get(instance as usize).ok_or(internal)?;
+        let entity = self.instances.get(instance).ok_or(internal)?;
         let table = *entity.tables.get(table as usize).ok_or(internal)?;
         let segment = entity.elems.get(elem as usize).ok_or(internal)?;
-        let elements = &mut self
-            .tables
-            .get_mut(table as usize)
-            .ok_or(internal)?
-            .elements;
+        let elements = &mut self.tables.get_mut(table).ok_or(internal)?.elements;
         let src = range(src, len, segment.len(), TrapCode::TableOutOfBounds)?;
         let dst = range(dst, len, elements.len(), TrapCode::TableOutOfBounds)?;
         elements
@@ -311,9 +314,9 @@ impl StoreInner {
 /// The type-erased form of every host function:
 /// arguments in, results out, through one buffer of raw cells of length
 /// `max(params, results)`.
-/// The `Option<u32>` is the calling instance, for [`Caller::get_export`](crate::Caller::get_export).
+/// The `Option<InstanceIdx>` is the calling instance, for [`Caller::get_export`](crate::Caller::get_export).
 pub(crate) type HostFn<T> =
-    dyn Fn(&mut Store<T>, Option<u32>, &mut [u64]) -> Result<()> + Send + Sync + 'static;
+    dyn Fn(&mut Store<T>, Option<InstanceIdx>, &mut [u64]) -> Result<()> + Send + Sync + 'static;
 
 /// What the interpreter needs from a store: its `T`-independent part, host calls and the
 /// resource-limited growth operations, which may need the embedder's data.
@@ -324,15 +327,19 @@ pub(crate) trait ExecContext {
     /// Calls host function `host` (an index of `Store::hosts`) with `args_results` holding the
     /// arguments on entry and the results on return. `caller` is the instance whose code made
     /// the call, if any.
-    fn call_host(&mut self, host: u32, caller: Option<u32>, args_results: &mut [u64])
-    -> Result<()>;
+    fn call_host(
+        &mut self,
+        host: u32,
+        caller: Option<InstanceIdx>,
+        args_results: &mut [u64],
+    ) -> Result<()>;
 
     /// `memory.grow`: grows store memory `memory` by `delta` pages, asking the resource
     /// limiter. `Ok(None)` means the grow failed and the guest sees -1; `Err` is a trap.
-    fn grow_memory(&mut self, memory: u32, delta: u64) -> Result<Option<u64>>;
+    fn grow_memory(&mut self, memory: StoreMemoryIdx, delta: u64) -> Result<Option<u64>>;
 
     /// `table.grow`: as [`ExecContext::grow_memory`] for tables, new elements set to `init`.
-    fn grow_table(&mut self, table: u32, delta: u64, init: u64) -> Result<Option<u64>>;
+    fn grow_table(&mut self, table: StoreTableIdx, delta: u64, init: u64) -> Result<Option<u64>>;
 
     /// Called when the engine's epoch has reached `StoreInner::epoch_deadline`. `Ok(())` means
     /// the deadline was extended and execution continues; `Err` (normally
@@ -503,7 +510,7 @@ impl<T> Store<T> {
     }
 
     /// Creates a memory of type `ty`, asking the limiter for its initial size.
-    pub(crate) fn create_memory(&mut self, ty: MemoryType) -> Result<u32> {
+    pub(crate) fn create_memory(&mut self, ty: MemoryType) -> Result<StoreMemoryIdx> {
         let bytes = pages_to_bytes(ty.minimum());
         let maximum = ty.maximum().map(pages_to_bytes);
         if let Some(limiter) = self.resource_limiter()
@@ -517,7 +524,7 @@ impl<T> Store<T> {
     }
 
     /// Creates a table of type `ty` filled with `init`, asking the limiter for its size.
-    pub(crate) fn create_table(&mut self, ty: TableType, init: u64) -> Result<u32> {
+    pub(crate) fn create_table(&mut self, ty: TableType, init: u64) -> Result<StoreTableIdx> {
         let elements = usize::try_from(ty.minimum()).unwrap_or(usize::MAX);
         let maximum = ty
             .maximum()
@@ -553,13 +560,11 @@ impl<T> Store<T> {
     }
 
     /// Registers a host function in this store and returns its function index.
-    pub(crate) fn push_host_func(&mut self, ty: FuncType, func: Arc<HostFn<T>>) -> u32 {
+    pub(crate) fn push_host_func(&mut self, ty: FuncType, func: Arc<HostFn<T>>) -> StoreFuncIdx {
         let sig = self.inner.engine.intern_signature(&ty);
         let host = self.hosts.len() as u32;
         self.hosts.push(func);
-        let index = self.inner.funcs.len() as u32;
-        self.inner.funcs.push(FuncEntity::Host { sig, ty, host });
-        index
+        self.inner.funcs.push(FuncEntity::Host { sig, ty, host })
     }
 }
 
@@ -571,7 +576,7 @@ impl<T> ExecContext for Store<T> {
     fn call_host(
         &mut self,
         host: u32,
-        caller: Option<u32>,
+        caller: Option<InstanceIdx>,
         args_results: &mut [u64],
     ) -> Result<()> {
         let Some(func) = self.hosts.get(host as usize).cloned() else {
@@ -580,8 +585,8 @@ impl<T> ExecContext for Store<T> {
         func(self, caller, args_results)
     }
 
-    fn grow_memory(&mut self, memory: u32, delta: u64) -> Result<Option<u64>> {
-        let Some(entity) = self.inner.memories.get(memory as usize) else {
+    fn grow_memory(&mut self, memory: StoreMemoryIdx, delta: u64) -> Result<Option<u64>> {
+        let Some(entity) = self.inner.memories.get(memory) else {
             return Err(crate::trap::TrapCode::InternalError.into());
         };
         let current = entity.data.len();
@@ -597,8 +602,8 @@ impl<T> ExecContext for Store<T> {
         Ok(self.inner.grow_memory_unlimited(memory, delta))
     }
 
-    fn grow_table(&mut self, table: u32, delta: u64, init: u64) -> Result<Option<u64>> {
-        let Some(entity) = self.inner.tables.get(table as usize) else {
+    fn grow_table(&mut self, table: StoreTableIdx, delta: u64, init: u64) -> Result<Option<u64>> {
+        let Some(entity) = self.inner.tables.get(table) else {
             return Err(crate::trap::TrapCode::InternalError.into());
         };
         let current = entity.elements.len();

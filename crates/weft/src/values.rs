@@ -164,7 +164,7 @@ impl Val {
             Val::FuncRef(None) | Val::ExternRef(None) => 0,
             Val::FuncRef(Some(f)) => {
                 f.check_store(store)?;
-                u64::from(f.index) + 1
+                u64::from(f.index.as_u32()) + 1
             }
             Val::ExternRef(Some(r)) => {
                 r.check_store(store)?;
@@ -182,7 +182,7 @@ impl Val {
             ValType::F64 => Val::F64(raw),
             ValType::FuncRef => Val::FuncRef(raw.checked_sub(1).map(|i| Func {
                 store: store.id,
-                index: i as u32,
+                index: crate::index::StoreFuncIdx::from_u32(i as u32),
             })),
             ValType::ExternRef => Val::ExternRef(raw.checked_sub(1).map(|i| ExternRef {
                 store: store.id,

@@ -62,7 +62,7 @@ impl<T> Transfer<'_, T> {
     fn memory(&self, side: Side) -> &[u8] {
         side.options
             .memory
-            .and_then(|m| self.store.inner.memories.get(m.index as usize))
+            .and_then(|m| self.store.inner.memories.get(m.index))
             .map_or(&[], |m| &m.data[..])
     }
 
@@ -97,7 +97,7 @@ impl<T> TransferContext for Transfer<'_, T> {
         match side
             .options
             .memory
-            .and_then(|m| self.store.inner.memories.get_mut(m.index as usize))
+            .and_then(|m| self.store.inner.memories.get_mut(m.index))
         {
             Some(m) => &mut m.data[..],
             None => &mut [],

@@ -29,6 +29,7 @@ use super::values::Val;
 use crate::context::{AsContext, AsContextMut, StoreContextMut};
 use crate::error::{Error, Result};
 use crate::externals::Memory;
+use crate::index::InstanceIdx;
 use crate::store::{Store, StoreId};
 use crate::trap::{Trap, TrapCode};
 use crate::types::{FuncType, ValType};
@@ -356,7 +357,10 @@ pub(crate) fn lower_import<T: 'static>(
     abi::flatten_types(ty.results().collect::<Vec<_>>().iter(), &mut flat_results);
     let results_in_memory = flat_results.len() > abi::MAX_FLAT_RESULTS;
     let host = Arc::new(
-        move |store: &mut Store<T>, _instance: Option<u32>, buf: &mut [u64]| -> Result<()> {
+        move |store: &mut Store<T>,
+              _instance: Option<InstanceIdx>,
+              buf: &mut [u64]|
+              -> Result<()> {
             let state = store.component_instance(caller)?;
             if !state.may_leave {
                 return Err(TrapCode::CannotLeaveComponent.into());
@@ -597,7 +601,7 @@ pub(crate) fn resource_builtin<T: 'static>(
         Step::ResourceNew { .. } => (
             FuncType::new([ValType::I32], [ValType::I32]),
             Arc::new(
-                move |store: &mut Store<T>, _: Option<u32>, buf: &mut [u64]| {
+                move |store: &mut Store<T>, _: Option<InstanceIdx>, buf: &mut [u64]| {
                     let rep = buf.first().copied().unwrap_or(0) as u32;
                     let handles = &mut store.component_instance(instance)?.handles;
                     let index = handles.resource_new(ty.clone(), rep)?;
@@ -611,7 +615,7 @@ pub(crate) fn resource_builtin<T: 'static>(
         Step::ResourceRep { .. } => (
             FuncType::new([ValType::I32], [ValType::I32]),
             Arc::new(
-                move |store: &mut Store<T>, _: Option<u32>, buf: &mut [u64]| {
+                move |store: &mut Store<T>, _: Option<InstanceIdx>, buf: &mut [u64]| {
                     let index = buf.first().copied().unwrap_or(0) as u32;
                     let handles = &store.component_instance(instance)?.handles;
                     let rep = handles.resource_rep(&ty, index)?;
@@ -625,7 +629,7 @@ pub(crate) fn resource_builtin<T: 'static>(
         _ => (
             FuncType::new([ValType::I32], []),
             Arc::new(
-                move |store: &mut Store<T>, _: Option<u32>, buf: &mut [u64]| {
+                move |store: &mut Store<T>, _: Option<InstanceIdx>, buf: &mut [u64]| {
                     let index = buf.first().copied().unwrap_or(0) as u32;
                     let handles = &mut store.component_instance(instance)?.handles;
                     match handles.resource_drop(&ty, index)? {
@@ -697,7 +701,7 @@ impl<T> LiftContext for Cx<'_, T> {
     fn memory(&self) -> &[u8] {
         self.options
             .memory
-            .and_then(|m| self.store.inner.memories.get(m.index as usize))
+            .and_then(|m| self.store.inner.memories.get(m.index))
             .map_or(&[], |m| &m.data[..])
     }
 
@@ -723,7 +727,7 @@ impl<T> LowerContext for Cx<'_, T> {
         match self
             .options
             .memory
-            .and_then(|m| self.store.inner.memories.get_mut(m.index as usize))
+            .and_then(|m| self.store.inner.memories.get_mut(m.index))
         {
             Some(m) => &mut m.data[..],
             None => &mut [],

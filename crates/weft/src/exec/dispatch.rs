@@ -37,6 +37,7 @@
 
 use super::wasm::{self, Cell, Imm};
 use super::{Exit, Frame, Stack, cold_op, memory_view, push_frame, stack_bytes};
+use crate::index::{DefinedFuncIdx, FuncIdx, InstanceIdx, StoreFuncIdx, StoreGlobalIdx};
 use crate::ir::{CompiledFunc, Instr, Slot, for_each_instr};
 use crate::module::ModuleInner;
 use crate::store::{FuncEntity, GlobalEntity, StoreInner};
@@ -86,7 +87,7 @@ pub(crate) struct Cx<'a> {
     inner: &'a mut StoreInner,
     stack: &'a mut Stack,
     /// The store instance of the running function.
-    instance: u32,
+    instance: InstanceIdx,
     /// The index in `stack.cells` of the running frame's slot 0.
     fp: usize,
     /// The module of store instance `instance` (null if the instance does not exist). The
@@ -98,7 +99,7 @@ pub(crate) struct Cx<'a> {
     stack_budget: usize,
     /// The store indices of the globals of instance `instance` (its `globals`), and their
     /// number (empty if the instance does not exist).
-    global_map: (*const u32, usize),
+    global_map: (*const StoreGlobalIdx, usize),
     /// The store's globals and their number. Globals are only added by instantiation, which
     /// cannot happen during a run, so the buffer stays in place.
     globals: (*mut GlobalEntity, usize),
@@ -182,7 +183,10 @@ pub(super) fn run(inner: &mut StoreInner, stack: &mut Stack) -> Exit {
         .max_wasm_stack
         .saturating_sub(inner.stack_used);
     let global_map = instance_globals(inner, frame.instance);
-    let globals = (inner.globals.as_mut_ptr(), inner.globals.len());
+    let globals = (
+        inner.globals.as_mut_slice().as_mut_ptr(),
+        inner.globals.len(),
+    );
     let mut cx = Cx {
         inner,
         stack,
@@ -217,10 +221,10 @@ pub(super) fn run(inner: &mut StoreInner, stack: &mut Stack) -> Exit {
 }
 
 /// The module of store instance `instance`, or null.
-fn instance_module(inner: &StoreInner, instance: u32) -> *const ModuleInner {
+fn instance_module(inner: &StoreInner, instance: InstanceIdx) -> *const ModuleInner {
     inner
         .instances
-        .get(instance as usize)
+        .get(instance)
         .map_or(core::ptr::null(), |entity| {
             &*entity.module.inner as *const ModuleInner
         })
@@ -228,10 +232,10 @@ fn instance_module(inner: &StoreInner, instance: u32) -> *const ModuleInner {
 
 /// The store indices of the globals of store instance `instance` (empty if it does not
 /// exist).
-fn instance_globals(inner: &StoreInner, instance: u32) -> (*const u32, usize) {
+fn instance_globals(inner: &StoreInner, instance: InstanceIdx) -> (*const StoreGlobalIdx, usize) {
     inner
         .instances
-        .get(instance as usize)
+        .get(instance)
         .map_or((core::ptr::null(), 0), |entity| {
             (entity.globals.as_ptr(), entity.globals.len())
         })
@@ -1173,7 +1177,13 @@ fn leave_entry(cx: &mut Cx<'_>) -> Flow {
 /// would keep the handlers' calls from being jumps.)
 #[cold]
 #[inline(never)]
-fn resume_instance(ip: *const Op, fp: usize, instance: u32, cx: &mut Cx<'_>, acc: u64) -> Flow {
+fn resume_instance(
+    ip: *const Op,
+    fp: usize,
+    instance: InstanceIdx,
+    cx: &mut Cx<'_>,
+    acc: u64,
+) -> Flow {
     let (mem, mem_len) = memory_view(cx.inner, instance);
     cx.module = instance_module(cx.inner, instance);
     cx.global_map = instance_globals(cx.inner, instance);
@@ -1216,8 +1226,8 @@ fn save_ip(cx: &mut Cx<'_>, ip: *const Op) {
 fn call_wasm(
     ip: *const Op,
     base: Slot,
-    instance: u32,
-    func_index: u32,
+    instance: InstanceIdx,
+    func_index: FuncIdx,
     mem: *mut u8,
     mem_len: usize,
     cx: &mut Cx<'_>,
@@ -1245,12 +1255,12 @@ fn call_wasm(
 fn call_store_func(
     ip: *const Op,
     base: Slot,
-    func: u32,
+    func: StoreFuncIdx,
     mem: *mut u8,
     mem_len: usize,
     cx: &mut Cx<'_>,
 ) -> Flow {
-    match cx.inner.funcs.get(func as usize) {
+    match cx.inner.funcs.get(func) {
         Some(&FuncEntity::Wasm {
             instance, index, ..
         }) => call_wasm(ip, base, instance, index, mem, mem_len, cx),
@@ -1306,7 +1316,8 @@ handler!(CallInternal(ip, regs, mem, mem_len, cx, acc) {
             ip: code,
             fp: callee_fp,
             instance: cx.instance,
-            defined: func,
+            // The IR's `CallInternal` names a defined function.
+            defined: DefinedFuncIdx::from_u32(func),
         });
         stack.frames.set_len(depth + 1);
         (callee_regs, code)
@@ -1333,10 +1344,12 @@ unsafe fn call_internal_general(
 ) -> Flow {
     let _ = (regs, acc);
     operands!(ip, CallInternal { func, base });
-    let Some(entity) = cx.inner.instances.get(cx.instance as usize) else {
+    let Some(entity) = cx.inner.instances.get(cx.instance) else {
         return trap(cx, TrapCode::InternalError);
     };
-    let func_index = entity.module.inner.info.num_imported_funcs + func;
+    // The IR's `CallInternal` names a defined function.
+    let func_index =
+        DefinedFuncIdx::from_u32(func).func_idx(entity.module.inner.info.num_imported_funcs);
     call_wasm(ip, base, cx.instance, func_index, mem, mem_len, cx)
 }
 
@@ -1346,7 +1359,7 @@ handler!(CallImported(ip, regs, mem, mem_len, cx, acc) {
     let store_func = cx
         .inner
         .instances
-        .get(cx.instance as usize)
+        .get(cx.instance)
         .and_then(|instance| instance.funcs.get(func as usize).copied());
     let Some(store_func) = store_func else {
         return trap(cx, TrapCode::InternalError);
@@ -1366,11 +1379,16 @@ handler!(CallIndirect(ip, regs, mem, mem_len, cx, acc) {
 
 /// The store function of element `element` of table `table`, checked against type `ty`.
 #[inline(always)]
-fn resolve_indirect(cx: &Cx<'_>, ty: u32, table: u32, element: u32) -> Result<u32, TrapCode> {
+fn resolve_indirect(
+    cx: &Cx<'_>,
+    ty: u32,
+    table: u32,
+    element: u32,
+) -> Result<StoreFuncIdx, TrapCode> {
     let inner = &*cx.inner;
     let instance = inner
         .instances
-        .get(cx.instance as usize)
+        .get(cx.instance)
         .ok_or(TrapCode::InternalError)?;
     let table = *instance
         .tables
@@ -1383,10 +1401,7 @@ fn resolve_indirect(cx: &Cx<'_>, ty: u32, table: u32, element: u32) -> Result<u3
         .sig_ids
         .get(ty as usize)
         .ok_or(TrapCode::InternalError)?;
-    let table = inner
-        .tables
-        .get(table as usize)
-        .ok_or(TrapCode::InternalError)?;
+    let table = inner.tables.get(table).ok_or(TrapCode::InternalError)?;
     let reference = *table
         .elements
         .get(element as usize)
@@ -1394,14 +1409,13 @@ fn resolve_indirect(cx: &Cx<'_>, ty: u32, table: u32, element: u32) -> Result<u3
     let func = reference
         .checked_sub(1)
         .ok_or(TrapCode::IndirectCallToNull)?;
-    let entity = inner
-        .funcs
-        .get(func as usize)
-        .ok_or(TrapCode::InternalError)?;
+    // A non-null reference is a store function index plus one (see `store`).
+    let func = StoreFuncIdx::from_u32(func as u32);
+    let entity = inner.funcs.get(func).ok_or(TrapCode::InternalError)?;
     if entity.sig() != expected {
         return Err(TrapCode::BadSignature);
     }
-    Ok(func as u32)
+    Ok(func)
 }
 
 /// The value of global `global` of the current instance.
@@ -1415,7 +1429,7 @@ fn global_value<'c>(cx: &'c mut Cx<'_>, global: u32) -> Option<&'c mut u64> {
     }
     // SAFETY: `map` points at the `map_len` store indices of the current instance's
     // globals (`instance_globals`), which live as long as the store; checked in bounds.
-    let index = unsafe { *map.add(global as usize) } as usize;
+    let index = unsafe { *map.add(global as usize) }.index();
     let (globals, len) = cx.globals;
     if index >= len {
         return None;
@@ -1479,7 +1493,7 @@ handler!(MemoryGrow(ip, regs, mem, mem_len, cx, acc) {
     let memory = cx
         .inner
         .instances
-        .get(cx.instance as usize)
+        .get(cx.instance)
         .and_then(|instance| instance.memories.first().copied());
     let Some(memory) = memory else {
         return trap(cx, TrapCode::InternalError);
@@ -1502,7 +1516,7 @@ handler!(TableGrow(ip, regs, mem, mem_len, cx, acc) {
     let table = cx
         .inner
         .instances
-        .get(cx.instance as usize)
+        .get(cx.instance)
         .and_then(|instance| instance.tables.get(table as usize).copied());
     let Some(table) = table else {
         return trap(cx, TrapCode::InternalError);
@@ -1703,7 +1717,7 @@ mod extra_checks {
     #[inline(never)]
     pub(super) fn globals(cx: &Cx<'_>) {
         let map = instance_globals(cx.inner, cx.instance);
-        let globals = (cx.inner.globals.as_ptr(), cx.inner.globals.len());
+        let globals = (cx.inner.globals.as_slice().as_ptr(), cx.inner.globals.len());
         if cx.global_map != map || (cx.globals.0.cast_const(), cx.globals.1) != globals {
             violated(format_args!(
                 "the globals seen by the executor are not those of instance {}",
@@ -1722,18 +1736,19 @@ mod extra_checks_tests {
 
     use super::{Instr, Op, Slot, handler_for, run, thread};
     use crate::exec::{Frame, Stack};
+    use crate::index::{DefinedFuncIdx, InstanceIdx};
     use crate::ir::CompiledFunc;
     use crate::{Engine, Instance, Module, Store};
     use std::panic::{AssertUnwindSafe, catch_unwind};
 
     /// A store with one instance, whose store index it returns.
-    fn store() -> (Store<()>, u32) {
+    fn store() -> (Store<()>, InstanceIdx) {
         let engine = Engine::default();
         let module = Module::new(&engine, "(module (memory 1))").expect("compiles");
         let mut store = Store::new(&engine, ());
         Instance::new(&mut store, &module, &[]).expect("instantiates");
-        let index = store.inner.instances.len() - 1;
-        (store, u32::try_from(index).expect("few instances"))
+        let index = u32::try_from(store.inner.instances.len() - 1).expect("few instances");
+        (store, InstanceIdx::from_u32(index))
     }
 
     /// Code for a frame of `num_slots` slots, threaded without verification.
@@ -1758,7 +1773,7 @@ mod extra_checks_tests {
                 ip: func.code.as_ptr().wrapping_add(start),
                 fp: 0,
                 instance,
-                defined: 0,
+                defined: DefinedFuncIdx::from_u32(0),
             }],
         };
         let Err(panic) = catch_unwind(AssertUnwindSafe(|| run(&mut store.inner, &mut stack)))

@@ -50,6 +50,9 @@ use dispatch::run;
 pub(crate) use dispatch::{Op, thread};
 
 use crate::error::{Error, Result};
+use crate::index::{
+    DefinedFuncIdx, FuncIdx, InstanceIdx, StoreFuncIdx, StoreMemoryIdx, StoreTableIdx,
+};
 use crate::ir::{CompiledFunc, FRAME_OVERHEAD, Instr};
 use crate::store::{ExecContext, FuncEntity, StoreInner};
 use crate::trap::{FrameInfo, Trap, TrapCode};
@@ -136,9 +139,9 @@ struct Frame {
     /// Index of the frame's slot 0 in `Stack::cells`.
     fp: usize,
     /// Store index of the instance the function belongs to.
-    instance: u32,
+    instance: InstanceIdx,
     /// The function's index among its module's defined functions (for backtraces).
-    defined: u32,
+    defined: DefinedFuncIdx,
 }
 
 impl Frame {
@@ -161,15 +164,19 @@ enum Exit {
     /// Call host function `host` with the cells `base..base + len`.
     Host {
         host: u32,
-        instance: u32,
+        instance: InstanceIdx,
         base: usize,
         len: usize,
     },
     /// `memory.grow` of store memory `memory`; the result goes to `cells[dst]`.
-    MemoryGrow { memory: u32, delta: u64, dst: usize },
+    MemoryGrow {
+        memory: StoreMemoryIdx,
+        delta: u64,
+        dst: usize,
+    },
     /// `table.grow` of store table `table`; the result goes to `cells[dst]`.
     TableGrow {
-        table: u32,
+        table: StoreTableIdx,
         delta: u64,
         init: u64,
         dst: usize,
@@ -190,9 +197,13 @@ impl From<TrapCode> for Exit {
 
 /// Calls store function `func`; `args_results` holds the arguments on entry and the results
 /// on return (its length is the larger of the two counts).
-pub(crate) fn invoke(ctx: &mut dyn ExecContext, func: u32, args_results: &mut [u64]) -> Result<()> {
+pub(crate) fn invoke(
+    ctx: &mut dyn ExecContext,
+    func: StoreFuncIdx,
+    args_results: &mut [u64],
+) -> Result<()> {
     let inner = ctx.inner();
-    let (instance, index) = match inner.funcs.get(func as usize) {
+    let (instance, index) = match inner.funcs.get(func) {
         Some(FuncEntity::Host { host, .. }) => {
             let host = *host;
             return ctx.call_host(host, None, args_results);
@@ -267,8 +278,8 @@ impl Drop for Entry<'_> {
 fn execute(
     ctx: &mut dyn ExecContext,
     stack: &mut Stack,
-    instance: u32,
-    index: u32,
+    instance: InstanceIdx,
+    index: FuncIdx,
     args_results: &mut [u64],
 ) -> Result<()> {
     stack.cells.extend_from_slice(args_results);
@@ -385,9 +396,12 @@ fn set_backtrace(ctx: &mut dyn ExecContext, stack: &Stack, trap: &mut Trap) {
     let frame_info = |frame: &Frame| {
         let info = inner
             .instances
-            .get(frame.instance as usize)
+            .get(frame.instance)
             .map(|i| &i.module.inner.info);
-        let func_index = frame.defined + info.map_or(0, |info| info.num_imported_funcs);
+        let func_index = frame
+            .defined
+            .func_idx(info.map_or(0, |info| info.num_imported_funcs))
+            .as_u32();
         FrameInfo {
             module_name: info.and_then(|info| info.name.clone()),
             func_index,
@@ -433,22 +447,19 @@ fn stack_bytes(end: usize, depth: usize) -> usize {
 fn push_frame(
     stack: &mut Stack,
     inner: &StoreInner,
-    instance: u32,
-    func_index: u32,
+    instance: InstanceIdx,
+    func_index: FuncIdx,
     fp: usize,
     budget: usize,
 ) -> core::result::Result<(), Box<Exit>> {
     let internal = || Box::new(Exit::Trap(TrapCode::InternalError));
-    let entity = inner
-        .instances
-        .get(instance as usize)
-        .ok_or_else(internal)?;
+    let entity = inner.instances.get(instance).ok_or_else(internal)?;
     let module = &entity.module.inner;
     let defined = func_index
-        .checked_sub(module.info.num_imported_funcs)
+        .defined(module.info.num_imported_funcs)
         .ok_or_else(internal)?;
     let compiled = module
-        .compiled(defined)
+        .compiled(defined.as_u32())
         .map_err(|error| Box::new(Exit::Error(error)))?;
     let num_slots = compiled.num_slots as usize;
     let end = fp + num_slots;
@@ -498,13 +509,13 @@ fn stack_usage(stack: &Stack) -> usize {
 
 /// The base and length of memory 0 of store instance `instance` (empty if it has none).
 #[inline]
-fn memory_view(inner: &mut StoreInner, instance: u32) -> (*mut u8, usize) {
+fn memory_view(inner: &mut StoreInner, instance: InstanceIdx) -> (*mut u8, usize) {
     let memory = inner
         .instances
-        .get(instance as usize)
+        .get(instance)
         .and_then(|instance| instance.memories.first())
         .copied();
-    match memory.and_then(|memory| inner.memories.get_mut(memory as usize)) {
+    match memory.and_then(|memory| inner.memories.get_mut(memory)) {
         Some(memory) => (memory.data.as_mut_ptr(), memory.data.len()),
         None => (core::ptr::NonNull::<u8>::dangling().as_ptr(), 0),
     }
@@ -518,12 +529,12 @@ use crate::store::range;
 #[cold]
 fn cold_op(
     inner: &mut StoreInner,
-    instance: u32,
+    instance: InstanceIdx,
     cells: &mut [u64],
     instr: &Instr,
 ) -> core::result::Result<(), Exit> {
     let trap_internal = || Exit::Trap(TrapCode::InternalError);
-    let mut mem_index = usize::MAX;
+    let mut mem_index: Option<StoreMemoryIdx> = None;
     macro_rules! get {
         ($slot:expr) => {
             *cells.get($slot as usize).ok_or_else(trap_internal)?
@@ -537,17 +548,14 @@ fn cold_op(
     }
     macro_rules! instance {
         () => {
-            inner
-                .instances
-                .get(instance as usize)
-                .ok_or_else(trap_internal)?
+            inner.instances.get(instance).ok_or_else(trap_internal)?
         };
     }
     macro_rules! resolve_memory {
         () => {
-            if mem_index == usize::MAX {
+            if mem_index.is_none() {
                 let instance = instance!();
-                mem_index = *instance.memories.first().ok_or_else(trap_internal)? as usize;
+                mem_index = Some(*instance.memories.first().ok_or_else(trap_internal)?);
             }
         };
     }
@@ -556,7 +564,7 @@ fn cold_op(
             resolve_memory!();
             &mut inner
                 .memories
-                .get_mut(mem_index)
+                .get_mut(mem_index.ok_or_else(trap_internal)?)
                 .ok_or_else(trap_internal)?
                 .data
         }};
@@ -616,7 +624,7 @@ fn cold_op(
         Instr::DataDrop { data } => {
             let instance = inner
                 .instances
-                .get_mut(instance as usize)
+                .get_mut(instance)
                 .ok_or_else(trap_internal)?;
             *instance
                 .datas_dropped
@@ -629,7 +637,7 @@ fn cold_op(
                 .tables
                 .get(table as usize)
                 .ok_or_else(trap_internal)?;
-            let table = inner.tables.get(table as usize).ok_or_else(trap_internal)?;
+            let table = inner.tables.get(table).ok_or_else(trap_internal)?;
             let value = *table
                 .elements
                 .get(index as usize)
@@ -647,10 +655,7 @@ fn cold_op(
                 .tables
                 .get(table as usize)
                 .ok_or_else(trap_internal)?;
-            let table = inner
-                .tables
-                .get_mut(table as usize)
-                .ok_or_else(trap_internal)?;
+            let table = inner.tables.get_mut(table).ok_or_else(trap_internal)?;
             *table
                 .elements
                 .get_mut(index as usize)
@@ -661,7 +666,7 @@ fn cold_op(
                 .tables
                 .get(table as usize)
                 .ok_or_else(trap_internal)?;
-            let table = inner.tables.get(table as usize).ok_or_else(trap_internal)?;
+            let table = inner.tables.get(table).ok_or_else(trap_internal)?;
             set!(dst, table.elements.len() as u64);
         }
         Instr::TableFill {
@@ -677,10 +682,7 @@ fn cold_op(
                 .tables
                 .get(table as usize)
                 .ok_or_else(trap_internal)?;
-            let table = inner
-                .tables
-                .get_mut(table as usize)
-                .ok_or_else(trap_internal)?;
+            let table = inner.tables.get_mut(table).ok_or_else(trap_internal)?;
             let range = range(start, len, table.elements.len(), TrapCode::TableOutOfBounds)?;
             table
                 .elements
@@ -709,30 +711,29 @@ fn cold_op(
                 .ok_or_else(trap_internal)?;
             let src_len = inner
                 .tables
-                .get(src_table as usize)
+                .get(src_table)
                 .ok_or_else(trap_internal)?
                 .elements
                 .len();
             let dst_len = inner
                 .tables
-                .get(dst_table as usize)
+                .get(dst_table)
                 .ok_or_else(trap_internal)?
                 .elements
                 .len();
             let src = range(src, len, src_len, TrapCode::TableOutOfBounds)?;
             let dst = range(dst, len, dst_len, TrapCode::TableOutOfBounds)?;
             if dst_table == src_table {
-                let table = inner
-                    .tables
-                    .get_mut(dst_table as usize)
-                    .ok_or_else(trap_internal)?;
+                let table = inner.tables.get_mut(dst_table).ok_or_else(trap_internal)?;
                 table.elements.copy_within(src, dst.start);
             } else {
-                let values = inner.tables[src_table as usize].elements[src].to_vec();
-                let table = inner
+                let values = inner
                     .tables
-                    .get_mut(dst_table as usize)
-                    .ok_or_else(trap_internal)?;
+                    .get(src_table)
+                    .and_then(|table| table.elements.get(src))
+                    .ok_or_else(trap_internal)?
+                    .to_vec();
+                let table = inner.tables.get_mut(dst_table).ok_or_else(trap_internal)?;
                 table
                     .elements
                     .get_mut(dst)
@@ -755,7 +756,7 @@ fn cold_op(
         Instr::ElemDrop { elem } => {
             let instance = inner
                 .instances
-                .get_mut(instance as usize)
+                .get_mut(instance)
                 .ok_or_else(trap_internal)?;
             *instance
                 .elems
@@ -767,7 +768,7 @@ fn cold_op(
                 .funcs
                 .get(func as usize)
                 .ok_or_else(trap_internal)?;
-            set!(dst, u64::from(func) + 1);
+            set!(dst, u64::from(func.as_u32()) + 1);
         }
         _ => return Err(trap_internal()),
     }

@@ -1,0 +1,192 @@
+//! Typed indices into the store's entity vectors.
+//!
+//! Every space of indices the executor trusts has its own type, so that using a table index
+//! as a memory index, or a module-level index as a store-level one, is a compile error rather
+//! than an out-of-bounds read or a wrong entity. Each type is `#[repr(transparent)]` over the
+//! `u32` it replaces: no run-time cost, and a raw pointer to a slice of them reads as before.
+//!
+//! The index fields inside IR instructions stay `u32` (they are indices in the *module's*
+//! spaces, resolved through the instance's maps); the executor converts them at the boundary.
+
+use core::marker::PhantomData;
+
+/// Defines a `Copy` newtype over `u32` for one index space.
+macro_rules! entity_index {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[repr(transparent)]
+        pub(crate) struct $name(u32);
+
+        impl $name {
+            /// The index with raw value `index`. Nothing is checked: a wrong index is found
+            /// when it is looked up (`EntityVec::get` returns `None`).
+            #[inline(always)]
+            #[allow(dead_code, reason = "not every index space is made from a raw value")]
+            pub(crate) const fn from_u32(index: u32) -> Self {
+                $name(index)
+            }
+
+            /// The raw value.
+            #[inline(always)]
+            #[allow(dead_code, reason = "not every index space needs its raw value")]
+            pub(crate) const fn as_u32(self) -> u32 {
+                self.0
+            }
+
+            /// The raw value as a vector position.
+            #[inline(always)]
+            pub(crate) const fn index(self) -> usize {
+                self.0 as usize
+            }
+        }
+
+        impl core::fmt::Display for $name {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl EntityIndex for $name {
+            #[inline(always)]
+            fn from_position(position: usize) -> Self {
+                // Entity counts are bounded far below `u32::MAX` (see `limits`), as before.
+                $name(position as u32)
+            }
+
+            #[inline(always)]
+            fn position(self) -> usize {
+                self.index()
+            }
+        }
+    };
+}
+
+entity_index!(
+    /// A function of a store: an index of `StoreInner::funcs`.
+    StoreFuncIdx
+);
+entity_index!(
+    /// A linear memory of a store: an index of `StoreInner::memories`.
+    StoreMemoryIdx
+);
+entity_index!(
+    /// A table of a store: an index of `StoreInner::tables`.
+    StoreTableIdx
+);
+entity_index!(
+    /// A global of a store: an index of `StoreInner::globals`.
+    StoreGlobalIdx
+);
+entity_index!(
+    /// A core instance of a store: an index of `StoreInner::instances`.
+    InstanceIdx
+);
+
+entity_index!(
+    /// A function in a module's function index space: its imported functions first, then its
+    /// defined ones (spec §2.5.1).
+    FuncIdx
+);
+entity_index!(
+    /// A function among a module's defined (not imported) functions only: index 0 is the
+    /// first function of the code section.
+    DefinedFuncIdx
+);
+
+impl FuncIdx {
+    /// The defined function this is, in a module with `num_imported_funcs` imported
+    /// functions, or `None` for an imported one.
+    #[inline(always)]
+    pub(crate) fn defined(self, num_imported_funcs: u32) -> Option<DefinedFuncIdx> {
+        self.0.checked_sub(num_imported_funcs).map(DefinedFuncIdx)
+    }
+}
+
+impl DefinedFuncIdx {
+    /// This function's index in the function index space of a module with
+    /// `num_imported_funcs` imported functions.
+    #[inline(always)]
+    pub(crate) fn func_idx(self, num_imported_funcs: u32) -> FuncIdx {
+        FuncIdx(num_imported_funcs + self.0)
+    }
+}
+
+/// An index type of an [`EntityVec`].
+pub(crate) trait EntityIndex: Copy {
+    /// The index of vector position `position`.
+    fn from_position(position: usize) -> Self;
+    /// The vector position of this index.
+    fn position(self) -> usize;
+}
+
+/// A vector of entities that is indexed only by its own index type `I`.
+#[derive(Debug)]
+pub(crate) struct EntityVec<I, T> {
+    items: Vec<T>,
+    index: PhantomData<fn(I) -> I>,
+}
+
+impl<I, T> Default for EntityVec<I, T> {
+    fn default() -> Self {
+        EntityVec {
+            items: Vec::new(),
+            index: PhantomData,
+        }
+    }
+}
+
+impl<I: EntityIndex, T> EntityVec<I, T> {
+    /// An empty vector.
+    pub(crate) fn new() -> Self {
+        Self::default()
+    }
+
+    /// The entity at `index`, if there is one.
+    #[inline(always)]
+    pub(crate) fn get(&self, index: I) -> Option<&T> {
+        self.items.get(index.position())
+    }
+
+    /// The entity at `index`, mutably, if there is one.
+    #[inline(always)]
+    pub(crate) fn get_mut(&mut self, index: I) -> Option<&mut T> {
+        self.items.get_mut(index.position())
+    }
+
+    /// Appends `item` and returns its index.
+    pub(crate) fn push(&mut self, item: T) -> I {
+        let index = I::from_position(self.items.len());
+        self.items.push(item);
+        index
+    }
+
+    /// The index the next [`EntityVec::push`] returns.
+    pub(crate) fn next_index(&self) -> I {
+        I::from_position(self.items.len())
+    }
+
+    /// The number of entities.
+    pub(crate) fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Keeps only the first `len` entities (used to undo a failed instantiation).
+    pub(crate) fn truncate(&mut self, len: usize) {
+        self.items.truncate(len);
+    }
+
+    /// The entities in index order.
+    #[cfg_attr(
+        not(feature = "extra-checks"),
+        expect(dead_code, reason = "only the executor's checks read the slice")
+    )]
+    pub(crate) fn as_slice(&self) -> &[T] {
+        &self.items
+    }
+
+    /// The entities in index order, mutably.
+    pub(crate) fn as_mut_slice(&mut self) -> &mut [T] {
+        &mut self.items
+    }
+}
