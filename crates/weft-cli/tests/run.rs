@@ -13,75 +13,12 @@
     reason = "a test's setup failing is a test failure"
 )]
 
-use sha2::{Digest, Sha256};
+mod common;
+
+use common::{Outcome, copy_dir, fixtures, tree};
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
-
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures")
-}
-
-/// What a run produced.
-struct Outcome {
-    stdout: Vec<u8>,
-    stderr: String,
-    status: i32,
-    tree: String,
-}
-
-/// One line per entry under `root`, sorted bytewise: `dir  PATH`, `file PATH SIZE SHA256`,
-/// `link PATH -> TARGET` (the same listing as `tree` in `fixtures/bless.sh`).
-fn tree(root: &Path) -> String {
-    fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) {
-        let Ok(entries) = fs::read_dir(dir) else {
-            return;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let rel = path
-                .strip_prefix(root)
-                .map(|p| p.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let Ok(meta) = fs::symlink_metadata(&path) else {
-                continue;
-            };
-            if meta.file_type().is_symlink() {
-                let target = fs::read_link(&path).unwrap_or_default();
-                out.push((rel.clone(), format!("link {rel} -> {}", target.display())));
-            } else if meta.is_dir() {
-                out.push((rel.clone(), format!("dir  {rel}")));
-                walk(root, &path, out);
-            } else {
-                let bytes = fs::read(&path).unwrap_or_default();
-                let hash: String = Sha256::digest(&bytes)
-                    .iter()
-                    .map(|b| format!("{b:02x}"))
-                    .collect();
-                out.push((rel.clone(), format!("file {rel} {} {hash}", bytes.len())));
-            }
-        }
-    }
-    let mut entries = Vec::new();
-    walk(root, root, &mut entries);
-    entries.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-    entries.into_iter().map(|(_, line)| line + "\n").collect()
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    for entry in fs::read_dir(from)
-        .expect("readable input directory")
-        .flatten()
-    {
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("file type").is_dir() {
-            fs::create_dir_all(&target).expect("create directory");
-            copy_dir(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), &target).expect("copy input file");
-        }
-    }
-}
 
 /// Runs case `name` through `weft` in a fresh working directory.
 fn run_case(name: &str) -> Outcome {
