@@ -19,10 +19,9 @@
 
 mod common;
 
-use common::{Outcome, copy_dir, fixtures, tree};
+use common::{Outcome, fixtures, run_in_case_dir};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use wasi_preview1_component_adapter_provider::{
     WASI_SNAPSHOT_PREVIEW1_ADAPTER_NAME, WASI_SNAPSHOT_PREVIEW1_COMMAND_ADAPTER,
 };
@@ -90,38 +89,7 @@ fn run_wrapped(name: &str) -> Outcome {
             break;
         }
     }
-    let work = tempfile::tempdir().expect("temporary directory");
-    if case.join("input").is_dir() {
-        copy_dir(&case.join("input"), work.path());
-    }
-    if let Ok(links) = fs::read_to_string(case.join("symlinks")) {
-        for line in links.lines() {
-            let (link, target) = line.split_once(' ').expect("`LINK TARGET`");
-            std::os::unix::fs::symlink(target, work.path().join(link)).expect("make symlink");
-        }
-    }
-    if !case.join("shorthand").exists() {
-        args.insert(0, "run".to_owned());
-    }
-    let stdin = match fs::File::open(case.join("stdin")) {
-        Ok(file) => Stdio::from(file),
-        Err(_) => Stdio::null(),
-    };
-    let output = Command::new(env!("CARGO_BIN_EXE_weft"))
-        .args(&args)
-        .current_dir(work.path())
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("WEFT_FIXTURE_INHERITED", "inherited from the host")
-        .stdin(stdin)
-        .output()
-        .expect("run weft");
-    Outcome {
-        stdout: output.stdout,
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        status: output.status.code().unwrap_or(-1),
-        tree: tree(work.path()),
-    }
+    run_in_case_dir(&case, args)
 }
 
 /// The lines of `stderr` before the runtime's report, and the report.

@@ -4,6 +4,7 @@
 use sha2::{Digest, Sha256};
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 
 /// The `fixtures/` directory.
 pub fn fixtures() -> PathBuf {
@@ -73,5 +74,43 @@ pub fn copy_dir(from: &Path, to: &Path) {
         } else {
             fs::copy(entry.path(), &target).expect("copy input file");
         }
+    }
+}
+
+/// Runs `weft ARGS` (`weft run ARGS` unless the case has a `shorthand` file) in a fresh
+/// working directory laid out from the case directory `case`: its `input/` copied in, its
+/// `symlinks` made, its `stdin` as standard input, and a cleared environment.
+pub fn run_in_case_dir(case: &Path, mut args: Vec<String>) -> Outcome {
+    let work = tempfile::tempdir().expect("temporary directory");
+    if case.join("input").is_dir() {
+        copy_dir(&case.join("input"), work.path());
+    }
+    if let Ok(links) = fs::read_to_string(case.join("symlinks")) {
+        for line in links.lines() {
+            let (link, target) = line.split_once(' ').expect("`LINK TARGET`");
+            std::os::unix::fs::symlink(target, work.path().join(link)).expect("make symlink");
+        }
+    }
+    if !case.join("shorthand").exists() {
+        args.insert(0, "run".to_owned());
+    }
+    let stdin = match fs::File::open(case.join("stdin")) {
+        Ok(file) => Stdio::from(file),
+        Err(_) => Stdio::null(),
+    };
+    let output = Command::new(env!("CARGO_BIN_EXE_weft"))
+        .args(&args)
+        .current_dir(work.path())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("WEFT_FIXTURE_INHERITED", "inherited from the host")
+        .stdin(stdin)
+        .output()
+        .expect("run weft");
+    Outcome {
+        stdout: output.stdout,
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        status: output.status.code().unwrap_or(-1),
+        tree: tree(work.path()),
     }
 }
