@@ -214,8 +214,19 @@ impl<T: 'static> Linker<T> {
 
     /// Makes [`Linker::instantiate`] satisfy every function import that has no definition with
     /// a function that fails when called ("unknown import: `name` has not been defined"),
-    /// instead of failing to instantiate. Only functions, also inside imported instances,
-    /// are defined this way; other missing imports remain errors.
+    /// instead of failing to instantiate. An imported instance with no definition is defined
+    /// recursively: its functions become such traps and its instances are defined the same
+    /// way; a partly defined instance gets traps for the functions it lacks.
+    ///
+    /// What cannot be made up stays an
+    /// [`ErrorKind::Unlinkable`](crate::ErrorKind::Unlinkable) error of
+    /// [`instantiate`](Self::instantiate) and [`instantiate_pre`](Self::instantiate_pre),
+    /// naming the import (`instance#export` inside an instance): resource types, core modules,
+    /// components and values.
+    ///
+    /// # Errors
+    ///
+    /// None today; the `Result` matches Wasmtime's signature.
     pub fn define_unknown_imports_as_traps(&mut self, component: &Component) -> Result<()> {
         let _ = component;
         self.unknown_imports_trap = true;
