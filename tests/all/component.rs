@@ -178,6 +178,95 @@ fn component_errors_say_component() {
 }
 
 #[test]
+fn values_and_start_functions_are_rejected_by_name() {
+    let engine = engine();
+    let cases = [
+        (r#"(component (import "v" (value u32)))"#, "value imports"),
+        (
+            r#"(component
+              (import "f" (func $f (param "x" u32) (result u32)))
+              (import "v" (value $v u32))
+              (start $f (value $v) (result (value $r)))
+              (export "r" (value $r)))"#,
+            "value imports",
+        ),
+        (
+            r#"(component
+              (core module $m (func (export "f")))
+              (core instance $i (instantiate $m))
+              (func $f (canon lift (core func $i "f")))
+              (start $f))"#,
+            "component start functions",
+        ),
+    ];
+    for (text, what) in cases {
+        let err = Component::new(&engine, text).unwrap_err();
+        assert!(matches!(err.kind(), ErrorKind::Invalid { .. }), "{err:?}");
+        assert!(err.to_string().contains(what), "{text}: {err}");
+        assert!(err.to_string().contains("not supported"), "{text}: {err}");
+    }
+}
+
+#[test]
+fn outer_aliases_of_modules_and_components_instantiate() {
+    let engine = engine();
+    let component = Component::new(
+        &engine,
+        r#"(component
+          (core module $m (func (export "seven") (result i32) i32.const 7))
+          (component $inner
+            (core module $n (func (export "two") (result i32) i32.const 2))
+            (component $leaf
+              (alias outer 2 $m (core module $m))
+              (core instance $i (instantiate $m))
+              (func (export "seven") (result u32) (canon lift (core func $i "seven"))))
+            (component $mid
+              (alias outer 1 $leaf (component $leaf))
+              (alias outer 1 $n (core module $n))
+              (instance $l (instantiate $leaf))
+              (core instance $j (instantiate $n))
+              (export "seven" (func $l "seven"))
+              (func (export "two") (result u32) (canon lift (core func $j "two"))))
+            (instance $x (instantiate $mid))
+            (export "seven" (func $x "seven"))
+            (export "two" (func $x "two")))
+          (instance $o (instantiate $inner))
+          (export "seven" (func $o "seven"))
+          (export "two" (func $o "two")))"#,
+    )
+    .expect("component");
+    let mut store = Store::new(&engine, ());
+    let instance = Linker::new(&engine)
+        .instantiate(&mut store, &component)
+        .expect("instantiate");
+    assert_eq!(
+        call1(&mut store, &instance, "seven", &[]).ok(),
+        Some(Val::U32(7))
+    );
+    assert_eq!(
+        call1(&mut store, &instance, "two", &[]).ok(),
+        Some(Val::U32(2))
+    );
+}
+
+#[test]
+fn imports_the_linker_cannot_define_are_named() {
+    let engine = engine();
+    let component =
+        Component::new(&engine, r#"(component (import "c" (component)))"#).expect("component");
+    let mut linker = Linker::<()>::new(&engine);
+    linker
+        .define_unknown_imports_as_traps(&component)
+        .expect("define");
+    let err = linker
+        .instantiate(&mut Store::new(&engine, ()), &component)
+        .unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Unlinkable(_)), "{err:?}");
+    assert!(err.to_string().contains("`c`, a component"), "{err}");
+    assert!(err.to_string().contains("cannot define"), "{err}");
+}
+
+#[test]
 fn async_features_are_rejected_by_name() {
     let engine = engine();
     let cases = [
