@@ -360,12 +360,16 @@ fn resolve_item<T: 'static>(
         }
         ComponentEntityType::Type { .. } => match def {
             Some(Definition::Resource(rt, dtor)) => {
-                let host = store.push_component_host(dtor.clone());
-                store
-                    .inner
-                    .component
-                    .dtors
-                    .insert(rt.clone(), Dtor::Host { host });
+                // A type a component instance of this store defined keeps that instance's
+                // destructor.
+                if !store.inner.component.owners.contains_key(rt) {
+                    let host = store.push_component_host(dtor.clone());
+                    store
+                        .inner
+                        .component
+                        .dtors
+                        .insert(rt.clone(), Dtor::Host { host });
+                }
                 Item::Type(TypeItem::Resource(rt.clone()))
             }
             Some(def) => return Err(wrong(def, "a type")),
@@ -572,6 +576,11 @@ impl<T: 'static> LinkerInstance<'_, T> {
     /// Defines the resource type `name` as `ty` (normally [`ResourceType::host::<R>()`]);
     /// `dtor` runs with the resource's representation when a component drops the last `own`
     /// handle to one.
+    ///
+    /// `ty` may also be a resource type a component instance exports
+    /// ([`Export::Resource`](super::Export::Resource)), so that components instantiated
+    /// later import it; in a store where that instance lives, the type keeps the instance's
+    /// own destructor and `dtor` is not used.
     ///
     /// # Errors
     ///
