@@ -10,6 +10,7 @@ mod component_typed;
 mod dispatch;
 mod generated;
 mod limits;
+mod linker;
 mod peer_bugs;
 
 use std::alloc::{GlobalAlloc, Layout, System};

@@ -75,7 +75,7 @@ pub use limits::{
     DEFAULT_INSTANCE_LIMIT, DEFAULT_MEMORY_LIMIT, DEFAULT_TABLE_LIMIT, ResourceLimiter,
     StoreLimits, StoreLimitsBuilder,
 };
-pub use linker::Linker;
+pub use linker::{InstancePre, Linker, UnknownImportError};
 pub use module::Module;
 pub use store::{Store, UpdateDeadline};
 pub use trap::{FrameInfo, Trap, TrapCode};
