@@ -7,6 +7,7 @@ mod api;
 mod component;
 mod component_guests;
 mod component_typed;
+mod config;
 mod dispatch;
 mod generated;
 mod limits;

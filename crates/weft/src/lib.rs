@@ -64,7 +64,10 @@ mod trap;
 mod types;
 mod values;
 
-pub use config::{CompilationMode, Config};
+pub use config::{
+    CompilationMode, Config, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig,
+    ProfilingStrategy, Strategy, WasmBacktraceDetails,
+};
 pub use context::{AsContext, AsContextMut, StoreContext, StoreContextMut};
 pub use engine::Engine;
 pub use error::{Error, ErrorKind, Result};
