@@ -89,7 +89,9 @@ fn unsupported_features_are_refused_by_name() {
     for (name, set) in cases {
         let mut config = Config::new();
         set(&mut config);
-        let error = Engine::new(&config).err().expect("refused");
+        let Err(error) = Engine::new(&config) else {
+            panic!("{name}: accepted");
+        };
         assert!(
             error.to_string().contains(&format!("`Config::{name}`")),
             "{name}: {error}"
