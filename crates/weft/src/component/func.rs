@@ -767,7 +767,7 @@ impl super::resources::ResourceAny {
     /// component that defined it, or of the host); a borrowed handle ends the borrow.
     ///
     /// A handle to a guest resource is removed from the store's
-    /// [`HostHandleTable`](super::resources::HostHandleTable), so every copy of it is stale
+    /// [`HostHandleTable`], so every copy of it is stale
     /// from then on and the destructor runs once.
     ///
     /// # Errors
