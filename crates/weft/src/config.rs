@@ -515,6 +515,7 @@ pub struct PoolingAllocationConfig {
     pub(crate) max_memory_size: usize,
     pub(crate) table_elements: usize,
     pub(crate) max_unused_warm_slots: u32,
+    pub(crate) linear_memory_keep_resident: usize,
 }
 
 impl Default for PoolingAllocationConfig {
@@ -528,6 +529,7 @@ impl Default for PoolingAllocationConfig {
             max_memory_size: 4 << 30,
             table_elements: 20_000,
             max_unused_warm_slots: 100,
+            linear_memory_keep_resident: 0,
         }
     }
 }
@@ -583,6 +585,17 @@ impl PoolingAllocationConfig {
     /// `table.grow` beyond it returns -1. Default: 20,000.
     pub fn table_elements(&mut self, elements: usize) -> &mut Self {
         self.table_elements = elements;
+        self
+    }
+
+    /// How many bytes at the start of a reused memory are zeroed by writing them, so that
+    /// they stay resident and the next instance takes no page faults on them (the rest are
+    /// given back to the OS, which zeroes them on the next touch). Larger values trade
+    /// zeroing work at instantiation, even of bytes the last instance never touched, for
+    /// fewer page faults; worth it for modules whose data segments or early writes cover
+    /// that much. Rounded down to whole 64 KiB pages. Default: 0.
+    pub fn linear_memory_keep_resident(&mut self, bytes: usize) -> &mut Self {
+        self.linear_memory_keep_resident = bytes;
         self
     }
 

@@ -123,23 +123,39 @@ mod imp {
         }
 
         /// Makes the memory `new_len` zero bytes, reusing its mapping where the OS can zero
-        /// pages in place: on Linux, `madvise(MADV_DONTNEED)` drops the pages (the next access
-        /// to them reads zeros, as for a fresh mapping) and `mremap` resizes the mapping.
-        /// Elsewhere, or if either call fails, a fresh mapping replaces the old one. On error
-        /// the memory is left empty.
-        pub(crate) fn reset(&mut self, new_len: usize) -> Result<(), MapError> {
+        /// pages in place. On Linux the first `keep_resident` bytes (rounded down to whole
+        /// 64 KiB pages) are zeroed with a write, so that they stay resident and the next use
+        /// takes no page faults on them; `madvise(MADV_DONTNEED)` drops the other pages (the
+        /// next access to them reads zeros, as for a fresh mapping); and `mremap` resizes the
+        /// mapping. Elsewhere, or if a call fails, a fresh mapping replaces the old one. On
+        /// error the memory is left empty.
+        pub(crate) fn reset(
+            &mut self,
+            new_len: usize,
+            keep_resident: usize,
+        ) -> Result<(), MapError> {
             #[cfg(any(target_os = "linux", target_os = "android"))]
             if self.len != 0 && new_len != 0 {
-                // SAFETY: by the invariant `ptr..ptr + len` is this value's own private
-                // anonymous mapping, and `&mut self` means no reference into its bytes is
-                // alive. `MADV_DONTNEED` on such a mapping discards its pages; later accesses
-                // find zero-filled pages, so the bytes stay initialised (as zeros).
-                let advised = unsafe {
-                    rustix::mm::madvise(
-                        self.ptr.as_ptr().cast::<c_void>(),
-                        self.len,
-                        rustix::mm::Advice::LinuxDontNeed,
-                    )
+                let keep = (keep_resident.min(self.len).min(new_len)) & !0xffff;
+                if let Some(kept) = self.get_mut(..keep) {
+                    kept.fill(0);
+                }
+                let advised = if keep < self.len {
+                    // SAFETY: by the invariant `ptr..ptr + len` is this value's own private
+                    // anonymous mapping, page-aligned as `mmap` returned it, and `keep` is a
+                    // multiple of 64 KiB below `len`, so `ptr + keep .. ptr + len` is a
+                    // page-aligned part of it. `&mut self` means no reference into the bytes
+                    // is alive. `MADV_DONTNEED` on such a mapping discards its pages; later
+                    // accesses find zero-filled pages, so the bytes stay initialised (zeros).
+                    unsafe {
+                        rustix::mm::madvise(
+                            self.ptr.as_ptr().add(keep).cast::<c_void>(),
+                            self.len - keep,
+                            rustix::mm::Advice::LinuxDontNeed,
+                        )
+                    }
+                } else {
+                    Ok(())
                 };
                 if advised.is_ok() {
                     if new_len == self.len {
@@ -152,6 +168,7 @@ mod imp {
                     }
                 }
             }
+            let _ = keep_resident;
             // Unmap first, so that the old and new mappings never count together against the
             // address-space limit.
             *self = LinearMemory::empty();
@@ -255,7 +272,11 @@ mod imp {
         }
 
         /// Makes the memory `new_len` zero bytes. On error the memory is left empty.
-        pub(crate) fn reset(&mut self, new_len: usize) -> Result<(), MapError> {
+        pub(crate) fn reset(
+            &mut self,
+            new_len: usize,
+            _keep_resident: usize,
+        ) -> Result<(), MapError> {
             *self = LinearMemory::empty();
             *self = LinearMemory::new(new_len)?;
             Ok(())
@@ -318,20 +339,22 @@ mod tests {
         let mut memory = LinearMemory::new(2 * 65536).expect("two pages");
         memory[10] = 7;
         memory[65536 + 5] = 9;
-        memory.reset(2 * 65536).expect("same size");
+        memory
+            .reset(2 * 65536, 65536)
+            .expect("same size, one page kept");
         assert_eq!(memory.len(), 2 * 65536);
         assert!(memory.iter().all(|b| *b == 0));
         memory[3] = 1;
-        memory.reset(65536).expect("smaller");
+        memory.reset(65536, 0).expect("smaller");
         assert_eq!(memory.len(), 65536);
         assert!(memory.iter().all(|b| *b == 0));
         memory[3] = 1;
-        memory.reset(3 * 65536).expect("larger");
+        memory.reset(3 * 65536, 1 << 20).expect("larger, all kept");
         assert_eq!(memory.len(), 3 * 65536);
         assert!(memory.iter().all(|b| *b == 0));
-        memory.reset(0).expect("empty");
+        memory.reset(0, 0).expect("empty");
         assert!(memory.is_empty());
-        memory.reset(65536).expect("from empty");
+        memory.reset(65536, 0).expect("from empty");
         assert!(memory.iter().all(|b| *b == 0));
     }
 }

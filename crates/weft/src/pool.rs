@@ -129,7 +129,9 @@ impl Pool {
         let refused = |_| Error::resource(format!("failed to allocate a memory of {len} bytes"));
         match warm {
             Some(mut memory) => {
-                memory.reset(len).map_err(refused)?;
+                memory
+                    .reset(len, self.config.linear_memory_keep_resident)
+                    .map_err(refused)?;
                 Ok(memory)
             }
             None => LinearMemory::new(len).map_err(refused),
