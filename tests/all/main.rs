@@ -5,6 +5,7 @@
 
 mod api;
 mod component;
+mod component_compose;
 mod component_guests;
 mod component_typed;
 mod config;
