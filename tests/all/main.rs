@@ -14,6 +14,7 @@ mod generated;
 mod limits;
 mod linker;
 mod peer_bugs;
+mod pooling;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
