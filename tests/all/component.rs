@@ -1328,6 +1328,25 @@ fn stale_guest_resource_handles_are_errors() {
 }
 
 #[test]
+fn typed_calls_check_host_handles_too() {
+    use weft::component::ResourceAny;
+    let (mut store, instance) = thing_instance();
+    let make = instance
+        .get_typed_func::<(u32,), (ResourceAny,)>(&mut store, "[constructor]thing")
+        .expect("typed constructor");
+    let take = instance
+        .get_typed_func::<(ResourceAny,), (u32,)>(&mut store, "take")
+        .expect("typed take");
+    let (thing,) = make.call(&mut store, (3,)).expect("make");
+    let kept = thing.clone();
+    assert_eq!(take.call(&mut store, (thing,)).expect("take"), (1,));
+    let err = take.call(&mut store, (kept.clone(),)).expect_err("moved");
+    assert!(err.to_string().contains("unknown handle index"), "{err}");
+    assert!(kept.resource_drop(&mut store).is_err());
+    assert!(store.data().is_empty(), "{:?}", store.data());
+}
+
+#[test]
 fn handles_moved_into_a_component_are_stale() {
     let (mut store, instance) = thing_instance();
     let thing = new_thing(&mut store, &instance, 5);

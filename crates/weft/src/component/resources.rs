@@ -214,7 +214,9 @@ impl ResourceAny {
 /// [`ResourceAny`] (dropped, moved back into a component, or a borrow whose host call
 /// returned) is detected even after its index is reused. A borrow lifted while a host
 /// function runs belongs to that call's scope and is removed when the call returns
-/// ([`enter_scope`](Self::enter_scope) / [`exit_scope`](Self::exit_scope)).
+/// (the runtime opens a scope around each host function a component calls).
+///
+/// Only the runtime adds entries, so a [`ResourceAny`] naming an entry cannot be forged.
 #[derive(Debug, Default)]
 pub struct HostHandleTable {
     slots: Vec<HostEntry>,
@@ -257,7 +259,12 @@ impl HostHandleTable {
     /// # Errors
     ///
     /// A resource-exhaustion error past `u32::MAX` entries.
-    pub fn insert(&mut self, ty: ResourceType, rep: u32, owned: bool) -> Result<ResourceAny> {
+    pub(crate) fn insert(
+        &mut self,
+        ty: ResourceType,
+        rep: u32,
+        owned: bool,
+    ) -> Result<ResourceAny> {
         let index = match self.free.pop() {
             Some(index) => index,
             None => {
@@ -333,12 +340,12 @@ impl HostHandleTable {
 
     /// Opens the scope of a host function called by a component: borrows lifted for it end
     /// with [`exit_scope`](Self::exit_scope).
-    pub fn enter_scope(&mut self) {
+    pub(crate) fn enter_scope(&mut self) {
         self.scopes.push(Vec::new());
     }
 
     /// Closes the innermost host call's scope, removing the borrows lent to it.
-    pub fn exit_scope(&mut self) {
+    pub(crate) fn exit_scope(&mut self) {
         for index in self.scopes.pop().unwrap_or_default() {
             self.free_entry(index);
         }
