@@ -49,20 +49,6 @@ pub(super) fn arg_str(params: &[Val], index: usize) -> weft::Result<&str> {
     }
 }
 
-/// Argument `index` as a `list<u8>`.
-pub(super) fn arg_bytes(params: &[Val], index: usize) -> weft::Result<Vec<u8>> {
-    match arg(params, index)? {
-        Val::List(items) => items
-            .iter()
-            .map(|v| match v {
-                Val::U8(b) => Ok(*b),
-                _ => Err(bad_arg(index, "list<u8>")),
-            })
-            .collect(),
-        _ => Err(bad_arg(index, "list<u8>")),
-    }
-}
-
 /// Argument `index` as a handle to a host resource of type `T`.
 pub(super) fn arg_res<T: 'static>(params: &[Val], index: usize) -> weft::Result<Resource<T>> {
     match arg(params, index)? {
