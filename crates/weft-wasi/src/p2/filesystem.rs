@@ -638,9 +638,8 @@ fn read(
         if !desc.read {
             return Err("bad-descriptor");
         }
-        let mut buf = vec![0u8; len];
-        let n = io(file.read_at(&mut buf, offset))?;
-        buf.truncate(n);
+        let buf = io(super::io::read_file_at(file, len, offset))?;
+        let n = buf.len();
         let end = n < len || len == 0 && io(file.metadata())?.len() <= offset;
         Ok((buf, end))
     })()

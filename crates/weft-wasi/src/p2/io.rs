@@ -426,34 +426,54 @@ fn read_bytes(
     if len == 0 {
         return Ok(Ok(Vec::new()));
     }
-    let mut buf = vec![0u8; len];
-    let n = match stream {
+    let read = match stream {
         InputStream::Stdin => {
             if blocking {
                 wait_stdin(v.ctx)?;
             } else if !is_ready(v.ctx, Pollable::Stdin) {
                 return Ok(Ok(Vec::new()));
             }
+            let mut buf = vec![0u8; len];
             match stdin(v.ctx) {
-                Some(s) => s.read(&mut buf),
-                None => Ok(0),
+                Some(s) => s.read(&mut buf).map(|n| {
+                    buf.truncate(n);
+                    buf
+                }),
+                None => Ok(Vec::new()),
             }
         }
         InputStream::File { file, position } => {
-            let n = file.read_at(&mut buf, *position);
-            if let Ok(n) = n {
-                *position = position.saturating_add(n as u64);
+            let read = read_file_at(file, len, *position);
+            if let Ok(data) = &read {
+                *position = position.saturating_add(data.len() as u64);
             }
-            n
+            read
         }
     };
-    match n {
-        Ok(0) => Ok(Err(StreamError::Closed)),
-        Ok(n) => {
-            buf.truncate(n);
-            Ok(Ok(buf))
-        }
+    match read {
+        Ok(data) if data.is_empty() => Ok(Err(StreamError::Closed)),
+        Ok(data) => Ok(Ok(data)),
         Err(e) => failed(v.table, &e).map(Err),
+    }
+}
+
+/// Reads up to `len` bytes of `file` at `offset` into a new buffer (not zeroed first: the
+/// read fills it).
+pub(crate) fn read_file_at(
+    file: &cap_std::fs::File,
+    len: usize,
+    offset: u64,
+) -> std::io::Result<Vec<u8>> {
+    let mut buf = Vec::with_capacity(len);
+    if len == 0 {
+        return Ok(buf);
+    }
+    loop {
+        match rustix::io::pread(file, rustix::buffer::spare_capacity(&mut buf), offset) {
+            Ok(_) => return Ok(buf),
+            Err(rustix::io::Errno::INTR) => {}
+            Err(e) => return Err(e.into()),
+        }
     }
 }
 
