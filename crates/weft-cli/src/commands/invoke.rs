@@ -89,7 +89,7 @@ pub fn run_component<T: 'static>(
                 )));
             }
             if weft_error().any(|e| e.as_trap().is_some()) {
-                eprintln!("Error: {error:?}");
+                super::print_stderr(&format!("Error: {}\n", super::error_report(&error)));
                 return Ok(Some(std::process::ExitCode::from(134)));
             }
             Err(error.context(format!("failed to run component `{}`", file.display())))
