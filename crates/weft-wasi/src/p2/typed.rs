@@ -1,4 +1,5 @@
-//! The host functions whose arguments or results carry bytes (`list<u8>`): registered with
+//! The host functions whose arguments or results carry bytes (`list<u8>`), and those a
+//! stream write loop calls every time: registered with
 //! [`LinkerInstance::func_wrap`](weft::component::LinkerInstance::func_wrap), so that the
 //! bytes cross between guest memory and a host buffer in one copy instead of one [`Val`]
 //! per byte.
@@ -89,6 +90,8 @@ pub(super) enum Typed {
     FileRead(FileReadFn),
     /// `(self: borrow<descriptor>, buffer: list<u8>, offset: u64) -> result<u64, error-code>`.
     FileWrite(FileWriteFn),
+    /// `(len: u64) -> list<u8>`.
+    Bytes(fn(View<'_, '_>, u64) -> weft::Result<Vec<u8>>),
 }
 
 /// Defines `name` in `instance` as the typed function `call`.
@@ -115,6 +118,9 @@ pub(super) fn register<T: WasiView + 'static>(
         }),
         Typed::FileWrite(f) => instance.func_wrap(name, move |mut store, (d, data, offset)| {
             f(&mut store.data_mut().ctx(), d, data, offset).map(|r| (r,))
+        }),
+        Typed::Bytes(f) => instance.func_wrap(name, move |mut store, (len,)| {
+            f(&mut store.data_mut().ctx(), len).map(|r| (r,))
         }),
     }
 }
