@@ -19,13 +19,15 @@
 //! Call overhead instantiates `noop.wasm` and times many calls of its empty `noop` export.
 //!
 //! `--suite component` measures Component Model calls and instantiation instead (see
-//! `component.rs`).
+//! `component.rs`), and `--suite wasi` WASI preview 1 modules against WASI 0.2 components
+//! (see `wasi.rs`).
 //!
 //! Run with `cargo run --release --manifest-path benches/compare/Cargo.toml -- --help`.
 
 mod component;
 mod engines;
 mod report;
+mod wasi;
 
 use engines::{EngineKind, Runtime};
 use report::{Cell, Table};
@@ -42,6 +44,8 @@ enum Suite {
     Core,
     /// Component Model calls and instantiation (`component.rs`).
     Component,
+    /// WASI preview 1 modules against WASI 0.2 components (`wasi.rs`).
+    Wasi,
 }
 
 /// Command-line options.
@@ -57,13 +61,16 @@ struct Options {
 }
 
 const USAGE: &str = "\
-usage: weft-compare [--suite core|component] [--runs N] [--filter NAME]...
+usage: weft-compare [--suite core|component|wasi] [--runs N] [--filter NAME]...
                     [--engines LIST] [--baseline ENGINE] [--calls N] [--wasm-dir DIR]
 
   --suite NAME      `core` (default): the workloads and the empty-call overhead;
                     `component`: Component Model calls (string, list, record; host to
                     guest and guest to host; Val and typed APIs) and instantiation, on
-                    weft, cranelift and pulley by default
+                    weft, cranelift and pulley by default;
+                    `wasi`: startup of a hello program and a 64 MiB file copy, each as a
+                    WASI preview 1 module and as a WASI 0.2 component, on weft and
+                    cranelift by default
 
   --runs N          rounds per engine and workload; medians are reported (default 5)
   --filter NAME     only workloads whose name contains NAME (repeatable; `noop` selects
@@ -115,7 +122,10 @@ fn parse_args() -> Result<Options, String> {
                 options.suite = match value("--suite")?.as_str() {
                     "core" => Suite::Core,
                     "component" => Suite::Component,
-                    other => return Err(format!("unknown suite `{other}` (core, component)")),
+                    "wasi" => Suite::Wasi,
+                    other => {
+                        return Err(format!("unknown suite `{other}` (core, component, wasi)"));
+                    }
                 };
             }
             "--filter" => options.filters.push(value("--filter")?),
@@ -259,6 +269,18 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if options.suite == Suite::Wasi {
+        let engines: &[EngineKind] = if options.engines_given {
+            &options.engines
+        } else {
+            &wasi::DEFAULT
+        };
+        return if wasi::run(engines, options.runs) {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        };
+    }
     if options.suite == Suite::Component {
         let engines: &[EngineKind] = if options.engines_given {
             &options.engines
