@@ -26,6 +26,7 @@
 
 mod component;
 mod engines;
+mod instantiate;
 mod report;
 mod wasi;
 
@@ -44,6 +45,8 @@ enum Suite {
     Core,
     /// Component Model calls and instantiation (`component.rs`).
     Component,
+    /// Instantiation through `InstancePre`, on-demand and pooling (`instantiate.rs`).
+    Instantiate,
     /// WASI preview 1 modules against WASI 0.2 components (`wasi.rs`).
     Wasi,
 }
@@ -61,13 +64,15 @@ struct Options {
 }
 
 const USAGE: &str = "\
-usage: weft-compare [--suite core|component|wasi] [--runs N] [--filter NAME]...
+usage: weft-compare [--suite core|component|instantiate|wasi] [--runs N] [--filter NAME]...
                     [--engines LIST] [--baseline ENGINE] [--calls N] [--wasm-dir DIR]
 
   --suite NAME      `core` (default): the workloads and the empty-call overhead;
                     `component`: Component Model calls (string, list, record; host to
                     guest and guest to host; Val and typed APIs) and instantiation, on
-                    weft, cranelift and pulley by default;
+                    weft, cranelift and pulley by default; `instantiate`: each workload
+                    instantiated through InstancePre, on-demand and pooling, on weft,
+                    wasmi and Wasmtime (--engines does not apply);
                     `wasi`: startup of a hello program and a 64 MiB file copy, each as a
                     WASI preview 1 module and as a WASI 0.2 component, on weft and
                     cranelift by default
@@ -122,9 +127,12 @@ fn parse_args() -> Result<Options, String> {
                 options.suite = match value("--suite")?.as_str() {
                     "core" => Suite::Core,
                     "component" => Suite::Component,
+                    "instantiate" => Suite::Instantiate,
                     "wasi" => Suite::Wasi,
                     other => {
-                        return Err(format!("unknown suite `{other}` (core, component, wasi)"));
+                        return Err(format!(
+                            "unknown suite `{other}` (core, component, instantiate, wasi)"
+                        ));
                     }
                 };
             }
@@ -276,6 +284,14 @@ fn main() -> ExitCode {
             &wasi::DEFAULT
         };
         return if wasi::run(engines, options.runs) {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        };
+    }
+    if options.suite == Suite::Instantiate {
+        let ok = instantiate::run(&options.wasm_dir, options.runs, &options.filters);
+        return if ok {
             ExitCode::SUCCESS
         } else {
             ExitCode::from(1)
