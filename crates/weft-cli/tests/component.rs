@@ -182,6 +182,89 @@ fn invoke_takes_and_prints_wave_values() {
     }
 }
 
+/// A component whose exports read what WASI 0.2 grants: the arguments, the environment and
+/// the preopened directories.
+const WASI_COMPONENT: &str = r#"
+(component
+  (import "wasi:cli/environment@0.2.0" (instance $env
+    (export "get-arguments" (func (result (list string))))
+    (export "get-environment" (func (result (list (tuple string string)))))))
+  (import "wasi:filesystem/types@0.2.0" (instance $types
+    (export "descriptor" (type (sub resource)))))
+  (alias export $types "descriptor" (type $descriptor))
+  (import "wasi:filesystem/preopens@0.2.0" (instance $preopens
+    (export "descriptor" (type $d (eq $descriptor)))
+    (export "get-directories" (func (result (list (tuple (own $d) string)))))))
+  (core module $libc
+    (memory (export "mem") 1)
+    (global $next (mut i32) (i32.const 1024))
+    (func (export "realloc") (param i32 i32 i32 i32) (result i32)
+      (local $at i32)
+      (local.set $at (i32.and (i32.add (global.get $next) (i32.const 7)) (i32.const -8)))
+      (global.set $next (i32.add (local.get $at) (local.get 3)))
+      (local.get $at)))
+  (core instance $libc (instantiate $libc))
+  (alias core export $libc "mem" (core memory $mem))
+  (alias core export $libc "realloc" (core func $realloc))
+  (core func $args (canon lower (func $env "get-arguments") (memory $mem) (realloc $realloc)))
+  (core func $vars (canon lower (func $env "get-environment") (memory $mem) (realloc $realloc)))
+  (core func $dirs (canon lower (func $preopens "get-directories")
+    (memory $mem) (realloc $realloc)))
+  (core module $m
+    (import "host" "args" (func $args (param i32)))
+    (import "host" "vars" (func $vars (param i32)))
+    (import "host" "dirs" (func $dirs (param i32)))
+    (import "libc" "mem" (memory 1))
+    (func (export "arg-count") (result i32)
+      (call $args (i32.const 16))
+      (i32.load (i32.const 20)))
+    ;; The value of the first variable: (name ptr, name len, value ptr, value len).
+    (func (export "first-env-value") (result i32)
+      (call $vars (i32.const 16))
+      (i32.add (i32.load (i32.const 16)) (i32.const 8)))
+    ;; The name of the first preopen: (handle, name ptr, name len).
+    (func (export "first-preopen") (result i32)
+      (call $dirs (i32.const 16))
+      (i32.add (i32.load (i32.const 16)) (i32.const 4))))
+  (core instance $i (instantiate $m
+    (with "host" (instance
+      (export "args" (func $args))
+      (export "vars" (func $vars))
+      (export "dirs" (func $dirs))))
+    (with "libc" (instance (export "mem" (memory $mem))))))
+  (func (export "arg-count") (result u32) (canon lift (core func $i "arg-count")))
+  (func (export "first-env-value") (result string)
+    (canon lift (core func $i "first-env-value") (memory $mem)))
+  (func (export "first-preopen") (result string)
+    (canon lift (core func $i "first-preopen") (memory $mem))))
+"#;
+
+#[test]
+fn invoke_links_wasi_with_the_run_flags() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let component = write(dir.path(), "c.wat", WASI_COMPONENT);
+    let grant = format!("{}::/data", dir.path().display());
+    for (call, expected) in [
+        ("arg-count()", "3\n"),
+        ("first-env-value()", "\"hi\"\n"),
+        ("first-preopen()", "\"/data\"\n"),
+    ] {
+        let out = weft(&[
+            "run",
+            "--env=GREETING=hi",
+            "--dir",
+            &grant,
+            "--invoke",
+            call,
+            &component,
+            "one",
+            "two",
+        ]);
+        assert_eq!(out.status, 0, "{call}: {}", out.stderr);
+        assert_eq!(out.stdout, expected, "{call}");
+    }
+}
+
 #[test]
 fn invoke_reports_bad_calls_and_traps() {
     let dir = tempfile::tempdir().expect("temp dir");

@@ -11,7 +11,9 @@
 //! is instantiated with WASI 0.2 in its linker and its `wasi:cli/run` export is called:
 //! `run` returning `ok` or `wasi:cli/exit.exit(ok)` exit with 0, `run` returning `err` or
 //! `exit(err)` with 1, `exit-with-code(n)` with `n`. Traps and the limits (`--fuel`,
-//! `--timeout`, `--max-memory-size`, `--max-wasm-stack`) are reported as for modules.
+//! `--timeout`, `--max-memory-size`, `--max-wasm-stack`) are reported as for modules. With
+//! `--invoke 'name(args)'` the component's export `name` is called instead, with the same
+//! WASI 0.2 definitions.
 
 use anyhow::{Context as _, anyhow, bail};
 use std::ffi::OsString;
@@ -52,7 +54,8 @@ pub struct RunCommand {
     /// Its parameters are taken from ARGS (integers in decimal or `0x` hexadecimal, floats
     /// in decimal) and each result is printed on its own line. For a component, NAME is a
     /// call in WAVE syntax, e.g. `--invoke 'greet("you", [1, 2])'`, and the results are
-    /// printed in WAVE.
+    /// printed in WAVE; the component gets WASI 0.2 with the arguments, `--env` and `--dir`
+    /// grants of the run.
     #[arg(long, value_name = "NAME")]
     invoke: Option<String>,
 
@@ -245,12 +248,6 @@ impl RunCommand {
         }
         settings.configure(&mut config);
         let engine = Engine::new(&config).context("invalid -W options")?;
-        if let Some(invoke) = &self.invoke
-            && let Some(code) =
-                super::invoke::run_component(&engine, &self.file, invoke, self.fuel, self.timeout)?
-        {
-            return Ok(code);
-        }
         let bytes = std::fs::read(&self.file)
             .with_context(|| format!("failed to open wasm module {:?}", self.file))?;
         let component = is_component(&bytes);
@@ -300,6 +297,20 @@ impl RunCommand {
             });
         }
 
+        if component && !self.preloads.is_empty() {
+            bail!("--preload is for core modules; a component imports other components instead");
+        }
+        if let Some(invoke) = &self.invoke
+            && component
+        {
+            let mut linker = weft::component::Linker::<Host>::new(&engine);
+            weft_wasi::p2::add_to_linker_sync(&mut linker)?;
+            if let Some(code) =
+                super::invoke::run_component(&mut store, &mut linker, &self.file, invoke)?
+            {
+                return Ok(code);
+            }
+        }
         let outcome = if component {
             self.run_component(&engine, &mut store, &bytes)
         } else {
@@ -388,12 +399,6 @@ impl RunCommand {
         store: &mut Store<Host>,
         bytes: &[u8],
     ) -> anyhow::Result<ExitCode> {
-        if self.invoke.is_some() {
-            bail!("--invoke is not supported for components yet");
-        }
-        if !self.preloads.is_empty() {
-            bail!("--preload is for core modules; a component imports other components instead");
-        }
         let component = Component::new(engine, bytes)
             .with_context(|| format!("failed to compile component {:?}", self.file))?;
         let mut linker = weft::component::Linker::<Host>::new(engine);

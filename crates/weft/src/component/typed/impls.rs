@@ -41,8 +41,13 @@ macro_rules! primitive {
             }
 
             fn store_list(cx: &mut LowerCx<'_>, _: &Type, items: &[Self], ptr: u32) -> Result<()> {
-                let bytes: Vec<u8> = items.iter().flat_map(|x| x.to_le_bytes()).collect();
-                cx.write(ptr, &bytes)
+                // Straight into guest memory: one `memcpy` for bytes.
+                const SIZE: usize = core::mem::size_of::<$rust>();
+                let memory = cx.slice_mut(ptr, items.len() * SIZE)?;
+                for (to, item) in memory.chunks_exact_mut(SIZE).zip(items) {
+                    to.copy_from_slice(&item.to_le_bytes());
+                }
+                Ok(())
             }
         }
 
