@@ -39,7 +39,7 @@ pub(crate) struct IoError {
 }
 
 /// `wasi:io/poll.pollable`: something to wait for.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub(crate) enum Pollable {
     /// Ready at once.
     Ready,
@@ -47,6 +47,8 @@ pub(crate) enum Pollable {
     Clock(u64),
     /// Ready when standard input has data or is at its end.
     Stdin,
+    /// Ready when the socket is (`wasi:sockets`).
+    Socket(super::sockets::SharedSocket, super::sockets::Interest),
 }
 
 /// `wasi:io/streams.input-stream`.
@@ -58,6 +60,8 @@ pub(crate) enum InputStream {
         file: Arc<cap_std::fs::File>,
         position: u64,
     },
+    /// A connected TCP socket (`wasi:sockets`).
+    Socket(super::sockets::SharedSocket),
 }
 
 /// `wasi:io/streams.output-stream`.
@@ -71,6 +75,8 @@ pub(crate) enum OutputStream {
         file: Arc<cap_std::fs::File>,
         position: Option<u64>,
     },
+    /// A connected TCP socket (`wasi:sockets`).
+    Socket(super::sockets::SharedSocket),
 }
 
 pub(super) const RESOURCES: &[HostResource] = &[
@@ -260,10 +266,11 @@ fn stdin(ctx: &mut WasiCtx) -> Option<&mut dyn crate::stream::InputStream> {
     }
 }
 
-fn is_ready(ctx: &mut WasiCtx, pollable: Pollable) -> bool {
+fn is_ready(ctx: &mut WasiCtx, pollable: &Pollable) -> bool {
     match pollable {
         Pollable::Ready => true,
-        Pollable::Clock(at) => ctx.monotonic_clock.now() >= at,
+        Pollable::Clock(at) => ctx.monotonic_clock.now() >= *at,
+        Pollable::Socket(socket, interest) => super::sockets::is_ready(socket, *interest),
         // No standard input: a read reports the end at once.
         Pollable::Stdin => stdin(ctx).is_none_or(|s| s.wait_readable(Some(Duration::ZERO))),
     }
@@ -278,7 +285,7 @@ pub(crate) fn wait_any(ctx: &mut WasiCtx, pollables: &[Pollable]) -> weft::Resul
     let ready_now = |ctx: &mut WasiCtx| -> Vec<u32> {
         (0u32..)
             .zip(pollables)
-            .filter(|&(_, &p)| is_ready(ctx, p))
+            .filter(|&(_, p)| is_ready(ctx, p))
             .map(|(i, _)| i)
             .collect()
     };
@@ -304,7 +311,18 @@ pub(crate) fn wait_any(ctx: &mut WasiCtx, pollables: &[Pollable]) -> weft::Resul
         (t, d) => t.or(d),
     };
     let waits_for_input = pollables.iter().any(|p| matches!(p, Pollable::Stdin));
+    let sockets: Vec<_> = pollables
+        .iter()
+        .filter_map(|p| match p {
+            Pollable::Socket(s, i) => Some((s.clone(), *i)),
+            _ => None,
+        })
+        .collect();
     let input_ready = match (waits_for_input, stdin(ctx)) {
+        _ if !sockets.is_empty() => {
+            let input = if waits_for_input { stdin(ctx) } else { None };
+            super::sockets::wait_sockets(&sockets, wait, input)
+        }
         (true, Some(stream)) => stream.wait_readable(wait),
         (true, None) => true,
         (false, _) => {
@@ -334,12 +352,12 @@ pub(crate) fn wait_any(ctx: &mut WasiCtx, pollables: &[Pollable]) -> weft::Resul
 }
 
 fn pollable_ready(v: &mut WasiCtxView<'_>, p: &[Val]) -> weft::Result<Option<Val>> {
-    let pollable = *get::<Pollable>(v.table, p, 0)?;
-    Ok(Some(Val::Bool(is_ready(v.ctx, pollable))))
+    let pollable = get::<Pollable>(v.table, p, 0)?.clone();
+    Ok(Some(Val::Bool(is_ready(v.ctx, &pollable))))
 }
 
 fn pollable_block(v: &mut WasiCtxView<'_>, p: &[Val]) -> weft::Result<Option<Val>> {
-    let pollable = *get::<Pollable>(v.table, p, 0)?;
+    let pollable = get::<Pollable>(v.table, p, 0)?.clone();
     wait_any(v.ctx, &[pollable])?;
     Ok(None)
 }
@@ -352,7 +370,7 @@ fn poll(v: &mut WasiCtxView<'_>, p: &[Val]) -> weft::Result<Option<Val>> {
         return Err(weft::Error::msg("poll: the list of pollables is empty"));
     }
     let pollables = (0..handles.len())
-        .map(|i| get::<Pollable>(v.table, handles, i).copied())
+        .map(|i| get::<Pollable>(v.table, handles, i).cloned())
         .collect::<weft::Result<Vec<_>>>()?;
     let ready = wait_any(v.ctx, &pollables)?;
     Ok(Some(Val::List(ready.into_iter().map(Val::U32).collect())))
@@ -398,7 +416,7 @@ fn read_bytes(
         InputStream::Stdin => {
             if blocking {
                 wait_stdin(v.ctx)?;
-            } else if !is_ready(v.ctx, Pollable::Stdin) {
+            } else if !is_ready(v.ctx, &Pollable::Stdin) {
                 return Ok(Ok(Some(Vec::new())));
             }
             match stdin(v.ctx) {
@@ -412,6 +430,9 @@ fn read_bytes(
                 *position = position.saturating_add(n as u64);
             }
             n
+        }
+        InputStream::Socket(socket) => {
+            return super::sockets::read_socket(socket, len, blocking, v.ctx.deadline);
         }
     };
     Ok(match n {
@@ -447,6 +468,7 @@ fn input_subscribe(v: &mut WasiCtxView<'_>, p: &[Val]) -> weft::Result<Option<Va
     let pollable = match v.table.get(&res).map_err(table_error)? {
         InputStream::Stdin => Pollable::Stdin,
         InputStream::File { .. } => Pollable::Ready,
+        InputStream::Socket(s) => Pollable::Socket(s.clone(), super::sockets::Interest::Read),
     };
     let child = v.table.push_child(pollable, &res).map_err(table_error)?;
     Ok(Some(super::util::own(child)))
@@ -498,6 +520,9 @@ fn write_all(
                 }
                 Err(e) => Err(e),
             }
+        }
+        OutputStream::Socket(socket) => {
+            super::sockets::write_socket(socket, data, v.ctx.deadline)?.map(Some)
         }
     })
 }
@@ -562,10 +587,11 @@ fn flush(v: &mut WasiCtxView<'_>, p: &[Val]) -> weft::Result<Option<Val>> {
 
 fn output_subscribe(v: &mut WasiCtxView<'_>, p: &[Val]) -> weft::Result<Option<Val>> {
     let res = arg_res::<OutputStream>(p, 0)?;
-    let child = v
-        .table
-        .push_child(Pollable::Ready, &res)
-        .map_err(table_error)?;
+    let pollable = match v.table.get(&res).map_err(table_error)? {
+        OutputStream::Socket(s) => Pollable::Socket(s.clone(), super::sockets::Interest::Write),
+        _ => Pollable::Ready,
+    };
+    let child = v.table.push_child(pollable, &res).map_err(table_error)?;
     Ok(Some(super::util::own(child)))
 }
 

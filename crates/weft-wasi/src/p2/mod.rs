@@ -34,7 +34,8 @@
 //! table, or gets arguments of the wrong shape, returns an error, which traps the guest.
 //! Guest-chosen lengths are clamped before anything is allocated.
 //!
-//! Sockets (`wasi:sockets`) are not implemented yet.
+//! Sockets (`wasi:sockets`) are the host's, used as the context's allow-list permits:
+//! nothing unless granted (see [`WasiCtxBuilder::inherit_network`](crate::WasiCtxBuilder::inherit_network)).
 //!
 //! ```
 //! use weft::component::{Linker, ResourceTable};
@@ -61,6 +62,7 @@ mod clocks;
 mod filesystem;
 mod io;
 mod random;
+mod sockets;
 mod util;
 
 use crate::ctx::WasiCtx;
@@ -171,17 +173,23 @@ pub fn host_functions() -> impl Iterator<Item = &'static HostFunction> {
     ]
     .into_iter()
     .flatten()
+    .chain(sockets::functions())
 }
 
 /// Every resource type [`add_to_linker_sync`] defines.
 pub fn host_resources() -> impl Iterator<Item = &'static HostResource> {
-    [cli::RESOURCES, io::RESOURCES, filesystem::RESOURCES]
-        .into_iter()
-        .flatten()
+    [
+        cli::RESOURCES,
+        io::RESOURCES,
+        filesystem::RESOURCES,
+        sockets::RESOURCES,
+    ]
+    .into_iter()
+    .flatten()
 }
 
 /// Defines WASI 0.2 (`wasi:cli`, `wasi:io`, `wasi:clocks`, `wasi:random`,
-/// `wasi:filesystem`) in `linker`, under the `@0.2.12` names.
+/// `wasi:filesystem`, `wasi:sockets`) in `linker`, under the `@0.2.12` names.
 ///
 /// # Errors
 ///
