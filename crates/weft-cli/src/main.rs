@@ -18,7 +18,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Runs a WebAssembly module (`.wasm` or `.wat`).
-    Run(commands::run::RunCommand),
+    Run(Box<commands::run::RunCommand>),
     /// Runs WebAssembly spec test scripts (`.wast`).
     Wast(commands::wast::WastCommand),
     /// Prints a module's imports and exports.
