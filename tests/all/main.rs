@@ -7,9 +7,11 @@ mod api;
 mod component;
 mod component_guests;
 mod component_typed;
+mod config;
 mod dispatch;
 mod generated;
 mod limits;
+mod linker;
 mod peer_bugs;
 
 use std::alloc::{GlobalAlloc, Layout, System};

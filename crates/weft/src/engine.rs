@@ -38,9 +38,11 @@ impl Engine {
     ///
     /// # Errors
     ///
-    /// Currently every configuration is accepted; the `Result` leaves room for settings that
-    /// contradict each other.
+    /// A usage error naming the setting if `config` turns on something Weft does not
+    /// implement (a proposal such as [`Config::wasm_simd`], async support, a profiler, the
+    /// pooling allocator); see the setters' documentation.
     pub fn new(config: &Config) -> Result<Engine> {
+        config.check()?;
         Ok(Engine {
             inner: Arc::new(EngineInner {
                 config: config.clone(),

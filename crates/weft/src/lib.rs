@@ -64,7 +64,10 @@ mod trap;
 mod types;
 mod values;
 
-pub use config::{CompilationMode, Config};
+pub use config::{
+    CompilationMode, Config, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig,
+    ProfilingStrategy, Strategy, WasmBacktraceDetails,
+};
 pub use context::{AsContext, AsContextMut, StoreContext, StoreContextMut};
 pub use engine::Engine;
 pub use error::{Error, ErrorKind, Result};
@@ -75,7 +78,7 @@ pub use limits::{
     DEFAULT_INSTANCE_LIMIT, DEFAULT_MEMORY_LIMIT, DEFAULT_TABLE_LIMIT, ResourceLimiter,
     StoreLimits, StoreLimitsBuilder,
 };
-pub use linker::Linker;
+pub use linker::{InstancePre, Linker, UnknownImportError};
 pub use module::Module;
 pub use store::{Store, UpdateDeadline};
 pub use trap::{FrameInfo, Trap, TrapCode};

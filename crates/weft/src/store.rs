@@ -384,6 +384,13 @@ pub enum UpdateDeadline {
     Continue(u64),
 }
 
+impl<T: Default> Default for Store<T> {
+    /// A store of a default [`Engine`] holding `T::default()`.
+    fn default() -> Self {
+        Store::new(&Engine::default(), T::default())
+    }
+}
+
 impl<T> Store<T> {
     /// A new, empty store for `engine` holding `data`.
     pub fn new(engine: &Engine, data: T) -> Self {

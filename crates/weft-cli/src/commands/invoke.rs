@@ -94,7 +94,7 @@ pub fn run_component(
                 .filter_map(|e| e.downcast_ref::<weft::Error>())
                 .any(|e| e.as_trap().is_some());
             if is_trap {
-                eprintln!("Error: {error:?}");
+                super::print_stderr(&format!("Error: {}\n", super::error_report(&error)));
                 return Ok(Some(std::process::ExitCode::from(134)));
             }
             Err(error.context(format!("failed to run component `{}`", file.display())))

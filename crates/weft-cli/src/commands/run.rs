@@ -106,6 +106,21 @@ pub struct RunCommand {
     #[arg(long, value_name = "BYTES")]
     max_wasm_stack: Option<usize>,
 
+    /// Wasm options, with the names `wasmtime run -W` uses (repeatable)
+    ///
+    /// `-W fuel=N,timeout=1s,max-memory-size=BYTES,max-wasm-stack=BYTES,...`, and each
+    /// proposal as `-W bulk-memory=n`. `weft settings` lists every option.
+    #[arg(short = 'W', value_name = "KEY[=VALUE]", value_parser = super::options::parse_wasm_options)]
+    wasm: Vec<super::options::WasmOptions>,
+
+    /// Instantiate the module at PATH first and define its exports under NAME (repeatable)
+    ///
+    /// The main module can then import them as `NAME::export`. The preloaded module gets
+    /// WASI preview 1 too; a command module (one exporting `_start`) gets a fresh instance
+    /// for each call, as `wasmtime run --preload` does.
+    #[arg(long = "preload", value_name = "NAME=PATH", value_parser = parse_preload)]
+    preloads: Vec<(String, PathBuf)>,
+
     /// The module to run: a binary `.wasm` file or a `.wat` text file
     #[arg(value_name = "FILE")]
     file: PathBuf,
@@ -168,7 +183,7 @@ fn parse_wasi_option(s: &str) -> Result<WasiOption, String> {
 
 /// `500ms`, `1s`, `2m`, `1h`, or a plain number of seconds (decimals and exponents
 /// allowed: `1.5s`, `1e3ms`).
-fn parse_duration(s: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
     // No unit starts with `e`, so an exponent stays with the number.
     let split = s
         .find(|c: char| c.is_ascii_alphabetic() && !matches!(c, 'e' | 'E'))
@@ -244,6 +259,16 @@ fn is_component(bytes: &[u8]) -> bool {
         .is_some_and(|r| r.trim_start().starts_with("component"))
 }
 
+/// `NAME=PATH`.
+fn parse_preload(s: &str) -> Result<(String, PathBuf), String> {
+    match s.split_once('=') {
+        Some((name, path)) if !name.is_empty() && !path.is_empty() => {
+            Ok((name.to_owned(), PathBuf::from(path)))
+        }
+        _ => Err(format!("invalid --preload `{s}`: use NAME=PATH")),
+    }
+}
+
 /// `HOST` or `HOST::GUEST`.
 fn parse_dir(s: &str) -> Result<(String, String), String> {
     match s.split_once("::") {
@@ -266,14 +291,23 @@ fn parse_env(s: &str) -> Result<(String, Option<String>), String> {
 
 impl RunCommand {
     /// Runs the module; returns the process's exit status.
-    pub fn execute(self) -> anyhow::Result<ExitCode> {
+    pub fn execute(mut self) -> anyhow::Result<ExitCode> {
+        let settings = super::options::WasmSettings::new(&self.wasm)?;
+        // `-W` and the long options set the same things; `-W` wins, as it comes from the
+        // same command line and Wasmtime only has `-W`.
+        self.fuel = settings.fuel.or(self.fuel);
+        self.timeout = settings.timeout.or(self.timeout);
+        self.max_memory_size = settings.max_memory_size.or(self.max_memory_size);
+        self.max_table_elements = settings.max_table_elements.or(self.max_table_elements);
+        self.max_wasm_stack = settings.max_wasm_stack.or(self.max_wasm_stack);
         let mut config = Config::new();
         config.consume_fuel(self.fuel.is_some());
         config.epoch_interruption(self.timeout.is_some());
         if let Some(bytes) = self.max_wasm_stack {
             config.max_wasm_stack(bytes);
         }
-        let engine = Engine::new(&config)?;
+        settings.configure(&mut config);
+        let engine = Engine::new(&config).context("invalid -W options")?;
         if let Some(invoke) = &self.invoke
             && let Some(code) =
                 super::invoke::run_component(&engine, &self.file, invoke, self.fuel, self.timeout)?
@@ -297,6 +331,16 @@ impl RunCommand {
         if let Some(elements) = self.max_table_elements {
             limits = limits.table_elements(elements);
         }
+        if let Some(count) = settings.max_instances {
+            limits = limits.instances(count);
+        }
+        if let Some(count) = settings.max_tables {
+            limits = limits.tables(count);
+        }
+        if let Some(count) = settings.max_memories {
+            limits = limits.memories(count);
+        }
+        limits = limits.trap_on_grow_failure(settings.trap_on_grow_failure);
         let mut store = Store::new(
             &engine,
             Host {
@@ -322,7 +366,7 @@ impl RunCommand {
         let outcome = if component {
             self.run_component(&engine, &mut store, &bytes)
         } else {
-            self.run_module(&engine, &mut store, &bytes)
+            self.run_module(&engine, &mut store, &bytes, &settings)
                 .map(|()| ExitCode::SUCCESS)
         };
         match outcome {
@@ -356,7 +400,7 @@ impl RunCommand {
                         Some(limit) => error.context(limit),
                         None => error,
                     };
-                    super::print_stderr(&format!("Error: {error:?}\n"));
+                    super::print_stderr(&format!("Error: {}\n", super::error_report(&error)));
                     return Ok(ExitCode::from(TRAP_STATUS));
                 }
                 Err(error)
@@ -443,6 +487,9 @@ impl RunCommand {
         if self.invoke.is_some() {
             bail!("--invoke is not supported for components yet");
         }
+        if !self.preloads.is_empty() {
+            bail!("--preload is for core modules; a component imports other components instead");
+        }
         let component = Component::new(engine, bytes)
             .with_context(|| format!("failed to compile component {:?}", self.file))?;
         let mut linker = weft::component::Linker::<Host>::new(engine);
@@ -462,11 +509,25 @@ impl RunCommand {
         engine: &Engine,
         store: &mut Store<Host>,
         bytes: &[u8],
+        settings: &super::options::WasmSettings,
     ) -> anyhow::Result<()> {
         let module = Module::new(engine, bytes)
-            .with_context(|| format!("failed to open wasm module {:?}", self.file))?;
+            .with_context(|| format!("failed to compile wasm module {:?}", self.file))?;
         let mut linker: Linker<Host> = Linker::new(engine);
         weft_wasi::p1::add_to_linker(&mut linker, |host: &mut Host| &mut host.wasi)?;
+        for (name, path) in &self.preloads {
+            let preload = Module::from_file(engine, path)
+                .with_context(|| format!("failed to compile preloaded module {path:?}"))?;
+            linker
+                .module(&mut *store, name, &preload)
+                .with_context(|| format!("failed to preload {path:?} as `{name}`"))?;
+        }
+        if settings.unknown_imports_trap {
+            linker.define_unknown_imports_as_traps(&module)?;
+        }
+        if settings.unknown_imports_default {
+            linker.define_unknown_imports_as_default_values(&mut *store, &module)?;
+        }
         let linker = &linker;
         let module = &module;
         let instance = linker
