@@ -78,7 +78,11 @@ fn the_client_is_denied_without_the_network() {
     // A listener that would accept: only the allow-list stands in the way.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = format!("{}", listener.local_addr().expect("address"));
-    for flags in [&[][..], &["-S", "inherit-network", "-S", "tcp=n"][..]] {
+    for flags in [
+        &[][..],
+        &["-S", "inherit-network", "-S", "tcp=n"][..],
+        &["-S", "inherit-network,tcp=no"][..],
+    ] {
         let out = client(flags, &addr, "hi");
         assert_eq!(
             String::from_utf8_lossy(&out.stdout),
@@ -96,9 +100,13 @@ fn the_client_is_denied_without_the_network() {
 #[test]
 fn unknown_wasi_options_are_named() {
     for (option, named) in [
-        ("frobnicate", "unknown WASI option `frobnicate`"),
-        ("tcp=maybe", "invalid value `maybe` for WASI option `tcp`"),
-        ("tcplisten", "`tcplisten` needs an address"),
+        ("frobnicate", "unknown -S option `frobnicate`"),
+        (
+            "inherit-network,frobnicate=y",
+            "unknown -S option `frobnicate`",
+        ),
+        ("tcp=maybe", "invalid value `maybe` for -S tcp"),
+        ("tcplisten", "-S tcplisten needs an address"),
     ] {
         let out = weft()
             .args(["run", "-S", option])

@@ -54,9 +54,10 @@ pub struct RunCommand {
     /// deny TCP / UDP sockets (allowed by default, though no address is without
     /// `inherit-network`), `-S inherit-env` passes on this process's whole environment,
     /// `-S tcplisten=ADDR` is `--tcplisten ADDR`. A boolean takes `y`, `yes`, `true`, `n`,
-    /// `no` or `false`, and is `true` without a value.
-    #[arg(short = 'S', value_name = "KEY[=VALUE]", value_parser = parse_wasi_option)]
-    wasi_options: Vec<WasiOption>,
+    /// `no` or `false`, and is `true` without a value; several options may be given at once,
+    /// separated by commas.
+    #[arg(short = 'S', value_name = "KEY[=VALUE]", value_parser = parse_wasi_options)]
+    wasi_options: Vec<WasiOptions>,
 
     /// Grant a preview 1 module a TCP socket listening on ADDR (repeatable)
     ///
@@ -147,38 +148,36 @@ enum WasiOption {
     TcpListen(String),
 }
 
-/// `KEY[=VALUE]` of `-S`: an error names an unknown key or a bad value.
-fn parse_wasi_option(s: &str) -> Result<WasiOption, String> {
-    let (key, value) = match s.split_once('=') {
-        Some((key, value)) => (key, Some(value)),
-        None => (s, None),
-    };
-    let flag = || -> Result<bool, String> {
-        match value {
-            None | Some("y" | "yes" | "true") => Ok(true),
-            Some("n" | "no" | "false") => Ok(false),
-            Some(other) => Err(format!(
-                "invalid value `{other}` for WASI option `{key}`: use y, yes, true, n, no or false"
-            )),
-        }
-    };
-    Ok(match key {
-        "inherit-network" => WasiOption::InheritNetwork(flag()?),
-        "allow-ip-name-lookup" => WasiOption::AllowIpNameLookup(flag()?),
-        "tcp" => WasiOption::Tcp(flag()?),
-        "udp" => WasiOption::Udp(flag()?),
-        "inherit-env" => WasiOption::InheritEnv(flag()?),
-        "tcplisten" => match value {
-            Some(addr) if !addr.is_empty() => WasiOption::TcpListen(addr.to_owned()),
-            _ => return Err("WASI option `tcplisten` needs an address: -S tcplisten=ADDR".into()),
-        },
-        _ => {
-            return Err(format!(
-                "unknown WASI option `{key}` (known: inherit-network, allow-ip-name-lookup, \
-                 tcp, udp, inherit-env, tcplisten)"
-            ));
-        }
-    })
+/// The options of one `-S KEY[=VALUE][,KEY[=VALUE]...]`.
+#[derive(Clone, Debug)]
+struct WasiOptions(Vec<WasiOption>);
+
+/// The keys `-S` knows.
+const WASI_KEYS: &str = "inherit-network, allow-ip-name-lookup, tcp, udp, inherit-env, tcplisten";
+
+/// `KEY[=VALUE][,KEY[=VALUE]...]` of `-S`: an error names an unknown key or a bad value.
+fn parse_wasi_options(arg: &str) -> Result<WasiOptions, String> {
+    let mut options = Vec::new();
+    for item in arg.split(',').filter(|item| !item.is_empty()) {
+        let (key, value) = match item.split_once('=') {
+            Some((key, value)) => (key, Some(value)),
+            None => (item, None),
+        };
+        let flag = || value.map_or(Ok(true), |v| super::options::parse_flag('S', key, v));
+        options.push(match key {
+            "inherit-network" => WasiOption::InheritNetwork(flag()?),
+            "allow-ip-name-lookup" => WasiOption::AllowIpNameLookup(flag()?),
+            "tcp" => WasiOption::Tcp(flag()?),
+            "udp" => WasiOption::Udp(flag()?),
+            "inherit-env" => WasiOption::InheritEnv(flag()?),
+            "tcplisten" => match value {
+                Some(addr) if !addr.is_empty() => WasiOption::TcpListen(addr.to_owned()),
+                _ => return Err("-S tcplisten needs an address: `-S tcplisten=ADDR`".into()),
+            },
+            _ => return Err(format!("unknown -S option `{key}` (known: {WASI_KEYS})")),
+        });
+    }
+    Ok(WasiOptions(options))
 }
 
 /// `500ms`, `1s`, `2m`, `1h`, or a plain number of seconds (decimals and exponents
@@ -417,7 +416,7 @@ impl RunCommand {
         // As Wasmtime: TCP and UDP are allowed, but no address until `inherit-network`.
         let (mut network, mut lookup, mut tcp, mut udp) = (false, false, true, true);
         let mut listen = self.tcplisten.clone();
-        for option in &self.wasi_options {
+        for option in self.wasi_options.iter().flat_map(|o| &o.0) {
             match option {
                 WasiOption::InheritNetwork(on) => network = *on,
                 WasiOption::AllowIpNameLookup(on) => lookup = *on,
