@@ -24,12 +24,19 @@ pub enum SocketAddrUse {
     TcpBind,
     /// Connect a TCP socket to the address (`tcp-socket.start-connect`).
     TcpConnect,
+    /// Listen on the address a TCP socket is bound to (`tcp-socket.start-listen`).
+    TcpListen,
+    /// Accept a connection from the address (`tcp-socket.accept`); a refused peer is
+    /// disconnected and the socket waits for the next one.
+    TcpAccept,
     /// Bind a UDP socket to the address (`udp-socket.start-bind`).
     UdpBind,
-    /// Set the address as a UDP socket's remote (`udp-socket.stream` with an address).
-    UdpConnect,
-    /// Send a datagram to the address from an unconnected UDP socket.
-    UdpOutgoingDatagram,
+    /// Send datagrams to the address (`outgoing-datagram-stream.send`, and `udp-socket.stream`
+    /// with the address as remote).
+    UdpSend,
+    /// Receive datagrams from the address (`incoming-datagram-stream.receive` drops those from
+    /// a refused address, and `udp-socket.stream` with the address as remote).
+    UdpReceive,
 }
 
 /// The decision of [`WasiCtxBuilder::socket_addr_check`].

@@ -1,30 +1,39 @@
 //! `wasi:sockets/tcp` and `wasi:sockets/tcp-create-socket`.
 
 use super::{
-    Interest, SharedSocket, SockResult, addr_result, arg_family, arg_socket_addr, buffer_size,
-    check_family, code, fail, family, hop_limit, new_socket, result, set_hop_limit, sock_result,
-    subscribe,
+    Code, Interest, SharedSocket, SockResult, addr_result, arg_family, arg_socket_addr,
+    buffer_size, check_family, code, fail, family, hop_limit, new_socket, set_hop_limit,
+    sock_result, subscribe,
 };
 use crate::ctx::SocketAddrUse;
 use crate::p2::io::{InputStream, OutputStream, Pollable};
 use crate::p2::util::{arg, arg_u64, bad_arg, get, get_mut, push};
 use crate::p2::{HostFunction, WasiCtxView, host_function as f};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use weft::component::Val;
 
-/// Where a TCP socket is in the state machine of the WIT.
+/// Where a TCP socket is in the state machine of the WIT (as Wasmtime keeps it).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum State {
+    /// Not connected nor listening; bound or not.
     Default,
-    BindStarted,
-    Bound,
-    ListenStarted,
-    Listening,
-    Connecting,
+    /// `start-connect` was called; with an error code when the attempt already failed (the
+    /// allow-list refused it, or the host did at once): `finish-connect` reports it.
+    Connecting(Option<Code>),
     Connected,
-    /// A connection attempt failed; the socket is of no more use.
-    Closed,
+    Listening,
+    /// A connection attempt failed with this code; the socket is of no more use.
+    Closed(Code),
+}
+
+/// The `start-*` call whose `finish-*` is still to come.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Op {
+    Bind,
+    Connect,
+    Listen,
 }
 
 /// `wasi:sockets/tcp.tcp-socket`.
@@ -32,6 +41,9 @@ pub(crate) struct TcpSocket {
     socket: SharedSocket,
     ipv6: bool,
     state: State,
+    in_progress: Option<Op>,
+    /// Whether the socket has a local address (explicitly bound, or by connecting).
+    bound: bool,
     backlog: u32,
 }
 
@@ -43,10 +55,40 @@ impl TcpSocket {
         TcpSocket {
             socket: Arc::new(socket),
             ipv6,
+            bound: state != State::Default,
             state,
+            in_progress: None,
             backlog: DEFAULT_BACKLOG,
         }
     }
+
+    /// Whether options may be read or set: not while connecting, nor once closed.
+    fn usable(&self) -> SockResult<&socket2::Socket> {
+        match self.state {
+            State::Connecting(_) => Err("invalid-state"),
+            State::Closed(code) => Err(code),
+            _ => Ok(&self.socket),
+        }
+    }
+}
+
+/// The address a socket that is not bound binds to when it connects or listens.
+fn unspecified(ipv6: bool) -> SocketAddr {
+    if ipv6 {
+        SocketAddr::from((std::net::Ipv6Addr::UNSPECIFIED, 0))
+    } else {
+        SocketAddr::from((std::net::Ipv4Addr::UNSPECIFIED, 0))
+    }
+}
+
+/// An address a socket may bind or connect to: unicast, of the socket's family.
+fn check_unicast(addr: SocketAddr, ipv6: bool) -> SockResult<()> {
+    let ip = addr.ip();
+    let broadcast = matches!(ip, std::net::IpAddr::V4(v4) if v4.is_broadcast());
+    if ip.is_multicast() || broadcast {
+        return Err("invalid-argument");
+    }
+    check_family(addr, ipv6)
 }
 
 const TCP: &str = "wasi:sockets/tcp";
@@ -69,7 +111,7 @@ pub(super) const FUNCTIONS: &[HostFunction] = &[
         start_bind,
     ),
     f(TCP, "[method]tcp-socket.finish-bind", SELF, UNIT, |v, p| {
-        finish(v, p, State::BindStarted, State::Bound)
+        finish(v, p, Op::Bind)
     }),
     f(
         TCP,
@@ -97,7 +139,7 @@ pub(super) const FUNCTIONS: &[HostFunction] = &[
         "[method]tcp-socket.finish-listen",
         SELF,
         UNIT,
-        |v, p| finish(v, p, State::ListenStarted, State::Listening),
+        |v, p| finish(v, p, Op::Listen),
     ),
     f(
         TCP,
@@ -114,7 +156,9 @@ pub(super) const FUNCTIONS: &[HostFunction] = &[
         |v, p| {
             let s = get::<TcpSocket>(v.table, p, 0)?;
             Ok(Some(match s.state {
-                State::Default | State::BindStarted => fail("invalid-state"),
+                State::Default if !s.bound => fail("invalid-state"),
+                State::Connecting(_) => fail("invalid-state"),
+                State::Closed(code) => fail(code),
                 _ => addr_result(s.socket.local_addr()),
             }))
         },
@@ -128,6 +172,7 @@ pub(super) const FUNCTIONS: &[HostFunction] = &[
             let s = get::<TcpSocket>(v.table, p, 0)?;
             Ok(Some(match s.state {
                 State::Connected => addr_result(s.socket.peer_addr()),
+                State::Closed(code) => fail(code),
                 _ => fail("invalid-state"),
             }))
         },
@@ -163,9 +208,9 @@ pub(super) const FUNCTIONS: &[HostFunction] = &[
         "result<bool, error-code>",
         |v, p| {
             let s = get::<TcpSocket>(v.table, p, 0)?;
-            Ok(Some(result(
-                s.socket.keepalive().map(|b| Some(Val::Bool(b))),
-            )))
+            Ok(Some(option(s, |sock| {
+                sock.keepalive().map(|b| Some(Val::Bool(b)))
+            })))
         },
     ),
     f(
@@ -178,7 +223,9 @@ pub(super) const FUNCTIONS: &[HostFunction] = &[
                 return Err(bad_arg(1, "bool"));
             };
             let s = get::<TcpSocket>(v.table, p, 0)?;
-            Ok(Some(result(s.socket.set_keepalive(value).map(|()| None))))
+            Ok(Some(option(s, |sock| {
+                sock.set_keepalive(value).map(|()| None)
+            })))
         },
     ),
     f(
@@ -188,7 +235,7 @@ pub(super) const FUNCTIONS: &[HostFunction] = &[
         "result<u64, error-code>",
         |v, p| {
             let s = get::<TcpSocket>(v.table, p, 0)?;
-            Ok(Some(result(s.socket.tcp_keepalive_time().map(nanos))))
+            Ok(Some(option(s, |sock| sock.tcp_keepalive_time().map(nanos))))
         },
     ),
     f(
@@ -205,7 +252,9 @@ pub(super) const FUNCTIONS: &[HostFunction] = &[
         "result<u64, error-code>",
         |v, p| {
             let s = get::<TcpSocket>(v.table, p, 0)?;
-            Ok(Some(result(s.socket.tcp_keepalive_interval().map(nanos))))
+            Ok(Some(option(s, |sock| {
+                sock.tcp_keepalive_interval().map(nanos)
+            })))
         },
     ),
     f(
@@ -222,9 +271,9 @@ pub(super) const FUNCTIONS: &[HostFunction] = &[
         "result<u32, error-code>",
         |v, p| {
             let s = get::<TcpSocket>(v.table, p, 0)?;
-            Ok(Some(result(
-                s.socket.tcp_keepalive_retries().map(|n| Some(Val::U32(n))),
-            )))
+            Ok(Some(option(s, |sock| {
+                sock.tcp_keepalive_retries().map(|n| Some(Val::U32(n)))
+            })))
         },
     ),
     f(
@@ -241,9 +290,9 @@ pub(super) const FUNCTIONS: &[HostFunction] = &[
                 return Ok(Some(fail("invalid-argument")));
             }
             let keepalive = socket2::TcpKeepalive::new().with_retries(value);
-            Ok(Some(result(
-                s.socket.set_tcp_keepalive(&keepalive).map(|()| None),
-            )))
+            Ok(Some(option(s, |sock| {
+                sock.set_tcp_keepalive(&keepalive).map(|()| None)
+            })))
         },
     ),
     f(
@@ -253,9 +302,9 @@ pub(super) const FUNCTIONS: &[HostFunction] = &[
         "result<u8, error-code>",
         |v, p| {
             let s = get::<TcpSocket>(v.table, p, 0)?;
-            Ok(Some(result(
-                hop_limit(&s.socket, s.ipv6).map(|h| Some(Val::U8(h))),
-            )))
+            Ok(Some(option(s, |sock| {
+                hop_limit(sock, s.ipv6).map(|h| Some(Val::U8(h)))
+            })))
         },
     ),
     f(
@@ -266,9 +315,9 @@ pub(super) const FUNCTIONS: &[HostFunction] = &[
         |v, p| {
             let value = crate::p2::util::arg_u8(p, 1)?;
             let s = get::<TcpSocket>(v.table, p, 0)?;
-            Ok(Some(sock_result(
-                set_hop_limit(&s.socket, s.ipv6, value).map(|()| None),
-            )))
+            Ok(Some(sock_result(s.usable().and_then(|sock| {
+                set_hop_limit(sock, s.ipv6, value).map(|()| None)
+            }))))
         },
     ),
     f(
@@ -278,11 +327,9 @@ pub(super) const FUNCTIONS: &[HostFunction] = &[
         "result<u64, error-code>",
         |v, p| {
             let s = get::<TcpSocket>(v.table, p, 0)?;
-            Ok(Some(result(
-                s.socket
-                    .recv_buffer_size()
-                    .map(|n| Some(Val::U64(n as u64))),
-            )))
+            Ok(Some(option(s, |sock| {
+                sock.recv_buffer_size().map(|n| Some(Val::U64(n as u64)))
+            })))
         },
     ),
     f(
@@ -293,11 +340,9 @@ pub(super) const FUNCTIONS: &[HostFunction] = &[
         |v, p| {
             let value = arg_u64(p, 1)?;
             let s = get::<TcpSocket>(v.table, p, 0)?;
-            Ok(Some(sock_result(buffer_size(value).and_then(|n| {
-                s.socket
-                    .set_recv_buffer_size(n)
-                    .map(|()| None)
-                    .map_err(code)
+            Ok(Some(sock_result(s.usable().and_then(|sock| {
+                let n = buffer_size(value)?;
+                sock.set_recv_buffer_size(n).map(|()| None).map_err(code)
             }))))
         },
     ),
@@ -308,11 +353,9 @@ pub(super) const FUNCTIONS: &[HostFunction] = &[
         "result<u64, error-code>",
         |v, p| {
             let s = get::<TcpSocket>(v.table, p, 0)?;
-            Ok(Some(result(
-                s.socket
-                    .send_buffer_size()
-                    .map(|n| Some(Val::U64(n as u64))),
-            )))
+            Ok(Some(option(s, |sock| {
+                sock.send_buffer_size().map(|n| Some(Val::U64(n as u64)))
+            })))
         },
     ),
     f(
@@ -323,11 +366,9 @@ pub(super) const FUNCTIONS: &[HostFunction] = &[
         |v, p| {
             let value = arg_u64(p, 1)?;
             let s = get::<TcpSocket>(v.table, p, 0)?;
-            Ok(Some(sock_result(buffer_size(value).and_then(|n| {
-                s.socket
-                    .set_send_buffer_size(n)
-                    .map(|()| None)
-                    .map_err(code)
+            Ok(Some(sock_result(s.usable().and_then(|sock| {
+                let n = buffer_size(value)?;
+                sock.set_send_buffer_size(n).map(|()| None).map_err(code)
             }))))
         },
     ),
@@ -340,7 +381,7 @@ pub(super) const FUNCTIONS: &[HostFunction] = &[
             let s = get::<TcpSocket>(v.table, p, 0)?;
             let pollable = match s.state {
                 State::Listening => Pollable::Socket(s.socket.clone(), Interest::Read),
-                State::Connecting => Pollable::Socket(s.socket.clone(), Interest::Write),
+                State::Connecting(None) => Pollable::Socket(s.socket.clone(), Interest::Write),
                 _ => Pollable::Ready,
             };
             subscribe::<TcpSocket>(v, p, pollable)
@@ -354,6 +395,11 @@ pub(super) const FUNCTIONS: &[HostFunction] = &[
         shutdown,
     ),
 ];
+
+/// Reads or sets an option of a socket that is [usable](TcpSocket::usable).
+fn option(s: &TcpSocket, f: impl FnOnce(&socket2::Socket) -> std::io::Result<Option<Val>>) -> Val {
+    sock_result(s.usable().and_then(|socket| f(socket).map_err(code)))
+}
 
 fn nanos(d: Duration) -> Option<Val> {
     Some(Val::U64(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)))
@@ -379,15 +425,15 @@ fn start_bind(v: &mut WasiCtxView<'_>, p: &[Val]) -> weft::Result<Option<Val>> {
     let allowed = v.ctx.sockets.allows(addr, SocketAddrUse::TcpBind);
     let s = get_mut::<TcpSocket>(v.table, p, 0)?;
     let r = (|| -> SockResult<()> {
-        if s.state != State::Default {
+        if s.in_progress.is_some() {
+            return Err("concurrency-conflict");
+        }
+        if s.bound || s.state != State::Default {
             return Err("invalid-state");
         }
-        check_family(addr, s.ipv6)?;
+        check_unicast(addr, s.ipv6)?;
         if !allowed {
             return Err("access-denied");
-        }
-        if addr.ip().is_multicast() {
-            return Err("invalid-argument");
         }
         // Rebinding a port still in TIME_WAIT, as other platforms allow by default.
         if addr.port() != 0 {
@@ -400,22 +446,18 @@ fn start_bind(v: &mut WasiCtxView<'_>, p: &[Val]) -> weft::Result<Option<Val>> {
                 "access-denied" if addr.port() != 0 => "address-in-use",
                 c => c,
             })?;
-        s.state = State::BindStarted;
+        s.bound = true;
+        s.in_progress = Some(Op::Bind);
         Ok(())
     })();
     Ok(Some(sock_result(r.map(|()| None))))
 }
 
-/// `finish-bind` and `finish-listen`: from `started` to `done`, or `not-in-progress`.
-fn finish(
-    v: &mut WasiCtxView<'_>,
-    p: &[Val],
-    started: State,
-    done: State,
-) -> weft::Result<Option<Val>> {
+/// `finish-bind` and `finish-listen`: the end of `op`, or `not-in-progress`.
+fn finish(v: &mut WasiCtxView<'_>, p: &[Val], op: Op) -> weft::Result<Option<Val>> {
     let s = get_mut::<TcpSocket>(v.table, p, 0)?;
-    Ok(Some(if s.state == started {
-        s.state = done;
+    Ok(Some(if s.in_progress == Some(op) {
+        s.in_progress = None;
         crate::p2::util::ok(None)
     } else {
         fail("not-in-progress")
@@ -425,39 +467,41 @@ fn finish(
 fn start_connect(v: &mut WasiCtxView<'_>, p: &[Val]) -> weft::Result<Option<Val>> {
     get::<super::Network>(v.table, p, 1)?;
     let addr = arg_socket_addr(p, 2)?;
-    let allowed = v.ctx.sockets.allows(addr, SocketAddrUse::TcpConnect);
+    let policy = v.ctx.sockets.clone();
     let s = get_mut::<TcpSocket>(v.table, p, 0)?;
     let r = (|| -> SockResult<()> {
-        match s.state {
-            State::Default | State::Bound => {}
-            State::BindStarted | State::Connecting | State::ListenStarted => {
-                return Err("concurrency-conflict");
-            }
-            _ => return Err("invalid-state"),
+        if s.in_progress.is_some() {
+            return Err("concurrency-conflict");
         }
-        check_family(addr, s.ipv6)?;
-        if addr.ip().is_unspecified() || addr.port() == 0 || addr.ip().is_multicast() {
+        if s.state != State::Default {
+            return Err("invalid-state");
+        }
+        check_unicast(addr, s.ipv6)?;
+        if addr.ip().is_unspecified() || addr.port() == 0 {
             return Err("invalid-argument");
         }
-        if !allowed {
-            return Err("access-denied");
-        }
-        match s.socket.connect(&addr.into()) {
-            Ok(()) => {}
-            Err(e) if super::error_code(&e) == "would-block" => {}
-            Err(e) => {
-                s.state = State::Closed;
-                return Err(super::error_code(&e));
+        // As in Wasmtime, the allow-list's answer (on the implicit bind of a socket that is
+        // not bound, then on the address) comes with `finish-connect`.
+        let allowed = (s.bound || policy.allows(unspecified(s.ipv6), SocketAddrUse::TcpBind))
+            && policy.allows(addr, SocketAddrUse::TcpConnect);
+        let failure = if !allowed {
+            Some("access-denied")
+        } else {
+            match s.socket.connect(&addr.into()) {
+                Ok(()) => None,
+                Err(e) if super::error_code(&e) == "would-block" => None,
+                Err(e) => Some(super::error_code(&e)),
             }
-        }
-        s.state = State::Connecting;
+        };
+        s.state = State::Connecting(failure);
+        s.in_progress = Some(Op::Connect);
         Ok(())
     })();
     Ok(Some(sock_result(r.map(|()| None))))
 }
 
-/// The input and output streams of a connected socket, children of nothing: they keep the
-/// socket open themselves.
+/// The input and output streams of a connected socket; they keep the socket open
+/// themselves.
 fn streams(v: &mut WasiCtxView<'_>, socket: &SharedSocket) -> weft::Result<(Val, Val)> {
     let input = push(v.table, InputStream::Socket(socket.clone()))?;
     let output = push(v.table, OutputStream::Socket(socket.clone()))?;
@@ -466,21 +510,27 @@ fn streams(v: &mut WasiCtxView<'_>, socket: &SharedSocket) -> weft::Result<(Val,
 
 fn finish_connect(v: &mut WasiCtxView<'_>, p: &[Val]) -> weft::Result<Option<Val>> {
     let s = get_mut::<TcpSocket>(v.table, p, 0)?;
-    if s.state != State::Connecting {
+    if s.in_progress != Some(Op::Connect) {
         return Ok(Some(fail("not-in-progress")));
     }
-    if !super::is_ready(&s.socket, Interest::Write) {
-        return Ok(Some(fail("would-block")));
-    }
-    let error = match s.socket.take_error() {
-        Ok(None) => s.socket.peer_addr().err(),
-        Ok(Some(e)) | Err(e) => Some(e),
+    let failure = match s.state {
+        State::Connecting(Some(code)) => Some(code),
+        _ if !super::is_ready(&s.socket, Interest::Write) => {
+            return Ok(Some(fail("would-block")));
+        }
+        _ => match s.socket.take_error() {
+            Ok(None) => s.socket.peer_addr().err(),
+            Ok(Some(e)) | Err(e) => Some(e),
+        }
+        .map(|e| super::error_code(&e)),
     };
-    if let Some(e) = error {
-        s.state = State::Closed;
-        return Ok(Some(fail(super::error_code(&e))));
+    s.in_progress = None;
+    if let Some(code) = failure {
+        s.state = State::Closed(code);
+        return Ok(Some(fail(code)));
     }
     s.state = State::Connected;
+    s.bound = true;
     let socket = s.socket.clone();
     let (input, output) = streams(v, &socket)?;
     Ok(Some(crate::p2::util::ok(Some(Val::Tuple(vec![
@@ -489,20 +539,29 @@ fn finish_connect(v: &mut WasiCtxView<'_>, p: &[Val]) -> weft::Result<Option<Val
 }
 
 fn start_listen(v: &mut WasiCtxView<'_>, p: &[Val]) -> weft::Result<Option<Val>> {
+    let policy = v.ctx.sockets.clone();
     let s = get_mut::<TcpSocket>(v.table, p, 0)?;
-    let r = match s.state {
-        State::Bound => s
-            .socket
-            .listen(i32::try_from(s.backlog).unwrap_or(i32::MAX))
-            .map_err(code),
-        State::BindStarted | State::Connecting | State::ListenStarted => {
-            Err("concurrency-conflict")
+    let r = (|| -> SockResult<()> {
+        if s.in_progress.is_some() {
+            return Err("concurrency-conflict");
         }
-        _ => Err("invalid-state"),
-    };
-    if r.is_ok() {
-        s.state = State::ListenStarted;
-    }
+        // In WASI 0.2 a socket is bound before it listens.
+        if !s.bound || s.state != State::Default {
+            return Err("invalid-state");
+        }
+        let local = s.socket.local_addr().map_err(code)?;
+        if let Some(local) = local.as_socket()
+            && !policy.allows(local, SocketAddrUse::TcpListen)
+        {
+            return Err("access-denied");
+        }
+        s.socket
+            .listen(i32::try_from(s.backlog).unwrap_or(i32::MAX))
+            .map_err(code)?;
+        s.state = State::Listening;
+        s.in_progress = Some(Op::Listen);
+        Ok(())
+    })();
     Ok(Some(sock_result(r.map(|()| None))))
 }
 
@@ -515,6 +574,11 @@ fn accept(v: &mut WasiCtxView<'_>, p: &[Val]) -> weft::Result<Option<Val>> {
     let accepted = loop {
         match s.socket.accept() {
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            // A peer the allow-list refuses is disconnected, as in Wasmtime.
+            Ok((_, peer))
+                if peer
+                    .as_socket()
+                    .is_some_and(|peer| !v.ctx.sockets.allows(peer, SocketAddrUse::TcpAccept)) => {}
             other => break other,
         }
     };
@@ -542,12 +606,13 @@ fn set_backlog(v: &mut WasiCtxView<'_>, p: &[Val]) -> weft::Result<Option<Val>> 
     }
     let backlog = u32::try_from(value.min(i32::MAX as u64)).unwrap_or(i32::MAX as u32);
     let r = match s.state {
-        State::Connecting | State::Connected | State::Closed => Err("invalid-state"),
-        State::Listening | State::ListenStarted => s
+        State::Default => Ok(()),
+        State::Listening => s
             .socket
             .listen(i32::try_from(backlog).unwrap_or(i32::MAX))
-            .map_err(code),
-        _ => Ok(()),
+            .map_err(|_| "not-supported"),
+        State::Closed(code) => Err(code),
+        _ => Err("invalid-state"),
     };
     if r.is_ok() {
         s.backlog = backlog;
@@ -568,9 +633,9 @@ fn set_keepalive(
     // At least a second, at most what the host's option holds (seconds in an `i32`).
     let secs = value.div_ceil(1_000_000_000).clamp(1, i32::MAX as u64);
     let keepalive = with(socket2::TcpKeepalive::new(), Duration::from_secs(secs));
-    Ok(Some(result(
-        s.socket.set_tcp_keepalive(&keepalive).map(|()| None),
-    )))
+    Ok(Some(option(s, |sock| {
+        sock.set_tcp_keepalive(&keepalive).map(|()| None)
+    })))
 }
 
 fn shutdown(v: &mut WasiCtxView<'_>, p: &[Val]) -> weft::Result<Option<Val>> {
@@ -582,7 +647,7 @@ fn shutdown(v: &mut WasiCtxView<'_>, p: &[Val]) -> weft::Result<Option<Val>> {
     };
     let s = get::<TcpSocket>(v.table, p, 0)?;
     Ok(Some(if s.state == State::Connected {
-        result(s.socket.shutdown(how).map(|()| None))
+        option(s, |sock| sock.shutdown(how).map(|()| None))
     } else {
         fail("invalid-state")
     }))

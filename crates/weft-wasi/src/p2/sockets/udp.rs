@@ -307,7 +307,10 @@ fn stream(v: &mut WasiCtxView<'_>, p: &[Val]) -> weft::Result<Option<Val>> {
         }
         _ => return Err(bad_arg(1, "option<ip-socket-address>")),
     };
-    let allowed = remote.is_none_or(|a| v.ctx.sockets.allows(a, SocketAddrUse::UdpConnect));
+    let policy = &v.ctx.sockets;
+    let allowed = remote.is_none_or(|a| {
+        policy.allows(a, SocketAddrUse::UdpSend) && policy.allows(a, SocketAddrUse::UdpReceive)
+    });
     let s = get_mut::<UdpSocket>(v.table, p, 0)?;
     let r = (|| -> SockResult<()> {
         if !matches!(s.state, State::Bound | State::Connected) {
@@ -356,6 +359,7 @@ fn stream(v: &mut WasiCtxView<'_>, p: &[Val]) -> weft::Result<Option<Val>> {
 
 fn receive(v: &mut WasiCtxView<'_>, p: &[Val]) -> weft::Result<Option<Val>> {
     let max = clamp_len(arg_u64(p, 1)?, BATCH as usize);
+    let policy = v.ctx.sockets.clone();
     let s = get::<IncomingDatagramStream>(v.table, p, 0)?;
     let mut datagrams = Vec::new();
     let mut buf = vec![0u8; MAX_DATAGRAM];
@@ -365,6 +369,10 @@ fn receive(v: &mut WasiCtxView<'_>, p: &[Val]) -> weft::Result<Option<Val>> {
                 let Ok(from) = SocketAddr::try_from(from) else {
                     break;
                 };
+                // A datagram from a refused address is dropped, as in Wasmtime.
+                if !policy.allows(from, SocketAddrUse::UdpReceive) {
+                    continue;
+                }
                 let data = buf.get(..n).unwrap_or_default();
                 datagrams.push(Val::Record(vec![
                     ("data".to_owned(), bytes(data)),
@@ -432,7 +440,7 @@ fn send(v: &mut WasiCtxView<'_>, p: &[Val]) -> weft::Result<Option<Val>> {
                 (Some(_), _) => None,
                 (None, Some(to)) => {
                     check_family(to, s.ipv6)?;
-                    if !policy.allows(to, SocketAddrUse::UdpOutgoingDatagram) {
+                    if !policy.allows(to, SocketAddrUse::UdpSend) {
                         return Err("access-denied");
                     }
                     Some(to)
