@@ -1,8 +1,8 @@
 //! Wasmtime's `Config` settings: those accepted without effect, those refused when enabled.
 
 use weft::{
-    Config, Engine, Instance, InstanceAllocationStrategy, Module, OptLevel,
-    PoolingAllocationConfig, ProfilingStrategy, Store, Strategy, WasmBacktraceDetails,
+    Config, Engine, Instance, InstanceAllocationStrategy, Module, OptLevel, ProfilingStrategy,
+    Store, Strategy, WasmBacktraceDetails,
 };
 
 const WAT: &str = r#"(module
@@ -55,7 +55,7 @@ fn code_generator_and_memory_settings_are_accepted_without_effect() {
 #[test]
 fn unsupported_features_are_refused_by_name() {
     type Setter = fn(&mut Config);
-    let cases: [(&str, Setter); 9] = [
+    let cases: [(&str, Setter); 8] = [
         ("wasm_simd", |c| {
             c.wasm_simd(true);
         }),
@@ -79,11 +79,6 @@ fn unsupported_features_are_refused_by_name() {
         }),
         ("cranelift_nan_canonicalization", |c| {
             c.cranelift_nan_canonicalization(true);
-        }),
-        ("allocation_strategy", |c| {
-            c.allocation_strategy(InstanceAllocationStrategy::Pooling(
-                PoolingAllocationConfig::new(),
-            ));
         }),
     ];
     for (name, set) in cases {

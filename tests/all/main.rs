@@ -5,6 +5,7 @@
 
 mod api;
 mod component;
+mod component_compose;
 mod component_guests;
 mod component_typed;
 mod config;
@@ -13,6 +14,7 @@ mod generated;
 mod limits;
 mod linker;
 mod peer_bugs;
+mod pooling;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;

@@ -25,6 +25,7 @@
 
 mod component;
 mod engines;
+mod instantiate;
 mod report;
 
 use engines::{EngineKind, Runtime};
@@ -42,6 +43,8 @@ enum Suite {
     Core,
     /// Component Model calls and instantiation (`component.rs`).
     Component,
+    /// Instantiation through `InstancePre`, on-demand and pooling (`instantiate.rs`).
+    Instantiate,
 }
 
 /// Command-line options.
@@ -57,13 +60,15 @@ struct Options {
 }
 
 const USAGE: &str = "\
-usage: weft-compare [--suite core|component] [--runs N] [--filter NAME]...
+usage: weft-compare [--suite core|component|instantiate] [--runs N] [--filter NAME]...
                     [--engines LIST] [--baseline ENGINE] [--calls N] [--wasm-dir DIR]
 
   --suite NAME      `core` (default): the workloads and the empty-call overhead;
                     `component`: Component Model calls (string, list, record; host to
                     guest and guest to host; Val and typed APIs) and instantiation, on
-                    weft, cranelift and pulley by default
+                    weft, cranelift and pulley by default; `instantiate`: each workload
+                    instantiated through InstancePre, on-demand and pooling, on weft,
+                    wasmi and Wasmtime (--engines does not apply)
 
   --runs N          rounds per engine and workload; medians are reported (default 5)
   --filter NAME     only workloads whose name contains NAME (repeatable; `noop` selects
@@ -115,7 +120,12 @@ fn parse_args() -> Result<Options, String> {
                 options.suite = match value("--suite")?.as_str() {
                     "core" => Suite::Core,
                     "component" => Suite::Component,
-                    other => return Err(format!("unknown suite `{other}` (core, component)")),
+                    "instantiate" => Suite::Instantiate,
+                    other => {
+                        return Err(format!(
+                            "unknown suite `{other}` (core, component, instantiate)"
+                        ));
+                    }
                 };
             }
             "--filter" => options.filters.push(value("--filter")?),
@@ -259,6 +269,14 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if options.suite == Suite::Instantiate {
+        let ok = instantiate::run(&options.wasm_dir, options.runs, &options.filters);
+        return if ok {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        };
+    }
     if options.suite == Suite::Component {
         let engines: &[EngineKind] = if options.engines_given {
             &options.engines

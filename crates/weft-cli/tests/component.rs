@@ -108,6 +108,50 @@ fn inspect_prints_a_components_world_as_wit() {
 }
 
 #[test]
+fn inspect_lists_a_component_whose_world_is_not_wit() {
+    // A resource type and a record type exported at the top level, which no WIT world
+    // describes.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let component = write(
+        dir.path(),
+        "types.wat",
+        r#"(component
+          (import "log" (func (param "msg" string)))
+          (type $r (resource (rep i32)))
+          (export $t "thing" (type $r))
+          (type $p (record (field "x" s32) (field "y" s32)))
+          (export $pe "point" (type $p))
+          (core func $new (canon resource.new $r))
+          (core module $m
+            (import "r" "new" (func $new (param i32) (result i32)))
+            (func (export "ctor") (param i32) (result i32) (call $new (local.get 0))))
+          (core instance $i (instantiate $m (with "r" (instance (export "new" (func $new))))))
+          (func (export "make") (param "x" u32) (result (own $t))
+            (canon lift (core func $i "ctor")))
+          (instance $inner (export "again" (func 0)))
+          (export "nested" (instance $inner)))"#,
+    );
+    let out = weft(&["inspect", &component]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert!(
+        out.stdout
+            .starts_with("component (its world cannot be shown as WIT: "),
+        "{}",
+        out.stdout
+    );
+    for line in [
+        "imports (1):\n  \"log\": func(msg: string)\n",
+        "exports (4):\n",
+        "  \"thing\": resource\n",
+        "  \"point\": type record { x: s32, y: s32 }\n",
+        "  \"make\": func(x: u32) -> own<",
+        "  \"nested\": instance\n    \"again\": func(msg: string)\n",
+    ] {
+        assert!(out.stdout.contains(line), "{line:?} in:\n{}", out.stdout);
+    }
+}
+
+#[test]
 fn inspect_still_prints_a_core_modules_imports_and_exports() {
     let dir = tempfile::tempdir().expect("temp dir");
     let module = write(dir.path(), "m.wat", CORE);

@@ -42,6 +42,7 @@ pub struct Config {
     pub(crate) epoch_interruption: bool,
     pub(crate) component_model: bool,
     pub(crate) wasm_backtrace: bool,
+    pub(crate) allocation: InstanceAllocationStrategy,
     /// Proposals Weft does not implement that the configuration asks for, by setter name;
     /// [`Engine::new`](crate::Engine::new) refuses a configuration that has any.
     pub(crate) refused: Vec<&'static str>,
@@ -70,6 +71,7 @@ impl Config {
             epoch_interruption: false,
             component_model: cfg!(feature = "component-model"),
             wasm_backtrace: true,
+            allocation: InstanceAllocationStrategy::OnDemand,
             refused: Vec::new(),
         }
     }
@@ -330,11 +332,12 @@ impl Config {
         self
     }
 
-    /// Accepted without effect for [`InstanceAllocationStrategy::OnDemand`], the default.
-    /// [`InstanceAllocationStrategy::Pooling`] is refused: Weft has no pooling allocator.
+    /// How instances' memories and tables are allocated: on demand (the default) or from a
+    /// pool bounded in advance and shared by the engine's stores; see
+    /// [`PoolingAllocationConfig`].
     pub fn allocation_strategy(&mut self, strategy: InstanceAllocationStrategy) -> &mut Self {
-        let pooling = matches!(strategy, InstanceAllocationStrategy::Pooling(_));
-        self.refuse_if("allocation_strategy", pooling)
+        self.allocation = strategy;
+        self
     }
 
     /// Accepted when [`ProfilingStrategy::None`]; any profiler is refused.
@@ -466,25 +469,140 @@ pub enum ProfilingStrategy {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum InstanceAllocationStrategy {
-    /// Allocate each memory and table when it is created (the default, and the only one
-    /// Weft accepts).
+    /// Allocate each memory and table when it is created, and free it with its store (the
+    /// default).
     #[default]
     OnDemand,
-    /// Allocate from pools fixed in advance; refused by Weft.
+    /// Allocate from pools bounded in advance and shared by every store of the engine; see
+    /// [`PoolingAllocationConfig`].
     Pooling(PoolingAllocationConfig),
 }
 
-/// The limits of a pooling allocator, for [`InstanceAllocationStrategy::Pooling`]. Weft
-/// refuses that strategy; the type exists so that code naming it compiles.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+/// The bounds of the pooling allocator, for [`InstanceAllocationStrategy::Pooling`], with
+/// Wasmtime's names and defaults.
+///
+/// With pooling, every store of an engine draws its core instances, linear memories and
+/// tables from one pool of fixed size: creating more than the pool holds at once is an
+/// error (a [`ErrorKind::ResourceExhausted`](crate::ErrorKind::ResourceExhausted) naming
+/// the bound), never an abort, and what a dropped store held goes back to the pool. The
+/// linear memories of dropped stores are kept, up to
+/// [`PoolingAllocationConfig::max_unused_warm_slots`], and reused zeroed by later stores,
+/// which saves mapping fresh pages at instantiation.
+///
+/// ```
+/// use weft::{Config, Engine, InstanceAllocationStrategy, Module, PoolingAllocationConfig, Store};
+/// let mut pool = PoolingAllocationConfig::new();
+/// pool.total_memories(1).max_memory_size(1 << 20);
+/// let mut config = Config::new();
+/// config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+/// let engine = Engine::new(&config)?;
+/// let module = Module::new(&engine, "(module (memory 1))")?;
+/// let mut first = Store::new(&engine, ());
+/// weft::Instance::new(&mut first, &module, &[])?;
+/// let mut second = Store::new(&engine, ());
+/// assert!(weft::Instance::new(&mut second, &module, &[]).is_err(), "the pool is full");
+/// drop(first);
+/// weft::Instance::new(&mut second, &module, &[])?;
+/// # Ok::<(), weft::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PoolingAllocationConfig {
-    _private: (),
+    pub(crate) total_core_instances: u32,
+    pub(crate) total_memories: u32,
+    pub(crate) total_tables: u32,
+    pub(crate) max_memories_per_module: u32,
+    pub(crate) max_tables_per_module: u32,
+    pub(crate) max_memory_size: usize,
+    pub(crate) table_elements: usize,
+    pub(crate) max_unused_warm_slots: u32,
+    pub(crate) linear_memory_keep_resident: usize,
+}
+
+impl Default for PoolingAllocationConfig {
+    fn default() -> Self {
+        PoolingAllocationConfig {
+            total_core_instances: 1000,
+            total_memories: 1000,
+            total_tables: 1000,
+            max_memories_per_module: 1,
+            max_tables_per_module: 1,
+            max_memory_size: 4 << 30,
+            table_elements: 20_000,
+            max_unused_warm_slots: 100,
+            linear_memory_keep_resident: 0,
+        }
+    }
 }
 
 impl PoolingAllocationConfig {
-    /// A pooling configuration with default limits.
+    /// A pooling configuration with Wasmtime's defaults: 1,000 core instances, memories and
+    /// tables in all, one memory and one table per module, memories of at most 4 GiB, tables
+    /// of at most 20,000 elements, and 100 warm memories kept for reuse.
     pub fn new() -> Self {
         PoolingAllocationConfig::default()
+    }
+
+    /// The most core instances alive at once, in all the engine's stores. Default: 1,000.
+    pub fn total_core_instances(&mut self, count: u32) -> &mut Self {
+        self.total_core_instances = count;
+        self
+    }
+
+    /// The most linear memories alive at once, in all the engine's stores. Default: 1,000.
+    pub fn total_memories(&mut self, count: u32) -> &mut Self {
+        self.total_memories = count;
+        self
+    }
+
+    /// The most tables alive at once, in all the engine's stores. Default: 1,000.
+    pub fn total_tables(&mut self, count: u32) -> &mut Self {
+        self.total_tables = count;
+        self
+    }
+
+    /// The most memories one module may define; instantiating a module that defines more is
+    /// an error. Default: 1.
+    pub fn max_memories_per_module(&mut self, count: u32) -> &mut Self {
+        self.max_memories_per_module = count;
+        self
+    }
+
+    /// The most tables one module may define; instantiating a module that defines more is an
+    /// error. Default: 1.
+    pub fn max_tables_per_module(&mut self, count: u32) -> &mut Self {
+        self.max_tables_per_module = count;
+        self
+    }
+
+    /// The most bytes one linear memory may have: creating a larger one is an error, and
+    /// `memory.grow` beyond it returns -1. Default: 4 GiB.
+    pub fn max_memory_size(&mut self, bytes: usize) -> &mut Self {
+        self.max_memory_size = bytes;
+        self
+    }
+
+    /// The most elements one table may have: creating a larger one is an error, and
+    /// `table.grow` beyond it returns -1. Default: 20,000.
+    pub fn table_elements(&mut self, elements: usize) -> &mut Self {
+        self.table_elements = elements;
+        self
+    }
+
+    /// How many bytes at the start of a reused memory are zeroed by writing them, so that
+    /// they stay resident and the next instance takes no page faults on them (the rest are
+    /// given back to the OS, which zeroes them on the next touch). Larger values trade
+    /// zeroing work at instantiation, even of bytes the last instance never touched, for
+    /// fewer page faults; worth it for modules whose data segments or early writes cover
+    /// that much. Rounded down to whole 64 KiB pages. Default: 0.
+    pub fn linear_memory_keep_resident(&mut self, bytes: usize) -> &mut Self {
+        self.linear_memory_keep_resident = bytes;
+        self
+    }
+
+    /// How many memories of dropped stores are kept mapped, zeroed, for reuse. Default: 100.
+    pub fn max_unused_warm_slots(&mut self, count: u32) -> &mut Self {
+        self.max_unused_warm_slots = count;
+        self
     }
 }
 

@@ -349,12 +349,21 @@ pub(crate) fn new_memory(inner: &mut StoreInner, ty: MemoryType) -> Result<Store
     }
     let len = usize::try_from(pages * MemoryType::PAGE_SIZE)
         .map_err(|_| Error::resource("memory too large for this host"))?;
-    let data = LinearMemory::new(len).map_err(|_| {
-        Error::resource(format!(
-            "failed to allocate a memory of {pages} pages: the host refused to map them"
-        ))
-    })?;
-    Ok(inner.memories.push(MemoryEntity { data, ty }))
+    let (data, slot) = match inner.engine.pool() {
+        Some(pool) => {
+            let slot = pool.take(crate::pool::SlotKind::Memory)?;
+            (pool.memory(len)?, Some(slot))
+        }
+        None => {
+            let data = LinearMemory::new(len).map_err(|_| {
+                Error::resource(format!(
+                    "failed to allocate a memory of {pages} pages: the host refused to map them"
+                ))
+            })?;
+            (data, None)
+        }
+    };
+    Ok(inner.memories.push(MemoryEntity { data, ty, slot }))
 }
 
 /// A table (spec §4.2.9): a vector of references of one type.
@@ -585,12 +594,24 @@ pub(crate) fn new_table(inner: &mut StoreInner, ty: TableType, init: u64) -> Res
         .ok()
         .filter(|len| *len as u64 <= MAX_TABLE_ELEMENTS)
         .ok_or_else(|| Error::resource("table too large"))?;
+    let slot = match inner.engine.pool() {
+        Some(pool) => {
+            if len > pool.config.table_elements {
+                return Err(Error::resource(format!(
+                    "table of {len} elements exceeds the pooling allocator's table_elements of {}",
+                    pool.config.table_elements
+                )));
+            }
+            Some(pool.take(crate::pool::SlotKind::Table)?)
+        }
+        None => None,
+    };
     let mut elements = Vec::new();
     elements
         .try_reserve_exact(len)
         .map_err(|_| Error::resource("failed to allocate table"))?;
     elements.resize(len, init);
-    Ok(inner.tables.push(TableEntity { elements, ty }))
+    Ok(inner.tables.push(TableEntity { elements, ty, slot }))
 }
 
 /// A global variable (spec §4.2.10).

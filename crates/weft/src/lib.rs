@@ -58,6 +58,7 @@ mod limits;
 mod linear_memory;
 mod linker;
 mod module;
+mod pool;
 mod store;
 mod translate;
 mod trap;

@@ -1,5 +1,5 @@
-//! WASI 0.2 for components: `wasi:cli`, `wasi:io`, `wasi:clocks`, `wasi:random` and
-//! `wasi:filesystem`, registered in a [`weft::component::Linker`] by [`add_to_linker_sync`].
+//! WASI 0.2 for components: `wasi:cli`, `wasi:io`, `wasi:clocks`, `wasi:random`,
+//! `wasi:filesystem` and `wasi:sockets`, registered in a [`weft::component::Linker`] by [`add_to_linker_sync`].
 //!
 //! # Shape
 //!

@@ -73,7 +73,9 @@ pub mod resources;
 pub mod types;
 mod values;
 
-pub use resources::{HandleTable, Resource, ResourceAny, ResourceTable, ResourceTableError};
+pub use resources::{
+    HandleTable, HostHandleTable, Resource, ResourceAny, ResourceTable, ResourceTableError,
+};
 pub use types::{ComponentFunc, ResourceType, Type};
 pub use values::Val;
 

@@ -273,12 +273,12 @@ fn compile_nested(
     let start = range.start;
     let bytes = binary.get(range).ok_or_else(internal)?;
     Module::from_binary(engine, bytes).map_err(|e| match e.kind() {
-        ErrorKind::Malformed { message, offset } => {
-            Error::malformed(message.clone(), offset.map(|o| o + start))
-        }
-        ErrorKind::Invalid { message, offset } => {
-            Error::invalid(message.clone(), offset.map(|o| o + start))
-        }
+        ErrorKind::Malformed {
+            message, offset, ..
+        } => Error::malformed(message.clone(), offset.map(|o| o + start)),
+        ErrorKind::Invalid {
+            message, offset, ..
+        } => Error::invalid(message.clone(), offset.map(|o| o + start)),
         _ => e,
     })
 }

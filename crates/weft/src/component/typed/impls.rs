@@ -705,7 +705,11 @@ fn lower_any(cx: &mut LowerCx<'_>, ty: &Type, r: &ResourceAny) -> Result<u32> {
             "cannot lower a handle to {} as `{ty}`",
             r.ty()
         ))),
-        _ => lower_handle(cx, ty, r.rep(), r.owned()),
+        _ => {
+            let take = r.owned() && matches!(ty, Type::Own(_));
+            let rep = r.lower_rep(cx.abi().host_handles(), take)?;
+            lower_handle(cx, ty, rep, r.owned())
+        }
     }
 }
 
@@ -720,9 +724,11 @@ impl Lower for ResourceAny {
     }
 }
 
-fn any_of(ty: &Type, rep: u32, owned: bool) -> Result<ResourceAny> {
+fn any_of(cx: &mut LiftCx<'_>, ty: &Type, rep: u32, owned: bool) -> Result<ResourceAny> {
     match ty {
-        Type::Own(rt) | Type::Borrow(rt) => Ok(ResourceAny::new(rt.clone(), rep, owned)),
+        Type::Own(rt) | Type::Borrow(rt) => {
+            ResourceAny::lifted(cx.abi().host_handles(), rt, rep, owned)
+        }
         _ => Err(internal("not a handle type")),
     }
 }
@@ -731,11 +737,11 @@ impl Lift for ResourceAny {
     fn lift_flat(cx: &mut LiftCx<'_>, ty: &Type, src: &mut dyn FlatValues) -> Result<Self> {
         let index = src.next(ValType::I32)? as u32;
         let (rep, owned) = lift_handle(cx, ty, index)?;
-        any_of(ty, rep, owned)
+        any_of(cx, ty, rep, owned)
     }
     fn load(cx: &mut LiftCx<'_>, ty: &Type, ptr: u32) -> Result<Self> {
         let index = u32::from_le_bytes(cx.bytes(ptr)?);
         let (rep, owned) = lift_handle(cx, ty, index)?;
-        any_of(ty, rep, owned)
+        any_of(cx, ty, rep, owned)
     }
 }
