@@ -1,5 +1,6 @@
 //! WASI 0.2 for components: `wasi:cli`, `wasi:io`, `wasi:clocks`, `wasi:random`,
-//! `wasi:filesystem` and `wasi:sockets`, registered in a [`weft::component::Linker`] by [`add_to_linker_sync`].
+//! `wasi:filesystem` and `wasi:sockets`, registered in a [`weft::component::Linker`] by
+//! [`add_to_linker_sync`].
 //!
 //! # Shape
 //!
