@@ -11,8 +11,66 @@ use crate::stream::{EmptyInput, InputStream, OutputStream, Sink, Stderr, Stdin, 
 use core::fmt;
 use core::ops::BitOr;
 use std::io;
+use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Instant;
+
+/// What a guest means to do with a socket address, as [`WasiCtxBuilder::socket_addr_check`]
+/// is asked about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SocketAddrUse {
+    /// Bind a TCP socket to the address (`tcp-socket.start-bind`).
+    TcpBind,
+    /// Connect a TCP socket to the address (`tcp-socket.start-connect`).
+    TcpConnect,
+    /// Listen on the address a TCP socket is bound to (`tcp-socket.start-listen`).
+    TcpListen,
+    /// Accept a connection from the address (`tcp-socket.accept`); a refused peer is
+    /// disconnected and the socket waits for the next one.
+    TcpAccept,
+    /// Bind a UDP socket to the address (`udp-socket.start-bind`).
+    UdpBind,
+    /// Send datagrams to the address (`outgoing-datagram-stream.send`, and `udp-socket.stream`
+    /// with the address as remote).
+    UdpSend,
+    /// Receive datagrams from the address (`incoming-datagram-stream.receive` drops those from
+    /// a refused address, and `udp-socket.stream` with the address as remote).
+    UdpReceive,
+}
+
+/// The decision of [`WasiCtxBuilder::socket_addr_check`].
+pub(crate) type SocketAddrCheck = Arc<dyn Fn(SocketAddr, SocketAddrUse) -> bool + Send + Sync>;
+
+/// Which network uses a guest is allowed (`wasi:sockets`): nothing unless granted.
+#[derive(Clone)]
+pub(crate) struct SocketPolicy {
+    /// `wasi:sockets/ip-name-lookup`.
+    pub(crate) ip_name_lookup: bool,
+    /// Creating TCP sockets.
+    pub(crate) tcp: bool,
+    /// Creating UDP sockets.
+    pub(crate) udp: bool,
+    /// Whether an address may be used.
+    pub(crate) addr_check: SocketAddrCheck,
+}
+
+impl SocketPolicy {
+    /// Nothing allowed.
+    fn deny_all() -> Self {
+        SocketPolicy {
+            ip_name_lookup: false,
+            tcp: false,
+            udp: false,
+            addr_check: Arc::new(|_, _| false),
+        }
+    }
+
+    /// Whether `addr` may be used for `use_`.
+    pub(crate) fn allows(&self, addr: SocketAddr, use_: SocketAddrUse) -> bool {
+        (self.addr_check)(addr, use_)
+    }
+}
 
 /// What a guest may do with a preopened directory and the directories beneath it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -112,6 +170,7 @@ pub struct WasiCtxBuilder {
     monotonic_clock: Box<dyn MonotonicClock>,
     random: Box<dyn RandomSource>,
     deadline: Option<Instant>,
+    sockets: SocketPolicy,
 }
 
 impl Default for WasiCtxBuilder {
@@ -144,6 +203,7 @@ impl WasiCtxBuilder {
             monotonic_clock: Box::new(SystemMonotonicClock::new()),
             random: Box::new(OsRandom),
             deadline: None,
+            sockets: SocketPolicy::deny_all(),
         }
     }
 
@@ -282,6 +342,60 @@ impl WasiCtxBuilder {
         self
     }
 
+    /// Allows the guest the host's network (`wasi:sockets`): TCP and UDP sockets, any
+    /// address to bind, connect or send to. Name lookup stays as
+    /// [`allow_ip_name_lookup`](WasiCtxBuilder::allow_ip_name_lookup) sets it.
+    pub fn inherit_network(&mut self) -> &mut Self {
+        self.sockets.tcp = true;
+        self.sockets.udp = true;
+        self.socket_addr_check(|_, _| true)
+    }
+
+    /// Allows or denies `wasi:sockets/ip-name-lookup` (denied by default:
+    /// `resolve-addresses` fails with `permanent-resolver-failure`).
+    pub fn allow_ip_name_lookup(&mut self, allow: bool) -> &mut Self {
+        self.sockets.ip_name_lookup = allow;
+        self
+    }
+
+    /// Allows or denies TCP sockets (denied by default: `create-tcp-socket` fails with
+    /// `access-denied`).
+    pub fn allow_tcp(&mut self, allow: bool) -> &mut Self {
+        self.sockets.tcp = allow;
+        self
+    }
+
+    /// Allows or denies UDP sockets (denied by default: `create-udp-socket` fails with
+    /// `access-denied`).
+    pub fn allow_udp(&mut self, allow: bool) -> &mut Self {
+        self.sockets.udp = allow;
+        self
+    }
+
+    /// Decides, per address and use, whether a socket may bind, connect or send to it: a
+    /// call whose address `check` refuses fails with `access-denied`. By default every
+    /// address is refused.
+    ///
+    /// ```
+    /// use weft_wasi::{SocketAddrUse, WasiCtxBuilder};
+    ///
+    /// // Loopback only, and only to connect.
+    /// let wasi = WasiCtxBuilder::new()
+    ///     .allow_tcp(true)
+    ///     .socket_addr_check(|addr, use_| {
+    ///         addr.ip().is_loopback() && use_ == SocketAddrUse::TcpConnect
+    ///     })
+    ///     .build();
+    /// # let _ = wasi;
+    /// ```
+    pub fn socket_addr_check(
+        &mut self,
+        check: impl Fn(SocketAddr, SocketAddrUse) -> bool + Send + Sync + 'static,
+    ) -> &mut Self {
+        self.sockets.addr_check = Arc::new(check);
+        self
+    }
+
     /// Replaces the wall clock (for reproducible runs).
     pub fn wall_clock(&mut self, clock: impl WallClock + 'static) -> &mut Self {
         self.wall_clock = Box::new(clock);
@@ -327,6 +441,7 @@ impl WasiCtxBuilder {
             monotonic_clock,
             random,
             deadline,
+            sockets,
         } = std::mem::take(self);
         let mut fds = FdTable::default();
         fds.push_initial(Descriptor::Stdin(stdin));
@@ -343,6 +458,7 @@ impl WasiCtxBuilder {
             random,
             fds,
             deadline,
+            sockets,
         }
     }
 }
@@ -359,6 +475,7 @@ pub struct WasiCtx {
     pub(crate) random: Box<dyn RandomSource>,
     pub(crate) fds: FdTable,
     pub(crate) deadline: Option<Instant>,
+    pub(crate) sockets: SocketPolicy,
 }
 
 impl WasiCtx {
@@ -384,6 +501,7 @@ impl WasiCtx {
             random: Box::new(OsRandom),
             fds: FdTable::default(),
             deadline: None,
+            sockets: SocketPolicy::deny_all(),
         }
     }
 

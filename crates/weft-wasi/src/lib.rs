@@ -52,7 +52,7 @@ pub mod random;
 pub mod stream;
 
 pub use clocks::{MonotonicClock, WallClock};
-pub use ctx::{DirPerms, FilePerms, WasiCtx, WasiCtxBuilder};
+pub use ctx::{DirPerms, FilePerms, SocketAddrUse, WasiCtx, WasiCtxBuilder};
 pub use exit::I32Exit;
 pub use pipe::{MemoryInputPipe, MemoryOutputPipe};
 pub use random::RandomSource;

@@ -147,12 +147,6 @@ const IMPLEMENTED: &[&str] = &[
     "wasi:random/insecure-seed",
     "wasi:filesystem/types",
     "wasi:filesystem/preopens",
-];
-
-/// `wasi:cli/run` is exported by commands, not imported; sockets and HTTP are not
-/// implemented yet.
-const NOT_IMPLEMENTED: &[&str] = &[
-    "wasi:cli/run",
     "wasi:sockets/network",
     "wasi:sockets/instance-network",
     "wasi:sockets/udp",
@@ -160,6 +154,11 @@ const NOT_IMPLEMENTED: &[&str] = &[
     "wasi:sockets/tcp",
     "wasi:sockets/tcp-create-socket",
     "wasi:sockets/ip-name-lookup",
+];
+
+/// `wasi:cli/run` is exported by commands, not imported; HTTP is not implemented yet.
+const NOT_IMPLEMENTED: &[&str] = &[
+    "wasi:cli/run",
     "wasi:http/types",
     "wasi:http/incoming-handler",
     "wasi:http/outgoing-handler",
@@ -249,7 +248,11 @@ fn every_host_function_matches_the_wasi_0_2_12_wit() {
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
-    assert!(registered.len() > 60, "only {} functions", registered.len());
+    assert!(
+        registered.len() > 120,
+        "only {} functions",
+        registered.len()
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -777,4 +780,224 @@ fn guest_lengths_are_bounded() {
         call_greedy("read-huge").0.unwrap(),
         Some(Val::U32(64 * 1024))
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// Hostile use of sockets
+
+/// A component that calls `wasi:sockets` directly: each export packs a `result<_,
+/// error-code>`-like answer as `discriminant * 256 + error-code case` (`0` is `ok`), or
+/// misuses a handle or a pointer.
+const SOCKETS: &str = r#"
+(component
+  (import "wasi:io/poll@0.2.0" (instance $poll (export "pollable" (type (sub resource)))))
+  (alias export $poll "pollable" (type $pollable))
+  (import "wasi:sockets/network@0.2.0" (instance $net
+    (export "network" (type (sub resource)))
+    (type $ec (enum "unknown" "access-denied" "not-supported" "invalid-argument"
+      "out-of-memory" "timeout" "concurrency-conflict" "not-in-progress" "would-block"
+      "invalid-state" "new-socket-limit" "address-not-bindable" "address-in-use"
+      "remote-unreachable" "connection-refused" "connection-reset" "connection-aborted"
+      "datagram-too-large" "name-unresolvable" "temporary-resolver-failure"
+      "permanent-resolver-failure"))
+    (export "error-code" (type (eq $ec)))
+    (type $fam (enum "ipv4" "ipv6"))
+    (export "ip-address-family" (type (eq $fam)))))
+  (alias export $net "network" (type $network))
+  (alias export $net "error-code" (type $error-code))
+  (alias export $net "ip-address-family" (type $family))
+  (import "wasi:sockets/instance-network@0.2.0" (instance $inet
+    (export "network" (type $n (eq $network)))
+    (export "instance-network" (func (result (own $n))))))
+  (import "wasi:sockets/tcp@0.2.0" (instance $tcp
+    (export "pollable" (type $p (eq $pollable)))
+    (export "error-code" (type $e (eq $error-code)))
+    (export "tcp-socket" (type $s (sub resource)))
+    (export "[method]tcp-socket.finish-bind"
+      (func (param "self" (borrow $s)) (result (result (error $e)))))
+    (export "[method]tcp-socket.start-listen"
+      (func (param "self" (borrow $s)) (result (result (error $e)))))
+    (export "[method]tcp-socket.is-listening" (func (param "self" (borrow $s)) (result bool)))
+    (export "[method]tcp-socket.set-listen-backlog-size"
+      (func (param "self" (borrow $s)) (param "value" u64) (result (result (error $e)))))
+    (export "[method]tcp-socket.subscribe" (func (param "self" (borrow $s)) (result (own $p))))))
+  (alias export $tcp "tcp-socket" (type $tcp-socket))
+  (import "wasi:sockets/tcp-create-socket@0.2.0" (instance $create
+    (export "error-code" (type $e (eq $error-code)))
+    (export "ip-address-family" (type $f (eq $family)))
+    (export "tcp-socket" (type $s (eq $tcp-socket)))
+    (export "create-tcp-socket"
+      (func (param "address-family" $f) (result (result (own $s) (error $e)))))))
+  (import "wasi:sockets/ip-name-lookup@0.2.0" (instance $lookup
+    (export "network" (type $n (eq $network)))
+    (export "error-code" (type $e (eq $error-code)))
+    (export "resolve-address-stream" (type $r (sub resource)))
+    (export "resolve-addresses"
+      (func (param "network" (borrow $n)) (param "name" string)
+        (result (result (own $r) (error $e)))))))
+  (core module $libc (memory (export "mem") 1))
+  (core instance $libc (instantiate $libc))
+  (alias core export $libc "mem" (core memory $mem))
+  (core func $create (canon lower (func $create "create-tcp-socket") (memory $mem)))
+  (core func $finish-bind (canon lower (func $tcp "[method]tcp-socket.finish-bind") (memory $mem)))
+  (core func $start-listen (canon lower (func $tcp "[method]tcp-socket.start-listen") (memory $mem)))
+  (core func $is-listening (canon lower (func $tcp "[method]tcp-socket.is-listening")))
+  (core func $backlog
+    (canon lower (func $tcp "[method]tcp-socket.set-listen-backlog-size") (memory $mem)))
+  (core func $subscribe (canon lower (func $tcp "[method]tcp-socket.subscribe")))
+  (core func $network (canon lower (func $inet "instance-network")))
+  (core func $resolve (canon lower (func $lookup "resolve-addresses") (memory $mem)))
+  (core func $drop (canon resource.drop $tcp-socket))
+  (core module $m
+    (import "host" "create" (func $create (param i32 i32)))
+    (import "host" "finish-bind" (func $finish-bind (param i32 i32)))
+    (import "host" "start-listen" (func $start-listen (param i32 i32)))
+    (import "host" "is-listening" (func $is-listening (param i32) (result i32)))
+    (import "host" "backlog" (func $backlog (param i32 i64 i32)))
+    (import "host" "subscribe" (func $subscribe (param i32) (result i32)))
+    (import "host" "network" (func $network (result i32)))
+    (import "host" "resolve" (func $resolve (param i32 i32 i32 i32)))
+    (import "host" "drop" (func $drop (param i32)))
+    (import "libc" "mem" (memory 1))
+    (data (i32.const 64) "localhost")
+    ;; The answer at 16: discriminant * 256 + the case of the error (or 0), the case at
+    ;; 17 for a `result<_, error-code>`, at 20 when `ok` has a handle.
+    (func $answer (param $case i32) (result i32)
+      (if (result i32) (i32.load8_u (i32.const 16))
+        (then (i32.add (i32.const 256) (i32.load8_u (local.get $case))))
+        (else (i32.const 0))))
+    ;; A new IPv4 TCP socket (the call must succeed).
+    (func $socket (result i32)
+      (call $create (i32.const 0) (i32.const 16))
+      (if (i32.load8_u (i32.const 16)) (then unreachable))
+      (i32.load (i32.const 20)))
+    (func (export "create") (result i32)
+      (call $create (i32.const 0) (i32.const 16))
+      (call $answer (i32.const 20)))
+    (func (export "finish-without-start") (result i32)
+      (call $finish-bind (call $socket) (i32.const 16))
+      (call $answer (i32.const 17)))
+    (func (export "listen-unbound") (result i32)
+      (call $start-listen (call $socket) (i32.const 16))
+      (call $answer (i32.const 17)))
+    (func (export "backlog-zero") (result i32)
+      (call $backlog (call $socket) (i64.const 0) (i32.const 16))
+      (call $answer (i32.const 17)))
+    (func (export "lookup") (result i32)
+      (call $resolve (call $network) (i32.const 64) (i32.const 9) (i32.const 16))
+      (call $answer (i32.const 20)))
+    (func (export "use-after-drop") (result i32)
+      (local $s i32)
+      (local.set $s (call $socket))
+      (call $drop (local.get $s))
+      (call $is-listening (local.get $s)))
+    (func (export "never-opened") (result i32)
+      (call $is-listening (i32.const 77)))
+    (func (export "drop-with-pollable")
+      (local $s i32)
+      (local.set $s (call $socket))
+      (drop (call $subscribe (local.get $s)))
+      (call $drop (local.get $s)))
+    (func (export "lookup-out-of-bounds") (result i32)
+      (call $resolve (call $network) (i32.const 0xfff0) (i32.const 100) (i32.const 16))
+      (call $answer (i32.const 20)))
+    (func (export "result-out-of-bounds") (result i32)
+      (call $finish-bind (call $socket) (i32.const 0x10000))
+      (i32.const 0)))
+  (core instance $i (instantiate $m
+    (with "host" (instance
+      (export "create" (func $create))
+      (export "finish-bind" (func $finish-bind))
+      (export "start-listen" (func $start-listen))
+      (export "is-listening" (func $is-listening))
+      (export "backlog" (func $backlog))
+      (export "subscribe" (func $subscribe))
+      (export "network" (func $network))
+      (export "resolve" (func $resolve))
+      (export "drop" (func $drop))))
+    (with "libc" (instance (export "mem" (memory $mem))))))
+  (func (export "create") (result u32) (canon lift (core func $i "create")))
+  (func (export "finish-without-start") (result u32)
+    (canon lift (core func $i "finish-without-start")))
+  (func (export "listen-unbound") (result u32) (canon lift (core func $i "listen-unbound")))
+  (func (export "backlog-zero") (result u32) (canon lift (core func $i "backlog-zero")))
+  (func (export "lookup") (result u32) (canon lift (core func $i "lookup")))
+  (func (export "use-after-drop") (result bool) (canon lift (core func $i "use-after-drop")))
+  (func (export "never-opened") (result bool) (canon lift (core func $i "never-opened")))
+  (func (export "drop-with-pollable") (canon lift (core func $i "drop-with-pollable")))
+  (func (export "lookup-out-of-bounds") (result u32)
+    (canon lift (core func $i "lookup-out-of-bounds")))
+  (func (export "result-out-of-bounds") (result u32)
+    (canon lift (core func $i "result-out-of-bounds"))))
+"#;
+
+/// Calls the sockets component's export `name` in a fresh instance.
+fn call_sockets(wasi: WasiCtx, name: &str) -> weft::Result<Option<weft::component::Val>> {
+    let engine = Engine::default();
+    let component = Component::new(&engine, SOCKETS)?;
+    let mut linker = Linker::<Host>::new(&engine);
+    weft_wasi::p2::add_to_linker_sync(&mut linker)?;
+    let mut store = Store::new(
+        &engine,
+        Host {
+            wasi,
+            table: ResourceTable::new(),
+        },
+    );
+    let instance = linker.instantiate(&mut store, &component)?;
+    let func = instance.get_func(&store, name).expect("export");
+    let mut results = vec![weft::component::Val::Bool(false); func.results(&store).len()];
+    func.call(&mut store, &[], &mut results)?;
+    Ok(results.pop())
+}
+
+/// TCP allowed, no address.
+fn tcp_only() -> WasiCtx {
+    weft_wasi::WasiCtxBuilder::new().allow_tcp(true).build()
+}
+
+/// Denied calls, calls out of order and bad arguments give the spec's error codes; dropped,
+/// unknown or still-borrowed handles and pointers outside memory trap; the host never panics.
+#[test]
+fn misused_sockets_give_the_spec_errors_or_trap() {
+    use weft::TrapCode;
+    use weft::component::Val;
+    /// `err(case)` as the component packs it.
+    fn err(case: u32) -> Option<Val> {
+        Some(Val::U32(256 + case))
+    }
+    const ACCESS_DENIED: u32 = 1;
+    const INVALID_ARGUMENT: u32 = 3;
+    const NOT_IN_PROGRESS: u32 = 7;
+    const INVALID_STATE: u32 = 9;
+    const PERMANENT_RESOLVER_FAILURE: u32 = 20;
+
+    assert_eq!(
+        call_sockets(WasiCtx::new(), "create").unwrap(),
+        err(ACCESS_DENIED)
+    );
+    assert_eq!(
+        call_sockets(tcp_only(), "create").unwrap(),
+        Some(Val::U32(0))
+    );
+    for (name, expected) in [
+        ("finish-without-start", err(NOT_IN_PROGRESS)),
+        ("listen-unbound", err(INVALID_STATE)),
+        ("backlog-zero", err(INVALID_ARGUMENT)),
+        ("lookup", err(PERMANENT_RESOLVER_FAILURE)),
+    ] {
+        assert_eq!(call_sockets(tcp_only(), name).unwrap(), expected, "{name}");
+    }
+    for (name, code) in [
+        ("use-after-drop", TrapCode::UnknownHandle),
+        ("never-opened", TrapCode::UnknownHandle),
+        ("lookup-out-of-bounds", TrapCode::StringOutOfBounds),
+        ("result-out-of-bounds", TrapCode::PointerOutOfBounds),
+    ] {
+        let error = call_sockets(tcp_only(), name).expect_err(name);
+        assert_eq!(error.trap_code(), Some(code), "{name}: {error:?}");
+    }
+    // A socket cannot go while its pollable lives: the drop fails, as in Wasmtime.
+    let error = call_sockets(tcp_only(), "drop-with-pollable").expect_err("drop-with-pollable");
+    assert!(error.to_string().contains("children"), "{error:?}");
 }

@@ -195,7 +195,7 @@ pub fn parse_wasm_options(arg: &str) -> Result<WasmOptions, String> {
         match (known.kind, &value) {
             (Kind::Value, None) => return Err(format!("-W {key} needs a value: `-W {key}=...`")),
             (Kind::Proposal(_) | Kind::Flag, Some(value)) => {
-                parse_flag(key, value)?;
+                parse_flag('W', key, value)?;
             }
             _ => {}
         }
@@ -204,13 +204,13 @@ pub fn parse_wasm_options(arg: &str) -> Result<WasmOptions, String> {
     Ok(WasmOptions(pairs))
 }
 
-/// `y`, `n`, `yes`, `no`, `true` or `false`.
-fn parse_flag(key: &str, value: &str) -> Result<bool, String> {
+/// `y`, `n`, `yes`, `no`, `true` or `false`, the value of `key` in the `-{group}` options.
+pub(super) fn parse_flag(group: char, key: &str, value: &str) -> Result<bool, String> {
     match value {
         "y" | "yes" | "true" => Ok(true),
         "n" | "no" | "false" => Ok(false),
         _ => Err(format!(
-            "invalid value `{value}` for -W {key}: use y, n, yes, no, true or false"
+            "invalid value `{value}` for -{group} {key}: use y, n, yes, no, true or false"
         )),
     }
 }
@@ -264,7 +264,7 @@ impl WasmSettings {
             };
             let flag = || -> anyhow::Result<bool> {
                 match value {
-                    Some(value) => parse_flag(key, value).map_err(anyhow::Error::msg),
+                    Some(value) => parse_flag('W', key, value).map_err(anyhow::Error::msg),
                     None => Ok(true),
                 }
             };

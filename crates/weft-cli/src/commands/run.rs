@@ -49,6 +49,25 @@ pub struct RunCommand {
     #[arg(long = "env", value_name = "NAME[=VALUE]", value_parser = parse_env)]
     envs: Vec<(String, Option<String>)>,
 
+    /// A WASI option, with Wasmtime's names (repeatable)
+    ///
+    /// `-S inherit-network` lets the guest use the host's network (TCP and UDP, any
+    /// address), `-S allow-ip-name-lookup` lets it resolve names, `-S tcp=n` / `-S udp=n`
+    /// deny TCP / UDP sockets (allowed by default, though no address is without
+    /// `inherit-network`), `-S inherit-env` passes on this process's whole environment,
+    /// `-S tcplisten=ADDR` is `--tcplisten ADDR`. A boolean takes `y`, `yes`, `true`, `n`,
+    /// `no` or `false`, and is `true` without a value; several options may be given at once,
+    /// separated by commas.
+    #[arg(short = 'S', value_name = "KEY[=VALUE]", value_parser = parse_wasi_options)]
+    wasi_options: Vec<WasiOptions>,
+
+    /// Grant a preview 1 module a TCP socket listening on ADDR (repeatable)
+    ///
+    /// The host binds it (e.g. `127.0.0.1:8080`) and the guest accepts connections on it
+    /// with `sock_accept`; it is the descriptor after the `--dir` directories.
+    #[arg(long = "tcplisten", value_name = "ADDR")]
+    tcplisten: Vec<String>,
+
     /// Call the exported function NAME instead of `_start`
     ///
     /// Its parameters are taken from ARGS (integers in decimal or `0x` hexadecimal, floats
@@ -119,6 +138,49 @@ pub struct RunCommand {
         allow_hyphen_values = true
     )]
     args: Vec<OsString>,
+}
+
+/// One `-S` option.
+#[derive(Clone, Debug)]
+enum WasiOption {
+    InheritNetwork(bool),
+    AllowIpNameLookup(bool),
+    Tcp(bool),
+    Udp(bool),
+    InheritEnv(bool),
+    TcpListen(String),
+}
+
+/// The options of one `-S KEY[=VALUE][,KEY[=VALUE]...]`.
+#[derive(Clone, Debug)]
+struct WasiOptions(Vec<WasiOption>);
+
+/// The keys `-S` knows.
+const WASI_KEYS: &str = "inherit-network, allow-ip-name-lookup, tcp, udp, inherit-env, tcplisten";
+
+/// `KEY[=VALUE][,KEY[=VALUE]...]` of `-S`: an error names an unknown key or a bad value.
+fn parse_wasi_options(arg: &str) -> Result<WasiOptions, String> {
+    let mut options = Vec::new();
+    for item in arg.split(',').filter(|item| !item.is_empty()) {
+        let (key, value) = match item.split_once('=') {
+            Some((key, value)) => (key, Some(value)),
+            None => (item, None),
+        };
+        let flag = || value.map_or(Ok(true), |v| super::options::parse_flag('S', key, v));
+        options.push(match key {
+            "inherit-network" => WasiOption::InheritNetwork(flag()?),
+            "allow-ip-name-lookup" => WasiOption::AllowIpNameLookup(flag()?),
+            "tcp" => WasiOption::Tcp(flag()?),
+            "udp" => WasiOption::Udp(flag()?),
+            "inherit-env" => WasiOption::InheritEnv(flag()?),
+            "tcplisten" => match value {
+                Some(addr) if !addr.is_empty() => WasiOption::TcpListen(addr.to_owned()),
+                _ => return Err("-S tcplisten needs an address: `-S tcplisten=ADDR`".into()),
+            },
+            _ => return Err(format!("unknown -S option `{key}` (known: {WASI_KEYS})")),
+        });
+    }
+    Ok(WasiOptions(options))
 }
 
 /// `500ms`, `1s`, `2m`, `1h`, or a plain number of seconds (decimals and exponents
@@ -251,7 +313,7 @@ impl RunCommand {
         let bytes = std::fs::read(&self.file)
             .with_context(|| format!("failed to open wasm module {:?}", self.file))?;
         let component = is_component(&bytes);
-        let mut wasi = self.wasi_ctx()?;
+        let mut wasi = self.wasi_ctx(component)?;
         // A guest waiting in a WASI call does not reach an epoch check: the same deadline
         // ends its wait.
         wasi.set_deadline(
@@ -356,10 +418,35 @@ impl RunCommand {
         }
     }
 
-    /// The WASI context: arguments, `--env` variables, inherited stdio and `--dir` grants.
-    fn wasi_ctx(&self) -> anyhow::Result<WasiCtx> {
+    /// The WASI context: arguments, `--env` variables, inherited stdio, `--dir` grants,
+    /// `-S` options and `--tcplisten` sockets (for a module; a component cannot be given
+    /// one, as with Wasmtime).
+    fn wasi_ctx(&self, component: bool) -> anyhow::Result<WasiCtx> {
         let mut builder = WasiCtxBuilder::new();
         builder.inherit_stdio();
+        // As Wasmtime: TCP and UDP are allowed, but no address until `inherit-network`.
+        let (mut network, mut lookup, mut tcp, mut udp) = (false, false, true, true);
+        let mut listen = self.tcplisten.clone();
+        for option in self.wasi_options.iter().flat_map(|o| &o.0) {
+            match option {
+                WasiOption::InheritNetwork(on) => network = *on,
+                WasiOption::AllowIpNameLookup(on) => lookup = *on,
+                WasiOption::Tcp(on) => tcp = *on,
+                WasiOption::Udp(on) => udp = *on,
+                WasiOption::InheritEnv(true) => {
+                    builder.inherit_env();
+                }
+                WasiOption::InheritEnv(false) => {}
+                WasiOption::TcpListen(addr) => listen.push(addr.clone()),
+            }
+        }
+        if network {
+            builder.inherit_network();
+        }
+        builder
+            .allow_ip_name_lookup(lookup)
+            .allow_tcp(tcp)
+            .allow_udp(udp);
         let argv0 = match &self.argv0 {
             Some(name) => name.clone(),
             None => self.file.to_string_lossy().into_owned(),
@@ -388,6 +475,14 @@ impl RunCommand {
             builder
                 .preopened_dir(host, guest, DirPerms::all(), FilePerms::all())
                 .with_context(|| format!("failed to open directory `{host}`"))?;
+        }
+        if component && !listen.is_empty() {
+            bail!("--tcplisten is not supported for components: WASI 0.2 has no preopened sockets");
+        }
+        for addr in &listen {
+            let listener = std::net::TcpListener::bind(addr)
+                .with_context(|| format!("failed to listen on `{addr}`"))?;
+            builder.preopened_tcp_listener(listener);
         }
         Ok(builder.build())
     }

@@ -47,7 +47,7 @@ pub(crate) struct IoError {
 }
 
 /// `wasi:io/poll.pollable`: something to wait for.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 pub(crate) enum Pollable {
     /// Ready at once.
     Ready,
@@ -55,6 +55,8 @@ pub(crate) enum Pollable {
     Clock(u64),
     /// Ready when standard input has data or is at its end.
     Stdin,
+    /// Ready when the socket is (`wasi:sockets`).
+    Socket(super::sockets::SharedSocket, super::sockets::Interest),
 }
 
 /// `wasi:io/streams.input-stream`.
@@ -66,6 +68,8 @@ pub(crate) enum InputStream {
         file: Arc<cap_std::fs::File>,
         position: u64,
     },
+    /// A connected TCP socket (`wasi:sockets`).
+    Socket(super::sockets::SharedSocket),
 }
 
 /// `wasi:io/streams.output-stream`: where the bytes go, and how many the guest may still
@@ -94,6 +98,8 @@ pub(crate) enum Sink {
         file: Arc<cap_std::fs::File>,
         position: Option<u64>,
     },
+    /// A connected TCP socket (`wasi:sockets`).
+    Socket(super::sockets::SharedSocket),
 }
 
 pub(super) const RESOURCES: &[HostResource] = &[
@@ -293,10 +299,11 @@ fn stdin(ctx: &mut WasiCtx) -> Option<&mut dyn crate::stream::InputStream> {
     }
 }
 
-fn is_ready(ctx: &mut WasiCtx, pollable: Pollable) -> bool {
+fn is_ready(ctx: &mut WasiCtx, pollable: &Pollable) -> bool {
     match pollable {
         Pollable::Ready => true,
-        Pollable::Clock(at) => ctx.monotonic_clock.now() >= at,
+        Pollable::Clock(at) => ctx.monotonic_clock.now() >= *at,
+        Pollable::Socket(socket, interest) => super::sockets::is_ready(socket, *interest),
         // No standard input: a read reports the end at once.
         Pollable::Stdin => stdin(ctx).is_none_or(|s| s.wait_readable(Some(Duration::ZERO))),
     }
@@ -311,7 +318,7 @@ pub(crate) fn wait_any(ctx: &mut WasiCtx, pollables: &[Pollable]) -> weft::Resul
     let ready_now = |ctx: &mut WasiCtx| -> Vec<u32> {
         (0u32..)
             .zip(pollables)
-            .filter(|&(_, &p)| is_ready(ctx, p))
+            .filter(|&(_, p)| is_ready(ctx, p))
             .map(|(i, _)| i)
             .collect()
     };
@@ -337,7 +344,18 @@ pub(crate) fn wait_any(ctx: &mut WasiCtx, pollables: &[Pollable]) -> weft::Resul
         (t, d) => t.or(d),
     };
     let waits_for_input = pollables.iter().any(|p| matches!(p, Pollable::Stdin));
+    let sockets: Vec<_> = pollables
+        .iter()
+        .filter_map(|p| match p {
+            Pollable::Socket(s, i) => Some((s.clone(), *i)),
+            _ => None,
+        })
+        .collect();
     let input_ready = match (waits_for_input, stdin(ctx)) {
+        _ if !sockets.is_empty() => {
+            let input = if waits_for_input { stdin(ctx) } else { None };
+            super::sockets::wait_sockets(&sockets, wait, input)
+        }
         (true, Some(stream)) => stream.wait_readable(wait),
         (true, None) => true,
         (false, _) => {
@@ -367,12 +385,12 @@ pub(crate) fn wait_any(ctx: &mut WasiCtx, pollables: &[Pollable]) -> weft::Resul
 }
 
 fn pollable_ready(v: &mut WasiCtxView<'_>, p: &[Val]) -> weft::Result<Option<Val>> {
-    let pollable = *get::<Pollable>(v.table, p, 0)?;
-    Ok(Some(Val::Bool(is_ready(v.ctx, pollable))))
+    let pollable = get::<Pollable>(v.table, p, 0)?.clone();
+    Ok(Some(Val::Bool(is_ready(v.ctx, &pollable))))
 }
 
 fn pollable_block(v: &mut WasiCtxView<'_>, p: &[Val]) -> weft::Result<Option<Val>> {
-    let pollable = *get::<Pollable>(v.table, p, 0)?;
+    let pollable = get::<Pollable>(v.table, p, 0)?.clone();
     wait_any(v.ctx, &[pollable])?;
     Ok(None)
 }
@@ -385,7 +403,7 @@ fn poll(v: &mut WasiCtxView<'_>, p: &[Val]) -> weft::Result<Option<Val>> {
         return Err(weft::Error::msg("poll: the list of pollables is empty"));
     }
     let pollables = (0..handles.len())
-        .map(|i| get::<Pollable>(v.table, handles, i).copied())
+        .map(|i| get::<Pollable>(v.table, handles, i).cloned())
         .collect::<weft::Result<Vec<_>>>()?;
     let ready = wait_any(v.ctx, &pollables)?;
     Ok(Some(Val::List(ready.into_iter().map(Val::U32).collect())))
@@ -430,7 +448,7 @@ fn read_bytes(
         InputStream::Stdin => {
             if blocking {
                 wait_stdin(v.ctx)?;
-            } else if !is_ready(v.ctx, Pollable::Stdin) {
+            } else if !is_ready(v.ctx, &Pollable::Stdin) {
                 return Ok(Ok(Vec::new()));
             }
             let mut buf = vec![0u8; len];
@@ -448,6 +466,13 @@ fn read_bytes(
                 *position = position.saturating_add(data.len() as u64);
             }
             read
+        }
+        InputStream::Socket(socket) => {
+            match super::sockets::read_socket(socket, len, blocking, v.ctx.deadline)? {
+                Ok(Some(data)) => return Ok(Ok(data)),
+                Ok(None) => return Ok(Err(StreamError::Closed)),
+                Err(e) => Err(e),
+            }
         }
     };
     match read {
@@ -500,6 +525,7 @@ fn input_subscribe(v: &mut WasiCtxView<'_>, p: &[Val]) -> weft::Result<Option<Va
     let pollable = match v.table.get(&res).map_err(table_error)? {
         InputStream::Stdin => Pollable::Stdin,
         InputStream::File { .. } => Pollable::Ready,
+        InputStream::Socket(s) => Pollable::Socket(s.clone(), super::sockets::Interest::Read),
     };
     let child = v.table.push_child(pollable, &res).map_err(table_error)?;
     Ok(Some(super::util::own(child)))
@@ -585,6 +611,7 @@ fn write_all(
                     }
                 })
         }
+        Sink::Socket(socket) => super::sockets::write_socket(socket, data, v.ctx.deadline)?,
     };
     match written {
         Ok(()) => Ok(Ok(())),
@@ -633,10 +660,11 @@ fn flush(v: &mut WasiCtxView<'_>, stream: Resource<OutputStream>) -> Ret<(), Str
 
 fn output_subscribe(v: &mut WasiCtxView<'_>, p: &[Val]) -> weft::Result<Option<Val>> {
     let res = arg_res::<OutputStream>(p, 0)?;
-    let child = v
-        .table
-        .push_child(Pollable::Ready, &res)
-        .map_err(table_error)?;
+    let pollable = match &v.table.get(&res).map_err(table_error)?.sink {
+        Sink::Socket(s) => Pollable::Socket(s.clone(), super::sockets::Interest::Write),
+        _ => Pollable::Ready,
+    };
+    let child = v.table.push_child(pollable, &res).map_err(table_error)?;
     Ok(Some(super::util::own(child)))
 }
 

@@ -1,5 +1,6 @@
-//! WASI 0.2 for components: `wasi:cli`, `wasi:io`, `wasi:clocks`, `wasi:random` and
-//! `wasi:filesystem`, registered in a [`weft::component::Linker`] by [`add_to_linker_sync`].
+//! WASI 0.2 for components: `wasi:cli`, `wasi:io`, `wasi:clocks`, `wasi:random`,
+//! `wasi:filesystem` and `wasi:sockets`, registered in a [`weft::component::Linker`] by
+//! [`add_to_linker_sync`].
 //!
 //! # Shape
 //!
@@ -35,7 +36,8 @@
 //! table, or gets arguments of the wrong shape, returns an error, which traps the guest.
 //! Guest-chosen lengths are clamped before anything is allocated.
 //!
-//! Sockets (`wasi:sockets`) are not implemented yet.
+//! Sockets (`wasi:sockets`) are the host's, used as the context's allow-list permits:
+//! nothing unless granted (see [`WasiCtxBuilder::inherit_network`](crate::WasiCtxBuilder::inherit_network)).
 //!
 //! ```
 //! use weft::component::{Linker, ResourceTable};
@@ -62,6 +64,7 @@ mod clocks;
 mod filesystem;
 mod io;
 mod random;
+mod sockets;
 mod typed;
 mod util;
 
@@ -204,17 +207,23 @@ pub fn host_functions() -> impl Iterator<Item = &'static HostFunction> {
     ]
     .into_iter()
     .flatten()
+    .chain(sockets::functions())
 }
 
 /// Every resource type [`add_to_linker_sync`] defines.
 pub fn host_resources() -> impl Iterator<Item = &'static HostResource> {
-    [cli::RESOURCES, io::RESOURCES, filesystem::RESOURCES]
-        .into_iter()
-        .flatten()
+    [
+        cli::RESOURCES,
+        io::RESOURCES,
+        filesystem::RESOURCES,
+        sockets::RESOURCES,
+    ]
+    .into_iter()
+    .flatten()
 }
 
 /// Defines WASI 0.2 (`wasi:cli`, `wasi:io`, `wasi:clocks`, `wasi:random`,
-/// `wasi:filesystem`) in `linker`, under the `@0.2.12` names.
+/// `wasi:filesystem`, `wasi:sockets`) in `linker`, under the `@0.2.12` names.
 ///
 /// # Errors
 ///

@@ -108,6 +108,11 @@ pub(super) fn err(value: Option<Val>) -> Val {
     Val::Result(Err(value.map(Box::new)))
 }
 
+/// A `list<u8>`.
+pub(super) fn bytes(data: &[u8]) -> Val {
+    Val::List(data.iter().map(|&b| Val::U8(b)).collect())
+}
+
 /// A `u64` length from the guest as a buffer size, clamped to `max` so that no guest value
 /// makes the host allocate more.
 pub(super) fn clamp_len(len: u64, max: usize) -> usize {
