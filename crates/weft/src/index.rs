@@ -131,6 +131,20 @@ entity_index!(
     ExternRefIdx
 );
 
+entity_index!(
+    /// A component function of a store: an index of `ComponentStore::funcs`.
+    ComponentFuncIdx
+);
+entity_index!(
+    /// A component instance of a store: an index of `ComponentStore::instances`.
+    ComponentInstanceIdx
+);
+entity_index!(
+    /// A host function or host resource destructor of a store's component model state: an
+    /// index of `ComponentStore::hosts`.
+    ComponentHostIdx
+);
+
 impl MemoryIdx {
     /// Memory 0, the one the memory instructions of the IR access.
     pub(crate) const ZERO: MemoryIdx = MemoryIdx(0);
