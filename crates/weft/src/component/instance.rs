@@ -18,7 +18,7 @@
 use super::component::{Component, ComponentSort};
 use super::convert::TypeCx;
 use super::func::{Func, FuncData, FuncKind, HostFunc, Options, lower_import};
-use super::resources::HandleTable;
+use super::resources::{HandleTable, HostHandleTable};
 use super::translate::{ComponentInfo, CoreSort, Step};
 use super::types::ResourceType;
 use crate::context::AsContext;
@@ -49,6 +49,8 @@ pub(crate) struct ComponentStore {
     pub(crate) owners: HashMap<ResourceType, ComponentInstanceIdx>,
     /// A table lent out when a call names no instance (never holds handles for long).
     pub(crate) spare_handles: HandleTable,
+    /// The guest resource handles the host holds as `ResourceAny`s.
+    pub(crate) host_handles: HostHandleTable,
     /// How many calls between component instances went through the fused adapter.
     pub(crate) adapted_calls: u64,
 }

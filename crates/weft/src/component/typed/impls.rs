@@ -41,8 +41,13 @@ macro_rules! primitive {
             }
 
             fn store_list(cx: &mut LowerCx<'_>, _: &Type, items: &[Self], ptr: u32) -> Result<()> {
-                let bytes: Vec<u8> = items.iter().flat_map(|x| x.to_le_bytes()).collect();
-                cx.write(ptr, &bytes)
+                // Straight into guest memory: one `memcpy` for bytes.
+                const SIZE: usize = core::mem::size_of::<$rust>();
+                let memory = cx.slice_mut(ptr, items.len() * SIZE)?;
+                for (to, item) in memory.chunks_exact_mut(SIZE).zip(items) {
+                    to.copy_from_slice(&item.to_le_bytes());
+                }
+                Ok(())
             }
         }
 
@@ -705,7 +710,11 @@ fn lower_any(cx: &mut LowerCx<'_>, ty: &Type, r: &ResourceAny) -> Result<u32> {
             "cannot lower a handle to {} as `{ty}`",
             r.ty()
         ))),
-        _ => lower_handle(cx, ty, r.rep(), r.owned()),
+        _ => {
+            let take = r.owned() && matches!(ty, Type::Own(_));
+            let rep = r.lower_rep(cx.abi().host_handles(), take)?;
+            lower_handle(cx, ty, rep, r.owned())
+        }
     }
 }
 
@@ -720,9 +729,11 @@ impl Lower for ResourceAny {
     }
 }
 
-fn any_of(ty: &Type, rep: u32, owned: bool) -> Result<ResourceAny> {
+fn any_of(cx: &mut LiftCx<'_>, ty: &Type, rep: u32, owned: bool) -> Result<ResourceAny> {
     match ty {
-        Type::Own(rt) | Type::Borrow(rt) => Ok(ResourceAny::new(rt.clone(), rep, owned)),
+        Type::Own(rt) | Type::Borrow(rt) => {
+            ResourceAny::lifted(cx.abi().host_handles(), rt, rep, owned)
+        }
         _ => Err(internal("not a handle type")),
     }
 }
@@ -731,11 +742,11 @@ impl Lift for ResourceAny {
     fn lift_flat(cx: &mut LiftCx<'_>, ty: &Type, src: &mut dyn FlatValues) -> Result<Self> {
         let index = src.next(ValType::I32)? as u32;
         let (rep, owned) = lift_handle(cx, ty, index)?;
-        any_of(ty, rep, owned)
+        any_of(cx, ty, rep, owned)
     }
     fn load(cx: &mut LiftCx<'_>, ty: &Type, ptr: u32) -> Result<Self> {
         let index = u32::from_le_bytes(cx.bytes(ptr)?);
         let (rep, owned) = lift_handle(cx, ty, index)?;
-        any_of(ty, rep, owned)
+        any_of(cx, ty, rep, owned)
     }
 }
