@@ -333,6 +333,20 @@ fn stack_and_memory_flags() {
     assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "1");
 }
 
+#[test]
+fn max_table_elements_flag_makes_table_grow_fail() {
+    let grow = r#"(module (table 1 funcref)
+        (func (export "grow") (result i32) ref.null func i32.const 10 table.grow))"#;
+    let output = run_wat(
+        "table",
+        grow,
+        &["--max-table-elements", "5", "--invoke", "grow"],
+    );
+    assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "-1");
+    let output = run_wat("table-ok", grow, &["--invoke", "grow"]);
+    assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "1");
+}
+
 /// What `weft` did within a time limit: its output, exit status and how long it took.
 struct Timed {
     status: Option<i32>,

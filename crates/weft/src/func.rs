@@ -175,7 +175,7 @@ pub(crate) fn func_type(store: &StoreInner, func: Func) -> Result<FuncType> {
         }) => store
             .instances
             .get(*instance)
-            .and_then(|i| i.module.inner.info.func_type(index.as_u32()))
+            .and_then(|i| i.module.inner.info.func_type(*index))
             .cloned()
             .ok_or_else(|| Error::usage("dangling function")),
         None => Err(Error::usage("function belongs to another store")),
@@ -434,10 +434,7 @@ impl WasmTyPrivate for Option<ExternRef> {
         Val::ExternRef(self).to_raw(store)
     }
     fn from_raw(store: &StoreInner, raw: u64) -> Self {
-        raw.checked_sub(1).map(|i| ExternRef {
-            store: store.id,
-            index: i as u32,
-        })
+        ExternRef::from_raw(store, raw)
     }
 }
 impl WasmTy for Option<ExternRef> {}

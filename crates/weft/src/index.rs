@@ -5,8 +5,10 @@
 //! than an out-of-bounds read or a wrong entity. Each type is `#[repr(transparent)]` over the
 //! `u32` it replaces: no run-time cost, and a raw pointer to a slice of them reads as before.
 //!
-//! The index fields inside IR instructions stay `u32` (they are indices in the *module's*
-//! spaces, resolved through the instance's maps); the executor converts them at the boundary.
+//! The index fields inside IR instructions are indices in the *module's* spaces ([`FuncIdx`],
+//! [`TypeIdx`], [`TableIdx`], ...); the instance's maps ([`EntityVec`]s indexed by them)
+//! resolve them to the store's. Raw `u32`s become indices only where they are read from a
+//! module (the translator and the module parser) and at the public API.
 
 use core::marker::PhantomData;
 
@@ -94,6 +96,60 @@ entity_index!(
     DefinedFuncIdx
 );
 
+entity_index!(
+    /// A function type in a module's type index space (spec §2.5.1).
+    TypeIdx
+);
+entity_index!(
+    /// A table in a module's table index space: its imported tables first.
+    TableIdx
+);
+entity_index!(
+    /// A memory in a module's memory index space: its imported memories first.
+    MemoryIdx
+);
+entity_index!(
+    /// A global in a module's global index space: its imported globals first.
+    GlobalIdx
+);
+entity_index!(
+    /// An element segment of a module.
+    ElemIdx
+);
+entity_index!(
+    /// A data segment of a module.
+    DataIdx
+);
+
+entity_index!(
+    /// A host function of a store: an index of `Store::hosts`.
+    HostFuncIdx
+);
+entity_index!(
+    /// A host value of a store referenced by an `externref`: an index of
+    /// `StoreInner::externrefs`.
+    ExternRefIdx
+);
+
+entity_index!(
+    /// A component function of a store: an index of `ComponentStore::funcs`.
+    ComponentFuncIdx
+);
+entity_index!(
+    /// A component instance of a store: an index of `ComponentStore::instances`.
+    ComponentInstanceIdx
+);
+entity_index!(
+    /// A host function or host resource destructor of a store's component model state: an
+    /// index of `ComponentStore::hosts`.
+    ComponentHostIdx
+);
+
+impl MemoryIdx {
+    /// Memory 0, the one the memory instructions of the IR access.
+    pub(crate) const ZERO: MemoryIdx = MemoryIdx(0);
+}
+
 impl FuncIdx {
     /// The defined function this is, in a module with `num_imported_funcs` imported
     /// functions, or `None` for an imported one.
@@ -136,6 +192,21 @@ impl<I, T> Default for EntityVec<I, T> {
     }
 }
 
+impl<I, T> From<Vec<T>> for EntityVec<I, T> {
+    fn from(items: Vec<T>) -> Self {
+        EntityVec {
+            items,
+            index: PhantomData,
+        }
+    }
+}
+
+impl<I, T> FromIterator<T> for EntityVec<I, T> {
+    fn from_iter<It: IntoIterator<Item = T>>(iter: It) -> Self {
+        Vec::from_iter(iter).into()
+    }
+}
+
 impl<I: EntityIndex, T> EntityVec<I, T> {
     /// An empty vector.
     pub(crate) fn new() -> Self {
@@ -152,6 +223,19 @@ impl<I: EntityIndex, T> EntityVec<I, T> {
     #[inline(always)]
     pub(crate) fn get_mut(&mut self, index: I) -> Option<&mut T> {
         self.items.get_mut(index.position())
+    }
+
+    /// An empty vector with room for `capacity` entities.
+    pub(crate) fn with_capacity(capacity: usize) -> Self {
+        Vec::with_capacity(capacity).into()
+    }
+
+    /// The entities with their indices, in index order.
+    pub(crate) fn iter(&self) -> impl ExactSizeIterator<Item = (I, &T)> {
+        self.items
+            .iter()
+            .enumerate()
+            .map(|(position, item)| (I::from_position(position), item))
     }
 
     /// Appends `item` and returns its index.
@@ -177,10 +261,6 @@ impl<I: EntityIndex, T> EntityVec<I, T> {
     }
 
     /// The entities in index order.
-    #[cfg_attr(
-        not(feature = "extra-checks"),
-        expect(dead_code, reason = "only the executor's checks read the slice")
-    )]
     pub(crate) fn as_slice(&self) -> &[T] {
         &self.items
     }

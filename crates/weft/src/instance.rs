@@ -4,7 +4,10 @@ use crate::context::{AsContext, AsContextMut};
 use crate::error::{Error, Result};
 use crate::externals::{Extern, Global, Memory, Table};
 use crate::func::{Func, TypedFunc, WasmParams, WasmResults};
-use crate::index::{FuncIdx, InstanceIdx, StoreFuncIdx, StoreGlobalIdx};
+use crate::index::{
+    DataIdx, ElemIdx, EntityVec, FuncIdx, GlobalIdx, InstanceIdx, MemoryIdx, StoreFuncIdx,
+    StoreGlobalIdx, TableIdx,
+};
 use crate::module::{ConstExpr, ConstOp, DataMode, ElemMode, ExternKind, ImportKind, Module};
 use crate::store::{FuncEntity, GlobalEntity, InstanceEntity, Store, StoreId, StoreInner};
 use crate::trap::TrapCode;
@@ -181,23 +184,23 @@ fn resolve_export(
     index: u32,
 ) -> Option<Extern> {
     let id = inner.id;
-    let i = index as usize;
+    // An export's index is in the space of its kind.
     Some(match kind {
         ExternKind::Func => Extern::Func(Func {
             store: id,
-            index: *instance.funcs.get(i)?,
+            index: *instance.funcs.get(FuncIdx::from_u32(index))?,
         }),
         ExternKind::Table => Extern::Table(Table {
             store: id,
-            index: *instance.tables.get(i)?,
+            index: *instance.tables.get(TableIdx::from_u32(index))?,
         }),
         ExternKind::Memory => Extern::Memory(Memory {
             store: id,
-            index: *instance.memories.get(i)?,
+            index: *instance.memories.get(MemoryIdx::from_u32(index))?,
         }),
         ExternKind::Global => Extern::Global(Global {
             store: id,
-            index: *instance.globals.get(i)?,
+            index: *instance.globals.get(GlobalIdx::from_u32(index))?,
         }),
     })
 }
@@ -237,8 +240,8 @@ fn limits_match(actual_min: u64, actual_max: Option<u64>, min: u64, max: Option<
 /// Evaluates a constant expression in a partially built instance.
 pub(crate) fn eval_const(
     inner: &StoreInner,
-    globals: &[StoreGlobalIdx],
-    funcs: &[StoreFuncIdx],
+    globals: &EntityVec<GlobalIdx, StoreGlobalIdx>,
+    funcs: &EntityVec<FuncIdx, StoreFuncIdx>,
     expr: &ConstExpr,
 ) -> Result<u64> {
     let mut stack: Vec<u64> = Vec::with_capacity(2);
@@ -250,9 +253,9 @@ pub(crate) fn eval_const(
             ConstOp::F32(v) => u64::from(v),
             ConstOp::F64(v) => v,
             ConstOp::RefNull(_) => 0,
-            ConstOp::RefFunc(f) => u64::from(funcs.get(f as usize).ok_or_else(bad)?.as_u32()) + 1,
+            ConstOp::RefFunc(f) => u64::from(funcs.get(f).ok_or_else(bad)?.as_u32()) + 1,
             ConstOp::GlobalGet(g) => {
-                let g = *globals.get(g as usize).ok_or_else(bad)?;
+                let g = *globals.get(g).ok_or_else(bad)?;
                 inner.globals.get(g).ok_or_else(bad)?.value
             }
             ConstOp::I32Add
@@ -328,7 +331,7 @@ pub(crate) fn instantiate<T>(
         let func = inner
             .instances
             .get(instance_index)
-            .and_then(|i| i.funcs.get(start as usize))
+            .and_then(|i| i.funcs.get(start))
             .copied()
             .ok_or_else(|| Error::from(TrapCode::InternalError))?;
         crate::exec::invoke(store, func, &mut [])?;
@@ -351,18 +354,18 @@ fn initialize(
 ) -> core::result::Result<(), InitError> {
     let imported_tables = info.num_imported_tables;
     let mut escaped = false;
-    for (i, segment) in info.elems.iter().enumerate() {
+    for (i, segment) in info.elems.iter() {
         match &segment.mode {
             ElemMode::Active { table, offset } => {
                 apply_elem(inner, instance, i, *table, offset)
                     .map_err(|error| InitError { error, escaped })?;
-                escaped |= *table < imported_tables && !segment.items.is_empty();
+                escaped |= table.as_u32() < imported_tables && !segment.items.is_empty();
             }
             ElemMode::Declared => drop_elem(inner, instance, i),
             ElemMode::Passive => {}
         }
     }
-    for (i, segment) in info.datas.iter().enumerate() {
+    for (i, segment) in info.datas.iter() {
         if let DataMode::Active { memory, offset } = &segment.mode {
             apply_data(inner, instance, i, *memory, offset, segment.bytes.len())
                 .map_err(|error| InitError { error, escaped })?;
@@ -403,10 +406,10 @@ impl Marks {
 /// returns its store index.
 fn allocate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> Result<InstanceIdx> {
     let info = &module.inner.info;
-    let mut funcs = Vec::with_capacity(info.funcs.len());
-    let mut tables = Vec::with_capacity(info.tables.len());
-    let mut memories = Vec::with_capacity(info.memories.len());
-    let mut globals = Vec::with_capacity(info.globals.len());
+    let mut funcs = EntityVec::with_capacity(info.funcs.len());
+    let mut tables = EntityVec::with_capacity(info.tables.len());
+    let mut memories = EntityVec::with_capacity(info.memories.len());
+    let mut globals = EntityVec::with_capacity(info.globals.len());
 
     // The pooling allocator's bounds on one module, and its slot for the instance.
     let slot = match store.inner.engine.pool() {
@@ -441,7 +444,7 @@ fn allocate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> Res
         }
         match (&import.kind, item) {
             (ImportKind::Func(ty), Extern::Func(f)) => {
-                let expected = info.sig_ids.get(*ty as usize).copied();
+                let expected = info.sig_ids.get(*ty).copied();
                 let actual = inner.funcs.get(f.index).map(FuncEntity::sig);
                 if expected.is_none() || expected != actual {
                     return Err(unlinkable_type(import));
@@ -507,21 +510,16 @@ fn allocate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> Res
 
     let inner = &mut store.inner;
     let instance_index = inner.instances.next_index();
-    for (index, ty) in info
-        .funcs
-        .iter()
-        .enumerate()
-        .skip(info.num_imported_funcs as usize)
-    {
+    for (index, ty) in info.funcs.iter().skip(info.num_imported_funcs as usize) {
         let sig = *info
             .sig_ids
-            .get(*ty as usize)
+            .get(*ty)
             .ok_or_else(|| Error::from(TrapCode::InternalError))?;
         funcs.push(inner.funcs.next_index());
         inner.funcs.push(FuncEntity::Wasm {
             sig,
             instance: instance_index,
-            index: FuncIdx::from_u32(index as u32),
+            index,
         });
     }
     for (ty, init) in info
@@ -534,8 +532,8 @@ fn allocate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> Res
         globals.push(inner.globals.next_index());
         inner.globals.push(GlobalEntity { value, ty: *ty });
     }
-    let mut elems = Vec::with_capacity(info.elems.len());
-    for segment in &info.elems {
+    let mut elems = EntityVec::with_capacity(info.elems.len());
+    for (_, segment) in info.elems.iter() {
         let items = segment
             .items
             .iter()
@@ -546,18 +544,18 @@ fn allocate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> Res
 
     inner.instances.push(InstanceEntity {
         module: module.clone(),
-        funcs: funcs.into(),
-        tables: tables.into(),
-        memories: memories.into(),
-        globals: globals.into(),
-        elems: elems.into(),
+        funcs,
+        tables,
+        memories,
+        globals,
+        elems,
         datas_dropped: vec![false; info.datas.len()].into(),
         _slot: slot,
     });
     Ok(instance_index)
 }
 
-fn drop_elem(inner: &mut StoreInner, instance: InstanceIdx, segment: usize) {
+fn drop_elem(inner: &mut StoreInner, instance: InstanceIdx, segment: ElemIdx) {
     if let Some(items) = inner
         .instances
         .get_mut(instance)
@@ -570,8 +568,8 @@ fn drop_elem(inner: &mut StoreInner, instance: InstanceIdx, segment: usize) {
 fn apply_elem(
     inner: &mut StoreInner,
     instance: InstanceIdx,
-    segment: usize,
-    table: u32,
+    segment: ElemIdx,
+    table: TableIdx,
     offset: &ConstExpr,
 ) -> Result<()> {
     let entity = inner
@@ -580,8 +578,7 @@ fn apply_elem(
         .ok_or(TrapCode::InternalError)?;
     let offset = eval_const(inner, &entity.globals, &entity.funcs, offset)? as u32;
     let len = entity.elems.get(segment).map_or(0, |items| items.len());
-    let segment_index = u32::try_from(segment).map_err(|_| TrapCode::InternalError)?;
-    inner.table_init(instance, table, segment_index, offset.into(), 0, len as u64)?;
+    inner.table_init(instance, table, segment, offset.into(), 0, len as u64)?;
     drop_elem(inner, instance, segment);
     Ok(())
 }
@@ -589,8 +586,8 @@ fn apply_elem(
 fn apply_data(
     inner: &mut StoreInner,
     instance: InstanceIdx,
-    segment: usize,
-    memory: u32,
+    segment: DataIdx,
+    memory: MemoryIdx,
     offset: &ConstExpr,
     len: usize,
 ) -> Result<()> {
@@ -599,15 +596,7 @@ fn apply_data(
         .get(instance)
         .ok_or(TrapCode::InternalError)?;
     let offset = eval_const(inner, &entity.globals, &entity.funcs, offset)? as u32;
-    let segment_index = u32::try_from(segment).map_err(|_| TrapCode::InternalError)?;
-    inner.memory_init(
-        instance,
-        memory,
-        segment_index,
-        offset.into(),
-        0,
-        len as u64,
-    )?;
+    inner.memory_init(instance, memory, segment, offset.into(), 0, len as u64)?;
     if let Some(dropped) = inner
         .instances
         .get_mut(instance)

@@ -11,6 +11,9 @@
 use crate::config::CompilationMode;
 use crate::engine::{Engine, SigId};
 use crate::error::{Error, Result};
+use crate::index::{
+    DataIdx, DefinedFuncIdx, ElemIdx, EntityVec, FuncIdx, GlobalIdx, MemoryIdx, TableIdx, TypeIdx,
+};
 use crate::ir::CompiledFunc;
 use crate::types::{
     ExportType, ExternType, FuncType, GlobalType, ImportType, MemoryType, Mutability, RefType,
@@ -70,12 +73,12 @@ pub(crate) struct ModuleInfo {
     /// The module's name from its name section.
     pub(crate) name: Option<String>,
     /// The type section's function types, by type index.
-    pub(crate) types: Vec<FuncType>,
+    pub(crate) types: EntityVec<TypeIdx, FuncType>,
     /// The engine-wide ids of `types`, by type index.
-    pub(crate) sig_ids: Vec<SigId>,
+    pub(crate) sig_ids: EntityVec<TypeIdx, SigId>,
     pub(crate) imports: Vec<Import>,
     /// The type index of every function, imported ones first.
-    pub(crate) funcs: Vec<u32>,
+    pub(crate) funcs: EntityVec<FuncIdx, TypeIdx>,
     pub(crate) num_imported_funcs: u32,
     /// Every table's type, imported ones first.
     pub(crate) tables: Vec<TableType>,
@@ -89,9 +92,9 @@ pub(crate) struct ModuleInfo {
     /// The initializers of the defined globals (index 0 is the first non-imported global).
     pub(crate) global_inits: Vec<ConstExpr>,
     pub(crate) exports: Vec<Export>,
-    pub(crate) start: Option<u32>,
-    pub(crate) elems: Vec<ElemSegment>,
-    pub(crate) datas: Vec<DataSegment>,
+    pub(crate) start: Option<FuncIdx>,
+    pub(crate) elems: EntityVec<ElemIdx, ElemSegment>,
+    pub(crate) datas: EntityVec<DataIdx, DataSegment>,
     /// Function names from the name section, by function index.
     pub(crate) func_names: HashMap<u32, String>,
     /// Functions referenced by `ref.func` outside of function bodies (declared in elements or
@@ -101,9 +104,9 @@ pub(crate) struct ModuleInfo {
 
 impl ModuleInfo {
     /// The type of function `func_index` (imported or defined).
-    pub(crate) fn func_type(&self, func_index: u32) -> Option<&FuncType> {
-        let ty = *self.funcs.get(func_index as usize)?;
-        self.types.get(ty as usize)
+    pub(crate) fn func_type(&self, func_index: FuncIdx) -> Option<&FuncType> {
+        let ty = *self.funcs.get(func_index)?;
+        self.types.get(ty)
     }
 }
 
@@ -118,7 +121,7 @@ pub(crate) struct Import {
 /// What an [`Import`] imports; functions by type index.
 #[derive(Debug, Clone)]
 pub(crate) enum ImportKind {
-    Func(u32),
+    Func(TypeIdx),
     Table(TableType),
     Memory(MemoryType),
     Global(GlobalType),
@@ -149,8 +152,8 @@ pub(crate) enum ConstOp {
     F32(u32),
     F64(u64),
     RefNull(RefType),
-    RefFunc(u32),
-    GlobalGet(u32),
+    RefFunc(FuncIdx),
+    GlobalGet(GlobalIdx),
     I32Add,
     I32Sub,
     I32Mul,
@@ -176,7 +179,7 @@ pub(crate) struct ElemSegment {
 #[derive(Debug, Clone)]
 pub(crate) enum ElemMode {
     Passive,
-    Active { table: u32, offset: ConstExpr },
+    Active { table: TableIdx, offset: ConstExpr },
     Declared,
 }
 
@@ -191,7 +194,10 @@ pub(crate) struct DataSegment {
 #[derive(Debug, Clone)]
 pub(crate) enum DataMode {
     Passive,
-    Active { memory: u32, offset: ConstExpr },
+    Active {
+        memory: MemoryIdx,
+        offset: ConstExpr,
+    },
 }
 
 impl Module {
@@ -301,7 +307,7 @@ impl Module {
             ty: match &import.kind {
                 ImportKind::Func(ty) => ExternType::Func(
                     info.types
-                        .get(*ty as usize)
+                        .get(*ty)
                         .cloned()
                         .unwrap_or_else(|| FuncType::new([], [])),
                 ),
@@ -328,7 +334,7 @@ impl ModuleInfo {
         let i = index as usize;
         match kind {
             ExternKind::Func => ExternType::Func(
-                self.func_type(index)
+                self.func_type(FuncIdx::from_u32(index))
                     .cloned()
                     .unwrap_or_else(|| FuncType::new([], [])),
             ),
@@ -361,10 +367,10 @@ impl ModuleInner {
     /// # Errors
     ///
     /// An error if lazy translation fails (which validation makes an internal error).
-    pub(crate) fn compiled(&self, defined_index: u32) -> Result<&CompiledFunc> {
+    pub(crate) fn compiled(&self, defined_index: DefinedFuncIdx) -> Result<&CompiledFunc> {
         let code = self
             .code
-            .get(defined_index as usize)
+            .get(defined_index.index())
             .ok_or_else(|| Error::usage(format!("no function with index {defined_index}")))?;
         let compiled = code.compiled.get_or_init(|| {
             let Some(bytes) = self.bytes.as_deref() else {
@@ -377,7 +383,7 @@ impl ModuleInner {
             };
             let reader = wasmparser::BinaryReader::new(body_bytes, code.range.start as u64);
             let body = wasmparser::FunctionBody::new(reader);
-            let func_index = self.info.num_imported_funcs + defined_index;
+            let func_index = defined_index.func_idx(self.info.num_imported_funcs);
             crate::translate::translate_func(&self.engine, &self.info, func_index, body, None)
         });
         compiled.as_ref().map_err(same_error)
@@ -472,8 +478,8 @@ fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr> {
                 } => RefType::FuncRef,
                 _ => RefType::ExternRef,
             }),
-            O::RefFunc { function_index } => ConstOp::RefFunc(function_index),
-            O::GlobalGet { global_index } => ConstOp::GlobalGet(global_index),
+            O::RefFunc { function_index } => ConstOp::RefFunc(FuncIdx::from_u32(function_index)),
+            O::GlobalGet { global_index } => ConstOp::GlobalGet(GlobalIdx::from_u32(global_index)),
             O::I32Add => ConstOp::I32Add,
             O::I32Sub => ConstOp::I32Sub,
             O::I32Mul => ConstOp::I32Mul,
@@ -537,6 +543,7 @@ fn compile(engine: &Engine, binary: &[u8]) -> Result<Module> {
                     let import = import?;
                     let kind = match import.ty {
                         wasmparser::TypeRef::Func(ty) | wasmparser::TypeRef::FuncExact(ty) => {
+                            let ty = TypeIdx::from_u32(ty);
                             info.funcs.push(ty);
                             info.num_imported_funcs += 1;
                             ImportKind::Func(ty)
@@ -572,7 +579,7 @@ fn compile(engine: &Engine, binary: &[u8]) -> Result<Module> {
             }
             Payload::FunctionSection(reader) => {
                 for ty in reader {
-                    info.funcs.push(ty?);
+                    info.funcs.push(TypeIdx::from_u32(ty?));
                     info.num_defined_funcs += 1;
                 }
             }
@@ -618,7 +625,7 @@ fn compile(engine: &Engine, binary: &[u8]) -> Result<Module> {
                     });
                 }
             }
-            Payload::StartSection { func, .. } => info.start = Some(func),
+            Payload::StartSection { func, .. } => info.start = Some(FuncIdx::from_u32(func)),
             Payload::ElementSection(reader) => {
                 for elem in reader {
                     let elem = elem?;
@@ -628,7 +635,7 @@ fn compile(engine: &Engine, binary: &[u8]) -> Result<Module> {
                                 .into_iter()
                                 .map(|f| {
                                     Ok(ConstExpr {
-                                        ops: Box::new([ConstOp::RefFunc(f?)]),
+                                        ops: Box::new([ConstOp::RefFunc(FuncIdx::from_u32(f?))]),
                                     })
                                 })
                                 .collect::<Result<Vec<_>>>()?;
@@ -649,7 +656,7 @@ fn compile(engine: &Engine, binary: &[u8]) -> Result<Module> {
                             table_index,
                             offset_expr,
                         } => ElemMode::Active {
-                            table: table_index.unwrap_or(0),
+                            table: TableIdx::from_u32(table_index.unwrap_or(0)),
                             offset: const_expr(&offset_expr)?,
                         },
                     };
@@ -665,7 +672,7 @@ fn compile(engine: &Engine, binary: &[u8]) -> Result<Module> {
                             memory_index,
                             offset_expr,
                         } => DataMode::Active {
-                            memory: memory_index,
+                            memory: MemoryIdx::from_u32(memory_index),
                             offset: const_expr(&offset_expr)?,
                         },
                     };
@@ -684,7 +691,7 @@ fn compile(engine: &Engine, binary: &[u8]) -> Result<Module> {
             Payload::CodeSectionEntry(body) => {
                 let range = body.range();
                 let range = range.start as usize..range.end as usize;
-                let func_index = info.num_imported_funcs + code.len() as u32;
+                let func_index = FuncIdx::from_u32(info.num_imported_funcs + code.len() as u32);
                 let wasmparser::ValidPayload::Func(to_validate, body) = valid else {
                     return Err(Error::invalid("function body without a validator", None));
                 };

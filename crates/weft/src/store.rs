@@ -30,7 +30,8 @@ use crate::context::StoreContextMut;
 use crate::engine::{Engine, SigId};
 use crate::error::{Error, Result};
 use crate::index::{
-    EntityVec, FuncIdx, InstanceIdx, StoreFuncIdx, StoreGlobalIdx, StoreMemoryIdx, StoreTableIdx,
+    DataIdx, ElemIdx, EntityVec, ExternRefIdx, FuncIdx, GlobalIdx, HostFuncIdx, InstanceIdx,
+    MemoryIdx, StoreFuncIdx, StoreGlobalIdx, StoreMemoryIdx, StoreTableIdx, TableIdx,
 };
 use crate::limits::{
     DEFAULT_INSTANCE_LIMIT, DEFAULT_MEMORY_LIMIT, DEFAULT_TABLE_LIMIT, MAX_TABLE_ELEMENTS,
@@ -66,7 +67,11 @@ pub(crate) enum FuncEntity {
         index: FuncIdx,
     },
     /// A host function; `host` indexes `Store::hosts`.
-    Host { sig: SigId, ty: FuncType, host: u32 },
+    Host {
+        sig: SigId,
+        ty: FuncType,
+        host: HostFuncIdx,
+    },
 }
 
 impl FuncEntity {
@@ -125,18 +130,18 @@ pub(crate) struct GlobalEntity {
 pub(crate) struct InstanceEntity {
     pub(crate) module: Module,
     /// Store function index of each function in the module's function index space.
-    pub(crate) funcs: Box<[StoreFuncIdx]>,
+    pub(crate) funcs: EntityVec<FuncIdx, StoreFuncIdx>,
     /// Store table index of each table in the module's table index space.
-    pub(crate) tables: Box<[StoreTableIdx]>,
+    pub(crate) tables: EntityVec<TableIdx, StoreTableIdx>,
     /// Store memory index of each memory in the module's memory index space.
-    pub(crate) memories: Box<[StoreMemoryIdx]>,
+    pub(crate) memories: EntityVec<MemoryIdx, StoreMemoryIdx>,
     /// Store global index of each global in the module's global index space.
-    pub(crate) globals: Box<[StoreGlobalIdx]>,
+    pub(crate) globals: EntityVec<GlobalIdx, StoreGlobalIdx>,
     /// Evaluated element segments (raw references); emptied by `elem.drop` and after active
     /// segments are applied.
-    pub(crate) elems: Box<[Box<[u64]>]>,
+    pub(crate) elems: EntityVec<ElemIdx, Box<[u64]>>,
     /// Whether each data segment was dropped (`data.drop`, or applied as an active segment).
-    pub(crate) datas_dropped: Box<[bool]>,
+    pub(crate) datas_dropped: EntityVec<DataIdx, bool>,
     /// The pooling allocator's slot, held for its `Drop`, which gives it back.
     pub(crate) _slot: Option<crate::pool::PoolSlot>,
 }
@@ -150,7 +155,7 @@ pub(crate) struct StoreInner {
     pub(crate) tables: EntityVec<StoreTableIdx, TableEntity>,
     pub(crate) globals: EntityVec<StoreGlobalIdx, GlobalEntity>,
     pub(crate) instances: EntityVec<InstanceIdx, InstanceEntity>,
-    pub(crate) externrefs: Vec<Box<dyn Any + Send + Sync>>,
+    pub(crate) externrefs: EntityVec<ExternRefIdx, Box<dyn Any + Send + Sync>>,
     /// Remaining fuel, when the engine consumes fuel.
     pub(crate) fuel: u64,
     /// The epoch at which execution is interrupted, when the engine uses epochs.
@@ -179,7 +184,7 @@ impl StoreInner {
             tables: EntityVec::new(),
             globals: EntityVec::new(),
             instances: EntityVec::new(),
-            externrefs: Vec::new(),
+            externrefs: EntityVec::new(),
             fuel: 0,
             epoch_deadline: 0,
             stack_used: 0,
@@ -285,23 +290,17 @@ impl StoreInner {
     pub(crate) fn memory_init(
         &mut self,
         instance: InstanceIdx,
-        memory: u32,
-        data: u32,
+        memory: MemoryIdx,
+        data: DataIdx,
         dst: u64,
         src: u64,
         len: u64,
     ) -> core::result::Result<(), TrapCode> {
         let internal = TrapCode::InternalError;
         let entity = self.instances.get(instance).ok_or(internal)?;
-        let memory = *entity.memories.get(memory as usize).ok_or(internal)?;
-        let dropped = *entity.datas_dropped.get(data as usize).ok_or(internal)?;
-        let segment = entity
-            .module
-            .inner
-            .info
-            .datas
-            .get(data as usize)
-            .ok_or(internal)?;
+        let memory = *entity.memories.get(memory).ok_or(internal)?;
+        let dropped = *entity.datas_dropped.get(data).ok_or(internal)?;
+        let segment = entity.module.inner.info.datas.get(data).ok_or(internal)?;
         let bytes: &[u8] = if dropped { &[] } else { &segment.bytes };
         let mem = &mut self.memories.get_mut(memory).ok_or(internal)?.data;
         let src = range(src, len, bytes.len(), TrapCode::MemoryOutOfBounds)?;
@@ -318,16 +317,16 @@ impl StoreInner {
     pub(crate) fn table_init(
         &mut self,
         instance: InstanceIdx,
-        table: u32,
-        elem: u32,
+        table: TableIdx,
+        elem: ElemIdx,
         dst: u64,
         src: u64,
         len: u64,
     ) -> core::result::Result<(), TrapCode> {
         let internal = TrapCode::InternalError;
         let entity = self.instances.get(instance).ok_or(internal)?;
-        let table = *entity.tables.get(table as usize).ok_or(internal)?;
-        let segment = entity.elems.get(elem as usize).ok_or(internal)?;
+        let table = *entity.tables.get(table).ok_or(internal)?;
+        let segment = entity.elems.get(elem).ok_or(internal)?;
         let elements = &mut self.tables.get_mut(table).ok_or(internal)?.elements;
         let src = range(src, len, segment.len(), TrapCode::TableOutOfBounds)?;
         let dst = range(dst, len, elements.len(), TrapCode::TableOutOfBounds)?;
@@ -357,7 +356,7 @@ pub(crate) trait ExecContext {
     /// the call, if any.
     fn call_host(
         &mut self,
-        host: u32,
+        host: HostFuncIdx,
         caller: Option<InstanceIdx>,
         args_results: &mut [u64],
     ) -> Result<()>;
@@ -396,7 +395,7 @@ pub(crate) trait ExecContext {
 /// ```
 pub struct Store<T> {
     pub(crate) inner: StoreInner,
-    pub(crate) hosts: Vec<Arc<HostFn<T>>>,
+    pub(crate) hosts: EntityVec<HostFuncIdx, Arc<HostFn<T>>>,
     pub(crate) data: T,
     limiter: Option<Box<LimiterFn<T>>>,
     epoch_callback: Option<Box<EpochCallback<T>>>,
@@ -424,7 +423,7 @@ impl<T> Store<T> {
     pub fn new(engine: &Engine, data: T) -> Self {
         Store {
             inner: StoreInner::new(engine),
-            hosts: Vec::new(),
+            hosts: EntityVec::new(),
             data,
             limiter: None,
             epoch_callback: None,
@@ -597,8 +596,7 @@ impl<T> Store<T> {
     /// Registers a host function in this store and returns its function index.
     pub(crate) fn push_host_func(&mut self, ty: FuncType, func: Arc<HostFn<T>>) -> StoreFuncIdx {
         let sig = self.inner.engine.intern_signature(&ty);
-        let host = self.hosts.len() as u32;
-        self.hosts.push(func);
+        let host = self.hosts.push(func);
         self.inner.funcs.push(FuncEntity::Host { sig, ty, host })
     }
 }
@@ -610,11 +608,11 @@ impl<T> ExecContext for Store<T> {
 
     fn call_host(
         &mut self,
-        host: u32,
+        host: HostFuncIdx,
         caller: Option<InstanceIdx>,
         args_results: &mut [u64],
     ) -> Result<()> {
-        let Some(func) = self.hosts.get(host as usize).cloned() else {
+        let Some(func) = self.hosts.get(host).cloned() else {
             return Err(crate::trap::TrapCode::InternalError.into());
         };
         func(self, caller, args_results)

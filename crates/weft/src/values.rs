@@ -3,6 +3,7 @@
 use crate::context::AsContextMut;
 use crate::error::{Error, Result};
 use crate::func::Func;
+use crate::index::ExternRefIdx;
 use crate::store::{StoreId, StoreInner};
 use crate::types::{RefType, ValType};
 use core::any::Any;
@@ -175,7 +176,7 @@ impl Val {
             }
             Val::ExternRef(Some(r)) => {
                 r.check_store(store)?;
-                u64::from(r.index) + 1
+                r.to_raw()
             }
         })
     }
@@ -191,10 +192,7 @@ impl Val {
                 store: store.id,
                 index: crate::index::StoreFuncIdx::from_u32(i as u32),
             })),
-            ValType::ExternRef => Val::ExternRef(raw.checked_sub(1).map(|i| ExternRef {
-                store: store.id,
-                index: i as u32,
-            })),
+            ValType::ExternRef => Val::ExternRef(ExternRef::from_raw(store, raw)),
         }
     }
 }
@@ -248,15 +246,14 @@ impl From<ExternRef> for Val {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ExternRef {
     pub(crate) store: StoreId,
-    pub(crate) index: u32,
+    pub(crate) index: ExternRefIdx,
 }
 
 impl ExternRef {
     /// Stores `value` in the store and returns a reference to it.
     pub fn new(mut store: impl AsContextMut, value: impl Any + Send + Sync) -> ExternRef {
         let inner = &mut store.as_context_mut().0.inner;
-        let index = inner.externrefs.len() as u32;
-        inner.externrefs.push(Box::new(value));
+        let index = inner.externrefs.push(Box::new(value));
         ExternRef {
             store: inner.id,
             index,
@@ -277,10 +274,23 @@ impl ExternRef {
             store.inner.id, self.store,
             "ExternRef used with the wrong store"
         );
-        match store.inner.externrefs.get(self.index as usize) {
+        match store.inner.externrefs.get(self.index) {
             Some(value) => value.as_ref(),
             None => panic!("ExternRef used with the wrong store"),
         }
+    }
+
+    /// The reference whose raw cell (index plus one, 0 for null) is `raw`, in `store`.
+    pub(crate) fn from_raw(store: &StoreInner, raw: u64) -> Option<ExternRef> {
+        raw.checked_sub(1).map(|index| ExternRef {
+            store: store.id,
+            index: ExternRefIdx::from_u32(index as u32),
+        })
+    }
+
+    /// This reference's raw cell: its index plus one.
+    pub(crate) fn to_raw(self) -> u64 {
+        u64::from(self.index.as_u32()) + 1
     }
 
     pub(crate) fn check_store(&self, store: &StoreInner) -> Result<()> {

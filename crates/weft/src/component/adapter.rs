@@ -19,6 +19,7 @@ use super::func::{Cx, Options};
 use super::resources::HandleTable;
 use super::types::ResourceType;
 use crate::error::Result;
+use crate::index::ComponentInstanceIdx;
 use crate::store::Store;
 
 /// The two sides of an adapted call: where values come from and where they go.
@@ -41,7 +42,7 @@ impl Sides {
 #[derive(Clone, Copy)]
 pub(crate) struct Side {
     pub(crate) options: Options,
-    pub(crate) instance: u32,
+    pub(crate) instance: ComponentInstanceIdx,
 }
 
 /// Both instances of an adapted call, seen through the store.
@@ -68,7 +69,7 @@ impl<T> Transfer<'_, T> {
 
     fn handles(&mut self, side: Side) -> &mut HandleTable {
         let cs = &mut self.store.inner.component;
-        match cs.instances.get_mut(side.instance as usize) {
+        match cs.instances.get_mut(side.instance) {
             Some(state) => &mut state.handles,
             None => &mut cs.spare_handles,
         }

@@ -30,6 +30,7 @@ use crate::context::{AsContext, AsContextMut, StoreContextMut};
 use crate::error::{Error, Result};
 use crate::externals::Memory;
 use crate::index::InstanceIdx;
+use crate::index::{ComponentFuncIdx, ComponentHostIdx, ComponentInstanceIdx};
 use crate::store::{Store, StoreId};
 use crate::trap::{Trap, TrapCode};
 use crate::types::{FuncType, ValType};
@@ -50,7 +51,7 @@ pub(crate) type HostDtor<T> =
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Func {
     pub(crate) store: StoreId,
-    pub(crate) index: u32,
+    pub(crate) index: ComponentFuncIdx,
 }
 
 /// A component function's type and what implements it.
@@ -67,10 +68,10 @@ pub(crate) enum FuncKind {
     Lifted {
         core: crate::Func,
         options: Options,
-        instance: u32,
+        instance: ComponentInstanceIdx,
     },
     /// A host function (an index of the store's component hosts).
-    Host { host: u32 },
+    Host { host: ComponentHostIdx },
     /// An import the linker defined as trapping.
     Trap { name: Arc<str> },
 }
@@ -99,7 +100,7 @@ fn func_data<T>(store: &Store<T>, func: Func) -> Result<(ComponentFunc, FuncKind
         .inner
         .component
         .funcs
-        .get(func.index as usize)
+        .get(func.index)
         .ok_or_else(|| Error::usage("component function belongs to another store"))?;
     Ok((data.ty.clone(), data.kind.clone()))
 }
@@ -232,7 +233,7 @@ pub(crate) fn call<T: 'static>(
 
 fn call_host<T: 'static>(
     store: &mut Store<T>,
-    host: u32,
+    host: ComponentHostIdx,
     ty: &ComponentFunc,
     params: &[Val],
     results: &mut [Val],
@@ -259,7 +260,7 @@ fn call_lifted<T: 'static>(
     ty: &ComponentFunc,
     core: crate::Func,
     options: Options,
-    instance: u32,
+    instance: ComponentInstanceIdx,
     params: &[Val],
     results: &mut [Val],
 ) -> Result<()> {
@@ -282,7 +283,7 @@ fn run_lifted<T: 'static>(
     ty: &ComponentFunc,
     core: crate::Func,
     options: Options,
-    instance: u32,
+    instance: ComponentInstanceIdx,
     params: &[Val],
     results: &mut [Val],
 ) -> Result<()> {
@@ -348,7 +349,7 @@ pub(crate) fn lower_import<T: 'static>(
     store: &mut Store<T>,
     callee: Func,
     options: Options,
-    caller: u32,
+    caller: ComponentInstanceIdx,
 ) -> Result<crate::Func> {
     let (ty, _) = func_data(store, callee)?;
     let core_ty = abi::flatten_functype(&ty, FlatContext::Lower);
@@ -395,7 +396,7 @@ fn lowered_call<T: 'static>(
     ty: &ComponentFunc,
     callee: Func,
     options: Options,
-    caller: u32,
+    caller: ComponentInstanceIdx,
     buf: &mut [u64],
     num_params: usize,
     results_in_memory: bool,
@@ -597,7 +598,7 @@ pub(crate) fn resource_builtin<T: 'static>(
     store: &mut Store<T>,
     step: &Step,
     ty: ResourceType,
-    instance: u32,
+    instance: ComponentInstanceIdx,
 ) -> Result<crate::Func> {
     let (core_ty, host): (FuncType, Arc<crate::store::HostFn<T>>) = match step {
         Step::ResourceNew { .. } => (
@@ -657,7 +658,7 @@ pub(crate) fn run_dtor<T: 'static>(
     store: &mut Store<T>,
     ty: &ResourceType,
     rep: u32,
-    caller: Option<u32>,
+    caller: Option<ComponentInstanceIdx>,
 ) -> Result<()> {
     match store.inner.component.dtors.get(ty).copied() {
         None => Ok(()),
@@ -682,7 +683,7 @@ pub(crate) fn run_dtor<T: 'static>(
                 .inner
                 .component
                 .hosts
-                .get(host as usize)
+                .get(host)
                 .and_then(|h| h.downcast_ref::<Arc<HostDtor<T>>>())
                 .cloned()
                 .ok_or_else(|| internal("host destructor of another store type"))?;
@@ -696,7 +697,7 @@ pub(crate) fn run_dtor<T: 'static>(
 pub(crate) struct Cx<'a, T> {
     pub(crate) store: &'a mut Store<T>,
     pub(crate) options: Options,
-    pub(crate) instance: u32,
+    pub(crate) instance: ComponentInstanceIdx,
 }
 
 impl<T> LiftContext for Cx<'_, T> {
@@ -713,7 +714,7 @@ impl<T> LiftContext for Cx<'_, T> {
 
     fn handles(&mut self) -> &mut HandleTable {
         let cs = &mut self.store.inner.component;
-        match cs.instances.get_mut(self.instance as usize) {
+        match cs.instances.get_mut(self.instance) {
             Some(state) => &mut state.handles,
             None => &mut cs.spare_handles,
         }

@@ -24,6 +24,7 @@ use super::types::ResourceType;
 use crate::context::AsContext;
 use crate::error::{Error, Result};
 use crate::externals::{Extern, Global, Memory, Table};
+use crate::index::{ComponentFuncIdx, ComponentHostIdx, ComponentInstanceIdx, EntityVec};
 use crate::module::Module;
 use crate::store::{Store, StoreId};
 use crate::trap::TrapCode;
@@ -37,15 +38,15 @@ use wasmparser::types::TypesRef;
 /// host definition made in it. Lives in `StoreInner` (the one hook in the store).
 #[derive(Default)]
 pub(crate) struct ComponentStore {
-    pub(crate) funcs: Vec<FuncData>,
-    pub(crate) instances: Vec<InstanceState>,
+    pub(crate) funcs: EntityVec<ComponentFuncIdx, FuncData>,
+    pub(crate) instances: EntityVec<ComponentInstanceIdx, InstanceState>,
     /// Host functions and host resource destructors, each an `Arc` of a closure over the
     /// store's `T`, erased.
-    pub(crate) hosts: Vec<Box<dyn Any + Send + Sync>>,
+    pub(crate) hosts: EntityVec<ComponentHostIdx, Box<dyn Any + Send + Sync>>,
     /// Destructors of resource types, by type.
     pub(crate) dtors: HashMap<ResourceType, Dtor>,
     /// The component instance that defined each guest resource type (the spec's `rt.impl`).
-    pub(crate) owners: HashMap<ResourceType, u32>,
+    pub(crate) owners: HashMap<ResourceType, ComponentInstanceIdx>,
     /// A table lent out when a call names no instance (never holds handles for long).
     pub(crate) spare_handles: HandleTable,
     /// The guest resource handles the host holds as `ResourceAny`s.
@@ -58,10 +59,13 @@ pub(crate) struct ComponentStore {
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Dtor {
     /// A core function of the defining instance, called with the representation.
-    Guest { func: crate::Func, instance: u32 },
+    Guest {
+        func: crate::Func,
+        instance: ComponentInstanceIdx,
+    },
     /// A host closure from [`LinkerInstance::resource`](super::LinkerInstance::resource),
     /// at this index of [`ComponentStore::hosts`].
-    Host { host: u32 },
+    Host { host: ComponentHostIdx },
 }
 
 /// The run-time state of one component instance.
@@ -84,7 +88,7 @@ pub(crate) enum Item {
     Func(Func),
     /// A host function from the linker, not yet given the type of the import it satisfies
     /// (an index of [`ComponentStore::hosts`]).
-    HostFunc(u32),
+    HostFunc(ComponentHostIdx),
     /// A function that traps when called (`Linker::define_unknown_imports_as_traps`).
     TrapFunc(Arc<str>),
     Module(Module),
@@ -145,7 +149,7 @@ struct Scope {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Instance {
     pub(crate) store: StoreId,
-    pub(crate) index: u32,
+    pub(crate) index: ComponentInstanceIdx,
 }
 
 /// An export of a component [`Instance`].
@@ -202,12 +206,7 @@ impl Instance {
         if inner.id != self.store {
             return None;
         }
-        inner
-            .component
-            .instances
-            .get(self.index as usize)?
-            .exports
-            .as_ref()
+        inner.component.instances.get(self.index)?.exports.as_ref()
     }
 
     /// The export `name`, if the instance has one.
@@ -382,13 +381,14 @@ fn run<T: 'static>(
     imports: Vec<Item>,
     depth: u32,
     budget: &mut Budget,
-) -> Result<(u32, Arc<InstanceItems>)> {
+) -> Result<(ComponentInstanceIdx, Arc<InstanceItems>)> {
     if depth > MAX_NESTING {
         return Err(Error::resource("components nested too deeply"));
     }
-    let state = u32::try_from(store.inner.component.instances.len())
-        .map_err(|_| Error::resource("too many component instances"))?;
-    store.inner.component.instances.push(InstanceState {
+    if u32::try_from(store.inner.component.instances.len()).is_err() {
+        return Err(Error::resource("too many component instances"));
+    }
+    let state = store.inner.component.instances.push(InstanceState {
         may_enter: true,
         may_leave: true,
         handles: HandleTable::new(),
@@ -628,7 +628,7 @@ fn run<T: 'static>(
         }
     }
     let items = Arc::new(InstanceItems { items: exports });
-    if let Some(slot) = store.inner.component.instances.get_mut(state as usize) {
+    if let Some(slot) = store.inner.component.instances.get_mut(state) {
         slot.exports = Some(items.clone());
     }
     Ok((state, items))
@@ -753,9 +753,10 @@ fn resolve_options(scope: &Scope, options: &super::translate::CanonOptions) -> R
 
 pub(crate) fn push_func<T>(store: &mut Store<T>, data: FuncData) -> Result<Func> {
     let funcs = &mut store.inner.component.funcs;
-    let index =
-        u32::try_from(funcs.len()).map_err(|_| Error::resource("too many component functions"))?;
-    funcs.push(data);
+    if u32::try_from(funcs.len()).is_err() {
+        return Err(Error::resource("too many component functions"));
+    }
+    let index = funcs.push(data);
     Ok(Func {
         store: store.inner.id,
         index,
@@ -772,7 +773,7 @@ fn bind<T: 'static>(
     name: &str,
     ty: &ComponentEntityType,
     item: Item,
-    _state: u32,
+    _state: ComponentInstanceIdx,
 ) -> Result<Item> {
     Ok(match (ty, item) {
         (ComponentEntityType::Func(id), Item::HostFunc(host)) => {
@@ -892,30 +893,33 @@ fn map_resources(
 
 impl<T> Store<T> {
     /// The state of component instance `index`.
-    pub(crate) fn component_instance(&mut self, index: u32) -> Result<&mut InstanceState> {
+    pub(crate) fn component_instance(
+        &mut self,
+        index: ComponentInstanceIdx,
+    ) -> Result<&mut InstanceState> {
         self.inner
             .component
             .instances
-            .get_mut(index as usize)
+            .get_mut(index)
             .ok_or_else(|| internal("component instance index"))
     }
 }
 
 impl<T: 'static> Store<T> {
     /// Registers a host closure (function or destructor) and returns its index.
-    pub(crate) fn push_component_host<F: Any + Send + Sync>(&mut self, host: F) -> u32 {
-        let hosts = &mut self.inner.component.hosts;
-        let index = u32::try_from(hosts.len()).unwrap_or(u32::MAX);
-        hosts.push(Box::new(host));
-        index
+    pub(crate) fn push_component_host<F: Any + Send + Sync>(
+        &mut self,
+        host: F,
+    ) -> ComponentHostIdx {
+        self.inner.component.hosts.push(Box::new(host))
     }
 
     /// The host function at `index`.
-    pub(crate) fn component_host_func(&self, index: u32) -> Option<Arc<HostFunc<T>>> {
+    pub(crate) fn component_host_func(&self, index: ComponentHostIdx) -> Option<Arc<HostFunc<T>>> {
         self.inner
             .component
             .hosts
-            .get(index as usize)?
+            .get(index)?
             .downcast_ref::<Arc<HostFunc<T>>>()
             .cloned()
     }

@@ -37,7 +37,10 @@
 
 use super::wasm::{self, Cell, Imm};
 use super::{Exit, Frame, Stack, cold_op, memory_view, push_frame, stack_bytes};
-use crate::index::{DefinedFuncIdx, FuncIdx, InstanceIdx, StoreFuncIdx, StoreGlobalIdx};
+use crate::index::{
+    FuncIdx, GlobalIdx, HostFuncIdx, InstanceIdx, MemoryIdx, StoreFuncIdx, StoreGlobalIdx,
+    TableIdx, TypeIdx,
+};
 use crate::ir::{CompiledFunc, Instr, Slot, for_each_instr};
 use crate::module::ModuleInner;
 use crate::store::{FuncEntity, GlobalEntity, StoreInner};
@@ -65,6 +68,10 @@ pub(crate) struct Op {
     /// that later calls need no look-up. It lives in the same `Module` as this `Op`.
     callee: AtomicPtr<CompiledFunc>,
 }
+
+// The typed operands (`Slot`, the module's index types) are `#[repr(transparent)]` over the
+// integers they replace: an instruction stays 16 bytes and an `Op` 32.
+const _: () = assert!(size_of::<Instr>() == 16 && size_of::<Op>() == 32);
 
 impl core::fmt::Debug for Op {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -237,7 +244,7 @@ fn instance_globals(inner: &StoreInner, instance: InstanceIdx) -> (*const StoreG
         .instances
         .get(instance)
         .map_or((core::ptr::null(), 0), |entity| {
-            (entity.globals.as_ptr(), entity.globals.len())
+            (entity.globals.as_slice().as_ptr(), entity.globals.len())
         })
 }
 
@@ -328,7 +335,7 @@ fn stop(cx: &mut Cx<'_>, exit: Box<Exit>) -> Flow {
 /// `base..base + len`.
 #[cold]
 #[inline(never)]
-fn stop_host(cx: &mut Cx<'_>, host: u32, base: usize, len: usize) -> Flow {
+fn stop_host(cx: &mut Cx<'_>, host: HostFuncIdx, base: usize, len: usize) -> Flow {
     cx.exit = Exit::Host {
         host,
         instance: cx.instance,
@@ -370,7 +377,7 @@ fn trap(cx: &mut Cx<'_>, code: TrapCode) -> Flow {
 #[inline(always)]
 unsafe fn get(regs: *mut u64, slot: Slot) -> u64 {
     // SAFETY: guaranteed by the caller.
-    unsafe { *regs.add(slot as usize) }
+    unsafe { *regs.add(slot.index()) }
 }
 
 /// Writes slot `slot` of the current frame.
@@ -381,7 +388,7 @@ unsafe fn get(regs: *mut u64, slot: Slot) -> u64 {
 #[inline(always)]
 unsafe fn set(regs: *mut u64, slot: Slot, value: u64) {
     // SAFETY: guaranteed by the caller.
-    unsafe { *regs.add(slot as usize) = value }
+    unsafe { *regs.add(slot.index()) = value }
 }
 
 /// The start of an access of `n` bytes at `ptr + offset`, or `None` when it is out of
@@ -877,7 +884,7 @@ handler!(ZeroLocals(ip, regs, mem, mem_len, cx, acc) {
     // SAFETY: (I1); `verify` checked `start + count <= num_slots`; (I3): a function's first
     // instruction is not its last.
     unsafe {
-        let locals = regs.add(start as usize);
+        let locals = regs.add(start.index());
         let count = count as usize;
         if count <= 8 {
             // A short loop: volatile writes keep it from becoming a call of `memset`.
@@ -1102,7 +1109,7 @@ handler!(BrTable(ip, regs, mem, mem_len, cx, acc) {
 
 handler!(Return0(ip, regs, mem, mem_len, cx, acc) {
     // SAFETY: (I1); slot 0 always exists.
-    let slot0 = unsafe { get(regs, 0) };
+    let slot0 = unsafe { get(regs, Slot::new(0)) };
     leave(slot0, mem, mem_len, cx)
 });
 
@@ -1111,13 +1118,13 @@ handler!(Return1(ip, regs, mem, mem_len, cx, acc) {
     // SAFETY: (I1) and (I2); slot 0 always exists.
     let value = unsafe { get(regs, src) };
     // SAFETY: as above.
-    unsafe { set(regs, 0, value) };
+    unsafe { set(regs, Slot::new(0), value) };
     leave(value, mem, mem_len, cx)
 });
 
 handler!(Return1Acc(ip, regs, mem, mem_len, cx, acc) {
     // SAFETY: (I1); slot 0 always exists; the accumulator holds `src` (see `thread`).
-    unsafe { set(regs, 0, acc) };
+    unsafe { set(regs, Slot::new(0), acc) };
     leave(acc, mem, mem_len, cx)
 });
 
@@ -1125,8 +1132,8 @@ handler!(ReturnN(ip, regs, mem, mem_len, cx, acc) {
     operands!(ip, ReturnN { start, count });
     // SAFETY: (I1); `verify` checked `start + count <= num_slots`; slot 0 always exists.
     let slot0 = unsafe {
-        core::ptr::copy(regs.add(start as usize), regs, count as usize);
-        get(regs, 0)
+        core::ptr::copy(regs.add(start.index()), regs, count as usize);
+        get(regs, Slot::new(0))
     };
     leave(slot0, mem, mem_len, cx)
 });
@@ -1234,7 +1241,7 @@ fn call_wasm(
 ) -> Flow {
     // SAFETY: (I3): a call is never the last instruction.
     save_ip(cx, unsafe { ip.add(1) });
-    let callee_fp = cx.fp + base as usize;
+    let callee_fp = cx.fp + base.index();
     let budget = cx.stack_budget;
     if let Err(exit) = push_frame(cx.stack, cx.inner, instance, func_index, callee_fp, budget) {
         return stop(cx, exit);
@@ -1268,7 +1275,7 @@ fn call_store_func(
             let (host, len) = (*host, ty.params().len().max(ty.results().len()));
             // SAFETY: (I3): a call is never the last instruction.
             save_ip(cx, unsafe { ip.add(1) });
-            let base = cx.fp + base as usize;
+            let base = cx.fp + base.index();
             stop_host(cx, host, base, len)
         }
         None => trap(cx, TrapCode::InternalError),
@@ -1290,7 +1297,7 @@ handler!(CallInternal(ip, regs, mem, mem_len, cx, acc) {
     // `push_frame` made for this call's callee: code of the module that holds this `Op`,
     // which outlives it.
     let compiled = unsafe { &*callee };
-    let callee_fp = cx.fp + base as usize;
+    let callee_fp = cx.fp + base.index();
     let end = callee_fp + compiled.num_slots as usize;
     let stack = &mut *cx.stack;
     let depth = stack.frames.len();
@@ -1317,7 +1324,7 @@ handler!(CallInternal(ip, regs, mem, mem_len, cx, acc) {
             fp: callee_fp,
             instance: cx.instance,
             // The IR's `CallInternal` names a defined function.
-            defined: DefinedFuncIdx::from_u32(func),
+            defined: func,
         });
         stack.frames.set_len(depth + 1);
         (callee_regs, code)
@@ -1348,8 +1355,7 @@ unsafe fn call_internal_general(
         return trap(cx, TrapCode::InternalError);
     };
     // The IR's `CallInternal` names a defined function.
-    let func_index =
-        DefinedFuncIdx::from_u32(func).func_idx(entity.module.inner.info.num_imported_funcs);
+    let func_index = func.func_idx(entity.module.inner.info.num_imported_funcs);
     call_wasm(ip, base, cx.instance, func_index, mem, mem_len, cx)
 }
 
@@ -1360,7 +1366,7 @@ handler!(CallImported(ip, regs, mem, mem_len, cx, acc) {
         .inner
         .instances
         .get(cx.instance)
-        .and_then(|instance| instance.funcs.get(func as usize).copied());
+        .and_then(|instance| instance.funcs.get(func).copied());
     let Some(store_func) = store_func else {
         return trap(cx, TrapCode::InternalError);
     };
@@ -1381,8 +1387,8 @@ handler!(CallIndirect(ip, regs, mem, mem_len, cx, acc) {
 #[inline(always)]
 fn resolve_indirect(
     cx: &Cx<'_>,
-    ty: u32,
-    table: u32,
+    ty: TypeIdx,
+    table: TableIdx,
     element: u32,
 ) -> Result<StoreFuncIdx, TrapCode> {
     let inner = &*cx.inner;
@@ -1390,16 +1396,13 @@ fn resolve_indirect(
         .instances
         .get(cx.instance)
         .ok_or(TrapCode::InternalError)?;
-    let table = *instance
-        .tables
-        .get(table as usize)
-        .ok_or(TrapCode::InternalError)?;
+    let table = *instance.tables.get(table).ok_or(TrapCode::InternalError)?;
     let expected = *instance
         .module
         .inner
         .info
         .sig_ids
-        .get(ty as usize)
+        .get(ty)
         .ok_or(TrapCode::InternalError)?;
     let table = inner.tables.get(table).ok_or(TrapCode::InternalError)?;
     let reference = *table
@@ -1420,16 +1423,16 @@ fn resolve_indirect(
 
 /// The value of global `global` of the current instance.
 #[inline(always)]
-fn global_value<'c>(cx: &'c mut Cx<'_>, global: u32) -> Option<&'c mut u64> {
+fn global_value<'c>(cx: &'c mut Cx<'_>, global: GlobalIdx) -> Option<&'c mut u64> {
     #[cfg(feature = "extra-checks")]
     extra_checks::globals(cx);
     let (map, map_len) = cx.global_map;
-    if global as usize >= map_len {
+    if global.index() >= map_len {
         return None;
     }
     // SAFETY: `map` points at the `map_len` store indices of the current instance's
     // globals (`instance_globals`), which live as long as the store; checked in bounds.
-    let index = unsafe { *map.add(global as usize) }.index();
+    let index = unsafe { *map.add(global.index()) }.index();
     let (globals, len) = cx.globals;
     if index >= len {
         return None;
@@ -1494,7 +1497,7 @@ handler!(MemoryGrow(ip, regs, mem, mem_len, cx, acc) {
         .inner
         .instances
         .get(cx.instance)
-        .and_then(|instance| instance.memories.first().copied());
+        .and_then(|instance| instance.memories.get(MemoryIdx::ZERO).copied());
     let Some(memory) = memory else {
         return trap(cx, TrapCode::InternalError);
     };
@@ -1503,7 +1506,7 @@ handler!(MemoryGrow(ip, regs, mem, mem_len, cx, acc) {
     let exit = Exit::MemoryGrow {
         memory,
         delta,
-        dst: cx.fp + dst as usize,
+        dst: cx.fp + dst.index(),
     };
     cx.exit = exit;
     Flow::Stop
@@ -1517,7 +1520,7 @@ handler!(TableGrow(ip, regs, mem, mem_len, cx, acc) {
         .inner
         .instances
         .get(cx.instance)
-        .and_then(|instance| instance.tables.get(table as usize).copied());
+        .and_then(|instance| instance.tables.get(table).copied());
     let Some(table) = table else {
         return trap(cx, TrapCode::InternalError);
     };
@@ -1527,7 +1530,7 @@ handler!(TableGrow(ip, regs, mem, mem_len, cx, acc) {
         table,
         delta,
         init,
-        dst: cx.fp + dst as usize,
+        dst: cx.fp + dst.index(),
     };
     cx.exit = exit;
     Flow::Stop
@@ -1691,6 +1694,10 @@ mod extra_checks {
                 u32::from(base) <= num_slots && u32::from(index) < num_slots
             }
             Instr::ReturnN { start, count } => u32::from(start) + u32::from(count) <= num_slots,
+            Instr::CopySpan { dst, src, count } => {
+                let count = u32::from(count);
+                u32::from(dst) + count <= num_slots && u32::from(src) + count <= num_slots
+            }
             Instr::ZeroLocals { start, count } => {
                 u64::from(start) + u64::from(count) <= u64::from(num_slots)
             }
@@ -1737,6 +1744,11 @@ mod extra_checks_tests {
     use super::{Instr, Op, Slot, handler_for, run, thread};
     use crate::exec::{Frame, Stack};
     use crate::index::{DefinedFuncIdx, InstanceIdx};
+
+    /// Slot `index`.
+    const fn s(index: u16) -> Slot {
+        Slot::new(index)
+    }
     use crate::ir::CompiledFunc;
     use crate::{Engine, Instance, Module, Store};
     use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -1793,27 +1805,57 @@ mod extra_checks_tests {
 
     #[test]
     fn a_slot_outside_the_frame() {
-        let func = compiled(&[Instr::Copy { dst: 7, src: 0 }, Instr::Return0 {}], 2);
+        let func = compiled(
+            &[
+                Instr::Copy {
+                    dst: s(7),
+                    src: s(0),
+                },
+                Instr::Return0 {},
+            ],
+            2,
+        );
         assert!(violation(&func, 0).contains("(I2)"));
     }
 
     #[test]
     fn br_table_targets_past_the_code() {
-        let func = compiled(&[Instr::BrTable { index: 0, len: 3 }, Instr::Return0 {}], 1);
+        let func = compiled(
+            &[
+                Instr::BrTable {
+                    index: s(0),
+                    len: 3,
+                },
+                Instr::Return0 {},
+            ],
+            1,
+        );
         assert!(violation(&func, 0).contains("(I3)"));
     }
 
     #[test]
     fn a_handler_given_another_instruction() {
-        let mut func = compiled(&[Instr::Const32 { dst: 0, value: 1 }, Instr::Return0 {}], 1);
+        let mut func = compiled(
+            &[
+                Instr::Const32 {
+                    dst: s(0),
+                    value: 1,
+                },
+                Instr::Return0 {},
+            ],
+            1,
+        );
         let op: &mut Op = &mut func.code[0];
-        op.handler = handler_for(&Instr::Copy { dst: 0, src: 0 });
+        op.handler = handler_for(&Instr::Copy {
+            dst: s(0),
+            src: s(0),
+        });
         assert!(violation(&func, 0).contains("(I5)"));
     }
 
     #[test]
     fn an_accumulator_that_is_not_its_slot() {
-        const A: Slot = 0;
+        const A: Slot = s(0);
         // `thread` makes the addition read `A` from the accumulator, as `Const32` sets it;
         // the `Const32` is then redirected to another slot, so that `A` keeps 0 while the
         // accumulator carries 5.
@@ -1821,7 +1863,7 @@ mod extra_checks_tests {
             &[
                 Instr::Const32 { dst: A, value: 5 },
                 Instr::I32AddImm {
-                    dst: 1,
+                    dst: s(1),
                     lhs: A,
                     imm: 1,
                 },
@@ -1829,7 +1871,10 @@ mod extra_checks_tests {
             ],
             2,
         );
-        func.code[0].instr = Instr::Const32 { dst: 1, value: 5 };
+        func.code[0].instr = Instr::Const32 {
+            dst: s(1),
+            value: 5,
+        };
         let message = violation(&func, 0);
         assert!(message.contains("accumulator"), "{message}");
     }

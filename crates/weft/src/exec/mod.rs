@@ -51,9 +51,10 @@ pub(crate) use dispatch::{Op, thread};
 
 use crate::error::{Error, Result};
 use crate::index::{
-    DefinedFuncIdx, FuncIdx, InstanceIdx, StoreFuncIdx, StoreMemoryIdx, StoreTableIdx,
+    DefinedFuncIdx, FuncIdx, HostFuncIdx, InstanceIdx, MemoryIdx, StoreFuncIdx, StoreMemoryIdx,
+    StoreTableIdx,
 };
-use crate::ir::{CompiledFunc, FRAME_OVERHEAD, Instr};
+use crate::ir::{CompiledFunc, FRAME_OVERHEAD, Instr, Slot};
 use crate::store::{ExecContext, FuncEntity, StoreInner};
 use crate::trap::{FrameInfo, Trap, TrapCode};
 
@@ -163,7 +164,7 @@ enum Exit {
     Return,
     /// Call host function `host` with the cells `base..base + len`.
     Host {
-        host: u32,
+        host: HostFuncIdx,
         instance: InstanceIdx,
         base: usize,
         len: usize,
@@ -462,7 +463,7 @@ fn push_frame(
         .defined(module.info.num_imported_funcs)
         .ok_or_else(internal)?;
     let compiled = module
-        .compiled(defined.as_u32())
+        .compiled(defined)
         .map_err(|error| Box::new(Exit::Error(error)))?;
     let num_slots = compiled.num_slots as usize;
     let end = fp + num_slots;
@@ -516,7 +517,7 @@ fn memory_view(inner: &mut StoreInner, instance: InstanceIdx) -> (*mut u8, usize
     let memory = inner
         .instances
         .get(instance)
-        .and_then(|instance| instance.memories.first())
+        .and_then(|instance| instance.memories.get(MemoryIdx::ZERO))
         .copied();
     match memory.and_then(|memory| inner.memories.get_mut(memory)) {
         Some(memory) => (memory.data.as_mut_ptr(), memory.data.len()),
@@ -540,13 +541,15 @@ fn cold_op(
     let mut mem_index: Option<StoreMemoryIdx> = None;
     macro_rules! get {
         ($slot:expr) => {
-            *cells.get($slot as usize).ok_or_else(trap_internal)?
+            *cells.get(Slot::index($slot)).ok_or_else(trap_internal)?
         };
     }
     macro_rules! set {
         ($slot:expr, $value:expr) => {{
             let value: u64 = $value;
-            *cells.get_mut($slot as usize).ok_or_else(trap_internal)? = value;
+            *cells
+                .get_mut(Slot::index($slot))
+                .ok_or_else(trap_internal)? = value;
         }};
     }
     macro_rules! instance {
@@ -558,7 +561,12 @@ fn cold_op(
         () => {
             if mem_index.is_none() {
                 let instance = instance!();
-                mem_index = Some(*instance.memories.first().ok_or_else(trap_internal)?);
+                mem_index = Some(
+                    *instance
+                        .memories
+                        .get(MemoryIdx::ZERO)
+                        .ok_or_else(trap_internal)?,
+                );
             }
         };
     }
@@ -578,7 +586,7 @@ fn cold_op(
     }
     match *instr {
         Instr::CopySpan { dst, src, count } => {
-            let (dst, src) = (usize::from(dst), usize::from(src));
+            let (dst, src) = (dst.index(), src.index());
             let end = src + usize::from(count);
             if dst + usize::from(count) > cells.len() || end > cells.len() {
                 return Err(trap_internal());
@@ -621,7 +629,7 @@ fn cold_op(
             let dst = u64::from(get!(dst_addr) as u32);
             let src = u64::from(get!(src_offset) as u32);
             let len = u64::from(get!(len) as u32);
-            inner.memory_init(instance, 0, data, dst, src, len)?;
+            inner.memory_init(instance, MemoryIdx::ZERO, data, dst, src, len)?;
             refresh_memory!();
         }
         Instr::DataDrop { data } => {
@@ -631,15 +639,12 @@ fn cold_op(
                 .ok_or_else(trap_internal)?;
             *instance
                 .datas_dropped
-                .get_mut(data as usize)
+                .get_mut(data)
                 .ok_or_else(trap_internal)? = true;
         }
         Instr::TableGet { dst, table, index } => {
             let index = get!(index) as u32;
-            let table = *instance!()
-                .tables
-                .get(table as usize)
-                .ok_or_else(trap_internal)?;
+            let table = *instance!().tables.get(table).ok_or_else(trap_internal)?;
             let table = inner.tables.get(table).ok_or_else(trap_internal)?;
             let value = *table
                 .elements
@@ -654,10 +659,7 @@ fn cold_op(
         } => {
             let index = get!(index) as u32;
             let value = get!(value);
-            let table = *instance!()
-                .tables
-                .get(table as usize)
-                .ok_or_else(trap_internal)?;
+            let table = *instance!().tables.get(table).ok_or_else(trap_internal)?;
             let table = inner.tables.get_mut(table).ok_or_else(trap_internal)?;
             *table
                 .elements
@@ -665,10 +667,7 @@ fn cold_op(
                 .ok_or(Exit::Trap(TrapCode::TableOutOfBounds))? = value;
         }
         Instr::TableSize { dst, table } => {
-            let table = *instance!()
-                .tables
-                .get(table as usize)
-                .ok_or_else(trap_internal)?;
+            let table = *instance!().tables.get(table).ok_or_else(trap_internal)?;
             let table = inner.tables.get(table).ok_or_else(trap_internal)?;
             set!(dst, table.elements.len() as u64);
         }
@@ -681,10 +680,7 @@ fn cold_op(
             let start = u64::from(get!(index) as u32);
             let value = get!(value);
             let len = u64::from(get!(len) as u32);
-            let table = *instance!()
-                .tables
-                .get(table as usize)
-                .ok_or_else(trap_internal)?;
+            let table = *instance!().tables.get(table).ok_or_else(trap_internal)?;
             let table = inner.tables.get_mut(table).ok_or_else(trap_internal)?;
             let range = range(start, len, table.elements.len(), TrapCode::TableOutOfBounds)?;
             table
@@ -704,14 +700,8 @@ fn cold_op(
             let src = u64::from(get!(src_index) as u32);
             let len = u64::from(get!(len) as u32);
             let instance = instance!();
-            let dst_table = *instance
-                .tables
-                .get(dst_table as usize)
-                .ok_or_else(trap_internal)?;
-            let src_table = *instance
-                .tables
-                .get(src_table as usize)
-                .ok_or_else(trap_internal)?;
+            let dst_table = *instance.tables.get(dst_table).ok_or_else(trap_internal)?;
+            let src_table = *instance.tables.get(src_table).ok_or_else(trap_internal)?;
             let src_len = inner
                 .tables
                 .get(src_table)
@@ -761,16 +751,10 @@ fn cold_op(
                 .instances
                 .get_mut(instance)
                 .ok_or_else(trap_internal)?;
-            *instance
-                .elems
-                .get_mut(elem as usize)
-                .ok_or_else(trap_internal)? = Box::new([]);
+            *instance.elems.get_mut(elem).ok_or_else(trap_internal)? = Box::new([]);
         }
         Instr::RefFunc { dst, func } => {
-            let func = *instance!()
-                .funcs
-                .get(func as usize)
-                .ok_or_else(trap_internal)?;
+            let func = *instance!().funcs.get(func).ok_or_else(trap_internal)?;
             set!(dst, u64::from(func.as_u32()) + 1);
         }
         _ => return Err(trap_internal()),

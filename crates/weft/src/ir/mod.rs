@@ -52,10 +52,70 @@
 //! facts to access slots and instructions without bounds checks.
 
 use crate::exec::Op;
+use crate::index::{DataIdx, DefinedFuncIdx, ElemIdx, FuncIdx, GlobalIdx, TableIdx, TypeIdx};
 use crate::trap::TrapCode;
 
 /// An index of a cell of the current frame.
-pub(crate) type Slot = u16;
+///
+/// `#[repr(transparent)]` over the `u16` it wraps, so instructions keep their size. A slot is
+/// made from a frame position only by [`Slot::try_from`] (which fails beyond `u16::MAX`) and
+/// read back only as a position ([`Slot::index`], `u32::from`, `u64::from`): slot arithmetic
+/// happens on positions, never on slots.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[repr(transparent)]
+pub(crate) struct Slot(u16);
+
+impl Slot {
+    /// The largest slot.
+    pub(crate) const MAX: Slot = Slot(u16::MAX);
+
+    /// Slot `index`.
+    #[inline(always)]
+    pub(crate) const fn new(index: u16) -> Self {
+        Slot(index)
+    }
+
+    /// The slot's position in the frame.
+    #[inline(always)]
+    pub(crate) const fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+impl From<Slot> for u32 {
+    #[inline(always)]
+    fn from(slot: Slot) -> u32 {
+        u32::from(slot.0)
+    }
+}
+
+impl From<Slot> for u64 {
+    #[inline(always)]
+    fn from(slot: Slot) -> u64 {
+        u64::from(slot.0)
+    }
+}
+
+impl TryFrom<u32> for Slot {
+    type Error = core::num::TryFromIntError;
+
+    #[inline(always)]
+    fn try_from(index: u32) -> Result<Slot, Self::Error> {
+        u16::try_from(index).map(Slot)
+    }
+}
+
+impl core::fmt::Debug for Slot {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl core::fmt::Display for Slot {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        self.0.fmt(f)
+    }
+}
 
 /// Invokes `$cb!` with the complete list of IR instructions, grouped by shape.
 ///
@@ -126,16 +186,16 @@ macro_rules! for_each_instr {
                 /// Returns `count` values from slots `start..start + count`.
                 ReturnN { start: Slot, count: u16 },
                 /// Calls defined function `func` (defined-function index) of this module.
-                CallInternal { func: u32, base: Slot },
+                CallInternal { func: DefinedFuncIdx, base: Slot },
                 /// Calls function `func` of this module's function index space (an import).
-                CallImported { func: u32, base: Slot },
+                CallImported { func: FuncIdx, base: Slot },
                 /// `call_indirect` of type `ty` through table `table`, with the element index
                 /// in `index`.
-                CallIndirect { ty: u32, table: u32, index: Slot, base: Slot },
+                CallIndirect { ty: TypeIdx, table: TableIdx, index: Slot, base: Slot },
                 /// `dst = global`.
-                GlobalGet { dst: Slot, global: u32 },
+                GlobalGet { dst: Slot, global: GlobalIdx },
                 /// `global = src`.
-                GlobalSet { src: Slot, global: u32 },
+                GlobalSet { src: Slot, global: GlobalIdx },
                 /// `dst = memory.size` (memory 0).
                 MemorySize { dst: Slot },
                 /// `dst = memory.grow(delta)`.
@@ -145,28 +205,28 @@ macro_rules! for_each_instr {
                 /// `memory.copy(dst_addr, src_addr, len)`.
                 MemoryCopy { dst_addr: Slot, src_addr: Slot, len: Slot },
                 /// `memory.init(data)(dst_addr, src_offset, len)`.
-                MemoryInit { data: u32, dst_addr: Slot, src_offset: Slot, len: Slot },
+                MemoryInit { data: DataIdx, dst_addr: Slot, src_offset: Slot, len: Slot },
                 /// `data.drop data`.
-                DataDrop { data: u32 },
+                DataDrop { data: DataIdx },
                 /// `dst = table.get table (index)`.
-                TableGet { dst: Slot, table: u32, index: Slot },
+                TableGet { dst: Slot, table: TableIdx, index: Slot },
                 /// `table.set table (index, value)`.
-                TableSet { table: u32, index: Slot, value: Slot },
+                TableSet { table: TableIdx, index: Slot, value: Slot },
                 /// `dst = table.size table`.
-                TableSize { dst: Slot, table: u32 },
+                TableSize { dst: Slot, table: TableIdx },
                 /// `dst = table.grow table (init, delta)`; `dst` also holds `init` on entry
                 /// (the translator puts both operands in consecutive slots `dst`, `delta`).
-                TableGrow { dst: Slot, table: u32, delta: Slot },
+                TableGrow { dst: Slot, table: TableIdx, delta: Slot },
                 /// `table.fill table (index, value, len)`.
-                TableFill { table: u32, index: Slot, value: Slot, len: Slot },
+                TableFill { table: TableIdx, index: Slot, value: Slot, len: Slot },
                 /// `table.copy dst_table src_table (dst_index, src_index, len)`.
-                TableCopy { dst_table: u32, src_table: u32, dst_index: Slot, src_index: Slot, len: Slot },
+                TableCopy { dst_table: TableIdx, src_table: TableIdx, dst_index: Slot, src_index: Slot, len: Slot },
                 /// `table.init table elem (dst_index, src_offset, len)`.
-                TableInit { table: u32, elem: u32, dst_index: Slot, src_offset: Slot, len: Slot },
+                TableInit { table: TableIdx, elem: ElemIdx, dst_index: Slot, src_offset: Slot, len: Slot },
                 /// `elem.drop elem`.
-                ElemDrop { elem: u32 },
+                ElemDrop { elem: ElemIdx },
                 /// `dst = ref.func func` (module function index).
-                RefFunc { dst: Slot, func: u32 },
+                RefFunc { dst: Slot, func: FuncIdx },
             }
             unary {
                 I32Eqz = i32_eqz, I64Eqz = i64_eqz,
@@ -435,8 +495,7 @@ macro_rules! define_instr {
                 }
             }
 
-            /// Calls `f` with every slot operand (and, conservatively, every other `u16`
-            /// field, such as `ReturnN::count`).
+            /// Calls `f` with every slot operand.
             #[inline]
             pub(crate) fn for_each_slot(&self, mut f: impl FnMut(Slot)) {
                 match *self {
@@ -518,7 +577,20 @@ macro_rules! not_slot_fields {
         }
     )*};
 }
-not_slot_fields!(u32, i32, u64, TrapCode);
+not_slot_fields!(
+    u16,
+    u32,
+    i32,
+    u64,
+    TrapCode,
+    FuncIdx,
+    DefinedFuncIdx,
+    TypeIdx,
+    TableIdx,
+    GlobalIdx,
+    DataIdx,
+    ElemIdx
+);
 
 /// A translated function body, ready to execute.
 #[derive(Debug)]
@@ -570,7 +642,7 @@ pub(crate) fn verify(code: &[Instr], num_slots: u32) -> Result<Vec<bool>, String
                 ok &= u32::from(index) < num_slots && (ip as u64) + 1 + u64::from(n) < len as u64;
             }
             _ => {
-                let mut max = 0;
+                let mut max = Slot::new(0);
                 instr.for_each_slot(|slot| max = max.max(slot));
                 ok &= u32::from(max) < num_slots;
             }

@@ -83,6 +83,7 @@
 
 use crate::engine::Engine;
 use crate::error::{Error, Result};
+use crate::index::{DataIdx, ElemIdx, FuncIdx, GlobalIdx, TableIdx, TypeIdx};
 use crate::ir::{CompiledFunc, Instr, Slot};
 use crate::module::ModuleInfo;
 use crate::trap::TrapCode;
@@ -98,7 +99,7 @@ mod tests;
 pub(crate) fn translate_func(
     engine: &Engine,
     info: &ModuleInfo,
-    func_index: u32,
+    func_index: FuncIdx,
     body: wasmparser::FunctionBody<'_>,
     mut validator: Option<&mut FuncValidator<ValidatorResources>>,
 ) -> Result<CompiledFunc> {
@@ -1177,7 +1178,9 @@ impl Translator<'_> {
             };
             if let Some((other, other_height, imm)) = constant
                 && const_imm(Operand::Const(imm), wide).is_none()
-                && make(0, 0, 0).with_imm64(0, imm).is_some()
+                && make(Slot::default(), Slot::default(), Slot::default())
+                    .with_imm64(Slot::default(), imm)
+                    .is_some()
             {
                 let other = self.slot_of(other, other_height)?;
                 let dst = self.push_temp()?;
@@ -1374,7 +1377,7 @@ impl Translator<'_> {
         let (lhs_imm, rhs_imm) = (imm(lhs), imm(rhs));
         let cond = self.pop_slot()?;
         let mut operand_slot = |imm: Option<u32>| match imm {
-            Some(_) => self.pop().map(|_| 0),
+            Some(_) => self.pop().map(|_| Slot::default()),
             None => self.pop_slot(),
         };
         let rhs = operand_slot(rhs_imm)?;
@@ -1411,7 +1414,7 @@ impl Translator<'_> {
 
     /// Pops `n` operands and returns their slots in stack order.
     fn pop_slots<const N: usize>(&mut self) -> TResult<[Slot; N]> {
-        let mut slots = [0; N];
+        let mut slots = [Slot::default(); N];
         for i in (0..N).rev() {
             slots[i] = self.pop_slot()?;
         }
@@ -1426,7 +1429,7 @@ impl Translator<'_> {
                 let ty = self
                     .info
                     .types
-                    .get(index as usize)
+                    .get(TypeIdx::from_u32(index))
                     .ok_or(TranslateError::Invalid("unknown block type"))?;
                 (ty.params().len() as u32, ty.results().len() as u32)
             }
@@ -1469,7 +1472,7 @@ impl Translator<'_> {
         Ok(())
     }
 
-    fn func_arity(&self, func: u32) -> TResult<(u32, u32)> {
+    fn func_arity(&self, func: FuncIdx) -> TResult<(u32, u32)> {
         let ty = self
             .info
             .func_type(func)
@@ -1537,13 +1540,11 @@ impl Translator<'_> {
                 self.reachable = false;
             }
             O::Call { function_index } => {
-                let (params, results) = self.func_arity(function_index)?;
-                let imported = self.info.num_imported_funcs;
-                if function_index >= imported {
-                    let func = function_index - imported;
+                let func = FuncIdx::from_u32(function_index);
+                let (params, results) = self.func_arity(func)?;
+                if let Some(func) = func.defined(self.info.num_imported_funcs) {
                     self.call(params, results, |base| Instr::CallInternal { func, base })?;
                 } else {
-                    let func = function_index;
                     self.call(params, results, |base| Instr::CallImported { func, base })?;
                 }
             }
@@ -1551,10 +1552,11 @@ impl Translator<'_> {
                 type_index,
                 table_index,
             } => {
+                let type_index = TypeIdx::from_u32(type_index);
                 let ty = self
                     .info
                     .types
-                    .get(type_index as usize)
+                    .get(type_index)
                     .ok_or(TranslateError::Invalid("unknown type"))?;
                 let (params, results) = (ty.params().len() as u32, ty.results().len() as u32);
                 // The executor reads the index before the callee's frame (which starts at the
@@ -1562,7 +1564,7 @@ impl Translator<'_> {
                 let index = self.pop_slot()?;
                 self.call(params, results, |base| Instr::CallIndirect {
                     ty: type_index,
-                    table: table_index,
+                    table: TableIdx::from_u32(table_index),
                     index,
                     base,
                 })?;
@@ -1588,14 +1590,14 @@ impl Translator<'_> {
                 let dst = self.push_temp()?;
                 self.emit_result(Instr::GlobalGet {
                     dst,
-                    global: global_index,
+                    global: GlobalIdx::from_u32(global_index),
                 });
             }
             O::GlobalSet { global_index } => {
                 let src = self.pop_slot()?;
                 self.emit(Instr::GlobalSet {
                     src,
-                    global: global_index,
+                    global: GlobalIdx::from_u32(global_index),
                 });
             }
             O::I32Load { memarg } | O::F32Load { memarg } => load!(self, I32Load, memarg)?,
@@ -1649,14 +1651,16 @@ impl Translator<'_> {
             O::MemoryInit { data_index, .. } => {
                 let [dst_addr, src_offset, len] = self.pop_slots::<3>()?;
                 self.emit(Instr::MemoryInit {
-                    data: data_index,
+                    data: DataIdx::from_u32(data_index),
                     dst_addr,
                     src_offset,
                     len,
                 });
             }
             O::DataDrop { data_index } => {
-                self.emit(Instr::DataDrop { data: data_index });
+                self.emit(Instr::DataDrop {
+                    data: DataIdx::from_u32(data_index),
+                });
             }
             O::I32Const { value } => self.push_const(u64::from(value as u32))?,
             O::I64Const { value } => self.push_const(value as u64)?,
@@ -1668,15 +1672,17 @@ impl Translator<'_> {
                 let dst = self.push_temp()?;
                 self.emit_result(Instr::RefFunc {
                     dst,
-                    func: function_index,
+                    func: FuncIdx::from_u32(function_index),
                 });
             }
             O::TableGet { table } => {
+                let table = TableIdx::from_u32(table);
                 let index = self.pop_slot()?;
                 let dst = self.push_temp()?;
                 self.emit_result(Instr::TableGet { dst, table, index });
             }
             O::TableSet { table } => {
+                let table = TableIdx::from_u32(table);
                 let [index, value] = self.pop_slots::<2>()?;
                 self.emit(Instr::TableSet {
                     table,
@@ -1685,16 +1691,19 @@ impl Translator<'_> {
                 });
             }
             O::TableSize { table } => {
+                let table = TableIdx::from_u32(table);
                 let dst = self.push_temp()?;
                 self.emit_result(Instr::TableSize { dst, table });
             }
             O::TableGrow { table } => {
+                let table = TableIdx::from_u32(table);
                 self.materialize_top(2)?;
                 let [dst, delta] = self.pop_slots::<2>()?;
                 self.push_temp()?;
                 self.emit(Instr::TableGrow { dst, table, delta });
             }
             O::TableFill { table } => {
+                let table = TableIdx::from_u32(table);
                 let [index, value, len] = self.pop_slots::<3>()?;
                 self.emit(Instr::TableFill {
                     table,
@@ -1709,8 +1718,8 @@ impl Translator<'_> {
             } => {
                 let [dst_index, src_index, len] = self.pop_slots::<3>()?;
                 self.emit(Instr::TableCopy {
-                    dst_table,
-                    src_table,
+                    dst_table: TableIdx::from_u32(dst_table),
+                    src_table: TableIdx::from_u32(src_table),
                     dst_index,
                     src_index,
                     len,
@@ -1719,15 +1728,17 @@ impl Translator<'_> {
             O::TableInit { elem_index, table } => {
                 let [dst_index, src_offset, len] = self.pop_slots::<3>()?;
                 self.emit(Instr::TableInit {
-                    table,
-                    elem: elem_index,
+                    table: TableIdx::from_u32(table),
+                    elem: ElemIdx::from_u32(elem_index),
                     dst_index,
                     src_offset,
                     len,
                 });
             }
             O::ElemDrop { elem_index } => {
-                self.emit(Instr::ElemDrop { elem: elem_index });
+                self.emit(Instr::ElemDrop {
+                    elem: ElemIdx::from_u32(elem_index),
+                });
             }
 
             O::I32Eqz => unop!(self, I32Eqz)?,

@@ -2,14 +2,23 @@
 
 #![expect(clippy::expect_used, reason = "a failed expectation is a failed test")]
 
-use crate::ir::Instr;
+use crate::index::DefinedFuncIdx;
+use crate::ir::{Instr, Slot};
 use crate::{Engine, Module};
+
+/// Slot `index`.
+const fn s(index: u16) -> Slot {
+    Slot::new(index)
+}
 
 /// The code of defined function `index` of `wat`.
 fn code(wat: &str, index: u32) -> Vec<Instr> {
     let engine = Engine::default();
     let module = Module::new(&engine, wat).expect("module compiles");
-    let compiled = module.inner.compiled(index).expect("function compiles");
+    let compiled = module
+        .inner
+        .compiled(DefinedFuncIdx::from_u32(index))
+        .expect("function compiles");
     compiled.code.iter().map(|op| op.instr).collect()
 }
 
@@ -23,11 +32,14 @@ fn local_get_and_set_fold_into_one_instruction() {
     assert_eq!(
         code,
         vec![
-            Instr::ZeroLocals { start: 2, count: 1 },
+            Instr::ZeroLocals {
+                start: s(2),
+                count: 1
+            },
             Instr::I32Add {
-                dst: 2,
-                lhs: 0,
-                rhs: 1
+                dst: s(2),
+                lhs: s(0),
+                rhs: s(1)
             },
             Instr::Return0 {},
         ]
@@ -45,11 +57,11 @@ fn constants_become_immediates() {
         code,
         vec![
             Instr::I32AddImm {
-                dst: 1,
-                lhs: 0,
+                dst: s(1),
+                lhs: s(0),
                 imm: -5
             },
-            Instr::Return1 { src: 1 },
+            Instr::Return1 { src: s(1) },
         ]
     );
 }
@@ -66,15 +78,18 @@ fn compare_and_branch_fuse() {
     assert_eq!(
         code,
         vec![
-            Instr::ZeroLocals { start: 1, count: 1 },
+            Instr::ZeroLocals {
+                start: s(1),
+                count: 1
+            },
             Instr::I32AddImm {
-                dst: 1,
-                lhs: 1,
+                dst: s(1),
+                lhs: s(1),
                 imm: 1
             },
             Instr::BrI32LtS {
-                lhs: 1,
-                rhs: 0,
+                lhs: s(1),
+                rhs: s(0),
                 offset: -1
             },
             Instr::Return0 {},
@@ -92,14 +107,20 @@ fn local_set_preserves_stacked_reads() {
     assert_eq!(
         code,
         vec![
-            Instr::Copy { dst: 1, src: 0 },
-            Instr::Const32 { dst: 0, value: 7 },
-            Instr::I32Add {
-                dst: 1,
-                lhs: 1,
-                rhs: 0
+            Instr::Copy {
+                dst: s(1),
+                src: s(0)
             },
-            Instr::Return1 { src: 1 },
+            Instr::Const32 {
+                dst: s(0),
+                value: 7
+            },
+            Instr::I32Add {
+                dst: s(1),
+                lhs: s(1),
+                rhs: s(0)
+            },
+            Instr::Return1 { src: s(1) },
         ]
     );
 }
@@ -114,11 +135,20 @@ fn if_else_moves_results_into_the_frame_slot() {
     assert_eq!(
         code,
         vec![
-            Instr::BrIfEqz { cond: 0, offset: 3 },
-            Instr::Const32 { dst: 1, value: 1 },
-            Instr::Return1 { src: 1 },
-            Instr::Const32 { dst: 1, value: 2 },
-            Instr::Return1 { src: 1 },
+            Instr::BrIfEqz {
+                cond: s(0),
+                offset: 3
+            },
+            Instr::Const32 {
+                dst: s(1),
+                value: 1
+            },
+            Instr::Return1 { src: s(1) },
+            Instr::Const32 {
+                dst: s(1),
+                value: 2
+            },
+            Instr::Return1 { src: s(1) },
         ]
     );
 }
@@ -136,7 +166,10 @@ fn fuel_is_charged_per_block_up_to_the_next_branch_target() {
             local.get 0 i32.const 1 i32.add))"#,
     )
     .expect("module");
-    let compiled = module.inner.compiled(0).expect("compiled");
+    let compiled = module
+        .inner
+        .compiled(DefinedFuncIdx::from_u32(0))
+        .expect("compiled");
     let charges: Vec<u32> = compiled
         .code
         .iter()
@@ -164,13 +197,16 @@ fn consecutive_copies_fuse() {
         code,
         vec![
             Instr::Copy2 {
-                dst0: 0,
-                src0: 1,
-                dst1: 1,
-                src1: 2
+                dst0: s(0),
+                src0: s(1),
+                dst1: s(1),
+                src1: s(2)
             },
-            Instr::Copy { dst: 2, src: 0 },
-            Instr::Return1 { src: 0 },
+            Instr::Copy {
+                dst: s(2),
+                src: s(0)
+            },
+            Instr::Return1 { src: s(0) },
         ]
     );
 }
@@ -185,12 +221,24 @@ fn copies_do_not_fuse_across_a_branch_target() {
         0,
     );
     // The branch skips the first copy and lands on the second.
-    assert_eq!(code[0], Instr::BrIfNez { cond: 0, offset: 2 });
+    assert_eq!(
+        code[0],
+        Instr::BrIfNez {
+            cond: s(0),
+            offset: 2
+        }
+    );
     assert_eq!(
         code[1..3],
         [
-            Instr::Copy { dst: 0, src: 1 },
-            Instr::Copy { dst: 1, src: 0 }
+            Instr::Copy {
+                dst: s(0),
+                src: s(1)
+            },
+            Instr::Copy {
+                dst: s(1),
+                src: s(0)
+            }
         ]
     );
 }
@@ -207,12 +255,12 @@ fn select_takes_a_constant_operand_and_extend_u_is_free() {
         code,
         vec![
             Instr::SelectSlotImm {
-                dst: 2,
-                cond: 1,
-                lhs: 0,
+                dst: s(2),
+                cond: s(1),
+                lhs: s(0),
                 rhs: 7
             },
-            Instr::Return1 { src: 2 },
+            Instr::Return1 { src: s(2) },
         ]
     );
 }
@@ -225,13 +273,13 @@ fn shifted_index_folds_into_the_access() {
         0,
     );
     let load = Instr::I32LoadScaled {
-        dst: 2,
-        base: 0,
-        index: 1,
+        dst: s(2),
+        base: s(0),
+        index: s(1),
         shift: 2,
         offset: 4,
     };
-    assert_eq!(scaled, [load, Instr::Return1 { src: 2 }]);
+    assert_eq!(scaled, [load, Instr::Return1 { src: s(2) }]);
     // Not when a branch may arrive between the shift and the add with another value.
     let indexed = code(
         r#"(module (memory 1) (func (param i32 i32) (result i32)
@@ -286,27 +334,30 @@ fn loops_are_inverted_and_branches_to_returns_threaded() {
     assert_eq!(
         code,
         vec![
-            Instr::ZeroLocals { start: 1, count: 1 },
+            Instr::ZeroLocals {
+                start: s(1),
+                count: 1
+            },
             Instr::BrI32LeS {
-                lhs: 0,
-                rhs: 1,
+                lhs: s(0),
+                rhs: s(1),
                 offset: 3
             },
             Instr::I32AddImm {
-                dst: 1,
-                lhs: 1,
+                dst: s(1),
+                lhs: s(1),
                 imm: 1
             },
             Instr::BrI32LtS {
-                lhs: 1,
-                rhs: 0,
+                lhs: s(1),
+                rhs: s(0),
                 offset: -1
             },
-            Instr::Return1 { src: 1 },
+            Instr::Return1 { src: s(1) },
         ]
     );
     let code = code_of_if_else();
-    assert_eq!(code[2], Instr::Return1 { src: 1 });
+    assert_eq!(code[2], Instr::Return1 { src: s(1) });
 }
 
 fn code_of_if_else() -> Vec<Instr> {
@@ -329,7 +380,10 @@ fn print_listing() {
     for i in 0..module.inner.code.len() {
         println!(
             "func {i}:\n{}",
-            module.inner.compiled(i as u32).expect("compiles")
+            module
+                .inner
+                .compiled(DefinedFuncIdx::from_u32(i as u32))
+                .expect("compiles")
         );
     }
 }
@@ -338,28 +392,67 @@ fn print_listing() {
 fn verify_rejects_what_the_interpreter_cannot_run_unchecked() {
     use crate::ir::verify;
     let ok = [
-        Instr::BrIfNez { cond: 0, offset: 2 },
-        Instr::Copy { dst: 1, src: 0 },
-        Instr::Return1 { src: 1 },
+        Instr::BrIfNez {
+            cond: s(0),
+            offset: 2,
+        },
+        Instr::Copy {
+            dst: s(1),
+            src: s(0),
+        },
+        Instr::Return1 { src: s(1) },
     ];
     assert_eq!(verify(&ok, 2), Ok(vec![false, false, true]));
     // A slot past the frame.
     assert!(verify(&ok, 1).is_err());
     // A branch past the end, and one before the start.
-    let far = [Instr::BrIfNez { cond: 0, offset: 3 }, Instr::Return0 {}];
+    let far = [
+        Instr::BrIfNez {
+            cond: s(0),
+            offset: 3,
+        },
+        Instr::Return0 {},
+    ];
     assert!(verify(&far, 1).is_err());
     let back = [Instr::Br { offset: -1 }];
     assert!(verify(&back, 1).is_err());
     // `br_table` entries past the end.
     let table = [
-        Instr::BrTable { index: 0, len: 1 },
+        Instr::BrTable {
+            index: s(0),
+            len: 1,
+        },
         Instr::Br { offset: -1 },
     ];
     assert!(verify(&table, 1).is_err());
     // Code that runs off its end, and ranges past the frame.
-    assert!(verify(&[Instr::Copy { dst: 0, src: 0 }], 1).is_err());
-    assert!(verify(&[Instr::ReturnN { start: 1, count: 2 }], 2).is_err());
-    let zero = [Instr::ZeroLocals { start: 1, count: 2 }, Instr::Return0 {}];
+    assert!(
+        verify(
+            &[Instr::Copy {
+                dst: s(0),
+                src: s(0)
+            }],
+            1
+        )
+        .is_err()
+    );
+    assert!(
+        verify(
+            &[Instr::ReturnN {
+                start: s(1),
+                count: 2
+            }],
+            2
+        )
+        .is_err()
+    );
+    let zero = [
+        Instr::ZeroLocals {
+            start: s(1),
+            count: 2,
+        },
+        Instr::Return0 {},
+    ];
     assert!(verify(&zero, 2).is_err());
 }
 

@@ -7,6 +7,7 @@ use crate::component::func::{Cx, Func, FuncKind, Options};
 use crate::component::types::{ComponentFunc, Tuple, Type};
 use crate::context::{AsContextMut, StoreContextMut};
 use crate::error::{Error, Result};
+use crate::index::{ComponentHostIdx, ComponentInstanceIdx};
 use crate::store::Store;
 use crate::trap::TrapCode;
 use core::marker::PhantomData;
@@ -150,7 +151,7 @@ where
             .inner
             .component
             .funcs
-            .get(self.func.index as usize)
+            .get(self.func.index)
             .map(|d| d.kind.clone())
             .ok_or_else(|| internal("function index"))?;
         match kind {
@@ -186,7 +187,7 @@ where
         store: &mut Store<T>,
         core: crate::Func,
         options: Options,
-        instance: u32,
+        instance: ComponentInstanceIdx,
         params: &Params,
     ) -> Result<Return> {
         let core_ty = crate::func::func_type(&store.inner, core)?;
@@ -274,7 +275,15 @@ pub(crate) type TypedHostCheck = dyn Fn(&ComponentFunc) -> Result<()> + Send + S
 /// A typed host function called from component instance `caller` with its canonical
 /// `options`: the core arguments in `buf` (the first `num_params`, the last of them the
 /// return pointer when `results_in_memory`), the core results written back into `buf`.
-pub(crate) type TypedHostCall<T> = dyn Fn(&mut Store<T>, &ComponentFunc, Options, u32, &mut [u64], usize, bool) -> Result<()>
+pub(crate) type TypedHostCall<T> = dyn Fn(
+        &mut Store<T>,
+        &ComponentFunc,
+        Options,
+        ComponentInstanceIdx,
+        &mut [u64],
+        usize,
+        bool,
+    ) -> Result<()>
     + Send
     + Sync;
 
@@ -377,11 +386,11 @@ where
 
 impl<T: 'static> Store<T> {
     /// The typed host function at component host index `index`, if it is one.
-    pub(crate) fn typed_host(&self, index: u32) -> Option<Arc<TypedHost<T>>> {
+    pub(crate) fn typed_host(&self, index: ComponentHostIdx) -> Option<Arc<TypedHost<T>>> {
         self.inner
             .component
             .hosts
-            .get(index as usize)?
+            .get(index)?
             .downcast_ref::<Arc<TypedHost<T>>>()
             .cloned()
     }

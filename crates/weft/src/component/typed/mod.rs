@@ -44,6 +44,7 @@ use super::abi::{self, LiftContext, LowerContext};
 use super::func::Options;
 use super::types::Type;
 use crate::error::{Error, Result};
+use crate::index::ComponentInstanceIdx;
 use crate::trap::{Trap, TrapCode};
 use crate::types::ValType;
 
@@ -237,12 +238,16 @@ pub(crate) fn mismatch(expected: &str, ty: &Type) -> Error {
 pub struct LiftCx<'a> {
     cx: &'a mut dyn LiftContext,
     pub(crate) options: Options,
-    pub(crate) instance: u32,
+    pub(crate) instance: ComponentInstanceIdx,
     remaining: u64,
 }
 
 impl<'a> LiftCx<'a> {
-    pub(crate) fn new(cx: &'a mut dyn LiftContext, options: Options, instance: u32) -> Self {
+    pub(crate) fn new(
+        cx: &'a mut dyn LiftContext,
+        options: Options,
+        instance: ComponentInstanceIdx,
+    ) -> Self {
         let remaining = cx.max_lifted_bytes();
         LiftCx {
             cx,

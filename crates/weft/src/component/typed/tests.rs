@@ -8,8 +8,12 @@ use crate::component::resources::HandleTable;
 use crate::component::types::{Flags, List, OptionType, Tuple, Type, Variant};
 use crate::component::values::Val;
 use crate::error::Result;
+use crate::index::ComponentInstanceIdx;
 use crate::trap::TrapCode;
 use core::fmt::Debug;
+
+/// The instance the lifts here name: these tests reach no store.
+const NO_INSTANCE: ComponentInstanceIdx = ComponentInstanceIdx::from_u32(0);
 
 /// A guest: a byte array with a bump `realloc`.
 struct Guest {
@@ -72,7 +76,7 @@ where
         typed.memory, untyped.memory,
         "memory after lower_flat of {value:?}"
     );
-    let mut cx = LiftCx::new(&mut untyped, Options::default(), 0);
+    let mut cx = LiftCx::new(&mut untyped, Options::default(), NO_INSTANCE);
     let back = T::lift_flat(&mut cx, ty, &mut CoreValueIter::new(&val_flat))?;
     assert_eq!(back, value);
     // Memory.
@@ -85,7 +89,7 @@ where
         "memory after store of {value:?}"
     );
     assert_eq!(abi::load(&mut typed, at, ty)?, val);
-    let mut cx = LiftCx::new(&mut untyped, Options::default(), 0);
+    let mut cx = LiftCx::new(&mut untyped, Options::default(), NO_INSTANCE);
     assert_eq!(T::load(&mut cx, ty, at)?, value);
     Ok(())
 }
@@ -136,7 +140,7 @@ fn more_than_32_flags_lift_and_lower_in_two_words() -> Result<()> {
     agrees(&ty, Big::all(), Val::Flags(names))?;
     // Bits past the last flag are ignored when lifting, as the spec's `unpack_flags` does.
     let mut guest = Guest::new();
-    let mut cx = LiftCx::new(&mut guest, Options::default(), 0);
+    let mut cx = LiftCx::new(&mut guest, Options::default(), NO_INSTANCE);
     let lifted = Big::lift_flat(&mut cx, &ty, &mut CoreValueIter::new(&[1, 0xffff_ff01]))?;
     assert_eq!(lifted, Big::F0 | Big::F32);
     Ok(())

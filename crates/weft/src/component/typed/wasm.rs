@@ -8,6 +8,7 @@ use crate::component::func::{Cx, Options};
 use crate::component::types::Type;
 use crate::context::{AsContextMut, StoreContext};
 use crate::error::Result;
+use crate::index::ComponentInstanceIdx;
 use crate::trap::{Trap, TrapCode};
 use crate::types::ValType;
 use std::borrow::Cow;
@@ -159,7 +160,7 @@ pub struct WasmList<T> {
     len: u32,
     elem: Type,
     options: Options,
-    instance: u32,
+    instance: ComponentInstanceIdx,
     _marker: PhantomData<fn() -> T>,
 }
 
