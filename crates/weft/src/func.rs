@@ -165,6 +165,23 @@ impl Func {
     }
 }
 
+/// The number of parameters and results of `func`'s type, without cloning the type.
+pub(crate) fn func_arity(store: &StoreInner, func: Func) -> Result<(usize, usize)> {
+    func.check_store(store)?;
+    let ty = match store.funcs.get(func.index) {
+        Some(FuncEntity::Host { ty, .. }) => Some(ty),
+        Some(FuncEntity::Wasm {
+            instance, index, ..
+        }) => store
+            .instances
+            .get(*instance)
+            .and_then(|i| i.module.inner.info.func_type(index.as_u32())),
+        None => None,
+    };
+    let ty = ty.ok_or_else(|| Error::usage("dangling function"))?;
+    Ok((ty.params().len(), ty.results().len()))
+}
+
 /// The type of function `func` in `store`.
 pub(crate) fn func_type(store: &StoreInner, func: Func) -> Result<FuncType> {
     func.check_store(store)?;
