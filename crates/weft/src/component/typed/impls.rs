@@ -41,8 +41,18 @@ macro_rules! primitive {
             }
 
             fn store_list(cx: &mut LowerCx<'_>, _: &Type, items: &[Self], ptr: u32) -> Result<()> {
-                let bytes: Vec<u8> = items.iter().flat_map(|x| x.to_le_bytes()).collect();
-                cx.write(ptr, &bytes)
+                // Straight into memory: a copy on little-endian hosts, without a buffer.
+                const SIZE: usize = core::mem::size_of::<$rust>();
+                let memory = cx
+                    .abi()
+                    .memory_mut()
+                    .get_mut(ptr as usize..)
+                    .and_then(|m| m.get_mut(..items.len() * SIZE))
+                    .ok_or(TrapCode::PointerOutOfBounds)?;
+                for (slot, x) in memory.as_chunks_mut::<SIZE>().0.iter_mut().zip(items) {
+                    *slot = x.to_le_bytes();
+                }
+                Ok(())
             }
         }
 
@@ -67,12 +77,10 @@ macro_rules! primitive {
                     .and_then(|m| m.get(..bytes))
                     .ok_or(TrapCode::ListOutOfBounds)?;
                 Ok(memory
-                    .chunks_exact(SIZE)
-                    .map(|c| {
-                        let mut b = [0u8; SIZE];
-                        b.copy_from_slice(c);
-                        <$rust>::from_le_bytes(b)
-                    })
+                    .as_chunks::<SIZE>()
+                    .0
+                    .iter()
+                    .map(|&c| <$rust>::from_le_bytes(c))
                     .collect())
             }
         }
