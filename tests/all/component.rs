@@ -125,6 +125,148 @@ fn invalid_components_are_errors_with_offsets() {
 }
 
 #[test]
+fn component_errors_say_component() {
+    let engine = engine();
+    let invalid = |text: &str| Component::new(&engine, text).unwrap_err();
+    // Invalid: a lift of the wrong type; an invalid nested core module.
+    let err = invalid(
+        r#"(component
+          (core module $m (func (export "f") (param i32)))
+          (core instance $i (instantiate $m))
+          (func (export "f") (param "x" u64) (canon lift (core func $i "f"))))"#,
+    );
+    assert!(
+        matches!(
+            err.kind(),
+            ErrorKind::Invalid {
+                component: true,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().starts_with("invalid component: "), "{err}");
+    let err = invalid(r#"(component (core module (func (result i32))))"#);
+    assert!(err.to_string().starts_with("invalid component: "), "{err}");
+    // Malformed: text that does not parse, bytes that are not a component.
+    let err = invalid("(component (oops))");
+    assert!(
+        matches!(
+            err.kind(),
+            ErrorKind::Malformed {
+                component: true,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().starts_with("malformed component: "),
+        "{err}"
+    );
+    let mut bytes = wat::parse_str("(component)").expect("wat");
+    bytes.extend_from_slice(&[0x7f, 0x05, 1, 2]);
+    let err = Component::from_binary(&engine, &bytes).unwrap_err();
+    assert!(
+        err.to_string().starts_with("malformed component: "),
+        "{err}"
+    );
+    assert!(!err.to_string().contains("module"), "{err}");
+    // A core module's errors still say "module".
+    let err = Module::new(&engine, "(module (func (result i32)))").unwrap_err();
+    assert!(err.to_string().starts_with("invalid module: "), "{err}");
+}
+
+#[test]
+fn values_and_start_functions_are_rejected_by_name() {
+    let engine = engine();
+    let cases = [
+        (r#"(component (import "v" (value u32)))"#, "value imports"),
+        (
+            r#"(component
+              (import "f" (func $f (param "x" u32) (result u32)))
+              (import "v" (value $v u32))
+              (start $f (value $v) (result (value $r)))
+              (export "r" (value $r)))"#,
+            "value imports",
+        ),
+        (
+            r#"(component
+              (core module $m (func (export "f")))
+              (core instance $i (instantiate $m))
+              (func $f (canon lift (core func $i "f")))
+              (start $f))"#,
+            "component start functions",
+        ),
+    ];
+    for (text, what) in cases {
+        let err = Component::new(&engine, text).unwrap_err();
+        assert!(matches!(err.kind(), ErrorKind::Invalid { .. }), "{err:?}");
+        assert!(err.to_string().contains(what), "{text}: {err}");
+        assert!(err.to_string().contains("not supported"), "{text}: {err}");
+    }
+}
+
+#[test]
+fn outer_aliases_of_modules_and_components_instantiate() {
+    let engine = engine();
+    let component = Component::new(
+        &engine,
+        r#"(component
+          (core module $m (func (export "seven") (result i32) i32.const 7))
+          (component $inner
+            (core module $n (func (export "two") (result i32) i32.const 2))
+            (component $leaf
+              (alias outer 2 $m (core module $m))
+              (core instance $i (instantiate $m))
+              (func (export "seven") (result u32) (canon lift (core func $i "seven"))))
+            (component $mid
+              (alias outer 1 $leaf (component $leaf))
+              (alias outer 1 $n (core module $n))
+              (instance $l (instantiate $leaf))
+              (core instance $j (instantiate $n))
+              (export "seven" (func $l "seven"))
+              (func (export "two") (result u32) (canon lift (core func $j "two"))))
+            (instance $x (instantiate $mid))
+            (export "seven" (func $x "seven"))
+            (export "two" (func $x "two")))
+          (instance $o (instantiate $inner))
+          (export "seven" (func $o "seven"))
+          (export "two" (func $o "two")))"#,
+    )
+    .expect("component");
+    let mut store = Store::new(&engine, ());
+    let instance = Linker::new(&engine)
+        .instantiate(&mut store, &component)
+        .expect("instantiate");
+    assert_eq!(
+        call1(&mut store, &instance, "seven", &[]).ok(),
+        Some(Val::U32(7))
+    );
+    assert_eq!(
+        call1(&mut store, &instance, "two", &[]).ok(),
+        Some(Val::U32(2))
+    );
+}
+
+#[test]
+fn imports_the_linker_cannot_define_are_named() {
+    let engine = engine();
+    let component =
+        Component::new(&engine, r#"(component (import "c" (component)))"#).expect("component");
+    let mut linker = Linker::<()>::new(&engine);
+    linker
+        .define_unknown_imports_as_traps(&component)
+        .expect("define");
+    let err = linker
+        .instantiate(&mut Store::new(&engine, ()), &component)
+        .unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Unlinkable(_)), "{err:?}");
+    assert!(err.to_string().contains("`c`, a component"), "{err}");
+    assert!(err.to_string().contains("cannot define"), "{err}");
+}
+
+#[test]
 fn async_features_are_rejected_by_name() {
     let engine = engine();
     let cases = [
@@ -311,6 +453,41 @@ fn unknown_imports_can_be_defined_as_traps() {
             .contains("`wasi:cli/environment@0.2.6#answer` has not been defined"),
         "{err}"
     );
+}
+
+#[test]
+fn unknown_imports_as_traps_cannot_define_resource_types() {
+    let engine = engine();
+    let component = Component::new(
+        &engine,
+        r#"(component
+          (import "host" (instance $h
+            (export "r" (type $r (sub resource)))
+            (export "make" (func (result (own $r))))
+            (export "ping" (func)))))"#,
+    )
+    .expect("component");
+    let mut linker = Linker::<()>::new(&engine);
+    linker
+        .define_unknown_imports_as_traps(&component)
+        .expect("define");
+    let err = linker
+        .instantiate(&mut Store::new(&engine, ()), &component)
+        .unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::Unlinkable(_)), "{err:?}");
+    assert!(err.to_string().contains("`host#r`"), "{err}");
+    assert!(err.to_string().contains("resource type"), "{err}");
+    let err = linker.instantiate_pre(&component).err().expect("pre fails");
+    assert!(err.to_string().contains("`host#r`"), "{err}");
+    // With the resource type defined, the functions beside it become traps.
+    linker
+        .instance("host")
+        .expect("instance")
+        .resource("r", ResourceType::host::<u32>(), |_, _| Ok(()))
+        .expect("resource");
+    linker
+        .instantiate(&mut Store::new(&engine, ()), &component)
+        .expect("instantiate");
 }
 
 #[test]
@@ -1043,6 +1220,157 @@ fn guest_resources_reach_the_host() {
     assert!(store.data().is_empty());
     thing.resource_drop(&mut store).expect("drop");
     assert_eq!(store.data(), &[77]);
+}
+
+/// A component defining resource `thing` (representation `x`, destructor logging `x` through
+/// the imported `log`), with a constructor, a borrowing `get` and a `take` that keeps the
+/// `own` handle it receives.
+const THING: &str = r#"(component
+  (import "log" (func $log (param "x" u32)))
+  (core func $log (canon lower (func $log)))
+  (core module $d
+    (import "host" "log" (func $log (param i32)))
+    (func (export "dtor") (param i32) (call $log (local.get 0))))
+  (core instance $d (instantiate $d (with "host" (instance (export "log" (func $log))))))
+  (type $r (resource (rep i32) (dtor (core func $d "dtor"))))
+  (core func $new (canon resource.new $r))
+  (core module $m
+    (import "r" "new" (func $new (param i32) (result i32)))
+    (func (export "ctor") (param i32) (result i32) (call $new (local.get 0)))
+    (func (export "get") (param i32) (result i32) (local.get 0)))
+  (core instance $i (instantiate $m (with "r" (instance (export "new" (func $new))))))
+  (export $thing "thing" (type $r))
+  (func (export "[constructor]thing") (param "x" u32) (result (own $thing))
+    (canon lift (core func $i "ctor")))
+  (func (export "[method]thing.get") (param "self" (borrow $thing)) (result u32)
+    (canon lift (core func $i "get")))
+  (func (export "take") (param "t" (own $thing)) (result u32)
+    (canon lift (core func $i "get"))))"#;
+
+/// Instantiates [`THING`] with a `log` that records the destructor's calls in the store.
+fn thing_instance() -> (Store<Vec<u32>>, weft::component::Instance) {
+    let engine = engine();
+    let component = Component::new(&engine, THING).expect("component");
+    let mut linker = Linker::<Vec<u32>>::new(&engine);
+    linker
+        .root()
+        .func_new("log", |mut store, params, _| {
+            if let Val::U32(x) = params[0] {
+                store.data_mut().push(x);
+            }
+            Ok(())
+        })
+        .expect("define");
+    let mut store = Store::new(&engine, Vec::new());
+    let instance = linker
+        .instantiate(&mut store, &component)
+        .expect("instantiate");
+    (store, instance)
+}
+
+/// Calls `name` on the [`THING`] instance with `params` and returns its one result.
+fn thing_call(
+    store: &mut Store<Vec<u32>>,
+    instance: &weft::component::Instance,
+    name: &str,
+    params: &[Val],
+) -> weft::Result<Val> {
+    let func = instance.get_func(&*store, name).expect("export exists");
+    let mut results = [Val::Bool(false)];
+    func.call(&mut *store, params, &mut results)?;
+    let [result] = results;
+    Ok(result)
+}
+
+fn new_thing(
+    store: &mut Store<Vec<u32>>,
+    instance: &weft::component::Instance,
+    x: u32,
+) -> weft::component::ResourceAny {
+    match thing_call(store, instance, "[constructor]thing", &[Val::U32(x)]) {
+        Ok(Val::Resource(r)) => r,
+        other => panic!("constructor returned {other:?}"),
+    }
+}
+
+#[test]
+fn stale_guest_resource_handles_are_errors() {
+    let (mut store, instance) = thing_instance();
+    let thing = new_thing(&mut store, &instance, 77);
+    let copy = thing.clone();
+    thing.resource_drop(&mut store).expect("first drop");
+    assert_eq!(store.data(), &[77]);
+    // A second drop through a copy is an error and the destructor does not run again.
+    let err = copy
+        .clone()
+        .resource_drop(&mut store)
+        .expect_err("double drop");
+    assert!(err.to_string().contains("unknown handle index"), "{err}");
+    assert_eq!(store.data(), &[77]);
+    // A new resource may reuse the host table's entry; the stale copy still cannot reach it.
+    let other = new_thing(&mut store, &instance, 78);
+    assert!(copy.clone().resource_drop(&mut store).is_err());
+    assert_eq!(store.data(), &[77]);
+    let get = |store: &mut Store<Vec<u32>>, r: &weft::component::ResourceAny| {
+        thing_call(
+            store,
+            &instance,
+            "[method]thing.get",
+            &[Val::Resource(r.clone())],
+        )
+    };
+    assert_eq!(get(&mut store, &other).expect("live borrow"), Val::U32(78));
+    other.resource_drop(&mut store).expect("drop");
+    assert_eq!(store.data(), &[77, 78]);
+    // Lending a stale handle fails before the guest sees it.
+    let err = get(&mut store, &copy).expect_err("stale borrow");
+    assert!(err.to_string().contains("unknown handle index"), "{err}");
+}
+
+#[test]
+fn typed_calls_check_host_handles_too() {
+    use weft::component::ResourceAny;
+    let (mut store, instance) = thing_instance();
+    let make = instance
+        .get_typed_func::<(u32,), (ResourceAny,)>(&mut store, "[constructor]thing")
+        .expect("typed constructor");
+    let take = instance
+        .get_typed_func::<(ResourceAny,), (u32,)>(&mut store, "take")
+        .expect("typed take");
+    let (thing,) = make.call(&mut store, (3,)).expect("make");
+    let kept = thing.clone();
+    assert_eq!(take.call(&mut store, (thing,)).expect("take"), (1,));
+    let err = take.call(&mut store, (kept.clone(),)).expect_err("moved");
+    assert!(err.to_string().contains("unknown handle index"), "{err}");
+    assert!(kept.resource_drop(&mut store).is_err());
+    assert!(store.data().is_empty(), "{:?}", store.data());
+}
+
+#[test]
+fn handles_moved_into_a_component_are_stale() {
+    let (mut store, instance) = thing_instance();
+    let thing = new_thing(&mut store, &instance, 5);
+    let kept = thing.clone();
+    // `take` receives the `own` handle: the component owns the resource from now on.
+    assert_eq!(
+        thing_call(&mut store, &instance, "take", &[Val::Resource(thing)]).expect("take"),
+        Val::U32(1)
+    );
+    let err = thing_call(
+        &mut store,
+        &instance,
+        "take",
+        &[Val::Resource(kept.clone())],
+    )
+    .expect_err("moved handle");
+    assert!(err.to_string().contains("unknown handle index"), "{err}");
+    let err = kept.resource_drop(&mut store).expect_err("moved handle");
+    assert!(err.to_string().contains("unknown handle index"), "{err}");
+    assert!(
+        store.data().is_empty(),
+        "no destructor ran: {:?}",
+        store.data()
+    );
 }
 
 #[test]

@@ -5,12 +5,16 @@
 
 mod api;
 mod component;
+mod component_compose;
 mod component_guests;
 mod component_typed;
+mod config;
 mod dispatch;
 mod generated;
 mod limits;
+mod linker;
 mod peer_bugs;
+mod pooling;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;

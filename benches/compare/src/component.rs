@@ -646,7 +646,7 @@ mod weft_cm {
 }
 
 /// Wasmtime.
-mod wasmtime_cm {
+pub mod wasmtime_cm {
     use super::{
         Api, Case, CmRuntime, LIST_LEN, STRING_BYTES, check, err, guest_export, guest_loop,
         loop_result, record_fields,
@@ -705,7 +705,8 @@ mod wasmtime_cm {
         ])
     }
 
-    pub fn create(text: &str, backend: Backend) -> Result<Box<dyn CmRuntime>, String> {
+    /// A Wasmtime engine with `backend` and the Component Model.
+    pub fn engine(backend: Backend) -> Result<Engine, String> {
         let mut config = wasmtime::Config::new();
         match backend {
             Backend::Cranelift => {
@@ -720,7 +721,11 @@ mod wasmtime_cm {
             }
         }
         config.wasm_component_model(true);
-        let engine = Engine::new(&config).map_err(err)?;
+        Engine::new(&config).map_err(err)
+    }
+
+    pub fn create(text: &str, backend: Backend) -> Result<Box<dyn CmRuntime>, String> {
+        let engine = engine(backend)?;
         let component = Component::new(&engine, text).map_err(err)?;
 
         let mut untyped = Linker::<()>::new(&engine);

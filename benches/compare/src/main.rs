@@ -19,13 +19,16 @@
 //! Call overhead instantiates `noop.wasm` and times many calls of its empty `noop` export.
 //!
 //! `--suite component` measures Component Model calls and instantiation instead (see
-//! `component.rs`).
+//! `component.rs`), and `--suite wasi` WASI preview 1 modules against WASI 0.2 components
+//! (see `wasi.rs`).
 //!
 //! Run with `cargo run --release --manifest-path benches/compare/Cargo.toml -- --help`.
 
 mod component;
 mod engines;
+mod instantiate;
 mod report;
+mod wasi;
 
 use engines::{EngineKind, Runtime};
 use report::{Cell, Table};
@@ -42,6 +45,10 @@ enum Suite {
     Core,
     /// Component Model calls and instantiation (`component.rs`).
     Component,
+    /// Instantiation through `InstancePre`, on-demand and pooling (`instantiate.rs`).
+    Instantiate,
+    /// WASI preview 1 modules against WASI 0.2 components (`wasi.rs`).
+    Wasi,
 }
 
 /// Command-line options.
@@ -57,13 +64,18 @@ struct Options {
 }
 
 const USAGE: &str = "\
-usage: weft-compare [--suite core|component] [--runs N] [--filter NAME]...
+usage: weft-compare [--suite core|component|instantiate|wasi] [--runs N] [--filter NAME]...
                     [--engines LIST] [--baseline ENGINE] [--calls N] [--wasm-dir DIR]
 
   --suite NAME      `core` (default): the workloads and the empty-call overhead;
                     `component`: Component Model calls (string, list, record; host to
                     guest and guest to host; Val and typed APIs) and instantiation, on
-                    weft, cranelift and pulley by default
+                    weft, cranelift and pulley by default; `instantiate`: each workload
+                    instantiated through InstancePre, on-demand and pooling, on weft,
+                    wasmi and Wasmtime (--engines does not apply);
+                    `wasi`: startup of a hello program and a 64 MiB file copy, each as a
+                    WASI preview 1 module and as a WASI 0.2 component, on weft and
+                    cranelift by default
 
   --runs N          rounds per engine and workload; medians are reported (default 5)
   --filter NAME     only workloads whose name contains NAME (repeatable; `noop` selects
@@ -115,7 +127,13 @@ fn parse_args() -> Result<Options, String> {
                 options.suite = match value("--suite")?.as_str() {
                     "core" => Suite::Core,
                     "component" => Suite::Component,
-                    other => return Err(format!("unknown suite `{other}` (core, component)")),
+                    "instantiate" => Suite::Instantiate,
+                    "wasi" => Suite::Wasi,
+                    other => {
+                        return Err(format!(
+                            "unknown suite `{other}` (core, component, instantiate, wasi)"
+                        ));
+                    }
                 };
             }
             "--filter" => options.filters.push(value("--filter")?),
@@ -259,6 +277,26 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if options.suite == Suite::Wasi {
+        let engines: &[EngineKind] = if options.engines_given {
+            &options.engines
+        } else {
+            &wasi::DEFAULT
+        };
+        return if wasi::run(engines, options.runs) {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        };
+    }
+    if options.suite == Suite::Instantiate {
+        let ok = instantiate::run(&options.wasm_dir, options.runs, &options.filters);
+        return if ok {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        };
+    }
     if options.suite == Suite::Component {
         let engines: &[EngineKind] = if options.engines_given {
             &options.engines

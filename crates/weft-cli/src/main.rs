@@ -18,14 +18,16 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Runs a WebAssembly module (`.wasm` or `.wat`).
-    Run(commands::run::RunCommand),
+    Run(Box<commands::run::RunCommand>),
     /// Runs WebAssembly spec test scripts (`.wast`).
     Wast(commands::wast::WastCommand),
     /// Prints a module's imports and exports.
     Inspect(commands::inspect::InspectCommand),
+    /// Prints the `-W` options and the engine's default settings.
+    Settings(commands::options::SettingsCommand),
 }
 
-const SUBCOMMANDS: &[&str] = &["run", "wast", "inspect", "help"];
+const SUBCOMMANDS: &[&str] = &["run", "wast", "inspect", "settings", "help"];
 
 fn main() -> ExitCode {
     let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
@@ -42,11 +44,12 @@ fn main() -> ExitCode {
         Command::Run(cmd) => cmd.execute(),
         Command::Wast(cmd) => cmd.execute(),
         Command::Inspect(cmd) => cmd.execute(),
+        Command::Settings(cmd) => cmd.execute(),
     };
     match result {
         Ok(code) => code,
         Err(error) => {
-            commands::print_stderr(&format!("Error: {error:?}\n"));
+            commands::print_stderr(&format!("Error: {}\n", commands::error_report(&error)));
             ExitCode::FAILURE
         }
     }

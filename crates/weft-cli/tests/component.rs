@@ -108,6 +108,50 @@ fn inspect_prints_a_components_world_as_wit() {
 }
 
 #[test]
+fn inspect_lists_a_component_whose_world_is_not_wit() {
+    // A resource type and a record type exported at the top level, which no WIT world
+    // describes.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let component = write(
+        dir.path(),
+        "types.wat",
+        r#"(component
+          (import "log" (func (param "msg" string)))
+          (type $r (resource (rep i32)))
+          (export $t "thing" (type $r))
+          (type $p (record (field "x" s32) (field "y" s32)))
+          (export $pe "point" (type $p))
+          (core func $new (canon resource.new $r))
+          (core module $m
+            (import "r" "new" (func $new (param i32) (result i32)))
+            (func (export "ctor") (param i32) (result i32) (call $new (local.get 0))))
+          (core instance $i (instantiate $m (with "r" (instance (export "new" (func $new))))))
+          (func (export "make") (param "x" u32) (result (own $t))
+            (canon lift (core func $i "ctor")))
+          (instance $inner (export "again" (func 0)))
+          (export "nested" (instance $inner)))"#,
+    );
+    let out = weft(&["inspect", &component]);
+    assert_eq!(out.status, 0, "{}", out.stderr);
+    assert!(
+        out.stdout
+            .starts_with("component (its world cannot be shown as WIT: "),
+        "{}",
+        out.stdout
+    );
+    for line in [
+        "imports (1):\n  \"log\": func(msg: string)\n",
+        "exports (4):\n",
+        "  \"thing\": resource\n",
+        "  \"point\": type record { x: s32, y: s32 }\n",
+        "  \"make\": func(x: u32) -> own<",
+        "  \"nested\": instance\n    \"again\": func(msg: string)\n",
+    ] {
+        assert!(out.stdout.contains(line), "{line:?} in:\n{}", out.stdout);
+    }
+}
+
+#[test]
 fn inspect_still_prints_a_core_modules_imports_and_exports() {
     let dir = tempfile::tempdir().expect("temp dir");
     let module = write(dir.path(), "m.wat", CORE);
@@ -133,6 +177,89 @@ fn invoke_takes_and_prints_wave_values() {
         ("paint(green)", "green\n"),
     ] {
         let out = weft(&["run", "--invoke", call, &component]);
+        assert_eq!(out.status, 0, "{call}: {}", out.stderr);
+        assert_eq!(out.stdout, expected, "{call}");
+    }
+}
+
+/// A component whose exports read what WASI 0.2 grants: the arguments, the environment and
+/// the preopened directories.
+const WASI_COMPONENT: &str = r#"
+(component
+  (import "wasi:cli/environment@0.2.0" (instance $env
+    (export "get-arguments" (func (result (list string))))
+    (export "get-environment" (func (result (list (tuple string string)))))))
+  (import "wasi:filesystem/types@0.2.0" (instance $types
+    (export "descriptor" (type (sub resource)))))
+  (alias export $types "descriptor" (type $descriptor))
+  (import "wasi:filesystem/preopens@0.2.0" (instance $preopens
+    (export "descriptor" (type $d (eq $descriptor)))
+    (export "get-directories" (func (result (list (tuple (own $d) string)))))))
+  (core module $libc
+    (memory (export "mem") 1)
+    (global $next (mut i32) (i32.const 1024))
+    (func (export "realloc") (param i32 i32 i32 i32) (result i32)
+      (local $at i32)
+      (local.set $at (i32.and (i32.add (global.get $next) (i32.const 7)) (i32.const -8)))
+      (global.set $next (i32.add (local.get $at) (local.get 3)))
+      (local.get $at)))
+  (core instance $libc (instantiate $libc))
+  (alias core export $libc "mem" (core memory $mem))
+  (alias core export $libc "realloc" (core func $realloc))
+  (core func $args (canon lower (func $env "get-arguments") (memory $mem) (realloc $realloc)))
+  (core func $vars (canon lower (func $env "get-environment") (memory $mem) (realloc $realloc)))
+  (core func $dirs (canon lower (func $preopens "get-directories")
+    (memory $mem) (realloc $realloc)))
+  (core module $m
+    (import "host" "args" (func $args (param i32)))
+    (import "host" "vars" (func $vars (param i32)))
+    (import "host" "dirs" (func $dirs (param i32)))
+    (import "libc" "mem" (memory 1))
+    (func (export "arg-count") (result i32)
+      (call $args (i32.const 16))
+      (i32.load (i32.const 20)))
+    ;; The value of the first variable: (name ptr, name len, value ptr, value len).
+    (func (export "first-env-value") (result i32)
+      (call $vars (i32.const 16))
+      (i32.add (i32.load (i32.const 16)) (i32.const 8)))
+    ;; The name of the first preopen: (handle, name ptr, name len).
+    (func (export "first-preopen") (result i32)
+      (call $dirs (i32.const 16))
+      (i32.add (i32.load (i32.const 16)) (i32.const 4))))
+  (core instance $i (instantiate $m
+    (with "host" (instance
+      (export "args" (func $args))
+      (export "vars" (func $vars))
+      (export "dirs" (func $dirs))))
+    (with "libc" (instance (export "mem" (memory $mem))))))
+  (func (export "arg-count") (result u32) (canon lift (core func $i "arg-count")))
+  (func (export "first-env-value") (result string)
+    (canon lift (core func $i "first-env-value") (memory $mem)))
+  (func (export "first-preopen") (result string)
+    (canon lift (core func $i "first-preopen") (memory $mem))))
+"#;
+
+#[test]
+fn invoke_links_wasi_with_the_run_flags() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let component = write(dir.path(), "c.wat", WASI_COMPONENT);
+    let grant = format!("{}::/data", dir.path().display());
+    for (call, expected) in [
+        ("arg-count()", "3\n"),
+        ("first-env-value()", "\"hi\"\n"),
+        ("first-preopen()", "\"/data\"\n"),
+    ] {
+        let out = weft(&[
+            "run",
+            "--env=GREETING=hi",
+            "--dir",
+            &grant,
+            "--invoke",
+            call,
+            &component,
+            "one",
+            "two",
+        ]);
         assert_eq!(out.status, 0, "{call}: {}", out.stderr);
         assert_eq!(out.stdout, expected, "{call}");
     }

@@ -175,6 +175,7 @@ cases! {
     p2_exit_code,
     p2_fs_ops,
     p2_hello,
+    p2_json_regex,
     p2_panic,
     p2_stdin_upper,
     panic,

@@ -306,6 +306,13 @@ impl WasiCtxBuilder {
         self
     }
 
+    /// [`WasiCtxBuilder::build`] under the name Wasmtime 48 gives the preview 1 context
+    /// (`build_p1`, which returns a `WasiP1Ctx`). Weft's [`WasiCtx`] serves every WASI
+    /// version, so the two are the same.
+    pub fn build_p1(&mut self) -> crate::p1::WasiP1Ctx {
+        self.build()
+    }
+
     /// The context with everything granted so far. The builder is left empty, as
     /// [`WasiCtxBuilder::new`] makes it.
     pub fn build(&mut self) -> WasiCtx {
@@ -355,6 +362,12 @@ pub struct WasiCtx {
 }
 
 impl WasiCtx {
+    /// A builder for a context, as Wasmtime's `WasiCtx::builder()`; the same as
+    /// [`WasiCtxBuilder::new`].
+    pub fn builder() -> WasiCtxBuilder {
+        WasiCtxBuilder::new()
+    }
+
     /// A context that grants nothing, as [`WasiCtxBuilder::new`] builds it.
     pub fn new() -> WasiCtx {
         WasiCtxBuilder::new().build()

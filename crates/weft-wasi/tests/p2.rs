@@ -588,7 +588,7 @@ fn the_deadline_interrupts_a_sleep() {
 
 /// A component whose exports ask the host for more than it gives: random bytes beyond the
 /// limit, writes beyond what `check-write` and `blocking-write-and-flush` allow, and a read
-/// of `u64::MAX` bytes from stdin.
+/// of `u64::MAX` bytes from stdin; and writes within the permit of `check-write`.
 const GREEDY: &str = r#"
 (component
   (import "wasi:io/error@0.2.0" (instance $e (export "error" (type (sub resource)))))
@@ -604,6 +604,11 @@ const GREEDY: &str = r#"
         (result (result (error $stream-error)))))
     (export "[method]output-stream.write-zeroes"
       (func (param "self" (borrow $os)) (param "len" u64)
+        (result (result (error $stream-error)))))
+    (export "[method]output-stream.check-write"
+      (func (param "self" (borrow $os)) (result (result u64 (error $stream-error)))))
+    (export "[method]output-stream.write"
+      (func (param "self" (borrow $os)) (param "contents" (list u8))
         (result (result (error $stream-error)))))
     (export "[method]input-stream.blocking-read"
       (func (param "self" (borrow $is)) (param "len" u64)
@@ -632,6 +637,8 @@ const GREEDY: &str = r#"
   (core func $write (canon lower (func $s "[method]output-stream.blocking-write-and-flush")
     (memory $mem)))
   (core func $zeroes (canon lower (func $s "[method]output-stream.write-zeroes") (memory $mem)))
+  (core func $check (canon lower (func $s "[method]output-stream.check-write") (memory $mem)))
+  (core func $put (canon lower (func $s "[method]output-stream.write") (memory $mem)))
   (core func $read (canon lower (func $s "[method]input-stream.blocking-read")
     (memory $mem) (realloc $realloc)))
   (core func $stdout (canon lower (func $o "get-stdout")))
@@ -640,6 +647,8 @@ const GREEDY: &str = r#"
   (core module $m
     (import "host" "write" (func $write (param i32 i32 i32 i32)))
     (import "host" "zeroes" (func $zeroes (param i32 i64 i32)))
+    (import "host" "check" (func $check (param i32 i32)))
+    (import "host" "put" (func $put (param i32 i32 i32 i32)))
     (import "host" "read" (func $read (param i32 i64 i32)))
     (import "host" "stdout" (func $stdout (result i32)))
     (import "host" "stdin" (func $stdin (result i32)))
@@ -654,6 +663,25 @@ const GREEDY: &str = r#"
     (func (export "write-ok") (result i32)
       (call $write (call $stdout) (i32.const 0) (i32.const 4096) (i32.const 16))
       (i32.load8_u (i32.const 16)))
+    ;; Two writes that use up the permit of one check-write: the number of bytes permitted.
+    (func (export "write-permitted") (result i64)
+      (local $out i32)
+      (local.set $out (call $stdout))
+      (call $check (local.get $out) (i32.const 16))
+      (call $put (local.get $out) (i32.const 0) (i32.const 40000) (i32.const 32))
+      (call $put (local.get $out) (i32.const 0)
+        (i32.sub (i32.wrap_i64 (i64.load (i32.const 24))) (i32.const 40000)) (i32.const 32))
+      (i64.load (i32.const 24)))
+    ;; A write without check-write.
+    (func (export "write-unpermitted")
+      (call $put (call $stdout) (i32.const 0) (i32.const 1) (i32.const 32)))
+    ;; Writes past what the last check-write permitted.
+    (func (export "write-past-permit")
+      (local $out i32)
+      (local.set $out (call $stdout))
+      (call $check (local.get $out) (i32.const 16))
+      (call $put (local.get $out) (i32.const 0) (i32.const 60000) (i32.const 32))
+      (call $put (local.get $out) (i32.const 0) (i32.const 6000) (i32.const 32)))
     (func (export "zeroes-huge")
       (call $zeroes (call $stdout) (i64.const -1) (i32.const 16)))
     (func (export "read-huge") (result i32)
@@ -663,6 +691,8 @@ const GREEDY: &str = r#"
     (with "host" (instance
       (export "write" (func $write))
       (export "zeroes" (func $zeroes))
+      (export "check" (func $check))
+      (export "put" (func $put))
       (export "read" (func $read))
       (export "stdout" (func $stdout))
       (export "stdin" (func $stdin))
@@ -673,6 +703,9 @@ const GREEDY: &str = r#"
   (func (export "write-too-long") (canon lift (core func $inst "write-too-long")))
   (func (export "write-ok") (result u32) (canon lift (core func $inst "write-ok")))
   (func (export "zeroes-huge") (canon lift (core func $inst "zeroes-huge")))
+  (func (export "write-permitted") (result u64) (canon lift (core func $inst "write-permitted")))
+  (func (export "write-unpermitted") (canon lift (core func $inst "write-unpermitted")))
+  (func (export "write-past-permit") (canon lift (core func $inst "write-past-permit")))
   (func (export "read-huge") (result u32) (canon lift (core func $inst "read-huge"))))
 "#;
 
@@ -719,6 +752,26 @@ fn guest_lengths_are_bounded() {
         assert!(error.to_string().contains("more than"), "{name}: {error:?}");
         assert_eq!(written, 0, "{name}");
     }
+    // `write` takes at most what the last `check-write` permitted.
+    let (result, written) = call_greedy("write-permitted");
+    assert_eq!(result.unwrap(), Some(Val::U64(64 * 1024)));
+    assert_eq!(written, 64 * 1024);
+    let (result, written) = call_greedy("write-unpermitted");
+    let error = result.expect_err("write-unpermitted");
+    assert!(
+        error.to_string().contains("1 bytes is more than the 0"),
+        "{error:?}"
+    );
+    assert_eq!(written, 0);
+    let (result, written) = call_greedy("write-past-permit");
+    let error = result.expect_err("write-past-permit");
+    assert!(
+        error
+            .to_string()
+            .contains("6000 bytes is more than the 5536"),
+        "{error:?}"
+    );
+    assert_eq!(written, 60000);
     // A read of u64::MAX bytes returns what one read gives: at most 64 KiB.
     assert_eq!(
         call_greedy("read-huge").0.unwrap(),

@@ -33,9 +33,10 @@
 //! script's component values (`str.const`, `list.const`, `record.const`, `variant.const`,
 //! `option.some`, `result.ok`, `flags.const`, `enum.const`, `char.const`, ...) against the
 //! function's parameter types, and `assert_return` compares the lifted results; `map.const` is
-//! not supported. `register` of a component instance makes its exported functions (also
-//! those of its exported instances) and core modules importable by later components, as
-//! host functions that forward the call; its resource types are not registered. Directives
+//! not supported. `register` of a component instance makes its exported functions, resource
+//! types and core modules (also those of its exported instances) importable by later
+//! components: functions as host functions that forward the call, resource types as
+//! themselves, so handles pass between the instances. Directives
 //! naming `module` compile core modules only: a component's bytes there are rejected with a
 //! message that says they are a component, and the reverse.
 //!

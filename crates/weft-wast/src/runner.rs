@@ -347,8 +347,8 @@ impl<'a> Runner<'a> {
         }
     }
 
-    /// `register` of a component instance: its exported functions (also those of its exported
-    /// instances) and core modules become importable under `name`. A registered function
+    /// `register` of a component instance: its exported functions, resource types and core
+    /// modules (also those of its exported instances) become importable under `name`. A registered function
     /// forwards the call to the instance's, with the Canonical ABI lifting and lowering
     /// through [`component::Val`]s on the way.
     fn register_component(
@@ -615,9 +615,9 @@ fn define_exports(
                     .collect();
                 define_exports(&mut target.instance(&name)?, instance, nested)?;
             }
-            // Resource types stay with the instance that defines them: a registered
-            // instance's functions are reached through host functions, which cannot
-            // carry the guest's resource types.
+            // The instance's own resource type: later components import it as itself,
+            // and its destructor stays the instance's.
+            component::Export::Resource(ty) => target.resource(&name, ty, |_, _| Ok(()))?,
             _ => {}
         }
     }

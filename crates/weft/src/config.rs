@@ -41,6 +41,11 @@ pub struct Config {
     pub(crate) consume_fuel: bool,
     pub(crate) epoch_interruption: bool,
     pub(crate) component_model: bool,
+    pub(crate) wasm_backtrace: bool,
+    pub(crate) allocation: InstanceAllocationStrategy,
+    /// Proposals Weft does not implement that the configuration asks for, by setter name;
+    /// [`Engine::new`](crate::Engine::new) refuses a configuration that has any.
+    pub(crate) refused: Vec<&'static str>,
 }
 
 impl Default for Config {
@@ -65,6 +70,31 @@ impl Config {
             consume_fuel: false,
             epoch_interruption: false,
             component_model: cfg!(feature = "component-model"),
+            wasm_backtrace: true,
+            allocation: InstanceAllocationStrategy::OnDemand,
+            refused: Vec::new(),
+        }
+    }
+
+    /// Records that the setting `name` asks for something Weft does not have when `refuse`
+    /// is true, and forgets an earlier such request otherwise.
+    fn refuse_if(&mut self, name: &'static str, refuse: bool) -> &mut Self {
+        self.refused.retain(|n| *n != name);
+        if refuse {
+            self.refused.push(name);
+        }
+        self
+    }
+
+    /// The first setting that asks for something Weft does not implement, as the error
+    /// [`Engine::new`](crate::Engine::new) returns.
+    pub(crate) fn check(&self) -> crate::Result<()> {
+        match self.refused.first() {
+            None => Ok(()),
+            Some(name) => Err(crate::Error::usage(format!(
+                "unsupported configuration: `Config::{name}` asks for a feature that Weft does \
+                 not implement"
+            ))),
         }
     }
 
@@ -191,6 +221,392 @@ impl Config {
         self
     }
 
+    /// Whether a trap carries the wasm backtrace of where it happened (shown in its
+    /// `Display`, and by [`Trap::backtrace`](crate::Trap::backtrace)). Default: on. Turning it
+    /// off saves the cost of collecting the frames when traps are frequent and expected.
+    pub fn wasm_backtrace(&mut self, enable: bool) -> &mut Self {
+        self.wasm_backtrace = enable;
+        self
+    }
+}
+
+/// Settings of Wasmtime's `Config` that Weft accepts so that code written for Wasmtime
+/// compiles unchanged. Each says what it means here:
+///
+/// - **Accepted, without effect**: settings of a native code generator or of virtual-memory
+///   tuning, which change speed or memory layout but nothing a program or the embedder can
+///   observe (the results, traps and errors are the same).
+/// - **Refused when enabled**: proposals and features Weft does not implement. Turning one on
+///   makes [`Engine::new`](crate::Engine::new) fail with an error naming the setting, rather
+///   than failing later on the first module that uses it; turning it off is accepted.
+impl Config {
+    /// Accepted without effect: Weft always runs its interpreter, whatever compiler is asked
+    /// for. Results are the same; only speed differs.
+    pub fn strategy(&mut self, _strategy: Strategy) -> &mut Self {
+        self
+    }
+
+    /// Accepted without effect: Weft has no optimizing code generator to tune.
+    pub fn cranelift_opt_level(&mut self, _level: OptLevel) -> &mut Self {
+        self
+    }
+
+    /// Accepted without effect: no code generator runs, so there is no verifier to enable.
+    pub fn cranelift_debug_verifier(&mut self, _enable: bool) -> &mut Self {
+        self
+    }
+
+    /// Refused when enabled: Weft does not canonicalize NaNs, and doing so changes the bits
+    /// of float results that a program can observe.
+    pub fn cranelift_nan_canonicalization(&mut self, enable: bool) -> &mut Self {
+        self.refuse_if("cranelift_nan_canonicalization", enable)
+    }
+
+    /// Accepted without effect: Weft translates a module's functions on one thread.
+    pub fn parallel_compilation(&mut self, _enable: bool) -> &mut Self {
+        self
+    }
+
+    /// Accepted without effect: there is no native code for a debugger to see.
+    pub fn debug_info(&mut self, _enable: bool) -> &mut Self {
+        self
+    }
+
+    /// Accepted without effect: there is no native code to map back to wasm offsets.
+    pub fn generate_address_map(&mut self, _enable: bool) -> &mut Self {
+        self
+    }
+
+    /// Accepted without effect: there is no native code to unwind.
+    pub fn native_unwind_info(&mut self, _enable: bool) -> &mut Self {
+        self
+    }
+
+    /// Accepted without effect: Weft reports no wasm source locations (DWARF) in backtraces
+    /// either way; frames name the module and function.
+    pub fn wasm_backtrace_details(&mut self, _details: WasmBacktraceDetails) -> &mut Self {
+        self
+    }
+
+    /// Accepted without effect: Weft bounds-checks every memory access in the interpreter
+    /// and reserves address space for a memory as its size requires, not by this setting.
+    pub fn memory_reservation(&mut self, _bytes: u64) -> &mut Self {
+        self
+    }
+
+    /// Accepted without effect: no guard pages are needed, as every access is checked.
+    pub fn memory_guard_size(&mut self, _bytes: u64) -> &mut Self {
+        self
+    }
+
+    /// Accepted without effect: see [`Config::memory_reservation`].
+    pub fn memory_reservation_for_growth(&mut self, _bytes: u64) -> &mut Self {
+        self
+    }
+
+    /// Accepted without effect: whether a memory's base address moves when it grows cannot
+    /// be observed through Weft's API, whose slices borrow the store.
+    pub fn memory_may_move(&mut self, _enable: bool) -> &mut Self {
+        self
+    }
+
+    /// Accepted without effect: see [`Config::memory_guard_size`].
+    pub fn guard_before_linear_memory(&mut self, _enable: bool) -> &mut Self {
+        self
+    }
+
+    /// Accepted without effect: memories are always lazily zeroed OS pages with their data
+    /// segments copied in at instantiation.
+    pub fn memory_init_cow(&mut self, _enable: bool) -> &mut Self {
+        self
+    }
+
+    /// Accepted without effect: tables are initialized when created.
+    pub fn table_lazy_init(&mut self, _enable: bool) -> &mut Self {
+        self
+    }
+
+    /// Accepted without effect: Weft never uses signal handlers; every trap is detected by
+    /// an explicit check.
+    pub fn signals_based_traps(&mut self, _enable: bool) -> &mut Self {
+        self
+    }
+
+    /// How instances' memories and tables are allocated: on demand (the default) or from a
+    /// pool bounded in advance and shared by the engine's stores; see
+    /// [`PoolingAllocationConfig`].
+    pub fn allocation_strategy(&mut self, strategy: InstanceAllocationStrategy) -> &mut Self {
+        self.allocation = strategy;
+        self
+    }
+
+    /// Accepted when [`ProfilingStrategy::None`]; any profiler is refused.
+    pub fn profiler(&mut self, profiler: ProfilingStrategy) -> &mut Self {
+        self.refuse_if("profiler", profiler != ProfilingStrategy::None)
+    }
+
+    /// Refused when enabled: Weft has no async support (`call_async`, async host functions).
+    pub fn async_support(&mut self, enable: bool) -> &mut Self {
+        self.refuse_if("async_support", enable)
+    }
+
+    /// Refused when enabled: Weft writes no core dumps on traps.
+    pub fn coredump_on_trap(&mut self, enable: bool) -> &mut Self {
+        self.refuse_if("coredump_on_trap", enable)
+    }
+}
+
+/// Defines one setter per WebAssembly proposal Weft does not implement yet: off by default,
+/// refused by [`Engine::new`](crate::Engine::new) when turned on.
+macro_rules! unsupported_proposals {
+    ($($(#[$doc:meta])* $setter:ident;)*) => {
+        /// WebAssembly proposals that Weft does not implement yet. Each is off by default;
+        /// turning one on makes [`Engine::new`](crate::Engine::new) fail with an error naming
+        /// the setter, and turning it off (as code written for Wasmtime often does) is accepted.
+        impl Config {
+            $(
+                $(#[$doc])*
+                ///
+                /// Refused when enabled: not implemented by Weft yet.
+                pub fn $setter(&mut self, enable: bool) -> &mut Self {
+                    self.refuse_if(stringify!($setter), enable)
+                }
+            )*
+        }
+    };
+}
+
+unsupported_proposals! {
+    /// The fixed-width SIMD proposal (`v128`).
+    wasm_simd;
+    /// The relaxed SIMD proposal.
+    wasm_relaxed_simd;
+    /// The threads proposal (shared memories, atomics).
+    wasm_threads;
+    /// The tail-call proposal (`return_call`).
+    wasm_tail_call;
+    /// The multi-memory proposal.
+    wasm_multi_memory;
+    /// The memory64 proposal (64-bit memory indices).
+    wasm_memory64;
+    /// The extended constant expressions proposal.
+    wasm_extended_const;
+    /// The typed function references proposal.
+    wasm_function_references;
+    /// The garbage collection proposal.
+    wasm_gc;
+    /// The exception-handling proposal.
+    wasm_exceptions;
+    /// The wide-arithmetic proposal.
+    wasm_wide_arithmetic;
+    /// The custom-page-sizes proposal.
+    wasm_custom_page_sizes;
+    /// The stack-switching proposal.
+    wasm_stack_switching;
+    /// The Component Model's async features (streams, futures, tasks).
+    wasm_component_model_async;
+}
+
+/// The compiler Wasmtime would use; accepted by [`Config::strategy`] without effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Strategy {
+    /// The engine's choice.
+    #[default]
+    Auto,
+    /// Cranelift.
+    Cranelift,
+    /// Winch.
+    Winch,
+}
+
+/// Cranelift's optimization level; accepted by [`Config::cranelift_opt_level`] without
+/// effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum OptLevel {
+    /// No optimization.
+    None,
+    /// Optimize for speed.
+    #[default]
+    Speed,
+    /// Optimize for speed and size.
+    SpeedAndSize,
+}
+
+/// Whether backtraces carry DWARF source locations; accepted by
+/// [`Config::wasm_backtrace_details`] without effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum WasmBacktraceDetails {
+    /// Include source locations.
+    Enable,
+    /// Leave them out.
+    Disable,
+    /// Decide from the `WASMTIME_BACKTRACE_DETAILS` environment variable.
+    #[default]
+    Environment,
+}
+
+/// A profiler to report generated code to; see [`Config::profiler`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum ProfilingStrategy {
+    /// No profiler (the only one Weft accepts).
+    #[default]
+    None,
+    /// Linux `perf` map files.
+    PerfMap,
+    /// Linux `perf` jitdump files.
+    JitDump,
+    /// Intel VTune.
+    VTune,
+    /// Wasmtime's Pulley interpreter's profiler.
+    Pulley,
+}
+
+/// How instances' memories and tables are allocated; see [`Config::allocation_strategy`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum InstanceAllocationStrategy {
+    /// Allocate each memory and table when it is created, and free it with its store (the
+    /// default).
+    #[default]
+    OnDemand,
+    /// Allocate from pools bounded in advance and shared by every store of the engine; see
+    /// [`PoolingAllocationConfig`].
+    Pooling(PoolingAllocationConfig),
+}
+
+/// The bounds of the pooling allocator, for [`InstanceAllocationStrategy::Pooling`], with
+/// Wasmtime's names and defaults.
+///
+/// With pooling, every store of an engine draws its core instances, linear memories and
+/// tables from one pool of fixed size: creating more than the pool holds at once is an
+/// error (a [`ErrorKind::ResourceExhausted`](crate::ErrorKind::ResourceExhausted) naming
+/// the bound), never an abort, and what a dropped store held goes back to the pool. The
+/// linear memories of dropped stores are kept, up to
+/// [`PoolingAllocationConfig::max_unused_warm_slots`], and reused zeroed by later stores,
+/// which saves mapping fresh pages at instantiation.
+///
+/// ```
+/// use weft::{Config, Engine, InstanceAllocationStrategy, Module, PoolingAllocationConfig, Store};
+/// let mut pool = PoolingAllocationConfig::new();
+/// pool.total_memories(1).max_memory_size(1 << 20);
+/// let mut config = Config::new();
+/// config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+/// let engine = Engine::new(&config)?;
+/// let module = Module::new(&engine, "(module (memory 1))")?;
+/// let mut first = Store::new(&engine, ());
+/// weft::Instance::new(&mut first, &module, &[])?;
+/// let mut second = Store::new(&engine, ());
+/// assert!(weft::Instance::new(&mut second, &module, &[]).is_err(), "the pool is full");
+/// drop(first);
+/// weft::Instance::new(&mut second, &module, &[])?;
+/// # Ok::<(), weft::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PoolingAllocationConfig {
+    pub(crate) total_core_instances: u32,
+    pub(crate) total_memories: u32,
+    pub(crate) total_tables: u32,
+    pub(crate) max_memories_per_module: u32,
+    pub(crate) max_tables_per_module: u32,
+    pub(crate) max_memory_size: usize,
+    pub(crate) table_elements: usize,
+    pub(crate) max_unused_warm_slots: u32,
+    pub(crate) linear_memory_keep_resident: usize,
+}
+
+impl Default for PoolingAllocationConfig {
+    fn default() -> Self {
+        PoolingAllocationConfig {
+            total_core_instances: 1000,
+            total_memories: 1000,
+            total_tables: 1000,
+            max_memories_per_module: 1,
+            max_tables_per_module: 1,
+            max_memory_size: 4 << 30,
+            table_elements: 20_000,
+            max_unused_warm_slots: 100,
+            linear_memory_keep_resident: 0,
+        }
+    }
+}
+
+impl PoolingAllocationConfig {
+    /// A pooling configuration with Wasmtime's defaults: 1,000 core instances, memories and
+    /// tables in all, one memory and one table per module, memories of at most 4 GiB, tables
+    /// of at most 20,000 elements, and 100 warm memories kept for reuse.
+    pub fn new() -> Self {
+        PoolingAllocationConfig::default()
+    }
+
+    /// The most core instances alive at once, in all the engine's stores. Default: 1,000.
+    pub fn total_core_instances(&mut self, count: u32) -> &mut Self {
+        self.total_core_instances = count;
+        self
+    }
+
+    /// The most linear memories alive at once, in all the engine's stores. Default: 1,000.
+    pub fn total_memories(&mut self, count: u32) -> &mut Self {
+        self.total_memories = count;
+        self
+    }
+
+    /// The most tables alive at once, in all the engine's stores. Default: 1,000.
+    pub fn total_tables(&mut self, count: u32) -> &mut Self {
+        self.total_tables = count;
+        self
+    }
+
+    /// The most memories one module may define; instantiating a module that defines more is
+    /// an error. Default: 1.
+    pub fn max_memories_per_module(&mut self, count: u32) -> &mut Self {
+        self.max_memories_per_module = count;
+        self
+    }
+
+    /// The most tables one module may define; instantiating a module that defines more is an
+    /// error. Default: 1.
+    pub fn max_tables_per_module(&mut self, count: u32) -> &mut Self {
+        self.max_tables_per_module = count;
+        self
+    }
+
+    /// The most bytes one linear memory may have: creating a larger one is an error, and
+    /// `memory.grow` beyond it returns -1. Default: 4 GiB.
+    pub fn max_memory_size(&mut self, bytes: usize) -> &mut Self {
+        self.max_memory_size = bytes;
+        self
+    }
+
+    /// The most elements one table may have: creating a larger one is an error, and
+    /// `table.grow` beyond it returns -1. Default: 20,000.
+    pub fn table_elements(&mut self, elements: usize) -> &mut Self {
+        self.table_elements = elements;
+        self
+    }
+
+    /// How many bytes at the start of a reused memory are zeroed by writing them, so that
+    /// they stay resident and the next instance takes no page faults on them (the rest are
+    /// given back to the OS, which zeroes them on the next touch). Larger values trade
+    /// zeroing work at instantiation, even of bytes the last instance never touched, for
+    /// fewer page faults; worth it for modules whose data segments or early writes cover
+    /// that much. Rounded down to whole 64 KiB pages. Default: 0.
+    pub fn linear_memory_keep_resident(&mut self, bytes: usize) -> &mut Self {
+        self.linear_memory_keep_resident = bytes;
+        self
+    }
+
+    /// How many memories of dropped stores are kept mapped, zeroed, for reuse. Default: 100.
+    pub fn max_unused_warm_slots(&mut self, count: u32) -> &mut Self {
+        self.max_unused_warm_slots = count;
+        self
+    }
+}
+
+impl Config {
     /// The wasmparser feature set this configuration accepts.
     pub(crate) fn wasm_features(&self) -> wasmparser::WasmFeatures {
         use wasmparser::WasmFeatures as F;

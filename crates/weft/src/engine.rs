@@ -23,6 +23,8 @@ pub struct Engine {
 
 struct EngineInner {
     config: Config,
+    /// The pool of [`InstanceAllocationStrategy::Pooling`](crate::InstanceAllocationStrategy::Pooling).
+    pool: Option<Arc<crate::pool::Pool>>,
     signatures: Mutex<Signatures>,
     epoch: AtomicU64,
 }
@@ -38,12 +40,19 @@ impl Engine {
     ///
     /// # Errors
     ///
-    /// Currently every configuration is accepted; the `Result` leaves room for settings that
-    /// contradict each other.
+    /// A usage error naming the setting if `config` turns on something Weft does not
+    /// implement (a proposal such as [`Config::wasm_simd`], async support, a profiler); see the setters' documentation.
     pub fn new(config: &Config) -> Result<Engine> {
+        config.check()?;
         Ok(Engine {
             inner: Arc::new(EngineInner {
                 config: config.clone(),
+                pool: match &config.allocation {
+                    crate::InstanceAllocationStrategy::Pooling(pool) => {
+                        Some(crate::pool::Pool::new(pool.clone()))
+                    }
+                    crate::InstanceAllocationStrategy::OnDemand => None,
+                },
                 signatures: Mutex::new(Signatures::default()),
                 epoch: AtomicU64::new(0),
             }),
@@ -53,6 +62,11 @@ impl Engine {
     /// The configuration this engine was created with.
     pub fn config(&self) -> &Config {
         &self.inner.config
+    }
+
+    /// The pooling allocator's pool, if the engine uses one.
+    pub(crate) fn pool(&self) -> Option<&Arc<crate::pool::Pool>> {
+        self.inner.pool.as_ref()
     }
 
     /// Whether two handles refer to the same engine.
@@ -97,6 +111,7 @@ impl Default for Engine {
         Engine {
             inner: Arc::new(EngineInner {
                 config: Config::default(),
+                pool: None,
                 signatures: Mutex::new(Signatures::default()),
                 epoch: AtomicU64::new(0),
             }),

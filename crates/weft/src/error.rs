@@ -21,18 +21,28 @@ pub struct Error {
 pub enum ErrorKind {
     /// The bytes are not a well-formed WebAssembly module (binary format, spec §5), or WAT text
     /// failed to parse. `offset` is the byte offset in the binary where decoding failed.
+    ///
+    /// For a component ([`Component::new`](crate::component::Component::new)), the bytes are
+    /// not a well-formed component (or one of its nested core modules is malformed) and
+    /// `component` is true: the message then says "malformed component".
     Malformed {
         /// What was wrong.
         message: String,
         /// Byte offset into the binary, if known.
         offset: Option<usize>,
+        /// Whether the bytes were compiled as a component rather than a core module.
+        component: bool,
     },
-    /// The module is well formed but does not validate (spec §3).
+    /// The module is well formed but does not validate (spec §3); for a component
+    /// (`component` true, the message says "invalid component"), the component or one of its
+    /// nested core modules does not validate, or it uses a construct Weft does not support.
     Invalid {
         /// What was wrong.
         message: String,
         /// Byte offset into the binary, if known.
         offset: Option<usize>,
+        /// Whether the bytes were compiled as a component rather than a core module.
+        component: bool,
     },
     /// The module is valid but exceeds a limit of Weft's implementation, so it is rejected
     /// the same way by [`Module::new`](crate::Module::new) (eager or lazy) and
@@ -89,6 +99,7 @@ impl Error {
         Error::from_kind(ErrorKind::Malformed {
             message: message.into(),
             offset,
+            component: false,
         })
     }
 
@@ -97,7 +108,20 @@ impl Error {
         Error::from_kind(ErrorKind::Invalid {
             message: message.into(),
             offset,
+            component: false,
         })
+    }
+
+    /// This error, reported about a component: a malformed or invalid input says
+    /// "component" rather than "module"; other errors are unchanged.
+    #[cfg(feature = "component-model")]
+    pub(crate) fn in_component(mut self) -> Self {
+        if let ErrorKind::Malformed { component, .. } | ErrorKind::Invalid { component, .. } =
+            &mut *self.inner
+        {
+            *component = true;
+        }
+        self
     }
 
     #[cold]
@@ -179,31 +203,35 @@ impl fmt::Display for Message {
 
 impl std::error::Error for Message {}
 
+/// Writes ` (at offset 0x..)` if the offset is known.
+fn write_offset(f: &mut fmt::Formatter<'_>, offset: Option<usize>) -> fmt::Result {
+    match offset {
+        Some(offset) => write!(f, " (at offset 0x{offset:x})"),
+        None => Ok(()),
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &*self.inner {
             ErrorKind::Malformed {
                 message,
-                offset: Some(offset),
+                offset,
+                component,
             } => {
-                write!(f, "malformed module: {message} (at offset 0x{offset:x})")
-            }
-            ErrorKind::Malformed {
-                message,
-                offset: None,
-            } => {
-                write!(f, "malformed module: {message}")
+                let what = if *component { "component" } else { "module" };
+                write!(f, "malformed {what}: {message}")?;
+                write_offset(f, *offset)
             }
             ErrorKind::Invalid {
                 message,
-                offset: Some(offset),
+                offset,
+                component,
             } => {
-                write!(f, "invalid module: {message} (at offset 0x{offset:x})")
+                let what = if *component { "component" } else { "module" };
+                write!(f, "invalid {what}: {message}")?;
+                write_offset(f, *offset)
             }
-            ErrorKind::Invalid {
-                message,
-                offset: None,
-            } => write!(f, "invalid module: {message}"),
             ErrorKind::ImplementationLimit {
                 message,
                 offset: Some(offset),

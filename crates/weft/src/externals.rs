@@ -241,6 +241,33 @@ impl Memory {
         &mut self.entity_mut(&mut store.inner).data
     }
 
+    /// The memory's bytes and the store's data, both mutably, so that a host function can
+    /// work on guest memory and its own state at once.
+    ///
+    /// ```
+    /// use weft::{Engine, Memory, MemoryType, Store};
+    /// let engine = Engine::default();
+    /// let mut store = Store::new(&engine, Vec::<u8>::new());
+    /// let memory = Memory::new(&mut store, MemoryType::new(1, None))?;
+    /// let (bytes, log) = memory.data_and_store_mut(&mut store);
+    /// bytes[0] = 7;
+    /// log.push(bytes[0]);
+    /// assert_eq!(store.data(), &[7]);
+    /// # Ok::<(), weft::Error>(())
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If `store` is not the memory's store.
+    pub fn data_and_store_mut<'a, T: 'a>(
+        &self,
+        store: impl Into<StoreContextMut<'a, T>>,
+    ) -> (&'a mut [u8], &'a mut T) {
+        let store = store.into().0;
+        let data = &mut self.entity_mut(&mut store.inner).data;
+        (&mut data[..], &mut store.data)
+    }
+
     /// Copies `buffer.len()` bytes at byte offset `offset` into `buffer`.
     ///
     /// # Errors
@@ -322,12 +349,21 @@ pub(crate) fn new_memory(inner: &mut StoreInner, ty: MemoryType) -> Result<Store
     }
     let len = usize::try_from(pages * MemoryType::PAGE_SIZE)
         .map_err(|_| Error::resource("memory too large for this host"))?;
-    let data = LinearMemory::new(len).map_err(|_| {
-        Error::resource(format!(
-            "failed to allocate a memory of {pages} pages: the host refused to map them"
-        ))
-    })?;
-    Ok(inner.memories.push(MemoryEntity { data, ty }))
+    let (data, slot) = match inner.engine.pool() {
+        Some(pool) => {
+            let slot = pool.take(crate::pool::SlotKind::Memory)?;
+            (pool.memory(len)?, Some(slot))
+        }
+        None => {
+            let data = LinearMemory::new(len).map_err(|_| {
+                Error::resource(format!(
+                    "failed to allocate a memory of {pages} pages: the host refused to map them"
+                ))
+            })?;
+            (data, None)
+        }
+    };
+    Ok(inner.memories.push(MemoryEntity { data, ty, slot }))
 }
 
 /// A table (spec §4.2.9): a vector of references of one type.
@@ -366,6 +402,16 @@ impl Table {
         store
             .tables
             .get(self.index)
+            .unwrap_or_else(|| wrong_store())
+    }
+
+    fn entity_mut<'a>(&self, store: &'a mut StoreInner) -> &'a mut TableEntity {
+        if store.id != self.store {
+            wrong_store()
+        }
+        store
+            .tables
+            .get_mut(self.index)
             .unwrap_or_else(|| wrong_store())
     }
 
@@ -441,6 +487,89 @@ impl Table {
     }
 }
 
+impl Table {
+    /// Sets the `len` elements from `dst` on to `value` (spec §4.4.6 `table.fill`).
+    ///
+    /// # Errors
+    ///
+    /// If the range is out of bounds (nothing is written then) or `value` has the wrong type.
+    ///
+    /// # Panics
+    ///
+    /// If `store` is not the table's store.
+    pub fn fill(&self, mut store: impl AsContextMut, dst: u64, value: Val, len: u64) -> Result<()> {
+        let inner = &mut store.as_context_mut().0.inner;
+        let ty = self.entity(inner).ty;
+        let raw = ref_to_raw(inner, ty, value)?;
+        let elements = &mut self.entity_mut(inner).elements;
+        table_range(elements.len(), dst, len)
+            .and_then(|range| elements.get_mut(range))
+            .ok_or_else(|| Error::usage("table fill out of bounds"))?
+            .fill(raw);
+        Ok(())
+    }
+
+    /// Copies `len` elements from `src_table` at `src_index` to `dst_table` at `dst_index`
+    /// (spec §4.4.6 `table.copy`); the ranges may overlap, and the two tables may be the same.
+    ///
+    /// # Errors
+    ///
+    /// If either range is out of bounds (nothing is written then) or the tables' element
+    /// types differ.
+    ///
+    /// # Panics
+    ///
+    /// If `store` is not the tables' store.
+    pub fn copy(
+        mut store: impl AsContextMut,
+        dst_table: &Table,
+        dst_index: u64,
+        src_table: &Table,
+        src_index: u64,
+        len: u64,
+    ) -> Result<()> {
+        let inner = &mut store.as_context_mut().0.inner;
+        let (src_ty, dst_ty) = (src_table.entity(inner).ty, dst_table.entity(inner).ty);
+        if src_ty.element() != dst_ty.element() {
+            return Err(Error::usage(
+                "table copy between tables of different element types",
+            ));
+        }
+        let out_of_bounds = || Error::usage("table copy out of bounds");
+        let src_len = src_table.entity(inner).elements.len();
+        let src = table_range(src_len, src_index, len).ok_or_else(out_of_bounds)?;
+        let dst_len = dst_table.entity(inner).elements.len();
+        let dst = table_range(dst_len, dst_index, len).ok_or_else(out_of_bounds)?;
+        if src_table.index == dst_table.index {
+            dst_table
+                .entity_mut(inner)
+                .elements
+                .copy_within(src, dst.start);
+        } else {
+            let values: Vec<u64> = src_table
+                .entity(inner)
+                .elements
+                .get(src)
+                .ok_or_else(out_of_bounds)?
+                .to_vec();
+            dst_table
+                .entity_mut(inner)
+                .elements
+                .get_mut(dst)
+                .ok_or_else(out_of_bounds)?
+                .copy_from_slice(&values);
+        }
+        Ok(())
+    }
+}
+
+/// The element range `[start, start + len)` of a table of `size` elements, if in bounds.
+fn table_range(size: usize, start: u64, len: u64) -> Option<core::ops::Range<usize>> {
+    let start = usize::try_from(start).ok()?;
+    let end = start.checked_add(usize::try_from(len).ok()?)?;
+    (end <= size).then_some(start..end)
+}
+
 fn ref_to_raw(inner: &StoreInner, ty: TableType, value: Val) -> Result<u64> {
     if value.ty() != ty.element().into() {
         return Err(Error::usage(format!(
@@ -465,12 +594,24 @@ pub(crate) fn new_table(inner: &mut StoreInner, ty: TableType, init: u64) -> Res
         .ok()
         .filter(|len| *len as u64 <= MAX_TABLE_ELEMENTS)
         .ok_or_else(|| Error::resource("table too large"))?;
+    let slot = match inner.engine.pool() {
+        Some(pool) => {
+            if len > pool.config.table_elements {
+                return Err(Error::resource(format!(
+                    "table of {len} elements exceeds the pooling allocator's table_elements of {}",
+                    pool.config.table_elements
+                )));
+            }
+            Some(pool.take(crate::pool::SlotKind::Table)?)
+        }
+        None => None,
+    };
     let mut elements = Vec::new();
     elements
         .try_reserve_exact(len)
         .map_err(|_| Error::resource("failed to allocate table"))?;
     elements.resize(len, init);
-    Ok(inner.tables.push(TableEntity { elements, ty }))
+    Ok(inner.tables.push(TableEntity { elements, ty, slot }))
 }
 
 /// A global variable (spec §4.2.10).

@@ -327,6 +327,25 @@ impl<'a, T> Caller<'a, T> {
         &self.store.inner.engine
     }
 
+    /// The fuel left in the store; see [`Store::get_fuel`].
+    ///
+    /// # Errors
+    ///
+    /// If the engine was not configured with `consume_fuel(true)`.
+    pub fn get_fuel(&self) -> Result<u64> {
+        self.store.get_fuel()
+    }
+
+    /// Sets the store's fuel; see [`Store::set_fuel`]. The wasm code that called the host
+    /// function goes on with the new amount when the host function returns.
+    ///
+    /// # Errors
+    ///
+    /// If the engine was not configured with `consume_fuel(true)`.
+    pub fn set_fuel(&mut self, fuel: u64) -> Result<()> {
+        self.store.set_fuel(fuel)
+    }
+
     /// The export `name` of the instance that called this host function, if the caller is a
     /// wasm instance and has such an export.
     pub fn get_export(&mut self, name: &str) -> Option<Extern> {

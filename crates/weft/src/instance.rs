@@ -408,6 +408,31 @@ fn allocate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> Res
     let mut memories = Vec::with_capacity(info.memories.len());
     let mut globals = Vec::with_capacity(info.globals.len());
 
+    // The pooling allocator's bounds on one module, and its slot for the instance.
+    let slot = match store.inner.engine.pool() {
+        Some(pool) => {
+            let limits = &pool.config;
+            let defined_memories = info.memories.len() - info.num_imported_memories as usize;
+            let defined_tables = info.tables.len() - info.num_imported_tables as usize;
+            if defined_memories > limits.max_memories_per_module as usize {
+                return Err(Error::resource(format!(
+                    "module defines {defined_memories} memories; the pooling allocator allows {} \
+                     per module",
+                    limits.max_memories_per_module
+                )));
+            }
+            if defined_tables > limits.max_tables_per_module as usize {
+                return Err(Error::resource(format!(
+                    "module defines {defined_tables} tables; the pooling allocator allows {} per \
+                     module",
+                    limits.max_tables_per_module
+                )));
+            }
+            Some(pool.take(crate::pool::SlotKind::Instance)?)
+        }
+        None => None,
+    };
+
     // Check and collect the imports first: a module that cannot link allocates nothing.
     let inner = &store.inner;
     for (import, item) in info.imports.iter().zip(imports) {
@@ -527,6 +552,7 @@ fn allocate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> Res
         globals: globals.into(),
         elems: elems.into(),
         datas_dropped: vec![false; info.datas.len()].into(),
+        _slot: slot,
     });
     Ok(instance_index)
 }

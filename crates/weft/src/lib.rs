@@ -58,13 +58,17 @@ mod limits;
 mod linear_memory;
 mod linker;
 mod module;
+mod pool;
 mod store;
 mod translate;
 mod trap;
 mod types;
 mod values;
 
-pub use config::{CompilationMode, Config};
+pub use config::{
+    CompilationMode, Config, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig,
+    ProfilingStrategy, Strategy, WasmBacktraceDetails,
+};
 pub use context::{AsContext, AsContextMut, StoreContext, StoreContextMut};
 pub use engine::Engine;
 pub use error::{Error, ErrorKind, Result};
@@ -75,7 +79,7 @@ pub use limits::{
     DEFAULT_INSTANCE_LIMIT, DEFAULT_MEMORY_LIMIT, DEFAULT_TABLE_LIMIT, ResourceLimiter,
     StoreLimits, StoreLimitsBuilder,
 };
-pub use linker::Linker;
+pub use linker::{InstancePre, Linker, UnknownImportError};
 pub use module::Module;
 pub use store::{Store, UpdateDeadline};
 pub use trap::{FrameInfo, Trap, TrapCode};

@@ -113,6 +113,70 @@ mod imp {
     }
 
     /// Moves the mapping `ptr..ptr + old_len` to one of `new_len` bytes.
+    impl LinearMemory {
+        /// An empty memory: no mapping.
+        pub(crate) fn empty() -> LinearMemory {
+            LinearMemory {
+                ptr: NonNull::dangling(),
+                len: 0,
+            }
+        }
+
+        /// Makes the memory `new_len` zero bytes, reusing its mapping where the OS can zero
+        /// pages in place. On Linux the first `keep_resident` bytes (rounded down to whole
+        /// 64 KiB pages) are zeroed with a write, so that they stay resident and the next use
+        /// takes no page faults on them; `madvise(MADV_DONTNEED)` drops the other pages (the
+        /// next access to them reads zeros, as for a fresh mapping); and `mremap` resizes the
+        /// mapping. Elsewhere, or if a call fails, a fresh mapping replaces the old one. On
+        /// error the memory is left empty.
+        pub(crate) fn reset(
+            &mut self,
+            new_len: usize,
+            keep_resident: usize,
+        ) -> Result<(), MapError> {
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            if self.len != 0 && new_len != 0 {
+                let keep = (keep_resident.min(self.len).min(new_len)) & !0xffff;
+                if let Some(kept) = self.get_mut(..keep) {
+                    kept.fill(0);
+                }
+                let advised = if keep < self.len {
+                    // SAFETY: by the invariant `ptr..ptr + len` is this value's own private
+                    // anonymous mapping, page-aligned as `mmap` returned it, and `keep` is a
+                    // multiple of 64 KiB below `len`, so `ptr + keep .. ptr + len` is a
+                    // page-aligned part of it. `&mut self` means no reference into the bytes
+                    // is alive. `MADV_DONTNEED` on such a mapping discards its pages; later
+                    // accesses find zero-filled pages, so the bytes stay initialised (zeros).
+                    unsafe {
+                        rustix::mm::madvise(
+                            self.ptr.as_ptr().add(keep).cast::<c_void>(),
+                            self.len - keep,
+                            rustix::mm::Advice::LinuxDontNeed,
+                        )
+                    }
+                } else {
+                    Ok(())
+                };
+                if advised.is_ok() {
+                    if new_len == self.len {
+                        return Ok(());
+                    }
+                    if let Ok(ptr) = remap(self.ptr, self.len, new_len) {
+                        self.ptr = ptr;
+                        self.len = new_len;
+                        return Ok(());
+                    }
+                }
+            }
+            let _ = keep_resident;
+            // Unmap first, so that the old and new mappings never count together against the
+            // address-space limit.
+            *self = LinearMemory::empty();
+            *self = LinearMemory::new(new_len)?;
+            Ok(())
+        }
+    }
+
     #[cfg(any(target_os = "linux", target_os = "android"))]
     fn remap(ptr: NonNull<u8>, old_len: usize, new_len: usize) -> Result<NonNull<u8>, MapError> {
         // SAFETY: by the invariant `ptr..ptr + old_len` is our own mapping, page-aligned
@@ -202,6 +266,22 @@ mod imp {
             self.0.as_mut_ptr()
         }
 
+        /// An empty memory.
+        pub(crate) fn empty() -> LinearMemory {
+            LinearMemory(Vec::new())
+        }
+
+        /// Makes the memory `new_len` zero bytes. On error the memory is left empty.
+        pub(crate) fn reset(
+            &mut self,
+            new_len: usize,
+            _keep_resident: usize,
+        ) -> Result<(), MapError> {
+            *self = LinearMemory::empty();
+            *self = LinearMemory::new(new_len)?;
+            Ok(())
+        }
+
         /// Grows to `new_len` bytes, the new ones zero. On error nothing changes.
         pub(crate) fn grow(&mut self, new_len: usize) -> Result<(), MapError> {
             let additional = new_len.saturating_sub(self.0.len());
@@ -252,5 +332,29 @@ mod tests {
         assert!(memory[65536..].iter().all(|b| *b == 0));
         memory.grow(65536).expect("shrinking is a no-op");
         assert_eq!(memory.len(), 3 * 65536);
+    }
+
+    #[test]
+    fn reset_zeroes_and_resizes() {
+        let mut memory = LinearMemory::new(2 * 65536).expect("two pages");
+        memory[10] = 7;
+        memory[65536 + 5] = 9;
+        memory
+            .reset(2 * 65536, 65536)
+            .expect("same size, one page kept");
+        assert_eq!(memory.len(), 2 * 65536);
+        assert!(memory.iter().all(|b| *b == 0));
+        memory[3] = 1;
+        memory.reset(65536, 0).expect("smaller");
+        assert_eq!(memory.len(), 65536);
+        assert!(memory.iter().all(|b| *b == 0));
+        memory[3] = 1;
+        memory.reset(3 * 65536, 1 << 20).expect("larger, all kept");
+        assert_eq!(memory.len(), 3 * 65536);
+        assert!(memory.iter().all(|b| *b == 0));
+        memory.reset(0, 0).expect("empty");
+        assert!(memory.is_empty());
+        memory.reset(65536, 0).expect("from empty");
+        assert!(memory.iter().all(|b| *b == 0));
     }
 }

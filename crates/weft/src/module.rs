@@ -389,8 +389,12 @@ impl ModuleInner {
 fn same_error(error: &Error) -> Error {
     use crate::ErrorKind as K;
     match error.kind() {
-        K::Malformed { message, offset } => Error::malformed(message.clone(), *offset),
-        K::Invalid { message, offset } => Error::invalid(message.clone(), *offset),
+        K::Malformed {
+            message, offset, ..
+        } => Error::malformed(message.clone(), *offset),
+        K::Invalid {
+            message, offset, ..
+        } => Error::invalid(message.clone(), *offset),
         K::ImplementationLimit { message, offset } => Error::limit(message.clone(), *offset),
         K::ResourceExhausted(message) => Error::resource(message.clone()),
         _ => Error::usage(error.to_string()),

@@ -86,6 +86,16 @@ pub(crate) struct MemoryEntity {
     pub(crate) data: LinearMemory,
     /// The memory's type; `minimum` is the size it was created with.
     pub(crate) ty: MemoryType,
+    /// The pooling allocator's slot, which takes the bytes back for reuse on drop.
+    pub(crate) slot: Option<crate::pool::PoolSlot>,
+}
+
+impl Drop for MemoryEntity {
+    fn drop(&mut self) {
+        if let Some(slot) = &self.slot {
+            slot.give_back(core::mem::replace(&mut self.data, LinearMemory::empty()));
+        }
+    }
 }
 
 impl MemoryEntity {
@@ -100,6 +110,8 @@ impl MemoryEntity {
 pub(crate) struct TableEntity {
     pub(crate) elements: Vec<u64>,
     pub(crate) ty: TableType,
+    /// The pooling allocator's slot.
+    pub(crate) slot: Option<crate::pool::PoolSlot>,
 }
 
 /// A global in a store; the value is a raw cell (see the module docs).
@@ -125,6 +137,8 @@ pub(crate) struct InstanceEntity {
     pub(crate) elems: Box<[Box<[u64]>]>,
     /// Whether each data segment was dropped (`data.drop`, or applied as an active segment).
     pub(crate) datas_dropped: Box<[bool]>,
+    /// The pooling allocator's slot, held for its `Drop`, which gives it back.
+    pub(crate) _slot: Option<crate::pool::PoolSlot>,
 }
 
 /// The part of a store that does not depend on the embedder's data type.
@@ -196,6 +210,13 @@ impl StoreInner {
             return None;
         }
         let new_len = usize::try_from(new.checked_mul(MemoryType::PAGE_SIZE)?).ok()?;
+        if memory
+            .slot
+            .as_ref()
+            .is_some_and(|slot| new_len > slot.config().max_memory_size)
+        {
+            return None;
+        }
         memory.data.grow(new_len).ok()?;
         Some(old)
     }
@@ -221,6 +242,13 @@ impl StoreInner {
             return None;
         }
         let new_len = usize::try_from(new).ok()?;
+        if table
+            .slot
+            .as_ref()
+            .is_some_and(|slot| new_len > slot.config().table_elements)
+        {
+            return None;
+        }
         table
             .elements
             .try_reserve_exact(new_len - table.elements.len())
@@ -382,6 +410,13 @@ type EpochCallback<T> = dyn FnMut(StoreContextMut<'_, T>) -> Result<UpdateDeadli
 pub enum UpdateDeadline {
     /// Continue running; the new deadline is this many ticks after the current epoch.
     Continue(u64),
+}
+
+impl<T: Default> Default for Store<T> {
+    /// A store of a default [`Engine`] holding `T::default()`.
+    fn default() -> Self {
+        Store::new(&Engine::default(), T::default())
+    }
 }
 
 impl<T> Store<T> {

@@ -144,12 +144,60 @@ pub struct FrameInfo {
 }
 
 impl fmt::Display for FrameInfo {
+    /// `module!function`, the function's name demangled as Wasmtime shows it (Rust names
+    /// without their hash, C++ names in full), or `module!<wasm function N>` without a name.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let module = self.module_name.as_deref().unwrap_or("<unknown>");
         match &self.func_name {
-            Some(name) => write!(f, "{module}!{name}"),
+            Some(name) => {
+                write!(f, "{module}!")?;
+                write_demangled(f, name)
+            }
             None => write!(f, "{module}!<wasm function {}>", self.func_index),
         }
+    }
+}
+
+/// Writes `name` demangled if it is a mangled Rust or C++ symbol, as it is otherwise.
+fn write_demangled(f: &mut fmt::Formatter<'_>, name: &str) -> fmt::Result {
+    if let Ok(demangled) = rustc_demangle::try_demangle(name) {
+        return write!(f, "{demangled:#}");
+    }
+    if name.starts_with("_Z")
+        && let Ok(symbol) = cpp_demangle::Symbol::new(name)
+        && let Ok(demangled) = symbol.demangle(&cpp_demangle::DemangleOptions::default())
+    {
+        return f.write_str(&demangled);
+    }
+    f.write_str(name)
+}
+
+#[cfg(test)]
+mod demangle_tests {
+    use super::FrameInfo;
+
+    fn shown(name: &str) -> String {
+        FrameInfo {
+            module_name: Some("m.wasm".into()),
+            func_index: 3,
+            func_name: Some(name.into()),
+        }
+        .to_string()
+    }
+
+    #[test]
+    fn rust_and_cpp_names_are_demangled() {
+        assert_eq!(
+            shown("_ZN5hello4main17hae49978460cea5a5E"),
+            "m.wasm!hello::main"
+        );
+        assert_eq!(
+            shown("_RNvNtCset5xJoy1xWQ_3std7process5abort"),
+            "m.wasm!std::process::abort"
+        );
+        assert_eq!(shown("_Z3addii"), "m.wasm!add(int, int)");
+        assert_eq!(shown("dlmalloc"), "m.wasm!dlmalloc");
+        assert_eq!(shown("_Zgarbage"), "m.wasm!_Zgarbage");
     }
 }
 

@@ -52,6 +52,13 @@ impl Val {
         }
     }
 
+    /// The default value of `ty`, as Wasmtime's `Val::default_for_ty`: 0 for numbers, null
+    /// for references. Every type Weft has has a default, so this is never `None`; the
+    /// `Option` is for code written against Wasmtime, whose non-nullable references have none.
+    pub fn default_for_ty(ty: &ValType) -> Option<Val> {
+        Some(Val::default_for(*ty))
+    }
+
     /// The null reference of `ty`.
     pub fn null_ref(ty: RefType) -> Val {
         match ty {

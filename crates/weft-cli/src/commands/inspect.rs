@@ -1,5 +1,6 @@
 //! `weft inspect`: prints a module's name, imports and exports, or a component's world as
-//! WIT.
+//! WIT; a component whose world WIT cannot describe (types exported at the top level) is
+//! listed as its imports and exports with their types.
 
 use anyhow::Context as _;
 use std::path::PathBuf;
@@ -23,15 +24,19 @@ impl InspectCommand {
         let binary = wat::parse_bytes(&bytes)
             .with_context(|| format!("cannot parse `{}`", self.file.display()))?;
         if wasmparser::Parser::is_component(&binary) {
-            print!(
-                "{}",
-                component_wit(&binary).with_context(|| {
+            let out = match component_wit(&binary) {
+                Ok(wit) => wit,
+                // Not every valid component decodes as a WIT world (wit-component cannot
+                // describe, for example, types exported at the top level): list its imports
+                // and exports with the types Weft reads from the component itself.
+                Err(wit_error) => component_listing(&binary, &wit_error).with_context(|| {
                     format!(
                         "`{}` is a WebAssembly component, but its world cannot be read",
                         self.file.display()
                     )
-                })?
-            );
+                })?,
+            };
+            super::print_stdout(&out)?;
             return Ok(ExitCode::SUCCESS);
         }
         let engine = weft::Engine::default();
@@ -80,6 +85,65 @@ fn component_wit(binary: &[u8]) -> anyhow::Result<String> {
     let mut printer = wit_component::WitPrinter::default();
     printer.print(resolve, main, &nested)?;
     Ok(printer.output.to_string())
+}
+
+/// The imports and exports of the component `binary` with their types, from
+/// [`weft::component::Component::component_type`], for a component whose world WIT cannot
+/// show (`wit_error` says why).
+fn component_listing(binary: &[u8], wit_error: &anyhow::Error) -> anyhow::Result<String> {
+    let engine = weft::Engine::default();
+    let component = weft::component::Component::from_binary(&engine, binary)?;
+    let ty = component.component_type();
+    let mut out = format!(
+        "component (its world cannot be shown as WIT: {})\n",
+        first_line(&format!("{wit_error:#}"))
+    );
+    out.push_str(&format!("imports ({}):\n", ty.imports().len()));
+    for (name, item) in ty.imports() {
+        out.push_str(&format!("  {name:?}: {}\n", component_item(item, 1)));
+    }
+    out.push_str(&format!("exports ({}):\n", ty.exports().len()));
+    for (name, item) in ty.exports() {
+        out.push_str(&format!("  {name:?}: {}\n", component_item(item, 1)));
+    }
+    Ok(out)
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or_default()
+}
+
+/// A component import or export type, e.g. `func(x: u32) -> string` or `resource`; the
+/// exports of an instance follow on lines indented `depth + 1` levels.
+fn component_item(item: &weft::component::ComponentItem, depth: usize) -> String {
+    use weft::component::ComponentItem as I;
+    match item {
+        I::Func(func) => func.to_string(),
+        I::Module { imports, exports } => format!(
+            "core module ({} imports, {} exports)",
+            imports.len(),
+            exports.len()
+        ),
+        I::Instance(exports) => {
+            let indent = "  ".repeat(depth + 1);
+            let mut out = String::from("instance");
+            for (name, item) in exports {
+                out.push_str(&format!(
+                    "\n{indent}{name:?}: {}",
+                    component_item(item, depth + 1)
+                ));
+            }
+            out
+        }
+        I::Component(ty) => format!(
+            "component ({} imports, {} exports)",
+            ty.imports().len(),
+            ty.exports().len()
+        ),
+        I::Resource(_) => "resource".to_string(),
+        I::Type(ty) => format!("type {ty}"),
+        _ => "(a type Weft cannot describe)".to_string(),
+    }
 }
 
 /// An import or export type as WebAssembly text, e.g. `(memory 1 2)`.

@@ -14,8 +14,8 @@ use std::path::Path;
 use wasm_wave::untyped::UntypedFuncCall;
 use wasm_wave::value::{Type as WaveType, Value};
 use wasm_wave::wasm::{DisplayFuncResults, WasmValue};
+use weft::Store;
 use weft::component::{Component, Export, Func, Instance, Linker, Type, Val};
-use weft::{Engine, Store};
 
 /// Whether `binary` (already turned from text into bytes) is a component.
 pub fn is_component(binary: &[u8]) -> bool {
@@ -51,18 +51,20 @@ pub fn core_export_missing(name: &str) -> anyhow::Error {
 
 /// `weft run --invoke CALL FILE` when FILE is a component: calls the export and prints its
 /// results. Returns `None` when FILE is not a component (the core-module path handles it).
-/// `fuel` and `timeout` limit the call as they limit a core module's.
+///
+/// `linker` holds what the component may import (`weft run` gives it WASI 0.2 with the run's
+/// arguments, environment and directories); every other function import is defined to fail
+/// when called. The store carries the run's fuel and deadline.
 ///
 /// # Errors
 ///
 /// As [`invoke_component`]; a trap is printed and becomes the exit status 134, as for core
-/// modules.
-pub fn run_component(
-    engine: &Engine,
+/// modules, and a `wasi:cli/exit` the status it asks for.
+pub fn run_component<T: 'static>(
+    store: &mut Store<T>,
+    linker: &mut Linker<T>,
     file: &Path,
     invoke: &str,
-    fuel: Option<u64>,
-    timeout: Option<std::time::Duration>,
 ) -> anyhow::Result<Option<std::process::ExitCode>> {
     let Ok(binary) = read_binary(file) else {
         return Ok(None);
@@ -70,31 +72,24 @@ pub fn run_component(
     if !is_component(&binary) {
         return Ok(None);
     }
-    let mut store = Store::new(engine, ());
-    if let Some(fuel) = fuel {
-        store.set_fuel(fuel)?;
-    }
-    if let Some(timeout) = timeout {
-        store.set_epoch_deadline(1);
-        let ticker = engine.clone();
-        // The timer thread is detached: the process ends with the call.
-        std::thread::spawn(move || {
-            std::thread::sleep(timeout);
-            ticker.increment_epoch();
-        });
-    }
-    match invoke_component(&mut store, engine, &binary, invoke) {
+    match invoke_component(store, linker, &binary, invoke) {
         Ok(results) => {
             println!("{results}");
             Ok(Some(std::process::ExitCode::SUCCESS))
         }
         Err(error) => {
-            let is_trap = error
-                .chain()
-                .filter_map(|e| e.downcast_ref::<weft::Error>())
-                .any(|e| e.as_trap().is_some());
-            if is_trap {
-                eprintln!("Error: {error:?}");
+            let weft_error = || {
+                error
+                    .chain()
+                    .filter_map(|e| e.downcast_ref::<weft::Error>())
+            };
+            if let Some(exit) = weft_error().find_map(|e| e.downcast_ref::<weft_wasi::I32Exit>()) {
+                return Ok(Some(std::process::ExitCode::from(
+                    u8::try_from(exit.0).unwrap_or(1),
+                )));
+            }
+            if weft_error().any(|e| e.as_trap().is_some()) {
+                super::print_stderr(&format!("Error: {}\n", super::error_report(&error)));
                 return Ok(Some(std::process::ExitCode::from(134)));
             }
             Err(error.context(format!("failed to run component `{}`", file.display())))
@@ -102,16 +97,17 @@ pub fn run_component(
     }
 }
 
-/// Compiles the component `binary`, instantiates it with no host definitions (a call that
-/// reaches an import fails, naming it) and calls the export that `invoke` names.
+/// Compiles the component `binary`, instantiates it with the definitions of `linker` and
+/// functions that fail when called for every other function import, and calls the export
+/// that `invoke` names.
 ///
 /// # Errors
 ///
 /// If the component does not compile or instantiate, the call does not parse or does not fit
 /// the export's type, or the call traps.
-pub fn invoke_component(
-    store: &mut Store<()>,
-    engine: &Engine,
+pub fn invoke_component<T: 'static>(
+    store: &mut Store<T>,
+    linker: &mut Linker<T>,
     binary: &[u8],
     invoke: &str,
 ) -> anyhow::Result<String> {
@@ -121,8 +117,7 @@ pub fn invoke_component(
              syntax, for example `--invoke 'add(1, 2)'` or `--invoke 'greet(\"you\")'`"
         )
     })?;
-    let component = Component::from_binary(engine, binary)?;
-    let mut linker: Linker<()> = Linker::new(engine);
+    let component = Component::from_binary(linker.engine(), binary)?;
     linker.define_unknown_imports_as_traps(&component)?;
     let instance = linker
         .instantiate(&mut *store, &component)
@@ -159,7 +154,11 @@ pub fn invoke_component(
 
 /// The exported function `name`: a top-level export, `instance#func`, or a function of that
 /// name in exactly one exported instance.
-fn find_func(store: &Store<()>, instance: &Instance, name: &str) -> anyhow::Result<Func> {
+fn find_func<T: 'static>(
+    store: &Store<T>,
+    instance: &Instance,
+    name: &str,
+) -> anyhow::Result<Func> {
     if let Some(func) = instance.get_func(store, name) {
         return Ok(func);
     }

@@ -11,7 +11,9 @@
 //! is instantiated with WASI 0.2 in its linker and its `wasi:cli/run` export is called:
 //! `run` returning `ok` or `wasi:cli/exit.exit(ok)` exit with 0, `run` returning `err` or
 //! `exit(err)` with 1, `exit-with-code(n)` with `n`. Traps and the limits (`--fuel`,
-//! `--timeout`, `--max-memory-size`, `--max-wasm-stack`) are reported as for modules.
+//! `--timeout`, `--max-memory-size`, `--max-wasm-stack`) are reported as for modules. With
+//! `--invoke 'name(args)'` the component's export `name` is called instead, with the same
+//! WASI 0.2 definitions.
 
 use anyhow::{Context as _, anyhow, bail};
 use std::ffi::OsString;
@@ -52,7 +54,8 @@ pub struct RunCommand {
     /// Its parameters are taken from ARGS (integers in decimal or `0x` hexadecimal, floats
     /// in decimal) and each result is printed on its own line. For a component, NAME is a
     /// call in WAVE syntax, e.g. `--invoke 'greet("you", [1, 2])'`, and the results are
-    /// printed in WAVE.
+    /// printed in WAVE; the component gets WASI 0.2 with the arguments, `--env` and `--dir`
+    /// grants of the run.
     #[arg(long, value_name = "NAME")]
     invoke: Option<String>,
 
@@ -88,6 +91,21 @@ pub struct RunCommand {
     #[arg(long, value_name = "BYTES")]
     max_wasm_stack: Option<usize>,
 
+    /// Wasm options, with the names `wasmtime run -W` uses (repeatable)
+    ///
+    /// `-W fuel=N,timeout=1s,max-memory-size=BYTES,max-wasm-stack=BYTES,...`, and each
+    /// proposal as `-W bulk-memory=n`. `weft settings` lists every option.
+    #[arg(short = 'W', value_name = "KEY[=VALUE]", value_parser = super::options::parse_wasm_options)]
+    wasm: Vec<super::options::WasmOptions>,
+
+    /// Instantiate the module at PATH first and define its exports under NAME (repeatable)
+    ///
+    /// The main module can then import them as `NAME::export`. The preloaded module gets
+    /// WASI preview 1 too; a command module (one exporting `_start`) gets a fresh instance
+    /// for each call, as `wasmtime run --preload` does.
+    #[arg(long = "preload", value_name = "NAME=PATH", value_parser = parse_preload)]
+    preloads: Vec<(String, PathBuf)>,
+
     /// The module to run: a binary `.wasm` file or a `.wat` text file
     #[arg(value_name = "FILE")]
     file: PathBuf,
@@ -105,7 +123,7 @@ pub struct RunCommand {
 
 /// `500ms`, `1s`, `2m`, `1h`, or a plain number of seconds (decimals and exponents
 /// allowed: `1.5s`, `1e3ms`).
-fn parse_duration(s: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
     // No unit starts with `e`, so an exponent stays with the number.
     let split = s
         .find(|c: char| c.is_ascii_alphabetic() && !matches!(c, 'e' | 'E'))
@@ -181,6 +199,16 @@ fn is_component(bytes: &[u8]) -> bool {
         .is_some_and(|r| r.trim_start().starts_with("component"))
 }
 
+/// `NAME=PATH`.
+fn parse_preload(s: &str) -> Result<(String, PathBuf), String> {
+    match s.split_once('=') {
+        Some((name, path)) if !name.is_empty() && !path.is_empty() => {
+            Ok((name.to_owned(), PathBuf::from(path)))
+        }
+        _ => Err(format!("invalid --preload `{s}`: use NAME=PATH")),
+    }
+}
+
 /// `HOST` or `HOST::GUEST`.
 fn parse_dir(s: &str) -> Result<(String, String), String> {
     match s.split_once("::") {
@@ -203,20 +231,23 @@ fn parse_env(s: &str) -> Result<(String, Option<String>), String> {
 
 impl RunCommand {
     /// Runs the module; returns the process's exit status.
-    pub fn execute(self) -> anyhow::Result<ExitCode> {
+    pub fn execute(mut self) -> anyhow::Result<ExitCode> {
+        let settings = super::options::WasmSettings::new(&self.wasm)?;
+        // `-W` and the long options set the same things; `-W` wins, as it comes from the
+        // same command line and Wasmtime only has `-W`.
+        self.fuel = settings.fuel.or(self.fuel);
+        self.timeout = settings.timeout.or(self.timeout);
+        self.max_memory_size = settings.max_memory_size.or(self.max_memory_size);
+        self.max_table_elements = settings.max_table_elements.or(self.max_table_elements);
+        self.max_wasm_stack = settings.max_wasm_stack.or(self.max_wasm_stack);
         let mut config = Config::new();
         config.consume_fuel(self.fuel.is_some());
         config.epoch_interruption(self.timeout.is_some());
         if let Some(bytes) = self.max_wasm_stack {
             config.max_wasm_stack(bytes);
         }
-        let engine = Engine::new(&config)?;
-        if let Some(invoke) = &self.invoke
-            && let Some(code) =
-                super::invoke::run_component(&engine, &self.file, invoke, self.fuel, self.timeout)?
-        {
-            return Ok(code);
-        }
+        settings.configure(&mut config);
+        let engine = Engine::new(&config).context("invalid -W options")?;
         let bytes = std::fs::read(&self.file)
             .with_context(|| format!("failed to open wasm module {:?}", self.file))?;
         let component = is_component(&bytes);
@@ -234,6 +265,16 @@ impl RunCommand {
         if let Some(elements) = self.max_table_elements {
             limits = limits.table_elements(elements);
         }
+        if let Some(count) = settings.max_instances {
+            limits = limits.instances(count);
+        }
+        if let Some(count) = settings.max_tables {
+            limits = limits.tables(count);
+        }
+        if let Some(count) = settings.max_memories {
+            limits = limits.memories(count);
+        }
+        limits = limits.trap_on_grow_failure(settings.trap_on_grow_failure);
         let mut store = Store::new(
             &engine,
             Host {
@@ -256,10 +297,24 @@ impl RunCommand {
             });
         }
 
+        if component && !self.preloads.is_empty() {
+            bail!("--preload is for core modules; a component imports other components instead");
+        }
+        if let Some(invoke) = &self.invoke
+            && component
+        {
+            let mut linker = weft::component::Linker::<Host>::new(&engine);
+            weft_wasi::p2::add_to_linker_sync(&mut linker)?;
+            if let Some(code) =
+                super::invoke::run_component(&mut store, &mut linker, &self.file, invoke)?
+            {
+                return Ok(code);
+            }
+        }
         let outcome = if component {
             self.run_component(&engine, &mut store, &bytes)
         } else {
-            self.run_module(&engine, &mut store, &bytes)
+            self.run_module(&engine, &mut store, &bytes, &settings)
                 .map(|()| ExitCode::SUCCESS)
         };
         match outcome {
@@ -293,7 +348,7 @@ impl RunCommand {
                         Some(limit) => error.context(limit),
                         None => error,
                     };
-                    super::print_stderr(&format!("Error: {error:?}\n"));
+                    super::print_stderr(&format!("Error: {}\n", super::error_report(&error)));
                     return Ok(ExitCode::from(TRAP_STATUS));
                 }
                 Err(error)
@@ -344,9 +399,6 @@ impl RunCommand {
         store: &mut Store<Host>,
         bytes: &[u8],
     ) -> anyhow::Result<ExitCode> {
-        if self.invoke.is_some() {
-            bail!("--invoke is not supported for components yet");
-        }
         let component = Component::new(engine, bytes)
             .with_context(|| format!("failed to compile component {:?}", self.file))?;
         let mut linker = weft::component::Linker::<Host>::new(engine);
@@ -366,11 +418,25 @@ impl RunCommand {
         engine: &Engine,
         store: &mut Store<Host>,
         bytes: &[u8],
+        settings: &super::options::WasmSettings,
     ) -> anyhow::Result<()> {
         let module = Module::new(engine, bytes)
-            .with_context(|| format!("failed to open wasm module {:?}", self.file))?;
+            .with_context(|| format!("failed to compile wasm module {:?}", self.file))?;
         let mut linker: Linker<Host> = Linker::new(engine);
         weft_wasi::p1::add_to_linker(&mut linker, |host: &mut Host| &mut host.wasi)?;
+        for (name, path) in &self.preloads {
+            let preload = Module::from_file(engine, path)
+                .with_context(|| format!("failed to compile preloaded module {path:?}"))?;
+            linker
+                .module(&mut *store, name, &preload)
+                .with_context(|| format!("failed to preload {path:?} as `{name}`"))?;
+        }
+        if settings.unknown_imports_trap {
+            linker.define_unknown_imports_as_traps(&module)?;
+        }
+        if settings.unknown_imports_default {
+            linker.define_unknown_imports_as_default_values(&mut *store, &module)?;
+        }
         let linker = &linker;
         let module = &module;
         let instance = linker

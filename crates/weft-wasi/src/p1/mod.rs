@@ -231,3 +231,34 @@ impl From<I32Exit> for Fail {
         Fail::Host(Error::new(exit))
     }
 }
+
+/// The WASI context of a core module, under the name Wasmtime 48 gives it
+/// (`wasmtime_wasi::p1::WasiP1Ctx`). Weft has one context type for every WASI version, so
+/// this is [`WasiCtx`]; [`WasiCtxBuilder::build_p1`](crate::WasiCtxBuilder::build_p1) makes one.
+pub type WasiP1Ctx = WasiCtx;
+
+/// [`add_to_linker`] under the name Wasmtime 48 gives it, for code written against
+/// `wasmtime_wasi::p1::add_to_linker_sync`.
+///
+/// ```
+/// use weft::{Engine, Linker, Store};
+/// use weft_wasi::WasiCtx;
+/// use weft_wasi::p1::WasiP1Ctx;
+///
+/// let engine = Engine::default();
+/// let mut linker: Linker<WasiP1Ctx> = Linker::new(&engine);
+/// weft_wasi::p1::add_to_linker_sync(&mut linker, |cx| cx)?;
+/// let store = Store::new(&engine, WasiCtx::builder().inherit_stdio().build_p1());
+/// # drop(store);
+/// # Ok::<(), weft::Error>(())
+/// ```
+///
+/// # Errors
+///
+/// As [`add_to_linker`].
+pub fn add_to_linker_sync<T: 'static>(
+    linker: &mut Linker<T>,
+    get_cx: impl Fn(&mut T) -> &mut WasiP1Ctx + Send + Sync + Copy + 'static,
+) -> weft::Result<()> {
+    add_to_linker(linker, get_cx)
+}

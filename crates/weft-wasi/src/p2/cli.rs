@@ -3,7 +3,7 @@
 //! `wasi:cli/run` is the one interface a command exports rather than imports; the host calls
 //! it with [`super::call_run`].
 
-use super::io::{InputStream, OutputStream};
+use super::io::{InputStream, OutputStream, Sink};
 use super::util::{arg, arg_u8, push};
 use super::{HostFunction, HostResource, WasiCtxView, host_function as f};
 use crate::exit::I32Exit;
@@ -136,11 +136,11 @@ fn get_stdin(v: &mut WasiCtxView<'_>, _: &[Val]) -> weft::Result<Option<Val>> {
 }
 
 fn get_stdout(v: &mut WasiCtxView<'_>, _: &[Val]) -> weft::Result<Option<Val>> {
-    push(v.table, OutputStream::Stdout).map(Some)
+    push(v.table, OutputStream::new(Sink::Stdout)).map(Some)
 }
 
 fn get_stderr(v: &mut WasiCtxView<'_>, _: &[Val]) -> weft::Result<Option<Val>> {
-    push(v.table, OutputStream::Stderr).map(Some)
+    push(v.table, OutputStream::new(Sink::Stderr)).map(Some)
 }
 
 fn get_terminal_stdin(v: &mut WasiCtxView<'_>, _: &[Val]) -> weft::Result<Option<Val>> {

@@ -9,10 +9,10 @@
 //! [`FilePerms::WRITE`] (`not-permitted`); a descriptor opened without `read` or `write`
 //! refuses that operation (`bad-descriptor`), as in Wasmtime.
 
-use super::io::{InputStream, IoError, OutputStream};
+use super::io::{InputStream, IoError, OutputStream, Sink};
+use super::typed::{ErrorCode, Ret, Typed};
 use super::util::{
-    arg, arg_bytes, arg_str, arg_u64, bad_arg, bytes, clamp_len, err, get, get_mut, ok, own, push,
-    table_error,
+    arg, arg_str, arg_u64, bad_arg, clamp_len, err, get, get_mut, ok, own, push, table_error,
 };
 use super::{HostFunction, HostResource, WasiCtxView};
 use crate::ctx::{DirPerms, FilePerms};
@@ -25,7 +25,7 @@ use std::hash::{Hash, Hasher};
 use std::io;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
-use weft::component::{ResourceTable, Val};
+use weft::component::{Resource, ResourceTable, Val};
 
 /// The most bytes one `read` returns, whatever length the guest asks for.
 const READ_CHUNK: usize = 64 * 1024;
@@ -62,13 +62,7 @@ const fn f(
     result: &'static str,
     call: super::HostFn,
 ) -> HostFunction {
-    HostFunction {
-        interface: TYPES,
-        name,
-        params,
-        result,
-        call,
-    }
+    super::host_function(TYPES, name, params, result, call)
 }
 
 const TYPES: &str = "wasi:filesystem/types";
@@ -127,17 +121,19 @@ pub(super) const FUNCTIONS: &[HostFunction] = &[
         UNIT,
         set_times,
     ),
-    f(
+    super::typed_function(
+        TYPES,
         "[method]descriptor.read",
         "self: borrow<descriptor>, length: u64, offset: u64",
         "result<tuple<list<u8>, bool>, error-code>",
-        read,
+        Typed::FileRead(read),
     ),
-    f(
+    super::typed_function(
+        TYPES,
         "[method]descriptor.write",
         "self: borrow<descriptor>, buffer: list<u8>, offset: u64",
         "result<u64, error-code>",
-        write,
+        Typed::FileWrite(|v, d, data, offset| write(v, d, &data, offset)),
     ),
     f(
         "[method]descriptor.read-directory",
@@ -244,13 +240,13 @@ pub(super) const FUNCTIONS: &[HostFunction] = &[
         "option<error-code>",
         filesystem_error_code,
     ),
-    HostFunction {
-        interface: "wasi:filesystem/preopens",
-        name: "get-directories",
-        params: "",
-        result: "list<tuple<own<descriptor>, string>>",
-        call: get_directories,
-    },
+    super::host_function(
+        "wasi:filesystem/preopens",
+        "get-directories",
+        "",
+        "list<tuple<own<descriptor>, string>>",
+        get_directories,
+    ),
 ];
 
 // ---------------------------------------------------------------------------------------
@@ -558,10 +554,10 @@ fn write_via_stream(
     };
     let stream = push(
         v.table,
-        OutputStream::File {
+        OutputStream::new(Sink::File {
             file,
             position: offset,
-        },
+        }),
     )?;
     Ok(Some(ok(Some(stream))))
 }
@@ -629,35 +625,43 @@ fn set_times(v: &mut WasiCtxView<'_>, p: &[Val]) -> weft::Result<Option<Val>> {
     })
 }
 
-fn read(v: &mut WasiCtxView<'_>, p: &[Val]) -> weft::Result<Option<Val>> {
-    let len = clamp_len(arg_u64(p, 1)?, READ_CHUNK);
-    let offset = arg_u64(p, 2)?;
-    let desc = get::<Descriptor>(v.table, p, 0)?;
-    result((|| {
+fn read(
+    v: &mut WasiCtxView<'_>,
+    desc: Resource<Descriptor>,
+    len: u64,
+    offset: u64,
+) -> Ret<(Vec<u8>, bool), ErrorCode> {
+    let len = clamp_len(len, READ_CHUNK);
+    let desc = v.table.get(&desc).map_err(table_error)?;
+    Ok((|| {
         let file = desc.file()?;
         if !desc.read {
             return Err("bad-descriptor");
         }
-        let mut buf = vec![0u8; len];
-        let n = io(file.read_at(&mut buf, offset))?;
-        buf.truncate(n);
+        let buf = io(super::io::read_file_at(file, len, offset))?;
+        let n = buf.len();
         let end = n < len || len == 0 && io(file.metadata())?.len() <= offset;
-        Ok(Some(Val::Tuple(vec![bytes(&buf), Val::Bool(end)])))
-    })())
+        Ok((buf, end))
+    })()
+    .map_err(ErrorCode))
 }
 
-fn write(v: &mut WasiCtxView<'_>, p: &[Val]) -> weft::Result<Option<Val>> {
-    let data = arg_bytes(p, 1)?;
-    let offset = arg_u64(p, 2)?;
-    let desc = get::<Descriptor>(v.table, p, 0)?;
-    result((|| {
+fn write(
+    v: &mut WasiCtxView<'_>,
+    desc: Resource<Descriptor>,
+    data: &[u8],
+    offset: u64,
+) -> Ret<u64, ErrorCode> {
+    let desc = v.table.get(&desc).map_err(table_error)?;
+    Ok((|| {
         let file = desc.file()?;
         if !desc.write {
             return Err("bad-descriptor");
         }
-        io(file.write_all_at(&data, offset))?;
-        Ok(Some(Val::U64(data.len() as u64)))
-    })())
+        io(file.write_all_at(data, offset))?;
+        Ok(data.len() as u64)
+    })()
+    .map_err(ErrorCode))
 }
 
 fn read_directory(v: &mut WasiCtxView<'_>, p: &[Val]) -> weft::Result<Option<Val>> {
@@ -945,12 +949,14 @@ fn get_directories(v: &mut WasiCtxView<'_>, _: &[Val]) -> weft::Result<Option<Va
 }
 
 /// Pushes an `error` for a failed stream operation on a file, with its `error-code`.
-pub(crate) fn stream_error(table: &mut ResourceTable, e: &io::Error) -> weft::Result<Val> {
-    push(
-        table,
-        IoError {
+pub(crate) fn stream_error(
+    table: &mut ResourceTable,
+    e: &io::Error,
+) -> weft::Result<Resource<IoError>> {
+    table
+        .push(IoError {
             message: e.to_string(),
             code: Some(error_code(e)),
-        },
-    )
+        })
+        .map_err(table_error)
 }

@@ -6,20 +6,28 @@
 //! and every output stream is always ready for more; `check-write` grants
 //! [`WRITE_BUDGET`] bytes at a time.
 //!
+//! The spec makes `write` conditional on `check-write`: a write longer than what the last
+//! `check-write` permitted, less what writes since have used, traps (as in Wasmtime). Each
+//! output stream keeps that permit. `blocking-write-and-flush` needs no permit: it takes up
+//! to 4096 bytes at any time.
+//!
+//! The functions that move bytes (`read`, `blocking-read`, `write`,
+//! `blocking-write-and-flush`) and the ones a write loop calls every time (`check-write`,
+//! `flush`, `blocking-flush`) are typed host functions, so a `list<u8>` crosses in one copy.
+//!
 //! A pollable is ready at once, at an instant of the monotonic clock, or when standard input
 //! has data. Waiting blocks the thread in the operating system (a poll on standard input or a
 //! sleep), bounded by the context's deadline.
 
-use super::util::{
-    arg, arg_bytes, arg_res, arg_u64, bad_arg, bytes, clamp_len, err, get, get_mut, ok, table_error,
-};
-use super::{HostFunction, HostResource, WasiCtxView, host_function as f};
+use super::typed::{Ret, StreamError, Typed};
+use super::util::{arg, arg_res, arg_u64, bad_arg, clamp_len, err, get, get_mut, ok, table_error};
+use super::{HostFunction, HostResource, WasiCtxView, host_function as f, typed_function as t};
 use crate::ctx::WasiCtx;
 use crate::p1::table::Descriptor;
 use cap_std::fs::FileExt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use weft::component::{ResourceTable, Val};
+use weft::component::{Resource, ResourceTable, Val};
 
 /// The most bytes `check-write` grants, and so the most one `write` takes.
 pub(crate) const WRITE_BUDGET: u64 = 64 * 1024;
@@ -60,8 +68,23 @@ pub(crate) enum InputStream {
     },
 }
 
-/// `wasi:io/streams.output-stream`.
-pub(crate) enum OutputStream {
+/// `wasi:io/streams.output-stream`: where the bytes go, and how many the guest may still
+/// `write`.
+pub(crate) struct OutputStream {
+    pub(crate) sink: Sink,
+    /// What the last `check-write` permitted, less the bytes written since.
+    permit: u64,
+}
+
+impl OutputStream {
+    /// A stream to `sink`, with nothing permitted until the guest calls `check-write`.
+    pub(crate) fn new(sink: Sink) -> Self {
+        OutputStream { sink, permit: 0 }
+    }
+}
+
+/// Where an [`OutputStream`] writes.
+pub(crate) enum Sink {
     /// The context's standard output.
     Stdout,
     /// The context's standard error.
@@ -115,19 +138,19 @@ pub(super) const FUNCTIONS: &[HostFunction] = &[
         "list<u32>",
         poll,
     ),
-    f(
+    t(
         STREAMS,
         "[method]input-stream.read",
         "self: borrow<input-stream>, len: u64",
         "result<list<u8>, stream-error>",
-        |v, p| read(v, p, false),
+        Typed::Read(|v, s, len| read(v, s, len, false)),
     ),
-    f(
+    t(
         STREAMS,
         "[method]input-stream.blocking-read",
         "self: borrow<input-stream>, len: u64",
         "result<list<u8>, stream-error>",
-        |v, p| read(v, p, true),
+        Typed::Read(|v, s, len| read(v, s, len, true)),
     ),
     f(
         STREAMS,
@@ -150,40 +173,40 @@ pub(super) const FUNCTIONS: &[HostFunction] = &[
         "own<pollable>",
         input_subscribe,
     ),
-    f(
+    t(
         STREAMS,
         "[method]output-stream.check-write",
         OUT,
         "result<u64, stream-error>",
-        check_write,
+        Typed::CheckWrite(check_write),
     ),
-    f(
+    t(
         STREAMS,
         "[method]output-stream.write",
         "self: borrow<output-stream>, contents: list<u8>",
         "result<_, stream-error>",
-        |v, p| write(v, p, false),
+        Typed::Write(|v, s, data| write(v, s, &data, false)),
     ),
-    f(
+    t(
         STREAMS,
         "[method]output-stream.blocking-write-and-flush",
         "self: borrow<output-stream>, contents: list<u8>",
         "result<_, stream-error>",
-        |v, p| write(v, p, true),
+        Typed::Write(|v, s, data| write(v, s, &data, true)),
     ),
-    f(
+    t(
         STREAMS,
         "[method]output-stream.flush",
         OUT,
         "result<_, stream-error>",
-        flush,
+        Typed::Flush(flush),
     ),
-    f(
+    t(
         STREAMS,
         "[method]output-stream.blocking-flush",
         OUT,
         "result<_, stream-error>",
-        flush,
+        Typed::Flush(flush),
     ),
     f(
         STREAMS,
@@ -230,18 +253,28 @@ fn to_debug_string(v: &mut WasiCtxView<'_>, p: &[Val]) -> weft::Result<Option<Va
     Ok(Some(Val::String(error.message.clone())))
 }
 
-/// `stream-error.closed`.
-fn closed() -> Val {
-    err(Some(Val::Variant("closed".into(), None)))
+/// `stream-error.last-operation-failed`, with an `error` resource describing `e`.
+fn failed(table: &mut ResourceTable, e: &std::io::Error) -> weft::Result<StreamError> {
+    super::filesystem::stream_error(table, e).map(StreamError::LastOperationFailed)
 }
 
-/// `stream-error.last-operation-failed`, with an `error` resource describing `e`.
-fn failed(table: &mut ResourceTable, e: &std::io::Error) -> weft::Result<Val> {
-    let error = super::filesystem::stream_error(table, e)?;
-    Ok(err(Some(Val::Variant(
-        "last-operation-failed".into(),
-        Some(Box::new(error)),
-    ))))
+/// `err(e)` of a `result<_, stream-error>` as a value.
+fn stream_error_val(e: StreamError) -> Val {
+    err(Some(match e {
+        StreamError::Closed => Val::Variant("closed".into(), None),
+        StreamError::LastOperationFailed(error) => Val::Variant(
+            "last-operation-failed".into(),
+            Some(Box::new(super::util::own(error))),
+        ),
+    }))
+}
+
+/// A stream function's `result<T, stream-error>` as a value, `ok` made by `ok_val`.
+fn result_val<T>(r: Result<T, StreamError>, ok_val: impl FnOnce(T) -> Option<Val>) -> Val {
+    match r {
+        Ok(value) => ok(ok_val(value)),
+        Err(e) => stream_error_val(e),
+    }
 }
 
 /// The end of a host call that reached the context's deadline.
@@ -381,65 +414,85 @@ fn wait_stdin(ctx: &mut WasiCtx) -> weft::Result<()> {
     }
 }
 
-/// Reads up to `len` bytes: `Ok(None)` at the end of the stream, an empty buffer when
-/// nothing is available without blocking (and `blocking` is false).
+/// Reads up to `len` bytes from `stream`: `closed` at the end of the stream, an empty buffer
+/// when nothing is available without blocking (and `blocking` is false).
 fn read_bytes(
     v: &mut WasiCtxView<'_>,
-    p: &[Val],
+    stream: &Resource<InputStream>,
     len: usize,
     blocking: bool,
-) -> weft::Result<Result<Option<Vec<u8>>, std::io::Error>> {
+) -> Ret<Vec<u8>, StreamError> {
+    let stream = v.table.get_mut(stream).map_err(table_error)?;
     if len == 0 {
-        return Ok(Ok(Some(Vec::new())));
+        return Ok(Ok(Vec::new()));
     }
-    let stream = get_mut::<InputStream>(v.table, p, 0)?;
-    let mut buf = vec![0u8; len];
-    let n = match stream {
+    let read = match stream {
         InputStream::Stdin => {
             if blocking {
                 wait_stdin(v.ctx)?;
             } else if !is_ready(v.ctx, Pollable::Stdin) {
-                return Ok(Ok(Some(Vec::new())));
+                return Ok(Ok(Vec::new()));
             }
+            let mut buf = vec![0u8; len];
             match stdin(v.ctx) {
-                Some(s) => s.read(&mut buf),
-                None => Ok(0),
+                Some(s) => s.read(&mut buf).map(|n| {
+                    buf.truncate(n);
+                    buf
+                }),
+                None => Ok(Vec::new()),
             }
         }
         InputStream::File { file, position } => {
-            let n = file.read_at(&mut buf, *position);
-            if let Ok(n) = n {
-                *position = position.saturating_add(n as u64);
+            let read = read_file_at(file, len, *position);
+            if let Ok(data) = &read {
+                *position = position.saturating_add(data.len() as u64);
             }
-            n
+            read
         }
     };
-    Ok(match n {
-        Ok(0) => Ok(None),
-        Ok(n) => {
-            buf.truncate(n);
-            Ok(Some(buf))
-        }
-        Err(e) => Err(e),
-    })
+    match read {
+        Ok(data) if data.is_empty() => Ok(Err(StreamError::Closed)),
+        Ok(data) => Ok(Ok(data)),
+        Err(e) => failed(v.table, &e).map(Err),
+    }
 }
 
-fn read(v: &mut WasiCtxView<'_>, p: &[Val], blocking: bool) -> weft::Result<Option<Val>> {
-    let len = clamp_len(arg_u64(p, 1)?, READ_CHUNK);
-    Ok(Some(match read_bytes(v, p, len, blocking)? {
-        Ok(Some(data)) => ok(Some(bytes(&data))),
-        Ok(None) => closed(),
-        Err(e) => failed(v.table, &e)?,
-    }))
+/// Reads up to `len` bytes of `file` at `offset` into a new buffer (not zeroed first: the
+/// read fills it).
+pub(crate) fn read_file_at(
+    file: &cap_std::fs::File,
+    len: usize,
+    offset: u64,
+) -> std::io::Result<Vec<u8>> {
+    let mut buf = Vec::with_capacity(len);
+    if len == 0 {
+        return Ok(buf);
+    }
+    loop {
+        match rustix::io::pread(file, rustix::buffer::spare_capacity(&mut buf), offset) {
+            Ok(_) => return Ok(buf),
+            Err(rustix::io::Errno::INTR) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+fn read(
+    v: &mut WasiCtxView<'_>,
+    stream: Resource<InputStream>,
+    len: u64,
+    blocking: bool,
+) -> Ret<Vec<u8>, StreamError> {
+    read_bytes(v, &stream, clamp_len(len, READ_CHUNK), blocking)
 }
 
 fn skip(v: &mut WasiCtxView<'_>, p: &[Val], blocking: bool) -> weft::Result<Option<Val>> {
+    let stream = arg_res::<InputStream>(p, 0)?;
     let len = clamp_len(arg_u64(p, 1)?, READ_CHUNK);
-    Ok(Some(match read_bytes(v, p, len, blocking)? {
-        Ok(Some(data)) => ok(Some(Val::U64(data.len() as u64))),
-        Ok(None) => closed(),
-        Err(e) => failed(v.table, &e)?,
-    }))
+    let r = read_bytes(v, &stream, len, blocking)?;
+    Ok(Some(result_val(r, |data| {
+        Some(Val::U64(data.len() as u64))
+    })))
 }
 
 fn input_subscribe(v: &mut WasiCtxView<'_>, p: &[Val]) -> weft::Result<Option<Val>> {
@@ -462,60 +515,87 @@ fn output_stream(ctx: &mut WasiCtx, fd: u32) -> Option<&mut dyn crate::stream::O
     }
 }
 
-/// Writes all of `data` to the stream argument 0: `Ok(None)` if the stream is closed.
+/// How many bytes a write may take.
+#[derive(Clone, Copy)]
+enum Limit {
+    /// What remains of the stream's permit from `check-write`, which the write uses up.
+    Permit,
+    /// At most this many, whatever the permit (the blocking writes and `splice`).
+    Max(u64),
+}
+
+impl Limit {
+    /// `Max(BLOCKING_WRITE_MAX)` for a blocking write, `Permit` otherwise.
+    fn of(blocking: bool) -> Limit {
+        if blocking {
+            Limit::Max(BLOCKING_WRITE_MAX)
+        } else {
+            Limit::Permit
+        }
+    }
+
+    /// Takes `len` bytes from `stream`'s permit or checks them against the maximum: the
+    /// trap if there are more than allowed.
+    fn take(self, stream: &mut OutputStream, len: u64) -> weft::Result<()> {
+        match self {
+            Limit::Permit => {
+                stream.permit = stream
+                    .permit
+                    .checked_sub(len)
+                    .ok_or_else(|| too_long(len, stream.permit))?;
+            }
+            Limit::Max(max) if len > max => return Err(too_long(len, max)),
+            Limit::Max(_) => {}
+        }
+        Ok(())
+    }
+}
+
+/// Writes all of `data` to `stream`, once `limit` allows it.
 fn write_all(
     v: &mut WasiCtxView<'_>,
-    p: &[Val],
+    stream: &Resource<OutputStream>,
     data: &[u8],
-) -> weft::Result<Result<Option<()>, std::io::Error>> {
-    let stream = get_mut::<OutputStream>(v.table, p, 0)?;
-    Ok(match stream {
-        OutputStream::Stdout | OutputStream::Stderr => {
-            let fd = if matches!(stream, OutputStream::Stdout) {
+    limit: Limit,
+) -> Ret<(), StreamError> {
+    let stream = v.table.get_mut(stream).map_err(table_error)?;
+    let len = data.len() as u64;
+    limit.take(stream, len)?;
+    let written = match &mut stream.sink {
+        Sink::Stdout | Sink::Stderr => {
+            let fd = if matches!(stream.sink, Sink::Stdout) {
                 1
             } else {
                 2
             };
             match output_stream(v.ctx, fd) {
-                Some(s) => s.write(data).and_then(|()| s.flush()).map(Some),
-                None => Ok(None),
+                Some(s) => s.write(data).and_then(|()| s.flush()),
+                None => return Ok(Err(StreamError::Closed)),
             }
         }
-        OutputStream::File { file, position } => {
+        Sink::File { file, position } => {
             let at = match position {
-                Some(at) => *at,
-                None => match file.metadata() {
-                    Ok(m) => m.len(),
-                    Err(e) => return Ok(Err(e)),
-                },
+                Some(at) => Ok(*at),
+                None => file.metadata().map(|m| m.len()),
             };
-            match file.write_all_at(data, at) {
-                Ok(()) => {
+            at.and_then(|at| file.write_all_at(data, at).map(|()| at))
+                .map(|at| {
                     if let Some(position) = position {
-                        *position = at.saturating_add(data.len() as u64);
+                        *position = at.saturating_add(len);
                     }
-                    Ok(Some(()))
-                }
-                Err(e) => Err(e),
-            }
+                })
         }
-    })
-}
-
-fn write_result(
-    v: &mut WasiCtxView<'_>,
-    r: Result<Option<()>, std::io::Error>,
-) -> weft::Result<Val> {
-    match r {
-        Ok(Some(())) => Ok(ok(None)),
-        Ok(None) => Ok(closed()),
-        Err(e) => failed(v.table, &e),
+    };
+    match written {
+        Ok(()) => Ok(Ok(())),
+        Err(e) => failed(v.table, &e).map(Err),
     }
 }
 
-fn check_write(v: &mut WasiCtxView<'_>, p: &[Val]) -> weft::Result<Option<Val>> {
-    get::<OutputStream>(v.table, p, 0)?;
-    Ok(Some(ok(Some(Val::U64(WRITE_BUDGET)))))
+fn check_write(v: &mut WasiCtxView<'_>, stream: Resource<OutputStream>) -> Ret<u64, StreamError> {
+    let stream = v.table.get_mut(&stream).map_err(table_error)?;
+    stream.permit = WRITE_BUDGET;
+    Ok(Ok(WRITE_BUDGET))
 }
 
 /// The trap for a write longer than the stream allowed.
@@ -526,38 +606,29 @@ fn too_long(len: u64, max: u64) -> weft::Error {
     ))
 }
 
-fn write(v: &mut WasiCtxView<'_>, p: &[Val], blocking: bool) -> weft::Result<Option<Val>> {
-    let data = arg_bytes(p, 1)?;
-    let max = if blocking {
-        BLOCKING_WRITE_MAX
-    } else {
-        WRITE_BUDGET
-    };
-    if data.len() as u64 > max {
-        return Err(too_long(data.len() as u64, max));
-    }
-    let r = write_all(v, p, &data)?;
-    write_result(v, r).map(Some)
+fn write(
+    v: &mut WasiCtxView<'_>,
+    stream: Resource<OutputStream>,
+    data: &[u8],
+    blocking: bool,
+) -> Ret<(), StreamError> {
+    write_all(v, &stream, data, Limit::of(blocking))
 }
 
 fn write_zeroes(v: &mut WasiCtxView<'_>, p: &[Val], blocking: bool) -> weft::Result<Option<Val>> {
+    let stream = arg_res::<OutputStream>(p, 0)?;
     let len = arg_u64(p, 1)?;
-    let max = if blocking {
-        BLOCKING_WRITE_MAX
-    } else {
-        WRITE_BUDGET
-    };
-    if len > max {
-        return Err(too_long(len, max));
-    }
-    let data = vec![0u8; clamp_len(len, max as usize)];
-    let r = write_all(v, p, &data)?;
-    write_result(v, r).map(Some)
+    let limit = Limit::of(blocking);
+    // Checked before the zeroes are allocated; `write_all` takes them from the permit.
+    limit.take(get_mut::<OutputStream>(v.table, p, 0)?, len)?;
+    let data = vec![0u8; clamp_len(len, WRITE_BUDGET as usize)];
+    let r = write_all(v, &stream, &data, Limit::Max(WRITE_BUDGET))?;
+    Ok(Some(result_val(r, |()| None)))
 }
 
-fn flush(v: &mut WasiCtxView<'_>, p: &[Val]) -> weft::Result<Option<Val>> {
-    get::<OutputStream>(v.table, p, 0)?;
-    Ok(Some(ok(None)))
+fn flush(v: &mut WasiCtxView<'_>, stream: Resource<OutputStream>) -> Ret<(), StreamError> {
+    v.table.get(&stream).map_err(table_error)?;
+    Ok(Ok(()))
 }
 
 fn output_subscribe(v: &mut WasiCtxView<'_>, p: &[Val]) -> weft::Result<Option<Val>> {
@@ -570,17 +641,15 @@ fn output_subscribe(v: &mut WasiCtxView<'_>, p: &[Val]) -> weft::Result<Option<V
 }
 
 fn splice(v: &mut WasiCtxView<'_>, p: &[Val], blocking: bool) -> weft::Result<Option<Val>> {
-    get::<OutputStream>(v.table, p, 0)?;
+    let out = arg_res::<OutputStream>(p, 0)?;
+    let src = arg_res::<InputStream>(p, 1)?;
     let len = clamp_len(arg_u64(p, 2)?, WRITE_BUDGET as usize);
-    let src = [arg(p, 1)?.clone()];
-    let data = match read_bytes(v, &src, len, blocking)? {
-        Ok(Some(data)) => data,
-        Ok(None) => return Ok(Some(closed())),
-        Err(e) => return failed(v.table, &e).map(Some),
+    v.table.get(&out).map_err(table_error)?;
+    let r = match read_bytes(v, &src, len, blocking)? {
+        Ok(data) => {
+            write_all(v, &out, &data, Limit::Max(WRITE_BUDGET))?.map(|()| data.len() as u64)
+        }
+        Err(e) => Err(e),
     };
-    let r = write_all(v, p, &data)?;
-    Ok(Some(match r {
-        Ok(Some(())) => ok(Some(Val::U64(data.len() as u64))),
-        other => write_result(v, other)?,
-    }))
+    Ok(Some(result_val(r, |n| Some(Val::U64(n)))))
 }

@@ -11,8 +11,9 @@
 //! the host functions through [`WasiView`].
 //!
 //! Every host function is one entry of a static table ([`host_functions`]): its interface,
-//! its name, its WIT signature written out, and the Rust function that implements it over
-//! [`Val`]s. The table is what [`add_to_linker_sync`] registers, and what the crate's tests
+//! its name, its WIT signature written out, and the Rust function that implements it: over
+//! [`Val`]s, or, for the functions that move bytes (stream and file reads and writes), over
+//! typed Rust values so that a `list<u8>` crosses as one copy ([`HostCall`]). The table is what [`add_to_linker_sync`] registers, and what the crate's tests
 //! check, signature by signature, against the WASI 0.2.12 WIT files shipped by the `wasip2`
 //! crate, so a registered function cannot drift from the interface it claims to implement.
 //!
@@ -61,6 +62,7 @@ mod clocks;
 mod filesystem;
 mod io;
 mod random;
+mod typed;
 mod util;
 
 use crate::ctx::WasiCtx;
@@ -87,6 +89,20 @@ pub trait WasiView: Send {
 /// function has one) out.
 pub type HostFn = fn(&mut WasiCtxView<'_>, &[Val]) -> weft::Result<Option<Val>>;
 
+/// How a [`HostFunction`] is implemented.
+#[derive(Clone, Copy)]
+pub enum HostCall {
+    /// Over [`Val`]s.
+    Val(HostFn),
+    /// Over typed Rust values (byte buffers, handles, integers), registered with
+    /// [`LinkerInstance::func_wrap`](weft::component::LinkerInstance::func_wrap).
+    Typed(TypedCall),
+}
+
+/// A host function over typed Rust values; its shape is private to this crate.
+#[derive(Clone, Copy)]
+pub struct TypedCall(typed::Typed);
+
 /// One WASI 0.2 host function and its WIT signature.
 #[derive(Clone, Copy)]
 pub struct HostFunction {
@@ -100,7 +116,7 @@ pub struct HostFunction {
     /// The result type in WIT syntax, or the empty string when there is none.
     pub result: &'static str,
     /// The implementation.
-    pub call: HostFn,
+    pub call: HostCall,
 }
 
 /// A [`HostFunction`] (a `const fn`, so that each interface's table is a constant).
@@ -116,7 +132,24 @@ pub(super) const fn host_function(
         name,
         params,
         result,
-        call,
+        call: HostCall::Val(call),
+    }
+}
+
+/// A [`HostFunction`] implemented over typed values.
+const fn typed_function(
+    interface: &'static str,
+    name: &'static str,
+    params: &'static str,
+    result: &'static str,
+    call: typed::Typed,
+) -> HostFunction {
+    HostFunction {
+        interface,
+        name,
+        params,
+        result,
+        call: HostCall::Typed(TypedCall(call)),
     }
 }
 
@@ -196,24 +229,29 @@ pub fn add_to_linker_sync<T: WasiView + 'static>(linker: &mut Linker<T>) -> weft
             })?;
     }
     for func in host_functions() {
-        let call = func.call;
         let name = func.name;
-        linker
-            .instance(&format!("{}@{VERSION}", func.interface))?
-            .func_new(func.name, move |mut store, params, results| {
-                let mut view = store.data_mut().ctx();
-                let result = call(&mut view, params)?;
-                match (result, results.first_mut()) {
-                    (Some(value), Some(slot)) => *slot = value,
-                    (None, None) => {}
-                    _ => {
-                        return Err(weft::Error::msg(format!(
-                            "WASI host function `{name}` returned the wrong number of results"
-                        )));
-                    }
+        let mut instance = linker.instance(&format!("{}@{VERSION}", func.interface))?;
+        let call = match func.call {
+            HostCall::Val(call) => call,
+            HostCall::Typed(TypedCall(call)) => {
+                typed::register(&mut instance, name, call)?;
+                continue;
+            }
+        };
+        instance.func_new(func.name, move |mut store, params, results| {
+            let mut view = store.data_mut().ctx();
+            let result = call(&mut view, params)?;
+            match (result, results.first_mut()) {
+                (Some(value), Some(slot)) => *slot = value,
+                (None, None) => {}
+                _ => {
+                    return Err(weft::Error::msg(format!(
+                        "WASI host function `{name}` returned the wrong number of results"
+                    )));
                 }
-                Ok(())
-            })?;
+            }
+            Ok(())
+        })?;
     }
     Ok(())
 }

@@ -2,8 +2,9 @@
 //! [`RandomSource`](crate::RandomSource) (the operating system's secure generator unless the
 //! embedder installed another), so that a reproducible run is reproducible everywhere.
 
-use super::util::{arg_u64, bytes, clamp_len};
-use super::{HostFunction, WasiCtxView, host_function as f};
+use super::typed::Typed;
+use super::util::clamp_len;
+use super::{HostFunction, WasiCtxView, host_function as f, typed_function as t};
 use weft::component::Val;
 
 /// The most bytes one call may ask for: the spec wants exactly `len` bytes back, so a longer
@@ -11,12 +12,12 @@ use weft::component::Val;
 const MAX_BYTES: u64 = 1 << 20;
 
 pub(super) const FUNCTIONS: &[HostFunction] = &[
-    f(
+    t(
         "wasi:random/random",
         "get-random-bytes",
         "len: u64",
         "list<u8>",
-        random_bytes,
+        Typed::Bytes(random_bytes),
     ),
     f(
         "wasi:random/random",
@@ -25,12 +26,12 @@ pub(super) const FUNCTIONS: &[HostFunction] = &[
         "u64",
         random_u64,
     ),
-    f(
+    t(
         "wasi:random/insecure",
         "get-insecure-random-bytes",
         "len: u64",
         "list<u8>",
-        random_bytes,
+        Typed::Bytes(random_bytes),
     ),
     f(
         "wasi:random/insecure",
@@ -55,8 +56,7 @@ fn fill(v: &mut WasiCtxView<'_>, buf: &mut [u8]) -> weft::Result<()> {
         .map_err(|e| weft::Error::msg(format!("wasi:random: no random bytes to be had: {e}")))
 }
 
-fn random_bytes(v: &mut WasiCtxView<'_>, p: &[Val]) -> weft::Result<Option<Val>> {
-    let len = arg_u64(p, 0)?;
+fn random_bytes(v: &mut WasiCtxView<'_>, len: u64) -> weft::Result<Vec<u8>> {
     if len > MAX_BYTES {
         return Err(weft::Error::msg(format!(
             "wasi:random: {len} random bytes asked for, more than the {MAX_BYTES} allowed"
@@ -64,7 +64,7 @@ fn random_bytes(v: &mut WasiCtxView<'_>, p: &[Val]) -> weft::Result<Option<Val>>
     }
     let mut buf = vec![0u8; clamp_len(len, MAX_BYTES as usize)];
     fill(v, &mut buf)?;
-    Ok(Some(bytes(&buf)))
+    Ok(buf)
 }
 
 fn random_u64(v: &mut WasiCtxView<'_>, _: &[Val]) -> weft::Result<Option<Val>> {

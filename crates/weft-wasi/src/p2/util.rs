@@ -49,20 +49,6 @@ pub(super) fn arg_str(params: &[Val], index: usize) -> weft::Result<&str> {
     }
 }
 
-/// Argument `index` as a `list<u8>`.
-pub(super) fn arg_bytes(params: &[Val], index: usize) -> weft::Result<Vec<u8>> {
-    match arg(params, index)? {
-        Val::List(items) => items
-            .iter()
-            .map(|v| match v {
-                Val::U8(b) => Ok(*b),
-                _ => Err(bad_arg(index, "list<u8>")),
-            })
-            .collect(),
-        _ => Err(bad_arg(index, "list<u8>")),
-    }
-}
-
 /// Argument `index` as a handle to a host resource of type `T`.
 pub(super) fn arg_res<T: 'static>(params: &[Val], index: usize) -> weft::Result<Resource<T>> {
     match arg(params, index)? {
@@ -120,11 +106,6 @@ pub(super) fn ok(value: Option<Val>) -> Val {
 /// `err(value)` of a `result`.
 pub(super) fn err(value: Option<Val>) -> Val {
     Val::Result(Err(value.map(Box::new)))
-}
-
-/// A `list<u8>`.
-pub(super) fn bytes(data: &[u8]) -> Val {
-    Val::List(data.iter().map(|&b| Val::U8(b)).collect())
 }
 
 /// A `u64` length from the guest as a buffer size, clamped to `max` so that no guest value

@@ -96,7 +96,8 @@ impl Component {
     /// [`Config::wasm_component_model`](crate::Config::wasm_component_model) off.
     pub fn new(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Component> {
         let bytes = bytes.as_ref();
-        let binary = wat::parse_bytes(bytes).map_err(|e| Error::malformed(e.to_string(), None))?;
+        let binary = wat::parse_bytes(bytes)
+            .map_err(|e| Error::malformed(e.to_string(), None).in_component())?;
         Component::from_binary(engine, &binary)
     }
 
@@ -106,7 +107,7 @@ impl Component {
     ///
     /// As [`Component::new`].
     pub fn from_binary(engine: &Engine, binary: &[u8]) -> Result<Component> {
-        let info = translate(engine, binary)?;
+        let info = translate(engine, binary).map_err(Error::in_component)?;
         Ok(Component {
             inner: Arc::new(ComponentInner {
                 engine: engine.clone(),

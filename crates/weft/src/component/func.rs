@@ -22,7 +22,7 @@ use super::abi::{self, LiftContext, LowerContext, StringEncoding};
 use super::abi::{lift_flat_values, lower_flat_values};
 use super::adapter;
 use super::instance::Dtor;
-use super::resources::{Dropped, HandleTable};
+use super::resources::{Dropped, HandleTable, HostHandleTable};
 use super::translate::Step;
 use super::types::{ComponentFunc, ResourceType, Type};
 use super::values::Val;
@@ -380,6 +380,7 @@ pub(crate) fn lower_import<T: 'static>(
                 return Err(TrapCode::CannotLeaveComponent.into());
             }
             state.handles.enter_subtask();
+            store.inner.component.host_handles.enter_scope();
             let outcome = lowered_call(
                 store,
                 &ty,
@@ -390,6 +391,7 @@ pub(crate) fn lower_import<T: 'static>(
                 num_params,
                 results_in_memory,
             );
+            store.inner.component.host_handles.exit_scope();
             store.component_instance(caller)?.handles.exit_subtask();
             outcome
         },
@@ -731,6 +733,10 @@ impl<T> LiftContext for Cx<'_, T> {
         }
     }
 
+    fn host_handles(&mut self) -> Option<&mut HostHandleTable> {
+        Some(&mut self.store.inner.component.host_handles)
+    }
+
     fn implements(&self, ty: &ResourceType) -> bool {
         self.store.inner.component.owners.get(ty) == Some(&self.instance)
     }
@@ -772,17 +778,23 @@ impl<T> LowerContext for Cx<'_, T> {
 
 impl super::resources::ResourceAny {
     /// Drops this handle: for an owned handle, runs the resource type's destructor (of the
-    /// component that defined it, or of the host); a borrowed handle needs nothing.
+    /// component that defined it, or of the host); a borrowed handle ends the borrow.
+    ///
+    /// A handle to a guest resource is removed from the store's
+    /// [`HostHandleTable`], so every copy of it is stale
+    /// from then on and the destructor runs once.
     ///
     /// # Errors
     ///
-    /// The destructor's trap or error; a trap if the defining instance may not be entered
-    /// ("cannot enter component instance").
+    /// A usage error `unknown handle index N` if the handle is stale (already dropped, moved
+    /// into a component, or a borrow whose host call returned); the destructor's trap or
+    /// error; a trap if the defining instance may not be entered ("cannot enter component
+    /// instance").
     pub fn resource_drop<T: 'static>(self, mut store: impl AsContextMut<Data = T>) -> Result<()> {
-        if !self.owned() {
-            return Ok(());
-        }
         let store = store.as_context_mut().0;
-        run_dtor(store, &self.ty(), self.rep(), None)
+        match store.inner.component.host_handles.remove(&self)? {
+            Some(rep) => run_dtor(store, &self.ty(), rep, None),
+            None => Ok(()),
+        }
     }
 }

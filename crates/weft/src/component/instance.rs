@@ -18,7 +18,7 @@
 use super::component::{Component, ComponentSort};
 use super::convert::TypeCx;
 use super::func::{Func, FuncData, FuncKind, HostFunc, Options, lower_import};
-use super::resources::HandleTable;
+use super::resources::{HandleTable, HostHandleTable};
 use super::translate::{ComponentInfo, CoreSort, Step};
 use super::types::ResourceType;
 use crate::context::AsContext;
@@ -48,6 +48,8 @@ pub(crate) struct ComponentStore {
     pub(crate) owners: HashMap<ResourceType, u32>,
     /// A table lent out when a call names no instance (never holds handles for long).
     pub(crate) spare_handles: HandleTable,
+    /// The guest resource handles the host holds as `ResourceAny`s.
+    pub(crate) host_handles: HostHandleTable,
     /// How many calls between component instances went through the fused adapter.
     pub(crate) adapted_calls: u64,
     /// Core argument and result cells lent to typed calls, so that a call allocates none.

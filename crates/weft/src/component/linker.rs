@@ -214,8 +214,19 @@ impl<T: 'static> Linker<T> {
 
     /// Makes [`Linker::instantiate`] satisfy every function import that has no definition with
     /// a function that fails when called ("unknown import: `name` has not been defined"),
-    /// instead of failing to instantiate. Only functions, also inside imported instances,
-    /// are defined this way; other missing imports remain errors.
+    /// instead of failing to instantiate. An imported instance with no definition is defined
+    /// recursively: its functions become such traps and its instances are defined the same
+    /// way; a partly defined instance gets traps for the functions it lacks.
+    ///
+    /// What cannot be made up stays an
+    /// [`ErrorKind::Unlinkable`](crate::ErrorKind::Unlinkable) error of
+    /// [`instantiate`](Self::instantiate) and [`instantiate_pre`](Self::instantiate_pre),
+    /// naming the import (`instance#export` inside an instance): resource types, core modules,
+    /// components and values.
+    ///
+    /// # Errors
+    ///
+    /// None today; the `Result` matches Wasmtime's signature.
     pub fn define_unknown_imports_as_traps(&mut self, component: &Component) -> Result<()> {
         let _ = component;
         self.unknown_imports_trap = true;
@@ -349,12 +360,16 @@ fn resolve_item<T: 'static>(
         }
         ComponentEntityType::Type { .. } => match def {
             Some(Definition::Resource(rt, dtor)) => {
-                let host = store.push_component_host(dtor.clone());
-                store
-                    .inner
-                    .component
-                    .dtors
-                    .insert(rt.clone(), Dtor::Host { host });
+                // A type a component instance of this store defined keeps that instance's
+                // destructor.
+                if !store.inner.component.owners.contains_key(rt) {
+                    let host = store.push_component_host(dtor.clone());
+                    store
+                        .inner
+                        .component
+                        .dtors
+                        .insert(rt.clone(), Dtor::Host { host });
+                }
                 Item::Type(TypeItem::Resource(rt.clone()))
             }
             Some(def) => return Err(wrong(def, "a type")),
@@ -561,6 +576,11 @@ impl<T: 'static> LinkerInstance<'_, T> {
     /// Defines the resource type `name` as `ty` (normally [`ResourceType::host::<R>()`]);
     /// `dtor` runs with the resource's representation when a component drops the last `own`
     /// handle to one.
+    ///
+    /// `ty` may also be a resource type a component instance exports
+    /// ([`Export::Resource`](super::Export::Resource)), so that components instantiated
+    /// later import it; in a store where that instance lives, the type keeps the instance's
+    /// own destructor and `dtor` is not used.
     ///
     /// # Errors
     ///

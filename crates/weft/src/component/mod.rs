@@ -6,8 +6,9 @@
 //!    types, [`ResourceType`], [`ComponentFunc`]), compared structurally; [`Val`] is the
 //!    dynamically typed value the host exchanges with components, with the same cases as
 //!    Wasmtime's `component::Val`. Resources have their own module, [`resources`]:
-//!    [`Resource<T>`], [`ResourceAny`], the host's [`ResourceTable`] and the per-instance
-//!    [`HandleTable`].
+//!    [`Resource<T>`], [`ResourceAny`], the host's [`ResourceTable`], the per-instance
+//!    [`HandleTable`], and the store's [`HostHandleTable`] of the guest resource handles the
+//!    host holds (with generations, so a stale [`ResourceAny`] is an error).
 //! 2. **The Canonical ABI** ([`abi`]): layout, flattening, lifting and lowering between
 //!    component values and core values or linear memory, following the spec's
 //!    [CanonicalABI.md](https://github.com/WebAssembly/component-model/blob/main/design/mvp/CanonicalABI.md)
@@ -56,7 +57,7 @@
 //!
 //! - `StoreInner::component` (`store.rs`): the store's component state, `ComponentStore`
 //!   (component functions, per-instance `may_enter` / `may_leave` flags and handle tables,
-//!   type-erased host closures, resource destructors). The only field added to the core.
+//!   the host's handle table, type-erased host closures, resource destructors). The only field added to the core.
 //! - `exec::invoke(store, func, cells)`: calls a core function with raw `u64` cells, for
 //!   lifted functions, `realloc`, `post-return` and guest destructors (no `Val` conversion).
 //! - `Store::push_host_func(ty, host)`: registers a core host function taking raw cells,
@@ -73,7 +74,9 @@ pub mod resources;
 pub mod types;
 mod values;
 
-pub use resources::{HandleTable, Resource, ResourceAny, ResourceTable, ResourceTableError};
+pub use resources::{
+    HandleTable, HostHandleTable, Resource, ResourceAny, ResourceTable, ResourceTableError,
+};
 pub use types::{ComponentFunc, ResourceType, Type};
 pub use values::Val;
 

@@ -91,21 +91,84 @@ impl<T> fmt::Debug for Resource<T> {
 /// An untyped handle to a resource of any type, host or guest, as carried by
 /// [`Val::Resource`](super::Val::Resource).
 ///
-/// It holds the resource type, the representation (for a host resource, the index in the
-/// [`ResourceTable`]; for a guest resource, the `i32` the defining instance chose) and whether
-/// the handle owns the resource. Dropping an owned handle that came from a guest
-/// (`resource_drop`) needs the store and is provided by the component runtime.
+/// It holds the resource type and whether the handle owns the resource.
+///
+/// - A handle to a **host** resource (type [`ResourceType::host`]) carries the
+///   representation itself, the index of the value in the host's [`ResourceTable`]; the host
+///   decides when it is valid, as with [`Resource<T>`].
+/// - A handle to a **guest** resource, lifted out of a component, is an index into the
+///   store's [`HostHandleTable`] with a generation: it stays valid until it is dropped
+///   ([`resource_drop`](Self::resource_drop)), moved back into a component as an `own`, or,
+///   for a `borrow` lent to a host function, until that host function returns. A copy kept
+///   past that point is stale: using it is an error (`unknown handle index N`), never a call
+///   with a freed representation, and the destructor runs once.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct ResourceAny {
     ty: ResourceType,
     rep: u32,
     owned: bool,
+    /// The entry in the store's [`HostHandleTable`], for a guest resource lifted out of a
+    /// component.
+    slot: Option<HostSlot>,
+}
+
+/// An index into a [`HostHandleTable`] with the generation it was made in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct HostSlot {
+    index: u32,
+    generation: u32,
 }
 
 impl ResourceAny {
-    /// A handle of type `ty` with representation `rep`.
+    /// A handle of type `ty` with representation `rep`, held by no table.
     pub(crate) fn new(ty: ResourceType, rep: u32, owned: bool) -> Self {
-        ResourceAny { ty, rep, owned }
+        ResourceAny {
+            ty,
+            rep,
+            owned,
+            slot: None,
+        }
+    }
+
+    /// The handle the host receives for `rep`, just lifted out of a component: a guest
+    /// resource goes into the store's `host` table when there is one.
+    ///
+    /// # Errors
+    ///
+    /// A resource-exhaustion error if the table is full.
+    pub(crate) fn lifted(
+        host: Option<&mut HostHandleTable>,
+        ty: &ResourceType,
+        rep: u32,
+        owned: bool,
+    ) -> Result<Self> {
+        match host {
+            Some(table) if !ty.is_host_defined() => table.insert(ty.clone(), rep, owned),
+            _ => Ok(ResourceAny::new(ty.clone(), rep, owned)),
+        }
+    }
+
+    /// The representation to lower into a component. `take` moves an owned handle out of the
+    /// store's `host` table (the component owns the resource from now on).
+    ///
+    /// # Errors
+    ///
+    /// A usage error `unknown handle index N` if the handle is stale (dropped, moved into a
+    /// component, or a borrow whose host call returned).
+    pub(crate) fn lower_rep(&self, host: Option<&mut HostHandleTable>, take: bool) -> Result<u32> {
+        let Some(slot) = self.slot else {
+            return Ok(self.rep);
+        };
+        let Some(table) = host else {
+            return Err(crate::Error::usage(
+                "a handle held by a store's host table cannot be lowered here",
+            ));
+        };
+        if take {
+            table.take(slot)
+        } else {
+            table.rep(slot)
+        }
     }
 
     /// The resource's type.
@@ -116,11 +179,6 @@ impl ResourceAny {
     /// Whether this handle owns the resource.
     pub fn owned(&self) -> bool {
         self.owned
-    }
-
-    /// The resource's representation.
-    pub(crate) fn rep(&self) -> u32 {
-        self.rep
     }
 
     /// The untyped form of a host handle.
@@ -134,7 +192,7 @@ impl ResourceAny {
     ///
     /// A usage error if the handle's resource type is not [`ResourceType::host::<T>()`].
     pub fn try_into_resource<T: 'static>(self) -> Result<Resource<T>> {
-        if !self.ty.is_host::<T>() {
+        if !self.ty.is_host::<T>() || self.slot.is_some() {
             return Err(crate::Error::usage(format!(
                 "resource of type {} is not a host resource of type {}",
                 self.ty,
@@ -146,6 +204,151 @@ impl ResourceAny {
             owned: self.owned,
             _marker: PhantomData,
         })
+    }
+}
+
+/// The store's table of the guest resource handles the host holds as [`ResourceAny`]s
+/// (Wasmtime's host resource table).
+///
+/// Each entry has a generation, bumped when the entry is freed, so that a stale
+/// [`ResourceAny`] (dropped, moved back into a component, or a borrow whose host call
+/// returned) is detected even after its index is reused. A borrow lifted while a host
+/// function runs belongs to that call's scope and is removed when the call returns
+/// (the runtime opens a scope around each host function a component calls).
+///
+/// Only the runtime adds entries, so a [`ResourceAny`] naming an entry cannot be forged.
+#[derive(Debug, Default)]
+pub struct HostHandleTable {
+    slots: Vec<HostEntry>,
+    free: Vec<u32>,
+    /// The borrow entries of each open host call, innermost last.
+    scopes: Vec<Vec<u32>>,
+}
+
+#[derive(Debug)]
+struct HostEntry {
+    generation: u32,
+    /// The representation, while the entry is live.
+    rep: Option<u32>,
+}
+
+#[cold]
+fn unknown_host_handle(index: u32) -> crate::Error {
+    crate::Error::usage(format!("unknown handle index {index}"))
+}
+
+impl HostHandleTable {
+    /// An empty table.
+    pub fn new() -> Self {
+        HostHandleTable::default()
+    }
+
+    /// The number of live handles.
+    pub fn len(&self) -> usize {
+        self.slots.iter().filter(|s| s.rep.is_some()).count()
+    }
+
+    /// Whether the table holds no handle.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Adds a handle of type `ty` to `rep` and returns it; a borrow joins the innermost open
+    /// host call's scope.
+    ///
+    /// # Errors
+    ///
+    /// A resource-exhaustion error past `u32::MAX` entries.
+    pub(crate) fn insert(
+        &mut self,
+        ty: ResourceType,
+        rep: u32,
+        owned: bool,
+    ) -> Result<ResourceAny> {
+        let index = match self.free.pop() {
+            Some(index) => index,
+            None => {
+                let index = u32::try_from(self.slots.len())
+                    .map_err(|_| crate::Error::resource("host handle table is full"))?;
+                self.slots.push(HostEntry {
+                    generation: 0,
+                    rep: None,
+                });
+                index
+            }
+        };
+        let entry = self
+            .slots
+            .get_mut(index as usize)
+            .ok_or_else(|| unknown_host_handle(index))?;
+        entry.rep = Some(rep);
+        let slot = HostSlot {
+            index,
+            generation: entry.generation,
+        };
+        if !owned && let Some(scope) = self.scopes.last_mut() {
+            scope.push(index);
+        }
+        Ok(ResourceAny {
+            ty,
+            rep: 0,
+            owned,
+            slot: Some(slot),
+        })
+    }
+
+    fn live(&self, slot: HostSlot) -> Result<u32> {
+        self.slots
+            .get(slot.index as usize)
+            .filter(|e| e.generation == slot.generation)
+            .and_then(|e| e.rep)
+            .ok_or_else(|| unknown_host_handle(slot.index))
+    }
+
+    fn rep(&self, slot: HostSlot) -> Result<u32> {
+        self.live(slot)
+    }
+
+    fn take(&mut self, slot: HostSlot) -> Result<u32> {
+        let rep = self.live(slot)?;
+        self.free_entry(slot.index);
+        Ok(rep)
+    }
+
+    fn free_entry(&mut self, index: u32) {
+        if let Some(entry) = self.slots.get_mut(index as usize)
+            && entry.rep.take().is_some()
+        {
+            entry.generation = entry.generation.wrapping_add(1);
+            self.free.push(index);
+        }
+    }
+
+    /// Removes the handle `resource` and returns its representation if it owned the resource
+    /// (its destructor must then run), or `None` for a borrow.
+    ///
+    /// # Errors
+    ///
+    /// A usage error `unknown handle index N` if the handle is stale.
+    pub(crate) fn remove(&mut self, resource: &ResourceAny) -> Result<Option<u32>> {
+        let Some(slot) = resource.slot else {
+            return Ok(resource.owned.then_some(resource.rep));
+        };
+        let rep = self.take(slot)?;
+        Ok(resource.owned.then_some(rep))
+    }
+
+    /// Opens the scope of a host function called by a component: borrows lifted for it end
+    /// with [`exit_scope`](Self::exit_scope).
+    pub(crate) fn enter_scope(&mut self) {
+        self.scopes.push(Vec::new());
+    }
+
+    /// Closes the innermost host call's scope, removing the borrows lent to it.
+    pub(crate) fn exit_scope(&mut self) {
+        for index in self.scopes.pop().unwrap_or_default() {
+            self.free_entry(index);
+        }
     }
 }
 
@@ -757,6 +960,33 @@ mod tests {
                 rep: 42
             })
         );
+    }
+
+    #[test]
+    fn host_handles_go_stale() -> Result<()> {
+        let r = ResourceType::guest("r");
+        let mut table = HostHandleTable::new();
+        let own = table.insert(r.clone(), 7, true)?;
+        let copy = own.clone();
+        assert_eq!(own.lower_rep(Some(&mut table), false)?, 7);
+        assert_eq!(table.remove(&own)?, Some(7));
+        assert_eq!(trap_message(table.remove(&copy)), "unknown handle index 0");
+        // The entry is reused with a new generation; the old handle stays stale.
+        let again = table.insert(r.clone(), 8, true)?;
+        assert!(copy.lower_rep(Some(&mut table), false).is_err());
+        assert_eq!(again.lower_rep(Some(&mut table), true)?, 8);
+        assert!(again.lower_rep(Some(&mut table), true).is_err());
+        // A borrow lent to a host call ends with the call.
+        table.enter_scope();
+        let borrow = table.insert(r.clone(), 9, false)?;
+        assert_eq!(borrow.lower_rep(Some(&mut table), false)?, 9);
+        table.exit_scope();
+        assert!(borrow.lower_rep(Some(&mut table), false).is_err());
+        assert!(table.is_empty());
+        // A handle held by the host's table cannot be lowered without it.
+        let own = table.insert(r, 10, true)?;
+        assert!(own.lower_rep(None, true).is_err());
+        Ok(())
     }
 
     #[test]

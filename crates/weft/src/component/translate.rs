@@ -189,8 +189,10 @@ pub(crate) fn translate(engine: &Engine, binary: &[u8]) -> Result<ComponentInfo>
             payload.map_err(|e| Error::malformed(e.message(), Some(e.offset() as usize)))?;
         let valid = validator.payload(&payload)?;
         if let Some((depth, range)) = &nested_module {
-            // Payloads of a nested core module: the validator checks them; at the module's
-            // end, compile it.
+            // Payloads of a nested core module: the validator checks its sections; at the
+            // module's end, compile it. Compiling validates the function bodies, so they are
+            // not validated here a second time (the validator hands each one out to be
+            // validated and needs nothing back).
             let depth_now = *depth;
             match &payload {
                 Payload::ModuleSection { .. } | Payload::ComponentSection { .. } => {}
@@ -203,10 +205,6 @@ pub(crate) fn translate(engine: &Engine, binary: &[u8]) -> Result<ComponentInfo>
                     builder.modules.push(Some(builder.steps.len() - 1));
                 }
                 _ => {}
-            }
-            if let wasmparser::ValidPayload::Func(to_validate, body) = valid {
-                let mut func = to_validate.into_validator(Default::default());
-                func.validate(&body)?;
             }
             continue;
         }
@@ -273,12 +271,12 @@ fn compile_nested(
     let start = range.start;
     let bytes = binary.get(range).ok_or_else(internal)?;
     Module::from_binary(engine, bytes).map_err(|e| match e.kind() {
-        ErrorKind::Malformed { message, offset } => {
-            Error::malformed(message.clone(), offset.map(|o| o + start))
-        }
-        ErrorKind::Invalid { message, offset } => {
-            Error::invalid(message.clone(), offset.map(|o| o + start))
-        }
+        ErrorKind::Malformed {
+            message, offset, ..
+        } => Error::malformed(message.clone(), offset.map(|o| o + start)),
+        ErrorKind::Invalid {
+            message, offset, ..
+        } => Error::invalid(message.clone(), offset.map(|o| o + start)),
         _ => e,
     })
 }

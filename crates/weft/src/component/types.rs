@@ -678,6 +678,11 @@ impl ResourceType {
         matches!(self.kind, ResourceKind::Host { id, .. } if id == TypeId::of::<T>())
     }
 
+    /// Whether the host defined this type (with [`ResourceType::host`]).
+    pub(crate) fn is_host_defined(&self) -> bool {
+        matches!(self.kind, ResourceKind::Host { .. })
+    }
+
     /// The name given at creation, for messages.
     pub fn name(&self) -> &str {
         match &self.kind {

@@ -393,6 +393,9 @@ fn with_backtrace(ctx: &mut dyn ExecContext, stack: &Stack, error: Error) -> Err
 /// outermost ones.
 fn set_backtrace(ctx: &mut dyn ExecContext, stack: &Stack, trap: &mut Trap) {
     let inner = ctx.inner();
+    if !inner.engine.config().wasm_backtrace {
+        return;
+    }
     let frame_info = |frame: &Frame| {
         let info = inner
             .instances

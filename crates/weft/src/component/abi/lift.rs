@@ -304,7 +304,12 @@ fn lift_own<C: LiftContext + ?Sized>(
     ty: &ResourceType,
 ) -> Result<Val> {
     let rep = cx.handles().lift_own(ty, index)?;
-    Ok(Val::Resource(ResourceAny::new(ty.clone(), rep, true)))
+    Ok(Val::Resource(ResourceAny::lifted(
+        cx.host_handles(),
+        ty,
+        rep,
+        true,
+    )?))
 }
 
 /// The spec's `lift_borrow`: the resource behind the handle at `index`, lent to the current
@@ -315,7 +320,12 @@ fn lift_borrow<C: LiftContext + ?Sized>(
     ty: &ResourceType,
 ) -> Result<Val> {
     let rep = cx.handles().lift_borrow(ty, index)?;
-    Ok(Val::Resource(ResourceAny::new(ty.clone(), rep, false)))
+    Ok(Val::Resource(ResourceAny::lifted(
+        cx.host_handles(),
+        ty,
+        rep,
+        false,
+    )?))
 }
 
 /// The spec's `load_list_from_range(cx, ptr, length, elem_type)`: `length` elements of type

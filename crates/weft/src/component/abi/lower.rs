@@ -196,7 +196,8 @@ fn lower_own<C: LowerContext + ?Sized>(
             r.ty()
         )));
     }
-    cx.handles().lower_own(ty.clone(), r.rep())
+    let rep = r.lower_rep(cx.host_handles(), true)?;
+    cx.handles().lower_own(ty.clone(), rep)
 }
 
 /// The spec's `lower_borrow`: the representation itself if the instance defines the type,
@@ -213,7 +214,8 @@ fn lower_borrow<C: LowerContext + ?Sized>(
         )));
     }
     let implements = cx.implements(ty);
-    cx.handles().lower_borrow(ty.clone(), r.rep(), implements)
+    let rep = r.lower_rep(cx.host_handles(), false)?;
+    cx.handles().lower_borrow(ty.clone(), rep, implements)
 }
 
 /// The spec's `store_list_into_range(cx, v, elem_type)`: allocates the list with `realloc`,

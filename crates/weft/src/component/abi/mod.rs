@@ -95,7 +95,7 @@ pub use lower::{lower_flat, lower_flat_values, store, store_list_into_range};
 pub use strings::{StringSource, load_string_from_range, store_string_into_range};
 pub use transfer::{TransferContext, transfer_flat_values};
 
-use super::resources::HandleTable;
+use super::resources::{HandleTable, HostHandleTable};
 use super::types::ResourceType;
 use crate::error::Result;
 
@@ -144,6 +144,14 @@ pub trait LiftContext {
 
     /// The instance's table of resource handles.
     fn handles(&mut self) -> &mut HandleTable;
+
+    /// The store's table of the guest resource handles the host holds, if values are lifted
+    /// for the host: a lifted guest resource handle becomes an entry of it, and lowering a
+    /// [`ResourceAny`](super::ResourceAny) checks that its entry is still live. `None` (the
+    /// default) keeps representations in the handles themselves.
+    fn host_handles(&mut self) -> Option<&mut HostHandleTable> {
+        None
+    }
 
     /// Whether the instance defines resource type `ty` (the spec's `cx.inst is t.rt.impl`):
     /// a `borrow` of its own resource is passed to it as the representation itself.
@@ -198,6 +206,9 @@ impl<C: LiftContext + ?Sized> LiftContext for Lifter<'_, C> {
     }
     fn handles(&mut self) -> &mut HandleTable {
         self.cx.handles()
+    }
+    fn host_handles(&mut self) -> Option<&mut HostHandleTable> {
+        self.cx.host_handles()
     }
     fn implements(&self, ty: &ResourceType) -> bool {
         self.cx.implements(ty)

@@ -41,16 +41,11 @@ macro_rules! primitive {
             }
 
             fn store_list(cx: &mut LowerCx<'_>, _: &Type, items: &[Self], ptr: u32) -> Result<()> {
-                // Straight into memory: a copy on little-endian hosts, without a buffer.
+                // Straight into guest memory: one `memcpy` for bytes.
                 const SIZE: usize = core::mem::size_of::<$rust>();
-                let memory = cx
-                    .abi()
-                    .memory_mut()
-                    .get_mut(ptr as usize..)
-                    .and_then(|m| m.get_mut(..items.len() * SIZE))
-                    .ok_or(TrapCode::PointerOutOfBounds)?;
-                for (slot, x) in memory.as_chunks_mut::<SIZE>().0.iter_mut().zip(items) {
-                    *slot = x.to_le_bytes();
+                let memory = cx.slice_mut(ptr, items.len() * SIZE)?;
+                for (to, item) in memory.chunks_exact_mut(SIZE).zip(items) {
+                    to.copy_from_slice(&item.to_le_bytes());
                 }
                 Ok(())
             }
@@ -77,10 +72,12 @@ macro_rules! primitive {
                     .and_then(|m| m.get(..bytes))
                     .ok_or(TrapCode::ListOutOfBounds)?;
                 Ok(memory
-                    .as_chunks::<SIZE>()
-                    .0
-                    .iter()
-                    .map(|&c| <$rust>::from_le_bytes(c))
+                    .chunks_exact(SIZE)
+                    .map(|c| {
+                        let mut b = [0u8; SIZE];
+                        b.copy_from_slice(c);
+                        <$rust>::from_le_bytes(b)
+                    })
                     .collect())
             }
         }
@@ -713,7 +710,11 @@ fn lower_any(cx: &mut LowerCx<'_>, ty: &Type, r: &ResourceAny) -> Result<u32> {
             "cannot lower a handle to {} as `{ty}`",
             r.ty()
         ))),
-        _ => lower_handle(cx, ty, r.rep(), r.owned()),
+        _ => {
+            let take = r.owned() && matches!(ty, Type::Own(_));
+            let rep = r.lower_rep(cx.abi().host_handles(), take)?;
+            lower_handle(cx, ty, rep, r.owned())
+        }
     }
 }
 
@@ -728,9 +729,11 @@ impl Lower for ResourceAny {
     }
 }
 
-fn any_of(ty: &Type, rep: u32, owned: bool) -> Result<ResourceAny> {
+fn any_of(cx: &mut LiftCx<'_>, ty: &Type, rep: u32, owned: bool) -> Result<ResourceAny> {
     match ty {
-        Type::Own(rt) | Type::Borrow(rt) => Ok(ResourceAny::new(rt.clone(), rep, owned)),
+        Type::Own(rt) | Type::Borrow(rt) => {
+            ResourceAny::lifted(cx.abi().host_handles(), rt, rep, owned)
+        }
         _ => Err(internal("not a handle type")),
     }
 }
@@ -739,11 +742,11 @@ impl Lift for ResourceAny {
     fn lift_flat(cx: &mut LiftCx<'_>, ty: &Type, src: &mut dyn FlatValues) -> Result<Self> {
         let index = src.next(ValType::I32)? as u32;
         let (rep, owned) = lift_handle(cx, ty, index)?;
-        any_of(ty, rep, owned)
+        any_of(cx, ty, rep, owned)
     }
     fn load(cx: &mut LiftCx<'_>, ty: &Type, ptr: u32) -> Result<Self> {
         let index = u32::from_le_bytes(cx.bytes(ptr)?);
         let (rep, owned) = lift_handle(cx, ty, index)?;
-        any_of(ty, rep, owned)
+        any_of(cx, ty, rep, owned)
     }
 }

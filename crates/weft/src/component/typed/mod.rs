@@ -304,13 +304,18 @@ impl<'a> LowerCx<'a> {
 
     /// Writes `bytes` at `ptr` (a range checked when it was allocated).
     pub(crate) fn write(&mut self, ptr: u32, bytes: &[u8]) -> Result<()> {
-        self.cx
+        self.slice_mut(ptr, bytes.len())?.copy_from_slice(bytes);
+        Ok(())
+    }
+
+    /// The `len` bytes of memory at `ptr`, to be written in place.
+    pub(crate) fn slice_mut(&mut self, ptr: u32, len: usize) -> Result<&mut [u8]> {
+        Ok(self
+            .cx
             .memory_mut()
             .get_mut(ptr as usize..)
-            .and_then(|m| m.get_mut(..bytes.len()))
-            .ok_or(TrapCode::PointerOutOfBounds)?
-            .copy_from_slice(bytes);
-        Ok(())
+            .and_then(|m| m.get_mut(..len))
+            .ok_or(TrapCode::PointerOutOfBounds)?)
     }
 
     /// `realloc(0, 0, align, size)`, checked (the spec's `trap_if`s).

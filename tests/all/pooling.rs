@@ -1,0 +1,125 @@
+//! The pooling allocator: engine-wide bounds, slots given back by dropped stores, warm
+//! memories reused zeroed, and the per-module and size bounds.
+
+use weft::{
+    Config, Engine, ErrorKind, Instance, InstanceAllocationStrategy, Memory, MemoryType, Module,
+    PoolingAllocationConfig, RefType, Store, Table, TableType, Val,
+};
+
+fn engine(pool: &PoolingAllocationConfig) -> Engine {
+    let mut config = Config::new();
+    config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool.clone()));
+    Engine::new(&config).expect("pooling engine")
+}
+
+const COUNTER: &str = r#"(module
+    (memory (export "memory") 1)
+    (func (export "bump") (result i32)
+      (i32.store (i32.const 0) (i32.add (i32.load (i32.const 0)) (i32.const 1)))
+      (i32.load (i32.const 0)))
+    (func (export "grow") (param i32) (result i32) local.get 0 memory.grow))"#;
+
+#[test]
+fn the_pool_bounds_instances_across_stores_and_takes_slots_back() {
+    let mut pool = PoolingAllocationConfig::new();
+    pool.total_core_instances(2).total_memories(2);
+    let engine = engine(&pool);
+    let module = Module::new(&engine, COUNTER).unwrap();
+    let mut stores: Vec<Store<()>> = Vec::new();
+    for _ in 0..2 {
+        let mut store = Store::new(&engine, ());
+        Instance::new(&mut store, &module, &[]).unwrap();
+        stores.push(store);
+    }
+    let mut third = Store::new(&engine, ());
+    let error = Instance::new(&mut third, &module, &[]).expect_err("pool exhausted");
+    assert!(
+        matches!(error.kind(), ErrorKind::ResourceExhausted(_)),
+        "{error:?}"
+    );
+    assert!(
+        error
+            .to_string()
+            .contains("maximum concurrent core instance limit of 2"),
+        "{error}"
+    );
+    // A failed instantiation left nothing behind, and a dropped store gives its slots back.
+    stores.pop();
+    Instance::new(&mut third, &module, &[]).expect("a slot is free again");
+}
+
+#[test]
+fn memories_are_bounded_separately_from_instances() {
+    let mut pool = PoolingAllocationConfig::new();
+    pool.total_memories(1);
+    let engine = engine(&pool);
+    let mut store = Store::new(&engine, ());
+    let _memory = Memory::new(&mut store, MemoryType::new(1, None)).unwrap();
+    let error = Memory::new(&mut store, MemoryType::new(1, None)).expect_err("one memory");
+    assert!(
+        error
+            .to_string()
+            .contains("maximum concurrent memory limit of 1"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_reused_memory_starts_zeroed() {
+    let engine = engine(&PoolingAllocationConfig::new());
+    let module = Module::new(&engine, COUNTER).unwrap();
+    for _ in 0..3 {
+        let mut store = Store::new(&engine, ());
+        let instance = Instance::new(&mut store, &module, &[]).unwrap();
+        let bump = instance
+            .get_typed_func::<(), i32>(&mut store, "bump")
+            .unwrap();
+        let grow = instance
+            .get_typed_func::<i32, i32>(&mut store, "grow")
+            .unwrap();
+        // Each store sees a fresh memory, even though the bytes are reused.
+        assert_eq!(bump.call(&mut store, ()).unwrap(), 1);
+        assert_eq!(bump.call(&mut store, ()).unwrap(), 2);
+        // Leave the memory grown and written, for the next store to get back clean.
+        assert_eq!(grow.call(&mut store, 2).unwrap(), 1);
+        let memory = instance.get_memory(&store, "memory").unwrap();
+        memory.data_mut(&mut store)[65536 * 2] = 0xff;
+        assert_eq!(memory.size(&store), 3);
+    }
+}
+
+#[test]
+fn memory_and_table_sizes_are_bounded() {
+    let mut pool = PoolingAllocationConfig::new();
+    pool.max_memory_size(2 * 65536).table_elements(10);
+    let engine = engine(&pool);
+    let module = Module::new(&engine, COUNTER).unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let grow = instance
+        .get_typed_func::<i32, i32>(&mut store, "grow")
+        .unwrap();
+    assert_eq!(grow.call(&mut store, 1).unwrap(), 1);
+    assert_eq!(
+        grow.call(&mut store, 1).unwrap(),
+        -1,
+        "beyond max_memory_size"
+    );
+    let big = Module::new(&engine, "(module (memory 3))").unwrap();
+    assert!(Instance::new(&mut store, &big, &[]).is_err());
+    let ty = TableType::new(RefType::FuncRef, 5, None);
+    let table = Table::new(&mut store, ty, Val::FuncRef(None)).unwrap();
+    assert_eq!(table.grow(&mut store, 5, Val::FuncRef(None)).unwrap(), 5);
+    assert!(table.grow(&mut store, 1, Val::FuncRef(None)).is_err());
+    let ty = TableType::new(RefType::FuncRef, 11, None);
+    assert!(Table::new(&mut store, ty, Val::FuncRef(None)).is_err());
+}
+
+#[test]
+fn a_module_with_more_memories_than_the_pool_allows_is_refused() {
+    let engine = engine(&PoolingAllocationConfig::new());
+    let module = Module::new(&engine, "(module (table 1 funcref) (table 1 funcref))").unwrap();
+    let mut store = Store::new(&engine, ());
+    let error = Instance::new(&mut store, &module, &[]).expect_err("two tables");
+    assert!(error.to_string().contains("2 tables"), "{error}");
+}
