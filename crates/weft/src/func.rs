@@ -165,18 +165,28 @@ impl Func {
     }
 }
 
+/// The number of parameters and results of `func`'s type, without cloning the type.
+pub(crate) fn func_arity(store: &StoreInner, func: Func) -> Result<(usize, usize)> {
+    let ty = func_type_ref(store, func)?;
+    Ok((ty.params().len(), ty.results().len()))
+}
+
 /// The type of function `func` in `store`.
 pub(crate) fn func_type(store: &StoreInner, func: Func) -> Result<FuncType> {
+    func_type_ref(store, func).cloned()
+}
+
+/// The type of function `func` in `store`, borrowed.
+fn func_type_ref(store: &StoreInner, func: Func) -> Result<&FuncType> {
     func.check_store(store)?;
     match store.funcs.get(func.index) {
-        Some(FuncEntity::Host { ty, .. }) => Ok(ty.clone()),
+        Some(FuncEntity::Host { ty, .. }) => Ok(ty),
         Some(FuncEntity::Wasm {
             instance, index, ..
         }) => store
             .instances
             .get(*instance)
             .and_then(|i| i.module.inner.info.func_type(*index))
-            .cloned()
             .ok_or_else(|| Error::usage("dangling function")),
         None => Err(Error::usage("function belongs to another store")),
     }

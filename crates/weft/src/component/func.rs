@@ -59,6 +59,9 @@ pub struct Func {
 pub(crate) struct FuncData {
     pub(crate) ty: ComponentFunc,
     pub(crate) kind: FuncKind,
+    /// The parameter and result tuple types typed calls use, made by the first
+    /// [`TypedFunc`](super::TypedFunc) of this function.
+    pub(crate) typed: std::sync::OnceLock<super::typed::ListTypes>,
 }
 
 /// What implements a component function.
@@ -159,7 +162,18 @@ impl Func {
         Params: super::ComponentNamedList + super::Lower,
         Return: super::ComponentNamedList + super::Lift,
     {
-        super::TypedFunc::new(*self, &self.ty(store))
+        let store = store.as_context();
+        if self.store != store.0.inner.id {
+            panic!("component function used with the wrong store");
+        }
+        let data = store
+            .0
+            .inner
+            .component
+            .funcs
+            .get(self.index)
+            .ok_or_else(|| Error::usage("component function belongs to another store"))?;
+        super::TypedFunc::new(*self, data)
     }
 
     /// Calls the function with `params`, writing its results into `results`.

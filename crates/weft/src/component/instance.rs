@@ -53,6 +53,10 @@ pub(crate) struct ComponentStore {
     pub(crate) host_handles: HostHandleTable,
     /// How many calls between component instances went through the fused adapter.
     pub(crate) adapted_calls: u64,
+    /// Core argument and result cells lent to typed calls, so that a call allocates none.
+    pub(crate) cells: Vec<u64>,
+    /// The same for the results of typed host functions.
+    pub(crate) host_cells: Vec<u64>,
 }
 
 /// How a resource type's values are destroyed when their last `own` handle is dropped.
@@ -592,6 +596,7 @@ fn run<T: 'static>(
                             options,
                             instance: state,
                         },
+                        typed: Default::default(),
                     },
                 )?;
                 scope.funcs.push(Item::Func(func));
@@ -786,6 +791,7 @@ fn bind<T: 'static>(
                 FuncData {
                     ty: func_ty,
                     kind: FuncKind::Host { host },
+                    typed: Default::default(),
                 },
             )?)
         }
@@ -796,6 +802,7 @@ fn bind<T: 'static>(
                 FuncData {
                     ty: func_ty,
                     kind: FuncKind::Trap { name },
+                    typed: Default::default(),
                 },
             )?)
         }

@@ -3,7 +3,7 @@
 
 use super::{ComponentNamedList, Lift, LiftCx, Lower, LowerCx, context, internal};
 use crate::component::abi::{self, CoreValueIter, MAX_FLAT_PARAMS, MAX_FLAT_RESULTS};
-use crate::component::func::{Cx, Func, FuncKind, Options};
+use crate::component::func::{Cx, Func, FuncData, FuncKind, Options};
 use crate::component::types::{ComponentFunc, Tuple, Type};
 use crate::context::{AsContextMut, StoreContextMut};
 use crate::error::{Error, Result};
@@ -67,21 +67,16 @@ fn flat_count(ty: Option<&Type>) -> usize {
 /// ```
 pub struct TypedFunc<Params, Return> {
     func: Func,
-    params: Option<Type>,
-    results: Option<Type>,
     _marker: PhantomData<fn(Params) -> Return>,
 }
 
 impl<Params, Return> Clone for TypedFunc<Params, Return> {
     fn clone(&self) -> Self {
-        TypedFunc {
-            func: self.func,
-            params: self.params.clone(),
-            results: self.results.clone(),
-            _marker: PhantomData,
-        }
+        *self
     }
 }
+
+impl<Params, Return> Copy for TypedFunc<Params, Return> {}
 
 impl<Params, Return> core::fmt::Debug for TypedFunc<Params, Return> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -91,17 +86,33 @@ impl<Params, Return> core::fmt::Debug for TypedFunc<Params, Return> {
     }
 }
 
+/// A function's parameters and results as the tuple types typed calls lower and lift, with
+/// their flattened lengths; kept with the function, made once.
+#[derive(Debug, Clone)]
+pub(crate) struct ListTypes {
+    params: Option<Type>,
+    results: Option<Type>,
+    flat_params: usize,
+    flat_results: usize,
+}
+
 /// Checks `Params` and `Return` against `ty`.
 fn typecheck<Params: ComponentNamedList, Return: ComponentNamedList>(
     ty: &ComponentFunc,
-) -> Result<(Option<Type>, Option<Type>)> {
+) -> Result<ListTypes> {
     let params: Vec<Type> = ty.param_types().cloned().collect();
     let results: Vec<Type> = ty.results().collect();
     Params::typecheck_list(&params)
         .map_err(|e| context(e, format!("type mismatch with the parameters of `{ty}`")))?;
     Return::typecheck_list(&results)
         .map_err(|e| context(e, format!("type mismatch with the results of `{ty}`")))?;
-    Ok((list_type(&params)?, list_type(&results)?))
+    let (params, results) = (list_type(&params)?, list_type(&results)?);
+    Ok(ListTypes {
+        flat_params: flat_count(params.as_ref()),
+        flat_results: flat_count(results.as_ref()),
+        params,
+        results,
+    })
 }
 
 impl<Params, Return> TypedFunc<Params, Return>
@@ -109,12 +120,12 @@ where
     Params: ComponentNamedList + Lower,
     Return: ComponentNamedList + Lift,
 {
-    pub(crate) fn new(func: Func, ty: &ComponentFunc) -> Result<Self> {
-        let (params, results) = typecheck::<Params, Return>(ty)?;
+    pub(crate) fn new(func: Func, data: &FuncData) -> Result<Self> {
+        let types = typecheck::<Params, Return>(&data.ty)?;
+        // Every type check of the function makes the same types: the first one is kept.
+        let _ = data.typed.set(types);
         Ok(TypedFunc {
             func,
-            params,
-            results,
             _marker: PhantomData,
         })
     }
@@ -147,14 +158,18 @@ where
         if self.func.store != store.inner.id {
             panic!("component function used with the wrong store");
         }
-        let kind = store
+        let data = store
             .inner
             .component
             .funcs
             .get(self.func.index)
-            .map(|d| d.kind.clone())
             .ok_or_else(|| internal("function index"))?;
-        match kind {
+        let types = data
+            .typed
+            .get()
+            .cloned()
+            .ok_or_else(|| internal("typed function types"))?;
+        match data.kind {
             FuncKind::Lifted {
                 core,
                 options,
@@ -166,7 +181,7 @@ where
                 }
                 state.may_enter = false;
                 state.handles.enter_task();
-                let outcome = self.run(store, core, options, instance, &params);
+                let outcome = Self::run(store, &types, core, options, instance, &params);
                 // A trap leaves the instance in an unknown state: it may not be entered again.
                 if outcome.is_ok() {
                     store.component_instance(instance)?.may_enter = true;
@@ -176,43 +191,58 @@ where
             FuncKind::Host { .. } => Err(Error::usage(
                 "a typed call of a host function: call it through `Func::call`",
             )),
-            FuncKind::Trap { name } => Err(Error::msg(format!(
+            FuncKind::Trap { ref name } => Err(Error::msg(format!(
                 "unknown import: `{name}` has not been defined"
             ))),
         }
     }
 
     fn run<T: 'static>(
-        &self,
         store: &mut Store<T>,
+        types: &ListTypes,
         core: crate::Func,
         options: Options,
         instance: ComponentInstanceIdx,
         params: &Params,
     ) -> Result<Return> {
-        let core_ty = crate::func::func_type(&store.inner, core)?;
-        let mut cells = Vec::with_capacity(core_ty.params().len().max(1));
-        if let Some(ty) = &self.params {
+        // The store lends its cells; a nested call while they are out makes its own.
+        let mut cells = core::mem::take(&mut store.inner.component.cells);
+        cells.clear();
+        let outcome = Self::run_with(store, types, core, options, instance, params, &mut cells);
+        store.inner.component.cells = cells;
+        outcome
+    }
+
+    fn run_with<T: 'static>(
+        store: &mut Store<T>,
+        types: &ListTypes,
+        core: crate::Func,
+        options: Options,
+        instance: ComponentInstanceIdx,
+        params: &Params,
+        cells: &mut Vec<u64>,
+    ) -> Result<Return> {
+        let (num_params, num_results) = crate::func::func_arity(&store.inner, core)?;
+        if let Some(ty) = &types.params {
             let mut cx = Cx {
                 store: &mut *store,
                 options,
                 instance,
             };
             let mut cx = LowerCx::new(&mut cx);
-            if flat_count(Some(ty)) <= MAX_FLAT_PARAMS {
-                params.lower_flat(&mut cx, ty, &mut cells)?;
+            if types.flat_params <= MAX_FLAT_PARAMS {
+                params.lower_flat(&mut cx, ty, cells)?;
             } else {
                 let ptr = cx.allocate(abi::alignment(ty), abi::elem_size(ty))?;
                 params.store(&mut cx, ty, ptr)?;
                 cells.push(u64::from(ptr));
             }
         }
-        if cells.len() != core_ty.params().len() {
+        if cells.len() != num_params {
             return Err(internal("lowered arguments do not match the core function"));
         }
-        let num_results = core_ty.results().len();
         cells.resize(cells.len().max(num_results), 0);
-        crate::exec::invoke(store, core.index, &mut cells)?;
+        crate::exec::invoke(store, core.index, cells)?;
         cells.truncate(num_results);
         let results = {
             let mut cx = Cx {
@@ -221,10 +251,10 @@ where
                 instance,
             };
             let mut cx = LiftCx::new(&mut cx, options, instance);
-            match &self.results {
+            match &types.results {
                 None => Return::lift_unit()?,
-                Some(ty) if flat_count(Some(ty)) <= MAX_FLAT_RESULTS => {
-                    Return::lift_flat(&mut cx, ty, &mut CoreValueIter::new(&cells))?
+                Some(ty) if types.flat_results <= MAX_FLAT_RESULTS => {
+                    Return::lift_flat(&mut cx, ty, &mut CoreValueIter::new(cells))?
                 }
                 Some(ty) => {
                     let ptr = cells.first().copied().unwrap_or(0) as u32;
@@ -242,7 +272,7 @@ where
         store.component_instance(instance)?.handles.exit_task()?;
         if let Some(post_return) = options.post_return {
             store.component_instance(instance)?.may_leave = false;
-            let outcome = crate::exec::invoke(store, post_return.index, &mut cells);
+            let outcome = crate::exec::invoke(store, post_return.index, cells);
             store.component_instance(instance)?.may_leave = true;
             outcome?;
         }
@@ -298,27 +328,26 @@ where
     // The tuple types of the last function type this was called with: every import the
     // function is bound to has a structurally equal type (checked at binding), so this is
     // computed once in practice.
-    type Cached = Option<(ComponentFunc, Option<Type>, Option<Type>)>;
+    type Cached = Option<(ComponentFunc, ListTypes)>;
     let cache: std::sync::Mutex<Cached> = std::sync::Mutex::new(None);
     Arc::new(TypedHost {
         typecheck: Box::new(|ty| typecheck::<Params, Return>(ty).map(|_| ())),
         call: Box::new(
             move |store, ty, options, caller, buf, num_params, results_in_memory| {
-                let (params_ty, results_ty) = {
+                let types = {
                     let mut cached = cache.lock().unwrap_or_else(|e| e.into_inner());
                     match &*cached {
-                        Some((func, p, r)) if func == ty => (p.clone(), r.clone()),
+                        Some((func, types)) if func == ty => types.clone(),
                         _ => {
-                            let (p, r) = typecheck::<Params, Return>(ty)?;
-                            *cached = Some((ty.clone(), p.clone(), r.clone()));
-                            (p, r)
+                            let types = typecheck::<Params, Return>(ty)?;
+                            *cached = Some((ty.clone(), types.clone()));
+                            types
                         }
                     }
                 };
                 let args = buf
                     .get(..num_params.saturating_sub(usize::from(results_in_memory)))
-                    .ok_or_else(|| internal("lowered arguments"))?
-                    .to_vec();
+                    .ok_or_else(|| internal("lowered arguments"))?;
                 let retptr = match results_in_memory {
                     true => buf.get(num_params.wrapping_sub(1)).map(|c| *c as u32),
                     false => None,
@@ -330,10 +359,10 @@ where
                         instance: caller,
                     };
                     let mut cx = LiftCx::new(&mut cx, options, caller);
-                    match &params_ty {
+                    match &types.params {
                         None => Params::lift_unit()?,
-                        Some(ty) if flat_count(Some(ty)) <= MAX_FLAT_PARAMS => {
-                            Params::lift_flat(&mut cx, ty, &mut CoreValueIter::new(&args))?
+                        Some(ty) if types.flat_params <= MAX_FLAT_PARAMS => {
+                            Params::lift_flat(&mut cx, ty, &mut CoreValueIter::new(args))?
                         }
                         Some(ty) => {
                             let ptr = args.first().copied().unwrap_or(0) as u32;
@@ -349,9 +378,12 @@ where
                     }
                 };
                 let results = func(StoreContextMut(&mut *store), params)?;
-                let Some(ty) = &results_ty else {
+                let Some(ty) = &types.results else {
                     return Ok(());
                 };
+                // The store lends its cells; a nested call while they are out makes its own.
+                let mut out = core::mem::take(&mut store.inner.component.host_cells);
+                out.clear();
                 let mut cx = Cx {
                     store: &mut *store,
                     options,
@@ -360,11 +392,12 @@ where
                 let mut cx = LowerCx::new(&mut cx);
                 match retptr {
                     None => {
-                        let mut out = Vec::with_capacity(1);
-                        results.lower_flat(&mut cx, ty, &mut out)?;
-                        for (cell, value) in buf.iter_mut().zip(out) {
-                            *cell = value;
+                        let outcome = results.lower_flat(&mut cx, ty, &mut out);
+                        for (cell, value) in buf.iter_mut().zip(&out) {
+                            *cell = *value;
                         }
+                        store.inner.component.host_cells = out;
+                        outcome?;
                     }
                     Some(ptr) => {
                         let len = cx.abi().memory_mut().len();
@@ -375,7 +408,9 @@ where
                             len,
                             TrapCode::PointerOutOfBounds,
                         )?;
-                        results.store(&mut cx, ty, ptr)?;
+                        let outcome = results.store(&mut cx, ty, ptr);
+                        store.inner.component.host_cells = out;
+                        outcome?;
                     }
                 }
                 Ok(())

@@ -35,7 +35,7 @@ mod impls;
 mod wasm;
 
 pub use call::TypedFunc;
-pub(crate) use call::{TypedHost, wrap};
+pub(crate) use call::{ListTypes, TypedHost, wrap};
 pub use wasm::{WasmList, WasmStr};
 
 use super::abi::flat::{CoerceValueIter, FlatValues};
@@ -426,19 +426,46 @@ pub mod __internal {
     }
 
     /// The field types of a record or the element types of a tuple.
-    pub fn field_types(ty: &Type) -> Result<Vec<&Type>> {
+    pub fn field_types(ty: &Type) -> Result<FieldTypes<'_>> {
         match ty {
-            Type::Record(r) => Ok(r.field_types().iter().map(|(_, t)| t).collect()),
-            Type::Tuple(t) => Ok(t.elements().iter().collect()),
+            Type::Record(r) => Ok(FieldTypes::Record(r.field_types().iter())),
+            Type::Tuple(t) => Ok(FieldTypes::Tuple(t.elements().iter())),
             _ => Err(internal("fields of a type that has none")),
         }
     }
 
+    /// The field types of a record or the element types of a tuple, in order, without
+    /// collecting them (a typed call allocates nothing for them).
+    #[derive(Clone)]
+    pub enum FieldTypes<'t> {
+        /// A record's fields.
+        Record(core::slice::Iter<'t, (Box<str>, Type)>),
+        /// A tuple's elements.
+        Tuple(core::slice::Iter<'t, Type>),
+    }
+
+    impl<'t> FieldTypes<'t> {
+        /// The types from the first on.
+        pub fn iter(&self) -> FieldTypes<'t> {
+            self.clone()
+        }
+    }
+
+    impl<'t> Iterator for FieldTypes<'t> {
+        type Item = &'t Type;
+
+        fn next(&mut self) -> Option<&'t Type> {
+            match self {
+                FieldTypes::Record(fields) => fields.next().map(|(_, t)| t),
+                FieldTypes::Tuple(types) => types.next(),
+            }
+        }
+    }
+
     /// The next field type of `types`.
-    pub fn next<'t>(types: &mut core::slice::Iter<'_, &'t Type>) -> Result<&'t Type> {
+    pub fn next<'t>(types: &mut FieldTypes<'t>) -> Result<&'t Type> {
         types
             .next()
-            .copied()
             .ok_or_else(|| internal("fewer fields than checked"))
     }
 
