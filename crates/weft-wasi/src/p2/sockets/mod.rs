@@ -311,6 +311,20 @@ fn buffer_size(value: u64) -> SockResult<usize> {
     Ok(usize::try_from(value.min(i32::MAX as u64)).unwrap_or(i32::MAX as usize))
 }
 
+/// A buffer-size option's value, for `receive-buffer-size` and `send-buffer-size`.
+fn buffer_size_val(size: io::Result<usize>) -> io::Result<Option<Val>> {
+    size.map(|n| Some(Val::U64(n as u64)))
+}
+
+/// Sets a buffer-size option to the guest's `value` (see [`buffer_size`]) with `set`.
+fn set_buffer_size(
+    value: u64,
+    set: impl FnOnce(usize) -> io::Result<()>,
+) -> SockResult<Option<Val>> {
+    let n = buffer_size(value)?;
+    set(n).map(|()| None).map_err(code)
+}
+
 /// The hop limit of a socket.
 fn hop_limit(socket: &socket2::Socket, ipv6: bool) -> io::Result<u8> {
     let hops = if ipv6 {

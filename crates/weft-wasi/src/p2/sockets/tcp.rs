@@ -2,8 +2,8 @@
 
 use super::{
     Code, Interest, SharedSocket, SockResult, addr_result, arg_family, arg_socket_addr,
-    buffer_size, check_family, code, fail, family, hop_limit, new_socket, set_hop_limit,
-    sock_result, subscribe,
+    buffer_size_val, check_family, code, fail, family, hop_limit, new_socket, set_buffer_size,
+    set_hop_limit, sock_result, subscribe,
 };
 use crate::ctx::SocketAddrUse;
 use crate::p2::io::{InputStream, OutputStream, Pollable, Sink};
@@ -328,7 +328,7 @@ pub(super) const FUNCTIONS: &[HostFunction] = &[
         |v, p| {
             let s = get::<TcpSocket>(v.table, p, 0)?;
             Ok(Some(option(s, |sock| {
-                sock.recv_buffer_size().map(|n| Some(Val::U64(n as u64)))
+                buffer_size_val(sock.recv_buffer_size())
             })))
         },
     ),
@@ -341,8 +341,7 @@ pub(super) const FUNCTIONS: &[HostFunction] = &[
             let value = arg_u64(p, 1)?;
             let s = get::<TcpSocket>(v.table, p, 0)?;
             Ok(Some(sock_result(s.usable().and_then(|sock| {
-                let n = buffer_size(value)?;
-                sock.set_recv_buffer_size(n).map(|()| None).map_err(code)
+                set_buffer_size(value, |n| sock.set_recv_buffer_size(n))
             }))))
         },
     ),
@@ -354,7 +353,7 @@ pub(super) const FUNCTIONS: &[HostFunction] = &[
         |v, p| {
             let s = get::<TcpSocket>(v.table, p, 0)?;
             Ok(Some(option(s, |sock| {
-                sock.send_buffer_size().map(|n| Some(Val::U64(n as u64)))
+                buffer_size_val(sock.send_buffer_size())
             })))
         },
     ),
@@ -367,8 +366,7 @@ pub(super) const FUNCTIONS: &[HostFunction] = &[
             let value = arg_u64(p, 1)?;
             let s = get::<TcpSocket>(v.table, p, 0)?;
             Ok(Some(sock_result(s.usable().and_then(|sock| {
-                let n = buffer_size(value)?;
-                sock.set_send_buffer_size(n).map(|()| None).map_err(code)
+                set_buffer_size(value, |n| sock.set_send_buffer_size(n))
             }))))
         },
     ),

@@ -1,9 +1,9 @@
 //! `wasi:sockets/udp` and `wasi:sockets/udp-create-socket`.
 
 use super::{
-    Interest, SharedSocket, SockResult, addr_result, arg_family, arg_socket_addr, buffer_size,
-    check_family, code, fail, family, hop_limit, new_socket, result, set_hop_limit, sock_result,
-    socket_addr, socket_addr_value, subscribe,
+    Interest, SharedSocket, SockResult, addr_result, arg_family, arg_socket_addr, buffer_size_val,
+    check_family, code, fail, family, hop_limit, new_socket, result, set_buffer_size,
+    set_hop_limit, sock_result, socket_addr, socket_addr_value, subscribe,
 };
 use crate::ctx::SocketAddrUse;
 use crate::p2::io::Pollable;
@@ -149,11 +149,7 @@ pub(super) const FUNCTIONS: &[HostFunction] = &[
         "result<u64, error-code>",
         |v, p| {
             let s = get::<UdpSocket>(v.table, p, 0)?;
-            Ok(Some(result(
-                s.socket
-                    .recv_buffer_size()
-                    .map(|n| Some(Val::U64(n as u64))),
-            )))
+            Ok(Some(result(buffer_size_val(s.socket.recv_buffer_size()))))
         },
     ),
     f(
@@ -164,11 +160,8 @@ pub(super) const FUNCTIONS: &[HostFunction] = &[
         |v, p| {
             let value = arg_u64(p, 1)?;
             let s = get::<UdpSocket>(v.table, p, 0)?;
-            Ok(Some(sock_result(buffer_size(value).and_then(|n| {
-                s.socket
-                    .set_recv_buffer_size(n)
-                    .map(|()| None)
-                    .map_err(code)
+            Ok(Some(sock_result(set_buffer_size(value, |n| {
+                s.socket.set_recv_buffer_size(n)
             }))))
         },
     ),
@@ -179,11 +172,7 @@ pub(super) const FUNCTIONS: &[HostFunction] = &[
         "result<u64, error-code>",
         |v, p| {
             let s = get::<UdpSocket>(v.table, p, 0)?;
-            Ok(Some(result(
-                s.socket
-                    .send_buffer_size()
-                    .map(|n| Some(Val::U64(n as u64))),
-            )))
+            Ok(Some(result(buffer_size_val(s.socket.send_buffer_size()))))
         },
     ),
     f(
@@ -194,11 +183,8 @@ pub(super) const FUNCTIONS: &[HostFunction] = &[
         |v, p| {
             let value = arg_u64(p, 1)?;
             let s = get::<UdpSocket>(v.table, p, 0)?;
-            Ok(Some(sock_result(buffer_size(value).and_then(|n| {
-                s.socket
-                    .set_send_buffer_size(n)
-                    .map(|()| None)
-                    .map_err(code)
+            Ok(Some(sock_result(set_buffer_size(value, |n| {
+                s.socket.set_send_buffer_size(n)
             }))))
         },
     ),
