@@ -7,7 +7,11 @@
 //! without [`DirPerms::READ`] cannot be looked into and one without [`DirPerms::MUTATE`]
 //! cannot be changed (`not-permitted`); a file cannot be opened for writing without
 //! [`FilePerms::WRITE`] (`not-permitted`); a descriptor opened without `read` or `write`
-//! refuses that operation (`bad-descriptor`), as in Wasmtime.
+//! refuses that operation (`bad-descriptor`), as in Wasmtime. The streams are the exception,
+//! again as in Wasmtime: `read-via-stream` and `write-via-stream`/`append-via-stream` give a
+//! stream whatever the descriptor's flags, and its reads or writes then fail with
+//! `last-operation-failed` (a failed non-blocking write reports it to the next
+//! `check-write` or `flush`).
 
 use super::io::{InputStream, IoError, OutputStream, Sink};
 use super::typed::{ErrorCode, Ret, Typed};
@@ -522,10 +526,12 @@ fn metadata_hash_value(meta: &Metadata) -> Val {
 
 fn read_via_stream(v: &mut WasiCtxView<'_>, p: &[Val]) -> weft::Result<Option<Val>> {
     let offset = arg_u64(p, 1)?;
+    // As in Wasmtime, a file opened without `read` still gives a stream, whose reads then
+    // fail with `last-operation-failed`.
     let desc = get::<Descriptor>(v.table, p, 0)?;
     let file = match desc.file() {
-        Ok(file) if desc.read => file.clone(),
-        _ => return fail("bad-descriptor"),
+        Ok(file) => file.clone(),
+        Err(code) => return fail(code),
     };
     let stream = push(
         v.table,
@@ -547,10 +553,14 @@ fn write_via_stream(
     } else {
         None
     };
+    // As in Wasmtime, a file opened without `write` still gives a stream (beneath a preopen
+    // that grants writing files), whose writes then fail with `last-operation-failed`; a
+    // directory is a `bad-descriptor`.
     let desc = get::<Descriptor>(v.table, p, 0)?;
     let file = match desc.file() {
-        Ok(file) if desc.write => file.clone(),
-        _ => return fail("bad-descriptor"),
+        Ok(_) if !desc.file_perms.contains(FilePerms::WRITE) => return fail("not-permitted"),
+        Ok(file) => file.clone(),
+        Err(_) => return fail("bad-descriptor"),
     };
     let stream = push(
         v.table,

@@ -78,12 +78,49 @@ pub(crate) struct OutputStream {
     pub(crate) sink: Sink,
     /// What the last `check-write` permitted, less the bytes written since.
     permit: u64,
+    /// Whether a file write failed or the stream is closed.
+    state: WriteState,
+}
+
+/// The state of an [`OutputStream`] to a file. A non-blocking `write` to a file that fails
+/// does not fail itself: its error is kept and reported, as `last-operation-failed`, by the
+/// next `check-write`, `flush`, `blocking-flush`, `blocking-write-and-flush` or `splice`,
+/// after which the stream is closed (as Wasmtime does, whose file writes run in the
+/// background). A blocking write that fails reports its error at once and closes the stream.
+enum WriteState {
+    /// Writes may go on.
+    Open,
+    /// The last `write` failed with this error, not yet reported.
+    Failed(std::io::Error),
+    /// An error was reported: every operation but `subscribe` returns `closed`.
+    Closed,
 }
 
 impl OutputStream {
     /// A stream to `sink`, with nothing permitted until the guest calls `check-write`.
     pub(crate) fn new(sink: Sink) -> Self {
-        OutputStream { sink, permit: 0 }
+        OutputStream {
+            sink,
+            permit: 0,
+            state: WriteState::Open,
+        }
+    }
+}
+
+/// The error a failed or closed stream reports to the next operation that checks it (which
+/// closes it), or `None` when it is open.
+fn take_error(
+    table: &mut ResourceTable,
+    stream: &Resource<OutputStream>,
+) -> weft::Result<Option<StreamError>> {
+    let stream = table.get_mut(stream).map_err(table_error)?;
+    match std::mem::replace(&mut stream.state, WriteState::Closed) {
+        WriteState::Open => {
+            stream.state = WriteState::Open;
+            Ok(None)
+        }
+        WriteState::Closed => Ok(Some(StreamError::Closed)),
+        WriteState::Failed(e) => failed(table, &e).map(Some),
     }
 }
 
@@ -584,6 +621,17 @@ fn write_all(
     data: &[u8],
     limit: Limit,
 ) -> Ret<(), StreamError> {
+    let blocking = matches!(limit, Limit::Max(_));
+    let state = &v.table.get(stream).map_err(table_error)?.state;
+    if blocking || matches!(state, WriteState::Closed) {
+        if let Some(e) = take_error(v.table, stream)? {
+            return Ok(Err(e));
+        }
+    } else if matches!(state, WriteState::Failed(_)) {
+        return Err(weft::Error::msg(
+            "output-stream: write after a failed write, without check-write first",
+        ));
+    }
     let stream = v.table.get_mut(stream).map_err(table_error)?;
     let len = data.len() as u64;
     limit.take(stream, len)?;
@@ -613,13 +661,26 @@ fn write_all(
         }
         Sink::Socket(socket) => super::sockets::write_socket(socket, data, v.ctx.deadline)?,
     };
+    let to_file = matches!(stream.sink, Sink::File { .. });
     match written {
         Ok(()) => Ok(Ok(())),
-        Err(e) => failed(v.table, &e).map(Err),
+        Err(e) if to_file && !blocking => {
+            stream.state = WriteState::Failed(e);
+            Ok(Ok(()))
+        }
+        Err(e) => {
+            if to_file {
+                stream.state = WriteState::Closed;
+            }
+            failed(v.table, &e).map(Err)
+        }
     }
 }
 
 fn check_write(v: &mut WasiCtxView<'_>, stream: Resource<OutputStream>) -> Ret<u64, StreamError> {
+    if let Some(e) = take_error(v.table, &stream)? {
+        return Ok(Err(e));
+    }
     let stream = v.table.get_mut(&stream).map_err(table_error)?;
     stream.permit = WRITE_BUDGET;
     Ok(Ok(WRITE_BUDGET))
@@ -654,8 +715,10 @@ fn write_zeroes(v: &mut WasiCtxView<'_>, p: &[Val], blocking: bool) -> weft::Res
 }
 
 fn flush(v: &mut WasiCtxView<'_>, stream: Resource<OutputStream>) -> Ret<(), StreamError> {
-    v.table.get(&stream).map_err(table_error)?;
-    Ok(Ok(()))
+    Ok(match take_error(v.table, &stream)? {
+        Some(e) => Err(e),
+        None => Ok(()),
+    })
 }
 
 fn output_subscribe(v: &mut WasiCtxView<'_>, p: &[Val]) -> weft::Result<Option<Val>> {
@@ -672,7 +735,9 @@ fn splice(v: &mut WasiCtxView<'_>, p: &[Val], blocking: bool) -> weft::Result<Op
     let out = arg_res::<OutputStream>(p, 0)?;
     let src = arg_res::<InputStream>(p, 1)?;
     let len = clamp_len(arg_u64(p, 2)?, WRITE_BUDGET as usize);
-    v.table.get(&out).map_err(table_error)?;
+    if let Some(e) = take_error(v.table, &out)? {
+        return Ok(Some(result_val(Err::<u64, _>(e), |n| Some(Val::U64(n)))));
+    }
     let r = match read_bytes(v, &src, len, blocking)? {
         Ok(data) => {
             write_all(v, &out, &data, Limit::Max(WRITE_BUDGET))?.map(|()| data.len() as u64)
