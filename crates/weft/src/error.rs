@@ -7,11 +7,16 @@
 //! [`ErrorExt`] adds Weft's queries ([`ErrorExt::kind`], [`ErrorExt::trap_code`],
 //! [`ErrorExt::offset`]).
 //!
+//! The module's items are also at the crate root (`weft::Error`, `weft::Context`, ...);
+//! `weft::error::Context` is the path Wasmtime's `wasmtime::error::Context` becomes.
+//!
 //! `Display` (`{}`) shows the outermost message, `{:#}` the whole chain on one line and
 //! `{:?}` a report with the chain under "Caused by:", as for any `anyhow::Error`.
 
 use crate::trap::Trap;
 use core::fmt;
+
+pub use anyhow::{Context, bail, ensure, format_err};
 
 /// Everything that can go wrong in Weft: malformed or invalid modules, failed linking or
 /// instantiation, traps, exhausted resources and errors returned by host functions.
