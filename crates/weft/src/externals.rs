@@ -236,6 +236,20 @@ impl Memory {
         &mut self.entity_mut(&mut store.inner).data
     }
 
+    /// The address of the memory's first byte, valid for [`Memory::data_size`] bytes until
+    /// the memory grows (which may move it) or the store is dropped. Reading or writing
+    /// through it is `unsafe` for the caller, who must ensure no reference to the bytes
+    /// (from [`Memory::data`] or [`Memory::data_mut`]) is alive and that wasm is not
+    /// running.
+    ///
+    /// # Panics
+    ///
+    /// If `store` is not the memory's store.
+    pub fn data_ptr(&self, store: impl AsContext) -> *mut u8 {
+        let store = store.as_context();
+        self.entity(&store.0.inner).data.base_ptr()
+    }
+
     /// The memory's bytes and the store's data, both mutably, so that a host function can
     /// work on guest memory and its own state at once.
     ///

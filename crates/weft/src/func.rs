@@ -156,7 +156,7 @@ impl Func {
         if ty.params() != params.as_slice() || ty.results() != results.as_slice() {
             return Err(Error::usage(format!(
                 "type mismatch: function has type {ty}, typed as {}",
-                FuncType::new(params, results)
+                FuncType::from_types(params, results)
             )));
         }
         Ok(TypedFunc {
@@ -561,7 +561,7 @@ macro_rules! into_func {
                 let params: Vec<ValType> = vec![$($t::valtype()),*];
                 let mut results = Vec::new();
                 R::valtypes(&mut results);
-                let ty = FuncType::new(params, results);
+                let ty = FuncType::from_types(params, results);
                 let host = Arc::new(move |store: &mut Store<T>, _caller: Option<InstanceIdx>, buf: &mut [u64]| {
                     let result = self($($t::from_raw(&store.inner, buf.get($i).copied().unwrap_or(0))),*);
                     result.store_raw(&store.inner, buf)
@@ -579,7 +579,7 @@ macro_rules! into_func {
                 let params: Vec<ValType> = vec![$($t::valtype()),*];
                 let mut results = Vec::new();
                 R::valtypes(&mut results);
-                let ty = FuncType::new(params, results);
+                let ty = FuncType::from_types(params, results);
                 let host = Arc::new(move |store: &mut Store<T>, caller: Option<InstanceIdx>, buf: &mut [u64]| {
                     let args = ($($t::from_raw(&store.inner, buf.get($i).copied().unwrap_or(0)),)*);
                     let result = self(Caller::new(store, caller), $(args.$i),*);

@@ -312,6 +312,13 @@ impl<T: 'static> Linker<T> {
             .contains_key(&(module.to_string(), name.to_string()))
     }
 
+    /// Accepted without effect, as Wasmtime's switch for unknown exports of command
+    /// modules: Weft's [`Linker::module`] defines every function a command exports and
+    /// ignores the other exports, whatever this says.
+    pub fn allow_unknown_exports(&mut self, _allow: bool) -> &mut Self {
+        self
+    }
+
     /// Defines every function import of `module` that this linker does not define yet as a
     /// function that fails with an [`UnknownImportError`] when it is called. Imports of other
     /// kinds are left alone. Useful to instantiate a module whose unused imports the embedder
