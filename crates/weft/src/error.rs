@@ -25,7 +25,7 @@ pub use anyhow::{Context, bail, ensure, format_err};
 /// convertible from any `std::error::Error + Send + Sync + 'static` with `?`. What failed is
 /// recovered with [`Error::downcast_ref`]:
 ///
-/// - a trap in WebAssembly is a [`Trap`](crate::Trap), with the wasm frames as a
+/// - a trap in WebAssembly is a [`Trap`], with the wasm frames as a
 ///   [`WasmBacktrace`](crate::WasmBacktrace) context;
 /// - a failure of Weft outside execution is an [`ErrorKind`];
 /// - an error a host function returned is that function's own error value.
