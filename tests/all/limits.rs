@@ -465,13 +465,13 @@ fn memory_new_and_table_new_ask_the_limiter() {
         "{error}"
     );
     Memory::new(&mut store, MemoryType::new(1, None)).expect("within the size");
-    let funcref = TableType::new(RefType::FuncRef, 11, None);
+    let funcref = TableType::new(RefType::FUNCREF, 11, None);
     let error = Table::new(&mut store, funcref, Val::FuncRef(None)).expect_err("over the length");
     assert!(
         error.to_string().contains("exceeds the store's limits"),
         "{error}"
     );
-    let funcref = TableType::new(RefType::FuncRef, 10, None);
+    let funcref = TableType::new(RefType::FUNCREF, 10, None);
     Table::new(&mut store, funcref, Val::FuncRef(None)).expect("within the length");
 
     // The growth reported to the limiter goes from 0 to the initial size.
@@ -494,7 +494,7 @@ fn memory_new_and_table_new_ask_the_limiter() {
         error.to_string().contains("memory count limit of 1"),
         "{error}"
     );
-    let funcref = TableType::new(RefType::FuncRef, 0, None);
+    let funcref = TableType::new(RefType::FUNCREF, 0, None);
     let error = Table::new(&mut store, funcref, Val::FuncRef(None)).expect_err("second table");
     assert!(
         error.to_string().contains("table count limit of 1"),
@@ -534,7 +534,7 @@ fn a_store_without_a_limiter_holds_10000_instances_memories_and_tables() {
     );
 
     let mut store = Store::new(&Engine::default(), ());
-    let funcref = TableType::new(RefType::FuncRef, 0, None);
+    let funcref = TableType::new(RefType::FUNCREF, 0, None);
     for _ in 0..weft::DEFAULT_TABLE_LIMIT {
         Table::new(&mut store, funcref, Val::FuncRef(None)).expect("within the default");
     }

@@ -108,11 +108,11 @@ fn memory_and_table_sizes_are_bounded() {
     );
     let big = Module::new(&engine, "(module (memory 3))").unwrap();
     assert!(Instance::new(&mut store, &big, &[]).is_err());
-    let ty = TableType::new(RefType::FuncRef, 5, None);
+    let ty = TableType::new(RefType::FUNCREF, 5, None);
     let table = Table::new(&mut store, ty, Val::FuncRef(None)).unwrap();
     assert_eq!(table.grow(&mut store, 5, Val::FuncRef(None)).unwrap(), 5);
     assert!(table.grow(&mut store, 1, Val::FuncRef(None)).is_err());
-    let ty = TableType::new(RefType::FuncRef, 11, None);
+    let ty = TableType::new(RefType::FUNCREF, 11, None);
     assert!(Table::new(&mut store, ty, Val::FuncRef(None)).is_err());
 }
 

@@ -423,7 +423,7 @@ impl Table {
     /// use weft::{Engine, Func, RefType, Store, Table, TableType, Val};
     /// let engine = Engine::default();
     /// let mut store = Store::new(&engine, ());
-    /// let table = Table::new(&mut store, TableType::new(RefType::FuncRef, 2, None), Val::FuncRef(None))?;
+    /// let table = Table::new(&mut store, TableType::new(RefType::FUNCREF, 2, None), Val::FuncRef(None))?;
     /// let f = Func::wrap(&mut store, || 1i32);
     /// table.set(&mut store, 1, Val::FuncRef(Some(f)))?;
     /// assert!(matches!(table.get(&store, 1), Some(Val::FuncRef(Some(_)))));

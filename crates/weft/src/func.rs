@@ -491,7 +491,7 @@ wasm_ty_int! {
 
 impl WasmTyPrivate for Option<Func> {
     fn valtype() -> ValType {
-        ValType::FuncRef
+        ValType::FUNCREF
     }
     fn to_raw(self, store: &StoreInner) -> Result<u64> {
         Val::FuncRef(self).to_raw(store)
@@ -507,7 +507,7 @@ impl WasmTy for Option<Func> {}
 
 impl WasmTyPrivate for Option<ExternRef> {
     fn valtype() -> ValType {
-        ValType::ExternRef
+        ValType::EXTERNREF
     }
     fn to_raw(self, store: &StoreInner) -> Result<u64> {
         Val::ExternRef(self).to_raw(store)

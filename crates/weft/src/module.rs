@@ -395,7 +395,7 @@ impl ModuleInfo {
                 self.tables
                     .get(i)
                     .copied()
-                    .unwrap_or(TableType::new(RefType::FuncRef, 0, None)),
+                    .unwrap_or(TableType::new(RefType::FUNCREF, 0, None)),
             ),
             ExternKind::Memory => ExternType::Memory(
                 self.memories
@@ -455,9 +455,9 @@ fn same_error(error: &Error) -> Error {
 
 fn ref_type(ty: wasmparser::RefType) -> Result<RefType> {
     if ty.is_func_ref() {
-        Ok(RefType::FuncRef)
+        Ok(RefType::FUNCREF)
     } else if ty.is_extern_ref() {
-        Ok(RefType::ExternRef)
+        Ok(RefType::EXTERNREF)
     } else {
         Err(Error::invalid(
             format!("unsupported reference type {ty}"),
@@ -521,8 +521,8 @@ fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr> {
                 wasmparser::HeapType::Abstract {
                     ty: wasmparser::AbstractHeapType::Func,
                     ..
-                } => RefType::FuncRef,
-                _ => RefType::ExternRef,
+                } => RefType::FUNCREF,
+                _ => RefType::EXTERNREF,
             }),
             O::RefFunc { function_index } => ConstOp::RefFunc(FuncIdx::from_u32(function_index)),
             O::GlobalGet { global_index } => ConstOp::GlobalGet(GlobalIdx::from_u32(global_index)),
@@ -685,7 +685,7 @@ fn compile(engine: &Engine, binary: &[u8]) -> Result<Module> {
                                     })
                                 })
                                 .collect::<Result<Vec<_>>>()?;
-                            (RefType::FuncRef, items)
+                            (RefType::FUNCREF, items)
                         }
                         wasmparser::ElementItems::Expressions(ty, exprs) => {
                             let items = exprs
