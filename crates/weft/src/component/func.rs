@@ -284,25 +284,7 @@ fn call_lifted<T: 'static>(
     }
     state.may_enter = false;
     state.handles.enter_task();
-    let outcome = run_lifted(store, ty, core, options, instance, params, results);
-    // A trap leaves the instance in an unknown state: it may not be entered again.
-    if outcome.is_ok() {
-        store.component_instance(instance)?.may_enter = true;
-    }
-    outcome
-}
-
-fn run_lifted<T: 'static>(
-    store: &mut Store<T>,
-    ty: &ComponentFunc,
-    core: crate::Func,
-    options: Options,
-    instance: ComponentInstanceIdx,
-    params: &[Val],
-    results: &mut [Val],
-) -> Result<()> {
-    let core_ty = crate::func::func_type(&store.inner, core)?;
-    let flat_params = {
+    let lowered = {
         let mut cx = Cx {
             store: &mut *store,
             options,
@@ -314,13 +296,59 @@ fn run_lifted<T: 'static>(
             params,
             ty.param_types().collect::<Vec<_>>().iter().copied(),
             None,
-        )?
+        )
     };
+    let flat_params = match lowered {
+        Ok(flat) => flat,
+        Err(e) => return Err(abandon_call(store, instance, e)),
+    };
+    let outcome = run_lifted(store, ty, core, options, instance, &flat_params, results);
+    // A trap leaves the instance in an unknown state: it may not be entered again.
+    if outcome.is_ok() {
+        store.component_instance(instance)?.may_enter = true;
+    }
+    outcome
+}
+
+/// Ends a call from the host whose arguments could not be lowered, returning `error`.
+///
+/// A usage error (a stale handle, a value of the wrong type) is the host's mistake, found
+/// before the callee ran: the instance stays enterable and the call's borrows are undone.
+/// Anything else (a trap in `realloc`) happened in the guest, which stays poisoned.
+pub(crate) fn abandon_call<T>(
+    store: &mut Store<T>,
+    instance: ComponentInstanceIdx,
+    error: Error,
+) -> Error {
+    if is_usage(&error)
+        && let Ok(state) = store.component_instance(instance)
+    {
+        state.handles.abandon_task();
+        state.may_enter = true;
+    }
+    error
+}
+
+/// Whether `error` is a usage error of the embedder's own making.
+fn is_usage(error: &Error) -> bool {
+    matches!(error.kind(), crate::ErrorKind::Usage(_))
+}
+
+fn run_lifted<T: 'static>(
+    store: &mut Store<T>,
+    ty: &ComponentFunc,
+    core: crate::Func,
+    options: Options,
+    instance: ComponentInstanceIdx,
+    flat_params: &[u64],
+    results: &mut [Val],
+) -> Result<()> {
+    let core_ty = crate::func::func_type(&store.inner, core)?;
     if flat_params.len() != core_ty.params().len() {
         return Err(internal("lowered arguments do not match the core function"));
     }
     let mut cells = vec![0u64; core_ty.params().len().max(core_ty.results().len())];
-    for (cell, value) in cells.iter_mut().zip(&flat_params) {
+    for (cell, value) in cells.iter_mut().zip(flat_params) {
         *cell = *value;
     }
     crate::exec::invoke(store, core.index, &mut cells)?;

@@ -754,6 +754,22 @@ impl HandleTable {
         }
     }
 
+    /// Closes the innermost call into this instance without running it: the host's
+    /// arguments could not be lowered. The `borrow` handles already lowered for the call are
+    /// removed (the callee never saw them); `own` handles stay, as their ownership has moved.
+    pub(crate) fn abandon_task(&mut self) {
+        let Some(depth) = self.tasks.len().checked_sub(1) else {
+            return;
+        };
+        self.tasks.pop();
+        for (index, slot) in self.slots.iter_mut().enumerate() {
+            if slot.as_ref().is_some_and(|e| e.borrow_scope == Some(depth)) {
+                *slot = None;
+                self.free.push(u32::try_from(index).unwrap_or(u32::MAX));
+            }
+        }
+    }
+
     /// Opens a call out of this instance (the spec's `Subtask`): handles lifted as `borrow`
     /// from now until [`exit_subtask`](Self::exit_subtask) are lent to it.
     pub fn enter_subtask(&mut self) {

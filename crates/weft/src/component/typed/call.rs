@@ -3,7 +3,7 @@
 
 use super::{ComponentNamedList, Lift, LiftCx, Lower, LowerCx, context, internal};
 use crate::component::abi::{self, CoreValueIter, MAX_FLAT_PARAMS, MAX_FLAT_RESULTS};
-use crate::component::func::{Cx, Func, FuncData, FuncKind, Options};
+use crate::component::func::{Cx, Func, FuncData, FuncKind, Options, abandon_call};
 use crate::component::types::{ComponentFunc, Tuple, Type};
 use crate::context::{AsContextMut, StoreContextMut};
 use crate::error::{Error, Result};
@@ -230,12 +230,18 @@ where
                 instance,
             };
             let mut cx = LowerCx::new(&mut cx);
-            if types.flat_params <= MAX_FLAT_PARAMS {
-                params.lower_flat(&mut cx, ty, cells)?;
+            let lowered = if types.flat_params <= MAX_FLAT_PARAMS {
+                params.lower_flat(&mut cx, ty, cells)
             } else {
-                let ptr = cx.allocate(abi::alignment(ty), abi::elem_size(ty))?;
-                params.store(&mut cx, ty, ptr)?;
-                cells.push(u64::from(ptr));
+                cx.allocate(abi::alignment(ty), abi::elem_size(ty))
+                    .and_then(|ptr| {
+                        params.store(&mut cx, ty, ptr)?;
+                        cells.push(u64::from(ptr));
+                        Ok(())
+                    })
+            };
+            if let Err(e) = lowered {
+                return Err(abandon_call(store, instance, e));
             }
         }
         if cells.len() != num_params {
