@@ -87,6 +87,7 @@ mod convert;
 mod func;
 pub(crate) mod instance;
 mod linker;
+mod plan;
 mod translate;
 mod typed;
 

@@ -306,7 +306,7 @@ pub(crate) struct TypedHost<T> {
 }
 
 /// The type check of a typed host function against the import it satisfies.
-pub(crate) type TypedHostCheck = dyn Fn(&ComponentFunc) -> Result<()> + Send + Sync;
+pub(crate) type TypedHostCheck = dyn Fn(&ComponentFunc) -> Result<ListTypes> + Send + Sync;
 
 /// A typed host function called from component instance `caller` with its canonical
 /// `options`: the core arguments in `buf` (the first `num_params`, the last of them the
@@ -337,7 +337,7 @@ where
     type Cached = Option<(ComponentFunc, ListTypes)>;
     let cache: std::sync::Mutex<Cached> = std::sync::Mutex::new(None);
     Arc::new(TypedHost {
-        typecheck: Box::new(|ty| typecheck::<Params, Return>(ty).map(|_| ())),
+        typecheck: Box::new(typecheck::<Params, Return>),
         call: Box::new(
             move |store, ty, options, caller, buf, num_params, results_in_memory| {
                 let types = {
