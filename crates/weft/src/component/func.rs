@@ -399,6 +399,16 @@ pub(crate) fn lower_import<T: 'static>(
     let mut flat_results = Vec::new();
     abi::flatten_types(ty.results().collect::<Vec<_>>().iter(), &mut flat_results);
     let results_in_memory = flat_results.len() > abi::MAX_FLAT_RESULTS;
+    // A typed host function is bound here, once: its tuple types were checked against the
+    // import when the linker resolved it.
+    let typed = match store.inner.component.funcs.get(callee.index) {
+        Some(FuncData {
+            kind: FuncKind::Host { host },
+            typed,
+            ..
+        }) => store.typed_host(*host).zip(typed.get().cloned()),
+        _ => None,
+    };
     let host = Arc::new(
         move |store: &mut Store<T>,
               _instance: Option<InstanceIdx>,
@@ -410,16 +420,27 @@ pub(crate) fn lower_import<T: 'static>(
             }
             state.handles.enter_subtask();
             store.inner.component.host_handles.enter_scope();
-            let outcome = lowered_call(
-                store,
-                &ty,
-                callee,
-                options,
-                caller,
-                buf,
-                num_params,
-                results_in_memory,
-            );
+            let outcome = match &typed {
+                Some((typed, types)) => (typed.call)(
+                    store,
+                    types,
+                    options,
+                    caller,
+                    buf,
+                    num_params,
+                    results_in_memory,
+                ),
+                None => lowered_call(
+                    store,
+                    &ty,
+                    callee,
+                    options,
+                    caller,
+                    buf,
+                    num_params,
+                    results_in_memory,
+                ),
+            };
             store.inner.component.host_handles.exit_scope();
             store.component_instance(caller)?.handles.exit_subtask();
             outcome
@@ -467,19 +488,6 @@ fn lowered_call<T: 'static>(
             &callee_ty,
             core,
             sides,
-            buf,
-            num_params,
-            results_in_memory,
-        );
-    }
-    if let FuncKind::Host { host } = func_data(store, callee)?.1
-        && let Some(typed) = store.typed_host(host)
-    {
-        return (typed.call)(
-            store,
-            ty,
-            options,
-            caller,
             buf,
             num_params,
             results_in_memory,

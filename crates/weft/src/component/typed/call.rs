@@ -309,11 +309,11 @@ pub(crate) struct TypedHost<T> {
 pub(crate) type TypedHostCheck = dyn Fn(&ComponentFunc) -> Result<ListTypes> + Send + Sync;
 
 /// A typed host function called from component instance `caller` with its canonical
-/// `options`: the core arguments in `buf` (the first `num_params`, the last of them the
+/// `options`, with the tuple types its type check made: the core arguments in `buf` (the first `num_params`, the last of them the
 /// return pointer when `results_in_memory`), the core results written back into `buf`.
 pub(crate) type TypedHostCall<T> = dyn Fn(
         &mut Store<T>,
-        &ComponentFunc,
+        &ListTypes,
         Options,
         ComponentInstanceIdx,
         &mut [u64],
@@ -331,26 +331,10 @@ where
     Params: ComponentNamedList + Lift + 'static,
     Return: ComponentNamedList + Lower + 'static,
 {
-    // The tuple types of the last function type this was called with: every import the
-    // function is bound to has a structurally equal type (checked at binding), so this is
-    // computed once in practice.
-    type Cached = Option<(ComponentFunc, ListTypes)>;
-    let cache: std::sync::Mutex<Cached> = std::sync::Mutex::new(None);
     Arc::new(TypedHost {
         typecheck: Box::new(typecheck::<Params, Return>),
         call: Box::new(
-            move |store, ty, options, caller, buf, num_params, results_in_memory| {
-                let types = {
-                    let mut cached = cache.lock().unwrap_or_else(|e| e.into_inner());
-                    match &*cached {
-                        Some((func, types)) if func == ty => types.clone(),
-                        _ => {
-                            let types = typecheck::<Params, Return>(ty)?;
-                            *cached = Some((ty.clone(), types.clone()));
-                            types
-                        }
-                    }
-                };
+            move |store, types, options, caller, buf, num_params, results_in_memory| {
                 let args = buf
                     .get(..num_params.saturating_sub(usize::from(results_in_memory)))
                     .ok_or_else(|| internal("lowered arguments"))?;
