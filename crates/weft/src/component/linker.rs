@@ -17,6 +17,7 @@ use super::types::ResourceType;
 use super::values::Val;
 use crate::context::{AsContextMut, StoreContextMut};
 use crate::engine::Engine;
+use crate::error::ErrorCtor as _;
 use crate::error::{Error, Result};
 use crate::module::Module;
 use core::marker::PhantomData;
