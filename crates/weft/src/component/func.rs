@@ -24,6 +24,7 @@ use super::adapter;
 use super::instance::Dtor;
 use super::resources::{Dropped, HandleTable, HostHandleTable};
 use super::translate::Step;
+use super::typed::{ListTypes, TypedHost};
 use super::types::{ComponentFunc, ResourceType, Type};
 use super::values::Val;
 use crate::context::{AsContext, AsContextMut, StoreContextMut};
@@ -397,57 +398,11 @@ pub(crate) fn lower_import<T: 'static>(
     options: Options,
     caller: ComponentInstanceIdx,
 ) -> Result<crate::Func> {
-    let (ty, _) = func_data(store, callee)?;
-    let core_ty = abi::flatten_functype(&ty, FlatContext::Lower);
-    let num_params = core_ty.params().len();
-    let mut flat_results = Vec::new();
-    abi::flatten_types(ty.results().collect::<Vec<_>>().iter(), &mut flat_results);
-    let results_in_memory = flat_results.len() > abi::MAX_FLAT_RESULTS;
-    // A typed host function is bound here, once: its tuple types were checked against the
-    // import when the linker resolved it.
-    let typed = match store.inner.component.funcs.get(callee.index) {
-        Some(FuncData {
-            kind: FuncKind::Host { host },
-            typed,
-            ..
-        }) => store.typed_host(*host).zip(typed.get().cloned()),
-        _ => None,
-    };
+    let lowered = Lowered::new(store, callee, options, caller)?;
+    let core_ty = abi::flatten_functype(&lowered.ty, FlatContext::Lower);
     let host = Arc::new(
-        move |store: &mut Store<T>,
-              _instance: Option<InstanceIdx>,
-              buf: &mut [u64]|
-              -> Result<()> {
-            let state = store.component_instance(caller)?;
-            if !state.may_leave {
-                return Err(TrapCode::CannotLeaveComponent.into());
-            }
-            state.handles.enter_subtask();
-            store.inner.component.host_handles.enter_scope();
-            let outcome = match &typed {
-                Some((typed, types)) => (typed.call)(
-                    store,
-                    types,
-                    options,
-                    caller,
-                    buf,
-                    num_params,
-                    results_in_memory,
-                ),
-                None => lowered_call(
-                    store,
-                    &ty,
-                    callee,
-                    options,
-                    caller,
-                    buf,
-                    num_params,
-                    results_in_memory,
-                ),
-            };
-            store.inner.component.host_handles.exit_scope();
-            store.component_instance(caller)?.handles.exit_subtask();
-            outcome
+        move |store: &mut Store<T>, _: Option<InstanceIdx>, buf: &mut [u64]| -> Result<()> {
+            lowered.call(store, buf)
         },
     );
     let index = store.push_host_func(core_ty, host);
@@ -455,6 +410,90 @@ pub(crate) fn lower_import<T: 'static>(
         store: store.inner.id,
         index,
     })
+}
+
+/// A component function as a core function of one caller: the spec's `canon_lower` with
+/// everything that does not change from call to call worked out once.
+pub(crate) struct Lowered<T> {
+    pub(crate) ty: ComponentFunc,
+    callee: Func,
+    options: Options,
+    caller: ComponentInstanceIdx,
+    num_params: usize,
+    results_in_memory: bool,
+    /// A typed host function with the tuple types its check against the import made.
+    typed: Option<(Arc<TypedHost<T>>, ListTypes)>,
+}
+
+impl<T: 'static> Lowered<T> {
+    pub(crate) fn new(
+        store: &Store<T>,
+        callee: Func,
+        options: Options,
+        caller: ComponentInstanceIdx,
+    ) -> Result<Self> {
+        let (ty, _) = func_data(store, callee)?;
+        let num_params = abi::flatten_functype(&ty, FlatContext::Lower)
+            .params()
+            .len();
+        let mut flat_results = Vec::new();
+        abi::flatten_types(ty.results().collect::<Vec<_>>().iter(), &mut flat_results);
+        let results_in_memory = flat_results.len() > abi::MAX_FLAT_RESULTS;
+        // A typed host function is bound here, once: its tuple types were checked against
+        // the import when the linker resolved it.
+        let typed = match store.inner.component.funcs.get(callee.index) {
+            Some(FuncData {
+                kind: FuncKind::Host { host },
+                typed,
+                ..
+            }) => store.typed_host(*host).zip(typed.get().cloned()),
+            _ => None,
+        };
+        Ok(Lowered {
+            ty,
+            callee,
+            options,
+            caller,
+            num_params,
+            results_in_memory,
+            typed,
+        })
+    }
+
+    /// Calls the function with the core arguments in `buf`, writing the core results back.
+    pub(crate) fn call(&self, store: &mut Store<T>, buf: &mut [u64]) -> Result<()> {
+        let caller = self.caller;
+        let state = store.component_instance(caller)?;
+        if !state.may_leave {
+            return Err(TrapCode::CannotLeaveComponent.into());
+        }
+        state.handles.enter_subtask();
+        store.inner.component.host_handles.enter_scope();
+        let outcome = match &self.typed {
+            Some((typed, types)) => (typed.call)(
+                store,
+                types,
+                self.options,
+                caller,
+                buf,
+                self.num_params,
+                self.results_in_memory,
+            ),
+            None => lowered_call(
+                store,
+                &self.ty,
+                self.callee,
+                self.options,
+                caller,
+                buf,
+                self.num_params,
+                self.results_in_memory,
+            ),
+        };
+        store.inner.component.host_handles.exit_scope();
+        store.component_instance(caller)?.handles.exit_subtask();
+        outcome
+    }
 }
 
 #[allow(clippy::too_many_arguments)]

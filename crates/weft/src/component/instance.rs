@@ -59,6 +59,9 @@ pub(crate) struct ComponentStore {
     pub(crate) cells: Vec<u64>,
     /// The same for the results of typed host functions.
     pub(crate) host_cells: Vec<u64>,
+    /// The host's own memory and instance, for typed calls of host functions
+    /// (`typed/call.rs`); made by the first such call.
+    pub(crate) scratch: Option<super::typed::Scratch>,
 }
 
 /// How a resource type's values are destroyed when their last `own` handle is dropped.
