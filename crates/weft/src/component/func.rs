@@ -398,8 +398,7 @@ pub(crate) fn lower_import<T: 'static>(
     options: Options,
     caller: ComponentInstanceIdx,
 ) -> Result<crate::Func> {
-    let lowered = Lowered::new(store, callee, options, caller)?;
-    let core_ty = abi::flatten_functype(&lowered.ty, FlatContext::Lower);
+    let (lowered, core_ty) = Lowered::new(store, callee, options, caller)?;
     let host = Arc::new(
         move |store: &mut Store<T>, _: Option<InstanceIdx>, buf: &mut [u64]| -> Result<()> {
             lowered.call(store, buf)
@@ -426,19 +425,18 @@ pub(crate) struct Lowered<T> {
 }
 
 impl<T: 'static> Lowered<T> {
+    /// The lowered call of `callee` from `caller` with its `options`, and its core type.
     pub(crate) fn new(
         store: &Store<T>,
         callee: Func,
         options: Options,
         caller: ComponentInstanceIdx,
-    ) -> Result<Self> {
+    ) -> Result<(Self, FuncType)> {
         let (ty, _) = func_data(store, callee)?;
-        let num_params = abi::flatten_functype(&ty, FlatContext::Lower)
-            .params()
-            .len();
-        let mut flat_results = Vec::new();
-        abi::flatten_types(ty.results().collect::<Vec<_>>().iter(), &mut flat_results);
-        let results_in_memory = flat_results.len() > abi::MAX_FLAT_RESULTS;
+        let core_ty = abi::flatten_functype(&ty, FlatContext::Lower);
+        let num_params = core_ty.params().len();
+        let flat_results: usize = ty.results().map(|t| abi::flat_count(&t) as usize).sum();
+        let results_in_memory = flat_results > abi::MAX_FLAT_RESULTS;
         // A typed host function is bound here, once: its tuple types were checked against
         // the import when the linker resolved it.
         let typed = match store.inner.component.funcs.get(callee.index) {
@@ -449,7 +447,7 @@ impl<T: 'static> Lowered<T> {
             }) => store.typed_host(*host).zip(typed.get().cloned()),
             _ => None,
         };
-        Ok(Lowered {
+        let lowered = Lowered {
             ty,
             callee,
             options,
@@ -457,7 +455,8 @@ impl<T: 'static> Lowered<T> {
             num_params,
             results_in_memory,
             typed,
-        })
+        };
+        Ok((lowered, core_ty))
     }
 
     /// Calls the function with the core arguments in `buf`, writing the core results back.

@@ -406,12 +406,20 @@ fn run<T: 'static>(
         exports: None,
     });
     let types = info.types.as_ref();
-    let mut scope = Scope::default();
+    // Every step pushes at most one item: sized once, the spaces never grow.
+    let steps = info.steps.len();
+    let mut scope = Scope {
+        core_instances: Vec::with_capacity(steps),
+        core_funcs: Vec::with_capacity(steps),
+        funcs: Vec::with_capacity(steps),
+        types: Vec::with_capacity(steps),
+        ..Scope::default()
+    };
     if let Some(plan) = plan {
         scope.resources.clone_from(&plan.resources);
     }
     let core_planned = plan.is_some_and(|p| p.core_planned);
-    let mut exports = Vec::new();
+    let mut exports = Vec::with_capacity(info.exports.len());
     let mut next_export = 0usize;
     for (step_index, step) in info.steps.iter().enumerate() {
         budget.step()?;

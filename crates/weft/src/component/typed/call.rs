@@ -443,7 +443,7 @@ fn call_host_in<T: 'static, Params: Lower, Return: Lift>(
     instance: ComponentInstanceIdx,
     params: &Params,
 ) -> Result<Return> {
-    let lowered = Lowered::new(store, func, options, instance)?;
+    let (lowered, _) = Lowered::new(store, func, options, instance)?;
     let mut cells = Vec::new();
     lower_params(store, types, options, instance, params, &mut cells)?;
     let retptr = match (&types.results, types.flat_results > MAX_FLAT_RESULTS) {
