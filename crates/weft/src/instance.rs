@@ -238,6 +238,18 @@ pub(crate) fn instance_export(
     resolve_export(inner, instance, export.kind, export.index)
 }
 
+/// Export number `position` (in the module's export order) of store instance `instance`:
+/// the component layer resolves export names once, when it plans an instantiation.
+pub(crate) fn instance_export_at(
+    inner: &StoreInner,
+    instance: InstanceIdx,
+    position: usize,
+) -> Option<Extern> {
+    let instance = inner.instances.get(instance)?;
+    let export = instance.module.inner.info.exports.get(position)?;
+    resolve_export(inner, instance, export.kind, export.index)
+}
+
 fn unlinkable_type(import: &crate::module::Import) -> Error {
     Error::unlinkable(format!(
         "incompatible import type for `{}::{}`",
