@@ -317,7 +317,7 @@ pub(crate) fn instantiate<T>(
         store: inner.id,
         index: instance_index,
     };
-    if let Err(error) = initialize(inner, info, instance_index) {
+    if let Err(error) = initialize(inner, &module.inner, instance_index) {
         // The writes made before the trap stay (spec §4.5.4), but unless one of them stored a
         // reference to the new instance's functions in an imported table, nothing can reach
         // the instance any more.
@@ -346,12 +346,15 @@ struct InitError {
 }
 
 /// Applies the active element segments, then the active data segments, in order (spec §4.5.4
-/// steps 13-15).
+/// steps 13-15). The segments of a memory made from an image are in it already: they are only
+/// dropped.
 fn initialize(
     inner: &mut StoreInner,
-    info: &crate::module::ModuleInfo,
+    module: &crate::module::ModuleInner,
     instance: InstanceIdx,
 ) -> core::result::Result<(), InitError> {
+    let info = &module.info;
+    let imaged = module.memory_images();
     let imported_tables = info.num_imported_tables;
     let mut escaped = false;
     for (i, segment) in info.elems.iter() {
@@ -367,8 +370,17 @@ fn initialize(
     }
     for (i, segment) in info.datas.iter() {
         if let DataMode::Active { memory, offset } = &segment.mode {
-            apply_data(inner, instance, i, *memory, offset, segment.bytes.len())
-                .map_err(|error| InitError { error, escaped })?;
+            let from_image = memory
+                .index()
+                .checked_sub(info.num_imported_memories as usize)
+                .and_then(|defined| imaged.get(defined))
+                .is_some_and(Option::is_some);
+            if from_image {
+                drop_data(inner, instance, i);
+            } else {
+                apply_data(inner, instance, i, *memory, offset, segment.bytes.len())
+                    .map_err(|error| InitError { error, escaped })?;
+            }
         }
     }
     Ok(())
@@ -500,12 +512,15 @@ fn allocate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> Res
     for ty in info.tables.iter().skip(info.num_imported_tables as usize) {
         tables.push(store.create_table(*ty, 0)?);
     }
-    for ty in info
+    let images = module.inner.memory_images();
+    for (defined_index, ty) in info
         .memories
         .iter()
         .skip(info.num_imported_memories as usize)
+        .enumerate()
     {
-        memories.push(store.create_memory(*ty)?);
+        let image = images.get(defined_index).and_then(Option::as_ref);
+        memories.push(store.create_memory(*ty, image)?);
     }
 
     let inner = &mut store.inner;
@@ -597,6 +612,11 @@ fn apply_data(
         .ok_or(TrapCode::InternalError)?;
     let offset = eval_const(inner, &entity.globals, &entity.funcs, offset)? as u32;
     inner.memory_init(instance, memory, segment, offset.into(), 0, len as u64)?;
+    drop_data(inner, instance, segment);
+    Ok(())
+}
+
+fn drop_data(inner: &mut StoreInner, instance: InstanceIdx, segment: DataIdx) {
     if let Some(dropped) = inner
         .instances
         .get_mut(instance)
@@ -604,5 +624,4 @@ fn apply_data(
     {
         *dropped = true;
     }
-    Ok(())
 }
