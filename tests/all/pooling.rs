@@ -134,7 +134,10 @@ fn check_and_scribble(store: &mut Store<()>, instance: Instance, round: usize) {
 #[test]
 fn every_instance_sees_its_data_segments_and_no_earlier_writes() {
     let pooling = engine(&PoolingAllocationConfig::new());
-    for engine in [Engine::default(), pooling] {
+    let mut copying = Config::new();
+    copying.memory_init_cow(false);
+    let copying = Engine::new(&copying).unwrap();
+    for engine in [Engine::default(), pooling, copying] {
         let module = Module::new(&engine, DATA).unwrap();
         let mut kept = Vec::new();
         for round in 0..6 {

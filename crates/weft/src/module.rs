@@ -374,7 +374,8 @@ impl ModuleInner {
     /// defined memory index: `Some` when instantiation may map the image instead of copying
     /// the segments, built on the first call and kept.
     ///
-    /// A memory has an image when every active data segment that targets it has a constant
+    /// A memory has an image when [`Config::memory_init_cow`](crate::Config::memory_init_cow)
+    /// is on, every active data segment that targets it has a constant
     /// offset and fits in the memory's initial size (so that applying the segments cannot
     /// trap), at least one of them has a byte, and the platform supports images. No memory
     /// has one when an active element segment writes into an imported table: a trap later in
@@ -391,7 +392,7 @@ impl ModuleInner {
             });
             (0..defined)
                 .map(|defined_index| {
-                    if escapes {
+                    if escapes || !self.engine.config().memory_init_cow {
                         return None;
                     }
                     let index = imported + defined_index;

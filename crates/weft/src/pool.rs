@@ -4,8 +4,10 @@
 //!
 //! Each entity a pool admits holds a [`PoolSlot`]; dropping the entity (with its store, or
 //! when a failed instantiation is rolled back) gives the slot back. A memory's bytes go back
-//! to the pool's warm list, and the next memory made from the pool takes them and zeroes them
-//! in place ([`LinearMemory::reset`]), which costs less than mapping fresh pages.
+//! to the pool's warm list, and the next memory made from the pool takes them and resets them
+//! in place ([`LinearMemory::reset`]), which costs less than mapping fresh pages. A memory that
+//! maps a module's image is preferred for the next memory of that module: its reset is one
+//! `madvise`, after which it reads the image again.
 
 use crate::config::PoolingAllocationConfig;
 use crate::error::ErrorCtor as _;
