@@ -245,10 +245,10 @@ pub(crate) fn eval_const(
     funcs: &EntityVec<FuncIdx, StoreFuncIdx>,
     expr: &ConstExpr,
 ) -> Result<u64> {
-    let mut stack: Vec<u64> = Vec::with_capacity(2);
     let bad = || Error::from(TrapCode::InternalError);
-    for op in expr.ops.iter() {
-        let value = match *op {
+    // The value an operator without operands pushes; `None` for the arithmetic ones.
+    let leaf = |op: ConstOp| -> Result<Option<u64>> {
+        Ok(Some(match op {
             ConstOp::I32(v) => u64::from(v as u32),
             ConstOp::I64(v) => v as u64,
             ConstOp::F32(v) => u64::from(v),
@@ -259,12 +259,18 @@ pub(crate) fn eval_const(
                 let g = *globals.get(g).ok_or_else(bad)?;
                 inner.globals.get(g).ok_or_else(bad)?.value
             }
-            ConstOp::I32Add
-            | ConstOp::I32Sub
-            | ConstOp::I32Mul
-            | ConstOp::I64Add
-            | ConstOp::I64Sub
-            | ConstOp::I64Mul => {
+            _ => return Ok(None),
+        }))
+    };
+    // Almost every expression is one operator (an offset, a `ref.func` element): no stack.
+    if let [op] = *expr.ops {
+        return leaf(op)?.ok_or_else(bad);
+    }
+    let mut stack: Vec<u64> = Vec::with_capacity(2);
+    for op in expr.ops.iter() {
+        let value = match leaf(*op)? {
+            Some(value) => value,
+            None => {
                 let b = stack.pop().ok_or_else(bad)?;
                 let a = stack.pop().ok_or_else(bad)?;
                 match *op {
