@@ -82,7 +82,7 @@ fn host_functions_see_caller_and_data() {
         .func_new(
             "env",
             "peek",
-            FuncType::new([ValType::I32], [ValType::I32]),
+            FuncType::new(&engine, [ValType::I32], [ValType::I32]),
             |mut caller, params, results| {
                 let memory = caller
                     .get_export("memory")

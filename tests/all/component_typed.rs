@@ -370,7 +370,7 @@ where
     T: ComponentType + Lift + Lower + Debug + PartialEq + Clone,
 {
     let func: TypedFunc<(T,), (T,)> = instance
-        .get_typed_func(&mut *store, &format!("echo-{name}"))
+        .get_typed_func(&mut *store, format!("echo-{name}"))
         .expect("typed echo");
     store.data_mut().clear();
     let (back,) = func.call(&mut *store, (value.clone(),)).expect("echo call");

@@ -6,6 +6,7 @@
 mod api;
 mod component;
 mod component_compose;
+mod component_exports;
 mod component_guests;
 mod component_typed;
 mod config;

@@ -40,7 +40,7 @@ pub fn define<T: 'static>(linker: &mut Linker<T>, store: &mut Store<T>) -> weft:
         ("print_f64_f64", &[F64, F64]),
     ];
     for (name, params) in prints {
-        let ty = FuncType::new(params.iter().copied(), []);
+        let ty = FuncType::new(store.engine(), params.iter().copied(), []);
         let func = Func::new(&mut *store, ty, |_caller, _params, _results| Ok(()));
         linker.define(&mut *store, MODULE, name, func)?;
     }

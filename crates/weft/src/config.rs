@@ -270,6 +270,42 @@ impl Config {
         self
     }
 
+    /// Accepted without effect: Weft keeps no on-disk cache of compiled code (translation
+    /// is fast). To skip translation, precompile a module and deserialize it.
+    pub fn cache(&mut self, _cache: Option<Cache>) -> &mut Self {
+        self
+    }
+
+    /// Accepted without effect for any target triple: Weft's bytecode is the same on every
+    /// host, so a module compiled here runs on any platform Weft runs on.
+    ///
+    /// # Errors
+    ///
+    /// None; the `Result` is Wasmtime's signature, where an unknown target is an error.
+    pub fn target(&mut self, _target: &str) -> crate::Result<&mut Self> {
+        Ok(self)
+    }
+
+    /// Accepted without effect: no code generator runs, so it has no flags.
+    ///
+    /// # Safety
+    ///
+    /// None needed in Weft; the function is `unsafe` to keep Wasmtime's signature.
+    #[allow(unsafe_code)] // An `unsafe fn` for Wasmtime's signature; the body is safe.
+    pub unsafe fn cranelift_flag_enable(&mut self, _flag: &str) -> &mut Self {
+        self
+    }
+
+    /// Accepted without effect: no code generator runs, so it has no settings.
+    ///
+    /// # Safety
+    ///
+    /// None needed in Weft; the function is `unsafe` to keep Wasmtime's signature.
+    #[allow(unsafe_code)] // An `unsafe fn` for Wasmtime's signature; the body is safe.
+    pub unsafe fn cranelift_flag_set(&mut self, _name: &str, _value: &str) -> &mut Self {
+        self
+    }
+
     /// Accepted without effect: there is no native code for a debugger to see.
     pub fn debug_info(&mut self, _enable: bool) -> &mut Self {
         self
@@ -415,6 +451,31 @@ unsupported_proposals! {
     wasm_stack_switching;
     /// The Component Model's async features (streams, futures, tasks).
     wasm_component_model_async;
+}
+
+/// A compilation cache as Wasmtime configures one; accepted by [`Config::cache`] without
+/// effect.
+#[derive(Debug, Clone, Default)]
+pub struct Cache(());
+
+impl Cache {
+    /// A cache configured by the TOML file at `path`, or by the default configuration with
+    /// `None`. The file is read but its settings do nothing in Weft.
+    ///
+    /// # Errors
+    ///
+    /// An error naming the file if it cannot be read.
+    pub fn from_file(path: Option<&std::path::Path>) -> crate::Result<Cache> {
+        if let Some(path) = path {
+            std::fs::read(path).map_err(|error| {
+                crate::Error::msg(format!(
+                    "failed to read the cache configuration `{}`: {error}",
+                    path.display()
+                ))
+            })?;
+        }
+        Ok(Cache(()))
+    }
 }
 
 /// The compiler Wasmtime would use; accepted by [`Config::strategy`] without effect.

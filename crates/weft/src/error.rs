@@ -1,17 +1,22 @@
 //! The error type of every fallible Weft operation.
 //!
 //! As in Wasmtime, [`Error`] is [`anyhow::Error`] and [`Result`] is [`anyhow::Result`]: `?`
-//! takes any `std::error::Error + Send + Sync + 'static`, [`Context`](crate::Context) adds
-//! messages, and [`Error::downcast_ref`] recovers a [`Trap`](crate::Trap), a
+//! takes any `std::error::Error + Send + Sync + 'static`, [`Context`] adds
+//! messages, and [`Error::downcast_ref`] recovers a [`Trap`], a
 //! [`WasmBacktrace`](crate::WasmBacktrace), an [`ErrorKind`] or the host's own error types.
 //! [`ErrorExt`] adds Weft's queries ([`ErrorExt::kind`], [`ErrorExt::trap_code`],
 //! [`ErrorExt::offset`]).
+//!
+//! The module's items are also at the crate root (`weft::Error`, `weft::Context`, ...);
+//! `weft::error::Context` is the path Wasmtime's `wasmtime::error::Context` becomes.
 //!
 //! `Display` (`{}`) shows the outermost message, `{:#}` the whole chain on one line and
 //! `{:?}` a report with the chain under "Caused by:", as for any `anyhow::Error`.
 
 use crate::trap::Trap;
 use core::fmt;
+
+pub use anyhow::{Context, bail, ensure, format_err};
 
 /// Everything that can go wrong in Weft: malformed or invalid modules, failed linking or
 /// instantiation, traps, exhausted resources and errors returned by host functions.
@@ -20,7 +25,7 @@ use core::fmt;
 /// convertible from any `std::error::Error + Send + Sync + 'static` with `?`. What failed is
 /// recovered with [`Error::downcast_ref`]:
 ///
-/// - a trap in WebAssembly is a [`Trap`](crate::Trap), with the wasm frames as a
+/// - a trap in WebAssembly is a [`Trap`], with the wasm frames as a
 ///   [`WasmBacktrace`](crate::WasmBacktrace) context;
 /// - a failure of Weft outside execution is an [`ErrorKind`];
 /// - an error a host function returned is that function's own error value.
@@ -43,7 +48,7 @@ pub use anyhow::Error;
 pub use anyhow::Result;
 
 /// What kind of failure of Weft itself an [`Error`] reports: the error value inside errors
-/// that are neither traps ([`Trap`](crate::Trap)) nor raised by host functions. Get it with
+/// that are neither traps ([`Trap`]) nor raised by host functions. Get it with
 /// [`ErrorExt::kind`] or `error.downcast_ref::<ErrorKind>()`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]

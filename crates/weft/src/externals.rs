@@ -237,6 +237,20 @@ impl Memory {
         &mut self.entity_mut(&mut store.inner).data
     }
 
+    /// The address of the memory's first byte, valid for [`Memory::data_size`] bytes until
+    /// the memory grows (which may move it) or the store is dropped. Reading or writing
+    /// through it is `unsafe` for the caller, who must ensure no reference to the bytes
+    /// (from [`Memory::data`] or [`Memory::data_mut`]) is alive and that wasm is not
+    /// running.
+    ///
+    /// # Panics
+    ///
+    /// If `store` is not the memory's store.
+    pub fn data_ptr(&self, store: impl AsContext) -> *mut u8 {
+        let store = store.as_context();
+        self.entity(&store.0.inner).data.base_ptr()
+    }
+
     /// The memory's bytes and the store's data, both mutably, so that a host function can
     /// work on guest memory and its own state at once.
     ///
@@ -273,6 +287,20 @@ impl Memory {
     /// # Panics
     ///
     /// If `store` is not the memory's store.
+    ///
+    /// ```
+    /// use weft::{Engine, Memory, MemoryType, Store};
+    /// let engine = Engine::default();
+    /// let mut store = Store::new(&engine, ());
+    /// let memory = Memory::new(&mut store, MemoryType::new(1, None))?;
+    /// memory.write(&mut store, 100, b"weft")?;
+    /// let mut buf = [0u8; 4];
+    /// memory.read(&store, 100, &mut buf)?;
+    /// assert_eq!(&buf, b"weft");
+    /// // Past the end of the memory's one page (65,536 bytes):
+    /// assert!(memory.read(&store, 65_534, &mut buf).is_err());
+    /// # Ok::<(), weft::Error>(())
+    /// ```
     pub fn read(
         &self,
         store: impl AsContext,
@@ -320,6 +348,17 @@ impl Memory {
     /// # Panics
     ///
     /// If `store` is not the memory's store.
+    ///
+    /// ```
+    /// use weft::{Engine, Memory, MemoryType, Store};
+    /// let engine = Engine::default();
+    /// let mut store = Store::new(&engine, ());
+    /// let memory = Memory::new(&mut store, MemoryType::new(1, Some(2)))?;
+    /// assert_eq!(memory.grow(&mut store, 1)?, 1); // the old size, in pages
+    /// assert_eq!(memory.size(&store), 2);
+    /// assert!(memory.grow(&mut store, 1).is_err()); // beyond the maximum
+    /// # Ok::<(), weft::Error>(())
+    /// ```
     pub fn grow(&self, mut store: impl AsContextMut, delta: u64) -> Result<u64> {
         let store = store.as_context_mut().0;
         self.entity(&store.inner);
@@ -386,6 +425,19 @@ impl Table {
     /// If `init` is not a reference of the table's element type, the type's minimum is
     /// greater than its maximum, the store already holds its most tables, the limiter refuses
     /// the size, or the table has more than 10,000,000 elements.
+    ///
+    /// ```
+    /// use weft::{Engine, Func, RefType, Store, Table, TableType, Val};
+    /// let engine = Engine::default();
+    /// let mut store = Store::new(&engine, ());
+    /// let table = Table::new(&mut store, TableType::new(RefType::FuncRef, 2, None), Val::FuncRef(None))?;
+    /// let f = Func::wrap(&mut store, || 1i32);
+    /// table.set(&mut store, 1, Val::FuncRef(Some(f)))?;
+    /// assert!(matches!(table.get(&store, 1), Some(Val::FuncRef(Some(_)))));
+    /// assert!(matches!(table.get(&store, 0), Some(Val::FuncRef(None))));
+    /// assert!(table.get(&store, 2).is_none());
+    /// # Ok::<(), weft::Error>(())
+    /// ```
     pub fn new(mut store: impl AsContextMut, ty: TableType, init: Val) -> Result<Table> {
         let store = store.as_context_mut().0;
         let init = ref_to_raw(&store.inner, ty, init)?;
@@ -695,6 +747,19 @@ impl Global {
     /// # Panics
     ///
     /// If `store` is not the global's store.
+    ///
+    /// ```
+    /// use weft::{Engine, Global, GlobalType, Mutability, Store, Val, ValType};
+    /// let engine = Engine::default();
+    /// let mut store = Store::new(&engine, ());
+    /// let ty = GlobalType::new(ValType::I64, Mutability::Var);
+    /// let counter = Global::new(&mut store, ty, Val::I64(0))?;
+    /// counter.set(&mut store, Val::I64(5))?;
+    /// assert_eq!(counter.get(&store).unwrap_i64(), 5);
+    /// // A value of another type is an error.
+    /// assert!(counter.set(&mut store, Val::I32(1)).is_err());
+    /// # Ok::<(), weft::Error>(())
+    /// ```
     pub fn set(&self, mut store: impl AsContextMut, value: Val) -> Result<()> {
         let inner = &mut store.as_context_mut().0.inner;
         let ty = self.entity(inner).ty;

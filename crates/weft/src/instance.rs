@@ -52,6 +52,21 @@ impl Instance {
     /// written, as the spec says) or the start function traps;
     /// [`ErrorKind::ResourceExhausted`](crate::ErrorKind::ResourceExhausted) if a memory or
     /// table cannot be allocated.
+    ///
+    /// ```
+    /// use weft::{Engine, Func, Instance, Module, Store};
+    /// let engine = Engine::default();
+    /// let module = Module::new(&engine, r#"(module
+    ///     (import "env" "answer" (func $answer (result i32)))
+    ///     (func (export "run") (result i32) (call $answer)))"#)?;
+    /// let mut store = Store::new(&engine, ());
+    /// let answer = Func::wrap(&mut store, || 42i32);
+    /// // Imports are given in the order the module declares them.
+    /// let instance = Instance::new(&mut store, &module, &[answer.into()])?;
+    /// let run = instance.get_typed_func::<(), i32>(&mut store, "run")?;
+    /// assert_eq!(run.call(&mut store, ())?, 42);
+    /// # Ok::<(), weft::Error>(())
+    /// ```
     pub fn new<T>(
         mut store: impl AsContextMut<Data = T>,
         module: &Module,

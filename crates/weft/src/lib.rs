@@ -47,7 +47,7 @@ extern crate self as weft;
 mod config;
 mod context;
 mod engine;
-mod error;
+pub mod error;
 mod exec;
 mod externals;
 mod func;
@@ -67,7 +67,7 @@ mod values;
 
 pub use anyhow::{Context, bail, ensure, format_err};
 pub use config::{
-    CompilationMode, Config, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig,
+    Cache, CompilationMode, Config, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig,
     ProfilingStrategy, Strategy, WasmBacktraceDetails,
 };
 pub use context::{AsContext, AsContextMut, StoreContext, StoreContextMut};
@@ -81,7 +81,7 @@ pub use limits::{
     StoreLimits, StoreLimitsBuilder,
 };
 pub use linker::{InstancePre, Linker, UnknownImportError};
-pub use module::Module;
+pub use module::{Module, ResourcesRequired};
 pub use store::{Store, UpdateDeadline};
 pub use trap::{FrameInfo, Trap, TrapCode, WasmBacktrace};
 pub use types::{

@@ -303,6 +303,14 @@ mod imp {
             self.ptr.as_ptr()
         }
 
+        /// The base address from a shared borrow, for `Memory::data_ptr`: the mapping is
+        /// not owned through a Rust reference, so the pointer is valid for writes too
+        /// while no reference to the bytes is live.
+        #[inline]
+        pub(crate) fn base_ptr(&self) -> *mut u8 {
+            self.ptr.as_ptr()
+        }
+
         /// Grows to `new_len` (>= `len()`) bytes; the new bytes are zero and the old ones
         /// keep their values. The memory may move. On error nothing changes.
         pub(crate) fn grow(&mut self, new_len: usize) -> Result<(), MapError> {
@@ -516,6 +524,13 @@ mod imp {
         #[inline]
         pub(crate) fn as_mut_ptr(&mut self) -> *mut u8 {
             self.0.as_mut_ptr()
+        }
+
+        /// The base address from a shared borrow; on this heap-backed fallback it is
+        /// valid for reads only.
+        #[inline]
+        pub(crate) fn base_ptr(&self) -> *mut u8 {
+            self.0.as_ptr().cast_mut()
         }
 
         /// An empty memory.

@@ -318,7 +318,7 @@ impl Module {
                     info.types
                         .get(*ty)
                         .cloned()
-                        .unwrap_or_else(|| FuncType::new([], [])),
+                        .unwrap_or_else(|| FuncType::from_types([], [])),
                 ),
                 ImportKind::Table(ty) => ExternType::Table(*ty),
                 ImportKind::Memory(ty) => ExternType::Memory(*ty),
@@ -335,6 +335,54 @@ impl Module {
             ty: info.extern_type(export.kind, export.index),
         })
     }
+
+    /// The type of the export `name`, if the module has one.
+    pub fn get_export(&self, name: &str) -> Option<ExternType> {
+        self.exports().find(|e| e.name() == name).map(|e| e.ty())
+    }
+
+    /// What one instantiation of the module takes from the store's limits: the memories and
+    /// tables it defines (imports not counted) and the largest initial size among them.
+    ///
+    /// ```
+    /// use weft::{Engine, Module};
+    /// let engine = Engine::default();
+    /// let module = Module::new(&engine, "(module (memory 2) (memory 5) (table 10 funcref))");
+    /// # let module = match module { Ok(m) => m, Err(_) => return Ok(()) }; // multi-memory
+    /// let needed = module.resources_required();
+    /// assert_eq!(needed.num_memories, 2);
+    /// assert_eq!(needed.max_initial_memory_size, Some(5));
+    /// assert_eq!(needed.num_tables, 1);
+    /// assert_eq!(needed.max_initial_table_size, Some(10));
+    /// # Ok::<(), weft::Error>(())
+    /// ```
+    pub fn resources_required(&self) -> ResourcesRequired {
+        let info = &self.inner.info;
+        let memories = info.memories.get(info.num_imported_memories as usize..);
+        let memories = memories.unwrap_or_default();
+        let tables = info.tables.get(info.num_imported_tables as usize..);
+        let tables = tables.unwrap_or_default();
+        ResourcesRequired {
+            num_memories: u32::try_from(memories.len()).unwrap_or(u32::MAX),
+            max_initial_memory_size: memories.iter().map(|m| m.minimum()).max(),
+            num_tables: u32::try_from(tables.len()).unwrap_or(u32::MAX),
+            max_initial_table_size: tables.iter().map(|t| t.minimum()).max(),
+        }
+    }
+}
+
+/// What instantiating a module needs, from [`Module::resources_required`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResourcesRequired {
+    /// How many memories the module defines.
+    pub num_memories: u32,
+    /// The largest initial size of those memories, in 64 KiB pages; `None` without
+    /// memories.
+    pub max_initial_memory_size: Option<u64>,
+    /// How many tables the module defines.
+    pub num_tables: u32,
+    /// The largest initial size of those tables, in elements; `None` without tables.
+    pub max_initial_table_size: Option<u64>,
 }
 
 impl ModuleInfo {
@@ -345,7 +393,7 @@ impl ModuleInfo {
             ExternKind::Func => ExternType::Func(
                 self.func_type(FuncIdx::from_u32(index))
                     .cloned()
-                    .unwrap_or_else(|| FuncType::new([], [])),
+                    .unwrap_or_else(|| FuncType::from_types([], [])),
             ),
             ExternKind::Table => ExternType::Table(
                 self.tables
@@ -584,7 +632,7 @@ fn compile(engine: &Engine, binary: &[u8]) -> Result<Module> {
                             .iter()
                             .map(|t| val_type(*t))
                             .collect::<Result<Vec<_>>>()?;
-                        let ty = FuncType::new(params, results);
+                        let ty = FuncType::from_types(params, results);
                         info.sig_ids.push(engine.intern_signature(&ty));
                         info.types.push(ty);
                     }

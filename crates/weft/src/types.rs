@@ -78,7 +78,27 @@ pub struct FuncType {
 
 impl FuncType {
     /// A function type with the given parameter and result types.
+    ///
+    /// `engine` is Wasmtime's signature, where types are registered with an engine; Weft's
+    /// function types belong to no engine, and one made with any engine serves them all.
+    ///
+    /// ```
+    /// use weft::{Engine, FuncType, ValType};
+    /// let engine = Engine::default();
+    /// let ty = FuncType::new(&engine, [ValType::I32, ValType::I64], [ValType::F64]);
+    /// assert_eq!(ty.params(), [ValType::I32, ValType::I64]);
+    /// assert_eq!(ty.results(), [ValType::F64]);
+    /// ```
     pub fn new(
+        _engine: &crate::Engine,
+        params: impl IntoIterator<Item = ValType>,
+        results: impl IntoIterator<Item = ValType>,
+    ) -> Self {
+        FuncType::from_types(params, results)
+    }
+
+    /// A function type with the given parameter and result types (no engine).
+    pub(crate) fn from_types(
         params: impl IntoIterator<Item = ValType>,
         results: impl IntoIterator<Item = ValType>,
     ) -> Self {

@@ -302,27 +302,3 @@ impl ExternRef {
         }
     }
 }
-
-impl<'a, T> From<&'a crate::Store<T>> for crate::StoreContext<'a, T> {
-    fn from(store: &'a crate::Store<T>) -> Self {
-        crate::StoreContext(store)
-    }
-}
-
-impl<'a, T> From<&'a mut crate::Store<T>> for crate::StoreContext<'a, T> {
-    fn from(store: &'a mut crate::Store<T>) -> Self {
-        crate::StoreContext(store)
-    }
-}
-
-impl<'a, T> From<&'a crate::Caller<'_, T>> for crate::StoreContext<'a, T> {
-    fn from(caller: &'a crate::Caller<'_, T>) -> Self {
-        crate::StoreContext(caller.store)
-    }
-}
-
-impl<'a, T> From<&'a mut crate::Caller<'_, T>> for crate::StoreContext<'a, T> {
-    fn from(caller: &'a mut crate::Caller<'_, T>) -> Self {
-        crate::StoreContext(caller.store)
-    }
-}

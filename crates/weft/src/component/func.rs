@@ -617,7 +617,7 @@ pub(crate) fn resource_builtin<T: 'static>(
 ) -> Result<crate::Func> {
     let (core_ty, host): (FuncType, Arc<crate::store::HostFn<T>>) = match step {
         Step::ResourceNew { .. } => (
-            FuncType::new([ValType::I32], [ValType::I32]),
+            FuncType::from_types([ValType::I32], [ValType::I32]),
             Arc::new(
                 move |store: &mut Store<T>, _: Option<InstanceIdx>, buf: &mut [u64]| {
                     let rep = buf.first().copied().unwrap_or(0) as u32;
@@ -631,7 +631,7 @@ pub(crate) fn resource_builtin<T: 'static>(
             ),
         ),
         Step::ResourceRep { .. } => (
-            FuncType::new([ValType::I32], [ValType::I32]),
+            FuncType::from_types([ValType::I32], [ValType::I32]),
             Arc::new(
                 move |store: &mut Store<T>, _: Option<InstanceIdx>, buf: &mut [u64]| {
                     let index = buf.first().copied().unwrap_or(0) as u32;
@@ -645,7 +645,7 @@ pub(crate) fn resource_builtin<T: 'static>(
             ),
         ),
         _ => (
-            FuncType::new([ValType::I32], []),
+            FuncType::from_types([ValType::I32], []),
             Arc::new(
                 move |store: &mut Store<T>, _: Option<InstanceIdx>, buf: &mut [u64]| {
                     let index = buf.first().copied().unwrap_or(0) as u32;

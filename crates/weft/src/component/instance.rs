@@ -17,6 +17,7 @@
 
 use super::component::{Component, ComponentSort};
 use super::convert::TypeCx;
+use super::export_index::{ComponentExportIndex, InstanceExportLookup};
 use super::func::{Func, FuncData, FuncKind, HostFunc, Options, lower_import};
 use super::resources::{HandleTable, HostHandleTable};
 use super::translate::{ComponentInfo, CoreSort, Step};
@@ -237,21 +238,41 @@ impl Instance {
     /// # Panics
     ///
     /// If `store` is not the instance's store.
-    pub fn get_func(&self, store: impl AsContext, name: &str) -> Option<Func> {
+    ///
+    /// `name` may also be a [`ComponentExportIndex`] from [`Instance::get_export_index`].
+    pub fn get_func(&self, store: impl AsContext, name: impl InstanceExportLookup) -> Option<Func> {
+        let store = store.as_context();
+        self.check_store(store.0.inner.id);
+        match name.key().lookup(self.exports_in(&store)?)? {
+            Item::Func(f) => Some(*f),
+            _ => None,
+        }
+    }
+
+    /// The index of the export `name`, at the top level with `instance` `None`, or among
+    /// the exports of the exported instance whose index is `instance`. Looking an export
+    /// up by its index ([`Instance::get_func`]) compares no names.
+    ///
+    /// # Panics
+    ///
+    /// If `store` is not the instance's store.
+    pub fn get_export_index(
+        &self,
+        store: impl AsContext,
+        instance: Option<&ComponentExportIndex>,
+        name: &str,
+    ) -> Option<ComponentExportIndex> {
         let store = store.as_context();
         self.check_store(store.0.inner.id);
         let exports = self.exports_in(&store)?;
-        if let Some(Item::Func(f)) = exports.get(name) {
-            return Some(*f);
-        }
-        let (instance, func) = name.split_once('#')?;
-        match exports.get(instance)? {
-            Item::Instance(items) => match items.get(func)? {
-                Item::Func(f) => Some(*f),
-                _ => None,
+        let items = match instance {
+            None => exports,
+            Some(parent) => match parent.resolve(exports)? {
+                Item::Instance(items) => items,
+                _ => return None,
             },
-            _ => None,
-        }
+        };
+        ComponentExportIndex::find(instance, items, name)
     }
 
     /// The exported function `name` (looked up as [`Instance::get_func`] does) with Rust
@@ -267,20 +288,26 @@ impl Instance {
     pub fn get_typed_func<Params, Return>(
         &self,
         mut store: impl crate::context::AsContextMut,
-        name: &str,
+        name: impl InstanceExportLookup,
     ) -> Result<super::TypedFunc<Params, Return>>
     where
         Params: super::ComponentNamedList + super::Lower,
         Return: super::ComponentNamedList + super::Lift,
     {
         let store = store.as_context_mut();
-        let func = self
-            .get_func(&store, name)
-            .ok_or_else(|| Error::usage(format!("failed to find function export `{name}`")))?;
+        let func = self.get_func(&store, &name).ok_or_else(|| {
+            Error::usage(format!(
+                "failed to find function export {}",
+                name.key().describe()
+            ))
+        })?;
         func.typed(&store).map_err(|e| {
             super::typed::context(
                 e,
-                format!("failed to convert function `{name}` to given type"),
+                format!(
+                    "failed to convert function {} to given type",
+                    name.key().describe()
+                ),
             )
         })
     }

@@ -84,6 +84,7 @@ mod adapter;
 #[allow(clippy::module_inception)]
 mod component;
 mod convert;
+mod export_index;
 mod func;
 pub(crate) mod instance;
 mod linker;
@@ -91,6 +92,7 @@ mod translate;
 mod typed;
 
 pub use component::{Component, ComponentItem, ComponentSort};
+pub use export_index::{ComponentExportIndex, InstanceExportLookup};
 pub use func::Func;
 pub use instance::{Export, ExportInstance, Instance};
 pub use linker::{InstancePre, Linker, LinkerInstance};
