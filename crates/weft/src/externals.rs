@@ -7,11 +7,12 @@ use crate::error::{Error, Result};
 use crate::func::Func;
 use crate::index::{StoreGlobalIdx, StoreMemoryIdx, StoreTableIdx};
 use crate::limits::MAX_TABLE_ELEMENTS;
-use crate::linear_memory::LinearMemory;
+use crate::linear_memory::{LinearMemory, MemoryImage};
 use crate::store::{GlobalEntity, MemoryEntity, StoreId, StoreInner, TableEntity};
 use crate::types::{ExternType, GlobalType, MemoryType, Mutability, TableType};
 use crate::values::Val;
 use core::fmt;
+use std::sync::Arc;
 
 /// Something an instance imports or exports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -161,7 +162,7 @@ impl Memory {
     pub fn new(mut store: impl AsContextMut, ty: MemoryType) -> Result<Memory> {
         let store = store.as_context_mut().0;
         store.check_entity_counts(0, 0, 1)?;
-        let index = store.create_memory(ty)?;
+        let index = store.create_memory(ty, None)?;
         Ok(Memory {
             store: store.inner.id,
             index,
@@ -366,7 +367,13 @@ impl Memory {
     }
 }
 
-pub(crate) fn new_memory(inner: &mut StoreInner, ty: MemoryType) -> Result<StoreMemoryIdx> {
+/// Makes a memory of type `ty` in the store, holding `image` (zeros without one); with the
+/// pooling allocator, in one of its slots.
+pub(crate) fn new_memory(
+    inner: &mut StoreInner,
+    ty: MemoryType,
+    image: Option<&Arc<MemoryImage>>,
+) -> Result<StoreMemoryIdx> {
     let pages = ty.minimum();
     if let Some(max) = ty.maximum()
         && max < pages
@@ -386,10 +393,10 @@ pub(crate) fn new_memory(inner: &mut StoreInner, ty: MemoryType) -> Result<Store
     let (data, slot) = match inner.engine.pool() {
         Some(pool) => {
             let slot = pool.take(crate::pool::SlotKind::Memory)?;
-            (pool.memory(len)?, Some(slot))
+            (pool.memory(len, image)?, Some(slot))
         }
         None => {
-            let data = LinearMemory::new(len).map_err(|_| {
+            let data = LinearMemory::with_image(len, image).map_err(|_| {
                 Error::resource(format!(
                     "failed to allocate a memory of {pages} pages: the host refused to map them"
                 ))

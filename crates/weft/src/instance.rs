@@ -272,10 +272,10 @@ pub(crate) fn eval_const(
     funcs: &EntityVec<FuncIdx, StoreFuncIdx>,
     expr: &ConstExpr,
 ) -> Result<u64> {
-    let mut stack: Vec<u64> = Vec::with_capacity(2);
     let bad = || Error::from(TrapCode::InternalError);
-    for op in expr.ops.iter() {
-        let value = match *op {
+    // The value an operator without operands pushes; `None` for the arithmetic ones.
+    let leaf = |op: ConstOp| -> Result<Option<u64>> {
+        Ok(Some(match op {
             ConstOp::I32(v) => u64::from(v as u32),
             ConstOp::I64(v) => v as u64,
             ConstOp::F32(v) => u64::from(v),
@@ -286,12 +286,18 @@ pub(crate) fn eval_const(
                 let g = *globals.get(g).ok_or_else(bad)?;
                 inner.globals.get(g).ok_or_else(bad)?.value
             }
-            ConstOp::I32Add
-            | ConstOp::I32Sub
-            | ConstOp::I32Mul
-            | ConstOp::I64Add
-            | ConstOp::I64Sub
-            | ConstOp::I64Mul => {
+            _ => return Ok(None),
+        }))
+    };
+    // Almost every expression is one operator (an offset, a `ref.func` element): no stack.
+    if let [op] = *expr.ops {
+        return leaf(op)?.ok_or_else(bad);
+    }
+    let mut stack: Vec<u64> = Vec::with_capacity(2);
+    for op in expr.ops.iter() {
+        let value = match leaf(*op)? {
+            Some(value) => value,
+            None => {
                 let b = stack.pop().ok_or_else(bad)?;
                 let a = stack.pop().ok_or_else(bad)?;
                 match *op {
@@ -345,7 +351,7 @@ pub(crate) fn instantiate<T>(
         store: inner.id,
         index: instance_index,
     };
-    if let Err(error) = initialize(inner, info, instance_index) {
+    if let Err(error) = initialize(inner, &module.inner, instance_index) {
         // The writes made before the trap stay (spec §4.5.4), but unless one of them stored a
         // reference to the new instance's functions in an imported table, nothing can reach
         // the instance any more.
@@ -374,12 +380,15 @@ struct InitError {
 }
 
 /// Applies the active element segments, then the active data segments, in order (spec §4.5.4
-/// steps 13-15).
+/// steps 13-15). The segments of a memory made from an image are in it already: they are only
+/// dropped.
 fn initialize(
     inner: &mut StoreInner,
-    info: &crate::module::ModuleInfo,
+    module: &crate::module::ModuleInner,
     instance: InstanceIdx,
 ) -> core::result::Result<(), InitError> {
+    let info = &module.info;
+    let imaged = module.memory_images();
     let imported_tables = info.num_imported_tables;
     let mut escaped = false;
     for (i, segment) in info.elems.iter() {
@@ -395,8 +404,17 @@ fn initialize(
     }
     for (i, segment) in info.datas.iter() {
         if let DataMode::Active { memory, offset } = &segment.mode {
-            apply_data(inner, instance, i, *memory, offset, segment.bytes.len())
-                .map_err(|error| InitError { error, escaped })?;
+            let from_image = memory
+                .index()
+                .checked_sub(info.num_imported_memories as usize)
+                .and_then(|defined| imaged.get(defined))
+                .is_some_and(Option::is_some);
+            if from_image {
+                drop_data(inner, instance, i);
+            } else {
+                apply_data(inner, instance, i, *memory, offset, segment.bytes.len())
+                    .map_err(|error| InitError { error, escaped })?;
+            }
         }
     }
     Ok(())
@@ -528,12 +546,15 @@ fn allocate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> Res
     for ty in info.tables.iter().skip(info.num_imported_tables as usize) {
         tables.push(store.create_table(*ty, 0)?);
     }
-    for ty in info
+    let images = module.inner.memory_images();
+    for (defined_index, ty) in info
         .memories
         .iter()
         .skip(info.num_imported_memories as usize)
+        .enumerate()
     {
-        memories.push(store.create_memory(*ty)?);
+        let image = images.get(defined_index).and_then(Option::as_ref);
+        memories.push(store.create_memory(*ty, image)?);
     }
 
     let inner = &mut store.inner;
@@ -625,6 +646,11 @@ fn apply_data(
         .ok_or(TrapCode::InternalError)?;
     let offset = eval_const(inner, &entity.globals, &entity.funcs, offset)? as u32;
     inner.memory_init(instance, memory, segment, offset.into(), 0, len as u64)?;
+    drop_data(inner, instance, segment);
+    Ok(())
+}
+
+fn drop_data(inner: &mut StoreInner, instance: InstanceIdx, segment: DataIdx) {
     if let Some(dropped) = inner
         .instances
         .get_mut(instance)
@@ -632,5 +658,4 @@ fn apply_data(
     {
         *dropped = true;
     }
-    Ok(())
 }

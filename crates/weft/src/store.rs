@@ -607,7 +607,11 @@ impl<T> Store<T> {
     }
 
     /// Creates a memory of type `ty`, asking the limiter for its initial size.
-    pub(crate) fn create_memory(&mut self, ty: MemoryType) -> Result<StoreMemoryIdx> {
+    pub(crate) fn create_memory(
+        &mut self,
+        ty: MemoryType,
+        image: Option<&std::sync::Arc<crate::linear_memory::MemoryImage>>,
+    ) -> Result<StoreMemoryIdx> {
         let bytes = pages_to_bytes(ty.minimum());
         let maximum = ty.maximum().map(pages_to_bytes);
         if let Some(limiter) = self.resource_limiter()
@@ -617,7 +621,7 @@ impl<T> Store<T> {
                 "memory of {bytes} bytes exceeds the store's limits"
             )));
         }
-        crate::externals::new_memory(&mut self.inner, ty)
+        crate::externals::new_memory(&mut self.inner, ty, image)
     }
 
     /// Creates a table of type `ty` filled with `init`, asking the limiter for its size.
