@@ -80,7 +80,7 @@ pub use limits::{
     StoreLimits, StoreLimitsBuilder,
 };
 pub use linker::{InstancePre, Linker, UnknownImportError};
-pub use module::Module;
+pub use module::{Module, Precompiled};
 pub use store::{Store, UpdateDeadline};
 pub use trap::{FrameInfo, Trap, TrapCode};
 pub use types::{

@@ -51,6 +51,8 @@
 //! function, and the code cannot run off its end. The interpreter relies on exactly these
 //! facts to access slots and instructions without bounds checks.
 
+pub(crate) mod codec;
+
 use crate::exec::Op;
 use crate::index::{DataIdx, DefinedFuncIdx, ElemIdx, FuncIdx, GlobalIdx, TableIdx, TypeIdx};
 use crate::trap::TrapCode;
