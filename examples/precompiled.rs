@@ -24,7 +24,10 @@ const WAT: &str = r#"(module
 fn load(engine: &Engine, bytes: &[u8]) -> weft::Result<Module> {
     // SAFETY: none needed. The function is `unsafe` only to match Wasmtime's signature;
     // unlike Wasmtime, Weft verifies the bytes, so untrusted input gives an error.
-    #[allow(unsafe_code, reason = "`Module::deserialize` has Wasmtime's unsafe signature")]
+    #[allow(
+        unsafe_code,
+        reason = "`Module::deserialize` has Wasmtime's unsafe signature"
+    )]
     unsafe {
         Module::deserialize(engine, bytes)
     }
@@ -38,11 +41,18 @@ fn main() -> weft::Result<()> {
     assert_eq!(engine.detect_precompiled(&bytes), Some(Precompiled::Module));
     let path = std::env::temp_dir().join(format!("weft-example-{}.cwasm", std::process::id()));
     std::fs::write(&path, &bytes).map_err(weft::Error::msg)?;
-    println!("precompiled {} bytes of WAT into {} bytes", WAT.len(), bytes.len());
+    println!(
+        "precompiled {} bytes of WAT into {} bytes",
+        WAT.len(),
+        bytes.len()
+    );
 
     // Later, maybe in another process: load and run.
     // SAFETY: as in `load`.
-    #[allow(unsafe_code, reason = "`Module::deserialize_file` has Wasmtime's signature")]
+    #[allow(
+        unsafe_code,
+        reason = "`Module::deserialize_file` has Wasmtime's signature"
+    )]
     let module = unsafe { Module::deserialize_file(&engine, &path) }?;
     let _ = std::fs::remove_file(&path);
     let mut store = Store::new(&engine, ());

@@ -111,7 +111,10 @@ impl Module {
     ///
     /// The bytes are portable between hosts (little-endian, no pointers); loading them
     /// requires the same Weft version and an engine whose configuration agrees on the
-    /// settings listed in the [format](self#format).
+    /// settings that shape the bytecode: the `Config::wasm_*` proposals,
+    /// [`Config::consume_fuel`], [`Config::epoch_interruption`] and
+    /// [`Config::compilation_mode`]. Other settings (such as [`Config::max_wasm_stack`]) may
+    /// differ.
     ///
     /// # Errors
     ///
@@ -147,9 +150,11 @@ impl Module {
     /// None required: this function is `unsafe` only so that its signature is Wasmtime's.
     /// Wasmtime's `Module::deserialize` maps the bytes as native code and trusts them, and
     /// passing it untrusted bytes is undefined behaviour. Weft promises more: the bytes are
-    /// decoded with bounds checks and every index and every function's bytecode is
-    /// verified before the module exists (see the [module docs](self#loading-is-verified)),
-    /// so truncated, corrupted, forged or foreign bytes give an `Err`, never undefined
+    /// decoded with bounds checks, and before the module exists every index it holds is
+    /// checked against its index space and every function's bytecode is verified (each
+    /// slot inside the frame, each branch target inside the function, no falling off its
+    /// end, callees, types, tables, memory, globals and segments in range, each call's
+    /// arguments and results inside the frame), so truncated, corrupted, forged or foreign bytes give an `Err`, never undefined
     /// behaviour or a panic. A forged file that passes verification can still compute
     /// wrong results (its bytecode is not type-checked as wasm is), but only within the
     /// sandbox: its own frames, memories, tables and globals.
