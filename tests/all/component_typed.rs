@@ -9,6 +9,7 @@
 //! crosses in both directions through both typed paths.
 
 use std::fmt::Debug;
+use weft::ErrorExt as _;
 use weft::component::{
     ComponentType, Instance, Lift, Linker, Lower, Resource, ResourceAny, ResourceType, TypedFunc,
     WasmList, WasmStr,
@@ -585,7 +586,7 @@ fn mismatched_types_are_rejected_when_typed() {
     let msg = err.to_string();
     assert!(msg.contains("expected `u32`, found `string`"), "{msg}");
     assert!(msg.contains("echo-string"), "{msg}");
-    assert!(matches!(err.kind(), ErrorKind::Usage(_)), "{err:?}");
+    assert!(matches!(err.kind(), Some(ErrorKind::Usage(_))), "{err:?}");
 
     let err = instance
         .get_typed_func::<(u32, u32), (u32,)>(&mut store, "echo-u32")

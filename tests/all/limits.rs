@@ -1,6 +1,7 @@
 //! Resource control: fuel, epoch interruption, store limits and the stack limit.
 
 use std::time::{Duration, Instant};
+use weft::ErrorExt as _;
 use weft::{
     Caller, Config, Engine, Instance, Linker, Module, Store, StoreLimits, StoreLimitsBuilder,
     TrapCode, UpdateDeadline,

@@ -1,6 +1,7 @@
 //! The core `Linker`'s Wasmtime-shaped API: `InstancePre`, unknown imports, aliases, default
 //! exports, command and reactor modules; and the store, memory and table helpers beside it.
 
+use weft::ErrorExt as _;
 use weft::{
     Caller, Config, Engine, ErrorKind, Extern, Func, Linker, Memory, MemoryType, Module, RefType,
     Store, Table, TableType, UnknownImportError, Val, ValType,
@@ -43,7 +44,7 @@ fn instance_pre_names_the_missing_import() {
         .instantiate_pre(&module)
         .err()
         .expect("unknown import");
-    assert!(matches!(error.kind(), ErrorKind::Unlinkable(_)));
+    assert!(matches!(error.kind(), Some(ErrorKind::Unlinkable(_))));
     assert_eq!(
         error.to_string(),
         "unknown import: `env::f` has not been defined"

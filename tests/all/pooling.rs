@@ -1,6 +1,7 @@
 //! The pooling allocator: engine-wide bounds, slots given back by dropped stores, warm
 //! memories reused zeroed, and the per-module and size bounds.
 
+use weft::ErrorExt as _;
 use weft::{
     Config, Engine, ErrorKind, Instance, InstanceAllocationStrategy, Memory, MemoryType, Module,
     PoolingAllocationConfig, RefType, Store, Table, TableType, Val,
@@ -34,7 +35,7 @@ fn the_pool_bounds_instances_across_stores_and_takes_slots_back() {
     let mut third = Store::new(&engine, ());
     let error = Instance::new(&mut third, &module, &[]).expect_err("pool exhausted");
     assert!(
-        matches!(error.kind(), ErrorKind::ResourceExhausted(_)),
+        matches!(error.kind(), Some(ErrorKind::ResourceExhausted(_))),
         "{error:?}"
     );
     assert!(

@@ -1,5 +1,6 @@
 //! Engine configuration.
 
+use crate::error::ErrorCtor as _;
 /// When a module's function bodies are translated into Weft's bytecode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum CompilationMode {
@@ -221,8 +222,8 @@ impl Config {
         self
     }
 
-    /// Whether a trap carries the wasm backtrace of where it happened (shown in its
-    /// `Display`, and by [`Trap::backtrace`](crate::Trap::backtrace)). Default: on. Turning it
+    /// Whether a trap's error carries the wasm backtrace of where it happened, as a
+    /// [`WasmBacktrace`](crate::WasmBacktrace) context. Default: on. Turning it
     /// off saves the cost of collecting the frames when traps are frequent and expected.
     pub fn wasm_backtrace(&mut self, enable: bool) -> &mut Self {
         self.wasm_backtrace = enable;

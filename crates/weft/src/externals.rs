@@ -2,6 +2,7 @@
 //! export.
 
 use crate::context::{AsContext, AsContextMut, StoreContext, StoreContextMut};
+use crate::error::ErrorCtor as _;
 use crate::error::{Error, Result};
 use crate::func::Func;
 use crate::index::{StoreGlobalIdx, StoreMemoryIdx, StoreTableIdx};
@@ -144,12 +145,6 @@ impl fmt::Display for MemoryAccessError {
 }
 
 impl std::error::Error for MemoryAccessError {}
-
-impl From<MemoryAccessError> for Error {
-    fn from(e: MemoryAccessError) -> Self {
-        Error::new(e)
-    }
-}
 
 impl Memory {
     /// A new memory of type `ty`, zero-filled, `ty.minimum()` pages long.

@@ -13,6 +13,7 @@
 #![allow(private_interfaces)]
 
 use crate::context::{AsContext, AsContextMut, StoreContext, StoreContextMut};
+use crate::error::ErrorCtor as _;
 use crate::error::{Error, Result};
 use crate::externals::Extern;
 use crate::index::{InstanceIdx, StoreFuncIdx};

@@ -1,6 +1,7 @@
 //! Instances: modules bound to their imports in a store (spec §4.5.4 "Instantiation").
 
 use crate::context::{AsContext, AsContextMut};
+use crate::error::ErrorCtor as _;
 use crate::error::{Error, Result};
 use crate::externals::{Extern, Global, Memory, Table};
 use crate::func::{Func, TypedFunc, WasmParams, WasmResults};

@@ -65,13 +65,14 @@ mod trap;
 mod types;
 mod values;
 
+pub use anyhow::{Context, bail, ensure, format_err};
 pub use config::{
     CompilationMode, Config, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig,
     ProfilingStrategy, Strategy, WasmBacktraceDetails,
 };
 pub use context::{AsContext, AsContextMut, StoreContext, StoreContextMut};
 pub use engine::Engine;
-pub use error::{Error, ErrorKind, Result};
+pub use error::{Error, ErrorExt, ErrorKind, Result};
 pub use externals::{Extern, Global, Memory, MemoryAccessError, Table};
 pub use func::{Caller, Func, HostResult, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmTy};
 pub use instance::{Export, Instance};
@@ -82,7 +83,7 @@ pub use limits::{
 pub use linker::{InstancePre, Linker, UnknownImportError};
 pub use module::{Module, Precompiled};
 pub use store::{Store, UpdateDeadline};
-pub use trap::{FrameInfo, Trap, TrapCode};
+pub use trap::{FrameInfo, Trap, TrapCode, WasmBacktrace};
 pub use types::{
     ExportType, ExternType, FuncType, GlobalType, ImportType, MemoryType, Mutability, RefType,
     TableType, ValType,

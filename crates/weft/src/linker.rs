@@ -3,6 +3,7 @@
 
 use crate::context::{AsContext, AsContextMut};
 use crate::engine::Engine;
+use crate::error::ErrorCtor as _;
 use crate::error::{Error, Result};
 use crate::externals::Extern;
 use crate::func::{Caller, Func, HostFuncDef, IntoFunc};

@@ -10,6 +10,7 @@
 
 use crate::config::CompilationMode;
 use crate::engine::{Engine, SigId};
+use crate::error::ErrorCtor as _;
 use crate::error::{Error, Result};
 use crate::index::{
     DataIdx, DefinedFuncIdx, ElemIdx, EntityVec, FuncIdx, GlobalIdx, MemoryIdx, TableIdx, TypeIdx,
@@ -237,7 +238,7 @@ impl Module {
                 Some(0),
             ));
         }
-        compile(engine, binary)
+        compile(engine, binary).map_err(Error::classify_wasmparser)
     }
 
     /// Reads a file (binary or WAT) and compiles it; see [`Module::new`].
@@ -265,6 +266,10 @@ impl Module {
     /// [`ErrorKind::ImplementationLimit`](crate::ErrorKind::ImplementationLimit) for a valid
     /// module beyond Weft's limits.
     pub fn validate(engine: &Engine, binary: &[u8]) -> Result<()> {
+        Module::validate_binary(engine, binary).map_err(Error::classify_wasmparser)
+    }
+
+    fn validate_binary(engine: &Engine, binary: &[u8]) -> Result<()> {
         if Parser::is_component(binary) {
             return Err(Error::malformed(
                 "this is a WebAssembly component, not a core module: \
@@ -388,6 +393,7 @@ impl ModuleInner {
             let body = wasmparser::FunctionBody::new(reader);
             let func_index = defined_index.func_idx(self.info.num_imported_funcs);
             crate::translate::translate_func(&self.engine, &self.info, func_index, body, None)
+                .map_err(Error::classify_wasmparser)
         });
         compiled.as_ref().map_err(same_error)
     }
@@ -396,17 +402,9 @@ impl ModuleInner {
 /// An error of the same kind and message as `error`, which the module keeps (a failed lazy
 /// translation is reported at every call).
 fn same_error(error: &Error) -> Error {
-    use crate::ErrorKind as K;
-    match error.kind() {
-        K::Malformed {
-            message, offset, ..
-        } => Error::malformed(message.clone(), *offset),
-        K::Invalid {
-            message, offset, ..
-        } => Error::invalid(message.clone(), *offset),
-        K::ImplementationLimit { message, offset } => Error::limit(message.clone(), *offset),
-        K::ResourceExhausted(message) => Error::resource(message.clone()),
-        _ => Error::usage(error.to_string()),
+    match crate::ErrorExt::kind(error) {
+        Some(kind) => Error::new(kind.clone()),
+        None => Error::usage(error.to_string()),
     }
 }
 

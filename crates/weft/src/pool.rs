@@ -8,6 +8,7 @@
 //! in place ([`LinearMemory::reset`]), which costs less than mapping fresh pages.
 
 use crate::config::PoolingAllocationConfig;
+use crate::error::ErrorCtor as _;
 use crate::error::{Error, Result};
 use crate::linear_memory::LinearMemory;
 use std::sync::{Arc, Mutex, PoisonError};

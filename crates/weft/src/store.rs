@@ -28,6 +28,7 @@
 
 use crate::context::StoreContextMut;
 use crate::engine::{Engine, SigId};
+use crate::error::ErrorCtor as _;
 use crate::error::{Error, Result};
 use crate::index::{
     DataIdx, ElemIdx, EntityVec, ExternRefIdx, FuncIdx, GlobalIdx, HostFuncIdx, InstanceIdx,

@@ -1,6 +1,7 @@
 //! Values: what WebAssembly functions take and return, and what globals and tables hold.
 
 use crate::context::AsContextMut;
+use crate::error::ErrorCtor as _;
 use crate::error::{Error, Result};
 use crate::func::Func;
 use crate::index::ExternRefIdx;

@@ -386,12 +386,11 @@ impl RunCommand {
         match outcome {
             Ok(status) => Ok(status),
             Err(error) => {
-                let weft_error = error.chain().find_map(|e| e.downcast_ref::<weft::Error>());
-                if let Some(exit) = weft_error.and_then(|e| e.downcast_ref::<I32Exit>()) {
+                if let Some(exit) = error.downcast_ref::<I32Exit>() {
                     return Ok(ExitCode::from(u8::try_from(exit.0).unwrap_or(1)));
                 }
-                let is_trap = weft_error.is_some_and(|e| e.as_trap().is_some());
-                let trap_code = weft_error.and_then(weft::Error::trap_code);
+                let trap_code = error.downcast_ref::<TrapCode>().copied();
+                let is_trap = trap_code.is_some();
                 let error = error.context(format!(
                     "failed to run main module `{}`",
                     self.file.display()
@@ -626,7 +625,6 @@ impl RunCommand {
             .map(|ty| Val::default_for(*ty))
             .collect();
         func.call(&mut *store, &params, &mut results)
-            .map_err(anyhow::Error::new)
             .with_context(|| format!("failed to invoke {what}"))?;
         let mut out = String::new();
         for result in results {

@@ -27,6 +27,7 @@ use super::translate::Step;
 use super::types::{ComponentFunc, ResourceType, Type};
 use super::values::Val;
 use crate::context::{AsContext, AsContextMut, StoreContextMut};
+use crate::error::ErrorCtor as _;
 use crate::error::{Error, Result};
 use crate::externals::Memory;
 use crate::index::InstanceIdx;
@@ -89,10 +90,10 @@ pub(crate) struct Options {
 }
 
 fn internal(what: &str) -> Error {
-    Error::from(Trap::with_detail(
+    Trap::with_detail(
         TrapCode::InternalError,
         format!("internal error in a component call: {what}"),
-    ))
+    )
 }
 
 fn func_data<T>(store: &Store<T>, func: Func) -> Result<(ComponentFunc, FuncKind)> {

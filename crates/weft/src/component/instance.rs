@@ -22,6 +22,7 @@ use super::resources::{HandleTable, HostHandleTable};
 use super::translate::{ComponentInfo, CoreSort, Step};
 use super::types::ResourceType;
 use crate::context::AsContext;
+use crate::error::ErrorCtor as _;
 use crate::error::{Error, Result};
 use crate::externals::{Extern, Global, Memory, Table};
 use crate::index::{ComponentFuncIdx, ComponentHostIdx, ComponentInstanceIdx, EntityVec};
@@ -311,10 +312,10 @@ impl Instance {
 }
 
 fn internal(what: &str) -> Error {
-    Error::from(crate::trap::Trap::with_detail(
+    crate::trap::Trap::with_detail(
         TrapCode::InternalError,
         format!("internal error while instantiating a component: {what}"),
-    ))
+    )
 }
 
 /// Instantiates `component` with `imports` (one item per import, in order).

@@ -16,6 +16,7 @@ use super::types::ResourceType;
 use super::values::Val;
 use crate::context::{AsContextMut, StoreContextMut};
 use crate::engine::Engine;
+use crate::error::ErrorCtor as _;
 use crate::error::{Error, Result};
 use crate::module::Module;
 use crate::store::Store;

@@ -32,6 +32,7 @@
 //! [`HandleTable::exit_subtask`] (caller side).
 
 use super::types::ResourceType;
+use crate::error::ErrorCtor as _;
 use crate::error::Result;
 use crate::trap::{Trap, TrapCode};
 use core::any::Any;
@@ -639,7 +640,6 @@ fn unknown_handle(index: u32) -> crate::Error {
         TrapCode::UnknownHandle,
         format!("unknown handle index {index}"),
     )
-    .into()
 }
 
 #[cold]
@@ -650,7 +650,6 @@ fn wrong_type(index: u32, expected: &ResourceType, found: &ResourceType) -> crat
             "handle index {index} used with the wrong type, expected {expected} but found {found}"
         ),
     )
-    .into()
 }
 
 impl HandleTable {
@@ -836,8 +835,7 @@ impl HandleTable {
             return Err(Trap::with_detail(
                 TrapCode::HandleWrongType,
                 format!("handle index {index} is a borrow where an own handle is required"),
-            )
-            .into());
+            ));
         }
         Ok(self.remove(index)?.rep)
     }

@@ -10,6 +10,7 @@
 
 use super::resources::ResourceAny;
 use super::types::Type;
+use crate::error::ErrorCtor as _;
 use crate::error::{Error, Result};
 
 /// A component value.

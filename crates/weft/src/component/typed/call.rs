@@ -6,6 +6,7 @@ use crate::component::abi::{self, CoreValueIter, MAX_FLAT_PARAMS, MAX_FLAT_RESUL
 use crate::component::func::{Cx, Func, FuncData, FuncKind, Options};
 use crate::component::types::{ComponentFunc, Tuple, Type};
 use crate::context::{AsContextMut, StoreContextMut};
+use crate::error::ErrorCtor as _;
 use crate::error::{Error, Result};
 use crate::index::{ComponentHostIdx, ComponentInstanceIdx};
 use crate::store::Store;
