@@ -514,7 +514,7 @@ impl RunCommand {
     /// `--allow-precompiled` was given.
     fn load_module(&self, engine: &Engine, bytes: &[u8]) -> anyhow::Result<Module> {
         if engine.detect_precompiled(bytes).is_none() {
-            return Ok(Module::new(engine, bytes)?);
+            return Module::new(engine, bytes);
         }
         if !self.allow_precompiled {
             bail!("running a precompiled module requires the `--allow-precompiled` flag");

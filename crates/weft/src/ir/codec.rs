@@ -152,7 +152,7 @@ impl<'a> Reader<'a> {
 
 /// Every trap code an instruction can carry, by its encoding.
 const TRAP_CODES: [TrapCode; 14] = [
-    TrapCode::Unreachable,
+    TrapCode::UnreachableCodeReached,
     TrapCode::MemoryOutOfBounds,
     TrapCode::TableOutOfBounds,
     TrapCode::UndefinedElement,

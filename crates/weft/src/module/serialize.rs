@@ -43,6 +43,7 @@ use super::{
 };
 use crate::config::{CompilationMode, Config};
 use crate::engine::Engine;
+use crate::error::ErrorCtor as _;
 use crate::error::{Error, Result};
 use crate::index::{
     DataIdx, DefinedFuncIdx, ElemIdx, FuncIdx, GlobalIdx, MemoryIdx, TableIdx, TypeIdx,
