@@ -81,7 +81,7 @@ pub use limits::{
     StoreLimits, StoreLimitsBuilder,
 };
 pub use linker::{InstancePre, Linker, UnknownImportError};
-pub use module::{Module, ResourcesRequired};
+pub use module::{Module, Precompiled, ResourcesRequired};
 pub use store::{Store, UpdateDeadline};
 pub use trap::{FrameInfo, Trap, TrapCode, WasmBacktrace};
 pub use types::{

@@ -27,6 +27,9 @@ use std::path::Path;
 use std::sync::{Arc, OnceLock};
 use wasmparser::{Parser, Payload, Validator};
 
+mod serialize;
+pub use serialize::Precompiled;
+
 /// A validated and translated WebAssembly module, ready to instantiate.
 ///
 /// Cheap to clone (a reference count); `Send + Sync`.
