@@ -673,7 +673,7 @@ fn every_creation_path_asks_the_limiter() {
         weft::Memory::new(&mut store, weft::MemoryType::new(1, None)).expect("memory");
         weft::Table::new(
             &mut store,
-            weft::TableType::new(weft::RefType::FuncRef, 3, None),
+            weft::TableType::new(weft::RefType::FUNCREF, 3, None),
             weft::Val::FuncRef(None),
         )
         .expect("table");

@@ -94,7 +94,7 @@ fn exercise(engine: &Engine, module: &Module) -> Vec<String> {
     .unwrap();
     let table = weft::Table::new(
         &mut store,
-        weft::TableType::new(weft::RefType::FuncRef, 2, None),
+        weft::TableType::new(weft::RefType::FUNCREF, 2, None),
         weft::Val::FuncRef(None),
     )
     .unwrap();

@@ -50,7 +50,9 @@ use crate::index::{
 };
 use crate::ir::codec::{DecodeError, Reader, Writer};
 use crate::ir::{CompiledFunc, Instr, Slot};
-use crate::types::{FuncType, GlobalType, MemoryType, Mutability, RefType, TableType, ValType};
+use crate::types::{
+    FuncType, GlobalType, HeapType, MemoryType, Mutability, RefType, TableType, ValType,
+};
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
@@ -307,6 +309,7 @@ fn deserialize(engine: &Engine, bytes: &[u8]) -> Result<Module> {
             info,
             code,
             bytes: None,
+            memory_images: std::sync::OnceLock::new(),
         }),
     })
 }
@@ -319,8 +322,15 @@ fn write_val_type(w: &mut Writer, ty: ValType) {
         ValType::I64 => 1,
         ValType::F32 => 2,
         ValType::F64 => 3,
-        ValType::FuncRef => 4,
-        ValType::ExternRef => 5,
+        ValType::Ref(RefType {
+            nullable,
+            heap_type,
+        }) => match (heap_type, nullable) {
+            (HeapType::Func, true) => 4,
+            (HeapType::Extern, true) => 5,
+            (HeapType::Func, false) => 6,
+            (HeapType::Extern, false) => 7,
+        },
     });
 }
 
@@ -513,8 +523,10 @@ fn read_val_type(r: &mut Reader<'_>) -> Decoded<ValType> {
         1 => ValType::I64,
         2 => ValType::F32,
         3 => ValType::F64,
-        4 => ValType::FuncRef,
-        5 => ValType::ExternRef,
+        4 => ValType::FUNCREF,
+        5 => ValType::EXTERNREF,
+        6 => ValType::Ref(RefType::new(false, HeapType::Func)),
+        7 => ValType::Ref(RefType::new(false, HeapType::Extern)),
         other => return bad(r, format!("unknown value type {other}")),
     })
 }
@@ -623,7 +635,7 @@ fn read_any_const_expr(
                         format!("`ref.func {f}` of a function that does not exist"),
                     );
                 }
-                ValType::FuncRef
+                ValType::FUNCREF
             }
             ConstOp::GlobalGet(g) => match info.globals.get(g.index()) {
                 Some(global) if g.index() < globals => global.content(),
@@ -682,7 +694,7 @@ fn read_module(engine: &Engine, r: &mut Reader<'_>) -> Decoded<(ModuleInfo, Box<
         let results = (0..r.len(1)?)
             .map(|_| read_val_type(r))
             .collect::<Decoded<Vec<_>>>()?;
-        let ty = FuncType::new(params, results);
+        let ty = FuncType::from_types(params, results);
         info.sig_ids.push(engine.intern_signature(&ty));
         info.types.push(ty);
     }

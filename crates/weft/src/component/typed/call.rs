@@ -346,7 +346,7 @@ fn scratch<T: 'static>(store: &mut Store<T>) -> Result<(Options, ComponentInstan
         }
         Ok(())
     });
-    let ty = crate::FuncType::new([crate::ValType::I32; 4], [crate::ValType::I32]);
+    let ty = crate::FuncType::from_types([crate::ValType::I32; 4], [crate::ValType::I32]);
     let index = store.push_host_func(ty, realloc);
     let realloc = crate::Func {
         store: store.inner.id,
