@@ -44,6 +44,7 @@
 #![allow(unsafe_code)]
 
 mod dispatch;
+pub(crate) mod simd;
 pub(crate) mod wasm;
 
 use dispatch::run;

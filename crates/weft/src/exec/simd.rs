@@ -1,0 +1,981 @@
+//! Lane semantics of the fixed-width SIMD proposal (`v128`) and of relaxed SIMD.
+//!
+//! Every operator is a plain function over [`V128`] values (and, for the memory operators,
+//! over the bytes already read from or to be written to linear memory; bounds checks belong
+//! to the caller). The functions follow the spec's `§4.3.2` numerics: integer lanes wrap
+//! unless the name says `sat`, shift counts are taken modulo the lane width, float `min` /
+//! `max` propagate NaN and order `-0 < +0`, `pmin` / `pmax` are the spec's `b < a ? b : a`
+//! / `a < b ? b : a`, `nearest` rounds ties to even, and float→int conversions saturate
+//! (NaN becomes 0).
+//!
+//! The code is portable Rust: each operator is a loop over a lane array that LLVM can turn
+//! into the host's vector instructions; no per-target intrinsics.
+//!
+//! # Relaxed SIMD
+//!
+//! Each relaxed operator has one fixed, documented behaviour, the one the relaxed-SIMD
+//! proposal lists as its deterministic profile, so a module computes the same results on
+//! every host:
+//!
+//! | operator | behaves as |
+//! |---|---|
+//! | `i8x16.relaxed_swizzle` | `i8x16.swizzle` (an index ≥ 16 selects 0) |
+//! | `i32x4.relaxed_trunc_f32x4_{s,u}`, `i32x4.relaxed_trunc_f64x2_{s,u}_zero` | the saturating `trunc_sat` conversions |
+//! | `f32x4/f64x2.relaxed_madd` / `relaxed_nmadd` | fused `a * b + c` / `-(a * b) + c`, one rounding |
+//! | `iNxM.relaxed_laneselect` | `v128.bitselect` |
+//! | `f32x4/f64x2.relaxed_min` / `relaxed_max` | `min` / `max` |
+//! | `i16x8.relaxed_q15mulr_s` | `i16x8.q15mulr_sat_s` |
+//! | `i16x8.relaxed_dot_i8x16_i7x16_s` | both operands signed, pairs summed with wrapping |
+//! | `i32x4.relaxed_dot_i8x16_i7x16_add_s` | the above, then `extadd_pairwise_i16x8_s` and `i32x4.add` |
+// The operators are reached through the translator's instruction table.
+#![allow(dead_code)]
+
+/// A 128-bit vector, lanes stored little-endian (lane 0 in the lowest bits), as in linear
+/// memory.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub(crate) struct V128(pub(crate) u128);
+
+macro_rules! lanes {
+    ($($to:ident $from:ident $t:ty, $n:literal;)*) => {
+        impl V128 {
+            $(
+                #[doc = concat!("The ", stringify!($n), " lanes as `", stringify!($t), "`.")]
+                #[inline]
+                pub(crate) fn $to(self) -> [$t; $n] {
+                    const W: usize = 16 / $n;
+                    let bytes = self.0.to_le_bytes();
+                    let mut out = [<$t>::default(); $n];
+                    for (lane, chunk) in out.iter_mut().zip(bytes.chunks_exact(W)) {
+                        let mut b = [0u8; W];
+                        b.copy_from_slice(chunk);
+                        *lane = <$t>::from_le_bytes(b);
+                    }
+                    out
+                }
+
+                #[doc = concat!("A vector of ", stringify!($n), " `", stringify!($t), "` lanes.")]
+                #[inline]
+                pub(crate) fn $from(lanes: [$t; $n]) -> Self {
+                    const W: usize = 16 / $n;
+                    let mut bytes = [0u8; 16];
+                    for (chunk, lane) in bytes.chunks_exact_mut(W).zip(lanes) {
+                        chunk.copy_from_slice(&lane.to_le_bytes());
+                    }
+                    V128(u128::from_le_bytes(bytes))
+                }
+            )*
+        }
+    };
+}
+
+lanes! {
+    i8x16 from_i8x16 i8, 16;
+    u8x16 from_u8x16 u8, 16;
+    i16x8 from_i16x8 i16, 8;
+    u16x8 from_u16x8 u16, 8;
+    i32x4 from_i32x4 i32, 4;
+    u32x4 from_u32x4 u32, 4;
+    i64x2 from_i64x2 i64, 2;
+    u64x2 from_u64x2 u64, 2;
+    f32x4 from_f32x4 f32, 4;
+    f64x2 from_f64x2 f64, 2;
+}
+
+/// Maps each lane of `a` through `f`.
+#[inline]
+fn map<T: Copy, U: Copy + Default, const N: usize>(a: [T; N], f: impl Fn(T) -> U) -> [U; N] {
+    let mut out = [U::default(); N];
+    for (o, x) in out.iter_mut().zip(a) {
+        *o = f(x);
+    }
+    out
+}
+
+/// Combines the lanes of `a` and `b` pairwise through `f`.
+#[inline]
+fn zip<T: Copy, U: Copy + Default, const N: usize>(
+    a: [T; N],
+    b: [T; N],
+    f: impl Fn(T, T) -> U,
+) -> [U; N] {
+    let mut out = [U::default(); N];
+    for ((o, x), y) in out.iter_mut().zip(a).zip(b) {
+        *o = f(x, y);
+    }
+    out
+}
+
+/// A comparison's lane result: all ones for true, zero for false.
+#[inline]
+fn mask<T: From<bool> + core::ops::Neg<Output = T>>(c: bool) -> T {
+    -T::from(c)
+}
+
+/// Unary lane-wise operators: `name(a)`.
+macro_rules! unops {
+    ($($name:ident: $to:ident => $from:ident, |$x:ident| $e:expr;)*) => {$(
+        #[doc = concat!("`", stringify!($name), "`.")]
+        #[inline]
+        pub(crate) fn $name(a: V128) -> V128 {
+            V128::$from(map(a.$to(), |$x| $e))
+        }
+    )*};
+}
+
+/// Binary lane-wise operators: `name(a, b)`.
+macro_rules! binops {
+    ($($name:ident: $to:ident => $from:ident, |$x:ident, $y:ident| $e:expr;)*) => {$(
+        #[doc = concat!("`", stringify!($name), "`.")]
+        #[inline]
+        pub(crate) fn $name(a: V128, b: V128) -> V128 {
+            V128::$from(zip(a.$to(), b.$to(), |$x, $y| $e))
+        }
+    )*};
+}
+
+/// Lane-wise comparisons: all-ones lanes where `cmp` holds.
+macro_rules! cmps {
+    ($($name:ident: $to:ident => $from:ident $m:ty, |$x:ident, $y:ident| $e:expr;)*) => {$(
+        #[doc = concat!("`", stringify!($name), "`.")]
+        #[inline]
+        pub(crate) fn $name(a: V128, b: V128) -> V128 {
+            V128::$from(zip(a.$to(), b.$to(), |$x, $y| mask::<$m>($e)))
+        }
+    )*};
+}
+
+/// Shifts: `name(a, count)`, the count taken modulo the lane width.
+macro_rules! shifts {
+    ($($name:ident: $to:ident => $from:ident, $op:ident;)*) => {$(
+        #[doc = concat!("`", stringify!($name), "`.")]
+        #[inline]
+        pub(crate) fn $name(a: V128, count: u32) -> V128 {
+            V128::$from(map(a.$to(), |x| x.$op(count)))
+        }
+    )*};
+}
+
+// ---- v128 bitwise -------------------------------------------------------------------------
+
+/// `v128.not`.
+pub(crate) fn v128_not(a: V128) -> V128 {
+    V128(!a.0)
+}
+/// `v128.and`.
+pub(crate) fn v128_and(a: V128, b: V128) -> V128 {
+    V128(a.0 & b.0)
+}
+/// `v128.andnot`: `a & !b`.
+pub(crate) fn v128_andnot(a: V128, b: V128) -> V128 {
+    V128(a.0 & !b.0)
+}
+/// `v128.or`.
+pub(crate) fn v128_or(a: V128, b: V128) -> V128 {
+    V128(a.0 | b.0)
+}
+/// `v128.xor`.
+pub(crate) fn v128_xor(a: V128, b: V128) -> V128 {
+    V128(a.0 ^ b.0)
+}
+/// `v128.bitselect`: bits of `a` where `c` is 1, of `b` where it is 0.
+pub(crate) fn v128_bitselect(a: V128, b: V128, c: V128) -> V128 {
+    V128((a.0 & c.0) | (b.0 & !c.0))
+}
+/// `v128.any_true`.
+pub(crate) fn v128_any_true(a: V128) -> bool {
+    a.0 != 0
+}
+
+// ---- splat / lanes / shuffle ---------------------------------------------------------------
+
+/// `i8x16.splat`.
+pub(crate) fn i8x16_splat(x: u32) -> V128 {
+    V128::from_u8x16([x as u8; 16])
+}
+/// `i16x8.splat`.
+pub(crate) fn i16x8_splat(x: u32) -> V128 {
+    V128::from_u16x8([x as u16; 8])
+}
+/// `i32x4.splat`.
+pub(crate) fn i32x4_splat(x: u32) -> V128 {
+    V128::from_u32x4([x; 4])
+}
+/// `i64x2.splat`.
+pub(crate) fn i64x2_splat(x: u64) -> V128 {
+    V128::from_u64x2([x; 2])
+}
+/// `f32x4.splat` (from the bits of an `f32`).
+pub(crate) fn f32x4_splat(bits: u32) -> V128 {
+    i32x4_splat(bits)
+}
+/// `f64x2.splat` (from the bits of an `f64`).
+pub(crate) fn f64x2_splat(bits: u64) -> V128 {
+    i64x2_splat(bits)
+}
+
+/// `i8x16.extract_lane_s`; `lane` is taken modulo 16 (validation guarantees `< 16`).
+pub(crate) fn i8x16_extract_lane_s(a: V128, lane: u8) -> u32 {
+    a.i8x16()[usize::from(lane & 15)] as u32
+}
+/// `i8x16.extract_lane_u`.
+pub(crate) fn i8x16_extract_lane_u(a: V128, lane: u8) -> u32 {
+    u32::from(a.u8x16()[usize::from(lane & 15)])
+}
+/// `i16x8.extract_lane_s`.
+pub(crate) fn i16x8_extract_lane_s(a: V128, lane: u8) -> u32 {
+    a.i16x8()[usize::from(lane & 7)] as u32
+}
+/// `i16x8.extract_lane_u`.
+pub(crate) fn i16x8_extract_lane_u(a: V128, lane: u8) -> u32 {
+    u32::from(a.u16x8()[usize::from(lane & 7)])
+}
+/// `i32x4.extract_lane` and `f32x4.extract_lane` (the lane's bits).
+pub(crate) fn i32x4_extract_lane(a: V128, lane: u8) -> u32 {
+    a.u32x4()[usize::from(lane & 3)]
+}
+/// `i64x2.extract_lane` and `f64x2.extract_lane` (the lane's bits).
+pub(crate) fn i64x2_extract_lane(a: V128, lane: u8) -> u64 {
+    a.u64x2()[usize::from(lane & 1)]
+}
+/// `i8x16.replace_lane`.
+pub(crate) fn i8x16_replace_lane(a: V128, lane: u8, x: u32) -> V128 {
+    let mut l = a.u8x16();
+    l[usize::from(lane & 15)] = x as u8;
+    V128::from_u8x16(l)
+}
+/// `i16x8.replace_lane`.
+pub(crate) fn i16x8_replace_lane(a: V128, lane: u8, x: u32) -> V128 {
+    let mut l = a.u16x8();
+    l[usize::from(lane & 7)] = x as u16;
+    V128::from_u16x8(l)
+}
+/// `i32x4.replace_lane` and `f32x4.replace_lane` (from the lane's bits).
+pub(crate) fn i32x4_replace_lane(a: V128, lane: u8, x: u32) -> V128 {
+    let mut l = a.u32x4();
+    l[usize::from(lane & 3)] = x;
+    V128::from_u32x4(l)
+}
+/// `i64x2.replace_lane` and `f64x2.replace_lane` (from the lane's bits).
+pub(crate) fn i64x2_replace_lane(a: V128, lane: u8, x: u64) -> V128 {
+    let mut l = a.u64x2();
+    l[usize::from(lane & 1)] = x;
+    V128::from_u64x2(l)
+}
+
+/// `i8x16.shuffle`: lane `i` of the result is byte `lanes[i]` of `a ++ b` (indices `< 32`
+/// by validation; taken modulo 32).
+pub(crate) fn i8x16_shuffle(a: V128, b: V128, lanes: [u8; 16]) -> V128 {
+    let mut both = [0u8; 32];
+    both[..16].copy_from_slice(&a.u8x16());
+    both[16..].copy_from_slice(&b.u8x16());
+    V128::from_u8x16(map(lanes, |i| both[usize::from(i & 31)]))
+}
+/// `i8x16.swizzle`: lane `i` is `a[s[i]]`, or 0 when `s[i] >= 16`.
+pub(crate) fn i8x16_swizzle(a: V128, s: V128) -> V128 {
+    let a = a.u8x16();
+    V128::from_u8x16(map(s.u8x16(), |i| {
+        a.get(usize::from(i)).copied().unwrap_or(0)
+    }))
+}
+
+// ---- integer arithmetic --------------------------------------------------------------------
+
+unops! {
+    i8x16_abs: i8x16 => from_i8x16, |x| x.wrapping_abs();
+    i16x8_abs: i16x8 => from_i16x8, |x| x.wrapping_abs();
+    i32x4_abs: i32x4 => from_i32x4, |x| x.wrapping_abs();
+    i64x2_abs: i64x2 => from_i64x2, |x| x.wrapping_abs();
+    i8x16_neg: i8x16 => from_i8x16, |x| x.wrapping_neg();
+    i16x8_neg: i16x8 => from_i16x8, |x| x.wrapping_neg();
+    i32x4_neg: i32x4 => from_i32x4, |x| x.wrapping_neg();
+    i64x2_neg: i64x2 => from_i64x2, |x| x.wrapping_neg();
+    i8x16_popcnt: u8x16 => from_u8x16, |x| x.count_ones() as u8;
+}
+
+binops! {
+    i8x16_add: u8x16 => from_u8x16, |x, y| x.wrapping_add(y);
+    i16x8_add: u16x8 => from_u16x8, |x, y| x.wrapping_add(y);
+    i32x4_add: u32x4 => from_u32x4, |x, y| x.wrapping_add(y);
+    i64x2_add: u64x2 => from_u64x2, |x, y| x.wrapping_add(y);
+    i8x16_sub: u8x16 => from_u8x16, |x, y| x.wrapping_sub(y);
+    i16x8_sub: u16x8 => from_u16x8, |x, y| x.wrapping_sub(y);
+    i32x4_sub: u32x4 => from_u32x4, |x, y| x.wrapping_sub(y);
+    i64x2_sub: u64x2 => from_u64x2, |x, y| x.wrapping_sub(y);
+    i16x8_mul: u16x8 => from_u16x8, |x, y| x.wrapping_mul(y);
+    i32x4_mul: u32x4 => from_u32x4, |x, y| x.wrapping_mul(y);
+    i64x2_mul: u64x2 => from_u64x2, |x, y| x.wrapping_mul(y);
+    i8x16_add_sat_s: i8x16 => from_i8x16, |x, y| x.saturating_add(y);
+    i8x16_add_sat_u: u8x16 => from_u8x16, |x, y| x.saturating_add(y);
+    i16x8_add_sat_s: i16x8 => from_i16x8, |x, y| x.saturating_add(y);
+    i16x8_add_sat_u: u16x8 => from_u16x8, |x, y| x.saturating_add(y);
+    i8x16_sub_sat_s: i8x16 => from_i8x16, |x, y| x.saturating_sub(y);
+    i8x16_sub_sat_u: u8x16 => from_u8x16, |x, y| x.saturating_sub(y);
+    i16x8_sub_sat_s: i16x8 => from_i16x8, |x, y| x.saturating_sub(y);
+    i16x8_sub_sat_u: u16x8 => from_u16x8, |x, y| x.saturating_sub(y);
+    i8x16_min_s: i8x16 => from_i8x16, |x, y| x.min(y);
+    i8x16_min_u: u8x16 => from_u8x16, |x, y| x.min(y);
+    i16x8_min_s: i16x8 => from_i16x8, |x, y| x.min(y);
+    i16x8_min_u: u16x8 => from_u16x8, |x, y| x.min(y);
+    i32x4_min_s: i32x4 => from_i32x4, |x, y| x.min(y);
+    i32x4_min_u: u32x4 => from_u32x4, |x, y| x.min(y);
+    i8x16_max_s: i8x16 => from_i8x16, |x, y| x.max(y);
+    i8x16_max_u: u8x16 => from_u8x16, |x, y| x.max(y);
+    i16x8_max_s: i16x8 => from_i16x8, |x, y| x.max(y);
+    i16x8_max_u: u16x8 => from_u16x8, |x, y| x.max(y);
+    i32x4_max_s: i32x4 => from_i32x4, |x, y| x.max(y);
+    i32x4_max_u: u32x4 => from_u32x4, |x, y| x.max(y);
+    i8x16_avgr_u: u8x16 => from_u8x16, |x, y| ((u16::from(x) + u16::from(y) + 1) >> 1) as u8;
+    i16x8_avgr_u: u16x8 => from_u16x8, |x, y| ((u32::from(x) + u32::from(y) + 1) >> 1) as u16;
+    i16x8_q15mulr_sat_s: i16x8 => from_i16x8, |x, y| q15mulr(x, y);
+}
+
+/// `(x * y + 2^14) >> 15`, saturated to `i16` (only `-2^15 * -2^15` overflows).
+fn q15mulr(x: i16, y: i16) -> i16 {
+    let r = (i32::from(x) * i32::from(y) + 0x4000) >> 15;
+    r.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16
+}
+
+shifts! {
+    i8x16_shl: u8x16 => from_u8x16, wrapping_shl;
+    i16x8_shl: u16x8 => from_u16x8, wrapping_shl;
+    i32x4_shl: u32x4 => from_u32x4, wrapping_shl;
+    i64x2_shl: u64x2 => from_u64x2, wrapping_shl;
+    i8x16_shr_s: i8x16 => from_i8x16, wrapping_shr;
+    i16x8_shr_s: i16x8 => from_i16x8, wrapping_shr;
+    i32x4_shr_s: i32x4 => from_i32x4, wrapping_shr;
+    i64x2_shr_s: i64x2 => from_i64x2, wrapping_shr;
+    i8x16_shr_u: u8x16 => from_u8x16, wrapping_shr;
+    i16x8_shr_u: u16x8 => from_u16x8, wrapping_shr;
+    i32x4_shr_u: u32x4 => from_u32x4, wrapping_shr;
+    i64x2_shr_u: u64x2 => from_u64x2, wrapping_shr;
+}
+
+/// `iNxM.all_true` for each lane width.
+macro_rules! all_true {
+    ($($name:ident: $to:ident;)*) => {$(
+        #[doc = concat!("`", stringify!($name), "`.")]
+        pub(crate) fn $name(a: V128) -> bool {
+            a.$to().iter().all(|&x| x != 0)
+        }
+    )*};
+}
+all_true! {
+    i8x16_all_true: u8x16;
+    i16x8_all_true: u16x8;
+    i32x4_all_true: u32x4;
+    i64x2_all_true: u64x2;
+}
+
+/// `iNxM.bitmask`: bit `i` of the result is the sign bit of lane `i`.
+macro_rules! bitmask {
+    ($($name:ident: $to:ident;)*) => {$(
+        #[doc = concat!("`", stringify!($name), "`.")]
+        pub(crate) fn $name(a: V128) -> u32 {
+            a.$to().iter().enumerate().fold(0, |m, (i, &x)| m | (u32::from(x < 0) << i))
+        }
+    )*};
+}
+bitmask! {
+    i8x16_bitmask: i8x16;
+    i16x8_bitmask: i16x8;
+    i32x4_bitmask: i32x4;
+    i64x2_bitmask: i64x2;
+}
+
+// ---- comparisons ---------------------------------------------------------------------------
+
+cmps! {
+    i8x16_eq: u8x16 => from_i8x16 i8, |x, y| x == y;
+    i8x16_ne: u8x16 => from_i8x16 i8, |x, y| x != y;
+    i8x16_lt_s: i8x16 => from_i8x16 i8, |x, y| x < y;
+    i8x16_lt_u: u8x16 => from_i8x16 i8, |x, y| x < y;
+    i8x16_gt_s: i8x16 => from_i8x16 i8, |x, y| x > y;
+    i8x16_gt_u: u8x16 => from_i8x16 i8, |x, y| x > y;
+    i8x16_le_s: i8x16 => from_i8x16 i8, |x, y| x <= y;
+    i8x16_le_u: u8x16 => from_i8x16 i8, |x, y| x <= y;
+    i8x16_ge_s: i8x16 => from_i8x16 i8, |x, y| x >= y;
+    i8x16_ge_u: u8x16 => from_i8x16 i8, |x, y| x >= y;
+    i16x8_eq: u16x8 => from_i16x8 i16, |x, y| x == y;
+    i16x8_ne: u16x8 => from_i16x8 i16, |x, y| x != y;
+    i16x8_lt_s: i16x8 => from_i16x8 i16, |x, y| x < y;
+    i16x8_lt_u: u16x8 => from_i16x8 i16, |x, y| x < y;
+    i16x8_gt_s: i16x8 => from_i16x8 i16, |x, y| x > y;
+    i16x8_gt_u: u16x8 => from_i16x8 i16, |x, y| x > y;
+    i16x8_le_s: i16x8 => from_i16x8 i16, |x, y| x <= y;
+    i16x8_le_u: u16x8 => from_i16x8 i16, |x, y| x <= y;
+    i16x8_ge_s: i16x8 => from_i16x8 i16, |x, y| x >= y;
+    i16x8_ge_u: u16x8 => from_i16x8 i16, |x, y| x >= y;
+    i32x4_eq: u32x4 => from_i32x4 i32, |x, y| x == y;
+    i32x4_ne: u32x4 => from_i32x4 i32, |x, y| x != y;
+    i32x4_lt_s: i32x4 => from_i32x4 i32, |x, y| x < y;
+    i32x4_lt_u: u32x4 => from_i32x4 i32, |x, y| x < y;
+    i32x4_gt_s: i32x4 => from_i32x4 i32, |x, y| x > y;
+    i32x4_gt_u: u32x4 => from_i32x4 i32, |x, y| x > y;
+    i32x4_le_s: i32x4 => from_i32x4 i32, |x, y| x <= y;
+    i32x4_le_u: u32x4 => from_i32x4 i32, |x, y| x <= y;
+    i32x4_ge_s: i32x4 => from_i32x4 i32, |x, y| x >= y;
+    i32x4_ge_u: u32x4 => from_i32x4 i32, |x, y| x >= y;
+    i64x2_eq: i64x2 => from_i64x2 i64, |x, y| x == y;
+    i64x2_ne: i64x2 => from_i64x2 i64, |x, y| x != y;
+    i64x2_lt_s: i64x2 => from_i64x2 i64, |x, y| x < y;
+    i64x2_gt_s: i64x2 => from_i64x2 i64, |x, y| x > y;
+    i64x2_le_s: i64x2 => from_i64x2 i64, |x, y| x <= y;
+    i64x2_ge_s: i64x2 => from_i64x2 i64, |x, y| x >= y;
+    f32x4_eq: f32x4 => from_i32x4 i32, |x, y| x == y;
+    f32x4_ne: f32x4 => from_i32x4 i32, |x, y| x != y;
+    f32x4_lt: f32x4 => from_i32x4 i32, |x, y| x < y;
+    f32x4_gt: f32x4 => from_i32x4 i32, |x, y| x > y;
+    f32x4_le: f32x4 => from_i32x4 i32, |x, y| x <= y;
+    f32x4_ge: f32x4 => from_i32x4 i32, |x, y| x >= y;
+    f64x2_eq: f64x2 => from_i64x2 i64, |x, y| x == y;
+    f64x2_ne: f64x2 => from_i64x2 i64, |x, y| x != y;
+    f64x2_lt: f64x2 => from_i64x2 i64, |x, y| x < y;
+    f64x2_gt: f64x2 => from_i64x2 i64, |x, y| x > y;
+    f64x2_le: f64x2 => from_i64x2 i64, |x, y| x <= y;
+    f64x2_ge: f64x2 => from_i64x2 i64, |x, y| x >= y;
+}
+
+// ---- floats --------------------------------------------------------------------------------
+
+/// The spec's `fmin` / `fmax` for one float type: NaN in → NaN out, `-0 < +0`.
+macro_rules! fminmax {
+    ($min:ident $max:ident $t:ty) => {
+        fn $min(x: $t, y: $t) -> $t {
+            if x.is_nan() || y.is_nan() {
+                <$t>::NAN
+            } else if x == y {
+                // Equal values differ only in the sign of zero: min takes the negative one.
+                <$t>::from_bits(x.to_bits() | y.to_bits())
+            } else {
+                x.min(y)
+            }
+        }
+        fn $max(x: $t, y: $t) -> $t {
+            if x.is_nan() || y.is_nan() {
+                <$t>::NAN
+            } else if x == y {
+                <$t>::from_bits(x.to_bits() & y.to_bits())
+            } else {
+                x.max(y)
+            }
+        }
+    };
+}
+fminmax!(fmin32 fmax32 f32);
+fminmax!(fmin64 fmax64 f64);
+
+unops! {
+    f32x4_abs: f32x4 => from_f32x4, |x| x.abs();
+    f64x2_abs: f64x2 => from_f64x2, |x| x.abs();
+    f32x4_neg: f32x4 => from_f32x4, |x| -x;
+    f64x2_neg: f64x2 => from_f64x2, |x| -x;
+    f32x4_sqrt: f32x4 => from_f32x4, |x| x.sqrt();
+    f64x2_sqrt: f64x2 => from_f64x2, |x| x.sqrt();
+    f32x4_ceil: f32x4 => from_f32x4, |x| x.ceil();
+    f64x2_ceil: f64x2 => from_f64x2, |x| x.ceil();
+    f32x4_floor: f32x4 => from_f32x4, |x| x.floor();
+    f64x2_floor: f64x2 => from_f64x2, |x| x.floor();
+    f32x4_trunc: f32x4 => from_f32x4, |x| x.trunc();
+    f64x2_trunc: f64x2 => from_f64x2, |x| x.trunc();
+    f32x4_nearest: f32x4 => from_f32x4, |x| x.round_ties_even();
+    f64x2_nearest: f64x2 => from_f64x2, |x| x.round_ties_even();
+}
+
+binops! {
+    f32x4_add: f32x4 => from_f32x4, |x, y| x + y;
+    f64x2_add: f64x2 => from_f64x2, |x, y| x + y;
+    f32x4_sub: f32x4 => from_f32x4, |x, y| x - y;
+    f64x2_sub: f64x2 => from_f64x2, |x, y| x - y;
+    f32x4_mul: f32x4 => from_f32x4, |x, y| x * y;
+    f64x2_mul: f64x2 => from_f64x2, |x, y| x * y;
+    f32x4_div: f32x4 => from_f32x4, |x, y| x / y;
+    f64x2_div: f64x2 => from_f64x2, |x, y| x / y;
+    f32x4_min: f32x4 => from_f32x4, |x, y| fmin32(x, y);
+    f64x2_min: f64x2 => from_f64x2, |x, y| fmin64(x, y);
+    f32x4_max: f32x4 => from_f32x4, |x, y| fmax32(x, y);
+    f64x2_max: f64x2 => from_f64x2, |x, y| fmax64(x, y);
+    f32x4_pmin: f32x4 => from_f32x4, |x, y| if y < x { y } else { x };
+    f64x2_pmin: f64x2 => from_f64x2, |x, y| if y < x { y } else { x };
+    f32x4_pmax: f32x4 => from_f32x4, |x, y| if x < y { y } else { x };
+    f64x2_pmax: f64x2 => from_f64x2, |x, y| if x < y { y } else { x };
+}
+
+// ---- conversions ---------------------------------------------------------------------------
+
+unops! {
+    // Rust's float→int `as` is the spec's saturating truncation (NaN → 0).
+    i32x4_trunc_sat_f32x4_s: f32x4 => from_i32x4, |x| x as i32;
+    i32x4_trunc_sat_f32x4_u: f32x4 => from_u32x4, |x| x as u32;
+    f32x4_convert_i32x4_s: i32x4 => from_f32x4, |x| x as f32;
+    f32x4_convert_i32x4_u: u32x4 => from_f32x4, |x| x as f32;
+}
+
+/// The low two lanes of `a` through `f`, into two lanes of the result.
+fn low2<T: Copy, U: Copy + Default>(a: [T; 4], f: impl Fn(T) -> U) -> [U; 2] {
+    [f(a[0]), f(a[1])]
+}
+/// Two lanes through `f` into the low half, the high half zero.
+fn zero2<T: Copy, U: Copy + Default>(a: [T; 2], f: impl Fn(T) -> U) -> [U; 4] {
+    [f(a[0]), f(a[1]), U::default(), U::default()]
+}
+
+/// `i32x4.trunc_sat_f64x2_s_zero`.
+pub(crate) fn i32x4_trunc_sat_f64x2_s_zero(a: V128) -> V128 {
+    V128::from_i32x4(zero2(a.f64x2(), |x| x as i32))
+}
+/// `i32x4.trunc_sat_f64x2_u_zero`.
+pub(crate) fn i32x4_trunc_sat_f64x2_u_zero(a: V128) -> V128 {
+    V128::from_u32x4(zero2(a.f64x2(), |x| x as u32))
+}
+/// `f32x4.demote_f64x2_zero`.
+pub(crate) fn f32x4_demote_f64x2_zero(a: V128) -> V128 {
+    V128::from_f32x4(zero2(a.f64x2(), |x| x as f32))
+}
+/// `f64x2.promote_low_f32x4`.
+pub(crate) fn f64x2_promote_low_f32x4(a: V128) -> V128 {
+    V128::from_f64x2(low2(a.f32x4(), f64::from))
+}
+/// `f64x2.convert_low_i32x4_s`.
+pub(crate) fn f64x2_convert_low_i32x4_s(a: V128) -> V128 {
+    V128::from_f64x2(low2(a.i32x4(), f64::from))
+}
+/// `f64x2.convert_low_i32x4_u`.
+pub(crate) fn f64x2_convert_low_i32x4_u(a: V128) -> V128 {
+    V128::from_f64x2(low2(a.u32x4(), f64::from))
+}
+
+// ---- narrow / extend -----------------------------------------------------------------------
+
+/// Narrowing with saturation: the lanes of `a` then those of `b`, each clamped.
+macro_rules! narrow {
+    ($($name:ident: $to:ident $n:literal => $from:ident $t:ty;)*) => {$(
+        #[doc = concat!("`", stringify!($name), "`.")]
+        pub(crate) fn $name(a: V128, b: V128) -> V128 {
+            let mut out = [<$t>::default(); 2 * $n];
+            for (o, x) in out.iter_mut().zip(a.$to().into_iter().chain(b.$to())) {
+                *o = x.clamp(<$t>::MIN.into(), <$t>::MAX.into()) as $t;
+            }
+            V128::$from(out)
+        }
+    )*};
+}
+narrow! {
+    i8x16_narrow_i16x8_s: i16x8 8 => from_i8x16 i8;
+    i8x16_narrow_i16x8_u: i16x8 8 => from_u8x16 u8;
+    i16x8_narrow_i32x4_s: i32x4 4 => from_i16x8 i16;
+    i16x8_narrow_i32x4_u: i32x4 4 => from_u16x8 u16;
+}
+
+/// Extension of the low or high half of the lanes to twice their width.
+macro_rules! extend {
+    ($($name:ident: $to:ident, $half:literal, $n:literal => $from:ident $t:ty;)*) => {$(
+        #[doc = concat!("`", stringify!($name), "`.")]
+        pub(crate) fn $name(a: V128) -> V128 {
+            let l = a.$to();
+            let mut out = [<$t>::default(); $n];
+            for (i, o) in out.iter_mut().enumerate() {
+                *o = <$t>::from(l[$half * $n + i]);
+            }
+            V128::$from(out)
+        }
+    )*};
+}
+extend! {
+    i16x8_extend_low_i8x16_s: i8x16, 0, 8 => from_i16x8 i16;
+    i16x8_extend_high_i8x16_s: i8x16, 1, 8 => from_i16x8 i16;
+    i16x8_extend_low_i8x16_u: u8x16, 0, 8 => from_u16x8 u16;
+    i16x8_extend_high_i8x16_u: u8x16, 1, 8 => from_u16x8 u16;
+    i32x4_extend_low_i16x8_s: i16x8, 0, 4 => from_i32x4 i32;
+    i32x4_extend_high_i16x8_s: i16x8, 1, 4 => from_i32x4 i32;
+    i32x4_extend_low_i16x8_u: u16x8, 0, 4 => from_u32x4 u32;
+    i32x4_extend_high_i16x8_u: u16x8, 1, 4 => from_u32x4 u32;
+    i64x2_extend_low_i32x4_s: i32x4, 0, 2 => from_i64x2 i64;
+    i64x2_extend_high_i32x4_s: i32x4, 1, 2 => from_i64x2 i64;
+    i64x2_extend_low_i32x4_u: u32x4, 0, 2 => from_u64x2 u64;
+    i64x2_extend_high_i32x4_u: u32x4, 1, 2 => from_u64x2 u64;
+}
+
+/// Extended multiplication of the low or high half: products at twice the width (exact).
+macro_rules! extmul {
+    ($($name:ident: $to:ident, $half:literal, $n:literal => $from:ident $t:ty;)*) => {$(
+        #[doc = concat!("`", stringify!($name), "`.")]
+        pub(crate) fn $name(a: V128, b: V128) -> V128 {
+            let (x, y) = (a.$to(), b.$to());
+            let mut out = [<$t>::default(); $n];
+            for (i, o) in out.iter_mut().enumerate() {
+                let j = $half * $n + i;
+                *o = <$t>::from(x[j]).wrapping_mul(<$t>::from(y[j]));
+            }
+            V128::$from(out)
+        }
+    )*};
+}
+extmul! {
+    i16x8_extmul_low_i8x16_s: i8x16, 0, 8 => from_i16x8 i16;
+    i16x8_extmul_high_i8x16_s: i8x16, 1, 8 => from_i16x8 i16;
+    i16x8_extmul_low_i8x16_u: u8x16, 0, 8 => from_u16x8 u16;
+    i16x8_extmul_high_i8x16_u: u8x16, 1, 8 => from_u16x8 u16;
+    i32x4_extmul_low_i16x8_s: i16x8, 0, 4 => from_i32x4 i32;
+    i32x4_extmul_high_i16x8_s: i16x8, 1, 4 => from_i32x4 i32;
+    i32x4_extmul_low_i16x8_u: u16x8, 0, 4 => from_u32x4 u32;
+    i32x4_extmul_high_i16x8_u: u16x8, 1, 4 => from_u32x4 u32;
+    i64x2_extmul_low_i32x4_s: i32x4, 0, 2 => from_i64x2 i64;
+    i64x2_extmul_high_i32x4_s: i32x4, 1, 2 => from_i64x2 i64;
+    i64x2_extmul_low_i32x4_u: u32x4, 0, 2 => from_u64x2 u64;
+    i64x2_extmul_high_i32x4_u: u32x4, 1, 2 => from_u64x2 u64;
+}
+
+/// Pairwise addition of adjacent lanes at twice the width.
+macro_rules! extadd {
+    ($($name:ident: $to:ident, $n:literal => $from:ident $t:ty;)*) => {$(
+        #[doc = concat!("`", stringify!($name), "`.")]
+        pub(crate) fn $name(a: V128) -> V128 {
+            let l = a.$to();
+            let mut out = [<$t>::default(); $n];
+            for (i, o) in out.iter_mut().enumerate() {
+                *o = <$t>::from(l[2 * i]) + <$t>::from(l[2 * i + 1]);
+            }
+            V128::$from(out)
+        }
+    )*};
+}
+extadd! {
+    i16x8_extadd_pairwise_i8x16_s: i8x16, 8 => from_i16x8 i16;
+    i16x8_extadd_pairwise_i8x16_u: u8x16, 8 => from_u16x8 u16;
+    i32x4_extadd_pairwise_i16x8_s: i16x8, 4 => from_i32x4 i32;
+    i32x4_extadd_pairwise_i16x8_u: u16x8, 4 => from_u32x4 u32;
+}
+
+/// `i32x4.dot_i16x8_s`: sums of adjacent signed products (only `4 * 2^30` wraps).
+pub(crate) fn i32x4_dot_i16x8_s(a: V128, b: V128) -> V128 {
+    let (x, y) = (a.i16x8(), b.i16x8());
+    let mut out = [0i32; 4];
+    for (i, o) in out.iter_mut().enumerate() {
+        let p = |j: usize| i32::from(x[j]) * i32::from(y[j]);
+        *o = p(2 * i).wrapping_add(p(2 * i + 1));
+    }
+    V128::from_i32x4(out)
+}
+
+// ---- memory --------------------------------------------------------------------------------
+
+/// `v128.load` / `v128.store`: the 16 bytes as a vector and back.
+pub(crate) fn from_bytes(bytes: [u8; 16]) -> V128 {
+    V128(u128::from_le_bytes(bytes))
+}
+/// The 16 bytes `v128.store` writes.
+pub(crate) fn to_bytes(a: V128) -> [u8; 16] {
+    a.0.to_le_bytes()
+}
+
+/// Extending loads `v128.load8x8_{s,u}`, `load16x4_{s,u}`, `load32x2_{s,u}` from 8 bytes.
+macro_rules! load_extend {
+    ($($name:ident: $src:ty, $n:literal => $from:ident $t:ty;)*) => {$(
+        #[doc = concat!("`v128.", stringify!($name), "`.")]
+        pub(crate) fn $name(bytes: [u8; 8]) -> V128 {
+            const W: usize = 8 / $n;
+            let mut out = [<$t>::default(); $n];
+            for (o, c) in out.iter_mut().zip(bytes.chunks_exact(W)) {
+                let mut b = [0u8; W];
+                b.copy_from_slice(c);
+                *o = <$t>::from(<$src>::from_le_bytes(b));
+            }
+            V128::$from(out)
+        }
+    )*};
+}
+load_extend! {
+    load8x8_s: i8, 8 => from_i16x8 i16;
+    load8x8_u: u8, 8 => from_u16x8 u16;
+    load16x4_s: i16, 4 => from_i32x4 i32;
+    load16x4_u: u16, 4 => from_u32x4 u32;
+    load32x2_s: i32, 2 => from_i64x2 i64;
+    load32x2_u: u32, 2 => from_u64x2 u64;
+}
+
+/// `v128.load8_splat`.
+pub(crate) fn load8_splat(bytes: [u8; 1]) -> V128 {
+    i8x16_splat(u32::from(bytes[0]))
+}
+/// `v128.load16_splat`.
+pub(crate) fn load16_splat(bytes: [u8; 2]) -> V128 {
+    i16x8_splat(u32::from(u16::from_le_bytes(bytes)))
+}
+/// `v128.load32_splat`.
+pub(crate) fn load32_splat(bytes: [u8; 4]) -> V128 {
+    i32x4_splat(u32::from_le_bytes(bytes))
+}
+/// `v128.load64_splat`.
+pub(crate) fn load64_splat(bytes: [u8; 8]) -> V128 {
+    i64x2_splat(u64::from_le_bytes(bytes))
+}
+/// `v128.load32_zero`.
+pub(crate) fn load32_zero(bytes: [u8; 4]) -> V128 {
+    V128(u128::from(u32::from_le_bytes(bytes)))
+}
+/// `v128.load64_zero`.
+pub(crate) fn load64_zero(bytes: [u8; 8]) -> V128 {
+    V128(u128::from(u64::from_le_bytes(bytes)))
+}
+
+/// `v128.loadN_lane`: `bytes` (N/8 of them) replace lane `lane` of `a`.
+pub(crate) fn load_lane<const W: usize>(a: V128, lane: u8, bytes: [u8; W]) -> V128 {
+    let mut all = a.0.to_le_bytes();
+    let start = (usize::from(lane) * W) % 16;
+    if let Some(dst) = all.get_mut(start..start + W) {
+        dst.copy_from_slice(&bytes);
+    }
+    V128(u128::from_le_bytes(all))
+}
+/// `v128.storeN_lane`: the N/8 bytes of lane `lane` of `a`.
+pub(crate) fn store_lane<const W: usize>(a: V128, lane: u8) -> [u8; W] {
+    let all = a.0.to_le_bytes();
+    let start = (usize::from(lane) * W) % 16;
+    let mut out = [0u8; W];
+    if let Some(src) = all.get(start..start + W) {
+        out.copy_from_slice(src);
+    }
+    out
+}
+
+// ---- relaxed SIMD (deterministic; see the module docs) ------------------------------------
+
+/// `i8x16.relaxed_swizzle`: as `i8x16.swizzle`.
+pub(crate) fn i8x16_relaxed_swizzle(a: V128, s: V128) -> V128 {
+    i8x16_swizzle(a, s)
+}
+/// `i32x4.relaxed_trunc_f32x4_s`: as `trunc_sat`.
+pub(crate) fn i32x4_relaxed_trunc_f32x4_s(a: V128) -> V128 {
+    i32x4_trunc_sat_f32x4_s(a)
+}
+/// `i32x4.relaxed_trunc_f32x4_u`: as `trunc_sat`.
+pub(crate) fn i32x4_relaxed_trunc_f32x4_u(a: V128) -> V128 {
+    i32x4_trunc_sat_f32x4_u(a)
+}
+/// `i32x4.relaxed_trunc_f64x2_s_zero`: as `trunc_sat`.
+pub(crate) fn i32x4_relaxed_trunc_f64x2_s_zero(a: V128) -> V128 {
+    i32x4_trunc_sat_f64x2_s_zero(a)
+}
+/// `i32x4.relaxed_trunc_f64x2_u_zero`: as `trunc_sat`.
+pub(crate) fn i32x4_relaxed_trunc_f64x2_u_zero(a: V128) -> V128 {
+    i32x4_trunc_sat_f64x2_u_zero(a)
+}
+
+/// Fused multiply-add lane-wise, for `relaxed_madd` / `relaxed_nmadd`.
+macro_rules! madd {
+    ($($name:ident: $to:ident => $from:ident, $neg:literal;)*) => {$(
+        #[doc = concat!("`", stringify!($name), "`: fused, one rounding.")]
+        pub(crate) fn $name(a: V128, b: V128, c: V128) -> V128 {
+            let (x, y, z) = (a.$to(), b.$to(), c.$to());
+            let mut out = x;
+            for (i, o) in out.iter_mut().enumerate() {
+                let m = if $neg { -x[i] } else { x[i] };
+                *o = m.mul_add(y[i], z[i]);
+            }
+            V128::$from(out)
+        }
+    )*};
+}
+madd! {
+    f32x4_relaxed_madd: f32x4 => from_f32x4, false;
+    f32x4_relaxed_nmadd: f32x4 => from_f32x4, true;
+    f64x2_relaxed_madd: f64x2 => from_f64x2, false;
+    f64x2_relaxed_nmadd: f64x2 => from_f64x2, true;
+}
+
+/// `iNxM.relaxed_laneselect` (every lane width): as `v128.bitselect`.
+pub(crate) fn relaxed_laneselect(a: V128, b: V128, m: V128) -> V128 {
+    v128_bitselect(a, b, m)
+}
+/// `f32x4.relaxed_min`: as `f32x4.min`.
+pub(crate) fn f32x4_relaxed_min(a: V128, b: V128) -> V128 {
+    f32x4_min(a, b)
+}
+/// `f32x4.relaxed_max`: as `f32x4.max`.
+pub(crate) fn f32x4_relaxed_max(a: V128, b: V128) -> V128 {
+    f32x4_max(a, b)
+}
+/// `f64x2.relaxed_min`: as `f64x2.min`.
+pub(crate) fn f64x2_relaxed_min(a: V128, b: V128) -> V128 {
+    f64x2_min(a, b)
+}
+/// `f64x2.relaxed_max`: as `f64x2.max`.
+pub(crate) fn f64x2_relaxed_max(a: V128, b: V128) -> V128 {
+    f64x2_max(a, b)
+}
+/// `i16x8.relaxed_q15mulr_s`: as `i16x8.q15mulr_sat_s`.
+pub(crate) fn i16x8_relaxed_q15mulr_s(a: V128, b: V128) -> V128 {
+    i16x8_q15mulr_sat_s(a, b)
+}
+/// `i16x8.relaxed_dot_i8x16_i7x16_s`: both operands signed, adjacent products summed with
+/// wrapping at 16 bits.
+pub(crate) fn i16x8_relaxed_dot_i8x16_i7x16_s(a: V128, b: V128) -> V128 {
+    let (x, y) = (a.i8x16(), b.i8x16());
+    let mut out = [0i16; 8];
+    for (i, o) in out.iter_mut().enumerate() {
+        let p = |j: usize| i16::from(x[j]).wrapping_mul(i16::from(y[j]));
+        *o = p(2 * i).wrapping_add(p(2 * i + 1));
+    }
+    V128::from_i16x8(out)
+}
+/// `i32x4.relaxed_dot_i8x16_i7x16_add_s`: the 16-bit dot above, pairwise-extended to 32
+/// bits, plus `c`.
+pub(crate) fn i32x4_relaxed_dot_i8x16_i7x16_add_s(a: V128, b: V128, c: V128) -> V128 {
+    let dot = i32x4_extadd_pairwise_i16x8_s(i16x8_relaxed_dot_i8x16_i7x16_s(a, b));
+    i32x4_add(dot, c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f32s(l: [f32; 4]) -> V128 {
+        V128::from_f32x4(l)
+    }
+
+    #[test]
+    fn lanes_round_trip_little_endian() {
+        let v = V128(0x0f0e0d0c_0b0a0908_07060504_03020100);
+        assert_eq!(v.u8x16()[0], 0);
+        assert_eq!(v.u8x16()[15], 15);
+        assert_eq!(v.u32x4()[1], 0x07060504);
+        assert_eq!(V128::from_u16x8(v.u16x8()), v);
+        assert_eq!(i8x16_extract_lane_s(i8x16_splat(0xff), 3), u32::MAX);
+        assert_eq!(i8x16_extract_lane_u(i8x16_splat(0xff), 3), 0xff);
+    }
+
+    #[test]
+    fn min_max_propagate_nan_and_order_zeros() {
+        let a = f32s([f32::NAN, -0.0, 0.0, 1.0]);
+        let b = f32s([1.0, 0.0, -0.0, f32::NAN]);
+        let min = f32x4_min(a, b).f32x4();
+        let max = f32x4_max(a, b).f32x4();
+        assert!(min[0].is_nan() && min[3].is_nan() && max[0].is_nan() && max[3].is_nan());
+        assert!(min[1].is_sign_negative() && min[2].is_sign_negative());
+        assert!(max[1].is_sign_positive() && max[2].is_sign_positive());
+        // pmin/pmax return the first operand unless the second compares strictly less/greater.
+        let pmin = f32x4_pmin(a, b).f32x4();
+        assert!(pmin[0].is_nan() && pmin[1].is_sign_negative() && pmin[3] == 1.0);
+        let pmax = f32x4_pmax(a, b).f32x4();
+        assert!(pmax[0].is_nan() && pmax[2].is_sign_positive() && pmax[3] == 1.0);
+    }
+
+    #[test]
+    fn nearest_rounds_ties_to_even() {
+        let r = f32x4_nearest(f32s([0.5, 1.5, 2.5, -0.5])).f32x4();
+        assert_eq!(r[..3], [0.0, 2.0, 2.0]);
+        assert!(r[3] == 0.0 && r[3].is_sign_negative());
+    }
+
+    #[test]
+    fn conversions_saturate() {
+        let t = i32x4_trunc_sat_f32x4_s(f32s([f32::NAN, 3e9, -3e9, -1.7])).i32x4();
+        assert_eq!(t, [0, i32::MAX, i32::MIN, -1]);
+        let u = i32x4_trunc_sat_f32x4_u(f32s([-1.0, 5e9, 4.9, f32::NAN])).u32x4();
+        assert_eq!(u, [0, u32::MAX, 4, 0]);
+        let z = i32x4_trunc_sat_f64x2_u_zero(V128::from_f64x2([1e20, 2.5])).u32x4();
+        assert_eq!(z, [u32::MAX, 2, 0, 0]);
+        let c = f32x4_convert_i32x4_u(i32x4_splat(u32::MAX)).f32x4();
+        assert_eq!(c[0], 4294967296.0);
+    }
+
+    #[test]
+    fn narrow_saturates_signed_input() {
+        let a = V128::from_i16x8([-300, -1, 0, 127, 128, 255, 256, i16::MAX]);
+        assert_eq!(
+            i8x16_narrow_i16x8_u(a, a).u8x16()[..8],
+            [0, 0, 0, 127, 128, 255, 255, 255]
+        );
+        assert_eq!(
+            i8x16_narrow_i16x8_s(a, a).i8x16()[..8],
+            [-128, -1, 0, 127, 127, 127, 127, 127]
+        );
+    }
+
+    #[test]
+    fn q15mulr_saturates_only_min_times_min() {
+        let a = V128::from_i16x8([i16::MIN, i16::MIN, 0x4000, -1, 0, 0, 0, 0]);
+        let b = V128::from_i16x8([i16::MIN, i16::MAX, 0x4000, 1, 0, 0, 0, 0]);
+        assert_eq!(
+            i16x8_q15mulr_sat_s(a, b).i16x8()[..4],
+            [i16::MAX, -i16::MAX, 0x2000, 0]
+        );
+    }
+
+    #[test]
+    fn shifts_take_count_modulo_width() {
+        assert_eq!(i8x16_shl(i8x16_splat(1), 9).u8x16()[0], 2);
+        assert_eq!(
+            i32x4_shr_s(i32x4_splat(0x8000_0000), 33).u32x4()[0],
+            0xc000_0000
+        );
+        assert_eq!(i64x2_shr_u(i64x2_splat(u64::MAX), 64).u64x2()[0], u64::MAX);
+    }
+
+    #[test]
+    fn shuffle_swizzle_and_masks() {
+        let a = V128::from_u8x16(core::array::from_fn(|i| i as u8));
+        let b = V128::from_u8x16(core::array::from_fn(|i| 16 + i as u8));
+        let s = i8x16_shuffle(a, b, core::array::from_fn(|i| 31 - i as u8));
+        assert_eq!(s.u8x16()[0], 31);
+        assert_eq!(s.u8x16()[15], 16);
+        let idx = V128::from_u8x16([15, 16, 255, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 128]);
+        let w = i8x16_swizzle(a, idx).u8x16();
+        assert_eq!(w[..4], [15, 0, 0, 0]);
+        assert_eq!(w[15], 0);
+        assert_eq!(i8x16_bitmask(i8x16_lt_s(a, i8x16_splat(3))), 0b111);
+        assert_eq!(
+            i32x4_bitmask(f32x4_ne(f32s([f32::NAN; 4]), f32s([f32::NAN; 4]))),
+            0xf
+        );
+        assert!(!i8x16_all_true(a) && v128_any_true(a));
+        assert!(i16x8_all_true(i16x8_splat(0x100)));
+    }
+
+    #[test]
+    fn extend_extmul_dot_and_avgr() {
+        let a = V128::from_i16x8([-1, 2, -3, 4, i16::MIN, i16::MIN, 7, 8]);
+        assert_eq!(i32x4_extend_high_i16x8_u(a).u32x4(), [0x8000, 0x8000, 7, 8]);
+        assert_eq!(i32x4_extmul_low_i16x8_s(a, a).i32x4(), [1, 4, 9, 16]);
+        assert_eq!(i32x4_dot_i16x8_s(a, a).i32x4(), [5, 25, i32::MIN, 113]);
+        assert_eq!(
+            i16x8_extadd_pairwise_i8x16_u(i8x16_splat(0xff)).u16x8()[0],
+            510
+        );
+        assert_eq!(
+            i8x16_avgr_u(i8x16_splat(255), i8x16_splat(0)).u8x16()[0],
+            128
+        );
+    }
+
+    #[test]
+    fn memory_forms() {
+        let bytes = [0x80, 1, 2, 3, 4, 5, 6, 7];
+        assert_eq!(load8x8_s(bytes).i16x8()[0], -128);
+        assert_eq!(load8x8_u(bytes).i16x8()[0], 128);
+        assert_eq!(load32_zero([1, 0, 0, 0]), V128(1));
+        assert_eq!(load16_splat([1, 2]).u16x8(), [0x0201; 8]);
+        let v = load_lane(V128(0), 3, [9u8, 8]);
+        assert_eq!(v.u16x8()[3], 0x0809);
+        assert_eq!(store_lane::<2>(v, 3), [9, 8]);
+        assert_eq!(from_bytes(to_bytes(v)), v);
+    }
+
+    #[test]
+    fn relaxed_choices_are_the_deterministic_profile() {
+        // madd is fused: 1 + 2^-24 squared loses its last term when rounded twice.
+        let e = 1.0 + f32::EPSILON;
+        let m = f32x4_relaxed_madd(f32s([e; 4]), f32s([e; 4]), f32s([-1.0; 4])).f32x4();
+        assert_eq!(m[0], 2.0 * f32::EPSILON + f32::EPSILON * f32::EPSILON);
+        let n = f32x4_relaxed_nmadd(f32s([2.0; 4]), f32s([3.0; 4]), f32s([1.0; 4])).f32x4();
+        assert_eq!(n[0], -5.0);
+        let d = i16x8_relaxed_dot_i8x16_i7x16_s(i8x16_splat(0x80), i8x16_splat(0x80));
+        assert_eq!(d.i16x8()[0], i16::MIN); // 2 * 2^14 wraps
+        let d = i32x4_relaxed_dot_i8x16_i7x16_add_s(i8x16_splat(2), i8x16_splat(3), i32x4_splat(1));
+        assert_eq!(d.i32x4(), [25; 4]);
+        assert_eq!(
+            i8x16_relaxed_swizzle(i8x16_splat(7), i8x16_splat(200)),
+            V128(0)
+        );
+    }
+}
