@@ -4,7 +4,7 @@
 //! `cargo run -p weft-examples --example epochs`
 
 use std::time::Duration;
-use weft::{Config, Engine, Instance, Module, Store, TrapCode};
+use weft::{Config, Engine, Instance, Module, Store, Trap};
 
 fn main() -> weft::Result<()> {
     let mut config = Config::new();
@@ -26,8 +26,8 @@ fn main() -> weft::Result<()> {
     timer
         .join()
         .map_err(|_| weft::Error::msg("timer thread panicked"))?;
-    assert_eq!(error.trap_code(), Some(TrapCode::Interrupt));
-    println!("the infinite loop was interrupted: {}", TrapCode::Interrupt);
+    assert_eq!(error.downcast_ref::<Trap>(), Some(&Trap::Interrupt));
+    println!("the infinite loop was interrupted: {}", Trap::Interrupt);
     Ok(())
 }
 

@@ -3,7 +3,7 @@
 //!
 //! `cargo run -p weft-examples --example fuel`
 
-use weft::{Config, Engine, Instance, Module, Store, TrapCode};
+use weft::{Config, Engine, Instance, Module, Store, Trap};
 
 fn main() -> weft::Result<()> {
     let mut config = Config::new();
@@ -29,7 +29,7 @@ fn main() -> weft::Result<()> {
                 let used = before - store.get_fuel()?;
                 println!("fib({n}) = {value}, {used} units of fuel");
             }
-            Err(error) if error.trap_code() == Some(TrapCode::OutOfFuel) => {
+            Err(error) if error.downcast_ref::<Trap>() == Some(&Trap::OutOfFuel) => {
                 println!("fib({n}) ran out of fuel");
                 assert!(n > 5, "the first calls fit in 10,000 units");
                 break;

@@ -3,7 +3,7 @@
 //!
 //! `cargo run -p weft-examples --example memory`
 
-use weft::{Engine, Instance, Module, Store, TrapCode};
+use weft::{Engine, Instance, Module, Store, Trap};
 
 fn main() -> weft::Result<()> {
     let engine = Engine::default();
@@ -47,11 +47,8 @@ fn main() -> weft::Result<()> {
 
     // A guest access beyond the end traps.
     let error = load.call(&mut store, 3 * 65536).expect_err("out of bounds");
-    assert_eq!(error.trap_code(), Some(TrapCode::MemoryOutOfBounds));
-    println!(
-        "out-of-bounds load trapped: {}",
-        TrapCode::MemoryOutOfBounds
-    );
+    assert_eq!(error.downcast_ref::<Trap>(), Some(&Trap::MemoryOutOfBounds));
+    println!("out-of-bounds load trapped: {}", Trap::MemoryOutOfBounds);
     Ok(())
 }
 

@@ -14,6 +14,7 @@
 
 use core::fmt;
 use std::collections::BTreeMap;
+use weft::ErrorExt as _;
 use weft::{
     CompilationMode, Config, Engine, Error, Extern, ExternType, Func, Global, Instance, Memory,
     MemoryType, Module, Store, StoreLimits, StoreLimitsBuilder, Table, TableType, TrapCode, Val,
@@ -363,7 +364,7 @@ pub fn run(engine: &Engine, module: &Module, stats: &mut Stats) -> Result<(), St
             }
             stats.instantiation_errors += 1;
             return match e.kind() {
-                weft::ErrorKind::ResourceExhausted(_) => Ok(()),
+                Some(weft::ErrorKind::ResourceExhausted(_)) => Ok(()),
                 _ => Err(format!("instantiation with matching imports failed: {e}")),
             };
         }
@@ -383,7 +384,9 @@ pub fn run(engine: &Engine, module: &Module, stats: &mut Stats) -> Result<(), St
                     Ok(()) => stats.returned += 1,
                     Err(e) => match (e.trap_code(), e.kind()) {
                         (Some(code), _) => stats.count_trap(code),
-                        (None, weft::ErrorKind::ResourceExhausted(_)) => stats.call_errors += 1,
+                        (None, Some(weft::ErrorKind::ResourceExhausted(_))) => {
+                            stats.call_errors += 1
+                        }
                         // The arguments have the function's own types and the dummy imports
                         // never fail: any other error (such as a lazy translation failing) is
                         // the engine's.

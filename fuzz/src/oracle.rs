@@ -14,6 +14,7 @@
 //! that rare. A panic inside wasmi (2.0.0 has an `unreachable!` reachable from some stores
 //! whose address and value share a register) abandons the comparison rather than failing it.
 
+use weft::ErrorExt as _;
 use crate::harness;
 use crate::known_bugs::{PeerBug, known_peer_bug};
 use std::panic::{self, AssertUnwindSafe};
@@ -149,7 +150,7 @@ impl WeftOracle {
             }
             Some(code) => Failure::Trap(code.message()),
             None => match e.kind() {
-                weft::ErrorKind::ResourceExhausted(_) => Failure::Exhausted,
+                Some(weft::ErrorKind::ResourceExhausted(_)) => Failure::Exhausted,
                 _ => Failure::Error(e.to_string()),
             },
         }
@@ -317,7 +318,7 @@ impl WasmiOracle {
             ) => Failure::Exhausted,
             Some(code) => Failure::Trap(
                 match code {
-                    C::UnreachableCodeReached => weft::TrapCode::Unreachable,
+                    C::UnreachableCodeReached => weft::Trap::UnreachableCodeReached,
                     C::MemoryOutOfBounds => weft::TrapCode::MemoryOutOfBounds,
                     C::TableOutOfBounds => weft::TrapCode::TableOutOfBounds,
                     C::IndirectCallToNull => weft::TrapCode::IndirectCallToNull,

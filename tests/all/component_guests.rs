@@ -202,7 +202,7 @@ where
     T: ComponentType + Lift + Lower + Debug + PartialEq + Clone,
 {
     let func: TypedFunc<(T,), (T,)> = instance
-        .get_typed_func(&mut *store, &format!("{EXPORTS}#echo-{name}"))
+        .get_typed_func(&mut *store, format!("{EXPORTS}#echo-{name}"))
         .expect("typed echo");
     store.data_mut().echoed.clear();
     let (back,) = func.call(&mut *store, (value.clone(),)).expect("echo call");
@@ -214,7 +214,7 @@ where
 /// and that the host saw it once.
 fn val_roundtrip(store: &mut Store<Seen>, instance: &Instance, name: &str, value: Val) {
     let func = instance
-        .get_func(&mut *store, &format!("{EXPORTS}#echo-{name}"))
+        .get_func(&mut *store, format!("{EXPORTS}#echo-{name}"))
         .expect("echo export");
     store.data_mut().echoed.clear();
     let mut results = [Val::Bool(false)];
@@ -369,10 +369,10 @@ fn the_host_sees_the_values_the_guest_forwards() {
 fn guest_resource_runs_constructor_method_and_destructor_through_val() {
     let (mut store, instance) = instantiate(false);
     let new = instance
-        .get_func(&mut store, &format!("{EXPORTS}#[constructor]counter"))
+        .get_func(&mut store, format!("{EXPORTS}#[constructor]counter"))
         .expect("constructor");
     let add = instance
-        .get_func(&mut store, &format!("{EXPORTS}#[method]counter.add"))
+        .get_func(&mut store, format!("{EXPORTS}#[method]counter.add"))
         .expect("method");
     let mut results = [Val::Bool(false)];
     new.call(&mut store, &[Val::U32(10)], &mut results)
@@ -404,10 +404,10 @@ fn guest_resource_runs_constructor_method_and_destructor_through_val() {
 fn guest_resource_runs_constructor_method_and_destructor_typed() {
     let (mut store, instance) = instantiate(true);
     let new: TypedFunc<(u32,), (ResourceAny,)> = instance
-        .get_typed_func(&mut store, &format!("{EXPORTS}#[constructor]counter"))
+        .get_typed_func(&mut store, format!("{EXPORTS}#[constructor]counter"))
         .expect("constructor");
     let add: TypedFunc<(ResourceAny, u32), (u32,)> = instance
-        .get_typed_func(&mut store, &format!("{EXPORTS}#[method]counter.add"))
+        .get_typed_func(&mut store, format!("{EXPORTS}#[method]counter.add"))
         .expect("method");
     let (a,) = new.call(&mut store, (1,)).expect("construct");
     let (b,) = new.call(&mut store, (100,)).expect("construct");

@@ -25,7 +25,7 @@
 //! branches carry many values.
 
 #[path = "../../fuzz/src/harness.rs"]
-mod harness;
+pub(crate) mod harness;
 
 use harness::{Expect, Stats};
 use std::panic::{self, AssertUnwindSafe};
@@ -33,6 +33,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+use weft::ErrorExt as _;
 use weft::{Engine, Instance, Module, Store, TrapCode, Val};
 
 /// Generated modules run through validate, compile, instantiate and call.
@@ -589,7 +590,7 @@ const EDGES: &str = r#"(module
 #[test]
 fn arithmetic_at_the_edges_traps_or_returns_as_the_spec_says() {
     use Outcome::{Returns, Traps};
-    use TrapCode::{
+    use weft::Trap::{
         BadConversionToInteger, IndirectCallToNull, IntegerDivisionByZero, IntegerOverflow,
         MemoryOutOfBounds, TableOutOfBounds, UndefinedElement,
     };

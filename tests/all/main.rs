@@ -6,6 +6,7 @@
 mod api;
 mod component;
 mod component_compose;
+mod component_exports;
 mod component_guests;
 mod component_typed;
 mod config;
@@ -15,6 +16,7 @@ mod limits;
 mod linker;
 mod peer_bugs;
 mod pooling;
+mod precompiled;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;

@@ -1,6 +1,7 @@
 //! Hostile inputs for the Canonical ABI: guest memory that describes values far larger than
 //! the host can hold.
 
+use weft::ErrorExt as _;
 use weft::ErrorKind;
 use weft::component::HandleTable;
 use weft::component::abi::{CoreValueIter, LiftContext, StringEncoding, lift_flat};
@@ -47,7 +48,7 @@ fn assert_exhausted(result: weft::Result<weft::component::Val>) {
     match result {
         Ok(_) => panic!("lifting succeeded"),
         Err(error) => assert!(
-            matches!(error.kind(), ErrorKind::ResourceExhausted(_)),
+            matches!(error.kind(), Some(ErrorKind::ResourceExhausted(_))),
             "{error}"
         ),
     }

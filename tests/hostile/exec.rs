@@ -1,6 +1,7 @@
 //! Hostile inputs for the exec defects: recursion through host functions that outruns the
 //! host's stack, and wasm recursion under a stack limit larger than the address space.
 
+use weft::ErrorExt as _;
 use weft::{Caller, Config, Engine, Extern, Linker, Module, Store, TrapCode, TypedFunc};
 
 /// This module's trials.

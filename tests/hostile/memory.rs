@@ -10,6 +10,7 @@
 use crate::trial;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
+use weft::ErrorExt as _;
 use weft::{Engine, Instance, Module, Store, TrapCode, Val};
 
 /// This module's trials.

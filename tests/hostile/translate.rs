@@ -313,8 +313,8 @@ fn local_sets_under_a_deep_stack_of_locals_take_linear_time() {
 /// Whether `result` is an implementation-limit error.
 fn is_limit<T: std::fmt::Debug>(result: &weft::Result<T>) -> bool {
     matches!(
-        result.as_ref().map_err(weft::Error::kind),
-        Err(ErrorKind::ImplementationLimit { .. })
+        result.as_ref().map_err(weft::ErrorExt::kind),
+        Err(Some(ErrorKind::ImplementationLimit { .. }))
     )
 }
 

@@ -54,6 +54,7 @@ pub mod stream;
 pub use clocks::{MonotonicClock, WallClock};
 pub use ctx::{DirPerms, FilePerms, SocketAddrUse, WasiCtx, WasiCtxBuilder};
 pub use exit::I32Exit;
+pub use p2::{WasiCtxView, WasiView};
 pub use pipe::{MemoryInputPipe, MemoryOutputPipe};
 pub use random::RandomSource;
 pub use stream::{InputStream, OutputStream};

@@ -8,6 +8,7 @@
 )]
 
 use std::time::{Duration, Instant};
+use weft::ErrorExt as _;
 use weft::{Engine, Instance, Linker, Module, Store, Val};
 use weft_wasi::{
     DirPerms, FilePerms, I32Exit, MemoryInputPipe, MemoryOutputPipe, MonotonicClock, RandomSource,
@@ -317,7 +318,7 @@ fn proc_exit_is_an_i32_exit_error() {
     let mut g = Guest::new(WasiCtx::new());
     let error = g.call("proc_exit", &[Val::I32(5)]).unwrap_err();
     assert_eq!(error.downcast_ref::<I32Exit>(), Some(&I32Exit(5)));
-    assert!(error.as_trap().is_none());
+    assert!(error.trap_code().is_none());
     let error = g.call("proc_exit", &[Val::I32(300)]).unwrap_err();
     assert!(error.downcast_ref::<I32Exit>().is_none());
     assert!(error.to_string().contains("invalid exit status"), "{error}");

@@ -12,6 +12,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use weft::ErrorExt as _;
 use weft::component::{Component, Linker, ResourceTable};
 use weft::{Engine, Store};
 use weft_wasi::p2::{WasiCtxView, WasiView};

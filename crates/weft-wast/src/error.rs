@@ -43,7 +43,7 @@ impl std::error::Error for Error {
         match self {
             Error::Io { source, .. } => Some(source),
             Error::Parse { .. } => None,
-            Error::Engine(error) => Some(error),
+            Error::Engine(error) => Some(error.as_ref()),
         }
     }
 }

@@ -9,6 +9,7 @@ use wast::lexer::Lexer;
 use wast::parser::ParseBuffer;
 use wast::token::{Id, Span};
 use wast::{QuoteWat, Wast, WastDirective, WastExecute, WastInvoke, WastRet, Wat};
+use weft::ErrorExt as _;
 use weft::component::{self, Component};
 use weft::{Config, Engine, ErrorKind, Instance, Linker, Module, Store, Val};
 
@@ -56,7 +57,7 @@ impl CompileError {
     fn message(&self) -> String {
         match self {
             CompileError::Text(message) => message.clone(),
-            CompileError::Engine(error) => first_line(&error.to_string()),
+            CompileError::Engine(error) => first_line(&message(error)),
         }
     }
 }
@@ -226,7 +227,7 @@ impl<'a> Runner<'a> {
                 Err(error) => Err(format!(
                     "{}: failed: {}",
                     describe_invoke(&invoke),
-                    first_line(&error.to_string())
+                    first_line(&message(&error))
                 )),
             },
             WastDirective::AssertReturn { exec, results, .. } => self.assert_return(exec, &results),
@@ -307,7 +308,7 @@ impl<'a> Runner<'a> {
                 .instantiate(&mut self.store, component)
                 .map(Slot::Component),
         };
-        result.map_err(|e| format!("failed to instantiate: {}", first_line(&e.to_string())))
+        result.map_err(|e| format!("failed to instantiate: {}", first_line(&message(&e))))
     }
 
     /// The slot `id` names, or the current one.
@@ -484,7 +485,7 @@ impl<'a> Runner<'a> {
                 return Err(format!(
                     "{what}: expected {}, got error: {}",
                     describe_expected(expected),
-                    first_line(&error.to_string())
+                    first_line(&message(&error))
                 ));
             }
         };
@@ -544,14 +545,14 @@ impl<'a> Runner<'a> {
             Err(CompileError::Engine(error)) => {
                 if !matches!(
                     error.kind(),
-                    ErrorKind::Malformed { .. } | ErrorKind::Invalid { .. }
+                    Some(ErrorKind::Malformed { .. } | ErrorKind::Invalid { .. })
                 ) {
                     return Err(format!(
                         "expected a malformed or invalid module error {expected:?}, got: {}",
-                        first_line(&error.to_string())
+                        first_line(&message(&error))
                     ));
                 }
-                first_line(&error.to_string())
+                first_line(&message(&error))
             }
         };
         Ok(message_outcome(expected, message))
@@ -647,7 +648,7 @@ fn expect_error(
             values.describe(store)
         )),
         Err(error) => {
-            let message = error.to_string();
+            let message = message(&error);
             if trap_message_matches(&message, expected) {
                 Ok(Outcome::Pass)
             } else {
@@ -682,6 +683,20 @@ pub(crate) fn trap_message_matches(actual: &str, expected: &str) -> bool {
 }
 
 /// The first line of a message (a trap's backtrace follows on the next lines).
+/// The messages of `error`'s chain, outermost first and joined by `: `, without the wasm
+/// backtrace.
+fn message(error: &weft::Error) -> String {
+    let backtrace = error
+        .downcast_ref::<weft::WasmBacktrace>()
+        .map(ToString::to_string);
+    error
+        .chain()
+        .map(ToString::to_string)
+        .filter(|cause| Some(cause) != backtrace.as_ref())
+        .collect::<Vec<_>>()
+        .join(": ")
+}
+
 fn first_line(message: &str) -> String {
     message.lines().next().unwrap_or_default().to_string()
 }

@@ -1,5 +1,6 @@
 //! Engine configuration.
 
+use crate::error::ErrorCtor as _;
 /// When a module's function bodies are translated into Weft's bytecode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum CompilationMode {
@@ -44,6 +45,7 @@ pub struct Config {
     pub(crate) component_model: bool,
     pub(crate) wasm_backtrace: bool,
     pub(crate) allocation: InstanceAllocationStrategy,
+    pub(crate) memory_init_cow: bool,
     /// Proposals Weft does not implement that the configuration asks for, by setter name;
     /// [`Engine::new`](crate::Engine::new) refuses a configuration that has any.
     pub(crate) refused: Vec<&'static str>,
@@ -74,6 +76,7 @@ impl Config {
             component_model: cfg!(feature = "component-model"),
             wasm_backtrace: true,
             allocation: InstanceAllocationStrategy::OnDemand,
+            memory_init_cow: true,
             refused: Vec::new(),
         }
     }
@@ -231,8 +234,8 @@ impl Config {
         self
     }
 
-    /// Whether a trap carries the wasm backtrace of where it happened (shown in its
-    /// `Display`, and by [`Trap::backtrace`](crate::Trap::backtrace)). Default: on. Turning it
+    /// Whether a trap's error carries the wasm backtrace of where it happened, as a
+    /// [`WasmBacktrace`](crate::WasmBacktrace) context. Default: on. Turning it
     /// off saves the cost of collecting the frames when traps are frequent and expected.
     pub fn wasm_backtrace(&mut self, enable: bool) -> &mut Self {
         self.wasm_backtrace = enable;
@@ -274,6 +277,42 @@ impl Config {
 
     /// Accepted without effect: Weft translates a module's functions on one thread.
     pub fn parallel_compilation(&mut self, _enable: bool) -> &mut Self {
+        self
+    }
+
+    /// Accepted without effect: Weft keeps no on-disk cache of compiled code (translation
+    /// is fast). To skip translation, precompile a module and deserialize it.
+    pub fn cache(&mut self, _cache: Option<Cache>) -> &mut Self {
+        self
+    }
+
+    /// Accepted without effect for any target triple: Weft's bytecode is the same on every
+    /// host, so a module compiled here runs on any platform Weft runs on.
+    ///
+    /// # Errors
+    ///
+    /// None; the `Result` is Wasmtime's signature, where an unknown target is an error.
+    pub fn target(&mut self, _target: &str) -> crate::Result<&mut Self> {
+        Ok(self)
+    }
+
+    /// Accepted without effect: no code generator runs, so it has no flags.
+    ///
+    /// # Safety
+    ///
+    /// None needed in Weft; the function is `unsafe` to keep Wasmtime's signature.
+    #[allow(unsafe_code)] // An `unsafe fn` for Wasmtime's signature; the body is safe.
+    pub unsafe fn cranelift_flag_enable(&mut self, _flag: &str) -> &mut Self {
+        self
+    }
+
+    /// Accepted without effect: no code generator runs, so it has no settings.
+    ///
+    /// # Safety
+    ///
+    /// None needed in Weft; the function is `unsafe` to keep Wasmtime's signature.
+    #[allow(unsafe_code)] // An `unsafe fn` for Wasmtime's signature; the body is safe.
+    pub unsafe fn cranelift_flag_set(&mut self, _name: &str, _value: &str) -> &mut Self {
         self
     }
 
@@ -325,9 +364,16 @@ impl Config {
         self
     }
 
-    /// Accepted without effect: memories are always lazily zeroed OS pages with their data
-    /// segments copied in at instantiation.
-    pub fn memory_init_cow(&mut self, _enable: bool) -> &mut Self {
+    /// Whether instantiation may map a module's data segments copy-on-write from a memory
+    /// image instead of copying them (default: on). With it, the first instantiation of a
+    /// module builds, for each memory whose active data segments all have constant offsets
+    /// and fit in its initial size, an image of the initialized pages (on Linux, a sealed
+    /// `memfd`); each memory then maps it, so that instantiation writes nothing and the pages
+    /// are shared until written. The first growth of such a memory copies it into one
+    /// anonymous mapping. Off, or on other platforms, the segments are copied into zeroed
+    /// pages. The contents a program sees are the same either way.
+    pub fn memory_init_cow(&mut self, enable: bool) -> &mut Self {
+        self.memory_init_cow = enable;
         self
     }
 
@@ -413,6 +459,31 @@ unsupported_proposals! {
     wasm_stack_switching;
     /// The Component Model's async features (streams, futures, tasks).
     wasm_component_model_async;
+}
+
+/// A compilation cache as Wasmtime configures one; accepted by [`Config::cache`] without
+/// effect.
+#[derive(Debug, Clone, Default)]
+pub struct Cache(());
+
+impl Cache {
+    /// A cache configured by the TOML file at `path`, or by the default configuration with
+    /// `None`. The file is read but its settings do nothing in Weft.
+    ///
+    /// # Errors
+    ///
+    /// An error naming the file if it cannot be read.
+    pub fn from_file(path: Option<&std::path::Path>) -> crate::Result<Cache> {
+        if let Some(path) = path {
+            std::fs::read(path).map_err(|error| {
+                crate::Error::msg(format!(
+                    "failed to read the cache configuration `{}`: {error}",
+                    path.display()
+                ))
+            })?;
+        }
+        Ok(Cache(()))
+    }
 }
 
 /// The compiler Wasmtime would use; accepted by [`Config::strategy`] without effect.

@@ -108,15 +108,23 @@ impl<T> StoreContextMut<'_, T> {
     }
 }
 
-impl<'a, T> From<&'a mut crate::Store<T>> for StoreContextMut<'a, T> {
-    fn from(store: &'a mut crate::Store<T>) -> Self {
-        StoreContextMut(store)
+/// Any borrow of something that lends a store (`&Store<T>`, `&Caller<'_, T>`,
+/// `&&mut Store<T>`, ...) is a [`StoreContext`], as in Wasmtime.
+impl<'a, C: AsContext + ?Sized> From<&'a C> for StoreContext<'a, C::Data> {
+    fn from(context: &'a C) -> Self {
+        C::as_context(context)
     }
 }
 
-impl<'a, T> From<&'a mut crate::Caller<'_, T>> for StoreContextMut<'a, T> {
-    fn from(caller: &'a mut crate::Caller<'_, T>) -> Self {
-        StoreContextMut(caller.store)
+impl<'a, C: AsContextMut + ?Sized> From<&'a mut C> for StoreContext<'a, C::Data> {
+    fn from(context: &'a mut C) -> Self {
+        C::as_context(context)
+    }
+}
+
+impl<'a, C: AsContextMut + ?Sized> From<&'a mut C> for StoreContextMut<'a, C::Data> {
+    fn from(context: &'a mut C) -> Self {
+        C::as_context_mut(context)
     }
 }
 

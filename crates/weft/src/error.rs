@@ -1,22 +1,56 @@
 //! The error type of every fallible Weft operation.
+//!
+//! As in Wasmtime, [`Error`] is [`anyhow::Error`] and [`Result`] is [`anyhow::Result`]: `?`
+//! takes any `std::error::Error + Send + Sync + 'static`, [`Context`] adds
+//! messages, and [`Error::downcast_ref`] recovers a [`Trap`], a
+//! [`WasmBacktrace`](crate::WasmBacktrace), an [`ErrorKind`] or the host's own error types.
+//! [`ErrorExt`] adds Weft's queries ([`ErrorExt::kind`], [`ErrorExt::trap_code`],
+//! [`ErrorExt::offset`]).
+//!
+//! The module's items are also at the crate root (`weft::Error`, `weft::Context`, ...);
+//! `weft::error::Context` is the path Wasmtime's `wasmtime::error::Context` becomes.
+//!
+//! `Display` (`{}`) shows the outermost message, `{:#}` the whole chain on one line and
+//! `{:?}` a report with the chain under "Caused by:", as for any `anyhow::Error`.
 
-use crate::trap::{Trap, TrapCode};
+use crate::trap::Trap;
 use core::fmt;
 
-/// A `Result` whose error is a Weft [`Error`].
-pub type Result<T, E = Error> = core::result::Result<T, E>;
+pub use anyhow::{Context, bail, ensure, format_err};
 
 /// Everything that can go wrong in Weft: malformed or invalid modules, failed linking or
 /// instantiation, traps, exhausted resources and errors returned by host functions.
 ///
-/// The error is one pointer wide. Inspect it with [`Error::kind`], [`Error::as_trap`],
-/// [`Error::trap_code`] or, for errors raised by host functions, [`Error::downcast_ref`].
-pub struct Error {
-    inner: Box<ErrorKind>,
-}
+/// This is [`anyhow::Error`], exactly as `wasmtime::Error` is: one pointer wide, and
+/// convertible from any `std::error::Error + Send + Sync + 'static` with `?`. What failed is
+/// recovered with [`Error::downcast_ref`]:
+///
+/// - a trap in WebAssembly is a [`Trap`], with the wasm frames as a
+///   [`WasmBacktrace`](crate::WasmBacktrace) context;
+/// - a failure of Weft outside execution is an [`ErrorKind`];
+/// - an error a host function returned is that function's own error value.
+///
+/// ```
+/// use weft::{Engine, Instance, Module, Store, Trap};
+///
+/// let engine = Engine::default();
+/// let module = Module::new(&engine, r#"(module (func (export "f") unreachable))"#)?;
+/// let mut store = Store::new(&engine, ());
+/// let instance = Instance::new(&mut store, &module, &[])?;
+/// let f = instance.get_typed_func::<(), ()>(&mut store, "f")?;
+/// let error = f.call(&mut store, ()).unwrap_err();
+/// assert_eq!(error.downcast_ref::<Trap>(), Some(&Trap::UnreachableCodeReached));
+/// # Ok::<(), weft::Error>(())
+/// ```
+pub use anyhow::Error;
 
-/// What kind of failure an [`Error`] reports.
-#[derive(Debug)]
+/// A `Result` whose error is a Weft [`Error`] ([`anyhow::Result`]).
+pub use anyhow::Result;
+
+/// What kind of failure of Weft itself an [`Error`] reports: the error value inside errors
+/// that are neither traps ([`Trap`]) nor raised by host functions. Get it with
+/// [`ErrorExt::kind`] or `error.downcast_ref::<ErrorKind>()`.
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ErrorKind {
     /// The bytes are not a well-formed WebAssembly module (binary format, spec §5), or WAT text
@@ -63,145 +97,12 @@ pub enum ErrorKind {
     },
     /// An import could not be satisfied (unknown import or incompatible import type).
     Unlinkable(String),
-    /// WebAssembly execution trapped.
-    Trap(Trap),
     /// A resource limit was exceeded outside of wasm execution (for example a memory or table
     /// larger than the store's limits, or too many instances).
     ResourceExhausted(String),
-    /// An error raised by a host function or by the embedder.
-    Host(Box<dyn std::error::Error + Send + Sync + 'static>),
     /// A misuse of the API, such as a value of the wrong type or a handle of another store.
     Usage(String),
 }
-
-impl Error {
-    #[cold]
-    fn from_kind(kind: ErrorKind) -> Self {
-        Error {
-            inner: Box::new(kind),
-        }
-    }
-
-    /// An error carrying `error`, which can be recovered with [`Error::downcast_ref`].
-    #[cold]
-    pub fn new<E: std::error::Error + Send + Sync + 'static>(error: E) -> Self {
-        Error::from_kind(ErrorKind::Host(Box::new(error)))
-    }
-
-    /// An error with a message, for host functions and embedders.
-    #[cold]
-    pub fn msg(message: impl fmt::Display) -> Self {
-        Error::from_kind(ErrorKind::Host(Box::new(Message(message.to_string()))))
-    }
-
-    #[cold]
-    pub(crate) fn malformed(message: impl Into<String>, offset: Option<usize>) -> Self {
-        Error::from_kind(ErrorKind::Malformed {
-            message: message.into(),
-            offset,
-            component: false,
-        })
-    }
-
-    #[cold]
-    pub(crate) fn invalid(message: impl Into<String>, offset: Option<usize>) -> Self {
-        Error::from_kind(ErrorKind::Invalid {
-            message: message.into(),
-            offset,
-            component: false,
-        })
-    }
-
-    /// This error, reported about a component: a malformed or invalid input says
-    /// "component" rather than "module"; other errors are unchanged.
-    #[cfg(feature = "component-model")]
-    pub(crate) fn in_component(mut self) -> Self {
-        if let ErrorKind::Malformed { component, .. } | ErrorKind::Invalid { component, .. } =
-            &mut *self.inner
-        {
-            *component = true;
-        }
-        self
-    }
-
-    #[cold]
-    pub(crate) fn limit(message: impl Into<String>, offset: Option<usize>) -> Self {
-        Error::from_kind(ErrorKind::ImplementationLimit {
-            message: message.into(),
-            offset,
-        })
-    }
-
-    #[cold]
-    pub(crate) fn unlinkable(message: impl Into<String>) -> Self {
-        Error::from_kind(ErrorKind::Unlinkable(message.into()))
-    }
-
-    #[cold]
-    pub(crate) fn resource(message: impl Into<String>) -> Self {
-        Error::from_kind(ErrorKind::ResourceExhausted(message.into()))
-    }
-
-    #[cold]
-    pub(crate) fn usage(message: impl Into<String>) -> Self {
-        Error::from_kind(ErrorKind::Usage(message.into()))
-    }
-
-    /// What kind of failure this is.
-    pub fn kind(&self) -> &ErrorKind {
-        &self.inner
-    }
-
-    /// The trap, if this error is one.
-    pub fn as_trap(&self) -> Option<&Trap> {
-        match &*self.inner {
-            ErrorKind::Trap(trap) => Some(trap),
-            _ => None,
-        }
-    }
-
-    /// The trap's code, if this error is a trap.
-    pub fn trap_code(&self) -> Option<TrapCode> {
-        self.as_trap().map(Trap::code)
-    }
-
-    /// Whether this error is an `E`, either a [`Trap`] or an error a host function raised.
-    pub fn is<E: std::error::Error + 'static>(&self) -> bool {
-        self.downcast_ref::<E>().is_some()
-    }
-
-    /// The error as an `E`: a [`Trap`], or the value a host function passed to
-    /// [`Error::new`].
-    pub fn downcast_ref<E: std::error::Error + 'static>(&self) -> Option<&E> {
-        match &*self.inner {
-            ErrorKind::Trap(trap) => (trap as &dyn std::error::Error).downcast_ref::<E>(),
-            ErrorKind::Host(host) => host.downcast_ref::<E>(),
-            _ => None,
-        }
-    }
-
-    /// The byte offset in the module binary where decoding or validation failed, if known.
-    pub fn offset(&self) -> Option<usize> {
-        match &*self.inner {
-            ErrorKind::Malformed { offset, .. }
-            | ErrorKind::Invalid { offset, .. }
-            | ErrorKind::ImplementationLimit { offset, .. } => *offset,
-            _ => None,
-        }
-    }
-}
-
-/// A plain message raised through [`Error::msg`].
-#[derive(Debug)]
-struct Message(String);
-
-impl fmt::Display for Message {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Message {}
 
 /// Writes ` (at offset 0x..)` if the offset is known.
 fn write_offset(f: &mut fmt::Formatter<'_>, offset: Option<usize>) -> fmt::Result {
@@ -211,9 +112,9 @@ fn write_offset(f: &mut fmt::Formatter<'_>, offset: Option<usize>) -> fmt::Resul
     }
 }
 
-impl fmt::Display for Error {
+impl fmt::Display for ErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &*self.inner {
+        match self {
             ErrorKind::Malformed {
                 message,
                 offset,
@@ -232,59 +133,135 @@ impl fmt::Display for Error {
                 write!(f, "invalid {what}: {message}")?;
                 write_offset(f, *offset)
             }
-            ErrorKind::ImplementationLimit {
-                message,
-                offset: Some(offset),
-            } => write!(
-                f,
-                "implementation limit exceeded: {message} (at offset 0x{offset:x})"
-            ),
-            ErrorKind::ImplementationLimit {
-                message,
-                offset: None,
-            } => write!(f, "implementation limit exceeded: {message}"),
-            ErrorKind::Unlinkable(message) => write!(f, "{message}"),
-            ErrorKind::Trap(trap) => fmt::Display::fmt(trap, f),
-            ErrorKind::ResourceExhausted(message) => write!(f, "{message}"),
-            ErrorKind::Host(error) => fmt::Display::fmt(error, f),
-            ErrorKind::Usage(message) => write!(f, "{message}"),
+            ErrorKind::ImplementationLimit { message, offset } => {
+                write!(f, "implementation limit exceeded: {message}")?;
+                write_offset(f, *offset)
+            }
+            ErrorKind::Unlinkable(message)
+            | ErrorKind::ResourceExhausted(message)
+            | ErrorKind::Usage(message) => f.write_str(message),
         }
     }
 }
 
-impl fmt::Debug for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.inner, f)
-    }
+impl std::error::Error for ErrorKind {}
+
+/// Weft's queries on an [`Error`]: what kind of failure it is, the trap, the offset.
+///
+/// `use weft::ErrorExt as _;` brings them into scope.
+pub trait ErrorExt: sealed::Sealed {
+    /// The [`ErrorKind`] of a failure of Weft itself; `None` for a trap or an error raised by
+    /// a host function.
+    fn kind(&self) -> Option<&ErrorKind>;
+
+    /// The trap, if this error is one: the same as `self.downcast_ref::<Trap>().copied()`.
+    fn trap_code(&self) -> Option<Trap>;
+
+    /// The byte offset in the module binary where decoding or validation failed, if known.
+    fn offset(&self) -> Option<usize>;
 }
 
-impl std::error::Error for Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match &*self.inner {
-            ErrorKind::Host(error) => error.source(),
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::Error {}
+}
+
+impl ErrorExt for Error {
+    fn kind(&self) -> Option<&ErrorKind> {
+        self.downcast_ref::<ErrorKind>()
+    }
+
+    fn trap_code(&self) -> Option<Trap> {
+        self.downcast_ref::<Trap>().copied()
+    }
+
+    fn offset(&self) -> Option<usize> {
+        match self.kind()? {
+            ErrorKind::Malformed { offset, .. }
+            | ErrorKind::Invalid { offset, .. }
+            | ErrorKind::ImplementationLimit { offset, .. } => *offset,
             _ => None,
         }
     }
 }
 
-impl From<Trap> for Error {
-    #[cold]
-    fn from(trap: Trap) -> Self {
-        Error::from_kind(ErrorKind::Trap(trap))
-    }
+/// The crate's constructors of [`Error`]s of each [`ErrorKind`], called as
+/// `Error::usage(..)`.
+pub(crate) trait ErrorCtor: Sized {
+    fn malformed(message: impl Into<String>, offset: Option<usize>) -> Self;
+    fn invalid(message: impl Into<String>, offset: Option<usize>) -> Self;
+    fn limit(message: impl Into<String>, offset: Option<usize>) -> Self;
+    fn unlinkable(message: impl Into<String>) -> Self;
+    fn resource(message: impl Into<String>) -> Self;
+    fn usage(message: impl Into<String>) -> Self;
+    /// This error, reported about a component: a malformed or invalid input says
+    /// "component" rather than "module"; other errors are unchanged.
+    #[cfg(feature = "component-model")]
+    fn in_component(self) -> Self;
+    /// A wasmparser error left unclassified by `?` becomes [`ErrorKind::Invalid`] with its
+    /// offset; other errors are unchanged. Called where decoding and validation return to
+    /// the embedder.
+    fn classify_wasmparser(self) -> Self;
 }
 
-impl From<TrapCode> for Error {
+impl ErrorCtor for Error {
     #[cold]
-    fn from(code: TrapCode) -> Self {
-        Error::from(Trap::new(code))
+    fn malformed(message: impl Into<String>, offset: Option<usize>) -> Self {
+        Error::new(ErrorKind::Malformed {
+            message: message.into(),
+            offset,
+            component: false,
+        })
     }
-}
 
-impl From<wasmparser::BinaryReaderError> for Error {
     #[cold]
-    fn from(error: wasmparser::BinaryReaderError) -> Self {
-        Error::invalid(error.message().to_string(), Some(error.offset() as usize))
+    fn invalid(message: impl Into<String>, offset: Option<usize>) -> Self {
+        Error::new(ErrorKind::Invalid {
+            message: message.into(),
+            offset,
+            component: false,
+        })
+    }
+
+    #[cold]
+    fn limit(message: impl Into<String>, offset: Option<usize>) -> Self {
+        Error::new(ErrorKind::ImplementationLimit {
+            message: message.into(),
+            offset,
+        })
+    }
+
+    #[cold]
+    fn unlinkable(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::Unlinkable(message.into()))
+    }
+
+    #[cold]
+    fn resource(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::ResourceExhausted(message.into()))
+    }
+
+    #[cold]
+    fn usage(message: impl Into<String>) -> Self {
+        Error::new(ErrorKind::Usage(message.into()))
+    }
+
+    #[cfg(feature = "component-model")]
+    fn in_component(mut self) -> Self {
+        if let Some(ErrorKind::Malformed { component, .. } | ErrorKind::Invalid { component, .. }) =
+            self.downcast_mut::<ErrorKind>()
+        {
+            *component = true;
+        }
+        self
+    }
+
+    #[cold]
+    fn classify_wasmparser(self) -> Self {
+        match self.downcast::<wasmparser::BinaryReaderError>() {
+            Ok(error) => Error::invalid(error.message(), usize::try_from(error.offset()).ok()),
+            Err(error) => error,
+        }
     }
 }
 
@@ -310,11 +287,38 @@ mod tests {
         let error = Error::new(Exit(3));
         assert_eq!(error.downcast_ref::<Exit>(), Some(&Exit(3)));
         assert!(error.trap_code().is_none());
-        let trap = Error::from(TrapCode::Unreachable);
-        assert_eq!(trap.trap_code(), Some(TrapCode::Unreachable));
+        assert!(error.kind().is_none());
+        let trap = Error::from(Trap::UnreachableCodeReached);
+        assert_eq!(trap.trap_code(), Some(Trap::UnreachableCodeReached));
         assert_eq!(
-            trap.downcast_ref::<Trap>().map(Trap::code),
-            Some(TrapCode::Unreachable)
+            trap.downcast_ref::<Trap>(),
+            Some(&Trap::UnreachableCodeReached)
         );
+        assert_eq!(trap.to_string(), "wasm trap: unreachable");
+    }
+
+    #[test]
+    fn wasmparser_errors_are_classified_invalid() {
+        let Err(reader_error) =
+            wasmparser::Validator::new().validate_all(b"\0asm\x01\0\0\0\x03\x02\x01\x05")
+        else {
+            panic!("a function of an undefined type validated");
+        };
+        let (message, offset) = (reader_error.message().to_owned(), reader_error.offset());
+        let error = Error::from(reader_error).classify_wasmparser();
+        assert_eq!(error.offset(), usize::try_from(offset).ok());
+        assert_eq!(
+            error.to_string(),
+            format!("invalid module: {message} (at offset 0x{offset:x})")
+        );
+        let usage = Error::usage("x").classify_wasmparser();
+        assert!(matches!(usage.kind(), Some(ErrorKind::Usage(_))));
+    }
+
+    #[test]
+    fn context_keeps_the_kind() {
+        let error = Error::unlinkable("unknown import `a::b`").context("while linking");
+        assert!(matches!(error.kind(), Some(ErrorKind::Unlinkable(_))));
+        assert_eq!(format!("{error:#}"), "while linking: unknown import `a::b`");
     }
 }

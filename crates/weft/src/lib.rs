@@ -47,7 +47,7 @@ extern crate self as weft;
 mod config;
 mod context;
 mod engine;
-mod error;
+pub mod error;
 mod exec;
 mod externals;
 mod func;
@@ -65,13 +65,14 @@ mod trap;
 mod types;
 mod values;
 
+pub use anyhow::{Context, bail, ensure, format_err};
 pub use config::{
-    CompilationMode, Config, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig,
+    Cache, CompilationMode, Config, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig,
     ProfilingStrategy, Strategy, WasmBacktraceDetails,
 };
 pub use context::{AsContext, AsContextMut, StoreContext, StoreContextMut};
 pub use engine::Engine;
-pub use error::{Error, ErrorKind, Result};
+pub use error::{Error, ErrorExt, ErrorKind, Result};
 pub use externals::{Extern, Global, Memory, MemoryAccessError, Table};
 pub use func::{Caller, Func, HostResult, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmTy};
 pub use instance::{Export, Instance};
@@ -80,12 +81,12 @@ pub use limits::{
     StoreLimits, StoreLimitsBuilder,
 };
 pub use linker::{InstancePre, Linker, UnknownImportError};
-pub use module::Module;
+pub use module::{Module, Precompiled, ResourcesRequired};
 pub use store::{Store, UpdateDeadline};
-pub use trap::{FrameInfo, Trap, TrapCode};
+pub use trap::{FrameInfo, Trap, TrapCode, WasmBacktrace};
 pub use types::{
-    ExportType, ExternType, FuncType, GlobalType, ImportType, MemoryType, Mutability, RefType,
-    TableType, ValType,
+    ExportType, ExternType, FuncType, GlobalType, HeapType, ImportType, MemoryType, Mutability,
+    RefType, TableType, ValType,
 };
 pub use values::{ExternRef, Val};
 

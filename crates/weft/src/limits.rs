@@ -11,6 +11,7 @@
 //! [`DEFAULT_INSTANCE_LIMIT`] instances, [`DEFAULT_MEMORY_LIMIT`] memories and
 //! [`DEFAULT_TABLE_LIMIT`] tables.
 
+use crate::error::ErrorCtor as _;
 use crate::error::{Error, Result};
 
 /// Decides whether a store may grow its memories and tables and create more entities.

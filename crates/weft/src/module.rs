@@ -10,11 +10,13 @@
 
 use crate::config::CompilationMode;
 use crate::engine::{Engine, SigId};
+use crate::error::ErrorCtor as _;
 use crate::error::{Error, Result};
 use crate::index::{
     DataIdx, DefinedFuncIdx, ElemIdx, EntityVec, FuncIdx, GlobalIdx, MemoryIdx, TableIdx, TypeIdx,
 };
 use crate::ir::CompiledFunc;
+use crate::linear_memory::MemoryImage;
 use crate::types::{
     ExportType, ExternType, FuncType, GlobalType, ImportType, MemoryType, Mutability, RefType,
     TableType, ValType,
@@ -24,6 +26,9 @@ use std::ops::Range;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 use wasmparser::{Parser, Payload, Validator};
+
+mod serialize;
+pub use serialize::Precompiled;
 
 /// A validated and translated WebAssembly module, ready to instantiate.
 ///
@@ -58,6 +63,9 @@ pub(crate) struct ModuleInner {
     pub(crate) code: Box<[FuncCode]>,
     /// The module's bytes, kept only for lazy translation.
     pub(crate) bytes: Option<Arc<[u8]>>,
+    /// The copy-on-write image of each defined memory's initial contents, built at the first
+    /// instantiation (see [`ModuleInner::memory_images`]).
+    memory_images: OnceLock<Box<[Option<Arc<MemoryImage>>]>>,
 }
 
 /// The code of one defined function: translated now (eager) or on first use (lazy).
@@ -234,7 +242,7 @@ impl Module {
                 Some(0),
             ));
         }
-        compile(engine, binary)
+        compile(engine, binary).map_err(Error::classify_wasmparser)
     }
 
     /// Reads a file (binary or WAT) and compiles it; see [`Module::new`].
@@ -262,6 +270,10 @@ impl Module {
     /// [`ErrorKind::ImplementationLimit`](crate::ErrorKind::ImplementationLimit) for a valid
     /// module beyond Weft's limits.
     pub fn validate(engine: &Engine, binary: &[u8]) -> Result<()> {
+        Module::validate_binary(engine, binary).map_err(Error::classify_wasmparser)
+    }
+
+    fn validate_binary(engine: &Engine, binary: &[u8]) -> Result<()> {
         if Parser::is_component(binary) {
             return Err(Error::malformed(
                 "this is a WebAssembly component, not a core module: \
@@ -309,7 +321,7 @@ impl Module {
                     info.types
                         .get(*ty)
                         .cloned()
-                        .unwrap_or_else(|| FuncType::new([], [])),
+                        .unwrap_or_else(|| FuncType::from_types([], [])),
                 ),
                 ImportKind::Table(ty) => ExternType::Table(*ty),
                 ImportKind::Memory(ty) => ExternType::Memory(*ty),
@@ -326,6 +338,54 @@ impl Module {
             ty: info.extern_type(export.kind, export.index),
         })
     }
+
+    /// The type of the export `name`, if the module has one.
+    pub fn get_export(&self, name: &str) -> Option<ExternType> {
+        self.exports().find(|e| e.name() == name).map(|e| e.ty())
+    }
+
+    /// What one instantiation of the module takes from the store's limits: the memories and
+    /// tables it defines (imports not counted) and the largest initial size among them.
+    ///
+    /// ```
+    /// use weft::{Engine, Module};
+    /// let engine = Engine::default();
+    /// let module = Module::new(&engine, "(module (memory 2) (memory 5) (table 10 funcref))");
+    /// # let module = match module { Ok(m) => m, Err(_) => return Ok(()) }; // multi-memory
+    /// let needed = module.resources_required();
+    /// assert_eq!(needed.num_memories, 2);
+    /// assert_eq!(needed.max_initial_memory_size, Some(5));
+    /// assert_eq!(needed.num_tables, 1);
+    /// assert_eq!(needed.max_initial_table_size, Some(10));
+    /// # Ok::<(), weft::Error>(())
+    /// ```
+    pub fn resources_required(&self) -> ResourcesRequired {
+        let info = &self.inner.info;
+        let memories = info.memories.get(info.num_imported_memories as usize..);
+        let memories = memories.unwrap_or_default();
+        let tables = info.tables.get(info.num_imported_tables as usize..);
+        let tables = tables.unwrap_or_default();
+        ResourcesRequired {
+            num_memories: u32::try_from(memories.len()).unwrap_or(u32::MAX),
+            max_initial_memory_size: memories.iter().map(|m| m.minimum()).max(),
+            num_tables: u32::try_from(tables.len()).unwrap_or(u32::MAX),
+            max_initial_table_size: tables.iter().map(|t| t.minimum()).max(),
+        }
+    }
+}
+
+/// What instantiating a module needs, from [`Module::resources_required`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResourcesRequired {
+    /// How many memories the module defines.
+    pub num_memories: u32,
+    /// The largest initial size of those memories, in 64 KiB pages; `None` without
+    /// memories.
+    pub max_initial_memory_size: Option<u64>,
+    /// How many tables the module defines.
+    pub num_tables: u32,
+    /// The largest initial size of those tables, in elements; `None` without tables.
+    pub max_initial_table_size: Option<u64>,
 }
 
 impl ModuleInfo {
@@ -336,13 +396,13 @@ impl ModuleInfo {
             ExternKind::Func => ExternType::Func(
                 self.func_type(FuncIdx::from_u32(index))
                     .cloned()
-                    .unwrap_or_else(|| FuncType::new([], [])),
+                    .unwrap_or_else(|| FuncType::from_types([], [])),
             ),
             ExternKind::Table => ExternType::Table(
                 self.tables
                     .get(i)
                     .copied()
-                    .unwrap_or(TableType::new(RefType::FuncRef, 0, None)),
+                    .unwrap_or(TableType::new(RefType::FUNCREF, 0, None)),
             ),
             ExternKind::Memory => ExternType::Memory(
                 self.memories
@@ -361,6 +421,56 @@ impl ModuleInfo {
 }
 
 impl ModuleInner {
+    /// The image of each defined memory's contents after its active data segments, by
+    /// defined memory index: `Some` when instantiation may map the image instead of copying
+    /// the segments, built on the first call and kept.
+    ///
+    /// A memory has an image when [`Config::memory_init_cow`](crate::Config::memory_init_cow)
+    /// is on, every active data segment that targets it has a constant
+    /// offset and fits in the memory's initial size (so that applying the segments cannot
+    /// trap), at least one of them has a byte, and the platform supports images. No memory
+    /// has one when an active element segment writes into an imported table: a trap later in
+    /// instantiation would then leave the instance reachable, and its memory must show only
+    /// the data segments applied before the trap (spec §4.5.4).
+    pub(crate) fn memory_images(&self) -> &[Option<Arc<MemoryImage>>] {
+        self.memory_images.get_or_init(|| {
+            let info = &self.info;
+            let imported = info.num_imported_memories as usize;
+            let defined = info.memories.len().saturating_sub(imported);
+            let escapes = info.elems.iter().any(|(_, segment)| {
+                matches!(&segment.mode, ElemMode::Active { table, .. }
+                    if table.as_u32() < info.num_imported_tables)
+            });
+            (0..defined)
+                .map(|defined_index| {
+                    if escapes || !self.engine.config().memory_init_cow {
+                        return None;
+                    }
+                    let index = imported + defined_index;
+                    let ty = info.memories.get(index)?;
+                    let len =
+                        usize::try_from(ty.minimum().checked_mul(MemoryType::PAGE_SIZE)?).ok()?;
+                    let mut segments = Vec::new();
+                    for (_, segment) in info.datas.iter() {
+                        let DataMode::Active { memory, offset } = &segment.mode else {
+                            continue;
+                        };
+                        if memory.index() != index {
+                            continue;
+                        }
+                        let offset = match *offset.ops {
+                            [ConstOp::I32(offset)] => u64::from(offset as u32),
+                            [ConstOp::I64(offset)] => offset as u64,
+                            _ => return None,
+                        };
+                        segments.push((usize::try_from(offset).ok()?, &*segment.bytes));
+                    }
+                    MemoryImage::new(len, segments.iter().copied()).map(Arc::new)
+                })
+                .collect()
+        })
+    }
+
     /// The translated code of defined function `defined_index`, translating it now if the
     /// module was compiled lazily.
     ///
@@ -385,6 +495,7 @@ impl ModuleInner {
             let body = wasmparser::FunctionBody::new(reader);
             let func_index = defined_index.func_idx(self.info.num_imported_funcs);
             crate::translate::translate_func(&self.engine, &self.info, func_index, body, None)
+                .map_err(Error::classify_wasmparser)
         });
         compiled.as_ref().map_err(same_error)
     }
@@ -393,25 +504,17 @@ impl ModuleInner {
 /// An error of the same kind and message as `error`, which the module keeps (a failed lazy
 /// translation is reported at every call).
 fn same_error(error: &Error) -> Error {
-    use crate::ErrorKind as K;
-    match error.kind() {
-        K::Malformed {
-            message, offset, ..
-        } => Error::malformed(message.clone(), *offset),
-        K::Invalid {
-            message, offset, ..
-        } => Error::invalid(message.clone(), *offset),
-        K::ImplementationLimit { message, offset } => Error::limit(message.clone(), *offset),
-        K::ResourceExhausted(message) => Error::resource(message.clone()),
-        _ => Error::usage(error.to_string()),
+    match crate::ErrorExt::kind(error) {
+        Some(kind) => Error::new(kind.clone()),
+        None => Error::usage(error.to_string()),
     }
 }
 
 fn ref_type(ty: wasmparser::RefType) -> Result<RefType> {
     if ty.is_func_ref() {
-        Ok(RefType::FuncRef)
+        Ok(RefType::FUNCREF)
     } else if ty.is_extern_ref() {
-        Ok(RefType::ExternRef)
+        Ok(RefType::EXTERNREF)
     } else {
         Err(Error::invalid(
             format!("unsupported reference type {ty}"),
@@ -475,8 +578,8 @@ fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr> {
                 wasmparser::HeapType::Abstract {
                     ty: wasmparser::AbstractHeapType::Func,
                     ..
-                } => RefType::FuncRef,
-                _ => RefType::ExternRef,
+                } => RefType::FUNCREF,
+                _ => RefType::EXTERNREF,
             }),
             O::RefFunc { function_index } => ConstOp::RefFunc(FuncIdx::from_u32(function_index)),
             O::GlobalGet { global_index } => ConstOp::GlobalGet(GlobalIdx::from_u32(global_index)),
@@ -532,7 +635,7 @@ fn compile(engine: &Engine, binary: &[u8]) -> Result<Module> {
                             .iter()
                             .map(|t| val_type(*t))
                             .collect::<Result<Vec<_>>>()?;
-                        let ty = FuncType::new(params, results);
+                        let ty = FuncType::from_types(params, results);
                         info.sig_ids.push(engine.intern_signature(&ty));
                         info.types.push(ty);
                     }
@@ -639,7 +742,7 @@ fn compile(engine: &Engine, binary: &[u8]) -> Result<Module> {
                                     })
                                 })
                                 .collect::<Result<Vec<_>>>()?;
-                            (RefType::FuncRef, items)
+                            (RefType::FUNCREF, items)
                         }
                         wasmparser::ElementItems::Expressions(ty, exprs) => {
                             let items = exprs
@@ -722,6 +825,7 @@ fn compile(engine: &Engine, binary: &[u8]) -> Result<Module> {
             info,
             code: code.into(),
             bytes,
+            memory_images: OnceLock::new(),
         }),
     })
 }

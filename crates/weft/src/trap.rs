@@ -4,17 +4,38 @@
 //! tables and globals keep whatever the guest wrote before the trap (WebAssembly 2.0, §4.4.1
 //! "Results" and §4.5 "Instructions").
 
+use crate::error::Error;
 use core::fmt;
 
-/// The cause of a [`Trap`].
+/// A WebAssembly trap: why execution stopped.
 ///
-/// [`TrapCode::message`] returns the message the official spec testsuite expects for each code
-/// (for example `"integer divide by zero"`).
+/// A trap reaches the embedder inside an [`Error`]: `error.downcast_ref::<Trap>()` (or
+/// [`ErrorExt::trap_code`](crate::ErrorExt::trap_code)) returns it, and the wasm frames that
+/// were active are a [`WasmBacktrace`] context of the same error. The variants carry
+/// Wasmtime's names, so `match` and `==` code written for `wasmtime::Trap` carries over:
+///
+/// ```
+/// # use weft::*;
+/// let mut config = Config::new();
+/// config.consume_fuel(true);
+/// let engine = Engine::new(&config)?;
+/// let module = Module::new(&engine, r#"(module (func (export "spin") (loop (br 0))))"#)?;
+/// let mut store = Store::new(&engine, ());
+/// store.set_fuel(10_000)?;
+/// let instance = Instance::new(&mut store, &module, &[])?;
+/// let spin = instance.get_typed_func::<(), ()>(&mut store, "spin")?;
+/// let error = spin.call(&mut store, ()).unwrap_err();
+/// assert_eq!(error.downcast_ref::<Trap>(), Some(&Trap::OutOfFuel));
+/// # Ok::<(), weft::Error>(())
+/// ```
+///
+/// `Display` is `wasm trap: ` and [`Trap::message`], the message the official spec testsuite
+/// expects (for example `wasm trap: integer divide by zero`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum TrapCode {
+pub enum Trap {
     /// The `unreachable` instruction was executed.
-    Unreachable,
+    UnreachableCodeReached,
     /// A load, store or bulk memory operation accessed bytes outside the linear memory.
     MemoryOutOfBounds,
     /// A table operation (`table.get`, `table.set`, `table.copy`, ...) accessed an element
@@ -88,11 +109,14 @@ pub enum TrapCode {
     CannotLeaveComponent,
 }
 
-impl TrapCode {
+/// The spec's name of a [`Trap`]: the two are one type.
+pub type TrapCode = Trap;
+
+impl Trap {
     /// The message the WebAssembly spec testsuite uses for this trap.
     pub fn message(self) -> &'static str {
         match self {
-            TrapCode::Unreachable => "unreachable",
+            Trap::UnreachableCodeReached => "unreachable",
             TrapCode::MemoryOutOfBounds => "out of bounds memory access",
             TrapCode::TableOutOfBounds => "out of bounds table access",
             TrapCode::UndefinedElement => "undefined element",
@@ -126,13 +150,25 @@ impl TrapCode {
     }
 }
 
-impl fmt::Display for TrapCode {
+impl fmt::Display for Trap {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.message())
+        write!(f, "wasm trap: {}", self.message())
     }
 }
 
-/// One frame of a WebAssembly backtrace, innermost first in [`Trap::backtrace`].
+impl std::error::Error for Trap {}
+
+impl Trap {
+    /// An [`Error`] for this trap with a message that names the values involved, such as
+    /// `wasm trap: unknown handle index 3`, as a context over the trap: `Display` shows the
+    /// message and `downcast_ref::<Trap>()` still finds the trap.
+    #[cold]
+    pub(crate) fn with_detail(code: Trap, detail: impl fmt::Display) -> Error {
+        Error::new(code).context(format!("wasm trap: {detail}"))
+    }
+}
+
+/// One frame of a WebAssembly backtrace, innermost first in [`WasmBacktrace::frames`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FrameInfo {
     /// The name of the module, from its name section, if it has one.
@@ -141,6 +177,24 @@ pub struct FrameInfo {
     pub func_index: u32,
     /// The function's name, from the module's name section, if it has one.
     pub func_name: Option<String>,
+}
+
+impl FrameInfo {
+    /// The function's index in its module's function index space.
+    pub fn func_index(&self) -> u32 {
+        self.func_index
+    }
+
+    /// The function's name from the module's name section, if it has one (not demangled;
+    /// `Display` demangles it).
+    pub fn func_name(&self) -> Option<&str> {
+        self.func_name.as_deref()
+    }
+
+    /// The name of the module, from its name section, if it has one.
+    pub fn module_name(&self) -> Option<&str> {
+        self.module_name.as_deref()
+    }
 }
 
 impl fmt::Display for FrameInfo {
@@ -201,118 +255,66 @@ mod demangle_tests {
     }
 }
 
-/// A WebAssembly trap: its [`TrapCode`] and the wasm call stack at the point of the trap.
+/// The wasm frames that were active when a trap happened, innermost first: a context of the
+/// trap's [`Error`] (`error.downcast_ref::<WasmBacktrace>()`), as in Wasmtime.
 ///
-/// A `Trap` reaches the embedder inside an [`Error`](crate::Error); use
-/// [`Error::as_trap`](crate::Error::as_trap) or [`Error::trap_code`](crate::Error::trap_code).
-///
-/// Its `Display` and `Debug` show at most the [`Trap::SHOWN_INNERMOST`] innermost and
-/// [`Trap::SHOWN_OUTERMOST`] outermost frames and count the frames between them, so that a
-/// trap deep in a recursion makes a readable report; [`Trap::backtrace`] has every frame.
+/// It is attached to traps raised while wasm runs, unless
+/// [`Config::wasm_backtrace`](crate::Config::wasm_backtrace) is off. Its `Display` reads
+/// `error while executing at wasm backtrace:` and a line per frame; it shows at most the
+/// [`WasmBacktrace::SHOWN_INNERMOST`] innermost and [`WasmBacktrace::SHOWN_OUTERMOST`]
+/// outermost frames and counts the frames between them, so that a trap deep in a recursion
+/// makes a readable report; [`WasmBacktrace::frames`] has every recorded frame.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Trap {
-    code: TrapCode,
-    backtrace: Vec<FrameInfo>,
-    /// Frames left out of `backtrace` between its innermost and outermost parts.
+pub struct WasmBacktrace {
+    frames: Vec<FrameInfo>,
+    /// Frames left out of `frames` between its innermost and outermost parts.
     omitted: usize,
-    /// A message naming the values involved, shown instead of the code's message.
-    detail: Option<Box<str>>,
 }
 
-impl Trap {
+impl WasmBacktrace {
     /// How many of the innermost frames `Display` and `Debug` show.
     pub const SHOWN_INNERMOST: usize = 20;
 
     /// How many of the outermost frames `Display` and `Debug` show.
     pub const SHOWN_OUTERMOST: usize = 10;
 
-    /// A trap with the given code and an empty backtrace.
-    pub fn new(code: TrapCode) -> Self {
-        Trap {
-            code,
-            backtrace: Vec::new(),
-            omitted: 0,
-            detail: None,
-        }
-    }
-
-    /// A trap with the given code and a message that names the values involved, such as
-    /// `unknown handle index 3`; the message replaces [`TrapCode::message`] in `Display`.
-    pub fn with_detail(code: TrapCode, detail: impl Into<String>) -> Self {
-        Trap {
-            code,
-            backtrace: Vec::new(),
-            omitted: 0,
-            detail: Some(detail.into().into_boxed_str()),
-        }
-    }
-
-    /// A trap with the given code and backtrace (innermost frame first).
-    pub fn with_backtrace(code: TrapCode, backtrace: Vec<FrameInfo>) -> Self {
-        Trap {
-            code,
-            backtrace,
-            omitted: 0,
-            detail: None,
-        }
-    }
-
-    /// The cause of the trap.
-    pub fn code(&self) -> TrapCode {
-        self.code
-    }
-
-    /// The message naming the values involved, if the trap has one (see
-    /// [`Trap::with_detail`]).
-    pub fn detail(&self) -> Option<&str> {
-        self.detail.as_deref()
+    /// A backtrace of `frames` (innermost first), which lacks `omitted` frames between its
+    /// innermost and outermost [`WasmBacktrace::SHOWN_OUTERMOST`] ones.
+    pub(crate) fn new(frames: Vec<FrameInfo>, omitted: usize) -> Self {
+        WasmBacktrace { frames, omitted }
     }
 
     /// The wasm frames that were active when the trap happened, innermost first.
     ///
     /// A stack deeper than 10,000 frames keeps its 9,990 innermost and its
-    /// [`Trap::SHOWN_OUTERMOST`] outermost frames; [`Trap::frames_omitted`] counts the frames
-    /// dropped between them (a runaway recursion can be millions deep).
-    pub fn backtrace(&self) -> &[FrameInfo] {
-        &self.backtrace
+    /// [`WasmBacktrace::SHOWN_OUTERMOST`] outermost frames; [`WasmBacktrace::frames_omitted`]
+    /// counts the frames dropped between them (a runaway recursion can be millions deep).
+    pub fn frames(&self) -> &[FrameInfo] {
+        &self.frames
     }
 
     /// How many frames between the innermost and the outermost ones were not recorded in
-    /// [`Trap::backtrace`] because the stack was too deep; 0 for most traps.
+    /// [`WasmBacktrace::frames`] because the stack was too deep; 0 for most traps.
     pub fn frames_omitted(&self) -> usize {
         self.omitted
-    }
-
-    /// Replaces the backtrace with `backtrace`, which lacks `omitted` frames between its
-    /// innermost and outermost [`Trap::SHOWN_OUTERMOST`] ones.
-    pub(crate) fn set_backtrace(&mut self, backtrace: Vec<FrameInfo>, omitted: usize) {
-        self.backtrace = backtrace;
-        self.omitted = omitted;
     }
 
     /// The frames `Display` and `Debug` show: the innermost, how many are left out after
     /// them, and the outermost.
     fn shown_frames(&self) -> (&[FrameInfo], usize, &[FrameInfo]) {
-        let frames = self.backtrace.as_slice();
-        if frames.len() <= Trap::SHOWN_INNERMOST + Trap::SHOWN_OUTERMOST {
+        let frames = self.frames.as_slice();
+        if frames.len() <= Self::SHOWN_INNERMOST + Self::SHOWN_OUTERMOST {
             return (frames, self.omitted, &[]);
         }
-        let (inner, rest) = frames.split_at(Trap::SHOWN_INNERMOST);
-        let (omitted, outer) = rest.split_at(rest.len() - Trap::SHOWN_OUTERMOST);
+        let (inner, rest) = frames.split_at(Self::SHOWN_INNERMOST);
+        let (omitted, outer) = rest.split_at(rest.len() - Self::SHOWN_OUTERMOST);
         (inner, omitted.len() + self.omitted, outer)
     }
 }
 
-impl fmt::Display for Trap {
+impl fmt::Display for WasmBacktrace {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.detail {
-            Some(detail) => write!(f, "wasm trap: {detail}")?,
-            None => write!(f, "wasm trap: {}", self.code.message())?,
-        }
-        if self.backtrace.is_empty() {
-            return Ok(());
-        }
-        write!(f, "\nwasm backtrace:")?;
+        write!(f, "error while executing at wasm backtrace:")?;
         let (inner, omitted, outer) = self.shown_frames();
         for (i, frame) in inner.iter().enumerate() {
             write!(f, "\n  {i:>3}: {frame}")?;
@@ -320,7 +322,7 @@ impl fmt::Display for Trap {
         if omitted > 0 {
             write!(f, "\n       ... {omitted} frames omitted ...")?;
         }
-        let outer_start = self.backtrace.len() + self.omitted - outer.len();
+        let outer_start = self.frames.len() + self.omitted - outer.len();
         for (i, frame) in outer.iter().enumerate() {
             write!(f, "\n  {:>3}: {frame}", outer_start + i)?;
         }
@@ -328,9 +330,9 @@ impl fmt::Display for Trap {
     }
 }
 
-impl fmt::Debug for Trap {
+impl fmt::Debug for WasmBacktrace {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        struct Frames<'a>(&'a Trap);
+        struct Frames<'a>(&'a WasmBacktrace);
         impl fmt::Debug for Frames<'_> {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 let (inner, omitted, outer) = self.0.shown_frames();
@@ -342,19 +344,9 @@ impl fmt::Debug for Trap {
                 list.entries(outer).finish()
             }
         }
-        f.debug_struct("Trap")
-            .field("code", &self.code)
-            .field("backtrace", &Frames(self))
-            .field("detail", &self.detail)
+        f.debug_struct("WasmBacktrace")
+            .field("frames", &Frames(self))
             .finish()
-    }
-}
-
-impl std::error::Error for Trap {}
-
-impl From<TrapCode> for Trap {
-    fn from(code: TrapCode) -> Self {
-        Trap::new(code)
     }
 }
 
@@ -374,27 +366,39 @@ mod tests {
 
     #[test]
     fn a_deep_backtrace_shows_its_ends_and_counts_the_rest() {
-        let trap = Trap::with_backtrace(TrapCode::StackOverflow, frames(100_000));
-        let shown = trap.to_string();
+        let backtrace = WasmBacktrace::new(frames(100_000), 0);
+        let shown = backtrace.to_string();
         let lines: Vec<&str> = shown.lines().collect();
-        assert_eq!(lines.len(), 2 + 20 + 1 + 10, "{shown}");
-        assert_eq!(lines[2], "    0: m!<wasm function 0>");
-        assert_eq!(lines[21], "   19: m!<wasm function 19>");
-        assert_eq!(lines[22], "       ... 99970 frames omitted ...");
-        assert_eq!(lines[23], "  99990: m!<wasm function 99990>");
-        assert_eq!(lines[32], "  99999: m!<wasm function 99999>");
-        let debug = format!("{trap:?}");
+        assert_eq!(lines.len(), 1 + 20 + 1 + 10, "{shown}");
+        assert_eq!(lines[0], "error while executing at wasm backtrace:");
+        assert_eq!(lines[1], "    0: m!<wasm function 0>");
+        assert_eq!(lines[20], "   19: m!<wasm function 19>");
+        assert_eq!(lines[21], "       ... 99970 frames omitted ...");
+        assert_eq!(lines[22], "  99990: m!<wasm function 99990>");
+        assert_eq!(lines[31], "  99999: m!<wasm function 99999>");
+        let debug = format!("{backtrace:?}");
         assert!(debug.len() < 4000, "{debug}");
         assert!(debug.contains("... 99970 frames omitted ..."), "{debug}");
-        assert_eq!(trap.backtrace().len(), 100_000);
+        assert_eq!(backtrace.frames().len(), 100_000);
     }
 
     #[test]
     fn a_short_backtrace_is_shown_whole() {
-        let trap = Trap::with_backtrace(TrapCode::Unreachable, frames(30));
-        let shown = trap.to_string();
-        assert_eq!(shown.lines().count(), 2 + 30, "{shown}");
+        let backtrace = WasmBacktrace::new(frames(30), 0);
+        let shown = backtrace.to_string();
+        assert_eq!(shown.lines().count(), 1 + 30, "{shown}");
         assert!(!shown.contains("omitted"), "{shown}");
-        assert!(!format!("{trap:?}").contains("omitted"));
+        assert!(!format!("{backtrace:?}").contains("omitted"));
+    }
+
+    #[test]
+    fn a_detail_is_a_context_over_the_trap() {
+        let error = Trap::with_detail(Trap::UnknownHandle, "unknown handle index 3");
+        assert_eq!(error.to_string(), "wasm trap: unknown handle index 3");
+        assert_eq!(error.downcast_ref::<Trap>(), Some(&Trap::UnknownHandle));
+        assert_eq!(
+            format!("{error:#}"),
+            "wasm trap: unknown handle index 3: wasm trap: unknown handle index"
+        );
     }
 }

@@ -78,17 +78,12 @@ pub fn run_component<T: 'static>(
             Ok(Some(std::process::ExitCode::SUCCESS))
         }
         Err(error) => {
-            let weft_error = || {
-                error
-                    .chain()
-                    .filter_map(|e| e.downcast_ref::<weft::Error>())
-            };
-            if let Some(exit) = weft_error().find_map(|e| e.downcast_ref::<weft_wasi::I32Exit>()) {
+            if let Some(exit) = error.downcast_ref::<weft_wasi::I32Exit>() {
                 return Ok(Some(std::process::ExitCode::from(
                     u8::try_from(exit.0).unwrap_or(1),
                 )));
             }
-            if weft_error().any(|e| e.as_trap().is_some()) {
+            if error.downcast_ref::<weft::Trap>().is_some() {
                 super::print_stderr(&format!("Error: {}\n", super::error_report(&error)));
                 return Ok(Some(std::process::ExitCode::from(134)));
             }
@@ -142,7 +137,6 @@ pub fn invoke_component<T: 'static>(
     // `Func::call` overwrites every slot.
     let mut results = vec![Val::Bool(false); result_types.len()];
     func.call(&mut *store, &args, &mut results)
-        .map_err(anyhow::Error::new)
         .with_context(|| format!("failed to invoke `{}`", call.name()))?;
     let results = results
         .iter()

@@ -59,6 +59,7 @@
 //! # Ok::<(), weft::Error>(())
 //! ```
 
+pub mod bindings;
 mod cli;
 mod clocks;
 mod filesystem;
@@ -277,22 +278,7 @@ pub fn call_run<T: 'static>(
     instance: &weft::component::Instance,
 ) -> weft::Result<Result<(), ()>> {
     let mut store = store.as_context_mut();
-    let run_instance = instance
-        .exports(&store)
-        .into_iter()
-        .find_map(|(name, export)| match export {
-            weft::component::Export::Instance(i) if is_cli_run(&name) => Some(i),
-            _ => None,
-        })
-        .ok_or_else(|| weft::Error::msg("the component exports no `wasi:cli/run@0.2.x`"))?;
-    let func = match instance.get_export_of(&run_instance, "run") {
-        Some(weft::component::Export::Func(f)) => f,
-        _ => {
-            return Err(weft::Error::msg(
-                "the component's `wasi:cli/run` has no function `run`",
-            ));
-        }
-    };
+    let func = run_func(&weft::AsContext::as_context(&store), instance)?;
     let mut results = [Val::Bool(false)];
     func.call(&mut store, &[], &mut results)?;
     match &results[0] {
@@ -302,6 +288,27 @@ pub fn call_run<T: 'static>(
             "`wasi:cli/run#run` returned a {}, not a result",
             other.desc()
         ))),
+    }
+}
+
+/// The `run` function of the instance's `wasi:cli/run@0.2.x` export.
+fn run_func<T>(
+    store: &weft::StoreContext<'_, T>,
+    instance: &weft::component::Instance,
+) -> weft::Result<weft::component::Func> {
+    let run_instance = instance
+        .exports(store)
+        .into_iter()
+        .find_map(|(name, export)| match export {
+            weft::component::Export::Instance(i) if is_cli_run(&name) => Some(i),
+            _ => None,
+        })
+        .ok_or_else(|| weft::Error::msg("the component exports no `wasi:cli/run@0.2.x`"))?;
+    match instance.get_export_of(&run_instance, "run") {
+        Some(weft::component::Export::Func(f)) => Ok(f),
+        _ => Err(weft::Error::msg(
+            "the component's `wasi:cli/run` has no function `run`",
+        )),
     }
 }
 

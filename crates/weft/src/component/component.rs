@@ -4,6 +4,7 @@ use super::convert::TypeCx;
 use super::translate::{ComponentInfo, translate};
 use super::types::{ComponentFunc, ResourceType, Type};
 use crate::engine::Engine;
+use crate::error::ErrorCtor as _;
 use crate::error::{Error, Result};
 use std::collections::HashMap;
 use std::path::Path;
@@ -107,7 +108,7 @@ impl Component {
     ///
     /// As [`Component::new`].
     pub fn from_binary(engine: &Engine, binary: &[u8]) -> Result<Component> {
-        let info = translate(engine, binary).map_err(Error::in_component)?;
+        let info = translate(engine, binary).map_err(|e| e.classify_wasmparser().in_component())?;
         Ok(Component {
             inner: Arc::new(ComponentInner {
                 engine: engine.clone(),

@@ -11,6 +11,7 @@ use super::types::{
     ComponentFunc, Enum, Flags, List, OptionType, Record, ResourceType, ResultType, Tuple, Type,
     Variant,
 };
+use crate::error::ErrorCtor as _;
 use crate::error::{Error, Result};
 use std::collections::HashMap;
 use wasmparser::PrimitiveValType;

@@ -84,13 +84,16 @@ mod adapter;
 #[allow(clippy::module_inception)]
 mod component;
 mod convert;
+mod export_index;
 mod func;
 pub(crate) mod instance;
 mod linker;
+mod plan;
 mod translate;
 mod typed;
 
 pub use component::{Component, ComponentItem, ComponentSort};
+pub use export_index::{ComponentExportIndex, InstanceExportLookup};
 pub use func::Func;
 pub use instance::{Export, ExportInstance, Instance};
 pub use linker::{InstancePre, Linker, LinkerInstance};

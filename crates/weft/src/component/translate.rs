@@ -22,6 +22,7 @@
 
 use super::component::ComponentSort;
 use crate::engine::Engine;
+use crate::error::ErrorCtor as _;
 use crate::error::{Error, ErrorKind, Result};
 use crate::module::Module;
 use std::sync::Arc;
@@ -270,14 +271,13 @@ fn compile_nested(
 ) -> Result<Module> {
     let start = range.start;
     let bytes = binary.get(range).ok_or_else(internal)?;
-    Module::from_binary(engine, bytes).map_err(|e| match e.kind() {
-        ErrorKind::Malformed {
-            message, offset, ..
-        } => Error::malformed(message.clone(), offset.map(|o| o + start)),
-        ErrorKind::Invalid {
-            message, offset, ..
-        } => Error::invalid(message.clone(), offset.map(|o| o + start)),
-        _ => e,
+    Module::from_binary(engine, bytes).map_err(|mut e| {
+        if let Some(ErrorKind::Malformed { offset, .. } | ErrorKind::Invalid { offset, .. }) =
+            e.downcast_mut::<ErrorKind>()
+        {
+            *offset = offset.map(|o| o + start);
+        }
+        e
     })
 }
 

@@ -20,6 +20,7 @@
 //! it out, and a type's cost is linear in its size however deeply it nests.
 
 use super::abi::layout::{AbiInfo, Cases};
+use crate::error::ErrorCtor as _;
 
 /// The type of a component: its imports and exports (Wasmtime's `types::Component`).
 pub use super::component::ComponentType as Component;

@@ -56,7 +56,7 @@ use crate::index::{
 };
 use crate::ir::{CompiledFunc, FRAME_OVERHEAD, Instr, Slot};
 use crate::store::{ExecContext, FuncEntity, StoreInner};
-use crate::trap::{FrameInfo, Trap, TrapCode};
+use crate::trap::{FrameInfo, Trap, TrapCode, WasmBacktrace};
 
 /// How deeply host functions may re-enter wasm in one store before `StackOverflow`.
 pub(crate) const MAX_NESTING: u32 = 1000;
@@ -359,7 +359,7 @@ fn set_cell(stack: &mut Stack, index: usize, value: u64) -> Result<()> {
 /// The most frames a trap's backtrace holds: every frame the default
 /// `Config::max_wasm_stack` admits (at most 8,192), while a stack of the largest limit
 /// (millions of frames) does not make the backtrace outgrow the stack itself. A deeper stack
-/// keeps its innermost frames and its `Trap::SHOWN_OUTERMOST` outermost ones.
+/// keeps its innermost frames and its `WasmBacktrace::SHOWN_OUTERMOST` outermost ones.
 const MAX_BACKTRACE_FRAMES: usize = 10_000;
 
 /// Turns a trap or error exit into the `Error` returned to the host, with a backtrace.
@@ -370,32 +370,31 @@ fn exit_error(ctx: &mut dyn ExecContext, stack: &Stack, exit: Exit) -> Error {
         Exit::Error(error) => return error,
         _ => TrapCode::InternalError,
     };
-    let mut trap = Trap::new(code);
-    set_backtrace(ctx, stack, &mut trap);
-    Error::from(trap)
+    with_backtrace(ctx, stack, Error::new(code))
 }
 
-/// Gives a trap raised outside the interpreter (an epoch deadline, a host function
-/// returning a trap) the wasm backtrace a trap inside it gets; other errors pass unchanged.
+/// Gives a trap (raised by the interpreter, an epoch deadline or a host function) the wasm
+/// backtrace of `stack` as a [`WasmBacktrace`] context, unless it has one; other errors pass
+/// unchanged.
 #[cold]
 fn with_backtrace(ctx: &mut dyn ExecContext, stack: &Stack, error: Error) -> Error {
-    match error.as_trap() {
-        Some(trap) if trap.backtrace().is_empty() => {
-            let mut trap = trap.clone();
-            set_backtrace(ctx, stack, &mut trap);
-            Error::from(trap)
-        }
-        _ => error,
+    if error.downcast_ref::<Trap>().is_none() || error.downcast_ref::<WasmBacktrace>().is_some() {
+        return error;
+    }
+    match backtrace(ctx, stack) {
+        Some(backtrace) => error.context(backtrace),
+        None => error,
     }
 }
 
-/// Records the wasm frames of `stack` in `trap`, innermost first; a stack deeper than
-/// [`MAX_BACKTRACE_FRAMES`] keeps its innermost frames and its `Trap::SHOWN_OUTERMOST`
-/// outermost ones.
-fn set_backtrace(ctx: &mut dyn ExecContext, stack: &Stack, trap: &mut Trap) {
+/// The wasm frames of `stack`, innermost first; a stack deeper than
+/// [`MAX_BACKTRACE_FRAMES`] keeps its innermost frames and its
+/// `WasmBacktrace::SHOWN_OUTERMOST` outermost ones. `None` if backtraces are off or there
+/// are no frames.
+fn backtrace(ctx: &mut dyn ExecContext, stack: &Stack) -> Option<WasmBacktrace> {
     let inner = ctx.inner();
-    if !inner.engine.config().wasm_backtrace {
-        return;
+    if !inner.engine.config().wasm_backtrace || stack.frames.is_empty() {
+        return None;
     }
     let frame_info = |frame: &Frame| {
         let info = inner
@@ -414,10 +413,10 @@ fn set_backtrace(ctx: &mut dyn ExecContext, stack: &Stack, trap: &mut Trap) {
     };
     let depth = stack.frames.len();
     if depth <= MAX_BACKTRACE_FRAMES {
-        trap.set_backtrace(stack.frames.iter().rev().map(frame_info).collect(), 0);
-        return;
+        let frames = stack.frames.iter().rev().map(frame_info).collect();
+        return Some(WasmBacktrace::new(frames, 0));
     }
-    let outermost = Trap::SHOWN_OUTERMOST;
+    let outermost = WasmBacktrace::SHOWN_OUTERMOST;
     let innermost = stack
         .frames
         .iter()
@@ -427,7 +426,7 @@ fn set_backtrace(ctx: &mut dyn ExecContext, stack: &Stack, trap: &mut Trap) {
         .chain(stack.frames.iter().take(outermost).rev())
         .map(frame_info)
         .collect();
-    trap.set_backtrace(frames, depth - MAX_BACKTRACE_FRAMES);
+    Some(WasmBacktrace::new(frames, depth - MAX_BACKTRACE_FRAMES))
 }
 
 /// The bytes charged against `Config::max_wasm_stack` for a run whose frames end at cell

@@ -2,6 +2,7 @@
 
 #![expect(clippy::expect_used, reason = "a failed expectation is a failed test")]
 
+use crate::ErrorExt as _;
 use crate::{Config, Engine, Instance, Module, Store, TrapCode};
 
 fn instance(wat: &str) -> (Store<()>, Instance) {
@@ -58,9 +59,11 @@ fn traps_have_codes_and_backtraces() {
         .expect("outer");
     let error = outer.call(&mut store, ()).expect_err("traps");
     assert_eq!(error.trap_code(), Some(TrapCode::IntegerDivisionByZero));
-    let trap = error.as_trap().expect("trap");
-    assert_eq!(trap.backtrace().len(), 2);
-    assert_eq!(trap.backtrace()[0].func_name.as_deref(), Some("inner"));
+    let backtrace = error
+        .downcast_ref::<crate::WasmBacktrace>()
+        .expect("a backtrace");
+    assert_eq!(backtrace.frames().len(), 2);
+    assert_eq!(backtrace.frames()[0].func_name(), Some("inner"));
 }
 
 #[test]

@@ -82,6 +82,7 @@
 //! feature is off.
 
 use crate::engine::Engine;
+use crate::error::ErrorCtor as _;
 use crate::error::{Error, Result};
 use crate::index::{DataIdx, ElemIdx, FuncIdx, GlobalIdx, TableIdx, TypeIdx};
 use crate::ir::{CompiledFunc, Instr, Slot};

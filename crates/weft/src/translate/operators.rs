@@ -14,7 +14,7 @@ impl Translator<'_> {
         match *op {
             O::Unreachable => {
                 self.emit(Instr::Trap {
-                    code: TrapCode::Unreachable,
+                    code: TrapCode::UnreachableCodeReached,
                 });
                 self.reachable = false;
             }

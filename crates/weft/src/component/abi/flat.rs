@@ -46,7 +46,7 @@ pub fn flatten_functype(func: &ComponentFunc, context: Context) -> FuncType {
             }
         }
     }
-    FuncType::new(params, results)
+    FuncType::from_types(params, results)
 }
 
 /// The spec's `flatten_types(ts)`: the flattenings of `types`, concatenated, appended to

@@ -21,6 +21,7 @@ use super::{LiftContext, Lifter, MAX_LIST_BYTE_LENGTH, align_to, check_range, wi
 use crate::component::resources::ResourceAny;
 use crate::component::types::{Flags, ResourceType, Type};
 use crate::component::values::Val;
+use crate::error::ErrorCtor as _;
 use crate::error::{Error, Result};
 use crate::trap::{Trap, TrapCode};
 use crate::types::ValType;
@@ -57,7 +58,6 @@ pub fn convert_i32_to_char(i: u32) -> Result<char> {
             TrapCode::InvalidChar,
             format!("invalid `char` bit pattern {i:#x}"),
         )
-        .into()
     })
 }
 
@@ -227,7 +227,6 @@ fn bad_discriminant(index: usize, cases: usize) -> Error {
         TrapCode::InvalidDiscriminant,
         format!("invalid variant discriminant {index} for {cases} cases"),
     )
-    .into()
 }
 
 /// The `Val` of case `index` of the variant-like type `ty`.
@@ -359,8 +358,7 @@ fn load_list_in<C: LiftContext + ?Sized>(
             format!(
                 "list of {byte_length} bytes is longer than the maximum of {MAX_LIST_BYTE_LENGTH}"
             ),
-        )
-        .into());
+        ));
     }
     check_range(
         ptr,

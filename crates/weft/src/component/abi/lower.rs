@@ -20,6 +20,7 @@ use super::{LowerContext, MAX_LIST_BYTE_LENGTH, align_to, check_range, with_stac
 use crate::component::resources::ResourceAny;
 use crate::component::types::{Flags, ResourceType, Type};
 use crate::component::values::Val;
+use crate::error::ErrorCtor as _;
 use crate::error::{Error, Result};
 use crate::trap::{Trap, TrapCode};
 use crate::types::ValType;
@@ -238,8 +239,7 @@ pub fn store_list_into_range<C: LowerContext + ?Sized>(
             format!(
                 "list of {byte_length} bytes is longer than the maximum of {MAX_LIST_BYTE_LENGTH}"
             ),
-        )
-        .into());
+        ));
     }
     // Both fit: byte_length is at most 2^28 and every element is at least one byte.
     let byte_length = byte_length as u32;

@@ -97,6 +97,7 @@ pub use transfer::{TransferContext, transfer_flat_values};
 
 use super::resources::{HandleTable, HostHandleTable};
 use super::types::ResourceType;
+use crate::error::ErrorCtor as _;
 use crate::error::Result;
 
 /// The `string-encoding` canonical option ([Explainer, "Canonical

@@ -16,6 +16,7 @@ use super::{
     LiftContext, Lifter, LowerContext, MAX_STRING_BYTE_LENGTH, StringEncoding, UTF16_TAG,
     check_range,
 };
+use crate::error::ErrorCtor as _;
 use crate::error::{Error, Result};
 use crate::trap::{Trap, TrapCode};
 
@@ -71,7 +72,6 @@ fn string_too_long(len: u64) -> Error {
         TrapCode::LengthOverflow,
         format!("string of {len} bytes is longer than the maximum of {MAX_STRING_BYTE_LENGTH}"),
     )
-    .into()
 }
 
 /// The encodings a string's bytes can be in, after `latin1+utf16`'s tag is read (the spec's
@@ -150,10 +150,7 @@ fn decode(bytes: &[u8], encoding: Simple) -> Result<String> {
     match encoding {
         Simple::Utf8 => {
             let text = core::str::from_utf8(bytes).map_err(|e| {
-                Error::from(Trap::with_detail(
-                    TrapCode::InvalidString,
-                    format!("invalid utf-8: {e}"),
-                ))
+                Trap::with_detail(TrapCode::InvalidString, format!("invalid utf-8: {e}"))
             })?;
             reserve(&mut out, text.len())?;
             out.push_str(text);
@@ -167,13 +164,13 @@ fn decode(bytes: &[u8], encoding: Simple) -> Result<String> {
                 .map(|&pair| u16::from_le_bytes(pair));
             for c in char::decode_utf16(units) {
                 let c = c.map_err(|e| {
-                    Error::from(Trap::with_detail(
+                    Trap::with_detail(
                         TrapCode::InvalidString,
                         format!(
                             "invalid utf-16: unpaired surrogate 0x{:04x}",
                             e.unpaired_surrogate()
                         ),
-                    ))
+                    )
                 })?;
                 out.push(c);
             }
@@ -260,8 +257,7 @@ pub(crate) fn reallocate<C: LowerContext + ?Sized>(
         return Err(Trap::with_detail(
             TrapCode::UnalignedPointer,
             format!("realloc return: unaligned pointer {ptr:#x} for alignment {alignment}"),
-        )
-        .into());
+        ));
     }
     if u64::from(ptr) + u64::from(new_size) > cx.memory_mut().len() as u64 {
         return Err(TrapCode::ReallocOutOfBounds.into());

@@ -1,6 +1,7 @@
 //! Tests of the Canonical ABI against a byte-array memory with a bump `realloc`.
 
 use super::*;
+use crate::ErrorExt as _;
 use crate::component::resources::{HandleTable, ResourceAny};
 use crate::component::types::{
     ComponentFunc, Enum, Flags, List, OptionType, Record, ResourceType, ResultType, Tuple, Type,

@@ -437,8 +437,7 @@ fn transfer_variant<T: TransferContext + ?Sized>(
                 "invalid variant discriminant {index} for {} cases",
                 cases.len()
             ),
-        )
-        .into());
+        ));
     }
     into.scalar(cx, index, disc_size, 0)?;
     let at = payload_offset(ty);
@@ -497,8 +496,7 @@ fn transfer_list<T: TransferContext + ?Sized>(
             format!(
                 "list of {byte_length} bytes is longer than the maximum of {MAX_LIST_BYTE_LENGTH}"
             ),
-        )
-        .into());
+        ));
     }
     let align = alignment(elem);
     let src_len = cx.src_memory().len();

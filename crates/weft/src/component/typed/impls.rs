@@ -12,6 +12,7 @@ use crate::component::abi::lift::{canonicalize_nan32, canonicalize_nan64, conver
 use crate::component::abi::{self, MAX_LIST_BYTE_LENGTH, StringSource};
 use crate::component::resources::{Resource, ResourceAny};
 use crate::component::types::Type;
+use crate::error::ErrorCtor as _;
 use crate::error::{Error, Result};
 use crate::trap::{Trap, TrapCode};
 use crate::types::ValType;
@@ -289,8 +290,7 @@ fn lower_slice<T: Lower>(cx: &mut LowerCx<'_>, ty: &Type, items: &[T]) -> Result
             format!(
                 "list of {byte_length} bytes is longer than the maximum of {MAX_LIST_BYTE_LENGTH}"
             ),
-        )
-        .into());
+        ));
     }
     let ptr = cx.allocate(abi::alignment(elem), byte_length as u32)?;
     T::store_list(cx, elem, items, ptr)?;
@@ -307,8 +307,7 @@ pub(crate) fn check_list(cx: &LiftCx<'_>, elem: &Type, ptr: u32, len: u32) -> Re
             format!(
                 "list of {byte_length} bytes is longer than the maximum of {MAX_LIST_BYTE_LENGTH}"
             ),
-        )
-        .into());
+        ));
     }
     abi::check_range(
         ptr,

@@ -34,8 +34,9 @@ mod call;
 mod impls;
 mod wasm;
 
+use crate::error::ErrorCtor as _;
 pub use call::TypedFunc;
-pub(crate) use call::{ListTypes, TypedHost, wrap};
+pub(crate) use call::{ListTypes, Scratch, TypedHost, wrap};
 pub use wasm::{WasmList, WasmStr};
 
 use super::abi::flat::{CoerceValueIter, FlatValues};
@@ -212,8 +213,8 @@ pub trait ComponentNamedList: ComponentType {
 /// `e` with `what` in front of its message, for type-check errors that name where in a
 /// type the mismatch is; other errors pass unchanged.
 pub(crate) fn context(e: Error, what: impl core::fmt::Display) -> Error {
-    match e.kind() {
-        crate::ErrorKind::Usage(message) => Error::usage(format!("{what}: {message}")),
+    match crate::ErrorExt::kind(&e) {
+        Some(crate::ErrorKind::Usage(message)) => Error::usage(format!("{what}: {message}")),
         _ => e,
     }
 }
@@ -223,7 +224,6 @@ pub(crate) fn internal(what: &str) -> Error {
         TrapCode::InternalError,
         format!("internal error in a typed component call: {what}"),
     )
-    .into()
 }
 
 /// The error of a type check: `expected` is the Rust side, `ty` the component's.
@@ -624,7 +624,6 @@ pub mod __internal {
             TrapCode::InvalidDiscriminant,
             format!("invalid variant discriminant {index} for a type of {cases} cases"),
         )
-        .into()
     }
 
     /// The flat values of flags: one `i32` per 32 flags.

@@ -54,8 +54,7 @@ impl WasmStr {
                     "string of {bytes} bytes is longer than the maximum of {}",
                     abi::MAX_STRING_BYTE_LENGTH
                 ),
-            )
-            .into());
+            ));
         }
         abi::check_range(
             ptr,
