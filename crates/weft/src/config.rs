@@ -37,6 +37,7 @@ pub struct Config {
     pub(crate) sign_extension: bool,
     pub(crate) saturating_float_to_int: bool,
     pub(crate) mutable_global: bool,
+    pub(crate) extended_const: bool,
     pub(crate) max_wasm_stack: usize,
     pub(crate) compilation_mode: CompilationMode,
     pub(crate) consume_fuel: bool,
@@ -67,6 +68,7 @@ impl Config {
             sign_extension: true,
             saturating_float_to_int: true,
             mutable_global: true,
+            extended_const: true,
             max_wasm_stack: 512 * 1024,
             compilation_mode: CompilationMode::Eager,
             consume_fuel: false,
@@ -138,6 +140,14 @@ impl Config {
     /// Enables import and export of mutable globals. Default: on.
     pub fn wasm_mutable_global(&mut self, enable: bool) -> &mut Self {
         self.mutable_global = enable;
+        self
+    }
+
+    /// Enables the extended constant expressions proposal: `i32.add`, `i32.sub`, `i32.mul`
+    /// and their `i64` forms in constant expressions (global initializers, segment
+    /// offsets). Default: on, as in Wasmtime.
+    pub fn wasm_extended_const(&mut self, enable: bool) -> &mut Self {
+        self.extended_const = enable;
         self
     }
 
@@ -435,8 +445,6 @@ unsupported_proposals! {
     wasm_multi_memory;
     /// The memory64 proposal (64-bit memory indices).
     wasm_memory64;
-    /// The extended constant expressions proposal.
-    wasm_extended_const;
     /// The typed function references proposal.
     wasm_function_references;
     /// The garbage collection proposal.
@@ -688,6 +696,7 @@ impl Config {
         features.set(F::SIGN_EXTENSION, self.sign_extension);
         features.set(F::SATURATING_FLOAT_TO_INT, self.saturating_float_to_int);
         features.set(F::MUTABLE_GLOBAL, self.mutable_global);
+        features.set(F::EXTENDED_CONST, self.extended_const);
         features
     }
 

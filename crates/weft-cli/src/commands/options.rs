@@ -136,7 +136,7 @@ const KEYS: &[Key] = &[
     proposal!(
         "extended-const",
         wasm_extended_const,
-        "extended constant expressions (not supported)"
+        "extended constant expressions"
     ),
     proposal!(
         "function-references",

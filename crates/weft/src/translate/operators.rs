@@ -1,0 +1,462 @@
+//! The translation of each operator.
+
+use super::*;
+
+impl Translator<'_> {
+    pub(super) fn operator(&mut self, op: &Operator<'_>) -> TResult {
+        if !self.reachable {
+            return self.dead_operator(op);
+        }
+        if !matches!(op, Operator::End | Operator::Else) {
+            self.bump_fuel();
+        }
+        use Operator as O;
+        match *op {
+            O::Unreachable => {
+                self.emit(Instr::Trap {
+                    code: TrapCode::UnreachableCodeReached,
+                });
+                self.reachable = false;
+            }
+            O::Nop => {}
+            O::Block { blockty } => {
+                self.materialize_locals()?;
+                self.push_ctrl(CtrlKind::Block, blockty)?;
+            }
+            O::Loop { blockty } => {
+                self.materialize_locals()?;
+                let (params, _) = self.block_arity(blockty)?;
+                self.materialize_top(params)?;
+                let start = self.here();
+                self.push_ctrl(CtrlKind::Loop, blockty)?.loop_start = start;
+                self.start_block();
+                if self.epoch {
+                    self.emit(Instr::EpochCheck {});
+                }
+            }
+            O::If { blockty } => {
+                let branch = self.condition_branch(true)?;
+                self.materialize_locals()?;
+                // The `else` arm starts from the parameters in their temporaries.
+                let (params, _) = self.block_arity(blockty)?;
+                self.materialize_top(params)?;
+                let site = self.emit(branch);
+                // The `then` arm is reached by falling through: it stays in the current block.
+                self.push_ctrl(CtrlKind::If, blockty)?.else_branch = Some(site);
+            }
+            O::Else => self.else_()?,
+            O::End => self.end()?,
+            O::Br { relative_depth } => {
+                self.materialize_branch_values(relative_depth, 0)?;
+                self.emit_branch(relative_depth)?;
+                self.reachable = false;
+            }
+            O::BrIf { relative_depth } => self.br_if(relative_depth)?,
+            O::BrTable { ref targets } => self.br_table(targets.clone())?,
+            O::Return => {
+                let n = self.frame(self.ctrl.len() as u32 - 1)?.results;
+                self.emit_return(n)?;
+                self.reachable = false;
+            }
+            O::Call { function_index } => {
+                let func = FuncIdx::from_u32(function_index);
+                let (params, results) = self.func_arity(func)?;
+                if let Some(func) = func.defined(self.info.num_imported_funcs) {
+                    self.call(params, results, |base| Instr::CallInternal { func, base })?;
+                } else {
+                    self.call(params, results, |base| Instr::CallImported { func, base })?;
+                }
+            }
+            O::CallIndirect {
+                type_index,
+                table_index,
+            } => {
+                let type_index = TypeIdx::from_u32(type_index);
+                let ty = self
+                    .info
+                    .types
+                    .get(type_index)
+                    .ok_or(TranslateError::Invalid("unknown type"))?;
+                let (params, results) = (ty.params().len() as u32, ty.results().len() as u32);
+                // The executor reads the index before the callee's frame (which starts at the
+                // arguments, below the index) is set up.
+                let index = self.pop_slot()?;
+                self.call(params, results, |base| Instr::CallIndirect {
+                    ty: type_index,
+                    table: TableIdx::from_u32(table_index),
+                    index,
+                    base,
+                })?;
+            }
+            O::Drop => {
+                self.pop()?;
+            }
+            O::Select | O::TypedSelect { .. } | O::TypedSelectMulti { .. } => self.select()?,
+            O::LocalGet { local_index } => {
+                let slot = self.local_slot(local_index)?;
+                self.push(Operand::Local(slot))?;
+            }
+            O::LocalSet { local_index } => {
+                let slot = self.local_slot(local_index)?;
+                self.local_set(slot)?;
+            }
+            O::LocalTee { local_index } => {
+                let slot = self.local_slot(local_index)?;
+                self.local_set(slot)?;
+                self.push(Operand::Local(slot))?;
+            }
+            O::GlobalGet { global_index } => {
+                let dst = self.push_temp()?;
+                self.emit_result(Instr::GlobalGet {
+                    dst,
+                    global: GlobalIdx::from_u32(global_index),
+                });
+            }
+            O::GlobalSet { global_index } => {
+                let src = self.pop_slot()?;
+                self.emit(Instr::GlobalSet {
+                    src,
+                    global: GlobalIdx::from_u32(global_index),
+                });
+            }
+            O::I32Load { memarg } | O::F32Load { memarg } => load!(self, I32Load, memarg)?,
+            O::I64Load { memarg } | O::F64Load { memarg } => load!(self, I64Load, memarg)?,
+            O::I32Load8S { memarg } => load!(self, I32Load8S, memarg)?,
+            O::I32Load8U { memarg } => load!(self, I32Load8U, memarg)?,
+            O::I32Load16S { memarg } => load!(self, I32Load16S, memarg)?,
+            O::I32Load16U { memarg } => load!(self, I32Load16U, memarg)?,
+            O::I64Load8S { memarg } => load!(self, I64Load8S, memarg)?,
+            O::I64Load8U { memarg } => load!(self, I64Load8U, memarg)?,
+            O::I64Load16S { memarg } => load!(self, I64Load16S, memarg)?,
+            O::I64Load16U { memarg } => load!(self, I64Load16U, memarg)?,
+            O::I64Load32S { memarg } => load!(self, I64Load32S, memarg)?,
+            O::I64Load32U { memarg } => load!(self, I64Load32U, memarg)?,
+            O::I32Store { memarg } | O::F32Store { memarg } => {
+                store!(self, I32Store, I32StoreImm, false, memarg)?
+            }
+            O::I64Store { memarg } | O::F64Store { memarg } => {
+                store!(self, I64Store, I64StoreImm, true, memarg)?
+            }
+            O::I32Store8 { memarg } => store!(self, I32Store8, I32Store8Imm, false, memarg)?,
+            O::I32Store16 { memarg } => store!(self, I32Store16, I32Store16Imm, false, memarg)?,
+            O::I64Store8 { memarg } => store!(self, I64Store8, I64Store8Imm, true, memarg)?,
+            O::I64Store16 { memarg } => store!(self, I64Store16, I64Store16Imm, true, memarg)?,
+            O::I64Store32 { memarg } => store!(self, I64Store32, I64Store32Imm, true, memarg)?,
+            O::MemorySize { .. } => {
+                let dst = self.push_temp()?;
+                self.emit_result(Instr::MemorySize { dst });
+            }
+            O::MemoryGrow { .. } => {
+                let delta = self.pop_slot()?;
+                let dst = self.push_temp()?;
+                self.emit(Instr::MemoryGrow { dst, delta });
+            }
+            O::MemoryFill { .. } => {
+                let [dst_addr, value, len] = self.pop_slots::<3>()?;
+                self.emit(Instr::MemoryFill {
+                    dst_addr,
+                    value,
+                    len,
+                });
+            }
+            O::MemoryCopy { .. } => {
+                let [dst_addr, src_addr, len] = self.pop_slots::<3>()?;
+                self.emit(Instr::MemoryCopy {
+                    dst_addr,
+                    src_addr,
+                    len,
+                });
+            }
+            O::MemoryInit { data_index, .. } => {
+                let [dst_addr, src_offset, len] = self.pop_slots::<3>()?;
+                self.emit(Instr::MemoryInit {
+                    data: DataIdx::from_u32(data_index),
+                    dst_addr,
+                    src_offset,
+                    len,
+                });
+            }
+            O::DataDrop { data_index } => {
+                self.emit(Instr::DataDrop {
+                    data: DataIdx::from_u32(data_index),
+                });
+            }
+            O::I32Const { value } => self.push_const(u64::from(value as u32))?,
+            O::I64Const { value } => self.push_const(value as u64)?,
+            O::F32Const { value } => self.push_const(u64::from(value.bits()))?,
+            O::F64Const { value } => self.push_const(value.bits())?,
+            O::RefNull { .. } => self.push_const(0)?,
+            O::RefIsNull => unop!(self, I64Eqz)?,
+            O::RefFunc { function_index } => {
+                let dst = self.push_temp()?;
+                self.emit_result(Instr::RefFunc {
+                    dst,
+                    func: FuncIdx::from_u32(function_index),
+                });
+            }
+            O::TableGet { table } => {
+                let table = TableIdx::from_u32(table);
+                let index = self.pop_slot()?;
+                let dst = self.push_temp()?;
+                self.emit_result(Instr::TableGet { dst, table, index });
+            }
+            O::TableSet { table } => {
+                let table = TableIdx::from_u32(table);
+                let [index, value] = self.pop_slots::<2>()?;
+                self.emit(Instr::TableSet {
+                    table,
+                    index,
+                    value,
+                });
+            }
+            O::TableSize { table } => {
+                let table = TableIdx::from_u32(table);
+                let dst = self.push_temp()?;
+                self.emit_result(Instr::TableSize { dst, table });
+            }
+            O::TableGrow { table } => {
+                let table = TableIdx::from_u32(table);
+                self.materialize_top(2)?;
+                let [dst, delta] = self.pop_slots::<2>()?;
+                self.push_temp()?;
+                self.emit(Instr::TableGrow { dst, table, delta });
+            }
+            O::TableFill { table } => {
+                let table = TableIdx::from_u32(table);
+                let [index, value, len] = self.pop_slots::<3>()?;
+                self.emit(Instr::TableFill {
+                    table,
+                    index,
+                    value,
+                    len,
+                });
+            }
+            O::TableCopy {
+                dst_table,
+                src_table,
+            } => {
+                let [dst_index, src_index, len] = self.pop_slots::<3>()?;
+                self.emit(Instr::TableCopy {
+                    dst_table: TableIdx::from_u32(dst_table),
+                    src_table: TableIdx::from_u32(src_table),
+                    dst_index,
+                    src_index,
+                    len,
+                });
+            }
+            O::TableInit { elem_index, table } => {
+                let [dst_index, src_offset, len] = self.pop_slots::<3>()?;
+                self.emit(Instr::TableInit {
+                    table: TableIdx::from_u32(table),
+                    elem: ElemIdx::from_u32(elem_index),
+                    dst_index,
+                    src_offset,
+                    len,
+                });
+            }
+            O::ElemDrop { elem_index } => {
+                self.emit(Instr::ElemDrop {
+                    elem: ElemIdx::from_u32(elem_index),
+                });
+            }
+
+            O::I32Eqz => unop!(self, I32Eqz)?,
+            O::I32Eq => cmpop!(self, I32Eq, I32EqImm, I32EqImm, false)?,
+            O::I32Ne => cmpop!(self, I32Ne, I32NeImm, I32NeImm, false)?,
+            O::I32LtS => cmpop!(self, I32LtS, I32LtSImm, I32GtSImm, false)?,
+            O::I32LtU => cmpop!(self, I32LtU, I32LtUImm, I32GtUImm, false)?,
+            O::I32GtS => cmpop!(self, I32GtS, I32GtSImm, I32LtSImm, false)?,
+            O::I32GtU => cmpop!(self, I32GtU, I32GtUImm, I32LtUImm, false)?,
+            O::I32LeS => cmpop!(self, I32LeS, I32LeSImm, I32GeSImm, false)?,
+            O::I32LeU => cmpop!(self, I32LeU, I32LeUImm, I32GeUImm, false)?,
+            O::I32GeS => cmpop!(self, I32GeS, I32GeSImm, I32LeSImm, false)?,
+            O::I32GeU => cmpop!(self, I32GeU, I32GeUImm, I32LeUImm, false)?,
+            O::I64Eqz => unop!(self, I64Eqz)?,
+            O::I64Eq => cmpop!(self, I64Eq, I64EqImm, I64EqImm, true)?,
+            O::I64Ne => cmpop!(self, I64Ne, I64NeImm, I64NeImm, true)?,
+            O::I64LtS => cmpop!(self, I64LtS, I64LtSImm, I64GtSImm, true)?,
+            O::I64LtU => cmpop!(self, I64LtU, I64LtUImm, I64GtUImm, true)?,
+            O::I64GtS => cmpop!(self, I64GtS, I64GtSImm, I64LtSImm, true)?,
+            O::I64GtU => cmpop!(self, I64GtU, I64GtUImm, I64LtUImm, true)?,
+            O::I64LeS => cmpop!(self, I64LeS, I64LeSImm, I64GeSImm, true)?,
+            O::I64LeU => cmpop!(self, I64LeU, I64LeUImm, I64GeUImm, true)?,
+            O::I64GeS => cmpop!(self, I64GeS, I64GeSImm, I64LeSImm, true)?,
+            O::I64GeU => cmpop!(self, I64GeU, I64GeUImm, I64LeUImm, true)?,
+            O::F32Eq => binop!(self, F32Eq)?,
+            O::F32Ne => binop!(self, F32Ne)?,
+            O::F32Lt => binop!(self, F32Lt)?,
+            O::F32Gt => binop!(self, F32Gt)?,
+            O::F32Le => binop!(self, F32Le)?,
+            O::F32Ge => binop!(self, F32Ge)?,
+            O::F64Eq => binop!(self, F64Eq)?,
+            O::F64Ne => binop!(self, F64Ne)?,
+            O::F64Lt => binop!(self, F64Lt)?,
+            O::F64Gt => binop!(self, F64Gt)?,
+            O::F64Le => binop!(self, F64Le)?,
+            O::F64Ge => binop!(self, F64Ge)?,
+
+            O::I32Clz => unop!(self, I32Clz)?,
+            O::I32Ctz => unop!(self, I32Ctz)?,
+            O::I32Popcnt => unop!(self, I32Popcnt)?,
+            O::I32Add => binop!(self, I32Add, I32AddImm, true, false)?,
+            O::I32Sub => self.sub(
+                |dst, lhs, rhs| Instr::I32Sub { dst, lhs, rhs },
+                |dst, lhs, imm| Instr::I32AddImm { dst, lhs, imm },
+                false,
+            )?,
+            O::I32Mul => binop!(self, I32Mul, I32MulImm, true, false)?,
+            O::I32DivS => binop!(self, I32DivS)?,
+            O::I32DivU => binop!(self, I32DivU)?,
+            O::I32RemS => binop!(self, I32RemS)?,
+            O::I32RemU => binop!(self, I32RemU)?,
+            O::I32And => binop!(self, I32And, I32AndImm, true, false)?,
+            O::I32Or => binop!(self, I32Or, I32OrImm, true, false)?,
+            O::I32Xor => binop!(self, I32Xor, I32XorImm, true, false)?,
+            O::I32Shl => binop!(self, I32Shl, I32ShlImm, false, false)?,
+            O::I32ShrS => binop!(self, I32ShrS, I32ShrSImm, false, false)?,
+            O::I32ShrU => binop!(self, I32ShrU, I32ShrUImm, false, false)?,
+            O::I32Rotl => binop!(self, I32Rotl, I32RotlImm, false, false)?,
+            O::I32Rotr => binop!(self, I32Rotr, I32RotrImm, false, false)?,
+            O::I64Clz => unop!(self, I64Clz)?,
+            O::I64Ctz => unop!(self, I64Ctz)?,
+            O::I64Popcnt => unop!(self, I64Popcnt)?,
+            O::I64Add => binop!(self, I64Add, I64AddImm, true, true)?,
+            O::I64Sub => self.sub(
+                |dst, lhs, rhs| Instr::I64Sub { dst, lhs, rhs },
+                |dst, lhs, imm| Instr::I64AddImm { dst, lhs, imm },
+                true,
+            )?,
+            O::I64Mul => binop!(self, I64Mul, I64MulImm, true, true)?,
+            O::I64DivS => binop!(self, I64DivS)?,
+            O::I64DivU => binop!(self, I64DivU)?,
+            O::I64RemS => binop!(self, I64RemS)?,
+            O::I64RemU => binop!(self, I64RemU)?,
+            O::I64And => binop!(self, I64And, I64AndImm, true, true)?,
+            O::I64Or => binop!(self, I64Or, I64OrImm, true, true)?,
+            O::I64Xor => binop!(self, I64Xor, I64XorImm, true, true)?,
+            O::I64Shl => binop!(self, I64Shl, I64ShlImm, false, true)?,
+            O::I64ShrS => binop!(self, I64ShrS, I64ShrSImm, false, true)?,
+            O::I64ShrU => binop!(self, I64ShrU, I64ShrUImm, false, true)?,
+            O::I64Rotl => binop!(self, I64Rotl, I64RotlImm, false, true)?,
+            O::I64Rotr => binop!(self, I64Rotr, I64RotrImm, false, true)?,
+
+            O::F32Abs => unop!(self, F32Abs)?,
+            O::F32Neg => unop!(self, F32Neg)?,
+            O::F32Ceil => unop!(self, F32Ceil)?,
+            O::F32Floor => unop!(self, F32Floor)?,
+            O::F32Trunc => unop!(self, F32Trunc)?,
+            O::F32Nearest => unop!(self, F32Nearest)?,
+            O::F32Sqrt => unop!(self, F32Sqrt)?,
+            O::F32Add => binop!(self, F32Add)?,
+            O::F32Sub => binop!(self, F32Sub)?,
+            O::F32Mul => binop!(self, F32Mul)?,
+            O::F32Div => binop!(self, F32Div)?,
+            O::F32Min => binop!(self, F32Min)?,
+            O::F32Max => binop!(self, F32Max)?,
+            O::F32Copysign => binop!(self, F32Copysign)?,
+            O::F64Abs => unop!(self, F64Abs)?,
+            O::F64Neg => unop!(self, F64Neg)?,
+            O::F64Ceil => unop!(self, F64Ceil)?,
+            O::F64Floor => unop!(self, F64Floor)?,
+            O::F64Trunc => unop!(self, F64Trunc)?,
+            O::F64Nearest => unop!(self, F64Nearest)?,
+            O::F64Sqrt => unop!(self, F64Sqrt)?,
+            O::F64Add => binop!(self, F64Add)?,
+            O::F64Sub => binop!(self, F64Sub)?,
+            O::F64Mul => binop!(self, F64Mul)?,
+            O::F64Div => binop!(self, F64Div)?,
+            O::F64Min => binop!(self, F64Min)?,
+            O::F64Max => binop!(self, F64Max)?,
+            O::F64Copysign => binop!(self, F64Copysign)?,
+
+            O::I32WrapI64 => unop!(self, I32WrapI64)?,
+            O::I32TruncF32S => unop!(self, I32TruncF32S)?,
+            O::I32TruncF32U => unop!(self, I32TruncF32U)?,
+            O::I32TruncF64S => unop!(self, I32TruncF64S)?,
+            O::I32TruncF64U => unop!(self, I32TruncF64U)?,
+            O::I64ExtendI32S => unop!(self, I64ExtendI32S)?,
+            // An `i32` in a cell is already zero-extended (see `crate::ir`): the operand
+            // stays where it is.
+            O::I64ExtendI32U => {
+                let operand = self.pop()?;
+                self.push(operand)?;
+            }
+            O::I64TruncF32S => unop!(self, I64TruncF32S)?,
+            O::I64TruncF32U => unop!(self, I64TruncF32U)?,
+            O::I64TruncF64S => unop!(self, I64TruncF64S)?,
+            O::I64TruncF64U => unop!(self, I64TruncF64U)?,
+            O::F32ConvertI32S => unop!(self, F32ConvertI32S)?,
+            O::F32ConvertI32U => unop!(self, F32ConvertI32U)?,
+            O::F32ConvertI64S => unop!(self, F32ConvertI64S)?,
+            O::F32ConvertI64U => unop!(self, F32ConvertI64U)?,
+            O::F32DemoteF64 => unop!(self, F32DemoteF64)?,
+            O::F64ConvertI32S => unop!(self, F64ConvertI32S)?,
+            O::F64ConvertI32U => unop!(self, F64ConvertI32U)?,
+            O::F64ConvertI64S => unop!(self, F64ConvertI64S)?,
+            O::F64ConvertI64U => unop!(self, F64ConvertI64U)?,
+            O::F64PromoteF32 => unop!(self, F64PromoteF32)?,
+            // Cells hold the bits, so reinterpretations change nothing.
+            O::I32ReinterpretF32
+            | O::I64ReinterpretF64
+            | O::F32ReinterpretI32
+            | O::F64ReinterpretI64 => {}
+            O::I32Extend8S => unop!(self, I32Extend8S)?,
+            O::I32Extend16S => unop!(self, I32Extend16S)?,
+            O::I64Extend8S => unop!(self, I64Extend8S)?,
+            O::I64Extend16S => unop!(self, I64Extend16S)?,
+            O::I64Extend32S => unop!(self, I64Extend32S)?,
+            O::I32TruncSatF32S => unop!(self, I32TruncSatF32S)?,
+            O::I32TruncSatF32U => unop!(self, I32TruncSatF32U)?,
+            O::I32TruncSatF64S => unop!(self, I32TruncSatF64S)?,
+            O::I32TruncSatF64U => unop!(self, I32TruncSatF64U)?,
+            O::I64TruncSatF32S => unop!(self, I64TruncSatF32S)?,
+            O::I64TruncSatF32U => unop!(self, I64TruncSatF32U)?,
+            O::I64TruncSatF64S => unop!(self, I64TruncSatF64S)?,
+            O::I64TruncSatF64U => unop!(self, I64TruncSatF64U)?,
+            _ => return Err(TranslateError::Invalid("unsupported operator")),
+        }
+        Ok(())
+    }
+
+    /// An operator in unreachable code: only block structure matters.
+    pub(super) fn dead_operator(&mut self, op: &Operator<'_>) -> TResult {
+        match op {
+            Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => {
+                self.dead_depth += 1;
+                Ok(())
+            }
+            Operator::Else if self.dead_depth == 0 => self.else_(),
+            Operator::End if self.dead_depth == 0 => self.end(),
+            Operator::End => {
+                self.dead_depth -= 1;
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    pub(super) fn local_set(&mut self, local: Slot) -> TResult {
+        self.preserve_local(local)?;
+        let fold = self.last_is_result() && self.stack.last() == Some(&Operand::Temp);
+        let operand = self.pop()?;
+        let height = self.height();
+        if fold && let Some(dst) = self.code.last_mut().and_then(Instr::result_slot_mut) {
+            *dst = local;
+            self.last_result = None;
+            return Ok(());
+        }
+        match operand {
+            Operand::Local(src) => {
+                if src != local {
+                    self.emit_copy(local, src);
+                }
+            }
+            Operand::Const(value) => self.emit_const(local, value),
+            Operand::Temp => {
+                let src = self.temp_slot(height)?;
+                self.emit_copy(local, src);
+            }
+        }
+        Ok(())
+    }
+}
