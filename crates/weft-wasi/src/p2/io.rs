@@ -78,12 +78,29 @@ pub(crate) struct OutputStream {
     pub(crate) sink: Sink,
     /// What the last `check-write` permitted, less the bytes written since.
     permit: u64,
+    /// Whether a file write failed or the stream is closed.
+    state: OutputState,
+}
+
+/// What happened to an [`OutputStream`]'s file writes.
+enum OutputState {
+    /// Writable.
+    Open,
+    /// A `write` (or `write-zeroes`, `splice`) to a file failed: the next `check-write` or
+    /// `flush` reports it as `last-operation-failed` and closes the stream.
+    Failed(std::io::Error),
+    /// A failure was reported: every operation now returns `closed`.
+    Closed,
 }
 
 impl OutputStream {
     /// A stream to `sink`, with nothing permitted until the guest calls `check-write`.
     pub(crate) fn new(sink: Sink) -> Self {
-        OutputStream { sink, permit: 0 }
+        OutputStream {
+            sink,
+            permit: 0,
+            state: OutputState::Open,
+        }
     }
 }
 
@@ -577,14 +594,61 @@ impl Limit {
     }
 }
 
-/// Writes all of `data` to `stream`, once `limit` allows it.
+/// When a failed file write is reported.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Report {
+    /// By the call itself (the blocking writes and `blocking-splice`), which closes the stream.
+    Now,
+    /// By the next `check-write`, `flush` or blocking call (`write`, `write-zeroes`,
+    /// `splice`), as Wasmtime's background file writes do.
+    Later,
+}
+
+impl Report {
+    fn of(blocking: bool) -> Report {
+        if blocking { Report::Now } else { Report::Later }
+    }
+}
+
+/// The error a stream's earlier failure makes the next operation return: a pending write
+/// failure (reported once, after which the stream is closed) or `closed`; `None` while the
+/// stream is open.
+fn take_failure(
+    table: &mut ResourceTable,
+    stream: &Resource<OutputStream>,
+) -> Ret<(), StreamError> {
+    let stream = table.get_mut(stream).map_err(table_error)?;
+    match std::mem::replace(&mut stream.state, OutputState::Closed) {
+        OutputState::Open => {
+            stream.state = OutputState::Open;
+            Ok(Ok(()))
+        }
+        OutputState::Failed(e) => failed(table, &e).map(Err),
+        OutputState::Closed => Ok(Err(StreamError::Closed)),
+    }
+}
+
+/// Writes all of `data` to `stream`, once `limit` allows it; a file's failure is returned or
+/// kept for later as `report` says.
 fn write_all(
     v: &mut WasiCtxView<'_>,
     stream: &Resource<OutputStream>,
     data: &[u8],
     limit: Limit,
+    report: Report,
 ) -> Ret<(), StreamError> {
-    let stream = v.table.get_mut(stream).map_err(table_error)?;
+    let handle = stream;
+    let stream = v.table.get_mut(handle).map_err(table_error)?;
+    match (&stream.state, report) {
+        (OutputState::Open, _) => {}
+        (OutputState::Closed, _) => return Ok(Err(StreamError::Closed)),
+        (OutputState::Failed(_), Report::Now) => return take_failure(v.table, handle),
+        (OutputState::Failed(_), Report::Later) => {
+            return Err(weft::Error::msg(
+                "output-stream: write not permitted: check-write not called first",
+            ));
+        }
+    }
     let len = data.len() as u64;
     limit.take(stream, len)?;
     let written = match &mut stream.sink {
@@ -604,12 +668,24 @@ fn write_all(
                 Some(at) => Ok(*at),
                 None => file.metadata().map(|m| m.len()),
             };
-            at.and_then(|at| file.write_all_at(data, at).map(|()| at))
+            let written = at
+                .and_then(|at| file.write_all_at(data, at).map(|()| at))
                 .map(|at| {
                     if let Some(position) = position {
                         *position = at.saturating_add(len);
                     }
-                })
+                });
+            match (written, report) {
+                (Err(e), Report::Later) => {
+                    stream.state = OutputState::Failed(e);
+                    Ok(())
+                }
+                (Err(e), Report::Now) => {
+                    stream.state = OutputState::Closed;
+                    Err(e)
+                }
+                (Ok(()), _) => Ok(()),
+            }
         }
         Sink::Socket(socket) => super::sockets::write_socket(socket, data, v.ctx.deadline)?,
     };
@@ -620,6 +696,9 @@ fn write_all(
 }
 
 fn check_write(v: &mut WasiCtxView<'_>, stream: Resource<OutputStream>) -> Ret<u64, StreamError> {
+    if let Err(e) = take_failure(v.table, &stream)? {
+        return Ok(Err(e));
+    }
     let stream = v.table.get_mut(&stream).map_err(table_error)?;
     stream.permit = WRITE_BUDGET;
     Ok(Ok(WRITE_BUDGET))
@@ -639,23 +718,31 @@ fn write(
     data: &[u8],
     blocking: bool,
 ) -> Ret<(), StreamError> {
-    write_all(v, &stream, data, Limit::of(blocking))
+    write_all(v, &stream, data, Limit::of(blocking), Report::of(blocking))
 }
 
 fn write_zeroes(v: &mut WasiCtxView<'_>, p: &[Val], blocking: bool) -> weft::Result<Option<Val>> {
     let stream = arg_res::<OutputStream>(p, 0)?;
     let len = arg_u64(p, 1)?;
     let limit = Limit::of(blocking);
+    if let Err(e) = take_failure(v.table, &stream)? {
+        return Ok(Some(stream_error_val(e)));
+    }
     // Checked before the zeroes are allocated; `write_all` takes them from the permit.
     limit.take(get_mut::<OutputStream>(v.table, p, 0)?, len)?;
     let data = vec![0u8; clamp_len(len, WRITE_BUDGET as usize)];
-    let r = write_all(v, &stream, &data, Limit::Max(WRITE_BUDGET))?;
+    let r = write_all(
+        v,
+        &stream,
+        &data,
+        Limit::Max(WRITE_BUDGET),
+        Report::of(blocking),
+    )?;
     Ok(Some(result_val(r, |()| None)))
 }
 
 fn flush(v: &mut WasiCtxView<'_>, stream: Resource<OutputStream>) -> Ret<(), StreamError> {
-    v.table.get(&stream).map_err(table_error)?;
-    Ok(Ok(()))
+    take_failure(v.table, &stream)
 }
 
 fn output_subscribe(v: &mut WasiCtxView<'_>, p: &[Val]) -> weft::Result<Option<Val>> {
@@ -672,11 +759,18 @@ fn splice(v: &mut WasiCtxView<'_>, p: &[Val], blocking: bool) -> weft::Result<Op
     let out = arg_res::<OutputStream>(p, 0)?;
     let src = arg_res::<InputStream>(p, 1)?;
     let len = clamp_len(arg_u64(p, 2)?, WRITE_BUDGET as usize);
-    v.table.get(&out).map_err(table_error)?;
+    if let Err(e) = take_failure(v.table, &out)? {
+        return Ok(Some(stream_error_val(e)));
+    }
     let r = match read_bytes(v, &src, len, blocking)? {
-        Ok(data) => {
-            write_all(v, &out, &data, Limit::Max(WRITE_BUDGET))?.map(|()| data.len() as u64)
-        }
+        Ok(data) => write_all(
+            v,
+            &out,
+            &data,
+            Limit::Max(WRITE_BUDGET),
+            Report::of(blocking),
+        )?
+        .map(|()| data.len() as u64),
         Err(e) => Err(e),
     };
     Ok(Some(result_val(r, |n| Some(Val::U64(n)))))
