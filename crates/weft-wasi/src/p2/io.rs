@@ -11,6 +11,12 @@
 //! output stream keeps that permit. `blocking-write-and-flush` needs no permit: it takes up
 //! to 4096 bytes at any time.
 //!
+//! A failed write to a file is reported as Wasmtime's background file writes report it: by
+//! the call itself for the blocking writes and `blocking-splice`, and otherwise (`write`,
+//! `write-zeroes`, `splice`, which then succeed) by the next `check-write`, `flush`,
+//! `write-zeroes`, `splice` or blocking call; either way as `last-operation-failed`, once,
+//! after which the stream is closed. A `write` while a failure is pending traps.
+//!
 //! The functions that move bytes (`read`, `blocking-read`, `write`,
 //! `blocking-write-and-flush`) and the ones a write loop calls every time (`check-write`,
 //! `flush`, `blocking-flush`) are typed host functions, so a `list<u8>` crosses in one copy.
