@@ -382,7 +382,7 @@ fn imported_host_entities() {
     .expect("global");
     let table = Table::new(
         &mut store,
-        TableType::new(RefType::FuncRef, 1, None),
+        TableType::new(RefType::FUNCREF, 1, None),
         Val::FuncRef(None),
     )
     .expect("table");

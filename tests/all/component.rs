@@ -1353,6 +1353,50 @@ fn stale_guest_resource_handles_are_errors() {
 }
 
 #[test]
+fn a_usage_error_while_lowering_leaves_the_callee_enterable() {
+    let (mut store, instance) = thing_instance();
+    let live = new_thing(&mut store, &instance, 5);
+    let stale = new_thing(&mut store, &instance, 6);
+    stale.clone().resource_drop(&mut store).expect("drop");
+    // A stale borrow, a stale `own`, and a value of the wrong type: each is the host's
+    // mistake, reported before the callee runs.
+    let err = thing_call(
+        &mut store,
+        &instance,
+        "[method]thing.get",
+        &[Val::Resource(stale.clone())],
+    )
+    .expect_err("stale borrow");
+    assert!(matches!(err.kind(), Some(ErrorKind::Usage(_))), "{err}");
+    let err =
+        thing_call(&mut store, &instance, "take", &[Val::Resource(stale)]).expect_err("stale own");
+    assert!(matches!(err.kind(), Some(ErrorKind::Usage(_))), "{err}");
+    let err = thing_call(&mut store, &instance, "take", &[Val::U32(1)]).expect_err("wrong type");
+    assert!(matches!(err.kind(), Some(ErrorKind::Usage(_))), "{err}");
+    // The instance is still enterable, through `Val`s and typed calls alike.
+    let get = |store: &mut Store<Vec<u32>>, r: &weft::component::ResourceAny| {
+        thing_call(
+            store,
+            &instance,
+            "[method]thing.get",
+            &[Val::Resource(r.clone())],
+        )
+    };
+    assert_eq!(get(&mut store, &live).expect("live borrow"), Val::U32(5));
+    let typed = instance
+        .get_typed_func::<(weft::component::ResourceAny,), (u32,)>(&mut store, "take")
+        .expect("typed");
+    let stale = new_thing(&mut store, &instance, 7);
+    stale.clone().resource_drop(&mut store).expect("drop");
+    let err = typed
+        .call(&mut store, (stale,))
+        .expect_err("typed stale own");
+    assert!(matches!(err.kind(), Some(ErrorKind::Usage(_))), "{err}");
+    // `take` returns the handle index the callee received: its table is unharmed.
+    assert_eq!(typed.call(&mut store, (live,)).expect("typed take"), (1,));
+}
+
+#[test]
 fn typed_calls_check_host_handles_too() {
     use weft::component::ResourceAny;
     let (mut store, instance) = thing_instance();

@@ -929,3 +929,69 @@ fn typed_calls_run_post_return() {
         assert_eq!(count.call(&mut store, ()).expect("count").0, expected);
     }
 }
+
+/// A component that re-exports the host functions it imports.
+const REEXPORT: &str = r#"(component
+  (import "double" (func $double (param "x" u32) (result u32)))
+  (import "greet" (func $greet (param "name" string) (param "times" u8) (result string)))
+  (import "sum" (func $sum (param "xs" (list u32)) (result u64)))
+  (export "double" (func $double))
+  (export "greet" (func $greet))
+  (export "sum" (func $sum)))"#;
+
+#[test]
+fn typed_calls_reach_host_functions_a_component_re_exports() {
+    let engine = Engine::default();
+    let component = weft::component::Component::new(&engine, REEXPORT).expect("component");
+    let mut linker = Linker::<()>::new(&engine);
+    let mut root = linker.root();
+    // One function through `Val`s, two typed ones, of which one's Rust types differ from
+    // those of the typed call (`&str` against `String`, `Vec` against a slice).
+    root.func_new("double", |_, params, results| {
+        let weft::component::Val::U32(x) = params[0] else {
+            return Err(weft::format_err!("not a u32"));
+        };
+        results[0] = weft::component::Val::U32(x * 2);
+        Ok(())
+    })
+    .expect("double");
+    root.func_wrap("greet", |_, (name, times): (String, u8)| {
+        Ok((format!("hello {name}").repeat(usize::from(times)),))
+    })
+    .expect("greet");
+    root.func_wrap("sum", |_, (xs,): (Vec<u32>,)| {
+        Ok((xs.iter().map(|&x| u64::from(x)).sum::<u64>(),))
+    })
+    .expect("sum");
+    let mut store = Store::new(&engine, ());
+    let instance = linker
+        .instantiate(&mut store, &component)
+        .expect("instantiate");
+    let double = instance
+        .get_typed_func::<(u32,), (u32,)>(&mut store, "double")
+        .expect("double");
+    assert_eq!(double.call(&mut store, (21,)).expect("call"), (42,));
+    let greet = instance
+        .get_typed_func::<(&str, u8), (String,)>(&mut store, "greet")
+        .expect("greet");
+    for _ in 0..3 {
+        assert_eq!(
+            greet.call(&mut store, ("weft", 2)).expect("call"),
+            ("hello wefthello weft".to_string(),)
+        );
+    }
+    let sum = instance
+        .get_typed_func::<(&[u32],), (u64,)>(&mut store, "sum")
+        .expect("sum");
+    let xs: Vec<u32> = (0..100_000).collect();
+    assert_eq!(
+        sum.call(&mut store, (&xs,)).expect("call"),
+        (4_999_950_000,)
+    );
+    // The types are still checked when the typed function is made.
+    assert!(
+        instance
+            .get_typed_func::<(u64,), (u32,)>(&mut store, "double")
+            .is_err()
+    );
+}

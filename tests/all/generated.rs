@@ -25,7 +25,7 @@
 //! branches carry many values.
 
 #[path = "../../fuzz/src/harness.rs"]
-mod harness;
+pub(crate) mod harness;
 
 use harness::{Expect, Stats};
 use std::panic::{self, AssertUnwindSafe};

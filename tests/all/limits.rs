@@ -465,13 +465,13 @@ fn memory_new_and_table_new_ask_the_limiter() {
         "{error}"
     );
     Memory::new(&mut store, MemoryType::new(1, None)).expect("within the size");
-    let funcref = TableType::new(RefType::FuncRef, 11, None);
+    let funcref = TableType::new(RefType::FUNCREF, 11, None);
     let error = Table::new(&mut store, funcref, Val::FuncRef(None)).expect_err("over the length");
     assert!(
         error.to_string().contains("exceeds the store's limits"),
         "{error}"
     );
-    let funcref = TableType::new(RefType::FuncRef, 10, None);
+    let funcref = TableType::new(RefType::FUNCREF, 10, None);
     Table::new(&mut store, funcref, Val::FuncRef(None)).expect("within the length");
 
     // The growth reported to the limiter goes from 0 to the initial size.
@@ -494,7 +494,7 @@ fn memory_new_and_table_new_ask_the_limiter() {
         error.to_string().contains("memory count limit of 1"),
         "{error}"
     );
-    let funcref = TableType::new(RefType::FuncRef, 0, None);
+    let funcref = TableType::new(RefType::FUNCREF, 0, None);
     let error = Table::new(&mut store, funcref, Val::FuncRef(None)).expect_err("second table");
     assert!(
         error.to_string().contains("table count limit of 1"),
@@ -534,7 +534,7 @@ fn a_store_without_a_limiter_holds_10000_instances_memories_and_tables() {
     );
 
     let mut store = Store::new(&Engine::default(), ());
-    let funcref = TableType::new(RefType::FuncRef, 0, None);
+    let funcref = TableType::new(RefType::FUNCREF, 0, None);
     for _ in 0..weft::DEFAULT_TABLE_LIMIT {
         Table::new(&mut store, funcref, Val::FuncRef(None)).expect("within the default");
     }
@@ -603,4 +603,134 @@ fn a_failed_instantiation_keeps_what_escaped_into_an_imported_table() {
         .get_typed_func::<(), i32>(&mut store, "call")
         .expect("call");
     assert_eq!(call.call(&mut store, ()).expect("runs"), 42);
+}
+
+/// A limiter that records every question it is asked and refuses memories larger than
+/// `max_memory` bytes.
+struct Recorder {
+    asked: Vec<String>,
+    max_memory: usize,
+}
+
+impl weft::ResourceLimiter for Recorder {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> weft::Result<bool> {
+        self.asked.push(format!("memory {current}->{desired}"));
+        Ok(desired <= self.max_memory)
+    }
+
+    fn table_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> weft::Result<bool> {
+        self.asked.push(format!("table {current}->{desired}"));
+        Ok(true)
+    }
+
+    fn instances(&self) -> usize {
+        1
+    }
+
+    fn tables(&self) -> usize {
+        1
+    }
+
+    fn memories(&self) -> usize {
+        1
+    }
+}
+
+fn recorded(engine: &Engine) -> Store<Recorder> {
+    let mut store = Store::new(
+        engine,
+        Recorder {
+            asked: Vec::new(),
+            max_memory: 65536,
+        },
+    );
+    store.limiter(|recorder| recorder);
+    store
+}
+
+fn pooling_engine(configure: impl FnOnce(&mut weft::PoolingAllocationConfig)) -> Engine {
+    let mut pool = weft::PoolingAllocationConfig::new();
+    configure(&mut pool);
+    engine(|config| {
+        config.allocation_strategy(weft::InstanceAllocationStrategy::Pooling(pool));
+    })
+}
+
+#[test]
+fn every_creation_path_asks_the_limiter() {
+    for engine in [Engine::default(), pooling_engine(|_| {})] {
+        let mut store = recorded(&engine);
+        weft::Memory::new(&mut store, weft::MemoryType::new(1, None)).expect("memory");
+        weft::Table::new(
+            &mut store,
+            weft::TableType::new(weft::RefType::FUNCREF, 3, None),
+            weft::Val::FuncRef(None),
+        )
+        .expect("table");
+        assert_eq!(store.data().asked, ["memory 0->65536", "table 0->3"]);
+
+        let mut store = recorded(&engine);
+        instance(
+            &mut store,
+            r#"(module (memory 1) (table 2 funcref) (data (i32.const 9) "x"))"#,
+        );
+        assert_eq!(store.data().asked, ["table 0->2", "memory 0->65536"]);
+
+        let mut store = recorded(&engine);
+        let component = weft::component::Component::new(
+            &engine,
+            r#"(component
+                (core module $m (memory 1) (table 4 funcref))
+                (core instance (instantiate $m)))"#,
+        )
+        .expect("component");
+        weft::component::Linker::new(&engine)
+            .instantiate(&mut store, &component)
+            .expect("instantiates");
+        assert_eq!(store.data().asked, ["table 0->4", "memory 0->65536"]);
+    }
+}
+
+/// Instantiations that fail after making some of their entities: the limiter refuses the
+/// memory (made after the table), an element segment is out of bounds, a data segment is
+/// out of bounds.
+const FAILING: [&str; 3] = [
+    r#"(module (table 1 funcref) (memory 2) (global i32 (i32.const 1)) (func))"#,
+    r#"(module (table 1 funcref) (memory 1) (func) (elem (i32.const 1) func 0))"#,
+    r#"(module (table 1 funcref) (memory 1) (data (i32.const 65535) "ab"))"#,
+];
+
+#[test]
+fn a_failed_instantiation_gives_back_its_limiter_counts_and_pool_slots() {
+    // The store may hold one instance, table and memory; the pool as many.
+    let pooling = pooling_engine(|pool| {
+        pool.total_core_instances(1)
+            .total_tables(1)
+            .total_memories(1);
+    });
+    for engine in [Engine::default(), pooling] {
+        let mut store = recorded(&engine);
+        for wat in FAILING {
+            let module = Module::new(&engine, wat).expect("compiles");
+            Instance::new(&mut store, &module, &[]).expect_err(wat);
+        }
+        // Every count, in the store and in the pool, is back where it was.
+        let i = instance(
+            &mut store,
+            r#"(module (table 1 funcref) (memory 1) (global (export "g") i32 (i32.const 7))
+                (func (export "f") (result i32) global.get 0))"#,
+        );
+        let f = i.get_typed_func::<(), i32>(&mut store, "f").expect("f");
+        assert_eq!(f.call(&mut store, ()).expect("runs"), 7);
+    }
 }

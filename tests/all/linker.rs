@@ -266,7 +266,7 @@ fn memory_and_store_data_are_borrowed_together() {
 fn tables_fill_and_copy_with_bounds_checks() {
     let mut store = Store::<()>::default();
     let f = Func::wrap(&mut store, || {});
-    let ty = TableType::new(RefType::FuncRef, 4, None);
+    let ty = TableType::new(RefType::FUNCREF, 4, None);
     let a = Table::new(&mut store, ty, Val::FuncRef(None)).unwrap();
     let b = Table::new(&mut store, ty, Val::FuncRef(None)).unwrap();
     a.fill(&mut store, 1, Val::FuncRef(Some(f)), 2).unwrap();
@@ -293,7 +293,7 @@ fn tables_fill_and_copy_with_bounds_checks() {
     assert!(a.fill(&mut store, 0, Val::I32(0), 1).is_err());
     let externs = Table::new(
         &mut store,
-        TableType::new(RefType::ExternRef, 1, None),
+        TableType::new(RefType::EXTERNREF, 1, None),
         Val::ExternRef(None),
     )
     .unwrap();
@@ -307,8 +307,8 @@ fn default_values_for_every_type() {
         ValType::I64,
         ValType::F32,
         ValType::F64,
-        ValType::FuncRef,
-        ValType::ExternRef,
+        ValType::FUNCREF,
+        ValType::EXTERNREF,
     ] {
         let value = Val::default_for_ty(&ty).expect("every type has a default");
         assert_eq!(value.ty(), ty);

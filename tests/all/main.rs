@@ -16,6 +16,7 @@ mod limits;
 mod linker;
 mod peer_bugs;
 mod pooling;
+mod precompiled;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;

@@ -89,6 +89,75 @@ fn a_reused_memory_starts_zeroed() {
     }
 }
 
+/// Data segments at constant offsets, which instantiation maps from the module's memory
+/// image where the platform has images.
+const DATA: &str = r#"(module
+    (memory (export "memory") 3)
+    (data (i32.const 65540) "abc")
+    (data (i32.const 131071) "z")
+    (data (i32.const 65541) "B")
+    (func (export "grow") (param i32) (result i32) local.get 0 memory.grow))"#;
+
+/// Checks that `instance`'s memory holds exactly `DATA`'s segments, then writes over them,
+/// around them and (after a growth, on every other round) past them.
+fn check_and_scribble(store: &mut Store<()>, instance: Instance, round: usize) {
+    let memory = instance.get_memory(&*store, "memory").unwrap();
+    assert_eq!(memory.size(&*store), 3, "round {round}");
+    let data = memory.data(&*store);
+    for (i, byte) in data.iter().enumerate() {
+        let expected = match i {
+            65540 => b'a',
+            65541 => b'B',
+            65542 => b'c',
+            131071 => b'z',
+            _ => 0,
+        };
+        assert_eq!(*byte, expected, "round {round}, byte {i}");
+    }
+    if round % 2 == 1 {
+        let grow = instance
+            .get_typed_func::<i32, i32>(&mut *store, "grow")
+            .unwrap();
+        assert_eq!(grow.call(&mut *store, 1).unwrap(), 3);
+        assert_eq!(memory.data(&*store)[65541], b'B', "a growth keeps the data");
+    }
+    let data = memory.data_mut(&mut *store);
+    data[65540] = 1;
+    data[131071] = 2;
+    data[0] = 3;
+    data[2 * 65536 + 7] = 4;
+    if let Some(last) = data.last_mut() {
+        *last = 5;
+    }
+}
+
+#[test]
+fn every_instance_sees_its_data_segments_and_no_earlier_writes() {
+    let pooling = engine(&PoolingAllocationConfig::new());
+    let mut copying = Config::new();
+    copying.memory_init_cow(false);
+    let copying = Engine::new(&copying).unwrap();
+    for engine in [Engine::default(), pooling, copying] {
+        let module = Module::new(&engine, DATA).unwrap();
+        let mut kept = Vec::new();
+        for round in 0..6 {
+            let mut store = Store::new(&engine, ());
+            let instance = Instance::new(&mut store, &module, &[]).unwrap();
+            check_and_scribble(&mut store, instance, round);
+            // Two stores alive at once share the image but not their writes.
+            if round == 2 {
+                let mut other = Store::new(&engine, ());
+                let instance = Instance::new(&mut other, &module, &[]).unwrap();
+                check_and_scribble(&mut other, instance, round);
+                kept.push(other);
+            }
+        }
+        // A module dropped while memories made from its image live.
+        drop(module);
+        drop(kept);
+    }
+}
+
 #[test]
 fn memory_and_table_sizes_are_bounded() {
     let mut pool = PoolingAllocationConfig::new();
@@ -108,11 +177,11 @@ fn memory_and_table_sizes_are_bounded() {
     );
     let big = Module::new(&engine, "(module (memory 3))").unwrap();
     assert!(Instance::new(&mut store, &big, &[]).is_err());
-    let ty = TableType::new(RefType::FuncRef, 5, None);
+    let ty = TableType::new(RefType::FUNCREF, 5, None);
     let table = Table::new(&mut store, ty, Val::FuncRef(None)).unwrap();
     assert_eq!(table.grow(&mut store, 5, Val::FuncRef(None)).unwrap(), 5);
     assert!(table.grow(&mut store, 1, Val::FuncRef(None)).is_err());
-    let ty = TableType::new(RefType::FuncRef, 11, None);
+    let ty = TableType::new(RefType::FUNCREF, 11, None);
     assert!(Table::new(&mut store, ty, Val::FuncRef(None)).is_err());
 }
 

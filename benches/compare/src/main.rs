@@ -25,6 +25,7 @@
 //! Run with `cargo run --release --manifest-path benches/compare/Cargo.toml -- --help`.
 
 mod component;
+mod deserialize;
 mod engines;
 mod instantiate;
 mod report;
@@ -49,6 +50,8 @@ enum Suite {
     Instantiate,
     /// WASI preview 1 modules against WASI 0.2 components (`wasi.rs`).
     Wasi,
+    /// `Module::deserialize` against `Module::new` (`deserialize.rs`).
+    Deserialize,
 }
 
 /// Command-line options.
@@ -64,7 +67,8 @@ struct Options {
 }
 
 const USAGE: &str = "\
-usage: weft-compare [--suite core|component|instantiate|wasi] [--runs N] [--filter NAME]...
+usage: weft-compare [--suite core|component|instantiate|wasi|deserialize] [--runs N]
+                    [--filter NAME]...
                     [--engines LIST] [--baseline ENGINE] [--calls N] [--wasm-dir DIR]
 
   --suite NAME      `core` (default): the workloads and the empty-call overhead;
@@ -75,7 +79,9 @@ usage: weft-compare [--suite core|component|instantiate|wasi] [--runs N] [--filt
                     wasmi and Wasmtime (--engines does not apply);
                     `wasi`: startup of a hello program and a 64 MiB file copy, each as a
                     WASI preview 1 module and as a WASI 0.2 component, on weft and
-                    cranelift by default
+                    cranelift by default; `deserialize`: Module::deserialize of
+                    precompiled bytes against Module::new of each workload, on weft
+                    and Wasmtime (Cranelift) (--engines does not apply)
 
   --runs N          rounds per engine and workload; medians are reported (default 5)
   --filter NAME     only workloads whose name contains NAME (repeatable; `noop` selects
@@ -129,9 +135,11 @@ fn parse_args() -> Result<Options, String> {
                     "component" => Suite::Component,
                     "instantiate" => Suite::Instantiate,
                     "wasi" => Suite::Wasi,
+                    "deserialize" => Suite::Deserialize,
                     other => {
                         return Err(format!(
-                            "unknown suite `{other}` (core, component, instantiate, wasi)"
+                            "unknown suite `{other}` (core, component, instantiate, wasi, \
+                             deserialize)"
                         ));
                     }
                 };
@@ -284,6 +292,14 @@ fn main() -> ExitCode {
             &wasi::DEFAULT
         };
         return if wasi::run(engines, options.runs) {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        };
+    }
+    if options.suite == Suite::Deserialize {
+        let ok = deserialize::run(&options.wasm_dir, options.runs, &options.filters);
+        return if ok {
             ExitCode::SUCCESS
         } else {
             ExitCode::from(1)

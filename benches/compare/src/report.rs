@@ -15,7 +15,8 @@ pub enum Cell {
 }
 
 impl Cell {
-    fn time(&self) -> Option<Duration> {
+    /// The time of a cell holding one.
+    pub fn time(&self) -> Option<Duration> {
         match self {
             Cell::Value(d, _) => Some(*d),
             _ => None,

@@ -19,6 +19,8 @@ struct Cli {
 enum Command {
     /// Runs a WebAssembly module (`.wasm` or `.wat`).
     Run(Box<commands::run::RunCommand>),
+    /// Precompiles a module into a `.cwasm` file for `weft run --allow-precompiled`.
+    Compile(commands::compile::CompileCommand),
     /// Runs WebAssembly spec test scripts (`.wast`).
     Wast(commands::wast::WastCommand),
     /// Prints a module's imports and exports.
@@ -27,7 +29,7 @@ enum Command {
     Settings(commands::options::SettingsCommand),
 }
 
-const SUBCOMMANDS: &[&str] = &["run", "wast", "inspect", "settings", "help"];
+const SUBCOMMANDS: &[&str] = &["run", "compile", "wast", "inspect", "settings", "help"];
 
 fn main() -> ExitCode {
     let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
@@ -42,6 +44,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse_from(args);
     let result = match cli.command {
         Command::Run(cmd) => cmd.execute(),
+        Command::Compile(cmd) => cmd.execute(),
         Command::Wast(cmd) => cmd.execute(),
         Command::Inspect(cmd) => cmd.execute(),
         Command::Settings(cmd) => cmd.execute(),

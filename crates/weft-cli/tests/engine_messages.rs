@@ -24,7 +24,7 @@ fn minimum_above_maximum_says_so() {
     );
     assert!(!message.contains("too large"), "{message}");
 
-    let ty = TableType::new(RefType::FuncRef, 2, Some(1));
+    let ty = TableType::new(RefType::FUNCREF, 2, Some(1));
     let error = Table::new(&mut store, ty, Val::FuncRef(None)).expect_err("min > max");
     let message = error.to_string();
     assert!(

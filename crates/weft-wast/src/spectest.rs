@@ -57,7 +57,7 @@ pub fn define<T: 'static>(linker: &mut Linker<T>, store: &mut Store<T>) -> weft:
         linker.define(&mut *store, MODULE, name, global)?;
     }
 
-    let table_ty = TableType::new(RefType::FuncRef, 10, Some(20));
+    let table_ty = TableType::new(RefType::FUNCREF, 10, Some(20));
     let table = Table::new(&mut *store, table_ty, Val::FuncRef(None))?;
     linker.define(&mut *store, MODULE, "table", table)?;
 

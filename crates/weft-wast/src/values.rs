@@ -41,11 +41,11 @@ fn ref_type(heap: &HeapType<'_>) -> Result<RefType, String> {
         HeapType::Abstract {
             shared: false,
             ty: AbstractHeapType::Func | AbstractHeapType::NoFunc,
-        } => Ok(RefType::FuncRef),
+        } => Ok(RefType::FUNCREF),
         HeapType::Abstract {
             shared: false,
             ty: AbstractHeapType::Extern | AbstractHeapType::NoExtern,
-        } => Ok(RefType::ExternRef),
+        } => Ok(RefType::EXTERNREF),
         other => Err(format!(
             "unsupported reference type {other:?}: Weft has only funcref and externref"
         )),
@@ -117,8 +117,7 @@ pub(crate) fn describe_arg(arg: &WastArg<'_>) -> String {
         WastArg::Core(WastArgCore::F32(v)) => describe_f32(v.bits),
         WastArg::Core(WastArgCore::F64(v)) => describe_f64(v.bits),
         WastArg::Core(WastArgCore::RefNull(heap)) => match ref_type(heap) {
-            Ok(RefType::FuncRef) => "ref.null func".to_string(),
-            Ok(RefType::ExternRef) => "ref.null extern".to_string(),
+            Ok(ty) => format!("ref.null {}", ty.heap_type()),
             Err(_) => format!("ref.null {heap:?}"),
         },
         WastArg::Core(WastArgCore::RefExtern(n)) => format!("ref.extern {n}"),
@@ -149,8 +148,7 @@ fn describe_expected_core(expected: &WastRetCore<'_>) -> String {
         WastRetCore::F64(NanPattern::Value(v)) => describe_f64(v.bits),
         WastRetCore::RefNull(None) => "ref.null".to_string(),
         WastRetCore::RefNull(Some(heap)) => match ref_type(heap) {
-            Ok(RefType::FuncRef) => "ref.null func".to_string(),
-            Ok(RefType::ExternRef) => "ref.null extern".to_string(),
+            Ok(ty) => format!("ref.null {}", ty.heap_type()),
             Err(_) => format!("ref.null {heap:?}"),
         },
         WastRetCore::RefExtern(None) => "ref.extern".to_string(),
@@ -202,8 +200,8 @@ fn matches_core(
         (WastRetCore::RefNull(None), Val::FuncRef(r)) => r.is_none(),
         (WastRetCore::RefNull(None), Val::ExternRef(r)) => r.is_none(),
         (WastRetCore::RefNull(Some(heap)), actual) => match (ref_type(heap)?, actual) {
-            (RefType::FuncRef, Val::FuncRef(r)) => r.is_none(),
-            (RefType::ExternRef, Val::ExternRef(r)) => r.is_none(),
+            (RefType::FUNCREF, Val::FuncRef(r)) => r.is_none(),
+            (RefType::EXTERNREF, Val::ExternRef(r)) => r.is_none(),
             _ => false,
         },
         (WastRetCore::RefExtern(None), Val::ExternRef(r)) => r.is_some(),

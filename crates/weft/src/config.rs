@@ -44,6 +44,7 @@ pub struct Config {
     pub(crate) component_model: bool,
     pub(crate) wasm_backtrace: bool,
     pub(crate) allocation: InstanceAllocationStrategy,
+    pub(crate) memory_init_cow: bool,
     /// Proposals Weft does not implement that the configuration asks for, by setter name;
     /// [`Engine::new`](crate::Engine::new) refuses a configuration that has any.
     pub(crate) refused: Vec<&'static str>,
@@ -73,6 +74,7 @@ impl Config {
             component_model: cfg!(feature = "component-model"),
             wasm_backtrace: true,
             allocation: InstanceAllocationStrategy::OnDemand,
+            memory_init_cow: true,
             refused: Vec::new(),
         }
     }
@@ -352,9 +354,16 @@ impl Config {
         self
     }
 
-    /// Accepted without effect: memories are always lazily zeroed OS pages with their data
-    /// segments copied in at instantiation.
-    pub fn memory_init_cow(&mut self, _enable: bool) -> &mut Self {
+    /// Whether instantiation may map a module's data segments copy-on-write from a memory
+    /// image instead of copying them (default: on). With it, the first instantiation of a
+    /// module builds, for each memory whose active data segments all have constant offsets
+    /// and fit in its initial size, an image of the initialized pages (on Linux, a sealed
+    /// `memfd`); each memory then maps it, so that instantiation writes nothing and the pages
+    /// are shared until written. The first growth of such a memory copies it into one
+    /// anonymous mapping. Off, or on other platforms, the segments are copied into zeroed
+    /// pages. The contents a program sees are the same either way.
+    pub fn memory_init_cow(&mut self, enable: bool) -> &mut Self {
+        self.memory_init_cow = enable;
         self
     }
 

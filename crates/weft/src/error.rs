@@ -1,8 +1,8 @@
 //! The error type of every fallible Weft operation.
 //!
 //! As in Wasmtime, [`Error`] is [`anyhow::Error`] and [`Result`] is [`anyhow::Result`]: `?`
-//! takes any `std::error::Error + Send + Sync + 'static`, [`Context`](crate::Context) adds
-//! messages, and [`Error::downcast_ref`] recovers a [`Trap`](crate::Trap), a
+//! takes any `std::error::Error + Send + Sync + 'static`, [`Context`] adds
+//! messages, and [`Error::downcast_ref`] recovers a [`Trap`], a
 //! [`WasmBacktrace`](crate::WasmBacktrace), an [`ErrorKind`] or the host's own error types.
 //! [`ErrorExt`] adds Weft's queries ([`ErrorExt::kind`], [`ErrorExt::trap_code`],
 //! [`ErrorExt::offset`]).
@@ -25,7 +25,7 @@ pub use anyhow::{Context, bail, ensure, format_err};
 /// convertible from any `std::error::Error + Send + Sync + 'static` with `?`. What failed is
 /// recovered with [`Error::downcast_ref`]:
 ///
-/// - a trap in WebAssembly is a [`Trap`](crate::Trap), with the wasm frames as a
+/// - a trap in WebAssembly is a [`Trap`], with the wasm frames as a
 ///   [`WasmBacktrace`](crate::WasmBacktrace) context;
 /// - a failure of Weft outside execution is an [`ErrorKind`];
 /// - an error a host function returned is that function's own error value.
@@ -48,7 +48,7 @@ pub use anyhow::Error;
 pub use anyhow::Result;
 
 /// What kind of failure of Weft itself an [`Error`] reports: the error value inside errors
-/// that are neither traps ([`Trap`](crate::Trap)) nor raised by host functions. Get it with
+/// that are neither traps ([`Trap`]) nor raised by host functions. Get it with
 /// [`ErrorExt::kind`] or `error.downcast_ref::<ErrorKind>()`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]

@@ -7,11 +7,12 @@ use crate::error::{Error, Result};
 use crate::func::Func;
 use crate::index::{StoreGlobalIdx, StoreMemoryIdx, StoreTableIdx};
 use crate::limits::MAX_TABLE_ELEMENTS;
-use crate::linear_memory::LinearMemory;
+use crate::linear_memory::{LinearMemory, MemoryImage};
 use crate::store::{GlobalEntity, MemoryEntity, StoreId, StoreInner, TableEntity};
 use crate::types::{ExternType, GlobalType, MemoryType, Mutability, TableType};
 use crate::values::Val;
 use core::fmt;
+use std::sync::Arc;
 
 /// Something an instance imports or exports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -161,7 +162,7 @@ impl Memory {
     pub fn new(mut store: impl AsContextMut, ty: MemoryType) -> Result<Memory> {
         let store = store.as_context_mut().0;
         store.check_entity_counts(0, 0, 1)?;
-        let index = store.create_memory(ty)?;
+        let index = store.create_memory(ty, None)?;
         Ok(Memory {
             store: store.inner.id,
             index,
@@ -286,6 +287,20 @@ impl Memory {
     /// # Panics
     ///
     /// If `store` is not the memory's store.
+    ///
+    /// ```
+    /// use weft::{Engine, Memory, MemoryType, Store};
+    /// let engine = Engine::default();
+    /// let mut store = Store::new(&engine, ());
+    /// let memory = Memory::new(&mut store, MemoryType::new(1, None))?;
+    /// memory.write(&mut store, 100, b"weft")?;
+    /// let mut buf = [0u8; 4];
+    /// memory.read(&store, 100, &mut buf)?;
+    /// assert_eq!(&buf, b"weft");
+    /// // Past the end of the memory's one page (65,536 bytes):
+    /// assert!(memory.read(&store, 65_534, &mut buf).is_err());
+    /// # Ok::<(), weft::Error>(())
+    /// ```
     pub fn read(
         &self,
         store: impl AsContext,
@@ -333,6 +348,17 @@ impl Memory {
     /// # Panics
     ///
     /// If `store` is not the memory's store.
+    ///
+    /// ```
+    /// use weft::{Engine, Memory, MemoryType, Store};
+    /// let engine = Engine::default();
+    /// let mut store = Store::new(&engine, ());
+    /// let memory = Memory::new(&mut store, MemoryType::new(1, Some(2)))?;
+    /// assert_eq!(memory.grow(&mut store, 1)?, 1); // the old size, in pages
+    /// assert_eq!(memory.size(&store), 2);
+    /// assert!(memory.grow(&mut store, 1).is_err()); // beyond the maximum
+    /// # Ok::<(), weft::Error>(())
+    /// ```
     pub fn grow(&self, mut store: impl AsContextMut, delta: u64) -> Result<u64> {
         let store = store.as_context_mut().0;
         self.entity(&store.inner);
@@ -341,7 +367,13 @@ impl Memory {
     }
 }
 
-pub(crate) fn new_memory(inner: &mut StoreInner, ty: MemoryType) -> Result<StoreMemoryIdx> {
+/// Makes a memory of type `ty` in the store, holding `image` (zeros without one); with the
+/// pooling allocator, in one of its slots.
+pub(crate) fn new_memory(
+    inner: &mut StoreInner,
+    ty: MemoryType,
+    image: Option<&Arc<MemoryImage>>,
+) -> Result<StoreMemoryIdx> {
     let pages = ty.minimum();
     if let Some(max) = ty.maximum()
         && max < pages
@@ -361,10 +393,10 @@ pub(crate) fn new_memory(inner: &mut StoreInner, ty: MemoryType) -> Result<Store
     let (data, slot) = match inner.engine.pool() {
         Some(pool) => {
             let slot = pool.take(crate::pool::SlotKind::Memory)?;
-            (pool.memory(len)?, Some(slot))
+            (pool.memory(len, image)?, Some(slot))
         }
         None => {
-            let data = LinearMemory::new(len).map_err(|_| {
+            let data = LinearMemory::with_image(len, image).map_err(|_| {
                 Error::resource(format!(
                     "failed to allocate a memory of {pages} pages: the host refused to map them"
                 ))
@@ -393,6 +425,19 @@ impl Table {
     /// If `init` is not a reference of the table's element type, the type's minimum is
     /// greater than its maximum, the store already holds its most tables, the limiter refuses
     /// the size, or the table has more than 10,000,000 elements.
+    ///
+    /// ```
+    /// use weft::{Engine, Func, RefType, Store, Table, TableType, Val};
+    /// let engine = Engine::default();
+    /// let mut store = Store::new(&engine, ());
+    /// let table = Table::new(&mut store, TableType::new(RefType::FUNCREF, 2, None), Val::FuncRef(None))?;
+    /// let f = Func::wrap(&mut store, || 1i32);
+    /// table.set(&mut store, 1, Val::FuncRef(Some(f)))?;
+    /// assert!(matches!(table.get(&store, 1), Some(Val::FuncRef(Some(_)))));
+    /// assert!(matches!(table.get(&store, 0), Some(Val::FuncRef(None))));
+    /// assert!(table.get(&store, 2).is_none());
+    /// # Ok::<(), weft::Error>(())
+    /// ```
     pub fn new(mut store: impl AsContextMut, ty: TableType, init: Val) -> Result<Table> {
         let store = store.as_context_mut().0;
         let init = ref_to_raw(&store.inner, ty, init)?;
@@ -702,6 +747,19 @@ impl Global {
     /// # Panics
     ///
     /// If `store` is not the global's store.
+    ///
+    /// ```
+    /// use weft::{Engine, Global, GlobalType, Mutability, Store, Val, ValType};
+    /// let engine = Engine::default();
+    /// let mut store = Store::new(&engine, ());
+    /// let ty = GlobalType::new(ValType::I64, Mutability::Var);
+    /// let counter = Global::new(&mut store, ty, Val::I64(0))?;
+    /// counter.set(&mut store, Val::I64(5))?;
+    /// assert_eq!(counter.get(&store).unwrap_i64(), 5);
+    /// // A value of another type is an error.
+    /// assert!(counter.set(&mut store, Val::I32(1)).is_err());
+    /// # Ok::<(), weft::Error>(())
+    /// ```
     pub fn set(&self, mut store: impl AsContextMut, value: Val) -> Result<()> {
         let inner = &mut store.as_context_mut().0.inner;
         let ty = self.entity(inner).ty;

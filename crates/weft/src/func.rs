@@ -38,6 +38,21 @@ impl Func {
     /// [`Val`]s and must write one `Val` of the right type into each slot of `results`.
     ///
     /// A result of the wrong type makes the call fail with an error.
+    ///
+    /// ```
+    /// use weft::{Engine, Func, FuncType, Store, Val, ValType};
+    /// let engine = Engine::default();
+    /// let mut store = Store::new(&engine, ());
+    /// let ty = FuncType::new(&engine, [ValType::I32, ValType::I32], [ValType::I32]);
+    /// let add = Func::new(&mut store, ty, |_caller, params, results| {
+    ///     results[0] = Val::I32(params[0].unwrap_i32() + params[1].unwrap_i32());
+    ///     Ok(())
+    /// });
+    /// let mut results = [Val::I32(0)];
+    /// add.call(&mut store, &[Val::I32(2), Val::I32(3)], &mut results)?;
+    /// assert_eq!(results[0].unwrap_i32(), 5);
+    /// # Ok::<(), weft::Error>(())
+    /// ```
     pub fn new<T: 'static>(
         mut store: impl AsContextMut<Data = T>,
         ty: FuncType,
@@ -106,6 +121,21 @@ impl Func {
     /// A [`Trap`](crate::Trap) if execution traps, the error of a host function, or a usage
     /// error if the number or types of `params` or the length of `results` do not match the
     /// function's type, or a value belongs to another store.
+    ///
+    /// ```
+    /// use weft::{Engine, Instance, Module, Store, Val};
+    /// let engine = Engine::default();
+    /// let module = Module::new(&engine, r#"(module
+    ///     (func (export "double") (param i64) (result i64)
+    ///         (i64.mul (local.get 0) (i64.const 2))))"#)?;
+    /// let mut store = Store::new(&engine, ());
+    /// let instance = Instance::new(&mut store, &module, &[])?;
+    /// let double = instance.get_func(&store, "double").expect("an export");
+    /// let mut results = [Val::I64(0)];
+    /// double.call(&mut store, &[Val::I64(21)], &mut results)?;
+    /// assert_eq!(results[0].unwrap_i64(), 42);
+    /// # Ok::<(), weft::Error>(())
+    /// ```
     pub fn call(
         &self,
         mut store: impl AsContextMut,
@@ -143,6 +173,18 @@ impl Func {
     /// # Errors
     ///
     /// If `Params` and `Results` do not match the function's type.
+    ///
+    /// ```
+    /// use weft::{Engine, Func, Store};
+    /// let engine = Engine::default();
+    /// let mut store = Store::new(&engine, ());
+    /// let add = Func::wrap(&mut store, |a: i32, b: i32| a.wrapping_add(b));
+    /// let typed = add.typed::<(i32, i32), i32>(&store)?;
+    /// assert_eq!(typed.call(&mut store, (1, 2))?, 3);
+    /// // A wrong signature is an error, not a bad call later.
+    /// assert!(add.typed::<i64, i64>(&store).is_err());
+    /// # Ok::<(), weft::Error>(())
+    /// ```
     pub fn typed<Params: WasmParams, Results: WasmResults>(
         &self,
         store: impl AsContext,
@@ -342,6 +384,32 @@ impl<'a, T> Caller<'a, T> {
 
     /// The export `name` of the instance that called this host function, if the caller is a
     /// wasm instance and has such an export.
+    ///
+    /// ```
+    /// use weft::{Caller, Engine, Instance, Linker, Module, Store};
+    /// let engine = Engine::default();
+    /// let mut linker = Linker::new(&engine);
+    /// // The host reads a string the guest passes as (pointer, length).
+    /// linker.func_wrap("host", "log", |mut caller: Caller<'_, Vec<String>>, ptr: u32, len: u32| {
+    ///     let memory = caller.get_export("memory").and_then(|e| e.into_memory());
+    ///     let memory = memory.ok_or_else(|| weft::format_err!("no memory export"))?;
+    ///     let bytes = memory.data(&caller);
+    ///     let text = bytes.get(ptr as usize..(ptr + len) as usize).unwrap_or_default();
+    ///     let text = String::from_utf8_lossy(text).into_owned();
+    ///     caller.data_mut().push(text);
+    ///     Ok(())
+    /// })?;
+    /// let module = Module::new(&engine, r#"(module
+    ///     (import "host" "log" (func $log (param i32 i32)))
+    ///     (memory (export "memory") 1)
+    ///     (data (i32.const 16) "hello")
+    ///     (func (export "run") (call $log (i32.const 16) (i32.const 5))))"#)?;
+    /// let mut store = Store::new(&engine, Vec::new());
+    /// let instance = linker.instantiate(&mut store, &module)?;
+    /// instance.get_typed_func::<(), ()>(&mut store, "run")?.call(&mut store, ())?;
+    /// assert_eq!(store.data(), &["hello"]);
+    /// # Ok::<(), weft::Error>(())
+    /// ```
     pub fn get_export(&mut self, name: &str) -> Option<Extern> {
         let instance = self.instance?;
         crate::instance::instance_export(&self.store.inner, instance, name)
@@ -423,7 +491,7 @@ wasm_ty_int! {
 
 impl WasmTyPrivate for Option<Func> {
     fn valtype() -> ValType {
-        ValType::FuncRef
+        ValType::FUNCREF
     }
     fn to_raw(self, store: &StoreInner) -> Result<u64> {
         Val::FuncRef(self).to_raw(store)
@@ -439,7 +507,7 @@ impl WasmTy for Option<Func> {}
 
 impl WasmTyPrivate for Option<ExternRef> {
     fn valtype() -> ValType {
-        ValType::ExternRef
+        ValType::EXTERNREF
     }
     fn to_raw(self, store: &StoreInner) -> Result<u64> {
         Val::ExternRef(self).to_raw(store)

@@ -52,6 +52,21 @@ impl Instance {
     /// written, as the spec says) or the start function traps;
     /// [`ErrorKind::ResourceExhausted`](crate::ErrorKind::ResourceExhausted) if a memory or
     /// table cannot be allocated.
+    ///
+    /// ```
+    /// use weft::{Engine, Func, Instance, Module, Store};
+    /// let engine = Engine::default();
+    /// let module = Module::new(&engine, r#"(module
+    ///     (import "env" "answer" (func $answer (result i32)))
+    ///     (func (export "run") (result i32) (call $answer)))"#)?;
+    /// let mut store = Store::new(&engine, ());
+    /// let answer = Func::wrap(&mut store, || 42i32);
+    /// // Imports are given in the order the module declares them.
+    /// let instance = Instance::new(&mut store, &module, &[answer.into()])?;
+    /// let run = instance.get_typed_func::<(), i32>(&mut store, "run")?;
+    /// assert_eq!(run.call(&mut store, ())?, 42);
+    /// # Ok::<(), weft::Error>(())
+    /// ```
     pub fn new<T>(
         mut store: impl AsContextMut<Data = T>,
         module: &Module,
@@ -223,6 +238,18 @@ pub(crate) fn instance_export(
     resolve_export(inner, instance, export.kind, export.index)
 }
 
+/// Export number `position` (in the module's export order) of store instance `instance`:
+/// the component layer resolves export names once, when it plans an instantiation.
+pub(crate) fn instance_export_at(
+    inner: &StoreInner,
+    instance: InstanceIdx,
+    position: usize,
+) -> Option<Extern> {
+    let instance = inner.instances.get(instance)?;
+    let export = instance.module.inner.info.exports.get(position)?;
+    resolve_export(inner, instance, export.kind, export.index)
+}
+
 fn unlinkable_type(import: &crate::module::Import) -> Error {
     Error::unlinkable(format!(
         "incompatible import type for `{}::{}`",
@@ -245,10 +272,10 @@ pub(crate) fn eval_const(
     funcs: &EntityVec<FuncIdx, StoreFuncIdx>,
     expr: &ConstExpr,
 ) -> Result<u64> {
-    let mut stack: Vec<u64> = Vec::with_capacity(2);
     let bad = || Error::from(TrapCode::InternalError);
-    for op in expr.ops.iter() {
-        let value = match *op {
+    // The value an operator without operands pushes; `None` for the arithmetic ones.
+    let leaf = |op: ConstOp| -> Result<Option<u64>> {
+        Ok(Some(match op {
             ConstOp::I32(v) => u64::from(v as u32),
             ConstOp::I64(v) => v as u64,
             ConstOp::F32(v) => u64::from(v),
@@ -259,12 +286,18 @@ pub(crate) fn eval_const(
                 let g = *globals.get(g).ok_or_else(bad)?;
                 inner.globals.get(g).ok_or_else(bad)?.value
             }
-            ConstOp::I32Add
-            | ConstOp::I32Sub
-            | ConstOp::I32Mul
-            | ConstOp::I64Add
-            | ConstOp::I64Sub
-            | ConstOp::I64Mul => {
+            _ => return Ok(None),
+        }))
+    };
+    // Almost every expression is one operator (an offset, a `ref.func` element): no stack.
+    if let [op] = *expr.ops {
+        return leaf(op)?.ok_or_else(bad);
+    }
+    let mut stack: Vec<u64> = Vec::with_capacity(2);
+    for op in expr.ops.iter() {
+        let value = match leaf(*op)? {
+            Some(value) => value,
+            None => {
                 let b = stack.pop().ok_or_else(bad)?;
                 let a = stack.pop().ok_or_else(bad)?;
                 match *op {
@@ -318,7 +351,7 @@ pub(crate) fn instantiate<T>(
         store: inner.id,
         index: instance_index,
     };
-    if let Err(error) = initialize(inner, info, instance_index) {
+    if let Err(error) = initialize(inner, &module.inner, instance_index) {
         // The writes made before the trap stay (spec §4.5.4), but unless one of them stored a
         // reference to the new instance's functions in an imported table, nothing can reach
         // the instance any more.
@@ -347,12 +380,15 @@ struct InitError {
 }
 
 /// Applies the active element segments, then the active data segments, in order (spec §4.5.4
-/// steps 13-15).
+/// steps 13-15). The segments of a memory made from an image are in it already: they are only
+/// dropped.
 fn initialize(
     inner: &mut StoreInner,
-    info: &crate::module::ModuleInfo,
+    module: &crate::module::ModuleInner,
     instance: InstanceIdx,
 ) -> core::result::Result<(), InitError> {
+    let info = &module.info;
+    let imaged = module.memory_images();
     let imported_tables = info.num_imported_tables;
     let mut escaped = false;
     for (i, segment) in info.elems.iter() {
@@ -368,8 +404,17 @@ fn initialize(
     }
     for (i, segment) in info.datas.iter() {
         if let DataMode::Active { memory, offset } = &segment.mode {
-            apply_data(inner, instance, i, *memory, offset, segment.bytes.len())
-                .map_err(|error| InitError { error, escaped })?;
+            let from_image = memory
+                .index()
+                .checked_sub(info.num_imported_memories as usize)
+                .and_then(|defined| imaged.get(defined))
+                .is_some_and(Option::is_some);
+            if from_image {
+                drop_data(inner, instance, i);
+            } else {
+                apply_data(inner, instance, i, *memory, offset, segment.bytes.len())
+                    .map_err(|error| InitError { error, escaped })?;
+            }
         }
     }
     Ok(())
@@ -501,12 +546,15 @@ fn allocate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> Res
     for ty in info.tables.iter().skip(info.num_imported_tables as usize) {
         tables.push(store.create_table(*ty, 0)?);
     }
-    for ty in info
+    let images = module.inner.memory_images();
+    for (defined_index, ty) in info
         .memories
         .iter()
         .skip(info.num_imported_memories as usize)
+        .enumerate()
     {
-        memories.push(store.create_memory(*ty)?);
+        let image = images.get(defined_index).and_then(Option::as_ref);
+        memories.push(store.create_memory(*ty, image)?);
     }
 
     let inner = &mut store.inner;
@@ -598,6 +646,11 @@ fn apply_data(
         .ok_or(TrapCode::InternalError)?;
     let offset = eval_const(inner, &entity.globals, &entity.funcs, offset)? as u32;
     inner.memory_init(instance, memory, segment, offset.into(), 0, len as u64)?;
+    drop_data(inner, instance, segment);
+    Ok(())
+}
+
+fn drop_data(inner: &mut StoreInner, instance: InstanceIdx, segment: DataIdx) {
     if let Some(dropped) = inner
         .instances
         .get_mut(instance)
@@ -605,5 +658,4 @@ fn apply_data(
     {
         *dropped = true;
     }
-    Ok(())
 }

@@ -119,6 +119,21 @@ impl<T: 'static> Linker<T> {
     /// # Errors
     ///
     /// If the name is already defined and shadowing is not allowed.
+    ///
+    /// ```
+    /// use weft::{Engine, Linker, Module, Store};
+    /// let engine = Engine::default();
+    /// let mut linker = Linker::new(&engine);
+    /// linker.func_wrap("env", "square", |x: i64| x * x)?;
+    /// let module = Module::new(&engine, r#"(module
+    ///     (import "env" "square" (func $square (param i64) (result i64)))
+    ///     (func (export "run") (result i64) (call $square (i64.const 9))))"#)?;
+    /// let mut store = Store::new(&engine, ());
+    /// let instance = linker.instantiate(&mut store, &module)?;
+    /// let run = instance.get_typed_func::<(), i64>(&mut store, "run")?;
+    /// assert_eq!(run.call(&mut store, ())?, 81);
+    /// # Ok::<(), weft::Error>(())
+    /// ```
     pub fn func_wrap<Params, Results>(
         &mut self,
         module: &str,
@@ -134,6 +149,18 @@ impl<T: 'static> Linker<T> {
     /// # Errors
     ///
     /// If the name is already defined and shadowing is not allowed.
+    ///
+    /// ```
+    /// use weft::{Engine, FuncType, Linker, Val, ValType};
+    /// let engine = Engine::default();
+    /// let mut linker = Linker::<()>::new(&engine);
+    /// let ty = FuncType::new(&engine, [ValType::F64], [ValType::F64]);
+    /// linker.func_new("math", "sqrt", ty, |_caller, params, results| {
+    ///     results[0] = Val::F64(params[0].unwrap_f64().sqrt().to_bits());
+    ///     Ok(())
+    /// })?;
+    /// # Ok::<(), weft::Error>(())
+    /// ```
     pub fn func_new(
         &mut self,
         module: &str,
@@ -157,6 +184,22 @@ impl<T: 'static> Linker<T> {
     /// # Panics
     ///
     /// If `store` is not the instance's store.
+    ///
+    /// ```
+    /// use weft::{Engine, Instance, Linker, Module, Store};
+    /// let engine = Engine::default();
+    /// let mut store = Store::new(&engine, ());
+    /// let lib = Module::new(&engine, r#"(module (func (export "seven") (result i32) i32.const 7))"#)?;
+    /// let lib = Instance::new(&mut store, &lib, &[])?;
+    /// let mut linker = Linker::new(&engine);
+    /// linker.instance(&mut store, "lib", lib)?;
+    /// let app = Module::new(&engine, r#"(module
+    ///     (import "lib" "seven" (func $seven (result i32)))
+    ///     (func (export "run") (result i32) (call $seven)))"#)?;
+    /// let app = linker.instantiate(&mut store, &app)?;
+    /// assert_eq!(app.get_typed_func::<(), i32>(&mut store, "run")?.call(&mut store, ())?, 7);
+    /// # Ok::<(), weft::Error>(())
+    /// ```
     pub fn instance(
         &mut self,
         mut store: impl AsContextMut<Data = T>,
@@ -327,6 +370,22 @@ impl<T: 'static> Linker<T> {
     /// # Errors
     ///
     /// None today; the `Result` matches Wasmtime's signature.
+    ///
+    /// ```
+    /// use weft::{Engine, Linker, Module, Store, UnknownImportError};
+    /// let engine = Engine::default();
+    /// let module = Module::new(&engine, r#"(module
+    ///     (import "env" "missing" (func $missing))
+    ///     (func (export "run") (call $missing)))"#)?;
+    /// let mut linker = Linker::new(&engine);
+    /// linker.define_unknown_imports_as_traps(&module)?;
+    /// let mut store = Store::new(&engine, ());
+    /// let instance = linker.instantiate(&mut store, &module)?;
+    /// let run = instance.get_typed_func::<(), ()>(&mut store, "run")?;
+    /// let error = run.call(&mut store, ()).unwrap_err();
+    /// assert!(error.downcast_ref::<UnknownImportError>().is_some());
+    /// # Ok::<(), weft::Error>(())
+    /// ```
     pub fn define_unknown_imports_as_traps(&mut self, module: &Module) -> Result<()> {
         for import in module.imports() {
             let ExternType::Func(ty) = import.ty() else {
@@ -379,6 +438,15 @@ impl<T: 'static> Linker<T> {
     ///
     /// If `module::name` is not defined, or `as_module::as_name` is defined already and
     /// shadowing is not allowed.
+    ///
+    /// ```
+    /// use weft::{Engine, Linker};
+    /// let engine = Engine::default();
+    /// let mut linker = Linker::<()>::new(&engine);
+    /// linker.func_wrap("env", "now", || 42u64)?;
+    /// linker.alias("env", "now", "wasi", "clock")?;
+    /// # Ok::<(), weft::Error>(())
+    /// ```
     pub fn alias(
         &mut self,
         module: &str,

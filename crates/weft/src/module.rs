@@ -16,6 +16,7 @@ use crate::index::{
     DataIdx, DefinedFuncIdx, ElemIdx, EntityVec, FuncIdx, GlobalIdx, MemoryIdx, TableIdx, TypeIdx,
 };
 use crate::ir::CompiledFunc;
+use crate::linear_memory::MemoryImage;
 use crate::types::{
     ExportType, ExternType, FuncType, GlobalType, ImportType, MemoryType, Mutability, RefType,
     TableType, ValType,
@@ -25,6 +26,9 @@ use std::ops::Range;
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 use wasmparser::{Parser, Payload, Validator};
+
+mod serialize;
+pub use serialize::Precompiled;
 
 /// A validated and translated WebAssembly module, ready to instantiate.
 ///
@@ -59,6 +63,9 @@ pub(crate) struct ModuleInner {
     pub(crate) code: Box<[FuncCode]>,
     /// The module's bytes, kept only for lazy translation.
     pub(crate) bytes: Option<Arc<[u8]>>,
+    /// The copy-on-write image of each defined memory's initial contents, built at the first
+    /// instantiation (see [`ModuleInner::memory_images`]).
+    memory_images: OnceLock<Box<[Option<Arc<MemoryImage>>]>>,
 }
 
 /// The code of one defined function: translated now (eager) or on first use (lazy).
@@ -395,7 +402,7 @@ impl ModuleInfo {
                 self.tables
                     .get(i)
                     .copied()
-                    .unwrap_or(TableType::new(RefType::FuncRef, 0, None)),
+                    .unwrap_or(TableType::new(RefType::FUNCREF, 0, None)),
             ),
             ExternKind::Memory => ExternType::Memory(
                 self.memories
@@ -414,6 +421,56 @@ impl ModuleInfo {
 }
 
 impl ModuleInner {
+    /// The image of each defined memory's contents after its active data segments, by
+    /// defined memory index: `Some` when instantiation may map the image instead of copying
+    /// the segments, built on the first call and kept.
+    ///
+    /// A memory has an image when [`Config::memory_init_cow`](crate::Config::memory_init_cow)
+    /// is on, every active data segment that targets it has a constant
+    /// offset and fits in the memory's initial size (so that applying the segments cannot
+    /// trap), at least one of them has a byte, and the platform supports images. No memory
+    /// has one when an active element segment writes into an imported table: a trap later in
+    /// instantiation would then leave the instance reachable, and its memory must show only
+    /// the data segments applied before the trap (spec §4.5.4).
+    pub(crate) fn memory_images(&self) -> &[Option<Arc<MemoryImage>>] {
+        self.memory_images.get_or_init(|| {
+            let info = &self.info;
+            let imported = info.num_imported_memories as usize;
+            let defined = info.memories.len().saturating_sub(imported);
+            let escapes = info.elems.iter().any(|(_, segment)| {
+                matches!(&segment.mode, ElemMode::Active { table, .. }
+                    if table.as_u32() < info.num_imported_tables)
+            });
+            (0..defined)
+                .map(|defined_index| {
+                    if escapes || !self.engine.config().memory_init_cow {
+                        return None;
+                    }
+                    let index = imported + defined_index;
+                    let ty = info.memories.get(index)?;
+                    let len =
+                        usize::try_from(ty.minimum().checked_mul(MemoryType::PAGE_SIZE)?).ok()?;
+                    let mut segments = Vec::new();
+                    for (_, segment) in info.datas.iter() {
+                        let DataMode::Active { memory, offset } = &segment.mode else {
+                            continue;
+                        };
+                        if memory.index() != index {
+                            continue;
+                        }
+                        let offset = match *offset.ops {
+                            [ConstOp::I32(offset)] => u64::from(offset as u32),
+                            [ConstOp::I64(offset)] => offset as u64,
+                            _ => return None,
+                        };
+                        segments.push((usize::try_from(offset).ok()?, &*segment.bytes));
+                    }
+                    MemoryImage::new(len, segments.iter().copied()).map(Arc::new)
+                })
+                .collect()
+        })
+    }
+
     /// The translated code of defined function `defined_index`, translating it now if the
     /// module was compiled lazily.
     ///
@@ -455,9 +512,9 @@ fn same_error(error: &Error) -> Error {
 
 fn ref_type(ty: wasmparser::RefType) -> Result<RefType> {
     if ty.is_func_ref() {
-        Ok(RefType::FuncRef)
+        Ok(RefType::FUNCREF)
     } else if ty.is_extern_ref() {
-        Ok(RefType::ExternRef)
+        Ok(RefType::EXTERNREF)
     } else {
         Err(Error::invalid(
             format!("unsupported reference type {ty}"),
@@ -521,8 +578,8 @@ fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr> {
                 wasmparser::HeapType::Abstract {
                     ty: wasmparser::AbstractHeapType::Func,
                     ..
-                } => RefType::FuncRef,
-                _ => RefType::ExternRef,
+                } => RefType::FUNCREF,
+                _ => RefType::EXTERNREF,
             }),
             O::RefFunc { function_index } => ConstOp::RefFunc(FuncIdx::from_u32(function_index)),
             O::GlobalGet { global_index } => ConstOp::GlobalGet(GlobalIdx::from_u32(global_index)),
@@ -685,7 +742,7 @@ fn compile(engine: &Engine, binary: &[u8]) -> Result<Module> {
                                     })
                                 })
                                 .collect::<Result<Vec<_>>>()?;
-                            (RefType::FuncRef, items)
+                            (RefType::FUNCREF, items)
                         }
                         wasmparser::ElementItems::Expressions(ty, exprs) => {
                             let items = exprs
@@ -768,6 +825,7 @@ fn compile(engine: &Engine, binary: &[u8]) -> Result<Module> {
             info,
             code: code.into(),
             bytes,
+            memory_images: OnceLock::new(),
         }),
     })
 }

@@ -4,13 +4,15 @@
 //!
 //! Each entity a pool admits holds a [`PoolSlot`]; dropping the entity (with its store, or
 //! when a failed instantiation is rolled back) gives the slot back. A memory's bytes go back
-//! to the pool's warm list, and the next memory made from the pool takes them and zeroes them
-//! in place ([`LinearMemory::reset`]), which costs less than mapping fresh pages.
+//! to the pool's warm list, and the next memory made from the pool takes them and resets them
+//! in place ([`LinearMemory::reset`]), which costs less than mapping fresh pages. A memory that
+//! maps a module's image is preferred for the next memory of that module: its reset is one
+//! `madvise`, after which it reads the image again.
 
 use crate::config::PoolingAllocationConfig;
 use crate::error::ErrorCtor as _;
 use crate::error::{Error, Result};
-use crate::linear_memory::LinearMemory;
+use crate::linear_memory::{LinearMemory, MemoryImage};
 use std::sync::{Arc, Mutex, PoisonError};
 
 /// What a slot of the pool holds.
@@ -113,29 +115,40 @@ impl Pool {
         })
     }
 
-    /// The bytes of a new memory of `len` bytes: a warm memory zeroed and resized, or a fresh
-    /// mapping.
+    /// The bytes of a new memory of `len` bytes holding `image` (zeros without one): a warm
+    /// memory reset and resized (preferably one that maps the same image, whose reset costs
+    /// least), or a fresh mapping.
     ///
     /// # Errors
     ///
     /// If `len` exceeds the pool's `max_memory_size`, or the OS refuses the pages.
-    pub(crate) fn memory(&self, len: usize) -> Result<LinearMemory> {
+    pub(crate) fn memory(
+        &self,
+        len: usize,
+        image: Option<&Arc<MemoryImage>>,
+    ) -> Result<LinearMemory> {
         if len > self.config.max_memory_size {
             return Err(Error::resource(format!(
                 "memory of {len} bytes exceeds the pooling allocator's max_memory_size of {} bytes",
                 self.config.max_memory_size
             )));
         }
-        let warm = self.lock().warm.pop();
+        let warm = {
+            let mut state = self.lock();
+            match state.warm.iter().rposition(|memory| memory.maps(image)) {
+                Some(index) => Some(state.warm.swap_remove(index)),
+                None => state.warm.pop(),
+            }
+        };
         let refused = |_| Error::resource(format!("failed to allocate a memory of {len} bytes"));
         match warm {
             Some(mut memory) => {
                 memory
-                    .reset(len, self.config.linear_memory_keep_resident)
+                    .reset(len, self.config.linear_memory_keep_resident, image)
                     .map_err(refused)?;
                 Ok(memory)
             }
-            None => LinearMemory::new(len).map_err(refused),
+            None => LinearMemory::with_image(len, image).map_err(refused),
         }
     }
 

@@ -436,6 +436,18 @@ impl<T> Store<T> {
     /// growth and before instances, memories and tables are created, by instantiation as by
     /// [`Memory::new`](crate::Memory::new) and [`Table::new`](crate::Table::new) (as a growth
     /// from 0 to the initial size).
+    ///
+    /// ```
+    /// use weft::{Engine, Instance, Module, Store, StoreLimits, StoreLimitsBuilder};
+    /// let engine = Engine::default();
+    /// let limits = StoreLimitsBuilder::new().memory_size(1 << 20).build(); // 1 MiB
+    /// let mut store = Store::new(&engine, limits);
+    /// store.limiter(|limits: &mut StoreLimits| limits);
+    /// // 17 pages of 64 KiB is more than 1 MiB: instantiation fails.
+    /// let module = Module::new(&engine, "(module (memory 17))")?;
+    /// assert!(Instance::new(&mut store, &module, &[]).is_err());
+    /// # Ok::<(), weft::Error>(())
+    /// ```
     pub fn limiter(
         &mut self,
         limiter: impl FnMut(&mut T) -> &mut (dyn ResourceLimiter) + Send + Sync + 'static,
@@ -457,6 +469,22 @@ impl<T> Store<T> {
     /// # Errors
     ///
     /// If the engine was not configured with `consume_fuel(true)`.
+    ///
+    /// ```
+    /// use weft::{Config, Engine, Instance, Module, Store, Trap};
+    /// let mut config = Config::new();
+    /// config.consume_fuel(true);
+    /// let engine = Engine::new(&config)?;
+    /// let module = Module::new(&engine, r#"(module (func (export "spin") (loop (br 0))))"#)?;
+    /// let mut store = Store::new(&engine, ());
+    /// store.set_fuel(1_000)?;
+    /// let instance = Instance::new(&mut store, &module, &[])?;
+    /// let spin = instance.get_typed_func::<(), ()>(&mut store, "spin")?;
+    /// let error = spin.call(&mut store, ()).unwrap_err();
+    /// assert_eq!(error.downcast_ref::<Trap>(), Some(&Trap::OutOfFuel));
+    /// assert_eq!(store.get_fuel()?, 0);
+    /// # Ok::<(), weft::Error>(())
+    /// ```
     pub fn set_fuel(&mut self, fuel: u64) -> Result<()> {
         if !self.inner.engine.config().consume_fuel {
             return Err(Error::usage(
@@ -498,6 +526,40 @@ impl<T> Store<T> {
     /// Calls `callback` whenever the epoch deadline is reached: returning
     /// `Ok(UpdateDeadline::Continue(ticks))` sets a new deadline and lets execution go on;
     /// returning an error ends the running call with that error.
+    ///
+    /// ```
+    /// use weft::{Config, Engine, Instance, Module, Store, UpdateDeadline};
+    /// let mut config = Config::new();
+    /// config.epoch_interruption(true);
+    /// let engine = Engine::new(&config)?;
+    /// let module = Module::new(&engine, r#"(module (func (export "spin") (loop (br 0))))"#)?;
+    /// let mut store = Store::new(&engine, 0u32);
+    /// store.set_epoch_deadline(1);
+    /// // Let the guest run for three more ticks, then stop it.
+    /// store.epoch_deadline_callback(|mut store| {
+    ///     *store.data_mut() += 1;
+    ///     if *store.data() < 3 {
+    ///         Ok(UpdateDeadline::Continue(1))
+    ///     } else {
+    ///         Err(weft::format_err!("time is up"))
+    ///     }
+    /// });
+    /// let instance = Instance::new(&mut store, &module, &[])?;
+    /// let spin = instance.get_typed_func::<(), ()>(&mut store, "spin")?;
+    /// let ticker = {
+    ///     let engine = engine.clone();
+    ///     std::thread::spawn(move || {
+    ///         for _ in 0..100 {
+    ///             std::thread::sleep(std::time::Duration::from_millis(5));
+    ///             engine.increment_epoch();
+    ///         }
+    ///     })
+    /// };
+    /// let error = spin.call(&mut store, ()).unwrap_err();
+    /// assert_eq!(format!("{error:#}").contains("time is up"), true);
+    /// ticker.join().expect("ticker");
+    /// # Ok::<(), weft::Error>(())
+    /// ```
     pub fn epoch_deadline_callback(
         &mut self,
         callback: impl FnMut(StoreContextMut<'_, T>) -> Result<UpdateDeadline> + Send + Sync + 'static,
@@ -545,7 +607,11 @@ impl<T> Store<T> {
     }
 
     /// Creates a memory of type `ty`, asking the limiter for its initial size.
-    pub(crate) fn create_memory(&mut self, ty: MemoryType) -> Result<StoreMemoryIdx> {
+    pub(crate) fn create_memory(
+        &mut self,
+        ty: MemoryType,
+        image: Option<&std::sync::Arc<crate::linear_memory::MemoryImage>>,
+    ) -> Result<StoreMemoryIdx> {
         let bytes = pages_to_bytes(ty.minimum());
         let maximum = ty.maximum().map(pages_to_bytes);
         if let Some(limiter) = self.resource_limiter()
@@ -555,7 +621,7 @@ impl<T> Store<T> {
                 "memory of {bytes} bytes exceeds the store's limits"
             )));
         }
-        crate::externals::new_memory(&mut self.inner, ty)
+        crate::externals::new_memory(&mut self.inner, ty, image)
     }
 
     /// Creates a table of type `ty` filled with `init`, asking the limiter for its size.

@@ -3,13 +3,83 @@
 use core::fmt;
 use std::sync::Arc;
 
-/// A reference type (spec §2.3.3): `funcref` or `externref`.
+/// The heap type of a reference (spec §2.3.3): what a reference points to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum RefType {
+#[non_exhaustive]
+pub enum HeapType {
+    /// `func`: functions.
+    Func,
+    /// `extern`: opaque values owned by the host.
+    Extern,
+}
+
+impl fmt::Display for HeapType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            HeapType::Func => "func",
+            HeapType::Extern => "extern",
+        })
+    }
+}
+
+/// A reference type (spec §2.3.3): a [`HeapType`], and whether the reference may be null.
+/// `funcref` is [`RefType::FUNCREF`] and `externref` is [`RefType::EXTERNREF`], as in
+/// Wasmtime.
+///
+/// ```
+/// use weft::{HeapType, RefType, ValType};
+/// assert_eq!(RefType::FUNCREF, RefType::new(true, HeapType::Func));
+/// assert_eq!(ValType::EXTERNREF, ValType::Ref(RefType::EXTERNREF));
+/// assert_eq!(RefType::FUNCREF.to_string(), "funcref");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RefType {
+    pub(crate) nullable: bool,
+    pub(crate) heap_type: HeapType,
+}
+
+impl RefType {
     /// `funcref`: a reference to a function, or null.
-    FuncRef,
+    pub const FUNCREF: RefType = RefType {
+        nullable: true,
+        heap_type: HeapType::Func,
+    };
+
     /// `externref`: an opaque reference owned by the host, or null.
-    ExternRef,
+    pub const EXTERNREF: RefType = RefType {
+        nullable: true,
+        heap_type: HeapType::Extern,
+    };
+
+    /// A reference to `heap_type`, null allowed if `nullable`.
+    pub const fn new(nullable: bool, heap_type: HeapType) -> RefType {
+        RefType {
+            nullable,
+            heap_type,
+        }
+    }
+
+    /// Whether the reference may be null.
+    pub const fn is_nullable(&self) -> bool {
+        self.nullable
+    }
+
+    /// What the reference points to.
+    pub const fn heap_type(&self) -> &HeapType {
+        &self.heap_type
+    }
+}
+
+impl fmt::Display for RefType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.nullable {
+            return write!(f, "(ref {})", self.heap_type);
+        }
+        match self.heap_type {
+            HeapType::Func => f.write_str("funcref"),
+            HeapType::Extern => f.write_str("externref"),
+        }
+    }
 }
 
 /// A value type (spec §2.3.4): a number type or a reference type.
@@ -23,47 +93,56 @@ pub enum ValType {
     F32,
     /// 64-bit IEEE 754 float.
     F64,
-    /// `funcref`.
-    FuncRef,
-    /// `externref`.
-    ExternRef,
+    /// A reference type: [`ValType::FUNCREF`], [`ValType::EXTERNREF`].
+    Ref(RefType),
 }
 
 impl ValType {
-    /// Whether this is `funcref` or `externref`.
-    pub fn is_ref(self) -> bool {
-        matches!(self, ValType::FuncRef | ValType::ExternRef)
+    /// `funcref`.
+    pub const FUNCREF: ValType = ValType::Ref(RefType::FUNCREF);
+
+    /// `externref`.
+    pub const EXTERNREF: ValType = ValType::Ref(RefType::EXTERNREF);
+
+    /// Whether this is a reference type.
+    pub fn is_ref(&self) -> bool {
+        matches!(self, ValType::Ref(_))
+    }
+
+    /// This type as a [`RefType`], if it is one.
+    pub fn as_ref(&self) -> Option<&RefType> {
+        match self {
+            ValType::Ref(ty) => Some(ty),
+            _ => None,
+        }
     }
 
     /// This type as a [`RefType`], if it is one.
     pub fn as_ref_type(self) -> Option<RefType> {
-        match self {
-            ValType::FuncRef => Some(RefType::FuncRef),
-            ValType::ExternRef => Some(RefType::ExternRef),
-            _ => None,
-        }
+        self.as_ref().copied()
+    }
+
+    /// Whether this is `i32`, `i64`, `f32` or `f64`.
+    pub fn is_num(&self) -> bool {
+        !self.is_ref()
     }
 }
 
 impl From<RefType> for ValType {
     fn from(ty: RefType) -> Self {
-        match ty {
-            RefType::FuncRef => ValType::FuncRef,
-            RefType::ExternRef => ValType::ExternRef,
-        }
+        ValType::Ref(ty)
     }
 }
 
 impl fmt::Display for ValType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            ValType::I32 => "i32",
-            ValType::I64 => "i64",
-            ValType::F32 => "f32",
-            ValType::F64 => "f64",
-            ValType::FuncRef => "funcref",
-            ValType::ExternRef => "externref",
-        })
+        match self {
+            ValType::I32 => f.write_str("i32"),
+            ValType::I64 => f.write_str("i64"),
+            ValType::F32 => f.write_str("f32"),
+            ValType::F64 => f.write_str("f64"),
+            ValType::Ref(ty) => fmt::Display::fmt(ty, f),
+        }
     }
 }
 

@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::func::Func;
 use crate::index::ExternRefIdx;
 use crate::store::{StoreId, StoreInner};
-use crate::types::{RefType, ValType};
+use crate::types::{HeapType, RefType, ValType};
 use core::any::Any;
 
 /// A WebAssembly value (spec §4.2.1 "Values").
@@ -37,8 +37,8 @@ impl Val {
             Val::I64(_) => ValType::I64,
             Val::F32(_) => ValType::F32,
             Val::F64(_) => ValType::F64,
-            Val::FuncRef(_) => ValType::FuncRef,
-            Val::ExternRef(_) => ValType::ExternRef,
+            Val::FuncRef(_) => ValType::FUNCREF,
+            Val::ExternRef(_) => ValType::EXTERNREF,
         }
     }
 
@@ -49,8 +49,7 @@ impl Val {
             ValType::I64 => Val::I64(0),
             ValType::F32 => Val::F32(0),
             ValType::F64 => Val::F64(0),
-            ValType::FuncRef => Val::FuncRef(None),
-            ValType::ExternRef => Val::ExternRef(None),
+            ValType::Ref(ty) => Val::null_ref(ty),
         }
     }
 
@@ -63,9 +62,9 @@ impl Val {
 
     /// The null reference of `ty`.
     pub fn null_ref(ty: RefType) -> Val {
-        match ty {
-            RefType::FuncRef => Val::FuncRef(None),
-            RefType::ExternRef => Val::ExternRef(None),
+        match ty.heap_type {
+            HeapType::Func => Val::FuncRef(None),
+            HeapType::Extern => Val::ExternRef(None),
         }
     }
 
@@ -189,11 +188,17 @@ impl Val {
             ValType::I64 => Val::I64(raw as i64),
             ValType::F32 => Val::F32(raw as u32),
             ValType::F64 => Val::F64(raw),
-            ValType::FuncRef => Val::FuncRef(raw.checked_sub(1).map(|i| Func {
+            ValType::Ref(RefType {
+                heap_type: HeapType::Func,
+                ..
+            }) => Val::FuncRef(raw.checked_sub(1).map(|i| Func {
                 store: store.id,
                 index: crate::index::StoreFuncIdx::from_u32(i as u32),
             })),
-            ValType::ExternRef => Val::ExternRef(ExternRef::from_raw(store, raw)),
+            ValType::Ref(RefType {
+                heap_type: HeapType::Extern,
+                ..
+            }) => Val::ExternRef(ExternRef::from_raw(store, raw)),
         }
     }
 }

@@ -5,7 +5,7 @@
 use anyhow::Context as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use weft::{ExternType, GlobalType, MemoryType, Mutability, RefType, TableType};
+use weft::{ExternType, GlobalType, MemoryType, Mutability, TableType};
 
 /// Arguments of `weft inspect`.
 #[derive(clap::Args)]
@@ -175,9 +175,9 @@ fn memory_type(ty: &MemoryType) -> String {
 }
 
 fn table_type(ty: &TableType) -> String {
-    let element = match ty.element() {
-        RefType::FuncRef => "funcref",
-        RefType::ExternRef => "externref",
-    };
-    format!("(table {} {element})", limits(ty.minimum(), ty.maximum()))
+    format!(
+        "(table {} {})",
+        limits(ty.minimum(), ty.maximum()),
+        ty.element()
+    )
 }

@@ -1,5 +1,6 @@
 //! One module per subcommand, and the output helpers they share.
 
+pub mod compile;
 pub mod inspect;
 pub mod invoke;
 pub mod options;

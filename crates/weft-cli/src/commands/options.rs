@@ -298,6 +298,16 @@ impl WasmSettings {
             set(config, *on);
         }
     }
+
+    /// The engine configuration of a run: the asked-for proposals, fuel metering if `fuel`,
+    /// epoch interruption if `epoch`. `weft compile` and `weft run` share it, so that a
+    /// module compiled with some options runs with the same ones.
+    pub fn engine_config(&self, fuel: bool, epoch: bool) -> weft::Config {
+        let mut config = weft::Config::new();
+        config.consume_fuel(fuel).epoch_interruption(epoch);
+        self.configure(&mut config);
+        config
+    }
 }
 
 /// The text of `weft settings`: every `-W` key with what it does, and the engine's defaults.

@@ -22,8 +22,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 use weft::component::{Component, ResourceTable};
 use weft::{
-    Config, Engine, Func, Linker, Module, Store, StoreLimits, StoreLimitsBuilder, TrapCode, Val,
-    ValType,
+    Engine, Func, Linker, Module, Store, StoreLimits, StoreLimitsBuilder, TrapCode, Val, ValType,
 };
 use weft_wasi::p2::{WasiCtxView, WasiView};
 use weft_wasi::{DirPerms, FilePerms, I32Exit, WasiCtx, WasiCtxBuilder};
@@ -125,7 +124,15 @@ pub struct RunCommand {
     #[arg(long = "preload", value_name = "NAME=PATH", value_parser = parse_preload)]
     preloads: Vec<(String, PathBuf)>,
 
-    /// The module to run: a binary `.wasm` file or a `.wat` text file
+    /// Allow running a module precompiled by `weft compile` (a `.cwasm` file)
+    ///
+    /// A precompiled module is verified when it is loaded, and it must have been compiled
+    /// with the same `-W` proposals and the same use of fuel and timeouts as this run.
+    #[arg(long)]
+    allow_precompiled: bool,
+
+    /// The module to run: a binary `.wasm` file, a `.wat` text file, or a `.cwasm` file
+    /// precompiled by `weft compile` (with `--allow-precompiled`)
     #[arg(value_name = "FILE")]
     file: PathBuf,
 
@@ -302,13 +309,10 @@ impl RunCommand {
         self.max_memory_size = settings.max_memory_size.or(self.max_memory_size);
         self.max_table_elements = settings.max_table_elements.or(self.max_table_elements);
         self.max_wasm_stack = settings.max_wasm_stack.or(self.max_wasm_stack);
-        let mut config = Config::new();
-        config.consume_fuel(self.fuel.is_some());
-        config.epoch_interruption(self.timeout.is_some());
+        let mut config = settings.engine_config(self.fuel.is_some(), self.timeout.is_some());
         if let Some(bytes) = self.max_wasm_stack {
             config.max_wasm_stack(bytes);
         }
-        settings.configure(&mut config);
         let engine = Engine::new(&config).context("invalid -W options")?;
         let bytes = std::fs::read(&self.file)
             .with_context(|| format!("failed to open wasm module {:?}", self.file))?;
@@ -506,6 +510,25 @@ impl RunCommand {
         }
     }
 
+    /// Compiles a module from `bytes` (binary or text), or loads it if it is precompiled and
+    /// `--allow-precompiled` was given.
+    fn load_module(&self, engine: &Engine, bytes: &[u8]) -> anyhow::Result<Module> {
+        if engine.detect_precompiled(bytes).is_none() {
+            return Module::new(engine, bytes);
+        }
+        if !self.allow_precompiled {
+            bail!("running a precompiled module requires the `--allow-precompiled` flag");
+        }
+        // SAFETY: none needed: Weft verifies a precompiled module before using it, and the
+        // function is `unsafe` only to keep Wasmtime's signature.
+        #[allow(
+            unsafe_code,
+            reason = "`Module::deserialize` has Wasmtime's unsafe signature"
+        )]
+        let module = unsafe { Module::deserialize(engine, bytes) }?;
+        Ok(module)
+    }
+
     /// Compiles the module, instantiates it with WASI preview 1 and calls its entry point.
     fn run_module(
         &self,
@@ -514,12 +537,15 @@ impl RunCommand {
         bytes: &[u8],
         settings: &super::options::WasmSettings,
     ) -> anyhow::Result<()> {
-        let module = Module::new(engine, bytes)
+        let module = self
+            .load_module(engine, bytes)
             .with_context(|| format!("failed to compile wasm module {:?}", self.file))?;
         let mut linker: Linker<Host> = Linker::new(engine);
         weft_wasi::p1::add_to_linker(&mut linker, |host: &mut Host| &mut host.wasi)?;
         for (name, path) in &self.preloads {
-            let preload = Module::from_file(engine, path)
+            let preload = std::fs::read(path)
+                .map_err(anyhow::Error::from)
+                .and_then(|bytes| self.load_module(engine, &bytes))
                 .with_context(|| format!("failed to compile preloaded module {path:?}"))?;
             linker
                 .module(&mut *store, name, &preload)

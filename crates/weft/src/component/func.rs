@@ -24,6 +24,7 @@ use super::adapter;
 use super::instance::Dtor;
 use super::resources::{Dropped, HandleTable, HostHandleTable};
 use super::translate::Step;
+use super::typed::{ListTypes, TypedHost};
 use super::types::{ComponentFunc, ResourceType, Type};
 use super::values::Val;
 use crate::context::{AsContext, AsContextMut, StoreContextMut};
@@ -285,25 +286,7 @@ fn call_lifted<T: 'static>(
     }
     state.may_enter = false;
     state.handles.enter_task();
-    let outcome = run_lifted(store, ty, core, options, instance, params, results);
-    // A trap leaves the instance in an unknown state: it may not be entered again.
-    if outcome.is_ok() {
-        store.component_instance(instance)?.may_enter = true;
-    }
-    outcome
-}
-
-fn run_lifted<T: 'static>(
-    store: &mut Store<T>,
-    ty: &ComponentFunc,
-    core: crate::Func,
-    options: Options,
-    instance: ComponentInstanceIdx,
-    params: &[Val],
-    results: &mut [Val],
-) -> Result<()> {
-    let core_ty = crate::func::func_type(&store.inner, core)?;
-    let flat_params = {
+    let lowered = {
         let mut cx = Cx {
             store: &mut *store,
             options,
@@ -315,13 +298,62 @@ fn run_lifted<T: 'static>(
             params,
             ty.param_types().collect::<Vec<_>>().iter().copied(),
             None,
-        )?
+        )
     };
+    let flat_params = match lowered {
+        Ok(flat) => flat,
+        Err(e) => return Err(abandon_call(store, instance, e)),
+    };
+    let outcome = run_lifted(store, ty, core, options, instance, &flat_params, results);
+    // A trap leaves the instance in an unknown state: it may not be entered again.
+    if outcome.is_ok() {
+        store.component_instance(instance)?.may_enter = true;
+    }
+    outcome
+}
+
+/// Ends a call from the host whose arguments could not be lowered, returning `error`.
+///
+/// A usage error (a stale handle, a value of the wrong type) is the host's mistake, found
+/// before the callee ran: the instance stays enterable and the call's borrows are undone.
+/// Anything else (a trap in `realloc`) happened in the guest, which stays poisoned.
+pub(crate) fn abandon_call<T>(
+    store: &mut Store<T>,
+    instance: ComponentInstanceIdx,
+    error: Error,
+) -> Error {
+    if is_usage(&error)
+        && let Ok(state) = store.component_instance(instance)
+    {
+        state.handles.abandon_task();
+        state.may_enter = true;
+    }
+    error
+}
+
+/// Whether `error` is a usage error of the embedder's own making.
+fn is_usage(error: &Error) -> bool {
+    matches!(
+        crate::error::ErrorExt::kind(error),
+        Some(crate::ErrorKind::Usage(_))
+    )
+}
+
+fn run_lifted<T: 'static>(
+    store: &mut Store<T>,
+    ty: &ComponentFunc,
+    core: crate::Func,
+    options: Options,
+    instance: ComponentInstanceIdx,
+    flat_params: &[u64],
+    results: &mut [Val],
+) -> Result<()> {
+    let core_ty = crate::func::func_type(&store.inner, core)?;
     if flat_params.len() != core_ty.params().len() {
         return Err(internal("lowered arguments do not match the core function"));
     }
     let mut cells = vec![0u64; core_ty.params().len().max(core_ty.results().len())];
-    for (cell, value) in cells.iter_mut().zip(&flat_params) {
+    for (cell, value) in cells.iter_mut().zip(flat_params) {
         *cell = *value;
     }
     crate::exec::invoke(store, core.index, &mut cells)?;
@@ -366,36 +398,10 @@ pub(crate) fn lower_import<T: 'static>(
     options: Options,
     caller: ComponentInstanceIdx,
 ) -> Result<crate::Func> {
-    let (ty, _) = func_data(store, callee)?;
-    let core_ty = abi::flatten_functype(&ty, FlatContext::Lower);
-    let num_params = core_ty.params().len();
-    let mut flat_results = Vec::new();
-    abi::flatten_types(ty.results().collect::<Vec<_>>().iter(), &mut flat_results);
-    let results_in_memory = flat_results.len() > abi::MAX_FLAT_RESULTS;
+    let (lowered, core_ty) = Lowered::new(store, callee, options, caller)?;
     let host = Arc::new(
-        move |store: &mut Store<T>,
-              _instance: Option<InstanceIdx>,
-              buf: &mut [u64]|
-              -> Result<()> {
-            let state = store.component_instance(caller)?;
-            if !state.may_leave {
-                return Err(TrapCode::CannotLeaveComponent.into());
-            }
-            state.handles.enter_subtask();
-            store.inner.component.host_handles.enter_scope();
-            let outcome = lowered_call(
-                store,
-                &ty,
-                callee,
-                options,
-                caller,
-                buf,
-                num_params,
-                results_in_memory,
-            );
-            store.inner.component.host_handles.exit_scope();
-            store.component_instance(caller)?.handles.exit_subtask();
-            outcome
+        move |store: &mut Store<T>, _: Option<InstanceIdx>, buf: &mut [u64]| -> Result<()> {
+            lowered.call(store, buf)
         },
     );
     let index = store.push_host_func(core_ty, host);
@@ -403,6 +409,90 @@ pub(crate) fn lower_import<T: 'static>(
         store: store.inner.id,
         index,
     })
+}
+
+/// A component function as a core function of one caller: the spec's `canon_lower` with
+/// everything that does not change from call to call worked out once.
+pub(crate) struct Lowered<T> {
+    pub(crate) ty: ComponentFunc,
+    callee: Func,
+    options: Options,
+    caller: ComponentInstanceIdx,
+    num_params: usize,
+    results_in_memory: bool,
+    /// A typed host function with the tuple types its check against the import made.
+    typed: Option<(Arc<TypedHost<T>>, ListTypes)>,
+}
+
+impl<T: 'static> Lowered<T> {
+    /// The lowered call of `callee` from `caller` with its `options`, and its core type.
+    pub(crate) fn new(
+        store: &Store<T>,
+        callee: Func,
+        options: Options,
+        caller: ComponentInstanceIdx,
+    ) -> Result<(Self, FuncType)> {
+        let (ty, _) = func_data(store, callee)?;
+        let core_ty = abi::flatten_functype(&ty, FlatContext::Lower);
+        let num_params = core_ty.params().len();
+        let flat_results: usize = ty.results().map(|t| abi::flat_count(&t) as usize).sum();
+        let results_in_memory = flat_results > abi::MAX_FLAT_RESULTS;
+        // A typed host function is bound here, once: its tuple types were checked against
+        // the import when the linker resolved it.
+        let typed = match store.inner.component.funcs.get(callee.index) {
+            Some(FuncData {
+                kind: FuncKind::Host { host },
+                typed,
+                ..
+            }) => store.typed_host(*host).zip(typed.get().cloned()),
+            _ => None,
+        };
+        let lowered = Lowered {
+            ty,
+            callee,
+            options,
+            caller,
+            num_params,
+            results_in_memory,
+            typed,
+        };
+        Ok((lowered, core_ty))
+    }
+
+    /// Calls the function with the core arguments in `buf`, writing the core results back.
+    pub(crate) fn call(&self, store: &mut Store<T>, buf: &mut [u64]) -> Result<()> {
+        let caller = self.caller;
+        let state = store.component_instance(caller)?;
+        if !state.may_leave {
+            return Err(TrapCode::CannotLeaveComponent.into());
+        }
+        state.handles.enter_subtask();
+        store.inner.component.host_handles.enter_scope();
+        let outcome = match &self.typed {
+            Some((typed, types)) => (typed.call)(
+                store,
+                types,
+                self.options,
+                caller,
+                buf,
+                self.num_params,
+                self.results_in_memory,
+            ),
+            None => lowered_call(
+                store,
+                &self.ty,
+                self.callee,
+                self.options,
+                caller,
+                buf,
+                self.num_params,
+                self.results_in_memory,
+            ),
+        };
+        store.inner.component.host_handles.exit_scope();
+        store.component_instance(caller)?.handles.exit_subtask();
+        outcome
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -440,19 +530,6 @@ fn lowered_call<T: 'static>(
             &callee_ty,
             core,
             sides,
-            buf,
-            num_params,
-            results_in_memory,
-        );
-    }
-    if let FuncKind::Host { host } = func_data(store, callee)?.1
-        && let Some(typed) = store.typed_host(host)
-    {
-        return (typed.call)(
-            store,
-            ty,
-            options,
-            caller,
             buf,
             num_params,
             results_in_memory,

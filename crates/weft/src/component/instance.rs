@@ -19,6 +19,7 @@ use super::component::{Component, ComponentSort};
 use super::convert::TypeCx;
 use super::export_index::{ComponentExportIndex, InstanceExportLookup};
 use super::func::{Func, FuncData, FuncKind, HostFunc, Options, lower_import};
+use super::plan::{CoreSource, Plan, PreItem, StepPlan};
 use super::resources::{HandleTable, HostHandleTable};
 use super::translate::{ComponentInfo, CoreSort, Step};
 use super::types::ResourceType;
@@ -44,7 +45,7 @@ pub(crate) struct ComponentStore {
     pub(crate) instances: EntityVec<ComponentInstanceIdx, InstanceState>,
     /// Host functions and host resource destructors, each an `Arc` of a closure over the
     /// store's `T`, erased.
-    pub(crate) hosts: EntityVec<ComponentHostIdx, Box<dyn Any + Send + Sync>>,
+    pub(crate) hosts: EntityVec<ComponentHostIdx, Arc<dyn Any + Send + Sync>>,
     /// Destructors of resource types, by type.
     pub(crate) dtors: HashMap<ResourceType, Dtor>,
     /// The component instance that defined each guest resource type (the spec's `rt.impl`).
@@ -59,6 +60,9 @@ pub(crate) struct ComponentStore {
     pub(crate) cells: Vec<u64>,
     /// The same for the results of typed host functions.
     pub(crate) host_cells: Vec<u64>,
+    /// The host's own memory and instance, for typed calls of host functions
+    /// (`typed/call.rs`); made by the first such call.
+    pub(crate) scratch: Option<super::typed::Scratch>,
 }
 
 /// How a resource type's values are destroyed when their last `own` handle is dropped.
@@ -92,11 +96,6 @@ pub(crate) struct InstanceState {
 #[derive(Clone, Debug)]
 pub(crate) enum Item {
     Func(Func),
-    /// A host function from the linker, not yet given the type of the import it satisfies
-    /// (an index of [`ComponentStore::hosts`]).
-    HostFunc(ComponentHostIdx),
-    /// A function that traps when called (`Linker::define_unknown_imports_as_traps`).
-    TrapFunc(Arc<str>),
     Module(Module),
     Instance(Arc<InstanceItems>),
     Component(Arc<ComponentInfo>),
@@ -130,6 +129,8 @@ impl InstanceItems {
 enum CoreInstance {
     Instance(crate::Instance),
     Exports(Arc<HashMap<String, Extern>>),
+    /// Made of other core items, which the plan reaches directly: never looked up by name.
+    Planned,
 }
 
 /// The index spaces of one component instance being built.
@@ -192,7 +193,6 @@ impl ExportInstance {
 fn export_of(item: &Item) -> Export {
     match item {
         Item::Func(f) => Export::Func(*f),
-        Item::HostFunc(_) | Item::TrapFunc(_) => Export::Type,
         Item::Module(m) => Export::Module(m.clone()),
         Item::Instance(items) => Export::Instance(ExportInstance {
             items: items.clone(),
@@ -338,7 +338,7 @@ impl Instance {
     }
 }
 
-fn internal(what: &str) -> Error {
+pub(crate) fn internal(what: &str) -> Error {
     crate::trap::Trap::with_detail(
         TrapCode::InternalError,
         format!("internal error while instantiating a component: {what}"),
@@ -349,7 +349,7 @@ fn internal(what: &str) -> Error {
 pub(crate) fn instantiate<T: 'static>(
     store: &mut Store<T>,
     component: &Component,
-    imports: Vec<Item>,
+    plan: &Plan,
 ) -> Result<Instance> {
     if !crate::Engine::same(store.engine(), component.engine()) {
         return Err(Error::usage(
@@ -357,7 +357,12 @@ pub(crate) fn instantiate<T: 'static>(
         ));
     }
     let mut budget = Budget::default();
-    let (state, _) = run(store, &component.inner.info, imports, 0, &mut budget)?;
+    let info = &component.inner.info;
+    let mut imports = Vec::with_capacity(plan.imports.len());
+    for import in &plan.imports {
+        imports.push(make_item(store, import)?);
+    }
+    let (state, _) = run(store, info, imports, Some(plan), 0, &mut budget)?;
     Ok(Instance {
         store: store.inner.id,
         index: state,
@@ -411,6 +416,7 @@ fn run<T: 'static>(
     store: &mut Store<T>,
     info: &ComponentInfo,
     imports: Vec<Item>,
+    plan: Option<&Plan>,
     depth: u32,
     budget: &mut Budget,
 ) -> Result<(ComponentInstanceIdx, Arc<InstanceItems>)> {
@@ -427,12 +433,33 @@ fn run<T: 'static>(
         exports: None,
     });
     let types = info.types.as_ref();
-    let mut scope = Scope::default();
-    let mut exports = Vec::new();
+    // Every step pushes at most one item: sized once, the spaces never grow.
+    let steps = info.steps.len();
+    let mut scope = Scope {
+        core_instances: Vec::with_capacity(steps),
+        core_funcs: Vec::with_capacity(steps),
+        funcs: Vec::with_capacity(steps),
+        types: Vec::with_capacity(steps),
+        ..Scope::default()
+    };
+    if let Some(plan) = plan {
+        scope.resources.clone_from(&plan.resources);
+    }
+    let core_planned = plan.is_some_and(|p| p.core_planned);
+    let mut exports = Vec::with_capacity(info.exports.len());
     let mut next_export = 0usize;
-    for step in &info.steps {
+    for (step_index, step) in info.steps.iter().enumerate() {
         budget.step()?;
+        let planned = plan.and_then(|p| p.steps.get(step_index));
         match step {
+            Step::Import { index, sort } if plan.is_some() => {
+                // Made from the plan's item, of the import's type already.
+                let item = imports
+                    .get(*index as usize)
+                    .cloned()
+                    .ok_or_else(|| internal("missing import value"))?;
+                push_item(&mut scope, *sort, item, types, &mut store.inner.component)?;
+            }
             Step::Import { index, sort } => {
                 let decl = info
                     .imports
@@ -455,6 +482,22 @@ fn run<T: 'static>(
             }
             Step::CoreModule(module) | Step::OuterModule(module) => {
                 scope.core_modules.push(module.clone());
+            }
+            Step::CoreInstantiate { module, .. }
+                if let Some(StepPlan::CoreInstantiate(sources)) = planned =>
+            {
+                let module = scope
+                    .core_modules
+                    .get(*module as usize)
+                    .cloned()
+                    .ok_or_else(|| internal("core module index"))?;
+                let mut externs = Vec::with_capacity(sources.len());
+                for source in sources {
+                    externs.push(core_source(store, &scope, *source)?);
+                }
+                budget.core_instance()?;
+                let instance = crate::Instance::new(&mut *store, &module, &externs)?;
+                scope.core_instances.push(CoreInstance::Instance(instance));
             }
             Step::CoreInstantiate { module, args } => {
                 let module = scope
@@ -490,6 +533,9 @@ fn run<T: 'static>(
                 let instance = crate::Instance::new(&mut *store, &module, &externs)?;
                 scope.core_instances.push(CoreInstance::Instance(instance));
             }
+            Step::CoreInstanceFromExports(_) if core_planned => {
+                scope.core_instances.push(CoreInstance::Planned);
+            }
             Step::CoreInstanceFromExports(items) => {
                 let mut map = HashMap::with_capacity(items.len());
                 for (name, sort, index) in items {
@@ -504,12 +550,17 @@ fn run<T: 'static>(
                 name,
                 sort,
             } => {
-                let instance = scope
-                    .core_instances
-                    .get(*instance as usize)
-                    .ok_or_else(|| internal("core instance index"))?;
-                let item = core_export(store, instance, name)
-                    .ok_or_else(|| internal("core alias of a missing export"))?;
+                let item = match planned {
+                    Some(StepPlan::CoreAlias(source)) => core_source(store, &scope, *source)?,
+                    _ => {
+                        let instance = scope
+                            .core_instances
+                            .get(*instance as usize)
+                            .ok_or_else(|| internal("core instance index"))?;
+                        core_export(store, instance, name)
+                            .ok_or_else(|| internal("core alias of a missing export"))?
+                    }
+                };
                 match (sort, item) {
                     (CoreSort::Func, Extern::Func(f)) => scope.core_funcs.push(f),
                     (CoreSort::Table, Extern::Table(t)) => scope.core_tables.push(t),
@@ -540,7 +591,7 @@ fn run<T: 'static>(
                         })?;
                     child_imports.push(item_at(&scope, *sort, *index)?);
                 }
-                let (_, items) = run(store, &child, child_imports, depth + 1, budget)?;
+                let (_, items) = run(store, &child, child_imports, None, depth + 1, budget)?;
                 let index = u32::try_from(scope.instances.len()).unwrap_or(u32::MAX);
                 let ty = types.component_instance_at(index);
                 if let Some(instance_ty) = types.get(ty) {
@@ -606,14 +657,19 @@ fn run<T: 'static>(
                     .get(*core_func as usize)
                     .copied()
                     .ok_or_else(|| internal("lifted function index"))?;
-                let ComponentAnyTypeId::Func(id) = types.component_any_type_at(*ty) else {
-                    return Err(internal("lift of a non-function type"));
+                let func_ty = match planned {
+                    Some(StepPlan::Lift(func_ty)) => func_ty.clone(),
+                    _ => {
+                        let ComponentAnyTypeId::Func(id) = types.component_any_type_at(*ty) else {
+                            return Err(internal("lift of a non-function type"));
+                        };
+                        TypeCx {
+                            types,
+                            resources: &mut scope.resources,
+                        }
+                        .func(id)?
+                    }
                 };
-                let func_ty = TypeCx {
-                    types,
-                    resources: &mut scope.resources,
-                }
-                .func(id)?;
                 let options = resolve_options(&scope, options)?;
                 let func = push_func(
                     store,
@@ -677,9 +733,7 @@ fn push_item(
     _cs: &mut ComponentStore,
 ) -> Result<()> {
     match (sort, item) {
-        (ComponentSort::Func, item @ (Item::Func(_) | Item::HostFunc(_) | Item::TrapFunc(_))) => {
-            scope.funcs.push(item);
-        }
+        (ComponentSort::Func, item @ Item::Func(_)) => scope.funcs.push(item),
         (ComponentSort::Module, Item::Module(m)) => scope.core_modules.push(m),
         (ComponentSort::Instance, Item::Instance(i)) => scope.instances.push(i),
         (ComponentSort::Component, Item::Component(c)) => scope.components.push(c),
@@ -704,7 +758,7 @@ fn push_item(
 
 fn item_desc(item: &Item) -> &'static str {
     match item {
-        Item::Func(_) | Item::HostFunc(_) | Item::TrapFunc(_) => "function",
+        Item::Func(_) => "function",
         Item::Module(_) => "core module",
         Item::Instance(_) => "instance",
         Item::Component(_) => "component",
@@ -743,10 +797,73 @@ fn core_item(scope: &Scope, sort: CoreSort, index: u32) -> Result<Extern> {
     })
 }
 
+/// The core item `source` names, as the plan resolved it.
+fn core_source<T>(store: &Store<T>, scope: &Scope, source: CoreSource) -> Result<Extern> {
+    match source {
+        CoreSource::Export { instance, position } => {
+            match scope.core_instances.get(instance as usize) {
+                Some(CoreInstance::Instance(instance)) => {
+                    crate::instance::instance_export_at(&store.inner, instance.index, position)
+                        .ok_or_else(|| internal("planned core export"))
+                }
+                _ => Err(internal("planned core instance")),
+            }
+        }
+        CoreSource::Item { sort, index } => core_item(scope, sort, index),
+    }
+}
+
+/// Makes the run-time item of an import the plan resolved: registers its host closures in
+/// the store and gives its functions their (already converted) types.
+fn make_item<T: 'static>(store: &mut Store<T>, item: &PreItem) -> Result<Item> {
+    Ok(match item {
+        PreItem::HostFunc { host, ty, typed } => {
+            let host = store.inner.component.hosts.push(host.clone());
+            let data = FuncData {
+                ty: ty.clone(),
+                kind: FuncKind::Host { host },
+                typed: Default::default(),
+            };
+            if let Some(typed) = typed {
+                let _ = data.typed.set(typed.clone());
+            }
+            Item::Func(push_func(store, data)?)
+        }
+        PreItem::TrapFunc { name, ty } => Item::Func(push_func(
+            store,
+            FuncData {
+                ty: ty.clone(),
+                kind: FuncKind::Trap { name: name.clone() },
+                typed: Default::default(),
+            },
+        )?),
+        PreItem::Instance(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            for (name, item) in items {
+                out.push((name.clone(), make_item(store, item)?));
+            }
+            Item::Instance(Arc::new(InstanceItems { items: out }))
+        }
+        PreItem::Resource { ty, dtor } => {
+            // A type a component instance of this store defined keeps that instance's
+            // destructor.
+            let cs = &mut store.inner.component;
+            if !cs.owners.contains_key(ty) {
+                let host = cs.hosts.push(dtor.clone());
+                cs.dtors.insert(ty.clone(), Dtor::Host { host });
+            }
+            Item::Type(TypeItem::Resource(ty.clone()))
+        }
+        PreItem::Type => Item::Type(TypeItem::Other),
+        PreItem::Module(m) => Item::Module(m.clone()),
+    })
+}
+
 fn core_export<T>(store: &Store<T>, instance: &CoreInstance, name: &str) -> Option<Extern> {
     match instance {
         CoreInstance::Instance(instance) => instance.get_export(store, name),
         CoreInstance::Exports(map) => map.get(name).copied(),
+        CoreInstance::Planned => None,
     }
 }
 
@@ -809,31 +926,6 @@ fn bind<T: 'static>(
     _state: ComponentInstanceIdx,
 ) -> Result<Item> {
     Ok(match (ty, item) {
-        (ComponentEntityType::Func(id), Item::HostFunc(host)) => {
-            let func_ty = TypeCx { types, resources }.func(*id)?;
-            if let Some(typed) = store.typed_host(host) {
-                (typed.typecheck)(&func_ty)?;
-            }
-            Item::Func(push_func(
-                store,
-                FuncData {
-                    ty: func_ty,
-                    kind: FuncKind::Host { host },
-                    typed: Default::default(),
-                },
-            )?)
-        }
-        (ComponentEntityType::Func(id), Item::TrapFunc(name)) => {
-            let func_ty = TypeCx { types, resources }.func(*id)?;
-            Item::Func(push_func(
-                store,
-                FuncData {
-                    ty: func_ty,
-                    kind: FuncKind::Trap { name },
-                    typed: Default::default(),
-                },
-            )?)
-        }
         (ComponentEntityType::Func(id), Item::Func(func)) => {
             // A component function from another instance: its type must be the import's.
             let expected = TypeCx { types, resources }.func(*id)?;
@@ -941,14 +1033,6 @@ impl<T> Store<T> {
 }
 
 impl<T: 'static> Store<T> {
-    /// Registers a host closure (function or destructor) and returns its index.
-    pub(crate) fn push_component_host<F: Any + Send + Sync>(
-        &mut self,
-        host: F,
-    ) -> ComponentHostIdx {
-        self.inner.component.hosts.push(Box::new(host))
-    }
-
     /// The host function at `index`.
     pub(crate) fn component_host_func(&self, index: ComponentHostIdx) -> Option<Arc<HostFunc<T>>> {
         self.inner

@@ -9,9 +9,10 @@
 //! version). An exact match wins; otherwise the highest compatible version does.
 
 use super::component::Component;
+use super::convert::TypeCx;
 use super::func::{HostDtor, HostFunc};
-use super::instance::{Dtor, Instance, InstanceItems, Item, TypeItem, instantiate};
-use super::translate::ImportDecl;
+use super::instance::{Instance, instantiate};
+use super::plan::{self, Plan, PreItem};
 use super::types::ResourceType;
 use super::values::Val;
 use crate::context::{AsContextMut, StoreContextMut};
@@ -19,9 +20,10 @@ use crate::engine::Engine;
 use crate::error::ErrorCtor as _;
 use crate::error::{Error, Result};
 use crate::module::Module;
-use crate::store::Store;
+use core::marker::PhantomData;
+use std::collections::HashMap;
 use std::sync::Arc;
-use wasmparser::component_types::{ComponentAnyTypeId, ComponentEntityType};
+use wasmparser::component_types::{ComponentAnyTypeId, ComponentEntityType, ResourceId};
 
 /// Host definitions for a component's imports: functions, resource types, core modules and
 /// instances of them, by name.
@@ -235,7 +237,8 @@ impl<T: 'static> Linker<T> {
     }
 
     /// Instantiates `component` in `store`, satisfying its imports with this linker's
-    /// definitions.
+    /// definitions (the same as [`instantiate_pre`](Self::instantiate_pre) followed by
+    /// [`InstancePre::instantiate`]).
     ///
     /// # Errors
     ///
@@ -245,30 +248,21 @@ impl<T: 'static> Linker<T> {
     /// engine.
     pub fn instantiate(
         &self,
-        mut store: impl AsContextMut<Data = T>,
+        store: impl AsContextMut<Data = T>,
         component: &Component,
     ) -> Result<Instance> {
-        let store = store.as_context_mut().0;
-        if !Engine::same(&self.engine, component.engine()) {
-            return Err(Error::usage(
-                "cannot instantiate a component of another engine with this linker",
-            ));
-        }
-        let info = &component.inner.info;
-        let mut imports = Vec::with_capacity(info.imports.len());
-        for import in &info.imports {
-            let item = self.resolve(store, info.types.as_ref(), import)?;
-            imports.push(item);
-        }
-        instantiate(store, component, imports)
+        self.instantiate_pre(component)?.instantiate(store)
     }
 
-    /// Checks that every import of `component` has a definition of the right kind, and
-    /// returns an [`InstancePre`] that instantiates it in any store without checking again.
+    /// Resolves every import of `component` to this linker's definitions, converts the
+    /// imports' types and type-checks typed host functions, and plans the instantiation
+    /// steps (`plan.rs`), so that [`InstancePre::instantiate`] only creates instances and
+    /// binds handles, in any store of the linker's engine.
     ///
     /// # Errors
     ///
-    /// As [`Linker::instantiate`] for missing or mismatched definitions.
+    /// As [`Linker::instantiate`] for missing or mismatched definitions, and a type mismatch
+    /// between a [`func_wrap`](LinkerInstance::func_wrap) function and its import.
     pub fn instantiate_pre(&self, component: &Component) -> Result<InstancePre<T>> {
         if !Engine::same(&self.engine, component.engine()) {
             return Err(Error::usage(
@@ -276,53 +270,37 @@ impl<T: 'static> Linker<T> {
             ));
         }
         let info = &component.inner.info;
+        let types = info.types.as_ref();
+        let mut resources = HashMap::new();
+        let mut imports = Vec::with_capacity(info.imports.len());
         for import in &info.imports {
-            check_item(
-                info.types.as_ref(),
+            imports.push(pre_item(
+                types,
+                &mut resources,
                 &import.name,
                 &import.ty,
                 self.root.get(&import.name),
                 self.unknown_imports_trap,
-            )?;
+            )?);
         }
         Ok(InstancePre {
-            linker: Linker {
-                engine: self.engine.clone(),
-                root: self.root.clone(),
-                allow_shadowing: self.allow_shadowing,
-                unknown_imports_trap: self.unknown_imports_trap,
-            },
             component: component.clone(),
+            plan: Arc::new(plan::plan(info, imports, resources)),
+            _marker: PhantomData,
         })
-    }
-
-    fn resolve(
-        &self,
-        store: &mut Store<T>,
-        types: wasmparser::types::TypesRef<'_>,
-        import: &ImportDecl,
-    ) -> Result<Item> {
-        let def = self.root.get(&import.name);
-        resolve_item(
-            store,
-            types,
-            &import.name,
-            &import.ty,
-            def,
-            self.unknown_imports_trap,
-        )
     }
 }
 
-/// The run-time item for the import `name` of type `ty` from definition `def`.
-fn resolve_item<T: 'static>(
-    store: &mut Store<T>,
+/// Resolves the import `name` of type `ty` to the definition `def`, converting function
+/// types with the resource types bound so far (`resources`, which gains the import's own).
+fn pre_item<T: 'static>(
     types: wasmparser::types::TypesRef<'_>,
+    resources: &mut HashMap<ResourceId, ResourceType>,
     name: &str,
     ty: &ComponentEntityType,
     def: Option<&Definition<T>>,
     unknown_trap: bool,
-) -> Result<Item> {
+) -> Result<PreItem> {
     let missing = || Error::unlinkable(format!("component imports `{name}`, which is not defined"));
     let wrong = |def: &Definition<T>, expected: &str| {
         Error::unlinkable(format!(
@@ -331,13 +309,31 @@ fn resolve_item<T: 'static>(
         ))
     };
     Ok(match ty {
-        ComponentEntityType::Func(_) => match def {
-            Some(Definition::Func(f)) => Item::HostFunc(store.push_component_host(f.clone())),
-            Some(Definition::TypedFunc(f)) => Item::HostFunc(store.push_component_host(f.clone())),
-            Some(def) => return Err(wrong(def, "a function")),
-            None if unknown_trap => Item::TrapFunc(name.into()),
-            None => return Err(missing()),
-        },
+        ComponentEntityType::Func(id) => {
+            let mut func_ty = || TypeCx { types, resources }.func(*id);
+            match def {
+                Some(Definition::Func(f)) => PreItem::HostFunc {
+                    host: Arc::new(f.clone()),
+                    ty: func_ty()?,
+                    typed: None,
+                },
+                Some(Definition::TypedFunc(f)) => {
+                    let ty = func_ty()?;
+                    let typed = Some((f.typecheck)(&ty)?);
+                    PreItem::HostFunc {
+                        host: Arc::new(f.clone()),
+                        ty,
+                        typed,
+                    }
+                }
+                Some(def) => return Err(wrong(def, "a function")),
+                None if unknown_trap => PreItem::TrapFunc {
+                    name: name.into(),
+                    ty: func_ty()?,
+                },
+                None => return Err(missing()),
+            }
+        }
         ComponentEntityType::Instance(id) => {
             let defs = match def {
                 Some(Definition::Instance(defs)) => Some(defs),
@@ -348,138 +344,86 @@ fn resolve_item<T: 'static>(
             let instance_ty = types
                 .get(*id)
                 .ok_or_else(|| Error::unlinkable(format!("import `{name}` has no type")))?;
-            let mut items = Vec::with_capacity(instance_ty.exports.len());
-            for (export, item) in instance_ty.exports.iter() {
-                let full = format!("{name}#{export}");
-                let def = defs.and_then(|d| d.get(export));
-                items.push((
-                    export.clone(),
-                    resolve_item(store, types, &full, &item.ty, def, unknown_trap)?,
-                ));
-            }
-            Item::Instance(Arc::new(InstanceItems { items }))
-        }
-        ComponentEntityType::Type { .. } => match def {
-            Some(Definition::Resource(rt, dtor)) => {
-                // A type a component instance of this store defined keeps that instance's
-                // destructor.
-                if !store.inner.component.owners.contains_key(rt) {
-                    let host = store.push_component_host(dtor.clone());
-                    store
-                        .inner
-                        .component
-                        .dtors
-                        .insert(rt.clone(), Dtor::Host { host });
+            // Resource types first: function types mention them.
+            let mut items: Vec<Option<PreItem>> =
+                (0..instance_ty.exports.len()).map(|_| None).collect();
+            for types_first in [true, false] {
+                for ((export, item), slot) in instance_ty.exports.iter().zip(&mut items) {
+                    if matches!(item.ty, ComponentEntityType::Type { .. }) != types_first {
+                        continue;
+                    }
+                    let full = format!("{name}#{export}");
+                    let def = defs.and_then(|d| d.get(export));
+                    *slot = Some(pre_item(
+                        types,
+                        resources,
+                        &full,
+                        &item.ty,
+                        def,
+                        unknown_trap,
+                    )?);
                 }
-                Item::Type(TypeItem::Resource(rt.clone()))
+            }
+            let mut out = Vec::with_capacity(items.len());
+            for ((export, _), item) in instance_ty.exports.iter().zip(items) {
+                let item = item.ok_or_else(|| Error::unlinkable("instance export unresolved"))?;
+                out.push((export.clone(), item));
+            }
+            PreItem::Instance(out)
+        }
+        ComponentEntityType::Type { created, .. } => match def {
+            Some(Definition::Resource(rt, dtor)) => {
+                if let ComponentAnyTypeId::Resource(id) = created {
+                    resources.insert(id.resource(), rt.clone());
+                }
+                PreItem::Resource {
+                    ty: rt.clone(),
+                    dtor: Arc::new(dtor.clone()),
+                }
             }
             Some(def) => return Err(wrong(def, "a type")),
             // A type the import only names: a value type (`stream-error`, or a world's
             // `record` that `wit-component` imports with an `eq` bound), or a resource type
             // `eq` to one bound by an earlier import (`wasi:io/streams` re-exports
-            // `wasi:io/error`'s `error`). `bind` checks that such a resource is known.
-            None => Item::Type(TypeItem::Other),
+            // `wasi:io/error`'s `error`), which must be known.
+            None => {
+                if let ComponentAnyTypeId::Resource(id) = created
+                    && !resources.contains_key(&id.resource())
+                {
+                    return Err(Error::unlinkable(format!(
+                        "component imports `{name}`, a resource type that is not defined"
+                    )));
+                }
+                PreItem::Type
+            }
         },
         ComponentEntityType::Module(_) => match def {
-            Some(Definition::Module(m)) => Item::Module(m.clone()),
+            Some(Definition::Module(m)) => PreItem::Module(m.clone()),
             Some(def) => return Err(wrong(def, "a core module")),
             None => return Err(missing()),
         },
         ComponentEntityType::Component(_) | ComponentEntityType::Value(_) => {
             return Err(Error::unlinkable(format!(
-                "component imports `{name}`, a component or value: the linker cannot define \
-                 those"
+                "component imports `{name}`, a component or value: the linker cannot define                  those"
             )));
         }
     })
 }
 
-/// Checks, without a store, what [`resolve_item`] would resolve.
-fn check_item<T>(
-    types: wasmparser::types::TypesRef<'_>,
-    name: &str,
-    ty: &ComponentEntityType,
-    def: Option<&Definition<T>>,
-    unknown_trap: bool,
-) -> Result<()> {
-    let missing = || Error::unlinkable(format!("component imports `{name}`, which is not defined"));
-    let wrong = |def: &Definition<T>, expected: &str| {
-        Error::unlinkable(format!(
-            "component imports `{name}` as {expected}, but it is defined as {}",
-            def.desc()
-        ))
-    };
-    match (ty, def) {
-        (
-            ComponentEntityType::Type {
-                created: ComponentAnyTypeId::Defined(_),
-                ..
-            },
-            None,
-        ) => Ok(()),
-        (ComponentEntityType::Func(_), Some(Definition::Func(_) | Definition::TypedFunc(_))) => {
-            Ok(())
-        }
-        (ComponentEntityType::Func(_), None) if unknown_trap => Ok(()),
-        (ComponentEntityType::Func(_), Some(def)) => Err(wrong(def, "a function")),
-        (ComponentEntityType::Instance(id), def) => {
-            let defs = match def {
-                Some(Definition::Instance(defs)) => Some(defs),
-                Some(def) => return Err(wrong(def, "an instance")),
-                None if unknown_trap => None,
-                None => return Err(missing()),
-            };
-            let instance_ty = types
-                .get(*id)
-                .ok_or_else(|| Error::unlinkable(format!("import `{name}` has no type")))?;
-            for (export, item) in instance_ty.exports.iter() {
-                let full = format!("{name}#{export}");
-                check_item(
-                    types,
-                    &full,
-                    &item.ty,
-                    defs.and_then(|d| d.get(export)),
-                    unknown_trap,
-                )?;
-            }
-            Ok(())
-        }
-        (ComponentEntityType::Type { referenced, .. }, None)
-            if !matches!(referenced, ComponentAnyTypeId::Resource(_)) =>
-        {
-            Ok(())
-        }
-        (ComponentEntityType::Type { .. }, Some(Definition::Resource(..))) => Ok(()),
-        (ComponentEntityType::Type { .. }, Some(def)) => Err(wrong(def, "a type")),
-        (ComponentEntityType::Module(_), Some(Definition::Module(_))) => Ok(()),
-        (ComponentEntityType::Module(_), Some(def)) => Err(wrong(def, "a core module")),
-        (ComponentEntityType::Component(_) | ComponentEntityType::Value(_), _) => {
-            Err(Error::unlinkable(format!(
-                "component imports `{name}`, a component or value: the linker cannot define \
-                 those"
-            )))
-        }
-        (_, None) => Err(missing()),
-    }
-}
-
-/// A component whose imports a [`Linker`] has checked, ready to instantiate in any store of
-/// the linker's engine ([`Linker::instantiate_pre`]).
+/// A component whose imports a [`Linker`] has resolved, ready to instantiate in any store
+/// of the linker's engine ([`Linker::instantiate_pre`]).
 pub struct InstancePre<T> {
-    linker: Linker<T>,
     component: Component,
+    plan: Arc<Plan>,
+    _marker: PhantomData<fn(T) -> T>,
 }
 
 impl<T> Clone for InstancePre<T> {
     fn clone(&self) -> Self {
         InstancePre {
-            linker: Linker {
-                engine: self.linker.engine.clone(),
-                root: self.linker.root.clone(),
-                allow_shadowing: self.linker.allow_shadowing,
-                unknown_imports_trap: self.linker.unknown_imports_trap,
-            },
             component: self.component.clone(),
+            plan: self.plan.clone(),
+            _marker: PhantomData,
         }
     }
 }
@@ -494,9 +438,12 @@ impl<T: 'static> InstancePre<T> {
     ///
     /// # Errors
     ///
-    /// As [`Linker::instantiate`], apart from the import checks already done.
-    pub fn instantiate(&self, store: impl AsContextMut<Data = T>) -> Result<Instance> {
-        self.linker.instantiate(store, &self.component)
+    /// A trap if a core module's start function traps; a usage error if the store belongs
+    /// to another engine; the errors of [`Linker::instantiate`] that only instantiation can
+    /// find (a nested component's arguments).
+    pub fn instantiate(&self, mut store: impl AsContextMut<Data = T>) -> Result<Instance> {
+        let store = store.as_context_mut().0;
+        instantiate(store, &self.component, &self.plan)
     }
 }
 

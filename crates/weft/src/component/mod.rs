@@ -88,6 +88,7 @@ mod export_index;
 mod func;
 pub(crate) mod instance;
 mod linker;
+mod plan;
 mod translate;
 mod typed;
 

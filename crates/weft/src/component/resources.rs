@@ -69,7 +69,8 @@ impl<T: 'static> Resource<T> {
         }
     }
 
-    /// The representation: the index of the value in its [`ResourceTable`].
+    /// The representation: the value's slot in its [`ResourceTable`] and the slot's
+    /// generation, so that a handle kept after the value was deleted is not present.
     pub fn rep(&self) -> u32 {
         self.rep
     }
@@ -397,14 +398,35 @@ struct TableEntry {
 
 /// The host's table of resource values, kept in the store's data.
 ///
-/// Each value gets an index, returned as a [`Resource<T>`]; [`get`](Self::get),
-/// [`get_mut`](Self::get_mut) and [`delete`](Self::delete) check the value's type. A value
+/// Each value gets a slot, returned as a [`Resource<T>`]; [`get`](Self::get),
+/// [`get_mut`](Self::get_mut) and [`delete`](Self::delete) check the value's type. A
+/// handle's representation holds its slot's index (the low 20 bits) and the slot's
+/// generation (the high 12 bits), which deleting the value advances: a stale handle kept
+/// after [`delete`](Self::delete) is [`ResourceTableError::NotPresent`] even once the slot
+/// holds a new value (until the slot has been reused 4096 times). At most `2^20` values are
+/// present at once. A value
 /// pushed with [`push_child`](Self::push_child) records its parent, and the parent cannot be
 /// deleted before its children (a stream cannot outlive the file it reads).
 #[derive(Default)]
 pub struct ResourceTable {
-    entries: Vec<Option<TableEntry>>,
+    entries: Vec<TableSlot>,
     free: Vec<u32>,
+}
+
+#[derive(Default)]
+struct TableSlot {
+    /// Advanced each time the slot's value is deleted (12 bits are used).
+    generation: u32,
+    entry: Option<TableEntry>,
+}
+
+/// Bits of a [`ResourceTable`] representation that index the slot.
+const INDEX_BITS: u32 = 20;
+const INDEX_MASK: u32 = (1 << INDEX_BITS) - 1;
+
+/// The representation of slot `index` at `generation`.
+fn table_rep(index: u32, generation: u32) -> u32 {
+    index | (generation << INDEX_BITS)
 }
 
 impl ResourceTable {
@@ -423,32 +445,45 @@ impl ResourceTable {
         self.len() == 0
     }
 
+    /// Stores `entry` and returns its representation.
     fn insert(&mut self, entry: TableEntry) -> Result<u32, ResourceTableError> {
         if let Some(index) = self.free.pop()
             && let Some(slot) = self.entries.get_mut(index as usize)
         {
-            *slot = Some(entry);
-            return Ok(index);
+            slot.entry = Some(entry);
+            return Ok(table_rep(index, slot.generation));
         }
         let index = u32::try_from(self.entries.len()).map_err(|_| ResourceTableError::Full)?;
-        if index == u32::MAX {
+        if index > INDEX_MASK {
             return Err(ResourceTableError::Full);
         }
-        self.entries.push(Some(entry));
-        Ok(index)
+        self.entries.push(TableSlot {
+            generation: 0,
+            entry: Some(entry),
+        });
+        Ok(table_rep(index, 0))
     }
 
-    fn entry(&self, index: u32) -> Result<&TableEntry, ResourceTableError> {
+    /// The live slot of representation `rep`.
+    fn slot(&self, rep: u32) -> Result<&TableSlot, ResourceTableError> {
         self.entries
-            .get(index as usize)
-            .and_then(Option::as_ref)
+            .get((rep & INDEX_MASK) as usize)
+            .filter(|s| s.generation == rep >> INDEX_BITS && s.entry.is_some())
             .ok_or(ResourceTableError::NotPresent)
     }
 
-    fn entry_mut(&mut self, index: u32) -> Result<&mut TableEntry, ResourceTableError> {
+    fn entry(&self, rep: u32) -> Result<&TableEntry, ResourceTableError> {
+        self.slot(rep)?
+            .entry
+            .as_ref()
+            .ok_or(ResourceTableError::NotPresent)
+    }
+
+    fn entry_mut(&mut self, rep: u32) -> Result<&mut TableEntry, ResourceTableError> {
         self.entries
-            .get_mut(index as usize)
-            .and_then(Option::as_mut)
+            .get_mut((rep & INDEX_MASK) as usize)
+            .filter(|s| s.generation == rep >> INDEX_BITS)
+            .and_then(|s| s.entry.as_mut())
             .ok_or(ResourceTableError::NotPresent)
     }
 
@@ -514,7 +549,7 @@ impl ResourceTable {
             .ok_or(ResourceTableError::WrongType)
     }
 
-    /// The value at index `rep`, untyped.
+    /// The value of representation `rep` ([`Resource::rep`]), untyped.
     ///
     /// # Errors
     ///
@@ -552,12 +587,14 @@ impl ResourceTable {
         if !entry.children.is_empty() {
             return Err(ResourceTableError::HasChildren);
         }
-        let entry = self
+        let index = resource.rep & INDEX_MASK;
+        let slot = self
             .entries
-            .get_mut(resource.rep as usize)
-            .and_then(Option::take)
+            .get_mut(index as usize)
             .ok_or(ResourceTableError::NotPresent)?;
-        self.free.push(resource.rep);
+        let entry = slot.entry.take().ok_or(ResourceTableError::NotPresent)?;
+        slot.generation = (slot.generation + 1) & (u32::MAX >> INDEX_BITS);
+        self.free.push(index);
         if let Some(parent) = entry.parent
             && let Ok(parent) = self.entry_mut(parent)
         {
@@ -753,6 +790,22 @@ impl HandleTable {
         }
     }
 
+    /// Closes the innermost call into this instance without running it: the host's
+    /// arguments could not be lowered. The `borrow` handles already lowered for the call are
+    /// removed (the callee never saw them); `own` handles stay, as their ownership has moved.
+    pub(crate) fn abandon_task(&mut self) {
+        let Some(depth) = self.tasks.len().checked_sub(1) else {
+            return;
+        };
+        self.tasks.pop();
+        for (index, slot) in self.slots.iter_mut().enumerate() {
+            if slot.as_ref().is_some_and(|e| e.borrow_scope == Some(depth)) {
+                *slot = None;
+                self.free.push(u32::try_from(index).unwrap_or(u32::MAX));
+            }
+        }
+    }
+
     /// Opens a call out of this instance (the spec's `Subtask`): handles lifted as `borrow`
     /// from now until [`exit_subtask`](Self::exit_subtask) are lent to it.
     pub fn enter_subtask(&mut self) {
@@ -925,6 +978,40 @@ mod tests {
         assert!(table.is_empty());
         let wrong = Resource::<u8>::new_own(0);
         assert_eq!(table.get(&wrong), Err(ResourceTableError::NotPresent));
+    }
+
+    #[test]
+    fn stale_resource_handles_do_not_reach_a_reused_slot() {
+        let mut table = ResourceTable::new();
+        let Ok(first) = table.push(1u32) else {
+            panic!("push failed")
+        };
+        let stale = Resource::<u32>::new_own(first.rep());
+        assert_eq!(table.delete(first), Ok(1));
+        let Ok(second) = table.push(2u32) else {
+            panic!("push failed")
+        };
+        // The slot is reused, under a new generation.
+        assert_eq!(second.rep() & INDEX_MASK, stale.rep() & INDEX_MASK);
+        assert_ne!(second.rep(), stale.rep());
+        assert_eq!(table.get(&stale), Err(ResourceTableError::NotPresent));
+        assert_eq!(
+            table.get_any_mut(stale.rep()).err(),
+            Some(ResourceTableError::NotPresent)
+        );
+        let copy = Resource::<u32>::new_own(stale.rep());
+        assert_eq!(table.delete(copy), Err(ResourceTableError::NotPresent));
+        assert_eq!(table.get(&second), Ok(&2));
+        let Ok(child) = table.push_child(3u8, &second) else {
+            panic!("push_child failed")
+        };
+        assert_eq!(
+            table.push_child(4u8, &stale).err(),
+            Some(ResourceTableError::NotPresent)
+        );
+        assert_eq!(table.delete(child), Ok(3));
+        assert_eq!(table.delete(second), Ok(2));
+        assert!(table.is_empty());
     }
 
     #[test]

@@ -149,11 +149,13 @@ impl Val {
 /// Appends `segment` to `path` while `f` runs, so that errors say where they are.
 fn nested(
     path: &mut String,
-    segment: &str,
+    segment: core::fmt::Arguments<'_>,
     f: impl FnOnce(&mut String) -> Result<()>,
 ) -> Result<()> {
+    use core::fmt::Write as _;
     let len = path.len();
-    path.push_str(segment);
+    // Writing into a `String` cannot fail.
+    let _ = path.write_fmt(segment);
     let result = f(path);
     path.truncate(len);
     result
@@ -173,6 +175,25 @@ fn mismatch(
     Error::usage(format!(
         "type mismatch{at}: expected `{expected}`, found {found}"
     ))
+}
+
+/// For a primitive type, the test of whether a value has it.
+fn primitive_of(ty: &Type) -> Option<fn(&Val) -> bool> {
+    Some(match ty {
+        Type::Bool => |v| matches!(v, Val::Bool(_)),
+        Type::S8 => |v| matches!(v, Val::S8(_)),
+        Type::U8 => |v| matches!(v, Val::U8(_)),
+        Type::S16 => |v| matches!(v, Val::S16(_)),
+        Type::U16 => |v| matches!(v, Val::U16(_)),
+        Type::S32 => |v| matches!(v, Val::S32(_)),
+        Type::U32 => |v| matches!(v, Val::U32(_)),
+        Type::S64 => |v| matches!(v, Val::S64(_)),
+        Type::U64 => |v| matches!(v, Val::U64(_)),
+        Type::Float32 => |v| matches!(v, Val::Float32(_)),
+        Type::Float64 => |v| matches!(v, Val::Float64(_)),
+        Type::Char => |v| matches!(v, Val::Char(_)),
+        _ => return None,
+    })
 }
 
 fn typecheck(val: &Val, ty: &Type, path: &mut String) -> Result<()> {
@@ -196,8 +217,17 @@ fn typecheck_here(val: &Val, ty: &Type, path: &mut String) -> Result<()> {
         | (Type::String, Val::String(_)) => Ok(()),
         (Type::List(list), Val::List(elems)) => {
             let elem_ty = list.element();
-            for (i, elem) in elems.iter().enumerate() {
-                nested(path, &format!("[{i}]"), |p| typecheck(elem, elem_ty, p))?;
+            // A list of numbers is checked in one tight loop; the path of a mismatch is
+            // made only when there is one.
+            let start = match primitive_of(elem_ty) {
+                Some(same) => match elems.iter().position(|e| !same(e)) {
+                    None => return Ok(()),
+                    Some(i) => i,
+                },
+                None => 0,
+            };
+            for (i, elem) in elems.iter().enumerate().skip(start) {
+                nested(path, format_args!("[{i}]"), |p| typecheck(elem, elem_ty, p))?;
             }
             Ok(())
         }
@@ -218,7 +248,7 @@ fn typecheck_here(val: &Val, ty: &Type, path: &mut String) -> Result<()> {
                         format!("field `{vname}` where `{name}` belongs"),
                     ));
                 }
-                nested(path, &format!(".{name}"), |p| typecheck(v, fty, p))?;
+                nested(path, format_args!(".{name}"), |p| typecheck(v, fty, p))?;
             }
             Ok(())
         }
@@ -232,7 +262,7 @@ fn typecheck_here(val: &Val, ty: &Type, path: &mut String) -> Result<()> {
                 ));
             }
             for (i, (t, v)) in types.iter().zip(elems).enumerate() {
-                nested(path, &format!(".{i}"), |p| typecheck(v, t, p))?;
+                nested(path, format_args!(".{i}"), |p| typecheck(v, t, p))?;
             }
             Ok(())
         }
@@ -243,7 +273,9 @@ fn typecheck_here(val: &Val, ty: &Type, path: &mut String) -> Result<()> {
             };
             match (case_ty, payload) {
                 (None, None) => Ok(()),
-                (Some(t), Some(v)) => nested(path, &format!("::{name}"), |p| typecheck(v, t, p)),
+                (Some(t), Some(v)) => {
+                    nested(path, format_args!("::{name}"), |p| typecheck(v, t, p))
+                }
                 (None, Some(_)) => Err(mismatch(path, ty, format!("a payload for case `{name}`"))),
                 (Some(_), None) => Err(mismatch(path, ty, format!("no payload for case `{name}`"))),
             }
@@ -257,7 +289,7 @@ fn typecheck_here(val: &Val, ty: &Type, path: &mut String) -> Result<()> {
         }
         (Type::Option(o), Val::Option(v)) => match v {
             None => Ok(()),
-            Some(v) => nested(path, "?", |p| typecheck(v, o.payload(), p)),
+            Some(v) => nested(path, format_args!("?"), |p| typecheck(v, o.payload(), p)),
         },
         (Type::Result(r), Val::Result(v)) => {
             let (ok, err) = r.payloads();
@@ -267,7 +299,9 @@ fn typecheck_here(val: &Val, ty: &Type, path: &mut String) -> Result<()> {
             };
             match (t, v) {
                 (None, None) => Ok(()),
-                (Some(t), Some(v)) => nested(path, &format!("::{side}"), |p| typecheck(v, t, p)),
+                (Some(t), Some(v)) => {
+                    nested(path, format_args!("::{side}"), |p| typecheck(v, t, p))
+                }
                 (None, Some(_)) => Err(mismatch(path, ty, format!("a payload for `{side}`"))),
                 (Some(_), None) => Err(mismatch(path, ty, format!("no payload for `{side}`"))),
             }
@@ -324,6 +358,22 @@ mod tests {
         assert_eq!(
             err.as_deref(),
             Some("type mismatch at `.names[0]`: expected `string`, found a `u8` value")
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn a_list_of_numbers_names_its_first_mismatch() -> Result<()> {
+        let ty = Type::List(List::new(Type::U32));
+        let mut elems: Vec<Val> = (0..100).map(Val::U32).collect();
+        Val::List(elems.clone()).typecheck(&ty)?;
+        if let Some(e) = elems.get_mut(42) {
+            *e = Val::S32(-1);
+        }
+        let err = Val::List(elems).typecheck(&ty).err().map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref(),
+            Some("type mismatch at `[42]`: expected `u32`, found a `s32` value")
         );
         Ok(())
     }

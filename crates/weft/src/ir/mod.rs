@@ -46,10 +46,13 @@
 //!
 //! # Verification
 //!
-//! [`verify`] runs after every translation and checks that every slot operand
-//! lies in the frame, every branch target and `br_table` entry is an instruction of the
-//! function, and the code cannot run off its end. The interpreter relies on exactly these
+//! [`verify`] runs after every translation, and on every function of a precompiled module
+//! when it is loaded (with the index checks of `module::serialize`), and checks that every
+//! slot operand lies in the frame, every branch target and `br_table` entry is an
+//! instruction of the function, and the code cannot run off its end. The interpreter relies on exactly these
 //! facts to access slots and instructions without bounds checks.
+
+pub(crate) mod codec;
 
 use crate::exec::Op;
 use crate::index::{DataIdx, DefinedFuncIdx, ElemIdx, FuncIdx, GlobalIdx, TableIdx, TypeIdx};

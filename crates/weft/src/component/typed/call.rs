@@ -3,7 +3,7 @@
 
 use super::{ComponentNamedList, Lift, LiftCx, Lower, LowerCx, context, internal};
 use crate::component::abi::{self, CoreValueIter, MAX_FLAT_PARAMS, MAX_FLAT_RESULTS};
-use crate::component::func::{Cx, Func, FuncData, FuncKind, Options};
+use crate::component::func::{Cx, Func, FuncData, FuncKind, Lowered, Options, abandon_call};
 use crate::component::types::{ComponentFunc, Tuple, Type};
 use crate::context::{AsContextMut, StoreContextMut};
 use crate::error::ErrorCtor as _;
@@ -144,8 +144,9 @@ where
     /// A [`Trap`](crate::Trap) if the callee traps, the Canonical ABI finds an invalid
     /// value in the results ("invalid variant discriminant", "invalid string encoding"...),
     /// or the instance may not be entered ("cannot enter component instance"); a usage
-    /// error for a resource handle of the wrong type; an error if the function is a host
-    /// function (typed calls reach component exports only).
+    /// error for a resource handle of the wrong type; the error of a host function. A host
+    /// function a component re-exports is called as a component would call it, its
+    /// arguments lowered into a memory the store keeps for the host.
     ///
     /// # Panics
     ///
@@ -189,9 +190,7 @@ where
                 }
                 outcome
             }
-            FuncKind::Host { .. } => Err(Error::usage(
-                "a typed call of a host function: call it through `Func::call`",
-            )),
+            FuncKind::Host { .. } => call_host(store, self.func, &types, &params),
             FuncKind::Trap { ref name } => Err(Error::msg(format!(
                 "unknown import: `{name}` has not been defined"
             ))),
@@ -224,20 +223,8 @@ where
         cells: &mut Vec<u64>,
     ) -> Result<Return> {
         let (num_params, num_results) = crate::func::func_arity(&store.inner, core)?;
-        if let Some(ty) = &types.params {
-            let mut cx = Cx {
-                store: &mut *store,
-                options,
-                instance,
-            };
-            let mut cx = LowerCx::new(&mut cx);
-            if types.flat_params <= MAX_FLAT_PARAMS {
-                params.lower_flat(&mut cx, ty, cells)?;
-            } else {
-                let ptr = cx.allocate(abi::alignment(ty), abi::elem_size(ty))?;
-                params.store(&mut cx, ty, ptr)?;
-                cells.push(u64::from(ptr));
-            }
+        if let Err(e) = lower_params(store, types, options, instance, params, cells) {
+            return Err(abandon_call(store, instance, e));
         }
         if cells.len() != num_params {
             return Err(internal("lowered arguments do not match the core function"));
@@ -245,31 +232,7 @@ where
         cells.resize(cells.len().max(num_results), 0);
         crate::exec::invoke(store, core.index, cells)?;
         cells.truncate(num_results);
-        let results = {
-            let mut cx = Cx {
-                store: &mut *store,
-                options,
-                instance,
-            };
-            let mut cx = LiftCx::new(&mut cx, options, instance);
-            match &types.results {
-                None => Return::lift_unit()?,
-                Some(ty) if types.flat_results <= MAX_FLAT_RESULTS => {
-                    Return::lift_flat(&mut cx, ty, &mut CoreValueIter::new(cells))?
-                }
-                Some(ty) => {
-                    let ptr = cells.first().copied().unwrap_or(0) as u32;
-                    abi::check_range(
-                        ptr,
-                        u64::from(abi::elem_size(ty)),
-                        abi::alignment(ty),
-                        cx.memory().len(),
-                        TrapCode::PointerOutOfBounds,
-                    )?;
-                    Return::load(&mut cx, ty, ptr)?
-                }
-            }
-        };
+        let results = lift_results(store, types, options, instance, cells, None)?;
         store.component_instance(instance)?.handles.exit_task()?;
         if let Some(post_return) = options.post_return {
             store.component_instance(instance)?.may_leave = false;
@@ -293,6 +256,214 @@ where
     }
 }
 
+/// Lowers `params` into the instance's cells: flat, or spilled through `realloc`.
+fn lower_params<T: 'static, Params: Lower>(
+    store: &mut Store<T>,
+    types: &ListTypes,
+    options: Options,
+    instance: ComponentInstanceIdx,
+    params: &Params,
+    cells: &mut Vec<u64>,
+) -> Result<()> {
+    let Some(ty) = &types.params else {
+        return Ok(());
+    };
+    let mut cx = Cx {
+        store: &mut *store,
+        options,
+        instance,
+    };
+    let mut cx = LowerCx::new(&mut cx);
+    if types.flat_params <= MAX_FLAT_PARAMS {
+        params.lower_flat(&mut cx, ty, cells)
+    } else {
+        let ptr = cx.allocate(abi::alignment(ty), abi::elem_size(ty))?;
+        params.store(&mut cx, ty, ptr)?;
+        cells.push(u64::from(ptr));
+        Ok(())
+    }
+}
+
+/// Lifts the results from the core results in `cells`, or from memory at `retptr` when they
+/// were returned there (else at the pointer in the first cell, past `MAX_FLAT_RESULTS`).
+fn lift_results<T: 'static, Return: Lift>(
+    store: &mut Store<T>,
+    types: &ListTypes,
+    options: Options,
+    instance: ComponentInstanceIdx,
+    cells: &[u64],
+    retptr: Option<u32>,
+) -> Result<Return> {
+    let mut cx = Cx {
+        store: &mut *store,
+        options,
+        instance,
+    };
+    let mut cx = LiftCx::new(&mut cx, options, instance);
+    match &types.results {
+        None => Return::lift_unit(),
+        Some(ty) if types.flat_results <= MAX_FLAT_RESULTS => {
+            Return::lift_flat(&mut cx, ty, &mut CoreValueIter::new(cells))
+        }
+        Some(ty) => {
+            let ptr = retptr.unwrap_or_else(|| cells.first().copied().unwrap_or(0) as u32);
+            abi::check_range(
+                ptr,
+                u64::from(abi::elem_size(ty)),
+                abi::alignment(ty),
+                cx.memory().len(),
+                TrapCode::PointerOutOfBounds,
+            )?;
+            Return::load(&mut cx, ty, ptr)
+        }
+    }
+}
+
+/// The host's own memory, `realloc` and component instance: a typed call of a host function
+/// lowers its arguments there and lifts them back as the host function's caller would.
+#[derive(Debug)]
+pub(crate) struct Scratch {
+    options: Options,
+    instance: ComponentInstanceIdx,
+    /// The next free byte of the memory.
+    bump: u32,
+}
+
+/// The store's [`Scratch`], made on first use.
+fn scratch<T: 'static>(store: &mut Store<T>) -> Result<(Options, ComponentInstanceIdx)> {
+    if let Some(s) = &store.inner.component.scratch {
+        return Ok((s.options, s.instance));
+    }
+    let memory = crate::Memory::new(&mut *store, crate::MemoryType::new(1, None))?;
+    let realloc: Arc<crate::store::HostFn<T>> = Arc::new(|store, _, buf| {
+        let [old_ptr, old_size, align, new_size] = match buf.get(..4) {
+            Some(&[a, b, c, d]) => [a as u32, b as u32, c as u32, d as u32],
+            _ => return Err(internal("realloc arguments")),
+        };
+        let ptr = scratch_realloc(store, old_ptr, old_size, align, new_size)?;
+        if let Some(cell) = buf.first_mut() {
+            *cell = u64::from(ptr);
+        }
+        Ok(())
+    });
+    let ty = crate::FuncType::from_types([crate::ValType::I32; 4], [crate::ValType::I32]);
+    let index = store.push_host_func(ty, realloc);
+    let realloc = crate::Func {
+        store: store.inner.id,
+        index,
+    };
+    let instance =
+        store
+            .inner
+            .component
+            .instances
+            .push(crate::component::instance::InstanceState {
+                may_enter: true,
+                may_leave: true,
+                ..Default::default()
+            });
+    let options = Options {
+        memory: Some(memory),
+        realloc: Some(realloc),
+        ..Options::default()
+    };
+    store.inner.component.scratch = Some(Scratch {
+        options,
+        instance,
+        bump: 0,
+    });
+    Ok((options, instance))
+}
+
+/// A bump allocator over the scratch memory, growing it as needed.
+fn scratch_realloc<T>(
+    store: &mut Store<T>,
+    old_ptr: u32,
+    old_size: u32,
+    align: u32,
+    new_size: u32,
+) -> Result<u32> {
+    let Some(s) = &store.inner.component.scratch else {
+        return Err(internal("scratch memory"));
+    };
+    let memory = s.options.memory.ok_or_else(|| internal("scratch memory"))?;
+    let too_big = || crate::Error::resource("arguments of a typed host call exceed 4 GiB");
+    let ptr = s
+        .bump
+        .checked_next_multiple_of(align.max(1))
+        .ok_or_else(too_big)?;
+    let end = ptr.checked_add(new_size).ok_or_else(too_big)?;
+    let have = memory.data_size(&*store) as u64;
+    if u64::from(end) > have {
+        let page = crate::MemoryType::PAGE_SIZE;
+        memory.grow(&mut *store, (u64::from(end) - have).div_ceil(page))?;
+    }
+    let data = memory.data_mut(&mut *store);
+    let keep = old_size.min(new_size) as usize;
+    if keep > 0 {
+        let from = old_ptr as usize;
+        if from.checked_add(keep).is_none_or(|e| e > data.len()) {
+            return Err(TrapCode::PointerOutOfBounds.into());
+        }
+        data.copy_within(from..from + keep, ptr as usize);
+    }
+    if let Some(s) = &mut store.inner.component.scratch {
+        s.bump = end;
+    }
+    Ok(ptr)
+}
+
+/// A typed call of host function `func` from the host: the arguments are lowered into the
+/// store's scratch memory and the function is called as a component would call it (through
+/// its `Val`s or its typed closure), so that Rust types on both sides need not match, only
+/// their component types.
+fn call_host<T: 'static, Params: Lower, Return: Lift>(
+    store: &mut Store<T>,
+    func: Func,
+    types: &ListTypes,
+    params: &Params,
+) -> Result<Return> {
+    let (options, instance) = scratch(store)?;
+    let saved = store.inner.component.scratch.as_ref().map_or(0, |s| s.bump);
+    store.component_instance(instance)?.handles.enter_task();
+    let outcome = call_host_in(store, func, types, options, instance, params);
+    // The scratch instance never drops the borrows lent to it: they end with the call.
+    store.component_instance(instance)?.handles.abandon_task();
+    if let Some(s) = &mut store.inner.component.scratch {
+        s.bump = saved;
+    }
+    outcome
+}
+
+fn call_host_in<T: 'static, Params: Lower, Return: Lift>(
+    store: &mut Store<T>,
+    func: Func,
+    types: &ListTypes,
+    options: Options,
+    instance: ComponentInstanceIdx,
+    params: &Params,
+) -> Result<Return> {
+    let (lowered, _) = Lowered::new(store, func, options, instance)?;
+    let mut cells = Vec::new();
+    lower_params(store, types, options, instance, params, &mut cells)?;
+    let retptr = match (&types.results, types.flat_results > MAX_FLAT_RESULTS) {
+        (Some(ty), true) => {
+            let mut cx = Cx {
+                store: &mut *store,
+                options,
+                instance,
+            };
+            let ptr = LowerCx::new(&mut cx).allocate(abi::alignment(ty), abi::elem_size(ty))?;
+            cells.push(u64::from(ptr));
+            Some(ptr)
+        }
+        _ => None,
+    };
+    cells.resize(cells.len().max(types.flat_results), 0);
+    lowered.call(store, &mut cells)?;
+    lift_results(store, types, options, instance, &cells, retptr)
+}
+
 /// A host function of [`LinkerInstance::func_wrap`](crate::component::LinkerInstance::func_wrap):
 /// its type check, run when it is bound to an import, and its call from a component.
 pub(crate) struct TypedHost<T> {
@@ -301,14 +472,14 @@ pub(crate) struct TypedHost<T> {
 }
 
 /// The type check of a typed host function against the import it satisfies.
-pub(crate) type TypedHostCheck = dyn Fn(&ComponentFunc) -> Result<()> + Send + Sync;
+pub(crate) type TypedHostCheck = dyn Fn(&ComponentFunc) -> Result<ListTypes> + Send + Sync;
 
 /// A typed host function called from component instance `caller` with its canonical
-/// `options`: the core arguments in `buf` (the first `num_params`, the last of them the
+/// `options`, with the tuple types its type check made: the core arguments in `buf` (the first `num_params`, the last of them the
 /// return pointer when `results_in_memory`), the core results written back into `buf`.
 pub(crate) type TypedHostCall<T> = dyn Fn(
         &mut Store<T>,
-        &ComponentFunc,
+        &ListTypes,
         Options,
         ComponentInstanceIdx,
         &mut [u64],
@@ -326,26 +497,10 @@ where
     Params: ComponentNamedList + Lift + 'static,
     Return: ComponentNamedList + Lower + 'static,
 {
-    // The tuple types of the last function type this was called with: every import the
-    // function is bound to has a structurally equal type (checked at binding), so this is
-    // computed once in practice.
-    type Cached = Option<(ComponentFunc, ListTypes)>;
-    let cache: std::sync::Mutex<Cached> = std::sync::Mutex::new(None);
     Arc::new(TypedHost {
-        typecheck: Box::new(|ty| typecheck::<Params, Return>(ty).map(|_| ())),
+        typecheck: Box::new(typecheck::<Params, Return>),
         call: Box::new(
-            move |store, ty, options, caller, buf, num_params, results_in_memory| {
-                let types = {
-                    let mut cached = cache.lock().unwrap_or_else(|e| e.into_inner());
-                    match &*cached {
-                        Some((func, types)) if func == ty => types.clone(),
-                        _ => {
-                            let types = typecheck::<Params, Return>(ty)?;
-                            *cached = Some((ty.clone(), types.clone()));
-                            types
-                        }
-                    }
-                };
+            move |store, types, options, caller, buf, num_params, results_in_memory| {
                 let args = buf
                     .get(..num_params.saturating_sub(usize::from(results_in_memory)))
                     .ok_or_else(|| internal("lowered arguments"))?;

@@ -36,7 +36,7 @@ mod wasm;
 
 use crate::error::ErrorCtor as _;
 pub use call::TypedFunc;
-pub(crate) use call::{ListTypes, TypedHost, wrap};
+pub(crate) use call::{ListTypes, Scratch, TypedHost, wrap};
 pub use wasm::{WasmList, WasmStr};
 
 use super::abi::flat::{CoerceValueIter, FlatValues};
