@@ -1002,3 +1002,223 @@ fn misused_sockets_give_the_spec_errors_or_trap() {
     let error = call_sockets(tcp_only(), "drop-with-pollable").expect_err("drop-with-pollable");
     assert!(error.to_string().contains("children"), "{error:?}");
 }
+
+// ---------------------------------------------------------------------------------------
+// File streams on a file opened without `write`
+
+/// A component that opens `f.txt` in its first preopen for reading only (`read` flag) and
+/// writes to it through `write-via-stream` or `append-via-stream`.
+///
+/// Exports: `blocking(append)` writes twice with `blocking-write-and-flush` and returns
+/// `disc1 | se1 << 4 | disc2 << 8 | se2 << 12` (the `result` discriminant and, for an
+/// error, the `stream-error` one); `deferred` calls `check-write`, `write`, `check-write`,
+/// `check-write` and returns their discriminants 4 bits apart (with the stream-error's
+/// after each failing `check-write`); `open-stream` returns the `result` discriminant of
+/// `write-via-stream` and, 4 bits up, the low byte of its payload (the `error-code` index
+/// on error).
+const READ_ONLY_WRITER: &str = r#"
+(component
+  (import "wasi:io/error@0.2.0" (instance $e (export "error" (type (sub resource)))))
+  (alias export $e "error" (type $error))
+  (import "wasi:io/streams@0.2.0" (instance $s
+    (export "error" (type $err (eq $error)))
+    (export "output-stream" (type $os (sub resource)))
+    (type $se (variant (case "last-operation-failed" (own $err)) (case "closed")))
+    (export "stream-error" (type $stream-error (eq $se)))
+    (export "[method]output-stream.blocking-write-and-flush"
+      (func (param "self" (borrow $os)) (param "contents" (list u8))
+        (result (result (error $stream-error)))))
+    (export "[method]output-stream.check-write"
+      (func (param "self" (borrow $os)) (result (result u64 (error $stream-error)))))
+    (export "[method]output-stream.write"
+      (func (param "self" (borrow $os)) (param "contents" (list u8))
+        (result (result (error $stream-error)))))))
+  (alias export $s "output-stream" (type $output-stream))
+  (import "wasi:filesystem/types@0.2.0" (instance $t
+    (export "output-stream" (type $os (eq $output-stream)))
+    (export "descriptor" (type $d (sub resource)))
+    (type $ec (enum "access" "would-block" "already" "bad-descriptor" "busy" "deadlock"
+      "quota" "exist" "file-too-large" "illegal-byte-sequence" "in-progress" "interrupted"
+      "invalid" "io" "is-directory" "loop" "too-many-links" "message-size" "name-too-long"
+      "no-device" "no-entry" "no-lock" "insufficient-memory" "insufficient-space"
+      "not-directory" "not-empty" "not-recoverable" "unsupported" "no-tty" "no-such-device"
+      "overflow" "not-permitted" "pipe" "read-only" "invalid-seek" "text-file-busy"
+      "cross-device"))
+    (export "error-code" (type $error-code (eq $ec)))
+    (type $pf (flags "symlink-follow"))
+    (export "path-flags" (type $path-flags (eq $pf)))
+    (type $of (flags "create" "directory" "exclusive" "truncate"))
+    (export "open-flags" (type $open-flags (eq $of)))
+    (type $df (flags "read" "write" "file-integrity-sync" "data-integrity-sync"
+      "requested-write-sync" "mutate-directory"))
+    (export "descriptor-flags" (type $descriptor-flags (eq $df)))
+    (export "[method]descriptor.open-at"
+      (func (param "self" (borrow $d)) (param "path-flags" $path-flags) (param "path" string)
+        (param "open-flags" $open-flags) (param "flags" $descriptor-flags)
+        (result (result (own $d) (error $error-code)))))
+    (export "[method]descriptor.write-via-stream"
+      (func (param "self" (borrow $d)) (param "offset" u64)
+        (result (result (own $os) (error $error-code)))))
+    (export "[method]descriptor.append-via-stream"
+      (func (param "self" (borrow $d)) (result (result (own $os) (error $error-code)))))))
+  (alias export $t "descriptor" (type $descriptor))
+  (import "wasi:filesystem/preopens@0.2.0" (instance $p
+    (export "descriptor" (type $d (eq $descriptor)))
+    (export "get-directories" (func (result (list (tuple (own $d) string)))))))
+  (core module $libc
+    (memory (export "mem") 1)
+    (global $next (mut i32) (i32.const 1024))
+    (func (export "realloc") (param i32 i32 i32 i32) (result i32)
+      (local $at i32)
+      (local.set $at (global.get $next))
+      (global.set $next (i32.add (global.get $next) (local.get 3)))
+      (local.get $at)))
+  (core instance $libc (instantiate $libc))
+  (alias core export $libc "mem" (core memory $mem))
+  (alias core export $libc "realloc" (core func $realloc))
+  (core func $blocking-write (canon lower
+    (func $s "[method]output-stream.blocking-write-and-flush") (memory $mem)))
+  (core func $check (canon lower (func $s "[method]output-stream.check-write") (memory $mem)))
+  (core func $write (canon lower (func $s "[method]output-stream.write") (memory $mem)))
+  (core func $open-at (canon lower (func $t "[method]descriptor.open-at") (memory $mem)))
+  (core func $via-stream (canon lower (func $t "[method]descriptor.write-via-stream")
+    (memory $mem)))
+  (core func $append-stream (canon lower (func $t "[method]descriptor.append-via-stream")
+    (memory $mem)))
+  (core func $dirs (canon lower (func $p "get-directories") (memory $mem) (realloc $realloc)))
+  (core module $m
+    (import "host" "blocking-write" (func $blocking-write (param i32 i32 i32 i32)))
+    (import "host" "check" (func $check (param i32 i32)))
+    (import "host" "write" (func $write (param i32 i32 i32 i32)))
+    (import "host" "open-at" (func $open-at (param i32 i32 i32 i32 i32 i32 i32)))
+    (import "host" "via-stream" (func $via-stream (param i32 i64 i32)))
+    (import "host" "append-stream" (func $append-stream (param i32 i32)))
+    (import "host" "dirs" (func $dirs (param i32)))
+    (import "libc" "mem" (memory 1))
+    (data (i32.const 0) "f.txt")
+    (data (i32.const 8) "nope")
+    ;; `f.txt` opened with the `read` flag only.
+    (func $open (result i32)
+      (call $dirs (i32.const 16))
+      (call $open-at (i32.load (i32.load (i32.const 16)))
+        (i32.const 0) (i32.const 0) (i32.const 5) (i32.const 0) (i32.const 1) (i32.const 32))
+      (if (i32.load8_u (i32.const 32)) (then unreachable))
+      (i32.load (i32.const 36)))
+    ;; The stream, trapping if there is none.
+    (func $stream (param $append i32) (result i32)
+      (if (local.get $append)
+        (then (call $append-stream (call $open) (i32.const 48)))
+        (else (call $via-stream (call $open) (i64.const 0) (i32.const 48))))
+      (if (i32.load8_u (i32.const 48)) (then unreachable))
+      (i32.load (i32.const 52)))
+    (func (export "open-stream") (result i32)
+      (call $via-stream (call $open) (i64.const 0) (i32.const 48))
+      (i32.or (i32.load8_u (i32.const 48)) (i32.shl (i32.load8_u (i32.const 52)) (i32.const 4))))
+    (func (export "blocking") (param $append i32) (result i32)
+      (local $out i32)
+      (local.set $out (call $stream (local.get $append)))
+      (call $blocking-write (local.get $out) (i32.const 8) (i32.const 4) (i32.const 64))
+      (call $blocking-write (local.get $out) (i32.const 8) (i32.const 4) (i32.const 80))
+      (i32.or
+        (i32.or (i32.load8_u (i32.const 64)) (i32.shl (i32.load8_u (i32.const 68)) (i32.const 4)))
+        (i32.shl
+          (i32.or (i32.load8_u (i32.const 80)) (i32.shl (i32.load8_u (i32.const 84)) (i32.const 4)))
+          (i32.const 8))))
+    (func (export "deferred") (result i32)
+      (local $out i32)
+      (local.set $out (call $stream (i32.const 0)))
+      (call $check (local.get $out) (i32.const 64))
+      (call $write (local.get $out) (i32.const 8) (i32.const 4) (i32.const 96))
+      (call $check (local.get $out) (i32.const 128))
+      (call $check (local.get $out) (i32.const 160))
+      (i32.or
+        (i32.or
+          (i32.load8_u (i32.const 64))
+          (i32.shl (i32.load8_u (i32.const 96)) (i32.const 4)))
+        (i32.or
+          (i32.shl
+            (i32.or (i32.load8_u (i32.const 128)) (i32.shl (i32.load8_u (i32.const 136)) (i32.const 4)))
+            (i32.const 8))
+          (i32.shl
+            (i32.or (i32.load8_u (i32.const 160)) (i32.shl (i32.load8_u (i32.const 168)) (i32.const 4)))
+            (i32.const 16))))))
+  (core instance $i (instantiate $m
+    (with "host" (instance
+      (export "blocking-write" (func $blocking-write))
+      (export "check" (func $check))
+      (export "write" (func $write))
+      (export "open-at" (func $open-at))
+      (export "via-stream" (func $via-stream))
+      (export "append-stream" (func $append-stream))
+      (export "dirs" (func $dirs))))
+    (with "libc" (instance (export "mem" (memory $mem))))))
+  (func (export "open-stream") (result u32) (canon lift (core func $i "open-stream")))
+  (func (export "blocking") (param "append" bool) (result u32)
+    (canon lift (core func $i "blocking")))
+  (func (export "deferred") (result u32) (canon lift (core func $i "deferred"))))
+"#;
+
+/// Calls export `name` of [`READ_ONLY_WRITER`] with `params`, `/` preopened with
+/// `file_perms` on a directory holding `f.txt`; returns its `u32` and the file's contents.
+fn call_read_only_writer(
+    file_perms: FilePerms,
+    name: &str,
+    params: &[weft::component::Val],
+) -> (u32, String) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("f.txt"), "kept").unwrap();
+    let wasi = weft_wasi::WasiCtxBuilder::new()
+        .preopened_dir(dir.path(), "/", DirPerms::all(), file_perms)
+        .unwrap()
+        .build();
+    let engine = Engine::default();
+    let component = Component::new(&engine, READ_ONLY_WRITER).unwrap();
+    let mut linker = Linker::<Host>::new(&engine);
+    weft_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
+    let mut store = Store::new(
+        &engine,
+        Host {
+            wasi,
+            table: ResourceTable::new(),
+        },
+    );
+    let instance = linker.instantiate(&mut store, &component).unwrap();
+    let func = instance.get_func(&store, name).expect("export");
+    let mut results = [weft::component::Val::U32(0)];
+    func.call(&mut store, params, &mut results).unwrap();
+    let weft::component::Val::U32(r) = results[0] else {
+        panic!("{:?}", results[0]);
+    };
+    (
+        r,
+        std::fs::read_to_string(dir.path().join("f.txt")).unwrap(),
+    )
+}
+
+/// As in Wasmtime, `write-via-stream` and `append-via-stream` on a file opened without
+/// `write` (in a preopen that permits writing) give a stream; its first blocking write fails
+/// with `last-operation-failed` and closes it. A non-blocking `write` succeeds and the next
+/// `check-write` reports the failure, once. Without `FilePerms::WRITE`,
+/// `write-via-stream` itself fails with `not-permitted`.
+#[test]
+fn write_via_stream_on_a_read_only_file_fails_in_the_stream() {
+    use weft::component::Val;
+    let all = FilePerms::all();
+    // err(last-operation-failed), then err(closed).
+    for append in [false, true] {
+        let (r, contents) = call_read_only_writer(all, "blocking", &[Val::Bool(append)]);
+        assert_eq!(r, 0x1101, "append: {append}");
+        assert_eq!(contents, "kept");
+    }
+    // check-write ok, write ok, check-write err(last-operation-failed), check-write
+    // err(closed).
+    let (r, contents) = call_read_only_writer(all, "deferred", &[]);
+    assert_eq!(r, 0x11_01_00);
+    assert_eq!(contents, "kept");
+    // ok(stream) here; err(not-permitted) (case 31) without `FilePerms::WRITE`.
+    assert_eq!(call_read_only_writer(all, "open-stream", &[]).0 & 0xf, 0);
+    assert_eq!(
+        call_read_only_writer(FilePerms::READ, "open-stream", &[]).0,
+        1 | 31 << 4
+    );
+}

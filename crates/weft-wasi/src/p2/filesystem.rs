@@ -6,12 +6,10 @@
 //! beneath its directory, so `..`, absolute paths and symlinks cannot leave it; a directory
 //! without [`DirPerms::READ`] cannot be looked into and one without [`DirPerms::MUTATE`]
 //! cannot be changed (`not-permitted`); a file cannot be opened for writing without
-//! [`FilePerms::WRITE`] (`not-permitted`); a descriptor opened without `read` or `write`
-//! refuses that operation (`bad-descriptor`), as in Wasmtime. The streams are the exception,
-//! again as in Wasmtime: `read-via-stream` and `write-via-stream`/`append-via-stream` give a
-//! stream whatever the descriptor's flags, and its reads or writes then fail with
-//! `last-operation-failed` (a failed non-blocking write reports it to the next
-//! `check-write` or `flush`).
+//! [`FilePerms::WRITE`] (`not-permitted`). As in Wasmtime, a file opened without `read` or
+//! `write` leaves that check to the operating system: `read` and `write` fail with
+//! `bad-descriptor`, while `read-via-stream`, `write-via-stream` and `append-via-stream` give
+//! a stream whose reads or writes fail with `last-operation-failed`.
 
 use super::io::{InputStream, IoError, OutputStream, Sink};
 use super::typed::{ErrorCode, Ret, Typed};
@@ -526,12 +524,12 @@ fn metadata_hash_value(meta: &Metadata) -> Val {
 
 fn read_via_stream(v: &mut WasiCtxView<'_>, p: &[Val]) -> weft::Result<Option<Val>> {
     let offset = arg_u64(p, 1)?;
-    // As in Wasmtime, a file opened without `read` still gives a stream, whose reads then
-    // fail with `last-operation-failed`.
     let desc = get::<Descriptor>(v.table, p, 0)?;
-    let file = match desc.file() {
-        Ok(file) => file.clone(),
-        Err(code) => return fail(code),
+    // As in Wasmtime, a file opened without `read` still gives a stream: its reads fail
+    // (`last-operation-failed`) with what the operating system says.
+    let file = match &desc.kind {
+        Kind::File(file) => file.clone(),
+        Kind::Dir(_) => return fail("is-directory"),
     };
     let stream = push(
         v.table,
@@ -553,15 +551,17 @@ fn write_via_stream(
     } else {
         None
     };
-    // As in Wasmtime, a file opened without `write` still gives a stream (beneath a preopen
-    // that grants writing files), whose writes then fail with `last-operation-failed`; a
-    // directory is a `bad-descriptor`.
     let desc = get::<Descriptor>(v.table, p, 0)?;
-    let file = match desc.file() {
-        Ok(_) if !desc.file_perms.contains(FilePerms::WRITE) => return fail("not-permitted"),
-        Ok(file) => file.clone(),
-        Err(_) => return fail("bad-descriptor"),
+    // As in Wasmtime, only the preopen's permissions are checked here: a file opened without
+    // `write` still gives a stream, whose writes fail (`last-operation-failed`) with what the
+    // operating system says.
+    let file = match &desc.kind {
+        Kind::File(file) => file.clone(),
+        Kind::Dir(_) => return fail("bad-descriptor"),
     };
+    if !desc.file_perms.contains(FilePerms::WRITE) {
+        return fail("not-permitted");
+    }
     let stream = push(
         v.table,
         OutputStream::new(Sink::File {
@@ -644,10 +644,8 @@ fn read(
     let len = clamp_len(len, READ_CHUNK);
     let desc = v.table.get(&desc).map_err(table_error)?;
     Ok((|| {
-        let file = desc.file()?;
-        if !desc.read {
-            return Err("bad-descriptor");
-        }
+        // A file opened without `read` fails in the operating system (`bad-descriptor`).
+        let file = desc.file().map_err(|_| "bad-descriptor")?;
         let buf = io(super::io::read_file_at(file, len, offset))?;
         let n = buf.len();
         let end = n < len || len == 0 && io(file.metadata())?.len() <= offset;
@@ -664,9 +662,10 @@ fn write(
 ) -> Ret<u64, ErrorCode> {
     let desc = v.table.get(&desc).map_err(table_error)?;
     Ok((|| {
-        let file = desc.file()?;
-        if !desc.write {
-            return Err("bad-descriptor");
+        // A file opened without `write` fails in the operating system (`bad-descriptor`).
+        let file = desc.file().map_err(|_| "bad-descriptor")?;
+        if !desc.file_perms.contains(FilePerms::WRITE) {
+            return Err("not-permitted");
         }
         io(file.write_all_at(data, offset))?;
         Ok(data.len() as u64)

@@ -11,6 +11,12 @@
 //! output stream keeps that permit. `blocking-write-and-flush` needs no permit: it takes up
 //! to 4096 bytes at any time.
 //!
+//! A failed write to a file is reported as Wasmtime's background file writes report it: by
+//! the call itself for the blocking writes and `blocking-splice`, and otherwise (`write`,
+//! `write-zeroes`, `splice`, which then succeed) by the next `check-write`, `flush`,
+//! `write-zeroes`, `splice` or blocking call; either way as `last-operation-failed`, once,
+//! after which the stream is closed. A `write` while a failure is pending traps.
+//!
 //! The functions that move bytes (`read`, `blocking-read`, `write`,
 //! `blocking-write-and-flush`) and the ones a write loop calls every time (`check-write`,
 //! `flush`, `blocking-flush`) are typed host functions, so a `list<u8>` crosses in one copy.
@@ -79,20 +85,17 @@ pub(crate) struct OutputStream {
     /// What the last `check-write` permitted, less the bytes written since.
     permit: u64,
     /// Whether a file write failed or the stream is closed.
-    state: WriteState,
+    state: OutputState,
 }
 
-/// The state of an [`OutputStream`] to a file. A non-blocking `write` to a file that fails
-/// does not fail itself: its error is kept and reported, as `last-operation-failed`, by the
-/// next `check-write`, `flush`, `blocking-flush`, `blocking-write-and-flush` or `splice`,
-/// after which the stream is closed (as Wasmtime does, whose file writes run in the
-/// background). A blocking write that fails reports its error at once and closes the stream.
-enum WriteState {
-    /// Writes may go on.
+/// What happened to an [`OutputStream`]'s file writes.
+enum OutputState {
+    /// Writable.
     Open,
-    /// The last `write` failed with this error, not yet reported.
+    /// A `write` (or `write-zeroes`, `splice`) to a file failed: the next `check-write` or
+    /// `flush` reports it as `last-operation-failed` and closes the stream.
     Failed(std::io::Error),
-    /// An error was reported: every operation but `subscribe` returns `closed`.
+    /// A failure was reported: every operation now returns `closed`.
     Closed,
 }
 
@@ -102,25 +105,8 @@ impl OutputStream {
         OutputStream {
             sink,
             permit: 0,
-            state: WriteState::Open,
+            state: OutputState::Open,
         }
-    }
-}
-
-/// The error a failed or closed stream reports to the next operation that checks it (which
-/// closes it), or `None` when it is open.
-fn take_error(
-    table: &mut ResourceTable,
-    stream: &Resource<OutputStream>,
-) -> weft::Result<Option<StreamError>> {
-    let stream = table.get_mut(stream).map_err(table_error)?;
-    match std::mem::replace(&mut stream.state, WriteState::Closed) {
-        WriteState::Open => {
-            stream.state = WriteState::Open;
-            Ok(None)
-        }
-        WriteState::Closed => Ok(Some(StreamError::Closed)),
-        WriteState::Failed(e) => failed(table, &e).map(Some),
     }
 }
 
@@ -614,25 +600,61 @@ impl Limit {
     }
 }
 
-/// Writes all of `data` to `stream`, once `limit` allows it.
+/// When a failed file write is reported.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Report {
+    /// By the call itself (the blocking writes and `blocking-splice`), which closes the stream.
+    Now,
+    /// By the next `check-write`, `flush` or blocking call (`write`, `write-zeroes`,
+    /// `splice`), as Wasmtime's background file writes do.
+    Later,
+}
+
+impl Report {
+    fn of(blocking: bool) -> Report {
+        if blocking { Report::Now } else { Report::Later }
+    }
+}
+
+/// The error a stream's earlier failure makes the next operation return: a pending write
+/// failure (reported once, after which the stream is closed) or `closed`; `None` while the
+/// stream is open.
+fn take_failure(
+    table: &mut ResourceTable,
+    stream: &Resource<OutputStream>,
+) -> Ret<(), StreamError> {
+    let stream = table.get_mut(stream).map_err(table_error)?;
+    match std::mem::replace(&mut stream.state, OutputState::Closed) {
+        OutputState::Open => {
+            stream.state = OutputState::Open;
+            Ok(Ok(()))
+        }
+        OutputState::Failed(e) => failed(table, &e).map(Err),
+        OutputState::Closed => Ok(Err(StreamError::Closed)),
+    }
+}
+
+/// Writes all of `data` to `stream`, once `limit` allows it; a file's failure is returned or
+/// kept for later as `report` says.
 fn write_all(
     v: &mut WasiCtxView<'_>,
     stream: &Resource<OutputStream>,
     data: &[u8],
     limit: Limit,
+    report: Report,
 ) -> Ret<(), StreamError> {
-    let blocking = matches!(limit, Limit::Max(_));
-    let state = &v.table.get(stream).map_err(table_error)?.state;
-    if blocking || matches!(state, WriteState::Closed) {
-        if let Some(e) = take_error(v.table, stream)? {
-            return Ok(Err(e));
+    let handle = stream;
+    let stream = v.table.get_mut(handle).map_err(table_error)?;
+    match (&stream.state, report) {
+        (OutputState::Open, _) => {}
+        (OutputState::Closed, _) => return Ok(Err(StreamError::Closed)),
+        (OutputState::Failed(_), Report::Now) => return take_failure(v.table, handle),
+        (OutputState::Failed(_), Report::Later) => {
+            return Err(weft::Error::msg(
+                "output-stream: write not permitted: check-write not called first",
+            ));
         }
-    } else if matches!(state, WriteState::Failed(_)) {
-        return Err(weft::Error::msg(
-            "output-stream: write after a failed write, without check-write first",
-        ));
     }
-    let stream = v.table.get_mut(stream).map_err(table_error)?;
     let len = data.len() as u64;
     limit.take(stream, len)?;
     let written = match &mut stream.sink {
@@ -652,33 +674,35 @@ fn write_all(
                 Some(at) => Ok(*at),
                 None => file.metadata().map(|m| m.len()),
             };
-            at.and_then(|at| file.write_all_at(data, at).map(|()| at))
+            let written = at
+                .and_then(|at| file.write_all_at(data, at).map(|()| at))
                 .map(|at| {
                     if let Some(position) = position {
                         *position = at.saturating_add(len);
                     }
-                })
+                });
+            match (written, report) {
+                (Err(e), Report::Later) => {
+                    stream.state = OutputState::Failed(e);
+                    Ok(())
+                }
+                (Err(e), Report::Now) => {
+                    stream.state = OutputState::Closed;
+                    Err(e)
+                }
+                (Ok(()), _) => Ok(()),
+            }
         }
         Sink::Socket(socket) => super::sockets::write_socket(socket, data, v.ctx.deadline)?,
     };
-    let to_file = matches!(stream.sink, Sink::File { .. });
     match written {
         Ok(()) => Ok(Ok(())),
-        Err(e) if to_file && !blocking => {
-            stream.state = WriteState::Failed(e);
-            Ok(Ok(()))
-        }
-        Err(e) => {
-            if to_file {
-                stream.state = WriteState::Closed;
-            }
-            failed(v.table, &e).map(Err)
-        }
+        Err(e) => failed(v.table, &e).map(Err),
     }
 }
 
 fn check_write(v: &mut WasiCtxView<'_>, stream: Resource<OutputStream>) -> Ret<u64, StreamError> {
-    if let Some(e) = take_error(v.table, &stream)? {
+    if let Err(e) = take_failure(v.table, &stream)? {
         return Ok(Err(e));
     }
     let stream = v.table.get_mut(&stream).map_err(table_error)?;
@@ -700,25 +724,31 @@ fn write(
     data: &[u8],
     blocking: bool,
 ) -> Ret<(), StreamError> {
-    write_all(v, &stream, data, Limit::of(blocking))
+    write_all(v, &stream, data, Limit::of(blocking), Report::of(blocking))
 }
 
 fn write_zeroes(v: &mut WasiCtxView<'_>, p: &[Val], blocking: bool) -> weft::Result<Option<Val>> {
     let stream = arg_res::<OutputStream>(p, 0)?;
     let len = arg_u64(p, 1)?;
     let limit = Limit::of(blocking);
+    if let Err(e) = take_failure(v.table, &stream)? {
+        return Ok(Some(stream_error_val(e)));
+    }
     // Checked before the zeroes are allocated; `write_all` takes them from the permit.
     limit.take(get_mut::<OutputStream>(v.table, p, 0)?, len)?;
     let data = vec![0u8; clamp_len(len, WRITE_BUDGET as usize)];
-    let r = write_all(v, &stream, &data, Limit::Max(WRITE_BUDGET))?;
+    let r = write_all(
+        v,
+        &stream,
+        &data,
+        Limit::Max(WRITE_BUDGET),
+        Report::of(blocking),
+    )?;
     Ok(Some(result_val(r, |()| None)))
 }
 
 fn flush(v: &mut WasiCtxView<'_>, stream: Resource<OutputStream>) -> Ret<(), StreamError> {
-    Ok(match take_error(v.table, &stream)? {
-        Some(e) => Err(e),
-        None => Ok(()),
-    })
+    take_failure(v.table, &stream)
 }
 
 fn output_subscribe(v: &mut WasiCtxView<'_>, p: &[Val]) -> weft::Result<Option<Val>> {
@@ -735,13 +765,18 @@ fn splice(v: &mut WasiCtxView<'_>, p: &[Val], blocking: bool) -> weft::Result<Op
     let out = arg_res::<OutputStream>(p, 0)?;
     let src = arg_res::<InputStream>(p, 1)?;
     let len = clamp_len(arg_u64(p, 2)?, WRITE_BUDGET as usize);
-    if let Some(e) = take_error(v.table, &out)? {
-        return Ok(Some(result_val(Err::<u64, _>(e), |n| Some(Val::U64(n)))));
+    if let Err(e) = take_failure(v.table, &out)? {
+        return Ok(Some(stream_error_val(e)));
     }
     let r = match read_bytes(v, &src, len, blocking)? {
-        Ok(data) => {
-            write_all(v, &out, &data, Limit::Max(WRITE_BUDGET))?.map(|()| data.len() as u64)
-        }
+        Ok(data) => write_all(
+            v,
+            &out,
+            &data,
+            Limit::Max(WRITE_BUDGET),
+            Report::of(blocking),
+        )?
+        .map(|()| data.len() as u64),
         Err(e) => Err(e),
     };
     Ok(Some(result_val(r, |n| Some(Val::U64(n)))))
