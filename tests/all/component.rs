@@ -51,10 +51,10 @@ fn component_new_accepts_text_and_binary() {
     let from_binary = Component::from_binary(&engine, &binary).expect("binary");
     for component in [from_text, from_binary] {
         let ty = component.component_type();
-        assert_eq!(ty.imports().count(), 0);
-        let exports: Vec<_> = ty.exports().collect();
+        assert_eq!(ty.imports(&engine).count(), 0);
+        let exports: Vec<_> = ty.exports(&engine).collect();
         assert_eq!(exports.len(), 1);
-        let (name, ComponentItem::Func(func)) = exports[0] else {
+        let (name, ComponentItem::ComponentFunc(func)) = (exports[0].0, &exports[0].1.ty) else {
             panic!("export is not a function: {exports:?}");
         };
         assert_eq!(name, "add");
@@ -69,7 +69,7 @@ fn component_from_file_reads_text() {
     let path = dir.join("add.wat");
     std::fs::write(&path, ADD).expect("write");
     let component = Component::from_file(&engine(), &path).expect("from_file");
-    assert_eq!(component.component_type().exports().count(), 1);
+    assert_eq!(component.component_type().exports(&engine()).count(), 1);
     let missing = Component::from_file(&engine(), dir.join("missing.wasm")).unwrap_err();
     assert!(missing.to_string().contains("missing.wasm"), "{missing}");
     let _ = std::fs::remove_dir_all(&dir);
@@ -408,15 +408,23 @@ fn linker_matches_imports_by_semver() {
     let engine = engine();
     let component = Component::new(&engine, ENVIRONMENT).expect("component");
     let ty = component.component_type();
-    let imports: Vec<_> = ty.imports().collect();
-    let [("wasi:cli/environment@0.2.6", ComponentItem::Instance(exports))] = imports.as_slice()
+    let imports: Vec<_> = ty
+        .imports(&engine)
+        .map(|(name, item)| (name, item.ty))
+        .collect();
+    let [("wasi:cli/environment@0.2.6", ComponentItem::ComponentInstance(instance))] =
+        imports.as_slice()
     else {
         panic!("unexpected imports {imports:?}");
     };
-    let [(name, ComponentItem::Func(func))] = exports.as_slice() else {
+    let exports: Vec<_> = instance
+        .exports(&engine)
+        .map(|(name, item)| (name, item.ty))
+        .collect();
+    let [(name, ComponentItem::ComponentFunc(func))] = exports.as_slice() else {
         panic!("unexpected instance exports {exports:?}");
     };
-    assert_eq!(name, "answer");
+    assert_eq!(*name, "answer");
     assert_eq!(func.to_string(), "func() -> u32");
     let run = |versions: &[(&str, u32)]| -> weft::Result<u32> {
         let linker = environment_linker(&engine, versions);
@@ -1655,4 +1663,105 @@ fn imported_resource_types_are_exported_as_themselves() {
         Some(weft::component::Export::Resource(ty)) => assert_eq!(ty, ResourceType::host::<T>()),
         other => panic!("r1: {other:?}"),
     }
+}
+
+/// A component with a nested instance export, a resource type export, a core module
+/// export and two instantiations of a module with a memory and a table.
+const SHAPES: &str = r#"
+(component
+  (core module $m
+    (memory (export "mem") 2)
+    (table 3 funcref)
+    (func (export "f") (result i32) i32.const 7))
+  (core instance $a (instantiate $m))
+  (core instance $b (instantiate $m))
+  (func $f (result u32) (canon lift (core func $a "f")))
+  (func $g (result u32) (canon lift (core func $b "f")))
+  (type $r (resource (rep i32)))
+  (instance $inner (export "g" (func $g)) (export "r" (type $r)))
+  (export "f" (func $f))
+  (export "inner" (instance $inner))
+  (export "r" (type $r))
+  (export "m" (core module $m))
+)
+"#;
+
+#[test]
+fn component_export_indices_are_found_before_instantiation() {
+    let engine = engine();
+    let component = Component::new(&engine, SHAPES).expect("component");
+    let (ty, f) = component.get_export(None, "f").expect("f");
+    assert!(matches!(ty, ComponentItem::ComponentFunc(_)), "{ty:?}");
+    let (ty, inner) = component.get_export(None, "inner").expect("inner");
+    let ComponentItem::ComponentInstance(instance) = ty else {
+        panic!("inner is not an instance: {ty:?}");
+    };
+    let names: Vec<_> = instance.exports(&engine).map(|(n, _)| n).collect();
+    assert_eq!(names, ["g", "r"]);
+    let g = component.get_export_index(Some(&inner), "g").expect("g");
+    assert!(component.get_export_index(Some(&inner), "f").is_none());
+    assert!(component.get_export_index(Some(&f), "g").is_none());
+    assert!(component.get_export_index(None, "missing").is_none());
+    let (ty, _) = component.get_export(None, "m").expect("m");
+    let ComponentItem::Module(module) = ty else {
+        panic!("m is not a module: {ty:?}");
+    };
+    let exports: Vec<_> = module
+        .exports(&engine)
+        .map(|(n, t)| format!("{n}: {t:?}"))
+        .collect();
+    assert_eq!(exports.len(), 2, "{exports:?}");
+    assert!(exports[0].starts_with("mem: Memory"), "{exports:?}");
+    assert!(exports[1].starts_with("f: Func"), "{exports:?}");
+
+    let mut store = Store::new(&engine, ());
+    let instance = Linker::new(&engine)
+        .instantiate(&mut store, &component)
+        .expect("instantiate");
+    let typed = instance
+        .get_typed_func::<(), (u32,)>(&mut store, &f)
+        .expect("typed f");
+    assert_eq!(typed.call(&mut store, ()).expect("call f"), (7,));
+    let typed = instance
+        .get_typed_func::<(), (u32,)>(&mut store, &g)
+        .expect("typed g");
+    assert_eq!(typed.call(&mut store, ()).expect("call g"), (7,));
+    // The index names the same export as the name does.
+    assert_eq!(instance.get_export_index(&store, None, "f"), Some(f));
+    assert_eq!(
+        instance.get_export_index(&store, Some(&inner), "g"),
+        Some(g)
+    );
+
+    let r = instance.get_resource(&store, "r").expect("resource r");
+    assert_eq!(instance.get_resource(&store, "inner#r"), Some(r.clone()));
+    assert!(instance.get_resource(&store, "f").is_none());
+    // Each instantiation makes its own resource type.
+    let other = Linker::new(&engine)
+        .instantiate(&mut store, &component)
+        .expect("instantiate again");
+    assert_ne!(other.get_resource(&store, "r"), Some(r));
+}
+
+#[test]
+fn component_resources_required_counts_every_core_instance() {
+    let engine = engine();
+    let component = Component::new(&engine, SHAPES).expect("component");
+    let needs = component.resources_required().expect("known");
+    assert_eq!(needs.num_memories, 2);
+    assert_eq!(needs.max_initial_memory_size, Some(2));
+    assert_eq!(needs.num_tables, 2);
+    assert_eq!(needs.max_initial_table_size, Some(3));
+
+    let imports_module = Component::new(
+        &engine,
+        r#"(component
+             (import "m" (core module $m))
+             (core instance (instantiate $m)))"#,
+    )
+    .expect("component");
+    assert!(imports_module.resources_required().is_none());
+    let none = Component::new(&engine, ADD).expect("component");
+    let needs = none.resources_required().expect("known");
+    assert_eq!((needs.num_memories, needs.num_tables), (0, 0));
 }

@@ -83,7 +83,7 @@ fn compose() -> Vec<u8> {
 fn a_composed_pair_runs_through_a_typed_call() {
     let engine = Engine::default();
     let component = Component::from_binary(&engine, &compose()).expect("composed component");
-    assert_eq!(component.component_type().imports().len(), 0);
+    assert_eq!(component.component_type().imports(&engine).len(), 0);
     let mut store = Store::new(&engine, ());
     let instance = Linker::new(&engine)
         .instantiate(&mut store, &component)

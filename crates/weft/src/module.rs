@@ -536,7 +536,7 @@ pub(crate) fn val_type(ty: wasmparser::ValType) -> Result<ValType> {
     })
 }
 
-fn table_type(ty: &wasmparser::TableType) -> Result<TableType> {
+pub(crate) fn table_type(ty: &wasmparser::TableType) -> Result<TableType> {
     Ok(TableType::from_limits(
         ref_type(ty.element_type)?,
         ty.initial,
@@ -544,7 +544,7 @@ fn table_type(ty: &wasmparser::TableType) -> Result<TableType> {
     ))
 }
 
-fn memory_type(ty: &wasmparser::MemoryType) -> Result<MemoryType> {
+pub(crate) fn memory_type(ty: &wasmparser::MemoryType) -> Result<MemoryType> {
     if ty.memory64 || ty.shared {
         return Err(Error::invalid(
             "64-bit and shared memories are not supported",
@@ -554,7 +554,7 @@ fn memory_type(ty: &wasmparser::MemoryType) -> Result<MemoryType> {
     Ok(MemoryType::from_limits(ty.initial, ty.maximum))
 }
 
-fn global_type(ty: &wasmparser::GlobalType) -> Result<GlobalType> {
+pub(crate) fn global_type(ty: &wasmparser::GlobalType) -> Result<GlobalType> {
     let mutability = if ty.mutable {
         Mutability::Var
     } else {

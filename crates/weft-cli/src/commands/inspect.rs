@@ -98,13 +98,19 @@ fn component_listing(binary: &[u8], wit_error: &anyhow::Error) -> anyhow::Result
         "component (its world cannot be shown as WIT: {})\n",
         first_line(&format!("{wit_error:#}"))
     );
-    out.push_str(&format!("imports ({}):\n", ty.imports().len()));
-    for (name, item) in ty.imports() {
-        out.push_str(&format!("  {name:?}: {}\n", component_item(item, 1)));
+    out.push_str(&format!("imports ({}):\n", ty.imports(&engine).len()));
+    for (name, item) in ty.imports(&engine) {
+        out.push_str(&format!(
+            "  {name:?}: {}\n",
+            component_item(&engine, &item.ty, 1)
+        ));
     }
-    out.push_str(&format!("exports ({}):\n", ty.exports().len()));
-    for (name, item) in ty.exports() {
-        out.push_str(&format!("  {name:?}: {}\n", component_item(item, 1)));
+    out.push_str(&format!("exports ({}):\n", ty.exports(&engine).len()));
+    for (name, item) in ty.exports(&engine) {
+        out.push_str(&format!(
+            "  {name:?}: {}\n",
+            component_item(&engine, &item.ty, 1)
+        ));
     }
     Ok(out)
 }
@@ -115,30 +121,34 @@ fn first_line(text: &str) -> &str {
 
 /// A component import or export type, e.g. `func(x: u32) -> string` or `resource`; the
 /// exports of an instance follow on lines indented `depth + 1` levels.
-fn component_item(item: &weft::component::ComponentItem, depth: usize) -> String {
+fn component_item(
+    engine: &weft::Engine,
+    item: &weft::component::ComponentItem,
+    depth: usize,
+) -> String {
     use weft::component::ComponentItem as I;
     match item {
-        I::Func(func) => func.to_string(),
-        I::Module { imports, exports } => format!(
+        I::ComponentFunc(func) => func.to_string(),
+        I::Module(module) => format!(
             "core module ({} imports, {} exports)",
-            imports.len(),
-            exports.len()
+            module.imports(engine).len(),
+            module.exports(engine).len()
         ),
-        I::Instance(exports) => {
+        I::ComponentInstance(instance) => {
             let indent = "  ".repeat(depth + 1);
             let mut out = String::from("instance");
-            for (name, item) in exports {
+            for (name, item) in instance.exports(engine) {
                 out.push_str(&format!(
                     "\n{indent}{name:?}: {}",
-                    component_item(item, depth + 1)
+                    component_item(engine, &item.ty, depth + 1)
                 ));
             }
             out
         }
         I::Component(ty) => format!(
             "component ({} imports, {} exports)",
-            ty.imports().len(),
-            ty.exports().len()
+            ty.imports(engine).len(),
+            ty.exports(engine).len()
         ),
         I::Resource(_) => "resource".to_string(),
         I::Type(ty) => format!("type {ty}"),

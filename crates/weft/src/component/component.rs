@@ -1,6 +1,7 @@
 //! [`Component`]: a validated component, flattened into instantiation steps.
 
 use super::convert::TypeCx;
+use super::export_index::ComponentExportIndex;
 use super::translate::{ComponentInfo, translate};
 use super::types::{ComponentFunc, ResourceType, Type};
 use crate::engine::Engine;
@@ -56,7 +57,7 @@ impl core::fmt::Display for ComponentSort {
 ///       (core instance $i (instantiate $m))
 ///       (func (export "answer") (result u32) (canon lift (core func $i "answer"))))
 /// "#)?;
-/// assert_eq!(component.component_type().exports().count(), 1);
+/// assert_eq!(component.component_type().exports(&engine).count(), 1);
 /// # Ok::<(), weft::Error>(())
 /// ```
 #[derive(Clone)]
@@ -166,9 +167,120 @@ impl Component {
             .collect();
         ComponentType { imports, exports }
     }
+
+    /// The index of the export `name`: a top-level export with `instance` `None`, or an
+    /// export of the exported instance whose index is `instance`.
+    ///
+    /// The index finds the same export in every instance of this component
+    /// ([`Instance::get_func`](super::Instance::get_func),
+    /// [`Instance::get_typed_func`](super::Instance::get_typed_func)) without comparing
+    /// names, as Wasmtime's `Component::get_export_index` does. `None` if there is no such
+    /// export (or it is nested deeper than four instances).
+    pub fn get_export_index(
+        &self,
+        instance: Option<&ComponentExportIndex>,
+        name: &str,
+    ) -> Option<ComponentExportIndex> {
+        self.get_export(instance, name).map(|(_, index)| index)
+    }
+
+    /// The type and the index of the export `name` (see [`Component::get_export_index`]).
+    pub fn get_export(
+        &self,
+        instance: Option<&ComponentExportIndex>,
+        name: &str,
+    ) -> Option<(ComponentItem, ComponentExportIndex)> {
+        let ty = self.component_type();
+        let mut items = &ty.exports;
+        if let Some(parent) = instance {
+            for &position in parent.path() {
+                match &items.get(position as usize)?.1 {
+                    ComponentItem::ComponentInstance(inner) => items = &inner.exports,
+                    _ => return None,
+                }
+            }
+        }
+        let position = items.iter().position(|(n, _)| n == name)?;
+        let index = ComponentExportIndex::child(instance, position)?;
+        Some((items.get(position)?.1.clone(), index))
+    }
+
+    /// What instantiating this component takes of the engine's resources: the memories and
+    /// tables of every core module instance it makes, counted as
+    /// [`Module::resources_required`](crate::Module::resources_required) counts them and
+    /// summed over nested components (a module instantiated twice counts twice).
+    ///
+    /// `None` when the component imports a core module or a component, whose needs are not
+    /// known until instantiation, as in Wasmtime.
+    pub fn resources_required(&self) -> Option<crate::ResourcesRequired> {
+        let mut total = crate::ResourcesRequired {
+            num_memories: 0,
+            max_initial_memory_size: None,
+            num_tables: 0,
+            max_initial_table_size: None,
+        };
+        add_resources(&self.inner.info, &mut total, 0)?;
+        Some(total)
+    }
 }
 
-/// The type of a [`Component`]: its imports and exports, by name.
+/// Adds the resources of one instantiation of `info` to `total`; `None` if it instantiates
+/// a module or component it imports (or nests components deeper than [`MAX_ITEM_DEPTH`]).
+fn add_resources(
+    info: &ComponentInfo,
+    total: &mut crate::ResourcesRequired,
+    depth: u32,
+) -> Option<()> {
+    use super::translate::Step;
+    if depth > MAX_ITEM_DEPTH {
+        return None;
+    }
+    // The core module and component index spaces; `None` for an imported (unknown) entry.
+    let mut modules: Vec<Option<&crate::Module>> = Vec::new();
+    let mut components: Vec<Option<&ComponentInfo>> = Vec::new();
+    for step in &info.steps {
+        match step {
+            Step::CoreModule(m) | Step::OuterModule(m) => modules.push(Some(m)),
+            Step::Component(c) | Step::OuterComponent(c) => components.push(Some(c)),
+            Step::Import { sort, .. } | Step::Alias { sort, .. } => match sort {
+                ComponentSort::Module => modules.push(None),
+                ComponentSort::Component => components.push(None),
+                _ => {}
+            },
+            Step::Export { sort, index } => match sort {
+                ComponentSort::Module => modules.push(modules.get(*index as usize).copied()?),
+                ComponentSort::Component => {
+                    components.push(components.get(*index as usize).copied()?)
+                }
+                _ => {}
+            },
+            Step::CoreInstantiate { module, .. } => {
+                let needs = modules
+                    .get(*module as usize)
+                    .copied()??
+                    .resources_required();
+                total.num_memories += needs.num_memories;
+                total.num_tables += needs.num_tables;
+                total.max_initial_memory_size = total
+                    .max_initial_memory_size
+                    .max(needs.max_initial_memory_size);
+                total.max_initial_table_size = total
+                    .max_initial_table_size
+                    .max(needs.max_initial_table_size);
+            }
+            Step::Instantiate { component, .. } => {
+                let nested = components.get(*component as usize).copied()??;
+                add_resources(nested, total, depth + 1)?;
+            }
+            _ => {}
+        }
+    }
+    Some(())
+}
+
+/// The type of a component: its imports and exports, by name (Wasmtime's
+/// `component::types::Component`, also reachable as
+/// [`types::Component`](super::types::Component)).
 #[derive(Debug, Clone)]
 pub struct ComponentType {
     imports: Vec<(String, ComponentItem)>,
@@ -176,39 +288,154 @@ pub struct ComponentType {
 }
 
 impl ComponentType {
-    /// The imports, in order.
-    pub fn imports(&self) -> impl ExactSizeIterator<Item = (&str, &ComponentItem)> + '_ {
-        self.imports.iter().map(|(n, t)| (n.as_str(), t))
+    /// The imports, in order. (`engine` is taken for Wasmtime's signature; Weft's types
+    /// do not need it.)
+    pub fn imports<'a>(
+        &'a self,
+        engine: &'a Engine,
+    ) -> impl ExactSizeIterator<Item = (&'a str, ComponentExtern<'a>)> + 'a {
+        let _ = engine;
+        named_items(&self.imports)
     }
 
-    /// The exports, in order.
-    pub fn exports(&self) -> impl ExactSizeIterator<Item = (&str, &ComponentItem)> + '_ {
-        self.exports.iter().map(|(n, t)| (n.as_str(), t))
+    /// The exports, in order. (`engine` as in [`ComponentType::imports`].)
+    pub fn exports<'a>(
+        &'a self,
+        engine: &'a Engine,
+    ) -> impl ExactSizeIterator<Item = (&'a str, ComponentExtern<'a>)> + 'a {
+        let _ = engine;
+        named_items(&self.exports)
+    }
+
+    /// The import `name`, if there is one.
+    pub fn get_import<'a>(&'a self, engine: &'a Engine, name: &str) -> Option<ComponentExtern<'a>> {
+        let _ = engine;
+        find_item(&self.imports, name)
+    }
+
+    /// The export `name`, if there is one.
+    pub fn get_export<'a>(&'a self, engine: &'a Engine, name: &str) -> Option<ComponentExtern<'a>> {
+        let _ = engine;
+        find_item(&self.exports, name)
     }
 }
 
-/// The type of one import or export of a component or component instance.
+/// `items` as (name, extern) pairs.
+fn named_items(
+    items: &[(String, ComponentItem)],
+) -> impl ExactSizeIterator<Item = (&str, ComponentExtern<'_>)> {
+    items
+        .iter()
+        .map(|(n, t)| (n.as_str(), ComponentExtern::new(t)))
+}
+
+/// The item of `items` named `name`.
+fn find_item<'a>(items: &'a [(String, ComponentItem)], name: &str) -> Option<ComponentExtern<'a>> {
+    items
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, t)| ComponentExtern::new(t))
+}
+
+/// The type of a component instance: its exports, by name (Wasmtime's
+/// `component::types::ComponentInstance`).
 #[derive(Debug, Clone)]
-#[non_exhaustive]
+pub struct ComponentInstanceType {
+    exports: Vec<(String, ComponentItem)>,
+}
+
+impl ComponentInstanceType {
+    /// The exports, in order. (`engine` as in [`ComponentType::imports`].)
+    pub fn exports<'a>(
+        &'a self,
+        engine: &'a Engine,
+    ) -> impl ExactSizeIterator<Item = (&'a str, ComponentExtern<'a>)> + 'a {
+        let _ = engine;
+        named_items(&self.exports)
+    }
+
+    /// The export `name`, if there is one.
+    pub fn get_export<'a>(&'a self, engine: &'a Engine, name: &str) -> Option<ComponentExtern<'a>> {
+        let _ = engine;
+        find_item(&self.exports, name)
+    }
+}
+
+/// The type of a core module imported or exported by a component: its imports and exports
+/// with their core types (Wasmtime's `component::types::Module`).
+#[derive(Debug, Clone)]
+pub struct ModuleType {
+    imports: Vec<((String, String), crate::ExternType)>,
+    exports: Vec<(String, crate::ExternType)>,
+}
+
+impl ModuleType {
+    /// The imports as `((module, name), type)`, in order. (`engine` as in
+    /// [`ComponentType::imports`].)
+    pub fn imports<'a>(
+        &'a self,
+        engine: &'a Engine,
+    ) -> impl ExactSizeIterator<Item = ((&'a str, &'a str), crate::ExternType)> + 'a {
+        let _ = engine;
+        self.imports
+            .iter()
+            .map(|((m, n), t)| ((m.as_str(), n.as_str()), t.clone()))
+    }
+
+    /// The exports, in order. (`engine` as in [`ComponentType::imports`].)
+    pub fn exports<'a>(
+        &'a self,
+        engine: &'a Engine,
+    ) -> impl ExactSizeIterator<Item = (&'a str, crate::ExternType)> + 'a {
+        let _ = engine;
+        self.exports.iter().map(|(n, t)| (n.as_str(), t.clone()))
+    }
+}
+
+/// One import or export of a component type: its type, and the annotations of its name
+/// (Wasmtime's `component::types::ComponentExtern`).
+#[derive(Debug, Clone)]
+pub struct ComponentExtern<'a> {
+    /// The type of the item.
+    pub ty: ComponentItem,
+    /// The `(implements "...")` annotation. Weft's validator does not record it: always
+    /// `None`.
+    pub implements: Option<&'a str>,
+    /// The `(external-id "...")` annotation. Weft's validator does not record it: always
+    /// `None`.
+    pub external_id: Option<&'a str>,
+}
+
+impl ComponentExtern<'_> {
+    fn new(ty: &ComponentItem) -> Self {
+        ComponentExtern {
+            ty: ty.clone(),
+            implements: None,
+            external_id: None,
+        }
+    }
+}
+
+/// The type of one import or export of a component or component instance (Wasmtime's
+/// `component::types::ComponentItem`).
+#[derive(Debug, Clone)]
 pub enum ComponentItem {
     /// A component function.
-    Func(ComponentFunc),
-    /// A core module, with its imports (module, name) and export names.
-    Module {
-        /// The module's imports as `(module, name)`.
-        imports: Vec<(String, String)>,
-        /// The module's export names.
-        exports: Vec<String>,
-    },
-    /// A component instance and the types of its exports.
-    Instance(Vec<(String, ComponentItem)>),
-    /// A component, with the types of its imports and exports.
-    Component(Box<ComponentType>),
-    /// A resource type.
-    Resource(ResourceType),
+    ComponentFunc(ComponentFunc),
+    /// A core function. (A component's imports and exports are never core functions; the
+    /// case is Wasmtime's.)
+    CoreFunc(crate::FuncType),
+    /// A core module.
+    Module(ModuleType),
+    /// A component.
+    Component(ComponentType),
+    /// A component instance.
+    ComponentInstance(ComponentInstanceType),
     /// A value type (`type x = ...` exported or imported).
     Type(Type),
-    /// A type Weft cannot describe (a nested type too deep, or the async types).
+    /// A resource type.
+    Resource(ResourceType),
+    /// A type Weft cannot describe (a nested type too deep, a value, or the async types).
     Unsupported,
 }
 
@@ -223,30 +450,40 @@ fn item(cx: &mut TypeCx<'_>, ty: &ComponentEntityType, depth: u32) -> ComponentI
     match ty {
         ComponentEntityType::Func(id) => cx
             .func(*id)
-            .map_or(ComponentItem::Unsupported, ComponentItem::Func),
+            .map_or(ComponentItem::Unsupported, ComponentItem::ComponentFunc),
         ComponentEntityType::Module(id) => match types.get(*id) {
-            Some(module) => ComponentItem::Module {
-                imports: module
+            Some(module) => {
+                let imports = module
                     .imports
-                    .keys()
-                    .map(|(m, n)| (m.clone(), n.clone()))
-                    .collect(),
-                exports: module.exports.keys().cloned().collect(),
-            },
+                    .iter()
+                    .map(|((m, n), ty)| Some(((m.clone(), n.clone()), core_type(types, ty)?)))
+                    .collect::<Option<_>>();
+                let exports = module
+                    .exports
+                    .iter()
+                    .map(|(n, ty)| Some((n.clone(), core_type(types, ty)?)))
+                    .collect::<Option<_>>();
+                match (imports, exports) {
+                    (Some(imports), Some(exports)) => {
+                        ComponentItem::Module(ModuleType { imports, exports })
+                    }
+                    _ => ComponentItem::Unsupported,
+                }
+            }
             None => ComponentItem::Unsupported,
         },
         ComponentEntityType::Instance(id) => match types.get(*id) {
-            Some(instance) => ComponentItem::Instance(
-                instance
+            Some(instance) => ComponentItem::ComponentInstance(ComponentInstanceType {
+                exports: instance
                     .exports
                     .iter()
                     .map(|(n, i)| (n.clone(), item(cx, &i.ty, depth + 1)))
                     .collect(),
-            ),
+            }),
             None => ComponentItem::Unsupported,
         },
         ComponentEntityType::Component(id) => match types.get(*id) {
-            Some(component) => ComponentItem::Component(Box::new(ComponentType {
+            Some(component) => ComponentItem::Component(ComponentType {
                 imports: component
                     .imports
                     .iter()
@@ -257,7 +494,7 @@ fn item(cx: &mut TypeCx<'_>, ty: &ComponentEntityType, depth: u32) -> ComponentI
                     .iter()
                     .map(|(n, i)| (n.clone(), item(cx, &i.ty, depth + 1)))
                     .collect(),
-            })),
+            }),
             None => ComponentItem::Unsupported,
         },
         ComponentEntityType::Type { created, .. } => match created {
@@ -269,4 +506,32 @@ fn item(cx: &mut TypeCx<'_>, ty: &ComponentEntityType, depth: u32) -> ComponentI
         },
         ComponentEntityType::Value(_) => ComponentItem::Unsupported,
     }
+}
+
+/// The core type of a core module's import or export, as the embedding API shows it; `None`
+/// for what Weft's core API cannot describe (tags, `v128` and other unsupported types).
+fn core_type(
+    types: wasmparser::types::TypesRef<'_>,
+    ty: &wasmparser::types::EntityType,
+) -> Option<crate::ExternType> {
+    use crate::module::{global_type, memory_type, table_type, val_type};
+    use wasmparser::types::EntityType;
+    Some(match ty {
+        EntityType::Func(id) => {
+            let wasmparser::CompositeInnerType::Func(func) = &types.get(*id)?.composite_type.inner
+            else {
+                return None;
+            };
+            let params = func.params().iter().map(|t| val_type(*t).ok());
+            let results = func.results().iter().map(|t| val_type(*t).ok());
+            crate::ExternType::Func(crate::FuncType::from_types(
+                params.collect::<Option<Vec<_>>>()?,
+                results.collect::<Option<Vec<_>>>()?,
+            ))
+        }
+        EntityType::Table(t) => crate::ExternType::Table(table_type(t).ok()?),
+        EntityType::Memory(m) => crate::ExternType::Memory(memory_type(m).ok()?),
+        EntityType::Global(g) => crate::ExternType::Global(global_type(g).ok()?),
+        _ => return None,
+    })
 }

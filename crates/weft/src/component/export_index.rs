@@ -28,6 +28,15 @@ impl ComponentExportIndex {
         name: &str,
     ) -> Option<ComponentExportIndex> {
         let position = items.items.iter().position(|(n, _)| n == name)?;
+        ComponentExportIndex::child(parent, position)
+    }
+
+    /// The index of the export at `position` among the exports that `parent` leads to
+    /// (the top level for `None`); `None` beyond [`MAX_DEPTH`] levels.
+    pub(crate) fn child(
+        parent: Option<&ComponentExportIndex>,
+        position: usize,
+    ) -> Option<ComponentExportIndex> {
         let mut index = parent.copied().unwrap_or(ComponentExportIndex {
             path: [0; MAX_DEPTH],
             depth: 0,
@@ -36,6 +45,11 @@ impl ComponentExportIndex {
         *slot = u32::try_from(position).ok()?;
         index.depth += 1;
         Some(index)
+    }
+
+    /// The positions this index goes through, outermost first.
+    pub(crate) fn path(&self) -> &[u32] {
+        self.path.get(..usize::from(self.depth)).unwrap_or(&[])
     }
 
     /// The export this index names, starting from an instance's top-level exports.

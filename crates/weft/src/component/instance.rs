@@ -232,6 +232,25 @@ impl Instance {
         instance.items.get(name).map(export_of)
     }
 
+    /// The resource type exported as `name` (looked up as [`Instance::get_func`] does), as
+    /// Wasmtime's `Instance::get_resource`.
+    ///
+    /// # Panics
+    ///
+    /// If `store` is not the instance's store.
+    pub fn get_resource(
+        &self,
+        store: impl AsContext,
+        name: impl InstanceExportLookup,
+    ) -> Option<ResourceType> {
+        let store = store.as_context();
+        self.check_store(store.0.inner.id);
+        match name.key().lookup(self.exports_in(&store)?)? {
+            Item::Type(TypeItem::Resource(ty)) => Some(ty.clone()),
+            _ => None,
+        }
+    }
+
     /// The exported function `name`, looked up first at the top level and then, for a name
     /// `instance#func`, in the exported instance `instance`.
     ///

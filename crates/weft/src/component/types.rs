@@ -22,8 +22,13 @@
 use super::abi::layout::{AbiInfo, Cases};
 use crate::error::ErrorCtor as _;
 
+/// The type of a component instance: its exports (Wasmtime's `types::ComponentInstance`).
+pub use super::component::ComponentInstanceType as ComponentInstance;
 /// The type of a component: its imports and exports (Wasmtime's `types::Component`).
 pub use super::component::ComponentType as Component;
+/// The type of a core module (Wasmtime's `types::Module`).
+pub use super::component::ModuleType as Module;
+pub use super::component::{ComponentExtern, ComponentItem};
 use crate::error::{Error, Result};
 use core::any::TypeId;
 use core::fmt;
