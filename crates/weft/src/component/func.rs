@@ -821,6 +821,64 @@ impl<T> LiftContext for Cx<'_, T> {
     }
 }
 
+/// [`Cx`] for lifting only: the instance's memory is borrowed apart from the component
+/// state (handle tables), so that a typed lift holds the memory slice for all its reads
+/// instead of finding the memory in the store for each field. Lifting never runs guest
+/// code, so the memory cannot grow or move while it is borrowed.
+pub(crate) struct LiftView<'a> {
+    pub(crate) memory: &'a [u8],
+    component: &'a mut super::instance::ComponentStore,
+    pub(crate) options: Options,
+    pub(crate) instance: ComponentInstanceIdx,
+}
+
+impl<'a> LiftView<'a> {
+    /// The view of instance `instance` with `options` in `store`.
+    pub(crate) fn new<T>(
+        store: &'a mut Store<T>,
+        options: Options,
+        instance: ComponentInstanceIdx,
+    ) -> Self {
+        let inner = &mut store.inner;
+        let memory = options
+            .memory
+            .and_then(|m| inner.memories.get(m.index))
+            .map_or(&[][..], |m| &m.data[..]);
+        LiftView {
+            memory,
+            component: &mut inner.component,
+            options,
+            instance,
+        }
+    }
+}
+
+impl LiftContext for LiftView<'_> {
+    fn memory(&self) -> &[u8] {
+        self.memory
+    }
+
+    fn string_encoding(&self) -> StringEncoding {
+        self.options.encoding
+    }
+
+    fn handles(&mut self) -> &mut HandleTable {
+        let cs = &mut *self.component;
+        match cs.instances.get_mut(self.instance) {
+            Some(state) => &mut state.handles,
+            None => &mut cs.spare_handles,
+        }
+    }
+
+    fn host_handles(&mut self) -> Option<&mut HostHandleTable> {
+        Some(&mut self.component.host_handles)
+    }
+
+    fn implements(&self, ty: &ResourceType) -> bool {
+        self.component.owners.get(ty) == Some(&self.instance)
+    }
+}
+
 impl<T> LowerContext for Cx<'_, T> {
     fn memory_mut(&mut self) -> &mut [u8] {
         match self
