@@ -141,36 +141,48 @@ impl Val {
     /// A [`Usage`](crate::ErrorKind::Usage) error naming the mismatch and where it is in the
     /// value, for example ``type mismatch at `.point.x`: expected `u32`, found `string` ``.
     pub fn typecheck(&self, ty: &Type) -> Result<()> {
+        // A first pass keeps no path, so that a value that matches (nearly every one) costs
+        // no formatting; only a mismatch is checked again to say where it is.
+        if typecheck(self, ty, &mut None).is_ok() {
+            return Ok(());
+        }
         let mut path = String::new();
-        typecheck(self, ty, &mut path)
+        typecheck(self, ty, &mut Some(&mut path))
     }
 }
 
+/// Where in a value the check is, when the check keeps track of it (`None`: it does not).
+type Path<'a> = Option<&'a mut String>;
+
 /// Appends `segment` to `path` while `f` runs, so that errors say where they are.
 fn nested(
-    path: &mut String,
+    path: &mut Path<'_>,
     segment: core::fmt::Arguments<'_>,
-    f: impl FnOnce(&mut String) -> Result<()>,
+    f: impl FnOnce(&mut Path<'_>) -> Result<()>,
 ) -> Result<()> {
     use core::fmt::Write as _;
-    let len = path.len();
+    let Some(p) = path else {
+        return f(path);
+    };
+    let len = p.len();
     // Writing into a `String` cannot fail.
-    let _ = path.write_fmt(segment);
+    let _ = p.write_fmt(segment);
     let result = f(path);
-    path.truncate(len);
+    if let Some(p) = path {
+        p.truncate(len);
+    }
     result
 }
 
 #[cold]
 fn mismatch(
-    path: &str,
+    path: &Path<'_>,
     expected: impl core::fmt::Display,
     found: impl core::fmt::Display,
 ) -> Error {
-    let at = if path.is_empty() {
-        String::new()
-    } else {
-        format!(" at `{path}`")
+    let at = match path {
+        Some(path) if !path.is_empty() => format!(" at `{path}`"),
+        _ => String::new(),
     };
     Error::usage(format!(
         "type mismatch{at}: expected `{expected}`, found {found}"
@@ -196,11 +208,11 @@ fn primitive_of(ty: &Type) -> Option<fn(&Val) -> bool> {
     })
 }
 
-fn typecheck(val: &Val, ty: &Type, path: &mut String) -> Result<()> {
+fn typecheck(val: &Val, ty: &Type, path: &mut Path<'_>) -> Result<()> {
     super::abi::with_stack(|| typecheck_here(val, ty, path))
 }
 
-fn typecheck_here(val: &Val, ty: &Type, path: &mut String) -> Result<()> {
+fn typecheck_here(val: &Val, ty: &Type, path: &mut Path<'_>) -> Result<()> {
     match (ty, val) {
         (Type::Bool, Val::Bool(_))
         | (Type::S8, Val::S8(_))
