@@ -209,7 +209,7 @@ fn primitive_of(ty: &Type) -> Option<fn(&Val) -> bool> {
 }
 
 fn typecheck(val: &Val, ty: &Type, path: &mut Path<'_>) -> Result<()> {
-    super::abi::with_stack(|| typecheck_here(val, ty, path))
+    super::abi::with_stack_for(ty, || typecheck_here(val, ty, path))
 }
 
 fn typecheck_here(val: &Val, ty: &Type, path: &mut Path<'_>) -> Result<()> {

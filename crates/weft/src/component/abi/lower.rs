@@ -16,7 +16,7 @@ use super::layout::{
 };
 use super::lift::{canonicalize_nan32, canonicalize_nan64};
 use super::strings::{StringSource, reallocate, store_string_into_range, write};
-use super::{LowerContext, MAX_LIST_BYTE_LENGTH, align_to, check_range, with_stack};
+use super::{LowerContext, MAX_LIST_BYTE_LENGTH, align_to, check_range, with_stack_for};
 use crate::component::resources::ResourceAny;
 use crate::component::types::{Flags, ResourceType, Type};
 use crate::component::values::Val;
@@ -46,7 +46,7 @@ fn offset(ptr: u32, offset: u32) -> Result<u32> {
 /// A usage error if `val` does not have type `ty`; the traps of `realloc` results, handle
 /// tables and lengths in the [module docs](self); whatever `realloc` raises.
 pub fn store<C: LowerContext + ?Sized>(cx: &mut C, val: &Val, ty: &Type, ptr: u32) -> Result<()> {
-    with_stack(|| store_here(cx, val, ty, ptr))
+    with_stack_for(ty, || store_here(cx, val, ty, ptr))
 }
 
 fn store_here<C: LowerContext + ?Sized>(cx: &mut C, val: &Val, ty: &Type, ptr: u32) -> Result<()> {
@@ -322,7 +322,7 @@ pub fn lower_flat<C: LowerContext + ?Sized>(
     ty: &Type,
     out: &mut Vec<u64>,
 ) -> Result<()> {
-    with_stack(|| lower_flat_here(cx, val, ty, out))
+    with_stack_for(ty, || lower_flat_here(cx, val, ty, out))
 }
 
 fn lower_flat_here<C: LowerContext + ?Sized>(
