@@ -296,7 +296,7 @@ fn call_lifted<T: 'static>(
             &mut cx,
             abi::MAX_FLAT_PARAMS,
             params,
-            ty.param_types().collect::<Vec<_>>().iter().copied(),
+            ty.param_types(),
             None,
         )
     };
@@ -352,15 +352,13 @@ fn run_lifted<T: 'static>(
     if flat_params.len() != core_ty.params().len() {
         return Err(internal("lowered arguments do not match the core function"));
     }
-    let mut cells = vec![0u64; core_ty.params().len().max(core_ty.results().len())];
-    for (cell, value) in cells.iter_mut().zip(flat_params) {
-        *cell = *value;
-    }
+    let num_results = core_ty.results().len();
+    let mut cells = Vec::with_capacity(flat_params.len().max(num_results));
+    cells.extend_from_slice(flat_params);
+    cells.resize(flat_params.len().max(num_results), 0);
     crate::exec::invoke(store, core.index, &mut cells)?;
-    let core_results: Vec<u64> = cells
-        .get(..core_ty.results().len())
-        .ok_or_else(|| internal("core results"))?
-        .to_vec();
+    cells.truncate(num_results);
+    let core_results = cells;
     let lifted = {
         let mut cx = Cx {
             store: &mut *store,
@@ -368,12 +366,7 @@ fn run_lifted<T: 'static>(
             instance,
         };
         let mut iter = abi::CoreValueIter::new(&core_results);
-        lift_flat_values(
-            &mut cx,
-            abi::MAX_FLAT_RESULTS,
-            &mut iter,
-            ty.results().collect::<Vec<_>>().iter(),
-        )?
+        lift_flat_values(&mut cx, abi::MAX_FLAT_RESULTS, &mut iter, ty.result())?
     };
     for (slot, value) in results.iter_mut().zip(lifted) {
         *slot = value;
@@ -506,14 +499,12 @@ fn lowered_call<T: 'static>(
     num_params: usize,
     results_in_memory: bool,
 ) -> Result<()> {
-    if let (
-        callee_ty,
-        FuncKind::Lifted {
-            core,
-            options: callee_options,
-            instance: callee_instance,
-        },
-    ) = func_data(store, callee)?
+    let (callee_ty, kind) = func_data(store, callee)?;
+    if let FuncKind::Lifted {
+        core,
+        options: callee_options,
+        instance: callee_instance,
+    } = kind
     {
         let sides = adapter::Sides {
             src: adapter::Side {
@@ -542,9 +533,9 @@ fn lowered_call<T: 'static>(
         let (last, rest) = core_params
             .split_last()
             .ok_or_else(|| internal("missing return pointer"))?;
-        (rest.to_vec(), Some(*last as u32))
+        (rest, Some(*last as u32))
     } else {
-        (core_params.to_vec(), None)
+        (core_params, None)
     };
     let params = {
         let mut cx = Cx {
@@ -552,27 +543,26 @@ fn lowered_call<T: 'static>(
             options,
             instance: caller,
         };
-        let mut iter = abi::CoreValueIter::new(&arg_cells);
-        lift_flat_values(
-            &mut cx,
-            abi::MAX_FLAT_PARAMS,
-            &mut iter,
-            ty.param_types().collect::<Vec<_>>().iter().copied(),
-        )?
+        let mut iter = abi::CoreValueIter::new(arg_cells);
+        lift_flat_values(&mut cx, abi::MAX_FLAT_PARAMS, &mut iter, ty.param_types())?
     };
     let mut results: Vec<Val> = ty.results().map(|_| Val::Bool(false)).collect();
-    call(store, callee, &params, &mut results)?;
+    match kind {
+        // The arguments were just lifted with the function's own parameter types: unlike
+        // a call from the embedder, they need no type check.
+        FuncKind::Host { host } => call_host(store, host, ty, &params, &mut results)?,
+        _ => call(store, callee, &params, &mut results)?,
+    }
     let mut cx = Cx {
         store: &mut *store,
         options,
         instance: caller,
     };
-    let result_types: Vec<Type> = ty.results().collect();
     let flat = lower_flat_values(
         &mut cx,
         abi::MAX_FLAT_RESULTS,
         &results,
-        result_types.iter(),
+        ty.result(),
         retptr,
     )?;
     for (cell, value) in buf.iter_mut().zip(flat) {

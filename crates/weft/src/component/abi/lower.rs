@@ -448,7 +448,7 @@ pub fn lower_flat_values<'t, C: LowerContext + ?Sized>(
     let flat = types
         .clone()
         .fold(0usize, |n, t| n.saturating_add(flat_count(t) as usize));
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(flat.min(max_flat).max(1));
     if flat > max_flat {
         let align = alignment_record(types.clone());
         let size = elem_size_record(types.clone());
