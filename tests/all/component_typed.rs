@@ -12,7 +12,7 @@ use std::fmt::Debug;
 use weft::ErrorExt as _;
 use weft::component::{
     ComponentType, Instance, Lift, Linker, Lower, Resource, ResourceAny, ResourceType, TypedFunc,
-    WasmList, WasmStr,
+    Val, WasmList, WasmStr,
 };
 use weft::{Engine, ErrorKind, Store, TrapCode};
 
@@ -1166,6 +1166,22 @@ fn number_lists_are_little_endian_in_guest_memory() {
         bytes_of::<u32>(s, i, "bytes-of-u32", &[]).expect("empty"),
         Vec::<u8>::new()
     );
+    // `Val`s take the same path, and a list with an element of another type is refused
+    // before anything is lowered, naming the element.
+    let f = i.get_func(&*s, "bytes-of-u32").expect("export");
+    let mut out = [Val::Bool(false)];
+    let words = Val::List(vec![Val::U32(0x0403_0201), Val::U32(0xa0b0_c0d0)]);
+    f.call(&mut *s, &[words], &mut out).expect("Val call");
+    let expected: Vec<Val> = [1u8, 2, 3, 4, 0xd0, 0xc0, 0xb0, 0xa0]
+        .into_iter()
+        .map(Val::U8)
+        .collect();
+    assert_eq!(out[0], Val::List(expected));
+    let mixed = Val::List(vec![Val::U32(1), Val::U32(2), Val::S32(3)]);
+    let err = f
+        .call(&mut *s, &[mixed], &mut out)
+        .expect_err("an s32 in a list<u32>");
+    assert!(err.to_string().contains("at `[2]`"), "{err}");
 }
 
 #[test]

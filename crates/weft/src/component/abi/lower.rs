@@ -280,32 +280,37 @@ fn store_primitive_list<C: LowerContext + ?Sized>(
     ) {
         return Ok(false);
     }
-    let size = elem_size(elem) as usize;
     let bytes = cx
         .memory_mut()
         .get_mut(ptr as usize..)
         .and_then(|m| m.get_mut(..byte_length as usize))
         .ok_or(TrapCode::PointerOutOfBounds)?;
-    for (chunk, v) in bytes.chunks_exact_mut(size).zip(elems) {
-        match (elem, v) {
-            (Type::Bool, Val::Bool(b)) => chunk.copy_from_slice(&[u8::from(*b)]),
-            (Type::U8, Val::U8(x)) => chunk.copy_from_slice(&x.to_le_bytes()),
-            (Type::S8, Val::S8(x)) => chunk.copy_from_slice(&x.to_le_bytes()),
-            (Type::U16, Val::U16(x)) => chunk.copy_from_slice(&x.to_le_bytes()),
-            (Type::S16, Val::S16(x)) => chunk.copy_from_slice(&x.to_le_bytes()),
-            (Type::U32, Val::U32(x)) => chunk.copy_from_slice(&x.to_le_bytes()),
-            (Type::S32, Val::S32(x)) => chunk.copy_from_slice(&x.to_le_bytes()),
-            (Type::U64, Val::U64(x)) => chunk.copy_from_slice(&x.to_le_bytes()),
-            (Type::S64, Val::S64(x)) => chunk.copy_from_slice(&x.to_le_bytes()),
-            (Type::Float32, Val::Float32(x)) => {
-                chunk.copy_from_slice(&canonicalize_nan32(*x).to_le_bytes())
+    // One loop per element type over fixed-size chunks: each element is one store of
+    // `N` bytes, with no per-element call or bounds check.
+    macro_rules! put {
+        ($n:literal, $case:ident, |$x:ident| $bytes:expr) => {
+            for (to, v) in bytes.as_chunks_mut::<$n>().0.iter_mut().zip(elems) {
+                match v {
+                    Val::$case($x) => *to = $bytes,
+                    _ => return Err(mismatch(elem, v)),
+                }
             }
-            (Type::Float64, Val::Float64(x)) => {
-                chunk.copy_from_slice(&canonicalize_nan64(*x).to_le_bytes())
-            }
-            (Type::Char, Val::Char(c)) => chunk.copy_from_slice(&u32::from(*c).to_le_bytes()),
-            _ => return Err(mismatch(elem, v)),
-        }
+        };
+    }
+    match elem {
+        Type::Bool => put!(1, Bool, |b| [u8::from(*b)]),
+        Type::U8 => put!(1, U8, |x| x.to_le_bytes()),
+        Type::S8 => put!(1, S8, |x| x.to_le_bytes()),
+        Type::U16 => put!(2, U16, |x| x.to_le_bytes()),
+        Type::S16 => put!(2, S16, |x| x.to_le_bytes()),
+        Type::U32 => put!(4, U32, |x| x.to_le_bytes()),
+        Type::S32 => put!(4, S32, |x| x.to_le_bytes()),
+        Type::U64 => put!(8, U64, |x| x.to_le_bytes()),
+        Type::S64 => put!(8, S64, |x| x.to_le_bytes()),
+        Type::Float32 => put!(4, Float32, |x| canonicalize_nan32(*x).to_le_bytes()),
+        Type::Float64 => put!(8, Float64, |x| canonicalize_nan64(*x).to_le_bytes()),
+        Type::Char => put!(4, Char, |c| u32::from(*c).to_le_bytes()),
+        _ => return Ok(false),
     }
     Ok(true)
 }
