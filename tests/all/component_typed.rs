@@ -12,7 +12,7 @@ use std::fmt::Debug;
 use weft::ErrorExt as _;
 use weft::component::{
     ComponentType, Instance, Lift, Linker, Lower, Resource, ResourceAny, ResourceType, TypedFunc,
-    WasmList, WasmStr,
+    Val, WasmList, WasmStr,
 };
 use weft::{Engine, ErrorKind, Store, TrapCode};
 
@@ -994,4 +994,256 @@ fn typed_calls_reach_host_functions_a_component_re_exports() {
             .get_typed_func::<(u64,), (u32,)>(&mut store, "double")
             .is_err()
     );
+}
+
+/// Lists of numbers as typed calls read and write them (all elements in one pass): views of
+/// guest bytes at a chosen pointer, the bytes of a lowered list, and a host function that
+/// takes a list from a guest-chosen pointer.
+const NUMBER_LISTS: &str = r#"(component
+  (import "sum" (func $sum (param "xs" (list u32)) (result u32)))
+  (core module $libc
+    (memory (export "mem") 1)
+    (global $bump (mut i32) (i32.const 0x1000))
+    ;; A bump allocator from 0x1000.
+    (func (export "realloc") (param i32 i32 i32 i32) (result i32) (local $r i32)
+      (local.set $r (i32.and (i32.add (global.get $bump) (i32.sub (local.get 2) (i32.const 1)))
+                             (i32.sub (i32.const 0) (local.get 2))))
+      (global.set $bump (i32.add (local.get $r) (local.get 3)))
+      (local.get $r))
+    ;; Returns a pointer 4 bytes short of the end of memory, whatever the size.
+    (func (export "realloc-end") (param i32 i32 i32 i32) (result i32) i32.const 65532)
+    (data (i32.const 0x100) "\01\02\03\04\05\06\07\08\09\0a\0b\0c\0d\0e\0f\10"))
+  (core instance $libc (instantiate $libc))
+  (core func $sum (canon lower (func $sum) (memory (core memory $libc "mem"))))
+  (core module $m
+    (import "libc" "mem" (memory 1))
+    (import "host" "sum" (func $sum (param i32 i32) (result i32)))
+    ;; A list at (ptr, len): its (ptr, len) pair at 0x20.
+    (func (export "view") (param i32 i32) (result i32)
+      (i32.store (i32.const 0x20) (local.get 0))
+      (i32.store (i32.const 0x24) (local.get 1))
+      (i32.const 0x20))
+    ;; The bytes of a list of 4-byte elements.
+    (func (export "bytes4") (param i32 i32) (result i32)
+      (i32.store (i32.const 0x20) (local.get 0))
+      (i32.store (i32.const 0x24) (i32.mul (local.get 1) (i32.const 4)))
+      (i32.const 0x20))
+    (func (export "bytes2") (param i32 i32) (result i32)
+      (i32.store (i32.const 0x20) (local.get 0))
+      (i32.store (i32.const 0x24) (i32.mul (local.get 1) (i32.const 2)))
+      (i32.const 0x20))
+    (func (export "bytes8") (param i32 i32) (result i32)
+      (i32.store (i32.const 0x20) (local.get 0))
+      (i32.store (i32.const 0x24) (i32.mul (local.get 1) (i32.const 8)))
+      (i32.const 0x20))
+    (func (export "call-sum") (param i32 i32) (result i32)
+      (call $sum (local.get 0) (local.get 1))))
+  (core instance $i (instantiate $m
+    (with "libc" (instance $libc))
+    (with "host" (instance (export "sum" (func $sum))))))
+  (func (export "view-u8") (param "ptr" u32) (param "len" u32) (result (list u8))
+    (canon lift (core func $i "view") (memory (core memory $libc "mem"))))
+  (func (export "view-u16") (param "ptr" u32) (param "len" u32) (result (list u16))
+    (canon lift (core func $i "view") (memory (core memory $libc "mem"))))
+  (func (export "view-s16") (param "ptr" u32) (param "len" u32) (result (list s16))
+    (canon lift (core func $i "view") (memory (core memory $libc "mem"))))
+  (func (export "view-u32") (param "ptr" u32) (param "len" u32) (result (list u32))
+    (canon lift (core func $i "view") (memory (core memory $libc "mem"))))
+  (func (export "view-f32") (param "ptr" u32) (param "len" u32) (result (list float32))
+    (canon lift (core func $i "view") (memory (core memory $libc "mem"))))
+  (func (export "view-u64") (param "ptr" u32) (param "len" u32) (result (list u64))
+    (canon lift (core func $i "view") (memory (core memory $libc "mem"))))
+  (func (export "bytes-of-u32") (param "xs" (list u32)) (result (list u8))
+    (canon lift (core func $i "bytes4")
+      (memory (core memory $libc "mem")) (realloc (core func $libc "realloc"))))
+  (func (export "bytes-of-u16") (param "xs" (list u16)) (result (list u8))
+    (canon lift (core func $i "bytes2")
+      (memory (core memory $libc "mem")) (realloc (core func $libc "realloc"))))
+  (func (export "bytes-of-u64") (param "xs" (list u64)) (result (list u8))
+    (canon lift (core func $i "bytes8")
+      (memory (core memory $libc "mem")) (realloc (core func $libc "realloc"))))
+  (func (export "bytes-at-end") (param "xs" (list u32)) (result (list u8))
+    (canon lift (core func $i "bytes4")
+      (memory (core memory $libc "mem")) (realloc (core func $libc "realloc-end"))))
+  (func (export "call-sum") (param "ptr" u32) (param "len" u32) (result u32)
+    (canon lift (core func $i "call-sum"))))"#;
+
+fn number_lists() -> (Store<()>, Instance) {
+    let engine = Engine::default();
+    let component =
+        weft::component::Component::new(&engine, NUMBER_LISTS).expect("number-list component");
+    let mut linker = Linker::new(&engine);
+    linker
+        .root()
+        .func_wrap("sum", |_, (xs,): (Vec<u32>,)| {
+            Ok((xs.iter().fold(0u32, |a, x| a.wrapping_add(*x)),))
+        })
+        .expect("define sum");
+    let mut store = Store::new(&engine, ());
+    let instance = linker
+        .instantiate(&mut store, &component)
+        .expect("instantiates");
+    (store, instance)
+}
+
+fn view<T: Lift + 'static>(
+    store: &mut Store<()>,
+    instance: &Instance,
+    name: &str,
+    ptr: u32,
+    len: u32,
+) -> weft::Result<Vec<T>> {
+    let f = instance
+        .get_typed_func::<(u32, u32), (Vec<T>,)>(&mut *store, name)
+        .expect("typed");
+    f.call(&mut *store, (ptr, len)).map(|(v,)| v)
+}
+
+fn bytes_of<T: Lower + 'static>(
+    store: &mut Store<()>,
+    instance: &Instance,
+    name: &str,
+    xs: &[T],
+) -> weft::Result<Vec<u8>> {
+    let f = instance
+        .get_typed_func::<(&[T],), (Vec<u8>,)>(&mut *store, name)
+        .expect("typed");
+    f.call(&mut *store, (xs,)).map(|(v,)| v)
+}
+
+#[test]
+fn number_lists_are_little_endian_in_guest_memory() {
+    let (mut store, instance) = number_lists();
+    let s = &mut store;
+    let i = &instance;
+    // Lifting: guest bytes 01 02 03 ... 10 at 0x100, whatever the host's byte order.
+    assert_eq!(
+        view::<u8>(s, i, "view-u8", 0x100, 4).expect("u8"),
+        [1, 2, 3, 4]
+    );
+    assert_eq!(
+        view::<u16>(s, i, "view-u16", 0x100, 3).expect("u16"),
+        [0x0201, 0x0403, 0x0605]
+    );
+    assert_eq!(
+        view::<i16>(s, i, "view-s16", 0x102, 1).expect("s16"),
+        [0x0403]
+    );
+    assert_eq!(
+        view::<u32>(s, i, "view-u32", 0x100, 4).expect("u32"),
+        [0x0403_0201, 0x0807_0605, 0x0c0b_0a09, 0x100f_0e0d]
+    );
+    assert_eq!(
+        view::<f32>(s, i, "view-f32", 0x104, 1).expect("f32"),
+        [f32::from_bits(0x0807_0605)]
+    );
+    assert_eq!(
+        view::<u64>(s, i, "view-u64", 0x100, 2).expect("u64"),
+        [0x0807_0605_0403_0201, 0x100f_0e0d_0c0b_0a09]
+    );
+    // Lowering writes the same order.
+    assert_eq!(
+        bytes_of::<u32>(s, i, "bytes-of-u32", &[0x0403_0201, 0xa0b0_c0d0]).expect("u32"),
+        [1, 2, 3, 4, 0xd0, 0xc0, 0xb0, 0xa0]
+    );
+    assert_eq!(
+        bytes_of::<u16>(s, i, "bytes-of-u16", &[0x0201, 0xfeff, 0x0403]).expect("u16"),
+        [1, 2, 0xff, 0xfe, 3, 4]
+    );
+    assert_eq!(
+        bytes_of::<u64>(s, i, "bytes-of-u64", &[0x0807_0605_0403_0201]).expect("u64"),
+        [1, 2, 3, 4, 5, 6, 7, 8]
+    );
+    // A round trip of many elements, and an empty list.
+    let many: Vec<u32> = (0..1000u32).map(|x| x.wrapping_mul(0x9e37_79b9)).collect();
+    let bytes = bytes_of::<u32>(s, i, "bytes-of-u32", &many).expect("many");
+    let back: Vec<u32> = bytes
+        .chunks_exact(4)
+        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
+    assert_eq!(back, many);
+    assert_eq!(
+        bytes_of::<u32>(s, i, "bytes-of-u32", &[]).expect("empty"),
+        Vec::<u8>::new()
+    );
+    // `Val`s take the same path, and a list with an element of another type is refused
+    // before anything is lowered, naming the element.
+    let f = i.get_func(&*s, "bytes-of-u32").expect("export");
+    let mut out = [Val::Bool(false)];
+    let words = Val::List(vec![Val::U32(0x0403_0201), Val::U32(0xa0b0_c0d0)]);
+    f.call(&mut *s, &[words], &mut out).expect("Val call");
+    let expected: Vec<Val> = [1u8, 2, 3, 4, 0xd0, 0xc0, 0xb0, 0xa0]
+        .into_iter()
+        .map(Val::U8)
+        .collect();
+    assert_eq!(out[0], Val::List(expected));
+    let mixed = Val::List(vec![Val::U32(1), Val::U32(2), Val::S32(3)]);
+    let err = f
+        .call(&mut *s, &[mixed], &mut out)
+        .expect_err("an s32 in a list<u32>");
+    assert!(err.to_string().contains("at `[2]`"), "{err}");
+}
+
+#[test]
+fn number_lists_trap_on_misaligned_and_out_of_bounds_ranges() {
+    // A trap leaves the instance unusable: each trapping call gets a fresh one.
+    fn lift<T: Lift + 'static>(name: &str, ptr: u32, len: u32) -> weft::Result<Vec<T>> {
+        let (mut store, instance) = number_lists();
+        view::<T>(&mut store, &instance, name, ptr, len)
+    }
+    // Misaligned: even an empty list must be aligned.
+    let err = lift::<u32>("view-u32", 0x102, 2).expect_err("misaligned");
+    assert_trap(&err, TrapCode::UnalignedPointer, "unaligned");
+    let err = lift::<u16>("view-u16", 0x101, 0).expect_err("misaligned empty");
+    assert_trap(&err, TrapCode::UnalignedPointer, "unaligned");
+    let err = lift::<u64>("view-u64", 0x104, 1).expect_err("misaligned u64");
+    assert_trap(&err, TrapCode::UnalignedPointer, "unaligned");
+    // Out of bounds by one element, and by a length whose byte size overflows 32 bits.
+    assert_eq!(
+        lift::<u32>("view-u32", 65528, 2).expect("ends at the end of memory"),
+        [0, 0]
+    );
+    let err = lift::<u32>("view-u32", 65528, 3).expect_err("one past the end");
+    assert_trap(&err, TrapCode::ListOutOfBounds, "list");
+    let err = lift::<u64>("view-u64", 0, 0x2000_0001).expect_err("huge");
+    assert!(
+        matches!(
+            err.trap_code(),
+            Some(TrapCode::ListOutOfBounds | TrapCode::LengthOverflow)
+        ),
+        "{err}"
+    );
+    // Empty lists: anywhere up to the end of memory, not past it.
+    assert_eq!(
+        lift::<u32>("view-u32", 65536, 0).expect("empty at the end"),
+        Vec::<u32>::new()
+    );
+    let err = lift::<u32>("view-u32", 65540, 0).expect_err("empty past the end");
+    assert_trap(&err, TrapCode::ListOutOfBounds, "list");
+    // Lowering into memory that `realloc` places past the end.
+    let (mut store, instance) = number_lists();
+    let err = bytes_of::<u32>(&mut store, &instance, "bytes-at-end", &[1, 2])
+        .expect_err("realloc at the end");
+    assert_trap(&err, TrapCode::ReallocOutOfBounds, "realloc");
+}
+
+#[test]
+fn host_functions_take_number_lists_with_the_same_checks() {
+    let call_sum = |ptr: u32, len: u32| {
+        let (mut store, instance) = number_lists();
+        let f = instance
+            .get_typed_func::<(u32, u32), (u32,)>(&mut store, "call-sum")
+            .expect("typed");
+        f.call(&mut store, (ptr, len)).map(|(v,)| v)
+    };
+    assert_eq!(
+        call_sum(0x100, 2).expect("sum"),
+        0x0403_0201u32.wrapping_add(0x0807_0605)
+    );
+    assert_eq!(call_sum(65536, 0).expect("empty at the end"), 0);
+    // The trap comes back through the guest's frames: its code is kept.
+    let err = call_sum(0x102, 1).expect_err("misaligned");
+    assert_eq!(err.trap_code(), Some(TrapCode::UnalignedPointer), "{err:?}");
+    let err = call_sum(65532, 2).expect_err("out of bounds");
+    assert_eq!(err.trap_code(), Some(TrapCode::ListOutOfBounds), "{err:?}");
 }

@@ -215,12 +215,9 @@ fn record(
                 Ok(())
             }
             fn store(&self, cx: &mut #w::LowerCx<'_>, ty: &#i::Type, ptr: u32) -> #i::Result<()> {
-                let types = #i::field_types(ty)?;
-                let mut types = types.iter();
-                let mut at = ptr;
+                let mut fields = #i::fields(ty, ptr)?;
                 #({
-                    let t = #i::next(&mut types)?;
-                    let p = #i::field_offset(&mut at, t)?;
+                    let (t, p) = #i::next_field(&mut fields)?;
                     #w::Lower::store(&self.#idents, cx, t, p)?;
                 })*
                 Ok(())
@@ -239,13 +236,10 @@ fn record(
                 })
             }
             fn load(cx: &mut #w::LiftCx<'_>, ty: &#i::Type, ptr: u32) -> #i::Result<Self> {
-                let types = #i::field_types(ty)?;
-                let mut types = types.iter();
-                let mut at = ptr;
+                let mut fields = #i::fields(ty, ptr)?;
                 Ok(Self {
                     #( #idents: {
-                        let t = #i::next(&mut types)?;
-                        let p = #i::field_offset(&mut at, t)?;
+                        let (t, p) = #i::next_field(&mut fields)?;
                         <#types as #w::Lift>::load(cx, t, p)?
                     }, )*
                 })

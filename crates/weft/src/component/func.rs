@@ -296,7 +296,7 @@ fn call_lifted<T: 'static>(
             &mut cx,
             abi::MAX_FLAT_PARAMS,
             params,
-            ty.param_types().collect::<Vec<_>>().iter().copied(),
+            ty.param_types(),
             None,
         )
     };
@@ -352,15 +352,13 @@ fn run_lifted<T: 'static>(
     if flat_params.len() != core_ty.params().len() {
         return Err(internal("lowered arguments do not match the core function"));
     }
-    let mut cells = vec![0u64; core_ty.params().len().max(core_ty.results().len())];
-    for (cell, value) in cells.iter_mut().zip(flat_params) {
-        *cell = *value;
-    }
+    let num_results = core_ty.results().len();
+    let mut cells = Vec::with_capacity(flat_params.len().max(num_results));
+    cells.extend_from_slice(flat_params);
+    cells.resize(flat_params.len().max(num_results), 0);
     crate::exec::invoke(store, core.index, &mut cells)?;
-    let core_results: Vec<u64> = cells
-        .get(..core_ty.results().len())
-        .ok_or_else(|| internal("core results"))?
-        .to_vec();
+    cells.truncate(num_results);
+    let core_results = cells;
     let lifted = {
         let mut cx = Cx {
             store: &mut *store,
@@ -368,12 +366,7 @@ fn run_lifted<T: 'static>(
             instance,
         };
         let mut iter = abi::CoreValueIter::new(&core_results);
-        lift_flat_values(
-            &mut cx,
-            abi::MAX_FLAT_RESULTS,
-            &mut iter,
-            ty.results().collect::<Vec<_>>().iter(),
-        )?
+        lift_flat_values(&mut cx, abi::MAX_FLAT_RESULTS, &mut iter, ty.result())?
     };
     for (slot, value) in results.iter_mut().zip(lifted) {
         *slot = value;
@@ -506,14 +499,12 @@ fn lowered_call<T: 'static>(
     num_params: usize,
     results_in_memory: bool,
 ) -> Result<()> {
-    if let (
-        callee_ty,
-        FuncKind::Lifted {
-            core,
-            options: callee_options,
-            instance: callee_instance,
-        },
-    ) = func_data(store, callee)?
+    let (callee_ty, kind) = func_data(store, callee)?;
+    if let FuncKind::Lifted {
+        core,
+        options: callee_options,
+        instance: callee_instance,
+    } = kind
     {
         let sides = adapter::Sides {
             src: adapter::Side {
@@ -542,9 +533,9 @@ fn lowered_call<T: 'static>(
         let (last, rest) = core_params
             .split_last()
             .ok_or_else(|| internal("missing return pointer"))?;
-        (rest.to_vec(), Some(*last as u32))
+        (rest, Some(*last as u32))
     } else {
-        (core_params.to_vec(), None)
+        (core_params, None)
     };
     let params = {
         let mut cx = Cx {
@@ -552,27 +543,26 @@ fn lowered_call<T: 'static>(
             options,
             instance: caller,
         };
-        let mut iter = abi::CoreValueIter::new(&arg_cells);
-        lift_flat_values(
-            &mut cx,
-            abi::MAX_FLAT_PARAMS,
-            &mut iter,
-            ty.param_types().collect::<Vec<_>>().iter().copied(),
-        )?
+        let mut iter = abi::CoreValueIter::new(arg_cells);
+        lift_flat_values(&mut cx, abi::MAX_FLAT_PARAMS, &mut iter, ty.param_types())?
     };
     let mut results: Vec<Val> = ty.results().map(|_| Val::Bool(false)).collect();
-    call(store, callee, &params, &mut results)?;
+    match kind {
+        // The arguments were just lifted with the function's own parameter types: unlike
+        // a call from the embedder, they need no type check.
+        FuncKind::Host { host } => call_host(store, host, ty, &params, &mut results)?,
+        _ => call(store, callee, &params, &mut results)?,
+    }
     let mut cx = Cx {
         store: &mut *store,
         options,
         instance: caller,
     };
-    let result_types: Vec<Type> = ty.results().collect();
     let flat = lower_flat_values(
         &mut cx,
         abi::MAX_FLAT_RESULTS,
         &results,
-        result_types.iter(),
+        ty.result(),
         retptr,
     )?;
     for (cell, value) in buf.iter_mut().zip(flat) {
@@ -818,6 +808,64 @@ impl<T> LiftContext for Cx<'_, T> {
 
     fn implements(&self, ty: &ResourceType) -> bool {
         self.store.inner.component.owners.get(ty) == Some(&self.instance)
+    }
+}
+
+/// [`Cx`] for lifting only: the instance's memory is borrowed apart from the component
+/// state (handle tables), so that a typed lift holds the memory slice for all its reads
+/// instead of finding the memory in the store for each field. Lifting never runs guest
+/// code, so the memory cannot grow or move while it is borrowed.
+pub(crate) struct LiftView<'a> {
+    pub(crate) memory: &'a [u8],
+    component: &'a mut super::instance::ComponentStore,
+    pub(crate) options: Options,
+    pub(crate) instance: ComponentInstanceIdx,
+}
+
+impl<'a> LiftView<'a> {
+    /// The view of instance `instance` with `options` in `store`.
+    pub(crate) fn new<T>(
+        store: &'a mut Store<T>,
+        options: Options,
+        instance: ComponentInstanceIdx,
+    ) -> Self {
+        let inner = &mut store.inner;
+        let memory = options
+            .memory
+            .and_then(|m| inner.memories.get(m.index))
+            .map_or(&[][..], |m| &m.data[..]);
+        LiftView {
+            memory,
+            component: &mut inner.component,
+            options,
+            instance,
+        }
+    }
+}
+
+impl LiftContext for LiftView<'_> {
+    fn memory(&self) -> &[u8] {
+        self.memory
+    }
+
+    fn string_encoding(&self) -> StringEncoding {
+        self.options.encoding
+    }
+
+    fn handles(&mut self) -> &mut HandleTable {
+        let cs = &mut *self.component;
+        match cs.instances.get_mut(self.instance) {
+            Some(state) => &mut state.handles,
+            None => &mut cs.spare_handles,
+        }
+    }
+
+    fn host_handles(&mut self) -> Option<&mut HostHandleTable> {
+        Some(&mut self.component.host_handles)
+    }
+
+    fn implements(&self, ty: &ResourceType) -> bool {
+        self.component.owners.get(ty) == Some(&self.instance)
     }
 }
 

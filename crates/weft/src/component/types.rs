@@ -783,7 +783,7 @@ impl ComponentFunc {
     }
 
     /// The parameter types, in order.
-    pub fn param_types(&self) -> impl ExactSizeIterator<Item = &Type> + '_ {
+    pub fn param_types(&self) -> impl ExactSizeIterator<Item = &Type> + Clone + '_ {
         self.0.params.iter().map(|(_, t)| t)
     }
 

@@ -141,66 +141,77 @@ impl Val {
     /// A [`Usage`](crate::ErrorKind::Usage) error naming the mismatch and where it is in the
     /// value, for example ``type mismatch at `.point.x`: expected `u32`, found `string` ``.
     pub fn typecheck(&self, ty: &Type) -> Result<()> {
+        // A first pass keeps no path, so that a value that matches (nearly every one) costs
+        // no formatting; only a mismatch is checked again to say where it is.
+        if typecheck(self, ty, &mut None).is_ok() {
+            return Ok(());
+        }
         let mut path = String::new();
-        typecheck(self, ty, &mut path)
+        typecheck(self, ty, &mut Some(&mut path))
     }
 }
 
+/// Where in a value the check is, when the check keeps track of it (`None`: it does not).
+type Path<'a> = Option<&'a mut String>;
+
 /// Appends `segment` to `path` while `f` runs, so that errors say where they are.
 fn nested(
-    path: &mut String,
+    path: &mut Path<'_>,
     segment: core::fmt::Arguments<'_>,
-    f: impl FnOnce(&mut String) -> Result<()>,
+    f: impl FnOnce(&mut Path<'_>) -> Result<()>,
 ) -> Result<()> {
     use core::fmt::Write as _;
-    let len = path.len();
+    let Some(p) = path else {
+        return f(path);
+    };
+    let len = p.len();
     // Writing into a `String` cannot fail.
-    let _ = path.write_fmt(segment);
+    let _ = p.write_fmt(segment);
     let result = f(path);
-    path.truncate(len);
+    if let Some(p) = path {
+        p.truncate(len);
+    }
     result
 }
 
 #[cold]
 fn mismatch(
-    path: &str,
+    path: &Path<'_>,
     expected: impl core::fmt::Display,
     found: impl core::fmt::Display,
 ) -> Error {
-    let at = if path.is_empty() {
-        String::new()
-    } else {
-        format!(" at `{path}`")
+    let at = match path {
+        Some(path) if !path.is_empty() => format!(" at `{path}`"),
+        _ => String::new(),
     };
     Error::usage(format!(
         "type mismatch{at}: expected `{expected}`, found {found}"
     ))
 }
 
-/// For a primitive type, the test of whether a value has it.
-fn primitive_of(ty: &Type) -> Option<fn(&Val) -> bool> {
-    Some(match ty {
-        Type::Bool => |v| matches!(v, Val::Bool(_)),
-        Type::S8 => |v| matches!(v, Val::S8(_)),
-        Type::U8 => |v| matches!(v, Val::U8(_)),
-        Type::S16 => |v| matches!(v, Val::S16(_)),
-        Type::U16 => |v| matches!(v, Val::U16(_)),
-        Type::S32 => |v| matches!(v, Val::S32(_)),
-        Type::U32 => |v| matches!(v, Val::U32(_)),
-        Type::S64 => |v| matches!(v, Val::S64(_)),
-        Type::U64 => |v| matches!(v, Val::U64(_)),
-        Type::Float32 => |v| matches!(v, Val::Float32(_)),
-        Type::Float64 => |v| matches!(v, Val::Float64(_)),
-        Type::Char => |v| matches!(v, Val::Char(_)),
-        _ => return None,
-    })
+/// For a list of a primitive type, the index of its first element of another type (`None`
+/// if they all have it); `Err(())` for a type that is not primitive. One loop per type, so
+/// that each element costs one comparison of its tag.
+fn first_mismatch(ty: &Type, elems: &[Val]) -> core::result::Result<Option<usize>, ()> {
+    macro_rules! scan {
+        ($($ty:ident => $case:ident),*) => {
+            match ty {
+                $(Type::$ty => Ok(elems.iter().position(|v| !matches!(v, Val::$case(_)))),)*
+                _ => Err(()),
+            }
+        };
+    }
+    scan!(
+        Bool => Bool, S8 => S8, U8 => U8, S16 => S16, U16 => U16, S32 => S32, U32 => U32,
+        S64 => S64, U64 => U64, Float32 => Float32, Float64 => Float64, Char => Char
+    )
 }
 
-fn typecheck(val: &Val, ty: &Type, path: &mut String) -> Result<()> {
-    super::abi::with_stack(|| typecheck_here(val, ty, path))
+fn typecheck(val: &Val, ty: &Type, path: &mut Path<'_>) -> Result<()> {
+    super::abi::with_stack_for(ty, || typecheck_here(val, ty, path))
 }
 
-fn typecheck_here(val: &Val, ty: &Type, path: &mut String) -> Result<()> {
+fn typecheck_here(val: &Val, ty: &Type, path: &mut Path<'_>) -> Result<()> {
     match (ty, val) {
         (Type::Bool, Val::Bool(_))
         | (Type::S8, Val::S8(_))
@@ -219,12 +230,10 @@ fn typecheck_here(val: &Val, ty: &Type, path: &mut String) -> Result<()> {
             let elem_ty = list.element();
             // A list of numbers is checked in one tight loop; the path of a mismatch is
             // made only when there is one.
-            let start = match primitive_of(elem_ty) {
-                Some(same) => match elems.iter().position(|e| !same(e)) {
-                    None => return Ok(()),
-                    Some(i) => i,
-                },
-                None => 0,
+            let start = match first_mismatch(elem_ty, elems) {
+                Ok(None) => return Ok(()),
+                Ok(Some(i)) => i,
+                Err(()) => 0,
             };
             for (i, elem) in elems.iter().enumerate().skip(start) {
                 nested(path, format_args!("[{i}]"), |p| typecheck(elem, elem_ty, p))?;

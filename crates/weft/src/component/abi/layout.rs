@@ -31,6 +31,10 @@ pub(crate) struct AbiInfo {
     /// For a variant-like type: `flatten_variant(cases)`, the discriminant then the joined
     /// payload slots. Empty for records and tuples.
     pub(crate) flat: Box<[ValType]>,
+    /// For a record or tuple: the offset of each field from the start of the value, as
+    /// `elem_size_record` places them, so that loading or storing a field costs no layout
+    /// computation. Empty for variant-like types.
+    pub(crate) offsets: Box<[u32]>,
 }
 
 impl AbiInfo {
@@ -39,9 +43,12 @@ impl AbiInfo {
         AbiInfo {
             alignment: alignment_record(fields.clone()),
             size: elem_size_record(fields.clone()),
-            flat_count: fields.fold(0, |n, t| n.saturating_add(flat_count(t))),
+            flat_count: fields
+                .clone()
+                .fold(0, |n, t| n.saturating_add(flat_count(t))),
             payload_offset: 0,
             flat: Box::new([]),
+            offsets: field_offsets(fields).collect(),
         }
     }
 
@@ -58,6 +65,7 @@ impl AbiInfo {
                 max_case_alignment(cases),
             ),
             flat: flat.into_boxed_slice(),
+            offsets: Box::new([]),
         }
     }
 }
@@ -169,6 +177,26 @@ pub fn elem_size_record<'a>(fields: impl IntoIterator<Item = &'a Type> + Clone) 
         size = align_to(size, alignment(field)).saturating_add(elem_size(field));
     }
     align_to(size, alignment_record(fields))
+}
+
+/// The offset of each field of a record with fields `fields`, as `elem_size_record` lays
+/// them out (saturating like it).
+fn field_offsets<'a>(fields: impl IntoIterator<Item = &'a Type>) -> impl Iterator<Item = u32> {
+    let mut size = 0u32;
+    fields.into_iter().map(move |field| {
+        let offset = align_to(size, alignment(field));
+        size = offset.saturating_add(elem_size(field));
+        offset
+    })
+}
+
+/// The offsets of the fields of a record or the elements of a tuple (empty for any other
+/// type).
+pub(crate) fn record_offsets(ty: &Type) -> &[u32] {
+    match ty {
+        Type::Record(_) | Type::Tuple(_) => abi_info(ty).map_or(&[], |info| &info.offsets),
+        _ => &[],
+    }
 }
 
 /// The spec's `elem_size_variant`: the discriminant, then the largest payload at the cases'

@@ -17,7 +17,7 @@ use super::layout::{
     elem_size_record, flat_count, payload_offset, variant_flat,
 };
 use super::strings::load_string_in;
-use super::{LiftContext, Lifter, MAX_LIST_BYTE_LENGTH, align_to, check_range, with_stack};
+use super::{LiftContext, Lifter, MAX_LIST_BYTE_LENGTH, align_to, check_range, with_stack_for};
 use crate::component::resources::ResourceAny;
 use crate::component::types::{Flags, ResourceType, Type};
 use crate::component::values::Val;
@@ -103,7 +103,7 @@ pub fn load<C: LiftContext + ?Sized>(cx: &mut C, ptr: u32, ty: &Type) -> Result<
 }
 
 fn load_in<C: LiftContext + ?Sized>(cx: &mut Lifter<'_, C>, ptr: u32, ty: &Type) -> Result<Val> {
-    with_stack(|| load_here(cx, ptr, ty))
+    with_stack_for(ty, || load_here(cx, ptr, ty))
 }
 
 fn load_here<C: LiftContext + ?Sized>(cx: &mut Lifter<'_, C>, ptr: u32, ty: &Type) -> Result<Val> {
@@ -135,7 +135,7 @@ fn load_here<C: LiftContext + ?Sized>(cx: &mut Lifter<'_, C>, ptr: u32, ty: &Typ
             let mut ptr = ptr;
             for (name, ty) in record.field_types() {
                 ptr = align_to(ptr, alignment(ty));
-                fields.push((name.to_string(), load_in(cx, ptr, ty)?));
+                fields.push((str::to_owned(name), load_in(cx, ptr, ty)?));
                 ptr = offset(ptr, elem_size(ty))?;
             }
             Val::Record(fields)
@@ -244,12 +244,12 @@ fn make_variant<C: LiftContext + ?Sized>(
         Type::Variant(v) => {
             let (name, _) = v.case_types().get(index).ok_or(TrapCode::InternalError)?;
             cx.charge(name.len() as u64)?;
-            Val::Variant(name.to_string(), payload)
+            Val::Variant(str::to_owned(name), payload)
         }
         Type::Enum(e) => {
             let name = e.names().nth(index).ok_or(TrapCode::InternalError)?;
             cx.charge(name.len() as u64)?;
-            Val::Enum(name.to_string())
+            Val::Enum(str::to_owned(name))
         }
         Type::Option(_) => Val::Option(if index == 0 { None } else { payload }),
         Type::Result(_) => Val::Result(if index == 0 {
@@ -290,7 +290,7 @@ fn unpack_flags<C: LiftContext + ?Sized>(
     for (i, name) in flags.names().enumerate() {
         if words.get(i / 32).is_some_and(|w| (w >> (i % 32)) & 1 == 1) {
             cx.charge(STRING_SIZE + name.len() as u64)?;
-            set.push(name.to_string());
+            set.push(str::to_owned(name));
         }
     }
     Ok(set)
@@ -442,7 +442,7 @@ fn lift_flat_in<C: LiftContext + ?Sized>(
     values: &mut dyn FlatValues,
     ty: &Type,
 ) -> Result<Val> {
-    with_stack(|| lift_flat_here(cx, values, ty))
+    with_stack_for(ty, || lift_flat_here(cx, values, ty))
 }
 
 fn lift_flat_here<C: LiftContext + ?Sized>(
@@ -482,7 +482,7 @@ fn lift_flat_here<C: LiftContext + ?Sized>(
         Type::Record(record) => {
             let mut fields = new_record(cx, record.field_types())?;
             for (name, ty) in record.field_types() {
-                fields.push((name.to_string(), lift_flat_in(cx, values, ty)?));
+                fields.push((str::to_owned(name), lift_flat_in(cx, values, ty)?));
             }
             Val::Record(fields)
         }

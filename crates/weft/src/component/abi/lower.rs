@@ -16,7 +16,7 @@ use super::layout::{
 };
 use super::lift::{canonicalize_nan32, canonicalize_nan64};
 use super::strings::{StringSource, reallocate, store_string_into_range, write};
-use super::{LowerContext, MAX_LIST_BYTE_LENGTH, align_to, check_range, with_stack};
+use super::{LowerContext, MAX_LIST_BYTE_LENGTH, align_to, check_range, with_stack_for};
 use crate::component::resources::ResourceAny;
 use crate::component::types::{Flags, ResourceType, Type};
 use crate::component::values::Val;
@@ -46,7 +46,7 @@ fn offset(ptr: u32, offset: u32) -> Result<u32> {
 /// A usage error if `val` does not have type `ty`; the traps of `realloc` results, handle
 /// tables and lengths in the [module docs](self); whatever `realloc` raises.
 pub fn store<C: LowerContext + ?Sized>(cx: &mut C, val: &Val, ty: &Type, ptr: u32) -> Result<()> {
-    with_stack(|| store_here(cx, val, ty, ptr))
+    with_stack_for(ty, || store_here(cx, val, ty, ptr))
 }
 
 fn store_here<C: LowerContext + ?Sized>(cx: &mut C, val: &Val, ty: &Type, ptr: u32) -> Result<()> {
@@ -280,32 +280,37 @@ fn store_primitive_list<C: LowerContext + ?Sized>(
     ) {
         return Ok(false);
     }
-    let size = elem_size(elem) as usize;
     let bytes = cx
         .memory_mut()
         .get_mut(ptr as usize..)
         .and_then(|m| m.get_mut(..byte_length as usize))
         .ok_or(TrapCode::PointerOutOfBounds)?;
-    for (chunk, v) in bytes.chunks_exact_mut(size).zip(elems) {
-        match (elem, v) {
-            (Type::Bool, Val::Bool(b)) => chunk.copy_from_slice(&[u8::from(*b)]),
-            (Type::U8, Val::U8(x)) => chunk.copy_from_slice(&x.to_le_bytes()),
-            (Type::S8, Val::S8(x)) => chunk.copy_from_slice(&x.to_le_bytes()),
-            (Type::U16, Val::U16(x)) => chunk.copy_from_slice(&x.to_le_bytes()),
-            (Type::S16, Val::S16(x)) => chunk.copy_from_slice(&x.to_le_bytes()),
-            (Type::U32, Val::U32(x)) => chunk.copy_from_slice(&x.to_le_bytes()),
-            (Type::S32, Val::S32(x)) => chunk.copy_from_slice(&x.to_le_bytes()),
-            (Type::U64, Val::U64(x)) => chunk.copy_from_slice(&x.to_le_bytes()),
-            (Type::S64, Val::S64(x)) => chunk.copy_from_slice(&x.to_le_bytes()),
-            (Type::Float32, Val::Float32(x)) => {
-                chunk.copy_from_slice(&canonicalize_nan32(*x).to_le_bytes())
+    // One loop per element type over fixed-size chunks: each element is one store of
+    // `N` bytes, with no per-element call or bounds check.
+    macro_rules! put {
+        ($n:literal, $case:ident, |$x:ident| $bytes:expr) => {
+            for (to, v) in bytes.as_chunks_mut::<$n>().0.iter_mut().zip(elems) {
+                match v {
+                    Val::$case($x) => *to = $bytes,
+                    _ => return Err(mismatch(elem, v)),
+                }
             }
-            (Type::Float64, Val::Float64(x)) => {
-                chunk.copy_from_slice(&canonicalize_nan64(*x).to_le_bytes())
-            }
-            (Type::Char, Val::Char(c)) => chunk.copy_from_slice(&u32::from(*c).to_le_bytes()),
-            _ => return Err(mismatch(elem, v)),
-        }
+        };
+    }
+    match elem {
+        Type::Bool => put!(1, Bool, |b| [u8::from(*b)]),
+        Type::U8 => put!(1, U8, |x| x.to_le_bytes()),
+        Type::S8 => put!(1, S8, |x| x.to_le_bytes()),
+        Type::U16 => put!(2, U16, |x| x.to_le_bytes()),
+        Type::S16 => put!(2, S16, |x| x.to_le_bytes()),
+        Type::U32 => put!(4, U32, |x| x.to_le_bytes()),
+        Type::S32 => put!(4, S32, |x| x.to_le_bytes()),
+        Type::U64 => put!(8, U64, |x| x.to_le_bytes()),
+        Type::S64 => put!(8, S64, |x| x.to_le_bytes()),
+        Type::Float32 => put!(4, Float32, |x| canonicalize_nan32(*x).to_le_bytes()),
+        Type::Float64 => put!(8, Float64, |x| canonicalize_nan64(*x).to_le_bytes()),
+        Type::Char => put!(4, Char, |c| u32::from(*c).to_le_bytes()),
+        _ => return Ok(false),
     }
     Ok(true)
 }
@@ -322,7 +327,7 @@ pub fn lower_flat<C: LowerContext + ?Sized>(
     ty: &Type,
     out: &mut Vec<u64>,
 ) -> Result<()> {
-    with_stack(|| lower_flat_here(cx, val, ty, out))
+    with_stack_for(ty, || lower_flat_here(cx, val, ty, out))
 }
 
 fn lower_flat_here<C: LowerContext + ?Sized>(
@@ -448,7 +453,7 @@ pub fn lower_flat_values<'t, C: LowerContext + ?Sized>(
     let flat = types
         .clone()
         .fold(0usize, |n, t| n.saturating_add(flat_count(t) as usize));
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(flat.min(max_flat).max(1));
     if flat > max_flat {
         let align = alignment_record(types.clone());
         let size = elem_size_record(types.clone());

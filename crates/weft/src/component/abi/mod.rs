@@ -96,7 +96,7 @@ pub use strings::{StringSource, load_string_from_range, store_string_into_range}
 pub use transfer::{TransferContext, transfer_flat_values};
 
 use super::resources::{HandleTable, HostHandleTable};
-use super::types::ResourceType;
+use super::types::{ResourceType, Type};
 use crate::error::ErrorCtor as _;
 use crate::error::Result;
 
@@ -244,6 +244,21 @@ pub(crate) fn with_stack<R>(f: impl FnOnce() -> R) -> R {
     const RED_ZONE: usize = 64 * 1024;
     const SEGMENT: usize = 1024 * 1024;
     stacker::maybe_grow(RED_ZONE, SEGMENT, f)
+}
+
+/// [`with_stack`] for a step on a value of type `ty`: only a type that holds other types
+/// recurses, so a step on any other type runs `f` directly, without looking at the stack.
+#[inline]
+pub(crate) fn with_stack_for<R>(ty: &Type, f: impl FnOnce() -> R) -> R {
+    match ty {
+        Type::List(_)
+        | Type::Record(_)
+        | Type::Tuple(_)
+        | Type::Variant(_)
+        | Type::Option(_)
+        | Type::Result(_) => with_stack(f),
+        _ => f(),
+    }
 }
 
 /// Checks that `[ptr, ptr + len)` is aligned to `align` and inside `memory_len`; `oob` is the

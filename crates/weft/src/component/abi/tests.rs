@@ -1256,3 +1256,37 @@ fn random_types_and_values_round_trip() -> Result<()> {
     }
     Ok(())
 }
+
+#[test]
+fn record_field_offsets_follow_elem_size_record() {
+    use super::layout::record_offsets;
+    let mixed = rec(&[
+        ("a", Type::U8),
+        ("b", Type::S16),
+        ("c", Type::U32),
+        ("d", Type::S64),
+        ("e", Type::Float32),
+        ("f", Type::Float64),
+        ("g", Type::Bool),
+        ("h", Type::Char),
+    ]);
+    assert_eq!(record_offsets(&mixed), [0, 2, 4, 8, 16, 24, 32, 36]);
+    assert_eq!(elem_size(&mixed), 40);
+    // A nested record is aligned to its own alignment; a string is (ptr, len) at 4.
+    let nested = tuple(&[Type::Bool, mixed.clone(), Type::U8, Type::String]);
+    assert_eq!(record_offsets(&nested), [0, 8, 48, 52]);
+    assert_eq!(elem_size(&nested), 64);
+    // Each offset is where `elem_size_record` puts the field.
+    let fields = [Type::U16, Type::U8, Type::U64, Type::U8];
+    let mut at = 0;
+    let expected: Vec<u32> = fields
+        .iter()
+        .map(|t| {
+            let offset = align_to(at, alignment(t));
+            at = offset + elem_size(t);
+            offset
+        })
+        .collect();
+    assert_eq!(record_offsets(&tuple(&fields)), &expected[..]);
+    assert!(record_offsets(&Type::U32).is_empty());
+}

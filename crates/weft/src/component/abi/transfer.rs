@@ -25,7 +25,7 @@ use super::lift::{canonicalize_nan32, canonicalize_nan64, convert_i32_to_char};
 use super::strings::{StringSource, reallocate, write};
 use super::{
     LiftContext, LowerContext, MAX_LIST_BYTE_LENGTH, StringEncoding, align_to, check_range,
-    load_string_from_range, store_string_into_range, with_stack,
+    load_string_from_range, store_string_into_range, with_stack_for,
 };
 use crate::component::resources::HandleTable;
 use crate::component::types::{ResourceType, Type};
@@ -295,7 +295,7 @@ fn transfer<T: TransferContext + ?Sized>(
     ty: &Type,
     into: &mut Into<'_>,
 ) -> Result<()> {
-    with_stack(|| transfer_here(cx, from, ty, into))
+    with_stack_for(ty, || transfer_here(cx, from, ty, into))
 }
 
 fn transfer_here<T: TransferContext + ?Sized>(

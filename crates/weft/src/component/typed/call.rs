@@ -3,7 +3,9 @@
 
 use super::{ComponentNamedList, Lift, LiftCx, Lower, LowerCx, context, internal};
 use crate::component::abi::{self, CoreValueIter, MAX_FLAT_PARAMS, MAX_FLAT_RESULTS};
-use crate::component::func::{Cx, Func, FuncData, FuncKind, Lowered, Options, abandon_call};
+use crate::component::func::{
+    Cx, Func, FuncData, FuncKind, LiftView, Lowered, Options, abandon_call,
+};
 use crate::component::types::{ComponentFunc, Tuple, Type};
 use crate::context::{AsContextMut, StoreContextMut};
 use crate::error::ErrorCtor as _;
@@ -88,13 +90,25 @@ impl<Params, Return> core::fmt::Debug for TypedFunc<Params, Return> {
 }
 
 /// A function's parameters and results as the tuple types typed calls lower and lift, with
-/// their flattened lengths; kept with the function, made once.
+/// their flattened lengths; kept with the function, made once. Shared: a call takes its own
+/// reference (one count, not a copy of the types) to use them while it mutates the store.
 #[derive(Debug, Clone)]
-pub(crate) struct ListTypes {
+pub(crate) struct ListTypes(Arc<ListTypesInner>);
+
+#[derive(Debug)]
+pub(crate) struct ListTypesInner {
     params: Option<Type>,
     results: Option<Type>,
     flat_params: usize,
     flat_results: usize,
+}
+
+impl core::ops::Deref for ListTypes {
+    type Target = ListTypesInner;
+
+    fn deref(&self) -> &ListTypesInner {
+        &self.0
+    }
 }
 
 /// Checks `Params` and `Return` against `ty`.
@@ -108,12 +122,12 @@ fn typecheck<Params: ComponentNamedList, Return: ComponentNamedList>(
     Return::typecheck_list(&results)
         .map_err(|e| context(e, format!("type mismatch with the results of `{ty}`")))?;
     let (params, results) = (list_type(&params)?, list_type(&results)?);
-    Ok(ListTypes {
+    Ok(ListTypes(Arc::new(ListTypesInner {
         flat_params: flat_count(params.as_ref()),
         flat_results: flat_count(results.as_ref()),
         params,
         results,
-    })
+    })))
 }
 
 impl<Params, Return> TypedFunc<Params, Return>
@@ -294,12 +308,8 @@ fn lift_results<T: 'static, Return: Lift>(
     cells: &[u64],
     retptr: Option<u32>,
 ) -> Result<Return> {
-    let mut cx = Cx {
-        store: &mut *store,
-        options,
-        instance,
-    };
-    let mut cx = LiftCx::new(&mut cx, options, instance);
+    let mut view = LiftView::new(store, options, instance);
+    let mut cx = LiftCx::with_view(&mut view);
     match &types.results {
         None => Return::lift_unit(),
         Some(ty) if types.flat_results <= MAX_FLAT_RESULTS => {
@@ -509,12 +519,8 @@ where
                     false => None,
                 };
                 let params = {
-                    let mut cx = Cx {
-                        store: &mut *store,
-                        options,
-                        instance: caller,
-                    };
-                    let mut cx = LiftCx::new(&mut cx, options, caller);
+                    let mut view = LiftView::new(&mut *store, options, caller);
+                    let mut cx = LiftCx::with_view(&mut view);
                     match &types.params {
                         None => Params::lift_unit()?,
                         Some(ty) if types.flat_params <= MAX_FLAT_PARAMS => {

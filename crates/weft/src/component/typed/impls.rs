@@ -1,8 +1,8 @@
 //! [`ComponentType`], [`Lift`] and [`Lower`] for Rust's own types.
 
 use super::__internal::{
-    field_offset, field_types, lift_payload, lift_variant_flat, load_payload, load_variant,
-    lower_variant_flat, next, payload, store_variant,
+    field_types, fields, lift_payload, lift_variant_flat, load_payload, load_variant,
+    lower_variant_flat, next, next_field, payload, store_variant,
 };
 use super::{
     ComponentNamedList, ComponentType, Lift, LiftCx, Lower, LowerCx, context, internal, mismatch,
@@ -31,33 +31,41 @@ macro_rules! primitive {
         }
 
         impl Lower for $rust {
+            #[inline]
             fn lower_flat(&self, _: &mut LowerCx<'_>, _: &Type, out: &mut Vec<u64>) -> Result<()> {
                 let to_cell: fn($rust) -> u64 = $to_cell;
                 out.push(to_cell(*self));
                 Ok(())
             }
 
+            #[inline]
             fn store(&self, cx: &mut LowerCx<'_>, _: &Type, ptr: u32) -> Result<()> {
-                cx.write(ptr, &self.to_le_bytes())
+                cx.write_array(ptr, self.to_le_bytes())
             }
 
             fn store_list(cx: &mut LowerCx<'_>, _: &Type, items: &[Self], ptr: u32) -> Result<()> {
-                // Straight into guest memory: one `memcpy` for bytes.
+                // Straight into guest memory, one bounds check for the whole list: the
+                // fixed-size chunks make each element one `[u8; SIZE]` store, which the
+                // compiler turns into a vectorized copy (`to_le_bytes` is the identity on a
+                // little-endian host), with no per-element call or check.
                 const SIZE: usize = core::mem::size_of::<$rust>();
                 let memory = cx.slice_mut(ptr, items.len() * SIZE)?;
-                for (to, item) in memory.chunks_exact_mut(SIZE).zip(items) {
-                    to.copy_from_slice(&item.to_le_bytes());
+                let (chunks, _) = memory.as_chunks_mut::<SIZE>();
+                for (to, item) in chunks.iter_mut().zip(items) {
+                    *to = item.to_le_bytes();
                 }
                 Ok(())
             }
         }
 
         impl Lift for $rust {
+            #[inline]
             fn lift_flat(_: &mut LiftCx<'_>, _: &Type, src: &mut dyn FlatValues) -> Result<Self> {
                 let from_cell: fn(u64) -> $rust = $from_cell;
                 Ok(from_cell(src.next(ValType::$val)?))
             }
 
+            #[inline]
             fn load(cx: &mut LiftCx<'_>, _: &Type, ptr: u32) -> Result<Self> {
                 let from_le: fn($rust) -> $rust = |x| x;
                 Ok(from_le(<$rust>::from_le_bytes(cx.bytes(ptr)?)))
@@ -72,14 +80,10 @@ macro_rules! primitive {
                     .get(ptr as usize..)
                     .and_then(|m| m.get(..bytes))
                     .ok_or(TrapCode::ListOutOfBounds)?;
-                Ok(memory
-                    .chunks_exact(SIZE)
-                    .map(|c| {
-                        let mut b = [0u8; SIZE];
-                        b.copy_from_slice(c);
-                        <$rust>::from_le_bytes(b)
-                    })
-                    .collect())
+                // One bounds check above, then one pass over fixed-size chunks that the
+                // compiler vectorizes into a copy: no per-element check or call.
+                let (chunks, _) = memory.as_chunks::<SIZE>();
+                Ok(chunks.iter().map(|c| <$rust>::from_le_bytes(*c)).collect())
             }
         }
     )*};
@@ -108,19 +112,23 @@ impl ComponentType for bool {
 }
 
 impl Lower for bool {
+    #[inline]
     fn lower_flat(&self, _: &mut LowerCx<'_>, _: &Type, out: &mut Vec<u64>) -> Result<()> {
         out.push(u64::from(*self));
         Ok(())
     }
+    #[inline]
     fn store(&self, cx: &mut LowerCx<'_>, _: &Type, ptr: u32) -> Result<()> {
-        cx.write(ptr, &[u8::from(*self)])
+        cx.write_array(ptr, [u8::from(*self)])
     }
 }
 
 impl Lift for bool {
+    #[inline]
     fn lift_flat(_: &mut LiftCx<'_>, _: &Type, src: &mut dyn FlatValues) -> Result<Self> {
         Ok(src.next(ValType::I32)? as u32 != 0)
     }
+    #[inline]
     fn load(cx: &mut LiftCx<'_>, _: &Type, ptr: u32) -> Result<Self> {
         Ok(cx.bytes::<1>(ptr)?[0] != 0)
     }
@@ -136,19 +144,23 @@ impl ComponentType for char {
 }
 
 impl Lower for char {
+    #[inline]
     fn lower_flat(&self, _: &mut LowerCx<'_>, _: &Type, out: &mut Vec<u64>) -> Result<()> {
         out.push(u64::from(u32::from(*self)));
         Ok(())
     }
+    #[inline]
     fn store(&self, cx: &mut LowerCx<'_>, _: &Type, ptr: u32) -> Result<()> {
-        cx.write(ptr, &u32::from(*self).to_le_bytes())
+        cx.write_array(ptr, u32::from(*self).to_le_bytes())
     }
 }
 
 impl Lift for char {
+    #[inline]
     fn lift_flat(_: &mut LiftCx<'_>, _: &Type, src: &mut dyn FlatValues) -> Result<Self> {
         convert_i32_to_char(src.next(ValType::I32)? as u32)
     }
+    #[inline]
     fn load(cx: &mut LiftCx<'_>, _: &Type, ptr: u32) -> Result<Self> {
         convert_i32_to_char(u32::from_le_bytes(cx.bytes(ptr)?))
     }
@@ -183,8 +195,8 @@ macro_rules! lower_string {
             }
             fn store(&self, cx: &mut LowerCx<'_>, _: &Type, ptr: u32) -> Result<()> {
                 let (p, len) = lower_str(cx, self)?;
-                cx.write(ptr, &p.to_le_bytes())?;
-                cx.write(ptr.wrapping_add(4), &len.to_le_bytes())
+                cx.write_array(ptr, p.to_le_bytes())?;
+                cx.write_array(ptr.wrapping_add(4), len.to_le_bytes())
             }
         }
     )*};
@@ -340,8 +352,8 @@ macro_rules! lower_list {
             }
             fn store(&self, cx: &mut LowerCx<'_>, ty: &Type, ptr: u32) -> Result<()> {
                 let (p, len) = lower_slice(cx, ty, self)?;
-                cx.write(ptr, &p.to_le_bytes())?;
-                cx.write(ptr.wrapping_add(4), &len.to_le_bytes())
+                cx.write_array(ptr, p.to_le_bytes())?;
+                cx.write_array(ptr.wrapping_add(4), len.to_le_bytes())
             }
         }
     )*};
@@ -569,12 +581,9 @@ macro_rules! tuples {
                 Ok(())
             }
             fn store(&self, cx: &mut LowerCx<'_>, ty: &Type, ptr: u32) -> Result<()> {
-                let types = field_types(ty)?;
-                let mut types = types.iter();
-                let mut at = ptr;
+                let mut fields = fields(ty, ptr)?;
                 $(
-                    let t = next(&mut types)?;
-                    let p = field_offset(&mut at, t)?;
+                    let (t, p) = next_field(&mut fields)?;
                     self.$i.store(cx, t, p)?;
                 )+
                 Ok(())
@@ -588,12 +597,9 @@ macro_rules! tuples {
                 Ok(($( $t::lift_flat(cx, next(&mut types)?, src)?, )+))
             }
             fn load(cx: &mut LiftCx<'_>, ty: &Type, ptr: u32) -> Result<Self> {
-                let types = field_types(ty)?;
-                let mut types = types.iter();
-                let mut at = ptr;
+                let mut fields = fields(ty, ptr)?;
                 Ok(($({
-                    let t = next(&mut types)?;
-                    let p = field_offset(&mut at, t)?;
+                    let (t, p) = next_field(&mut fields)?;
                     $t::load(cx, t, p)?
                 },)+))
             }
@@ -673,7 +679,7 @@ impl<T: 'static> Lower for Resource<T> {
     }
     fn store(&self, cx: &mut LowerCx<'_>, ty: &Type, ptr: u32) -> Result<()> {
         let index = lower_handle(cx, ty, self.rep(), self.owned())?;
-        cx.write(ptr, &index.to_le_bytes())
+        cx.write_array(ptr, index.to_le_bytes())
     }
 }
 
@@ -724,7 +730,7 @@ impl Lower for ResourceAny {
     }
     fn store(&self, cx: &mut LowerCx<'_>, ty: &Type, ptr: u32) -> Result<()> {
         let index = lower_any(cx, ty, self)?;
-        cx.write(ptr, &index.to_le_bytes())
+        cx.write_array(ptr, index.to_le_bytes())
     }
 }
 

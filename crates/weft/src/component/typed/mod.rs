@@ -42,7 +42,7 @@ pub use wasm::{WasmList, WasmStr};
 use super::abi::flat::{CoerceValueIter, FlatValues};
 use super::abi::layout::{Cases, variant_flat};
 use super::abi::{self, LiftContext, LowerContext};
-use super::func::Options;
+use super::func::{LiftView, Options};
 use super::types::Type;
 use crate::error::{Error, Result};
 use crate::index::ComponentInstanceIdx;
@@ -237,6 +237,9 @@ pub(crate) fn mismatch(expected: &str, ty: &Type) -> Error {
 /// options, and the budget of host memory the lift may still fill.
 pub struct LiftCx<'a> {
     cx: &'a mut dyn LiftContext,
+    /// The instance's memory, when the context was made from a [`LiftView`] that lends it
+    /// apart from `cx`: reads then skip the lookup through `cx`.
+    memory: Option<&'a [u8]>,
     pub(crate) options: Options,
     pub(crate) instance: ComponentInstanceIdx,
     remaining: u64,
@@ -251,10 +254,20 @@ impl<'a> LiftCx<'a> {
         let remaining = cx.max_lifted_bytes();
         LiftCx {
             cx,
+            memory: None,
             options,
             instance,
             remaining,
         }
+    }
+
+    /// The context of a lift from `view`, reading its memory directly.
+    pub(crate) fn with_view(view: &'a mut LiftView<'_>) -> Self {
+        let memory = view.memory;
+        let (options, instance) = (view.options, view.instance);
+        let mut cx = LiftCx::new(view, options, instance);
+        cx.memory = Some(memory);
+        cx
     }
 
     /// The Canonical ABI context.
@@ -263,8 +276,12 @@ impl<'a> LiftCx<'a> {
     }
 
     /// The instance's memory as it is now.
+    #[inline]
     pub(crate) fn memory(&self) -> &[u8] {
-        self.cx.memory()
+        match self.memory {
+            Some(memory) => memory,
+            None => self.cx.memory(),
+        }
     }
 
     /// Takes `bytes` from the budget of host memory, before they are allocated.
@@ -282,12 +299,12 @@ impl<'a> LiftCx<'a> {
     }
 
     /// `N` bytes at `ptr`.
+    #[inline]
     pub(crate) fn bytes<const N: usize>(&self, ptr: u32) -> Result<[u8; N]> {
-        self.cx
-            .memory()
+        self.memory()
             .get(ptr as usize..)
-            .and_then(|m| m.get(..N))
-            .and_then(|s| <[u8; N]>::try_from(s).ok())
+            .and_then(|m| m.first_chunk::<N>())
+            .copied()
             .ok_or_else(|| TrapCode::PointerOutOfBounds.into())
     }
 }
@@ -310,6 +327,20 @@ impl<'a> LowerCx<'a> {
     /// Writes `bytes` at `ptr` (a range checked when it was allocated).
     pub(crate) fn write(&mut self, ptr: u32, bytes: &[u8]) -> Result<()> {
         self.slice_mut(ptr, bytes.len())?.copy_from_slice(bytes);
+        Ok(())
+    }
+
+    /// Writes the `N` bytes of `bytes` at `ptr` (a range checked when it was allocated):
+    /// one fixed-size store, for the numbers of records and tuples.
+    #[inline]
+    pub(crate) fn write_array<const N: usize>(&mut self, ptr: u32, bytes: [u8; N]) -> Result<()> {
+        let to = self
+            .cx
+            .memory_mut()
+            .get_mut(ptr as usize..)
+            .and_then(|m| m.first_chunk_mut::<N>())
+            .ok_or(TrapCode::PointerOutOfBounds)?;
+        *to = bytes;
         Ok(())
     }
 
@@ -426,6 +457,7 @@ pub mod __internal {
     }
 
     /// The field types of a record or the element types of a tuple.
+    #[inline]
     pub fn field_types(ty: &Type) -> Result<FieldTypes<'_>> {
         match ty {
             Type::Record(r) => Ok(FieldTypes::Record(r.field_types().iter())),
@@ -454,6 +486,7 @@ pub mod __internal {
     impl<'t> Iterator for FieldTypes<'t> {
         type Item = &'t Type;
 
+        #[inline]
         fn next(&mut self) -> Option<&'t Type> {
             match self {
                 FieldTypes::Record(fields) => fields.next().map(|(_, t)| t),
@@ -463,19 +496,44 @@ pub mod __internal {
     }
 
     /// The next field type of `types`.
+    #[inline]
     pub fn next<'t>(types: &mut FieldTypes<'t>) -> Result<&'t Type> {
         types
             .next()
             .ok_or_else(|| internal("fewer fields than checked"))
     }
 
-    /// The pointer of the field of type `ty` at or after `*at`, which moves past it.
-    pub fn field_offset(at: &mut u32, ty: &Type) -> Result<u32> {
-        let ptr = abi::align_to(*at, abi::alignment(ty));
-        *at = ptr
-            .checked_add(abi::elem_size(ty))
-            .ok_or(TrapCode::PointerOutOfBounds)?;
-        Ok(ptr)
+    /// The fields of the record or tuple of type `ty` stored at `ptr`, in order: each one's
+    /// type and address, from the offsets the type computed when it was built.
+    #[inline]
+    pub fn fields(ty: &Type, ptr: u32) -> Result<Fields<'_>> {
+        Ok(Fields {
+            types: field_types(ty)?,
+            offsets: abi::layout::record_offsets(ty).iter(),
+            ptr,
+        })
+    }
+
+    /// The fields of a record or tuple in memory, for [`next_field`].
+    pub struct Fields<'t> {
+        types: FieldTypes<'t>,
+        offsets: core::slice::Iter<'t, u32>,
+        ptr: u32,
+    }
+
+    /// The type and address of the next field of `fields`.
+    #[inline]
+    pub fn next_field<'t>(fields: &mut Fields<'t>) -> Result<(&'t Type, u32)> {
+        match (fields.types.next(), fields.offsets.next()) {
+            (Some(ty), Some(&offset)) => {
+                let ptr = fields
+                    .ptr
+                    .checked_add(offset)
+                    .ok_or(TrapCode::PointerOutOfBounds)?;
+                Ok((ty, ptr))
+            }
+            _ => Err(internal("fewer fields than checked")),
+        }
     }
 
     /// The spec's `lower_flat_variant`: case `index`, its payload in the joined slots, and
@@ -513,9 +571,9 @@ pub mod __internal {
     ) -> Result<()> {
         let cases = Cases::of(ty).ok_or_else(|| internal("not a variant"))?;
         match abi::discriminant_type(cases.len()).size() {
-            1 => cx.write(ptr, &[index as u8])?,
+            1 => cx.write_array(ptr, [index as u8])?,
             2 => cx.write(ptr, &(index as u16).to_le_bytes())?,
-            _ => cx.write(ptr, &index.to_le_bytes())?,
+            _ => cx.write_array(ptr, index.to_le_bytes())?,
         }
         if let (Some(pty), Some(payload)) = (cases.payload(index as usize), payload) {
             let at = ptr
@@ -635,7 +693,7 @@ pub mod __internal {
     pub fn store_flags(cx: &mut LowerCx<'_>, ty: &Type, words: &[u32], ptr: u32) -> Result<()> {
         let size = abi::elem_size(ty);
         match (size, words.first()) {
-            (1, Some(w)) => cx.write(ptr, &[*w as u8]),
+            (1, Some(w)) => cx.write_array(ptr, [*w as u8]),
             (2, Some(w)) => cx.write(ptr, &(*w as u16).to_le_bytes()),
             _ => {
                 let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();

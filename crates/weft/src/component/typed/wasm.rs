@@ -4,7 +4,7 @@ use super::impls::{check_list, list_element};
 use super::{ComponentType, Lift, LiftCx, internal, mismatch};
 use crate::component::abi::flat::FlatValues;
 use crate::component::abi::{self, StringEncoding, UTF16_TAG};
-use crate::component::func::{Cx, Options};
+use crate::component::func::{LiftView, Options};
 use crate::component::types::Type;
 use crate::context::{AsContextMut, StoreContext};
 use crate::error::Result;
@@ -205,12 +205,8 @@ impl<T: Lift> WasmList<T> {
             return None;
         }
         let store = store.as_context_mut().0;
-        let mut cx = Cx {
-            store,
-            options: self.options,
-            instance: self.instance,
-        };
-        let mut cx = LiftCx::new(&mut cx, self.options, self.instance);
+        let mut view = LiftView::new(store, self.options, self.instance);
+        let mut cx = LiftCx::with_view(&mut view);
         Some(self.get_in(&mut cx, index as u32))
     }
 
@@ -235,12 +231,8 @@ impl<T: Lift> WasmList<T> {
     ) -> impl ExactSizeIterator<Item = Result<T>> + 'a {
         let store = store.into().0;
         (0..self.len).map(move |i| {
-            let mut cx = Cx {
-                store: &mut *store,
-                options: self.options,
-                instance: self.instance,
-            };
-            let mut cx = LiftCx::new(&mut cx, self.options, self.instance);
+            let mut view = LiftView::new(&mut *store, self.options, self.instance);
+            let mut cx = LiftCx::with_view(&mut view);
             self.get_in(&mut cx, i)
         })
     }
