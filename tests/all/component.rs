@@ -355,7 +355,7 @@ fn host_import_called_through_canon_lower() {
     let mut linker = Linker::<Vec<i64>>::new(&engine);
     linker
         .root()
-        .func_new("double", |mut store, params, results| {
+        .func_new("double", |mut store, _, params, results| {
             let Val::S64(x) = params[0] else {
                 return Err(weft::Error::msg("wrong argument"));
             };
@@ -394,7 +394,7 @@ fn environment_linker(engine: &Engine, versions: &[(&str, u32)]) -> Linker<()> {
         linker
             .instance(&format!("wasi:cli/environment@{version}"))
             .expect("instance")
-            .func_new("answer", move |_, _, results| {
+            .func_new("answer", move |_, _, _, results| {
                 results[0] = Val::U32(answer);
                 Ok(())
             })
@@ -524,7 +524,7 @@ fn wrong_kind_of_definition_is_unlinkable() {
     let mut linker = Linker::<()>::new(&engine);
     linker
         .root()
-        .func_new("wasi:cli/environment@0.2.6", |_, _, _| Ok(()))
+        .func_new("wasi:cli/environment@0.2.6", |_, _, _, _| Ok(()))
         .expect("define");
     let err = linker
         .instantiate(&mut Store::new(&engine, ()), &component)
@@ -560,7 +560,7 @@ fn reentering_an_instance_traps() {
     let mut linker = Linker::<Option<weft::component::Func>>::new(&engine);
     linker
         .root()
-        .func_new("callback", |mut store, _, _| {
+        .func_new("callback", |mut store, _, _, _| {
             let leaf = store.data().expect("leaf set");
             leaf.call(&mut store, &[], &mut [])
         })
@@ -639,7 +639,7 @@ fn post_return_runs_after_each_call_and_may_not_leave() {
     let mut linker = Linker::<Vec<u32>>::new(&engine);
     linker
         .root()
-        .func_new("log", |mut store, params, _| {
+        .func_new("log", |mut store, _, params, _| {
             if let Val::U32(x) = params[0] {
                 store.data_mut().push(x);
             }
@@ -778,7 +778,7 @@ fn guest_resources_new_rep_drop_and_dtor() {
     let mut linker = Linker::<Vec<u32>>::new(&engine);
     linker
         .root()
-        .func_new("log", |mut store, params, _| {
+        .func_new("log", |mut store, _, params, _| {
             if let Val::U32(x) = params[0] {
                 store.data_mut().push(x);
             }
@@ -1109,7 +1109,7 @@ fn host_resources_own_and_borrow() {
         Ok(())
     })
     .expect("resource");
-    root.func_new("open", |mut store, params, results| {
+    root.func_new("open", |mut store, _, params, results| {
         let Val::U32(x) = params[0] else {
             return Err(weft::Error::msg("bad argument"));
         };
@@ -1122,7 +1122,7 @@ fn host_resources_own_and_borrow() {
         Ok(())
     })
     .expect("open");
-    root.func_new("[method]file.size", |store, params, results| {
+    root.func_new("[method]file.size", |store, _, params, results| {
         let Val::Resource(file) = &params[0] else {
             return Err(weft::Error::msg("bad argument"));
         };
@@ -1219,7 +1219,7 @@ fn guest_resources_reach_the_host() {
     let mut linker = Linker::<Vec<u32>>::new(&engine);
     linker
         .root()
-        .func_new("log", |mut store, params, _| {
+        .func_new("log", |mut store, _, params, _| {
             if let Val::U32(x) = params[0] {
                 store.data_mut().push(x);
             }
@@ -1287,7 +1287,7 @@ fn thing_instance() -> (Store<Vec<u32>>, weft::component::Instance) {
     let mut linker = Linker::<Vec<u32>>::new(&engine);
     linker
         .root()
-        .func_new("log", |mut store, params, _| {
+        .func_new("log", |mut store, _, params, _| {
             if let Val::U32(x) = params[0] {
                 store.data_mut().push(x);
             }
@@ -1506,7 +1506,7 @@ fn host_resources_inside_imported_instances() {
         )
         .expect("resource");
     streams
-        .func_new("open", |mut store, _, results| {
+        .func_new("open", |mut store, _, _, results| {
             let stream = store
                 .data_mut()
                 .table
@@ -1517,7 +1517,7 @@ fn host_resources_inside_imported_instances() {
         })
         .expect("open");
     streams
-        .func_new("[method]output-stream.write", |mut store, params, _| {
+        .func_new("[method]output-stream.write", |mut store, _, params, _| {
             let (Val::Resource(stream), Val::U8(byte)) = (&params[0], &params[1]) else {
                 return Err(weft::Error::msg("bad arguments"));
             };

@@ -134,7 +134,7 @@ fn val_linker(engine: &Engine) -> Linker<Seen> {
     linker.instance(TYPES).expect("instance");
     let mut host = linker.instance(HOST).expect("instance");
     for name in ECHOES {
-        host.func_new(name, |mut store, params, results| {
+        host.func_new(name, |mut store, _, params, results| {
             let [x] = params else {
                 panic!("an echo takes one parameter: {params:?}");
             };
@@ -144,7 +144,7 @@ fn val_linker(engine: &Engine) -> Linker<Seen> {
         })
         .expect("define");
     }
-    host.func_new("dropped", |mut store, params, _| {
+    host.func_new("dropped", |mut store, _, params, _| {
         let [Val::U32(value)] = params else {
             panic!("dropped takes one u32: {params:?}");
         };

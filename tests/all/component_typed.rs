@@ -947,7 +947,7 @@ fn typed_calls_reach_host_functions_a_component_re_exports() {
     let mut root = linker.root();
     // One function through `Val`s, two typed ones, of which one's Rust types differ from
     // those of the typed call (`&str` against `String`, `Vec` against a slice).
-    root.func_new("double", |_, params, results| {
+    root.func_new("double", |_, _, params, results| {
         let weft::component::Val::U32(x) = params[0] else {
             return Err(weft::format_err!("not a u32"));
         };

@@ -470,21 +470,21 @@ mod weft_cm {
 
         let mut untyped = Linker::<()>::new(&engine);
         let mut root = untyped.root();
-        root.func_new("host-string", |_, params, results| {
+        root.func_new("host-string", |_, _, params, results| {
             if let ([Val::String(s)], [slot]) = (params, results) {
                 *slot = Val::U32(s.len() as u32);
             }
             Ok(())
         })
         .map_err(err)?;
-        root.func_new("host-list", |_, params, results| {
+        root.func_new("host-list", |_, _, params, results| {
             if let ([Val::List(l)], [slot]) = (params, results) {
                 *slot = Val::U32(l.len() as u32);
             }
             Ok(())
         })
         .map_err(err)?;
-        root.func_new("host-record", |_, params, results| {
+        root.func_new("host-record", |_, _, params, results| {
             if let ([r], [slot]) = (params, results) {
                 *slot = r.clone();
             }

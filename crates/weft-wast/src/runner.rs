@@ -600,7 +600,7 @@ fn define_exports(
     for (name, export) in exports {
         match export {
             component::Export::Func(func) => {
-                target.func_new(&name, move |mut store, params, results| {
+                target.func_new(&name, move |mut store, _, params, results| {
                     func.call(&mut store, params, results)
                 })?;
             }

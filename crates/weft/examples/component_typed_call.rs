@@ -70,7 +70,7 @@ fn main() -> weft::Result<()> {
     let component = Component::new(&engine, COMPONENT)?;
 
     let mut untyped = Linker::<()>::new(&engine);
-    untyped.root().func_new("double", |_, params, results| {
+    untyped.root().func_new("double", |_, _, params, results| {
         if let ([Val::U32(x)], [slot]) = (params, results) {
             *slot = Val::U32(x.wrapping_mul(2));
         }

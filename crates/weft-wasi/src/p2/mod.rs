@@ -248,7 +248,7 @@ pub fn add_to_linker_sync<T: WasiView + 'static>(linker: &mut Linker<T>) -> weft
                 continue;
             }
         };
-        instance.func_new(func.name, move |mut store, params, results| {
+        instance.func_new(func.name, move |mut store, _, params, results| {
             let mut view = store.data_mut().ctx();
             let result = call(&mut view, params)?;
             match (result, results.first_mut()) {

@@ -38,10 +38,12 @@ use crate::trap::{Trap, TrapCode};
 use crate::types::{FuncType, ValType};
 use std::sync::Arc;
 
-/// A host function of the component [`Linker`](super::Linker): the store, the arguments as
-/// [`Val`]s, and one slot per result to fill.
-pub(crate) type HostFunc<T> =
-    dyn Fn(StoreContextMut<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static;
+/// A host function of the component [`Linker`](super::Linker): the store, the type of the
+/// import it satisfies, the arguments as [`Val`]s, and one slot per result to fill.
+pub(crate) type HostFunc<T> = dyn Fn(StoreContextMut<'_, T>, ComponentFunc, &[Val], &mut [Val]) -> Result<()>
+    + Send
+    + Sync
+    + 'static;
 
 /// A host resource destructor: the store and the resource's representation.
 pub(crate) type HostDtor<T> =
@@ -259,7 +261,7 @@ fn call_host<T: 'static>(
             "a host function defined with `func_wrap` can only be called from a component",
         ));
     };
-    func(StoreContextMut(store), params, results)?;
+    func(StoreContextMut(store), ty.clone(), params, results)?;
     for (result, expected) in results.iter().zip(ty.results()) {
         result.typecheck(&expected).map_err(|e| {
             Error::usage(format!(

@@ -13,7 +13,7 @@ use super::convert::TypeCx;
 use super::func::{HostDtor, HostFunc};
 use super::instance::{Instance, instantiate};
 use super::plan::{self, Plan, PreItem};
-use super::types::ResourceType;
+use super::types::{ComponentFunc, ResourceType};
 use super::values::Val;
 use crate::context::{AsContextMut, StoreContextMut};
 use crate::engine::Engine;
@@ -44,7 +44,7 @@ use wasmparser::component_types::{ComponentAnyTypeId, ComponentEntityType, Resou
 ///       (func (export "run") (result u32) (canon lift (core func $i "run"))))
 /// "#)?;
 /// let mut linker = Linker::<()>::new(&engine);
-/// linker.root().func_new("double", |_store, params, results| {
+/// linker.root().func_new("double", |_store, _, params, results| {
 ///     let Val::U32(x) = params[0] else { unreachable!() };
 ///     results[0] = Val::U32(x * 2);
 ///     Ok(())
@@ -482,10 +482,11 @@ pub struct LinkerInstance<'a, T> {
 }
 
 impl<T: 'static> LinkerInstance<'_, T> {
-    /// Defines the function `name`, implemented by `func`, which receives the arguments as
-    /// [`Val`]s and must write one `Val` of the right type into each slot of `results`. The
-    /// function takes the type of the import it satisfies; a result of the wrong type makes
-    /// the call fail with an error.
+    /// Defines the function `name`, implemented by `func`, which receives the type of the
+    /// import it satisfies (a [`ComponentFunc`], whose `params` and `results` give the
+    /// arguments' and results' types) and the arguments as [`Val`]s, and must write one
+    /// `Val` of that type into each slot of `results`. A result of the wrong type makes the
+    /// call fail with an error.
     ///
     /// # Errors
     ///
@@ -493,7 +494,10 @@ impl<T: 'static> LinkerInstance<'_, T> {
     pub fn func_new(
         &mut self,
         name: &str,
-        func: impl Fn(StoreContextMut<'_, T>, &[Val], &mut [Val]) -> Result<()> + Send + Sync + 'static,
+        func: impl Fn(StoreContextMut<'_, T>, ComponentFunc, &[Val], &mut [Val]) -> Result<()>
+        + Send
+        + Sync
+        + 'static,
     ) -> Result<()> {
         let func: Arc<HostFunc<T>> = Arc::new(func);
         self.defs
