@@ -484,3 +484,50 @@ fn malformed_and_invalid_modules_are_errors_with_offsets() {
     );
     assert!(Module::validate(&engine, b"not wasm").is_err());
 }
+
+#[test]
+fn module_exports_found_by_index_belong_to_their_module() {
+    let engine = Engine::default();
+    let module = Module::new(
+        &engine,
+        r#"(module
+            (import "host" "log" (func $log (param i32 i32)))
+            (memory (export "memory") 1)
+            (data (i32.const 4) "Hello, world!")
+            (func (export "run") (call $log (i32.const 4) (i32.const 13))))"#,
+    )
+    .expect("module compiles");
+    let other =
+        Module::new(&engine, r#"(module (memory (export "memory") 1))"#).expect("module compiles");
+    let memory = module
+        .get_export_index("memory")
+        .expect("memory is exported");
+    assert!(module.get_export_index("missing").is_none());
+    let mut store = Store::new(&engine, String::new());
+    let log = Func::wrap(
+        &mut store,
+        move |mut caller: Caller<'_, String>, ptr: i32, len: i32| -> weft::Result<()> {
+            let Some(weft::Extern::Memory(mem)) = caller.get_module_export(&memory) else {
+                weft::bail!("no memory");
+            };
+            let bytes = mem.data(&caller)[ptr as usize..][..len as usize].to_vec();
+            *caller.data_mut() = String::from_utf8(bytes)?;
+            Ok(())
+        },
+    );
+    let instance = Instance::new(&mut store, &module, &[log.into()]).expect("instantiates");
+    instance
+        .get_typed_func::<(), ()>(&mut store, "run")
+        .and_then(|run| run.call(&mut store, ()))
+        .expect("run succeeds");
+    assert_eq!(store.data(), "Hello, world!");
+    let foreign = Instance::new(&mut store, &other, &[]).expect("instantiates");
+    assert!(foreign.get_module_export(&mut store, &memory).is_none());
+    let own = other
+        .get_export_index("memory")
+        .expect("memory is exported");
+    assert!(matches!(
+        foreign.get_module_export(&mut store, &own),
+        Some(weft::Extern::Memory(_))
+    ));
+}

@@ -414,6 +414,15 @@ impl<'a, T> Caller<'a, T> {
         let instance = self.instance?;
         crate::instance::instance_export(&self.store.inner, instance, name)
     }
+
+    /// The export `export` (found with
+    /// [`Module::get_export_index`](crate::Module::get_export_index)) of the calling
+    /// function's instance, without a lookup by name; `None` as for
+    /// [`Caller::get_export`], or if the instance is not of `export`'s module.
+    pub fn get_module_export(&mut self, export: &crate::ModuleExport) -> Option<Extern> {
+        let instance = self.instance?;
+        crate::instance::instance_module_export(&self.store.inner, instance, export)
+    }
 }
 
 impl<T> AsContext for Caller<'_, T> {

@@ -94,6 +94,22 @@ impl Instance {
         instance_export(&store.0.inner, self.index, name)
     }
 
+    /// The export `export` (found with [`Module::get_export_index`]), without a lookup by
+    /// name; `None` if this instance is not of `export`'s module.
+    ///
+    /// # Panics
+    ///
+    /// If `store` is not the instance's store.
+    pub fn get_module_export(
+        &self,
+        store: impl AsContextMut,
+        export: &crate::ModuleExport,
+    ) -> Option<Extern> {
+        let store = store.as_context();
+        self.check_store(&store.0.inner);
+        instance_module_export(&store.0.inner, self.index, export)
+    }
+
     /// The exported function `name`, if any.
     ///
     /// # Panics
@@ -236,6 +252,19 @@ pub(crate) fn instance_export(
         .iter()
         .find(|e| e.name == name)?;
     resolve_export(inner, instance, export.kind, export.index)
+}
+
+/// The export `export` of store instance `instance`, if the instance is of its module.
+pub(crate) fn instance_module_export(
+    inner: &StoreInner,
+    instance: InstanceIdx,
+    export: &crate::ModuleExport,
+) -> Option<Extern> {
+    let module = &inner.instances.get(instance)?.module;
+    if module.inner.id != export.module {
+        return None;
+    }
+    instance_export_at(inner, instance, export.position)
 }
 
 /// Export number `position` (in the module's export order) of store instance `instance`:

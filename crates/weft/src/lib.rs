@@ -81,12 +81,12 @@ pub use limits::{
     StoreLimits, StoreLimitsBuilder,
 };
 pub use linker::{InstancePre, Linker, UnknownImportError};
-pub use module::{Module, Precompiled, ResourcesRequired};
+pub use module::{Module, ModuleExport, Precompiled, ResourcesRequired};
 pub use store::{Store, UpdateDeadline};
 pub use trap::{FrameInfo, Trap, TrapCode, WasmBacktrace};
 pub use types::{
-    ExportType, ExternType, FuncType, GlobalType, HeapType, ImportType, MemoryType, Mutability,
-    RefType, TableType, ValType,
+    ExportType, ExternType, FuncType, GlobalType, HeapType, ImportType, MemoryType,
+    MemoryTypeBuilder, Mutability, RefType, TableType, ValType,
 };
 pub use values::{ExternRef, Val};
 

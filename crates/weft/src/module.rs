@@ -56,6 +56,17 @@ impl core::fmt::Debug for Module {
 }
 
 /// The shared, immutable contents of a [`Module`].
+/// An export of one [`Module`], found once by name with [`Module::get_export_index`] and
+/// then looked up in its instances by position. Used with another module's instance, it
+/// finds nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ModuleExport {
+    /// The module's [`ModuleInner::id`].
+    pub(crate) module: u64,
+    /// The export's position in the module's export section.
+    pub(crate) position: usize,
+}
+
 pub(crate) struct ModuleInner {
     pub(crate) engine: Engine,
     pub(crate) info: ModuleInfo,
@@ -66,6 +77,8 @@ pub(crate) struct ModuleInner {
     /// The copy-on-write image of each defined memory's initial contents, built at the first
     /// instantiation (see [`ModuleInner::memory_images`]).
     memory_images: OnceLock<Box<[Option<Arc<MemoryImage>>]>>,
+    /// Unique among the modules of this process, so that a [`ModuleExport`] names one module.
+    pub(crate) id: u64,
 }
 
 /// The code of one defined function: translated now (eager) or on first use (lazy).
@@ -344,6 +357,35 @@ impl Module {
         self.exports().find(|e| e.name() == name).map(|e| e.ty())
     }
 
+    /// The export `name` as a [`ModuleExport`], which finds the export of an instance of this
+    /// module without comparing names ([`Instance::get_module_export`](crate::Instance::get_module_export),
+    /// [`Caller::get_module_export`](crate::Caller::get_module_export)).
+    ///
+    /// ```
+    /// use weft::{Engine, Extern, Instance, Module, Store};
+    /// let engine = Engine::default();
+    /// let module = Module::new(&engine, r#"(module (memory (export "memory") 1))"#)?;
+    /// let memory = module.get_export_index("memory").expect("exported");
+    /// assert!(module.get_export_index("nothing").is_none());
+    /// let mut store = Store::new(&engine, ());
+    /// let instance = Instance::new(&mut store, &module, &[])?;
+    /// let found = instance.get_module_export(&mut store, &memory);
+    /// assert!(matches!(found, Some(Extern::Memory(_))));
+    /// # Ok::<(), weft::Error>(())
+    /// ```
+    pub fn get_export_index(&self, name: &str) -> Option<ModuleExport> {
+        let position = self
+            .inner
+            .info
+            .exports
+            .iter()
+            .position(|e| e.name == name)?;
+        Some(ModuleExport {
+            module: self.inner.id,
+            position,
+        })
+    }
+
     /// What one instantiation of the module takes from the store's limits: the memories and
     /// tables it defines (imports not counted) and the largest initial size among them.
     ///
@@ -421,6 +463,26 @@ impl ModuleInfo {
 }
 
 impl ModuleInner {
+    /// A module of `engine` with `info` and `code`; `bytes` only for lazy translation.
+    pub(crate) fn new_module(
+        engine: &Engine,
+        info: ModuleInfo,
+        code: Box<[FuncCode]>,
+        bytes: Option<Arc<[u8]>>,
+    ) -> Module {
+        static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        Module {
+            inner: Arc::new(ModuleInner {
+                engine: engine.clone(),
+                info,
+                code,
+                bytes,
+                memory_images: OnceLock::new(),
+                id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            }),
+        }
+    }
+
     /// The image of each defined memory's contents after its active data segments, by
     /// defined memory index: `Some` when instantiation may map the image instead of copying
     /// the segments, built on the first call and kept.
@@ -819,15 +881,7 @@ fn compile(engine: &Engine, binary: &[u8]) -> Result<Module> {
         }
     }
     let bytes = lazy.then(|| Arc::<[u8]>::from(binary));
-    Ok(Module {
-        inner: Arc::new(ModuleInner {
-            engine: engine.clone(),
-            info,
-            code: code.into(),
-            bytes,
-            memory_images: OnceLock::new(),
-        }),
-    })
+    Ok(ModuleInner::new_module(engine, info, code.into(), bytes))
 }
 
 fn read_names(names: wasmparser::NameSectionReader<'_>, info: &mut ModuleInfo) -> Result<()> {

@@ -298,6 +298,134 @@ impl MemoryType {
     pub fn maximum(&self) -> Option<u64> {
         self.maximum
     }
+
+    /// Whether the memory has 64-bit addresses (memory64): always `false` in Weft, which
+    /// does not have that proposal yet.
+    pub fn is_64(&self) -> bool {
+        false
+    }
+
+    /// Whether the memory is shared between threads: always `false` (Weft has no threads
+    /// proposal).
+    pub fn is_shared(&self) -> bool {
+        false
+    }
+
+    /// The size of one page in bytes: [`MemoryType::PAGE_SIZE`].
+    pub fn page_size(&self) -> u64 {
+        Self::PAGE_SIZE
+    }
+
+    /// The base-2 logarithm of [`MemoryType::page_size`]: 16.
+    pub fn page_size_log2(&self) -> u8 {
+        16
+    }
+}
+
+/// Builds a [`MemoryType`] from settings that may be checked only at the end, as Wasmtime's
+/// builder of the same name.
+///
+/// The defaults are a minimum of 0 pages, no maximum, 32-bit addresses, unshared memory and
+/// 64 KiB pages.
+///
+/// ```
+/// use weft::MemoryTypeBuilder;
+/// let ty = MemoryTypeBuilder::new().min(1).max(Some(4)).build()?;
+/// assert_eq!((ty.minimum(), ty.maximum()), (1, Some(4)));
+/// // Memory64 and custom page sizes are not in Weft yet: an error, not a wrong type.
+/// assert!(MemoryTypeBuilder::new().page_size_log2(0).build().is_err());
+/// # Ok::<(), weft::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct MemoryTypeBuilder {
+    minimum: u64,
+    maximum: Option<u64>,
+    memory64: bool,
+    shared: bool,
+    page_size_log2: u8,
+}
+
+impl Default for MemoryTypeBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl MemoryTypeBuilder {
+    /// A builder with the defaults above.
+    pub fn new() -> MemoryTypeBuilder {
+        MemoryTypeBuilder {
+            minimum: 0,
+            maximum: None,
+            memory64: false,
+            shared: false,
+            page_size_log2: 16,
+        }
+    }
+
+    /// The minimum size, in pages (default 0).
+    pub fn min(&mut self, minimum: u64) -> &mut Self {
+        self.minimum = minimum;
+        self
+    }
+
+    /// The maximum size, in pages (default `None`).
+    pub fn max(&mut self, maximum: Option<u64>) -> &mut Self {
+        self.maximum = maximum;
+        self
+    }
+
+    /// 64-bit addresses (the memory64 proposal; default `false`).
+    pub fn memory64(&mut self, memory64: bool) -> &mut Self {
+        self.memory64 = memory64;
+        self
+    }
+
+    /// A shared memory (the threads proposal; default `false`).
+    pub fn shared(&mut self, shared: bool) -> &mut Self {
+        self.shared = shared;
+        self
+    }
+
+    /// The page size as a power of two (the custom-page-sizes proposal; default 16, 64 KiB).
+    pub fn page_size_log2(&mut self, page_size_log2: u8) -> &mut Self {
+        self.page_size_log2 = page_size_log2;
+        self
+    }
+
+    /// The memory type.
+    ///
+    /// # Errors
+    ///
+    /// If the minimum or maximum exceeds [`MemoryType::MAX_PAGES`], the maximum is below the
+    /// minimum, or a setting asks for a proposal Weft does not have: `memory64(true)`,
+    /// `shared(true)`, or a page size other than 64 KiB.
+    pub fn build(&self) -> crate::Result<MemoryType> {
+        if self.memory64 {
+            crate::bail!("64-bit memories (memory64) are not supported");
+        }
+        if self.shared {
+            crate::bail!("shared memories (threads) are not supported");
+        }
+        if self.page_size_log2 != 16 {
+            crate::bail!(
+                "a page size of 2^{} bytes needs custom page sizes, which are not supported",
+                self.page_size_log2
+            );
+        }
+        if self.minimum > MemoryType::MAX_PAGES
+            || self.maximum.is_some_and(|max| max > MemoryType::MAX_PAGES)
+        {
+            crate::bail!(
+                "a 32-bit memory has at most {} pages",
+                MemoryType::MAX_PAGES
+            );
+        }
+        if self.maximum.is_some_and(|max| max < self.minimum) {
+            crate::bail!("the memory's maximum is below its minimum");
+        }
+        Ok(MemoryType::from_limits(self.minimum, self.maximum))
+    }
 }
 
 /// A table type (spec §2.3.10): the element type and limits in elements.

@@ -54,7 +54,7 @@ use crate::types::{
     FuncType, GlobalType, HeapType, MemoryType, Mutability, RefType, TableType, ValType,
 };
 use std::path::Path;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
 /// The first bytes of a precompiled core module.
 const MAGIC: [u8; 8] = *b"\0weft-m\x01";
@@ -303,15 +303,7 @@ fn deserialize(engine: &Engine, bytes: &[u8]) -> Result<Module> {
     let mut r = Reader::new(bytes);
     check_header(engine, &mut r)?;
     let (info, code) = read_module(engine, &mut r).map_err(malformed)?;
-    Ok(Module {
-        inner: Arc::new(ModuleInner {
-            engine: engine.clone(),
-            info,
-            code,
-            bytes: None,
-            memory_images: std::sync::OnceLock::new(),
-        }),
-    })
+    Ok(ModuleInner::new_module(engine, info, code, None))
 }
 
 // ---- writing ----
