@@ -169,6 +169,9 @@ pub(crate) struct StoreInner {
     pub(crate) nesting: u32,
     /// A value stack kept for reuse between calls.
     pub(crate) stack_cache: Option<crate::exec::Stack>,
+    /// The frames of the runs suspended in a host call, outermost first (see
+    /// `exec::SuspendedFrames`).
+    pub(crate) suspended: Vec<crate::exec::SuspendedFrames>,
     /// Component functions, component instances and their handle tables (see
     /// `component::instance`).
     #[cfg(feature = "component-model")]
@@ -191,6 +194,7 @@ impl StoreInner {
             stack_used: 0,
             nesting: 0,
             stack_cache: None,
+            suspended: Vec::new(),
             #[cfg(feature = "component-model")]
             component: Default::default(),
         }

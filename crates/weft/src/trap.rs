@@ -4,6 +4,7 @@
 //! tables and globals keep whatever the guest wrote before the trap (WebAssembly 2.0, §4.4.1
 //! "Results" and §4.5 "Instructions").
 
+use crate::context::AsContext;
 use crate::error::Error;
 use core::fmt;
 
@@ -277,6 +278,43 @@ impl WasmBacktrace {
 
     /// How many of the outermost frames `Display` and `Debug` show.
     pub const SHOWN_OUTERMOST: usize = 10;
+
+    /// The wasm frames active now, innermost first: in a host function that wasm called,
+    /// the frames that led to the call (and those of the runs it is nested in, through other
+    /// host functions); outside of wasm, no frames. Empty if
+    /// [`Config::wasm_backtrace`](crate::Config::wasm_backtrace) is off (see
+    /// [`WasmBacktrace::force_capture`]).
+    ///
+    /// ```
+    /// use weft::{Caller, Engine, Func, Instance, Module, Store, WasmBacktrace};
+    /// let engine = Engine::default();
+    /// let module = Module::new(&engine, r#"(module
+    ///     (import "" "" (func $host))
+    ///     (func $foo (export "f") call $bar)
+    ///     (func $bar call $host))"#)?;
+    /// let mut store = Store::new(&engine, Vec::new());
+    /// let host = Func::wrap(&mut store, |mut caller: Caller<'_, Vec<u32>>| {
+    ///     let trace = WasmBacktrace::capture(&caller);
+    ///     let indices = trace.frames().iter().map(|f| f.func_index()).collect();
+    ///     *caller.data_mut() = indices;
+    /// });
+    /// let instance = Instance::new(&mut store, &module, &[host.into()])?;
+    /// instance.get_typed_func::<(), ()>(&mut store, "f")?.call(&mut store, ())?;
+    /// assert_eq!(store.data(), &[2, 1]); // $bar, then $foo
+    /// # Ok::<(), weft::Error>(())
+    /// ```
+    pub fn capture(store: impl AsContext) -> WasmBacktrace {
+        let store = store.as_context();
+        if !store.0.inner.engine.config().wasm_backtrace {
+            return WasmBacktrace::new(Vec::new(), 0);
+        }
+        crate::exec::capture_backtrace(&store.0.inner)
+    }
+
+    /// As [`WasmBacktrace::capture`], whether or not backtraces are on in the configuration.
+    pub fn force_capture(store: impl AsContext) -> WasmBacktrace {
+        crate::exec::capture_backtrace(&store.as_context().0.inner)
+    }
 
     /// A backtrace of `frames` (innermost first), which lacks `omitted` frames between its
     /// innermost and outermost [`WasmBacktrace::SHOWN_OUTERMOST`] ones.

@@ -236,10 +236,12 @@ pub(crate) fn invoke(
     stack.frames.clear();
 
     let result = {
+        let saved_suspended = ctx.inner().suspended.len();
         let entry = Entry {
             ctx: &mut *ctx,
             saved_stack_used,
             saved_entries: entries,
+            saved_suspended,
         };
         execute(&mut *entry.ctx, &mut stack, instance, index, args_results)
     };
@@ -263,6 +265,9 @@ struct Entry<'a> {
     saved_stack_used: usize,
     /// This thread's entries before the entry.
     saved_entries: ThreadEntries,
+    /// `StoreInner::suspended`'s length before the entry: a panic out of a host function
+    /// leaves the frames of the run it was called from there, and they go with the run.
+    saved_suspended: usize,
 }
 
 impl Drop for Entry<'_> {
@@ -273,6 +278,7 @@ impl Drop for Entry<'_> {
         // At least this entry's level is counted.
         inner.nesting -= 1;
         inner.stack_used = self.saved_stack_used;
+        inner.suspended.truncate(self.saved_suspended);
     }
 }
 
@@ -317,8 +323,13 @@ fn execute(
                 if let Err(exit) = grow_cells(stack, end) {
                     return Err(exit_error(ctx, stack, exit));
                 }
-                if let Err(error) = ctx.call_host(host, Some(instance), &mut stack.cells[base..end])
-                {
+                ctx.inner().suspended.push(SuspendedFrames {
+                    frames: stack.frames.as_ptr(),
+                    len: stack.frames.len(),
+                });
+                let result = ctx.call_host(host, Some(instance), &mut stack.cells[base..end]);
+                ctx.inner().suspended.pop();
+                if let Err(error) = result {
                     return Err(with_backtrace(ctx, stack, error));
                 }
             }
@@ -388,6 +399,61 @@ fn with_backtrace(ctx: &mut dyn ExecContext, stack: &Stack, error: Error) -> Err
     }
 }
 
+/// The frames of a run stopped in a call to a host function, which
+/// [`WasmBacktrace::capture`] reads while the host function runs: `len` frames from `frames`,
+/// the start of the run's `Stack::frames`.
+///
+/// The run pushes one onto `StoreInner::suspended` right before the host call and pops it
+/// right after; a panic out of the host function truncates the list when the run's `Entry`
+/// is dropped, before its `Stack` is. So an entry of the list is always the frames of a run
+/// that is suspended in a host call, and those are not written until the call returns: the
+/// run's `Stack` is a local of `invoke` (not moved while the host function runs), nested runs
+/// take another `Stack`, and the run touches its frames only after the call.
+pub(crate) struct SuspendedFrames {
+    frames: *const Frame,
+    len: usize,
+}
+
+// SAFETY: as for `Stack`: the frames are read only while the store that lists them is
+// borrowed, on whichever thread holds it, and a `Frame`'s pointers are not dereferenced here.
+unsafe impl Send for SuspendedFrames {}
+
+/// The wasm frames of every run of the store suspended in a host call, innermost first: the
+/// backtrace of a host function that wasm called ([`WasmBacktrace::capture`]). At most
+/// [`MAX_BACKTRACE_FRAMES`] of the innermost frames are kept; the others are counted as
+/// omitted.
+pub(crate) fn capture_backtrace(inner: &StoreInner) -> WasmBacktrace {
+    let frames = inner.suspended.iter().rev().flat_map(|run| {
+        // SAFETY: `SuspendedFrames` (above): the run is suspended in a host call, so its
+        // `len` frames from `frames` are live and unchanged while `inner` is borrowed.
+        let frames = unsafe { core::slice::from_raw_parts(run.frames, run.len) };
+        frames.iter().rev()
+    });
+    let depth: usize = inner.suspended.iter().map(|run| run.len).sum();
+    let kept = frames
+        .take(MAX_BACKTRACE_FRAMES)
+        .map(|frame| frame_info(inner, frame))
+        .collect();
+    WasmBacktrace::new(kept, depth.saturating_sub(MAX_BACKTRACE_FRAMES))
+}
+
+/// What a backtrace says of `frame`.
+fn frame_info(inner: &StoreInner, frame: &Frame) -> FrameInfo {
+    let info = inner
+        .instances
+        .get(frame.instance)
+        .map(|i| &i.module.inner.info);
+    let func_index = frame
+        .defined
+        .func_idx(info.map_or(0, |info| info.num_imported_funcs))
+        .as_u32();
+    FrameInfo {
+        module_name: info.and_then(|info| info.name.clone()),
+        func_index,
+        func_name: info.and_then(|info| info.func_names.get(&func_index).cloned()),
+    }
+}
+
 /// The wasm frames of `stack`, innermost first; a stack deeper than
 /// [`MAX_BACKTRACE_FRAMES`] keeps its innermost frames and its
 /// `WasmBacktrace::SHOWN_OUTERMOST` outermost ones. `None` if backtraces are off or there
@@ -397,21 +463,7 @@ fn backtrace(ctx: &mut dyn ExecContext, stack: &Stack) -> Option<WasmBacktrace> 
     if !inner.engine.config().wasm_backtrace || stack.frames.is_empty() {
         return None;
     }
-    let frame_info = |frame: &Frame| {
-        let info = inner
-            .instances
-            .get(frame.instance)
-            .map(|i| &i.module.inner.info);
-        let func_index = frame
-            .defined
-            .func_idx(info.map_or(0, |info| info.num_imported_funcs))
-            .as_u32();
-        FrameInfo {
-            module_name: info.and_then(|info| info.name.clone()),
-            func_index,
-            func_name: info.and_then(|info| info.func_names.get(&func_index).cloned()),
-        }
-    };
+    let frame_info = |frame: &Frame| frame_info(inner, frame);
     let depth = stack.frames.len();
     if depth <= MAX_BACKTRACE_FRAMES {
         let frames = stack.frames.iter().rev().map(frame_info).collect();

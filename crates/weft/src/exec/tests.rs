@@ -260,3 +260,70 @@ fn a_panic_unwinding_out_of_a_call_restores_the_store_and_thread_state() {
     assert_eq!(error.trap_code(), Some(TrapCode::StackOverflow));
     assert!(store.inner.stack_cache.is_some());
 }
+
+/// `WasmBacktrace::capture` in host functions, through nested runs, and after a panic
+/// unwound out of a host function (whose run's frames must not stay listed).
+#[test]
+fn host_functions_capture_the_frames_that_called_them() {
+    use crate::{Caller, Func, WasmBacktrace};
+    let engine = Engine::default();
+    let module = Module::new(
+        &engine,
+        r#"(module
+            (import "" "host" (func $host (param i32)))
+            (func $outer (export "outer") (param i32) (call $middle (local.get 0)))
+            (func $middle (param i32) (call $host (local.get 0))))"#,
+    )
+    .expect("module compiles");
+    let mut store: Store<Vec<Vec<Option<String>>>> = Store::new(&engine, Vec::new());
+    let host = Func::wrap(
+        &mut store,
+        |mut caller: Caller<'_, Vec<Vec<Option<String>>>>, depth: i32| -> crate::Result<()> {
+            let names = WasmBacktrace::capture(&caller)
+                .frames()
+                .iter()
+                .map(|f| f.func_name().map(str::to_owned))
+                .collect();
+            caller.data_mut().push(names);
+            match depth {
+                0 => Ok(()),
+                // Calls wasm again from the host: the backtrace spans both runs.
+                1 => {
+                    let Some(crate::Extern::Func(outer)) = caller.get_export("outer") else {
+                        crate::bail!("no export");
+                    };
+                    outer.typed::<i32, ()>(&caller)?.call(&mut caller, 0)
+                }
+                _ => panic!("host panic"),
+            }
+        },
+    );
+    let instance = Instance::new(&mut store, &module, &[host.into()]).expect("instantiates");
+    let outer = instance
+        .get_typed_func::<i32, ()>(&mut store, "outer")
+        .expect("outer");
+    outer.call(&mut store, 1).expect("runs");
+    let (middle, outer_name) = (Some("middle".to_owned()), Some("outer".to_owned()));
+    assert_eq!(
+        store.data(),
+        &[
+            vec![middle.clone(), outer_name.clone()],
+            vec![
+                middle.clone(),
+                outer_name.clone(),
+                middle.clone(),
+                outer_name.clone()
+            ],
+        ]
+    );
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _ = outer.call(&mut store, 2);
+    }));
+    assert!(panicked.is_err());
+    // Outside wasm, and after the panic, no frames are listed.
+    assert!(WasmBacktrace::capture(&store).frames().is_empty());
+    store.data_mut().clear();
+    outer.call(&mut store, 0).expect("runs");
+    assert_eq!(store.data().len(), 1);
+    assert_eq!(store.data()[0].len(), 2);
+}
