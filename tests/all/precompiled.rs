@@ -374,3 +374,62 @@ fn generated_modules_round_trip() {
         assert!(checked > 30, "{checked}");
     }
 }
+
+/// A function's code is verified on its first call: a corrupted body loads, and the call
+/// that reaches it gets a malformed-module error with the offset of its code record, every
+/// time, while the module's other functions run.
+#[test]
+fn a_corrupted_function_body_is_an_error_at_its_first_call() {
+    let engine = Engine::default();
+    let wat = r#"(module
+        (func (export "good") (result i32) (i32.const 7))
+        (func (export "bad") (param i32) (result i32)
+            (i32.add (local.get 0) (i32.const 0x5a5a5a5a))))"#;
+    let bytes = engine.precompile_module(wat.as_bytes()).unwrap();
+    // The last function's record starts with its frame shape: one parameter, no locals.
+    let constant = bytes
+        .windows(4)
+        .rposition(|w| w == 0x5a5a_5a5a_u32.to_le_bytes())
+        .expect("the constant is in the file");
+    let record = bytes[..constant]
+        .windows(8)
+        .rposition(|w| w == [1, 0, 0, 0, 0, 0, 0, 0])
+        .expect("the record's frame shape");
+    let mut corrupted = bytes.clone();
+    corrupted[record] = 9; // nine parameters: the frame no longer fits the function's type
+    let module = load(&engine, &corrupted).expect("the declarations are intact");
+    let mut store = Store::new(&engine, ());
+    let instance = Linker::new(&engine)
+        .instantiate(&mut store, &module)
+        .unwrap();
+    let good = instance
+        .get_typed_func::<(), i32>(&mut store, "good")
+        .unwrap();
+    assert_eq!(good.call(&mut store, ()).unwrap(), 7);
+    let bad = instance
+        .get_typed_func::<i32, i32>(&mut store, "bad")
+        .unwrap();
+    for _ in 0..2 {
+        let error = bad.call(&mut store, 1).unwrap_err();
+        match error.kind() {
+            Some(ErrorKind::Malformed { offset, .. }) => {
+                assert_eq!(*offset, Some(record), "{error:?}");
+                assert!(
+                    error.to_string().contains("does not fit its type"),
+                    "{error}"
+                );
+            }
+            _ => panic!("not a malformed-module error: {error:?}"),
+        }
+    }
+    assert_eq!(good.call(&mut store, ()).unwrap(), 7);
+    // The intact file runs the function.
+    let module = load(&engine, &bytes).unwrap();
+    let instance = Linker::new(&engine)
+        .instantiate(&mut store, &module)
+        .unwrap();
+    let bad = instance
+        .get_typed_func::<i32, i32>(&mut store, "bad")
+        .unwrap();
+    assert_eq!(bad.call(&mut store, 1).unwrap(), 0x5a5a_5a5b);
+}

@@ -72,13 +72,23 @@ pub(crate) struct ModuleInner {
     pub(crate) info: ModuleInfo,
     /// One entry per defined (non-imported) function.
     pub(crate) code: Box<[FuncCode]>,
-    /// The module's bytes, kept only for lazy translation.
-    pub(crate) bytes: Option<Arc<[u8]>>,
+    /// The bytes functions are translated or decoded from on first use, if any.
+    pub(crate) bytes: Option<LazyCode>,
     /// The copy-on-write image of each defined memory's initial contents, built at the first
     /// instantiation (see [`ModuleInner::memory_images`]).
     memory_images: OnceLock<Box<[Option<Arc<MemoryImage>>]>>,
     /// Unique among the modules of this process, so that a [`ModuleExport`] names one module.
     pub(crate) id: u64,
+}
+
+/// Where the functions of a module whose code is made on first use come from.
+pub(crate) enum LazyCode {
+    /// The module's wasm binary: a function's `range` is its body, translated on first use
+    /// (`CompilationMode::Lazy`).
+    Wasm(Arc<[u8]>),
+    /// A precompiled module's bytes: a function's `range` is its code record, decoded and
+    /// verified on first use (see `module::serialize`).
+    Precompiled(Arc<[u8]>),
 }
 
 /// The code of one defined function: translated now (eager) or on first use (lazy).
@@ -468,7 +478,7 @@ impl ModuleInner {
         engine: &Engine,
         info: ModuleInfo,
         code: Box<[FuncCode]>,
-        bytes: Option<Arc<[u8]>>,
+        bytes: Option<LazyCode>,
     ) -> Module {
         static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         Module {
@@ -545,14 +555,26 @@ impl ModuleInner {
             .get(defined_index.index())
             .ok_or_else(|| Error::usage(format!("no function with index {defined_index}")))?;
         let compiled = code.compiled.get_or_init(|| {
-            let Some(bytes) = self.bytes.as_deref() else {
-                return Err(Error::usage(
-                    "function body was not kept for lazy translation",
-                ));
+            let (bytes, precompiled) = match &self.bytes {
+                Some(LazyCode::Wasm(bytes)) => (bytes, false),
+                Some(LazyCode::Precompiled(bytes)) => (bytes, true),
+                None => {
+                    return Err(Error::usage(
+                        "function body was not kept for lazy translation",
+                    ));
+                }
             };
             let Some(body_bytes) = bytes.get(code.range.clone()) else {
                 return Err(Error::usage("function body range out of bounds"));
             };
+            if precompiled {
+                return serialize::read_lazy_func(
+                    &self.info,
+                    defined_index,
+                    body_bytes,
+                    code.range.start,
+                );
+            }
             let reader = wasmparser::BinaryReader::new(body_bytes, code.range.start as u64);
             let body = wasmparser::FunctionBody::new(reader);
             let func_index = defined_index.func_idx(self.info.num_imported_funcs);
@@ -880,7 +902,7 @@ fn compile(engine: &Engine, binary: &[u8]) -> Result<Module> {
             _ => {}
         }
     }
-    let bytes = lazy.then(|| Arc::<[u8]>::from(binary));
+    let bytes = lazy.then(|| LazyCode::Wasm(Arc::from(binary)));
     Ok(ModuleInner::new_module(engine, info, code.into(), bytes))
 }
 

@@ -12,8 +12,9 @@
 //! fingerprint      bytes    every Config setting that changes translation (see below)
 //! module           ...      types, imports, defined functions / tables / memories /
 //!                           globals, exports, start, element and data segments, names
-//! code             ...      per defined function: frame shape and its bytecode
-//!                           (`ir::codec`), not yet threaded
+//! code             ...      per defined function: the record's length in bytes (u32), then
+//!                           the record: frame shape and its bytecode (`ir::codec`), not
+//!                           yet threaded
 //! ```
 //!
 //! The fingerprint holds the enabled proposals, fuel metering, epoch interruption and the
@@ -29,9 +30,12 @@
 //! Nothing in a file is trusted. [`Module::deserialize`] decodes with bounds checks,
 //! rebuilds the module's index spaces from the decoded imports and definitions, checks
 //! every index the module holds (types of functions, exports, start, segments, constant
-//! expressions and their types), and runs the bytecode verifier over every function:
+//! expressions and their types), and locates every function's code record inside the file.
+//! A function's record is decoded, verified and threaded on the function's first use (as a
+//! lazy engine translates wasm), so that loading costs little more than reading the
+//! module's declarations; no bytecode runs before it is verified. The bytecode verifier is
 //! [`crate::ir::verify`] (every slot inside the frame, every branch target inside the
-//! function, no falling off its end) and the index checks of [`check_code`] (callees,
+//! function, no falling off its end) with the index checks of [`check_code`] (callees,
 //! types, tables, memory, globals, segments in range, call arities fitting the frame).
 //! These are the facts the interpreter's unchecked accesses rely on (`exec::dispatch`'s
 //! invariants I1–I5), so a corrupted or forged file is an error, never undefined
@@ -39,7 +43,7 @@
 
 use super::{
     ConstExpr, ConstOp, DataMode, DataSegment, ElemMode, ElemSegment, Export, ExternKind, FuncCode,
-    Import, ImportKind, Module, ModuleInfo, ModuleInner,
+    Import, ImportKind, LazyCode, Module, ModuleInfo, ModuleInner,
 };
 use crate::config::{CompilationMode, Config};
 use crate::engine::Engine;
@@ -54,13 +58,13 @@ use crate::types::{
     FuncType, GlobalType, HeapType, MemoryType, Mutability, RefType, TableType, ValType,
 };
 use std::path::Path;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 /// The first bytes of a precompiled core module.
 const MAGIC: [u8; 8] = *b"\0weft-m\x01";
 
 /// The version of the layout below; bumped whenever it changes.
-const FORMAT_VERSION: u32 = 1;
+const FORMAT_VERSION: u32 = 2;
 
 /// The largest frame a function may have: every slot index fits a [`Slot`].
 const MAX_FRAME_SLOTS: u32 = u16::MAX as u32 + 1;
@@ -133,6 +137,10 @@ impl Module {
         w.len(inner.code.len());
         for index in 0..inner.code.len() {
             let func = inner.compiled(DefinedFuncIdx::from_u32(index as u32))?;
+            // The record's length, filled in below, lets a loader find every record without
+            // decoding the ones before it.
+            let len_at = w.bytes.len();
+            w.u32(0);
             w.u32(func.num_params);
             w.u32(func.num_locals);
             w.u32(func.num_slots);
@@ -140,6 +148,12 @@ impl Module {
             w.len(func.code.len());
             for op in &func.code {
                 op.instr.encode(&mut w);
+            }
+            let record_len = w.bytes.len() - len_at - 4;
+            let record_len = u32::try_from(record_len)
+                .map_err(|_| Error::resource("a function's code exceeds 4 GiB"))?;
+            if let Some(field) = w.bytes.get_mut(len_at..len_at + 4) {
+                field.copy_from_slice(&record_len.to_le_bytes());
             }
         }
         Ok(w.bytes)
@@ -153,12 +167,14 @@ impl Module {
     /// None required: this function is `unsafe` only so that its signature is Wasmtime's.
     /// Wasmtime's `Module::deserialize` maps the bytes as native code and trusts them, and
     /// passing it untrusted bytes is undefined behaviour. Weft promises more: the bytes are
-    /// decoded with bounds checks, and before the module exists every index it holds is
-    /// checked against its index space and every function's bytecode is verified (each
-    /// slot inside the frame, each branch target inside the function, no falling off its
-    /// end, callees, types, tables, memory, globals and segments in range, each call's
-    /// arguments and results inside the frame), so truncated, corrupted, forged or foreign bytes give an `Err`, never undefined
-    /// behaviour or a panic. A forged file that passes verification can still compute
+    /// decoded with bounds checks; before the module exists every index it holds is
+    /// checked against its index space and every function's code record is located; and
+    /// before a function first runs its bytecode is verified (each slot inside the frame,
+    /// each branch target inside the function, no falling off its end, callees, types,
+    /// tables, memory, globals and segments in range, each call's arguments and results
+    /// inside the frame). So truncated, forged or foreign bytes give an `Err` here, and a
+    /// corrupted function body gives an `Err` from the call that first reaches it (as a
+    /// lazily translated function does); never undefined behaviour or a panic. A forged file that passes verification can still compute
     /// wrong results (its bytecode is not type-checked as wasm is), but only within the
     /// sandbox: its own frames, memories, tables and globals.
     ///
@@ -168,7 +184,8 @@ impl Module {
     ///   format version, or compiled with a configuration that differs from `engine`'s
     ///   (the message names the settings that differ);
     /// - [`ErrorKind::Malformed`](crate::ErrorKind::Malformed), with the offset, for bytes
-    ///   that are not a precompiled Weft module or fail verification.
+    ///   that are not a precompiled Weft module or fail verification (for a function's
+    ///   bytecode, from the first call that reaches the function).
     #[allow(
         unsafe_code,
         reason = "the signature of Wasmtime's `Module::deserialize`"
@@ -303,7 +320,35 @@ fn deserialize(engine: &Engine, bytes: &[u8]) -> Result<Module> {
     let mut r = Reader::new(bytes);
     check_header(engine, &mut r)?;
     let (info, code) = read_module(engine, &mut r).map_err(malformed)?;
-    Ok(ModuleInner::new_module(engine, info, code, None))
+    let bytes = LazyCode::Precompiled(Arc::from(bytes));
+    Ok(ModuleInner::new_module(engine, info, code, Some(bytes)))
+}
+
+/// Decodes and verifies the code record of defined function `defined` (`record`, which
+/// starts at `offset` of the precompiled bytes), on the function's first use.
+///
+/// # Errors
+///
+/// A malformed-module error with the offset, if the record does not decode or verify.
+pub(super) fn read_lazy_func(
+    info: &ModuleInfo,
+    defined: DefinedFuncIdx,
+    record: &[u8],
+    offset: usize,
+) -> Result<CompiledFunc> {
+    let mut r = Reader::new(record);
+    let func = read_func(&mut r, info, defined.as_u32(), &mut Vec::new());
+    let func = match func {
+        Ok(func) if r.is_empty() => Ok(func),
+        Ok(_) => bad(&r, "trailing bytes after a function's code"),
+        Err(error) => Err(error),
+    };
+    func.map_err(|error| {
+        malformed(DecodeError {
+            message: error.message,
+            offset: offset + error.offset,
+        })
+    })
 }
 
 // ---- writing ----
@@ -807,7 +852,7 @@ fn read_module(engine: &Engine, r: &mut Reader<'_>) -> Decoded<(ModuleInfo, Box<
         let name = r.str()?.to_string();
         info.func_names.insert(index, name);
     }
-    let num_code = r.len(20)?;
+    let num_code = r.len(24)?;
     if num_code != info.num_defined_funcs as usize {
         return bad(
             r,
@@ -817,15 +862,17 @@ fn read_module(engine: &Engine, r: &mut Reader<'_>) -> Decoded<(ModuleInfo, Box<
             ),
         );
     }
+    // Each function's record is only located here; it is decoded and verified on the
+    // function's first use (`read_lazy_func`), so that loading costs little more than
+    // reading the module's declarations.
     let mut code = Vec::with_capacity(num_code);
-    let mut instrs = Vec::new();
-    for defined in 0..num_code {
-        let func = read_func(r, &info, defined as u32, &mut instrs)?;
-        let compiled = OnceLock::new();
-        let _ = compiled.set(Ok(func));
+    for _ in 0..num_code {
+        let record_len = r.u32()? as usize;
+        let start = r.offset();
+        r.take(record_len)?;
         code.push(FuncCode {
-            range: 0..0,
-            compiled,
+            range: start..start + record_len,
+            compiled: OnceLock::new(),
         });
     }
     if !r.is_empty() {
