@@ -1765,3 +1765,136 @@ fn component_resources_required_counts_every_core_instance() {
     let needs = none.resources_required().expect("known");
     assert_eq!((needs.num_memories, needs.num_tables), (0, 0));
 }
+
+/// Loads precompiled component bytes.
+fn load_component(engine: &Engine, bytes: &[u8]) -> weft::Result<Component> {
+    // SAFETY: none needed; Weft verifies precompiled components.
+    #[allow(
+        unsafe_code,
+        reason = "`Component::deserialize` is unsafe for Wasmtime's signature"
+    )]
+    unsafe {
+        Component::deserialize(engine, bytes)
+    }
+}
+
+/// Two components with a core module each, whose modules have different exports.
+const PRECOMPILED_A: &str = r#"(component
+    (core module $m
+      (memory (export "mem") 1)
+      (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1))))
+    (core instance $i (instantiate $m))
+    (component $inner
+      (core module $n (func (export "seven") (result i32) i32.const 7))
+      (core instance $j (instantiate $n))
+      (func (export "seven") (result u32) (canon lift (core func $j "seven"))))
+    (instance $k (instantiate $inner))
+    (export "seven" (func $k "seven"))
+    (func (export "add") (param "a" u32) (param "b" u32) (result u32)
+      (canon lift (core func $i "add"))))"#;
+
+#[test]
+fn a_precompiled_component_behaves_as_the_original() {
+    let engine = engine();
+    let bytes = engine
+        .precompile_component(PRECOMPILED_A.as_bytes())
+        .unwrap();
+    assert_eq!(
+        engine.detect_precompiled(&bytes),
+        Some(weft::Precompiled::Component)
+    );
+    let component = load_component(&engine, &bytes).unwrap();
+    // Serializing again gives the same bytes.
+    assert_eq!(component.serialize().unwrap(), bytes);
+    let mut store = Store::new(&engine, ());
+    let instance = Linker::new(&engine)
+        .instantiate(&mut store, &component)
+        .unwrap();
+    let add = call1(&mut store, &instance, "add", &[Val::U32(40), Val::U32(2)]).unwrap();
+    assert_eq!(add, Val::U32(42));
+    assert_eq!(
+        call1(&mut store, &instance, "seven", &[]).unwrap(),
+        Val::U32(7)
+    );
+    // A module's bytes are not a component's, and the reverse.
+    let module = engine
+        .precompile_module(br#"(module (func (export "f")))"#)
+        .unwrap();
+    assert!(load_component(&engine, &module).is_err());
+    // SAFETY: as `load_component`.
+    #[allow(unsafe_code, reason = "Wasmtime's signature")]
+    let as_module = unsafe { Module::deserialize(&engine, &bytes) };
+    assert!(as_module.is_err());
+    let path = std::env::temp_dir().join(format!("weft-precompiled-{}.cwasm", std::process::id()));
+    std::fs::write(&path, &bytes).unwrap();
+    // SAFETY: as `load_component`.
+    #[allow(unsafe_code, reason = "Wasmtime's signature")]
+    let from_file = unsafe { Component::deserialize_file(&engine, &path) };
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(from_file.unwrap().serialize().unwrap(), bytes);
+    // SAFETY: as `load_component`.
+    #[allow(unsafe_code, reason = "Wasmtime's signature")]
+    let missing = unsafe { Component::deserialize_file(&engine, "/nonexistent.cwasm") };
+    let error = missing.unwrap_err();
+    assert!(error.to_string().contains("/nonexistent.cwasm"), "{error}");
+}
+
+#[test]
+fn precompiled_components_that_are_cut_forged_or_corrupted_are_errors() {
+    let engine = engine();
+    let bytes = engine
+        .precompile_component(PRECOMPILED_A.as_bytes())
+        .unwrap();
+    for len in 0..bytes.len() {
+        assert!(
+            load_component(&engine, &bytes[..len]).is_err(),
+            "prefix of {len} bytes loaded"
+        );
+    }
+    let mut longer = bytes.clone();
+    longer.push(0);
+    assert!(load_component(&engine, &longer).is_err());
+    // A core module that is not the one the component declares: the outer module is
+    // replaced by the inner one (precompiled alone), which lacks its exports.
+    let inner = engine
+        .precompile_module(br#"(module (func (export "seven") (result i32) i32.const 7))"#)
+        .unwrap();
+    // The file: magic, format version, Weft version, fingerprint, the component's binary,
+    // the number of core modules, then each one (strings and byte strings are prefixed
+    // with their length as a u32).
+    let u32_at = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+    let mut at = 12;
+    for _ in 0..3 {
+        at += 4 + u32_at(at); // Weft version, fingerprint, binary
+    }
+    assert_eq!(u32_at(at), 2, "two core modules");
+    let first = at + 4;
+    let first_end = first + 4 + u32_at(first);
+    let mut forged = bytes[..first].to_vec();
+    forged.extend_from_slice(&(inner.len() as u32).to_le_bytes());
+    forged.extend_from_slice(&inner);
+    forged.extend_from_slice(&bytes[first_end..]);
+    let error = load_component(&engine, &forged).unwrap_err();
+    assert!(
+        error.to_string().contains("imports and exports"),
+        "{error:?}"
+    );
+    // Every byte flipped: an error or a component that still runs safely.
+    for position in 0..bytes.len() {
+        let mut corrupted = bytes.clone();
+        corrupted[position] ^= 0x41;
+        if let Ok(component) = load_component(&engine, &corrupted) {
+            let mut store = Store::new(&engine, ());
+            if let Ok(instance) = Linker::new(&engine).instantiate(&mut store, &component) {
+                for name in ["add", "seven"] {
+                    if let Some(func) = instance.get_func(&store, name) {
+                        let params = [Val::U32(1), Val::U32(2)];
+                        let n = func.params(&store).len().min(2);
+                        let mut results = [Val::Bool(false)];
+                        let _ = func.call(&mut store, &params[..n], &mut results);
+                    }
+                }
+            }
+        }
+    }
+}

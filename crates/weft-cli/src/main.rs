@@ -19,7 +19,7 @@ struct Cli {
 enum Command {
     /// Runs a WebAssembly module (`.wasm` or `.wat`).
     Run(Box<commands::run::RunCommand>),
-    /// Precompiles a module into a `.cwasm` file for `weft run --allow-precompiled`.
+    /// Precompiles a module or a component into a `.cwasm` file for `weft run --allow-precompiled`.
     Compile(commands::compile::CompileCommand),
     /// Runs WebAssembly spec test scripts (`.wast`).
     Wast(commands::wast::WastCommand),

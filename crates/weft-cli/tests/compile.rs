@@ -63,14 +63,16 @@ fn compile_writes_a_cwasm_next_to_the_input_that_runs_with_the_flag() {
     assert!(stderr.contains("--allow-precompiled"), "{stderr}");
 }
 
-#[test]
-fn compile_output_can_be_named_and_a_wasi_program_runs_the_same() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let hello = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/wasm/hello.wasm");
-    let cwasm = dir.path().join("out.bin");
-    let out = weft(&["compile", arg(&hello), "-o", arg(&cwasm)]);
+/// Compiles the fixture `fixture` into `dir/name` and checks that it prints what the
+/// original prints; returns the precompiled file's path.
+fn compile_and_compare(dir: &Path, fixture: &str, name: &str) -> PathBuf {
+    let input = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures")
+        .join(fixture);
+    let cwasm = dir.join(name);
+    let out = weft(&["compile", arg(&input), "-o", arg(&cwasm)]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let direct = weft(&["run", arg(&hello)]);
+    let direct = weft(&["run", arg(&input)]);
     let precompiled = weft(&["run", "--allow-precompiled", arg(&cwasm)]);
     assert!(
         precompiled.status.success(),
@@ -79,6 +81,13 @@ fn compile_output_can_be_named_and_a_wasi_program_runs_the_same() {
     );
     assert_eq!(precompiled.stdout, direct.stdout);
     assert!(!direct.stdout.is_empty());
+    cwasm
+}
+
+#[test]
+fn compile_output_can_be_named_and_a_wasi_program_runs_the_same() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    compile_and_compare(dir.path(), "wasm/hello.wasm", "out.bin");
 }
 
 #[test]
@@ -128,4 +137,47 @@ fn compiling_an_invalid_module_fails() {
         text(&out.stderr)
     );
     assert!(!dir.path().join("bad.cwasm").exists());
+}
+
+#[test]
+fn a_precompiled_wasi_component_runs_the_same() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cwasm = compile_and_compare(dir.path(), "p2/wasm/hello.wasm", "hello.cwasm");
+    let bytes = std::fs::read(&cwasm).expect("read cwasm");
+    assert!(
+        bytes.starts_with(b"\0weft-c"),
+        "not a precompiled component"
+    );
+    let out = weft(&["run", arg(&cwasm)]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("--allow-precompiled"), "{stderr}");
+}
+
+#[test]
+fn a_precompiled_component_export_is_invoked_with_wave() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let wat = dir.path().join("add.wat");
+    std::fs::write(
+        &wat,
+        r#"(component
+             (core module $m (func (export "add") (param i32 i32) (result i32)
+               (i32.add (local.get 0) (local.get 1))))
+             (core instance $i (instantiate $m))
+             (func (export "add") (param "a" u32) (param "b" u32) (result u32)
+               (canon lift (core func $i "add"))))"#,
+    )
+    .expect("write wat");
+    let out = weft(&["compile", arg(&wat)]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let cwasm = dir.path().join("add.cwasm");
+    let out = weft(&[
+        "run",
+        "--allow-precompiled",
+        "--invoke",
+        "add(40, 2)",
+        arg(&cwasm),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "42\n");
 }

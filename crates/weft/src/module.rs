@@ -27,7 +27,7 @@ use std::path::Path;
 use std::sync::{Arc, OnceLock};
 use wasmparser::{Parser, Payload, Validator};
 
-mod serialize;
+pub(crate) mod serialize;
 pub use serialize::Precompiled;
 
 /// A validated and translated WebAssembly module, ready to instantiate.

@@ -1,7 +1,8 @@
-//! `weft compile`: precompiles a module, as `wasmtime compile` does.
+//! `weft compile`: precompiles a module or a component, as `wasmtime compile` does.
 //!
 //! The output (`FILE` with the extension `.cwasm` unless `-o` says otherwise) is what
-//! `weft::Engine::precompile_module` returns; `weft run --allow-precompiled` runs it. It
+//! `weft::Engine::precompile_module` (or `precompile_component`) returns;
+//! `weft run --allow-precompiled` runs it. It
 //! records the settings that shape the bytecode (the proposals, fuel metering, epoch
 //! interruption), so it must be run with the same `-W` proposals, and fuel or timeout
 //! either both given or both not, as when it was compiled.
@@ -38,9 +39,12 @@ impl CompileCommand {
         let engine = weft::Engine::new(&config).context("invalid -W options")?;
         let bytes =
             std::fs::read(&self.file).with_context(|| format!("failed to read {:?}", self.file))?;
-        let compiled = engine
-            .precompile_module(&bytes)
-            .with_context(|| format!("failed to compile {:?}", self.file))?;
+        let compiled = if super::run::is_component(&bytes) {
+            engine.precompile_component(&bytes)
+        } else {
+            engine.precompile_module(&bytes)
+        }
+        .with_context(|| format!("failed to compile {:?}", self.file))?;
         let output = self
             .output
             .unwrap_or_else(|| self.file.with_extension("cwasm"));

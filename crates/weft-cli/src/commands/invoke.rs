@@ -27,6 +27,29 @@ pub fn is_component(binary: &[u8]) -> bool {
 /// # Errors
 ///
 /// If the file cannot be read or its text does not parse.
+/// Compiles a component from `bytes` (binary or text), or loads it if it was precompiled by
+/// `weft compile` and `allow_precompiled` is set.
+pub fn load_component(
+    engine: &weft::Engine,
+    bytes: &[u8],
+    allow_precompiled: bool,
+) -> anyhow::Result<Component> {
+    if engine.detect_precompiled(bytes) != Some(weft::Precompiled::Component) {
+        return Component::new(engine, bytes);
+    }
+    if !allow_precompiled {
+        anyhow::bail!("running a precompiled component requires the `--allow-precompiled` flag");
+    }
+    // SAFETY: none needed: Weft verifies a precompiled component before using it, and the
+    // function is `unsafe` only to keep Wasmtime's signature.
+    #[allow(
+        unsafe_code,
+        reason = "`Component::deserialize` has Wasmtime's unsafe signature"
+    )]
+    let component = unsafe { Component::deserialize(engine, bytes) }?;
+    Ok(component)
+}
+
 pub fn read_binary(path: &Path) -> anyhow::Result<Vec<u8>> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {path:?}"))?;
     Ok(wat::parse_bytes(&bytes)
@@ -65,14 +88,25 @@ pub fn run_component<T: 'static>(
     linker: &mut Linker<T>,
     file: &Path,
     invoke: &str,
+    allow_precompiled: bool,
 ) -> anyhow::Result<Option<std::process::ExitCode>> {
-    let Ok(binary) = read_binary(file) else {
+    let Ok(raw) = std::fs::read(file) else {
         return Ok(None);
     };
-    if !is_component(&binary) {
-        return Ok(None);
-    }
-    match invoke_component(store, linker, &binary, invoke) {
+    let precompiled =
+        linker.engine().detect_precompiled(&raw) == Some(weft::Precompiled::Component);
+    let binary = if precompiled {
+        raw
+    } else {
+        let Ok(binary) = read_binary(file) else {
+            return Ok(None);
+        };
+        if !is_component(&binary) {
+            return Ok(None);
+        }
+        binary
+    };
+    match invoke_component(store, linker, &binary, invoke, allow_precompiled) {
         Ok(results) => {
             println!("{results}");
             Ok(Some(std::process::ExitCode::SUCCESS))
@@ -105,6 +139,7 @@ pub fn invoke_component<T: 'static>(
     linker: &mut Linker<T>,
     binary: &[u8],
     invoke: &str,
+    allow_precompiled: bool,
 ) -> anyhow::Result<String> {
     let call = UntypedFuncCall::parse(invoke).map_err(|e| {
         anyhow!(
@@ -112,7 +147,7 @@ pub fn invoke_component<T: 'static>(
              syntax, for example `--invoke 'add(1, 2)'` or `--invoke 'greet(\"you\")'`"
         )
     })?;
-    let component = Component::from_binary(linker.engine(), binary)?;
+    let component = load_component(linker.engine(), binary, allow_precompiled)?;
     linker.define_unknown_imports_as_traps(&component)?;
     let instance = linker
         .instantiate(&mut *store, &component)

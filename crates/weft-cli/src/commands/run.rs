@@ -20,7 +20,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
-use weft::component::{Component, ResourceTable};
+use weft::component::ResourceTable;
 use weft::{
     Engine, Func, Linker, Module, Store, StoreLimits, StoreLimitsBuilder, TrapCode, Val, ValType,
 };
@@ -245,8 +245,12 @@ impl WasiView for Host {
 }
 
 /// Whether `bytes` hold a component rather than a core module: the binary header's layer
-/// field, or a text file whose first form is `(component`.
-fn is_component(bytes: &[u8]) -> bool {
+/// field, a text file whose first form is `(component`, or a component precompiled by
+/// `weft compile`.
+pub(super) fn is_component(bytes: &[u8]) -> bool {
+    if bytes.starts_with(b"\0weft-c") {
+        return true; // precompiled by `weft compile`
+    }
     if let Some(header) = bytes.get(..8)
         && header.starts_with(b"\0asm")
     {
@@ -371,9 +375,13 @@ impl RunCommand {
         {
             let mut linker = weft::component::Linker::<Host>::new(&engine);
             weft_wasi::p2::add_to_linker_sync(&mut linker)?;
-            if let Some(code) =
-                super::invoke::run_component(&mut store, &mut linker, &self.file, invoke)?
-            {
+            if let Some(code) = super::invoke::run_component(
+                &mut store,
+                &mut linker,
+                &self.file,
+                invoke,
+                self.allow_precompiled,
+            )? {
                 return Ok(code);
             }
         }
@@ -497,7 +505,7 @@ impl RunCommand {
         store: &mut Store<Host>,
         bytes: &[u8],
     ) -> anyhow::Result<ExitCode> {
-        let component = Component::new(engine, bytes)
+        let component = super::invoke::load_component(engine, bytes, self.allow_precompiled)
             .with_context(|| format!("failed to compile component {:?}", self.file))?;
         let mut linker = weft::component::Linker::<Host>::new(engine);
         weft_wasi::p2::add_to_linker_sync(&mut linker)?;

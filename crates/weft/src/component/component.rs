@@ -2,7 +2,7 @@
 
 use super::convert::TypeCx;
 use super::export_index::ComponentExportIndex;
-use super::translate::{ComponentInfo, translate};
+use super::translate::{CompileModules, ComponentInfo, CoreModules, translate_with};
 use super::types::{ComponentFunc, ResourceType, Type};
 use crate::engine::Engine;
 use crate::error::ErrorCtor as _;
@@ -69,6 +69,10 @@ pub struct Component {
 pub(crate) struct ComponentInner {
     pub(crate) engine: Engine,
     pub(crate) info: Arc<ComponentInfo>,
+    /// The component's binary, which [`Component::serialize`] writes with its core modules.
+    binary: Arc<[u8]>,
+    /// The nested core modules, in the order they appear in `binary`.
+    core_modules: Vec<crate::Module>,
 }
 
 impl core::fmt::Debug for Component {
@@ -109,13 +113,103 @@ impl Component {
     ///
     /// As [`Component::new`].
     pub fn from_binary(engine: &Engine, binary: &[u8]) -> Result<Component> {
-        let info = translate(engine, binary).map_err(|e| e.classify_wasmparser().in_component())?;
+        let mut modules = CompileModules::default();
+        let info = translate_with(engine, binary, &mut modules)
+            .map_err(|e| e.classify_wasmparser().in_component())?;
         Ok(Component {
             inner: Arc::new(ComponentInner {
                 engine: engine.clone(),
                 info: Arc::new(info),
+                binary: Arc::from(binary),
+                core_modules: modules.0,
             }),
         })
+    }
+
+    /// Serializes this component for [`Component::deserialize`]: its binary, and each of its
+    /// nested core modules precompiled as [`Module::serialize`](crate::Module::serialize)
+    /// writes them. Loading it skips translating the core modules; the component's own
+    /// sections are validated again.
+    ///
+    /// ```
+    /// use weft::component::{Component, Linker};
+    /// let engine = weft::Engine::default();
+    /// let bytes = engine.precompile_component(br#"(component
+    ///     (core module $m (func (export "f") (result i32) i32.const 42))
+    ///     (core instance $i (instantiate $m))
+    ///     (func (export "f") (result u32) (canon lift (core func $i "f"))))"#)?;
+    /// assert_eq!(engine.detect_precompiled(&bytes), Some(weft::Precompiled::Component));
+    /// // SAFETY: none needed; Weft verifies precompiled components (see `deserialize`).
+    /// # #[allow(unsafe_code)]
+    /// let component = unsafe { Component::deserialize(&engine, &bytes)? };
+    /// let mut store = weft::Store::new(&engine, ());
+    /// let instance = Linker::new(&engine).instantiate(&mut store, &component)?;
+    /// let f = instance.get_typed_func::<(), (u32,)>(&mut store, "f")?;
+    /// assert_eq!(f.call(&mut store, ())?, (42,));
+    /// # Ok::<(), weft::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`Module::serialize`](crate::Module::serialize), for each core module.
+    pub fn serialize(&self) -> Result<Vec<u8>> {
+        use crate::module::serialize::{COMPONENT_MAGIC, write_header};
+        let inner = &*self.inner;
+        let mut w = crate::ir::codec::Writer::default();
+        write_header(&mut w, &inner.engine, COMPONENT_MAGIC);
+        w.bytes(&inner.binary);
+        w.len(inner.core_modules.len());
+        for module in &inner.core_modules {
+            w.bytes(&module.serialize()?);
+        }
+        Ok(w.bytes)
+    }
+
+    /// Loads a component written by [`Component::serialize`] or
+    /// [`Engine::precompile_component`], without translating its core modules again.
+    ///
+    /// # Safety
+    ///
+    /// None required: `unsafe` only for Wasmtime's signature. As with
+    /// [`Module::deserialize`](crate::Module::deserialize), nothing in the bytes is trusted:
+    /// the component's sections are validated again, each core module is loaded and verified
+    /// as `Module::deserialize` does, and each must have exactly the imports and exports (names
+    /// and types) that the component's binary declares for it. So truncated, corrupted,
+    /// forged or foreign bytes give an `Err` (a corrupted function body, from the call that
+    /// first reaches it), never undefined behaviour.
+    ///
+    /// # Errors
+    ///
+    /// As [`Module::deserialize`](crate::Module::deserialize) (a usage error for another
+    /// Weft version or configuration; a malformed error with the offset otherwise), and as
+    /// [`Component::new`] for the component's binary.
+    #[allow(
+        unsafe_code,
+        reason = "the signature of Wasmtime's `Component::deserialize`"
+    )]
+    pub unsafe fn deserialize(engine: &Engine, bytes: impl AsRef<[u8]>) -> Result<Component> {
+        deserialize(engine, bytes.as_ref())
+    }
+
+    /// Reads a file written by [`Component::serialize`] or [`Engine::precompile_component`]
+    /// and loads it as [`Component::deserialize`] does.
+    ///
+    /// # Safety
+    ///
+    /// None required; as [`Component::deserialize`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Component::deserialize`], and an error naming the file if it cannot be read.
+    #[allow(
+        unsafe_code,
+        reason = "the signature of Wasmtime's `Component::deserialize_file`"
+    )]
+    pub unsafe fn deserialize_file(engine: &Engine, path: impl AsRef<Path>) -> Result<Component> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path)
+            .map_err(|e| Error::msg(format!("failed to read `{}`: {e}", path.display())))?;
+        deserialize(engine, &bytes)
     }
 
     /// Reads a file (binary or WAT) and compiles it; see [`Component::new`].
@@ -335,6 +429,102 @@ fn find_item<'a>(items: &'a [(String, ComponentItem)], name: &str) -> Option<Com
         .iter()
         .find(|(n, _)| n == name)
         .map(|(_, t)| ComponentExtern::new(t))
+}
+
+/// Loads a precompiled component (see [`Component::deserialize`]).
+fn deserialize(engine: &Engine, bytes: &[u8]) -> Result<Component> {
+    use crate::ir::codec::Reader;
+    use crate::module::serialize::{COMPONENT_MAGIC, check_header_of, malformed};
+    let mut r = Reader::new(bytes);
+    check_header_of(engine, &mut r, COMPONENT_MAGIC, "component")?;
+    let binary = r.bytes().map_err(malformed)?;
+    let count = r.len(4).map_err(malformed)?;
+    let mut blobs = Vec::with_capacity(count);
+    for _ in 0..count {
+        let offset = r.offset() + 4;
+        blobs.push((offset, r.bytes().map_err(malformed)?));
+    }
+    if !r.is_empty() {
+        return Err(malformed(r.error("trailing bytes after the component")));
+    }
+    let binary_offset = 8;
+    let mut modules = PrecompiledModules {
+        blobs: blobs.into_iter(),
+        loaded: Vec::new(),
+    };
+    let info = translate_with(engine, binary, &mut modules)
+        .map_err(|e| e.classify_wasmparser().in_component())?;
+    if modules.blobs.next().is_some() {
+        return Err(Error::malformed(
+            "invalid precompiled component: more core modules than the component has",
+            Some(binary_offset),
+        ));
+    }
+    Ok(Component {
+        inner: Arc::new(ComponentInner {
+            engine: engine.clone(),
+            info: Arc::new(info),
+            binary: Arc::from(binary),
+            core_modules: modules.loaded,
+        }),
+    })
+}
+
+/// The precompiled core modules of a component being loaded, in order, each with its
+/// offset in the file.
+struct PrecompiledModules<'a> {
+    blobs: std::vec::IntoIter<(usize, &'a [u8])>,
+    loaded: Vec<crate::Module>,
+}
+
+impl CoreModules for PrecompiledModules<'_> {
+    fn module(
+        &mut self,
+        engine: &Engine,
+        _binary: &[u8],
+        range: core::ops::Range<usize>,
+        types: wasmparser::types::TypesRef<'_>,
+    ) -> Result<crate::Module> {
+        let Some((offset, blob)) = self.blobs.next() else {
+            return Err(Error::malformed(
+                "invalid precompiled component: fewer core modules than the component has",
+                Some(range.start),
+            ));
+        };
+        let module = crate::module::serialize::deserialize(engine, blob).map_err(|mut e| {
+            if let Some(crate::ErrorKind::Malformed { offset: o, .. }) =
+                e.downcast_mut::<crate::ErrorKind>()
+            {
+                *o = o.map(|o| o + offset);
+            }
+            e
+        })?;
+        let mismatch = || {
+            Error::malformed(
+                format!(
+                    "invalid precompiled component: the core module at offset {offset} does \
+                     not have the imports and exports the component declares for it"
+                ),
+                Some(offset),
+            )
+        };
+        let (Some(imports), Some(exports)) = (types.core_imports(), types.core_exports()) else {
+            return Err(mismatch());
+        };
+        let declared_imports = imports.map(|(m, n, ty)| (m, n, core_type(types, &ty)));
+        if !declared_imports.eq(module
+            .imports()
+            .map(|i| (i.module(), i.name(), Some(i.ty()))))
+        {
+            return Err(mismatch());
+        }
+        let declared_exports = exports.map(|(n, ty)| (n, core_type(types, &ty)));
+        if !declared_exports.eq(module.exports().map(|e| (e.name(), Some(e.ty())))) {
+            return Err(mismatch());
+        }
+        self.loaded.push(module.clone());
+        Ok(module)
+    }
 }
 
 /// The type of a component instance: its exports, by name (Wasmtime's

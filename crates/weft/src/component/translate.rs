@@ -169,7 +169,44 @@ pub(crate) enum Step {
 }
 
 /// Validates `binary` as a component with `engine`'s features and flattens it.
-pub(crate) fn translate(engine: &Engine, binary: &[u8]) -> Result<ComponentInfo> {
+/// Where [`translate_with`] gets a component's nested core modules from.
+pub(crate) trait CoreModules {
+    /// The core module whose bytes are `range` of the component `binary`, which the
+    /// validator has checked as `types` (its imports and exports). Called in the order the
+    /// modules appear in the binary.
+    fn module(
+        &mut self,
+        engine: &Engine,
+        binary: &[u8],
+        range: core::ops::Range<usize>,
+        types: wasmparser::types::TypesRef<'_>,
+    ) -> Result<Module>;
+}
+
+/// Compiles each nested core module from its bytes, and keeps them in order.
+#[derive(Default)]
+pub(crate) struct CompileModules(pub(crate) Vec<Module>);
+
+impl CoreModules for CompileModules {
+    fn module(
+        &mut self,
+        engine: &Engine,
+        binary: &[u8],
+        range: core::ops::Range<usize>,
+        _types: wasmparser::types::TypesRef<'_>,
+    ) -> Result<Module> {
+        let module = compile_nested(engine, binary, range)?;
+        self.0.push(module.clone());
+        Ok(module)
+    }
+}
+
+/// Validates and flattens `binary`, taking its nested core modules from `modules`.
+pub(crate) fn translate_with(
+    engine: &Engine,
+    binary: &[u8],
+    modules: &mut dyn CoreModules,
+) -> Result<ComponentInfo> {
     let features = engine.config().component_features();
     if !features.component_model() {
         return Err(Error::usage(
@@ -200,7 +237,10 @@ pub(crate) fn translate(engine: &Engine, binary: &[u8]) -> Result<ComponentInfo>
                 Payload::End(_) => {
                     let range = range.clone();
                     nested_module = None;
-                    let module = compile_nested(engine, binary, range)?;
+                    let wasmparser::ValidPayload::End(types) = &valid else {
+                        return Err(internal());
+                    };
+                    let module = modules.module(engine, binary, range, types.as_ref())?;
                     let builder = stack.get_mut(depth_now).ok_or_else(internal)?;
                     builder.steps.push(Step::CoreModule(module));
                     builder.modules.push(Some(builder.steps.len() - 1));

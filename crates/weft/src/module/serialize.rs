@@ -63,6 +63,10 @@ use std::sync::{Arc, OnceLock};
 /// The first bytes of a precompiled core module.
 const MAGIC: [u8; 8] = *b"\0weft-m\x01";
 
+/// The first bytes of a precompiled component (see `component::component`'s
+/// `Component::serialize`).
+pub(crate) const COMPONENT_MAGIC: [u8; 8] = *b"\0weft-c\x01";
+
 /// The version of the layout below; bumped whenever it changes.
 const FORMAT_VERSION: u32 = 2;
 
@@ -76,7 +80,9 @@ pub enum Precompiled {
     /// A core module written by [`Engine::precompile_module`] or [`Module::serialize`]; load
     /// it with [`Module::deserialize`].
     Module,
-    /// A component. Weft does not precompile components yet, so it never returns this.
+    /// A component written by [`Engine::precompile_component`] or
+    /// [`Component::serialize`](crate::component::Component::serialize); load it with
+    /// [`Component::deserialize`](crate::component::Component::deserialize).
     Component,
 }
 
@@ -103,11 +109,32 @@ impl Engine {
         Module::new(self, bytes)?.serialize()
     }
 
-    /// Whether `bytes` look like a module precompiled by Weft ([`Precompiled::Module`]), from
-    /// their first bytes only: `None` for anything else (a `.wasm` binary, text, another
-    /// runtime's artifact). It says nothing of whether they would load in this engine.
+    /// Compiles a component (binary or WAT, as
+    /// [`Component::new`](crate::component::Component::new) accepts) and returns it
+    /// serialized, to be loaded later by
+    /// [`Component::deserialize`](crate::component::Component::deserialize) with an engine
+    /// of the same configuration, skipping the translation of its core modules.
+    ///
+    /// # Errors
+    ///
+    /// As [`Component::new`](crate::component::Component::new).
+    #[cfg(feature = "component-model")]
+    pub fn precompile_component(&self, bytes: &[u8]) -> Result<Vec<u8>> {
+        crate::component::Component::new(self, bytes)?.serialize()
+    }
+
+    /// Whether `bytes` look like a module ([`Precompiled::Module`]) or a component
+    /// ([`Precompiled::Component`]) precompiled by Weft, from their first bytes only: `None`
+    /// for anything else (a `.wasm` binary, text, another runtime's artifact). It says
+    /// nothing of whether they would load in this engine.
     pub fn detect_precompiled(&self, bytes: &[u8]) -> Option<Precompiled> {
-        bytes.starts_with(&MAGIC).then_some(Precompiled::Module)
+        if bytes.starts_with(&MAGIC) {
+            Some(Precompiled::Module)
+        } else if bytes.starts_with(&COMPONENT_MAGIC) {
+            Some(Precompiled::Component)
+        } else {
+            None
+        }
     }
 }
 
@@ -129,10 +156,7 @@ impl Module {
     pub fn serialize(&self) -> Result<Vec<u8>> {
         let inner = &*self.inner;
         let mut w = Writer::default();
-        w.bytes.extend_from_slice(&MAGIC);
-        w.u32(FORMAT_VERSION);
-        w.str(env!("CARGO_PKG_VERSION"));
-        w.bytes(&fingerprint(inner.engine.config()));
+        write_header(&mut w, &inner.engine, MAGIC);
         write_info(&mut w, &inner.info);
         w.len(inner.code.len());
         for index in 0..inner.code.len() {
@@ -256,26 +280,46 @@ fn describe(name: &str, value: u8) -> String {
     }
 }
 
+/// Writes the header of a precompiled file: `magic`, the format and Weft versions, and the
+/// fingerprint of `engine`'s configuration.
+pub(crate) fn write_header(w: &mut Writer, engine: &Engine, magic: [u8; 8]) {
+    w.bytes.extend_from_slice(&magic);
+    w.u32(FORMAT_VERSION);
+    w.str(env!("CARGO_PKG_VERSION"));
+    w.bytes(&fingerprint(engine.config()));
+}
+
 /// Checks that a file's header fits this build and `engine`.
 fn check_header(engine: &Engine, r: &mut Reader<'_>) -> Result<()> {
-    let magic = r.take(MAGIC.len()).map_err(malformed)?;
-    if magic != MAGIC {
+    check_header_of(engine, r, MAGIC, "module")
+}
+
+/// Checks that the header of a precompiled `what` (`module` or `component`), written by
+/// [`write_header`] with `magic`, fits this build and `engine`.
+pub(crate) fn check_header_of(
+    engine: &Engine,
+    r: &mut Reader<'_>,
+    magic: [u8; 8],
+    what: &str,
+) -> Result<()> {
+    let found = r.take(magic.len()).map_err(malformed)?;
+    if found != magic {
         return Err(Error::malformed(
-            "not a precompiled Weft module (bad magic number)",
+            format!("not a precompiled Weft {what} (bad magic number)"),
             Some(0),
         ));
     }
     let version = r.u32().map_err(malformed)?;
     if version != FORMAT_VERSION {
         return Err(Error::usage(format!(
-            "precompiled module has format version {version}, but this Weft reads version \
+            "precompiled {what} has format version {version}, but this Weft reads version \
              {FORMAT_VERSION}: precompile it again"
         )));
     }
     let weft = r.str().map_err(malformed)?;
     if weft != env!("CARGO_PKG_VERSION") {
         return Err(Error::usage(format!(
-            "precompiled module was compiled by Weft {weft}, but this is Weft {}: precompile \
+            "precompiled {what} was compiled by Weft {weft}, but this is Weft {}: precompile \
              it again",
             env!("CARGO_PKG_VERSION")
         )));
@@ -284,7 +328,7 @@ fn check_header(engine: &Engine, r: &mut Reader<'_>) -> Result<()> {
     let expected = settings(engine.config());
     if recorded.len() != expected.len() {
         return Err(Error::malformed(
-            "precompiled module has a configuration fingerprint of the wrong length",
+            format!("precompiled {what} has a configuration fingerprint of the wrong length"),
             Some(r.offset()),
         ));
     }
@@ -302,21 +346,21 @@ fn check_header(engine: &Engine, r: &mut Reader<'_>) -> Result<()> {
         .collect();
     if !differences.is_empty() {
         return Err(Error::usage(format!(
-            "precompiled module is incompatible with this engine: {}",
+            "precompiled {what} is incompatible with this engine: {}",
             differences.join("; ")
         )));
     }
     Ok(())
 }
 
-fn malformed(error: DecodeError) -> Error {
+pub(crate) fn malformed(error: DecodeError) -> Error {
     Error::malformed(
         format!("invalid precompiled module: {}", error.message),
         Some(error.offset),
     )
 }
 
-fn deserialize(engine: &Engine, bytes: &[u8]) -> Result<Module> {
+pub(crate) fn deserialize(engine: &Engine, bytes: &[u8]) -> Result<Module> {
     let mut r = Reader::new(bytes);
     check_header(engine, &mut r)?;
     let (info, code) = read_module(engine, &mut r).map_err(malformed)?;
