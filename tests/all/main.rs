@@ -5,6 +5,7 @@
 
 mod api;
 mod component;
+mod component_bindgen;
 mod component_compose;
 mod component_exports;
 mod component_guests;

@@ -5,8 +5,13 @@
 //! `#[component(name = "kebab-name")]` to give a field or case its component name (the Rust
 //! name otherwise), and the function-like `flags!` for flags types.
 //!
+//! `bindgen!` generates Rust bindings for a WIT world, as Wasmtime's synchronous
+//! `bindgen!` does (module `bindgen`).
+//!
 //! Use them through `weft::component`, which re-exports them; the generated code refers to
 //! `::weft::component`.
+
+mod bindgen;
 
 use proc_macro::TokenStream;
 use proc_macro2::{Span, TokenStream as TokenStream2};
@@ -587,4 +592,15 @@ pub fn flags(input: TokenStream) -> TokenStream {
         });
     }
     out.into()
+}
+
+/// `bindgen!("world" in "path")` or `bindgen!({ path: ..., world: ..., ... })`: Rust
+/// bindings for a WIT world, shaped like Wasmtime's synchronous `bindgen!`. See
+/// `weft::component::bindgen` for the options and the generated items.
+#[proc_macro]
+pub fn bindgen(input: TokenStream) -> TokenStream {
+    match bindgen::expand(input.into()) {
+        Ok(tokens) => tokens.into(),
+        Err(e) => e.to_compile_error().into(),
+    }
 }

@@ -86,6 +86,7 @@ mod component;
 mod convert;
 mod export_index;
 mod func;
+mod has_data;
 pub(crate) mod instance;
 mod linker;
 mod plan;
@@ -95,10 +96,11 @@ mod typed;
 pub use component::{Component, ComponentItem, ComponentSort};
 pub use export_index::{ComponentExportIndex, InstanceExportLookup};
 pub use func::Func;
+pub use has_data::{HasData, HasSelf};
 pub use instance::{Export, ExportInstance, Instance};
 pub use linker::{InstancePre, Linker, LinkerInstance};
 pub use typed::{
     __internal, ComponentNamedList, ComponentType, Lift, LiftCx, Lower, LowerCx, LowerDyn,
     TypedFunc, WasmList, WasmStr,
 };
-pub use weft_component_macro::{ComponentType, Lift, Lower, flags};
+pub use weft_component_macro::{ComponentType, Lift, Lower, bindgen, flags};
