@@ -309,3 +309,106 @@ fn guests_world_round_trips_every_kind_and_a_guest_resource() {
     handle.resource_drop(&mut store).unwrap();
     assert_eq!(store.data().dropped, vec![12]);
 }
+
+mod files {
+    ::weft::component::bindgen!({
+        inline: "
+            package local:demo;
+            interface files {
+                resource file {
+                    constructor(size: u32);
+                    size: func() -> u32;
+                    open: static func(size: u32) -> file;
+                }
+            }
+            world files-world {
+                import files;
+                export run: func(n: u32) -> u32;
+            }
+        ",
+    });
+}
+
+use files::local::demo::files::{File, Host as FilesHost, HostFile};
+use weft::component::{Resource, ResourceTable};
+
+/// Host resources behind generated `Host<Resource>` traits, kept in a `ResourceTable`.
+#[derive(Default)]
+struct FileHost {
+    table: ResourceTable,
+    sizes: std::collections::HashMap<u32, u32>,
+    dropped: Vec<u32>,
+}
+
+impl FilesHost for FileHost {}
+
+impl HostFile for FileHost {
+    fn new(&mut self, size: u32) -> Resource<File> {
+        let file = self.table.push(()).expect("table has room");
+        let file = Resource::<File>::new_own(file.rep());
+        self.sizes.insert(file.rep(), size);
+        file
+    }
+    fn size(&mut self, file: Resource<File>) -> u32 {
+        self.sizes.get(&file.rep()).copied().unwrap_or(0)
+    }
+    fn open(&mut self, size: u32) -> Resource<File> {
+        self.new(size * 2)
+    }
+    fn drop(&mut self, file: Resource<File>) -> weft::Result<()> {
+        self.dropped
+            .push(self.sizes.remove(&file.rep()).unwrap_or(0));
+        Ok(())
+    }
+}
+
+/// A guest that makes a host `file` with the constructor and with the static function, reads
+/// their sizes through the method, drops both, and returns the sum.
+const FILES: &str = r#"(component
+  (import "local:demo/files" (instance $f
+    (export "file" (type $file (sub resource)))
+    (export "[constructor]file" (func (param "size" u32) (result (own $file))))
+    (export "[method]file.size" (func (param "self" (borrow $file)) (result u32)))
+    (export "[static]file.open" (func (param "size" u32) (result (own $file))))))
+  (alias export $f "file" (type $file))
+  (alias export $f "[constructor]file" (func $ctor))
+  (alias export $f "[method]file.size" (func $size))
+  (alias export $f "[static]file.open" (func $open))
+  (core func $ctor-l (canon lower (func $ctor)))
+  (core func $size-l (canon lower (func $size)))
+  (core func $open-l (canon lower (func $open)))
+  (core func $drop (canon resource.drop $file))
+  (core module $m
+    (import "f" "ctor" (func $ctor (param i32) (result i32)))
+    (import "f" "size" (func $size (param i32) (result i32)))
+    (import "f" "open" (func $open (param i32) (result i32)))
+    (import "f" "drop" (func $drop (param i32)))
+    (func (export "run") (param i32) (result i32) (local $a i32) (local $b i32) (local $r i32)
+      (local.set $a (call $ctor (local.get 0)))
+      (local.set $b (call $open (local.get 0)))
+      (local.set $r (i32.add (call $size (local.get $a)) (call $size (local.get $b))))
+      (call $drop (local.get $a))
+      (call $drop (local.get $b))
+      (local.get $r)))
+  (core instance $i (instantiate $m
+    (with "f" (instance
+      (export "ctor" (func $ctor-l))
+      (export "size" (func $size-l))
+      (export "open" (func $open-l))
+      (export "drop" (func $drop))))))
+  (func (export "run") (param "n" u32) (result u32) (canon lift (core func $i "run")))
+)"#;
+
+#[test]
+fn host_resources_are_made_used_and_dropped_through_generated_traits() {
+    let engine = Engine::default();
+    let component = Component::new(&engine, FILES).expect("component");
+    let mut linker = Linker::new(&engine);
+    files::FilesWorld::add_to_linker::<_, HasSelf<_>>(&mut linker, |s: &mut FileHost| s)
+        .expect("add_to_linker");
+    let mut store = Store::new(&engine, FileHost::default());
+    let world = files::FilesWorld::instantiate(&mut store, &component, &linker).expect("inst");
+    assert_eq!(world.call_run(&mut store, 5).unwrap(), 5 + 10);
+    assert_eq!(store.data().dropped, vec![5, 10]);
+    assert!(store.data().sizes.is_empty());
+}

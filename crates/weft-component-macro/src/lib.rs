@@ -594,9 +594,8 @@ pub fn flags(input: TokenStream) -> TokenStream {
     out.into()
 }
 
-/// `bindgen!("world" in "path")` or `bindgen!({ path: ..., world: ..., ... })`: Rust
-/// bindings for a WIT world, shaped like Wasmtime's synchronous `bindgen!`. See
-/// `weft::component::bindgen` for the options and the generated items.
+/// Rust bindings for a WIT world, shaped like Wasmtime's synchronous `bindgen!`:
+/// `bindgen!("world" in "path")` or `bindgen!({ path: ..., world: ..., ... })`.
 #[proc_macro]
 pub fn bindgen(input: TokenStream) -> TokenStream {
     match bindgen::expand(input.into()) {

@@ -103,4 +103,92 @@ pub use typed::{
     __internal, ComponentNamedList, ComponentType, Lift, LiftCx, Lower, LowerCx, LowerDyn,
     TypedFunc, WasmList, WasmStr,
 };
-pub use weft_component_macro::{ComponentType, Lift, Lower, bindgen, flags};
+pub use weft_component_macro::{ComponentType, Lift, Lower, flags};
+
+/// Generates Rust bindings for a WIT world, as Wasmtime's synchronous `bindgen!` does.
+///
+/// # Input
+///
+/// - `bindgen!("world" in "path")`, or `bindgen!({ ... })` with:
+///   - `path: "wit/dir-or-file"` (relative to `CARGO_MANIFEST_DIR`; a directory may hold
+///     `deps/`), or `path: [...]`, or `inline: "package ...; world ... { ... }"`;
+///   - `world: "name"` (optional when the package has one world);
+///   - `with: { "ns:pkg/interface": path::to::module, "ns:pkg/interface.res": Type }`, to use
+///     existing bindings or a host type for a resource;
+///   - `trappable_imports: true` or `["name", ...]`, and
+///     `imports: { default: trappable, "name": trappable }`: those host functions return
+///     `weft::Result<T>`, and an `Err` traps the calling component;
+///   - `additional_derives: [PartialEq, ...]` for the generated types.
+/// - Options of Wasmtime that concern async, tracing or code layout (`async`,
+///   `concurrent_imports`, `trappable_error_type`, `ownership`, `tracing`, ...) are compile
+///   errors that say so: Weft generates synchronous bindings only.
+///
+/// # Output
+///
+/// - Per imported interface `ns:pkg/name`, a module `ns::pkg::name` with its types (records,
+///   variants, enums, options, results, tuples, lists, `flags` with
+///   [`flags!`](crate::component::flags), resources), a `Host` trait with one method per
+///   function, a `Host<Resource>` trait per resource (taking and returning
+///   [`Resource<T>`](crate::component::Resource)), and
+///   `add_to_linker::<T, D: HasData>(linker, fn(&mut T) -> D::Data<'_>)`.
+/// - World-level imports: a `<World>Imports` trait and `<World>::add_to_linker_imports`.
+/// - The world's struct `<World>` with `instantiate(&mut store, &component, &linker)`,
+///   `new(&mut store, &instance)`, `add_to_linker` (every import), `call_<func>` for the
+///   world's exported functions, and an accessor per exported interface, whose
+///   `exports::ns::pkg::name::Guest` has `call_<func>` and, per resource, a
+///   `Guest<Resource>` with `call_constructor` and its methods over
+///   [`ResourceAny`](crate::component::ResourceAny) handles; `<World>Pre` instantiates
+///   from an [`InstancePre`].
+///
+/// # Example
+///
+/// ```
+/// use weft::component::{Component, HasSelf, Linker};
+/// use weft::{Engine, Store};
+///
+/// mod convert {
+///     weft::component::bindgen!({
+///         inline: "
+///             package local:demo;
+///             world convert {
+///                 import host: interface {
+///                     multiply: func(a: f32, b: f32) -> f32;
+///                 }
+///                 export convert-celsius-to-fahrenheit: func(x: f32) -> f32;
+///             }
+///         ",
+///     });
+/// }
+///
+/// struct MyState;
+/// impl convert::host::Host for MyState {
+///     fn multiply(&mut self, a: f32, b: f32) -> f32 {
+///         a * b
+///     }
+/// }
+///
+/// let engine = Engine::default();
+/// let component = Component::new(&engine, r#"(component
+///   (import "host" (instance $host
+///     (export "multiply" (func (param "a" f32) (param "b" f32) (result f32)))))
+///   (alias export $host "multiply" (func $multiply))
+///   (core func $multiply-lowered (canon lower (func $multiply)))
+///   (core module $m
+///     (import "host" "multiply" (func $multiply (param f32 f32) (result f32)))
+///     (func (export "convert") (param f32) (result f32)
+///       local.get 0 f32.const 1.8 call $multiply f32.const 32 f32.add))
+///   (core instance $i (instantiate $m
+///     (with "host" (instance (export "multiply" (func $multiply-lowered))))))
+///   (func (export "convert-celsius-to-fahrenheit") (param "x" f32) (result f32)
+///     (canon lift (core func $i "convert"))))"#)?;
+///
+/// let mut linker = Linker::new(&engine);
+/// convert::Convert::add_to_linker::<_, HasSelf<_>>(&mut linker, |state: &mut MyState| state)?;
+/// let mut store = Store::new(&engine, MyState);
+/// let bindings = convert::Convert::instantiate(&mut store, &component, &linker)?;
+/// let fahrenheit = bindings.call_convert_celsius_to_fahrenheit(&mut store, 100.0)?;
+/// assert!((fahrenheit - 212.0).abs() < 1e-3);
+/// # Ok::<(), weft::Error>(())
+/// ```
+#[doc(inline)]
+pub use weft_component_macro::bindgen;
