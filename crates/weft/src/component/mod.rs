@@ -127,9 +127,9 @@ pub use weft_component_macro::{ComponentType, Lift, Lower, flags};
 ///
 /// - Per imported interface `ns:pkg/name`, a module `ns::pkg::name` with its types (records,
 ///   variants, enums, options, results, tuples, lists, `flags` with
-///   [`flags!`](crate::component::flags), resources), a `Host` trait with one method per
+///   [`flags!`], resources), a `Host` trait with one method per
 ///   function, a `Host<Resource>` trait per resource (taking and returning
-///   [`Resource<T>`](crate::component::Resource)), and
+///   [`Resource<T>`](Resource)), and
 ///   `add_to_linker::<T, D: HasData>(linker, fn(&mut T) -> D::Data<'_>)`.
 /// - World-level imports: a `<World>Imports` trait and `<World>::add_to_linker_imports`.
 /// - The world's struct `<World>` with `instantiate(&mut store, &component, &linker)`,
@@ -137,7 +137,7 @@ pub use weft_component_macro::{ComponentType, Lift, Lower, flags};
 ///   world's exported functions, and an accessor per exported interface, whose
 ///   `exports::ns::pkg::name::Guest` has `call_<func>` and, per resource, a
 ///   `Guest<Resource>` with `call_constructor` and its methods over
-///   [`ResourceAny`](crate::component::ResourceAny) handles; `<World>Pre` instantiates
+///   [`ResourceAny`] handles; `<World>Pre` instantiates
 ///   from an [`InstancePre`].
 ///
 /// # Example
