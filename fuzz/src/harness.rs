@@ -179,7 +179,7 @@ pub fn dummy_imports<T: 'static>(
                 let minimum = elements(ty.minimum())?;
                 let maximum = ty.maximum().map(elements).transpose()?;
                 let table_ty = TableType::new(ty.element(), minimum, maximum);
-                let init = Val::null_ref(ty.element());
+                let init = weft::Ref::null(ty.element().heap_type());
                 Extern::Table(Table::new(&mut *store, table_ty, init)?)
             }
             ExternType::Global(ty) => {
@@ -398,14 +398,14 @@ pub fn run(engine: &Engine, module: &Module, stats: &mut Stats) -> Result<(), St
                 }
             }
             Some(Extern::Global(global)) => {
-                let _ = global.get(&store);
+                let _ = global.get(&mut store);
             }
             Some(Extern::Memory(memory)) => {
                 let _ = memory.data(&store).len();
             }
             Some(Extern::Table(table)) => {
                 let size = table.size(&store);
-                let _ = table.get(&store, size.saturating_sub(1));
+                let _ = table.get(&mut store, size.saturating_sub(1));
             }
             None => return Err(format!("export `{name}` is missing from the instance")),
         }

@@ -245,7 +245,7 @@ impl Oracle for WeftOracle {
 
     fn global(&mut self, name: &str) -> Option<Value> {
         let global = self.instance?.get_global(&self.store, name)?;
-        Some(WeftOracle::value(&global.get(&self.store)))
+        Some(WeftOracle::value(&global.get(&mut self.store)))
     }
 
     fn memory(&mut self, name: &str) -> Option<Vec<u8>> {
@@ -258,11 +258,8 @@ impl Oracle for WeftOracle {
         let size = table.size(&self.store);
         Some(
             (0..size)
-                .map(|i| match table.get(&self.store, i) {
-                    Some(v) => {
-                        WeftOracle::value(&v) == Value::FuncRef { null: true }
-                            || WeftOracle::value(&v) == Value::ExternRef { null: true }
-                    }
+                .map(|i| match table.get(&mut self.store, i) {
+                    Some(r) => r.is_null(),
                     None => true,
                 })
                 .collect(),

@@ -6,6 +6,7 @@ use weft::{
     Memory, MemoryType, Module, Mutability, RefType, Store, StoreLimitsBuilder, Table, TableType,
     TrapCode, Val, ValType,
 };
+use weft::{Ref, Rooted};
 
 fn instantiate(wat: &str) -> (Store<()>, Instance) {
     let engine = Engine::default();
@@ -300,7 +301,7 @@ fn memory_global_and_table_handles() {
     assert_eq!(memory.ty(&store), MemoryType::new(3, Some(3)));
 
     let counter = instance.get_global(&mut store, "counter").expect("global");
-    assert_eq!(counter.get(&store).i64(), Some(5));
+    assert_eq!(counter.get(&mut store).i64(), Some(5));
     counter.set(&mut store, Val::I64(6)).expect("set");
     assert!(counter.set(&mut store, Val::I32(6)).is_err());
     assert_eq!(
@@ -319,14 +320,9 @@ fn memory_global_and_table_handles() {
         Some(TrapCode::IndirectCallToNull)
     );
     let f = instance.get_func(&mut store, "f").expect("f");
-    table
-        .set(&mut store, 0, Val::FuncRef(Some(f)))
-        .expect("set");
+    table.set(&mut store, 0, Ref::Func(Some(f))).expect("set");
     assert_eq!(call.call(&mut store, 0).expect("call"), 9);
-    assert_eq!(
-        table.grow(&mut store, 3, Val::FuncRef(None)).expect("grow"),
-        2
-    );
+    assert_eq!(table.grow(&mut store, 3, Ref::Func(None)).expect("grow"), 2);
     assert_eq!(table.size(&store), 5);
 }
 
@@ -341,16 +337,18 @@ fn externrefs_round_trip() {
     let mut store = Store::new(&engine, ());
     let instance = Instance::new(&mut store, &module, &[]).expect("instantiates");
     let id = instance
-        .get_typed_func::<Option<ExternRef>, Option<ExternRef>>(&mut store, "id")
+        .get_typed_func::<Option<Rooted<ExternRef>>, Option<Rooted<ExternRef>>>(&mut store, "id")
         .expect("id");
-    let value = ExternRef::new(&mut store, String::from("weft"));
+    let value = ExternRef::new(&mut store, String::from("weft")).expect("new");
     let back = id
         .call(&mut store, Some(value))
         .expect("call")
         .expect("non-null");
+    assert!(Rooted::ref_eq(&store, &back, &value).expect("rooted"));
     assert_eq!(
         back.data(&store)
-            .downcast_ref::<String>()
+            .expect("rooted")
+            .and_then(|d| d.downcast_ref::<String>())
             .map(String::as_str),
         Some("weft")
     );
@@ -383,7 +381,7 @@ fn imported_host_entities() {
     let table = Table::new(
         &mut store,
         TableType::new(RefType::FUNCREF, 1, None),
-        Val::FuncRef(None),
+        Ref::Func(None),
     )
     .expect("table");
     let mut linker = Linker::new(&engine);
@@ -530,4 +528,58 @@ fn module_exports_found_by_index_belong_to_their_module() {
         foreign.get_module_export(&mut store, &own),
         Some(weft::Extern::Memory(_))
     ));
+}
+
+/// A host value that counts its drops.
+struct Counted(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Externrefs nothing holds are collected on their own: a million made by the host in
+/// scopes, and a hundred thousand made for a wasm loop that drops them, never pile up.
+#[test]
+fn dropped_externrefs_are_collected_without_asking() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let drops = std::sync::Arc::new(AtomicUsize::new(0));
+    let engine = Engine::default();
+    let mut store = Store::new(&engine, ());
+    let made = 1_000_000;
+    for _ in 0..made {
+        let mut scope = weft::RootScope::new(&mut store);
+        ExternRef::new(&mut scope, Counted(drops.clone())).expect("new");
+    }
+    let live = made - drops.load(Ordering::Relaxed);
+    assert!(live <= 4096, "{live} externrefs still live");
+
+    let module = Module::new(
+        &engine,
+        r#"(module
+            (import "" "make" (func $make (result externref)))
+            (func (export "run") (param i32)
+              (loop $l
+                (drop (call $make))
+                (br_if $l (local.tee 0 (i32.sub (local.get 0) (i32.const 1)))))))"#,
+    )
+    .expect("compiles");
+    let counter = drops.clone();
+    let make = Func::wrap(
+        &mut store,
+        move |mut caller: Caller<'_, ()>| -> weft::Result<Option<Rooted<ExternRef>>> {
+            Ok(Some(ExternRef::new(&mut caller, Counted(counter.clone()))?))
+        },
+    );
+    let instance = Instance::new(&mut store, &module, &[make.into()]).expect("instantiates");
+    let run = instance
+        .get_typed_func::<i32, ()>(&mut store, "run")
+        .expect("run");
+    let before = drops.load(Ordering::Relaxed);
+    run.call(&mut store, 100_000).expect("runs");
+    let freed = drops.load(Ordering::Relaxed) - before;
+    assert!(100_000 + live - freed <= 4096, "only {freed} freed");
+    store.gc(None).expect("gc");
+    assert_eq!(drops.load(Ordering::Relaxed), made + 100_000);
 }

@@ -2,6 +2,7 @@
 
 use std::time::{Duration, Instant};
 use weft::ErrorExt as _;
+use weft::Ref;
 use weft::{
     Caller, Config, Engine, Instance, Linker, Module, Store, StoreLimits, StoreLimitsBuilder,
     TrapCode, UpdateDeadline,
@@ -452,7 +453,7 @@ fn store_is_fully_usable_after_panics_unwind_out_of_calls() {
 
 #[test]
 fn memory_new_and_table_new_ask_the_limiter() {
-    use weft::{Memory, MemoryType, RefType, Table, TableType, Val};
+    use weft::{Memory, MemoryType, RefType, Table, TableType};
     let mut store = limited(
         StoreLimitsBuilder::new()
             .memory_size(65536)
@@ -466,13 +467,13 @@ fn memory_new_and_table_new_ask_the_limiter() {
     );
     Memory::new(&mut store, MemoryType::new(1, None)).expect("within the size");
     let funcref = TableType::new(RefType::FUNCREF, 11, None);
-    let error = Table::new(&mut store, funcref, Val::FuncRef(None)).expect_err("over the length");
+    let error = Table::new(&mut store, funcref, Ref::Func(None)).expect_err("over the length");
     assert!(
         error.to_string().contains("exceeds the store's limits"),
         "{error}"
     );
     let funcref = TableType::new(RefType::FUNCREF, 10, None);
-    Table::new(&mut store, funcref, Val::FuncRef(None)).expect("within the length");
+    Table::new(&mut store, funcref, Ref::Func(None)).expect("within the length");
 
     // The growth reported to the limiter goes from 0 to the initial size.
     let mut store = limited(
@@ -495,7 +496,7 @@ fn memory_new_and_table_new_ask_the_limiter() {
         "{error}"
     );
     let funcref = TableType::new(RefType::FUNCREF, 0, None);
-    let error = Table::new(&mut store, funcref, Val::FuncRef(None)).expect_err("second table");
+    let error = Table::new(&mut store, funcref, Ref::Func(None)).expect_err("second table");
     assert!(
         error.to_string().contains("table count limit of 1"),
         "{error}"
@@ -504,7 +505,7 @@ fn memory_new_and_table_new_ask_the_limiter() {
 
 #[test]
 fn a_store_without_a_limiter_holds_10000_instances_memories_and_tables() {
-    use weft::{DEFAULT_INSTANCE_LIMIT, Memory, MemoryType, RefType, Table, TableType, Val};
+    use weft::{DEFAULT_INSTANCE_LIMIT, Memory, MemoryType, RefType, Table, TableType};
     assert_eq!(DEFAULT_INSTANCE_LIMIT, 10_000);
     let mut store = Store::new(&Engine::default(), ());
     let module = Module::new(store.engine(), "(module)").expect("compiles");
@@ -536,9 +537,9 @@ fn a_store_without_a_limiter_holds_10000_instances_memories_and_tables() {
     let mut store = Store::new(&Engine::default(), ());
     let funcref = TableType::new(RefType::FUNCREF, 0, None);
     for _ in 0..weft::DEFAULT_TABLE_LIMIT {
-        Table::new(&mut store, funcref, Val::FuncRef(None)).expect("within the default");
+        Table::new(&mut store, funcref, Ref::Func(None)).expect("within the default");
     }
-    let error = Table::new(&mut store, funcref, Val::FuncRef(None)).expect_err("one too many");
+    let error = Table::new(&mut store, funcref, Ref::Func(None)).expect_err("one too many");
     assert!(
         error.to_string().contains("table count limit of 10000"),
         "{error}"
@@ -674,7 +675,7 @@ fn every_creation_path_asks_the_limiter() {
         weft::Table::new(
             &mut store,
             weft::TableType::new(weft::RefType::FUNCREF, 3, None),
-            weft::Val::FuncRef(None),
+            weft::Ref::Func(None),
         )
         .expect("table");
         assert_eq!(store.data().asked, ["memory 0->65536", "table 0->3"]);

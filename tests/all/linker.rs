@@ -2,6 +2,7 @@
 //! exports, command and reactor modules; and the store, memory and table helpers beside it.
 
 use weft::ErrorExt as _;
+use weft::Ref;
 use weft::{
     Caller, Config, Engine, ErrorKind, Extern, Func, Linker, Memory, MemoryType, Module, RefType,
     Store, Table, TableType, UnknownImportError, Val, ValType,
@@ -267,34 +268,35 @@ fn tables_fill_and_copy_with_bounds_checks() {
     let mut store = Store::<()>::default();
     let f = Func::wrap(&mut store, || {});
     let ty = TableType::new(RefType::FUNCREF, 4, None);
-    let a = Table::new(&mut store, ty, Val::FuncRef(None)).unwrap();
-    let b = Table::new(&mut store, ty, Val::FuncRef(None)).unwrap();
-    a.fill(&mut store, 1, Val::FuncRef(Some(f)), 2).unwrap();
-    let is_set = |store: &Store<()>, table: Table, i: u64| {
-        matches!(table.get(store, i), Some(Val::FuncRef(Some(_))))
+    let a = Table::new(&mut store, ty, Ref::Func(None)).unwrap();
+    let b = Table::new(&mut store, ty, Ref::Func(None)).unwrap();
+    a.fill(&mut store, 1, Ref::Func(Some(f)), 2).unwrap();
+    let is_set = |store: &mut Store<()>, table: Table, i: u64| {
+        matches!(table.get(store, i), Some(Ref::Func(Some(_))))
     };
     assert_eq!(
-        (0..4).map(|i| is_set(&store, a, i)).collect::<Vec<_>>(),
+        (0..4).map(|i| is_set(&mut store, a, i)).collect::<Vec<_>>(),
         [false, true, true, false]
     );
     Table::copy(&mut store, &b, 2, &a, 1, 2).unwrap();
     assert_eq!(
-        (0..4).map(|i| is_set(&store, b, i)).collect::<Vec<_>>(),
+        (0..4).map(|i| is_set(&mut store, b, i)).collect::<Vec<_>>(),
         [false, false, true, true]
     );
     // Overlapping copy within one table.
     Table::copy(&mut store, &a, 0, &a, 1, 3).unwrap();
     assert_eq!(
-        (0..4).map(|i| is_set(&store, a, i)).collect::<Vec<_>>(),
+        (0..4).map(|i| is_set(&mut store, a, i)).collect::<Vec<_>>(),
         [true, true, false, false]
     );
-    assert!(a.fill(&mut store, 3, Val::FuncRef(None), 2).is_err());
+    assert!(a.fill(&mut store, 3, Ref::Func(None), 2).is_err());
     assert!(Table::copy(&mut store, &b, 3, &a, 0, 2).is_err());
-    assert!(a.fill(&mut store, 0, Val::I32(0), 1).is_err());
+    assert!(a.fill(&mut store, 0, Ref::Extern(None), 1).is_err());
+
     let externs = Table::new(
         &mut store,
         TableType::new(RefType::EXTERNREF, 1, None),
-        Val::ExternRef(None),
+        Ref::Extern(None),
     )
     .unwrap();
     assert!(Table::copy(&mut store, &externs, 0, &a, 0, 1).is_err());

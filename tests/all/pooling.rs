@@ -2,9 +2,10 @@
 //! memories reused zeroed, and the per-module and size bounds.
 
 use weft::ErrorExt as _;
+use weft::Ref;
 use weft::{
     Config, Engine, ErrorKind, Instance, InstanceAllocationStrategy, Memory, MemoryType, Module,
-    PoolingAllocationConfig, RefType, Store, Table, TableType, Val,
+    PoolingAllocationConfig, RefType, Store, Table, TableType,
 };
 
 fn engine(pool: &PoolingAllocationConfig) -> Engine {
@@ -178,11 +179,11 @@ fn memory_and_table_sizes_are_bounded() {
     let big = Module::new(&engine, "(module (memory 3))").unwrap();
     assert!(Instance::new(&mut store, &big, &[]).is_err());
     let ty = TableType::new(RefType::FUNCREF, 5, None);
-    let table = Table::new(&mut store, ty, Val::FuncRef(None)).unwrap();
-    assert_eq!(table.grow(&mut store, 5, Val::FuncRef(None)).unwrap(), 5);
-    assert!(table.grow(&mut store, 1, Val::FuncRef(None)).is_err());
+    let table = Table::new(&mut store, ty, Ref::Func(None)).unwrap();
+    assert_eq!(table.grow(&mut store, 5, Ref::Func(None)).unwrap(), 5);
+    assert!(table.grow(&mut store, 1, Ref::Func(None)).is_err());
     let ty = TableType::new(RefType::FUNCREF, 11, None);
-    assert!(Table::new(&mut store, ty, Val::FuncRef(None)).is_err());
+    assert!(Table::new(&mut store, ty, Ref::Func(None)).is_err());
 }
 
 #[test]

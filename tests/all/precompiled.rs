@@ -95,7 +95,7 @@ fn exercise(engine: &Engine, module: &Module) -> Vec<String> {
     let table = weft::Table::new(
         &mut store,
         weft::TableType::new(weft::RefType::FUNCREF, 2, None),
-        weft::Val::FuncRef(None),
+        weft::Ref::Func(None),
     )
     .unwrap();
     linker.define(&store, "host", "mem", mem).unwrap();

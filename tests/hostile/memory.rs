@@ -11,7 +11,8 @@ use crate::trial;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use weft::ErrorExt as _;
-use weft::{Engine, Instance, Module, Store, TrapCode, Val};
+use weft::Ref;
+use weft::{Engine, Instance, Module, Store, TrapCode};
 
 /// This module's trials.
 pub fn trials() -> Vec<libtest_mimic::Trial> {
@@ -273,5 +274,5 @@ fn table_grow_past_10_million_elements_returns_minus_1() {
     assert_eq!(grow.call(&mut store, -1).expect("refused"), -1);
     let table = instance.get_table(&store, "t").expect("table");
     assert_eq!(table.size(&store), 10_000_000);
-    assert!(table.grow(&mut store, 1, Val::FuncRef(None)).is_err());
+    assert!(table.grow(&mut store, 1, Ref::Func(None)).is_err());
 }

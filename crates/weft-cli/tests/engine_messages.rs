@@ -8,7 +8,6 @@
 use weft::ErrorExt as _;
 use weft::{
     CompilationMode, Config, Engine, Memory, MemoryType, Module, RefType, Store, Table, TableType,
-    Val,
 };
 
 /// A minimum above the maximum is reported as such, not as a size that is too large.
@@ -25,7 +24,7 @@ fn minimum_above_maximum_says_so() {
     assert!(!message.contains("too large"), "{message}");
 
     let ty = TableType::new(RefType::FUNCREF, 2, Some(1));
-    let error = Table::new(&mut store, ty, Val::FuncRef(None)).expect_err("min > max");
+    let error = Table::new(&mut store, ty, weft::Ref::Func(None)).expect_err("min > max");
     let message = error.to_string();
     assert!(
         message.contains("minimum of 2 elements is greater than its maximum of 1"),

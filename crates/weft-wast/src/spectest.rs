@@ -58,7 +58,7 @@ pub fn define<T: 'static>(linker: &mut Linker<T>, store: &mut Store<T>) -> weft:
     }
 
     let table_ty = TableType::new(RefType::FUNCREF, 10, Some(20));
-    let table = Table::new(&mut *store, table_ty, Val::FuncRef(None))?;
+    let table = Table::new(&mut *store, table_ty, weft::Ref::Func(None))?;
     linker.define(&mut *store, MODULE, "table", table)?;
 
     let memory = Memory::new(&mut *store, MemoryType::new(1, Some(2)))?;

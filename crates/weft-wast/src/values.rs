@@ -57,6 +57,11 @@ fn ref_type(heap: &HeapType<'_>) -> Result<RefType, String> {
 ///
 /// # Errors
 ///
+/// The `u32` a script's `ref.extern N` stands for, if `r` holds one.
+fn host_u32<'a>(store: &'a Store<()>, r: &ExternRef) -> Option<&'a u32> {
+    r.data(store).ok().flatten()?.downcast_ref::<u32>()
+}
+
 /// A message for values Weft does not have (`v128`, GC and component values).
 pub(crate) fn arg(store: &mut Store<()>, arg: &WastArg<'_>) -> Result<Val, String> {
     let WastArg::Core(core) = arg else {
@@ -68,7 +73,9 @@ pub(crate) fn arg(store: &mut Store<()>, arg: &WastArg<'_>) -> Result<Val, Strin
         WastArgCore::F32(v) => Ok(Val::F32(v.bits)),
         WastArgCore::F64(v) => Ok(Val::F64(v.bits)),
         WastArgCore::RefNull(heap) => Ok(Val::null_ref(ref_type(heap)?)),
-        WastArgCore::RefExtern(n) => Ok(Val::ExternRef(Some(ExternRef::new(&mut *store, *n)))),
+        WastArgCore::RefExtern(n) => ExternRef::new(&mut *store, *n)
+            .map(|r| Val::ExternRef(Some(r)))
+            .map_err(|e| e.to_string()),
         WastArgCore::V128(_) => Err("v128 values are not supported by Weft".to_string()),
         WastArgCore::RefHost(_) => {
             Err("ref.host values (GC proposal) are not supported by Weft".to_string())
@@ -96,7 +103,7 @@ pub(crate) fn describe(store: &Store<()>, val: &Val) -> String {
         Val::FuncRef(None) => "ref.null func".to_string(),
         Val::FuncRef(Some(_)) => "ref.func".to_string(),
         Val::ExternRef(None) => "ref.null extern".to_string(),
-        Val::ExternRef(Some(r)) => match r.data(store).downcast_ref::<u32>() {
+        Val::ExternRef(Some(r)) => match host_u32(store, r) {
             Some(n) => format!("ref.extern {n}"),
             None => "ref.extern <host value>".to_string(),
         },
@@ -206,7 +213,7 @@ fn matches_core(
         },
         (WastRetCore::RefExtern(None), Val::ExternRef(r)) => r.is_some(),
         (WastRetCore::RefExtern(Some(n)), Val::ExternRef(r)) => match r {
-            Some(r) => r.data(store).downcast_ref::<u32>() == Some(n),
+            Some(r) => host_u32(store, r) == Some(n),
             None => false,
         },
         (WastRetCore::RefFunc(None), Val::FuncRef(r)) => r.is_some(),

@@ -92,6 +92,15 @@ impl<'a, T> StoreContext<'a, T> {
 }
 
 impl<T> StoreContextMut<'_, T> {
+    /// Collects unreachable externrefs; see [`Store::gc`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::gc`].
+    pub fn gc(&mut self, why: Option<&crate::GcHeapOutOfMemory<()>>) -> crate::Result<()> {
+        self.0.gc(why)
+    }
+
     /// The embedder's data.
     pub fn data(&self) -> &T {
         &self.0.data

@@ -10,7 +10,7 @@ use crate::limits::MAX_TABLE_ELEMENTS;
 use crate::linear_memory::{LinearMemory, MemoryImage};
 use crate::store::{GlobalEntity, MemoryEntity, StoreId, StoreInner, TableEntity};
 use crate::types::{ExternType, GlobalType, MemoryType, Mutability, TableType};
-use crate::values::Val;
+use crate::values::{Ref, Val};
 use core::fmt;
 use std::sync::Arc;
 
@@ -427,18 +427,18 @@ impl Table {
     /// the size, or the table has more than 10,000,000 elements.
     ///
     /// ```
-    /// use weft::{Engine, Func, RefType, Store, Table, TableType, Val};
+    /// use weft::{Engine, Func, Ref, RefType, Store, Table, TableType};
     /// let engine = Engine::default();
     /// let mut store = Store::new(&engine, ());
-    /// let table = Table::new(&mut store, TableType::new(RefType::FUNCREF, 2, None), Val::FuncRef(None))?;
+    /// let table = Table::new(&mut store, TableType::new(RefType::FUNCREF, 2, None), Ref::Func(None))?;
     /// let f = Func::wrap(&mut store, || 1i32);
-    /// table.set(&mut store, 1, Val::FuncRef(Some(f)))?;
-    /// assert!(matches!(table.get(&store, 1), Some(Val::FuncRef(Some(_)))));
-    /// assert!(matches!(table.get(&store, 0), Some(Val::FuncRef(None))));
-    /// assert!(table.get(&store, 2).is_none());
+    /// table.set(&mut store, 1, f.into())?;
+    /// assert!(matches!(table.get(&mut store, 1), Some(Ref::Func(Some(_)))));
+    /// assert!(matches!(table.get(&mut store, 0), Some(Ref::Func(None))));
+    /// assert!(table.get(&mut store, 2).is_none());
     /// # Ok::<(), weft::Error>(())
     /// ```
-    pub fn new(mut store: impl AsContextMut, ty: TableType, init: Val) -> Result<Table> {
+    pub fn new(mut store: impl AsContextMut, ty: TableType, init: Ref) -> Result<Table> {
         let store = store.as_context_mut().0;
         let init = ref_to_raw(&store.inner, ty, init)?;
         store.check_entity_counts(0, 1, 0)?;
@@ -488,16 +488,20 @@ impl Table {
         self.entity(&store.as_context().0.inner).elements.len() as u64
     }
 
-    /// The element at `index`, or `None` if out of bounds.
+    /// The element at `index`, or `None` if out of bounds. An externref comes rooted in the
+    /// current scope (see [`crate::RootScope`]).
     ///
     /// # Panics
     ///
     /// If `store` is not the table's store.
-    pub fn get(&self, store: impl AsContext, index: u64) -> Option<Val> {
-        let inner = &store.as_context().0.inner;
+    pub fn get(&self, mut store: impl AsContextMut, index: u64) -> Option<Ref> {
+        let inner = &mut store.as_context_mut().0.inner;
         let t = self.entity(inner);
-        let raw = *t.elements.get(usize::try_from(index).ok()?)?;
-        Some(Val::from_raw(inner, t.ty.element().into(), raw))
+        let (ty, raw) = (
+            t.ty.element(),
+            *t.elements.get(usize::try_from(index).ok()?)?,
+        );
+        Val::from_raw(inner, ty.into(), raw).ref_()
     }
 
     /// Sets the element at `index`.
@@ -509,7 +513,7 @@ impl Table {
     /// # Panics
     ///
     /// If `store` is not the table's store.
-    pub fn set(&self, mut store: impl AsContextMut, index: u64, value: Val) -> Result<()> {
+    pub fn set(&self, mut store: impl AsContextMut, index: u64, value: Ref) -> Result<()> {
         let inner = &mut store.as_context_mut().0.inner;
         let ty = self.entity(inner).ty;
         let raw = ref_to_raw(inner, ty, value)?;
@@ -532,7 +536,7 @@ impl Table {
     /// # Panics
     ///
     /// If `store` is not the table's store.
-    pub fn grow(&self, mut store: impl AsContextMut, delta: u64, init: Val) -> Result<u64> {
+    pub fn grow(&self, mut store: impl AsContextMut, delta: u64, init: Ref) -> Result<u64> {
         let store = store.as_context_mut().0;
         let ty = self.entity(&store.inner).ty;
         let init = ref_to_raw(&store.inner, ty, init)?;
@@ -551,7 +555,7 @@ impl Table {
     /// # Panics
     ///
     /// If `store` is not the table's store.
-    pub fn fill(&self, mut store: impl AsContextMut, dst: u64, value: Val, len: u64) -> Result<()> {
+    pub fn fill(&self, mut store: impl AsContextMut, dst: u64, value: Ref, len: u64) -> Result<()> {
         let inner = &mut store.as_context_mut().0.inner;
         let ty = self.entity(inner).ty;
         let raw = ref_to_raw(inner, ty, value)?;
@@ -624,7 +628,8 @@ fn table_range(size: usize, start: u64, len: u64) -> Option<core::ops::Range<usi
     (end <= size).then_some(start..end)
 }
 
-fn ref_to_raw(inner: &StoreInner, ty: TableType, value: Val) -> Result<u64> {
+fn ref_to_raw(inner: &StoreInner, ty: TableType, value: Ref) -> Result<u64> {
+    let value = Val::from(value);
     if value.ty() != ty.element().into() {
         return Err(Error::usage(format!(
             "value of type {} does not fit a table of {}",
@@ -727,15 +732,17 @@ impl Global {
         self.entity(&store.as_context().0.inner).ty
     }
 
-    /// The global's current value.
+    /// The global's current value. An externref comes rooted in the current scope (see
+    /// [`crate::RootScope`]).
     ///
     /// # Panics
     ///
     /// If `store` is not the global's store.
-    pub fn get(&self, store: impl AsContext) -> Val {
-        let inner = &store.as_context().0.inner;
+    pub fn get(&self, mut store: impl AsContextMut) -> Val {
+        let inner = &mut store.as_context_mut().0.inner;
         let g = self.entity(inner);
-        Val::from_raw(inner, g.ty.content(), g.value)
+        let (ty, raw) = (g.ty.content(), g.value);
+        Val::from_raw(inner, ty, raw)
     }
 
     /// Sets the global's value.
@@ -755,7 +762,7 @@ impl Global {
     /// let ty = GlobalType::new(ValType::I64, Mutability::Var);
     /// let counter = Global::new(&mut store, ty, Val::I64(0))?;
     /// counter.set(&mut store, Val::I64(5))?;
-    /// assert_eq!(counter.get(&store).unwrap_i64(), 5);
+    /// assert_eq!(counter.get(&mut store).unwrap_i64(), 5);
     /// // A value of another type is an error.
     /// assert!(counter.set(&mut store, Val::I32(1)).is_err());
     /// # Ok::<(), weft::Error>(())

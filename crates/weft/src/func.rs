@@ -16,10 +16,11 @@ use crate::context::{AsContext, AsContextMut, StoreContext, StoreContextMut};
 use crate::error::ErrorCtor as _;
 use crate::error::{Error, Result};
 use crate::externals::Extern;
+use crate::gc::{ExternRef, Rooted};
 use crate::index::{InstanceIdx, StoreFuncIdx};
 use crate::store::{FuncEntity, HostFn, Store, StoreId, StoreInner};
 use crate::types::{FuncType, ValType};
-use crate::values::{ExternRef, Val};
+use crate::values::Val;
 use core::marker::PhantomData;
 use std::sync::Arc;
 
@@ -163,7 +164,7 @@ impl Func {
         }
         crate::exec::invoke(store, self.index, &mut buf)?;
         for ((result, ty), cell) in results.iter_mut().zip(ty.results()).zip(buf.iter()) {
-            *result = Val::from_raw(&store.inner, *ty, *cell);
+            *result = Val::from_raw(&mut store.inner, *ty, *cell);
         }
         Ok(())
     }
@@ -245,7 +246,7 @@ fn dynamic_host_fn<T: 'static>(
                 .params()
                 .iter()
                 .zip(buf.iter())
-                .map(|(t, raw)| Val::from_raw(&store.inner, *t, *raw))
+                .map(|(t, raw)| Val::from_raw(&mut store.inner, *t, *raw))
                 .collect();
             let mut results: Vec<Val> = ty.results().iter().map(|t| Val::default_for(*t)).collect();
             func(Caller::new(store, caller), &params, &mut results)?;
@@ -326,12 +327,12 @@ impl<Params: WasmParams, Results: WasmResults> TypedFunc<Params, Results> {
             let buf = buf.get_mut(..len).unwrap_or_default();
             params.store_raw(&store.inner, buf)?;
             crate::exec::invoke(store, self.func.index, buf)?;
-            Ok(Results::load_raw(&store.inner, buf))
+            Ok(Results::load_raw(&mut store.inner, buf))
         } else {
             let mut buf = vec![0u64; len];
             params.store_raw(&store.inner, &mut buf)?;
             crate::exec::invoke(store, self.func.index, &mut buf)?;
-            Ok(Results::load_raw(&store.inner, &buf))
+            Ok(Results::load_raw(&mut store.inner, &buf))
         }
     }
 }
@@ -361,6 +362,16 @@ impl<'a, T> Caller<'a, T> {
     /// The engine of the store.
     pub fn engine(&self) -> &crate::Engine {
         &self.store.inner.engine
+    }
+
+    /// Collects unreachable externrefs; see [`Store::gc`]. The frames of the wasm code that
+    /// called the host function keep theirs.
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::gc`].
+    pub fn gc(&mut self, why: Option<&crate::GcHeapOutOfMemory<()>>) -> Result<()> {
+        self.store.gc(why)
     }
 
     /// The fuel left in the store; see [`Store::get_fuel`].
@@ -445,7 +456,7 @@ pub(crate) mod private {
     pub trait WasmTyPrivate: Sized {
         fn valtype() -> ValType;
         fn to_raw(self, store: &StoreInner) -> Result<u64>;
-        fn from_raw(store: &StoreInner, raw: u64) -> Self;
+        fn from_raw(store: &mut StoreInner, raw: u64) -> Self;
     }
 
     /// The conversions behind [`WasmParams`](super::WasmParams) and
@@ -454,7 +465,7 @@ pub(crate) mod private {
         const LEN: usize;
         fn valtypes(out: &mut Vec<ValType>);
         fn store_raw(self, store: &StoreInner, buf: &mut [u64]) -> Result<()>;
-        fn load_raw(store: &StoreInner, buf: &[u64]) -> Self;
+        fn load_raw(store: &mut StoreInner, buf: &[u64]) -> Self;
     }
 
     /// What a host closure may return; sealed.
@@ -480,7 +491,7 @@ macro_rules! wasm_ty_int {
                 let to: fn($ty) -> u64 = $to;
                 Ok(to(self))
             }
-            fn from_raw(_store: &StoreInner, raw: u64) -> Self {
+            fn from_raw(_store: &mut StoreInner, raw: u64) -> Self {
                 let from: fn(u64) -> $ty = $from;
                 from(raw)
             }
@@ -505,7 +516,7 @@ impl WasmTyPrivate for Option<Func> {
     fn to_raw(self, store: &StoreInner) -> Result<u64> {
         Val::FuncRef(self).to_raw(store)
     }
-    fn from_raw(store: &StoreInner, raw: u64) -> Self {
+    fn from_raw(store: &mut StoreInner, raw: u64) -> Self {
         raw.checked_sub(1).map(|i| Func {
             store: store.id,
             index: StoreFuncIdx::from_u32(i as u32),
@@ -514,18 +525,18 @@ impl WasmTyPrivate for Option<Func> {
 }
 impl WasmTy for Option<Func> {}
 
-impl WasmTyPrivate for Option<ExternRef> {
+impl WasmTyPrivate for Option<Rooted<ExternRef>> {
     fn valtype() -> ValType {
         ValType::EXTERNREF
     }
     fn to_raw(self, store: &StoreInner) -> Result<u64> {
         Val::ExternRef(self).to_raw(store)
     }
-    fn from_raw(store: &StoreInner, raw: u64) -> Self {
+    fn from_raw(store: &mut StoreInner, raw: u64) -> Self {
         ExternRef::from_raw(store, raw)
     }
 }
-impl WasmTy for Option<ExternRef> {}
+impl WasmTy for Option<Rooted<ExternRef>> {}
 
 /// The parameters of a [`TypedFunc`]: `()`, one [`WasmTy`], or a tuple of up to 16.
 pub trait WasmParams: WasmListPrivate {}
@@ -544,7 +555,7 @@ impl<A: WasmTy> WasmListPrivate for A {
         }
         Ok(())
     }
-    fn load_raw(store: &StoreInner, buf: &[u64]) -> Self {
+    fn load_raw(store: &mut StoreInner, buf: &[u64]) -> Self {
         A::from_raw(store, buf.first().copied().unwrap_or(0))
     }
 }
@@ -567,7 +578,7 @@ macro_rules! wasm_list_tuple {
                 Ok(())
             }
             #[allow(unused_variables, clippy::unused_unit)]
-            fn load_raw(store: &StoreInner, buf: &[u64]) -> Self {
+            fn load_raw(store: &mut StoreInner, buf: &[u64]) -> Self {
                 ($($t::from_raw(store, buf.get($i).copied().unwrap_or(0)),)*)
             }
         }
@@ -640,7 +651,7 @@ macro_rules! into_func {
                 R::valtypes(&mut results);
                 let ty = FuncType::from_types(params, results);
                 let host = Arc::new(move |store: &mut Store<T>, _caller: Option<InstanceIdx>, buf: &mut [u64]| {
-                    let result = self($($t::from_raw(&store.inner, buf.get($i).copied().unwrap_or(0))),*);
+                    let result = self($($t::from_raw(&mut store.inner, buf.get($i).copied().unwrap_or(0))),*);
                     result.store_raw(&store.inner, buf)
                 });
                 (ty, host)
@@ -658,7 +669,7 @@ macro_rules! into_func {
                 R::valtypes(&mut results);
                 let ty = FuncType::from_types(params, results);
                 let host = Arc::new(move |store: &mut Store<T>, caller: Option<InstanceIdx>, buf: &mut [u64]| {
-                    let args = ($($t::from_raw(&store.inner, buf.get($i).copied().unwrap_or(0)),)*);
+                    let args = ($($t::from_raw(&mut store.inner, buf.get($i).copied().unwrap_or(0)),)*);
                     let result = self(Caller::new(store, caller), $(args.$i),*);
                     result.store_raw(&store.inner, buf)
                 });

@@ -51,6 +51,7 @@ pub mod error;
 mod exec;
 mod externals;
 mod func;
+mod gc;
 mod index;
 mod instance;
 mod ir;
@@ -75,6 +76,7 @@ pub use engine::Engine;
 pub use error::{Error, ErrorExt, ErrorKind, Result};
 pub use externals::{Extern, Global, Memory, MemoryAccessError, Table};
 pub use func::{Caller, Func, HostResult, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmTy};
+pub use gc::{ExternRef, GcHeapOutOfMemory, OwnedRooted, RootScope, Rooted};
 pub use instance::{Export, Instance};
 pub use limits::{
     DEFAULT_INSTANCE_LIMIT, DEFAULT_MEMORY_LIMIT, DEFAULT_TABLE_LIMIT, ResourceLimiter,
@@ -88,7 +90,7 @@ pub use types::{
     ExportType, ExternType, FuncType, GlobalType, HeapType, ImportType, MemoryType,
     MemoryTypeBuilder, Mutability, RefType, TableType, ValType,
 };
-pub use values::{ExternRef, Val};
+pub use values::{Ref, Val};
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]

@@ -31,8 +31,8 @@ use crate::engine::{Engine, SigId};
 use crate::error::ErrorCtor as _;
 use crate::error::{Error, Result};
 use crate::index::{
-    DataIdx, ElemIdx, EntityVec, ExternRefIdx, FuncIdx, GlobalIdx, HostFuncIdx, InstanceIdx,
-    MemoryIdx, StoreFuncIdx, StoreGlobalIdx, StoreMemoryIdx, StoreTableIdx, TableIdx,
+    DataIdx, ElemIdx, EntityVec, FuncIdx, GlobalIdx, HostFuncIdx, InstanceIdx, MemoryIdx,
+    StoreFuncIdx, StoreGlobalIdx, StoreMemoryIdx, StoreTableIdx, TableIdx,
 };
 use crate::limits::{
     DEFAULT_INSTANCE_LIMIT, DEFAULT_MEMORY_LIMIT, DEFAULT_TABLE_LIMIT, MAX_TABLE_ELEMENTS,
@@ -42,7 +42,6 @@ use crate::linear_memory::LinearMemory;
 use crate::module::Module;
 use crate::trap::TrapCode;
 use crate::types::{FuncType, GlobalType, MemoryType, TableType};
-use core::any::Any;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -156,7 +155,7 @@ pub(crate) struct StoreInner {
     pub(crate) tables: EntityVec<StoreTableIdx, TableEntity>,
     pub(crate) globals: EntityVec<StoreGlobalIdx, GlobalEntity>,
     pub(crate) instances: EntityVec<InstanceIdx, InstanceEntity>,
-    pub(crate) externrefs: EntityVec<ExternRefIdx, Box<dyn Any + Send + Sync>>,
+    pub(crate) externrefs: crate::gc::ExternRefHeap,
     /// Remaining fuel, when the engine consumes fuel.
     pub(crate) fuel: u64,
     /// The epoch at which execution is interrupted, when the engine uses epochs.
@@ -188,7 +187,7 @@ impl StoreInner {
             tables: EntityVec::new(),
             globals: EntityVec::new(),
             instances: EntityVec::new(),
-            externrefs: EntityVec::new(),
+            externrefs: Default::default(),
             fuel: 0,
             epoch_deadline: 0,
             stack_used: 0,
@@ -499,6 +498,21 @@ impl<T> Store<T> {
         Ok(())
     }
 
+    /// Collects the store's externrefs that nothing holds any more (no root, global, table
+    /// or active wasm frame) and drops their host values; see [`crate::ExternRef`] for what
+    /// holds one. Collections also happen on their own, in [`ExternRef::new`](crate::ExternRef::new).
+    /// `why` is taken for Wasmtime's signature (Weft never returns a
+    /// [`GcHeapOutOfMemory`](crate::GcHeapOutOfMemory)).
+    ///
+    /// # Errors
+    ///
+    /// None today; a `Result` as in Wasmtime.
+    pub fn gc(&mut self, why: Option<&crate::GcHeapOutOfMemory<()>>) -> Result<()> {
+        let _ = why;
+        crate::gc::collect(&mut self.inner);
+        Ok(())
+    }
+
     /// The fuel left in the store, in units of [`Store::set_fuel`].
     ///
     /// # Errors
@@ -686,7 +700,12 @@ impl<T> ExecContext for Store<T> {
         let Some(func) = self.hosts.get(host).cloned() else {
             return Err(crate::trap::TrapCode::InternalError.into());
         };
-        func(self, caller, args_results)
+        // Each host call is a root scope: the roots of its arguments and of the externrefs
+        // it makes go when it returns (its results are raw cells by then).
+        let scope = self.inner.externrefs.lifo_len();
+        let result = func(self, caller, args_results);
+        self.inner.externrefs.truncate_lifo(scope);
+        result
     }
 
     fn grow_memory(&mut self, memory: StoreMemoryIdx, delta: u64) -> Result<Option<u64>> {

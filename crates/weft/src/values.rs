@@ -1,13 +1,10 @@
 //! Values: what WebAssembly functions take and return, and what globals and tables hold.
 
-use crate::context::AsContextMut;
-use crate::error::ErrorCtor as _;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::func::Func;
-use crate::index::ExternRefIdx;
-use crate::store::{StoreId, StoreInner};
+use crate::gc::{ExternRef, Rooted};
+use crate::store::StoreInner;
 use crate::types::{HeapType, RefType, ValType};
-use core::any::Any;
 
 /// A WebAssembly value (spec §4.2.1 "Values").
 ///
@@ -26,7 +23,7 @@ pub enum Val {
     /// A `funcref`: a function or null.
     FuncRef(Option<Func>),
     /// An `externref`: a host reference or null.
-    ExternRef(Option<ExternRef>),
+    ExternRef(Option<Rooted<ExternRef>>),
 }
 
 impl Val {
@@ -114,12 +111,32 @@ impl Val {
     }
 
     /// The `externref`, if this is one (`Some(None)` is a null externref).
-    pub fn externref(&self) -> Option<Option<&ExternRef>> {
+    pub fn externref(&self) -> Option<Option<&Rooted<ExternRef>>> {
         if let Val::ExternRef(v) = self {
             Some(v.as_ref())
         } else {
             None
         }
+    }
+
+    /// The `externref` (`None` if null).
+    ///
+    /// # Panics
+    ///
+    /// If the value is not an `externref`.
+    pub fn unwrap_externref(&self) -> Option<&Rooted<ExternRef>> {
+        self.externref()
+            .unwrap_or_else(|| panic!("expected externref, found {}", self.ty()))
+    }
+
+    /// The `funcref` (`None` if null).
+    ///
+    /// # Panics
+    ///
+    /// If the value is not a `funcref`.
+    pub fn unwrap_funcref(&self) -> Option<&Func> {
+        self.funcref()
+            .unwrap_or_else(|| panic!("expected funcref, found {}", self.ty()))
     }
 
     /// The `i32`.
@@ -174,15 +191,12 @@ impl Val {
                 f.check_store(store)?;
                 u64::from(f.index.as_u32()) + 1
             }
-            Val::ExternRef(Some(r)) => {
-                r.check_store(store)?;
-                r.to_raw()
-            }
+            Val::ExternRef(Some(r)) => r.to_raw(store)?,
         })
     }
 
     /// The value of type `ty` whose raw cell is `raw`.
-    pub(crate) fn from_raw(store: &StoreInner, ty: ValType, raw: u64) -> Val {
+    pub(crate) fn from_raw(store: &mut StoreInner, ty: ValType, raw: u64) -> Val {
         match ty {
             ValType::I32 => Val::I32(raw as u32 as i32),
             ValType::I64 => Val::I64(raw as i64),
@@ -233,77 +247,138 @@ impl From<Func> for Val {
     }
 }
 
-impl From<ExternRef> for Val {
-    fn from(r: ExternRef) -> Val {
+impl From<Rooted<ExternRef>> for Val {
+    fn from(r: Rooted<ExternRef>) -> Val {
         Val::ExternRef(Some(r))
     }
 }
 
-/// A non-null `externref`: an opaque host value that WebAssembly can hold and pass around.
-///
-/// The value lives in the store until the store is dropped.
-///
-/// ```
-/// let engine = weft::Engine::default();
-/// let mut store = weft::Store::new(&engine, ());
-/// let r = weft::ExternRef::new(&mut store, 42_u32);
-/// assert_eq!(r.data(&store).downcast_ref::<u32>(), Some(&42));
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ExternRef {
-    pub(crate) store: StoreId,
-    pub(crate) index: ExternRefIdx,
+impl From<Option<Rooted<ExternRef>>> for Val {
+    fn from(r: Option<Rooted<ExternRef>>) -> Val {
+        Val::ExternRef(r)
+    }
 }
 
-impl ExternRef {
-    /// Stores `value` in the store and returns a reference to it.
-    pub fn new(mut store: impl AsContextMut, value: impl Any + Send + Sync) -> ExternRef {
-        let inner = &mut store.as_context_mut().0.inner;
-        let index = inner.externrefs.push(Box::new(value));
-        ExternRef {
-            store: inner.id,
-            index,
+impl From<Option<Func>> for Val {
+    fn from(f: Option<Func>) -> Val {
+        Val::FuncRef(f)
+    }
+}
+
+/// A reference value: what a table holds (Wasmtime's `Ref`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Ref {
+    /// A `funcref`: a function or null.
+    Func(Option<Func>),
+    /// An `externref`: a host reference or null.
+    Extern(Option<Rooted<ExternRef>>),
+}
+
+impl Ref {
+    /// The null reference of `heap_type`.
+    pub fn null(heap_type: &HeapType) -> Ref {
+        match heap_type {
+            HeapType::Func => Ref::Func(None),
+            HeapType::Extern => Ref::Extern(None),
         }
     }
 
-    /// The host value.
+    /// Whether this is a null reference.
+    pub fn is_null(&self) -> bool {
+        matches!(self, Ref::Func(None) | Ref::Extern(None))
+    }
+
+    /// Whether this is a non-null reference.
+    pub fn is_non_null(&self) -> bool {
+        !self.is_null()
+    }
+
+    /// The `funcref`, if this is one (`Some(None)` is a null funcref).
+    pub fn as_func(&self) -> Option<Option<&Func>> {
+        match self {
+            Ref::Func(f) => Some(f.as_ref()),
+            Ref::Extern(_) => None,
+        }
+    }
+
+    /// The `externref`, if this is one (`Some(None)` is a null externref).
+    pub fn as_extern(&self) -> Option<Option<&Rooted<ExternRef>>> {
+        match self {
+            Ref::Extern(r) => Some(r.as_ref()),
+            Ref::Func(_) => None,
+        }
+    }
+
+    /// The `funcref` (`None` if null).
     ///
     /// # Panics
     ///
-    /// If `store` is not the store the reference was created in.
-    pub fn data<'a, T: 'a>(
-        &self,
-        store: impl Into<crate::StoreContext<'a, T>>,
-    ) -> &'a (dyn Any + Send + Sync) {
-        let store = store.into().0;
-        assert_eq!(
-            store.inner.id, self.store,
-            "ExternRef used with the wrong store"
-        );
-        match store.inner.externrefs.get(self.index) {
-            Some(value) => value.as_ref(),
-            None => panic!("ExternRef used with the wrong store"),
+    /// If this is not a `funcref`.
+    pub fn unwrap_func(&self) -> Option<&Func> {
+        match self.as_func() {
+            Some(f) => f,
+            None => panic!("expected a funcref, found an externref"),
         }
     }
 
-    /// The reference whose raw cell (index plus one, 0 for null) is `raw`, in `store`.
-    pub(crate) fn from_raw(store: &StoreInner, raw: u64) -> Option<ExternRef> {
-        raw.checked_sub(1).map(|index| ExternRef {
-            store: store.id,
-            index: ExternRefIdx::from_u32(index as u32),
-        })
+    /// The `externref` (`None` if null).
+    ///
+    /// # Panics
+    ///
+    /// If this is not an `externref`.
+    pub fn unwrap_extern(&self) -> Option<&Rooted<ExternRef>> {
+        match self.as_extern() {
+            Some(r) => r,
+            None => panic!("expected an externref, found a funcref"),
+        }
     }
 
-    /// This reference's raw cell: its index plus one.
-    pub(crate) fn to_raw(self) -> u64 {
-        u64::from(self.index.as_u32()) + 1
+    /// The reference as a [`Val`].
+    pub fn into_val(self) -> Val {
+        self.into()
     }
+}
 
-    pub(crate) fn check_store(&self, store: &StoreInner) -> Result<()> {
-        if self.store == store.id {
-            Ok(())
-        } else {
-            Err(Error::usage("externref belongs to another store"))
+impl From<Ref> for Val {
+    fn from(r: Ref) -> Val {
+        match r {
+            Ref::Func(f) => Val::FuncRef(f),
+            Ref::Extern(e) => Val::ExternRef(e),
+        }
+    }
+}
+
+impl From<Func> for Ref {
+    fn from(f: Func) -> Ref {
+        Ref::Func(Some(f))
+    }
+}
+
+impl From<Option<Func>> for Ref {
+    fn from(f: Option<Func>) -> Ref {
+        Ref::Func(f)
+    }
+}
+
+impl From<Rooted<ExternRef>> for Ref {
+    fn from(r: Rooted<ExternRef>) -> Ref {
+        Ref::Extern(Some(r))
+    }
+}
+
+impl From<Option<Rooted<ExternRef>>> for Ref {
+    fn from(r: Option<Rooted<ExternRef>>) -> Ref {
+        Ref::Extern(r)
+    }
+}
+
+impl Val {
+    /// The value as a [`Ref`], if it is a reference.
+    pub fn ref_(self) -> Option<Ref> {
+        match self {
+            Val::FuncRef(f) => Some(Ref::Func(f)),
+            Val::ExternRef(e) => Some(Ref::Extern(e)),
+            _ => None,
         }
     }
 }

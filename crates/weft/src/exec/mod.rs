@@ -323,11 +323,19 @@ fn execute(
                 if let Err(exit) = grow_cells(stack, end) {
                     return Err(exit_error(ctx, stack, exit));
                 }
+                let Some((below, rest)) = stack.cells.split_at_mut_checked(base) else {
+                    return Err(TrapCode::InternalError.into());
+                };
+                let Some((args_results, above)) = rest.split_at_mut_checked(len) else {
+                    return Err(TrapCode::InternalError.into());
+                };
                 ctx.inner().suspended.push(SuspendedFrames {
                     frames: stack.frames.as_ptr(),
                     len: stack.frames.len(),
+                    below: (below.as_ptr(), below.len()),
+                    above: (above.as_ptr(), above.len()),
                 });
-                let result = ctx.call_host(host, Some(instance), &mut stack.cells[base..end]);
+                let result = ctx.call_host(host, Some(instance), args_results);
                 ctx.inner().suspended.pop();
                 if let Err(error) = result {
                     return Err(with_backtrace(ctx, stack, error));
@@ -409,9 +417,31 @@ fn with_backtrace(ctx: &mut dyn ExecContext, stack: &Stack, error: Error) -> Err
 /// that is suspended in a host call, and those are not written until the call returns: the
 /// run's `Stack` is a local of `invoke` (not moved while the host function runs), nested runs
 /// take another `Stack`, and the run touches its frames only after the call.
+///
+/// The same holds for the run's value cells below and above the host call's arguments
+/// (`below`, `above`: pointer and length), which the externref collector scans
+/// conservatively (`scan_suspended`): they are split off the cells with `split_at_mut`
+/// next to the arguments the host function gets, so the three never overlap.
 pub(crate) struct SuspendedFrames {
     frames: *const Frame,
     len: usize,
+    below: (*const u64, usize),
+    above: (*const u64, usize),
+}
+
+/// Calls `mark` with every value cell of the runs in `suspended` other than the arguments
+/// and results of the host calls they are suspended in: the conservative roots of the
+/// externref collector (`gc::collect`).
+pub(crate) fn scan_suspended(suspended: &[SuspendedFrames], mark: &mut dyn FnMut(u64)) {
+    for run in suspended {
+        for (cells, len) in [run.below, run.above] {
+            // SAFETY: `SuspendedFrames` (above): the run is suspended in a host call, so
+            // these cells are live, are not the host call's arguments, and are not written
+            // until the call returns.
+            let cells = unsafe { core::slice::from_raw_parts(cells, len) };
+            cells.iter().for_each(|&cell| mark(cell));
+        }
+    }
 }
 
 // SAFETY: as for `Stack`: the frames are read only while the store that lists them is

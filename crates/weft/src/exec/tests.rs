@@ -327,3 +327,122 @@ fn host_functions_capture_the_frames_that_called_them() {
     assert_eq!(store.data().len(), 1);
     assert_eq!(store.data()[0].len(), 2);
 }
+
+/// A host value that counts its drops.
+struct Counted(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Externrefs held only by the frames of a run suspended in a host call survive a
+/// collection made by that host call (the collector scans the run's cells), and are freed
+/// once nothing holds them.
+#[test]
+fn externrefs_on_the_wasm_stack_survive_a_collection_from_a_host_call() {
+    use crate::{Caller, ExternRef, Func, Rooted};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let drops = std::sync::Arc::new(AtomicUsize::new(0));
+    let engine = Engine::default();
+    let module = Module::new(
+        &engine,
+        r#"(module
+            (import "" "make" (func $make (result externref)))
+            (import "" "collect" (func $collect))
+            (func (export "run") (result externref) (local $r externref)
+              (local.set $r (call $make))
+              (drop (call $make))
+              (call $collect)
+              (local.get $r)))"#,
+    )
+    .expect("module compiles");
+    let mut store = Store::new(&engine, ());
+    let counter = drops.clone();
+    let make = Func::wrap(
+        &mut store,
+        move |mut caller: Caller<'_, ()>| -> crate::Result<Option<Rooted<ExternRef>>> {
+            Ok(Some(ExternRef::new(&mut caller, Counted(counter.clone()))?))
+        },
+    );
+    let collect = Func::wrap(
+        &mut store,
+        |mut caller: Caller<'_, ()>| -> crate::Result<()> { caller.gc(None) },
+    );
+    let instance =
+        Instance::new(&mut store, &module, &[make.into(), collect.into()]).expect("instantiates");
+    let run = instance
+        .get_typed_func::<(), Option<Rooted<ExternRef>>>(&mut store, "run")
+        .expect("run");
+    let kept = run.call(&mut store, ()).expect("runs").expect("non-null");
+    // The dropped one may survive the collection (its slot may still be in a dead cell),
+    // the local's must.
+    assert!(drops.load(Ordering::Relaxed) <= 1);
+    assert!(kept.data(&store).expect("rooted").is_some());
+    assert_eq!(
+        store.inner.externrefs.live() + drops.load(Ordering::Relaxed),
+        2
+    );
+    // `kept` is a root of the host's (no scope): a collection keeps it, then ending its
+    // scope frees it.
+    store.gc(None).expect("gc");
+    assert_eq!(store.inner.externrefs.live(), 1);
+    store.inner.externrefs.truncate_lifo(0);
+    assert!(kept.data(&store).is_err());
+    store.gc(None).expect("gc");
+    assert_eq!(store.inner.externrefs.live(), 0);
+    assert_eq!(drops.load(Ordering::Relaxed), 2);
+}
+
+/// What holds an externref: globals, tables, `Rooted` in its scope, `OwnedRooted` until
+/// dropped; a reused slot is never reached through a stale handle.
+#[test]
+fn externrefs_are_held_by_globals_tables_and_roots() {
+    use crate::{ExternRef, Global, GlobalType, Mutability, Ref, RefType, RootScope, Table};
+    use crate::{TableType, Val, ValType};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let drops = std::sync::Arc::new(AtomicUsize::new(0));
+    let engine = Engine::default();
+    let mut store = Store::new(&engine, ());
+    let global_ty = GlobalType::new(ValType::EXTERNREF, Mutability::Var);
+    let global = Global::new(&mut store, global_ty, Val::ExternRef(None)).expect("global");
+    let table_ty = TableType::new(RefType::EXTERNREF, 2, None);
+    let table = Table::new(&mut store, table_ty, Ref::Extern(None)).expect("table");
+    let (owned, stale) = {
+        let mut scope = RootScope::new(&mut store);
+        let a = ExternRef::new(&mut scope, Counted(drops.clone())).expect("a");
+        let b = ExternRef::new(&mut scope, Counted(drops.clone())).expect("b");
+        let c = ExternRef::new(&mut scope, Counted(drops.clone())).expect("c");
+        let d = ExternRef::new(&mut scope, Counted(drops.clone())).expect("d");
+        global.set(&mut scope, a.into()).expect("set");
+        table.set(&mut scope, 1, b.into()).expect("set");
+        (c.to_owned_rooted(&mut scope).expect("owned"), d)
+    };
+    store.gc(None).expect("gc");
+    assert_eq!(
+        drops.load(Ordering::Relaxed),
+        1,
+        "only the unheld one is freed"
+    );
+    assert!(stale.data(&store).is_err(), "its scope ended");
+    assert!(owned.data(&store).expect("owned").is_some());
+    global.set(&mut store, Val::ExternRef(None)).expect("set");
+    table
+        .fill(&mut store, 0, Ref::Extern(None), 2)
+        .expect("fill");
+    drop(owned);
+    store.gc(None).expect("gc");
+    assert_eq!(drops.load(Ordering::Relaxed), 4);
+    assert_eq!(store.inner.externrefs.live(), 0);
+    // A new externref reuses a freed slot; the stale handle still does not reach it.
+    let fresh = ExternRef::new(&mut store, 7_u32).expect("new");
+    assert!(stale.data(&store).is_err());
+    assert_eq!(
+        fresh
+            .data(&store)
+            .expect("rooted")
+            .and_then(|d| d.downcast_ref::<u32>()),
+        Some(&7)
+    );
+}
