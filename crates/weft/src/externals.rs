@@ -681,7 +681,7 @@ pub(crate) fn new_table(inner: &mut StoreInner, ty: TableType, init: u64) -> Res
 /// let mut store = weft::Store::new(&engine, ());
 /// let counter = Global::new(&mut store, GlobalType::new(ValType::I64, Mutability::Var), Val::I64(1))?;
 /// counter.set(&mut store, Val::I64(2))?;
-/// assert_eq!(counter.get(&store).i64(), Some(2));
+/// assert_eq!(counter.get(&mut store).i64(), Some(2));
 /// # Ok::<(), weft::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -362,6 +362,14 @@ impl<T> core::ops::Deref for Rooted<T> {
     }
 }
 
+impl<T: PartialEq> Rooted<T> {
+    /// Whether `a` and `b` are the same root (not merely roots of the same reference; see
+    /// [`Rooted::ref_eq`]).
+    pub fn rooted_eq(a: Rooted<T>, b: Rooted<T>) -> bool {
+        a.inner == b.inner
+    }
+}
+
 impl Rooted<ExternRef> {
     /// Whether `a` and `b` are the same externref (not merely equal host values).
     ///
@@ -412,18 +420,30 @@ impl<T> core::ops::Deref for OwnedRooted<T> {
 impl OwnedRooted<ExternRef> {
     /// A [`Rooted`] for the same externref in the current scope.
     ///
-    /// # Errors
+    /// # Panics
     ///
-    /// A usage error if the handle belongs to another store.
-    pub fn to_rooted(&self, mut store: impl AsContextMut) -> Result<Rooted<ExternRef>> {
+    /// If `store` is not the externref's store (as in Wasmtime).
+    pub fn to_rooted(&self, mut store: impl AsContextMut) -> Rooted<ExternRef> {
         let inner = &mut store.as_context_mut().0.inner;
-        let slot = self.slot(inner)?;
-        Ok(Rooted {
+        let slot = match self.slot(inner) {
+            Ok(slot) => slot,
+            Err(e) => panic!("{e}"),
+        };
+        Rooted {
             inner: ExternRef {
                 store: inner.id,
                 root: inner.externrefs.push_lifo(slot),
             },
-        })
+        }
+    }
+
+    /// Whether `a` and `b` are the same externref; as [`Rooted::ref_eq`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Rooted::ref_eq`].
+    pub fn ref_eq(store: impl AsContext, a: &ExternRef, b: &ExternRef) -> Result<bool> {
+        Rooted::ref_eq(store, a, b)
     }
 }
 
@@ -455,6 +475,19 @@ impl<C: AsContextMut> RootScope<C> {
     pub fn new(mut store: C) -> RootScope<C> {
         let len = store.as_context_mut().0.inner.externrefs.lifo_len();
         RootScope { store, len }
+    }
+}
+
+impl<C: AsContextMut> RootScope<C> {
+    /// Makes room for `additional` more roots in the scope without reallocating.
+    pub fn reserve(&mut self, additional: usize) {
+        self.store
+            .as_context_mut()
+            .0
+            .inner
+            .externrefs
+            .lifo
+            .reserve(additional);
     }
 }
 
