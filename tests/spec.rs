@@ -43,7 +43,8 @@ fn config(version: SpecVersion) -> weft::Config {
             .wasm_bulk_memory(false)
             .wasm_reference_types(false)
             .wasm_sign_extension(false)
-            .wasm_saturating_float_to_int(false);
+            .wasm_saturating_float_to_int(false)
+            .wasm_simd(false);
     }
     config
 }
@@ -84,7 +85,11 @@ fn main() {
         suites.push((name, totals));
     }
     // The proposals Weft implements beyond 2.0, each with its own switch on.
-    for (name, suite) in [("proposals/extended-const", Proposal::ExtendedConst)] {
+    for (name, suite) in [
+        ("proposals/extended-const", Proposal::ExtendedConst),
+        ("proposals/simd", Proposal::Simd),
+        ("proposals/relaxed-simd", Proposal::RelaxedSimd),
+    ] {
         let totals = Arc::new(Totals::default());
         for file in proposal(suite) {
             trials.push(trial(weft::Config::new(), "proposals/", file, &totals));

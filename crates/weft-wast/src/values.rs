@@ -6,9 +6,9 @@
 //! Operations"): a *canonical* NaN has only the quiet bit of its payload set (either sign), an
 //! *arithmetic* NaN has at least the quiet bit set.
 
-use wast::core::{AbstractHeapType, HeapType, NanPattern, WastArgCore, WastRetCore};
+use wast::core::{AbstractHeapType, HeapType, NanPattern, V128Pattern, WastArgCore, WastRetCore};
 use wast::{WastArg, WastRet};
-use weft::{ExternRef, RefType, Store, Val};
+use weft::{ExternRef, RefType, Store, V128, Val};
 
 /// The quiet bit and exponent of an `f32` NaN.
 const F32_QUIET_NAN: u32 = 0x7fc0_0000;
@@ -76,7 +76,7 @@ pub(crate) fn arg(store: &mut Store<()>, arg: &WastArg<'_>) -> Result<Val, Strin
         WastArgCore::RefExtern(n) => ExternRef::new(&mut *store, *n)
             .map(|r| Val::ExternRef(Some(r)))
             .map_err(|e| e.to_string()),
-        WastArgCore::V128(_) => Err("v128 values are not supported by Weft".to_string()),
+        WastArgCore::V128(v) => Ok(Val::V128(V128::from(u128::from_le_bytes(v.to_le_bytes())))),
         WastArgCore::RefHost(_) => {
             Err("ref.host values (GC proposal) are not supported by Weft".to_string())
         }
@@ -93,6 +93,59 @@ fn describe_f64(bits: u64) -> String {
     format!("f64.const {:?} (0x{bits:016x})", f64::from_bits(bits))
 }
 
+/// Describes a `v128` by its bits, as `i32x4` lanes (lane 0 first).
+fn describe_v128(bits: u128) -> String {
+    let lanes: Vec<String> = (0..4)
+        .map(|i| format!("0x{:08x}", (bits >> (32 * i)) as u32))
+        .collect();
+    format!("v128.const i32x4 {}", lanes.join(" "))
+}
+
+/// Whether lane `i` of `bits` (lanes of `width` bits) matches `expected` (the lane's bits).
+fn lane_is(bits: u128, width: u32, i: usize, expected: u128) -> bool {
+    let mask = (1u128 << width) - 1;
+    (bits >> (width as usize * i)) & mask == expected & mask
+}
+
+/// Whether the `v128` `bits` matches `pattern`, lane by lane (a float lane may be a NaN
+/// pattern).
+fn matches_v128(bits: u128, pattern: &V128Pattern) -> bool {
+    match pattern {
+        V128Pattern::I8x16(l) => l
+            .iter()
+            .enumerate()
+            .all(|(i, e)| lane_is(bits, 8, i, u128::from(*e as u8))),
+        V128Pattern::I16x8(l) => l
+            .iter()
+            .enumerate()
+            .all(|(i, e)| lane_is(bits, 16, i, u128::from(*e as u16))),
+        V128Pattern::I32x4(l) => l
+            .iter()
+            .enumerate()
+            .all(|(i, e)| lane_is(bits, 32, i, u128::from(*e as u32))),
+        V128Pattern::I64x2(l) => l
+            .iter()
+            .enumerate()
+            .all(|(i, e)| lane_is(bits, 64, i, u128::from(*e as u64))),
+        V128Pattern::F32x4(l) => l.iter().enumerate().all(|(i, p)| {
+            let lane = (bits >> (32 * i)) as u32;
+            match p {
+                NanPattern::CanonicalNan => is_canonical_nan_f32(lane),
+                NanPattern::ArithmeticNan => is_arithmetic_nan_f32(lane),
+                NanPattern::Value(e) => e.bits == lane,
+            }
+        }),
+        V128Pattern::F64x2(l) => l.iter().enumerate().all(|(i, p)| {
+            let lane = (bits >> (64 * i)) as u64;
+            match p {
+                NanPattern::CanonicalNan => is_canonical_nan_f64(lane),
+                NanPattern::ArithmeticNan => is_arithmetic_nan_f64(lane),
+                NanPattern::Value(e) => e.bits == lane,
+            }
+        }),
+    }
+}
+
 /// Describes a value in the script's syntax, for failure messages.
 pub(crate) fn describe(store: &Store<()>, val: &Val) -> String {
     match val {
@@ -100,6 +153,7 @@ pub(crate) fn describe(store: &Store<()>, val: &Val) -> String {
         Val::I64(v) => format!("i64.const {v} (0x{:016x})", *v as u64),
         Val::F32(bits) => describe_f32(*bits),
         Val::F64(bits) => describe_f64(*bits),
+        Val::V128(v) => describe_v128(v.as_u128()),
         Val::FuncRef(None) => "ref.null func".to_string(),
         Val::FuncRef(Some(_)) => "ref.func".to_string(),
         Val::ExternRef(None) => "ref.null extern".to_string(),
@@ -161,6 +215,7 @@ fn describe_expected_core(expected: &WastRetCore<'_>) -> String {
         WastRetCore::RefExtern(None) => "ref.extern".to_string(),
         WastRetCore::RefExtern(Some(n)) => format!("ref.extern {n}"),
         WastRetCore::RefFunc(None) => "ref.func".to_string(),
+        WastRetCore::V128(pattern) => format!("v128.const {pattern:?}"),
         WastRetCore::Either(alternatives) => {
             let parts: Vec<String> = alternatives.iter().map(describe_expected_core).collect();
             format!("either({})", parts.join(" | "))
@@ -217,6 +272,7 @@ fn matches_core(
             None => false,
         },
         (WastRetCore::RefFunc(None), Val::FuncRef(r)) => r.is_some(),
+        (WastRetCore::V128(pattern), Val::V128(v)) => matches_v128(v.as_u128(), pattern),
         (WastRetCore::RefFunc(Some(index)), _) => {
             return Err(format!(
                 "unsupported expectation `ref.func {index:?}`: the runner cannot name functions"
@@ -237,7 +293,8 @@ fn matches_core(
             | WastRetCore::F64(_)
             | WastRetCore::RefNull(None)
             | WastRetCore::RefExtern(_)
-            | WastRetCore::RefFunc(None),
+            | WastRetCore::RefFunc(None)
+            | WastRetCore::V128(_),
             _,
         ) => false,
         (other, _) => {

@@ -38,6 +38,9 @@ pub struct Config {
     pub(crate) saturating_float_to_int: bool,
     pub(crate) mutable_global: bool,
     pub(crate) extended_const: bool,
+    pub(crate) simd: bool,
+    pub(crate) relaxed_simd: bool,
+    pub(crate) relaxed_simd_deterministic: bool,
     pub(crate) max_wasm_stack: usize,
     pub(crate) compilation_mode: CompilationMode,
     pub(crate) consume_fuel: bool,
@@ -69,6 +72,9 @@ impl Config {
             saturating_float_to_int: true,
             mutable_global: true,
             extended_const: true,
+            simd: true,
+            relaxed_simd: true,
+            relaxed_simd_deterministic: false,
             max_wasm_stack: 512 * 1024,
             compilation_mode: CompilationMode::Eager,
             consume_fuel: false,
@@ -148,6 +154,38 @@ impl Config {
     /// offsets). Default: on, as in Wasmtime.
     pub fn wasm_extended_const(&mut self, enable: bool) -> &mut Self {
         self.extended_const = enable;
+        self
+    }
+
+    /// Enables the fixed-width SIMD proposal: the `v128` type and its operators (spec
+    /// §2.4.3 "Vector Instructions"). Default: on, as in Wasmtime.
+    ///
+    /// A `v128` takes two 64-bit cells of a frame; its operators run in portable Rust that
+    /// the host compiler vectorizes (see `crates/weft/src/exec/simd.rs`).
+    pub fn wasm_simd(&mut self, enable: bool) -> &mut Self {
+        self.simd = enable;
+        self
+    }
+
+    /// Enables the relaxed SIMD proposal (`f32x4.relaxed_madd`, `i8x16.relaxed_swizzle`,
+    /// ...); it needs [`Config::wasm_simd`] too. Default: on, as in Wasmtime.
+    ///
+    /// Weft gives every relaxed operator one fixed behaviour on every host, the proposal's
+    /// deterministic profile (listed in `exec/simd.rs`): `relaxed_swizzle` as `swizzle`,
+    /// `relaxed_trunc*` as the saturating truncations, `relaxed_madd`/`nmadd` fused (one
+    /// rounding), `relaxed_laneselect` as `bitselect`, `relaxed_min`/`max` as `min`/`max`,
+    /// `relaxed_q15mulr_s` as `q15mulr_sat_s`, and the `relaxed_dot` operators with both
+    /// operands signed.
+    pub fn wasm_relaxed_simd(&mut self, enable: bool) -> &mut Self {
+        self.relaxed_simd = enable;
+        self
+    }
+
+    /// Asks relaxed SIMD operators to behave the same on every host. Default: off, as in
+    /// Wasmtime; either way Weft runs the deterministic profile of
+    /// [`Config::wasm_relaxed_simd`], so this setting changes no result.
+    pub fn relaxed_simd_deterministic(&mut self, enable: bool) -> &mut Self {
+        self.relaxed_simd_deterministic = enable;
         self
     }
 
@@ -433,10 +471,6 @@ macro_rules! unsupported_proposals {
 }
 
 unsupported_proposals! {
-    /// The fixed-width SIMD proposal (`v128`).
-    wasm_simd;
-    /// The relaxed SIMD proposal.
-    wasm_relaxed_simd;
     /// The threads proposal (shared memories, atomics).
     wasm_threads;
     /// The tail-call proposal (`return_call`).
@@ -697,6 +731,8 @@ impl Config {
         features.set(F::SATURATING_FLOAT_TO_INT, self.saturating_float_to_int);
         features.set(F::MUTABLE_GLOBAL, self.mutable_global);
         features.set(F::EXTENDED_CONST, self.extended_const);
+        features.set(F::SIMD, self.simd);
+        features.set(F::RELAXED_SIMD, self.simd && self.relaxed_simd);
         features
     }
 

@@ -705,8 +705,13 @@ impl Global {
                 ty.content()
             )));
         }
-        let value = value.to_raw(inner)?;
-        let index = inner.globals.push(GlobalEntity { value, ty });
+        let mut cells = [0u64; 2];
+        value.to_cells(inner, &mut cells)?;
+        let index = inner.globals.push(GlobalEntity {
+            value: cells[0],
+            hi: cells[1],
+            ty,
+        });
         Ok(Global {
             store: inner.id,
             index,
@@ -741,8 +746,7 @@ impl Global {
     pub fn get(&self, mut store: impl AsContextMut) -> Val {
         let inner = &mut store.as_context_mut().0.inner;
         let g = self.entity(inner);
-        let (ty, raw) = (g.ty.content(), g.value);
-        Val::from_raw(inner, ty, raw)
+        Val::from_cells(inner, g.ty.content(), &[g.value, g.hi])
     }
 
     /// Sets the global's value.
@@ -780,9 +784,11 @@ impl Global {
                 ty.content()
             )));
         }
-        let raw = value.to_raw(inner)?;
+        let mut cells = [0u64; 2];
+        value.to_cells(inner, &mut cells)?;
         if let Some(g) = inner.globals.get_mut(self.index) {
-            g.value = raw;
+            g.value = cells[0];
+            g.hi = cells[1];
         }
         Ok(())
     }

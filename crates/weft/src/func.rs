@@ -152,19 +152,22 @@ impl Func {
                 results.len()
             )));
         }
-        let mut buf = vec![0u64; ty.params().len().max(ty.results().len())];
-        for ((param, expected), cell) in params.iter().zip(ty.params()).zip(buf.iter_mut()) {
+        let mut buf = vec![0u64; ty.param_cells().max(ty.result_cells())];
+        for (param, expected) in params.iter().zip(ty.params()) {
             if param.ty() != *expected {
                 return Err(Error::usage(format!(
                     "parameter of type {} where {expected} was expected",
                     param.ty()
                 )));
             }
-            *cell = param.to_raw(&store.inner)?;
         }
+        Val::write_all(&store.inner, params, &mut buf)?;
         crate::exec::invoke(store, self.index, &mut buf)?;
-        for ((result, ty), cell) in results.iter_mut().zip(ty.results()).zip(buf.iter()) {
-            *result = Val::from_raw(&mut store.inner, *ty, *cell);
+        for (result, value) in results
+            .iter_mut()
+            .zip(Val::read_all(&mut store.inner, ty.results(), &buf))
+        {
+            *result = value;
         }
         Ok(())
     }
@@ -212,7 +215,7 @@ impl Func {
 /// The number of parameters and results of `func`'s type, without cloning the type.
 pub(crate) fn func_arity(store: &StoreInner, func: Func) -> Result<(usize, usize)> {
     let ty = func_type_ref(store, func)?;
-    Ok((ty.params().len(), ty.results().len()))
+    Ok((ty.param_cells(), ty.result_cells()))
 }
 
 /// The type of function `func` in `store`.
@@ -242,24 +245,18 @@ fn dynamic_host_fn<T: 'static>(
 ) -> Arc<HostFn<T>> {
     Arc::new(
         move |store: &mut Store<T>, caller: Option<InstanceIdx>, buf: &mut [u64]| {
-            let params: Vec<Val> = ty
-                .params()
-                .iter()
-                .zip(buf.iter())
-                .map(|(t, raw)| Val::from_raw(&mut store.inner, *t, *raw))
-                .collect();
+            let params: Vec<Val> = Val::read_all(&mut store.inner, ty.params(), buf).collect();
             let mut results: Vec<Val> = ty.results().iter().map(|t| Val::default_for(*t)).collect();
             func(Caller::new(store, caller), &params, &mut results)?;
-            for ((result, expected), cell) in results.iter().zip(ty.results()).zip(buf.iter_mut()) {
+            for (result, expected) in results.iter().zip(ty.results()) {
                 if result.ty() != *expected {
                     return Err(Error::usage(format!(
                         "host function returned a {} where {expected} was expected",
                         result.ty()
                     )));
                 }
-                *cell = result.to_raw(&store.inner)?;
             }
-            Ok(())
+            Val::write_all(&store.inner, &results, buf)
         },
     )
 }

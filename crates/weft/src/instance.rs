@@ -301,19 +301,32 @@ pub(crate) fn eval_const(
     funcs: &EntityVec<FuncIdx, StoreFuncIdx>,
     expr: &ConstExpr,
 ) -> Result<u64> {
+    eval_const_wide(inner, globals, funcs, expr).map(|value| value as u64)
+}
+
+/// Evaluates a constant expression in a partially built instance, to 128 bits (the value
+/// of a `v128`; the cell of other types, zero-extended).
+pub(crate) fn eval_const_wide(
+    inner: &StoreInner,
+    globals: &EntityVec<GlobalIdx, StoreGlobalIdx>,
+    funcs: &EntityVec<FuncIdx, StoreFuncIdx>,
+    expr: &ConstExpr,
+) -> Result<u128> {
     let bad = || Error::from(TrapCode::InternalError);
     // The value an operator without operands pushes; `None` for the arithmetic ones.
-    let leaf = |op: ConstOp| -> Result<Option<u64>> {
+    let leaf = |op: ConstOp| -> Result<Option<u128>> {
         Ok(Some(match op {
-            ConstOp::I32(v) => u64::from(v as u32),
-            ConstOp::I64(v) => v as u64,
-            ConstOp::F32(v) => u64::from(v),
-            ConstOp::F64(v) => v,
+            ConstOp::I32(v) => u128::from(v as u32),
+            ConstOp::I64(v) => u128::from(v as u64),
+            ConstOp::F32(v) => u128::from(v),
+            ConstOp::F64(v) => u128::from(v),
+            ConstOp::V128(v) => v,
             ConstOp::RefNull(_) => 0,
-            ConstOp::RefFunc(f) => u64::from(funcs.get(f).ok_or_else(bad)?.as_u32()) + 1,
+            ConstOp::RefFunc(f) => u128::from(funcs.get(f).ok_or_else(bad)?.as_u32()) + 1,
             ConstOp::GlobalGet(g) => {
                 let g = *globals.get(g).ok_or_else(bad)?;
-                inner.globals.get(g).ok_or_else(bad)?.value
+                let entity = inner.globals.get(g).ok_or_else(bad)?;
+                u128::from(entity.value) | (u128::from(entity.hi) << 64)
             }
             _ => return Ok(None),
         }))
@@ -322,21 +335,21 @@ pub(crate) fn eval_const(
     if let [op] = *expr.ops {
         return leaf(op)?.ok_or_else(bad);
     }
-    let mut stack: Vec<u64> = Vec::with_capacity(2);
+    let mut stack: Vec<u128> = Vec::with_capacity(2);
     for op in expr.ops.iter() {
         let value = match leaf(*op)? {
             Some(value) => value,
             None => {
-                let b = stack.pop().ok_or_else(bad)?;
-                let a = stack.pop().ok_or_else(bad)?;
-                match *op {
+                let b = stack.pop().ok_or_else(bad)? as u64;
+                let a = stack.pop().ok_or_else(bad)? as u64;
+                u128::from(match *op {
                     ConstOp::I32Add => u64::from((a as u32).wrapping_add(b as u32)),
                     ConstOp::I32Sub => u64::from((a as u32).wrapping_sub(b as u32)),
                     ConstOp::I32Mul => u64::from((a as u32).wrapping_mul(b as u32)),
                     ConstOp::I64Add => a.wrapping_add(b),
                     ConstOp::I64Sub => a.wrapping_sub(b),
                     _ => a.wrapping_mul(b),
-                }
+                })
             }
         };
         stack.push(value);
@@ -606,9 +619,13 @@ fn allocate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> Res
         .skip(info.num_imported_globals as usize)
         .zip(&info.global_inits)
     {
-        let value = eval_const(inner, &globals, &funcs, init)?;
+        let value = eval_const_wide(inner, &globals, &funcs, init)?;
         globals.push(inner.globals.next_index());
-        inner.globals.push(GlobalEntity { value, ty: *ty });
+        inner.globals.push(GlobalEntity {
+            value: value as u64,
+            hi: (value >> 64) as u64,
+            ty: *ty,
+        });
     }
     let mut elems = EntityVec::with_capacity(info.elems.len());
     for (_, segment) in info.elems.iter() {

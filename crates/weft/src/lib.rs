@@ -90,6 +90,7 @@ pub use types::{
     ExportType, ExternType, FuncType, GlobalType, HeapType, ImportType, MemoryType,
     MemoryTypeBuilder, Mutability, RefType, TableType, ValType,
 };
+pub use exec::simd::V128;
 pub use values::{Ref, Val};
 
 /// The README's examples, compiled and run as doctests.

@@ -182,6 +182,7 @@ pub(crate) enum ConstOp {
     I64(i64),
     F32(u32),
     F64(u64),
+    V128(u128),
     RefNull(RefType),
     RefFunc(FuncIdx),
     GlobalGet(GlobalIdx),
@@ -613,9 +614,7 @@ pub(crate) fn val_type(ty: wasmparser::ValType) -> Result<ValType> {
         wasmparser::ValType::I64 => ValType::I64,
         wasmparser::ValType::F32 => ValType::F32,
         wasmparser::ValType::F64 => ValType::F64,
-        wasmparser::ValType::V128 => {
-            return Err(Error::invalid("SIMD (v128) is not supported", None));
-        }
+        wasmparser::ValType::V128 => ValType::V128,
         wasmparser::ValType::Ref(r) => ref_type(r)?.into(),
     })
 }
@@ -658,6 +657,7 @@ fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr> {
             O::I64Const { value } => ConstOp::I64(value),
             O::F32Const { value } => ConstOp::F32(value.bits()),
             O::F64Const { value } => ConstOp::F64(value.bits()),
+            O::V128Const { value } => ConstOp::V128(value.i128() as u128),
             O::RefNull { hty } => ConstOp::RefNull(match hty {
                 wasmparser::HeapType::Abstract {
                     ty: wasmparser::AbstractHeapType::Func,

@@ -122,7 +122,10 @@ pub(crate) struct TableEntity {
 /// A global in a store; the value is a raw cell (see the module docs).
 #[derive(Debug)]
 pub(crate) struct GlobalEntity {
+    /// The value's cell (the low 64 bits of a `v128`).
     pub(crate) value: u64,
+    /// The high 64 bits of a `v128` (0 for other types).
+    pub(crate) hi: u64,
     pub(crate) ty: GlobalType,
 }
 

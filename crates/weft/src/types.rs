@@ -93,6 +93,8 @@ pub enum ValType {
     F32,
     /// 64-bit IEEE 754 float.
     F64,
+    /// A 128-bit vector of the fixed-width SIMD proposal (spec §2.3.2).
+    V128,
     /// A reference type: [`ValType::FUNCREF`], [`ValType::EXTERNREF`].
     Ref(RefType),
 }
@@ -124,7 +126,17 @@ impl ValType {
 
     /// Whether this is `i32`, `i64`, `f32` or `f64`.
     pub fn is_num(&self) -> bool {
-        !self.is_ref()
+        !self.is_ref() && *self != ValType::V128
+    }
+
+    /// Whether this is `v128`.
+    pub fn is_v128(&self) -> bool {
+        *self == ValType::V128
+    }
+
+    /// How many 64-bit cells a value of this type takes in a frame: 2 for `v128`, else 1.
+    pub(crate) fn cells(self) -> usize {
+        if self == ValType::V128 { 2 } else { 1 }
     }
 }
 
@@ -141,6 +153,7 @@ impl fmt::Display for ValType {
             ValType::I64 => f.write_str("i64"),
             ValType::F32 => f.write_str("f32"),
             ValType::F64 => f.write_str("f64"),
+            ValType::V128 => f.write_str("v128"),
             ValType::Ref(ty) => fmt::Display::fmt(ty, f),
         }
     }
@@ -156,6 +169,16 @@ pub struct FuncType {
 }
 
 impl FuncType {
+    /// How many 64-bit cells the parameters take in a frame (a `v128` takes two).
+    pub(crate) fn param_cells(&self) -> usize {
+        self.params().iter().map(|t| t.cells()).sum()
+    }
+
+    /// How many 64-bit cells the results take in a frame (a `v128` takes two).
+    pub(crate) fn result_cells(&self) -> usize {
+        self.results().iter().map(|t| t.cells()).sum()
+    }
+
     /// A function type with the given parameter and result types.
     ///
     /// `engine` is Wasmtime's signature, where types are registered with an engine; Weft's

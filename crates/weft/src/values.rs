@@ -1,6 +1,7 @@
 //! Values: what WebAssembly functions take and return, and what globals and tables hold.
 
 use crate::error::Result;
+use crate::exec::simd::V128;
 use crate::func::Func;
 use crate::gc::{ExternRef, Rooted};
 use crate::store::StoreInner;
@@ -20,6 +21,8 @@ pub enum Val {
     F32(u32),
     /// An `f64`, as its bits.
     F64(u64),
+    /// A `v128`.
+    V128(V128),
     /// A `funcref`: a function or null.
     FuncRef(Option<Func>),
     /// An `externref`: a host reference or null.
@@ -34,6 +37,7 @@ impl Val {
             Val::I64(_) => ValType::I64,
             Val::F32(_) => ValType::F32,
             Val::F64(_) => ValType::F64,
+            Val::V128(_) => ValType::V128,
             Val::FuncRef(_) => ValType::FUNCREF,
             Val::ExternRef(_) => ValType::EXTERNREF,
         }
@@ -46,6 +50,7 @@ impl Val {
             ValType::I64 => Val::I64(0),
             ValType::F32 => Val::F32(0),
             ValType::F64 => Val::F64(0),
+            ValType::V128 => Val::V128(V128::from(0)),
             ValType::Ref(ty) => Val::null_ref(ty),
         }
     }
@@ -99,6 +104,25 @@ impl Val {
         } else {
             None
         }
+    }
+
+    /// The `v128`, if this is one.
+    pub fn v128(&self) -> Option<V128> {
+        if let Val::V128(v) = self {
+            Some(*v)
+        } else {
+            None
+        }
+    }
+
+    /// The `v128`.
+    ///
+    /// # Panics
+    ///
+    /// If the value is not a `v128`.
+    pub fn unwrap_v128(&self) -> V128 {
+        self.v128()
+            .unwrap_or_else(|| panic!("expected v128, found {}", self.ty()))
     }
 
     /// The `funcref`, if this is one (`Some(None)` is a null funcref).
@@ -179,9 +203,66 @@ impl Val {
             .unwrap_or_else(|| panic!("expected f64, found {}", self.ty()))
     }
 
-    /// The raw cell of this value in `store` (see `store.rs`).
+    /// Writes this value's cells (one, or two for a `v128`: low 64 bits first) to the front
+    /// of `out`, which must be long enough, and returns how many it wrote.
+    pub(crate) fn to_cells(self, store: &StoreInner, out: &mut [u64]) -> Result<usize> {
+        let bits = match self {
+            Val::V128(v) => v.as_u128(),
+            other => u128::from(other.to_raw(store)?),
+        };
+        let n = self.ty().cells();
+        match out.get_mut(..n) {
+            Some([lo]) => *lo = bits as u64,
+            Some([lo, hi]) => {
+                *lo = bits as u64;
+                *hi = (bits >> 64) as u64;
+            }
+            _ => return Err(<crate::error::Error as crate::error::ErrorCtor>::usage("too few cells for a value")),
+        }
+        Ok(n)
+    }
+
+    /// The value of type `ty` at the front of `cells` (missing cells read as 0).
+    pub(crate) fn from_cells(store: &mut StoreInner, ty: ValType, cells: &[u64]) -> Val {
+        let lo = cells.first().copied().unwrap_or(0);
+        if ty == ValType::V128 {
+            let hi = cells.get(1).copied().unwrap_or(0);
+            return Val::V128(V128::from(u128::from(lo) | (u128::from(hi) << 64)));
+        }
+        Val::from_raw(store, ty, lo)
+    }
+
+    /// Writes `vals` (of types `types`) to `out`, one after the other by cell width.
+    pub(crate) fn write_all(
+        store: &StoreInner,
+        vals: &[Val],
+        out: &mut [u64],
+    ) -> Result<()> {
+        let mut at = 0;
+        for val in vals {
+            at += val.to_cells(store, out.get_mut(at..).unwrap_or_default())?;
+        }
+        Ok(())
+    }
+
+    /// The values of types `types` laid out one after the other by cell width in `cells`.
+    pub(crate) fn read_all<'a>(
+        store: &'a mut StoreInner,
+        types: &'a [ValType],
+        cells: &'a [u64],
+    ) -> impl Iterator<Item = Val> + 'a {
+        let mut at = 0;
+        types.iter().map(move |ty| {
+            let val = Val::from_cells(&mut *store, *ty, cells.get(at..).unwrap_or_default());
+            at += ty.cells();
+            val
+        })
+    }
+
+    /// The raw cell of this value in `store` (see `store.rs`); the low 64 bits of a `v128`.
     pub(crate) fn to_raw(self, store: &StoreInner) -> Result<u64> {
         Ok(match &self {
+            Val::V128(v) => v.as_u128() as u64,
             Val::I32(v) => u64::from(*v as u32),
             Val::I64(v) => *v as u64,
             Val::F32(v) => u64::from(*v),
@@ -202,6 +283,7 @@ impl Val {
             ValType::I64 => Val::I64(raw as i64),
             ValType::F32 => Val::F32(raw as u32),
             ValType::F64 => Val::F64(raw),
+            ValType::V128 => Val::V128(V128::from(u128::from(raw))),
             ValType::Ref(RefType {
                 heap_type: HeapType::Func,
                 ..
@@ -238,6 +320,12 @@ impl From<f32> for Val {
 impl From<f64> for Val {
     fn from(v: f64) -> Val {
         Val::F64(v.to_bits())
+    }
+}
+
+impl From<V128> for Val {
+    fn from(v: V128) -> Val {
+        Val::V128(v)
     }
 }
 

@@ -1109,10 +1109,18 @@ handler!(BrTable(ip, regs, mem, mem_len, cx, acc) {
 
 mod call;
 use call::*;
+mod simd;
+use simd::*;
 
-/// The value of global `global` of the current instance.
+/// The value of global `global` of the current instance (its low 64 bits, for a `v128`).
 #[inline(always)]
 fn global_value<'c>(cx: &'c mut Cx<'_>, global: GlobalIdx) -> Option<&'c mut u64> {
+    global_entity(cx, global).map(|entity| &mut entity.value)
+}
+
+/// Global `global` of the current instance.
+#[inline(always)]
+fn global_entity<'c>(cx: &'c mut Cx<'_>, global: GlobalIdx) -> Option<&'c mut GlobalEntity> {
     #[cfg(feature = "extra-checks")]
     extra_checks::globals(cx);
     let (map, map_len) = cx.global_map;
@@ -1129,7 +1137,7 @@ fn global_value<'c>(cx: &'c mut Cx<'_>, global: GlobalIdx) -> Option<&'c mut u64
     // SAFETY: `globals` points at the store's `len` globals, which stay in place during the
     // run (see `Cx::globals`), and `cx` is borrowed mutably for the reference's lifetime;
     // checked in bounds.
-    Some(unsafe { &mut (*globals.add(index)).value })
+    Some(unsafe { &mut *globals.add(index) })
 }
 
 handler!(GlobalGet(ip, regs, mem, mem_len, cx, acc) {

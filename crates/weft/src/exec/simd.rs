@@ -27,13 +27,36 @@
 //! | `i16x8.relaxed_q15mulr_s` | `i16x8.q15mulr_sat_s` |
 //! | `i16x8.relaxed_dot_i8x16_i7x16_s` | both operands signed, pairs summed with wrapping |
 //! | `i32x4.relaxed_dot_i8x16_i7x16_add_s` | the above, then `extadd_pairwise_i16x8_s` and `i32x4.add` |
-// The operators are reached through the translator's instruction table.
-#![allow(dead_code)]
 
-/// A 128-bit vector, lanes stored little-endian (lane 0 in the lowest bits), as in linear
-/// memory.
+/// A `v128` value of the fixed-width SIMD proposal (spec §2.3.2): 128 bits whose lanes are
+/// stored little-endian (lane 0 in the lowest bits), as in linear memory.
+///
+/// ```
+/// let v = weft::V128::from(0x0102_u128);
+/// assert_eq!(v.as_u128(), 0x0102);
+/// assert_eq!(weft::Val::V128(v).ty(), weft::ValType::V128);
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub(crate) struct V128(pub(crate) u128);
+pub struct V128(pub(crate) u128);
+
+impl V128 {
+    /// The 128 bits as an integer (lane 0 in the lowest bits).
+    pub fn as_u128(&self) -> u128 {
+        self.0
+    }
+}
+
+impl From<u128> for V128 {
+    fn from(bits: u128) -> V128 {
+        V128(bits)
+    }
+}
+
+impl From<V128> for u128 {
+    fn from(v: V128) -> u128 {
+        v.0
+    }
+}
 
 macro_rules! lanes {
     ($($to:ident $from:ident $t:ty, $n:literal;)*) => {
@@ -471,14 +494,14 @@ unops! {
     f64x2_neg: f64x2 => from_f64x2, |x| -x;
     f32x4_sqrt: f32x4 => from_f32x4, |x| x.sqrt();
     f64x2_sqrt: f64x2 => from_f64x2, |x| x.sqrt();
-    f32x4_ceil: f32x4 => from_f32x4, |x| x.ceil();
-    f64x2_ceil: f64x2 => from_f64x2, |x| x.ceil();
-    f32x4_floor: f32x4 => from_f32x4, |x| x.floor();
-    f64x2_floor: f64x2 => from_f64x2, |x| x.floor();
-    f32x4_trunc: f32x4 => from_f32x4, |x| x.trunc();
-    f64x2_trunc: f64x2 => from_f64x2, |x| x.trunc();
-    f32x4_nearest: f32x4 => from_f32x4, |x| x.round_ties_even();
-    f64x2_nearest: f64x2 => from_f64x2, |x| x.round_ties_even();
+    f32x4_ceil: f32x4 => from_f32x4, |x| super::wasm::f32_ceil(x);
+    f64x2_ceil: f64x2 => from_f64x2, |x| super::wasm::f64_ceil(x);
+    f32x4_floor: f32x4 => from_f32x4, |x| super::wasm::f32_floor(x);
+    f64x2_floor: f64x2 => from_f64x2, |x| super::wasm::f64_floor(x);
+    f32x4_trunc: f32x4 => from_f32x4, |x| super::wasm::f32_trunc(x);
+    f64x2_trunc: f64x2 => from_f64x2, |x| super::wasm::f64_trunc(x);
+    f32x4_nearest: f32x4 => from_f32x4, |x| super::wasm::f32_nearest(x);
+    f64x2_nearest: f64x2 => from_f64x2, |x| super::wasm::f64_nearest(x);
 }
 
 binops! {
@@ -823,6 +846,250 @@ pub(crate) fn i16x8_relaxed_dot_i8x16_i7x16_s(a: V128, b: V128) -> V128 {
 pub(crate) fn i32x4_relaxed_dot_i8x16_i7x16_add_s(a: V128, b: V128, c: V128) -> V128 {
     let dot = i32x4_extadd_pairwise_i16x8_s(i16x8_relaxed_dot_i8x16_i7x16_s(a, b));
     i32x4_add(dot, c)
+}
+
+
+// ---- operator tables -----------------------------------------------------------------------
+
+/// How the translator emits a SIMD operator: the shape of its instruction and the index of
+/// its function in that shape's table (an instruction's `op` field).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Shape {
+    /// [`Instr::V128Unary`](crate::ir::Instr::V128Unary) with an index into [`UNARY`].
+    Unary(u16),
+    /// `V128Binary`, [`BINARY`].
+    Binary(u16),
+    /// `V128Ternary`, [`TERNARY`].
+    Ternary(u16),
+    /// `V128Shift`, [`SHIFT`].
+    Shift(u16),
+    /// `V128Splat`, [`SPLAT`].
+    Splat(u16),
+    /// `V128Test`, [`TEST`].
+    Test(u16),
+}
+
+/// Defines the table `$table` of functions of type `$ty` and, for each wasmparser operator
+/// named in it, the [`Shape`] `$shape` with its index (see [`shape_of`]).
+macro_rules! op_tables {
+    ($( $table:ident: $ty:ty => $shape:ident { $($op:ident => $f:expr,)* } )*) => {
+        $(
+            #[doc = concat!("The functions of the `", stringify!($shape), "` SIMD instructions, indexed by their `op`.")]
+            pub(crate) static $table: &[$ty] = &[$($f),*];
+        )*
+
+        /// The shape and function index of SIMD operator `op`, if it is one of the table
+        /// operators (not a constant, shuffle, lane access or memory access).
+        pub(crate) fn shape_of(op: &wasmparser::Operator<'_>) -> Option<Shape> {
+            use wasmparser::Operator as O;
+            $(
+                {
+                    #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
+                    #[repr(u16)]
+                    enum Index { $($op),* }
+                    match op {
+                        $( O::$op => return Some(Shape::$shape(Index::$op as u16)), )*
+                        _ => {}
+                    }
+                }
+            )*
+            None
+        }
+    };
+}
+
+op_tables! {
+    UNARY: fn(V128) -> V128 => Unary {
+        V128Not => v128_not,
+        I8x16Abs => i8x16_abs, I16x8Abs => i16x8_abs, I32x4Abs => i32x4_abs, I64x2Abs => i64x2_abs,
+        I8x16Neg => i8x16_neg, I16x8Neg => i16x8_neg, I32x4Neg => i32x4_neg, I64x2Neg => i64x2_neg,
+        I8x16Popcnt => i8x16_popcnt,
+        F32x4Abs => f32x4_abs, F64x2Abs => f64x2_abs, F32x4Neg => f32x4_neg, F64x2Neg => f64x2_neg,
+        F32x4Sqrt => f32x4_sqrt, F64x2Sqrt => f64x2_sqrt, F32x4Ceil => f32x4_ceil,
+        F64x2Ceil => f64x2_ceil, F32x4Floor => f32x4_floor, F64x2Floor => f64x2_floor,
+        F32x4Trunc => f32x4_trunc, F64x2Trunc => f64x2_trunc, F32x4Nearest => f32x4_nearest,
+        F64x2Nearest => f64x2_nearest,
+        I32x4TruncSatF32x4S => i32x4_trunc_sat_f32x4_s, I32x4TruncSatF32x4U => i32x4_trunc_sat_f32x4_u,
+        F32x4ConvertI32x4S => f32x4_convert_i32x4_s, F32x4ConvertI32x4U => f32x4_convert_i32x4_u,
+        I32x4TruncSatF64x2SZero => i32x4_trunc_sat_f64x2_s_zero,
+        I32x4TruncSatF64x2UZero => i32x4_trunc_sat_f64x2_u_zero,
+        F32x4DemoteF64x2Zero => f32x4_demote_f64x2_zero, F64x2PromoteLowF32x4 => f64x2_promote_low_f32x4,
+        F64x2ConvertLowI32x4S => f64x2_convert_low_i32x4_s, F64x2ConvertLowI32x4U => f64x2_convert_low_i32x4_u,
+        I16x8ExtendLowI8x16S => i16x8_extend_low_i8x16_s, I16x8ExtendHighI8x16S => i16x8_extend_high_i8x16_s,
+        I16x8ExtendLowI8x16U => i16x8_extend_low_i8x16_u, I16x8ExtendHighI8x16U => i16x8_extend_high_i8x16_u,
+        I32x4ExtendLowI16x8S => i32x4_extend_low_i16x8_s, I32x4ExtendHighI16x8S => i32x4_extend_high_i16x8_s,
+        I32x4ExtendLowI16x8U => i32x4_extend_low_i16x8_u, I32x4ExtendHighI16x8U => i32x4_extend_high_i16x8_u,
+        I64x2ExtendLowI32x4S => i64x2_extend_low_i32x4_s, I64x2ExtendHighI32x4S => i64x2_extend_high_i32x4_s,
+        I64x2ExtendLowI32x4U => i64x2_extend_low_i32x4_u, I64x2ExtendHighI32x4U => i64x2_extend_high_i32x4_u,
+        I16x8ExtAddPairwiseI8x16S => i16x8_extadd_pairwise_i8x16_s,
+        I16x8ExtAddPairwiseI8x16U => i16x8_extadd_pairwise_i8x16_u,
+        I32x4ExtAddPairwiseI16x8S => i32x4_extadd_pairwise_i16x8_s,
+        I32x4ExtAddPairwiseI16x8U => i32x4_extadd_pairwise_i16x8_u,
+        I32x4RelaxedTruncF32x4S => i32x4_relaxed_trunc_f32x4_s,
+        I32x4RelaxedTruncF32x4U => i32x4_relaxed_trunc_f32x4_u,
+        I32x4RelaxedTruncF64x2SZero => i32x4_relaxed_trunc_f64x2_s_zero,
+        I32x4RelaxedTruncF64x2UZero => i32x4_relaxed_trunc_f64x2_u_zero,
+    }
+    BINARY: fn(V128, V128) -> V128 => Binary {
+        V128And => v128_and, V128AndNot => v128_andnot, V128Or => v128_or, V128Xor => v128_xor,
+        I8x16Swizzle => i8x16_swizzle, I8x16RelaxedSwizzle => i8x16_relaxed_swizzle,
+        I8x16Add => i8x16_add, I16x8Add => i16x8_add, I32x4Add => i32x4_add, I64x2Add => i64x2_add,
+        I8x16Sub => i8x16_sub, I16x8Sub => i16x8_sub, I32x4Sub => i32x4_sub, I64x2Sub => i64x2_sub,
+        I16x8Mul => i16x8_mul, I32x4Mul => i32x4_mul, I64x2Mul => i64x2_mul,
+        I8x16AddSatS => i8x16_add_sat_s, I8x16AddSatU => i8x16_add_sat_u,
+        I16x8AddSatS => i16x8_add_sat_s, I16x8AddSatU => i16x8_add_sat_u,
+        I8x16SubSatS => i8x16_sub_sat_s, I8x16SubSatU => i8x16_sub_sat_u,
+        I16x8SubSatS => i16x8_sub_sat_s, I16x8SubSatU => i16x8_sub_sat_u,
+        I8x16MinS => i8x16_min_s, I8x16MinU => i8x16_min_u, I16x8MinS => i16x8_min_s,
+        I16x8MinU => i16x8_min_u, I32x4MinS => i32x4_min_s, I32x4MinU => i32x4_min_u,
+        I8x16MaxS => i8x16_max_s, I8x16MaxU => i8x16_max_u, I16x8MaxS => i16x8_max_s,
+        I16x8MaxU => i16x8_max_u, I32x4MaxS => i32x4_max_s, I32x4MaxU => i32x4_max_u,
+        I8x16AvgrU => i8x16_avgr_u, I16x8AvgrU => i16x8_avgr_u,
+        I16x8Q15MulrSatS => i16x8_q15mulr_sat_s, I16x8RelaxedQ15mulrS => i16x8_relaxed_q15mulr_s,
+        I8x16Eq => i8x16_eq, I8x16Ne => i8x16_ne, I8x16LtS => i8x16_lt_s, I8x16LtU => i8x16_lt_u,
+        I8x16GtS => i8x16_gt_s, I8x16GtU => i8x16_gt_u, I8x16LeS => i8x16_le_s, I8x16LeU => i8x16_le_u,
+        I8x16GeS => i8x16_ge_s, I8x16GeU => i8x16_ge_u,
+        I16x8Eq => i16x8_eq, I16x8Ne => i16x8_ne, I16x8LtS => i16x8_lt_s, I16x8LtU => i16x8_lt_u,
+        I16x8GtS => i16x8_gt_s, I16x8GtU => i16x8_gt_u, I16x8LeS => i16x8_le_s, I16x8LeU => i16x8_le_u,
+        I16x8GeS => i16x8_ge_s, I16x8GeU => i16x8_ge_u,
+        I32x4Eq => i32x4_eq, I32x4Ne => i32x4_ne, I32x4LtS => i32x4_lt_s, I32x4LtU => i32x4_lt_u,
+        I32x4GtS => i32x4_gt_s, I32x4GtU => i32x4_gt_u, I32x4LeS => i32x4_le_s, I32x4LeU => i32x4_le_u,
+        I32x4GeS => i32x4_ge_s, I32x4GeU => i32x4_ge_u,
+        I64x2Eq => i64x2_eq, I64x2Ne => i64x2_ne, I64x2LtS => i64x2_lt_s, I64x2GtS => i64x2_gt_s,
+        I64x2LeS => i64x2_le_s, I64x2GeS => i64x2_ge_s,
+        F32x4Eq => f32x4_eq, F32x4Ne => f32x4_ne, F32x4Lt => f32x4_lt, F32x4Gt => f32x4_gt,
+        F32x4Le => f32x4_le, F32x4Ge => f32x4_ge,
+        F64x2Eq => f64x2_eq, F64x2Ne => f64x2_ne, F64x2Lt => f64x2_lt, F64x2Gt => f64x2_gt,
+        F64x2Le => f64x2_le, F64x2Ge => f64x2_ge,
+        F32x4Add => f32x4_add, F64x2Add => f64x2_add, F32x4Sub => f32x4_sub, F64x2Sub => f64x2_sub,
+        F32x4Mul => f32x4_mul, F64x2Mul => f64x2_mul, F32x4Div => f32x4_div, F64x2Div => f64x2_div,
+        F32x4Min => f32x4_min, F64x2Min => f64x2_min, F32x4Max => f32x4_max, F64x2Max => f64x2_max,
+        F32x4PMin => f32x4_pmin, F64x2PMin => f64x2_pmin, F32x4PMax => f32x4_pmax, F64x2PMax => f64x2_pmax,
+        F32x4RelaxedMin => f32x4_relaxed_min, F32x4RelaxedMax => f32x4_relaxed_max,
+        F64x2RelaxedMin => f64x2_relaxed_min, F64x2RelaxedMax => f64x2_relaxed_max,
+        I8x16NarrowI16x8S => i8x16_narrow_i16x8_s, I8x16NarrowI16x8U => i8x16_narrow_i16x8_u,
+        I16x8NarrowI32x4S => i16x8_narrow_i32x4_s, I16x8NarrowI32x4U => i16x8_narrow_i32x4_u,
+        I16x8ExtMulLowI8x16S => i16x8_extmul_low_i8x16_s, I16x8ExtMulHighI8x16S => i16x8_extmul_high_i8x16_s,
+        I16x8ExtMulLowI8x16U => i16x8_extmul_low_i8x16_u, I16x8ExtMulHighI8x16U => i16x8_extmul_high_i8x16_u,
+        I32x4ExtMulLowI16x8S => i32x4_extmul_low_i16x8_s, I32x4ExtMulHighI16x8S => i32x4_extmul_high_i16x8_s,
+        I32x4ExtMulLowI16x8U => i32x4_extmul_low_i16x8_u, I32x4ExtMulHighI16x8U => i32x4_extmul_high_i16x8_u,
+        I64x2ExtMulLowI32x4S => i64x2_extmul_low_i32x4_s, I64x2ExtMulHighI32x4S => i64x2_extmul_high_i32x4_s,
+        I64x2ExtMulLowI32x4U => i64x2_extmul_low_i32x4_u, I64x2ExtMulHighI32x4U => i64x2_extmul_high_i32x4_u,
+        I32x4DotI16x8S => i32x4_dot_i16x8_s,
+        I16x8RelaxedDotI8x16I7x16S => i16x8_relaxed_dot_i8x16_i7x16_s,
+    }
+    TERNARY: fn(V128, V128, V128) -> V128 => Ternary {
+        V128Bitselect => v128_bitselect,
+        I8x16RelaxedLaneselect => relaxed_laneselect, I16x8RelaxedLaneselect => relaxed_laneselect,
+        I32x4RelaxedLaneselect => relaxed_laneselect, I64x2RelaxedLaneselect => relaxed_laneselect,
+        F32x4RelaxedMadd => f32x4_relaxed_madd, F32x4RelaxedNmadd => f32x4_relaxed_nmadd,
+        F64x2RelaxedMadd => f64x2_relaxed_madd, F64x2RelaxedNmadd => f64x2_relaxed_nmadd,
+        I32x4RelaxedDotI8x16I7x16AddS => i32x4_relaxed_dot_i8x16_i7x16_add_s,
+    }
+    SHIFT: fn(V128, u32) -> V128 => Shift {
+        I8x16Shl => i8x16_shl, I16x8Shl => i16x8_shl, I32x4Shl => i32x4_shl, I64x2Shl => i64x2_shl,
+        I8x16ShrS => i8x16_shr_s, I16x8ShrS => i16x8_shr_s, I32x4ShrS => i32x4_shr_s,
+        I64x2ShrS => i64x2_shr_s,
+        I8x16ShrU => i8x16_shr_u, I16x8ShrU => i16x8_shr_u, I32x4ShrU => i32x4_shr_u,
+        I64x2ShrU => i64x2_shr_u,
+    }
+    SPLAT: fn(u64) -> V128 => Splat {
+        I8x16Splat => |x| i8x16_splat(x as u32), I16x8Splat => |x| i16x8_splat(x as u32),
+        I32x4Splat => |x| i32x4_splat(x as u32), I64x2Splat => i64x2_splat,
+        F32x4Splat => |x| f32x4_splat(x as u32), F64x2Splat => f64x2_splat,
+    }
+    TEST: fn(V128) -> u32 => Test {
+        V128AnyTrue => |a| u32::from(v128_any_true(a)),
+        I8x16AllTrue => |a| u32::from(i8x16_all_true(a)),
+        I16x8AllTrue => |a| u32::from(i16x8_all_true(a)),
+        I32x4AllTrue => |a| u32::from(i32x4_all_true(a)),
+        I64x2AllTrue => |a| u32::from(i64x2_all_true(a)),
+        I8x16Bitmask => i8x16_bitmask, I16x8Bitmask => i16x8_bitmask,
+        I32x4Bitmask => i32x4_bitmask, I64x2Bitmask => i64x2_bitmask,
+    }
+}
+
+/// The lane accesses, by the `op` of `V128Extract` / `V128Replace`: the lane's bits as a
+/// cell, and the vector with a lane replaced by a cell's low bits.
+pub(crate) static EXTRACT: &[fn(V128, u8) -> u64] = &[
+    |a, l| u64::from(i8x16_extract_lane_s(a, l)),
+    |a, l| u64::from(i8x16_extract_lane_u(a, l)),
+    |a, l| u64::from(i16x8_extract_lane_s(a, l)),
+    |a, l| u64::from(i16x8_extract_lane_u(a, l)),
+    |a, l| u64::from(i32x4_extract_lane(a, l)),
+    i64x2_extract_lane,
+];
+
+/// `op` of a `V128Extract`: `i8x16.extract_lane_s`.
+pub(crate) const EXTRACT_I8_S: u16 = 0;
+/// `op` of a `V128Extract`: `i8x16.extract_lane_u`.
+pub(crate) const EXTRACT_I8_U: u16 = 1;
+/// `op` of a `V128Extract`: `i16x8.extract_lane_s`.
+pub(crate) const EXTRACT_I16_S: u16 = 2;
+/// `op` of a `V128Extract`: `i16x8.extract_lane_u`.
+pub(crate) const EXTRACT_I16_U: u16 = 3;
+/// `op` of a `V128Extract`: `i32x4`/`f32x4.extract_lane`.
+pub(crate) const EXTRACT_32: u16 = 4;
+/// `op` of a `V128Extract`: `i64x2`/`f64x2.extract_lane`.
+pub(crate) const EXTRACT_64: u16 = 5;
+
+/// The lane replacements, by `op` (the lane width: 8, 16, 32, 64 bits).
+pub(crate) static REPLACE: &[fn(V128, u8, u64) -> V128] = &[
+    |a, l, x| i8x16_replace_lane(a, l, x as u32),
+    |a, l, x| i16x8_replace_lane(a, l, x as u32),
+    |a, l, x| i32x4_replace_lane(a, l, x as u32),
+    i64x2_replace_lane,
+];
+
+/// The loads of `V128Load`, by its `op`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u16)]
+pub(crate) enum V128Load {
+    /// `v128.load`.
+    Full,
+    /// `v128.load8x8_s`.
+    Load8x8S,
+    /// `v128.load8x8_u`.
+    Load8x8U,
+    /// `v128.load16x4_s`.
+    Load16x4S,
+    /// `v128.load16x4_u`.
+    Load16x4U,
+    /// `v128.load32x2_s`.
+    Load32x2S,
+    /// `v128.load32x2_u`.
+    Load32x2U,
+    /// `v128.load8_splat`.
+    Splat8,
+    /// `v128.load16_splat`.
+    Splat16,
+    /// `v128.load32_splat`.
+    Splat32,
+    /// `v128.load64_splat`.
+    Splat64,
+    /// `v128.load32_zero`.
+    Zero32,
+    /// `v128.load64_zero`.
+    Zero64,
+}
+
+impl V128Load {
+    /// All loads, in `op` order.
+    pub(crate) const ALL: [V128Load; 13] = [
+        V128Load::Full,
+        V128Load::Load8x8S,
+        V128Load::Load8x8U,
+        V128Load::Load16x4S,
+        V128Load::Load16x4U,
+        V128Load::Load32x2S,
+        V128Load::Load32x2U,
+        V128Load::Splat8,
+        V128Load::Splat16,
+        V128Load::Splat32,
+        V128Load::Splat64,
+        V128Load::Zero32,
+        V128Load::Zero64,
+    ];
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 //! interpreter relies on is checked afterwards by [`verify`](super::verify) and
 //! `module::serialize`'s index checks.
 
-use super::{Instr, Slot, for_each_instr};
+use super::{Instr, Slot, VSlot, for_each_instr};
 use crate::index::{DataIdx, DefinedFuncIdx, ElemIdx, FuncIdx, GlobalIdx, TableIdx, TypeIdx};
 use crate::trap::TrapCode;
 
@@ -198,6 +198,18 @@ impl Field for Slot {
     #[inline]
     fn get(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
         r.u16().map(Slot)
+    }
+}
+
+impl Field for VSlot {
+    #[inline]
+    fn put(self, w: &mut Writer) {
+        w.u16(self.0);
+    }
+    #[inline]
+    fn get(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        let lo = r.u16()?;
+        VSlot::new(Slot(lo)).ok_or_else(|| r.error(format!("v128 slot {lo} out of range")))
     }
 }
 
@@ -433,6 +445,10 @@ macro_rules! define_codec {
                         | Instr::MemoryFill { .. }
                         | Instr::MemoryCopy { .. }
                         | Instr::MemoryInit { .. }
+                        | Instr::V128Load { .. }
+                        | Instr::V128Store { .. }
+                        | Instr::V128LoadLane { .. }
+                        | Instr::V128StoreLane { .. }
                 )
             }
         }

@@ -120,6 +120,42 @@ impl core::fmt::Display for Slot {
     }
 }
 
+/// The first of the two consecutive cells of a `v128` value (low 64 bits at [`VSlot::lo`],
+/// high 64 bits at [`VSlot::hi`]).
+///
+/// Made only from a slot below [`Slot::MAX`] ([`VSlot::new`]), so that both cells are
+/// slots; [`Instr::for_each_slot`] visits both, which is how [`verify`] checks them.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[repr(transparent)]
+pub(crate) struct VSlot(u16);
+
+impl VSlot {
+    /// The `v128` whose low half is in `lo`, if its high half (`lo + 1`) is a slot too.
+    #[inline]
+    pub(crate) fn new(lo: Slot) -> Option<Self> {
+        (lo.0 < u16::MAX).then_some(VSlot(lo.0))
+    }
+
+    /// The slot of the low 64 bits.
+    #[inline(always)]
+    pub(crate) const fn lo(self) -> Slot {
+        Slot(self.0)
+    }
+
+    /// The slot of the high 64 bits.
+    #[inline(always)]
+    pub(crate) const fn hi(self) -> Slot {
+        // `new` keeps `self.0 < u16::MAX`.
+        Slot(self.0.wrapping_add(1))
+    }
+}
+
+impl core::fmt::Debug for VSlot {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{}:{}", self.0, self.0.wrapping_add(1))
+    }
+}
+
 /// Invokes `$cb!` with the complete list of IR instructions, grouped by shape.
 ///
 /// Groups (after the hand-written `special` instructions):
@@ -230,6 +266,41 @@ macro_rules! for_each_instr {
                 ElemDrop { elem: ElemIdx },
                 /// `dst = ref.func func` (module function index).
                 RefFunc { dst: Slot, func: FuncIdx },
+                /// `dst = simd::UNARY[op](src)` over `v128`s.
+                V128Unary { op: u16, dst: VSlot, src: VSlot },
+                /// `dst = simd::BINARY[op](lhs, rhs)` over `v128`s.
+                V128Binary { op: u16, dst: VSlot, lhs: VSlot, rhs: VSlot },
+                /// `dst = simd::TERNARY[op](a, b, c)` over `v128`s.
+                V128Ternary { op: u16, dst: VSlot, a: VSlot, b: VSlot, c: VSlot },
+                /// `dst = simd::SHIFT[op](lhs, count)`: a `v128` shifted by the `i32` `count`.
+                V128Shift { op: u16, dst: VSlot, lhs: VSlot, count: Slot },
+                /// `dst = simd::SPLAT[op](src)`: a `v128` of copies of the scalar `src`.
+                V128Splat { op: u16, dst: VSlot, src: Slot },
+                /// `dst = simd::TEST[op](src)`: an `i32` of a `v128` (`any_true`,
+                /// `all_true`, `bitmask`).
+                V128Test { op: u16, dst: Slot, src: VSlot },
+                /// `dst = simd::EXTRACT[op](src, lane)`: a scalar lane of a `v128`.
+                V128Extract { op: u16, dst: Slot, src: VSlot, lane: u8 },
+                /// `dst = simd::REPLACE[op](src, lane, value)`: `src` with lane `lane`
+                /// replaced by the scalar `value`.
+                V128Replace { op: u16, dst: VSlot, src: VSlot, value: Slot, lane: u8 },
+                /// `dst = i8x16.shuffle(lhs, rhs)` with the lane indices in the `v128` `lanes`
+                /// (a constant the translator puts in a temporary).
+                V128Shuffle { dst: VSlot, lhs: VSlot, rhs: VSlot, lanes: VSlot },
+                /// `dst = load op(memory[ptr + offset..])`: `v128.load` and its extending,
+                /// splatting and zero-filling forms (`simd::V128Load`).
+                V128Load { op: u16, dst: VSlot, ptr: Slot, offset: u32 },
+                /// `memory[ptr + offset..][..16] = value`.
+                V128Store { ptr: Slot, value: VSlot, offset: u32 },
+                /// `dst = src` with lane `lane` (of `8 << op` bits) loaded from
+                /// `memory[ptr + offset..]`.
+                V128LoadLane { op: u8, dst: VSlot, ptr: Slot, src: VSlot, lane: u8, offset: u32 },
+                /// `memory[ptr + offset..] = ` lane `lane` (of `8 << op` bits) of `value`.
+                V128StoreLane { op: u8, ptr: Slot, value: VSlot, lane: u8, offset: u32 },
+                /// `dst = global`, of a `v128` global.
+                V128GlobalGet { dst: VSlot, global: GlobalIdx },
+                /// `global = src`, of a `v128` global.
+                V128GlobalSet { src: VSlot, global: GlobalIdx },
             }
             unary {
                 I32Eqz = i32_eqz, I64Eqz = i64_eqz,
@@ -573,6 +644,13 @@ impl SlotField for Slot {
     }
 }
 
+impl SlotField for VSlot {
+    fn visit(self, f: &mut impl FnMut(Slot)) {
+        f(self.lo());
+        f(self.hi());
+    }
+}
+
 macro_rules! not_slot_fields {
     ($($t:ty),*) => {$(
         impl SlotField for $t {
@@ -581,6 +659,7 @@ macro_rules! not_slot_fields {
     )*};
 }
 not_slot_fields!(
+    u8,
     u16,
     u32,
     i32,

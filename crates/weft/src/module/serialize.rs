@@ -241,7 +241,7 @@ impl Module {
 }
 
 /// The settings of `config` that a precompiled module depends on, by name, in file order.
-fn settings(config: &Config) -> [(&'static str, u8); 9] {
+fn settings(config: &Config) -> [(&'static str, u8); 11] {
     [
         ("wasm_multi_value", u8::from(config.multi_value)),
         ("wasm_bulk_memory", u8::from(config.bulk_memory)),
@@ -252,6 +252,8 @@ fn settings(config: &Config) -> [(&'static str, u8); 9] {
             u8::from(config.saturating_float_to_int),
         ),
         ("wasm_mutable_global", u8::from(config.mutable_global)),
+        ("wasm_simd", u8::from(config.simd)),
+        ("wasm_relaxed_simd", u8::from(config.relaxed_simd)),
         ("consume_fuel", u8::from(config.consume_fuel)),
         ("epoch_interruption", u8::from(config.epoch_interruption)),
         (
@@ -403,6 +405,7 @@ fn write_val_type(w: &mut Writer, ty: ValType) {
         ValType::I64 => 1,
         ValType::F32 => 2,
         ValType::F64 => 3,
+        ValType::V128 => 8,
         ValType::Ref(RefType {
             nullable,
             heap_type,
@@ -483,6 +486,11 @@ fn write_const_expr(w: &mut Writer, expr: &ConstExpr) {
             ConstOp::I64Add => w.u8(10),
             ConstOp::I64Sub => w.u8(11),
             ConstOp::I64Mul => w.u8(12),
+            ConstOp::V128(v) => {
+                w.u8(13);
+                w.u64(v as u64);
+                w.u64((v >> 64) as u64);
+            }
         }
     }
 }
@@ -608,6 +616,7 @@ fn read_val_type(r: &mut Reader<'_>) -> Decoded<ValType> {
         5 => ValType::EXTERNREF,
         6 => ValType::Ref(RefType::new(false, HeapType::Func)),
         7 => ValType::Ref(RefType::new(false, HeapType::Extern)),
+        8 => ValType::V128,
         other => return bad(r, format!("unknown value type {other}")),
     })
 }
@@ -701,6 +710,10 @@ fn read_any_const_expr(
             10 => ConstOp::I64Add,
             11 => ConstOp::I64Sub,
             12 => ConstOp::I64Mul,
+            13 => {
+                let lo = r.u64()?;
+                ConstOp::V128(u128::from(lo) | (u128::from(r.u64()?) << 64))
+            }
             other => return bad(r, format!("unknown constant operator {other}")),
         };
         let pushed = match op {
@@ -708,6 +721,7 @@ fn read_any_const_expr(
             ConstOp::I64(_) => ValType::I64,
             ConstOp::F32(_) => ValType::F32,
             ConstOp::F64(_) => ValType::F64,
+            ConstOp::V128(_) => ValType::V128,
             ConstOp::RefNull(ty) => ty.into(),
             ConstOp::RefFunc(f) => {
                 if info.funcs.get(f).is_none() {
@@ -941,8 +955,8 @@ fn read_func(
     let ty = info
         .func_type(DefinedFuncIdx::from_u32(defined).func_idx(info.num_imported_funcs))
         .ok_or_else(|| r.error("function without a type"))?;
-    let frame_ok = num_params as usize == ty.params().len()
-        && num_results as usize == ty.results().len()
+    let frame_ok = num_params as usize == ty.param_cells()
+        && num_results as usize == ty.result_cells()
         && (1..=MAX_FRAME_SLOTS).contains(&num_slots)
         && u64::from(num_params) + u64::from(num_locals) <= u64::from(num_slots)
         && num_results <= num_slots;
@@ -991,7 +1005,7 @@ pub(crate) fn check_code(
     let elem_ok = |e: ElemIdx| info.elems.get(e).is_some();
     let fits = |ty: Option<&FuncType>, base: Slot| {
         ty.is_some_and(|ty| {
-            let arity = ty.params().len().max(ty.results().len());
+            let arity = ty.param_cells().max(ty.result_cells());
             u32::from(base) as usize + arity <= num_slots as usize
         })
     };
@@ -1006,6 +1020,15 @@ pub(crate) fn check_code(
                 ty, table, base, ..
             } => table_ok(table) && fits(info.types.get(ty), base),
             Instr::GlobalGet { global, .. } => global.index() < info.globals.len(),
+            Instr::V128GlobalGet { global, .. } => info
+                .globals
+                .get(global.index())
+                .is_some_and(|g| g.content() == ValType::V128),
+            Instr::V128GlobalSet { global, .. } => {
+                info.globals.get(global.index()).is_some_and(|g| {
+                    g.content() == ValType::V128 && g.mutability() == Mutability::Var
+                })
+            }
             Instr::GlobalSet { global, .. } => info
                 .globals
                 .get(global.index())

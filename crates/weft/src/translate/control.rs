@@ -209,19 +209,44 @@ impl Translator<'_> {
         })
     }
 
+    /// The cells of a block's parameters and results (a `v128` takes two).
     pub(super) fn block_arity(&self, ty: BlockType) -> TResult<(u32, u32)> {
         Ok(match ty {
             BlockType::Empty => (0, 0),
-            BlockType::Type(_) => (0, 1),
+            BlockType::Type(t) => (0, if t == wasmparser::ValType::V128 { 2 } else { 1 }),
             BlockType::FuncType(index) => {
                 let ty = self
                     .info
                     .types
                     .get(TypeIdx::from_u32(index))
                     .ok_or(TranslateError::Invalid("unknown block type"))?;
-                (ty.params().len() as u32, ty.results().len() as u32)
+                (ty.param_cells() as u32, ty.result_cells() as u32)
             }
         })
+    }
+
+    /// Pushes temporaries for a block's parameters (`results` false) or results, by type.
+    pub(super) fn push_block_values(&mut self, ty: BlockType, results: bool) -> TResult {
+        match ty {
+            BlockType::Empty => Ok(()),
+            BlockType::Type(t) if results => {
+                if t == wasmparser::ValType::V128 {
+                    self.push_v128_temp().map(|_| ())
+                } else {
+                    self.push_temp().map(|_| ())
+                }
+            }
+            BlockType::Type(_) => Ok(()),
+            BlockType::FuncType(index) => {
+                let info = self.info;
+                let ty = info
+                    .types
+                    .get(TypeIdx::from_u32(index))
+                    .ok_or(TranslateError::Invalid("unknown block type"))?;
+                let types = if results { ty.results() } else { ty.params() };
+                self.push_temps(types)
+            }
+        }
     }
 
     pub(super) fn push_ctrl(&mut self, kind: CtrlKind, ty: BlockType) -> TResult<&mut Ctrl> {
@@ -232,6 +257,7 @@ impl Translator<'_> {
             .ok_or(TranslateError::Invalid("operand stack underflow"))?;
         self.ctrl.push(Ctrl {
             kind,
+            blockty: ty,
             height,
             params,
             results,
@@ -328,16 +354,14 @@ impl Translator<'_> {
         let frame = &mut self.ctrl[index];
         frame.kind = CtrlKind::Else;
         let height = frame.height;
-        let params = frame.params;
+        let blockty = frame.blockty;
         let else_branch = frame.else_branch.take();
         if let Some(site) = else_branch {
             let here = self.here();
             self.patch(site, here)?;
         }
         self.truncate_stack(height)?;
-        for _ in 0..params {
-            self.push(Operand::Temp)?;
-        }
+        self.push_block_values(blockty, false)?;
         self.reachable = true;
         self.last_result = None;
         self.start_block();
@@ -407,9 +431,7 @@ impl Translator<'_> {
             target = true;
         }
         self.truncate_stack(frame.height)?;
-        for _ in 0..frame.results {
-            self.push(Operand::Temp)?;
-        }
+        self.push_block_values(frame.blockty, true)?;
         self.reachable = reachable;
         if reachable && target {
             self.start_block();

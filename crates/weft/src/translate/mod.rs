@@ -85,9 +85,10 @@ use crate::engine::Engine;
 use crate::error::ErrorCtor as _;
 use crate::error::{Error, Result};
 use crate::index::{DataIdx, ElemIdx, FuncIdx, GlobalIdx, TableIdx, TypeIdx};
-use crate::ir::{CompiledFunc, Instr, Slot};
+use crate::ir::{CompiledFunc, Instr, Slot, VSlot};
 use crate::module::ModuleInfo;
 use crate::trap::TrapCode;
+use crate::types::{FuncType, ValType};
 use wasmparser::{BlockType, FuncValidator, Operator, ValidatorResources};
 
 #[cfg(test)]
@@ -107,11 +108,14 @@ pub(crate) fn translate_func(
     let ty = info
         .func_type(func_index)
         .ok_or_else(|| Error::invalid("function without a type", None))?;
-    let num_params = ty.params().len() as u32;
-    let num_results = ty.results().len() as u32;
+    // Frame sizes count cells: a `v128` takes two (see `crate::ir`).
+    let num_params = ty.param_cells() as u32;
+    let num_results = ty.result_cells() as u32;
+    let mut wide_locals = num_params as usize != ty.params().len();
 
     let mut reader = body.get_binary_reader();
     let mut num_locals: u32 = 0;
+    let mut local_groups = Vec::new();
     let groups = reader.read_var_u32()?;
     for _ in 0..groups {
         let offset = reader.original_position();
@@ -120,10 +124,32 @@ pub(crate) fn translate_func(
         if let Some(v) = validator.as_deref_mut() {
             v.define_locals(offset, count, ty)?;
         }
-        num_locals = num_locals
-            .checked_add(count)
+        let wide = ty == wasmparser::ValType::V128;
+        wide_locals |= wide;
+        local_groups.push((count, wide));
+        num_locals = count
+            .checked_mul(if wide { 2 } else { 1 })
+            .and_then(|cells| num_locals.checked_add(cells))
             .filter(|n| num_params + n <= u32::from(Slot::MAX))
             .ok_or_else(|| too_large(Some(offset as usize)))?;
+    }
+    // With a `v128` parameter or local, local indices and slots differ: map them (the frame
+    // holds at most 65,535 cells, so the map is bounded too).
+    let mut local_map = Vec::new();
+    if wide_locals {
+        let mut slot = 0u32;
+        let widths = ty
+            .params()
+            .iter()
+            .map(|t| t.cells() as u32)
+            .chain(local_groups.iter().flat_map(|&(count, wide)| {
+                core::iter::repeat_n(if wide { 2 } else { 1 }, count as usize)
+            }));
+        for width in widths {
+            local_map.push(slot);
+            slot += width;
+        }
+        local_map.push(slot);
     }
 
     let config = engine.config();
@@ -147,9 +173,12 @@ pub(crate) fn translate_func(
         last_result: None,
         label: 0,
         fuel_instr: None,
+        local_map,
+        v128_marks: Vec::new(),
     };
     t.ctrl.push(Ctrl {
         kind: CtrlKind::Func,
+        blockty: BlockType::Empty,
         height: 0,
         params: 0,
         results: num_results,
@@ -357,6 +386,8 @@ enum CtrlKind {
 /// A control frame of the translator.
 struct Ctrl {
     kind: CtrlKind,
+    /// The block's type (`Empty` for the function's frame, which pushes nothing at its end).
+    blockty: BlockType,
     /// Operand stack height below the frame's parameters.
     height: u32,
     params: u32,
@@ -419,6 +450,12 @@ struct Translator<'a> {
     label: usize,
     /// The current block's `ConsumeFuel`.
     fuel_instr: Option<usize>,
+    /// The slot of each local (`len + 1` entries, the last the end of the locals) when
+    /// some local is a `v128`; empty when local `i` is slot `i`.
+    local_map: Vec<u32>,
+    /// The stack indices of the high halves of the `v128` operands, ascending (see
+    /// [`Translator::push_v128`]).
+    v128_marks: Vec<u32>,
 }
 
 macro_rules! unop {
@@ -479,6 +516,7 @@ mod fuse;
 mod memory;
 mod operators;
 mod shapes;
+mod simd;
 mod stack;
 mod visit;
 

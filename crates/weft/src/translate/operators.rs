@@ -60,11 +60,11 @@ impl Translator<'_> {
             }
             O::Call { function_index } => {
                 let func = FuncIdx::from_u32(function_index);
-                let (params, results) = self.func_arity(func)?;
+                let ty = self.func_type(func)?;
                 if let Some(func) = func.defined(self.info.num_imported_funcs) {
-                    self.call(params, results, |base| Instr::CallInternal { func, base })?;
+                    self.call(ty, |base| Instr::CallInternal { func, base })?;
                 } else {
-                    self.call(params, results, |base| Instr::CallImported { func, base })?;
+                    self.call(ty, |base| Instr::CallImported { func, base })?;
                 }
             }
             O::CallIndirect {
@@ -77,11 +77,10 @@ impl Translator<'_> {
                     .types
                     .get(type_index)
                     .ok_or(TranslateError::Invalid("unknown type"))?;
-                let (params, results) = (ty.params().len() as u32, ty.results().len() as u32);
                 // The executor reads the index before the callee's frame (which starts at the
                 // arguments, below the index) is set up.
                 let index = self.pop_slot()?;
-                self.call(params, results, |base| Instr::CallIndirect {
+                self.call(ty, |base| Instr::CallIndirect {
                     ty: type_index,
                     table: TableIdx::from_u32(table_index),
                     index,
@@ -89,35 +88,70 @@ impl Translator<'_> {
                 })?;
             }
             O::Drop => {
+                if self.top_is_v128() {
+                    self.pop()?;
+                }
                 self.pop()?;
             }
-            O::Select | O::TypedSelect { .. } | O::TypedSelectMulti { .. } => self.select()?,
+            O::Select | O::TypedSelect { .. } | O::TypedSelectMulti { .. } => {
+                if self.height() >= 3
+                    && self.v128_marks.last() == Some(&(self.height() - 2))
+                {
+                    self.select_v128()?;
+                } else {
+                    self.select()?;
+                }
+            }
             O::LocalGet { local_index } => {
-                let slot = self.local_slot(local_index)?;
+                let (slot, wide) = self.local(local_index)?;
                 self.push(Operand::Local(slot))?;
+                if wide {
+                    let hi = self.next_slot(slot)?;
+                    self.push(Operand::Local(hi))?;
+                    self.mark_v128();
+                }
             }
             O::LocalSet { local_index } => {
-                let slot = self.local_slot(local_index)?;
+                let (slot, wide) = self.local(local_index)?;
+                if wide {
+                    let hi = self.next_slot(slot)?;
+                    self.local_set(hi)?;
+                }
                 self.local_set(slot)?;
             }
             O::LocalTee { local_index } => {
-                let slot = self.local_slot(local_index)?;
-                self.local_set(slot)?;
-                self.push(Operand::Local(slot))?;
+                let (slot, wide) = self.local(local_index)?;
+                if wide {
+                    let hi = self.next_slot(slot)?;
+                    self.local_set(hi)?;
+                    self.local_set(slot)?;
+                    self.push(Operand::Local(slot))?;
+                    self.push(Operand::Local(hi))?;
+                    self.mark_v128();
+                } else {
+                    self.local_set(slot)?;
+                    self.push(Operand::Local(slot))?;
+                }
             }
             O::GlobalGet { global_index } => {
-                let dst = self.push_temp()?;
-                self.emit_result(Instr::GlobalGet {
-                    dst,
-                    global: GlobalIdx::from_u32(global_index),
-                });
+                let global = GlobalIdx::from_u32(global_index);
+                if self.global_is_v128(global) {
+                    let dst = self.push_v128_temp()?;
+                    self.emit(Instr::V128GlobalGet { dst, global });
+                } else {
+                    let dst = self.push_temp()?;
+                    self.emit_result(Instr::GlobalGet { dst, global });
+                }
             }
             O::GlobalSet { global_index } => {
-                let src = self.pop_slot()?;
-                self.emit(Instr::GlobalSet {
-                    src,
-                    global: GlobalIdx::from_u32(global_index),
-                });
+                let global = GlobalIdx::from_u32(global_index);
+                if self.global_is_v128(global) {
+                    let src = self.pop_v128()?;
+                    self.emit(Instr::V128GlobalSet { src, global });
+                } else {
+                    let src = self.pop_slot()?;
+                    self.emit(Instr::GlobalSet { src, global });
+                }
             }
             O::I32Load { memarg } | O::F32Load { memarg } => load!(self, I32Load, memarg)?,
             O::I64Load { memarg } | O::F64Load { memarg } => load!(self, I64Load, memarg)?,
@@ -413,7 +447,7 @@ impl Translator<'_> {
             O::I64TruncSatF32U => unop!(self, I64TruncSatF32U)?,
             O::I64TruncSatF64S => unop!(self, I64TruncSatF64S)?,
             O::I64TruncSatF64U => unop!(self, I64TruncSatF64U)?,
-            _ => return Err(TranslateError::Invalid("unsupported operator")),
+            _ => return self.simd_operator(op),
         }
         Ok(())
     }

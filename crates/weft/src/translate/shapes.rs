@@ -2,7 +2,7 @@
 
 use super::*;
 
-impl Translator<'_> {
+impl<'a> Translator<'a> {
     pub(super) fn unary(&mut self, make: impl FnOnce(Slot, Slot) -> Instr) -> TResult {
         let src = self.pop_slot()?;
         let dst = self.push_temp()?;
@@ -178,13 +178,9 @@ impl Translator<'_> {
         Ok(slots)
     }
 
-    /// Emits a call whose `params` arguments are on top of the stack.
-    pub(super) fn call(
-        &mut self,
-        params: u32,
-        results: u32,
-        make: impl FnOnce(Slot) -> Instr,
-    ) -> TResult {
+    /// Emits a call of type `ty`, whose arguments are on top of the stack.
+    pub(super) fn call(&mut self, ty: &FuncType, make: impl FnOnce(Slot) -> Instr) -> TResult {
+        let params = ty.param_cells() as u32;
         self.materialize_top(params)?;
         let base_height = self.height() - params;
         let base = self.temp_slot(base_height)?;
@@ -192,19 +188,16 @@ impl Translator<'_> {
         for _ in 0..params {
             self.pop()?;
         }
-        for _ in 0..results {
-            self.push_temp()?;
-        }
+        self.push_temps(ty.results())?;
         // The code after the call belongs to the caller's block (and its fuel charge): only
         // branch targets start blocks.
         Ok(())
     }
 
-    pub(super) fn func_arity(&self, func: FuncIdx) -> TResult<(u32, u32)> {
-        let ty = self
-            .info
+    /// The type of function `func`.
+    pub(super) fn func_type(&self, func: FuncIdx) -> TResult<&'a FuncType> {
+        self.info
             .func_type(func)
-            .ok_or(TranslateError::Invalid("unknown function"))?;
-        Ok((ty.params().len() as u32, ty.results().len() as u32))
+            .ok_or(TranslateError::Invalid("unknown function"))
     }
 }

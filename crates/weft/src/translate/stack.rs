@@ -82,7 +82,102 @@ impl Translator<'_> {
         if let Operand::Local(_) = operand {
             self.local_refs -= 1;
         }
+        if self.v128_marks.last() == Some(&(self.stack.len() as u32)) {
+            self.v128_marks.pop();
+        }
         Ok(operand)
+    }
+
+    /// Records that the top entry is the high half of a `v128` (the entry below it its low
+    /// half). `drop` and `select` read the marks; every other operator knows its types.
+    #[inline]
+    pub(super) fn mark_v128(&mut self) {
+        if let Some(top) = self.stack.len().checked_sub(1) {
+            self.v128_marks.push(top as u32);
+        }
+    }
+
+    /// Whether the top operand is a `v128` (two entries).
+    #[inline]
+    pub(super) fn top_is_v128(&self) -> bool {
+        self.stack.len().checked_sub(1) == self.v128_marks.last().map(|&m| m as usize)
+    }
+
+    /// Pushes a `v128` temporary and returns its cells.
+    pub(super) fn push_v128_temp(&mut self) -> TResult<VSlot> {
+        let lo = self.push_temp()?;
+        self.push_temp()?;
+        self.mark_v128();
+        VSlot::new(lo).ok_or(TranslateError::TooLarge)
+    }
+
+    /// Pushes a `v128` constant (as two cell constants, materialized when used).
+    pub(super) fn push_v128_const(&mut self, value: u128) -> TResult {
+        self.push(Operand::Const(value as u64))?;
+        self.push(Operand::Const((value >> 64) as u64))?;
+        self.mark_v128();
+        Ok(())
+    }
+
+    /// Pops the top `v128` and returns its two consecutive cells: a local's, or its
+    /// temporaries (a constant, or halves that are not one local, moved there first).
+    pub(super) fn pop_v128(&mut self) -> TResult<VSlot> {
+        let len = self.stack.len();
+        let Some(lo_index) = len.checked_sub(2) else {
+            return Err(TranslateError::Invalid("operand stack underflow"));
+        };
+        let lo = match (self.stack[lo_index], self.stack[lo_index + 1]) {
+            (Operand::Local(a), Operand::Local(b)) if u32::from(a) + 1 == u32::from(b) => a,
+            (Operand::Temp, Operand::Temp) => self.temp_slot(lo_index as u32)?,
+            _ => {
+                self.materialize(lo_index)?;
+                self.materialize(lo_index + 1)?;
+                self.temp_slot(lo_index as u32)?
+            }
+        };
+        self.pop()?;
+        self.pop()?;
+        VSlot::new(lo).ok_or(TranslateError::TooLarge)
+    }
+
+    /// Pushes a temporary for each value of types `types` (two for a `v128`).
+    pub(super) fn push_temps(&mut self, types: &[ValType]) -> TResult {
+        for ty in types {
+            if *ty == ValType::V128 {
+                self.push_v128_temp()?;
+            } else {
+                self.push_temp()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The slot after `slot` (a `v128`'s high half).
+    pub(super) fn next_slot(&self, slot: Slot) -> TResult<Slot> {
+        Slot::try_from(u32::from(slot) + 1).map_err(|_| TranslateError::TooLarge)
+    }
+
+    /// Whether global `global` is a `v128`.
+    pub(super) fn global_is_v128(&self, global: GlobalIdx) -> bool {
+        self.info
+            .globals
+            .get(global.index())
+            .is_some_and(|g| g.content() == ValType::V128)
+    }
+
+    /// The first slot of local `index`, and whether it is a `v128` (two slots).
+    pub(super) fn local(&self, index: u32) -> TResult<(Slot, bool)> {
+        if self.local_map.is_empty() {
+            return Ok((self.local_slot(index)?, false));
+        }
+        let i = index as usize;
+        match (self.local_map.get(i), self.local_map.get(i + 1)) {
+            (Some(&lo), Some(&end)) => {
+                let slot = Slot::try_from(lo).map_err(|_| TranslateError::TooLarge)?;
+                Ok((slot, end - lo == 2))
+            }
+            _ => Err(TranslateError::Invalid("unknown local")),
+        }
     }
 
     /// The slot holding `operand` found at stack height `height`, materializing a constant

@@ -168,7 +168,7 @@ pub(super) fn call_store_func(
             instance, index, ..
         }) => call_wasm(ip, base, instance, index, mem, mem_len, cx),
         Some(FuncEntity::Host { host, ty, .. }) => {
-            let (host, len) = (*host, ty.params().len().max(ty.results().len()));
+            let (host, len) = (*host, ty.param_cells().max(ty.result_cells()));
             // SAFETY: (I3): a call is never the last instruction.
             save_ip(cx, unsafe { ip.add(1) });
             let base = cx.fp + base.index();

@@ -1,0 +1,295 @@
+//! The handlers of the `v128` instructions.
+//!
+//! A `v128` lives in two consecutive cells of the frame ([`VSlot`]: low 64 bits first). Each
+//! shape of SIMD instruction has one handler, which calls the lane function its `op` selects
+//! from the shape's table in [`crate::exec::simd`]: SIMD code pays an indirect call per
+//! operator, and the scalar interpreter keeps its handler count (and its code layout). An
+//! `op` outside its table traps as an internal error (a precompiled module's instruction
+//! could name one); the accumulator is not used by these instructions.
+
+use super::*;
+use crate::exec::simd::{self, V128};
+use crate::ir::VSlot;
+
+/// Reads the `v128` at `slot`.
+///
+/// # Safety
+///
+/// (I1) and (I2) for both cells of `slot` (which `verify` checks for every `VSlot`).
+#[inline(always)]
+unsafe fn get_v128(regs: *mut u64, slot: VSlot) -> V128 {
+    // SAFETY: guaranteed by the caller.
+    unsafe {
+        let lo = get(regs, slot.lo());
+        let hi = get(regs, slot.hi());
+        V128(u128::from(lo) | (u128::from(hi) << 64))
+    }
+}
+
+/// Writes the `v128` at `slot`.
+///
+/// # Safety
+///
+/// As [`get_v128`].
+#[inline(always)]
+unsafe fn set_v128(regs: *mut u64, slot: VSlot, value: V128) {
+    // SAFETY: guaranteed by the caller.
+    unsafe {
+        set(regs, slot.lo(), value.0 as u64);
+        set(regs, slot.hi(), (value.0 >> 64) as u64);
+    }
+}
+
+handler!(V128Unary(ip, regs, mem, mem_len, cx, acc) {
+    operands!(ip, V128Unary { op, dst, src });
+    let Some(f) = simd::UNARY.get(usize::from(op)) else {
+        return trap(cx, TrapCode::InternalError);
+    };
+    // SAFETY: (I1)–(I5); the instruction writes only `dst`'s cells.
+    unsafe {
+        set_v128(regs, dst, f(get_v128(regs, src)));
+        next(ip.add(1), regs, mem, mem_len, cx, acc)
+    }
+});
+
+handler!(V128Binary(ip, regs, mem, mem_len, cx, acc) {
+    operands!(ip, V128Binary { op, dst, lhs, rhs });
+    let Some(f) = simd::BINARY.get(usize::from(op)) else {
+        return trap(cx, TrapCode::InternalError);
+    };
+    // SAFETY: (I1)–(I5).
+    unsafe {
+        set_v128(regs, dst, f(get_v128(regs, lhs), get_v128(regs, rhs)));
+        next(ip.add(1), regs, mem, mem_len, cx, acc)
+    }
+});
+
+handler!(V128Ternary(ip, regs, mem, mem_len, cx, acc) {
+    operands!(ip, V128Ternary { op, dst, a, b, c });
+    let Some(f) = simd::TERNARY.get(usize::from(op)) else {
+        return trap(cx, TrapCode::InternalError);
+    };
+    // SAFETY: (I1)–(I5).
+    unsafe {
+        let value = f(get_v128(regs, a), get_v128(regs, b), get_v128(regs, c));
+        set_v128(regs, dst, value);
+        next(ip.add(1), regs, mem, mem_len, cx, acc)
+    }
+});
+
+handler!(V128Shift(ip, regs, mem, mem_len, cx, acc) {
+    operands!(ip, V128Shift { op, dst, lhs, count });
+    let Some(f) = simd::SHIFT.get(usize::from(op)) else {
+        return trap(cx, TrapCode::InternalError);
+    };
+    // SAFETY: (I1)–(I5).
+    unsafe {
+        set_v128(regs, dst, f(get_v128(regs, lhs), get(regs, count) as u32));
+        next(ip.add(1), regs, mem, mem_len, cx, acc)
+    }
+});
+
+handler!(V128Splat(ip, regs, mem, mem_len, cx, acc) {
+    operands!(ip, V128Splat { op, dst, src });
+    let Some(f) = simd::SPLAT.get(usize::from(op)) else {
+        return trap(cx, TrapCode::InternalError);
+    };
+    // SAFETY: (I1)–(I5).
+    unsafe {
+        set_v128(regs, dst, f(get(regs, src)));
+        next(ip.add(1), regs, mem, mem_len, cx, acc)
+    }
+});
+
+handler!(V128Test(ip, regs, mem, mem_len, cx, acc) {
+    operands!(ip, V128Test { op, dst, src });
+    let Some(f) = simd::TEST.get(usize::from(op)) else {
+        return trap(cx, TrapCode::InternalError);
+    };
+    // SAFETY: (I1)–(I5).
+    unsafe {
+        set(regs, dst, u64::from(f(get_v128(regs, src))));
+        next(ip.add(1), regs, mem, mem_len, cx, acc)
+    }
+});
+
+handler!(V128Extract(ip, regs, mem, mem_len, cx, acc) {
+    operands!(ip, V128Extract { op, dst, src, lane });
+    let Some(f) = simd::EXTRACT.get(usize::from(op)) else {
+        return trap(cx, TrapCode::InternalError);
+    };
+    // SAFETY: (I1)–(I5).
+    unsafe {
+        set(regs, dst, f(get_v128(regs, src), lane));
+        next(ip.add(1), regs, mem, mem_len, cx, acc)
+    }
+});
+
+handler!(V128Replace(ip, regs, mem, mem_len, cx, acc) {
+    operands!(ip, V128Replace { op, dst, src, value, lane });
+    let Some(f) = simd::REPLACE.get(usize::from(op)) else {
+        return trap(cx, TrapCode::InternalError);
+    };
+    // SAFETY: (I1)–(I5).
+    unsafe {
+        let result = f(get_v128(regs, src), lane, get(regs, value));
+        set_v128(regs, dst, result);
+        next(ip.add(1), regs, mem, mem_len, cx, acc)
+    }
+});
+
+handler!(V128Shuffle(ip, regs, mem, mem_len, cx, acc) {
+    operands!(ip, V128Shuffle { dst, lhs, rhs, lanes });
+    // SAFETY: (I1)–(I5).
+    unsafe {
+        let lanes = get_v128(regs, lanes).0.to_le_bytes();
+        let value = simd::i8x16_shuffle(get_v128(regs, lhs), get_v128(regs, rhs), lanes);
+        set_v128(regs, dst, value);
+        next(ip.add(1), regs, mem, mem_len, cx, acc)
+    }
+});
+
+/// Reads `N` bytes at `ptr + offset` and converts them with `f`, or `None` when out of bounds.
+///
+/// # Safety
+///
+/// (I4).
+#[inline(always)]
+unsafe fn load_with<const N: usize>(
+    mem: *mut u8,
+    mem_len: usize,
+    ptr: u32,
+    offset: u32,
+    f: fn([u8; N]) -> V128,
+) -> Option<V128> {
+    // SAFETY: guaranteed by the caller.
+    unsafe { read_memory::<N>(mem, mem_len, ptr, offset) }.map(f)
+}
+
+handler!(V128Load(ip, regs, mem, mem_len, cx, acc) {
+    operands!(ip, V128Load { op, dst, ptr, offset });
+    use simd::V128Load as L;
+    // SAFETY: (I1)–(I5).
+    unsafe {
+        let ptr = get(regs, ptr) as u32;
+        let value = match simd::V128Load::ALL.get(usize::from(op)) {
+            Some(L::Full) => load_with(mem, mem_len, ptr, offset, simd::from_bytes),
+            Some(L::Load8x8S) => load_with(mem, mem_len, ptr, offset, simd::load8x8_s),
+            Some(L::Load8x8U) => load_with(mem, mem_len, ptr, offset, simd::load8x8_u),
+            Some(L::Load16x4S) => load_with(mem, mem_len, ptr, offset, simd::load16x4_s),
+            Some(L::Load16x4U) => load_with(mem, mem_len, ptr, offset, simd::load16x4_u),
+            Some(L::Load32x2S) => load_with(mem, mem_len, ptr, offset, simd::load32x2_s),
+            Some(L::Load32x2U) => load_with(mem, mem_len, ptr, offset, simd::load32x2_u),
+            Some(L::Splat8) => load_with(mem, mem_len, ptr, offset, simd::load8_splat),
+            Some(L::Splat16) => load_with(mem, mem_len, ptr, offset, simd::load16_splat),
+            Some(L::Splat32) => load_with(mem, mem_len, ptr, offset, simd::load32_splat),
+            Some(L::Splat64) => load_with(mem, mem_len, ptr, offset, simd::load64_splat),
+            Some(L::Zero32) => load_with(mem, mem_len, ptr, offset, simd::load32_zero),
+            Some(L::Zero64) => load_with(mem, mem_len, ptr, offset, simd::load64_zero),
+            None => return trap(cx, TrapCode::InternalError),
+        };
+        let Some(value) = value else {
+            return trap(cx, TrapCode::MemoryOutOfBounds);
+        };
+        set_v128(regs, dst, value);
+        next(ip.add(1), regs, mem, mem_len, cx, acc)
+    }
+});
+
+handler!(V128Store(ip, regs, mem, mem_len, cx, acc) {
+    operands!(ip, V128Store { ptr, value, offset });
+    // SAFETY: (I1)–(I5).
+    unsafe {
+        let bytes = simd::to_bytes(get_v128(regs, value));
+        if !write_memory(mem, mem_len, get(regs, ptr) as u32, offset, bytes) {
+            return trap(cx, TrapCode::MemoryOutOfBounds);
+        }
+        next(ip.add(1), regs, mem, mem_len, cx, acc)
+    }
+});
+
+/// Loads lane `lane` of `N` bytes into `a`, or `None` when out of bounds.
+///
+/// # Safety
+///
+/// (I4).
+#[inline(always)]
+unsafe fn load_lane<const N: usize>(
+    mem: *mut u8,
+    mem_len: usize,
+    ptr: u32,
+    offset: u32,
+    a: V128,
+    lane: u8,
+) -> Option<V128> {
+    // SAFETY: guaranteed by the caller.
+    let bytes = unsafe { read_memory::<N>(mem, mem_len, ptr, offset) }?;
+    Some(simd::load_lane(a, lane, bytes))
+}
+
+handler!(V128LoadLane(ip, regs, mem, mem_len, cx, acc) {
+    operands!(ip, V128LoadLane { op, dst, ptr, src, lane, offset });
+    // SAFETY: (I1)–(I5).
+    unsafe {
+        let ptr = get(regs, ptr) as u32;
+        let a = get_v128(regs, src);
+        let value = match op {
+            0 => load_lane::<1>(mem, mem_len, ptr, offset, a, lane),
+            1 => load_lane::<2>(mem, mem_len, ptr, offset, a, lane),
+            2 => load_lane::<4>(mem, mem_len, ptr, offset, a, lane),
+            3 => load_lane::<8>(mem, mem_len, ptr, offset, a, lane),
+            _ => return trap(cx, TrapCode::InternalError),
+        };
+        let Some(value) = value else {
+            return trap(cx, TrapCode::MemoryOutOfBounds);
+        };
+        set_v128(regs, dst, value);
+        next(ip.add(1), regs, mem, mem_len, cx, acc)
+    }
+});
+
+handler!(V128StoreLane(ip, regs, mem, mem_len, cx, acc) {
+    operands!(ip, V128StoreLane { op, ptr, value, lane, offset });
+    // SAFETY: (I1)–(I5).
+    unsafe {
+        let ptr = get(regs, ptr) as u32;
+        let a = get_v128(regs, value);
+        let ok = match op {
+            0 => write_memory(mem, mem_len, ptr, offset, simd::store_lane::<1>(a, lane)),
+            1 => write_memory(mem, mem_len, ptr, offset, simd::store_lane::<2>(a, lane)),
+            2 => write_memory(mem, mem_len, ptr, offset, simd::store_lane::<4>(a, lane)),
+            3 => write_memory(mem, mem_len, ptr, offset, simd::store_lane::<8>(a, lane)),
+            _ => return trap(cx, TrapCode::InternalError),
+        };
+        if !ok {
+            return trap(cx, TrapCode::MemoryOutOfBounds);
+        }
+        next(ip.add(1), regs, mem, mem_len, cx, acc)
+    }
+});
+
+handler!(V128GlobalGet(ip, regs, mem, mem_len, cx, acc) {
+    operands!(ip, V128GlobalGet { dst, global });
+    let Some(entity) = global_entity(cx, global) else {
+        return trap(cx, TrapCode::InternalError);
+    };
+    let value = V128(u128::from(entity.value) | (u128::from(entity.hi) << 64));
+    // SAFETY: (I1)–(I5).
+    unsafe {
+        set_v128(regs, dst, value);
+        next(ip.add(1), regs, mem, mem_len, cx, acc)
+    }
+});
+
+handler!(V128GlobalSet(ip, regs, mem, mem_len, cx, acc) {
+    operands!(ip, V128GlobalSet { src, global });
+    // SAFETY: (I1) and (I2).
+    let value = unsafe { get_v128(regs, src) };
+    let Some(entity) = global_entity(cx, global) else {
+        return trap(cx, TrapCode::InternalError);
+    };
+    entity.value = value.0 as u64;
+    entity.hi = (value.0 >> 64) as u64;
+    // SAFETY: (I3).
+    unsafe { next(ip.add(1), regs, mem, mem_len, cx, acc) }
+});
