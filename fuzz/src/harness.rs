@@ -33,9 +33,10 @@ pub const MAX_MEMORY_BYTES: usize = 16 << 20;
 /// Largest table a store may hold, in elements.
 pub const MAX_TABLE_ELEMENTS: usize = 10_000;
 
-/// The wasm-smith configuration for Weft's feature set: WebAssembly 2.0 without SIMD
-/// (multi-value, bulk memory, reference types, sign extension, saturating float-to-int and
-/// mutable globals on; every later proposal off), with small modules so that many run quickly.
+/// The wasm-smith configuration for Weft's feature set: WebAssembly 2.0 (multi-value, bulk
+/// memory, reference types, sign extension, saturating float-to-int, mutable globals and
+/// fixed-width SIMD), relaxed SIMD and extended constant expressions, with small modules so
+/// that many run quickly.
 pub fn smith_config() -> wasm_smith::Config {
     wasm_smith::Config {
         multi_value_enabled: true,
@@ -43,8 +44,8 @@ pub fn smith_config() -> wasm_smith::Config {
         reference_types_enabled: true,
         sign_extension_ops_enabled: true,
         saturating_float_to_int_enabled: true,
-        simd_enabled: false,
-        relaxed_simd_enabled: false,
+        simd_enabled: true,
+        relaxed_simd_enabled: true,
         threads_enabled: false,
         shared_everything_threads_enabled: false,
         tail_call_enabled: false,

@@ -583,3 +583,22 @@ fn dropped_externrefs_are_collected_without_asking() {
     store.gc(None).expect("gc");
     assert_eq!(drops.load(Ordering::Relaxed), made + 100_000);
 }
+
+#[test]
+fn an_empty_data_segment_before_the_others_instantiates() {
+    // An empty segment below the first byte of the memory image once made building the
+    // image underflow.
+    let engine = Engine::default();
+    let module = Module::new(
+        &engine,
+        r#"(module (memory (export "m") 2)
+            (data (i32.const 0) "")
+            (data (i32.const 70000) "xy"))"#,
+    )
+    .unwrap();
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).unwrap();
+    let memory = instance.get_memory(&mut store, "m").unwrap();
+    assert_eq!(&memory.data(&store)[70000..70002], b"xy");
+    assert_eq!(memory.data(&store)[0], 0);
+}

@@ -18,6 +18,7 @@ mod linker;
 mod peer_bugs;
 mod pooling;
 mod precompiled;
+mod simd;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;

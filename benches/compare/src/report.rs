@@ -72,19 +72,20 @@ impl Table {
         (base > 0.0).then(|| time / base)
     }
 
-    /// Geometric means per column: of the times (over the rows where the column has a
-    /// value) and of the ratios (over the rows where both it and the baseline have one).
-    fn geomeans(&self) -> Vec<(Option<Duration>, Option<f64>)> {
+    /// Geometric means per column over the rows `keep` selects: of the times (over the rows
+    /// where the column has a value) and of the ratios (over the rows where both it and the
+    /// baseline have one).
+    fn geomeans(&self, keep: impl Fn(&str) -> bool) -> Vec<(Option<Duration>, Option<f64>)> {
+        let rows: Vec<&(String, Vec<Cell>)> =
+            self.rows.iter().filter(|(name, _)| keep(name)).collect();
         (0..self.columns.len())
             .map(|column| {
-                let times: Vec<f64> = self
-                    .rows
+                let times: Vec<f64> = rows
                     .iter()
                     .filter_map(|(_, cells)| cells.get(column)?.time())
                     .map(|d| d.as_secs_f64())
                     .collect();
-                let ratios: Vec<f64> = self
-                    .rows
+                let ratios: Vec<f64> = rows
                     .iter()
                     .filter_map(|(_, cells)| self.ratio(cells, column))
                     .collect();
@@ -159,10 +160,24 @@ impl fmt::Display for Table {
             }
             grid.push(line);
         }
-        if self.rows.len() > 1 {
-            let mut line = vec!["geomean".to_string()];
-            for (time, ratio) in self.geomeans() {
-                line.push(format_cell(time, ratio, None, true));
+        // The SIMD builds of workloads (`NAME-simd`) get a geomean of their own, so that the
+        // scalar one stays comparable with tables that have none.
+        let is_simd = |name: &str| name.ends_with("-simd");
+        let simd_rows = self.rows.iter().filter(|(name, _)| is_simd(name)).count();
+        let mut summaries: Vec<(&str, Vec<(Option<Duration>, Option<f64>)>)> = Vec::new();
+        if simd_rows == 0 {
+            if self.rows.len() > 1 {
+                summaries.push(("geomean", self.geomeans(|_| true)));
+            }
+        } else {
+            summaries.push(("geomean (scalar)", self.geomeans(|name| !is_simd(name))));
+            summaries.push(("geomean (SIMD)", self.geomeans(is_simd)));
+        }
+        let first_summary = grid.len();
+        for (label, means) in &summaries {
+            let mut line = vec![label.to_string()];
+            for (time, ratio) in means {
+                line.push(format_cell(*time, *ratio, None, true));
             }
             grid.push(line);
         }
@@ -176,7 +191,7 @@ impl fmt::Display for Table {
             .collect();
         writeln!(f, "## {}", self.title)?;
         for (i, row) in grid.iter().enumerate() {
-            if i == 1 || (self.rows.len() > 1 && i == grid.len() - 1) {
+            if i == 1 || (!summaries.is_empty() && i == first_summary) {
                 let rule: Vec<String> = widths.iter().map(|&w| "-".repeat(w)).collect();
                 writeln!(f, "{}", rule.join("-+-"))?;
             }

@@ -3,6 +3,8 @@
 //! - `prep IN OUT`: checks that IN uses only WebAssembly 2.0 features without SIMD, imports
 //!   nothing and exports `run`, then writes it to OUT without custom sections other than
 //!   `name`.
+//! - `prep-simd IN OUT`: the same for a module that must use the fixed-width SIMD proposal
+//!   (it is refused if it validates without it).
 //! - `prep-wat IN.wat OUT.wasm`: the same for a text module (without the `run` check).
 //! - `checksum FILE`: instantiates FILE under wasmi, calls `run` and prints the result
 //!   (the time taken goes to stderr).
@@ -23,6 +25,19 @@ fn main() -> Result<()> {
         ["prep", input, output] => {
             let bytes = std::fs::read(input).with_context(|| format!("reading {input}"))?;
             let out = prep(&bytes, true).with_context(|| format!("checking {input}"))?;
+            std::fs::write(output, &out).with_context(|| format!("writing {output}"))?;
+            eprintln!("{output}: {} bytes (was {})", out.len(), bytes.len());
+        }
+        ["prep-simd", input, output] => {
+            let bytes = std::fs::read(input).with_context(|| format!("reading {input}"))?;
+            ensure!(
+                Validator::new_with_features(wasm2_without_simd())
+                    .validate_all(&bytes)
+                    .is_err(),
+                "{input} does not use SIMD"
+            );
+            let out = prep_with(&bytes, true, WasmFeatures::WASM2)
+                .with_context(|| format!("checking {input}"))?;
             std::fs::write(output, &out).with_context(|| format!("writing {output}"))?;
             eprintln!("{output}: {} bytes (was {})", out.len(), bytes.len());
         }
@@ -59,10 +74,15 @@ fn wasm2_without_simd() -> WasmFeatures {
 
 /// Validates `bytes` and returns them with every custom section except `name` removed.
 fn prep(bytes: &[u8], needs_run: bool) -> Result<Vec<u8>> {
-    let mut validator = Validator::new_with_features(wasm2_without_simd());
+    prep_with(bytes, needs_run, wasm2_without_simd())
+}
+
+/// [`prep`] with the features `bytes` may use.
+fn prep_with(bytes: &[u8], needs_run: bool, features: WasmFeatures) -> Result<Vec<u8>> {
+    let mut validator = Validator::new_with_features(features);
     validator
         .validate_all(bytes)
-        .context("not a valid WebAssembly 2.0 (no SIMD) module")?;
+        .context("not a valid WebAssembly 2.0 module with the allowed features")?;
 
     let mut has_run = false;
     for payload in Parser::new(0).parse_all(bytes) {

@@ -114,13 +114,31 @@ fn proposals_toggle_and_unsupported_ones_are_refused_by_name() {
         "{}",
         text(&out.stderr)
     );
-    let out = weft(&["run", "-W", "simd", arg(&path)]);
+    let out = weft(&["run", "-W", "threads", arg(&path)]);
     assert!(!out.status.success());
     assert!(
-        text(&out.stderr).contains("Config::wasm_simd"),
+        text(&out.stderr).contains("Config::wasm_threads"),
         "{}",
         text(&out.stderr)
     );
+}
+
+#[test]
+fn simd_programs_run_and_follow_their_switch() {
+    let path = wat_file(
+        "proposals",
+        "simd.wat",
+        r#"(module
+             (func (export "run") (result i32)
+               (i32x4.extract_lane 3
+                 (i32x4.mul (v128.const i32x4 1 2 3 4) (v128.const i32x4 5 6 7 8)))))"#,
+    );
+    let out = weft(&["run", "--invoke", "run", arg(&path)]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).trim(), "32");
+    let out = weft(&["run", "-W", "simd=n", "--invoke", "run", arg(&path)]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("SIMD"), "{}", text(&out.stderr));
 }
 
 #[test]

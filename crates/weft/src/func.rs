@@ -163,9 +163,10 @@ impl Func {
         }
         Val::write_all(&store.inner, params, &mut buf)?;
         crate::exec::invoke(store, self.index, &mut buf)?;
-        for (result, value) in results
-            .iter_mut()
-            .zip(Val::read_all(&mut store.inner, ty.results(), &buf))
+        for (result, value) in
+            results
+                .iter_mut()
+                .zip(Val::read_all(&mut store.inner, ty.results(), &buf))
         {
             *result = value;
         }
@@ -451,9 +452,22 @@ pub(crate) mod private {
 
     /// The conversions behind [`WasmTy`](super::WasmTy); sealed.
     pub trait WasmTyPrivate: Sized {
+        /// How many 64-bit cells the value takes (two for a `v128`).
+        const CELLS: usize = 1;
         fn valtype() -> ValType;
         fn to_raw(self, store: &StoreInner) -> Result<u64>;
         fn from_raw(store: &mut StoreInner, raw: u64) -> Self;
+        /// Writes the value's cells to the front of `buf` (as many as fit).
+        fn store_cells(self, store: &StoreInner, buf: &mut [u64]) -> Result<()> {
+            if let Some(cell) = buf.first_mut() {
+                *cell = self.to_raw(store)?;
+            }
+            Ok(())
+        }
+        /// The value whose cells are at the front of `buf` (missing cells read as 0).
+        fn load_cells(store: &mut StoreInner, buf: &[u64]) -> Self {
+            Self::from_raw(store, buf.first().copied().unwrap_or(0))
+        }
     }
 
     /// The conversions behind [`WasmParams`](super::WasmParams) and
@@ -475,7 +489,8 @@ pub(crate) mod private {
 use private::{HostResultPrivate, WasmListPrivate, WasmTyPrivate};
 
 /// A Rust type that is one WebAssembly value: `i32`, `u32`, `i64`, `u64`, `f32`, `f64`,
-/// `Option<Func>` (`funcref`) or `Option<ExternRef>` (`externref`).
+/// [`V128`](crate::V128), `Option<Func>` (`funcref`) or `Option<Rooted<ExternRef>>`
+/// (`externref`).
 pub trait WasmTy: WasmTyPrivate {}
 
 macro_rules! wasm_ty_int {
@@ -505,6 +520,32 @@ wasm_ty_int! {
     f32 => F32, |v| u64::from(v.to_bits()), |r| f32::from_bits(r as u32);
     f64 => F64, f64::to_bits, f64::from_bits;
 }
+
+impl WasmTyPrivate for crate::V128 {
+    const CELLS: usize = 2;
+    fn valtype() -> ValType {
+        ValType::V128
+    }
+    fn to_raw(self, _store: &StoreInner) -> Result<u64> {
+        Ok(self.as_u128() as u64)
+    }
+    fn from_raw(_store: &mut StoreInner, raw: u64) -> Self {
+        crate::V128::from(u128::from(raw))
+    }
+    fn store_cells(self, _store: &StoreInner, buf: &mut [u64]) -> Result<()> {
+        let bits = self.as_u128();
+        for (cell, half) in buf.iter_mut().zip([bits as u64, (bits >> 64) as u64]) {
+            *cell = half;
+        }
+        Ok(())
+    }
+    fn load_cells(_store: &mut StoreInner, buf: &[u64]) -> Self {
+        let lo = buf.first().copied().unwrap_or(0);
+        let hi = buf.get(1).copied().unwrap_or(0);
+        crate::V128::from(u128::from(lo) | (u128::from(hi) << 64))
+    }
+}
+impl WasmTy for crate::V128 {}
 
 impl WasmTyPrivate for Option<Func> {
     fn valtype() -> ValType {
@@ -542,18 +583,15 @@ pub trait WasmParams: WasmListPrivate {}
 pub trait WasmResults: WasmListPrivate {}
 
 impl<A: WasmTy> WasmListPrivate for A {
-    const LEN: usize = 1;
+    const LEN: usize = A::CELLS;
     fn valtypes(out: &mut Vec<ValType>) {
         out.push(A::valtype());
     }
     fn store_raw(self, store: &StoreInner, buf: &mut [u64]) -> Result<()> {
-        if let Some(cell) = buf.first_mut() {
-            *cell = self.to_raw(store)?;
-        }
-        Ok(())
+        self.store_cells(store, buf)
     }
     fn load_raw(store: &mut StoreInner, buf: &[u64]) -> Self {
-        A::from_raw(store, buf.first().copied().unwrap_or(0))
+        A::load_cells(store, buf)
     }
 }
 impl<A: WasmTy> WasmParams for A {}
@@ -562,21 +600,28 @@ impl<A: WasmTy> WasmResults for A {}
 macro_rules! wasm_list_tuple {
     ($n:expr; $($t:ident $i:tt),*) => {
         impl<$($t: WasmTy),*> WasmListPrivate for ($($t,)*) {
-            const LEN: usize = $n;
+            const LEN: usize = 0 $(+ $t::CELLS)*;
             #[allow(unused_variables)]
             fn valtypes(out: &mut Vec<ValType>) {
                 $(out.push($t::valtype());)*
             }
-            #[allow(unused_variables)]
+            #[allow(unused_variables, unused_mut, unused_assignments)]
             fn store_raw(self, store: &StoreInner, buf: &mut [u64]) -> Result<()> {
-                $(if let Some(cell) = buf.get_mut($i) {
-                    *cell = self.$i.to_raw(store)?;
-                })*
+                let mut at = 0;
+                $(
+                    self.$i.store_cells(store, buf.get_mut(at..).unwrap_or_default())?;
+                    at += $t::CELLS;
+                )*
                 Ok(())
             }
-            #[allow(unused_variables, clippy::unused_unit)]
+            #[allow(unused_variables, unused_mut, unused_assignments, clippy::unused_unit)]
             fn load_raw(store: &mut StoreInner, buf: &[u64]) -> Self {
-                ($($t::from_raw(store, buf.get($i).copied().unwrap_or(0)),)*)
+                let mut at = 0;
+                ($({
+                    let value = $t::load_cells(store, buf.get(at..).unwrap_or_default());
+                    at += $t::CELLS;
+                    value
+                },)*)
             }
         }
         impl<$($t: WasmTy),*> WasmParams for ($($t,)*) {}
@@ -648,7 +693,8 @@ macro_rules! into_func {
                 R::valtypes(&mut results);
                 let ty = FuncType::from_types(params, results);
                 let host = Arc::new(move |store: &mut Store<T>, _caller: Option<InstanceIdx>, buf: &mut [u64]| {
-                    let result = self($($t::from_raw(&mut store.inner, buf.get($i).copied().unwrap_or(0))),*);
+                    let args = <($($t,)*) as WasmListPrivate>::load_raw(&mut store.inner, buf);
+                    let result = self($(args.$i),*);
                     result.store_raw(&store.inner, buf)
                 });
                 (ty, host)
@@ -666,7 +712,7 @@ macro_rules! into_func {
                 R::valtypes(&mut results);
                 let ty = FuncType::from_types(params, results);
                 let host = Arc::new(move |store: &mut Store<T>, caller: Option<InstanceIdx>, buf: &mut [u64]| {
-                    let args = ($($t::from_raw(&mut store.inner, buf.get($i).copied().unwrap_or(0)),)*);
+                    let args = <($($t,)*) as WasmListPrivate>::load_raw(&mut store.inner, buf);
                     let result = self(Caller::new(store, caller), $(args.$i),*);
                     result.store_raw(&store.inner, buf)
                 });

@@ -116,8 +116,12 @@ impl MemoryImage {
         .ok()?;
         rustix::fs::ftruncate(&fd, len as u64).ok()?;
         for (at, mut bytes) in segments {
-            // Segments lie within `offset..offset + len` (checked by `new`).
-            let mut position = (at - offset) as u64;
+            // Segments with bytes lie within `offset..offset + len` (checked by `new`); an
+            // empty one may lie anywhere and writes nothing.
+            if bytes.is_empty() {
+                continue;
+            }
+            let mut position = at.checked_sub(offset)? as u64;
             while !bytes.is_empty() {
                 let written = rustix::io::pwrite(&fd, bytes, position).ok()?;
                 if written == 0 {

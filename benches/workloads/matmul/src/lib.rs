@@ -21,7 +21,7 @@ fn matmul(a: &[f64], b: &[f64], c: &mut [f64], n: usize) {
 }
 
 /// Runs the workload and returns its checksum.
-#[unsafe(no_mangle)]
+#[cfg_attr(target_arch = "wasm32", unsafe(no_mangle))]
 pub extern "C" fn run() -> i64 {
     let mut rng = Rng::new(0x5eed_0001);
     let a: Vec<f64> = (0..N * N).map(|_| rng.unit_f64() * 2.0 - 1.0).collect();

@@ -148,7 +148,9 @@ pub(crate) fn thread(code: &[Instr], is_target: Vec<bool>) -> Box<[Op]> {
                 _ => acc_result(instr),
             };
             Op {
-                handler: from_acc.unwrap_or_else(|| handler_for(instr)),
+                handler: from_acc
+                    .or_else(|| simd_handler(instr))
+                    .unwrap_or_else(|| handler_for(instr)),
                 instr: *instr,
                 callee: AtomicPtr::new(core::ptr::null_mut()),
             }
@@ -173,8 +175,9 @@ pub(crate) fn thread(code: &[Instr], is_target: Vec<bool>) -> Box<[Op]> {
 ///   are derived on entry to `run`, when a call or return changes the instance, and after
 ///   every cold operation; the buffer is only reallocated by `memory.grow` and host calls,
 ///   which both leave `run`.
-/// - (I5) each `Op`'s handler was chosen by [`handler_for`] from its own instruction, so a
-///   handler always finds the variant it expects.
+/// - (I5) each `Op`'s handler was chosen by [`handler_for`] (or, for a SIMD instruction, by
+///   [`simd_handler`]) from its own instruction, so a handler always finds the variant it
+///   expects.
 pub(super) fn run(inner: &mut StoreInner, stack: &mut Stack) -> Exit {
     let Some(frame) = stack.frames.last().copied() else {
         return Exit::Trap(TrapCode::InternalError);

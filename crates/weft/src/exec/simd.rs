@@ -63,28 +63,49 @@ macro_rules! lanes {
         impl V128 {
             $(
                 #[doc = concat!("The ", stringify!($n), " lanes as `", stringify!($t), "`.")]
-                #[inline]
+                #[inline(always)]
+                #[allow(unnecessary_transmutes)]
                 pub(crate) fn $to(self) -> [$t; $n] {
-                    const W: usize = 16 / $n;
-                    let bytes = self.0.to_le_bytes();
-                    let mut out = [<$t>::default(); $n];
-                    for (lane, chunk) in out.iter_mut().zip(bytes.chunks_exact(W)) {
-                        let mut b = [0u8; W];
-                        b.copy_from_slice(chunk);
-                        *lane = <$t>::from_le_bytes(b);
+                    #[cfg(target_endian = "little")]
+                    {
+                        // SAFETY: `u128` and `[$t; $n]` are 16 bytes of plain data for which
+                        // every bit pattern is a value; on a little-endian host lane `i` of
+                        // the array is bits `i * w..(i + 1) * w` of the `u128`, the lane
+                        // order of the spec.
+                        unsafe { core::mem::transmute::<u128, [$t; $n]>(self.0) }
                     }
-                    out
+                    #[cfg(not(target_endian = "little"))]
+                    {
+                        const W: usize = 16 / $n;
+                        let bytes = self.0.to_le_bytes();
+                        let mut out = [<$t>::default(); $n];
+                        for (lane, chunk) in out.iter_mut().zip(bytes.chunks_exact(W)) {
+                            let mut b = [0u8; W];
+                            b.copy_from_slice(chunk);
+                            *lane = <$t>::from_le_bytes(b);
+                        }
+                        out
+                    }
                 }
 
                 #[doc = concat!("A vector of ", stringify!($n), " `", stringify!($t), "` lanes.")]
-                #[inline]
+                #[inline(always)]
+                #[allow(unnecessary_transmutes)]
                 pub(crate) fn $from(lanes: [$t; $n]) -> Self {
-                    const W: usize = 16 / $n;
-                    let mut bytes = [0u8; 16];
-                    for (chunk, lane) in bytes.chunks_exact_mut(W).zip(lanes) {
-                        chunk.copy_from_slice(&lane.to_le_bytes());
+                    #[cfg(target_endian = "little")]
+                    {
+                        // SAFETY: as in the lane accessor above, the other way round.
+                        V128(unsafe { core::mem::transmute::<[$t; $n], u128>(lanes) })
                     }
-                    V128(u128::from_le_bytes(bytes))
+                    #[cfg(not(target_endian = "little"))]
+                    {
+                        const W: usize = 16 / $n;
+                        let mut bytes = [0u8; 16];
+                        for (chunk, lane) in bytes.chunks_exact_mut(W).zip(lanes) {
+                            chunk.copy_from_slice(&lane.to_le_bytes());
+                        }
+                        V128(u128::from_le_bytes(bytes))
+                    }
                 }
             )*
         }
@@ -105,7 +126,7 @@ lanes! {
 }
 
 /// Maps each lane of `a` through `f`.
-#[inline]
+#[inline(always)]
 fn map<T: Copy, U: Copy + Default, const N: usize>(a: [T; N], f: impl Fn(T) -> U) -> [U; N] {
     let mut out = [U::default(); N];
     for (o, x) in out.iter_mut().zip(a) {
@@ -115,7 +136,7 @@ fn map<T: Copy, U: Copy + Default, const N: usize>(a: [T; N], f: impl Fn(T) -> U
 }
 
 /// Combines the lanes of `a` and `b` pairwise through `f`.
-#[inline]
+#[inline(always)]
 fn zip<T: Copy, U: Copy + Default, const N: usize>(
     a: [T; N],
     b: [T; N],
@@ -129,7 +150,7 @@ fn zip<T: Copy, U: Copy + Default, const N: usize>(
 }
 
 /// A comparison's lane result: all ones for true, zero for false.
-#[inline]
+#[inline(always)]
 fn mask<T: From<bool> + core::ops::Neg<Output = T>>(c: bool) -> T {
     -T::from(c)
 }
@@ -138,7 +159,7 @@ fn mask<T: From<bool> + core::ops::Neg<Output = T>>(c: bool) -> T {
 macro_rules! unops {
     ($($name:ident: $to:ident => $from:ident, |$x:ident| $e:expr;)*) => {$(
         #[doc = concat!("`", stringify!($name), "`.")]
-        #[inline]
+        #[inline(always)]
         pub(crate) fn $name(a: V128) -> V128 {
             V128::$from(map(a.$to(), |$x| $e))
         }
@@ -149,7 +170,7 @@ macro_rules! unops {
 macro_rules! binops {
     ($($name:ident: $to:ident => $from:ident, |$x:ident, $y:ident| $e:expr;)*) => {$(
         #[doc = concat!("`", stringify!($name), "`.")]
-        #[inline]
+        #[inline(always)]
         pub(crate) fn $name(a: V128, b: V128) -> V128 {
             V128::$from(zip(a.$to(), b.$to(), |$x, $y| $e))
         }
@@ -160,7 +181,7 @@ macro_rules! binops {
 macro_rules! cmps {
     ($($name:ident: $to:ident => $from:ident $m:ty, |$x:ident, $y:ident| $e:expr;)*) => {$(
         #[doc = concat!("`", stringify!($name), "`.")]
-        #[inline]
+        #[inline(always)]
         pub(crate) fn $name(a: V128, b: V128) -> V128 {
             V128::$from(zip(a.$to(), b.$to(), |$x, $y| mask::<$m>($e)))
         }
@@ -171,7 +192,7 @@ macro_rules! cmps {
 macro_rules! shifts {
     ($($name:ident: $to:ident => $from:ident, $op:ident;)*) => {$(
         #[doc = concat!("`", stringify!($name), "`.")]
-        #[inline]
+        #[inline(always)]
         pub(crate) fn $name(a: V128, count: u32) -> V128 {
             V128::$from(map(a.$to(), |x| x.$op(count)))
         }
@@ -347,9 +368,23 @@ binops! {
     i16x8_max_u: u16x8 => from_u16x8, |x, y| x.max(y);
     i32x4_max_s: i32x4 => from_i32x4, |x, y| x.max(y);
     i32x4_max_u: u32x4 => from_u32x4, |x, y| x.max(y);
-    i8x16_avgr_u: u8x16 => from_u8x16, |x, y| ((u16::from(x) + u16::from(y) + 1) >> 1) as u8;
-    i16x8_avgr_u: u16x8 => from_u16x8, |x, y| ((u32::from(x) + u32::from(y) + 1) >> 1) as u16;
     i16x8_q15mulr_sat_s: i16x8 => from_i16x8, |x, y| q15mulr(x, y);
+}
+
+/// `i8x16.avgr_u`: `(x + y + 1) >> 1` per lane, computed on all lanes at once as
+/// `(x | y) - ((x ^ y) >> 1)`, which is the same and never borrows across lanes.
+pub(crate) fn i8x16_avgr_u(a: V128, b: V128) -> V128 {
+    const LOW7: u128 = u128::from_le_bytes([0x7f; 16]);
+    V128((a.0 | b.0) - (((a.0 ^ b.0) >> 1) & LOW7))
+}
+
+/// `i16x8.avgr_u`, as [`i8x16_avgr_u`] with 16-bit lanes.
+pub(crate) fn i16x8_avgr_u(a: V128, b: V128) -> V128 {
+    const LOW15: u128 = u128::from_le_bytes([
+        0xff, 0x7f, 0xff, 0x7f, 0xff, 0x7f, 0xff, 0x7f, 0xff, 0x7f, 0xff, 0x7f, 0xff, 0x7f, 0xff,
+        0x7f,
+    ]);
+    V128((a.0 | b.0) - (((a.0 ^ b.0) >> 1) & LOW15))
 }
 
 /// `(x * y + 2^14) >> 15`, saturated to `i16` (only `-2^15 * -2^15` overflows).
@@ -574,9 +609,11 @@ macro_rules! narrow {
     ($($name:ident: $to:ident $n:literal => $from:ident $t:ty;)*) => {$(
         #[doc = concat!("`", stringify!($name), "`.")]
         pub(crate) fn $name(a: V128, b: V128) -> V128 {
+            let (a, b) = (a.$to(), b.$to());
             let mut out = [<$t>::default(); 2 * $n];
-            for (o, x) in out.iter_mut().zip(a.$to().into_iter().chain(b.$to())) {
-                *o = x.clamp(<$t>::MIN.into(), <$t>::MAX.into()) as $t;
+            for i in 0..$n {
+                out[i] = a[i].clamp(<$t>::MIN.into(), <$t>::MAX.into()) as $t;
+                out[i + $n] = b[i].clamp(<$t>::MIN.into(), <$t>::MAX.into()) as $t;
             }
             V128::$from(out)
         }
@@ -848,7 +885,6 @@ pub(crate) fn i32x4_relaxed_dot_i8x16_i7x16_add_s(a: V128, b: V128, c: V128) -> 
     i32x4_add(dot, c)
 }
 
-
 // ---- operator tables -----------------------------------------------------------------------
 
 /// How the translator emits a SIMD operator: the shape of its instruction and the index of
@@ -884,7 +920,7 @@ macro_rules! op_tables {
             use wasmparser::Operator as O;
             $(
                 {
-                    #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
+                    #[allow(non_camel_case_types, clippy::upper_case_acronyms, clippy::enum_variant_names)]
                     #[repr(u16)]
                     enum Index { $($op),* }
                     match op {
@@ -898,7 +934,13 @@ macro_rules! op_tables {
     };
 }
 
-op_tables! {
+/// Invokes `$cb!` with every table operator of the SIMD proposals, grouped by instruction
+/// shape: `TABLE: fn type => Shape { WasmparserOperator => lane function, }`. The
+/// translator's mapping ([`shape_of`]), the lane-function tables and the executor's
+/// per-operator handlers (`exec::dispatch::simd`) are all generated from this one list.
+macro_rules! for_each_simd_op {
+    ($cb:ident) => {
+        $cb! {
     UNARY: fn(V128) -> V128 => Unary {
         V128Not => v128_not,
         I8x16Abs => i8x16_abs, I16x8Abs => i16x8_abs, I32x4Abs => i32x4_abs, I64x2Abs => i64x2_abs,
@@ -1007,7 +1049,12 @@ op_tables! {
         I8x16Bitmask => i8x16_bitmask, I16x8Bitmask => i16x8_bitmask,
         I32x4Bitmask => i32x4_bitmask, I64x2Bitmask => i64x2_bitmask,
     }
+        }
+    };
 }
+pub(crate) use for_each_simd_op;
+
+for_each_simd_op!(op_tables);
 
 /// The lane accesses, by the `op` of `V128Extract` / `V128Replace`: the lane's bits as a
 /// cell, and the vector with a lane replaced by a cell's low bits.

@@ -446,3 +446,45 @@ fn externrefs_are_held_by_globals_tables_and_roots() {
         Some(&7)
     );
 }
+
+#[test]
+fn simd_instructions_of_every_shape_run() {
+    // One instruction of each SIMD shape (unary, binary, ternary, shift, splat, test,
+    // extract, replace, shuffle, loads, stores, lane loads and stores, v128 globals and
+    // select), so that Miri checks their cell and memory accesses.
+    let (mut store, instance) = instance(
+        r#"(module (memory 1)
+            (global $g (mut v128) (v128.const i64x2 0 0))
+            (func (export "run") (param i32) (result i64) (local v128 v128)
+              (v128.store (i32.const 32) (v128.const i32x4 1 2 3 4))
+              (local.set 1 (v128.load (i32.const 32)))
+              (local.set 2 (i32x4.add (local.get 1) (i32x4.splat (local.get 0))))
+              (local.set 2 (v128.bitselect (local.get 2) (local.get 1) (v128.const i64x2 -1 0)))
+              (local.set 2 (i32x4.shl (local.get 2) (i32.const 1)))
+              (local.set 2 (v128.not (v128.not (local.get 2))))
+              (local.set 2 (i32x4.replace_lane 3 (local.get 2) (i32.const 100)))
+              (local.set 2 (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23
+                (local.get 2) (local.get 1)))
+              (local.set 2 (v128.load32_lane 2 (i32.const 36) (local.get 2)))
+              (v128.store64_lane 1 (i32.const 48) (local.get 2))
+              (local.set 2 (i32x4.add (local.get 2) (v128.load32_splat (i32.const 48))))
+              (global.set $g (select (local.get 2) (local.get 1) (local.get 0)))
+              (i64.add
+                (i64x2.extract_lane 0 (global.get $g))
+                (i64.add
+                  (i64x2.extract_lane 1 (global.get $g))
+                  (i64.extend_i32_u (i32x4.all_true (global.get $g)))))))"#,
+    );
+    let run = instance
+        .get_typed_func::<i32, i64>(&mut store, "run")
+        .expect("run");
+    // Lanes after each step: (1+5)*2 = 12, (2+5)*2 = 14; then the shuffle keeps those two
+    // lanes and takes lanes 0 and 1 of local 1 (1, 2); lane 2 is reloaded from address 36
+    // (2); the store writes lane 1 of the i64x2 (2 | 2 << 32) at 48, whose first 32 bits
+    // (2) are splatted and added: 14, 16, 4, 4.
+    let lanes: [i64; 2] = [12 + 2 + (14 + 2) * (1 << 32), 4 + 4 * (1 << 32)];
+    assert_eq!(
+        run.call(&mut store, 5).expect("runs"),
+        lanes[0].wrapping_add(lanes[1]) + 1
+    );
+}

@@ -68,7 +68,7 @@ const MAGIC: [u8; 8] = *b"\0weft-m\x01";
 pub(crate) const COMPONENT_MAGIC: [u8; 8] = *b"\0weft-c\x01";
 
 /// The version of the layout below; bumped whenever it changes.
-const FORMAT_VERSION: u32 = 2;
+const FORMAT_VERSION: u32 = 3;
 
 /// The largest frame a function may have: every slot index fits a [`Slot`].
 const MAX_FRAME_SLOTS: u32 = u16::MAX as u32 + 1;
@@ -1024,11 +1024,10 @@ pub(crate) fn check_code(
                 .globals
                 .get(global.index())
                 .is_some_and(|g| g.content() == ValType::V128),
-            Instr::V128GlobalSet { global, .. } => {
-                info.globals.get(global.index()).is_some_and(|g| {
-                    g.content() == ValType::V128 && g.mutability() == Mutability::Var
-                })
-            }
+            Instr::V128GlobalSet { global, .. } => info
+                .globals
+                .get(global.index())
+                .is_some_and(|g| g.content() == ValType::V128 && g.mutability() == Mutability::Var),
             Instr::GlobalSet { global, .. } => info
                 .globals
                 .get(global.index())

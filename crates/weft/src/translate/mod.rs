@@ -138,13 +138,13 @@ pub(crate) fn translate_func(
     let mut local_map = Vec::new();
     if wide_locals {
         let mut slot = 0u32;
-        let widths = ty
-            .params()
-            .iter()
-            .map(|t| t.cells() as u32)
-            .chain(local_groups.iter().flat_map(|&(count, wide)| {
-                core::iter::repeat_n(if wide { 2 } else { 1 }, count as usize)
-            }));
+        let widths =
+            ty.params()
+                .iter()
+                .map(|t| t.cells() as u32)
+                .chain(local_groups.iter().flat_map(|&(count, wide)| {
+                    core::iter::repeat_n(if wide { 2 } else { 1 }, count as usize)
+                }));
         for width in widths {
             local_map.push(slot);
             slot += width;

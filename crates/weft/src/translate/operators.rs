@@ -94,9 +94,7 @@ impl Translator<'_> {
                 self.pop()?;
             }
             O::Select | O::TypedSelect { .. } | O::TypedSelectMulti { .. } => {
-                if self.height() >= 3
-                    && self.v128_marks.last() == Some(&(self.height() - 2))
-                {
+                if self.height() >= 3 && self.v128_marks.last() == Some(&(self.height() - 2)) {
                     self.select_v128()?;
                 } else {
                     self.select()?;

@@ -13,15 +13,19 @@ use crate::ir::VSlot;
 
 /// Reads the `v128` at `slot`.
 ///
+/// The two cells are read through one pointer and its successor, so that the compiler sees
+/// consecutive accesses and can use one vector load for a lane operation.
+///
 /// # Safety
 ///
 /// (I1) and (I2) for both cells of `slot` (which `verify` checks for every `VSlot`).
 #[inline(always)]
 unsafe fn get_v128(regs: *mut u64, slot: VSlot) -> V128 {
-    // SAFETY: guaranteed by the caller.
+    // SAFETY: guaranteed by the caller: `slot.hi()` is the cell after `slot.lo()`, and both
+    // are in the frame.
     unsafe {
-        let lo = get(regs, slot.lo());
-        let hi = get(regs, slot.hi());
+        let cells = regs.add(slot.lo().index());
+        let (lo, hi) = (cells.read(), cells.add(1).read());
         V128(u128::from(lo) | (u128::from(hi) << 64))
     }
 }
@@ -33,10 +37,11 @@ unsafe fn get_v128(regs: *mut u64, slot: VSlot) -> V128 {
 /// As [`get_v128`].
 #[inline(always)]
 unsafe fn set_v128(regs: *mut u64, slot: VSlot, value: V128) {
-    // SAFETY: guaranteed by the caller.
+    // SAFETY: guaranteed by the caller, as for `get_v128`.
     unsafe {
-        set(regs, slot.lo(), value.0 as u64);
-        set(regs, slot.hi(), (value.0 >> 64) as u64);
+        let cells = regs.add(slot.lo().index());
+        cells.write(value.0 as u64);
+        cells.add(1).write((value.0 >> 64) as u64);
     }
 }
 
@@ -293,3 +298,181 @@ handler!(V128GlobalSet(ip, regs, mem, mem_len, cx, acc) {
     // SAFETY: (I3).
     unsafe { next(ip.add(1), regs, mem, mem_len, cx, acc) }
 });
+
+/// Defines the handler `$name` of one table operator of shape `$shape`, whose lane function
+/// `$f` (of type `$ty`) is inlined into it.
+macro_rules! shape_handler {
+    (Unary, $name:ident, $ty:ty, $f:expr) => {
+        handler!($name(ip, regs, mem, mem_len, cx, acc) {
+            operands!(ip, V128Unary { op, dst, src });
+            let f: $ty = $f;
+            // SAFETY: (I1)–(I5); the instruction writes only `dst`'s cells.
+            unsafe {
+                set_v128(regs, dst, f(get_v128(regs, src)));
+                next(ip.add(1), regs, mem, mem_len, cx, acc)
+            }
+        });
+    };
+    (Binary, $name:ident, $ty:ty, $f:expr) => {
+        handler!($name(ip, regs, mem, mem_len, cx, acc) {
+            operands!(ip, V128Binary { op, dst, lhs, rhs });
+            let f: $ty = $f;
+            // SAFETY: (I1)–(I5).
+            unsafe {
+                set_v128(regs, dst, f(get_v128(regs, lhs), get_v128(regs, rhs)));
+                next(ip.add(1), regs, mem, mem_len, cx, acc)
+            }
+        });
+    };
+    (Ternary, $name:ident, $ty:ty, $f:expr) => {
+        handler!($name(ip, regs, mem, mem_len, cx, acc) {
+            operands!(ip, V128Ternary { op, dst, a, b, c });
+            let f: $ty = $f;
+            // SAFETY: (I1)–(I5).
+            unsafe {
+                let value = f(get_v128(regs, a), get_v128(regs, b), get_v128(regs, c));
+                set_v128(regs, dst, value);
+                next(ip.add(1), regs, mem, mem_len, cx, acc)
+            }
+        });
+    };
+    (Shift, $name:ident, $ty:ty, $f:expr) => {
+        handler!($name(ip, regs, mem, mem_len, cx, acc) {
+            operands!(ip, V128Shift { op, dst, lhs, count });
+            let f: $ty = $f;
+            // SAFETY: (I1)–(I5).
+            unsafe {
+                set_v128(regs, dst, f(get_v128(regs, lhs), get(regs, count) as u32));
+                next(ip.add(1), regs, mem, mem_len, cx, acc)
+            }
+        });
+    };
+    (Splat, $name:ident, $ty:ty, $f:expr) => {
+        handler!($name(ip, regs, mem, mem_len, cx, acc) {
+            operands!(ip, V128Splat { op, dst, src });
+            let f: $ty = $f;
+            // SAFETY: (I1)–(I5).
+            unsafe {
+                set_v128(regs, dst, f(get(regs, src)));
+                next(ip.add(1), regs, mem, mem_len, cx, acc)
+            }
+        });
+    };
+    (Test, $name:ident, $ty:ty, $f:expr) => {
+        handler!($name(ip, regs, mem, mem_len, cx, acc) {
+            operands!(ip, V128Test { op, dst, src });
+            let f: $ty = $f;
+            // SAFETY: (I1)–(I5).
+            unsafe {
+                set(regs, dst, u64::from(f(get_v128(regs, src))));
+                next(ip.add(1), regs, mem, mem_len, cx, acc)
+            }
+        });
+    };
+}
+
+/// The per-operator handlers of each shape, indexed by the instruction's `op`.
+macro_rules! shape_table {
+    (Unary, $handlers:tt) => {
+        static UNARY_HANDLERS: &[Handler] = &$handlers;
+    };
+    (Binary, $handlers:tt) => {
+        static BINARY_HANDLERS: &[Handler] = &$handlers;
+    };
+    (Ternary, $handlers:tt) => {
+        static TERNARY_HANDLERS: &[Handler] = &$handlers;
+    };
+    (Shift, $handlers:tt) => {
+        static SHIFT_HANDLERS: &[Handler] = &$handlers;
+    };
+    (Splat, $handlers:tt) => {
+        static SPLAT_HANDLERS: &[Handler] = &$handlers;
+    };
+    (Test, $handlers:tt) => {
+        static TEST_HANDLERS: &[Handler] = &$handlers;
+    };
+}
+
+/// One handler per table operator (`simd::for_each_simd_op!`), so that an operator costs
+/// its lane function inlined rather than an indirect call, and the tables of them.
+macro_rules! simd_handlers {
+    ($( $table:ident: $ty:ty => $shape:ident { $($op:ident => $f:expr,)* } )*) => {
+        /// The handlers of the table operators, named after them.
+        mod per_op {
+            #[allow(unused_imports)]
+            use super::*;
+            #[allow(unused_imports)]
+            use crate::exec::simd::*;
+            $( $( shape_handler!($shape, $op, $ty, $f); )* )*
+        }
+        $( shape_table!($shape, [$(per_op::$op),*]); )*
+    };
+}
+
+simd::for_each_simd_op!(simd_handlers);
+
+/// The per-operator handler of a SIMD instruction of the table shapes, or of a `V128Load`;
+/// `None` for other instructions and for an `op` out of range (whose generic handler traps).
+pub(super) fn simd_handler(instr: &Instr) -> Option<Handler> {
+    let (table, op) = match *instr {
+        Instr::V128Unary { op, .. } => (UNARY_HANDLERS, op),
+        Instr::V128Binary { op, .. } => (BINARY_HANDLERS, op),
+        Instr::V128Ternary { op, .. } => (TERNARY_HANDLERS, op),
+        Instr::V128Shift { op, .. } => (SHIFT_HANDLERS, op),
+        Instr::V128Splat { op, .. } => (SPLAT_HANDLERS, op),
+        Instr::V128Test { op, .. } => (TEST_HANDLERS, op),
+        Instr::V128Load { op, .. } => {
+            return simd::V128Load::ALL
+                .get(usize::from(op))
+                .map(|&kind| load_handler(kind));
+        }
+        _ => return None,
+    };
+    table.get(usize::from(op)).copied()
+}
+
+/// Defines one handler per `V128Load` kind, and their table in `op` order.
+macro_rules! load_handlers {
+    ($($name:ident = $f:path,)*) => {
+        /// The handlers of the `V128Load` kinds.
+        mod per_load {
+            use super::*;
+            $(
+                handler!($name(ip, regs, mem, mem_len, cx, acc) {
+                    operands!(ip, V128Load { op, dst, ptr, offset });
+                    // SAFETY: (I1)–(I5).
+                    unsafe {
+                        let ptr = get(regs, ptr) as u32;
+                        let Some(value) = load_with(mem, mem_len, ptr, offset, $f) else {
+                            return trap(cx, TrapCode::MemoryOutOfBounds);
+                        };
+                        set_v128(regs, dst, value);
+                        next(ip.add(1), regs, mem, mem_len, cx, acc)
+                    }
+                });
+            )*
+        }
+        /// The handler of the `V128Load` of kind `kind`.
+        fn load_handler(kind: simd::V128Load) -> Handler {
+            match kind {
+                $( simd::V128Load::$name => per_load::$name, )*
+            }
+        }
+    };
+}
+
+load_handlers! {
+    Full = simd::from_bytes,
+    Load8x8S = simd::load8x8_s,
+    Load8x8U = simd::load8x8_u,
+    Load16x4S = simd::load16x4_s,
+    Load16x4U = simd::load16x4_u,
+    Load32x2S = simd::load32x2_s,
+    Load32x2U = simd::load32x2_u,
+    Splat8 = simd::load8_splat,
+    Splat16 = simd::load16_splat,
+    Splat32 = simd::load32_splat,
+    Splat64 = simd::load64_splat,
+    Zero32 = simd::load32_zero,
+    Zero64 = simd::load64_zero,
+}
