@@ -261,10 +261,6 @@ const EXPECTED_FAILURES: &[(&str, &str)] = &[
         "needs tail calls (not implemented yet)",
     ),
     (
-        "proposals/wide-arithmetic/wide-arithmetic.wast",
-        "needs wide arithmetic (not implemented yet)",
-    ),
-    (
         "wasm-v3/br_on_non_null.wast",
         "needs typed function references (not implemented yet)",
     ),
@@ -378,6 +374,16 @@ fn config(version: SpecVersion) -> weft::Config {
     config
 }
 
+/// The engine configuration for a proposal's suite: the defaults, with the proposal turned
+/// on when it is off by default (as in Wasmtime).
+fn proposal_config(suite: Proposal) -> weft::Config {
+    let mut config = weft::Config::new();
+    if matches!(suite, Proposal::WideArithmetic) {
+        config.wasm_wide_arithmetic(true);
+    }
+    config
+}
+
 fn trial(
     config: weft::Config,
     prefix: &str,
@@ -448,7 +454,7 @@ fn main() {
     ] {
         let totals = Arc::new(Totals::default());
         for file in proposal(suite) {
-            trials.push(trial(weft::Config::new(), "proposals/", file, &totals));
+            trials.push(trial(proposal_config(suite), "proposals/", file, &totals));
         }
         suites.push((name, totals));
     }

@@ -35,8 +35,8 @@ pub const MAX_TABLE_ELEMENTS: usize = 10_000;
 
 /// The wasm-smith configuration for Weft's feature set: WebAssembly 2.0 (multi-value, bulk
 /// memory, reference types, sign extension, saturating float-to-int, mutable globals and
-/// fixed-width SIMD), relaxed SIMD and extended constant expressions, with small modules so
-/// that many run quickly.
+/// fixed-width SIMD), relaxed SIMD, extended constant expressions and wide arithmetic, with
+/// small modules so that many run quickly.
 pub fn smith_config() -> wasm_smith::Config {
     wasm_smith::Config {
         multi_value_enabled: true,
@@ -55,7 +55,7 @@ pub fn smith_config() -> wasm_smith::Config {
         custom_page_sizes_enabled: false,
         custom_descriptors_enabled: false,
         compact_imports_enabled: false,
-        wide_arithmetic_enabled: false,
+        wide_arithmetic_enabled: true,
         extended_const_enabled: true,
         acquire_release_atomics_enabled: false,
         multibyte_array_access_enabled: false,
@@ -100,7 +100,8 @@ pub enum Limit {
     Unbounded,
 }
 
-/// An engine for WebAssembly 2.0 in compilation mode `mode`, bounded by `limit`.
+/// An engine for the features of [`smith_config`] in compilation mode `mode`, bounded by
+/// `limit`.
 ///
 /// # Errors
 ///
@@ -109,6 +110,7 @@ pub fn engine(mode: CompilationMode, limit: Limit) -> weft::Result<Engine> {
     let mut config = Config::new();
     config
         .compilation_mode(mode)
+        .wasm_wide_arithmetic(true)
         .consume_fuel(limit == Limit::Fuel)
         .epoch_interruption(limit == Limit::Epoch);
     Engine::new(&config)

@@ -293,7 +293,7 @@ impl WasmiOracle {
             .wasm_multi_memory(false)
             .wasm_tail_call(false)
             .wasm_extended_const(true)
-            .wasm_wide_arithmetic(false)
+            .wasm_wide_arithmetic(true)
             .wasm_simd(true)
             .wasm_relaxed_simd(false)
             .wasm_custom_page_sizes(false);

@@ -19,6 +19,7 @@ mod peer_bugs;
 mod pooling;
 mod precompiled;
 mod simd;
+mod wide_arithmetic;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;

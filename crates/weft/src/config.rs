@@ -38,6 +38,7 @@ pub struct Config {
     pub(crate) saturating_float_to_int: bool,
     pub(crate) mutable_global: bool,
     pub(crate) extended_const: bool,
+    pub(crate) wide_arithmetic: bool,
     pub(crate) simd: bool,
     pub(crate) relaxed_simd: bool,
     pub(crate) relaxed_simd_deterministic: bool,
@@ -72,6 +73,7 @@ impl Config {
             saturating_float_to_int: true,
             mutable_global: true,
             extended_const: true,
+            wide_arithmetic: false,
             simd: true,
             relaxed_simd: true,
             relaxed_simd_deterministic: false,
@@ -154,6 +156,15 @@ impl Config {
     /// offsets). Default: on, as in Wasmtime.
     pub fn wasm_extended_const(&mut self, enable: bool) -> &mut Self {
         self.extended_const = enable;
+        self
+    }
+
+    /// Enables the wide-arithmetic proposal: `i64.add128` and `i64.sub128` (128-bit sums
+    /// and differences of operands given as low and high `i64` halves) and
+    /// `i64.mul_wide_s` / `i64.mul_wide_u` (the full 128-bit product of two `i64`s), each
+    /// returning its result as two `i64`s, low half first. Default: off, as in Wasmtime.
+    pub fn wasm_wide_arithmetic(&mut self, enable: bool) -> &mut Self {
+        self.wide_arithmetic = enable;
         self
     }
 
@@ -485,8 +496,6 @@ unsupported_proposals! {
     wasm_gc;
     /// The exception-handling proposal.
     wasm_exceptions;
-    /// The wide-arithmetic proposal.
-    wasm_wide_arithmetic;
     /// The custom-page-sizes proposal.
     wasm_custom_page_sizes;
     /// The stack-switching proposal.
@@ -731,6 +740,7 @@ impl Config {
         features.set(F::SATURATING_FLOAT_TO_INT, self.saturating_float_to_int);
         features.set(F::MUTABLE_GLOBAL, self.mutable_global);
         features.set(F::EXTENDED_CONST, self.extended_const);
+        features.set(F::WIDE_ARITHMETIC, self.wide_arithmetic);
         features.set(F::SIMD, self.simd);
         features.set(F::RELAXED_SIMD, self.simd && self.relaxed_simd);
         features

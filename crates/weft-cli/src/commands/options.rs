@@ -156,7 +156,7 @@ const KEYS: &[Key] = &[
     proposal!(
         "wide-arithmetic",
         wasm_wide_arithmetic,
-        "the wide-arithmetic proposal (not supported)"
+        "the wide-arithmetic proposal"
     ),
     proposal!(
         "custom-page-sizes",

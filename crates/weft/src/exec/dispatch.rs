@@ -1267,6 +1267,27 @@ unsafe fn cold(ip: *const Op, regs: *mut u64, cx: &mut Cx<'_>) -> bool {
     }
 }
 
+/// Defines the handler of a wide-arithmetic instruction: `$f` of the instruction's operand
+/// slots gives the low and high halves of the result, written to `dst`'s two cells.
+macro_rules! wide_handler {
+    ($name:ident { $($operand:ident),* } => $f:path) => {
+        handler!($name(ip, regs, mem, mem_len, cx, acc) {
+            operands!(ip, $name { dst, $($operand),* });
+            // SAFETY: (I1)–(I5); every operand is read before `dst`'s cells are written.
+            unsafe {
+                let (lo, hi) = $f($(get(regs, $operand)),*);
+                set(regs, dst.lo(), lo);
+                set(regs, dst.hi(), hi);
+                next(ip.add(1), regs, mem, mem_len, cx, acc)
+            }
+        });
+    };
+}
+wide_handler!(I64Add128 { lhs_lo, lhs_hi, rhs_lo, rhs_hi } => wasm::i64_add128);
+wide_handler!(I64Sub128 { lhs_lo, lhs_hi, rhs_lo, rhs_hi } => wasm::i64_sub128);
+wide_handler!(I64MulWideS { lhs, rhs } => wasm::i64_mul_wide_s);
+wide_handler!(I64MulWideU { lhs, rhs } => wasm::i64_mul_wide_u);
+
 macro_rules! cold_handlers {
     ($($name:ident),* $(,)?) => {$(
         handler!($name(ip, regs, mem, mem_len, cx, acc) {

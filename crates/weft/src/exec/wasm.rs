@@ -690,6 +690,41 @@ impl Imm for u64 {
     }
 }
 
+/// `i64.add128`: the 128-bit sum of `(lhs_lo, lhs_hi)` and `(rhs_lo, rhs_hi)`, wrapping, as
+/// `(lo, hi)` (wide-arithmetic proposal).
+#[inline(always)]
+pub(crate) fn i64_add128(lhs_lo: u64, lhs_hi: u64, rhs_lo: u64, rhs_hi: u64) -> (u64, u64) {
+    split128(join128(lhs_lo, lhs_hi).wrapping_add(join128(rhs_lo, rhs_hi)))
+}
+
+/// `i64.sub128`: as [`i64_add128`], subtracting.
+#[inline(always)]
+pub(crate) fn i64_sub128(lhs_lo: u64, lhs_hi: u64, rhs_lo: u64, rhs_hi: u64) -> (u64, u64) {
+    split128(join128(lhs_lo, lhs_hi).wrapping_sub(join128(rhs_lo, rhs_hi)))
+}
+
+/// `i64.mul_wide_s`: the signed 128-bit product of two `i64`s, as `(lo, hi)`.
+#[inline(always)]
+pub(crate) fn i64_mul_wide_s(lhs: u64, rhs: u64) -> (u64, u64) {
+    split128((i128::from(lhs as i64) * i128::from(rhs as i64)) as u128)
+}
+
+/// `i64.mul_wide_u`: the unsigned 128-bit product of two `i64`s, as `(lo, hi)`.
+#[inline(always)]
+pub(crate) fn i64_mul_wide_u(lhs: u64, rhs: u64) -> (u64, u64) {
+    split128(u128::from(lhs) * u128::from(rhs))
+}
+
+#[inline(always)]
+fn join128(lo: u64, hi: u64) -> u128 {
+    u128::from(lo) | (u128::from(hi) << 64)
+}
+
+#[inline(always)]
+fn split128(value: u128) -> (u64, u64) {
+    (value as u64, (value >> 64) as u64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -266,6 +266,16 @@ macro_rules! for_each_instr {
                 ElemDrop { elem: ElemIdx },
                 /// `dst = ref.func func` (module function index).
                 RefFunc { dst: Slot, func: FuncIdx },
+                /// `(dst.lo, dst.hi) = (lhs_lo, lhs_hi) + (rhs_lo, rhs_hi)`, 128-bit,
+                /// wrapping (`i64.add128`).
+                I64Add128 { dst: VSlot, lhs_lo: Slot, lhs_hi: Slot, rhs_lo: Slot, rhs_hi: Slot },
+                /// As `I64Add128`, subtracting (`i64.sub128`).
+                I64Sub128 { dst: VSlot, lhs_lo: Slot, lhs_hi: Slot, rhs_lo: Slot, rhs_hi: Slot },
+                /// `(dst.lo, dst.hi) = lhs * rhs`, the signed 128-bit product
+                /// (`i64.mul_wide_s`).
+                I64MulWideS { dst: VSlot, lhs: Slot, rhs: Slot },
+                /// The unsigned 128-bit product (`i64.mul_wide_u`).
+                I64MulWideU { dst: VSlot, lhs: Slot, rhs: Slot },
                 /// `dst = simd::UNARY[op](src)` over `v128`s.
                 V128Unary { op: u16, dst: VSlot, src: VSlot },
                 /// `dst = simd::BINARY[op](lhs, rhs)` over `v128`s.

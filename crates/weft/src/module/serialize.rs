@@ -241,7 +241,7 @@ impl Module {
 }
 
 /// The settings of `config` that a precompiled module depends on, by name, in file order.
-fn settings(config: &Config) -> [(&'static str, u8); 11] {
+fn settings(config: &Config) -> [(&'static str, u8); 12] {
     [
         ("wasm_multi_value", u8::from(config.multi_value)),
         ("wasm_bulk_memory", u8::from(config.bulk_memory)),
@@ -254,6 +254,7 @@ fn settings(config: &Config) -> [(&'static str, u8); 11] {
         ("wasm_mutable_global", u8::from(config.mutable_global)),
         ("wasm_simd", u8::from(config.simd)),
         ("wasm_relaxed_simd", u8::from(config.relaxed_simd)),
+        ("wasm_wide_arithmetic", u8::from(config.wide_arithmetic)),
         ("consume_fuel", u8::from(config.consume_fuel)),
         ("epoch_interruption", u8::from(config.epoch_interruption)),
         (

@@ -358,6 +358,30 @@ impl Translator<'_> {
                 |dst, lhs, imm| Instr::I64AddImm { dst, lhs, imm },
                 true,
             )?,
+            O::I64Add128 => {
+                self.wide128(|dst, [lhs_lo, lhs_hi, rhs_lo, rhs_hi]| Instr::I64Add128 {
+                    dst,
+                    lhs_lo,
+                    lhs_hi,
+                    rhs_lo,
+                    rhs_hi,
+                })?
+            }
+            O::I64Sub128 => {
+                self.wide128(|dst, [lhs_lo, lhs_hi, rhs_lo, rhs_hi]| Instr::I64Sub128 {
+                    dst,
+                    lhs_lo,
+                    lhs_hi,
+                    rhs_lo,
+                    rhs_hi,
+                })?
+            }
+            O::I64MulWideS => {
+                self.wide128(|dst, [lhs, rhs]| Instr::I64MulWideS { dst, lhs, rhs })?
+            }
+            O::I64MulWideU => {
+                self.wide128(|dst, [lhs, rhs]| Instr::I64MulWideU { dst, lhs, rhs })?
+            }
             O::I64Mul => binop!(self, I64Mul, I64MulImm, true, true)?,
             O::I64DivS => binop!(self, I64DivS)?,
             O::I64DivU => binop!(self, I64DivU)?,

@@ -3,6 +3,24 @@
 use super::*;
 
 impl<'a> Translator<'a> {
+    /// A wide-arithmetic operator: pops `N` `i64` operands (the first popped last in the
+    /// array) and pushes its two `i64` results (low half first) into two consecutive
+    /// temporaries.
+    pub(super) fn wide128<const N: usize>(
+        &mut self,
+        make: impl FnOnce(VSlot, [Slot; N]) -> Instr,
+    ) -> TResult {
+        let mut operands = [Slot::default(); N];
+        for operand in operands.iter_mut().rev() {
+            *operand = self.pop_slot()?;
+        }
+        let lo = self.push_temp()?;
+        self.push_temp()?;
+        let dst = VSlot::new(lo).ok_or(TranslateError::TooLarge)?;
+        self.emit(make(dst, operands));
+        Ok(())
+    }
+
     pub(super) fn unary(&mut self, make: impl FnOnce(Slot, Slot) -> Instr) -> TResult {
         let src = self.pop_slot()?;
         let dst = self.push_temp()?;
