@@ -41,6 +41,7 @@ pub struct Config {
     pub(crate) simd: bool,
     pub(crate) relaxed_simd: bool,
     pub(crate) relaxed_simd_deterministic: bool,
+    pub(crate) multi_memory: bool,
     pub(crate) max_wasm_stack: usize,
     pub(crate) compilation_mode: CompilationMode,
     pub(crate) consume_fuel: bool,
@@ -75,6 +76,7 @@ impl Config {
             simd: true,
             relaxed_simd: true,
             relaxed_simd_deterministic: false,
+            multi_memory: true,
             max_wasm_stack: 512 * 1024,
             compilation_mode: CompilationMode::Eager,
             consume_fuel: false,
@@ -186,6 +188,17 @@ impl Config {
     /// [`Config::wasm_relaxed_simd`], so this setting changes no result.
     pub fn relaxed_simd_deterministic(&mut self, enable: bool) -> &mut Self {
         self.relaxed_simd_deterministic = enable;
+        self
+    }
+
+    /// Enables the multi-memory proposal: several memories per module, defined or imported,
+    /// each load, store and `memory.*` instruction naming the memory it accesses, and
+    /// `memory.copy` between two memories. Default: on, as in Wasmtime.
+    ///
+    /// Memory 0 keeps the interpreter's fast path; accesses to other memories look their
+    /// memory up in the store on each access.
+    pub fn wasm_multi_memory(&mut self, enable: bool) -> &mut Self {
+        self.multi_memory = enable;
         self
     }
 
@@ -475,8 +488,6 @@ unsupported_proposals! {
     wasm_threads;
     /// The tail-call proposal (`return_call`).
     wasm_tail_call;
-    /// The multi-memory proposal.
-    wasm_multi_memory;
     /// The memory64 proposal (64-bit memory indices).
     wasm_memory64;
     /// The typed function references proposal.
@@ -733,6 +744,7 @@ impl Config {
         features.set(F::EXTENDED_CONST, self.extended_const);
         features.set(F::SIMD, self.simd);
         features.set(F::RELAXED_SIMD, self.simd && self.relaxed_simd);
+        features.set(F::MULTI_MEMORY, self.multi_memory);
         features
     }
 

@@ -163,9 +163,10 @@ impl Func {
         }
         Val::write_all(&store.inner, params, &mut buf)?;
         crate::exec::invoke(store, self.index, &mut buf)?;
-        for (result, value) in results
-            .iter_mut()
-            .zip(Val::read_all(&mut store.inner, ty.results(), &buf))
+        for (result, value) in
+            results
+                .iter_mut()
+                .zip(Val::read_all(&mut store.inner, ty.results(), &buf))
         {
             *result = value;
         }

@@ -74,6 +74,7 @@ pub use config::{
 pub use context::{AsContext, AsContextMut, StoreContext, StoreContextMut};
 pub use engine::Engine;
 pub use error::{Error, ErrorExt, ErrorKind, Result};
+pub use exec::simd::V128;
 pub use externals::{Extern, Global, Memory, MemoryAccessError, Table};
 pub use func::{Caller, Func, HostResult, IntoFunc, TypedFunc, WasmParams, WasmResults, WasmTy};
 pub use gc::{ExternRef, GcHeapOutOfMemory, OwnedRooted, RootScope, Rooted};
@@ -90,7 +91,6 @@ pub use types::{
     ExportType, ExternType, FuncType, GlobalType, HeapType, ImportType, MemoryType,
     MemoryTypeBuilder, Mutability, RefType, TableType, ValType,
 };
-pub use exec::simd::V128;
 pub use values::{Ref, Val};
 
 /// The README's examples, compiled and run as doctests.

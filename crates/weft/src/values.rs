@@ -217,7 +217,11 @@ impl Val {
                 *lo = bits as u64;
                 *hi = (bits >> 64) as u64;
             }
-            _ => return Err(<crate::error::Error as crate::error::ErrorCtor>::usage("too few cells for a value")),
+            _ => {
+                return Err(<crate::error::Error as crate::error::ErrorCtor>::usage(
+                    "too few cells for a value",
+                ));
+            }
         }
         Ok(n)
     }
@@ -233,11 +237,7 @@ impl Val {
     }
 
     /// Writes `vals` (of types `types`) to `out`, one after the other by cell width.
-    pub(crate) fn write_all(
-        store: &StoreInner,
-        vals: &[Val],
-        out: &mut [u64],
-    ) -> Result<()> {
+    pub(crate) fn write_all(store: &StoreInner, vals: &[Val], out: &mut [u64]) -> Result<()> {
         let mut at = 0;
         for val in vals {
             at += val.to_cells(store, out.get_mut(at..).unwrap_or_default())?;

@@ -126,7 +126,7 @@ const KEYS: &[Key] = &[
     proposal!(
         "multi-memory",
         wasm_multi_memory,
-        "the multi-memory proposal (not supported)"
+        "the multi-memory proposal"
     ),
     proposal!(
         "memory64",

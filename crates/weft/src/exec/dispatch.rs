@@ -36,7 +36,7 @@
 //! instead of being undefined behaviour. Without the feature none of it is compiled.
 
 use super::wasm::{self, Cell, Imm};
-use super::{Exit, Frame, Stack, cold_op, memory_view, push_frame, stack_bytes};
+use super::{Exit, Frame, Stack, cold_op, instance_memory, memory_view, push_frame, stack_bytes};
 use crate::index::{
     FuncIdx, GlobalIdx, HostFuncIdx, InstanceIdx, MemoryIdx, StoreFuncIdx, StoreGlobalIdx,
     TableIdx, TypeIdx,
@@ -1111,6 +1111,8 @@ mod call;
 use call::*;
 mod simd;
 use simd::*;
+mod memory;
+use memory::*;
 
 /// The value of global `global` of the current instance (its low 64 bits, for a `v128`).
 #[inline(always)]
@@ -1187,14 +1189,14 @@ handler!(MemorySize(ip, regs, mem, mem_len, cx, acc) {
 });
 
 handler!(MemoryGrow(ip, regs, mem, mem_len, cx, acc) {
-    operands!(ip, MemoryGrow { dst, delta });
+    operands!(ip, MemoryGrow { dst, delta, memory });
     // SAFETY: (I1) and (I2).
     let delta = u64::from(unsafe { get(regs, delta) } as u32);
     let memory = cx
         .inner
         .instances
         .get(cx.instance)
-        .and_then(|instance| instance.memories.get(MemoryIdx::ZERO).copied());
+        .and_then(|instance| instance.memories.get(memory).copied());
     let Some(memory) = memory else {
         return trap(cx, TrapCode::InternalError);
     };

@@ -848,7 +848,6 @@ pub(crate) fn i32x4_relaxed_dot_i8x16_i7x16_add_s(a: V128, b: V128, c: V128) -> 
     i32x4_add(dot, c)
 }
 
-
 // ---- operator tables -----------------------------------------------------------------------
 
 /// How the translator emits a SIMD operator: the shape of its instruction and the index of

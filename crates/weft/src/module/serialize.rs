@@ -68,7 +68,7 @@ const MAGIC: [u8; 8] = *b"\0weft-m\x01";
 pub(crate) const COMPONENT_MAGIC: [u8; 8] = *b"\0weft-c\x01";
 
 /// The version of the layout below; bumped whenever it changes.
-const FORMAT_VERSION: u32 = 2;
+const FORMAT_VERSION: u32 = 3;
 
 /// The largest frame a function may have: every slot index fits a [`Slot`].
 const MAX_FRAME_SLOTS: u32 = u16::MAX as u32 + 1;
@@ -241,7 +241,7 @@ impl Module {
 }
 
 /// The settings of `config` that a precompiled module depends on, by name, in file order.
-fn settings(config: &Config) -> [(&'static str, u8); 11] {
+fn settings(config: &Config) -> [(&'static str, u8); 12] {
     [
         ("wasm_multi_value", u8::from(config.multi_value)),
         ("wasm_bulk_memory", u8::from(config.bulk_memory)),
@@ -254,6 +254,7 @@ fn settings(config: &Config) -> [(&'static str, u8); 11] {
         ("wasm_mutable_global", u8::from(config.mutable_global)),
         ("wasm_simd", u8::from(config.simd)),
         ("wasm_relaxed_simd", u8::from(config.relaxed_simd)),
+        ("wasm_multi_memory", u8::from(config.multi_memory)),
         ("consume_fuel", u8::from(config.consume_fuel)),
         ("epoch_interruption", u8::from(config.epoch_interruption)),
         (
@@ -999,6 +1000,8 @@ pub(crate) fn check_code(
     num_slots: u32,
 ) -> core::result::Result<(), String> {
     let has_memory = !info.memories.is_empty();
+    let memory_ok = |m: MemoryIdx| m.index() < info.memories.len();
+    let memory16_ok = |m: u16| usize::from(m) < info.memories.len();
     let func_ok = |f: FuncIdx| info.funcs.get(f).is_some();
     let table_ok = |t: TableIdx| t.index() < info.tables.len();
     let data_ok = |d: DataIdx| info.datas.get(d).is_some();
@@ -1024,16 +1027,29 @@ pub(crate) fn check_code(
                 .globals
                 .get(global.index())
                 .is_some_and(|g| g.content() == ValType::V128),
-            Instr::V128GlobalSet { global, .. } => {
-                info.globals.get(global.index()).is_some_and(|g| {
-                    g.content() == ValType::V128 && g.mutability() == Mutability::Var
-                })
-            }
+            Instr::V128GlobalSet { global, .. } => info
+                .globals
+                .get(global.index())
+                .is_some_and(|g| g.content() == ValType::V128 && g.mutability() == Mutability::Var),
             Instr::GlobalSet { global, .. } => info
                 .globals
                 .get(global.index())
                 .is_some_and(|g| g.mutability() == Mutability::Var),
-            Instr::MemoryInit { data, .. } => has_memory && data_ok(data),
+            Instr::MemoryInit { memory, data, .. } => memory_ok(memory) && data_ok(data),
+            Instr::MemorySizeMem { memory, .. }
+            | Instr::MemoryGrow { memory, .. }
+            | Instr::MemoryFill { memory, .. } => memory_ok(memory),
+            Instr::MemoryCopy {
+                dst_memory,
+                src_memory,
+                ..
+            } => memory_ok(dst_memory) && memory_ok(src_memory),
+            Instr::LoadMem { memory, .. }
+            | Instr::StoreMem { memory, .. }
+            | Instr::V128LoadMem { memory, .. }
+            | Instr::V128StoreMem { memory, .. }
+            | Instr::V128LoadLaneMem { memory, .. }
+            | Instr::V128StoreLaneMem { memory, .. } => memory16_ok(memory),
             Instr::DataDrop { data } => data_ok(data),
             Instr::TableGet { table, .. }
             | Instr::TableSet { table, .. }

@@ -53,12 +53,24 @@ impl Translator<'_> {
         let offset = Self::v128_offset(memarg)?;
         let ptr = self.pop_slot()?;
         let dst = self.push_v128_temp()?;
-        self.emit(Instr::V128Load {
-            op: op as u16,
-            dst,
-            ptr,
-            offset,
-        });
+        let op = op as u16;
+        let memory = memarg_memory(memarg)?;
+        if memory == 0 {
+            self.emit(Instr::V128Load {
+                op,
+                dst,
+                ptr,
+                offset,
+            });
+        } else {
+            self.emit(Instr::V128LoadMem {
+                op,
+                memory,
+                dst,
+                ptr,
+                offset,
+            });
+        }
         Ok(())
     }
 
@@ -89,14 +101,28 @@ impl Translator<'_> {
         let ptr = self.pop_slot()?;
         // `dst` overlaps `src`: the handler reads `src` before it writes.
         let dst = self.push_v128_temp()?;
-        self.emit(Instr::V128LoadLane {
-            op: lane_op(bits),
-            dst,
-            ptr,
-            src,
-            lane,
-            offset,
-        });
+        let op = lane_op(bits);
+        let memory = memarg_memory(memarg)?;
+        if memory == 0 {
+            self.emit(Instr::V128LoadLane {
+                op,
+                dst,
+                ptr,
+                src,
+                lane,
+                offset,
+            });
+        } else {
+            self.emit(Instr::V128LoadLaneMem {
+                op,
+                memory,
+                dst,
+                ptr,
+                src,
+                lane,
+                offset,
+            });
+        }
         Ok(())
     }
 
@@ -104,13 +130,26 @@ impl Translator<'_> {
         let offset = Self::v128_offset(memarg)?;
         let value = self.pop_v128()?;
         let ptr = self.pop_slot()?;
-        self.emit(Instr::V128StoreLane {
-            op: lane_op(bits),
-            ptr,
-            value,
-            lane,
-            offset,
-        });
+        let op = lane_op(bits);
+        let memory = memarg_memory(memarg)?;
+        if memory == 0 {
+            self.emit(Instr::V128StoreLane {
+                op,
+                ptr,
+                value,
+                lane,
+                offset,
+            });
+        } else {
+            self.emit(Instr::V128StoreLaneMem {
+                op,
+                memory,
+                ptr,
+                value,
+                lane,
+                offset,
+            });
+        }
         Ok(())
     }
 
@@ -207,7 +246,17 @@ impl Translator<'_> {
                 let offset = Self::v128_offset(memarg)?;
                 let value = self.pop_v128()?;
                 let ptr = self.pop_slot()?;
-                self.emit(Instr::V128Store { ptr, value, offset });
+                let memory = memarg_memory(memarg)?;
+                if memory == 0 {
+                    self.emit(Instr::V128Store { ptr, value, offset });
+                } else {
+                    self.emit(Instr::V128StoreMem {
+                        memory,
+                        ptr,
+                        value,
+                        offset,
+                    });
+                }
             }
             O::V128Load8Lane { memarg, lane } => self.load_lane(memarg, lane, 8)?,
             O::V128Load16Lane { memarg, lane } => self.load_lane(memarg, lane, 16)?,
