@@ -62,8 +62,8 @@ fn code_generator_and_memory_settings_are_accepted_without_effect() {
 fn unsupported_features_are_refused_by_name() {
     type Setter = fn(&mut Config);
     let cases: [(&str, Setter); 8] = [
-        ("wasm_simd", |c| {
-            c.wasm_simd(true);
+        ("wasm_gc", |c| {
+            c.wasm_gc(true);
         }),
         ("wasm_threads", |c| {
             c.wasm_threads(true);
@@ -103,7 +103,7 @@ fn unsupported_features_are_refused_by_name() {
 #[test]
 fn a_refused_setting_turned_off_again_is_accepted() {
     let mut config = Config::new();
-    config.wasm_simd(true).wasm_simd(false);
+    config.wasm_threads(true).wasm_threads(false);
     Engine::new(&config).expect("accepted once turned off");
 }
 

@@ -403,8 +403,7 @@ impl Module {
     /// ```
     /// use weft::{Engine, Module};
     /// let engine = Engine::default();
-    /// let module = Module::new(&engine, "(module (memory 2) (memory 5) (table 10 funcref))");
-    /// # let module = match module { Ok(m) => m, Err(_) => return Ok(()) }; // multi-memory
+    /// let module = Module::new(&engine, "(module (memory 2) (memory 5) (table 10 funcref))")?;
     /// let needed = module.resources_required();
     /// assert_eq!(needed.num_memories, 2);
     /// assert_eq!(needed.max_initial_memory_size, Some(5));

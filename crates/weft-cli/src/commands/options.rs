@@ -107,11 +107,11 @@ const KEYS: &[Key] = &[
         wasm_component_model,
         "the Component Model"
     ),
-    proposal!("simd", wasm_simd, "the SIMD proposal (not supported)"),
+    proposal!("simd", wasm_simd, "the SIMD proposal"),
     proposal!(
         "relaxed-simd",
         wasm_relaxed_simd,
-        "the relaxed SIMD proposal (not supported)"
+        "the relaxed SIMD proposal"
     ),
     proposal!(
         "threads",
