@@ -883,7 +883,7 @@ macro_rules! op_tables {
             use wasmparser::Operator as O;
             $(
                 {
-                    #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
+                    #[allow(non_camel_case_types, clippy::upper_case_acronyms, clippy::enum_variant_names)]
                     #[repr(u16)]
                     enum Index { $($op),* }
                     match op {
