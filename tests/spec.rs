@@ -87,15 +87,20 @@ fn main() {
         suites.push((name, totals));
     }
     // The proposals Weft implements beyond 2.0, each with its own switch on.
-    for (name, suite) in [
-        ("proposals/extended-const", Proposal::ExtendedConst),
-        ("proposals/simd", Proposal::Simd),
-        ("proposals/relaxed-simd", Proposal::RelaxedSimd),
-        ("proposals/multi-memory", Proposal::MultiMemory),
+    for (name, suite, memory64) in [
+        ("proposals/extended-const", Proposal::ExtendedConst, false),
+        ("proposals/simd", Proposal::Simd, false),
+        ("proposals/relaxed-simd", Proposal::RelaxedSimd, false),
+        ("proposals/multi-memory", Proposal::MultiMemory, false),
+        ("proposals/memory64", Proposal::Memory64, true),
     ] {
         let totals = Arc::new(Totals::default());
         for file in proposal(suite) {
-            trials.push(trial(weft::Config::new(), "proposals/", file, &totals));
+            let mut config = weft::Config::new();
+            // The memory64 suite predates multi-memory: some of its invalid modules have two
+            // memories.
+            config.wasm_memory64(memory64).wasm_multi_memory(!memory64);
+            trials.push(trial(config, "proposals/", file, &totals));
         }
         suites.push((name, totals));
     }

@@ -71,8 +71,8 @@ fn unsupported_features_are_refused_by_name() {
         ("wasm_tail_call", |c| {
             c.wasm_tail_call(true);
         }),
-        ("wasm_memory64", |c| {
-            c.wasm_memory64(true);
+        ("wasm_exceptions", |c| {
+            c.wasm_exceptions(true);
         }),
         ("async_support", |c| {
             c.async_support(true);

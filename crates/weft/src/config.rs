@@ -42,6 +42,7 @@ pub struct Config {
     pub(crate) relaxed_simd: bool,
     pub(crate) relaxed_simd_deterministic: bool,
     pub(crate) multi_memory: bool,
+    pub(crate) memory64: bool,
     pub(crate) max_wasm_stack: usize,
     pub(crate) compilation_mode: CompilationMode,
     pub(crate) consume_fuel: bool,
@@ -77,6 +78,7 @@ impl Config {
             relaxed_simd: true,
             relaxed_simd_deterministic: false,
             multi_memory: true,
+            memory64: false,
             max_wasm_stack: 512 * 1024,
             compilation_mode: CompilationMode::Eager,
             consume_fuel: false,
@@ -199,6 +201,18 @@ impl Config {
     /// memory up in the store on each access.
     pub fn wasm_multi_memory(&mut self, enable: bool) -> &mut Self {
         self.multi_memory = enable;
+        self
+    }
+
+    /// Enables the memory64 proposal: memories with 64-bit addresses (`i64` addresses, sizes
+    /// and `memory.grow` deltas). Default: off, as in Wasmtime.
+    ///
+    /// Accesses to a 64-bit memory look the memory up in the store on each access, as
+    /// accesses to memories other than 0 do; a memory still holds at most 4 GiB in Weft, so
+    /// growing one beyond that fails (`memory.grow` returns -1). 64-bit tables (`table64`)
+    /// are refused.
+    pub fn wasm_memory64(&mut self, enable: bool) -> &mut Self {
+        self.memory64 = enable;
         self
     }
 
@@ -488,8 +502,6 @@ unsupported_proposals! {
     wasm_threads;
     /// The tail-call proposal (`return_call`).
     wasm_tail_call;
-    /// The memory64 proposal (64-bit memory indices).
-    wasm_memory64;
     /// The typed function references proposal.
     wasm_function_references;
     /// The garbage collection proposal.
@@ -745,6 +757,7 @@ impl Config {
         features.set(F::SIMD, self.simd);
         features.set(F::RELAXED_SIMD, self.simd && self.relaxed_simd);
         features.set(F::MULTI_MEMORY, self.multi_memory);
+        features.set(F::MEMORY64, self.memory64);
         features
     }
 

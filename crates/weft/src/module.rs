@@ -619,6 +619,9 @@ pub(crate) fn val_type(ty: wasmparser::ValType) -> Result<ValType> {
 }
 
 pub(crate) fn table_type(ty: &wasmparser::TableType) -> Result<TableType> {
+    if ty.table64 {
+        return Err(Error::invalid("64-bit tables are not supported", None));
+    }
     Ok(TableType::from_limits(
         ref_type(ty.element_type)?,
         ty.initial,
@@ -627,13 +630,10 @@ pub(crate) fn table_type(ty: &wasmparser::TableType) -> Result<TableType> {
 }
 
 pub(crate) fn memory_type(ty: &wasmparser::MemoryType) -> Result<MemoryType> {
-    if ty.memory64 || ty.shared {
-        return Err(Error::invalid(
-            "64-bit and shared memories are not supported",
-            None,
-        ));
+    if ty.shared {
+        return Err(Error::invalid("shared memories are not supported", None));
     }
-    Ok(MemoryType::from_limits(ty.initial, ty.maximum))
+    Ok(MemoryType::from_limits(ty.initial, ty.maximum).with_64(ty.memory64))
 }
 
 pub(crate) fn global_type(ty: &wasmparser::GlobalType) -> Result<GlobalType> {

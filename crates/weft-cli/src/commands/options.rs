@@ -128,11 +128,7 @@ const KEYS: &[Key] = &[
         wasm_multi_memory,
         "the multi-memory proposal"
     ),
-    proposal!(
-        "memory64",
-        wasm_memory64,
-        "the memory64 proposal (not supported)"
-    ),
+    proposal!("memory64", wasm_memory64, "the memory64 proposal"),
     proposal!(
         "extended-const",
         wasm_extended_const,

@@ -1191,7 +1191,7 @@ handler!(MemorySize(ip, regs, mem, mem_len, cx, acc) {
 handler!(MemoryGrow(ip, regs, mem, mem_len, cx, acc) {
     operands!(ip, MemoryGrow { dst, delta, memory });
     // SAFETY: (I1) and (I2).
-    let delta = u64::from(unsafe { get(regs, delta) } as u32);
+    let delta = unsafe { get(regs, delta) };
     let memory = cx
         .inner
         .instances
@@ -1200,10 +1200,14 @@ handler!(MemoryGrow(ip, regs, mem, mem_len, cx, acc) {
     let Some(memory) = memory else {
         return trap(cx, TrapCode::InternalError);
     };
+    // A 64-bit memory's delta and result are `i64`s, a 32-bit one's `i32`s.
+    let wide = cx.inner.memories.get(memory).is_some_and(|m| m.ty.is_64());
+    let delta = if wide { delta } else { u64::from(delta as u32) };
     // SAFETY: (I3).
     save_ip(cx, unsafe { ip.add(1) });
     let exit = Exit::MemoryGrow {
         memory,
+        wide,
         delta,
         dst: cx.fp + dst.index(),
     };

@@ -170,9 +170,11 @@ enum Exit {
         base: usize,
         len: usize,
     },
-    /// `memory.grow` of store memory `memory`; the result goes to `cells[dst]`.
+    /// `memory.grow` of store memory `memory`, a 64-bit one if `wide` (an `i64` result);
+    /// the result goes to `cells[dst]`.
     MemoryGrow {
         memory: StoreMemoryIdx,
+        wide: bool,
         delta: u64,
         dst: usize,
     },
@@ -341,10 +343,20 @@ fn execute(
                     return Err(with_backtrace(ctx, stack, error));
                 }
             }
-            Exit::MemoryGrow { memory, delta, dst } => {
+            Exit::MemoryGrow {
+                memory,
+                wide,
+                delta,
+                dst,
+            } => {
                 let result = ctx.grow_memory(memory, delta)?;
-                let value = result.map_or(u32::MAX, |old| old as u32);
-                set_cell(stack, dst, u64::from(value))?;
+                let value = match result {
+                    Some(old) if wide => old,
+                    Some(old) => u64::from(old as u32),
+                    None if wide => u64::MAX,
+                    None => u64::from(u32::MAX),
+                };
+                set_cell(stack, dst, value)?;
             }
             Exit::TableGrow {
                 table,
@@ -652,6 +664,16 @@ fn cold_op(
                 .ok_or_else(trap_internal)?
         };
     }
+    // An address or length operand of memory `$memory`: the whole cell for a 64-bit
+    // memory, an `i32` for a 32-bit one.
+    macro_rules! operand {
+        ($slot:expr, $memory:expr) => {{
+            let memory: StoreMemoryIdx = $memory;
+            let cell = get!($slot);
+            let wide = inner.memories.get(memory).is_some_and(|m| m.ty.is_64());
+            if wide { cell } else { u64::from(cell as u32) }
+        }};
+    }
     macro_rules! memory {
         ($memory:expr) => {{
             let memory: StoreMemoryIdx = $memory;
@@ -678,10 +700,11 @@ fn cold_op(
             value,
             len,
         } => {
-            let start = u64::from(get!(dst_addr) as u32);
+            let memory = store_memory!(memory);
+            let start = operand!(dst_addr, memory);
             let byte = get!(value) as u8;
-            let len = u64::from(get!(len) as u32);
-            let mem = memory!(store_memory!(memory));
+            let len = operand!(len, memory);
+            let mem = memory!(memory);
             let range = range(start, len, mem.len(), TrapCode::MemoryOutOfBounds)?;
             mem.get_mut(range).ok_or_else(trap_internal)?.fill(byte);
         }
@@ -692,11 +715,12 @@ fn cold_op(
             src_addr,
             len,
         } => {
-            let dst = u64::from(get!(dst_addr) as u32);
-            let src = u64::from(get!(src_addr) as u32);
-            let len = u64::from(get!(len) as u32);
             let dst_memory = store_memory!(dst_memory);
             let src_memory = store_memory!(src_memory);
+            let dst = operand!(dst_addr, dst_memory);
+            let src = operand!(src_addr, src_memory);
+            // The length is an `i64` only between two 64-bit memories.
+            let len = operand!(len, dst_memory).min(operand!(len, src_memory));
             if dst_memory == src_memory {
                 let mem = memory!(dst_memory);
                 let src = range(src, len, mem.len(), TrapCode::MemoryOutOfBounds)?;
@@ -725,7 +749,7 @@ fn cold_op(
             src_offset,
             len,
         } => {
-            let dst = u64::from(get!(dst_addr) as u32);
+            let dst = operand!(dst_addr, store_memory!(memory));
             let src = u64::from(get!(src_offset) as u32);
             let len = u64::from(get!(len) as u32);
             inner.memory_init(instance, memory, data, dst, src, len)?;

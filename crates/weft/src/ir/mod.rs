@@ -249,11 +249,12 @@ macro_rules! for_each_instr {
                 MemoryCopy { dst_memory: MemoryIdx, src_memory: MemoryIdx, dst_addr: Slot, src_addr: Slot, len: Slot },
                 /// `memory.init memory data (dst_addr, src_offset, len)`.
                 MemoryInit { memory: MemoryIdx, data: DataIdx, dst_addr: Slot, src_offset: Slot, len: Slot },
-                /// `dst = load(memory[ptr + offset..])` of memory `memory` (not 0), the load
-                /// being the one of [`LoadOp`] `op`.
+                /// `dst = load(memory[ptr + offset..])` of memory `memory` (not memory 0 with
+                /// 32-bit addresses; `ptr` is the whole cell), the load being the one of
+                /// [`LoadOp`] `op`.
                 LoadMem { op: u8, memory: u16, dst: Slot, ptr: Slot, offset: u32 },
-                /// `memory[ptr + offset..] = store(value)` of memory `memory` (not 0), the
-                /// store being the one of [`StoreOp`] `op`.
+                /// `memory[ptr + offset..] = store(value)` of memory `memory` (as `LoadMem`),
+                /// the store being the one of [`StoreOp`] `op`.
                 StoreMem { op: u8, memory: u16, ptr: Slot, value: Slot, offset: u32 },
                 /// `data.drop data`.
                 DataDrop { data: DataIdx },
@@ -307,13 +308,13 @@ macro_rules! for_each_instr {
                 V128LoadLane { op: u8, dst: VSlot, ptr: Slot, src: VSlot, lane: u8, offset: u32 },
                 /// `memory[ptr + offset..] = ` lane `lane` (of `8 << op` bits) of `value`.
                 V128StoreLane { op: u8, ptr: Slot, value: VSlot, lane: u8, offset: u32 },
-                /// `V128Load` of memory `memory` (not 0).
+                /// `V128Load` of memory `memory` (as `LoadMem`).
                 V128LoadMem { op: u16, memory: u16, dst: VSlot, ptr: Slot, offset: u32 },
-                /// `V128Store` of memory `memory` (not 0).
+                /// `V128Store` of memory `memory` (as `LoadMem`).
                 V128StoreMem { memory: u16, ptr: Slot, value: VSlot, offset: u32 },
-                /// `V128LoadLane` of memory `memory` (not 0).
+                /// `V128LoadLane` of memory `memory` (as `LoadMem`).
                 V128LoadLaneMem { op: u8, memory: u16, dst: VSlot, ptr: Slot, src: VSlot, lane: u8, offset: u32 },
-                /// `V128StoreLane` of memory `memory` (not 0).
+                /// `V128StoreLane` of memory `memory` (as `LoadMem`).
                 V128StoreLaneMem { op: u8, memory: u16, ptr: Slot, value: VSlot, lane: u8, offset: u32 },
                 /// `dst = global`, of a `v128` global.
                 V128GlobalGet { dst: VSlot, global: GlobalIdx },
@@ -547,8 +548,8 @@ macro_rules! define_instr {
         pub(crate) enum StoreOp { $($st,)* }
 
         impl Instr {
-            /// The form of plain load or store `self` (of memory 0) that accesses memory
-            /// `memory` instead, if it has one.
+            /// The form of plain load or store `self` (of memory 0, 32-bit addresses) that
+            /// accesses memory `memory` instead, with the address's whole cell, if it has one.
             pub(crate) fn with_memory(self, memory: u16) -> Option<Instr> {
                 match self {
                     $( Instr::$ld { dst, ptr, offset } => Some(Instr::LoadMem { op: LoadOp::$ld as u8, memory, dst, ptr, offset }), )*

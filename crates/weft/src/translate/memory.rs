@@ -8,9 +8,10 @@ impl Translator<'_> {
         memarg: wasmparser::MemArg,
         make: fn(Slot, Slot, u32) -> Instr,
     ) -> TResult {
-        let offset = memarg_offset(memarg)?;
-        let memory = memarg_memory(memarg)?;
-        if memory != 0 {
+        let Some((offset, memory)) = self.access(memarg)? else {
+            return Ok(());
+        };
+        if let Some(memory) = memory {
             let ptr = self.pop_slot()?;
             let dst = self.push_temp()?;
             let instr = make(dst, ptr, offset).with_memory(memory);
@@ -80,9 +81,10 @@ impl Translator<'_> {
         make_imm: fn(Slot, i32, u32) -> Instr,
         wide: bool,
     ) -> TResult {
-        let offset = memarg_offset(memarg)?;
-        let memory = memarg_memory(memarg)?;
-        if memory != 0 {
+        let Some((offset, memory)) = self.access(memarg)? else {
+            return Ok(());
+        };
+        if let Some(memory) = memory {
             let value = self.pop_slot()?;
             let ptr = self.pop_slot()?;
             let instr = make(ptr, value, offset).with_memory(memory);
@@ -116,10 +118,32 @@ impl Translator<'_> {
     }
 }
 
-/// The offset of a `memarg`, which for a 32-bit memory fits a `u32`.
-pub(super) fn memarg_offset(memarg: wasmparser::MemArg) -> TResult<u32> {
-    u32::try_from(memarg.offset)
-        .map_err(|_| TranslateError::Invalid("64-bit memory offsets are not supported"))
+impl Translator<'_> {
+    /// The offset of an access with `memarg`, and the memory it accesses when that is not
+    /// memory 0 with 32-bit addresses (the memory the load and store instructions assume).
+    ///
+    /// `None` when the offset exceeds `u32::MAX`, which validation allows for 64-bit
+    /// memories only: Weft's memories hold at most 4 GiB, so the access always traps, and a
+    /// `Trap` replaces it (the code after it is unreachable).
+    pub(super) fn access(
+        &mut self,
+        memarg: wasmparser::MemArg,
+    ) -> TResult<Option<(u32, Option<u16>)>> {
+        let memory = memarg_memory(memarg)?;
+        let Ok(offset) = u32::try_from(memarg.offset) else {
+            self.emit(Instr::Trap {
+                code: TrapCode::MemoryOutOfBounds,
+            });
+            self.reachable = false;
+            return Ok(None);
+        };
+        let memory64 = self
+            .info
+            .memories
+            .get(usize::from(memory))
+            .is_some_and(|ty| ty.is_64());
+        Ok(Some((offset, (memory != 0 || memory64).then_some(memory))))
+    }
 }
 
 /// The index of the memory that a `memarg` names, as the instructions of memories other

@@ -229,8 +229,10 @@ pub(crate) fn translate_func(
                 return Err(Error::malformed("zero byte expected", Some(offset)));
             }
             // Only an offset of more than 5 bytes (opcode, alignment and offset in more than
-            // 7) can break the `u32` encoding.
-            Recheck::Memarg if len > 7 => check_memarg_encoding(step.before, config.multi_memory)?,
+            // 7) can break the `u32` encoding; with memory64 the offset is a `u64`.
+            Recheck::Memarg if len > 7 && !config.memory64 => {
+                check_memarg_encoding(step.before, config.multi_memory)?
+            }
             _ => {}
         }
         if t.code.len() > max_code {

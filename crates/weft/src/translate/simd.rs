@@ -44,18 +44,15 @@ impl Translator<'_> {
         Ok(())
     }
 
-    fn v128_offset(memarg: wasmparser::MemArg) -> TResult<u32> {
-        u32::try_from(memarg.offset)
-            .map_err(|_| TranslateError::Invalid("64-bit memory offsets are not supported"))
-    }
-
     fn v128_load(&mut self, memarg: wasmparser::MemArg, op: V128Load) -> TResult {
-        let offset = Self::v128_offset(memarg)?;
+        let Some((offset, other)) = self.access(memarg)? else {
+            return Ok(());
+        };
         let ptr = self.pop_slot()?;
         let dst = self.push_v128_temp()?;
         let op = op as u16;
-        let memory = memarg_memory(memarg)?;
-        if memory == 0 {
+        let memory = other.unwrap_or(0);
+        if other.is_none() {
             self.emit(Instr::V128Load {
                 op,
                 dst,
@@ -96,14 +93,16 @@ impl Translator<'_> {
     }
 
     fn load_lane(&mut self, memarg: wasmparser::MemArg, lane: u8, bits: u32) -> TResult {
-        let offset = Self::v128_offset(memarg)?;
+        let Some((offset, other)) = self.access(memarg)? else {
+            return Ok(());
+        };
         let src = self.pop_v128()?;
         let ptr = self.pop_slot()?;
         // `dst` overlaps `src`: the handler reads `src` before it writes.
         let dst = self.push_v128_temp()?;
         let op = lane_op(bits);
-        let memory = memarg_memory(memarg)?;
-        if memory == 0 {
+        let memory = other.unwrap_or(0);
+        if other.is_none() {
             self.emit(Instr::V128LoadLane {
                 op,
                 dst,
@@ -127,12 +126,14 @@ impl Translator<'_> {
     }
 
     fn store_lane(&mut self, memarg: wasmparser::MemArg, lane: u8, bits: u32) -> TResult {
-        let offset = Self::v128_offset(memarg)?;
+        let Some((offset, other)) = self.access(memarg)? else {
+            return Ok(());
+        };
         let value = self.pop_v128()?;
         let ptr = self.pop_slot()?;
         let op = lane_op(bits);
-        let memory = memarg_memory(memarg)?;
-        if memory == 0 {
+        let memory = other.unwrap_or(0);
+        if other.is_none() {
             self.emit(Instr::V128StoreLane {
                 op,
                 ptr,
@@ -243,11 +244,13 @@ impl Translator<'_> {
             O::V128Load32Zero { memarg } => self.v128_load(memarg, V128Load::Zero32)?,
             O::V128Load64Zero { memarg } => self.v128_load(memarg, V128Load::Zero64)?,
             O::V128Store { memarg } => {
-                let offset = Self::v128_offset(memarg)?;
+                let Some((offset, other)) = self.access(memarg)? else {
+                    return Ok(());
+                };
                 let value = self.pop_v128()?;
                 let ptr = self.pop_slot()?;
-                let memory = memarg_memory(memarg)?;
-                if memory == 0 {
+                let memory = other.unwrap_or(0);
+                if other.is_none() {
                     self.emit(Instr::V128Store { ptr, value, offset });
                 } else {
                     self.emit(Instr::V128StoreMem {

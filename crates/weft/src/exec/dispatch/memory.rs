@@ -1,19 +1,21 @@
-//! The handlers of the accesses to memories other than memory 0 (multi-memory).
+//! The handlers of the accesses to memories other than memory 0 (multi-memory) and to
+//! 64-bit memories (memory64).
 //!
-//! Memory 0 is the one whose base and length the handlers carry in machine registers; the
-//! others are looked up in the store at every access, and accessed through a bounds-checked
-//! slice. Each handler re-derives memory 0's view afterwards, since the memory it accessed
-//! may be memory 0 itself imported a second time.
+//! Memory 0 is the one whose base and length the handlers carry in machine registers, and
+//! which the plain loads and stores address with 32 bits; the others are looked up in the
+//! store at every access, and accessed through a bounds-checked slice with the address's
+//! whole cell (an `i32` address is zero-extended in it). Each handler re-derives memory 0's
+//! view afterwards, since the memory it accessed may be memory 0 itself, or memory 0
+//! imported a second time.
 
 use super::*;
 use crate::ir::{LoadOp, StoreOp};
 
 /// The `N` bytes at `ptr + offset` of `bytes`.
 #[inline]
-fn read<const N: usize>(bytes: &[u8], ptr: u32, offset: u32) -> Result<[u8; N], TrapCode> {
-    let start = u64::from(ptr) + u64::from(offset);
-    usize::try_from(start)
-        .ok()
+fn read<const N: usize>(bytes: &[u8], ptr: u64, offset: u32) -> Result<[u8; N], TrapCode> {
+    ptr.checked_add(u64::from(offset))
+        .and_then(|start| usize::try_from(start).ok())
         .and_then(|start| bytes.get(start..)?.first_chunk::<N>().copied())
         .ok_or(TrapCode::MemoryOutOfBounds)
 }
@@ -22,20 +24,20 @@ fn read<const N: usize>(bytes: &[u8], ptr: u32, offset: u32) -> Result<[u8; N], 
 #[inline]
 fn write<const N: usize>(
     bytes: &mut [u8],
-    ptr: u32,
+    ptr: u64,
     offset: u32,
     value: [u8; N],
 ) -> Result<(), TrapCode> {
-    let start = u64::from(ptr) + u64::from(offset);
-    let chunk = usize::try_from(start)
-        .ok()
+    let chunk = ptr
+        .checked_add(u64::from(offset))
+        .and_then(|start| usize::try_from(start).ok())
         .and_then(|start| bytes.get_mut(start..)?.first_chunk_mut::<N>())
         .ok_or(TrapCode::MemoryOutOfBounds)?;
     *chunk = value;
     Ok(())
 }
 
-/// Memory `memory` (not 0) of the running instance.
+/// Memory `memory` of the running instance.
 #[inline]
 fn other_memory<'c>(cx: &'c mut Cx<'_>, memory: u16) -> Result<&'c mut [u8], TrapCode> {
     let memory = MemoryIdx::from_u32(u32::from(memory));
@@ -61,7 +63,7 @@ macro_rules! other_memory_ops {
         store_imm { $($sti:ident / $sii:ident = $stif:ident,)* }
     ) => {
         /// The load of [`LoadOp`] `op` at `ptr + offset` of `bytes`, as a cell.
-        fn load_op(op: u8, bytes: &[u8], ptr: u32, offset: u32) -> Result<u64, TrapCode> {
+        fn load_op(op: u8, bytes: &[u8], ptr: u64, offset: u32) -> Result<u64, TrapCode> {
             $(
                 if op == LoadOp::$ld as u8 {
                     return read(bytes, ptr, offset).map(|b| wasm::$ldf(b).into_cell());
@@ -74,7 +76,7 @@ macro_rules! other_memory_ops {
         fn store_op(
             op: u8,
             bytes: &mut [u8],
-            ptr: u32,
+            ptr: u64,
             offset: u32,
             value: u64,
         ) -> Result<(), TrapCode> {
@@ -106,7 +108,7 @@ handler!(MemorySizeMem(ip, regs, mem, mem_len, cx, acc) {
 handler!(LoadMem(ip, regs, mem, mem_len, cx, acc) {
     operands!(ip, LoadMem { op, memory, dst, ptr, offset });
     // SAFETY: (I1) and (I2).
-    let ptr = unsafe { get(regs, ptr) } as u32;
+    let ptr = unsafe { get(regs, ptr) };
     let value = other_memory(cx, memory).and_then(|bytes| load_op(op, bytes, ptr, offset));
     let value = match value {
         Ok(value) => value,
@@ -123,7 +125,7 @@ handler!(LoadMem(ip, regs, mem, mem_len, cx, acc) {
 handler!(StoreMem(ip, regs, mem, mem_len, cx, acc) {
     operands!(ip, StoreMem { op, memory, ptr, value, offset });
     // SAFETY: (I1) and (I2).
-    let (ptr, value) = unsafe { (get(regs, ptr) as u32, get(regs, value)) };
+    let (ptr, value) = unsafe { (get(regs, ptr), get(regs, value)) };
     if let Err(code) =
         other_memory(cx, memory).and_then(|bytes| store_op(op, bytes, ptr, offset, value))
     {

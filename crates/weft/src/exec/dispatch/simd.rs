@@ -285,12 +285,19 @@ unsafe fn v128_store_lane(
     }
 }
 
-/// The base and length of memory `memory` (not 0) of the running instance.
+/// The base and length of memory `memory` of the running instance.
 #[inline]
 fn other_memory_view(cx: &mut Cx<'_>, memory: u16) -> Option<(*mut u8, usize)> {
     let memory = MemoryIdx::from_u32(u32::from(memory));
     let memory = instance_memory(cx.inner, cx.instance, memory)?;
     Some((memory.as_mut_ptr(), memory.len()))
+}
+
+/// The address in `cell` (an `i32` zero-extended, or an `i64`) as a 32-bit one, or
+/// `MemoryOutOfBounds` when it is beyond 4 GiB, the largest memory.
+#[inline]
+fn address32(cell: u64) -> Result<u32, TrapCode> {
+    u32::try_from(cell).map_err(|_| TrapCode::MemoryOutOfBounds)
 }
 
 handler!(V128Load(ip, regs, mem, mem_len, cx, acc) {
@@ -376,7 +383,9 @@ handler!(V128LoadMem(ip, regs, mem, mem_len, cx, acc) {
         return trap(cx, TrapCode::InternalError);
     };
     // SAFETY: (I1) and (I2); `base`/`len` describe the live buffer of memory `memory`.
-    let value = unsafe { v128_load(op, base, len, get(regs, ptr) as u32, offset) };
+    let value = unsafe {
+        address32(get(regs, ptr)).and_then(|ptr| v128_load(op, base, len, ptr, offset))
+    };
     let value = match value {
         Ok(value) => value,
         Err(code) => return trap(cx, code),
@@ -397,7 +406,7 @@ handler!(V128StoreMem(ip, regs, mem, mem_len, cx, acc) {
     // SAFETY: (I1) and (I2); `base`/`len` describe the live buffer of memory `memory`.
     let stored = unsafe {
         let value = get_v128(regs, value);
-        v128_store(base, len, get(regs, ptr) as u32, offset, value)
+        address32(get(regs, ptr)).and_then(|ptr| v128_store(base, len, ptr, offset, value))
     };
     if let Err(code) = stored {
         return trap(cx, code);
@@ -415,7 +424,8 @@ handler!(V128LoadLaneMem(ip, regs, mem, mem_len, cx, acc) {
     // SAFETY: (I1) and (I2); `base`/`len` describe the live buffer of memory `memory`.
     let value = unsafe {
         let a = get_v128(regs, src);
-        v128_load_lane(op, base, len, get(regs, ptr) as u32, offset, a, lane)
+        address32(get(regs, ptr))
+            .and_then(|ptr| v128_load_lane(op, base, len, ptr, offset, a, lane))
     };
     let value = match value {
         Ok(value) => value,
@@ -437,7 +447,8 @@ handler!(V128StoreLaneMem(ip, regs, mem, mem_len, cx, acc) {
     // SAFETY: (I1) and (I2); `base`/`len` describe the live buffer of memory `memory`.
     let stored = unsafe {
         let a = get_v128(regs, value);
-        v128_store_lane(op, base, len, get(regs, ptr) as u32, offset, a, lane)
+        address32(get(regs, ptr))
+            .and_then(|ptr| v128_store_lane(op, base, len, ptr, offset, a, lane))
     };
     if let Err(code) = stored {
         return trap(cx, code);
