@@ -30,11 +30,11 @@ const EXPECTED_FAILURES: &[(&str, &str)] = &[
     ("proposals/bulk-memory/table_init.wast", "needs GC"),
     (
         "proposals/custom-page-sizes/custom-page-sizes-invalid.wast",
-        "needs custom page sizes, multi-memory (not implemented yet)",
+        "needs custom page sizes (not implemented yet)",
     ),
     (
         "proposals/custom-page-sizes/custom-page-sizes.wast",
-        "needs custom page sizes, multi-memory (not implemented yet)",
+        "needs custom page sizes (not implemented yet)",
     ),
     (
         "proposals/custom-page-sizes/memory_max.wast",
@@ -42,215 +42,11 @@ const EXPECTED_FAILURES: &[(&str, &str)] = &[
     ),
     (
         "proposals/custom-page-sizes/memory_max_i64.wast",
-        "needs memory64 (not implemented yet)",
-    ),
-    (
-        "proposals/memory64/address64.wast",
-        "needs memory64 (not implemented yet)",
-    ),
-    (
-        "proposals/memory64/align64.wast",
-        "needs memory64 (not implemented yet)",
-    ),
-    (
-        "proposals/memory64/binary-leb128.wast",
-        "needs memory64 (not implemented yet)",
-    ),
-    (
-        "proposals/memory64/endianness64.wast",
-        "needs memory64 (not implemented yet)",
-    ),
-    (
-        "proposals/memory64/float_memory64.wast",
-        "needs memory64 (not implemented yet)",
-    ),
-    (
-        "proposals/memory64/load64.wast",
-        "needs memory64 (not implemented yet)",
-    ),
-    (
-        "proposals/memory64/memory64.wast",
-        "needs memory64 (not implemented yet)",
-    ),
-    (
-        "proposals/memory64/memory_grow64.wast",
-        "needs memory64 (not implemented yet)",
-    ),
-    (
-        "proposals/memory64/memory_redundancy64.wast",
-        "needs memory64 (not implemented yet)",
-    ),
-    (
-        "proposals/memory64/memory_trap64.wast",
-        "needs memory64 (not implemented yet)",
-    ),
-    (
-        "proposals/multi-memory/address0.wast",
-        "needs multi-memory (not implemented yet)",
-    ),
-    (
-        "proposals/multi-memory/address1.wast",
-        "needs multi-memory (not implemented yet)",
-    ),
-    (
-        "proposals/multi-memory/align0.wast",
-        "needs multi-memory (not implemented yet)",
-    ),
-    (
-        "proposals/multi-memory/binary0.wast",
-        "needs multi-memory (not implemented yet)",
-    ),
-    (
-        "proposals/multi-memory/data0.wast",
-        "needs multi-memory (not implemented yet)",
-    ),
-    (
-        "proposals/multi-memory/data1.wast",
-        "needs multi-memory (not implemented yet)",
-    ),
-    (
-        "proposals/multi-memory/data_drop0.wast",
-        "needs multi-memory (not implemented yet)",
-    ),
-    (
-        "proposals/multi-memory/exports0.wast",
-        "needs multi-memory (not implemented yet)",
-    ),
-    (
-        "proposals/multi-memory/float_exprs0.wast",
-        "needs multi-memory (not implemented yet)",
-    ),
-    (
-        "proposals/multi-memory/float_exprs1.wast",
-        "needs multi-memory (not implemented yet)",
-    ),
-    (
-        "proposals/multi-memory/float_memory0.wast",
-        "needs multi-memory (not implemented yet)",
-    ),
-    (
-        "proposals/multi-memory/imports0.wast",
-        "needs multi-memory (not implemented yet)",
-    ),
-    (
-        "proposals/multi-memory/imports1.wast",
-        "needs multi-memory (not implemented yet)",
-    ),
-    (
-        "proposals/multi-memory/imports2.wast",
-        "needs multi-memory (not implemented yet)",
-    ),
-    (
-        "proposals/multi-memory/imports3.wast",
-        "needs multi-memory (not implemented yet)",
-    ),
-    (
-        "proposals/multi-memory/imports4.wast",
-        "needs multi-memory (not implemented yet)",
-    ),
-    (
-        "proposals/multi-memory/linking0.wast",
-        "needs multi-memory (not implemented yet)",
-    ),
-    (
-        "proposals/multi-memory/linking1.wast",
-        "needs multi-memory (not implemented yet)",
-    ),
-    (
-        "proposals/multi-memory/linking2.wast",
-        "needs multi-memory (not implemented yet)",
-    ),
-    (
-        "proposals/multi-memory/linking3.wast",
-        "needs multi-memory (not implemented yet)",
-    ),
-    (
-        "proposals/multi-memory/load0.wast",
-        "needs multi-memory (not implemented yet)",
-    ),
-    (
-        "proposals/multi-memory/load1.wast",
-        "needs multi-memory (not implemented yet)",
-    ),
-    (
-        "proposals/multi-memory/load2.wast",
-        "needs multi-memory (not implemented yet)",
-    ),
-    (
-        "proposals/multi-memory/memory-multi.wast",
-        "needs multi-memory (not implemented yet)",
-    ),
-    (
-        "proposals/multi-memory/memory_copy0.wast",
-        "needs multi-memory (not implemented yet)",
-    ),
-    (
-        "proposals/multi-memory/memory_copy1.wast",
-        "needs multi-memory (not implemented yet)",
-    ),
-    (
-        "proposals/multi-memory/memory_fill0.wast",
-        "needs multi-memory (not implemented yet)",
-    ),
-    (
-        "proposals/multi-memory/memory_grow.wast",
-        "needs multi-memory (not implemented yet)",
-    ),
-    (
-        "proposals/multi-memory/memory_init0.wast",
-        "needs multi-memory (not implemented yet)",
-    ),
-    (
-        "proposals/multi-memory/memory_size0.wast",
-        "needs multi-memory (not implemented yet)",
-    ),
-    (
-        "proposals/multi-memory/memory_size1.wast",
-        "needs multi-memory (not implemented yet)",
-    ),
-    (
-        "proposals/multi-memory/memory_size2.wast",
-        "needs multi-memory (not implemented yet)",
-    ),
-    (
-        "proposals/multi-memory/memory_size_import.wast",
-        "needs multi-memory (not implemented yet)",
-    ),
-    (
-        "proposals/multi-memory/memory_trap0.wast",
-        "needs multi-memory (not implemented yet)",
-    ),
-    (
-        "proposals/multi-memory/memory_trap1.wast",
-        "needs multi-memory (not implemented yet)",
-    ),
-    (
-        "proposals/multi-memory/start0.wast",
-        "needs multi-memory (not implemented yet)",
-    ),
-    (
-        "proposals/multi-memory/store0.wast",
-        "needs multi-memory (not implemented yet)",
-    ),
-    (
-        "proposals/multi-memory/store1.wast",
-        "needs multi-memory (not implemented yet)",
-    ),
-    (
-        "proposals/multi-memory/store2.wast",
-        "needs multi-memory (not implemented yet)",
-    ),
-    (
-        "proposals/multi-memory/traps0.wast",
-        "needs multi-memory (not implemented yet)",
+        "needs custom page sizes (not implemented yet)",
     ),
     (
         "proposals/reference-types/unreached-invalid.wast",
         "the proposal's copy predates Wasm 2.0, which accepts a `br_table` to labels of different types after `unreachable` (wasm-v2 and wasm-v3 dropped this assertion)",
-    ),
-    (
-        "proposals/simd/simd_memory-multi.wast",
-        "needs multi-memory (not implemented yet)",
     ),
     (
         "proposals/tail-call/return_call.wast",
@@ -288,7 +84,7 @@ const EXPECTED_FAILURES: &[(&str, &str)] = &[
     ("wasm-v3/imports.wast", "needs exception handling"),
     (
         "wasm-v3/instance.wast",
-        "needs multi-memory, typed function references (not implemented yet)",
+        "needs typed function references (not implemented yet)",
     ),
     (
         "wasm-v3/linking.wast",
@@ -359,9 +155,13 @@ impl Totals {
 }
 
 /// The engine configuration for a suite: the 1.0 suite runs without the proposals that 2.0
-/// added, since some of its `assert_invalid` and `assert_malformed` modules use them.
+/// added, since some of its `assert_invalid` and `assert_malformed` modules use them, and
+/// both without multi-memory, which makes some of their invalid modules valid (3.0 has it).
 fn config(version: SpecVersion) -> weft::Config {
     let mut config = weft::Config::new();
+    if !matches!(version, SpecVersion::V3) {
+        config.wasm_multi_memory(false);
+    }
     if matches!(version, SpecVersion::V1) {
         config
             .wasm_multi_value(false)
@@ -378,8 +178,19 @@ fn config(version: SpecVersion) -> weft::Config {
 /// on when it is off by default (as in Wasmtime).
 fn proposal_config(suite: Proposal) -> weft::Config {
     let mut config = weft::Config::new();
-    if matches!(suite, Proposal::WideArithmetic) {
-        config.wasm_wide_arithmetic(true);
+    match suite {
+        Proposal::WideArithmetic => {
+            config.wasm_wide_arithmetic(true);
+        }
+        // These suites predate multi-memory: some of their invalid modules have two
+        // memories or a memory index byte other than zero.
+        Proposal::Memory64 => {
+            config.wasm_memory64(true).wasm_multi_memory(false);
+        }
+        Proposal::ReferenceTypes | Proposal::BulkMemoryOperations => {
+            config.wasm_multi_memory(false);
+        }
+        _ => {}
     }
     config
 }

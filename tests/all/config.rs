@@ -61,15 +61,18 @@ fn code_generator_and_memory_settings_are_accepted_without_effect() {
 #[test]
 fn unsupported_features_are_refused_by_name() {
     type Setter = fn(&mut Config);
-    let cases: [(&str, Setter); 7] = [
+    let cases: [(&str, Setter); 8] = [
+        ("wasm_gc", |c| {
+            c.wasm_gc(true);
+        }),
         ("wasm_threads", |c| {
             c.wasm_threads(true);
         }),
         ("wasm_tail_call", |c| {
             c.wasm_tail_call(true);
         }),
-        ("wasm_memory64", |c| {
-            c.wasm_memory64(true);
+        ("wasm_exceptions", |c| {
+            c.wasm_exceptions(true);
         }),
         ("async_support", |c| {
             c.async_support(true);

@@ -15,6 +15,8 @@ mod dispatch;
 mod generated;
 mod limits;
 mod linker;
+mod memory64;
+mod multi_memory;
 mod peer_bugs;
 mod pooling;
 mod precompiled;

@@ -121,6 +121,23 @@ fn proposals_toggle_and_unsupported_ones_are_refused_by_name() {
         "{}",
         text(&out.stderr)
     );
+    let two = wat_file(
+        "proposals",
+        "two.wat",
+        r#"(module (memory 1) (memory 1)
+             (func (export "run") (result i32) i32.const 0 i32.load 1))"#,
+    );
+    let out = weft(&["run", "--invoke", "run", arg(&two)]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = weft(&["run", "-W", "multi-memory=n", "--invoke", "run", arg(&two)]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("multiple memories"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = weft(&["run", "-W", "multi-memory=y", "--invoke", "run", arg(&two)]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
 }
 
 #[test]

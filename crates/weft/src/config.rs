@@ -42,6 +42,8 @@ pub struct Config {
     pub(crate) simd: bool,
     pub(crate) relaxed_simd: bool,
     pub(crate) relaxed_simd_deterministic: bool,
+    pub(crate) multi_memory: bool,
+    pub(crate) memory64: bool,
     pub(crate) max_wasm_stack: usize,
     pub(crate) compilation_mode: CompilationMode,
     pub(crate) consume_fuel: bool,
@@ -77,6 +79,8 @@ impl Config {
             simd: true,
             relaxed_simd: true,
             relaxed_simd_deterministic: false,
+            multi_memory: true,
+            memory64: false,
             max_wasm_stack: 512 * 1024,
             compilation_mode: CompilationMode::Eager,
             consume_fuel: false,
@@ -197,6 +201,29 @@ impl Config {
     /// [`Config::wasm_relaxed_simd`], so this setting changes no result.
     pub fn relaxed_simd_deterministic(&mut self, enable: bool) -> &mut Self {
         self.relaxed_simd_deterministic = enable;
+        self
+    }
+
+    /// Enables the multi-memory proposal: several memories per module, defined or imported,
+    /// each load, store and `memory.*` instruction naming the memory it accesses, and
+    /// `memory.copy` between two memories. Default: on, as in Wasmtime.
+    ///
+    /// Memory 0 keeps the interpreter's fast path; accesses to other memories look their
+    /// memory up in the store on each access.
+    pub fn wasm_multi_memory(&mut self, enable: bool) -> &mut Self {
+        self.multi_memory = enable;
+        self
+    }
+
+    /// Enables the memory64 proposal: memories with 64-bit addresses (`i64` addresses, sizes
+    /// and `memory.grow` deltas). Default: off, as in Wasmtime.
+    ///
+    /// Accesses to a 64-bit memory look the memory up in the store on each access, as
+    /// accesses to memories other than 0 do; a memory still holds at most 4 GiB in Weft, so
+    /// growing one beyond that fails (`memory.grow` returns -1). 64-bit tables (`table64`)
+    /// are refused.
+    pub fn wasm_memory64(&mut self, enable: bool) -> &mut Self {
+        self.memory64 = enable;
         self
     }
 
@@ -486,10 +513,6 @@ unsupported_proposals! {
     wasm_threads;
     /// The tail-call proposal (`return_call`).
     wasm_tail_call;
-    /// The multi-memory proposal.
-    wasm_multi_memory;
-    /// The memory64 proposal (64-bit memory indices).
-    wasm_memory64;
     /// The typed function references proposal.
     wasm_function_references;
     /// The garbage collection proposal.
@@ -743,6 +766,8 @@ impl Config {
         features.set(F::WIDE_ARITHMETIC, self.wide_arithmetic);
         features.set(F::SIMD, self.simd);
         features.set(F::RELAXED_SIMD, self.simd && self.relaxed_simd);
+        features.set(F::MULTI_MEMORY, self.multi_memory);
+        features.set(F::MEMORY64, self.memory64);
         features
     }
 

@@ -196,7 +196,7 @@ impl Memory {
     /// If `store` is not the memory's store.
     pub fn ty(&self, store: impl AsContext) -> MemoryType {
         let m = self.entity(&store.as_context().0.inner);
-        MemoryType::from_limits(m.pages(), m.ty.maximum())
+        MemoryType::from_limits(m.pages(), m.ty.maximum()).with_64(m.ty.is_64())
     }
 
     /// The current size in pages of 64 KiB.

@@ -561,12 +561,14 @@ fn allocate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> Res
                     .memories
                     .get(m.index)
                     .ok_or_else(|| unlinkable_type(import))?;
-                if !limits_match(
-                    memory.pages(),
-                    memory.ty.maximum(),
-                    ty.minimum(),
-                    ty.maximum(),
-                ) {
+                if memory.ty.is_64() != ty.is_64()
+                    || !limits_match(
+                        memory.pages(),
+                        memory.ty.maximum(),
+                        ty.minimum(),
+                        ty.maximum(),
+                    )
+                {
                     return Err(unlinkable_type(import));
                 }
                 memories.push(m.index);
@@ -690,8 +692,19 @@ fn apply_data(
         .instances
         .get(instance)
         .ok_or(TrapCode::InternalError)?;
-    let offset = eval_const(inner, &entity.globals, &entity.funcs, offset)? as u32;
-    inner.memory_init(instance, memory, segment, offset.into(), 0, len as u64)?;
+    let offset = eval_const(inner, &entity.globals, &entity.funcs, offset)?;
+    let memory64 = entity
+        .memories
+        .get(memory)
+        .and_then(|m| inner.memories.get(*m))
+        .is_some_and(|m| m.ty.is_64());
+    // A 32-bit memory's offset is an `i32`, a 64-bit memory's an `i64`.
+    let offset = if memory64 {
+        offset
+    } else {
+        u64::from(offset as u32)
+    };
+    inner.memory_init(instance, memory, segment, offset, 0, len as u64)?;
     drop_data(inner, instance, segment);
     Ok(())
 }

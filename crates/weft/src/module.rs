@@ -403,8 +403,7 @@ impl Module {
     /// ```
     /// use weft::{Engine, Module};
     /// let engine = Engine::default();
-    /// let module = Module::new(&engine, "(module (memory 2) (memory 5) (table 10 funcref))");
-    /// # let module = match module { Ok(m) => m, Err(_) => return Ok(()) }; // multi-memory
+    /// let module = Module::new(&engine, "(module (memory 2) (memory 5) (table 10 funcref))")?;
     /// let needed = module.resources_required();
     /// assert_eq!(needed.num_memories, 2);
     /// assert_eq!(needed.max_initial_memory_size, Some(5));
@@ -620,6 +619,9 @@ pub(crate) fn val_type(ty: wasmparser::ValType) -> Result<ValType> {
 }
 
 pub(crate) fn table_type(ty: &wasmparser::TableType) -> Result<TableType> {
+    if ty.table64 {
+        return Err(Error::invalid("64-bit tables are not supported", None));
+    }
     Ok(TableType::from_limits(
         ref_type(ty.element_type)?,
         ty.initial,
@@ -628,13 +630,10 @@ pub(crate) fn table_type(ty: &wasmparser::TableType) -> Result<TableType> {
 }
 
 pub(crate) fn memory_type(ty: &wasmparser::MemoryType) -> Result<MemoryType> {
-    if ty.memory64 || ty.shared {
-        return Err(Error::invalid(
-            "64-bit and shared memories are not supported",
-            None,
-        ));
+    if ty.shared {
+        return Err(Error::invalid("shared memories are not supported", None));
     }
-    Ok(MemoryType::from_limits(ty.initial, ty.maximum))
+    Ok(MemoryType::from_limits(ty.initial, ty.maximum).with_64(ty.memory64))
 }
 
 pub(crate) fn global_type(ty: &wasmparser::GlobalType) -> Result<GlobalType> {

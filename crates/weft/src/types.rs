@@ -292,6 +292,7 @@ impl GlobalType {
 pub struct MemoryType {
     minimum: u64,
     maximum: Option<u64>,
+    memory64: bool,
 }
 
 impl MemoryType {
@@ -299,17 +300,40 @@ impl MemoryType {
     pub const PAGE_SIZE: u64 = 65536;
     /// The largest number of pages a 32-bit memory can have (4 GiB).
     pub const MAX_PAGES: u64 = 65536;
+    /// The largest number of pages a 64-bit memory's type can name (2^48, as validation
+    /// allows); Weft still allocates at most [`MemoryType::MAX_PAGES`] of them.
+    pub const MAX_PAGES_64: u64 = 1 << 48;
 
     /// A memory type with `minimum` pages and an optional `maximum` in pages.
     pub fn new(minimum: u32, maximum: Option<u32>) -> Self {
         MemoryType {
             minimum: u64::from(minimum),
             maximum: maximum.map(u64::from),
+            memory64: false,
+        }
+    }
+
+    /// The type of a memory with 64-bit addresses (memory64), with `minimum` pages and an
+    /// optional `maximum` in pages.
+    pub fn new64(minimum: u64, maximum: Option<u64>) -> Self {
+        MemoryType {
+            minimum,
+            maximum,
+            memory64: true,
         }
     }
 
     pub(crate) fn from_limits(minimum: u64, maximum: Option<u64>) -> Self {
-        MemoryType { minimum, maximum }
+        MemoryType {
+            minimum,
+            maximum,
+            memory64: false,
+        }
+    }
+
+    /// The same limits, with 64-bit addresses if `memory64`.
+    pub(crate) fn with_64(self, memory64: bool) -> Self {
+        MemoryType { memory64, ..self }
     }
 
     /// The initial size, in pages.
@@ -322,10 +346,9 @@ impl MemoryType {
         self.maximum
     }
 
-    /// Whether the memory has 64-bit addresses (memory64): always `false` in Weft, which
-    /// does not have that proposal yet.
+    /// Whether the memory has 64-bit addresses (memory64).
     pub fn is_64(&self) -> bool {
-        false
+        self.memory64
     }
 
     /// Whether the memory is shared between threads: always `false` (Weft has no threads
@@ -420,13 +443,10 @@ impl MemoryTypeBuilder {
     ///
     /// # Errors
     ///
-    /// If the minimum or maximum exceeds [`MemoryType::MAX_PAGES`], the maximum is below the
-    /// minimum, or a setting asks for a proposal Weft does not have: `memory64(true)`,
-    /// `shared(true)`, or a page size other than 64 KiB.
+    /// If the minimum or maximum exceeds [`MemoryType::MAX_PAGES`] ([`MemoryType::MAX_PAGES_64`]
+    /// with `memory64(true)`), the maximum is below the minimum, or a setting asks for a
+    /// proposal Weft does not have: `shared(true)`, or a page size other than 64 KiB.
     pub fn build(&self) -> crate::Result<MemoryType> {
-        if self.memory64 {
-            crate::bail!("64-bit memories (memory64) are not supported");
-        }
         if self.shared {
             crate::bail!("shared memories (threads) are not supported");
         }
@@ -436,18 +456,18 @@ impl MemoryTypeBuilder {
                 self.page_size_log2
             );
         }
-        if self.minimum > MemoryType::MAX_PAGES
-            || self.maximum.is_some_and(|max| max > MemoryType::MAX_PAGES)
-        {
-            crate::bail!(
-                "a 32-bit memory has at most {} pages",
-                MemoryType::MAX_PAGES
-            );
+        let (bound, width) = if self.memory64 {
+            (MemoryType::MAX_PAGES_64, 64)
+        } else {
+            (MemoryType::MAX_PAGES, 32)
+        };
+        if self.minimum > bound || self.maximum.is_some_and(|max| max > bound) {
+            crate::bail!("a {width}-bit memory has at most {bound} pages");
         }
         if self.maximum.is_some_and(|max| max < self.minimum) {
             crate::bail!("the memory's maximum is below its minimum");
         }
-        Ok(MemoryType::from_limits(self.minimum, self.maximum))
+        Ok(MemoryType::from_limits(self.minimum, self.maximum).with_64(self.memory64))
     }
 }
 

@@ -126,13 +126,9 @@ const KEYS: &[Key] = &[
     proposal!(
         "multi-memory",
         wasm_multi_memory,
-        "the multi-memory proposal (not supported)"
+        "the multi-memory proposal"
     ),
-    proposal!(
-        "memory64",
-        wasm_memory64,
-        "the memory64 proposal (not supported)"
-    ),
+    proposal!("memory64", wasm_memory64, "the memory64 proposal"),
     proposal!(
         "extended-const",
         wasm_extended_const,

@@ -36,7 +36,7 @@
 //! instead of being undefined behaviour. Without the feature none of it is compiled.
 
 use super::wasm::{self, Cell, Imm};
-use super::{Exit, Frame, Stack, cold_op, memory_view, push_frame, stack_bytes};
+use super::{Exit, Frame, Stack, cold_op, instance_memory, memory_view, push_frame, stack_bytes};
 use crate::index::{
     FuncIdx, GlobalIdx, HostFuncIdx, InstanceIdx, MemoryIdx, StoreFuncIdx, StoreGlobalIdx,
     TableIdx, TypeIdx,
@@ -1114,6 +1114,8 @@ mod call;
 use call::*;
 mod simd;
 use simd::*;
+mod memory;
+use memory::*;
 
 /// The value of global `global` of the current instance (its low 64 bits, for a `v128`).
 #[inline(always)]
@@ -1190,21 +1192,25 @@ handler!(MemorySize(ip, regs, mem, mem_len, cx, acc) {
 });
 
 handler!(MemoryGrow(ip, regs, mem, mem_len, cx, acc) {
-    operands!(ip, MemoryGrow { dst, delta });
+    operands!(ip, MemoryGrow { dst, delta, memory });
     // SAFETY: (I1) and (I2).
-    let delta = u64::from(unsafe { get(regs, delta) } as u32);
+    let delta = unsafe { get(regs, delta) };
     let memory = cx
         .inner
         .instances
         .get(cx.instance)
-        .and_then(|instance| instance.memories.get(MemoryIdx::ZERO).copied());
+        .and_then(|instance| instance.memories.get(memory).copied());
     let Some(memory) = memory else {
         return trap(cx, TrapCode::InternalError);
     };
+    // A 64-bit memory's delta and result are `i64`s, a 32-bit one's `i32`s.
+    let wide = cx.inner.memories.get(memory).is_some_and(|m| m.ty.is_64());
+    let delta = if wide { delta } else { u64::from(delta as u32) };
     // SAFETY: (I3).
     save_ip(cx, unsafe { ip.add(1) });
     let exit = Exit::MemoryGrow {
         memory,
+        wide,
         delta,
         dst: cx.fp + dst.index(),
     };

@@ -170,9 +170,11 @@ enum Exit {
         base: usize,
         len: usize,
     },
-    /// `memory.grow` of store memory `memory`; the result goes to `cells[dst]`.
+    /// `memory.grow` of store memory `memory`, a 64-bit one if `wide` (an `i64` result);
+    /// the result goes to `cells[dst]`.
     MemoryGrow {
         memory: StoreMemoryIdx,
+        wide: bool,
         delta: u64,
         dst: usize,
     },
@@ -341,10 +343,20 @@ fn execute(
                     return Err(with_backtrace(ctx, stack, error));
                 }
             }
-            Exit::MemoryGrow { memory, delta, dst } => {
+            Exit::MemoryGrow {
+                memory,
+                wide,
+                delta,
+                dst,
+            } => {
                 let result = ctx.grow_memory(memory, delta)?;
-                let value = result.map_or(u32::MAX, |old| old as u32);
-                set_cell(stack, dst, u64::from(value))?;
+                let value = match result {
+                    Some(old) if wide => old,
+                    Some(old) => u64::from(old as u32),
+                    None if wide => u64::MAX,
+                    None => u64::from(u32::MAX),
+                };
+                set_cell(stack, dst, value)?;
             }
             Exit::TableGrow {
                 table,
@@ -596,15 +608,21 @@ fn stack_usage(stack: &Stack) -> usize {
 /// The base and length of memory 0 of store instance `instance` (empty if it has none).
 #[inline]
 fn memory_view(inner: &mut StoreInner, instance: InstanceIdx) -> (*mut u8, usize) {
-    let memory = inner
-        .instances
-        .get(instance)
-        .and_then(|instance| instance.memories.get(MemoryIdx::ZERO))
-        .copied();
-    match memory.and_then(|memory| inner.memories.get_mut(memory)) {
-        Some(memory) => (memory.data.as_mut_ptr(), memory.data.len()),
+    match instance_memory(inner, instance, MemoryIdx::ZERO) {
+        Some(memory) => (memory.as_mut_ptr(), memory.len()),
         None => (core::ptr::NonNull::<u8>::dangling().as_ptr(), 0),
     }
+}
+
+/// The bytes of memory `memory` of store instance `instance`, if it has that memory.
+#[inline]
+fn instance_memory(
+    inner: &mut StoreInner,
+    instance: InstanceIdx,
+    memory: MemoryIdx,
+) -> Option<&mut crate::linear_memory::LinearMemory> {
+    let memory = *inner.instances.get(instance)?.memories.get(memory)?;
+    Some(&mut inner.memories.get_mut(memory)?.data)
 }
 
 use crate::store::range;
@@ -620,7 +638,6 @@ fn cold_op(
     instr: &Instr,
 ) -> core::result::Result<(), Exit> {
     let trap_internal = || Exit::Trap(TrapCode::InternalError);
-    let mut mem_index: Option<StoreMemoryIdx> = None;
     macro_rules! get {
         ($slot:expr) => {
             *cells.get(Slot::index($slot)).ok_or_else(trap_internal)?
@@ -639,33 +656,35 @@ fn cold_op(
             inner.instances.get(instance).ok_or_else(trap_internal)?
         };
     }
-    macro_rules! resolve_memory {
-        () => {
-            if mem_index.is_none() {
-                let instance = instance!();
-                mem_index = Some(
-                    *instance
-                        .memories
-                        .get(MemoryIdx::ZERO)
-                        .ok_or_else(trap_internal)?,
-                );
-            }
+    macro_rules! store_memory {
+        ($memory:expr) => {
+            *instance!()
+                .memories
+                .get($memory)
+                .ok_or_else(trap_internal)?
         };
     }
+    // An address or length operand of memory `$memory`: the whole cell for a 64-bit
+    // memory, an `i32` for a 32-bit one.
+    macro_rules! operand {
+        ($slot:expr, $memory:expr) => {{
+            let memory: StoreMemoryIdx = $memory;
+            let cell = get!($slot);
+            let wide = inner.memories.get(memory).is_some_and(|m| m.ty.is_64());
+            if wide { cell } else { u64::from(cell as u32) }
+        }};
+    }
     macro_rules! memory {
-        () => {{
-            resolve_memory!();
+        ($memory:expr) => {{
+            let memory: StoreMemoryIdx = $memory;
             &mut inner
                 .memories
-                .get_mut(mem_index.ok_or_else(trap_internal)?)
+                .get_mut(memory)
                 .ok_or_else(trap_internal)?
                 .data
         }};
     }
     // The caller re-derives its memory view afterwards.
-    macro_rules! refresh_memory {
-        () => {};
-    }
     match *instr {
         Instr::CopySpan { dst, src, count } => {
             let (dst, src) = (dst.index(), src.index());
@@ -676,43 +695,64 @@ fn cold_op(
             cells.copy_within(src..end, dst);
         }
         Instr::MemoryFill {
+            memory,
             dst_addr,
             value,
             len,
         } => {
-            let start = u64::from(get!(dst_addr) as u32);
+            let memory = store_memory!(memory);
+            let start = operand!(dst_addr, memory);
             let byte = get!(value) as u8;
-            let len = u64::from(get!(len) as u32);
-            let mem = memory!();
+            let len = operand!(len, memory);
+            let mem = memory!(memory);
             let range = range(start, len, mem.len(), TrapCode::MemoryOutOfBounds)?;
             mem.get_mut(range).ok_or_else(trap_internal)?.fill(byte);
-            refresh_memory!();
         }
         Instr::MemoryCopy {
+            dst_memory,
+            src_memory,
             dst_addr,
             src_addr,
             len,
         } => {
-            let dst = u64::from(get!(dst_addr) as u32);
-            let src = u64::from(get!(src_addr) as u32);
-            let len = u64::from(get!(len) as u32);
-            let mem = memory!();
-            let src = range(src, len, mem.len(), TrapCode::MemoryOutOfBounds)?;
-            let dst = range(dst, len, mem.len(), TrapCode::MemoryOutOfBounds)?;
-            mem.copy_within(src, dst.start);
-            refresh_memory!();
+            let dst_memory = store_memory!(dst_memory);
+            let src_memory = store_memory!(src_memory);
+            let dst = operand!(dst_addr, dst_memory);
+            let src = operand!(src_addr, src_memory);
+            // The length is an `i64` only between two 64-bit memories.
+            let len = operand!(len, dst_memory).min(operand!(len, src_memory));
+            if dst_memory == src_memory {
+                let mem = memory!(dst_memory);
+                let src = range(src, len, mem.len(), TrapCode::MemoryOutOfBounds)?;
+                let dst = range(dst, len, mem.len(), TrapCode::MemoryOutOfBounds)?;
+                mem.copy_within(src, dst.start);
+            } else {
+                let [dst_mem, src_mem] = inner
+                    .memories
+                    .as_mut_slice()
+                    .get_disjoint_mut([dst_memory.index(), src_memory.index()])
+                    .map_err(|_| trap_internal())?;
+                let src = range(src, len, src_mem.data.len(), TrapCode::MemoryOutOfBounds)?;
+                let dst = range(dst, len, dst_mem.data.len(), TrapCode::MemoryOutOfBounds)?;
+                let src = src_mem.data.get(src).ok_or_else(trap_internal)?;
+                dst_mem
+                    .data
+                    .get_mut(dst)
+                    .ok_or_else(trap_internal)?
+                    .copy_from_slice(src);
+            }
         }
         Instr::MemoryInit {
+            memory,
             data,
             dst_addr,
             src_offset,
             len,
         } => {
-            let dst = u64::from(get!(dst_addr) as u32);
+            let dst = operand!(dst_addr, store_memory!(memory));
             let src = u64::from(get!(src_offset) as u32);
             let len = u64::from(get!(len) as u32);
-            inner.memory_init(instance, MemoryIdx::ZERO, data, dst, src, len)?;
-            refresh_memory!();
+            inner.memory_init(instance, memory, data, dst, src, len)?;
         }
         Instr::DataDrop { data } => {
             let instance = inner

@@ -8,7 +8,9 @@
 //! `module::serialize`'s index checks.
 
 use super::{Instr, Slot, VSlot, for_each_instr};
-use crate::index::{DataIdx, DefinedFuncIdx, ElemIdx, FuncIdx, GlobalIdx, TableIdx, TypeIdx};
+use crate::index::{
+    DataIdx, DefinedFuncIdx, ElemIdx, FuncIdx, GlobalIdx, MemoryIdx, TableIdx, TypeIdx,
+};
 use crate::trap::TrapCode;
 
 /// A growing buffer of little-endian values.
@@ -247,6 +249,7 @@ index_fields!(
     TypeIdx,
     TableIdx,
     GlobalIdx,
+    MemoryIdx,
     DataIdx,
     ElemIdx
 );
@@ -433,7 +436,8 @@ macro_rules! define_codec {
                 })
             }
 
-            /// Whether the instruction accesses memory 0 (so that the module must have one).
+            /// Whether the instruction accesses memory 0 (so that the module must have one);
+            /// the instructions that name their memory are checked by their index.
             pub(crate) fn accesses_memory(&self) -> bool {
                 matches!(
                     self,
@@ -441,10 +445,6 @@ macro_rules! define_codec {
                     $( Instr::$st { .. } | Instr::$si { .. } | Instr::$ss { .. } | )*
                     $( Instr::$sti { .. } | Instr::$sii { .. } | )*
                     Instr::MemorySize { .. }
-                        | Instr::MemoryGrow { .. }
-                        | Instr::MemoryFill { .. }
-                        | Instr::MemoryCopy { .. }
-                        | Instr::MemoryInit { .. }
                         | Instr::V128Load { .. }
                         | Instr::V128Store { .. }
                         | Instr::V128LoadLane { .. }
@@ -508,6 +508,29 @@ mod tests {
                 index: Slot(2),
                 value: -3,
                 offset: 8,
+            },
+            Instr::MemoryCopy {
+                dst_memory: MemoryIdx::from_u32(1),
+                src_memory: MemoryIdx::from_u32(2),
+                dst_addr: Slot(3),
+                src_addr: Slot(4),
+                len: Slot(5),
+            },
+            Instr::StoreMem {
+                op: 3,
+                memory: 7,
+                ptr: Slot(1),
+                value: Slot(2),
+                offset: 9,
+            },
+            Instr::V128LoadLaneMem {
+                op: 2,
+                memory: 1,
+                dst: VSlot(4),
+                ptr: Slot(1),
+                src: VSlot(6),
+                lane: 3,
+                offset: 17,
             },
         ];
         let mut w = Writer::default();

@@ -55,7 +55,9 @@
 pub(crate) mod codec;
 
 use crate::exec::Op;
-use crate::index::{DataIdx, DefinedFuncIdx, ElemIdx, FuncIdx, GlobalIdx, TableIdx, TypeIdx};
+use crate::index::{
+    DataIdx, DefinedFuncIdx, ElemIdx, FuncIdx, GlobalIdx, MemoryIdx, TableIdx, TypeIdx,
+};
 use crate::trap::TrapCode;
 
 /// An index of a cell of the current frame.
@@ -237,14 +239,23 @@ macro_rules! for_each_instr {
                 GlobalSet { src: Slot, global: GlobalIdx },
                 /// `dst = memory.size` (memory 0).
                 MemorySize { dst: Slot },
-                /// `dst = memory.grow(delta)`.
-                MemoryGrow { dst: Slot, delta: Slot },
-                /// `memory.fill(dst_addr, value, len)`.
-                MemoryFill { dst_addr: Slot, value: Slot, len: Slot },
-                /// `memory.copy(dst_addr, src_addr, len)`.
-                MemoryCopy { dst_addr: Slot, src_addr: Slot, len: Slot },
-                /// `memory.init(data)(dst_addr, src_offset, len)`.
-                MemoryInit { data: DataIdx, dst_addr: Slot, src_offset: Slot, len: Slot },
+                /// `dst = memory.size` of memory `memory` (not 0).
+                MemorySizeMem { dst: Slot, memory: MemoryIdx },
+                /// `dst = memory.grow memory (delta)`.
+                MemoryGrow { dst: Slot, delta: Slot, memory: MemoryIdx },
+                /// `memory.fill memory (dst_addr, value, len)`.
+                MemoryFill { memory: MemoryIdx, dst_addr: Slot, value: Slot, len: Slot },
+                /// `memory.copy dst_memory src_memory (dst_addr, src_addr, len)`.
+                MemoryCopy { dst_memory: MemoryIdx, src_memory: MemoryIdx, dst_addr: Slot, src_addr: Slot, len: Slot },
+                /// `memory.init memory data (dst_addr, src_offset, len)`.
+                MemoryInit { memory: MemoryIdx, data: DataIdx, dst_addr: Slot, src_offset: Slot, len: Slot },
+                /// `dst = load(memory[ptr + offset..])` of memory `memory` (not memory 0 with
+                /// 32-bit addresses; `ptr` is the whole cell), the load being the one of
+                /// [`LoadOp`] `op`.
+                LoadMem { op: u8, memory: u16, dst: Slot, ptr: Slot, offset: u32 },
+                /// `memory[ptr + offset..] = store(value)` of memory `memory` (as `LoadMem`),
+                /// the store being the one of [`StoreOp`] `op`.
+                StoreMem { op: u8, memory: u16, ptr: Slot, value: Slot, offset: u32 },
                 /// `data.drop data`.
                 DataDrop { data: DataIdx },
                 /// `dst = table.get table (index)`.
@@ -307,6 +318,14 @@ macro_rules! for_each_instr {
                 V128LoadLane { op: u8, dst: VSlot, ptr: Slot, src: VSlot, lane: u8, offset: u32 },
                 /// `memory[ptr + offset..] = ` lane `lane` (of `8 << op` bits) of `value`.
                 V128StoreLane { op: u8, ptr: Slot, value: VSlot, lane: u8, offset: u32 },
+                /// `V128Load` of memory `memory` (as `LoadMem`).
+                V128LoadMem { op: u16, memory: u16, dst: VSlot, ptr: Slot, offset: u32 },
+                /// `V128Store` of memory `memory` (as `LoadMem`).
+                V128StoreMem { memory: u16, ptr: Slot, value: VSlot, offset: u32 },
+                /// `V128LoadLane` of memory `memory` (as `LoadMem`).
+                V128LoadLaneMem { op: u8, memory: u16, dst: VSlot, ptr: Slot, src: VSlot, lane: u8, offset: u32 },
+                /// `V128StoreLane` of memory `memory` (as `LoadMem`).
+                V128StoreLaneMem { op: u8, memory: u16, ptr: Slot, value: VSlot, lane: u8, offset: u32 },
                 /// `dst = global`, of a `v128` global.
                 V128GlobalGet { dst: VSlot, global: GlobalIdx },
                 /// `global = src`, of a `v128` global.
@@ -528,7 +547,27 @@ macro_rules! define_instr {
             )*
         }
 
+        /// The loads of memory 0 by position: [`Instr::LoadMem`]'s `op`.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        #[repr(u8)]
+        pub(crate) enum LoadOp { $($ld,)* }
+
+        /// The stores of memory 0 by position: [`Instr::StoreMem`]'s `op`.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        #[repr(u8)]
+        pub(crate) enum StoreOp { $($st,)* }
+
         impl Instr {
+            /// The form of plain load or store `self` (of memory 0, 32-bit addresses) that
+            /// accesses memory `memory` instead, with the address's whole cell, if it has one.
+            pub(crate) fn with_memory(self, memory: u16) -> Option<Instr> {
+                match self {
+                    $( Instr::$ld { dst, ptr, offset } => Some(Instr::LoadMem { op: LoadOp::$ld as u8, memory, dst, ptr, offset }), )*
+                    $( Instr::$st { ptr, value, offset } => Some(Instr::StoreMem { op: StoreOp::$st as u8, memory, ptr, value, offset }), )*
+                    _ => None,
+                }
+            }
+
             /// The form of load or store `self` whose address is `base + index` (the result
             /// of an `i32.add` of those slots, folded into the access), if it has one.
             pub(crate) fn with_indexed_address(self, base: Slot, index: Slot) -> Option<Instr> {
@@ -572,6 +611,8 @@ macro_rules! define_instr {
                     | Instr::SelectImmSlot { dst, .. }
                     | Instr::GlobalGet { dst, .. }
                     | Instr::MemorySize { dst }
+                    | Instr::MemorySizeMem { dst, .. }
+                    | Instr::LoadMem { dst, .. }
                     | Instr::TableGet { dst, .. }
                     | Instr::TableSize { dst, .. }
                     | Instr::RefFunc { dst, .. } => Some(dst),
@@ -680,6 +721,7 @@ not_slot_fields!(
     TypeIdx,
     TableIdx,
     GlobalIdx,
+    MemoryIdx,
     DataIdx,
     ElemIdx
 );
@@ -789,5 +831,24 @@ mod tests {
     #[test]
     fn instructions_are_small() {
         assert!(size_of::<Instr>() <= 16, "{}", size_of::<Instr>());
+    }
+
+    #[test]
+    fn other_memories_have_every_load_and_store() {
+        let load = Instr::I64Load32U {
+            dst: Slot(1),
+            ptr: Slot(2),
+            offset: 3,
+        };
+        assert_eq!(
+            load.with_memory(4),
+            Some(Instr::LoadMem {
+                op: LoadOp::I64Load32U as u8,
+                memory: 4,
+                dst: Slot(1),
+                ptr: Slot(2),
+                offset: 3
+            })
+        );
     }
 }

@@ -68,7 +68,7 @@ const MAGIC: [u8; 8] = *b"\0weft-m\x01";
 pub(crate) const COMPONENT_MAGIC: [u8; 8] = *b"\0weft-c\x01";
 
 /// The version of the layout below; bumped whenever it changes.
-const FORMAT_VERSION: u32 = 3;
+const FORMAT_VERSION: u32 = 4;
 
 /// The largest frame a function may have: every slot index fits a [`Slot`].
 const MAX_FRAME_SLOTS: u32 = u16::MAX as u32 + 1;
@@ -241,7 +241,7 @@ impl Module {
 }
 
 /// The settings of `config` that a precompiled module depends on, by name, in file order.
-fn settings(config: &Config) -> [(&'static str, u8); 12] {
+fn settings(config: &Config) -> [(&'static str, u8); 14] {
     [
         ("wasm_multi_value", u8::from(config.multi_value)),
         ("wasm_bulk_memory", u8::from(config.bulk_memory)),
@@ -255,6 +255,8 @@ fn settings(config: &Config) -> [(&'static str, u8); 12] {
         ("wasm_simd", u8::from(config.simd)),
         ("wasm_relaxed_simd", u8::from(config.relaxed_simd)),
         ("wasm_wide_arithmetic", u8::from(config.wide_arithmetic)),
+        ("wasm_multi_memory", u8::from(config.multi_memory)),
+        ("wasm_memory64", u8::from(config.memory64)),
         ("consume_fuel", u8::from(config.consume_fuel)),
         ("epoch_interruption", u8::from(config.epoch_interruption)),
         (
@@ -440,6 +442,7 @@ fn write_table_type(w: &mut Writer, ty: &TableType) {
 }
 
 fn write_memory_type(w: &mut Writer, ty: &MemoryType) {
+    w.u8(u8::from(ty.is_64()));
     w.u64(ty.minimum());
     write_option(w, ty.maximum());
 }
@@ -653,9 +656,19 @@ fn read_table_type(r: &mut Reader<'_>) -> Decoded<TableType> {
 }
 
 fn read_memory_type(r: &mut Reader<'_>) -> Decoded<MemoryType> {
+    let memory64 = match r.u8()? {
+        0 => false,
+        1 => true,
+        other => return bad(r, format!("invalid memory address width {other}")),
+    };
     let (min, max) = (r.u64()?, read_option(r)?);
-    check_limits(r, min, max, MemoryType::MAX_PAGES)?;
-    Ok(MemoryType::from_limits(min, max))
+    let bound = if memory64 {
+        MemoryType::MAX_PAGES_64
+    } else {
+        MemoryType::MAX_PAGES
+    };
+    check_limits(r, min, max, bound)?;
+    Ok(MemoryType::from_limits(min, max).with_64(memory64))
 }
 
 fn read_global_type(r: &mut Reader<'_>) -> Decoded<GlobalType> {
@@ -898,7 +911,10 @@ fn read_module(engine: &Engine, r: &mut Reader<'_>) -> Decoded<(ModuleInfo, Box<
             0 => DataMode::Passive,
             1 => {
                 let memory = MemoryIdx::from_u32(read_index(r, info.memories.len(), "memory")?);
-                let offset = read_const_expr(r, &info, info.globals.len(), ValType::I32)?;
+                // A 64-bit memory's offset is an `i64`.
+                let memory64 = info.memories.get(memory.index()).is_some_and(|m| m.is_64());
+                let address = if memory64 { ValType::I64 } else { ValType::I32 };
+                let offset = read_const_expr(r, &info, info.globals.len(), address)?;
                 DataMode::Active { memory, offset }
             }
             other => return bad(r, format!("unknown data segment mode {other}")),
@@ -1000,6 +1016,8 @@ pub(crate) fn check_code(
     num_slots: u32,
 ) -> core::result::Result<(), String> {
     let has_memory = !info.memories.is_empty();
+    let memory_ok = |m: MemoryIdx| m.index() < info.memories.len();
+    let memory16_ok = |m: u16| usize::from(m) < info.memories.len();
     let func_ok = |f: FuncIdx| info.funcs.get(f).is_some();
     let table_ok = |t: TableIdx| t.index() < info.tables.len();
     let data_ok = |d: DataIdx| info.datas.get(d).is_some();
@@ -1033,7 +1051,21 @@ pub(crate) fn check_code(
                 .globals
                 .get(global.index())
                 .is_some_and(|g| g.mutability() == Mutability::Var),
-            Instr::MemoryInit { data, .. } => has_memory && data_ok(data),
+            Instr::MemoryInit { memory, data, .. } => memory_ok(memory) && data_ok(data),
+            Instr::MemorySizeMem { memory, .. }
+            | Instr::MemoryGrow { memory, .. }
+            | Instr::MemoryFill { memory, .. } => memory_ok(memory),
+            Instr::MemoryCopy {
+                dst_memory,
+                src_memory,
+                ..
+            } => memory_ok(dst_memory) && memory_ok(src_memory),
+            Instr::LoadMem { memory, .. }
+            | Instr::StoreMem { memory, .. }
+            | Instr::V128LoadMem { memory, .. }
+            | Instr::V128StoreMem { memory, .. }
+            | Instr::V128LoadLaneMem { memory, .. }
+            | Instr::V128StoreLaneMem { memory, .. } => memory16_ok(memory),
             Instr::DataDrop { data } => data_ok(data),
             Instr::TableGet { table, .. }
             | Instr::TableSet { table, .. }

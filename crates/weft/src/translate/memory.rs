@@ -8,8 +8,16 @@ impl Translator<'_> {
         memarg: wasmparser::MemArg,
         make: fn(Slot, Slot, u32) -> Instr,
     ) -> TResult {
-        let offset = u32::try_from(memarg.offset)
-            .map_err(|_| TranslateError::Invalid("64-bit memory offsets are not supported"))?;
+        let Some((offset, memory)) = self.access(memarg)? else {
+            return Ok(());
+        };
+        if let Some(memory) = memory {
+            let ptr = self.pop_slot()?;
+            let dst = self.push_temp()?;
+            let instr = make(dst, ptr, offset).with_memory(memory);
+            self.emit_result(instr.ok_or(TranslateError::Invalid("unknown load"))?);
+            return Ok(());
+        }
         let fusable = self.stack.last() == Some(&Operand::Temp) && self.last_is_result();
         let ptr = self.pop_slot()?;
         let dst = self.push_temp()?;
@@ -73,8 +81,16 @@ impl Translator<'_> {
         make_imm: fn(Slot, i32, u32) -> Instr,
         wide: bool,
     ) -> TResult {
-        let offset = u32::try_from(memarg.offset)
-            .map_err(|_| TranslateError::Invalid("64-bit memory offsets are not supported"))?;
+        let Some((offset, memory)) = self.access(memarg)? else {
+            return Ok(());
+        };
+        if let Some(memory) = memory {
+            let value = self.pop_slot()?;
+            let ptr = self.pop_slot()?;
+            let instr = make(ptr, value, offset).with_memory(memory);
+            self.emit(instr.ok_or(TranslateError::Invalid("unknown store"))?);
+            return Ok(());
+        }
         if let Some(&value) = self.stack.last()
             && let Some(imm) = const_imm(value, wide)
         {
@@ -99,6 +115,47 @@ impl Translator<'_> {
         let instr = self.fold_address(make(ptr, value, offset), ptr, fusable);
         self.emit(instr);
         Ok(())
+    }
+}
+
+impl Translator<'_> {
+    /// The offset of an access with `memarg`, and the memory it accesses when that is not
+    /// memory 0 with 32-bit addresses (the memory the load and store instructions assume).
+    ///
+    /// `None` when the offset exceeds `u32::MAX`, which validation allows for 64-bit
+    /// memories only: Weft's memories hold at most 4 GiB, so the access always traps, and a
+    /// `Trap` replaces it (the code after it is unreachable).
+    pub(super) fn access(
+        &mut self,
+        memarg: wasmparser::MemArg,
+    ) -> TResult<Option<(u32, Option<u16>)>> {
+        let memory = memarg_memory(memarg)?;
+        let Ok(offset) = u32::try_from(memarg.offset) else {
+            self.emit(Instr::Trap {
+                code: TrapCode::MemoryOutOfBounds,
+            });
+            self.reachable = false;
+            return Ok(None);
+        };
+        let memory64 = self
+            .info
+            .memories
+            .get(usize::from(memory))
+            .is_some_and(|ty| ty.is_64());
+        Ok(Some((offset, (memory != 0 || memory64).then_some(memory))))
+    }
+}
+
+/// The index of the memory that a `memarg` names, as the instructions of memories other
+/// than 0 hold it (validation bounds it by the module's memories, at most 100).
+pub(super) fn memarg_memory(memarg: wasmparser::MemArg) -> TResult<u16> {
+    match memarg.target {
+        wasmparser::MemArgTarget::Memory(memory) => {
+            u16::try_from(memory).map_err(|_| TranslateError::Invalid("too many memories"))
+        }
+        wasmparser::MemArgTarget::Array(_) => {
+            Err(TranslateError::Invalid("array accesses are not supported"))
+        }
     }
 }
 
@@ -134,13 +191,20 @@ pub(super) fn is_load_or_store(op: &Operator<'_>) -> bool {
 }
 
 /// wasmparser reads a `memarg` offset as a 64-bit LEB128 (for memory64); for 32-bit
-/// memories the spec's encoding is a `u32`, whose LEB128 has at most 5 bytes.
-pub(super) fn check_memarg_encoding(mut reader: wasmparser::BinaryReader<'_>) -> Result<()> {
+/// memories the spec's encoding is a `u32`, whose LEB128 has at most 5 bytes. With
+/// multi-memory, bit 6 of the alignment flags says that a memory index follows them.
+pub(super) fn check_memarg_encoding(
+    mut reader: wasmparser::BinaryReader<'_>,
+    multi_memory: bool,
+) -> Result<()> {
     let malformed = |e: wasmparser::BinaryReaderError| {
         Error::malformed(e.message().to_string(), Some(e.offset() as usize))
     };
     reader.read_u8().map_err(malformed)?;
-    reader.read_var_u32().map_err(malformed)?;
+    let flags = reader.read_var_u32().map_err(malformed)?;
+    if multi_memory && flags & (1 << 6) != 0 {
+        reader.read_var_u32().map_err(malformed)?;
+    }
     reader.read_var_u32().map_err(malformed)?;
     Ok(())
 }

@@ -84,7 +84,7 @@
 use crate::engine::Engine;
 use crate::error::ErrorCtor as _;
 use crate::error::{Error, Result};
-use crate::index::{DataIdx, ElemIdx, FuncIdx, GlobalIdx, TableIdx, TypeIdx};
+use crate::index::{DataIdx, ElemIdx, FuncIdx, GlobalIdx, MemoryIdx, TableIdx, TypeIdx};
 use crate::ir::{CompiledFunc, Instr, Slot, VSlot};
 use crate::module::ModuleInfo;
 use crate::trap::TrapCode;
@@ -225,12 +225,14 @@ pub(crate) fn translate_func(
         match step.recheck {
             // Without multi-memory the memory index is a reserved single zero byte
             // (wasmparser accepts any LEB128 encoding of 0).
-            Recheck::MemoryIndex if len != 2 => {
+            Recheck::MemoryIndex if len != 2 && !config.multi_memory => {
                 return Err(Error::malformed("zero byte expected", Some(offset)));
             }
             // Only an offset of more than 5 bytes (opcode, alignment and offset in more than
-            // 7) can break the `u32` encoding.
-            Recheck::Memarg if len > 7 => check_memarg_encoding(step.before)?,
+            // 7) can break the `u32` encoding; with memory64 the offset is a `u64`.
+            Recheck::Memarg if len > 7 && !config.memory64 => {
+                check_memarg_encoding(step.before, config.multi_memory)?
+            }
             _ => {}
         }
         if t.code.len() > max_code {

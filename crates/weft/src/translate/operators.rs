@@ -174,34 +174,44 @@ impl Translator<'_> {
             O::I64Store8 { memarg } => store!(self, I64Store8, I64Store8Imm, true, memarg)?,
             O::I64Store16 { memarg } => store!(self, I64Store16, I64Store16Imm, true, memarg)?,
             O::I64Store32 { memarg } => store!(self, I64Store32, I64Store32Imm, true, memarg)?,
-            O::MemorySize { .. } => {
+            O::MemorySize { mem } => {
                 let dst = self.push_temp()?;
-                self.emit_result(Instr::MemorySize { dst });
+                if mem == 0 {
+                    self.emit_result(Instr::MemorySize { dst });
+                } else {
+                    let memory = MemoryIdx::from_u32(mem);
+                    self.emit_result(Instr::MemorySizeMem { dst, memory });
+                }
             }
-            O::MemoryGrow { .. } => {
+            O::MemoryGrow { mem } => {
                 let delta = self.pop_slot()?;
                 let dst = self.push_temp()?;
-                self.emit(Instr::MemoryGrow { dst, delta });
+                let memory = MemoryIdx::from_u32(mem);
+                self.emit(Instr::MemoryGrow { dst, delta, memory });
             }
-            O::MemoryFill { .. } => {
+            O::MemoryFill { mem } => {
                 let [dst_addr, value, len] = self.pop_slots::<3>()?;
                 self.emit(Instr::MemoryFill {
+                    memory: MemoryIdx::from_u32(mem),
                     dst_addr,
                     value,
                     len,
                 });
             }
-            O::MemoryCopy { .. } => {
+            O::MemoryCopy { dst_mem, src_mem } => {
                 let [dst_addr, src_addr, len] = self.pop_slots::<3>()?;
                 self.emit(Instr::MemoryCopy {
+                    dst_memory: MemoryIdx::from_u32(dst_mem),
+                    src_memory: MemoryIdx::from_u32(src_mem),
                     dst_addr,
                     src_addr,
                     len,
                 });
             }
-            O::MemoryInit { data_index, .. } => {
+            O::MemoryInit { data_index, mem } => {
                 let [dst_addr, src_offset, len] = self.pop_slots::<3>()?;
                 self.emit(Instr::MemoryInit {
+                    memory: MemoryIdx::from_u32(mem),
                     data: DataIdx::from_u32(data_index),
                     dst_addr,
                     src_offset,

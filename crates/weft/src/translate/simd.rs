@@ -44,21 +44,30 @@ impl Translator<'_> {
         Ok(())
     }
 
-    fn v128_offset(memarg: wasmparser::MemArg) -> TResult<u32> {
-        u32::try_from(memarg.offset)
-            .map_err(|_| TranslateError::Invalid("64-bit memory offsets are not supported"))
-    }
-
     fn v128_load(&mut self, memarg: wasmparser::MemArg, op: V128Load) -> TResult {
-        let offset = Self::v128_offset(memarg)?;
+        let Some((offset, other)) = self.access(memarg)? else {
+            return Ok(());
+        };
         let ptr = self.pop_slot()?;
         let dst = self.push_v128_temp()?;
-        self.emit(Instr::V128Load {
-            op: op as u16,
-            dst,
-            ptr,
-            offset,
-        });
+        let op = op as u16;
+        let memory = other.unwrap_or(0);
+        if other.is_none() {
+            self.emit(Instr::V128Load {
+                op,
+                dst,
+                ptr,
+                offset,
+            });
+        } else {
+            self.emit(Instr::V128LoadMem {
+                op,
+                memory,
+                dst,
+                ptr,
+                offset,
+            });
+        }
         Ok(())
     }
 
@@ -84,33 +93,64 @@ impl Translator<'_> {
     }
 
     fn load_lane(&mut self, memarg: wasmparser::MemArg, lane: u8, bits: u32) -> TResult {
-        let offset = Self::v128_offset(memarg)?;
+        let Some((offset, other)) = self.access(memarg)? else {
+            return Ok(());
+        };
         let src = self.pop_v128()?;
         let ptr = self.pop_slot()?;
         // `dst` overlaps `src`: the handler reads `src` before it writes.
         let dst = self.push_v128_temp()?;
-        self.emit(Instr::V128LoadLane {
-            op: lane_op(bits),
-            dst,
-            ptr,
-            src,
-            lane,
-            offset,
-        });
+        let op = lane_op(bits);
+        let memory = other.unwrap_or(0);
+        if other.is_none() {
+            self.emit(Instr::V128LoadLane {
+                op,
+                dst,
+                ptr,
+                src,
+                lane,
+                offset,
+            });
+        } else {
+            self.emit(Instr::V128LoadLaneMem {
+                op,
+                memory,
+                dst,
+                ptr,
+                src,
+                lane,
+                offset,
+            });
+        }
         Ok(())
     }
 
     fn store_lane(&mut self, memarg: wasmparser::MemArg, lane: u8, bits: u32) -> TResult {
-        let offset = Self::v128_offset(memarg)?;
+        let Some((offset, other)) = self.access(memarg)? else {
+            return Ok(());
+        };
         let value = self.pop_v128()?;
         let ptr = self.pop_slot()?;
-        self.emit(Instr::V128StoreLane {
-            op: lane_op(bits),
-            ptr,
-            value,
-            lane,
-            offset,
-        });
+        let op = lane_op(bits);
+        let memory = other.unwrap_or(0);
+        if other.is_none() {
+            self.emit(Instr::V128StoreLane {
+                op,
+                ptr,
+                value,
+                lane,
+                offset,
+            });
+        } else {
+            self.emit(Instr::V128StoreLaneMem {
+                op,
+                memory,
+                ptr,
+                value,
+                lane,
+                offset,
+            });
+        }
         Ok(())
     }
 
@@ -204,10 +244,22 @@ impl Translator<'_> {
             O::V128Load32Zero { memarg } => self.v128_load(memarg, V128Load::Zero32)?,
             O::V128Load64Zero { memarg } => self.v128_load(memarg, V128Load::Zero64)?,
             O::V128Store { memarg } => {
-                let offset = Self::v128_offset(memarg)?;
+                let Some((offset, other)) = self.access(memarg)? else {
+                    return Ok(());
+                };
                 let value = self.pop_v128()?;
                 let ptr = self.pop_slot()?;
-                self.emit(Instr::V128Store { ptr, value, offset });
+                let memory = other.unwrap_or(0);
+                if other.is_none() {
+                    self.emit(Instr::V128Store { ptr, value, offset });
+                } else {
+                    self.emit(Instr::V128StoreMem {
+                        memory,
+                        ptr,
+                        value,
+                        offset,
+                    });
+                }
             }
             O::V128Load8Lane { memarg, lane } => self.load_lane(memarg, lane, 8)?,
             O::V128Load16Lane { memarg, lane } => self.load_lane(memarg, lane, 16)?,

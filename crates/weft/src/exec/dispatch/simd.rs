@@ -171,13 +171,23 @@ unsafe fn load_with<const N: usize>(
     unsafe { read_memory::<N>(mem, mem_len, ptr, offset) }.map(f)
 }
 
-handler!(V128Load(ip, regs, mem, mem_len, cx, acc) {
-    operands!(ip, V128Load { op, dst, ptr, offset });
+/// `v128.load` of kind `op` at `ptr + offset` of the memory `mem`/`mem_len`.
+///
+/// # Safety
+///
+/// `mem`/`mem_len` describe a live memory buffer, as (I4) for memory 0.
+#[inline(always)]
+unsafe fn v128_load(
+    op: u16,
+    mem: *mut u8,
+    mem_len: usize,
+    ptr: u32,
+    offset: u32,
+) -> Result<V128, TrapCode> {
     use simd::V128Load as L;
-    // SAFETY: (I1)–(I5).
-    unsafe {
-        let ptr = get(regs, ptr) as u32;
-        let value = match simd::V128Load::ALL.get(usize::from(op)) {
+    // SAFETY: guaranteed by the caller.
+    let value = unsafe {
+        match simd::V128Load::ALL.get(usize::from(op)) {
             Some(L::Full) => load_with(mem, mem_len, ptr, offset, simd::from_bytes),
             Some(L::Load8x8S) => load_with(mem, mem_len, ptr, offset, simd::load8x8_s),
             Some(L::Load8x8U) => load_with(mem, mem_len, ptr, offset, simd::load8x8_u),
@@ -191,10 +201,118 @@ handler!(V128Load(ip, regs, mem, mem_len, cx, acc) {
             Some(L::Splat64) => load_with(mem, mem_len, ptr, offset, simd::load64_splat),
             Some(L::Zero32) => load_with(mem, mem_len, ptr, offset, simd::load32_zero),
             Some(L::Zero64) => load_with(mem, mem_len, ptr, offset, simd::load64_zero),
-            None => return trap(cx, TrapCode::InternalError),
-        };
-        let Some(value) = value else {
-            return trap(cx, TrapCode::MemoryOutOfBounds);
+            None => return Err(TrapCode::InternalError),
+        }
+    };
+    value.ok_or(TrapCode::MemoryOutOfBounds)
+}
+
+/// `v128.store` of `value` at `ptr + offset` of the memory `mem`/`mem_len`.
+///
+/// # Safety
+///
+/// As [`v128_load`].
+#[inline(always)]
+unsafe fn v128_store(
+    mem: *mut u8,
+    mem_len: usize,
+    ptr: u32,
+    offset: u32,
+    value: V128,
+) -> Result<(), TrapCode> {
+    // SAFETY: guaranteed by the caller.
+    if unsafe { write_memory(mem, mem_len, ptr, offset, simd::to_bytes(value)) } {
+        Ok(())
+    } else {
+        Err(TrapCode::MemoryOutOfBounds)
+    }
+}
+
+/// `v128.loadN_lane` (`N` = `8 << op`) into lane `lane` of `a`, from `ptr + offset` of the
+/// memory `mem`/`mem_len`.
+///
+/// # Safety
+///
+/// As [`v128_load`].
+#[inline(always)]
+unsafe fn v128_load_lane(
+    op: u8,
+    mem: *mut u8,
+    mem_len: usize,
+    ptr: u32,
+    offset: u32,
+    a: V128,
+    lane: u8,
+) -> Result<V128, TrapCode> {
+    // SAFETY: guaranteed by the caller.
+    let value = unsafe {
+        match op {
+            0 => load_lane::<1>(mem, mem_len, ptr, offset, a, lane),
+            1 => load_lane::<2>(mem, mem_len, ptr, offset, a, lane),
+            2 => load_lane::<4>(mem, mem_len, ptr, offset, a, lane),
+            3 => load_lane::<8>(mem, mem_len, ptr, offset, a, lane),
+            _ => return Err(TrapCode::InternalError),
+        }
+    };
+    value.ok_or(TrapCode::MemoryOutOfBounds)
+}
+
+/// `v128.storeN_lane` (`N` = `8 << op`) of lane `lane` of `a` at `ptr + offset` of the
+/// memory `mem`/`mem_len`.
+///
+/// # Safety
+///
+/// As [`v128_load`].
+#[inline(always)]
+unsafe fn v128_store_lane(
+    op: u8,
+    mem: *mut u8,
+    mem_len: usize,
+    ptr: u32,
+    offset: u32,
+    a: V128,
+    lane: u8,
+) -> Result<(), TrapCode> {
+    // SAFETY: guaranteed by the caller.
+    let ok = unsafe {
+        match op {
+            0 => write_memory(mem, mem_len, ptr, offset, simd::store_lane::<1>(a, lane)),
+            1 => write_memory(mem, mem_len, ptr, offset, simd::store_lane::<2>(a, lane)),
+            2 => write_memory(mem, mem_len, ptr, offset, simd::store_lane::<4>(a, lane)),
+            3 => write_memory(mem, mem_len, ptr, offset, simd::store_lane::<8>(a, lane)),
+            _ => return Err(TrapCode::InternalError),
+        }
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(TrapCode::MemoryOutOfBounds)
+    }
+}
+
+/// The base and length of memory `memory` of the running instance.
+#[inline]
+fn other_memory_view(cx: &mut Cx<'_>, memory: u16) -> Option<(*mut u8, usize)> {
+    let memory = MemoryIdx::from_u32(u32::from(memory));
+    let memory = instance_memory(cx.inner, cx.instance, memory)?;
+    Some((memory.as_mut_ptr(), memory.len()))
+}
+
+/// The address in `cell` (an `i32` zero-extended, or an `i64`) as a 32-bit one, or
+/// `MemoryOutOfBounds` when it is beyond 4 GiB, the largest memory.
+#[inline]
+fn address32(cell: u64) -> Result<u32, TrapCode> {
+    u32::try_from(cell).map_err(|_| TrapCode::MemoryOutOfBounds)
+}
+
+handler!(V128Load(ip, regs, mem, mem_len, cx, acc) {
+    operands!(ip, V128Load { op, dst, ptr, offset });
+    // SAFETY: (I1)–(I5).
+    unsafe {
+        let ptr = get(regs, ptr) as u32;
+        let value = match v128_load(op, mem, mem_len, ptr, offset) {
+            Ok(value) => value,
+            Err(code) => return trap(cx, code),
         };
         set_v128(regs, dst, value);
         next(ip.add(1), regs, mem, mem_len, cx, acc)
@@ -205,9 +323,9 @@ handler!(V128Store(ip, regs, mem, mem_len, cx, acc) {
     operands!(ip, V128Store { ptr, value, offset });
     // SAFETY: (I1)–(I5).
     unsafe {
-        let bytes = simd::to_bytes(get_v128(regs, value));
-        if !write_memory(mem, mem_len, get(regs, ptr) as u32, offset, bytes) {
-            return trap(cx, TrapCode::MemoryOutOfBounds);
+        let value = get_v128(regs, value);
+        if let Err(code) = v128_store(mem, mem_len, get(regs, ptr) as u32, offset, value) {
+            return trap(cx, code);
         }
         next(ip.add(1), regs, mem, mem_len, cx, acc)
     }
@@ -238,15 +356,9 @@ handler!(V128LoadLane(ip, regs, mem, mem_len, cx, acc) {
     unsafe {
         let ptr = get(regs, ptr) as u32;
         let a = get_v128(regs, src);
-        let value = match op {
-            0 => load_lane::<1>(mem, mem_len, ptr, offset, a, lane),
-            1 => load_lane::<2>(mem, mem_len, ptr, offset, a, lane),
-            2 => load_lane::<4>(mem, mem_len, ptr, offset, a, lane),
-            3 => load_lane::<8>(mem, mem_len, ptr, offset, a, lane),
-            _ => return trap(cx, TrapCode::InternalError),
-        };
-        let Some(value) = value else {
-            return trap(cx, TrapCode::MemoryOutOfBounds);
+        let value = match v128_load_lane(op, mem, mem_len, ptr, offset, a, lane) {
+            Ok(value) => value,
+            Err(code) => return trap(cx, code),
         };
         set_v128(regs, dst, value);
         next(ip.add(1), regs, mem, mem_len, cx, acc)
@@ -259,18 +371,96 @@ handler!(V128StoreLane(ip, regs, mem, mem_len, cx, acc) {
     unsafe {
         let ptr = get(regs, ptr) as u32;
         let a = get_v128(regs, value);
-        let ok = match op {
-            0 => write_memory(mem, mem_len, ptr, offset, simd::store_lane::<1>(a, lane)),
-            1 => write_memory(mem, mem_len, ptr, offset, simd::store_lane::<2>(a, lane)),
-            2 => write_memory(mem, mem_len, ptr, offset, simd::store_lane::<4>(a, lane)),
-            3 => write_memory(mem, mem_len, ptr, offset, simd::store_lane::<8>(a, lane)),
-            _ => return trap(cx, TrapCode::InternalError),
-        };
-        if !ok {
-            return trap(cx, TrapCode::MemoryOutOfBounds);
+        if let Err(code) = v128_store_lane(op, mem, mem_len, ptr, offset, a, lane) {
+            return trap(cx, code);
         }
         next(ip.add(1), regs, mem, mem_len, cx, acc)
     }
+});
+
+// The accesses to memories other than 0 look the memory up, access it through the view
+// just derived (nothing else touches the memory meanwhile), and then re-derive memory 0's
+// view, which may be the same memory imported twice.
+
+handler!(V128LoadMem(ip, regs, mem, mem_len, cx, acc) {
+    operands!(ip, V128LoadMem { op, memory, dst, ptr, offset });
+    let Some((base, len)) = other_memory_view(cx, memory) else {
+        return trap(cx, TrapCode::InternalError);
+    };
+    // SAFETY: (I1) and (I2); `base`/`len` describe the live buffer of memory `memory`.
+    let value = unsafe {
+        address32(get(regs, ptr)).and_then(|ptr| v128_load(op, base, len, ptr, offset))
+    };
+    let value = match value {
+        Ok(value) => value,
+        Err(code) => return trap(cx, code),
+    };
+    let (mem, mem_len) = memory_view(cx.inner, cx.instance);
+    // SAFETY: (I1)–(I3), and (I4) was re-established.
+    unsafe {
+        set_v128(regs, dst, value);
+        next(ip.add(1), regs, mem, mem_len, cx, acc)
+    }
+});
+
+handler!(V128StoreMem(ip, regs, mem, mem_len, cx, acc) {
+    operands!(ip, V128StoreMem { memory, ptr, value, offset });
+    let Some((base, len)) = other_memory_view(cx, memory) else {
+        return trap(cx, TrapCode::InternalError);
+    };
+    // SAFETY: (I1) and (I2); `base`/`len` describe the live buffer of memory `memory`.
+    let stored = unsafe {
+        let value = get_v128(regs, value);
+        address32(get(regs, ptr)).and_then(|ptr| v128_store(base, len, ptr, offset, value))
+    };
+    if let Err(code) = stored {
+        return trap(cx, code);
+    }
+    let (mem, mem_len) = memory_view(cx.inner, cx.instance);
+    // SAFETY: (I1) and (I3), and (I4) was re-established.
+    unsafe { next(ip.add(1), regs, mem, mem_len, cx, acc) }
+});
+
+handler!(V128LoadLaneMem(ip, regs, mem, mem_len, cx, acc) {
+    operands!(ip, V128LoadLaneMem { op, memory, dst, ptr, src, lane, offset });
+    let Some((base, len)) = other_memory_view(cx, memory) else {
+        return trap(cx, TrapCode::InternalError);
+    };
+    // SAFETY: (I1) and (I2); `base`/`len` describe the live buffer of memory `memory`.
+    let value = unsafe {
+        let a = get_v128(regs, src);
+        address32(get(regs, ptr))
+            .and_then(|ptr| v128_load_lane(op, base, len, ptr, offset, a, lane))
+    };
+    let value = match value {
+        Ok(value) => value,
+        Err(code) => return trap(cx, code),
+    };
+    let (mem, mem_len) = memory_view(cx.inner, cx.instance);
+    // SAFETY: (I1)–(I3), and (I4) was re-established.
+    unsafe {
+        set_v128(regs, dst, value);
+        next(ip.add(1), regs, mem, mem_len, cx, acc)
+    }
+});
+
+handler!(V128StoreLaneMem(ip, regs, mem, mem_len, cx, acc) {
+    operands!(ip, V128StoreLaneMem { op, memory, ptr, value, lane, offset });
+    let Some((base, len)) = other_memory_view(cx, memory) else {
+        return trap(cx, TrapCode::InternalError);
+    };
+    // SAFETY: (I1) and (I2); `base`/`len` describe the live buffer of memory `memory`.
+    let stored = unsafe {
+        let a = get_v128(regs, value);
+        address32(get(regs, ptr))
+            .and_then(|ptr| v128_store_lane(op, base, len, ptr, offset, a, lane))
+    };
+    if let Err(code) = stored {
+        return trap(cx, code);
+    }
+    let (mem, mem_len) = memory_view(cx.inner, cx.instance);
+    // SAFETY: (I1) and (I3), and (I4) was re-established.
+    unsafe { next(ip.add(1), regs, mem, mem_len, cx, acc) }
 });
 
 handler!(V128GlobalGet(ip, regs, mem, mem_len, cx, acc) {
