@@ -35,8 +35,9 @@ pub const MAX_TABLE_ELEMENTS: usize = 10_000;
 
 /// The wasm-smith configuration for Weft's feature set: WebAssembly 2.0 (multi-value, bulk
 /// memory, reference types, sign extension, saturating float-to-int, mutable globals and
-/// fixed-width SIMD), relaxed SIMD, extended constant expressions and wide arithmetic, with
-/// small modules so that many run quickly.
+/// fixed-width SIMD), relaxed SIMD, extended constant expressions, wide arithmetic,
+/// and multi-memory (up to two memories), with small modules so that many run quickly.
+/// (memory64 stays off: wasm-smith then also makes 64-bit tables, which Weft refuses.)
 pub fn smith_config() -> wasm_smith::Config {
     wasm_smith::Config {
         multi_value_enabled: true,
@@ -59,7 +60,7 @@ pub fn smith_config() -> wasm_smith::Config {
         extended_const_enabled: true,
         acquire_release_atomics_enabled: false,
         multibyte_array_access_enabled: false,
-        max_memories: 1,
+        max_memories: 2,
         max_tables: 3,
         max_memory32_bytes: 4 * 65536,
         max_table_elements: 64,

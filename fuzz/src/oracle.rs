@@ -290,7 +290,7 @@ impl WasmiOracle {
         let mut config = wasmi::Config::default();
         config
             .consume_fuel(true)
-            .wasm_multi_memory(false)
+            .wasm_multi_memory(true)
             .wasm_tail_call(false)
             .wasm_extended_const(true)
             .wasm_wide_arithmetic(true)
