@@ -85,15 +85,7 @@ fn a_64_bit_memory_takes_64_bit_addresses() {
 #[test]
 fn a_precompiled_memory64_module_behaves_as_the_original() {
     let engine = engine();
-    let bytes = engine
-        .precompile_module(&wat::parse_str(MEMORY64).unwrap())
-        .unwrap();
-    // SAFETY: none needed; Weft verifies precompiled modules.
-    #[allow(
-        unsafe_code,
-        reason = "`Module::deserialize` is unsafe for Wasmtime's signature"
-    )]
-    let module = unsafe { Module::deserialize(&engine, &bytes) }.unwrap();
+    let module = crate::precompiled::round_trip(&engine, MEMORY64);
     exercise(&engine, &module);
 }
 

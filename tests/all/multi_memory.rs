@@ -126,15 +126,7 @@ fn every_access_reaches_the_memory_it_names() {
 #[test]
 fn a_precompiled_multi_memory_module_behaves_as_the_original() {
     let engine = Engine::default();
-    let bytes = engine
-        .precompile_module(&wat::parse_str(TWO_MEMORIES).unwrap())
-        .unwrap();
-    // SAFETY: none needed; Weft verifies precompiled modules.
-    #[allow(
-        unsafe_code,
-        reason = "`Module::deserialize` is unsafe for Wasmtime's signature"
-    )]
-    let module = unsafe { Module::deserialize(&engine, &bytes) }.unwrap();
+    let module = crate::precompiled::round_trip(&engine, TWO_MEMORIES);
     exercise(&engine, &module);
 }
 

@@ -11,7 +11,15 @@ use weft::{
 };
 
 /// Loads precompiled bytes.
-fn load(engine: &Engine, bytes: &[u8]) -> weft::Result<Module> {
+/// `wat` (text or binary) precompiled by `engine` and loaded back: the module that the
+/// feature tests run to check that the format carries their instructions.
+pub(crate) fn round_trip(engine: &Engine, wat: impl AsRef<[u8]>) -> Module {
+    let bytes = engine.precompile_module(wat.as_ref()).expect("precompiles");
+    load(engine, &bytes).expect("deserializes")
+}
+
+/// `Module::deserialize` of `bytes`.
+pub(crate) fn load(engine: &Engine, bytes: &[u8]) -> weft::Result<Module> {
     // SAFETY: none needed; Weft verifies precompiled modules.
     #[allow(
         unsafe_code,

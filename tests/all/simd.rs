@@ -116,15 +116,7 @@ fn v128_values_cross_the_api() {
 #[test]
 fn precompiled_simd_modules_run() {
     let engine = Engine::default();
-    let bytes = engine
-        .precompile_module(MODULE.as_bytes())
-        .expect("precompiles");
-    // SAFETY: none needed; Weft verifies precompiled modules.
-    #[allow(
-        unsafe_code,
-        reason = "`Module::deserialize` is unsafe for Wasmtime's signature"
-    )]
-    let module = unsafe { Module::deserialize(&engine, &bytes) }.expect("deserializes");
+    let module = crate::precompiled::round_trip(&engine, MODULE);
     let (mut store, instance) = instance(&engine, &module);
     let add = instance
         .get_typed_func::<(V128, V128), V128>(&mut store, "add")

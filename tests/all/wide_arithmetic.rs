@@ -72,15 +72,7 @@ fn wide_arithmetic_gives_both_halves() {
 #[test]
 fn precompiled_wide_arithmetic_runs() {
     let engine = engine();
-    let bytes = engine
-        .precompile_module(MODULE.as_bytes())
-        .expect("precompiles");
-    // SAFETY: none needed; Weft verifies precompiled modules.
-    #[allow(
-        unsafe_code,
-        reason = "`Module::deserialize` is unsafe for Wasmtime's signature"
-    )]
-    let module = unsafe { Module::deserialize(&engine, &bytes) }.expect("deserializes");
+    let module = crate::precompiled::round_trip(&engine, MODULE);
     check(&engine, &module);
 }
 

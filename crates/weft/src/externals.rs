@@ -501,7 +501,7 @@ impl Table {
             t.ty.element(),
             *t.elements.get(usize::try_from(index).ok()?)?,
         );
-        Val::from_raw(inner, ty.into(), raw).ref_()
+        Val::from_cells(inner, ty.into(), &[raw]).ref_()
     }
 
     /// Sets the element at `index`.
@@ -637,7 +637,7 @@ fn ref_to_raw(inner: &StoreInner, ty: TableType, value: Ref) -> Result<u64> {
             crate::types::ValType::from(ty.element())
         )));
     }
-    value.to_raw(inner)
+    value.to_cell(inner)
 }
 
 pub(crate) fn new_table(inner: &mut StoreInner, ty: TableType, init: u64) -> Result<StoreTableIdx> {

@@ -455,19 +455,23 @@ pub(crate) mod private {
         /// How many 64-bit cells the value takes (two for a `v128`).
         const CELLS: usize = 1;
         fn valtype() -> ValType;
-        fn to_raw(self, store: &StoreInner) -> Result<u64>;
-        fn from_raw(store: &mut StoreInner, raw: u64) -> Self;
         /// Writes the value's cells to the front of `buf` (as many as fit).
-        fn store_cells(self, store: &StoreInner, buf: &mut [u64]) -> Result<()> {
-            if let Some(cell) = buf.first_mut() {
-                *cell = self.to_raw(store)?;
-            }
-            Ok(())
-        }
+        fn store_cells(self, store: &StoreInner, buf: &mut [u64]) -> Result<()>;
         /// The value whose cells are at the front of `buf` (missing cells read as 0).
-        fn load_cells(store: &mut StoreInner, buf: &[u64]) -> Self {
-            Self::from_raw(store, buf.first().copied().unwrap_or(0))
+        fn load_cells(store: &mut StoreInner, buf: &[u64]) -> Self;
+    }
+
+    /// Writes `raw`, a one-cell value, to the front of `buf` if it has room.
+    pub(super) fn store_one(buf: &mut [u64], raw: u64) -> Result<()> {
+        if let Some(cell) = buf.first_mut() {
+            *cell = raw;
         }
+        Ok(())
+    }
+
+    /// The first cell of `buf`, 0 if it is empty.
+    pub(super) fn load_one(buf: &[u64]) -> u64 {
+        buf.first().copied().unwrap_or(0)
     }
 
     /// The conversions behind [`WasmParams`](super::WasmParams) and
@@ -499,13 +503,13 @@ macro_rules! wasm_ty_int {
             fn valtype() -> ValType {
                 ValType::$vt
             }
-            fn to_raw(self, _store: &StoreInner) -> Result<u64> {
+            fn store_cells(self, _store: &StoreInner, buf: &mut [u64]) -> Result<()> {
                 let to: fn($ty) -> u64 = $to;
-                Ok(to(self))
+                private::store_one(buf, to(self))
             }
-            fn from_raw(_store: &mut StoreInner, raw: u64) -> Self {
+            fn load_cells(_store: &mut StoreInner, buf: &[u64]) -> Self {
                 let from: fn(u64) -> $ty = $from;
-                from(raw)
+                from(private::load_one(buf))
             }
         }
         impl WasmTy for $ty {}
@@ -526,23 +530,15 @@ impl WasmTyPrivate for crate::V128 {
     fn valtype() -> ValType {
         ValType::V128
     }
-    fn to_raw(self, _store: &StoreInner) -> Result<u64> {
-        Ok(self.as_u128() as u64)
-    }
-    fn from_raw(_store: &mut StoreInner, raw: u64) -> Self {
-        crate::V128::from(u128::from(raw))
-    }
     fn store_cells(self, _store: &StoreInner, buf: &mut [u64]) -> Result<()> {
-        let bits = self.as_u128();
-        for (cell, half) in buf.iter_mut().zip([bits as u64, (bits >> 64) as u64]) {
+        for (cell, half) in buf.iter_mut().zip(self.to_cells()) {
             *cell = half;
         }
         Ok(())
     }
     fn load_cells(_store: &mut StoreInner, buf: &[u64]) -> Self {
-        let lo = buf.first().copied().unwrap_or(0);
-        let hi = buf.get(1).copied().unwrap_or(0);
-        crate::V128::from(u128::from(lo) | (u128::from(hi) << 64))
+        let cell = |i| buf.get(i).copied().unwrap_or(0);
+        crate::V128::from_cells(cell(0), cell(1))
     }
 }
 impl WasmTy for crate::V128 {}
@@ -551,11 +547,11 @@ impl WasmTyPrivate for Option<Func> {
     fn valtype() -> ValType {
         ValType::FUNCREF
     }
-    fn to_raw(self, store: &StoreInner) -> Result<u64> {
-        Val::FuncRef(self).to_raw(store)
+    fn store_cells(self, store: &StoreInner, buf: &mut [u64]) -> Result<()> {
+        private::store_one(buf, Val::FuncRef(self).to_cell(store)?)
     }
-    fn from_raw(store: &mut StoreInner, raw: u64) -> Self {
-        raw.checked_sub(1).map(|i| Func {
+    fn load_cells(store: &mut StoreInner, buf: &[u64]) -> Self {
+        private::load_one(buf).checked_sub(1).map(|i| Func {
             store: store.id,
             index: StoreFuncIdx::from_u32(i as u32),
         })
@@ -567,11 +563,11 @@ impl WasmTyPrivate for Option<Rooted<ExternRef>> {
     fn valtype() -> ValType {
         ValType::EXTERNREF
     }
-    fn to_raw(self, store: &StoreInner) -> Result<u64> {
-        Val::ExternRef(self).to_raw(store)
+    fn store_cells(self, store: &StoreInner, buf: &mut [u64]) -> Result<()> {
+        private::store_one(buf, Val::ExternRef(self).to_cell(store)?)
     }
-    fn from_raw(store: &mut StoreInner, raw: u64) -> Self {
-        ExternRef::from_raw(store, raw)
+    fn load_cells(store: &mut StoreInner, buf: &[u64]) -> Self {
+        ExternRef::from_raw(store, private::load_one(buf))
     }
 }
 impl WasmTy for Option<Rooted<ExternRef>> {}

@@ -206,34 +206,46 @@ impl Val {
     /// Writes this value's cells (one, or two for a `v128`: low 64 bits first) to the front
     /// of `out`, which must be long enough, and returns how many it wrote.
     pub(crate) fn to_cells(self, store: &StoreInner, out: &mut [u64]) -> Result<usize> {
-        let bits = match self {
-            Val::V128(v) => v.as_u128(),
-            other => u128::from(other.to_raw(store)?),
-        };
-        let n = self.ty().cells();
-        match out.get_mut(..n) {
-            Some([lo]) => *lo = bits as u64,
-            Some([lo, hi]) => {
-                *lo = bits as u64;
-                *hi = (bits >> 64) as u64;
+        let written = match (self, out) {
+            (Val::V128(v), [lo, hi, ..]) => {
+                [*lo, *hi] = v.to_cells();
+                2
             }
-            _ => {
+            (Val::V128(_), _) | (_, []) => {
                 return Err(<crate::error::Error as crate::error::ErrorCtor>::usage(
                     "too few cells for a value",
                 ));
             }
-        }
-        Ok(n)
+            (other, [cell, ..]) => {
+                *cell = other.to_cell(store)?;
+                1
+            }
+        };
+        Ok(written)
     }
 
     /// The value of type `ty` at the front of `cells` (missing cells read as 0).
     pub(crate) fn from_cells(store: &mut StoreInner, ty: ValType, cells: &[u64]) -> Val {
-        let lo = cells.first().copied().unwrap_or(0);
-        if ty == ValType::V128 {
-            let hi = cells.get(1).copied().unwrap_or(0);
-            return Val::V128(V128::from(u128::from(lo) | (u128::from(hi) << 64)));
+        let cell = |i: usize| cells.get(i).copied().unwrap_or(0);
+        let raw = cell(0);
+        match ty {
+            ValType::I32 => Val::I32(raw as u32 as i32),
+            ValType::I64 => Val::I64(raw as i64),
+            ValType::F32 => Val::F32(raw as u32),
+            ValType::F64 => Val::F64(raw),
+            ValType::V128 => Val::V128(V128::from_cells(raw, cell(1))),
+            ValType::Ref(RefType {
+                heap_type: HeapType::Func,
+                ..
+            }) => Val::FuncRef(raw.checked_sub(1).map(|i| Func {
+                store: store.id,
+                index: crate::index::StoreFuncIdx::from_u32(i as u32),
+            })),
+            ValType::Ref(RefType {
+                heap_type: HeapType::Extern,
+                ..
+            }) => Val::ExternRef(ExternRef::from_raw(store, raw)),
         }
-        Val::from_raw(store, ty, lo)
     }
 
     /// Writes `vals` (of types `types`) to `out`, one after the other by cell width.
@@ -259,10 +271,15 @@ impl Val {
         })
     }
 
-    /// The raw cell of this value in `store` (see `store.rs`); the low 64 bits of a `v128`.
-    pub(crate) fn to_raw(self, store: &StoreInner) -> Result<u64> {
+    /// The one cell of this value in `store` (see `store.rs`). A `v128` takes two cells and
+    /// is an error here: [`Val::to_cells`] writes it.
+    pub(crate) fn to_cell(self, store: &StoreInner) -> Result<u64> {
         Ok(match &self {
-            Val::V128(v) => v.as_u128() as u64,
+            Val::V128(_) => {
+                return Err(<crate::error::Error as crate::error::ErrorCtor>::usage(
+                    "a v128 takes two cells",
+                ));
+            }
             Val::I32(v) => u64::from(*v as u32),
             Val::I64(v) => *v as u64,
             Val::F32(v) => u64::from(*v),
@@ -274,28 +291,6 @@ impl Val {
             }
             Val::ExternRef(Some(r)) => r.to_raw(store)?,
         })
-    }
-
-    /// The value of type `ty` whose raw cell is `raw`.
-    pub(crate) fn from_raw(store: &mut StoreInner, ty: ValType, raw: u64) -> Val {
-        match ty {
-            ValType::I32 => Val::I32(raw as u32 as i32),
-            ValType::I64 => Val::I64(raw as i64),
-            ValType::F32 => Val::F32(raw as u32),
-            ValType::F64 => Val::F64(raw),
-            ValType::V128 => Val::V128(V128::from(u128::from(raw))),
-            ValType::Ref(RefType {
-                heap_type: HeapType::Func,
-                ..
-            }) => Val::FuncRef(raw.checked_sub(1).map(|i| Func {
-                store: store.id,
-                index: crate::index::StoreFuncIdx::from_u32(i as u32),
-            })),
-            ValType::Ref(RefType {
-                heap_type: HeapType::Extern,
-                ..
-            }) => Val::ExternRef(ExternRef::from_raw(store, raw)),
-        }
     }
 }
 

@@ -44,6 +44,19 @@ impl V128 {
     pub fn as_u128(&self) -> u128 {
         self.0
     }
+
+    /// The `v128` held in two 64-bit cells, low half first (as in a frame, a global or a
+    /// call's cell buffer).
+    #[inline(always)]
+    pub(crate) fn from_cells(lo: u64, hi: u64) -> V128 {
+        V128(u128::from(lo) | (u128::from(hi) << 64))
+    }
+
+    /// The two 64-bit cells of this `v128`, low half first.
+    #[inline(always)]
+    pub(crate) fn to_cells(self) -> [u64; 2] {
+        [self.0 as u64, (self.0 >> 64) as u64]
+    }
 }
 
 impl From<u128> for V128 {
@@ -891,27 +904,29 @@ pub(crate) fn i32x4_relaxed_dot_i8x16_i7x16_add_s(a: V128, b: V128, c: V128) -> 
 /// its function in that shape's table (an instruction's `op` field).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Shape {
-    /// [`Instr::V128Unary`](crate::ir::Instr::V128Unary) with an index into [`UNARY`].
+    /// [`Instr::V128Unary`](crate::ir::Instr::V128Unary) with the index of its row in the
+    /// `Unary` group of [`for_each_simd_op!`] (below [`UNARY`]).
     Unary(u16),
-    /// `V128Binary`, [`BINARY`].
+    /// `V128Binary`, below [`BINARY`].
     Binary(u16),
-    /// `V128Ternary`, [`TERNARY`].
+    /// `V128Ternary`, below [`TERNARY`].
     Ternary(u16),
-    /// `V128Shift`, [`SHIFT`].
+    /// `V128Shift`, below [`SHIFT`].
     Shift(u16),
-    /// `V128Splat`, [`SPLAT`].
+    /// `V128Splat`, below [`SPLAT`].
     Splat(u16),
-    /// `V128Test`, [`TEST`].
+    /// `V128Test`, below [`TEST`].
     Test(u16),
 }
 
-/// Defines the table `$table` of functions of type `$ty` and, for each wasmparser operator
-/// named in it, the [`Shape`] `$shape` with its index (see [`shape_of`]).
+/// Defines `$table`, the number of operators of shape `$shape` (the bound that `ir::verify`
+/// checks their instructions' `op` against), and, for each wasmparser operator named in the
+/// group, the [`Shape`] `$shape` with its index (see [`shape_of`]).
 macro_rules! op_tables {
     ($( $table:ident: $ty:ty => $shape:ident { $($op:ident => $f:expr,)* } )*) => {
         $(
-            #[doc = concat!("The functions of the `", stringify!($shape), "` SIMD instructions, indexed by their `op`.")]
-            pub(crate) static $table: &[$ty] = &[$($f),*];
+            #[doc = concat!("The number of `", stringify!($shape), "` SIMD operators: an instruction's `op` is below it.")]
+            pub(crate) const $table: u16 = [$(stringify!($op)),*].len() as u16;
         )*
 
         /// The shape and function index of SIMD operator `op`, if it is one of the table
@@ -935,9 +950,10 @@ macro_rules! op_tables {
 }
 
 /// Invokes `$cb!` with every table operator of the SIMD proposals, grouped by instruction
-/// shape: `TABLE: fn type => Shape { WasmparserOperator => lane function, }`. The
-/// translator's mapping ([`shape_of`]), the lane-function tables and the executor's
-/// per-operator handlers (`exec::dispatch::simd`) are all generated from this one list.
+/// shape: `COUNT: fn type => Shape { WasmparserOperator => lane function, }`. The
+/// translator's mapping ([`shape_of`]), the bounds the verifier checks (`UNARY`, ...) and
+/// the executor's per-operator handlers (`exec::dispatch::simd`) are all generated from this
+/// one list.
 macro_rules! for_each_simd_op {
     ($cb:ident) => {
         $cb! {

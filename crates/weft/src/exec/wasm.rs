@@ -715,14 +715,17 @@ pub(crate) fn i64_mul_wide_u(lhs: u64, rhs: u64) -> (u64, u64) {
     split128(u128::from(lhs) * u128::from(rhs))
 }
 
+/// The 128-bit integer held in two cells, low half first.
 #[inline(always)]
 fn join128(lo: u64, hi: u64) -> u128 {
-    u128::from(lo) | (u128::from(hi) << 64)
+    super::simd::V128::from_cells(lo, hi).as_u128()
 }
 
+/// The two cells of a 128-bit integer, low half first.
 #[inline(always)]
 fn split128(value: u128) -> (u64, u64) {
-    (value as u64, (value >> 64) as u64)
+    let [lo, hi] = super::simd::V128::from(value).to_cells();
+    (lo, hi)
 }
 
 #[cfg(test)]

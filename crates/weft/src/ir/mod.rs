@@ -287,17 +287,17 @@ macro_rules! for_each_instr {
                 I64MulWideS { dst: VSlot, lhs: Slot, rhs: Slot },
                 /// The unsigned 128-bit product (`i64.mul_wide_u`).
                 I64MulWideU { dst: VSlot, lhs: Slot, rhs: Slot },
-                /// `dst = simd::UNARY[op](src)` over `v128`s.
+                /// `dst = f(src)` over `v128`s, `f` the `op`-th `Unary` row of `simd::for_each_simd_op!`.
                 V128Unary { op: u16, dst: VSlot, src: VSlot },
-                /// `dst = simd::BINARY[op](lhs, rhs)` over `v128`s.
+                /// `dst = f(lhs, rhs)` over `v128`s, `f` the `op`-th `Binary` row.
                 V128Binary { op: u16, dst: VSlot, lhs: VSlot, rhs: VSlot },
-                /// `dst = simd::TERNARY[op](a, b, c)` over `v128`s.
+                /// `dst = f(a, b, c)` over `v128`s, `f` the `op`-th `Ternary` row.
                 V128Ternary { op: u16, dst: VSlot, a: VSlot, b: VSlot, c: VSlot },
-                /// `dst = simd::SHIFT[op](lhs, count)`: a `v128` shifted by the `i32` `count`.
+                /// `dst = f(lhs, count)`, `f` the `op`-th `Shift` row: a `v128` shifted by the `i32` `count`.
                 V128Shift { op: u16, dst: VSlot, lhs: VSlot, count: Slot },
-                /// `dst = simd::SPLAT[op](src)`: a `v128` of copies of the scalar `src`.
+                /// `dst = f(src)`, `f` the `op`-th `Splat` row: a `v128` of copies of the scalar `src`.
                 V128Splat { op: u16, dst: VSlot, src: Slot },
-                /// `dst = simd::TEST[op](src)`: an `i32` of a `v128` (`any_true`,
+                /// `dst = f(src)`, `f` the `op`-th `Test` row: an `i32` of a `v128` (`any_true`,
                 /// `all_true`, `bitmask`).
                 V128Test { op: u16, dst: Slot, src: VSlot },
                 /// `dst = simd::EXTRACT[op](src, lane)`: a scalar lane of a `v128`.
@@ -741,11 +741,38 @@ pub(crate) struct CompiledFunc {
     pub(crate) num_results: u32,
 }
 
+/// Whether a SIMD instruction's `op` names an operator of its shape: a row of its group in
+/// `simd::for_each_simd_op!`, a `simd::V128Load` kind, a lane-access function or a lane
+/// load/store width. Other instructions have no `op` and pass.
+fn simd_op_in_range(instr: &Instr) -> bool {
+    use crate::exec::simd;
+    match *instr {
+        Instr::V128Unary { op, .. } => op < simd::UNARY,
+        Instr::V128Binary { op, .. } => op < simd::BINARY,
+        Instr::V128Ternary { op, .. } => op < simd::TERNARY,
+        Instr::V128Shift { op, .. } => op < simd::SHIFT,
+        Instr::V128Splat { op, .. } => op < simd::SPLAT,
+        Instr::V128Test { op, .. } => op < simd::TEST,
+        Instr::V128Extract { op, .. } => usize::from(op) < simd::EXTRACT.len(),
+        Instr::V128Replace { op, .. } => usize::from(op) < simd::REPLACE.len(),
+        Instr::V128Load { op, .. } | Instr::V128LoadMem { op, .. } => {
+            usize::from(op) < simd::V128Load::ALL.len()
+        }
+        // `N` = `8 << op` bytes.
+        Instr::V128LoadLane { op, .. }
+        | Instr::V128StoreLane { op, .. }
+        | Instr::V128LoadLaneMem { op, .. }
+        | Instr::V128StoreLaneMem { op, .. } => op < 4,
+        _ => true,
+    }
+}
+
 /// Checks the invariants the interpreter relies on to access slots and instructions without
 /// bounds checks, for the code of a function with `num_slots` slots: every slot operand lies
 /// in the frame (`ReturnN`'s and `ZeroLocals`' whole ranges included), every branch target
-/// is an instruction of the function, a `BrTable`'s targets exist, and the code ends with an
-/// instruction that does not fall through.
+/// is an instruction of the function, a `BrTable`'s targets exist, every SIMD instruction's
+/// `op` names an operator of its shape (so that the executor finds its handler), and the code
+/// ends with an instruction that does not fall through.
 ///
 /// Returns which instructions are branch targets (for [`crate::exec::thread`]).
 pub(crate) fn verify(code: &[Instr], num_slots: u32) -> Result<Vec<bool>, String> {
@@ -781,6 +808,7 @@ pub(crate) fn verify(code: &[Instr], num_slots: u32) -> Result<Vec<bool>, String
                 ok &= u32::from(max) < num_slots;
             }
         }
+        ok &= simd_op_in_range(instr);
         if let Some(offset) = instr.branch_offset() {
             let target = ip as i64 + i64::from(offset);
             match usize::try_from(target)

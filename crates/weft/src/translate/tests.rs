@@ -461,6 +461,33 @@ fn verify_rejects_what_the_interpreter_cannot_run_unchecked() {
         Instr::Return0 {},
     ];
     assert!(verify(&zero, 2).is_err());
+    // A SIMD instruction whose `op` names no operator of its shape has no handler.
+    let v = |lo| crate::ir::VSlot::new(s(lo)).expect("slot below the last");
+    let unary = |op| {
+        [
+            Instr::V128Unary {
+                op,
+                dst: v(0),
+                src: v(0),
+            },
+            Instr::Return0 {},
+        ]
+    };
+    assert!(verify(&unary(crate::exec::simd::UNARY - 1), 2).is_ok());
+    assert!(verify(&unary(crate::exec::simd::UNARY), 2).is_err());
+    let load = |op| {
+        [
+            Instr::V128Load {
+                op,
+                dst: v(0),
+                ptr: s(0),
+                offset: 0,
+            },
+            Instr::Return0 {},
+        ]
+    };
+    assert!(verify(&load(12), 2).is_ok());
+    assert!(verify(&load(13), 2).is_err());
 }
 
 /// A module whose one function loads from `(i32.const 0)` with the given `memarg` offset

@@ -1,11 +1,11 @@
 //! The handlers of the `v128` instructions.
 //!
 //! A `v128` lives in two consecutive cells of the frame ([`VSlot`]: low 64 bits first). Each
-//! shape of SIMD instruction has one handler, which calls the lane function its `op` selects
-//! from the shape's table in [`crate::exec::simd`]: SIMD code pays an indirect call per
-//! operator, and the scalar interpreter keeps its handler count (and its code layout). An
-//! `op` outside its table traps as an internal error (a precompiled module's instruction
-//! could name one); the accumulator is not used by these instructions.
+//! table operator of `simd::for_each_simd_op!` and each `V128Load` kind has a handler of its
+//! own with its lane function inlined, which [`simd_handler`] picks by the instruction's `op`
+//! when code is threaded (`ir::verify` has checked that the `op` names one). Lane accesses
+//! select their function by `op` at run time. The accumulator is not used by these
+//! instructions.
 
 use super::*;
 use crate::exec::simd::{self, V128};
@@ -25,8 +25,7 @@ unsafe fn get_v128(regs: *mut u64, slot: VSlot) -> V128 {
     // are in the frame.
     unsafe {
         let cells = regs.add(slot.lo().index());
-        let (lo, hi) = (cells.read(), cells.add(1).read());
-        V128(u128::from(lo) | (u128::from(hi) << 64))
+        V128::from_cells(cells.read(), cells.add(1).read())
     }
 }
 
@@ -39,84 +38,27 @@ unsafe fn get_v128(regs: *mut u64, slot: VSlot) -> V128 {
 unsafe fn set_v128(regs: *mut u64, slot: VSlot, value: V128) {
     // SAFETY: guaranteed by the caller, as for `get_v128`.
     unsafe {
+        let [lo, hi] = value.to_cells();
         let cells = regs.add(slot.lo().index());
-        cells.write(value.0 as u64);
-        cells.add(1).write((value.0 >> 64) as u64);
+        cells.write(lo);
+        cells.add(1).write(hi);
     }
 }
 
-handler!(V128Unary(ip, regs, mem, mem_len, cx, acc) {
-    operands!(ip, V128Unary { op, dst, src });
-    let Some(f) = simd::UNARY.get(usize::from(op)) else {
-        return trap(cx, TrapCode::InternalError);
+/// Defines the handlers that [`handler_for`] gives the instructions whose handler
+/// [`simd_handler`] chooses by their `op`: `verify` rejects an `op` without a handler, so these
+/// run only if that check was bypassed, and trap as an internal error.
+macro_rules! per_op_stubs {
+    ($($name:ident)*) => {
+        $(
+            handler!($name(ip, regs, mem, mem_len, cx, acc) {
+                trap(cx, TrapCode::InternalError)
+            });
+        )*
     };
-    // SAFETY: (I1)–(I5); the instruction writes only `dst`'s cells.
-    unsafe {
-        set_v128(regs, dst, f(get_v128(regs, src)));
-        next(ip.add(1), regs, mem, mem_len, cx, acc)
-    }
-});
+}
 
-handler!(V128Binary(ip, regs, mem, mem_len, cx, acc) {
-    operands!(ip, V128Binary { op, dst, lhs, rhs });
-    let Some(f) = simd::BINARY.get(usize::from(op)) else {
-        return trap(cx, TrapCode::InternalError);
-    };
-    // SAFETY: (I1)–(I5).
-    unsafe {
-        set_v128(regs, dst, f(get_v128(regs, lhs), get_v128(regs, rhs)));
-        next(ip.add(1), regs, mem, mem_len, cx, acc)
-    }
-});
-
-handler!(V128Ternary(ip, regs, mem, mem_len, cx, acc) {
-    operands!(ip, V128Ternary { op, dst, a, b, c });
-    let Some(f) = simd::TERNARY.get(usize::from(op)) else {
-        return trap(cx, TrapCode::InternalError);
-    };
-    // SAFETY: (I1)–(I5).
-    unsafe {
-        let value = f(get_v128(regs, a), get_v128(regs, b), get_v128(regs, c));
-        set_v128(regs, dst, value);
-        next(ip.add(1), regs, mem, mem_len, cx, acc)
-    }
-});
-
-handler!(V128Shift(ip, regs, mem, mem_len, cx, acc) {
-    operands!(ip, V128Shift { op, dst, lhs, count });
-    let Some(f) = simd::SHIFT.get(usize::from(op)) else {
-        return trap(cx, TrapCode::InternalError);
-    };
-    // SAFETY: (I1)–(I5).
-    unsafe {
-        set_v128(regs, dst, f(get_v128(regs, lhs), get(regs, count) as u32));
-        next(ip.add(1), regs, mem, mem_len, cx, acc)
-    }
-});
-
-handler!(V128Splat(ip, regs, mem, mem_len, cx, acc) {
-    operands!(ip, V128Splat { op, dst, src });
-    let Some(f) = simd::SPLAT.get(usize::from(op)) else {
-        return trap(cx, TrapCode::InternalError);
-    };
-    // SAFETY: (I1)–(I5).
-    unsafe {
-        set_v128(regs, dst, f(get(regs, src)));
-        next(ip.add(1), regs, mem, mem_len, cx, acc)
-    }
-});
-
-handler!(V128Test(ip, regs, mem, mem_len, cx, acc) {
-    operands!(ip, V128Test { op, dst, src });
-    let Some(f) = simd::TEST.get(usize::from(op)) else {
-        return trap(cx, TrapCode::InternalError);
-    };
-    // SAFETY: (I1)–(I5).
-    unsafe {
-        set(regs, dst, u64::from(f(get_v128(regs, src))));
-        next(ip.add(1), regs, mem, mem_len, cx, acc)
-    }
-});
+per_op_stubs!(V128Unary V128Binary V128Ternary V128Shift V128Splat V128Test V128Load);
 
 handler!(V128Extract(ip, regs, mem, mem_len, cx, acc) {
     operands!(ip, V128Extract { op, dst, src, lane });
@@ -305,20 +247,6 @@ fn address32(cell: u64) -> Result<u32, TrapCode> {
     u32::try_from(cell).map_err(|_| TrapCode::MemoryOutOfBounds)
 }
 
-handler!(V128Load(ip, regs, mem, mem_len, cx, acc) {
-    operands!(ip, V128Load { op, dst, ptr, offset });
-    // SAFETY: (I1)–(I5).
-    unsafe {
-        let ptr = get(regs, ptr) as u32;
-        let value = match v128_load(op, mem, mem_len, ptr, offset) {
-            Ok(value) => value,
-            Err(code) => return trap(cx, code),
-        };
-        set_v128(regs, dst, value);
-        next(ip.add(1), regs, mem, mem_len, cx, acc)
-    }
-});
-
 handler!(V128Store(ip, regs, mem, mem_len, cx, acc) {
     operands!(ip, V128Store { ptr, value, offset });
     // SAFETY: (I1)–(I5).
@@ -468,7 +396,7 @@ handler!(V128GlobalGet(ip, regs, mem, mem_len, cx, acc) {
     let Some(entity) = global_entity(cx, global) else {
         return trap(cx, TrapCode::InternalError);
     };
-    let value = V128(u128::from(entity.value) | (u128::from(entity.hi) << 64));
+    let value = V128::from_cells(entity.value, entity.hi);
     // SAFETY: (I1)–(I5).
     unsafe {
         set_v128(regs, dst, value);
@@ -483,8 +411,7 @@ handler!(V128GlobalSet(ip, regs, mem, mem_len, cx, acc) {
     let Some(entity) = global_entity(cx, global) else {
         return trap(cx, TrapCode::InternalError);
     };
-    entity.value = value.0 as u64;
-    entity.hi = (value.0 >> 64) as u64;
+    [entity.value, entity.hi] = value.to_cells();
     // SAFETY: (I3).
     unsafe { next(ip.add(1), regs, mem, mem_len, cx, acc) }
 });
@@ -602,7 +529,7 @@ macro_rules! simd_handlers {
 simd::for_each_simd_op!(simd_handlers);
 
 /// The per-operator handler of a SIMD instruction of the table shapes, or of a `V128Load`;
-/// `None` for other instructions and for an `op` out of range (whose generic handler traps).
+/// `None` for other instructions and for an `op` out of range (which `verify` rejects).
 pub(super) fn simd_handler(instr: &Instr) -> Option<Handler> {
     let (table, op) = match *instr {
         Instr::V128Unary { op, .. } => (UNARY_HANDLERS, op),
