@@ -460,11 +460,6 @@ struct Translator<'a> {
     v128_marks: Vec<u32>,
 }
 
-macro_rules! unop {
-    ($t:ident, $name:ident) => {
-        $t.unary(|dst, src| Instr::$name { dst, src })
-    };
-}
 macro_rules! binop {
     ($t:ident, $name:ident) => {
         $t.binary(
@@ -493,15 +488,6 @@ macro_rules! cmpop {
         )
     };
 }
-macro_rules! load {
-    ($t:ident, $name:ident, $memarg:expr) => {
-        $t.load($memarg, |dst, ptr, offset| Instr::$name {
-            dst,
-            ptr,
-            offset,
-        })
-    };
-}
 macro_rules! store {
     ($t:ident, $name:ident, $imm:ident, $wide:expr, $memarg:expr) => {
         $t.store(
@@ -520,8 +506,10 @@ mod operators;
 mod shapes;
 mod simd;
 mod stack;
+mod table;
 mod visit;
 
 use fuse::*;
 use memory::*;
+use table::Plain;
 use visit::*;

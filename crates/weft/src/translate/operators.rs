@@ -151,18 +151,17 @@ impl Translator<'_> {
                     self.emit(Instr::GlobalSet { src, global });
                 }
             }
-            O::I32Load { memarg } | O::F32Load { memarg } => load!(self, I32Load, memarg)?,
-            O::I64Load { memarg } | O::F64Load { memarg } => load!(self, I64Load, memarg)?,
-            O::I32Load8S { memarg } => load!(self, I32Load8S, memarg)?,
-            O::I32Load8U { memarg } => load!(self, I32Load8U, memarg)?,
-            O::I32Load16S { memarg } => load!(self, I32Load16S, memarg)?,
-            O::I32Load16U { memarg } => load!(self, I32Load16U, memarg)?,
-            O::I64Load8S { memarg } => load!(self, I64Load8S, memarg)?,
-            O::I64Load8U { memarg } => load!(self, I64Load8U, memarg)?,
-            O::I64Load16S { memarg } => load!(self, I64Load16S, memarg)?,
-            O::I64Load16U { memarg } => load!(self, I64Load16U, memarg)?,
-            O::I64Load32S { memarg } => load!(self, I64Load32S, memarg)?,
-            O::I64Load32U { memarg } => load!(self, I64Load32U, memarg)?,
+            // Cells hold the bits: a float load is the integer load of its width.
+            O::F32Load { memarg } => self.load(memarg, |dst, ptr, offset| Instr::I32Load {
+                dst,
+                ptr,
+                offset,
+            })?,
+            O::F64Load { memarg } => self.load(memarg, |dst, ptr, offset| Instr::I64Load {
+                dst,
+                ptr,
+                offset,
+            })?,
             O::I32Store { memarg } | O::F32Store { memarg } => {
                 store!(self, I32Store, I32StoreImm, false, memarg)?
             }
@@ -228,7 +227,7 @@ impl Translator<'_> {
             O::F32Const { value } => self.push_const(u64::from(value.bits()))?,
             O::F64Const { value } => self.push_const(value.bits())?,
             O::RefNull { .. } => self.push_const(0)?,
-            O::RefIsNull => unop!(self, I64Eqz)?,
+            O::RefIsNull => self.unary(|dst, src| Instr::I64Eqz { dst, src })?,
             O::RefFunc { function_index } => {
                 let dst = self.push_temp()?;
                 self.emit_result(Instr::RefFunc {
@@ -302,7 +301,6 @@ impl Translator<'_> {
                 });
             }
 
-            O::I32Eqz => unop!(self, I32Eqz)?,
             O::I32Eq => cmpop!(self, I32Eq, I32EqImm, I32EqImm, false)?,
             O::I32Ne => cmpop!(self, I32Ne, I32NeImm, I32NeImm, false)?,
             O::I32LtS => cmpop!(self, I32LtS, I32LtSImm, I32GtSImm, false)?,
@@ -313,7 +311,6 @@ impl Translator<'_> {
             O::I32LeU => cmpop!(self, I32LeU, I32LeUImm, I32GeUImm, false)?,
             O::I32GeS => cmpop!(self, I32GeS, I32GeSImm, I32LeSImm, false)?,
             O::I32GeU => cmpop!(self, I32GeU, I32GeUImm, I32LeUImm, false)?,
-            O::I64Eqz => unop!(self, I64Eqz)?,
             O::I64Eq => cmpop!(self, I64Eq, I64EqImm, I64EqImm, true)?,
             O::I64Ne => cmpop!(self, I64Ne, I64NeImm, I64NeImm, true)?,
             O::I64LtS => cmpop!(self, I64LtS, I64LtSImm, I64GtSImm, true)?,
@@ -324,22 +321,7 @@ impl Translator<'_> {
             O::I64LeU => cmpop!(self, I64LeU, I64LeUImm, I64GeUImm, true)?,
             O::I64GeS => cmpop!(self, I64GeS, I64GeSImm, I64LeSImm, true)?,
             O::I64GeU => cmpop!(self, I64GeU, I64GeUImm, I64LeUImm, true)?,
-            O::F32Eq => binop!(self, F32Eq)?,
-            O::F32Ne => binop!(self, F32Ne)?,
-            O::F32Lt => binop!(self, F32Lt)?,
-            O::F32Gt => binop!(self, F32Gt)?,
-            O::F32Le => binop!(self, F32Le)?,
-            O::F32Ge => binop!(self, F32Ge)?,
-            O::F64Eq => binop!(self, F64Eq)?,
-            O::F64Ne => binop!(self, F64Ne)?,
-            O::F64Lt => binop!(self, F64Lt)?,
-            O::F64Gt => binop!(self, F64Gt)?,
-            O::F64Le => binop!(self, F64Le)?,
-            O::F64Ge => binop!(self, F64Ge)?,
 
-            O::I32Clz => unop!(self, I32Clz)?,
-            O::I32Ctz => unop!(self, I32Ctz)?,
-            O::I32Popcnt => unop!(self, I32Popcnt)?,
             O::I32Add => binop!(self, I32Add, I32AddImm, true, false)?,
             O::I32Sub => self.sub(
                 |dst, lhs, rhs| Instr::I32Sub { dst, lhs, rhs },
@@ -347,10 +329,6 @@ impl Translator<'_> {
                 false,
             )?,
             O::I32Mul => binop!(self, I32Mul, I32MulImm, true, false)?,
-            O::I32DivS => binop!(self, I32DivS)?,
-            O::I32DivU => binop!(self, I32DivU)?,
-            O::I32RemS => binop!(self, I32RemS)?,
-            O::I32RemU => binop!(self, I32RemU)?,
             O::I32And => binop!(self, I32And, I32AndImm, true, false)?,
             O::I32Or => binop!(self, I32Or, I32OrImm, true, false)?,
             O::I32Xor => binop!(self, I32Xor, I32XorImm, true, false)?,
@@ -359,9 +337,6 @@ impl Translator<'_> {
             O::I32ShrU => binop!(self, I32ShrU, I32ShrUImm, false, false)?,
             O::I32Rotl => binop!(self, I32Rotl, I32RotlImm, false, false)?,
             O::I32Rotr => binop!(self, I32Rotr, I32RotrImm, false, false)?,
-            O::I64Clz => unop!(self, I64Clz)?,
-            O::I64Ctz => unop!(self, I64Ctz)?,
-            O::I64Popcnt => unop!(self, I64Popcnt)?,
             O::I64Add => binop!(self, I64Add, I64AddImm, true, true)?,
             O::I64Sub => self.sub(
                 |dst, lhs, rhs| Instr::I64Sub { dst, lhs, rhs },
@@ -393,10 +368,6 @@ impl Translator<'_> {
                 self.wide128(|dst, [lhs, rhs]| Instr::I64MulWideU { dst, lhs, rhs })?
             }
             O::I64Mul => binop!(self, I64Mul, I64MulImm, true, true)?,
-            O::I64DivS => binop!(self, I64DivS)?,
-            O::I64DivU => binop!(self, I64DivU)?,
-            O::I64RemS => binop!(self, I64RemS)?,
-            O::I64RemU => binop!(self, I64RemU)?,
             O::I64And => binop!(self, I64And, I64AndImm, true, true)?,
             O::I64Or => binop!(self, I64Or, I64OrImm, true, true)?,
             O::I64Xor => binop!(self, I64Xor, I64XorImm, true, true)?,
@@ -406,80 +377,23 @@ impl Translator<'_> {
             O::I64Rotl => binop!(self, I64Rotl, I64RotlImm, false, true)?,
             O::I64Rotr => binop!(self, I64Rotr, I64RotrImm, false, true)?,
 
-            O::F32Abs => unop!(self, F32Abs)?,
-            O::F32Neg => unop!(self, F32Neg)?,
-            O::F32Ceil => unop!(self, F32Ceil)?,
-            O::F32Floor => unop!(self, F32Floor)?,
-            O::F32Trunc => unop!(self, F32Trunc)?,
-            O::F32Nearest => unop!(self, F32Nearest)?,
-            O::F32Sqrt => unop!(self, F32Sqrt)?,
-            O::F32Add => binop!(self, F32Add)?,
-            O::F32Sub => binop!(self, F32Sub)?,
-            O::F32Mul => binop!(self, F32Mul)?,
-            O::F32Div => binop!(self, F32Div)?,
-            O::F32Min => binop!(self, F32Min)?,
-            O::F32Max => binop!(self, F32Max)?,
-            O::F32Copysign => binop!(self, F32Copysign)?,
-            O::F64Abs => unop!(self, F64Abs)?,
-            O::F64Neg => unop!(self, F64Neg)?,
-            O::F64Ceil => unop!(self, F64Ceil)?,
-            O::F64Floor => unop!(self, F64Floor)?,
-            O::F64Trunc => unop!(self, F64Trunc)?,
-            O::F64Nearest => unop!(self, F64Nearest)?,
-            O::F64Sqrt => unop!(self, F64Sqrt)?,
-            O::F64Add => binop!(self, F64Add)?,
-            O::F64Sub => binop!(self, F64Sub)?,
-            O::F64Mul => binop!(self, F64Mul)?,
-            O::F64Div => binop!(self, F64Div)?,
-            O::F64Min => binop!(self, F64Min)?,
-            O::F64Max => binop!(self, F64Max)?,
-            O::F64Copysign => binop!(self, F64Copysign)?,
-
-            O::I32WrapI64 => unop!(self, I32WrapI64)?,
-            O::I32TruncF32S => unop!(self, I32TruncF32S)?,
-            O::I32TruncF32U => unop!(self, I32TruncF32U)?,
-            O::I32TruncF64S => unop!(self, I32TruncF64S)?,
-            O::I32TruncF64U => unop!(self, I32TruncF64U)?,
-            O::I64ExtendI32S => unop!(self, I64ExtendI32S)?,
             // An `i32` in a cell is already zero-extended (see `crate::ir`): the operand
             // stays where it is.
             O::I64ExtendI32U => {
                 let operand = self.pop()?;
                 self.push(operand)?;
             }
-            O::I64TruncF32S => unop!(self, I64TruncF32S)?,
-            O::I64TruncF32U => unop!(self, I64TruncF32U)?,
-            O::I64TruncF64S => unop!(self, I64TruncF64S)?,
-            O::I64TruncF64U => unop!(self, I64TruncF64U)?,
-            O::F32ConvertI32S => unop!(self, F32ConvertI32S)?,
-            O::F32ConvertI32U => unop!(self, F32ConvertI32U)?,
-            O::F32ConvertI64S => unop!(self, F32ConvertI64S)?,
-            O::F32ConvertI64U => unop!(self, F32ConvertI64U)?,
-            O::F32DemoteF64 => unop!(self, F32DemoteF64)?,
-            O::F64ConvertI32S => unop!(self, F64ConvertI32S)?,
-            O::F64ConvertI32U => unop!(self, F64ConvertI32U)?,
-            O::F64ConvertI64S => unop!(self, F64ConvertI64S)?,
-            O::F64ConvertI64U => unop!(self, F64ConvertI64U)?,
-            O::F64PromoteF32 => unop!(self, F64PromoteF32)?,
             // Cells hold the bits, so reinterpretations change nothing.
             O::I32ReinterpretF32
             | O::I64ReinterpretF64
             | O::F32ReinterpretI32
             | O::F64ReinterpretI64 => {}
-            O::I32Extend8S => unop!(self, I32Extend8S)?,
-            O::I32Extend16S => unop!(self, I32Extend16S)?,
-            O::I64Extend8S => unop!(self, I64Extend8S)?,
-            O::I64Extend16S => unop!(self, I64Extend16S)?,
-            O::I64Extend32S => unop!(self, I64Extend32S)?,
-            O::I32TruncSatF32S => unop!(self, I32TruncSatF32S)?,
-            O::I32TruncSatF32U => unop!(self, I32TruncSatF32U)?,
-            O::I32TruncSatF64S => unop!(self, I32TruncSatF64S)?,
-            O::I32TruncSatF64U => unop!(self, I32TruncSatF64U)?,
-            O::I64TruncSatF32S => unop!(self, I64TruncSatF32S)?,
-            O::I64TruncSatF32U => unop!(self, I64TruncSatF32U)?,
-            O::I64TruncSatF64S => unop!(self, I64TruncSatF64S)?,
-            O::I64TruncSatF64U => unop!(self, I64TruncSatF64U)?,
-            _ => return self.simd_operator(op),
+            _ => match table::plain(op) {
+                Some(Plain::Unary(make)) => self.unary(make)?,
+                Some(Plain::Binary(make)) => self.binary(make, None, false, false)?,
+                Some(Plain::Load(make, memarg)) => self.load(memarg, make)?,
+                None => return self.simd_operator(op),
+            },
         }
         Ok(())
     }
