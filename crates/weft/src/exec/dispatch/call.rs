@@ -1,5 +1,12 @@
-//! Calls and returns: the handlers of `return`, `call`, `call_indirect` and their helpers,
-//! which push and pop frames on the value stack without recursing on the host stack.
+//! Calls and returns: the handlers of `return`, `call`, `call_indirect`, the tail calls
+//! `return_call` and `return_call_indirect`, and their helpers, which push, pop and replace
+//! frames on the value stack without recursing on the host stack.
+//!
+//! A tail call resolves its callee to a store function as the matching call does, then
+//! takes one step, [`tail_call_store_func`]: a wasm callee's frame replaces the caller's
+//! ([`tail_call_wasm`]), and a host callee is called in place of the caller, whose frame is
+//! popped first, so that the host function's results go straight to the caller's caller
+//! ([`tail_call_host`]). A `return_call_ref` is one more way to find the callee.
 
 use super::*;
 
@@ -315,4 +322,107 @@ pub(super) fn resolve_indirect(
         return Err(TrapCode::BadSignature);
     }
     Ok(func)
+}
+
+handler!(ReturnCallInternal(ip, regs, mem, mem_len, cx, acc) {
+    operands!(ip, ReturnCallInternal { func, base });
+    let Some(entity) = cx.inner.instances.get(cx.instance) else {
+        return trap(cx, TrapCode::InternalError);
+    };
+    // The IR's `ReturnCallInternal` names a defined function.
+    let func_index = func.func_idx(entity.module.inner.info.num_imported_funcs);
+    tail_call_wasm(base, cx.instance, func_index, mem, mem_len, cx)
+});
+
+handler!(ReturnCallImported(ip, regs, mem, mem_len, cx, acc) {
+    operands!(ip, ReturnCallImported { func, base });
+    let store_func = cx
+        .inner
+        .instances
+        .get(cx.instance)
+        .and_then(|instance| instance.funcs.get(func).copied());
+    let Some(store_func) = store_func else {
+        return trap(cx, TrapCode::InternalError);
+    };
+    tail_call_store_func(base, store_func, mem, mem_len, cx)
+});
+
+handler!(ReturnCallIndirect(ip, regs, mem, mem_len, cx, acc) {
+    operands!(ip, ReturnCallIndirect { ty, table, index, base });
+    // SAFETY: (I1) and (I2); read before the arguments move over it.
+    let element = unsafe { get(regs, index) } as u32;
+    match resolve_indirect(cx, ty, table, element) {
+        Ok(func) => tail_call_store_func(base, func, mem, mem_len, cx),
+        Err(code) => trap(cx, code),
+    }
+});
+
+/// Tail-calls store function `func`, whose arguments start at slot `base` of the current
+/// frame: the step every tail call takes once it has found its callee.
+#[inline(always)]
+pub(super) fn tail_call_store_func(
+    base: Slot,
+    func: StoreFuncIdx,
+    mem: *mut u8,
+    mem_len: usize,
+    cx: &mut Cx<'_>,
+) -> Flow {
+    match cx.inner.funcs.get(func) {
+        Some(&FuncEntity::Wasm {
+            instance, index, ..
+        }) => tail_call_wasm(base, instance, index, mem, mem_len, cx),
+        Some(FuncEntity::Host { host, ty, .. }) => {
+            let (host, params, len) = (
+                *host,
+                ty.param_cells(),
+                ty.param_cells().max(ty.result_cells()),
+            );
+            tail_call_host(base, host, params, len, cx)
+        }
+        None => trap(cx, TrapCode::InternalError),
+    }
+}
+
+/// Tail-calls function `func_index` of store instance `instance` (a wasm function), whose
+/// arguments start at slot `base` of the current frame: its frame replaces the current one
+/// (see [`replace_frame`]), and it returns to the current frame's caller.
+#[inline(always)]
+pub(super) fn tail_call_wasm(
+    base: Slot,
+    instance: InstanceIdx,
+    func_index: FuncIdx,
+    mem: *mut u8,
+    mem_len: usize,
+    cx: &mut Cx<'_>,
+) -> Flow {
+    let budget = cx.stack_budget;
+    if let Err(exit) = replace_frame(cx.stack, cx.inner, instance, func_index, base, budget) {
+        return stop(cx, exit);
+    }
+    let Some(&frame) = cx.stack.frames.last() else {
+        return trap(cx, TrapCode::InternalError);
+    };
+    enter(frame, mem, mem_len, cx, 0)
+}
+
+/// Tail-calls host function `host`, which takes `params` cells from slot `base` of the
+/// current frame and uses `len` cells: the arguments move to the frame's slot 0, the frame
+/// is popped, and the driver calls the host function there, so that its results land where
+/// the caller of the current frame expects the current frame's (or, for the entry frame,
+/// where the run's results go). Its caller then resumes as after a call.
+#[cold]
+#[inline(never)]
+fn tail_call_host(
+    base: Slot,
+    host: HostFuncIdx,
+    params: usize,
+    len: usize,
+    cx: &mut Cx<'_>,
+) -> Flow {
+    let fp = cx.fp;
+    if let Err(exit) = move_args(cx.stack, fp, base, params) {
+        return stop(cx, Box::new(exit));
+    }
+    cx.stack.frames.pop();
+    stop_host(cx, host, fp, len)
 }
