@@ -1108,3 +1108,58 @@ pub(crate) fn check_code(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    #![expect(clippy::expect_used, reason = "a failed expectation is a failed test")]
+
+    use super::*;
+    use crate::Module;
+
+    #[test]
+    fn check_code_checks_tail_call_arities_and_results() {
+        let engine = Engine::default();
+        let module = Module::new(
+            &engine,
+            r#"(module
+                (type $ret_i32 (func (param i32 i32) (result i32)))
+                (type $ret_i64 (func (result i64)))
+                (table 1 funcref)
+                (func (param i32 i32) (result i32) (local.get 0))
+                (func (result i64) (i64.const 0)))"#,
+        )
+        .expect("compiles");
+        let info = &module.inner.info;
+        let own = info.types.get(TypeIdx::from_u32(0)).expect("type 0");
+        let call = |func: u32, base: u16| Instr::ReturnCallInternal {
+            func: DefinedFuncIdx::from_u32(func),
+            base: Slot::new(base),
+        };
+        // Two arguments from slot 1 fit a frame of 3 slots, not of 2.
+        assert!(check_code(info, own, &[call(0, 1)], 3).is_ok());
+        assert!(check_code(info, own, &[call(0, 1)], 2).is_err());
+        // The callee must return what the function returns, and exist.
+        assert!(check_code(info, own, &[call(1, 0)], 3).is_err());
+        assert!(check_code(info, own, &[call(2, 0)], 3).is_err());
+        let indirect = |ty: u32, table: u32| Instr::ReturnCallIndirect {
+            ty: TypeIdx::from_u32(ty),
+            table: TableIdx::from_u32(table),
+            index: Slot::new(0),
+            base: Slot::new(1),
+        };
+        assert!(check_code(info, own, &[indirect(0, 0)], 3).is_ok());
+        assert!(check_code(info, own, &[indirect(1, 0)], 3).is_err());
+        assert!(check_code(info, own, &[indirect(0, 1)], 3).is_err());
+        assert!(check_code(info, own, &[indirect(2, 0)], 3).is_err());
+        let imported = Instr::ReturnCallImported {
+            func: FuncIdx::from_u32(0),
+            base: Slot::new(0),
+        };
+        assert!(check_code(info, own, &[imported], 3).is_ok());
+        let missing = Instr::ReturnCallImported {
+            func: FuncIdx::from_u32(5),
+            base: Slot::new(0),
+        };
+        assert!(check_code(info, own, &[missing], 3).is_err());
+    }
+}
