@@ -67,8 +67,9 @@ pub(crate) struct Op {
     handler: Handler,
     /// The instruction (the handler's operands).
     pub(crate) instr: Instr,
-    /// For a `CallInternal`: the callee's code once it has been called (null before), so
-    /// that later calls need no look-up. It lives in the same `Module` as this `Op`.
+    /// For a `CallInternal` or `ReturnCallInternal`: the callee's code once it has been
+    /// called (null before), so that later calls need no look-up. It lives in the same
+    /// `Module` as this `Op`.
     callee: AtomicPtr<CompiledFunc>,
 }
 

@@ -326,13 +326,89 @@ pub(super) fn resolve_indirect(
 
 handler!(ReturnCallInternal(ip, regs, mem, mem_len, cx, acc) {
     operands!(ip, ReturnCallInternal { func, base });
+    // SAFETY: (I3): `ip` points at a live `Op`.
+    let callee = unsafe { (*ip).callee.load(Ordering::Acquire) };
+    // The same frame as `replace_frame` makes, for a callee called before (as in
+    // `CallInternal`); anything unusual takes the general path.
+    if callee.is_null() {
+        // SAFETY: the state is unchanged.
+        return unsafe { return_call_internal_general(ip, regs, mem, mem_len, cx, acc) };
+    }
+    // SAFETY: a non-null `callee` was stored by `return_call_internal_general` from the
+    // frame `replace_frame` made for this call's callee: code of the module that holds
+    // this `Op`, which outlives it.
+    let compiled = unsafe { &*callee };
+    let fp = cx.fp;
+    let end = fp + compiled.num_slots as usize;
+    let args = fp + base.index();
+    let params = compiled.num_params as usize;
+    let stack = &mut *cx.stack;
+    let depth = stack.frames.len();
+    if stack.cells.len() < end.max(args + params)
+        || depth == 0
+        || stack_bytes(end, depth) > cx.stack_budget
+    {
+        // SAFETY: the state is unchanged.
+        return unsafe { return_call_internal_general(ip, regs, mem, mem_len, cx, acc) };
+    }
+    // SAFETY: `cells` holds at least `end` cells, so the callee's frame, which starts where
+    // the current one does, is in bounds (I1) (its `ZeroLocals` clears its locals), and
+    // the arguments `args..args + params` are in bounds too (`copy` allows the overlap).
+    // `depth >= 1` frames exist, the top one being the current frame, which the callee's
+    // replaces.
+    let code = unsafe {
+        let cells = stack.cells.as_mut_ptr();
+        core::ptr::copy(cells.add(args), cells.add(fp), params);
+        let code = compiled.code.as_ptr();
+        stack.frames.as_mut_ptr().add(depth - 1).write(Frame {
+            func: compiled,
+            ip: code,
+            fp,
+            instance: cx.instance,
+            // The IR's `ReturnCallInternal` names a defined function.
+            defined: func,
+        });
+        code
+    };
+    // SAFETY: (I1): `regs` is still the frame's first cell, `cells` was not resized; (I3) the
+    // callee starts at its first instruction; (I4) the callee belongs to the same
+    // instance, so the memory view stays.
+    unsafe { next(code, regs, mem, mem_len, cx, 0) }
+});
+
+/// `ReturnCallInternal` through [`replace_frame`], for the cases its fast path leaves out;
+/// keeps the callee's code for the fast path.
+///
+/// # Safety
+///
+/// As for any handler.
+#[inline(never)]
+unsafe fn return_call_internal_general(
+    ip: *const Op,
+    regs: *mut u64,
+    mem: *mut u8,
+    mem_len: usize,
+    cx: &mut Cx<'_>,
+    acc: u64,
+) -> Flow {
+    let _ = (regs, acc);
+    operands!(ip, ReturnCallInternal { func, base });
     let Some(entity) = cx.inner.instances.get(cx.instance) else {
         return trap(cx, TrapCode::InternalError);
     };
     // The IR's `ReturnCallInternal` names a defined function.
     let func_index = func.func_idx(entity.module.inner.info.num_imported_funcs);
-    tail_call_wasm(base, cx.instance, func_index, mem, mem_len, cx)
-});
+    let budget = cx.stack_budget;
+    if let Err(exit) = replace_frame(cx.stack, cx.inner, cx.instance, func_index, base, budget) {
+        return stop(cx, exit);
+    }
+    let Some(&frame) = cx.stack.frames.last() else {
+        return trap(cx, TrapCode::InternalError);
+    };
+    // SAFETY: (I3): `ip` points at a live `Op`.
+    unsafe { (*ip).callee.store(frame.func.cast_mut(), Ordering::Release) };
+    enter(frame, mem, mem_len, cx, 0)
+}
 
 handler!(ReturnCallImported(ip, regs, mem, mem_len, cx, acc) {
     operands!(ip, ReturnCallImported { func, base });
