@@ -10,7 +10,10 @@
 //!   caller's argument slots, so arguments and results are never copied.
 //! - `frames`: the call stack of wasm frames (code, instruction index, frame pointer,
 //!   instance). Wasm-to-wasm calls push a frame and continue in the same loop: they never
-//!   recurse on the host stack.
+//!   recurse on the host stack. A tail call (`return_call`, `return_call_indirect`)
+//!   replaces the top frame instead (`replace_frame`), so that a chain of tail calls uses
+//!   one frame; a tail call of a host function pops the frame and lets the driver call the
+//!   host function in its place.
 //!
 //! Execution is *threaded* ([`dispatch`]): each instruction carries a pointer to the
 //! function that executes it, and each such handler hands over to the next one, with the
