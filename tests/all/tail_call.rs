@@ -6,7 +6,8 @@
 use std::time::{Duration, Instant};
 use weft::ErrorExt as _;
 use weft::{
-    Caller, Config, Engine, Extern, Instance, Linker, Module, Ref, Store, TrapCode, WasmBacktrace,
+    Caller, CompilationMode, Config, Engine, Extern, Instance, Linker, Module, Ref, Store,
+    TrapCode, WasmBacktrace,
 };
 
 /// `f` and `g` tail-call each other, counting `n` down to 0 and summing it into `acc`; `g`
@@ -67,6 +68,20 @@ fn a_million_mutual_tail_calls_run_in_constant_stack() {
         f.call(&mut store, (1_000_000, 0))
     });
     assert_eq!(result.expect("runs"), sum_to(1_000_000));
+}
+
+#[test]
+fn lazily_compiled_callees_are_compiled_on_their_first_tail_call() {
+    let engine = engine(|c| {
+        c.compilation_mode(CompilationMode::Lazy);
+    });
+    let mut store = Store::new(&engine, ());
+    let module = Module::new(&engine, MUTUAL).expect("compiles");
+    let instance = Instance::new(&mut store, &module, &[]).expect("instantiates");
+    let f = instance
+        .get_typed_func::<(i64, i64), i64>(&mut store, "f")
+        .expect("f");
+    assert_eq!(f.call(&mut store, (1000, 0)).expect("runs"), sum_to(1000));
 }
 
 #[test]
