@@ -328,6 +328,11 @@ fn execute(
                 if let Err(exit) = grow_cells(stack, end) {
                     return Err(exit_error(ctx, stack, exit));
                 }
+                // A host function tail-called from a frame that is gone uses cells past its
+                // caller's frame: they count as well.
+                let used = outer_used.saturating_add(stack_bytes(end, stack.frames.len()));
+                let inner = ctx.inner();
+                inner.stack_used = inner.stack_used.max(used);
                 let Some((below, rest)) = stack.cells.split_at_mut_checked(base) else {
                     return Err(TrapCode::InternalError.into());
                 };
