@@ -49,14 +49,6 @@ const EXPECTED_FAILURES: &[(&str, &str)] = &[
         "the proposal's copy predates Wasm 2.0, which accepts a `br_table` to labels of different types after `unreachable` (wasm-v2 and wasm-v3 dropped this assertion)",
     ),
     (
-        "proposals/tail-call/return_call.wast",
-        "needs tail calls (not implemented yet)",
-    ),
-    (
-        "proposals/tail-call/return_call_indirect.wast",
-        "needs tail calls (not implemented yet)",
-    ),
-    (
         "wasm-v3/br_on_non_null.wast",
         "needs typed function references (not implemented yet)",
     ),
@@ -107,14 +99,6 @@ const EXPECTED_FAILURES: &[(&str, &str)] = &[
         "needs typed function references (not implemented yet)",
     ),
     ("wasm-v3/ref_null.wast", "needs GC"),
-    (
-        "wasm-v3/return_call.wast",
-        "needs tail calls (not implemented yet)",
-    ),
-    (
-        "wasm-v3/return_call_indirect.wast",
-        "needs tail calls (not implemented yet)",
-    ),
     (
         "wasm-v3/return_call_ref.wast",
         "needs typed function references (not implemented yet)",

@@ -35,8 +35,8 @@ pub const MAX_TABLE_ELEMENTS: usize = 10_000;
 
 /// The wasm-smith configuration for Weft's feature set: WebAssembly 2.0 (multi-value, bulk
 /// memory, reference types, sign extension, saturating float-to-int, mutable globals and
-/// fixed-width SIMD), relaxed SIMD, extended constant expressions, wide arithmetic,
-/// and multi-memory (up to two memories), with small modules so that many run quickly.
+/// fixed-width SIMD), relaxed SIMD, extended constant expressions, wide arithmetic, tail
+/// calls and multi-memory (up to two memories), with small modules so that many run quickly.
 /// (memory64 stays off: wasm-smith then also makes 64-bit tables, which Weft refuses.)
 pub fn smith_config() -> wasm_smith::Config {
     wasm_smith::Config {
@@ -49,7 +49,7 @@ pub fn smith_config() -> wasm_smith::Config {
         relaxed_simd_enabled: true,
         threads_enabled: false,
         shared_everything_threads_enabled: false,
-        tail_call_enabled: false,
+        tail_call_enabled: true,
         exceptions_enabled: false,
         gc_enabled: false,
         memory64_enabled: false,

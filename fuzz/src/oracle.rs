@@ -291,7 +291,7 @@ impl WasmiOracle {
         config
             .consume_fuel(true)
             .wasm_multi_memory(true)
-            .wasm_tail_call(false)
+            .wasm_tail_call(true)
             .wasm_extended_const(true)
             .wasm_wide_arithmetic(true)
             .wasm_simd(true)

@@ -68,8 +68,8 @@ fn unsupported_features_are_refused_by_name() {
         ("wasm_threads", |c| {
             c.wasm_threads(true);
         }),
-        ("wasm_tail_call", |c| {
-            c.wasm_tail_call(true);
+        ("wasm_stack_switching", |c| {
+            c.wasm_stack_switching(true);
         }),
         ("wasm_exceptions", |c| {
             c.wasm_exceptions(true);

@@ -21,6 +21,7 @@ mod peer_bugs;
 mod pooling;
 mod precompiled;
 mod simd;
+mod tail_call;
 mod wide_arithmetic;
 
 use std::alloc::{GlobalAlloc, Layout, System};

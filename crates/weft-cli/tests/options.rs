@@ -159,6 +159,36 @@ fn simd_programs_run_and_follow_their_switch() {
 }
 
 #[test]
+fn tail_calls_run_and_follow_their_switch() {
+    let path = wat_file(
+        "proposals",
+        "tail.wat",
+        r#"(module
+             (func $count (param i32 i32) (result i32)
+               (if (result i32) (i32.eqz (local.get 0))
+                 (then (local.get 1))
+                 (else (return_call $count
+                   (i32.sub (local.get 0) (i32.const 1))
+                   (i32.add (local.get 1) (i32.const 2))))))
+             (func (export "run") (result i32)
+               (return_call $count (i32.const 100000) (i32.const 0))))"#,
+    );
+    let out = weft(&["run", "--invoke", "run", arg(&path)]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).trim(), "200000");
+    let out = weft(&["run", "-W", "tail-call=y", "--invoke", "run", arg(&path)]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).trim(), "200000");
+    let out = weft(&["run", "-W", "tail-call=n", "--invoke", "run", arg(&path)]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("tail call"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
 fn bad_wasm_options_are_named() {
     let path = wat_file("bad", "loop.wat", LOOP);
     for (option, expected) in [

@@ -39,6 +39,7 @@ pub struct Config {
     pub(crate) mutable_global: bool,
     pub(crate) extended_const: bool,
     pub(crate) wide_arithmetic: bool,
+    pub(crate) tail_call: bool,
     pub(crate) simd: bool,
     pub(crate) relaxed_simd: bool,
     pub(crate) relaxed_simd_deterministic: bool,
@@ -65,7 +66,8 @@ impl Default for Config {
 
 impl Config {
     /// The default configuration: every WebAssembly 2.0 proposal Weft implements enabled,
-    /// a 512 KiB wasm stack, eager compilation, no fuel and no epoch interruption.
+    /// and from 3.0 tail calls, multi-memory, relaxed SIMD and extended constants (as in
+    /// Wasmtime); a 512 KiB wasm stack, eager compilation, no fuel and no epoch interruption.
     pub fn new() -> Self {
         Config {
             multi_value: true,
@@ -76,6 +78,7 @@ impl Config {
             mutable_global: true,
             extended_const: true,
             wide_arithmetic: false,
+            tail_call: true,
             simd: true,
             relaxed_simd: true,
             relaxed_simd_deterministic: false,
@@ -169,6 +172,21 @@ impl Config {
     /// returning its result as two `i64`s, low half first. Default: off, as in Wasmtime.
     pub fn wasm_wide_arithmetic(&mut self, enable: bool) -> &mut Self {
         self.wide_arithmetic = enable;
+        self
+    }
+
+    /// Enables the tail-call proposal (part of WebAssembly 3.0): `return_call` and
+    /// `return_call_indirect` (spec §4.4.8 "Control Instructions"). Default: on, as in
+    /// Wasmtime.
+    ///
+    /// A tail call replaces the calling function's frame with the callee's: a chain of tail
+    /// calls of any length runs in constant wasm stack and constant host stack. A tail call
+    /// of a host function behaves as a call followed by a return. `return_call_indirect`
+    /// traps as `call_indirect` does (`undefined element`, `uninitialized element`,
+    /// `indirect call type mismatch`). With this off, a module using either instruction is
+    /// refused by [`Module::new`](crate::Module::new).
+    pub fn wasm_tail_call(&mut self, enable: bool) -> &mut Self {
+        self.tail_call = enable;
         self
     }
 
@@ -511,8 +529,6 @@ macro_rules! unsupported_proposals {
 unsupported_proposals! {
     /// The threads proposal (shared memories, atomics).
     wasm_threads;
-    /// The tail-call proposal (`return_call`).
-    wasm_tail_call;
     /// The typed function references proposal.
     wasm_function_references;
     /// The garbage collection proposal.
@@ -764,6 +780,7 @@ impl Config {
         features.set(F::MUTABLE_GLOBAL, self.mutable_global);
         features.set(F::EXTENDED_CONST, self.extended_const);
         features.set(F::WIDE_ARITHMETIC, self.wide_arithmetic);
+        features.set(F::TAIL_CALL, self.tail_call);
         features.set(F::SIMD, self.simd);
         features.set(F::RELAXED_SIMD, self.simd && self.relaxed_simd);
         features.set(F::MULTI_MEMORY, self.multi_memory);

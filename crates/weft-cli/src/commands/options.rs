@@ -118,11 +118,7 @@ const KEYS: &[Key] = &[
         wasm_threads,
         "the threads proposal (not supported)"
     ),
-    proposal!(
-        "tail-call",
-        wasm_tail_call,
-        "the tail-call proposal (not supported)"
-    ),
+    proposal!("tail-call", wasm_tail_call, "the tail-call proposal"),
     proposal!(
         "multi-memory",
         wasm_multi_memory,

@@ -36,7 +36,10 @@
 //! instead of being undefined behaviour. Without the feature none of it is compiled.
 
 use super::wasm::{self, Cell, Imm};
-use super::{Exit, Frame, Stack, cold_op, instance_memory, memory_view, push_frame, stack_bytes};
+use super::{
+    Exit, Frame, Stack, cold_op, instance_memory, memory_view, move_args, push_frame,
+    replace_frame, stack_bytes,
+};
 use crate::index::{
     FuncIdx, GlobalIdx, HostFuncIdx, InstanceIdx, MemoryIdx, StoreFuncIdx, StoreGlobalIdx,
     TableIdx, TypeIdx,
@@ -64,8 +67,9 @@ pub(crate) struct Op {
     handler: Handler,
     /// The instruction (the handler's operands).
     pub(crate) instr: Instr,
-    /// For a `CallInternal`: the callee's code once it has been called (null before), so
-    /// that later calls need no look-up. It lives in the same `Module` as this `Op`.
+    /// For a `CallInternal` or `ReturnCallInternal`: the callee's code once it has been
+    /// called (null before), so that later calls need no look-up. It lives in the same
+    /// `Module` as this `Op`.
     callee: AtomicPtr<CompiledFunc>,
 }
 
@@ -197,6 +201,7 @@ pub(super) fn run(inner: &mut StoreInner, stack: &mut Stack) -> Exit {
         inner.globals.as_mut_slice().as_mut_ptr(),
         inner.globals.len(),
     );
+    let acc = resume_acc(stack, &frame);
     let mut cx = Cx {
         inner,
         stack,
@@ -208,7 +213,7 @@ pub(super) fn run(inner: &mut StoreInner, stack: &mut Stack) -> Exit {
         globals,
         exit: Exit::Trap(TrapCode::InternalError),
         #[cfg(not(weft_tail_dispatch))]
-        resume: (frame.ip, regs, mem, mem_len, 0),
+        resume: (frame.ip, regs, mem, mem_len, acc),
     };
     #[cfg(feature = "extra-checks")]
     extra_checks::state(frame.ip, regs, mem, mem_len, &mut cx);
@@ -216,7 +221,7 @@ pub(super) fn run(inner: &mut StoreInner, stack: &mut Stack) -> Exit {
     {
         // SAFETY: (I1)–(I5) hold for the top frame: `frame.ip` is where it stopped or its
         // first instruction, `regs` was just derived and checked, and so was the memory view.
-        unsafe { ((*frame.ip).handler)(frame.ip, regs, mem, mem_len, &mut cx, 0) };
+        unsafe { ((*frame.ip).handler)(frame.ip, regs, mem, mem_len, &mut cx, acc) };
     }
     #[cfg(not(weft_tail_dispatch))]
     loop {
@@ -228,6 +233,26 @@ pub(super) fn run(inner: &mut StoreInner, stack: &mut Stack) -> Exit {
         }
     }
     cx.exit
+}
+
+/// The accumulator `frame` resumes with: after a `CallInternal`, the value of the call's
+/// first result slot, which the next instruction may read from the accumulator (see
+/// [`thread`]). A run resumes there when the callee tail-called a host function, whose
+/// return goes through the driver rather than `leave`.
+fn resume_acc(stack: &Stack, frame: &Frame) -> u64 {
+    let code = &frame.code().code;
+    let index = (frame.ip as usize).wrapping_sub(code.as_ptr() as usize) / size_of::<Op>();
+    match index.checked_sub(1).and_then(|previous| code.get(previous)) {
+        Some(Op {
+            instr: Instr::CallInternal { base, .. },
+            ..
+        }) => stack
+            .cells
+            .get(frame.fp + base.index())
+            .copied()
+            .unwrap_or(0),
+        _ => 0,
+    }
 }
 
 /// The module of store instance `instance`, or null.
@@ -1414,10 +1439,12 @@ mod extra_checks {
     /// of [`verify`](crate::ir::verify) for one instruction).
     fn slots_in_frame(instr: &Instr, num_slots: u32) -> bool {
         match *instr {
-            Instr::CallInternal { base, .. } | Instr::CallImported { base, .. } => {
-                u32::from(base) <= num_slots
-            }
-            Instr::CallIndirect { base, index, .. } => {
+            Instr::CallInternal { base, .. }
+            | Instr::CallImported { base, .. }
+            | Instr::ReturnCallInternal { base, .. }
+            | Instr::ReturnCallImported { base, .. } => u32::from(base) <= num_slots,
+            Instr::CallIndirect { base, index, .. }
+            | Instr::ReturnCallIndirect { base, index, .. } => {
                 u32::from(base) <= num_slots && u32::from(index) < num_slots
             }
             Instr::ReturnN { start, count } => u32::from(start) + u32::from(count) <= num_slots,

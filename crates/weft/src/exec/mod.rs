@@ -10,7 +10,10 @@
 //!   caller's argument slots, so arguments and results are never copied.
 //! - `frames`: the call stack of wasm frames (code, instruction index, frame pointer,
 //!   instance). Wasm-to-wasm calls push a frame and continue in the same loop: they never
-//!   recurse on the host stack.
+//!   recurse on the host stack. A tail call (`return_call`, `return_call_indirect`)
+//!   replaces the top frame instead (`replace_frame`), so that a chain of tail calls uses
+//!   one frame; a tail call of a host function pops the frame and lets the driver call the
+//!   host function in its place.
 //!
 //! Execution is *threaded* ([`dispatch`]): each instruction carries a pointer to the
 //! function that executes it, and each such handler hands over to the next one, with the
@@ -325,10 +328,15 @@ fn execute(
                 if let Err(exit) = grow_cells(stack, end) {
                     return Err(exit_error(ctx, stack, exit));
                 }
+                // A host function tail-called from a frame that is gone uses cells past its
+                // caller's frame: they count as well.
+                let used = outer_used.saturating_add(stack_bytes(end, stack.frames.len()));
+                let inner = ctx.inner();
+                inner.stack_used = inner.stack_used.max(used);
                 let Some((below, rest)) = stack.cells.split_at_mut_checked(base) else {
                     return Err(TrapCode::InternalError.into());
                 };
-                let Some((args_results, above)) = rest.split_at_mut_checked(len) else {
+                let Some((host_cells, above)) = rest.split_at_mut_checked(len) else {
                     return Err(TrapCode::InternalError.into());
                 };
                 ctx.inner().suspended.push(SuspendedFrames {
@@ -337,10 +345,17 @@ fn execute(
                     below: (below.as_ptr(), below.len()),
                     above: (above.as_ptr(), above.len()),
                 });
-                let result = ctx.call_host(host, Some(instance), args_results);
+                let result = ctx.call_host(host, Some(instance), host_cells);
                 ctx.inner().suspended.pop();
                 if let Err(error) = result {
                     return Err(with_backtrace(ctx, stack, error));
+                }
+                // The entry frame tail-called the host function: its results are the run's,
+                // in `cells[0..]` (the entry frame's slot 0 is cell 0).
+                if stack.frames.is_empty() {
+                    let n = args_results.len().min(stack.cells.len());
+                    args_results[..n].copy_from_slice(&stack.cells[..n]);
+                    return Ok(());
                 }
             }
             Exit::MemoryGrow {
@@ -578,6 +593,64 @@ fn push_frame(
         instance,
         defined,
     });
+    Ok(())
+}
+
+/// Replaces the top frame of `stack` (the caller of a tail call) with a frame for function
+/// `func_index` (module index space, a defined function) of store instance `instance`, at
+/// the same frame pointer, after moving the callee's arguments from the caller's slot `base`
+/// on down to its slot 0; `budget` is as for [`push_frame`].
+///
+/// On an error nothing has changed: the trap's backtrace still shows the caller.
+fn replace_frame(
+    stack: &mut Stack,
+    inner: &StoreInner,
+    instance: InstanceIdx,
+    func_index: FuncIdx,
+    base: Slot,
+    budget: usize,
+) -> core::result::Result<(), Box<Exit>> {
+    let internal = || Box::new(Exit::Trap(TrapCode::InternalError));
+    let fp = stack.frames.last().ok_or_else(internal)?.fp;
+    let entity = inner.instances.get(instance).ok_or_else(internal)?;
+    let module = &entity.module.inner;
+    let defined = func_index
+        .defined(module.info.num_imported_funcs)
+        .ok_or_else(internal)?;
+    let compiled = module
+        .compiled(defined)
+        .map_err(|error| Box::new(Exit::Error(error)))?;
+    let end = fp + compiled.num_slots as usize;
+    if stack_bytes(end, stack.frames.len()) > budget {
+        return Err(Box::new(Exit::Trap(TrapCode::StackOverflow)));
+    }
+    grow_cells(stack, end).map_err(Box::new)?;
+    move_args(stack, fp, base, compiled.num_params as usize).map_err(Box::new)?;
+    let top = stack.frames.last_mut().ok_or_else(internal)?;
+    *top = Frame {
+        func: compiled,
+        ip: compiled.code.as_ptr(),
+        fp,
+        instance,
+        defined,
+    };
+    Ok(())
+}
+
+/// Moves the `count` cells of a tail call's arguments, from slot `base` of the frame at
+/// cell `fp` down to its slot 0.
+#[inline]
+fn move_args(
+    stack: &mut Stack,
+    fp: usize,
+    base: Slot,
+    count: usize,
+) -> core::result::Result<(), Exit> {
+    let src = fp + base.index();
+    if src + count > stack.cells.len() {
+        return Err(Exit::Trap(TrapCode::InternalError));
+    }
+    stack.cells.copy_within(src..src + count, fp);
     Ok(())
 }
 

@@ -28,6 +28,10 @@
 //! `0..results`, which are the caller's temporaries `base..` — exactly where the wasm operand
 //! stack expects them.
 //!
+//! A tail call (`ReturnCall*`) moves its arguments from slot `base` down to slot 0 and
+//! replaces the current frame with the callee's, at the same frame pointer: the callee
+//! returns its results to the caller's caller, and a chain of tail calls uses one frame.
+//!
 //! # Control flow
 //!
 //! Branch targets are resolved at translation time to offsets relative to the branch
@@ -233,6 +237,16 @@ macro_rules! for_each_instr {
                 /// `call_indirect` of type `ty` through table `table`, with the element index
                 /// in `index`.
                 CallIndirect { ty: TypeIdx, table: TableIdx, index: Slot, base: Slot },
+                /// `return_call` of defined function `func` (defined-function index) of this
+                /// module, whose arguments start at slot `base`: they move to slots
+                /// `0..params` and the callee's frame replaces the current one.
+                ReturnCallInternal { func: DefinedFuncIdx, base: Slot },
+                /// `return_call` of function `func` of this module's function index space
+                /// (an import), with arguments from slot `base`.
+                ReturnCallImported { func: FuncIdx, base: Slot },
+                /// `return_call_indirect` of type `ty` through table `table`, with the
+                /// element index in `index` and arguments from slot `base`.
+                ReturnCallIndirect { ty: TypeIdx, table: TableIdx, index: Slot, base: Slot },
                 /// `dst = global`.
                 GlobalGet { dst: Slot, global: GlobalIdx },
                 /// `global = src`.
@@ -783,10 +797,14 @@ pub(crate) fn verify(code: &[Instr], num_slots: u32) -> Result<Vec<bool>, String
         match *instr {
             // A call's arguments start at `base`; with no arguments and no results the
             // callee's frame may start right after the caller's.
-            Instr::CallInternal { base, .. } | Instr::CallImported { base, .. } => {
+            Instr::CallInternal { base, .. }
+            | Instr::CallImported { base, .. }
+            | Instr::ReturnCallInternal { base, .. }
+            | Instr::ReturnCallImported { base, .. } => {
                 ok &= u32::from(base) <= num_slots;
             }
-            Instr::CallIndirect { base, index, .. } => {
+            Instr::CallIndirect { base, index, .. }
+            | Instr::ReturnCallIndirect { base, index, .. } => {
                 ok &= u32::from(base) <= num_slots && u32::from(index) < num_slots;
             }
             Instr::ReturnN { start, count } => {
@@ -829,6 +847,9 @@ pub(crate) fn verify(code: &[Instr], num_slots: u32) -> Result<Vec<bool>, String
             | Instr::Return0 {}
             | Instr::Return1 { .. }
             | Instr::ReturnN { .. }
+            | Instr::ReturnCallInternal { .. }
+            | Instr::ReturnCallImported { .. }
+            | Instr::ReturnCallIndirect { .. }
             | Instr::Trap { .. },
         ) => Ok(is_target),
         _ => Err("bytecode falls off the end of the function".to_string()),

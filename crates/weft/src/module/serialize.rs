@@ -68,7 +68,7 @@ const MAGIC: [u8; 8] = *b"\0weft-m\x01";
 pub(crate) const COMPONENT_MAGIC: [u8; 8] = *b"\0weft-c\x01";
 
 /// The version of the layout below; bumped whenever it changes.
-const FORMAT_VERSION: u32 = 4;
+const FORMAT_VERSION: u32 = 5;
 
 /// The largest frame a function may have: every slot index fits a [`Slot`].
 const MAX_FRAME_SLOTS: u32 = u16::MAX as u32 + 1;
@@ -241,7 +241,7 @@ impl Module {
 }
 
 /// The settings of `config` that a precompiled module depends on, by name, in file order.
-fn settings(config: &Config) -> [(&'static str, u8); 14] {
+fn settings(config: &Config) -> [(&'static str, u8); 15] {
     [
         ("wasm_multi_value", u8::from(config.multi_value)),
         ("wasm_bulk_memory", u8::from(config.bulk_memory)),
@@ -257,6 +257,7 @@ fn settings(config: &Config) -> [(&'static str, u8); 14] {
         ("wasm_wide_arithmetic", u8::from(config.wide_arithmetic)),
         ("wasm_multi_memory", u8::from(config.multi_memory)),
         ("wasm_memory64", u8::from(config.memory64)),
+        ("wasm_tail_call", u8::from(config.tail_call)),
         ("consume_fuel", u8::from(config.consume_fuel)),
         ("epoch_interruption", u8::from(config.epoch_interruption)),
         (
@@ -996,7 +997,7 @@ fn read_func(
         offset: start,
     };
     let is_target = crate::ir::verify(instrs, num_slots).map_err(fail)?;
-    check_code(info, instrs, num_slots).map_err(fail)?;
+    check_code(info, ty, instrs, num_slots).map_err(fail)?;
     Ok(CompiledFunc {
         code: crate::exec::thread(instrs, is_target),
         num_params,
@@ -1006,12 +1007,14 @@ fn read_func(
     })
 }
 
-/// Checks the module-level operands of `code`, a function with `num_slots` slots: every
-/// function, type, table, global, data and element index names an entity of `info`, the
-/// memory instructions have a memory 0 to access, `global.set` writes a mutable global,
-/// and each call's arguments and results fit in the caller's frame from its `base`.
+/// Checks the module-level operands of `code`, a function of type `ty` with `num_slots`
+/// slots: every function, type, table, global, data and element index names an entity of
+/// `info`, the memory instructions have a memory 0 to access, `global.set` writes a mutable
+/// global, each call's arguments and results fit in the caller's frame from its `base`, and
+/// each tail call's arguments fit there and its callee returns what the function returns.
 pub(crate) fn check_code(
     info: &ModuleInfo,
+    ty: &FuncType,
     code: &[Instr],
     num_slots: u32,
 ) -> core::result::Result<(), String> {
@@ -1028,6 +1031,13 @@ pub(crate) fn check_code(
             u32::from(base) as usize + arity <= num_slots as usize
         })
     };
+    // A tail call's arguments move from `base` to slot 0; its results are the function's.
+    let tail_fits = |callee: Option<&FuncType>, base: Slot| {
+        callee.is_some_and(|callee| {
+            u32::from(base) as usize + callee.param_cells() <= num_slots as usize
+                && callee.results() == ty.results()
+        })
+    };
     for (ip, instr) in code.iter().enumerate() {
         let ok = match *instr {
             Instr::CallInternal { func, base } => {
@@ -1038,6 +1048,14 @@ pub(crate) fn check_code(
             Instr::CallIndirect {
                 ty, table, base, ..
             } => table_ok(table) && fits(info.types.get(ty), base),
+            Instr::ReturnCallInternal { func, base } => {
+                func.index() < info.num_defined_funcs as usize
+                    && tail_fits(info.func_type(func.func_idx(info.num_imported_funcs)), base)
+            }
+            Instr::ReturnCallImported { func, base } => tail_fits(info.func_type(func), base),
+            Instr::ReturnCallIndirect {
+                ty, table, base, ..
+            } => table_ok(table) && tail_fits(info.types.get(ty), base),
             Instr::GlobalGet { global, .. } => global.index() < info.globals.len(),
             Instr::V128GlobalGet { global, .. } => info
                 .globals
@@ -1089,4 +1107,59 @@ pub(crate) fn check_code(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![expect(clippy::expect_used, reason = "a failed expectation is a failed test")]
+
+    use super::*;
+    use crate::Module;
+
+    #[test]
+    fn check_code_checks_tail_call_arities_and_results() {
+        let engine = Engine::default();
+        let module = Module::new(
+            &engine,
+            r#"(module
+                (type $ret_i32 (func (param i32 i32) (result i32)))
+                (type $ret_i64 (func (result i64)))
+                (table 1 funcref)
+                (func (param i32 i32) (result i32) (local.get 0))
+                (func (result i64) (i64.const 0)))"#,
+        )
+        .expect("compiles");
+        let info = &module.inner.info;
+        let own = info.types.get(TypeIdx::from_u32(0)).expect("type 0");
+        let call = |func: u32, base: u16| Instr::ReturnCallInternal {
+            func: DefinedFuncIdx::from_u32(func),
+            base: Slot::new(base),
+        };
+        // Two arguments from slot 1 fit a frame of 3 slots, not of 2.
+        assert!(check_code(info, own, &[call(0, 1)], 3).is_ok());
+        assert!(check_code(info, own, &[call(0, 1)], 2).is_err());
+        // The callee must return what the function returns, and exist.
+        assert!(check_code(info, own, &[call(1, 0)], 3).is_err());
+        assert!(check_code(info, own, &[call(2, 0)], 3).is_err());
+        let indirect = |ty: u32, table: u32| Instr::ReturnCallIndirect {
+            ty: TypeIdx::from_u32(ty),
+            table: TableIdx::from_u32(table),
+            index: Slot::new(0),
+            base: Slot::new(1),
+        };
+        assert!(check_code(info, own, &[indirect(0, 0)], 3).is_ok());
+        assert!(check_code(info, own, &[indirect(1, 0)], 3).is_err());
+        assert!(check_code(info, own, &[indirect(0, 1)], 3).is_err());
+        assert!(check_code(info, own, &[indirect(2, 0)], 3).is_err());
+        let imported = Instr::ReturnCallImported {
+            func: FuncIdx::from_u32(0),
+            base: Slot::new(0),
+        };
+        assert!(check_code(info, own, &[imported], 3).is_ok());
+        let missing = Instr::ReturnCallImported {
+            func: FuncIdx::from_u32(5),
+            base: Slot::new(0),
+        };
+        assert!(check_code(info, own, &[missing], 3).is_err());
+    }
 }

@@ -87,6 +87,34 @@ impl Translator<'_> {
                     base,
                 })?;
             }
+            O::ReturnCall { function_index } => {
+                let func = FuncIdx::from_u32(function_index);
+                let ty = self.func_type(func)?;
+                if let Some(func) = func.defined(self.info.num_imported_funcs) {
+                    self.return_call(ty, |base| Instr::ReturnCallInternal { func, base })?;
+                } else {
+                    self.return_call(ty, |base| Instr::ReturnCallImported { func, base })?;
+                }
+            }
+            O::ReturnCallIndirect {
+                type_index,
+                table_index,
+            } => {
+                let type_index = TypeIdx::from_u32(type_index);
+                let ty = self
+                    .info
+                    .types
+                    .get(type_index)
+                    .ok_or(TranslateError::Invalid("unknown type"))?;
+                // Read by the executor before the arguments move to the frame's start.
+                let index = self.pop_slot()?;
+                self.return_call(ty, |base| Instr::ReturnCallIndirect {
+                    ty: type_index,
+                    table: TableIdx::from_u32(table_index),
+                    index,
+                    base,
+                })?;
+            }
             O::Drop => {
                 if self.top_is_v128() {
                     self.pop()?;

@@ -212,6 +212,22 @@ impl<'a> Translator<'a> {
         Ok(())
     }
 
+    /// Emits a tail call of type `ty`, whose arguments are on top of the stack, in
+    /// consecutive temporaries from the slot the instruction names (the executor moves them
+    /// to the frame's start). Like a `return`, it ends the reachable code.
+    pub(super) fn return_call(
+        &mut self,
+        ty: &FuncType,
+        make: impl FnOnce(Slot) -> Instr,
+    ) -> TResult {
+        let params = ty.param_cells() as u32;
+        self.materialize_top(params)?;
+        let base = self.temp_slot(self.height() - params)?;
+        self.emit(make(base));
+        self.reachable = false;
+        Ok(())
+    }
+
     /// The type of function `func`.
     pub(super) fn func_type(&self, func: FuncIdx) -> TResult<&'a FuncType> {
         self.info

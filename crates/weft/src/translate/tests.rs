@@ -545,3 +545,80 @@ fn wide_branches_move_their_values_as_one_span_shared_by_br_table_entries() {
     // The six values are materialized once (three `Copy2`).
     assert_eq!(copies, 3, "{code:#?}");
 }
+
+#[test]
+fn tail_calls_pass_their_arguments_from_consecutive_temporaries() {
+    let code = code(
+        r#"(module
+            (func $g (param i32 i32) (result i32)
+              (return_call $g (local.get 1) (local.get 0))))"#,
+        0,
+    );
+    assert_eq!(
+        code,
+        vec![
+            Instr::Copy2 {
+                dst0: s(2),
+                src0: s(1),
+                dst1: s(3),
+                src1: s(0)
+            },
+            Instr::ReturnCallInternal {
+                func: DefinedFuncIdx::from_u32(0),
+                base: s(2)
+            },
+        ]
+    );
+    let imported = self::code(
+        r#"(module
+            (import "m" "f" (func $imported (param i32 i32) (result i32)))
+            (func (param i32) (result i32)
+              (return_call $imported (local.get 0) (i32.const 7))))"#,
+        0,
+    );
+    assert!(
+        matches!(
+            imported.last(),
+            Some(Instr::ReturnCallImported { base, .. }) if *base == s(1)
+        ),
+        "{imported:#?}"
+    );
+    let indirect = self::code(
+        r#"(module
+            (type $t (func (param i32) (result i32)))
+            (table 1 funcref)
+            (func (param i32 i32) (result i32)
+              (return_call_indirect (type $t) (local.get 1) (local.get 0))))"#,
+        0,
+    );
+    assert!(
+        matches!(
+            indirect.last(),
+            Some(Instr::ReturnCallIndirect { index, base, .. })
+                if *index == s(0) && *base == s(2)
+        ),
+        "{indirect:#?}"
+    );
+}
+
+#[test]
+fn verify_checks_tail_calls_and_accepts_them_as_the_last_instruction() {
+    use crate::index::{TableIdx, TypeIdx};
+    use crate::ir::verify;
+    let internal = [Instr::ReturnCallInternal {
+        func: DefinedFuncIdx::from_u32(0),
+        base: s(2),
+    }];
+    assert_eq!(verify(&internal, 2), Ok(vec![false]));
+    assert!(verify(&internal, 1).is_err());
+    let indirect = |index| {
+        [Instr::ReturnCallIndirect {
+            ty: TypeIdx::from_u32(0),
+            table: TableIdx::from_u32(0),
+            index,
+            base: s(1),
+        }]
+    };
+    assert!(verify(&indirect(s(0)), 1).is_ok());
+    assert!(verify(&indirect(s(1)), 1).is_err());
+}

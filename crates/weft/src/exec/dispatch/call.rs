@@ -1,5 +1,12 @@
-//! Calls and returns: the handlers of `return`, `call`, `call_indirect` and their helpers,
-//! which push and pop frames on the value stack without recursing on the host stack.
+//! Calls and returns: the handlers of `return`, `call`, `call_indirect`, the tail calls
+//! `return_call` and `return_call_indirect`, and their helpers, which push, pop and replace
+//! frames on the value stack without recursing on the host stack.
+//!
+//! A tail call resolves its callee to a store function as the matching call does, then
+//! takes one step, [`tail_call_store_func`]: a wasm callee's frame replaces the caller's
+//! ([`tail_call_wasm`]), and a host callee is called in place of the caller, whose frame is
+//! popped first, so that the host function's results go straight to the caller's caller
+//! ([`tail_call_host`]). A `return_call_ref` is one more way to find the callee.
 
 use super::*;
 
@@ -315,4 +322,183 @@ pub(super) fn resolve_indirect(
         return Err(TrapCode::BadSignature);
     }
     Ok(func)
+}
+
+handler!(ReturnCallInternal(ip, regs, mem, mem_len, cx, acc) {
+    operands!(ip, ReturnCallInternal { func, base });
+    // SAFETY: (I3): `ip` points at a live `Op`.
+    let callee = unsafe { (*ip).callee.load(Ordering::Acquire) };
+    // The same frame as `replace_frame` makes, for a callee called before (as in
+    // `CallInternal`); anything unusual takes the general path.
+    if callee.is_null() {
+        // SAFETY: the state is unchanged.
+        return unsafe { return_call_internal_general(ip, regs, mem, mem_len, cx, acc) };
+    }
+    // SAFETY: a non-null `callee` was stored by `return_call_internal_general` from the
+    // frame `replace_frame` made for this call's callee: code of the module that holds
+    // this `Op`, which outlives it.
+    let compiled = unsafe { &*callee };
+    let fp = cx.fp;
+    let end = fp + compiled.num_slots as usize;
+    let args = fp + base.index();
+    let params = compiled.num_params as usize;
+    let stack = &mut *cx.stack;
+    let depth = stack.frames.len();
+    if stack.cells.len() < end.max(args + params)
+        || depth == 0
+        || stack_bytes(end, depth) > cx.stack_budget
+    {
+        // SAFETY: the state is unchanged.
+        return unsafe { return_call_internal_general(ip, regs, mem, mem_len, cx, acc) };
+    }
+    // SAFETY: `cells` holds at least `end` cells, so the callee's frame, which starts where
+    // the current one does, is in bounds (I1) (its `ZeroLocals` clears its locals), and
+    // the arguments `args..args + params` are in bounds too (`copy` allows the overlap).
+    // `depth >= 1` frames exist, the top one being the current frame, which the callee's
+    // replaces.
+    let code = unsafe {
+        let cells = stack.cells.as_mut_ptr();
+        core::ptr::copy(cells.add(args), cells.add(fp), params);
+        let code = compiled.code.as_ptr();
+        stack.frames.as_mut_ptr().add(depth - 1).write(Frame {
+            func: compiled,
+            ip: code,
+            fp,
+            instance: cx.instance,
+            // The IR's `ReturnCallInternal` names a defined function.
+            defined: func,
+        });
+        code
+    };
+    // SAFETY: (I1): `regs` is still the frame's first cell, `cells` was not resized; (I3) the
+    // callee starts at its first instruction; (I4) the callee belongs to the same
+    // instance, so the memory view stays.
+    unsafe { next(code, regs, mem, mem_len, cx, 0) }
+});
+
+/// `ReturnCallInternal` through [`replace_frame`], for the cases its fast path leaves out;
+/// keeps the callee's code for the fast path.
+///
+/// # Safety
+///
+/// As for any handler.
+#[inline(never)]
+unsafe fn return_call_internal_general(
+    ip: *const Op,
+    regs: *mut u64,
+    mem: *mut u8,
+    mem_len: usize,
+    cx: &mut Cx<'_>,
+    acc: u64,
+) -> Flow {
+    let _ = (regs, acc);
+    operands!(ip, ReturnCallInternal { func, base });
+    let Some(entity) = cx.inner.instances.get(cx.instance) else {
+        return trap(cx, TrapCode::InternalError);
+    };
+    // The IR's `ReturnCallInternal` names a defined function.
+    let func_index = func.func_idx(entity.module.inner.info.num_imported_funcs);
+    let budget = cx.stack_budget;
+    if let Err(exit) = replace_frame(cx.stack, cx.inner, cx.instance, func_index, base, budget) {
+        return stop(cx, exit);
+    }
+    let Some(&frame) = cx.stack.frames.last() else {
+        return trap(cx, TrapCode::InternalError);
+    };
+    // SAFETY: (I3): `ip` points at a live `Op`.
+    unsafe { (*ip).callee.store(frame.func.cast_mut(), Ordering::Release) };
+    enter(frame, mem, mem_len, cx, 0)
+}
+
+handler!(ReturnCallImported(ip, regs, mem, mem_len, cx, acc) {
+    operands!(ip, ReturnCallImported { func, base });
+    let store_func = cx
+        .inner
+        .instances
+        .get(cx.instance)
+        .and_then(|instance| instance.funcs.get(func).copied());
+    let Some(store_func) = store_func else {
+        return trap(cx, TrapCode::InternalError);
+    };
+    tail_call_store_func(base, store_func, mem, mem_len, cx)
+});
+
+handler!(ReturnCallIndirect(ip, regs, mem, mem_len, cx, acc) {
+    operands!(ip, ReturnCallIndirect { ty, table, index, base });
+    // SAFETY: (I1) and (I2); read before the arguments move over it.
+    let element = unsafe { get(regs, index) } as u32;
+    match resolve_indirect(cx, ty, table, element) {
+        Ok(func) => tail_call_store_func(base, func, mem, mem_len, cx),
+        Err(code) => trap(cx, code),
+    }
+});
+
+/// Tail-calls store function `func`, whose arguments start at slot `base` of the current
+/// frame: the step every tail call takes once it has found its callee.
+#[inline(always)]
+pub(super) fn tail_call_store_func(
+    base: Slot,
+    func: StoreFuncIdx,
+    mem: *mut u8,
+    mem_len: usize,
+    cx: &mut Cx<'_>,
+) -> Flow {
+    match cx.inner.funcs.get(func) {
+        Some(&FuncEntity::Wasm {
+            instance, index, ..
+        }) => tail_call_wasm(base, instance, index, mem, mem_len, cx),
+        Some(FuncEntity::Host { host, ty, .. }) => {
+            let (host, params, len) = (
+                *host,
+                ty.param_cells(),
+                ty.param_cells().max(ty.result_cells()),
+            );
+            tail_call_host(base, host, params, len, cx)
+        }
+        None => trap(cx, TrapCode::InternalError),
+    }
+}
+
+/// Tail-calls function `func_index` of store instance `instance` (a wasm function), whose
+/// arguments start at slot `base` of the current frame: its frame replaces the current one
+/// (see [`replace_frame`]), and it returns to the current frame's caller.
+#[inline(always)]
+pub(super) fn tail_call_wasm(
+    base: Slot,
+    instance: InstanceIdx,
+    func_index: FuncIdx,
+    mem: *mut u8,
+    mem_len: usize,
+    cx: &mut Cx<'_>,
+) -> Flow {
+    let budget = cx.stack_budget;
+    if let Err(exit) = replace_frame(cx.stack, cx.inner, instance, func_index, base, budget) {
+        return stop(cx, exit);
+    }
+    let Some(&frame) = cx.stack.frames.last() else {
+        return trap(cx, TrapCode::InternalError);
+    };
+    enter(frame, mem, mem_len, cx, 0)
+}
+
+/// Tail-calls host function `host`, which takes `params` cells from slot `base` of the
+/// current frame and uses `len` cells: the arguments move to the frame's slot 0, the frame
+/// is popped, and the driver calls the host function there, so that its results land where
+/// the caller of the current frame expects the current frame's (or, for the entry frame,
+/// where the run's results go). Its caller then resumes as after a call.
+#[cold]
+#[inline(never)]
+fn tail_call_host(
+    base: Slot,
+    host: HostFuncIdx,
+    params: usize,
+    len: usize,
+    cx: &mut Cx<'_>,
+) -> Flow {
+    let fp = cx.fp;
+    if let Err(exit) = move_args(cx.stack, fp, base, params) {
+        return stop(cx, Box::new(exit));
+    }
+    cx.stack.frames.pop();
+    stop_host(cx, host, fp, len)
 }
