@@ -371,12 +371,7 @@ fn precompiled_tail_calls_run_and_keep_their_switch() {
     let bytes = on
         .precompile_module(MUTUAL.as_bytes())
         .expect("precompiles");
-    #[allow(
-        unsafe_code,
-        reason = "`Module::deserialize` is unsafe for Wasmtime's signature"
-    )]
-    // SAFETY: none needed; Weft verifies precompiled modules.
-    let module = unsafe { Module::deserialize(&on, &bytes) }.expect("deserializes");
+    let module = crate::precompiled::load(&on, &bytes).expect("deserializes");
     let mut store = Store::new(&on, ());
     let instance = Instance::new(&mut store, &module, &[]).expect("instantiates");
     let f = instance
@@ -390,11 +385,6 @@ fn precompiled_tail_calls_run_and_keep_their_switch() {
     let off = engine(|c| {
         c.wasm_tail_call(false);
     });
-    #[allow(
-        unsafe_code,
-        reason = "`Module::deserialize` is unsafe for Wasmtime's signature"
-    )]
-    // SAFETY: as above.
-    let error = unsafe { Module::deserialize(&off, &bytes) }.expect_err("another engine");
+    let error = crate::precompiled::load(&off, &bytes).expect_err("another engine");
     assert!(error.to_string().contains("wasm_tail_call"), "{error}");
 }
