@@ -44,6 +44,7 @@ pub struct Config {
     pub(crate) relaxed_simd_deterministic: bool,
     pub(crate) multi_memory: bool,
     pub(crate) memory64: bool,
+    pub(crate) function_references: bool,
     pub(crate) max_wasm_stack: usize,
     pub(crate) compilation_mode: CompilationMode,
     pub(crate) consume_fuel: bool,
@@ -81,6 +82,7 @@ impl Config {
             relaxed_simd_deterministic: false,
             multi_memory: true,
             memory64: false,
+            function_references: false,
             max_wasm_stack: 512 * 1024,
             compilation_mode: CompilationMode::Eager,
             consume_fuel: false,
@@ -224,6 +226,24 @@ impl Config {
     /// are refused.
     pub fn wasm_memory64(&mut self, enable: bool) -> &mut Self {
         self.memory64 = enable;
+        self
+    }
+
+    /// Enables the typed function references proposal (part of WebAssembly 3.0):
+    /// non-nullable reference types (`(ref func)`), references to functions of a concrete
+    /// type (`(ref $t)`, `(ref null $t)`) and the bottom types `nofunc` and `noextern`,
+    /// `call_ref`, `ref.as_non_null`, `br_on_null` and `br_on_non_null`, locals of
+    /// non-nullable type and tables with an initializer expression. It needs
+    /// [`Config::wasm_reference_types`]. Default: off, as in Wasmtime.
+    ///
+    /// `call_ref` on a null reference traps with
+    /// [`TrapCode::NullReference`](crate::TrapCode::NullReference) ("null function
+    /// reference"), and `ref.as_non_null` on null with the same code. Import matching,
+    /// [`Func::typed`](crate::Func::typed) and the checks of [`Val`](crate::Val)s given to
+    /// tables and globals follow the proposal's subtyping (spec §3.3.3 "Matching"): a
+    /// `(ref $t)` is a `(ref null $t)`, a `(ref func)` and a `funcref`, not the reverse.
+    pub fn wasm_function_references(&mut self, enable: bool) -> &mut Self {
+        self.function_references = enable;
         self
     }
 
@@ -513,8 +533,6 @@ unsupported_proposals! {
     wasm_threads;
     /// The tail-call proposal (`return_call`).
     wasm_tail_call;
-    /// The typed function references proposal.
-    wasm_function_references;
     /// The garbage collection proposal.
     wasm_gc;
     /// The exception-handling proposal.
@@ -768,6 +786,7 @@ impl Config {
         features.set(F::RELAXED_SIMD, self.simd && self.relaxed_simd);
         features.set(F::MULTI_MEMORY, self.multi_memory);
         features.set(F::MEMORY64, self.memory64);
+        features.set(F::FUNCTION_REFERENCES, self.function_references);
         features
     }
 

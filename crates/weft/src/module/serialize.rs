@@ -68,7 +68,7 @@ const MAGIC: [u8; 8] = *b"\0weft-m\x01";
 pub(crate) const COMPONENT_MAGIC: [u8; 8] = *b"\0weft-c\x01";
 
 /// The version of the layout below; bumped whenever it changes.
-const FORMAT_VERSION: u32 = 4;
+const FORMAT_VERSION: u32 = 6;
 
 /// The largest frame a function may have: every slot index fits a [`Slot`].
 const MAX_FRAME_SLOTS: u32 = u16::MAX as u32 + 1;
@@ -241,7 +241,7 @@ impl Module {
 }
 
 /// The settings of `config` that a precompiled module depends on, by name, in file order.
-fn settings(config: &Config) -> [(&'static str, u8); 14] {
+fn settings(config: &Config) -> [(&'static str, u8); 15] {
     [
         ("wasm_multi_value", u8::from(config.multi_value)),
         ("wasm_bulk_memory", u8::from(config.bulk_memory)),
@@ -257,6 +257,10 @@ fn settings(config: &Config) -> [(&'static str, u8); 14] {
         ("wasm_wide_arithmetic", u8::from(config.wide_arithmetic)),
         ("wasm_multi_memory", u8::from(config.multi_memory)),
         ("wasm_memory64", u8::from(config.memory64)),
+        (
+            "wasm_function_references",
+            u8::from(config.function_references),
+        ),
         ("consume_fuel", u8::from(config.consume_fuel)),
         ("epoch_interruption", u8::from(config.epoch_interruption)),
         (
