@@ -233,6 +233,13 @@ macro_rules! for_each_instr {
                 /// `call_indirect` of type `ty` through table `table`, with the element index
                 /// in `index`.
                 CallIndirect { ty: TypeIdx, table: TableIdx, index: Slot, base: Slot },
+                /// `call_ref` of type `ty`: calls the function whose reference is in `func`
+                /// (a store function index plus one; 0, null, traps with
+                /// `NullFunctionReference`).
+                CallRef { ty: TypeIdx, func: Slot, base: Slot },
+                /// `ref.as_non_null`: traps with `NullReference` if the reference in `src`
+                /// is null; the value stays where it is.
+                RefAsNonNull { src: Slot },
                 /// `dst = global`.
                 GlobalGet { dst: Slot, global: GlobalIdx },
                 /// `global = src`.
@@ -761,6 +768,9 @@ pub(crate) fn verify(code: &[Instr], num_slots: u32) -> Result<Vec<bool>, String
             }
             Instr::CallIndirect { base, index, .. } => {
                 ok &= u32::from(base) <= num_slots && u32::from(index) < num_slots;
+            }
+            Instr::CallRef { base, func, .. } => {
+                ok &= u32::from(base) <= num_slots && u32::from(func) < num_slots;
             }
             Instr::ReturnN { start, count } => {
                 ok &= u32::from(start) + u32::from(count) <= num_slots;

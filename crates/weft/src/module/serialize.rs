@@ -1042,6 +1042,7 @@ pub(crate) fn check_code(
             Instr::CallIndirect {
                 ty, table, base, ..
             } => table_ok(table) && fits(info.types.get(ty), base),
+            Instr::CallRef { ty, base, .. } => fits(info.types.get(ty), base),
             Instr::GlobalGet { global, .. } => global.index() < info.globals.len(),
             Instr::V128GlobalGet { global, .. } => info
                 .globals

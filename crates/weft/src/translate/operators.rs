@@ -87,6 +87,29 @@ impl Translator<'_> {
                     base,
                 })?;
             }
+            O::CallRef { type_index } => {
+                let ty_index = TypeIdx::from_u32(type_index);
+                let ty = self
+                    .info
+                    .types
+                    .get(ty_index)
+                    .ok_or(TranslateError::Invalid("unknown type"))?;
+                // As for `call_indirect`, the reference is read before the callee's frame
+                // (which starts at the arguments, below it) is set up.
+                let func = self.pop_slot()?;
+                self.call(ty, |base| Instr::CallRef {
+                    ty: ty_index,
+                    func,
+                    base,
+                })?;
+            }
+            O::RefAsNonNull => {
+                let src = self.top_ref_slot()?;
+                self.emit(Instr::RefAsNonNull { src });
+                self.last_result = None;
+            }
+            O::BrOnNull { relative_depth } => self.br_on_null(relative_depth)?,
+            O::BrOnNonNull { relative_depth } => self.br_on_non_null(relative_depth)?,
             O::Drop => {
                 if self.top_is_v128() {
                     self.pop()?;

@@ -1,4 +1,5 @@
-//! Calls and returns: the handlers of `return`, `call`, `call_indirect` and their helpers,
+//! Calls and returns: the handlers of `return`, `call`, `call_indirect`, `call_ref` and
+//! their helpers,
 //! which push and pop frames on the value stack without recursing on the host stack.
 
 use super::*;
@@ -278,6 +279,32 @@ handler!(CallIndirect(ip, regs, mem, mem_len, cx, acc) {
         Err(code) => trap(cx, code),
     }
 });
+
+handler!(CallRef(ip, regs, mem, mem_len, cx, acc) {
+    operands!(ip, CallRef { ty, func, base });
+    // The validator checked the reference's type against `ty`: only null is left to check.
+    let _ = ty;
+    // SAFETY: (I1) and (I2).
+    let reference = unsafe { get(regs, func) };
+    match resolve_ref(reference) {
+        Ok(func) => call_store_func(ip, base, func, mem, mem_len, cx),
+        Err(code) => trap(cx, code),
+    }
+});
+
+/// The store function that function reference `reference` (a frame cell) names, or the
+/// trap of calling a null one: what `call_ref` (and a tail-calling `return_call_ref`)
+/// call. An index beyond the store's functions is caught by the caller's lookup.
+#[inline(always)]
+pub(super) fn resolve_ref(reference: u64) -> Result<StoreFuncIdx, TrapCode> {
+    // A non-null reference is a store function index plus one (see `store`).
+    let func = reference
+        .checked_sub(1)
+        .ok_or(TrapCode::NullFunctionReference)?;
+    u32::try_from(func)
+        .map(StoreFuncIdx::from_u32)
+        .map_err(|_| TrapCode::InternalError)
+}
 
 /// The store function of element `element` of table `table`, checked against type `ty`.
 #[inline(always)]
