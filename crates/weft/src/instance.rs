@@ -12,6 +12,7 @@ use crate::index::{
 use crate::module::{ConstExpr, ConstOp, DataMode, ElemMode, ExternKind, ImportKind, Module};
 use crate::store::{FuncEntity, GlobalEntity, InstanceEntity, Store, StoreId, StoreInner};
 use crate::trap::TrapCode;
+use crate::types::Mutability;
 
 /// An instantiated module: its functions, memories, tables and globals live in a store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -578,7 +579,14 @@ fn allocate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> Res
                     .globals
                     .get(g.index)
                     .ok_or_else(|| unlinkable_type(import))?;
-                if global.ty != *ty {
+                // An immutable global may have a subtype of the import's type; a mutable one,
+                // which the importer may also write, must have the same type (spec §4.5.2).
+                let matches = global.ty.mutability() == ty.mutability()
+                    && match ty.mutability() {
+                        Mutability::Const => global.ty.content().matches(&ty.content()),
+                        Mutability::Var => global.ty.content() == ty.content(),
+                    };
+                if !matches {
                     return Err(unlinkable_type(import));
                 }
                 globals.push(g.index);
@@ -587,9 +595,6 @@ fn allocate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> Res
         }
     }
 
-    for ty in info.tables.iter().skip(info.num_imported_tables as usize) {
-        tables.push(store.create_table(*ty, 0)?);
-    }
     let images = module.inner.memory_images();
     for (defined_index, ty) in info
         .memories
@@ -629,6 +634,22 @@ fn allocate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> Res
             ty: *ty,
         });
     }
+    // Tables come after the globals, since a table's initializer may read (imported)
+    // globals and name functions; nothing before them can observe the order.
+    let inits = info
+        .table_inits
+        .iter()
+        .map(|init| match init {
+            Some(init) => eval_const(inner, &globals, &funcs, init),
+            None => Ok(0),
+        })
+        .collect::<Result<Vec<u64>>>()?;
+    let defined_tables = info.tables.iter().skip(info.num_imported_tables as usize);
+    for (index, ty) in defined_tables.enumerate() {
+        let init = inits.get(index).copied().unwrap_or(0);
+        tables.push(store.create_table(*ty, init)?);
+    }
+    let inner = &mut store.inner;
     let mut elems = EntityVec::with_capacity(info.elems.len());
     for (_, segment) in info.elems.iter() {
         let items = segment

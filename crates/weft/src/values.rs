@@ -64,9 +64,9 @@ impl Val {
 
     /// The null reference of `ty`.
     pub fn null_ref(ty: RefType) -> Val {
-        match ty.heap_type {
-            HeapType::Func => Val::FuncRef(None),
+        match ty.heap_type.top() {
             HeapType::Extern => Val::ExternRef(None),
+            _ => Val::FuncRef(None),
         }
     }
 
@@ -284,17 +284,13 @@ impl Val {
             ValType::F32 => Val::F32(raw as u32),
             ValType::F64 => Val::F64(raw),
             ValType::V128 => Val::V128(V128::from(u128::from(raw))),
-            ValType::Ref(RefType {
-                heap_type: HeapType::Func,
-                ..
-            }) => Val::FuncRef(raw.checked_sub(1).map(|i| Func {
+            ValType::Ref(RefType { heap_type, .. }) if heap_type.top() == HeapType::Extern => {
+                Val::ExternRef(ExternRef::from_raw(store, raw))
+            }
+            ValType::Ref(_) => Val::FuncRef(raw.checked_sub(1).map(|i| Func {
                 store: store.id,
                 index: crate::index::StoreFuncIdx::from_u32(i as u32),
             })),
-            ValType::Ref(RefType {
-                heap_type: HeapType::Extern,
-                ..
-            }) => Val::ExternRef(ExternRef::from_raw(store, raw)),
         }
     }
 }
@@ -365,9 +361,9 @@ pub enum Ref {
 impl Ref {
     /// The null reference of `heap_type`.
     pub fn null(heap_type: &HeapType) -> Ref {
-        match heap_type {
-            HeapType::Func => Ref::Func(None),
+        match heap_type.top() {
             HeapType::Extern => Ref::Extern(None),
+            _ => Ref::Func(None),
         }
     }
 
