@@ -43,6 +43,54 @@ impl Val {
         }
     }
 
+    /// Whether this value is of type `ty` in `store` (spec §3.3.3 "Matching", extended to
+    /// values): numbers and vectors of their own type only; a null reference of every
+    /// nullable type of its hierarchy; a function of `func` and of its own concrete
+    /// function type; a host reference of `extern`.
+    ///
+    /// # Errors
+    ///
+    /// If the value is a function of another store.
+    ///
+    /// ```
+    /// use weft::{ConcreteFuncType, Engine, Func, HeapType, RefType, Store, Val, ValType};
+    /// let engine = Engine::default();
+    /// let mut store = Store::new(&engine, ());
+    /// let f = Func::wrap(&mut store, |x: i32| x);
+    /// let own = HeapType::ConcreteFunc(ConcreteFuncType::new(&f.ty(&store)));
+    /// let value = Val::FuncRef(Some(f));
+    /// assert!(value.matches_ty(&store, &ValType::Ref(RefType::new(false, own)))?);
+    /// assert!(value.matches_ty(&store, &ValType::FUNCREF)?);
+    /// let null = Val::FuncRef(None);
+    /// assert!(!null.matches_ty(&store, &ValType::Ref(RefType::new(false, HeapType::Func)))?);
+    /// # Ok::<(), weft::Error>(())
+    /// ```
+    pub fn matches_ty(&self, store: impl crate::AsContext, ty: &ValType) -> Result<bool> {
+        let inner = &store.as_context().0.inner;
+        if let Val::FuncRef(Some(f)) = self {
+            f.check_store(inner)?;
+        }
+        Ok(self.matches_in(inner, ty))
+    }
+
+    /// [`Val::matches_ty`] in `store`; a function of another store matches nothing.
+    pub(crate) fn matches_in(&self, store: &StoreInner, ty: &ValType) -> bool {
+        match (self, ty) {
+            (Val::FuncRef(None), ValType::Ref(r)) => r.nullable && r.heap_type.is_func_hierarchy(),
+            (Val::FuncRef(Some(f)), ValType::Ref(r)) => match r.heap_type {
+                HeapType::Func => f.check_store(store).is_ok(),
+                HeapType::ConcreteFunc(expected) => crate::func::func_type_ref(store, *f)
+                    .is_ok_and(|actual| actual == expected.func_type()),
+                _ => false,
+            },
+            (Val::ExternRef(None), ValType::Ref(r)) => {
+                r.nullable && r.heap_type.top() == HeapType::Extern
+            }
+            (Val::ExternRef(Some(_)), ValType::Ref(r)) => r.heap_type == HeapType::Extern,
+            (value, ty) => value.ty() == *ty,
+        }
+    }
+
     /// The zero value of `ty`: 0 for numbers, null for references.
     pub fn default_for(ty: ValType) -> Val {
         match ty {
