@@ -177,7 +177,12 @@ impl Func {
     ///
     /// # Errors
     ///
-    /// If `Params` and `Results` do not match the function's type.
+    /// If `Params` and `Results` do not match the function's type: each Rust parameter type
+    /// must match (be a subtype of) the function's parameter type, and each of the
+    /// function's result types must match the Rust result type (spec §3.3.3 "Matching"), so
+    /// that an `Option<Func>` result can receive a `(ref func)`, and a [`Func`] argument
+    /// fill a `funcref` parameter. A parameter of a concrete type `(ref $t)` has no Rust
+    /// type: call such a function with [`Func::call`], which checks each value.
     ///
     /// ```
     /// use weft::{Engine, Func, Store};
