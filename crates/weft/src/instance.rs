@@ -595,6 +595,9 @@ fn allocate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> Res
         }
     }
 
+    for ty in info.tables.iter().skip(info.num_imported_tables as usize) {
+        tables.push(store.create_table(*ty, 0)?);
+    }
     let images = module.inner.memory_images();
     for (defined_index, ty) in info
         .memories
@@ -634,22 +637,23 @@ fn allocate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> Res
             ty: *ty,
         });
     }
-    // Tables come after the globals, since a table's initializer may read (imported)
-    // globals and name functions; nothing before them can observe the order.
-    let inits = info
-        .table_inits
-        .iter()
-        .map(|init| match init {
-            Some(init) => eval_const(inner, &globals, &funcs, init),
-            None => Ok(0),
-        })
-        .collect::<Result<Vec<u64>>>()?;
-    let defined_tables = info.tables.iter().skip(info.num_imported_tables as usize);
-    for (index, ty) in defined_tables.enumerate() {
-        let init = inits.get(index).copied().unwrap_or(0);
-        tables.push(store.create_table(*ty, init)?);
+    // A table's initializer may read (imported) globals and name functions: the tables,
+    // made null above, are filled once those exist.
+    let imported_tables = info.num_imported_tables as usize;
+    for (defined_index, init) in info.table_inits.iter().enumerate() {
+        let Some(init) = init else { continue };
+        let value = eval_const(inner, &globals, &funcs, init)?;
+        let table = tables
+            .as_slice()
+            .get(imported_tables + defined_index)
+            .copied()
+            .ok_or_else(|| Error::from(TrapCode::InternalError))?;
+        let table = inner
+            .tables
+            .get_mut(table)
+            .ok_or_else(|| Error::from(TrapCode::InternalError))?;
+        table.elements.fill(value);
     }
-    let inner = &mut store.inner;
     let mut elems = EntityVec::with_capacity(info.elems.len());
     for (_, segment) in info.elems.iter() {
         let items = segment
