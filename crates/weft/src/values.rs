@@ -91,7 +91,8 @@ impl Val {
         }
     }
 
-    /// The zero value of `ty`: 0 for numbers, null for references.
+    /// The zero value of `ty`: 0 for numbers, null for references (also for a non-nullable
+    /// reference type, whose values are never null: see [`Val::default_for_ty`]).
     pub fn default_for(ty: ValType) -> Val {
         match ty {
             ValType::I32 => Val::I32(0),
@@ -104,10 +105,17 @@ impl Val {
     }
 
     /// The default value of `ty`, as Wasmtime's `Val::default_for_ty`: 0 for numbers, null
-    /// for references. Every type Weft has has a default, so this is never `None`; the
-    /// `Option` is for code written against Wasmtime, whose non-nullable references have none.
+    /// for nullable references, and `None` for the non-nullable references of typed
+    /// function references, which have no default.
+    ///
+    /// ```
+    /// use weft::{HeapType, RefType, Val, ValType};
+    /// assert!(Val::default_for_ty(&ValType::FUNCREF).is_some());
+    /// let non_null = ValType::Ref(RefType::new(false, HeapType::Func));
+    /// assert!(Val::default_for_ty(&non_null).is_none());
+    /// ```
     pub fn default_for_ty(ty: &ValType) -> Option<Val> {
-        Some(Val::default_for(*ty))
+        ty.is_defaultable().then(|| Val::default_for(*ty))
     }
 
     /// The null reference of `ty`.
