@@ -108,6 +108,12 @@ impl Config {
     /// The first setting that asks for something Weft does not implement, as the error
     /// [`Engine::new`](crate::Engine::new) returns.
     pub(crate) fn check(&self) -> crate::Result<()> {
+        if self.function_references && !self.reference_types {
+            return Err(crate::Error::usage(
+                "unsupported configuration: `Config::wasm_function_references` needs \
+                 `Config::wasm_reference_types`",
+            ));
+        }
         match self.refused.first() {
             None => Ok(()),
             Some(name) => Err(crate::Error::usage(format!(
@@ -233,8 +239,11 @@ impl Config {
     /// non-nullable reference types (`(ref func)`), references to functions of a concrete
     /// type (`(ref $t)`, `(ref null $t)`) and the bottom types `nofunc` and `noextern`,
     /// `call_ref`, `ref.as_non_null`, `br_on_null` and `br_on_non_null`, locals of
-    /// non-nullable type and tables with an initializer expression. It needs
-    /// [`Config::wasm_reference_types`]. Default: off, as in Wasmtime.
+    /// non-nullable type and tables with an initializer expression. Default: off, as in
+    /// Wasmtime.
+    ///
+    /// It needs [`Config::wasm_reference_types`]: [`Engine::new`](crate::Engine::new)
+    /// refuses a configuration with this on and that off.
     ///
     /// `call_ref` on a null reference traps with
     /// [`TrapCode::NullReference`](crate::TrapCode::NullReference) ("null function
