@@ -23,10 +23,6 @@ use weft_wast::WastContext;
 /// The files that do not pass yet, by trial name, each with the reason: the proposal whose
 /// support it needs.
 const EXPECTED_FAILURES: &[(&str, &str)] = &[
-    (
-        "proposals/bulk-memory/table-sub.wast",
-        "needs typed function references (not implemented yet)",
-    ),
     ("proposals/bulk-memory/table_init.wast", "needs GC"),
     (
         "proposals/custom-page-sizes/custom-page-sizes-invalid.wast",
@@ -48,78 +44,15 @@ const EXPECTED_FAILURES: &[(&str, &str)] = &[
         "proposals/reference-types/unreached-invalid.wast",
         "the proposal's copy predates Wasm 2.0, which accepts a `br_table` to labels of different types after `unreachable` (wasm-v2 and wasm-v3 dropped this assertion)",
     ),
-    (
-        "wasm-v3/br_on_non_null.wast",
-        "needs typed function references (not implemented yet)",
-    ),
-    (
-        "wasm-v3/br_on_null.wast",
-        "needs typed function references (not implemented yet)",
-    ),
-    (
-        "wasm-v3/br_table.wast",
-        "needs typed function references (not implemented yet)",
-    ),
-    (
-        "wasm-v3/call_ref.wast",
-        "needs typed function references (not implemented yet)",
-    ),
     ("wasm-v3/data.wast", "needs GC"),
-    (
-        "wasm-v3/elem.wast",
-        "needs GC, typed function references (not implemented yet)",
-    ),
-    (
-        "wasm-v3/global.wast",
-        "needs GC, typed function references (not implemented yet)",
-    ),
+    ("wasm-v3/elem.wast", "needs GC"),
+    ("wasm-v3/global.wast", "needs GC"),
     ("wasm-v3/imports.wast", "needs exception handling"),
-    (
-        "wasm-v3/instance.wast",
-        "needs typed function references (not implemented yet)",
-    ),
-    (
-        "wasm-v3/linking.wast",
-        "needs typed function references (not implemented yet)",
-    ),
-    (
-        "wasm-v3/local_init.wast",
-        "needs typed function references (not implemented yet)",
-    ),
-    (
-        "wasm-v3/ref.wast",
-        "needs typed function references (not implemented yet)",
-    ),
-    (
-        "wasm-v3/ref_as_non_null.wast",
-        "needs typed function references (not implemented yet)",
-    ),
-    (
-        "wasm-v3/ref_is_null.wast",
-        "needs typed function references (not implemented yet)",
-    ),
+    ("wasm-v3/instance.wast", "needs exception handling"),
     ("wasm-v3/ref_null.wast", "needs GC"),
-    (
-        "wasm-v3/return_call_ref.wast",
-        "needs typed function references (not implemented yet)",
-    ),
-    (
-        "wasm-v3/table.wast",
-        "needs typed function references (not implemented yet)",
-    ),
     ("wasm-v3/type-canon.wast", "needs GC"),
-    (
-        "wasm-v3/type-rec.wast",
-        "needs GC, typed function references (not implemented yet)",
-    ),
-    (
-        "wasm-v3/type-equivalence.wast",
-        "needs GC, typed function references (not implemented yet)",
-    ),
-    (
-        "wasm-v3/unreached-valid.wast",
-        "needs typed function references (not implemented yet)",
-    ),
+    ("wasm-v3/type-rec.wast", "needs GC"),
+    ("wasm-v3/type-equivalence.wast", "needs GC"),
 ];
 
 /// Directive counts over the trials of one suite that ran.
@@ -143,7 +76,9 @@ impl Totals {
 /// both without multi-memory, which makes some of their invalid modules valid (3.0 has it).
 fn config(version: SpecVersion) -> weft::Config {
     let mut config = weft::Config::new();
-    if !matches!(version, SpecVersion::V3) {
+    if matches!(version, SpecVersion::V3) {
+        config.wasm_function_references(true);
+    } else {
         config.wasm_multi_memory(false);
     }
     if matches!(version, SpecVersion::V1) {
@@ -171,8 +106,15 @@ fn proposal_config(suite: Proposal) -> weft::Config {
         Proposal::Memory64 => {
             config.wasm_memory64(true).wasm_multi_memory(false);
         }
-        Proposal::ReferenceTypes | Proposal::BulkMemoryOperations => {
+        Proposal::ReferenceTypes => {
             config.wasm_multi_memory(false);
+        }
+        // `table-sub.wast` has a table of `(ref null func)`, written with typed function
+        // references' syntax.
+        Proposal::BulkMemoryOperations => {
+            config
+                .wasm_multi_memory(false)
+                .wasm_function_references(true);
         }
         _ => {}
     }

@@ -12,6 +12,7 @@ mod component_guests;
 mod component_typed;
 mod config;
 mod dispatch;
+mod function_references;
 mod generated;
 mod limits;
 mod linker;

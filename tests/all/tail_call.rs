@@ -1,5 +1,5 @@
-//! The tail-call proposal through the API: `return_call` and `return_call_indirect` replace
-//! the caller's frame (deep mutual recursion in constant wasm and host stack), to wasm
+//! The tail-call proposal through the API: `return_call`, `return_call_indirect` and (with
+//! typed function references) `return_call_ref` replace the caller's frame (deep mutual recursion in constant wasm and host stack), to wasm
 //! functions of the same or another instance and to host functions; traps, fuel, epochs,
 //! backtraces, the switch and precompiled modules.
 
@@ -68,6 +68,68 @@ fn a_million_mutual_tail_calls_run_in_constant_stack() {
         f.call(&mut store, (1_000_000, 0))
     });
     assert_eq!(result.expect("runs"), sum_to(1_000_000));
+}
+
+/// [`MUTUAL`] with `return_call_ref`s to references of `$f` and `$g`.
+const MUTUAL_REF: &str = r#"(module
+    (type $t (func (param i64 i64) (result i64)))
+    (elem declare func $f $g)
+    (func $f (export "f") (type $t)
+        (if (result i64) (i64.eqz (local.get 0))
+            (then (local.get 1))
+            (else (return_call_ref $t
+                (i64.sub (local.get 0) (i64.const 1))
+                (i64.add (local.get 1) (local.get 0))
+                (ref.func $g)))))
+    (func $g (type $t) (local i64 i64 i64)
+        (if (result i64) (i64.eqz (local.get 0))
+            (then (local.get 1))
+            (else (return_call_ref $t
+                (i64.sub (local.get 0) (i64.const 1))
+                (i64.add (local.get 1) (local.get 0))
+                (ref.func $f)))))
+    (func (export "run") (param i64) (result i64)
+        (return_call_ref $t (local.get 0) (i64.const 0) (ref.func $f)))
+    (func (export "null") (result i64)
+        (return_call_ref $t (i64.const 1) (i64.const 0) (ref.null $t))))"#;
+
+#[test]
+fn a_million_return_call_refs_run_in_constant_stack() {
+    let engine = engine(|c| {
+        c.max_wasm_stack(16 * 1024).wasm_function_references(true);
+    });
+    let module = Module::new(&engine, MUTUAL_REF).expect("compiles");
+    let (result, null) = on_small_stack(move || {
+        let mut store = Store::new(&engine, ());
+        let instance = Instance::new(&mut store, &module, &[]).expect("instantiates");
+        let run = instance
+            .get_typed_func::<i64, i64>(&mut store, "run")
+            .expect("run");
+        let null = instance
+            .get_typed_func::<(), i64>(&mut store, "null")
+            .expect("null");
+        (
+            run.call(&mut store, 1_000_000),
+            null.call(&mut store, ()).map_err(|e| e.trap_code()),
+        )
+    });
+    assert_eq!(result.expect("runs"), sum_to(1_000_000));
+    let null = null.expect_err("a null reference traps");
+    assert_eq!(null, Some(TrapCode::NullFunctionReference));
+}
+
+#[test]
+fn precompiled_return_call_refs_run() {
+    let engine = engine(|c| {
+        c.wasm_function_references(true);
+    });
+    let module = crate::precompiled::round_trip(&engine, MUTUAL_REF);
+    let mut store = Store::new(&engine, ());
+    let instance = Instance::new(&mut store, &module, &[]).expect("instantiates");
+    let run = instance
+        .get_typed_func::<i64, i64>(&mut store, "run")
+        .expect("run");
+    assert_eq!(run.call(&mut store, 1000).expect("runs"), sum_to(1000));
 }
 
 #[test]

@@ -189,6 +189,39 @@ fn tail_calls_run_and_follow_their_switch() {
 }
 
 #[test]
+fn typed_function_references_follow_their_switch() {
+    let path = wat_file(
+        "proposals",
+        "call_ref.wat",
+        r#"(module
+             (type $t (func (result i32)))
+             (func $seven (type $t) (i32.const 7))
+             (elem declare func $seven)
+             (func (export "run") (result i32) (call_ref $t (ref.func $seven))))"#,
+    );
+    let out = weft(&[
+        "run",
+        "-W",
+        "function-references=y",
+        "--invoke",
+        "run",
+        arg(&path),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).trim(), "7");
+    // Off by default, as in Wasmtime.
+    for args in [&["run"][..], &["run", "-W", "function-references=n"][..]] {
+        let out = weft(&[args, &["--invoke", "run", arg(&path)]].concat());
+        assert!(!out.status.success());
+        assert!(
+            text(&out.stderr).contains("function references"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+}
+
+#[test]
 fn bad_wasm_options_are_named() {
     let path = wat_file("bad", "loop.wat", LOOP);
     for (option, expected) in [

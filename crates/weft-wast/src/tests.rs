@@ -140,3 +140,34 @@ fn components_run_with_values_and_traps() -> Result<(), crate::Error> {
     );
     Ok(())
 }
+
+#[test]
+fn typed_reference_values_in_scripts() -> Result<(), Error> {
+    let script = r#"
+        (module
+          (type $t (func))
+          (func $f (type $t))
+          (elem declare func $f)
+          (func (export "some") (result (ref $t)) (ref.func $f))
+          (func (export "none") (result (ref null $t)) (ref.null $t))
+          (func (export "is_null") (param (ref null $t)) (result i32)
+            (ref.is_null (local.get 0)))
+          (func (export "call") (param (ref null $t)) (call_ref $t (local.get 0))))
+        (assert_return (invoke "some") (ref.func))
+        (assert_return (invoke "none") (ref.null func))
+        (assert_return (invoke "none") (ref.null nofunc))
+        (assert_return (invoke "none") (ref.null))
+        (assert_return (invoke "is_null" (ref.null nofunc)) (i32.const 1))
+        (assert_trap (invoke "call" (ref.null nofunc)) "null function reference")
+        (assert_return (invoke "some") (ref.null func))
+        (assert_return (invoke "none") (ref.null extern))
+    "#;
+    let mut config = weft::Config::new();
+    config.wasm_function_references(true);
+    let report = WastContext::new(config).run_buffer("typed.wast", script)?;
+    assert_eq!((report.passed, report.failed), (7, 2), "{report}");
+    assert!(report.message_mismatches.is_empty(), "{report}");
+    assert_eq!(report.failures[0].line, 17);
+    assert_eq!(report.failures[1].line, 18);
+    Ok(())
+}

@@ -35,21 +35,30 @@ pub(crate) fn is_arithmetic_nan_f64(bits: u64) -> bool {
     bits & F64_QUIET_NAN == F64_QUIET_NAN
 }
 
-/// The reference type of a `ref.null` heap type, if Weft has it.
+/// The reference type of a `ref.null` heap type, if Weft has it: `func`, `extern`, their
+/// bottoms `nofunc` and `noextern`, and a concrete type (by index or name), which is a
+/// function type without GC. A null's value depends only on its hierarchy.
 fn ref_type(heap: &HeapType<'_>) -> Result<RefType, String> {
-    match heap {
-        HeapType::Abstract {
-            shared: false,
-            ty: AbstractHeapType::Func | AbstractHeapType::NoFunc,
-        } => Ok(RefType::FUNCREF),
-        HeapType::Abstract {
-            shared: false,
-            ty: AbstractHeapType::Extern | AbstractHeapType::NoExtern,
-        } => Ok(RefType::EXTERNREF),
-        other => Err(format!(
-            "unsupported reference type {other:?}: Weft has only funcref and externref"
-        )),
-    }
+    let heap_type = match heap {
+        HeapType::Abstract { shared: false, ty } => match ty {
+            AbstractHeapType::Func => weft::HeapType::Func,
+            AbstractHeapType::NoFunc => weft::HeapType::NoFunc,
+            AbstractHeapType::Extern => weft::HeapType::Extern,
+            AbstractHeapType::NoExtern => weft::HeapType::NoExtern,
+            other => {
+                return Err(format!(
+                    "unsupported reference type {other:?}: Weft has func and extern references"
+                ));
+            }
+        },
+        HeapType::Concrete(_) => weft::HeapType::NoFunc,
+        other => {
+            return Err(format!(
+                "unsupported reference type {other:?}: Weft has func and extern references"
+            ));
+        }
+    };
+    Ok(RefType::new(true, heap_type))
 }
 
 /// The value of a script argument. `ref.extern N` creates a new externref holding `N` (a
@@ -261,11 +270,13 @@ fn matches_core(
         },
         (WastRetCore::RefNull(None), Val::FuncRef(r)) => r.is_none(),
         (WastRetCore::RefNull(None), Val::ExternRef(r)) => r.is_none(),
-        (WastRetCore::RefNull(Some(heap)), actual) => match (ref_type(heap)?, actual) {
-            (RefType::FUNCREF, Val::FuncRef(r)) => r.is_none(),
-            (RefType::EXTERNREF, Val::ExternRef(r)) => r.is_none(),
-            _ => false,
-        },
+        (WastRetCore::RefNull(Some(heap)), actual) => {
+            match (ref_type(heap)?.heap_type().top(), actual) {
+                (weft::HeapType::Func, Val::FuncRef(r)) => r.is_none(),
+                (weft::HeapType::Extern, Val::ExternRef(r)) => r.is_none(),
+                _ => false,
+            }
+        }
         (WastRetCore::RefExtern(None), Val::ExternRef(r)) => r.is_some(),
         (WastRetCore::RefExtern(Some(n)), Val::ExternRef(r)) => match r {
             Some(r) => host_u32(store, r) == Some(n),

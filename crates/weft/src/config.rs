@@ -45,6 +45,7 @@ pub struct Config {
     pub(crate) relaxed_simd_deterministic: bool,
     pub(crate) multi_memory: bool,
     pub(crate) memory64: bool,
+    pub(crate) function_references: bool,
     pub(crate) max_wasm_stack: usize,
     pub(crate) compilation_mode: CompilationMode,
     pub(crate) consume_fuel: bool,
@@ -84,6 +85,7 @@ impl Config {
             relaxed_simd_deterministic: false,
             multi_memory: true,
             memory64: false,
+            function_references: false,
             max_wasm_stack: 512 * 1024,
             compilation_mode: CompilationMode::Eager,
             consume_fuel: false,
@@ -109,6 +111,12 @@ impl Config {
     /// The first setting that asks for something Weft does not implement, as the error
     /// [`Engine::new`](crate::Engine::new) returns.
     pub(crate) fn check(&self) -> crate::Result<()> {
+        if self.function_references && !self.reference_types {
+            return Err(crate::Error::usage(
+                "unsupported configuration: `Config::wasm_function_references` needs \
+                 `Config::wasm_reference_types`",
+            ));
+        }
         match self.refused.first() {
             None => Ok(()),
             Some(name) => Err(crate::Error::usage(format!(
@@ -176,14 +184,15 @@ impl Config {
     }
 
     /// Enables the tail-call proposal (part of WebAssembly 3.0): `return_call` and
-    /// `return_call_indirect` (spec §4.4.8 "Control Instructions"). Default: on, as in
-    /// Wasmtime.
+    /// `return_call_indirect` (spec §4.4.8 "Control Instructions"), and `return_call_ref`
+    /// when [`Config::wasm_function_references`] is on too. Default: on, as in Wasmtime.
     ///
     /// A tail call replaces the calling function's frame with the callee's: a chain of tail
     /// calls of any length runs in constant wasm stack and constant host stack. A tail call
     /// of a host function behaves as a call followed by a return. `return_call_indirect`
     /// traps as `call_indirect` does (`undefined element`, `uninitialized element`,
-    /// `indirect call type mismatch`). With this off, a module using either instruction is
+    /// `indirect call type mismatch`), and `return_call_ref` as `call_ref` does (`null
+    /// function reference`). With this off, a module using either instruction is
     /// refused by [`Module::new`](crate::Module::new).
     pub fn wasm_tail_call(&mut self, enable: bool) -> &mut Self {
         self.tail_call = enable;
@@ -242,6 +251,27 @@ impl Config {
     /// are refused.
     pub fn wasm_memory64(&mut self, enable: bool) -> &mut Self {
         self.memory64 = enable;
+        self
+    }
+
+    /// Enables the typed function references proposal (part of WebAssembly 3.0):
+    /// non-nullable reference types (`(ref func)`), references to functions of a concrete
+    /// type (`(ref $t)`, `(ref null $t)`) and the bottom types `nofunc` and `noextern`,
+    /// `call_ref`, `ref.as_non_null`, `br_on_null` and `br_on_non_null`, locals of
+    /// non-nullable type and tables with an initializer expression. Default: off, as in
+    /// Wasmtime.
+    ///
+    /// It needs [`Config::wasm_reference_types`]: [`Engine::new`](crate::Engine::new)
+    /// refuses a configuration with this on and that off.
+    ///
+    /// `call_ref` on a null reference traps with
+    /// [`TrapCode::NullReference`](crate::TrapCode::NullReference) ("null function
+    /// reference"), and `ref.as_non_null` on null with the same code. Import matching,
+    /// [`Func::typed`](crate::Func::typed) and the checks of [`Val`](crate::Val)s given to
+    /// tables and globals follow the proposal's subtyping (spec §3.3.3 "Matching"): a
+    /// `(ref $t)` is a `(ref null $t)`, a `(ref func)` and a `funcref`, not the reverse.
+    pub fn wasm_function_references(&mut self, enable: bool) -> &mut Self {
+        self.function_references = enable;
         self
     }
 
@@ -529,8 +559,6 @@ macro_rules! unsupported_proposals {
 unsupported_proposals! {
     /// The threads proposal (shared memories, atomics).
     wasm_threads;
-    /// The typed function references proposal.
-    wasm_function_references;
     /// The garbage collection proposal.
     wasm_gc;
     /// The exception-handling proposal.
@@ -785,6 +813,7 @@ impl Config {
         features.set(F::RELAXED_SIMD, self.simd && self.relaxed_simd);
         features.set(F::MULTI_MEMORY, self.multi_memory);
         features.set(F::MEMORY64, self.memory64);
+        features.set(F::FUNCTION_REFERENCES, self.function_references);
         features
     }
 

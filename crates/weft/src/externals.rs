@@ -588,7 +588,7 @@ impl Table {
     ) -> Result<()> {
         let inner = &mut store.as_context_mut().0.inner;
         let (src_ty, dst_ty) = (src_table.entity(inner).ty, dst_table.entity(inner).ty);
-        if src_ty.element() != dst_ty.element() {
+        if !src_ty.element().matches(&dst_ty.element()) {
             return Err(Error::usage(
                 "table copy between tables of different element types",
             ));
@@ -630,7 +630,7 @@ fn table_range(size: usize, start: u64, len: u64) -> Option<core::ops::Range<usi
 
 fn ref_to_raw(inner: &StoreInner, ty: TableType, value: Ref) -> Result<u64> {
     let value = Val::from(value);
-    if value.ty() != ty.element().into() {
+    if !value.matches_in(inner, &ty.element().into()) {
         return Err(Error::usage(format!(
             "value of type {} does not fit a table of {}",
             value.ty(),
@@ -698,7 +698,7 @@ impl Global {
     /// If `value` does not have the global's content type.
     pub fn new(mut store: impl AsContextMut, ty: GlobalType, value: Val) -> Result<Global> {
         let inner = &mut store.as_context_mut().0.inner;
-        if value.ty() != ty.content() {
+        if !value.matches_in(inner, &ty.content()) {
             return Err(Error::usage(format!(
                 "value of type {} for a global of type {}",
                 value.ty(),
@@ -777,7 +777,7 @@ impl Global {
         if ty.mutability() != Mutability::Var {
             return Err(Error::usage("cannot set an immutable global"));
         }
-        if value.ty() != ty.content() {
+        if !value.matches_in(inner, &ty.content()) {
             return Err(Error::usage(format!(
                 "value of type {} for a global of type {}",
                 value.ty(),

@@ -154,7 +154,7 @@ impl Func {
         }
         let mut buf = vec![0u64; ty.param_cells().max(ty.result_cells())];
         for (param, expected) in params.iter().zip(ty.params()) {
-            if param.ty() != *expected {
+            if !param.matches_in(&store.inner, expected) {
                 return Err(Error::usage(format!(
                     "parameter of type {} where {expected} was expected",
                     param.ty()
@@ -177,7 +177,12 @@ impl Func {
     ///
     /// # Errors
     ///
-    /// If `Params` and `Results` do not match the function's type.
+    /// If `Params` and `Results` do not match the function's type: each Rust parameter type
+    /// must match (be a subtype of) the function's parameter type, and each of the
+    /// function's result types must match the Rust result type (spec §3.3.3 "Matching"), so
+    /// that an `Option<Func>` result can receive a `(ref func)`, and a [`Func`] argument
+    /// fill a `funcref` parameter. A parameter of a concrete type `(ref $t)` has no Rust
+    /// type: call such a function with [`Func::call`], which checks each value.
     ///
     /// ```
     /// use weft::{Engine, Func, Store};
@@ -200,7 +205,20 @@ impl Func {
         Params::valtypes(&mut params);
         let mut results = Vec::new();
         Results::valtypes(&mut results);
-        if ty.params() != params.as_slice() || ty.results() != results.as_slice() {
+        // The Rust parameters must be values the function accepts, and its results values
+        // the Rust results can hold (spec §3.3.3 "Matching").
+        let params_match = ty.params().len() == params.len()
+            && params
+                .iter()
+                .zip(ty.params())
+                .all(|(rust, wasm)| rust.matches(wasm));
+        let results_match = ty.results().len() == results.len()
+            && ty
+                .results()
+                .iter()
+                .zip(&results)
+                .all(|(wasm, rust)| wasm.matches(rust));
+        if !params_match || !results_match {
             return Err(Error::usage(format!(
                 "type mismatch: function has type {ty}, typed as {}",
                 FuncType::from_types(params, results)
@@ -225,7 +243,7 @@ pub(crate) fn func_type(store: &StoreInner, func: Func) -> Result<FuncType> {
 }
 
 /// The type of function `func` in `store`, borrowed.
-fn func_type_ref(store: &StoreInner, func: Func) -> Result<&FuncType> {
+pub(crate) fn func_type_ref(store: &StoreInner, func: Func) -> Result<&FuncType> {
     func.check_store(store)?;
     match store.funcs.get(func.index) {
         Some(FuncEntity::Host { ty, .. }) => Ok(ty),
@@ -250,7 +268,7 @@ fn dynamic_host_fn<T: 'static>(
             let mut results: Vec<Val> = ty.results().iter().map(|t| Val::default_for(*t)).collect();
             func(Caller::new(store, caller), &params, &mut results)?;
             for (result, expected) in results.iter().zip(ty.results()) {
-                if result.ty() != *expected {
+                if !result.matches_in(&store.inner, expected) {
                     return Err(Error::usage(format!(
                         "host function returned a {} where {expected} was expected",
                         result.ty()
@@ -558,6 +576,29 @@ impl WasmTyPrivate for Option<Func> {
     }
 }
 impl WasmTy for Option<Func> {}
+
+/// A non-null function reference, `(ref func)` (typed function references): it can be
+/// passed where a `funcref` or a `(ref func)` is expected, and receive a `(ref func)` or
+/// `(ref $t)` result.
+impl WasmTyPrivate for Func {
+    fn valtype() -> ValType {
+        ValType::Ref(crate::RefType::new(false, crate::HeapType::Func))
+    }
+    fn store_cells(self, store: &StoreInner, buf: &mut [u64]) -> Result<()> {
+        private::store_one(buf, Val::FuncRef(Some(self)).to_cell(store)?)
+    }
+    fn load_cells(store: &mut StoreInner, buf: &[u64]) -> Self {
+        // The type check of `Func::typed` admits only non-null results; a null would
+        // become a function that no store has, an error wherever it is used.
+        let raw = private::load_one(buf);
+        let index = raw.checked_sub(1).map_or(u32::MAX, |i| i as u32);
+        Func {
+            store: store.id,
+            index: StoreFuncIdx::from_u32(index),
+        }
+    }
+}
+impl WasmTy for Func {}
 
 impl WasmTyPrivate for Option<Rooted<ExternRef>> {
     fn valtype() -> ValType {

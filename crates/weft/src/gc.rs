@@ -199,12 +199,12 @@ pub(crate) fn collect(inner: &mut StoreInner) {
         }
     }
     for (_, table) in inner.tables.iter() {
-        if table.ty.element().heap_type == HeapType::Extern {
+        if table.ty.element().heap_type.top() == HeapType::Extern {
             table.elements.iter().for_each(|&raw| mark(raw));
         }
     }
     for (_, global) in inner.globals.iter() {
-        if matches!(global.ty.content(), crate::ValType::Ref(r) if r.heap_type == HeapType::Extern)
+        if matches!(global.ty.content(), crate::ValType::Ref(r) if r.heap_type.top() == HeapType::Extern)
         {
             mark(global.value);
         }

@@ -12,6 +12,7 @@ use crate::index::{
 use crate::module::{ConstExpr, ConstOp, DataMode, ElemMode, ExternKind, ImportKind, Module};
 use crate::store::{FuncEntity, GlobalEntity, InstanceEntity, Store, StoreId, StoreInner};
 use crate::trap::TrapCode;
+use crate::types::Mutability;
 
 /// An instantiated module: its functions, memories, tables and globals live in a store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -578,7 +579,14 @@ fn allocate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> Res
                     .globals
                     .get(g.index)
                     .ok_or_else(|| unlinkable_type(import))?;
-                if global.ty != *ty {
+                // An immutable global may have a subtype of the import's type; a mutable one,
+                // which the importer may also write, must have the same type (spec §4.5.2).
+                let matches = global.ty.mutability() == ty.mutability()
+                    && match ty.mutability() {
+                        Mutability::Const => global.ty.content().matches(&ty.content()),
+                        Mutability::Var => global.ty.content() == ty.content(),
+                    };
+                if !matches {
                     return Err(unlinkable_type(import));
                 }
                 globals.push(g.index);
@@ -628,6 +636,23 @@ fn allocate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> Res
             hi: (value >> 64) as u64,
             ty: *ty,
         });
+    }
+    // A table's initializer may read (imported) globals and name functions: the tables,
+    // made null above, are filled once those exist.
+    let imported_tables = info.num_imported_tables as usize;
+    for (defined_index, init) in info.table_inits.iter().enumerate() {
+        let Some(init) = init else { continue };
+        let value = eval_const(inner, &globals, &funcs, init)?;
+        let table = tables
+            .as_slice()
+            .get(imported_tables + defined_index)
+            .copied()
+            .ok_or_else(|| Error::from(TrapCode::InternalError))?;
+        let table = inner
+            .tables
+            .get_mut(table)
+            .ok_or_else(|| Error::from(TrapCode::InternalError))?;
+        table.elements.fill(value);
     }
     let mut elems = EntityVec::with_capacity(info.elems.len());
     for (_, segment) in info.elems.iter() {

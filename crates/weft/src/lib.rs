@@ -88,8 +88,8 @@ pub use module::{Module, ModuleExport, Precompiled, ResourcesRequired};
 pub use store::{Store, UpdateDeadline};
 pub use trap::{FrameInfo, Trap, TrapCode, WasmBacktrace};
 pub use types::{
-    ExportType, ExternType, FuncType, GlobalType, HeapType, ImportType, MemoryType,
-    MemoryTypeBuilder, Mutability, RefType, TableType, ValType,
+    ConcreteFuncType, ExportType, ExternType, FuncType, GlobalType, HeapType, ImportType,
+    MemoryType, MemoryTypeBuilder, Mutability, RefType, TableType, ValType,
 };
 pub use values::{Ref, Val};
 

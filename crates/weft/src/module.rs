@@ -18,8 +18,8 @@ use crate::index::{
 use crate::ir::CompiledFunc;
 use crate::linear_memory::MemoryImage;
 use crate::types::{
-    ExportType, ExternType, FuncType, GlobalType, ImportType, MemoryType, Mutability, RefType,
-    TableType, ValType,
+    ConcreteFuncType, ExportType, ExternType, FuncType, GlobalType, HeapType, ImportType,
+    MemoryType, Mutability, RefType, TableType, ValType,
 };
 use std::collections::HashMap;
 use std::ops::Range;
@@ -122,6 +122,10 @@ pub(crate) struct ModuleInfo {
     pub(crate) num_imported_globals: u32,
     /// The initializers of the defined globals (index 0 is the first non-imported global).
     pub(crate) global_inits: Vec<ConstExpr>,
+    /// The initializer of each defined table (index 0 is the first non-imported table):
+    /// `None` fills the table with null, `Some` with the expression's value (typed
+    /// function references: `(table 10 (ref func) (ref.func $f))`).
+    pub(crate) table_inits: Vec<Option<ConstExpr>>,
     pub(crate) exports: Vec<Export>,
     pub(crate) start: Option<FuncIdx>,
     pub(crate) elems: EntityVec<ElemIdx, ElemSegment>,
@@ -594,36 +598,63 @@ fn same_error(error: &Error) -> Error {
     }
 }
 
-fn ref_type(ty: wasmparser::RefType) -> Result<RefType> {
-    if ty.is_func_ref() {
-        Ok(RefType::FUNCREF)
-    } else if ty.is_extern_ref() {
-        Ok(RefType::EXTERNREF)
-    } else {
-        Err(Error::invalid(
-            format!("unsupported reference type {ty}"),
-            None,
-        ))
-    }
+/// The reference type `ty`, whose concrete heap types index `types` (the module's types
+/// so far; without them, as for component types, a concrete type is unsupported).
+fn ref_type(types: &[FuncType], ty: wasmparser::RefType) -> Result<RefType> {
+    use wasmparser::{AbstractHeapType as A, HeapType as H};
+    let unsupported = || Error::invalid(format!("unsupported reference type {ty}"), None);
+    let heap_type = match ty.heap_type() {
+        H::Abstract { shared: false, ty } => match ty {
+            A::Func => HeapType::Func,
+            A::Extern => HeapType::Extern,
+            A::NoFunc => HeapType::NoFunc,
+            A::NoExtern => HeapType::NoExtern,
+            _ => return Err(unsupported()),
+        },
+        H::Concrete(index) => {
+            // Without GC a type names only the types before it.
+            let func = index
+                .as_module_index()
+                .and_then(|index| types.get(index as usize))
+                .ok_or_else(unsupported)?;
+            HeapType::ConcreteFunc(ConcreteFuncType::new(func))
+        }
+        _ => return Err(unsupported()),
+    };
+    Ok(RefType::new(ty.is_nullable(), heap_type))
 }
 
-pub(crate) fn val_type(ty: wasmparser::ValType) -> Result<ValType> {
+/// The value type `ty`, whose concrete heap types index `types` (see [`ref_type`]).
+pub(crate) fn val_type_in(types: &[FuncType], ty: wasmparser::ValType) -> Result<ValType> {
     Ok(match ty {
         wasmparser::ValType::I32 => ValType::I32,
         wasmparser::ValType::I64 => ValType::I64,
         wasmparser::ValType::F32 => ValType::F32,
         wasmparser::ValType::F64 => ValType::F64,
         wasmparser::ValType::V128 => ValType::V128,
-        wasmparser::ValType::Ref(r) => ref_type(r)?.into(),
+        wasmparser::ValType::Ref(r) => ref_type(types, r)?.into(),
     })
 }
 
+/// The value type `ty`, outside of a module (concrete heap types unsupported).
+pub(crate) fn val_type(ty: wasmparser::ValType) -> Result<ValType> {
+    val_type_in(&[], ty)
+}
+
 pub(crate) fn table_type(ty: &wasmparser::TableType) -> Result<TableType> {
+    table_type_in(&[], ty)
+}
+
+pub(crate) fn global_type(ty: &wasmparser::GlobalType) -> Result<GlobalType> {
+    global_type_in(&[], ty)
+}
+
+fn table_type_in(types: &[FuncType], ty: &wasmparser::TableType) -> Result<TableType> {
     if ty.table64 {
         return Err(Error::invalid("64-bit tables are not supported", None));
     }
     Ok(TableType::from_limits(
-        ref_type(ty.element_type)?,
+        ref_type(types, ty.element_type)?,
         ty.initial,
         ty.maximum,
     ))
@@ -636,13 +667,16 @@ pub(crate) fn memory_type(ty: &wasmparser::MemoryType) -> Result<MemoryType> {
     Ok(MemoryType::from_limits(ty.initial, ty.maximum).with_64(ty.memory64))
 }
 
-pub(crate) fn global_type(ty: &wasmparser::GlobalType) -> Result<GlobalType> {
+fn global_type_in(types: &[FuncType], ty: &wasmparser::GlobalType) -> Result<GlobalType> {
     let mutability = if ty.mutable {
         Mutability::Var
     } else {
         Mutability::Const
     };
-    Ok(GlobalType::new(val_type(ty.content_type)?, mutability))
+    Ok(GlobalType::new(
+        val_type_in(types, ty.content_type)?,
+        mutability,
+    ))
 }
 
 fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr> {
@@ -657,12 +691,13 @@ fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr> {
             O::F32Const { value } => ConstOp::F32(value.bits()),
             O::F64Const { value } => ConstOp::F64(value.bits()),
             O::V128Const { value } => ConstOp::V128(value.i128() as u128),
+            // Only the hierarchy of a null's type matters to its value.
             O::RefNull { hty } => ConstOp::RefNull(match hty {
                 wasmparser::HeapType::Abstract {
-                    ty: wasmparser::AbstractHeapType::Func,
+                    ty: wasmparser::AbstractHeapType::Extern | wasmparser::AbstractHeapType::NoExtern,
                     ..
-                } => RefType::FUNCREF,
-                _ => RefType::EXTERNREF,
+                } => RefType::EXTERNREF,
+                _ => RefType::FUNCREF,
             }),
             O::RefFunc { function_index } => ConstOp::RefFunc(FuncIdx::from_u32(function_index)),
             O::GlobalGet { global_index } => ConstOp::GlobalGet(GlobalIdx::from_u32(global_index)),
@@ -708,15 +743,16 @@ fn compile(engine: &Engine, binary: &[u8]) -> Result<Module> {
                         else {
                             return Err(Error::invalid("only function types are supported", None));
                         };
+                        let types = info.types.as_slice();
                         let params = func
                             .params()
                             .iter()
-                            .map(|t| val_type(*t))
+                            .map(|t| val_type_in(types, *t))
                             .collect::<Result<Vec<_>>>()?;
                         let results = func
                             .results()
                             .iter()
-                            .map(|t| val_type(*t))
+                            .map(|t| val_type_in(types, *t))
                             .collect::<Result<Vec<_>>>()?;
                         let ty = FuncType::from_types(params, results);
                         info.sig_ids.push(engine.intern_signature(&ty));
@@ -735,7 +771,7 @@ fn compile(engine: &Engine, binary: &[u8]) -> Result<Module> {
                             ImportKind::Func(ty)
                         }
                         wasmparser::TypeRef::Table(ty) => {
-                            let ty = table_type(&ty)?;
+                            let ty = table_type_in(info.types.as_slice(), &ty)?;
                             info.tables.push(ty);
                             info.num_imported_tables += 1;
                             ImportKind::Table(ty)
@@ -747,7 +783,7 @@ fn compile(engine: &Engine, binary: &[u8]) -> Result<Module> {
                             ImportKind::Memory(ty)
                         }
                         wasmparser::TypeRef::Global(ty) => {
-                            let ty = global_type(&ty)?;
+                            let ty = global_type_in(info.types.as_slice(), &ty)?;
                             info.globals.push(ty);
                             info.num_imported_globals += 1;
                             ImportKind::Global(ty)
@@ -772,10 +808,12 @@ fn compile(engine: &Engine, binary: &[u8]) -> Result<Module> {
             Payload::TableSection(reader) => {
                 for table in reader {
                     let table = table?;
-                    if !matches!(table.init, wasmparser::TableInit::RefNull) {
-                        return Err(Error::invalid("table initializers are not supported", None));
-                    }
-                    info.tables.push(table_type(&table.ty)?);
+                    info.tables
+                        .push(table_type_in(info.types.as_slice(), &table.ty)?);
+                    info.table_inits.push(match &table.init {
+                        wasmparser::TableInit::RefNull => None,
+                        wasmparser::TableInit::Expr(expr) => Some(const_expr(expr)?),
+                    });
                 }
             }
             Payload::MemorySection(reader) => {
@@ -786,7 +824,8 @@ fn compile(engine: &Engine, binary: &[u8]) -> Result<Module> {
             Payload::GlobalSection(reader) => {
                 for global in reader {
                     let global = global?;
-                    info.globals.push(global_type(&global.ty)?);
+                    info.globals
+                        .push(global_type_in(info.types.as_slice(), &global.ty)?);
                     info.global_inits.push(const_expr(&global.init_expr)?);
                 }
             }
@@ -832,7 +871,7 @@ fn compile(engine: &Engine, binary: &[u8]) -> Result<Module> {
                                 .into_iter()
                                 .map(|e| const_expr(&e?))
                                 .collect::<Result<Vec<_>>>()?;
-                            (ref_type(ty)?, items)
+                            (ref_type(info.types.as_slice(), ty)?, items)
                         }
                     };
                     let mode = match elem.kind {

@@ -48,6 +48,12 @@ pub enum Trap {
     IndirectCallToNull,
     /// `call_indirect` found a function whose type differs from the expected one.
     BadSignature,
+    /// `ref.as_non_null` found a null reference (typed function references).
+    NullReference,
+    /// `call_ref` was given a null function reference (typed function references). Wasmtime
+    /// reports this as [`Trap::NullReference`]; Weft keeps the spec testsuite's own message
+    /// for each.
+    NullFunctionReference,
     /// An integer operation overflowed (`i32.div_s` of `i32::MIN` by `-1`, or a trapping
     /// float-to-integer conversion whose result does not fit).
     IntegerOverflow,
@@ -123,6 +129,8 @@ impl Trap {
             TrapCode::UndefinedElement => "undefined element",
             TrapCode::IndirectCallToNull => "uninitialized element",
             TrapCode::BadSignature => "indirect call type mismatch",
+            TrapCode::NullReference => "null reference",
+            TrapCode::NullFunctionReference => "null function reference",
             TrapCode::IntegerOverflow => "integer overflow",
             TrapCode::IntegerDivisionByZero => "integer divide by zero",
             TrapCode::BadConversionToInteger => "invalid conversion to integer",

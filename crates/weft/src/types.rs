@@ -4,6 +4,30 @@ use core::fmt;
 use std::sync::Arc;
 
 /// The heap type of a reference (spec §2.3.3): what a reference points to.
+///
+/// With typed function references (see
+/// [`Config::wasm_function_references`](crate::Config::wasm_function_references)) the heap
+/// types form two hierarchies, ordered by [`HeapType::matches`]:
+///
+/// ```text
+/// func                       extern
+///  └─ ConcreteFunc($t)        └─ noextern
+///      └─ nofunc
+/// ```
+///
+/// `HeapType` stays `Copy`, as in earlier Weft releases (the engine's own code copies value
+/// types everywhere): a concrete type is held as a [`ConcreteFuncType`], a `Copy` handle
+/// that dereferences to its [`FuncType`], where Wasmtime holds the `FuncType` itself.
+///
+/// ```
+/// use weft::{ConcreteFuncType, Engine, FuncType, HeapType, ValType};
+/// let ty = FuncType::new(&Engine::default(), [ValType::I32], []);
+/// let concrete = HeapType::ConcreteFunc(ConcreteFuncType::new(&ty));
+/// assert!(concrete.matches(&HeapType::Func));
+/// assert!(!HeapType::Func.matches(&concrete));
+/// assert!(HeapType::NoFunc.matches(&concrete));
+/// assert_eq!(concrete.as_concrete_func(), Some(&ty));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum HeapType {
@@ -11,14 +35,159 @@ pub enum HeapType {
     Func,
     /// `extern`: opaque values owned by the host.
     Extern,
+    /// `$t`: functions of the function type `$t` (typed function references).
+    ConcreteFunc(ConcreteFuncType),
+    /// `nofunc`: the bottom of the function hierarchy, which no function has; only null
+    /// references have it.
+    NoFunc,
+    /// `noextern`: the bottom of the extern hierarchy; only null references have it.
+    NoExtern,
+}
+
+impl HeapType {
+    /// Whether every reference to `self` is also a reference to `other` (spec §3.3.3
+    /// "Matching", heap types): each type matches itself and the top of its hierarchy, and
+    /// the bottom types match every type of theirs.
+    pub fn matches(&self, other: &HeapType) -> bool {
+        use HeapType as H;
+        match (self, other) {
+            (H::Func | H::ConcreteFunc(_) | H::NoFunc, H::Func) => true,
+            (H::ConcreteFunc(a), H::ConcreteFunc(b)) => a == b,
+            (H::NoFunc, H::ConcreteFunc(_) | H::NoFunc) => true,
+            (H::Extern | H::NoExtern, H::Extern) => true,
+            (H::NoExtern, H::NoExtern) => true,
+            _ => false,
+        }
+    }
+
+    /// The top of this type's hierarchy: `func` or `extern`.
+    pub fn top(&self) -> HeapType {
+        match self {
+            HeapType::Func | HeapType::ConcreteFunc(_) | HeapType::NoFunc => HeapType::Func,
+            HeapType::Extern | HeapType::NoExtern => HeapType::Extern,
+        }
+    }
+
+    /// The bottom of this type's hierarchy: `nofunc` or `noextern`.
+    pub fn bottom(&self) -> HeapType {
+        match self.top() {
+            HeapType::Extern => HeapType::NoExtern,
+            _ => HeapType::NoFunc,
+        }
+    }
+
+    /// Whether this type is in the function hierarchy (`func`, a concrete function type or
+    /// `nofunc`).
+    pub fn is_func_hierarchy(&self) -> bool {
+        self.top() == HeapType::Func
+    }
+
+    /// Whether this is `func`.
+    pub fn is_func(&self) -> bool {
+        *self == HeapType::Func
+    }
+
+    /// Whether this is `extern`.
+    pub fn is_extern(&self) -> bool {
+        *self == HeapType::Extern
+    }
+
+    /// Whether this is a bottom type (`nofunc`, `noextern`).
+    pub fn is_bottom(&self) -> bool {
+        matches!(self, HeapType::NoFunc | HeapType::NoExtern)
+    }
+
+    /// Whether this is a concrete function type.
+    pub fn is_concrete_func(&self) -> bool {
+        matches!(self, HeapType::ConcreteFunc(_))
+    }
+
+    /// The function type, if this is a concrete function type.
+    pub fn as_concrete_func(&self) -> Option<&FuncType> {
+        match self {
+            HeapType::ConcreteFunc(ty) => Some(ty.func_type()),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for HeapType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            HeapType::Func => "func",
-            HeapType::Extern => "extern",
-        })
+        match self {
+            HeapType::Func => f.write_str("func"),
+            HeapType::Extern => f.write_str("extern"),
+            HeapType::ConcreteFunc(ty) => fmt::Display::fmt(ty.func_type(), f),
+            HeapType::NoFunc => f.write_str("nofunc"),
+            HeapType::NoExtern => f.write_str("noextern"),
+        }
+    }
+}
+
+/// A function type used as a heap type ([`HeapType::ConcreteFunc`]): a `Copy` handle that
+/// dereferences to the [`FuncType`].
+///
+/// Weft keeps one copy of each distinct function type that a reference type names, for the
+/// life of the process (one allocation per distinct type, however many modules use it), so
+/// that the handle is a pointer and two handles are equal exactly when their function types
+/// are equal.
+#[derive(Clone, Copy)]
+pub struct ConcreteFuncType(&'static FuncType);
+
+impl ConcreteFuncType {
+    /// The handle of function type `ty`.
+    pub fn new(ty: &FuncType) -> ConcreteFuncType {
+        use std::collections::HashSet;
+        use std::sync::{Mutex, OnceLock, PoisonError};
+        static INTERNED: OnceLock<Mutex<HashSet<&'static FuncType>>> = OnceLock::new();
+        let mut interned = INTERNED
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(&known) = interned.get(ty) {
+            return ConcreteFuncType(known);
+        }
+        let leaked: &'static FuncType = Box::leak(Box::new(ty.clone()));
+        interned.insert(leaked);
+        ConcreteFuncType(leaked)
+    }
+
+    /// The function type.
+    pub fn func_type(&self) -> &'static FuncType {
+        self.0
+    }
+}
+
+impl core::ops::Deref for ConcreteFuncType {
+    type Target = FuncType;
+
+    fn deref(&self) -> &FuncType {
+        self.0
+    }
+}
+
+impl PartialEq for ConcreteFuncType {
+    fn eq(&self, other: &Self) -> bool {
+        core::ptr::eq(self.0, other.0)
+    }
+}
+
+impl Eq for ConcreteFuncType {}
+
+impl core::hash::Hash for ConcreteFuncType {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        core::ptr::hash(self.0, state);
+    }
+}
+
+impl fmt::Debug for ConcreteFuncType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self.0, f)
+    }
+}
+
+impl From<&FuncType> for ConcreteFuncType {
+    fn from(ty: &FuncType) -> Self {
+        ConcreteFuncType::new(ty)
     }
 }
 
@@ -31,6 +200,10 @@ impl fmt::Display for HeapType {
 /// assert_eq!(RefType::FUNCREF, RefType::new(true, HeapType::Func));
 /// assert_eq!(ValType::EXTERNREF, ValType::Ref(RefType::EXTERNREF));
 /// assert_eq!(RefType::FUNCREF.to_string(), "funcref");
+/// let non_null = RefType::new(false, HeapType::Func);
+/// assert_eq!(non_null.to_string(), "(ref func)");
+/// assert!(non_null.matches(&RefType::FUNCREF));
+/// assert!(!RefType::FUNCREF.matches(&non_null));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct RefType {
@@ -51,6 +224,18 @@ impl RefType {
         heap_type: HeapType::Extern,
     };
 
+    /// `nullfuncref`, `(ref null nofunc)`: only the null function reference.
+    pub const NULLFUNCREF: RefType = RefType {
+        nullable: true,
+        heap_type: HeapType::NoFunc,
+    };
+
+    /// `nullexternref`, `(ref null noextern)`: only the null extern reference.
+    pub const NULLEXTERNREF: RefType = RefType {
+        nullable: true,
+        heap_type: HeapType::NoExtern,
+    };
+
     /// A reference to `heap_type`, null allowed if `nullable`.
     pub const fn new(nullable: bool, heap_type: HeapType) -> RefType {
         RefType {
@@ -68,6 +253,13 @@ impl RefType {
     pub const fn heap_type(&self) -> &HeapType {
         &self.heap_type
     }
+
+    /// Whether every value of `self` is also a value of `other` (spec §3.3.3 "Matching",
+    /// reference types): the heap types match and `self` is non-nullable or `other` is
+    /// nullable.
+    pub fn matches(&self, other: &RefType) -> bool {
+        (!self.nullable || other.nullable) && self.heap_type.matches(&other.heap_type)
+    }
 }
 
 impl fmt::Display for RefType {
@@ -78,6 +270,9 @@ impl fmt::Display for RefType {
         match self.heap_type {
             HeapType::Func => f.write_str("funcref"),
             HeapType::Extern => f.write_str("externref"),
+            HeapType::NoFunc => f.write_str("nullfuncref"),
+            HeapType::NoExtern => f.write_str("nullexternref"),
+            HeapType::ConcreteFunc(_) => write!(f, "(ref null {})", self.heap_type),
         }
     }
 }
@@ -105,6 +300,30 @@ impl ValType {
 
     /// `externref`.
     pub const EXTERNREF: ValType = ValType::Ref(RefType::EXTERNREF);
+
+    /// Whether every value of `self` is also a value of `other` (spec §3.3.3 "Matching"):
+    /// number and vector types match only themselves, reference types as
+    /// [`RefType::matches`].
+    ///
+    /// ```
+    /// use weft::{HeapType, RefType, ValType};
+    /// let non_null = ValType::Ref(RefType::new(false, HeapType::Func));
+    /// assert!(non_null.matches(&ValType::FUNCREF));
+    /// assert!(!ValType::FUNCREF.matches(&non_null));
+    /// assert!(!ValType::I32.matches(&ValType::I64));
+    /// ```
+    pub fn matches(&self, other: &ValType) -> bool {
+        match (self, other) {
+            (ValType::Ref(a), ValType::Ref(b)) => a.matches(b),
+            (a, b) => a == b,
+        }
+    }
+
+    /// Whether the type has a default value: every type but the non-nullable references,
+    /// which a local, table or global can hold only once it is given a value.
+    pub fn is_defaultable(&self) -> bool {
+        !matches!(self, ValType::Ref(r) if !r.nullable)
+    }
 
     /// Whether this is a reference type.
     pub fn is_ref(&self) -> bool {

@@ -43,7 +43,56 @@ impl Val {
         }
     }
 
-    /// The zero value of `ty`: 0 for numbers, null for references.
+    /// Whether this value is of type `ty` in `store` (spec §3.3.3 "Matching", extended to
+    /// values): numbers and vectors of their own type only; a null reference of every
+    /// nullable type of its hierarchy; a function of `func` and of its own concrete
+    /// function type; a host reference of `extern`.
+    ///
+    /// # Errors
+    ///
+    /// If the value is a function of another store.
+    ///
+    /// ```
+    /// use weft::{ConcreteFuncType, Engine, Func, HeapType, RefType, Store, Val, ValType};
+    /// let engine = Engine::default();
+    /// let mut store = Store::new(&engine, ());
+    /// let f = Func::wrap(&mut store, |x: i32| x);
+    /// let own = HeapType::ConcreteFunc(ConcreteFuncType::new(&f.ty(&store)));
+    /// let value = Val::FuncRef(Some(f));
+    /// assert!(value.matches_ty(&store, &ValType::Ref(RefType::new(false, own)))?);
+    /// assert!(value.matches_ty(&store, &ValType::FUNCREF)?);
+    /// let null = Val::FuncRef(None);
+    /// assert!(!null.matches_ty(&store, &ValType::Ref(RefType::new(false, HeapType::Func)))?);
+    /// # Ok::<(), weft::Error>(())
+    /// ```
+    pub fn matches_ty(&self, store: impl crate::AsContext, ty: &ValType) -> Result<bool> {
+        let inner = &store.as_context().0.inner;
+        if let Val::FuncRef(Some(f)) = self {
+            f.check_store(inner)?;
+        }
+        Ok(self.matches_in(inner, ty))
+    }
+
+    /// [`Val::matches_ty`] in `store`; a function of another store matches nothing.
+    pub(crate) fn matches_in(&self, store: &StoreInner, ty: &ValType) -> bool {
+        match (self, ty) {
+            (Val::FuncRef(None), ValType::Ref(r)) => r.nullable && r.heap_type.is_func_hierarchy(),
+            (Val::FuncRef(Some(f)), ValType::Ref(r)) => match r.heap_type {
+                HeapType::Func => f.check_store(store).is_ok(),
+                HeapType::ConcreteFunc(expected) => crate::func::func_type_ref(store, *f)
+                    .is_ok_and(|actual| actual == expected.func_type()),
+                _ => false,
+            },
+            (Val::ExternRef(None), ValType::Ref(r)) => {
+                r.nullable && r.heap_type.top() == HeapType::Extern
+            }
+            (Val::ExternRef(Some(_)), ValType::Ref(r)) => r.heap_type == HeapType::Extern,
+            (value, ty) => value.ty() == *ty,
+        }
+    }
+
+    /// The zero value of `ty`: 0 for numbers, null for references (also for a non-nullable
+    /// reference type, whose values are never null: see [`Val::default_for_ty`]).
     pub fn default_for(ty: ValType) -> Val {
         match ty {
             ValType::I32 => Val::I32(0),
@@ -56,17 +105,24 @@ impl Val {
     }
 
     /// The default value of `ty`, as Wasmtime's `Val::default_for_ty`: 0 for numbers, null
-    /// for references. Every type Weft has has a default, so this is never `None`; the
-    /// `Option` is for code written against Wasmtime, whose non-nullable references have none.
+    /// for nullable references, and `None` for the non-nullable references of typed
+    /// function references, which have no default.
+    ///
+    /// ```
+    /// use weft::{HeapType, RefType, Val, ValType};
+    /// assert!(Val::default_for_ty(&ValType::FUNCREF).is_some());
+    /// let non_null = ValType::Ref(RefType::new(false, HeapType::Func));
+    /// assert!(Val::default_for_ty(&non_null).is_none());
+    /// ```
     pub fn default_for_ty(ty: &ValType) -> Option<Val> {
-        Some(Val::default_for(*ty))
+        ty.is_defaultable().then(|| Val::default_for(*ty))
     }
 
     /// The null reference of `ty`.
     pub fn null_ref(ty: RefType) -> Val {
-        match ty.heap_type {
-            HeapType::Func => Val::FuncRef(None),
+        match ty.heap_type.top() {
             HeapType::Extern => Val::ExternRef(None),
+            _ => Val::FuncRef(None),
         }
     }
 
@@ -234,17 +290,13 @@ impl Val {
             ValType::F32 => Val::F32(raw as u32),
             ValType::F64 => Val::F64(raw),
             ValType::V128 => Val::V128(V128::from_cells(raw, cell(1))),
-            ValType::Ref(RefType {
-                heap_type: HeapType::Func,
-                ..
-            }) => Val::FuncRef(raw.checked_sub(1).map(|i| Func {
+            ValType::Ref(RefType { heap_type, .. }) if heap_type.top() == HeapType::Extern => {
+                Val::ExternRef(ExternRef::from_raw(store, raw))
+            }
+            ValType::Ref(_) => Val::FuncRef(raw.checked_sub(1).map(|i| Func {
                 store: store.id,
                 index: crate::index::StoreFuncIdx::from_u32(i as u32),
             })),
-            ValType::Ref(RefType {
-                heap_type: HeapType::Extern,
-                ..
-            }) => Val::ExternRef(ExternRef::from_raw(store, raw)),
         }
     }
 
@@ -360,9 +412,9 @@ pub enum Ref {
 impl Ref {
     /// The null reference of `heap_type`.
     pub fn null(heap_type: &HeapType) -> Ref {
-        match heap_type {
-            HeapType::Func => Ref::Func(None),
+        match heap_type.top() {
             HeapType::Extern => Ref::Extern(None),
+            _ => Ref::Func(None),
         }
     }
 

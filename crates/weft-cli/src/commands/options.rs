@@ -133,7 +133,7 @@ const KEYS: &[Key] = &[
     proposal!(
         "function-references",
         wasm_function_references,
-        "typed function references (not supported)"
+        "typed function references"
     ),
     proposal!(
         "gc",

@@ -1118,6 +1118,17 @@ handler!(BrIfEqzAcc(ip, regs, mem, mem_len, cx, acc) {
     }
 });
 
+handler!(RefAsNonNull(ip, regs, mem, mem_len, cx, acc) {
+    operands!(ip, RefAsNonNull { src });
+    // SAFETY: (I1) and (I2).
+    if unsafe { get(regs, src) } == 0 {
+        return trap(cx, TrapCode::NullReference);
+    }
+    // SAFETY: (I1)–(I4) hold for the unchanged state, and (I3) the instruction is not a
+    // terminator.
+    unsafe { next(ip.add(1), regs, mem, mem_len, cx, acc) }
+});
+
 handler!(BrTable(ip, regs, mem, mem_len, cx, acc) {
     operands!(ip, BrTable { index, len });
     // SAFETY: (I1)–(I3): the `len + 1` targets follow the `BrTable`, and a `Br`'s target
@@ -1446,6 +1457,9 @@ mod extra_checks {
             Instr::CallIndirect { base, index, .. }
             | Instr::ReturnCallIndirect { base, index, .. } => {
                 u32::from(base) <= num_slots && u32::from(index) < num_slots
+            }
+            Instr::CallRef { base, func, .. } | Instr::ReturnCallRef { base, func, .. } => {
+                u32::from(base) <= num_slots && u32::from(func) < num_slots
             }
             Instr::ReturnN { start, count } => u32::from(start) + u32::from(count) <= num_slots,
             Instr::CopySpan { dst, src, count } => {

@@ -153,7 +153,7 @@ impl<'a> Reader<'a> {
 }
 
 /// Every trap code an instruction can carry, by its encoding.
-const TRAP_CODES: [TrapCode; 14] = [
+const TRAP_CODES: [TrapCode; 16] = [
     TrapCode::UnreachableCodeReached,
     TrapCode::MemoryOutOfBounds,
     TrapCode::TableOutOfBounds,
@@ -168,6 +168,8 @@ const TRAP_CODES: [TrapCode; 14] = [
     TrapCode::Interrupt,
     TrapCode::GrowthOperationLimited,
     TrapCode::InternalError,
+    TrapCode::NullReference,
+    TrapCode::NullFunctionReference,
 ];
 
 /// A field of an instruction, at its fixed width.

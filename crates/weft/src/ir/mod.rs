@@ -247,6 +247,16 @@ macro_rules! for_each_instr {
                 /// `return_call_indirect` of type `ty` through table `table`, with the
                 /// element index in `index` and arguments from slot `base`.
                 ReturnCallIndirect { ty: TypeIdx, table: TableIdx, index: Slot, base: Slot },
+                /// `return_call_ref` of type `ty`: tail-calls the function whose reference is
+                /// in `func` (as `CallRef`), with arguments from slot `base`.
+                ReturnCallRef { ty: TypeIdx, func: Slot, base: Slot },
+                /// `call_ref` of type `ty`: calls the function whose reference is in `func`
+                /// (a store function index plus one; 0, null, traps with
+                /// `NullFunctionReference`).
+                CallRef { ty: TypeIdx, func: Slot, base: Slot },
+                /// `ref.as_non_null`: traps with `NullReference` if the reference in `src`
+                /// is null; the value stays where it is.
+                RefAsNonNull { src: Slot },
                 /// `dst = global`.
                 GlobalGet { dst: Slot, global: GlobalIdx },
                 /// `global = src`.
@@ -807,6 +817,9 @@ pub(crate) fn verify(code: &[Instr], num_slots: u32) -> Result<Vec<bool>, String
             | Instr::ReturnCallIndirect { base, index, .. } => {
                 ok &= u32::from(base) <= num_slots && u32::from(index) < num_slots;
             }
+            Instr::CallRef { base, func, .. } | Instr::ReturnCallRef { base, func, .. } => {
+                ok &= u32::from(base) <= num_slots && u32::from(func) < num_slots;
+            }
             Instr::ReturnN { start, count } => {
                 ok &= u32::from(start) + u32::from(count) <= num_slots;
             }
@@ -850,6 +863,7 @@ pub(crate) fn verify(code: &[Instr], num_slots: u32) -> Result<Vec<bool>, String
             | Instr::ReturnCallInternal { .. }
             | Instr::ReturnCallImported { .. }
             | Instr::ReturnCallIndirect { .. }
+            | Instr::ReturnCallRef { .. }
             | Instr::Trap { .. },
         ) => Ok(is_target),
         _ => Err("bytecode falls off the end of the function".to_string()),

@@ -55,7 +55,8 @@ use crate::index::{
 use crate::ir::codec::{DecodeError, Reader, Writer};
 use crate::ir::{CompiledFunc, Instr, Slot};
 use crate::types::{
-    FuncType, GlobalType, HeapType, MemoryType, Mutability, RefType, TableType, ValType,
+    ConcreteFuncType, FuncType, GlobalType, HeapType, MemoryType, Mutability, RefType, TableType,
+    ValType,
 };
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
@@ -68,7 +69,7 @@ const MAGIC: [u8; 8] = *b"\0weft-m\x01";
 pub(crate) const COMPONENT_MAGIC: [u8; 8] = *b"\0weft-c\x01";
 
 /// The version of the layout below; bumped whenever it changes.
-const FORMAT_VERSION: u32 = 5;
+const FORMAT_VERSION: u32 = 6;
 
 /// The largest frame a function may have: every slot index fits a [`Slot`].
 const MAX_FRAME_SLOTS: u32 = u16::MAX as u32 + 1;
@@ -241,7 +242,7 @@ impl Module {
 }
 
 /// The settings of `config` that a precompiled module depends on, by name, in file order.
-fn settings(config: &Config) -> [(&'static str, u8); 15] {
+fn settings(config: &Config) -> [(&'static str, u8); 16] {
     [
         ("wasm_multi_value", u8::from(config.multi_value)),
         ("wasm_bulk_memory", u8::from(config.bulk_memory)),
@@ -258,6 +259,10 @@ fn settings(config: &Config) -> [(&'static str, u8); 15] {
         ("wasm_multi_memory", u8::from(config.multi_memory)),
         ("wasm_memory64", u8::from(config.memory64)),
         ("wasm_tail_call", u8::from(config.tail_call)),
+        (
+            "wasm_function_references",
+            u8::from(config.function_references),
+        ),
         ("consume_fuel", u8::from(config.consume_fuel)),
         ("epoch_interruption", u8::from(config.epoch_interruption)),
         (
@@ -403,27 +408,45 @@ pub(super) fn read_lazy_func(
 
 // ---- writing ----
 
-fn write_val_type(w: &mut Writer, ty: ValType) {
-    w.u8(match ty {
-        ValType::I32 => 0,
-        ValType::I64 => 1,
-        ValType::F32 => 2,
-        ValType::F64 => 3,
-        ValType::V128 => 8,
+/// Writes value type `ty`; a concrete heap type as the index of the first of `types` (the
+/// module's types) equal to it.
+fn write_val_type(w: &mut Writer, types: &[FuncType], ty: ValType) {
+    let (nullable, heap_type) = match ty {
+        ValType::I32 => return w.u8(0),
+        ValType::I64 => return w.u8(1),
+        ValType::F32 => return w.u8(2),
+        ValType::F64 => return w.u8(3),
+        ValType::V128 => return w.u8(8),
         ValType::Ref(RefType {
             nullable,
             heap_type,
-        }) => match (heap_type, nullable) {
-            (HeapType::Func, true) => 4,
-            (HeapType::Extern, true) => 5,
-            (HeapType::Func, false) => 6,
-            (HeapType::Extern, false) => 7,
-        },
-    });
+        }) => (nullable, heap_type),
+    };
+    match (heap_type, nullable) {
+        (HeapType::Func, true) => w.u8(4),
+        (HeapType::Extern, true) => w.u8(5),
+        (HeapType::Func, false) => w.u8(6),
+        (HeapType::Extern, false) => w.u8(7),
+        (heap_type, nullable) => {
+            w.u8(9);
+            w.u8(u8::from(nullable));
+            match heap_type {
+                HeapType::NoFunc => w.u8(0),
+                HeapType::NoExtern => w.u8(1),
+                HeapType::ConcreteFunc(func) => {
+                    w.u8(2);
+                    // Every concrete type of a module is one of its types (see `module`).
+                    let index = types.iter().position(|t| t == func.func_type());
+                    w.u32(index.map_or(u32::MAX, |i| i as u32));
+                }
+                HeapType::Func | HeapType::Extern => w.u8(u8::MAX),
+            }
+        }
+    }
 }
 
-fn write_ref_type(w: &mut Writer, ty: RefType) {
-    write_val_type(w, ty.into());
+fn write_ref_type(w: &mut Writer, types: &[FuncType], ty: RefType) {
+    write_val_type(w, types, ty.into());
 }
 
 fn write_option(w: &mut Writer, value: Option<u64>) {
@@ -436,8 +459,8 @@ fn write_option(w: &mut Writer, value: Option<u64>) {
     }
 }
 
-fn write_table_type(w: &mut Writer, ty: &TableType) {
-    write_ref_type(w, ty.element());
+fn write_table_type(w: &mut Writer, types: &[FuncType], ty: &TableType) {
+    write_ref_type(w, types, ty.element());
     w.u64(ty.minimum());
     write_option(w, ty.maximum());
 }
@@ -448,12 +471,12 @@ fn write_memory_type(w: &mut Writer, ty: &MemoryType) {
     write_option(w, ty.maximum());
 }
 
-fn write_global_type(w: &mut Writer, ty: &GlobalType) {
-    write_val_type(w, ty.content());
+fn write_global_type(w: &mut Writer, types: &[FuncType], ty: &GlobalType) {
+    write_val_type(w, types, ty.content());
     w.u8(u8::from(ty.mutability() == Mutability::Var));
 }
 
-fn write_const_expr(w: &mut Writer, expr: &ConstExpr) {
+fn write_const_expr(w: &mut Writer, types: &[FuncType], expr: &ConstExpr) {
     w.len(expr.ops.len());
     for op in expr.ops.iter() {
         match *op {
@@ -475,7 +498,7 @@ fn write_const_expr(w: &mut Writer, expr: &ConstExpr) {
             }
             ConstOp::RefNull(ty) => {
                 w.u8(4);
-                write_ref_type(w, ty);
+                write_ref_type(w, types, ty);
             }
             ConstOp::RefFunc(f) => {
                 w.u8(5);
@@ -508,12 +531,17 @@ fn write_info(w: &mut Writer, info: &ModuleInfo) {
             w.str(name);
         }
     }
-    w.len(info.types.len());
-    for (_, ty) in info.types.iter() {
+    let types = info.types.as_slice();
+    w.len(types.len());
+    for ty in types {
         w.len(ty.params().len());
-        ty.params().iter().for_each(|t| write_val_type(w, *t));
+        ty.params()
+            .iter()
+            .for_each(|t| write_val_type(w, types, *t));
         w.len(ty.results().len());
-        ty.results().iter().for_each(|t| write_val_type(w, *t));
+        ty.results()
+            .iter()
+            .for_each(|t| write_val_type(w, types, *t));
     }
     w.len(info.imports.len());
     for import in &info.imports {
@@ -526,7 +554,7 @@ fn write_info(w: &mut Writer, info: &ModuleInfo) {
             }
             ImportKind::Table(ty) => {
                 w.u8(1);
-                write_table_type(w, ty);
+                write_table_type(w, types, ty);
             }
             ImportKind::Memory(ty) => {
                 w.u8(2);
@@ -534,7 +562,7 @@ fn write_info(w: &mut Writer, info: &ModuleInfo) {
             }
             ImportKind::Global(ty) => {
                 w.u8(3);
-                write_global_type(w, ty);
+                write_global_type(w, types, ty);
             }
         }
     }
@@ -543,7 +571,16 @@ fn write_info(w: &mut Writer, info: &ModuleInfo) {
     defined_funcs.iter().for_each(|ty| w.u32(ty.as_u32()));
     let defined_tables = &info.tables[info.num_imported_tables as usize..];
     w.len(defined_tables.len());
-    defined_tables.iter().for_each(|ty| write_table_type(w, ty));
+    for (index, ty) in defined_tables.iter().enumerate() {
+        write_table_type(w, types, ty);
+        match info.table_inits.get(index) {
+            Some(Some(init)) => {
+                w.u8(1);
+                write_const_expr(w, types, init);
+            }
+            _ => w.u8(0),
+        }
+    }
     let defined_memories = &info.memories[info.num_imported_memories as usize..];
     w.len(defined_memories.len());
     defined_memories
@@ -552,8 +589,8 @@ fn write_info(w: &mut Writer, info: &ModuleInfo) {
     let defined_globals = &info.globals[info.num_imported_globals as usize..];
     w.len(defined_globals.len());
     for (ty, init) in defined_globals.iter().zip(&info.global_inits) {
-        write_global_type(w, ty);
-        write_const_expr(w, init);
+        write_global_type(w, types, ty);
+        write_const_expr(w, types, init);
     }
     w.len(info.exports.len());
     for export in &info.exports {
@@ -574,12 +611,14 @@ fn write_info(w: &mut Writer, info: &ModuleInfo) {
             ElemMode::Active { table, offset } => {
                 w.u8(1);
                 w.u32(table.as_u32());
-                write_const_expr(w, offset);
+                write_const_expr(w, types, offset);
             }
             ElemMode::Declared => w.u8(2),
         }
         w.len(elem.items.len());
-        elem.items.iter().for_each(|item| write_const_expr(w, item));
+        elem.items
+            .iter()
+            .for_each(|item| write_const_expr(w, types, item));
     }
     w.len(info.datas.len());
     for (_, data) in info.datas.iter() {
@@ -588,7 +627,7 @@ fn write_info(w: &mut Writer, info: &ModuleInfo) {
             DataMode::Active { memory, offset } => {
                 w.u8(1);
                 w.u32(memory.as_u32());
-                write_const_expr(w, offset);
+                write_const_expr(w, types, offset);
             }
         }
         w.bytes(&data.bytes);
@@ -611,7 +650,9 @@ fn bad<T>(r: &Reader<'_>, message: impl Into<String>) -> core::result::Result<T,
 
 type Decoded<T> = core::result::Result<T, DecodeError>;
 
-fn read_val_type(r: &mut Reader<'_>) -> Decoded<ValType> {
+/// Reads a value type written by [`write_val_type`]; a concrete heap type must name one of
+/// `types`.
+fn read_val_type(r: &mut Reader<'_>, types: &[FuncType]) -> Decoded<ValType> {
     Ok(match r.u8()? {
         0 => ValType::I32,
         1 => ValType::I64,
@@ -622,12 +663,32 @@ fn read_val_type(r: &mut Reader<'_>) -> Decoded<ValType> {
         6 => ValType::Ref(RefType::new(false, HeapType::Func)),
         7 => ValType::Ref(RefType::new(false, HeapType::Extern)),
         8 => ValType::V128,
+        9 => {
+            let nullable = match r.u8()? {
+                0 => false,
+                1 => true,
+                other => return bad(r, format!("invalid nullability {other}")),
+            };
+            let heap_type = match r.u8()? {
+                0 => HeapType::NoFunc,
+                1 => HeapType::NoExtern,
+                2 => {
+                    let index = read_index(r, types.len(), "type")?;
+                    match types.get(index as usize) {
+                        Some(ty) => HeapType::ConcreteFunc(ConcreteFuncType::new(ty)),
+                        None => return bad(r, "unknown type"),
+                    }
+                }
+                other => return bad(r, format!("unknown heap type {other}")),
+            };
+            ValType::Ref(RefType::new(nullable, heap_type))
+        }
         other => return bad(r, format!("unknown value type {other}")),
     })
 }
 
-fn read_ref_type(r: &mut Reader<'_>) -> Decoded<RefType> {
-    match read_val_type(r)?.as_ref_type() {
+fn read_ref_type(r: &mut Reader<'_>, types: &[FuncType]) -> Decoded<RefType> {
+    match read_val_type(r, types)?.as_ref_type() {
         Some(ty) => Ok(ty),
         None => bad(r, "a number type where a reference type is expected"),
     }
@@ -649,8 +710,8 @@ fn check_limits(r: &Reader<'_>, min: u64, max: Option<u64>, bound: u64) -> Decod
     Ok(())
 }
 
-fn read_table_type(r: &mut Reader<'_>) -> Decoded<TableType> {
-    let element = read_ref_type(r)?;
+fn read_table_type(r: &mut Reader<'_>, types: &[FuncType]) -> Decoded<TableType> {
+    let element = read_ref_type(r, types)?;
     let (min, max) = (r.u64()?, read_option(r)?);
     check_limits(r, min, max, u64::from(u32::MAX))?;
     Ok(TableType::from_limits(element, min, max))
@@ -672,8 +733,8 @@ fn read_memory_type(r: &mut Reader<'_>) -> Decoded<MemoryType> {
     Ok(MemoryType::from_limits(min, max).with_64(memory64))
 }
 
-fn read_global_type(r: &mut Reader<'_>) -> Decoded<GlobalType> {
-    let content = read_val_type(r)?;
+fn read_global_type(r: &mut Reader<'_>, types: &[FuncType]) -> Decoded<GlobalType> {
+    let content = read_val_type(r, types)?;
     let mutability = match r.u8()? {
         0 => Mutability::Const,
         1 => Mutability::Var,
@@ -691,7 +752,7 @@ fn read_const_expr(
     ty: ValType,
 ) -> Decoded<ConstExpr> {
     let (expr, actual) = read_any_const_expr(r, info, globals)?;
-    if actual != ty {
+    if !actual.matches(&ty) {
         return bad(
             r,
             format!("constant expression of type {actual}, expected {ty}"),
@@ -716,7 +777,7 @@ fn read_any_const_expr(
             1 => ConstOp::I64(r.u64()? as i64),
             2 => ConstOp::F32(r.u32()?),
             3 => ConstOp::F64(r.u64()?),
-            4 => ConstOp::RefNull(read_ref_type(r)?),
+            4 => ConstOp::RefNull(read_ref_type(r, info.types.as_slice())?),
             5 => ConstOp::RefFunc(FuncIdx::from_u32(r.u32()?)),
             6 => ConstOp::GlobalGet(GlobalIdx::from_u32(r.u32()?)),
             7 => ConstOp::I32Add,
@@ -737,16 +798,19 @@ fn read_any_const_expr(
             ConstOp::F32(_) => ValType::F32,
             ConstOp::F64(_) => ValType::F64,
             ConstOp::V128(_) => ValType::V128,
-            ConstOp::RefNull(ty) => ty.into(),
-            ConstOp::RefFunc(f) => {
-                if info.funcs.get(f).is_none() {
+            // A null of any type of its hierarchy.
+            ConstOp::RefNull(ty) => RefType::new(true, ty.heap_type().bottom()).into(),
+            ConstOp::RefFunc(f) => match info.func_type(f) {
+                Some(ty) => {
+                    RefType::new(false, HeapType::ConcreteFunc(ConcreteFuncType::new(ty))).into()
+                }
+                None => {
                     return bad(
                         r,
                         format!("`ref.func {f}` of a function that does not exist"),
                     );
                 }
-                ValType::FUNCREF
-            }
+            },
             ConstOp::GlobalGet(g) => match info.globals.get(g.index()) {
                 Some(global) if g.index() < globals => global.content(),
                 _ => return bad(r, format!("`global.get {g}` of a global it cannot read")),
@@ -799,10 +863,10 @@ fn read_module(engine: &Engine, r: &mut Reader<'_>) -> Decoded<(ModuleInfo, Box<
     let num_types = r.len(8)?;
     for _ in 0..num_types {
         let params = (0..r.len(1)?)
-            .map(|_| read_val_type(r))
+            .map(|_| read_val_type(r, info.types.as_slice()))
             .collect::<Decoded<Vec<_>>>()?;
         let results = (0..r.len(1)?)
-            .map(|_| read_val_type(r))
+            .map(|_| read_val_type(r, info.types.as_slice()))
             .collect::<Decoded<Vec<_>>>()?;
         let ty = FuncType::from_types(params, results);
         info.sig_ids.push(engine.intern_signature(&ty));
@@ -820,7 +884,7 @@ fn read_module(engine: &Engine, r: &mut Reader<'_>) -> Decoded<(ModuleInfo, Box<
                 ImportKind::Func(ty)
             }
             1 => {
-                let ty = read_table_type(r)?;
+                let ty = read_table_type(r, info.types.as_slice())?;
                 info.tables.push(ty);
                 info.num_imported_tables += 1;
                 ImportKind::Table(ty)
@@ -832,7 +896,7 @@ fn read_module(engine: &Engine, r: &mut Reader<'_>) -> Decoded<(ModuleInfo, Box<
                 ImportKind::Memory(ty)
             }
             3 => {
-                let ty = read_global_type(r)?;
+                let ty = read_global_type(r, info.types.as_slice())?;
                 info.globals.push(ty);
                 info.num_imported_globals += 1;
                 ImportKind::Global(ty)
@@ -846,16 +910,34 @@ fn read_module(engine: &Engine, r: &mut Reader<'_>) -> Decoded<(ModuleInfo, Box<
         info.funcs.push(ty);
         info.num_defined_funcs += 1;
     }
-    for _ in 0..r.len(10)? {
-        let ty = read_table_type(r)?;
+    for _ in 0..r.len(11)? {
+        let ty = read_table_type(r, info.types.as_slice())?;
+        // A table's initializer reads imported globals only.
+        let init = match r.u8()? {
+            0 => None,
+            1 => Some(read_const_expr(
+                r,
+                &info,
+                info.num_imported_globals as usize,
+                ty.element().into(),
+            )?),
+            other => return bad(r, format!("invalid option tag {other}")),
+        };
+        if init.is_none() && !ty.element().is_nullable() {
+            return bad(
+                r,
+                "a table of non-nullable references without an initializer",
+            );
+        }
         info.tables.push(ty);
+        info.table_inits.push(init);
     }
     for _ in 0..r.len(9)? {
         let ty = read_memory_type(r)?;
         info.memories.push(ty);
     }
     for _ in 0..r.len(3)? {
-        let ty = read_global_type(r)?;
+        let ty = read_global_type(r, info.types.as_slice())?;
         let init = read_const_expr(r, &info, info.num_imported_globals as usize, ty.content())?;
         info.globals.push(ty);
         info.global_inits.push(init);
@@ -899,10 +981,19 @@ fn read_module(engine: &Engine, r: &mut Reader<'_>) -> Decoded<(ModuleInfo, Box<
         let mut element: Option<ValType> = element.map(ValType::from);
         for _ in 0..len {
             let (item, ty) = read_any_const_expr(r, &info, info.globals.len())?;
-            if !ty.is_ref() || element.is_some_and(|element| element != ty) {
+            // Items of a segment without a table are of one hierarchy.
+            let fits = match element {
+                Some(element) => ty.matches(&element),
+                None => ty.is_ref(),
+            };
+            if !fits {
                 return bad(r, format!("element item of type {ty}"));
             }
-            element = Some(ty);
+            if element.is_none() {
+                element = ty
+                    .as_ref_type()
+                    .map(|t| RefType::new(true, t.heap_type().top()).into());
+            }
             items.push(item);
         }
         info.elems.push(ElemSegment { mode, items });
@@ -1056,6 +1147,8 @@ pub(crate) fn check_code(
             Instr::ReturnCallIndirect {
                 ty, table, base, ..
             } => table_ok(table) && tail_fits(info.types.get(ty), base),
+            Instr::CallRef { ty, base, .. } => fits(info.types.get(ty), base),
+            Instr::ReturnCallRef { ty, base, .. } => tail_fits(info.types.get(ty), base),
             Instr::GlobalGet { global, .. } => global.index() < info.globals.len(),
             Instr::V128GlobalGet { global, .. } => info
                 .globals

@@ -303,6 +303,80 @@ impl Translator<'_> {
         Ok(())
     }
 
+    /// The slot of the reference on top of the operand stack, which stays there; a constant
+    /// (only `ref.null` makes one) is first moved into its temporary so that it has a slot.
+    pub(super) fn top_ref_slot(&mut self) -> TResult<Slot> {
+        let index = self
+            .stack
+            .len()
+            .checked_sub(1)
+            .ok_or(TranslateError::Invalid("operand stack underflow"))?;
+        if let Some(Operand::Const(_)) = self.stack.get(index) {
+            self.materialize(index)?;
+        }
+        let operand = self.pop()?;
+        let slot = self.slot_of(operand, self.height())?;
+        self.push(operand)?;
+        Ok(slot)
+    }
+
+    /// A jump to frame `depth` taken when the reference in `reference` is null
+    /// (`null` true) or not null, with the moves of the values the branch carries (the
+    /// top of the stack model), in the shape of `br_if`.
+    fn branch_on_ref(&mut self, depth: u32, reference: Slot, null: bool) -> TResult {
+        let is_func = self.frame(depth)?.kind == CtrlKind::Func;
+        self.materialize_branch_values(depth, 0)?;
+        // A reference is a whole cell (a store index plus one), so it is compared as an
+        // `i64` against 0.
+        let test = |taken: bool| {
+            if taken {
+                Instr::BrI64EqImm {
+                    lhs: reference,
+                    imm: 0,
+                    offset: 0,
+                }
+            } else {
+                Instr::BrI64NeImm {
+                    lhs: reference,
+                    imm: 0,
+                    offset: 0,
+                }
+            }
+        };
+        if !self.branch_needs_moves(depth)? && !is_func {
+            self.emit_jump(depth, test(null))?;
+        } else {
+            // Skip the moves and the jump when the branch is not taken. The moves write
+            // only the target's slots, below the reference's, so the test reads it first.
+            let site = self.emit(test(!null));
+            self.emit_branch(depth)?;
+            let here = self.here();
+            self.patch(site, here)?;
+        }
+        self.last_result = None;
+        Ok(())
+    }
+
+    /// `br_on_null depth`: branches with the values below the reference if it is null,
+    /// and continues with the reference otherwise.
+    pub(super) fn br_on_null(&mut self, depth: u32) -> TResult {
+        let reference = self.top_ref_slot()?;
+        let operand = self.pop()?;
+        self.branch_on_ref(depth, reference, true)?;
+        self.push(operand)
+    }
+
+    /// `br_on_non_null depth`: branches with the values and the reference if it is not
+    /// null, and continues without the reference otherwise.
+    pub(super) fn br_on_non_null(&mut self, depth: u32) -> TResult {
+        self.top_ref_slot()?;
+        // The branch carries the reference: moving the values may give it a temporary.
+        self.materialize_branch_values(depth, 0)?;
+        let reference = self.top_ref_slot()?;
+        self.branch_on_ref(depth, reference, false)?;
+        self.pop().map(|_| ())
+    }
+
     pub(super) fn br_table(&mut self, targets: wasmparser::BrTable<'_>) -> TResult {
         let index = self.pop()?;
         // Every target receives the same values; with them in their own temporaries the

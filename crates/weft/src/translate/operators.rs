@@ -67,22 +67,17 @@ impl Translator<'_> {
                     self.call(ty, |base| Instr::CallImported { func, base })?;
                 }
             }
+            // The executor reads the table index (or the reference) before the callee's
+            // frame, which starts at the arguments below it, is set up or moved over it.
             O::CallIndirect {
                 type_index,
                 table_index,
             } => {
-                let type_index = TypeIdx::from_u32(type_index);
-                let ty = self
-                    .info
-                    .types
-                    .get(type_index)
-                    .ok_or(TranslateError::Invalid("unknown type"))?;
-                // The executor reads the index before the callee's frame (which starts at the
-                // arguments, below the index) is set up.
-                let index = self.pop_slot()?;
-                self.call(ty, |base| Instr::CallIndirect {
-                    ty: type_index,
-                    table: TableIdx::from_u32(table_index),
+                let (ty, sig, index) = self.dynamic_callee(type_index)?;
+                let table = TableIdx::from_u32(table_index);
+                self.call(sig, |base| Instr::CallIndirect {
+                    ty,
+                    table,
                     index,
                     base,
                 })?;
@@ -100,21 +95,30 @@ impl Translator<'_> {
                 type_index,
                 table_index,
             } => {
-                let type_index = TypeIdx::from_u32(type_index);
-                let ty = self
-                    .info
-                    .types
-                    .get(type_index)
-                    .ok_or(TranslateError::Invalid("unknown type"))?;
-                // Read by the executor before the arguments move to the frame's start.
-                let index = self.pop_slot()?;
-                self.return_call(ty, |base| Instr::ReturnCallIndirect {
-                    ty: type_index,
-                    table: TableIdx::from_u32(table_index),
+                let (ty, sig, index) = self.dynamic_callee(type_index)?;
+                let table = TableIdx::from_u32(table_index);
+                self.return_call(sig, |base| Instr::ReturnCallIndirect {
+                    ty,
+                    table,
                     index,
                     base,
                 })?;
             }
+            O::CallRef { type_index } => {
+                let (ty, sig, func) = self.dynamic_callee(type_index)?;
+                self.call(sig, |base| Instr::CallRef { ty, func, base })?;
+            }
+            O::ReturnCallRef { type_index } => {
+                let (ty, sig, func) = self.dynamic_callee(type_index)?;
+                self.return_call(sig, |base| Instr::ReturnCallRef { ty, func, base })?;
+            }
+            O::RefAsNonNull => {
+                let src = self.top_ref_slot()?;
+                self.emit(Instr::RefAsNonNull { src });
+                self.last_result = None;
+            }
+            O::BrOnNull { relative_depth } => self.br_on_null(relative_depth)?,
+            O::BrOnNonNull { relative_depth } => self.br_on_non_null(relative_depth)?,
             O::Drop => {
                 if self.top_is_v128() {
                     self.pop()?;

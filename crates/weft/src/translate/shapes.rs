@@ -228,6 +228,21 @@ impl<'a> Translator<'a> {
         Ok(())
     }
 
+    /// The type `type_index` of a call whose callee is an operand (`call_indirect`,
+    /// `call_ref` and their tail calls), with the slot of that operand, popped.
+    pub(super) fn dynamic_callee(
+        &mut self,
+        type_index: u32,
+    ) -> TResult<(TypeIdx, &'a FuncType, Slot)> {
+        let ty = TypeIdx::from_u32(type_index);
+        let sig = self
+            .info
+            .types
+            .get(ty)
+            .ok_or(TranslateError::Invalid("unknown type"))?;
+        Ok((ty, sig, self.pop_slot()?))
+    }
+
     /// The type of function `func`.
     pub(super) fn func_type(&self, func: FuncIdx) -> TResult<&'a FuncType> {
         self.info

@@ -14,8 +14,12 @@ const fn s(index: u16) -> Slot {
 
 /// The code of defined function `index` of `wat`.
 fn code(wat: &str, index: u32) -> Vec<Instr> {
-    let engine = Engine::default();
-    let module = Module::new(&engine, wat).expect("module compiles");
+    code_in(&Engine::default(), wat, index)
+}
+
+/// The code of defined function `index` of `wat`, compiled by `engine`.
+fn code_in(engine: &Engine, wat: &str, index: u32) -> Vec<Instr> {
+    let module = Module::new(engine, wat).expect("module compiles");
     let compiled = module
         .inner
         .compiled(DefinedFuncIdx::from_u32(index))
@@ -621,4 +625,54 @@ fn verify_checks_tail_calls_and_accepts_them_as_the_last_instruction() {
     };
     assert!(verify(&indirect(s(0)), 1).is_ok());
     assert!(verify(&indirect(s(1)), 1).is_err());
+}
+
+/// The code of defined function `index` of `wat`, with typed function references on.
+fn code_with_function_references(wat: &str, index: u32) -> Vec<Instr> {
+    let mut config = crate::Config::new();
+    config.wasm_function_references(true);
+    code_in(&Engine::new(&config).expect("engine"), wat, index)
+}
+
+#[test]
+fn null_tests_on_references_read_their_local_in_place() {
+    // `br_on_null` of a parameter: one 64-bit compare-and-branch on the parameter's slot,
+    // then the reference is used where it is.
+    let code = code_with_function_references(
+        r#"(module (type $t (func (result i32)))
+            (func (param (ref null $t)) (result i32)
+              (block $null
+                (return (call_ref $t (br_on_null $null (local.get 0)))))
+              (i32.const -1)))"#,
+        0,
+    );
+    assert!(
+        matches!(
+            code.first(),
+            Some(Instr::BrI64EqImm {
+                lhs,
+                imm: 0,
+                offset
+            }) if *lhs == s(0) && *offset > 0
+        ),
+        "{code:?}"
+    );
+    assert!(
+        code.iter()
+            .any(|i| matches!(i, Instr::CallRef { func, .. } if *func == s(0))),
+        "{code:?}"
+    );
+    // `ref.as_non_null` checks in place and leaves the value on the stack.
+    let code = code_with_function_references(
+        r#"(module (func (param funcref) (result (ref func))
+              (ref.as_non_null (local.get 0))))"#,
+        0,
+    );
+    assert_eq!(
+        code,
+        vec![
+            Instr::RefAsNonNull { src: s(0) },
+            Instr::Return1 { src: s(0) },
+        ]
+    );
 }

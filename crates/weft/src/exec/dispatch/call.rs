@@ -1,12 +1,12 @@
-//! Calls and returns: the handlers of `return`, `call`, `call_indirect`, the tail calls
-//! `return_call` and `return_call_indirect`, and their helpers, which push, pop and replace
-//! frames on the value stack without recursing on the host stack.
+//! Calls and returns: the handlers of `return`, `call`, `call_indirect`, `call_ref`, the tail
+//! calls `return_call`, `return_call_indirect` and `return_call_ref`, and their helpers, which
+//! push, pop and replace frames on the value stack without recursing on the host stack.
 //!
 //! A tail call resolves its callee to a store function as the matching call does, then
 //! takes one step, [`tail_call_store_func`]: a wasm callee's frame replaces the caller's
 //! ([`tail_call_wasm`]), and a host callee is called in place of the caller, whose frame is
 //! popped first, so that the host function's results go straight to the caller's caller
-//! ([`tail_call_host`]). A `return_call_ref` is one more way to find the callee.
+//! ([`tail_call_host`]).
 
 use super::*;
 
@@ -286,6 +286,32 @@ handler!(CallIndirect(ip, regs, mem, mem_len, cx, acc) {
     }
 });
 
+handler!(CallRef(ip, regs, mem, mem_len, cx, acc) {
+    operands!(ip, CallRef { ty, func, base });
+    // The validator checked the reference's type against `ty`: only null is left to check.
+    let _ = ty;
+    // SAFETY: (I1) and (I2).
+    let reference = unsafe { get(regs, func) };
+    match resolve_ref(reference) {
+        Ok(func) => call_store_func(ip, base, func, mem, mem_len, cx),
+        Err(code) => trap(cx, code),
+    }
+});
+
+/// The store function that function reference `reference` (a frame cell) names, or the
+/// trap of calling a null one: what `call_ref` (and a tail-calling `return_call_ref`)
+/// call. An index beyond the store's functions is caught by the caller's lookup.
+#[inline(always)]
+pub(super) fn resolve_ref(reference: u64) -> Result<StoreFuncIdx, TrapCode> {
+    // A non-null reference is a store function index plus one (see `store`).
+    let func = reference
+        .checked_sub(1)
+        .ok_or(TrapCode::NullFunctionReference)?;
+    u32::try_from(func)
+        .map(StoreFuncIdx::from_u32)
+        .map_err(|_| TrapCode::InternalError)
+}
+
 /// The store function of element `element` of table `table`, checked against type `ty`.
 #[inline(always)]
 pub(super) fn resolve_indirect(
@@ -428,6 +454,18 @@ handler!(ReturnCallIndirect(ip, regs, mem, mem_len, cx, acc) {
     // SAFETY: (I1) and (I2); read before the arguments move over it.
     let element = unsafe { get(regs, index) } as u32;
     match resolve_indirect(cx, ty, table, element) {
+        Ok(func) => tail_call_store_func(base, func, mem, mem_len, cx),
+        Err(code) => trap(cx, code),
+    }
+});
+
+handler!(ReturnCallRef(ip, regs, mem, mem_len, cx, acc) {
+    operands!(ip, ReturnCallRef { ty, func, base });
+    // As for `CallRef`, the validator checked the reference's type against `ty`.
+    let _ = ty;
+    // SAFETY: (I1) and (I2); read before the arguments move over it.
+    let reference = unsafe { get(regs, func) };
+    match resolve_ref(reference) {
         Ok(func) => tail_call_store_func(base, func, mem, mem_len, cx),
         Err(code) => trap(cx, code),
     }
