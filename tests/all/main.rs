@@ -11,6 +11,7 @@ mod component_exports;
 mod component_guests;
 mod component_typed;
 mod config;
+mod custom_page_sizes;
 mod dispatch;
 mod generated;
 mod limits;

@@ -44,6 +44,7 @@ pub struct Config {
     pub(crate) relaxed_simd_deterministic: bool,
     pub(crate) multi_memory: bool,
     pub(crate) memory64: bool,
+    pub(crate) custom_page_sizes: bool,
     pub(crate) max_wasm_stack: usize,
     pub(crate) compilation_mode: CompilationMode,
     pub(crate) consume_fuel: bool,
@@ -81,6 +82,7 @@ impl Config {
             relaxed_simd_deterministic: false,
             multi_memory: true,
             memory64: false,
+            custom_page_sizes: false,
             max_wasm_stack: 512 * 1024,
             compilation_mode: CompilationMode::Eager,
             consume_fuel: false,
@@ -224,6 +226,18 @@ impl Config {
     /// are refused.
     pub fn wasm_memory64(&mut self, enable: bool) -> &mut Self {
         self.memory64 = enable;
+        self
+    }
+
+    /// Enables the custom-page-sizes proposal: a memory may declare its page size,
+    /// `(memory 3 (pagesize 1))`, of 1 byte or 64 KiB (the default). Such a memory's limits,
+    /// `memory.size`, `memory.grow` and [`Memory::size`](crate::Memory::size) /
+    /// [`Memory::grow`](crate::Memory::grow) count in its own pages, and its bytes end
+    /// exactly at its size: an access past the 3rd byte of the memory above traps. A 32-bit
+    /// memory of 1-byte pages holds at most 2^32 - 1 bytes. A memory imported must declare
+    /// the page size of the memory given for it. Default: off, as in Wasmtime.
+    pub fn wasm_custom_page_sizes(&mut self, enable: bool) -> &mut Self {
+        self.custom_page_sizes = enable;
         self
     }
 
@@ -519,8 +533,6 @@ unsupported_proposals! {
     wasm_gc;
     /// The exception-handling proposal.
     wasm_exceptions;
-    /// The custom-page-sizes proposal.
-    wasm_custom_page_sizes;
     /// The stack-switching proposal.
     wasm_stack_switching;
     /// The Component Model's async features (streams, futures, tasks).
@@ -768,6 +780,7 @@ impl Config {
         features.set(F::RELAXED_SIMD, self.simd && self.relaxed_simd);
         features.set(F::MULTI_MEMORY, self.multi_memory);
         features.set(F::MEMORY64, self.memory64);
+        features.set(F::CUSTOM_PAGE_SIZES, self.custom_page_sizes);
         features
     }
 

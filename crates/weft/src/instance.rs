@@ -562,6 +562,7 @@ fn allocate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> Res
                     .get(m.index)
                     .ok_or_else(|| unlinkable_type(import))?;
                 if memory.ty.is_64() != ty.is_64()
+                    || memory.ty.page_size_log2() != ty.page_size_log2()
                     || !limits_match(
                         memory.pages(),
                         memory.ty.maximum(),

@@ -1183,6 +1183,7 @@ handler!(GlobalSetAcc(ip, regs, mem, mem_len, cx, acc) {
 
 handler!(MemorySize(ip, regs, mem, mem_len, cx, acc) {
     operands!(ip, MemorySize { dst });
+    // Emitted only for a memory 0 of 64 KiB pages (see `translate::operators`).
     let pages = mem_len as u64 / crate::types::MemoryType::PAGE_SIZE;
     // SAFETY: (I1)–(I3).
     unsafe {

@@ -68,7 +68,7 @@ const MAGIC: [u8; 8] = *b"\0weft-m\x01";
 pub(crate) const COMPONENT_MAGIC: [u8; 8] = *b"\0weft-c\x01";
 
 /// The version of the layout below; bumped whenever it changes.
-const FORMAT_VERSION: u32 = 4;
+const FORMAT_VERSION: u32 = 7;
 
 /// The largest frame a function may have: every slot index fits a [`Slot`].
 const MAX_FRAME_SLOTS: u32 = u16::MAX as u32 + 1;
@@ -241,7 +241,7 @@ impl Module {
 }
 
 /// The settings of `config` that a precompiled module depends on, by name, in file order.
-fn settings(config: &Config) -> [(&'static str, u8); 14] {
+fn settings(config: &Config) -> [(&'static str, u8); 15] {
     [
         ("wasm_multi_value", u8::from(config.multi_value)),
         ("wasm_bulk_memory", u8::from(config.bulk_memory)),
@@ -257,6 +257,7 @@ fn settings(config: &Config) -> [(&'static str, u8); 14] {
         ("wasm_wide_arithmetic", u8::from(config.wide_arithmetic)),
         ("wasm_multi_memory", u8::from(config.multi_memory)),
         ("wasm_memory64", u8::from(config.memory64)),
+        ("wasm_custom_page_sizes", u8::from(config.custom_page_sizes)),
         ("consume_fuel", u8::from(config.consume_fuel)),
         ("epoch_interruption", u8::from(config.epoch_interruption)),
         (
@@ -443,6 +444,7 @@ fn write_table_type(w: &mut Writer, ty: &TableType) {
 
 fn write_memory_type(w: &mut Writer, ty: &MemoryType) {
     w.u8(u8::from(ty.is_64()));
+    w.u8(ty.page_size_log2());
     w.u64(ty.minimum());
     write_option(w, ty.maximum());
 }
@@ -661,14 +663,20 @@ fn read_memory_type(r: &mut Reader<'_>) -> Decoded<MemoryType> {
         1 => true,
         other => return bad(r, format!("invalid memory address width {other}")),
     };
-    let (min, max) = (r.u64()?, read_option(r)?);
-    let bound = if memory64 {
-        MemoryType::MAX_PAGES_64
-    } else {
-        MemoryType::MAX_PAGES
+    let page_size_log2 = match r.u8()? {
+        log2 @ (0 | 16) => log2,
+        other => return bad(r, format!("invalid page size 2^{other}")),
     };
-    check_limits(r, min, max, bound)?;
-    Ok(MemoryType::from_limits(min, max).with_64(memory64))
+    let (min, max) = (r.u64()?, read_option(r)?);
+    check_limits(
+        r,
+        min,
+        max,
+        MemoryType::max_type_pages(memory64, page_size_log2),
+    )?;
+    Ok(MemoryType::from_limits(min, max)
+        .with_64(memory64)
+        .with_page_size_log2(page_size_log2))
 }
 
 fn read_global_type(r: &mut Reader<'_>) -> Decoded<GlobalType> {
