@@ -22,6 +22,7 @@ mod peer_bugs;
 mod pooling;
 mod precompiled;
 mod simd;
+mod table64;
 mod wide_arithmetic;
 
 use std::alloc::{GlobalAlloc, Layout, System};

@@ -218,12 +218,15 @@ impl Config {
     }
 
     /// Enables the memory64 proposal: memories with 64-bit addresses (`i64` addresses, sizes
-    /// and `memory.grow` deltas). Default: off, as in Wasmtime.
+    /// and `memory.grow` deltas), and tables with 64-bit indices ("table64": `i64` indices
+    /// for `table.get`, `table.set`, `table.fill`, `table.copy`, `table.init` and
+    /// `call_indirect`, `i64` results of `table.size` and `table.grow`, `i64` offsets of
+    /// element segments). Default: off, as in Wasmtime.
     ///
     /// Accesses to a 64-bit memory look the memory up in the store on each access, as
     /// accesses to memories other than 0 do; a memory still holds at most 4 GiB in Weft, so
-    /// growing one beyond that fails (`memory.grow` returns -1). 64-bit tables (`table64`)
-    /// are refused.
+    /// growing one beyond that fails (`memory.grow` returns -1). A 64-bit table holds at
+    /// most 10,000,000 elements, as a 32-bit one does.
     pub fn wasm_memory64(&mut self, enable: bool) -> &mut Self {
         self.memory64 = enable;
         self

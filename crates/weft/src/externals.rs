@@ -503,6 +503,7 @@ impl Table {
     pub fn ty(&self, store: impl AsContext) -> TableType {
         let t = self.entity(&store.as_context().0.inner);
         TableType::from_limits(t.ty.element(), t.elements.len() as u64, t.ty.maximum())
+            .with_64(t.ty.is_64())
     }
 
     /// The current number of elements.

@@ -618,14 +618,10 @@ pub(crate) fn val_type(ty: wasmparser::ValType) -> Result<ValType> {
 }
 
 pub(crate) fn table_type(ty: &wasmparser::TableType) -> Result<TableType> {
-    if ty.table64 {
-        return Err(Error::invalid("64-bit tables are not supported", None));
-    }
-    Ok(TableType::from_limits(
-        ref_type(ty.element_type)?,
-        ty.initial,
-        ty.maximum,
-    ))
+    Ok(
+        TableType::from_limits(ref_type(ty.element_type)?, ty.initial, ty.maximum)
+            .with_64(ty.table64),
+    )
 }
 
 pub(crate) fn memory_type(ty: &wasmparser::MemoryType) -> Result<MemoryType> {

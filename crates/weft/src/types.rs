@@ -517,21 +517,36 @@ impl MemoryTypeBuilder {
     }
 }
 
-/// A table type (spec §2.3.10): the element type and limits in elements.
+/// A table type (spec §2.3.10): the element type, limits in elements and the address type
+/// of the table's indices (`i64` for a 64-bit table of the memory64 proposal, "table64").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TableType {
     element: RefType,
     minimum: u64,
     maximum: Option<u64>,
+    table64: bool,
 }
 
 impl TableType {
-    /// A table type with `minimum` elements and an optional `maximum`.
+    /// A table type with `minimum` elements and an optional `maximum`, indexed by `i32`s.
     pub fn new(element: RefType, minimum: u32, maximum: Option<u32>) -> Self {
         TableType {
             element,
             minimum: u64::from(minimum),
             maximum: maximum.map(u64::from),
+            table64: false,
+        }
+    }
+
+    /// The type of a table indexed by `i64`s (table64, part of the memory64 proposal), with
+    /// `minimum` elements and an optional `maximum`. Weft holds at most 10,000,000 elements
+    /// in a table whatever its type allows, as for 32-bit tables.
+    pub fn new64(element: RefType, minimum: u64, maximum: Option<u64>) -> Self {
+        TableType {
+            element,
+            minimum,
+            maximum,
+            table64: true,
         }
     }
 
@@ -540,7 +555,13 @@ impl TableType {
             element,
             minimum,
             maximum,
+            table64: false,
         }
+    }
+
+    /// The same limits, with 64-bit indices if `table64`.
+    pub(crate) fn with_64(self, table64: bool) -> Self {
+        TableType { table64, ..self }
     }
 
     /// The type of the table's elements.
@@ -556,6 +577,13 @@ impl TableType {
     /// The maximum number of elements, if the table has one.
     pub fn maximum(&self) -> Option<u64> {
         self.maximum
+    }
+
+    /// Whether the table's indices are `i64`s (table64): `table.get`, `table.set`,
+    /// `table.fill`, `table.copy`, `table.init` and `call_indirect` then take `i64`
+    /// indices, and `table.size` and `table.grow` give `i64`s.
+    pub fn is_64(&self) -> bool {
+        self.table64
     }
 }
 

@@ -438,6 +438,7 @@ fn write_option(w: &mut Writer, value: Option<u64>) {
 
 fn write_table_type(w: &mut Writer, ty: &TableType) {
     write_ref_type(w, ty.element());
+    w.u8(u8::from(ty.is_64()));
     w.u64(ty.minimum());
     write_option(w, ty.maximum());
 }
@@ -652,9 +653,19 @@ fn check_limits(r: &Reader<'_>, min: u64, max: Option<u64>, bound: u64) -> Decod
 
 fn read_table_type(r: &mut Reader<'_>) -> Decoded<TableType> {
     let element = read_ref_type(r)?;
+    let table64 = match r.u8()? {
+        0 => false,
+        1 => true,
+        other => return bad(r, format!("invalid table address width {other}")),
+    };
     let (min, max) = (r.u64()?, read_option(r)?);
-    check_limits(r, min, max, u64::from(u32::MAX))?;
-    Ok(TableType::from_limits(element, min, max))
+    let bound = if table64 {
+        u64::MAX
+    } else {
+        u64::from(u32::MAX)
+    };
+    check_limits(r, min, max, bound)?;
+    Ok(TableType::from_limits(element, min, max).with_64(table64))
 }
 
 fn read_memory_type(r: &mut Reader<'_>) -> Decoded<MemoryType> {
@@ -892,8 +903,15 @@ fn read_module(engine: &Engine, r: &mut Reader<'_>) -> Decoded<(ModuleInfo, Box<
             0 => (ElemMode::Passive, None),
             1 => {
                 let table = read_index(r, info.tables.len(), "table")?;
-                let element = info.tables.get(table as usize).map(TableType::element);
-                let offset = read_const_expr(r, &info, info.globals.len(), ValType::I32)?;
+                let table_ty = info.tables.get(table as usize);
+                let element = table_ty.map(TableType::element);
+                // A 64-bit table's offset is an `i64`.
+                let address = if table_ty.is_some_and(TableType::is_64) {
+                    ValType::I64
+                } else {
+                    ValType::I32
+                };
+                let offset = read_const_expr(r, &info, info.globals.len(), address)?;
                 let table = TableIdx::from_u32(table);
                 (ElemMode::Active { table, offset }, element)
             }
