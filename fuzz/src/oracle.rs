@@ -296,6 +296,7 @@ impl WasmiOracle {
             .wasm_wide_arithmetic(true)
             .wasm_simd(true)
             .wasm_relaxed_simd(false)
+            .wasm_memory64(true)
             .wasm_custom_page_sizes(false);
         let engine = wasmi::Engine::new(&config);
         let limits = wasmi::StoreLimitsBuilder::new()
