@@ -17,7 +17,8 @@ use std::collections::BTreeMap;
 use weft::ErrorExt as _;
 use weft::{
     CompilationMode, Config, Engine, Error, Extern, ExternType, Func, Global, Instance, Memory,
-    MemoryType, Module, Store, StoreLimits, StoreLimitsBuilder, Table, TableType, TrapCode, Val,
+    MemoryTypeBuilder, Module, Store, StoreLimits, StoreLimitsBuilder, Table, TableType, TrapCode,
+    Val,
 };
 
 /// Fuel given to instantiation (the start function) and to each exported call.
@@ -36,8 +37,8 @@ pub const MAX_TABLE_ELEMENTS: usize = 10_000;
 /// The wasm-smith configuration for Weft's feature set: WebAssembly 2.0 (multi-value, bulk
 /// memory, reference types, sign extension, saturating float-to-int, mutable globals and
 /// fixed-width SIMD), relaxed SIMD, extended constant expressions, wide arithmetic,
-/// multi-memory (up to two memories) and memory64 (64-bit memories and tables), with small
-/// modules so that many run quickly.
+/// multi-memory (up to two memories), memory64 (64-bit memories and tables) and custom page
+/// sizes (memories of 1-byte pages), with small modules so that many run quickly.
 pub fn smith_config() -> wasm_smith::Config {
     wasm_smith::Config {
         multi_value_enabled: true,
@@ -53,7 +54,7 @@ pub fn smith_config() -> wasm_smith::Config {
         exceptions_enabled: false,
         gc_enabled: false,
         memory64_enabled: true,
-        custom_page_sizes_enabled: false,
+        custom_page_sizes_enabled: true,
         custom_descriptors_enabled: false,
         compact_imports_enabled: false,
         wide_arithmetic_enabled: true,
@@ -114,6 +115,7 @@ pub fn engine(mode: CompilationMode, limit: Limit) -> weft::Result<Engine> {
         .compilation_mode(mode)
         .wasm_wide_arithmetic(true)
         .wasm_memory64(true)
+        .wasm_custom_page_sizes(true)
         .consume_fuel(limit == Limit::Fuel)
         .epoch_interruption(limit == Limit::Epoch);
     Engine::new(&config)
@@ -178,12 +180,12 @@ pub fn dummy_imports<T: 'static>(
                 }))
             }
             ExternType::Memory(ty) => {
-                let memory_ty = if ty.is_64() {
-                    MemoryType::new64(ty.minimum(), ty.maximum())
-                } else {
-                    let minimum = pages(ty.minimum())?;
-                    MemoryType::new(minimum, ty.maximum().map(pages).transpose()?)
-                };
+                let memory_ty = MemoryTypeBuilder::new()
+                    .min(ty.minimum())
+                    .max(ty.maximum())
+                    .memory64(ty.is_64())
+                    .page_size_log2(ty.page_size_log2())
+                    .build()?;
                 Extern::Memory(Memory::new(&mut *store, memory_ty)?)
             }
             ExternType::Table(ty) => {
@@ -208,10 +210,6 @@ pub fn dummy_imports<T: 'static>(
         imports.push(item);
     }
     Ok(imports)
-}
-
-fn pages(n: u64) -> weft::Result<u32> {
-    u32::try_from(n).map_err(|_| Error::msg(format!("memory of {n} pages")))
 }
 
 fn elements(n: u64) -> weft::Result<u32> {
