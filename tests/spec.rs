@@ -25,22 +25,6 @@ use weft_wast::WastContext;
 const EXPECTED_FAILURES: &[(&str, &str)] = &[
     ("proposals/bulk-memory/table_init.wast", "needs GC"),
     (
-        "proposals/custom-page-sizes/custom-page-sizes-invalid.wast",
-        "needs custom page sizes (not implemented yet)",
-    ),
-    (
-        "proposals/custom-page-sizes/custom-page-sizes.wast",
-        "needs custom page sizes (not implemented yet)",
-    ),
-    (
-        "proposals/custom-page-sizes/memory_max.wast",
-        "needs custom page sizes (not implemented yet)",
-    ),
-    (
-        "proposals/custom-page-sizes/memory_max_i64.wast",
-        "needs custom page sizes (not implemented yet)",
-    ),
-    (
         "proposals/reference-types/unreached-invalid.wast",
         "the proposal's copy predates Wasm 2.0, which accepts a `br_table` to labels of different types after `unreachable` (wasm-v2 and wasm-v3 dropped this assertion)",
     ),
@@ -100,6 +84,10 @@ fn proposal_config(suite: Proposal) -> weft::Config {
     match suite {
         Proposal::WideArithmetic => {
             config.wasm_wide_arithmetic(true);
+        }
+        // `memory_max_i64.wast` declares 64-bit memories of 1-byte pages.
+        Proposal::CustomPageSizes => {
+            config.wasm_custom_page_sizes(true).wasm_memory64(true);
         }
         // These suites predate multi-memory: some of their invalid modules have two
         // memories or a memory index byte other than zero.

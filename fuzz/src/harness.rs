@@ -17,7 +17,8 @@ use std::collections::BTreeMap;
 use weft::ErrorExt as _;
 use weft::{
     CompilationMode, Config, Engine, Error, Extern, ExternType, Func, Global, Instance, Memory,
-    MemoryType, Module, Store, StoreLimits, StoreLimitsBuilder, Table, TableType, TrapCode, Val,
+    MemoryTypeBuilder, Module, Store, StoreLimits, StoreLimitsBuilder, Table, TableType, TrapCode,
+    Val,
 };
 
 /// Fuel given to instantiation (the start function) and to each exported call.
@@ -36,8 +37,8 @@ pub const MAX_TABLE_ELEMENTS: usize = 10_000;
 /// The wasm-smith configuration for Weft's feature set: WebAssembly 2.0 (multi-value, bulk
 /// memory, reference types, sign extension, saturating float-to-int, mutable globals and
 /// fixed-width SIMD), relaxed SIMD, extended constant expressions, wide arithmetic, tail
-/// calls and multi-memory (up to two memories), with small modules so that many run quickly.
-/// (memory64 stays off: wasm-smith then also makes 64-bit tables, which Weft refuses.)
+/// calls, multi-memory (up to two memories), memory64 (64-bit memories and tables) and custom
+/// page sizes (memories of 1-byte pages), with small modules so that many run quickly.
 pub fn smith_config() -> wasm_smith::Config {
     wasm_smith::Config {
         multi_value_enabled: true,
@@ -52,8 +53,8 @@ pub fn smith_config() -> wasm_smith::Config {
         tail_call_enabled: true,
         exceptions_enabled: false,
         gc_enabled: false,
-        memory64_enabled: false,
-        custom_page_sizes_enabled: false,
+        memory64_enabled: true,
+        custom_page_sizes_enabled: true,
         custom_descriptors_enabled: false,
         compact_imports_enabled: false,
         wide_arithmetic_enabled: true,
@@ -63,6 +64,7 @@ pub fn smith_config() -> wasm_smith::Config {
         max_memories: 2,
         max_tables: 3,
         max_memory32_bytes: 4 * 65536,
+        max_memory64_bytes: 4 * 65536,
         max_table_elements: 64,
         min_types: 1,
         max_types: 10,
@@ -112,6 +114,8 @@ pub fn engine(mode: CompilationMode, limit: Limit) -> weft::Result<Engine> {
     config
         .compilation_mode(mode)
         .wasm_wide_arithmetic(true)
+        .wasm_memory64(true)
+        .wasm_custom_page_sizes(true)
         .consume_fuel(limit == Limit::Fuel)
         .epoch_interruption(limit == Limit::Epoch);
     Engine::new(&config)
@@ -152,8 +156,9 @@ pub fn store(engine: &Engine) -> Store<StoreLimits> {
     store
 }
 
-/// One definition per import of `module`, in order, of exactly the imported type: host
-/// functions that return zeros, and fresh zeroed memories, null-filled tables and zero globals.
+/// One definition per import of `module`, in order, of exactly the imported type (64-bit
+/// memories and tables included): host functions that return zeros, and fresh zeroed
+/// memories, null-filled tables and zero globals.
 ///
 /// # Errors
 ///
@@ -175,14 +180,25 @@ pub fn dummy_imports<T: 'static>(
                 }))
             }
             ExternType::Memory(ty) => {
-                let minimum = pages(ty.minimum())?;
-                let maximum = ty.maximum().map(pages).transpose()?;
-                Extern::Memory(Memory::new(&mut *store, MemoryType::new(minimum, maximum))?)
+                let memory_ty = MemoryTypeBuilder::new()
+                    .min(ty.minimum())
+                    .max(ty.maximum())
+                    .memory64(ty.is_64())
+                    .page_size_log2(ty.page_size_log2())
+                    .build()?;
+                Extern::Memory(Memory::new(&mut *store, memory_ty)?)
             }
             ExternType::Table(ty) => {
-                let minimum = elements(ty.minimum())?;
-                let maximum = ty.maximum().map(elements).transpose()?;
-                let table_ty = TableType::new(ty.element(), minimum, maximum);
+                let table_ty = if ty.is_64() {
+                    TableType::new64(ty.element(), ty.minimum(), ty.maximum())
+                } else {
+                    let minimum = elements(ty.minimum())?;
+                    TableType::new(
+                        ty.element(),
+                        minimum,
+                        ty.maximum().map(elements).transpose()?,
+                    )
+                };
                 let init = weft::Ref::null(ty.element().heap_type());
                 Extern::Table(Table::new(&mut *store, table_ty, init)?)
             }
@@ -194,10 +210,6 @@ pub fn dummy_imports<T: 'static>(
         imports.push(item);
     }
     Ok(imports)
-}
-
-fn pages(n: u64) -> weft::Result<u32> {
-    u32::try_from(n).map_err(|_| Error::msg(format!("memory of {n} pages")))
 }
 
 fn elements(n: u64) -> weft::Result<u32> {

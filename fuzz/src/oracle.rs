@@ -296,7 +296,8 @@ impl WasmiOracle {
             .wasm_wide_arithmetic(true)
             .wasm_simd(true)
             .wasm_relaxed_simd(false)
-            .wasm_custom_page_sizes(false);
+            .wasm_memory64(true)
+            .wasm_custom_page_sizes(true);
         let engine = wasmi::Engine::new(&config);
         let limits = wasmi::StoreLimitsBuilder::new()
             .memory_size(harness::MAX_MEMORY_BYTES)

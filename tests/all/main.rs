@@ -11,6 +11,7 @@ mod component_exports;
 mod component_guests;
 mod component_typed;
 mod config;
+mod custom_page_sizes;
 mod dispatch;
 mod function_references;
 mod generated;
@@ -22,6 +23,7 @@ mod peer_bugs;
 mod pooling;
 mod precompiled;
 mod simd;
+mod table64;
 mod tail_call;
 mod wide_arithmetic;
 

@@ -141,6 +141,41 @@ fn proposals_toggle_and_unsupported_ones_are_refused_by_name() {
 }
 
 #[test]
+fn custom_page_sizes_follow_their_switch() {
+    let path = wat_file(
+        "proposals",
+        "pagesize.wat",
+        r#"(module (memory 3 (pagesize 1))
+             (func (export "run") (result i32)
+               (drop (memory.grow (i32.const 2)))
+               (i32.add (i32.mul (memory.size) (i32.const 10))
+                        (i32.load8_u (i32.const 4)))))"#,
+    );
+    let out = weft(&[
+        "run",
+        "-W",
+        "custom-page-sizes=y",
+        "--invoke",
+        "run",
+        arg(&path),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).trim(), "50");
+    for switch in [&["-W", "custom-page-sizes=n"][..], &[]] {
+        let mut args = vec!["run"];
+        args.extend_from_slice(switch);
+        args.extend(["--invoke", "run", arg(&path)]);
+        let out = weft(&args);
+        assert!(!out.status.success());
+        assert!(
+            text(&out.stderr).contains("custom page sizes"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+}
+
+#[test]
 fn simd_programs_run_and_follow_their_switch() {
     let path = wat_file(
         "proposals",
@@ -330,4 +365,26 @@ fn errors_show_their_causes_but_no_host_backtrace() {
     let stderr = text(&out.stderr);
     assert!(stderr.contains("wasm backtrace"), "{stderr}");
     assert!(!stderr.contains("Stack backtrace"), "{stderr}");
+}
+
+#[test]
+fn inspect_shows_modules_of_off_by_default_proposals() {
+    let path = wat_file(
+        "proposals",
+        "inspect.wat",
+        r#"(module
+             (memory (export "wide") i64 1 2)
+             (memory (export "bytes") 3 (pagesize 1))
+             (table (export "refs") i64 1 funcref))"#,
+    );
+    let out = weft(&["inspect", arg(&path)]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let listing = text(&out.stdout);
+    for line in [
+        "\"wide\": (memory i64 1 2)",
+        "\"bytes\": (memory 3 (pagesize 1))",
+        "\"refs\": (table i64 1 funcref)",
+    ] {
+        assert!(listing.contains(line), "{line:?} in:\n{listing}");
+    }
 }

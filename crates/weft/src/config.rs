@@ -46,6 +46,7 @@ pub struct Config {
     pub(crate) multi_memory: bool,
     pub(crate) memory64: bool,
     pub(crate) function_references: bool,
+    pub(crate) custom_page_sizes: bool,
     pub(crate) max_wasm_stack: usize,
     pub(crate) compilation_mode: CompilationMode,
     pub(crate) consume_fuel: bool,
@@ -86,6 +87,7 @@ impl Config {
             multi_memory: true,
             memory64: false,
             function_references: false,
+            custom_page_sizes: false,
             max_wasm_stack: 512 * 1024,
             compilation_mode: CompilationMode::Eager,
             consume_fuel: false,
@@ -243,12 +245,15 @@ impl Config {
     }
 
     /// Enables the memory64 proposal: memories with 64-bit addresses (`i64` addresses, sizes
-    /// and `memory.grow` deltas). Default: off, as in Wasmtime.
+    /// and `memory.grow` deltas), and tables with 64-bit indices ("table64": `i64` indices
+    /// for `table.get`, `table.set`, `table.fill`, `table.copy`, `table.init` and
+    /// `call_indirect`, `i64` results of `table.size` and `table.grow`, `i64` offsets of
+    /// element segments). Default: off, as in Wasmtime.
     ///
     /// Accesses to a 64-bit memory look the memory up in the store on each access, as
     /// accesses to memories other than 0 do; a memory still holds at most 4 GiB in Weft, so
-    /// growing one beyond that fails (`memory.grow` returns -1). 64-bit tables (`table64`)
-    /// are refused.
+    /// growing one beyond that fails (`memory.grow` returns -1). A 64-bit table holds at
+    /// most 10,000,000 elements, as a 32-bit one does.
     pub fn wasm_memory64(&mut self, enable: bool) -> &mut Self {
         self.memory64 = enable;
         self
@@ -265,13 +270,26 @@ impl Config {
     /// refuses a configuration with this on and that off.
     ///
     /// `call_ref` on a null reference traps with
-    /// [`TrapCode::NullReference`](crate::TrapCode::NullReference) ("null function
-    /// reference"), and `ref.as_non_null` on null with the same code. Import matching,
+    /// [`TrapCode::NullFunctionReference`](crate::TrapCode::NullFunctionReference) ("null
+    /// function reference"), and `ref.as_non_null` on null with
+    /// [`TrapCode::NullReference`](crate::TrapCode::NullReference) ("null reference"). Import matching,
     /// [`Func::typed`](crate::Func::typed) and the checks of [`Val`](crate::Val)s given to
     /// tables and globals follow the proposal's subtyping (spec §3.3.3 "Matching"): a
     /// `(ref $t)` is a `(ref null $t)`, a `(ref func)` and a `funcref`, not the reverse.
     pub fn wasm_function_references(&mut self, enable: bool) -> &mut Self {
         self.function_references = enable;
+        self
+    }
+
+    /// Enables the custom-page-sizes proposal: a memory may declare its page size,
+    /// `(memory 3 (pagesize 1))`, of 1 byte or 64 KiB (the default). Such a memory's limits,
+    /// `memory.size`, `memory.grow` and [`Memory::size`](crate::Memory::size) /
+    /// [`Memory::grow`](crate::Memory::grow) count in its own pages, and its bytes end
+    /// exactly at its size: an access past the 3rd byte of the memory above traps. A 32-bit
+    /// memory of 1-byte pages holds at most 2^32 - 1 bytes. A memory imported must declare
+    /// the page size of the memory given for it. Default: off, as in Wasmtime.
+    pub fn wasm_custom_page_sizes(&mut self, enable: bool) -> &mut Self {
+        self.custom_page_sizes = enable;
         self
     }
 
@@ -563,8 +581,6 @@ unsupported_proposals! {
     wasm_gc;
     /// The exception-handling proposal.
     wasm_exceptions;
-    /// The custom-page-sizes proposal.
-    wasm_custom_page_sizes;
     /// The stack-switching proposal.
     wasm_stack_switching;
     /// The Component Model's async features (streams, futures, tasks).
@@ -814,6 +830,7 @@ impl Config {
         features.set(F::MULTI_MEMORY, self.multi_memory);
         features.set(F::MEMORY64, self.memory64);
         features.set(F::FUNCTION_REFERENCES, self.function_references);
+        features.set(F::CUSTOM_PAGE_SIZES, self.custom_page_sizes);
         features
     }
 

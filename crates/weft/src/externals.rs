@@ -196,10 +196,31 @@ impl Memory {
     /// If `store` is not the memory's store.
     pub fn ty(&self, store: impl AsContext) -> MemoryType {
         let m = self.entity(&store.as_context().0.inner);
-        MemoryType::from_limits(m.pages(), m.ty.maximum()).with_64(m.ty.is_64())
+        MemoryType::from_limits(m.pages(), m.ty.maximum())
+            .with_64(m.ty.is_64())
+            .with_page_size_log2(m.ty.page_size_log2())
     }
 
-    /// The current size in pages of 64 KiB.
+    /// The size of one of the memory's pages in bytes: 65,536, or 1 for a memory that
+    /// declares 1-byte pages (the custom-page-sizes proposal).
+    ///
+    /// # Panics
+    ///
+    /// If `store` is not the memory's store.
+    pub fn page_size(&self, store: impl AsContext) -> u64 {
+        self.entity(&store.as_context().0.inner).ty.page_size()
+    }
+
+    /// The base-2 logarithm of [`Memory::page_size`]: 16 or 0.
+    ///
+    /// # Panics
+    ///
+    /// If `store` is not the memory's store.
+    pub fn page_size_log2(&self, store: impl AsContext) -> u8 {
+        self.entity(&store.as_context().0.inner).ty.page_size_log2()
+    }
+
+    /// The current size in pages ([`Memory::page_size`] bytes each, 64 KiB by default).
     ///
     /// # Panics
     ///
@@ -336,13 +357,15 @@ impl Memory {
         Ok(())
     }
 
-    /// Grows the memory by `delta` pages of 64 KiB and returns its previous size in pages
+    /// Grows the memory by `delta` pages ([`Memory::page_size`] bytes each, 64 KiB by
+    /// default) and returns its previous size in pages
     /// (spec §4.4.7 `memory.grow`). New pages are zero. The memory's bytes may move: slices
     /// from [`Memory::data`] do not outlive the growth (the borrow checker sees to that).
     ///
     /// # Errors
     ///
-    /// If the memory would exceed its maximum or 4 GiB, the store's limiter refuses, or the
+    /// If the memory would exceed its maximum, the bound of its type (2^32 - 1 bytes for a
+    /// 32-bit memory of 1-byte pages) or 4 GiB, the store's limiter refuses, or the
     /// OS refuses the pages; the memory is unchanged then.
     ///
     /// # Panics
@@ -382,14 +405,17 @@ pub(crate) fn new_memory(
             "memory minimum of {pages} pages is greater than its maximum of {max} pages"
         )));
     }
-    if pages > MemoryType::MAX_PAGES {
+    let bound = (MemoryType::MAX_BYTES >> ty.page_size_log2())
+        .min(MemoryType::max_type_pages(ty.is_64(), ty.page_size_log2()));
+    if pages > bound {
         return Err(Error::resource(format!(
-            "memory of {pages} pages is too large (the most is {} pages)",
-            MemoryType::MAX_PAGES
+            "memory of {pages} pages is too large (the most is {bound} pages)"
         )));
     }
-    let len = usize::try_from(pages * MemoryType::PAGE_SIZE)
-        .map_err(|_| Error::resource("memory too large for this host"))?;
+    let len = ty
+        .pages_to_bytes(pages)
+        .and_then(|len| usize::try_from(len).ok())
+        .ok_or_else(|| Error::resource("memory too large for this host"))?;
     let (data, slot) = match inner.engine.pool() {
         Some(pool) => {
             let slot = pool.take(crate::pool::SlotKind::Memory)?;
@@ -477,6 +503,7 @@ impl Table {
     pub fn ty(&self, store: impl AsContext) -> TableType {
         let t = self.entity(&store.as_context().0.inner);
         TableType::from_limits(t.ty.element(), t.elements.len() as u64, t.ty.maximum())
+            .with_64(t.ty.is_64())
     }
 
     /// The current number of elements.

@@ -546,6 +546,7 @@ fn allocate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> Res
                     .get(t.index)
                     .ok_or_else(|| unlinkable_type(import))?;
                 if table.ty.element() != ty.element()
+                    || table.ty.is_64() != ty.is_64()
                     || !limits_match(
                         table.elements.len() as u64,
                         table.ty.maximum(),
@@ -563,6 +564,7 @@ fn allocate<T>(store: &mut Store<T>, module: &Module, imports: &[Extern]) -> Res
                     .get(m.index)
                     .ok_or_else(|| unlinkable_type(import))?;
                 if memory.ty.is_64() != ty.is_64()
+                    || memory.ty.page_size_log2() != ty.page_size_log2()
                     || !limits_match(
                         memory.pages(),
                         memory.ty.maximum(),
@@ -698,9 +700,16 @@ fn apply_elem(
         .instances
         .get(instance)
         .ok_or(TrapCode::InternalError)?;
-    let offset = eval_const(inner, &entity.globals, &entity.funcs, offset)? as u32;
+    let offset = eval_const(inner, &entity.globals, &entity.funcs, offset)?;
+    let table64 = entity
+        .tables
+        .get(table)
+        .and_then(|t| inner.tables.get(*t))
+        .is_some_and(|t| t.ty.is_64());
+    // A 32-bit table's offset is an `i32`, a 64-bit table's an `i64`.
+    let offset = crate::exec::table_operand(offset, table64);
     let len = entity.elems.get(segment).map_or(0, |items| items.len());
-    inner.table_init(instance, table, segment, offset.into(), 0, len as u64)?;
+    inner.table_init(instance, table, segment, offset, 0, len as u64)?;
     drop_elem(inner, instance, segment);
     Ok(())
 }

@@ -17,6 +17,11 @@
 //! A mapping that the OS refuses (address space or commit limit) is an error that the caller
 //! turns into `memory.grow` returning -1 or a failed instantiation; it never aborts.
 //!
+//! A memory of 1-byte pages (the custom-page-sizes proposal) may have any length: its
+//! mapping is the length rounded up to 64 KiB (a multiple of every host page size Weft runs
+//! on), and the bytes past the length are never handed out, so accesses to them trap; a
+//! growth within the mapping only moves the length.
+//!
 //! A zero-sized memory has no mapping. Where `mmap` is unavailable — under Miri, which cannot
 //! run it, and on non-Unix hosts — the bytes are a zeroed heap allocation with the same
 //! interface, so that the executor's unit tests run under Miri.
@@ -189,16 +194,28 @@ mod imp {
 
     /// Zero-initialised (or image-initialised), resizable bytes in their own mappings.
     ///
-    /// Invariant: `len == 0`, `ptr` is dangling (no mapping) and `image` is `None`; or
-    /// `ptr..ptr + len` is readable and writable, page-aligned, owned by this value alone and
-    /// made of private mappings: anonymous ones, and, when `image` is `Some(i)`, a mapping of
-    /// `i`'s file over `ptr + i.offset .. ptr + i.offset + i.len` (within `len`). Without an
-    /// image the range is one anonymous mapping, as `mmap` or `mremap` returned it.
+    /// Invariant: `mapped == 0`, `len == 0`, `ptr` is dangling (no mapping) and `image` is
+    /// `None`; or `mapped` is `len` rounded up to a multiple of [`MAP_ALIGN`] (at least one),
+    /// `ptr..ptr + mapped` is readable and writable, page-aligned, owned by this value alone
+    /// and made of private mappings: anonymous ones, and, when `image` is `Some(i)`, a
+    /// mapping of `i`'s file over `ptr + i.offset .. ptr + i.offset + i.len` (within `len`).
+    /// Without an image the range is one anonymous mapping, as `mmap` or `mremap` returned
+    /// it. The bytes `ptr + len .. ptr + mapped` are zero: only the first `len` bytes are
+    /// ever handed out.
     #[derive(Debug)]
     pub(crate) struct LinearMemory {
         ptr: NonNull<u8>,
         len: usize,
+        mapped: usize,
         image: Option<Arc<MemoryImage>>,
+    }
+
+    /// The granularity of mappings: 64 KiB, a multiple of every host page size.
+    const MAP_ALIGN: usize = super::IMAGE_ALIGN;
+
+    /// The mapping that holds `len` bytes: `len` rounded up to [`MAP_ALIGN`].
+    fn mapped_len(len: usize) -> Result<usize, MapError> {
+        len.checked_next_multiple_of(MAP_ALIGN).ok_or(MapError)
     }
 
     // SAFETY: `LinearMemory` owns its mapping exclusively, like a `Vec<u8>` owns its buffer;
@@ -227,14 +244,16 @@ mod imp {
     impl LinearMemory {
         /// `len` zero bytes; nothing is mapped when `len` is 0.
         pub(crate) fn new(len: usize) -> Result<LinearMemory, MapError> {
+            let mapped = mapped_len(len)?;
             let ptr = if len == 0 {
                 NonNull::dangling()
             } else {
-                map(len)?
+                map(mapped)?
             };
             Ok(LinearMemory {
                 ptr,
                 len,
+                mapped,
                 image: None,
             })
         }
@@ -254,9 +273,10 @@ mod imp {
             let mut memory = LinearMemory::new(len)?;
             #[cfg(any(target_os = "linux", target_os = "android"))]
             {
-                // SAFETY: `memory` was just mapped (anonymous, private, `len` bytes,
-                // page-aligned) and nothing refers into it. `image.offset` and `image.len`
-                // are multiples of 64 KiB, hence of the host page, and end within `len`, so
+                // SAFETY: `memory` was just mapped (anonymous, private, `mapped >= len`
+                // bytes, page-aligned) and nothing refers into it. `image.offset` and
+                // `image.len` are multiples of 64 KiB, hence of the host page, and end within
+                // `len`, so
                 // `MAP_FIXED` replaces a page-aligned part of that mapping and nothing else.
                 // The file is `image.len` bytes long and sealed against shrinking, so every
                 // mapped page is backed; `MAP_PRIVATE` makes writes private copies, leaving
@@ -321,18 +341,26 @@ mod imp {
             if new_len <= self.len {
                 return Ok(());
             }
-            if self.len == 0 {
-                self.ptr = map(new_len)?;
+            if new_len <= self.mapped {
+                // The bytes past `len` in the mapping are zero (invariant).
                 self.len = new_len;
+                return Ok(());
+            }
+            let new_mapped = mapped_len(new_len)?;
+            if self.mapped == 0 {
+                self.ptr = map(new_mapped)?;
+                self.len = new_len;
+                self.mapped = new_mapped;
                 return Ok(());
             }
             self.ptr = if self.image.is_some() {
                 // Several mappings, which `mremap` cannot move as one.
-                copy_to_new(self.ptr, self.len, new_len)?
+                copy_to_new(self.ptr, self.mapped, new_mapped)?
             } else {
-                remap(self.ptr, self.len, new_len)?
+                remap(self.ptr, self.mapped, new_mapped)?
             };
             self.len = new_len;
+            self.mapped = new_mapped;
             self.image = None;
             Ok(())
         }
@@ -344,6 +372,7 @@ mod imp {
             LinearMemory {
                 ptr: NonNull::dangling(),
                 len: 0,
+                mapped: 0,
                 image: None,
             }
         }
@@ -364,20 +393,22 @@ mod imp {
             image: Option<&Arc<MemoryImage>>,
         ) -> Result<(), MapError> {
             #[cfg(any(target_os = "linux", target_os = "android"))]
-            if self.len != 0
+            if self.mapped != 0
                 && new_len != 0
                 && self.maps(image)
                 && (image.is_none() || new_len == self.len)
+                && let Ok(new_mapped) = mapped_len(new_len)
             {
                 let below_image = image.map_or(usize::MAX, |image| image.offset);
                 let keep = (keep_resident.min(self.len).min(new_len).min(below_image)) & !0xffff;
                 if let Some(kept) = self.get_mut(..keep) {
                     kept.fill(0);
                 }
-                let advised = if keep < self.len {
-                    // SAFETY: by the invariant `ptr..ptr + len` is this value's own private
-                    // mappings, page-aligned, and `keep` is a multiple of 64 KiB below `len`,
-                    // so `ptr + keep .. ptr + len` is a page-aligned part of them. `&mut self`
+                let advised = if keep < self.mapped {
+                    // SAFETY: by the invariant `ptr..ptr + mapped` is this value's own
+                    // private mappings, page-aligned, and `keep` is a multiple of 64 KiB
+                    // below `len <= mapped`, so `ptr + keep .. ptr + mapped` is a page-aligned
+                    // part of them. `&mut self`
                     // means no reference into the bytes is alive. `MADV_DONTNEED` on private
                     // mappings discards their pages; later accesses find zero-filled pages
                     // (anonymous) or the file's contents (the image, whose file is sealed at
@@ -385,7 +416,7 @@ mod imp {
                     unsafe {
                         rustix::mm::madvise(
                             self.ptr.as_ptr().add(keep).cast::<c_void>(),
-                            self.len - keep,
+                            self.mapped - keep,
                             rustix::mm::Advice::LinuxDontNeed,
                         )
                     }
@@ -393,12 +424,16 @@ mod imp {
                     Ok(())
                 };
                 if advised.is_ok() {
-                    if new_len == self.len {
+                    // Every byte is zero (or the image's) again, so the length may move
+                    // within the mapping.
+                    if new_mapped == self.mapped {
+                        self.len = new_len;
                         return Ok(());
                     }
-                    if let Ok(ptr) = remap(self.ptr, self.len, new_len) {
+                    if let Ok(ptr) = remap(self.ptr, self.mapped, new_mapped) {
                         self.ptr = ptr;
                         self.len = new_len;
+                        self.mapped = new_mapped;
                         return Ok(());
                     }
                 }
@@ -456,10 +491,11 @@ mod imp {
 
     impl Drop for LinearMemory {
         fn drop(&mut self) {
-            if self.len != 0 {
+            if self.mapped != 0 {
                 // SAFETY: by the invariant the mappings are ours, and `drop` has the only
                 // access to them. A failure would only leak address space: nothing to do.
-                let _ = unsafe { rustix::mm::munmap(self.ptr.as_ptr().cast::<c_void>(), self.len) };
+                let _ =
+                    unsafe { rustix::mm::munmap(self.ptr.as_ptr().cast::<c_void>(), self.mapped) };
             }
         }
     }
@@ -689,6 +725,31 @@ mod tests {
         assert!(memory[65536..].iter().all(|b| *b == 0));
         memory.grow(65536).expect("shrinking is a no-op");
         assert_eq!(memory.len(), 3 * 65536);
+    }
+
+    #[test]
+    fn lengths_need_not_be_whole_pages() {
+        let mut memory = LinearMemory::new(3).expect("three bytes");
+        assert_eq!(memory.len(), 3);
+        memory[2] = 5;
+        assert!(memory.get(3).is_none());
+        memory.grow(5).expect("within the mapping");
+        assert_eq!(
+            (memory.len(), memory[2], memory[3], memory[4]),
+            (5, 5, 0, 0)
+        );
+        memory[4] = 6;
+        memory.grow(65536 + 1).expect("past the mapping");
+        assert_eq!((memory.len(), memory[2], memory[4]), (65537, 5, 6));
+        assert!(memory[5..].iter().all(|b| *b == 0));
+        memory.reset(7, 0, None).expect("smaller");
+        assert_eq!(memory.len(), 7);
+        assert!(memory.iter().all(|b| *b == 0));
+        memory.grow(9).expect("grows again");
+        assert!(
+            memory.iter().all(|b| *b == 0),
+            "bytes past the length were zeroed"
+        );
     }
 
     #[test]

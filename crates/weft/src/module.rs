@@ -435,8 +435,8 @@ impl Module {
 pub struct ResourcesRequired {
     /// How many memories the module defines.
     pub num_memories: u32,
-    /// The largest initial size of those memories, in 64 KiB pages; `None` without
-    /// memories.
+    /// The largest initial size of those memories, in pages (64 KiB, or each memory's
+    /// custom page size); `None` without memories.
     pub max_initial_memory_size: Option<u64>,
     /// How many tables the module defines.
     pub num_tables: u32,
@@ -524,8 +524,7 @@ impl ModuleInner {
                     }
                     let index = imported + defined_index;
                     let ty = info.memories.get(index)?;
-                    let len =
-                        usize::try_from(ty.minimum().checked_mul(MemoryType::PAGE_SIZE)?).ok()?;
+                    let len = usize::try_from(ty.pages_to_bytes(ty.minimum())?).ok()?;
                     let mut segments = Vec::new();
                     for (_, segment) in info.datas.iter() {
                         let DataMode::Active { memory, offset } = &segment.mode else {
@@ -650,21 +649,24 @@ pub(crate) fn global_type(ty: &wasmparser::GlobalType) -> Result<GlobalType> {
 }
 
 fn table_type_in(types: &[FuncType], ty: &wasmparser::TableType) -> Result<TableType> {
-    if ty.table64 {
-        return Err(Error::invalid("64-bit tables are not supported", None));
-    }
-    Ok(TableType::from_limits(
-        ref_type(types, ty.element_type)?,
-        ty.initial,
-        ty.maximum,
-    ))
+    Ok(
+        TableType::from_limits(ref_type(types, ty.element_type)?, ty.initial, ty.maximum)
+            .with_64(ty.table64),
+    )
 }
 
 pub(crate) fn memory_type(ty: &wasmparser::MemoryType) -> Result<MemoryType> {
     if ty.shared {
         return Err(Error::invalid("shared memories are not supported", None));
     }
-    Ok(MemoryType::from_limits(ty.initial, ty.maximum).with_64(ty.memory64))
+    let page_size_log2 = match ty.page_size_log2 {
+        None => 16,
+        Some(log2 @ (0 | 16)) => log2 as u8,
+        Some(_) => return Err(Error::invalid("invalid custom page size", None)),
+    };
+    Ok(MemoryType::from_limits(ty.initial, ty.maximum)
+        .with_64(ty.memory64)
+        .with_page_size_log2(page_size_log2))
 }
 
 fn global_type_in(types: &[FuncType], ty: &wasmparser::GlobalType) -> Result<GlobalType> {

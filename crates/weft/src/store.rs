@@ -87,7 +87,8 @@ impl FuncEntity {
 #[derive(Debug)]
 pub(crate) struct MemoryEntity {
     /// The memory's bytes, in pages of the OS that are zeroed on first touch; its length is
-    /// always a multiple of the page size.
+    /// always a multiple of the memory's wasm page size (64 KiB, or 1 byte for a memory of
+    /// custom page size 1).
     pub(crate) data: LinearMemory,
     /// The memory's type; `minimum` is the size it was created with.
     pub(crate) ty: MemoryType,
@@ -104,9 +105,9 @@ impl Drop for MemoryEntity {
 }
 
 impl MemoryEntity {
-    /// The current size in pages.
+    /// The current size in the memory's pages.
     pub(crate) fn pages(&self) -> u64 {
-        self.data.len() as u64 / MemoryType::PAGE_SIZE
+        self.data.len() as u64 >> self.ty.page_size_log2()
     }
 }
 
@@ -202,9 +203,9 @@ impl StoreInner {
         }
     }
 
-    /// Grows memory `index` by `delta` pages without consulting any limiter.
+    /// Grows memory `index` by `delta` of its pages without consulting any limiter.
     /// Returns the old size in pages, or `None` if the memory cannot grow that much (its
-    /// maximum, the 4 GiB bound, or the OS refusing the pages).
+    /// maximum, the bound of its type, 4 GiB, or the OS refusing the pages).
     pub(crate) fn grow_memory_unlimited(
         &mut self,
         index: StoreMemoryIdx,
@@ -213,15 +214,10 @@ impl StoreInner {
         let memory = self.memories.get_mut(index)?;
         let old = memory.pages();
         let new = old.checked_add(delta)?;
-        let max = memory
-            .ty
-            .maximum()
-            .unwrap_or(MemoryType::MAX_PAGES)
-            .min(MemoryType::MAX_PAGES);
-        if new > max {
+        if new > memory.ty.max_alloc_pages() {
             return None;
         }
-        let new_len = usize::try_from(new.checked_mul(MemoryType::PAGE_SIZE)?).ok()?;
+        let new_len = usize::try_from(memory.ty.pages_to_bytes(new)?).ok()?;
         if memory
             .slot
             .as_ref()
@@ -270,9 +266,11 @@ impl StoreInner {
     }
 }
 
-/// `pages` 64 KiB pages in bytes, saturating at `usize::MAX`.
-fn pages_to_bytes(pages: u64) -> usize {
-    usize::try_from(pages.saturating_mul(MemoryType::PAGE_SIZE)).unwrap_or(usize::MAX)
+/// `pages` pages of memory type `ty` in bytes, saturating at `usize::MAX`.
+fn pages_to_bytes(ty: &MemoryType, pages: u64) -> usize {
+    ty.pages_to_bytes(pages)
+        .and_then(|bytes| usize::try_from(bytes).ok())
+        .unwrap_or(usize::MAX)
 }
 
 /// The range `start..start + len` if it fits in `size`, else `trap` (the bounds rule of every
@@ -633,8 +631,8 @@ impl<T> Store<T> {
         ty: MemoryType,
         image: Option<&std::sync::Arc<crate::linear_memory::MemoryImage>>,
     ) -> Result<StoreMemoryIdx> {
-        let bytes = pages_to_bytes(ty.minimum());
-        let maximum = ty.maximum().map(pages_to_bytes);
+        let bytes = pages_to_bytes(&ty, ty.minimum());
+        let maximum = ty.maximum().map(|max| pages_to_bytes(&ty, max));
         if let Some(limiter) = self.resource_limiter()
             && !limiter.memory_growing(0, bytes, maximum)?
         {
@@ -716,9 +714,11 @@ impl<T> ExecContext for Store<T> {
             return Err(crate::trap::TrapCode::InternalError.into());
         };
         let current = entity.data.len();
-        let maximum = entity.ty.maximum().map(pages_to_bytes);
-        let desired = usize::try_from(delta.saturating_mul(MemoryType::PAGE_SIZE))
-            .ok()
+        let ty = entity.ty;
+        let maximum = ty.maximum().map(|max| pages_to_bytes(&ty, max));
+        let desired = ty
+            .pages_to_bytes(delta)
+            .and_then(|d| usize::try_from(d).ok())
             .and_then(|d| current.checked_add(d));
         if let (Some(desired), Some(limiter)) = (desired, self.resource_limiter())
             && !limiter.memory_growing(current, desired, maximum)?

@@ -506,22 +506,26 @@ impl GlobalType {
     }
 }
 
-/// A memory type (spec §2.3.8): limits in 64 KiB pages.
+/// A memory type (spec §2.3.8): limits in pages, of 64 KiB unless the memory declares
+/// another page size (the custom-page-sizes proposal: 1 byte or 64 KiB).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct MemoryType {
     minimum: u64,
     maximum: Option<u64>,
     memory64: bool,
+    page_size_log2: u8,
 }
 
 impl MemoryType {
-    /// The size of a WebAssembly page in bytes (64 KiB).
+    /// The size of a default WebAssembly page in bytes (64 KiB).
     pub const PAGE_SIZE: u64 = 65536;
-    /// The largest number of pages a 32-bit memory can have (4 GiB).
+    /// The largest number of 64 KiB pages a 32-bit memory can have (4 GiB).
     pub const MAX_PAGES: u64 = 65536;
-    /// The largest number of pages a 64-bit memory's type can name (2^48, as validation
-    /// allows); Weft still allocates at most [`MemoryType::MAX_PAGES`] of them.
+    /// The largest number of 64 KiB pages a 64-bit memory's type can name (2^48, as
+    /// validation allows); Weft still allocates at most 4 GiB of them.
     pub const MAX_PAGES_64: u64 = 1 << 48;
+    /// The most bytes Weft allocates for one memory (4 GiB), whatever its type allows.
+    pub(crate) const MAX_BYTES: u64 = 1 << 32;
 
     /// A memory type with `minimum` pages and an optional `maximum` in pages.
     pub fn new(minimum: u32, maximum: Option<u32>) -> Self {
@@ -529,6 +533,7 @@ impl MemoryType {
             minimum: u64::from(minimum),
             maximum: maximum.map(u64::from),
             memory64: false,
+            page_size_log2: 16,
         }
     }
 
@@ -539,6 +544,7 @@ impl MemoryType {
             minimum,
             maximum,
             memory64: true,
+            page_size_log2: 16,
         }
     }
 
@@ -547,12 +553,21 @@ impl MemoryType {
             minimum,
             maximum,
             memory64: false,
+            page_size_log2: 16,
         }
     }
 
     /// The same limits, with 64-bit addresses if `memory64`.
     pub(crate) fn with_64(self, memory64: bool) -> Self {
         MemoryType { memory64, ..self }
+    }
+
+    /// The same limits, counted in pages of `2^page_size_log2` bytes (0 or 16).
+    pub(crate) fn with_page_size_log2(self, page_size_log2: u8) -> Self {
+        MemoryType {
+            page_size_log2,
+            ..self
+        }
     }
 
     /// The initial size, in pages.
@@ -576,14 +591,41 @@ impl MemoryType {
         false
     }
 
-    /// The size of one page in bytes: [`MemoryType::PAGE_SIZE`].
+    /// The size of one page in bytes: [`MemoryType::PAGE_SIZE`] (64 KiB) unless the memory
+    /// declares a custom page size (1 byte is the only other one the proposal allows).
     pub fn page_size(&self) -> u64 {
-        Self::PAGE_SIZE
+        1 << self.page_size_log2
     }
 
-    /// The base-2 logarithm of [`MemoryType::page_size`]: 16.
+    /// The base-2 logarithm of [`MemoryType::page_size`]: 16, or 0 for 1-byte pages.
     pub fn page_size_log2(&self) -> u8 {
-        16
+        self.page_size_log2
+    }
+
+    /// The most pages the type may declare (as validation checks): the address space
+    /// (2^32 bytes for a 32-bit memory, 2^64 for a 64-bit one) in pages, and at most
+    /// 2^32 - 1 (2^64 - 1) when pages are one byte, so that a size fits its address type.
+    pub(crate) fn max_type_pages(memory64: bool, page_size_log2: u8) -> u64 {
+        let (address_bits, most) = if memory64 {
+            (64, u64::MAX)
+        } else {
+            (32, u64::from(u32::MAX))
+        };
+        let pages = (1_u128 << address_bits) >> page_size_log2.min(64);
+        u64::try_from(pages).map_or(most, |pages| pages.min(most))
+    }
+
+    /// The most pages Weft allocates for this memory: its maximum, or the type's bound,
+    /// capped at [`MemoryType::MAX_BYTES`] bytes.
+    pub(crate) fn max_alloc_pages(&self) -> u64 {
+        let cap = (Self::MAX_BYTES >> self.page_size_log2)
+            .min(Self::max_type_pages(self.memory64, self.page_size_log2));
+        self.maximum.unwrap_or(cap).min(cap)
+    }
+
+    /// `pages` of this memory's pages in bytes, or `None` past `u64`.
+    pub(crate) fn pages_to_bytes(&self, pages: u64) -> Option<u64> {
+        pages.checked_mul(self.page_size())
     }
 }
 
@@ -597,8 +639,10 @@ impl MemoryType {
 /// use weft::MemoryTypeBuilder;
 /// let ty = MemoryTypeBuilder::new().min(1).max(Some(4)).build()?;
 /// assert_eq!((ty.minimum(), ty.maximum()), (1, Some(4)));
-/// // Memory64 and custom page sizes are not in Weft yet: an error, not a wrong type.
-/// assert!(MemoryTypeBuilder::new().page_size_log2(0).build().is_err());
+/// let bytes = MemoryTypeBuilder::new().min(3).page_size_log2(0).build()?;
+/// assert_eq!((bytes.page_size(), bytes.minimum()), (1, 3));
+/// // Page sizes other than 1 byte and 64 KiB are refused, as by validation.
+/// assert!(MemoryTypeBuilder::new().page_size_log2(12).build().is_err());
 /// # Ok::<(), weft::Error>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -652,7 +696,8 @@ impl MemoryTypeBuilder {
         self
     }
 
-    /// The page size as a power of two (the custom-page-sizes proposal; default 16, 64 KiB).
+    /// The page size as a power of two (the custom-page-sizes proposal; default 16, 64 KiB;
+    /// the only other size is 0, 1-byte pages).
     pub fn page_size_log2(&mut self, page_size_log2: u8) -> &mut Self {
         self.page_size_log2 = page_size_log2;
         self
@@ -662,49 +707,65 @@ impl MemoryTypeBuilder {
     ///
     /// # Errors
     ///
-    /// If the minimum or maximum exceeds [`MemoryType::MAX_PAGES`] ([`MemoryType::MAX_PAGES_64`]
-    /// with `memory64(true)`), the maximum is below the minimum, or a setting asks for a
-    /// proposal Weft does not have: `shared(true)`, or a page size other than 64 KiB.
+    /// If the page size is neither 1 byte nor 64 KiB; if the minimum or maximum exceeds what
+    /// the address space holds in pages ([`MemoryType::MAX_PAGES`] 64 KiB pages or
+    /// 2^32 - 1 one-byte pages for a 32-bit memory; [`MemoryType::MAX_PAGES_64`] or
+    /// 2^64 - 1 for a 64-bit one); if the maximum is below the minimum; or for
+    /// `shared(true)` (Weft has no threads proposal).
     pub fn build(&self) -> crate::Result<MemoryType> {
         if self.shared {
             crate::bail!("shared memories (threads) are not supported");
         }
-        if self.page_size_log2 != 16 {
+        if self.page_size_log2 != 0 && self.page_size_log2 != 16 {
             crate::bail!(
-                "a page size of 2^{} bytes needs custom page sizes, which are not supported",
+                "invalid custom page size 2^{} bytes: pages are 1 byte or 64 KiB",
                 self.page_size_log2
             );
         }
-        let (bound, width) = if self.memory64 {
-            (MemoryType::MAX_PAGES_64, 64)
-        } else {
-            (MemoryType::MAX_PAGES, 32)
-        };
+        let bound = MemoryType::max_type_pages(self.memory64, self.page_size_log2);
+        let width = if self.memory64 { 64 } else { 32 };
         if self.minimum > bound || self.maximum.is_some_and(|max| max > bound) {
             crate::bail!("a {width}-bit memory has at most {bound} pages");
         }
         if self.maximum.is_some_and(|max| max < self.minimum) {
             crate::bail!("the memory's maximum is below its minimum");
         }
-        Ok(MemoryType::from_limits(self.minimum, self.maximum).with_64(self.memory64))
+        Ok(MemoryType::from_limits(self.minimum, self.maximum)
+            .with_64(self.memory64)
+            .with_page_size_log2(self.page_size_log2))
     }
 }
 
-/// A table type (spec §2.3.10): the element type and limits in elements.
+/// A table type (spec §2.3.10): the element type, limits in elements and the address type
+/// of the table's indices (`i64` for a 64-bit table of the memory64 proposal, "table64").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct TableType {
     element: RefType,
     minimum: u64,
     maximum: Option<u64>,
+    table64: bool,
 }
 
 impl TableType {
-    /// A table type with `minimum` elements and an optional `maximum`.
+    /// A table type with `minimum` elements and an optional `maximum`, indexed by `i32`s.
     pub fn new(element: RefType, minimum: u32, maximum: Option<u32>) -> Self {
         TableType {
             element,
             minimum: u64::from(minimum),
             maximum: maximum.map(u64::from),
+            table64: false,
+        }
+    }
+
+    /// The type of a table indexed by `i64`s (table64, part of the memory64 proposal), with
+    /// `minimum` elements and an optional `maximum`. Weft holds at most 10,000,000 elements
+    /// in a table whatever its type allows, as for 32-bit tables.
+    pub fn new64(element: RefType, minimum: u64, maximum: Option<u64>) -> Self {
+        TableType {
+            element,
+            minimum,
+            maximum,
+            table64: true,
         }
     }
 
@@ -713,7 +774,13 @@ impl TableType {
             element,
             minimum,
             maximum,
+            table64: false,
         }
+    }
+
+    /// The same limits, with 64-bit indices if `table64`.
+    pub(crate) fn with_64(self, table64: bool) -> Self {
+        TableType { table64, ..self }
     }
 
     /// The type of the table's elements.
@@ -729,6 +796,13 @@ impl TableType {
     /// The maximum number of elements, if the table has one.
     pub fn maximum(&self) -> Option<u64> {
         self.maximum
+    }
+
+    /// Whether the table's indices are `i64`s (table64): `table.get`, `table.set`,
+    /// `table.fill`, `table.copy`, `table.init` and `call_indirect` then take `i64`
+    /// indices, and `table.size` and `table.grow` give `i64`s.
+    pub fn is_64(&self) -> bool {
+        self.table64
     }
 }
 

@@ -39,7 +39,7 @@ impl InspectCommand {
             super::print_stdout(&out)?;
             return Ok(ExitCode::SUCCESS);
         }
-        let engine = weft::Engine::default();
+        let engine = every_proposal()?;
         let module = weft::Module::from_binary(&engine, &binary)
             .with_context(|| format!("cannot compile `{}`", self.file.display()))?;
         let mut out = String::new();
@@ -180,13 +180,40 @@ fn limits(minimum: u64, maximum: Option<u64>) -> String {
     }
 }
 
+/// An engine with every proposal Weft implements turned on, off-by-default ones included:
+/// listing a module's imports and exports runs none of its code, so any module Weft can
+/// compile is shown.
+fn every_proposal() -> anyhow::Result<weft::Engine> {
+    let mut config = weft::Config::new();
+    config
+        .wasm_memory64(true)
+        .wasm_custom_page_sizes(true)
+        .wasm_wide_arithmetic(true)
+        .wasm_function_references(true);
+    weft::Engine::new(&config)
+}
+
+/// `i64 ` for a 64-bit memory or table, as in the text format.
+fn address_type(is_64: bool) -> &'static str {
+    if is_64 { "i64 " } else { "" }
+}
+
 fn memory_type(ty: &MemoryType) -> String {
-    format!("(memory {})", limits(ty.minimum(), ty.maximum()))
+    let page_size = match ty.page_size_log2() {
+        16 => String::new(),
+        log2 => format!(" (pagesize {})", 1u64 << log2),
+    };
+    format!(
+        "(memory {}{}{page_size})",
+        address_type(ty.is_64()),
+        limits(ty.minimum(), ty.maximum())
+    )
 }
 
 fn table_type(ty: &TableType) -> String {
     format!(
-        "(table {} {})",
+        "(table {}{} {})",
+        address_type(ty.is_64()),
         limits(ty.minimum(), ty.maximum()),
         ty.element()
     )

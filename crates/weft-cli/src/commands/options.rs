@@ -153,7 +153,7 @@ const KEYS: &[Key] = &[
     proposal!(
         "custom-page-sizes",
         wasm_custom_page_sizes,
-        "the custom-page-sizes proposal (not supported)"
+        "the custom-page-sizes proposal (memories of 1-byte pages)"
     ),
     proposal!(
         "stack-switching",

@@ -1219,6 +1219,7 @@ handler!(GlobalSetAcc(ip, regs, mem, mem_len, cx, acc) {
 
 handler!(MemorySize(ip, regs, mem, mem_len, cx, acc) {
     operands!(ip, MemorySize { dst });
+    // Emitted only for a memory 0 of 64 KiB pages (see `translate::operators`).
     let pages = mem_len as u64 / crate::types::MemoryType::PAGE_SIZE;
     // SAFETY: (I1)–(I3).
     unsafe {
@@ -1257,7 +1258,7 @@ handler!(MemoryGrow(ip, regs, mem, mem_len, cx, acc) {
 handler!(TableGrow(ip, regs, mem, mem_len, cx, acc) {
     operands!(ip, TableGrow { dst, table, delta });
     // SAFETY: (I1) and (I2).
-    let (init, delta) = unsafe { (get(regs, dst), u64::from(get(regs, delta) as u32)) };
+    let (init, delta) = unsafe { (get(regs, dst), get(regs, delta)) };
     let table = cx
         .inner
         .instances
@@ -1266,10 +1267,14 @@ handler!(TableGrow(ip, regs, mem, mem_len, cx, acc) {
     let Some(table) = table else {
         return trap(cx, TrapCode::InternalError);
     };
+    // A 64-bit table's delta and result are `i64`s, a 32-bit one's `i32`s.
+    let wide = cx.inner.tables.get(table).is_some_and(|t| t.ty.is_64());
+    let delta = super::table_operand(delta, wide);
     // SAFETY: (I3).
     save_ip(cx, unsafe { ip.add(1) });
     let exit = Exit::TableGrow {
         table,
+        wide,
         delta,
         init,
         dst: cx.fp + dst.index(),

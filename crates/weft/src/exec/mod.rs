@@ -181,9 +181,11 @@ enum Exit {
         delta: u64,
         dst: usize,
     },
-    /// `table.grow` of store table `table`; the result goes to `cells[dst]`.
+    /// `table.grow` of store table `table`, a 64-bit one if `wide` (an `i64` result); the
+    /// result goes to `cells[dst]`.
     TableGrow {
         table: StoreTableIdx,
+        wide: bool,
         delta: u64,
         init: u64,
         dst: usize,
@@ -365,23 +367,17 @@ fn execute(
                 dst,
             } => {
                 let result = ctx.grow_memory(memory, delta)?;
-                let value = match result {
-                    Some(old) if wide => old,
-                    Some(old) => u64::from(old as u32),
-                    None if wide => u64::MAX,
-                    None => u64::from(u32::MAX),
-                };
-                set_cell(stack, dst, value)?;
+                set_cell(stack, dst, grow_result(result, wide))?;
             }
             Exit::TableGrow {
                 table,
+                wide,
                 delta,
                 init,
                 dst,
             } => {
                 let result = ctx.grow_table(table, delta, init)?;
-                let value = result.map_or(u32::MAX, |old| old as u32);
-                set_cell(stack, dst, u64::from(value))?;
+                set_cell(stack, dst, grow_result(result, wide))?;
             }
             Exit::Epoch => {
                 if let Err(error) = ctx.epoch_deadline_reached() {
@@ -390,6 +386,17 @@ fn execute(
             }
             exit @ (Exit::Trap(_) | Exit::Error(_)) => return Err(exit_error(ctx, stack, exit)),
         }
+    }
+}
+
+/// The cell of a `memory.grow`'s or `table.grow`'s result: the old size, or -1 if the
+/// growth failed, as an `i64` if `wide` (a 64-bit memory or table) and an `i32` otherwise.
+fn grow_result(old_size: Option<u64>, wide: bool) -> u64 {
+    match old_size {
+        Some(old) if wide => old,
+        Some(old) => u64::from(old as u32),
+        None if wide => u64::MAX,
+        None => u64::from(u32::MAX),
     }
 }
 
@@ -700,6 +707,13 @@ fn instance_memory(
 
 use crate::store::range;
 
+/// An index, length or delta operand of a table instruction: the whole cell for a 64-bit
+/// table (table64), its low 32 bits (an `i32`) for a 32-bit one.
+#[inline]
+pub(crate) fn table_operand(raw: u64, table64: bool) -> u64 {
+    if table64 { raw } else { u64::from(raw as u32) }
+}
+
 /// The rarely executed, bulky instructions, kept out of the handlers so that they do not
 /// weigh on their register allocation. `cells` is the current frame.
 #[inline(never)]
@@ -838,12 +852,12 @@ fn cold_op(
                 .ok_or_else(trap_internal)? = true;
         }
         Instr::TableGet { dst, table, index } => {
-            let index = get!(index) as u32;
             let table = *instance!().tables.get(table).ok_or_else(trap_internal)?;
             let table = inner.tables.get(table).ok_or_else(trap_internal)?;
-            let value = *table
-                .elements
-                .get(index as usize)
+            let index = table_operand(get!(index), table.ty.is_64());
+            let value = *usize::try_from(index)
+                .ok()
+                .and_then(|index| table.elements.get(index))
                 .ok_or(Exit::Trap(TrapCode::TableOutOfBounds))?;
             set!(dst, value);
         }
@@ -852,13 +866,13 @@ fn cold_op(
             index,
             value,
         } => {
-            let index = get!(index) as u32;
             let value = get!(value);
             let table = *instance!().tables.get(table).ok_or_else(trap_internal)?;
             let table = inner.tables.get_mut(table).ok_or_else(trap_internal)?;
-            *table
-                .elements
-                .get_mut(index as usize)
+            let index = table_operand(get!(index), table.ty.is_64());
+            *usize::try_from(index)
+                .ok()
+                .and_then(|index| table.elements.get_mut(index))
                 .ok_or(Exit::Trap(TrapCode::TableOutOfBounds))? = value;
         }
         Instr::TableSize { dst, table } => {
@@ -872,11 +886,12 @@ fn cold_op(
             value,
             len,
         } => {
-            let start = u64::from(get!(index) as u32);
             let value = get!(value);
-            let len = u64::from(get!(len) as u32);
             let table = *instance!().tables.get(table).ok_or_else(trap_internal)?;
             let table = inner.tables.get_mut(table).ok_or_else(trap_internal)?;
+            let wide = table.ty.is_64();
+            let start = table_operand(get!(index), wide);
+            let len = table_operand(get!(len), wide);
             let range = range(start, len, table.elements.len(), TrapCode::TableOutOfBounds)?;
             table
                 .elements
@@ -891,24 +906,17 @@ fn cold_op(
             src_index,
             len,
         } => {
-            let dst = u64::from(get!(dst_index) as u32);
-            let src = u64::from(get!(src_index) as u32);
-            let len = u64::from(get!(len) as u32);
             let instance = instance!();
             let dst_table = *instance.tables.get(dst_table).ok_or_else(trap_internal)?;
             let src_table = *instance.tables.get(src_table).ok_or_else(trap_internal)?;
-            let src_len = inner
-                .tables
-                .get(src_table)
-                .ok_or_else(trap_internal)?
-                .elements
-                .len();
-            let dst_len = inner
-                .tables
-                .get(dst_table)
-                .ok_or_else(trap_internal)?
-                .elements
-                .len();
+            let src_entity = inner.tables.get(src_table).ok_or_else(trap_internal)?;
+            let (src_len, src_wide) = (src_entity.elements.len(), src_entity.ty.is_64());
+            let dst_entity = inner.tables.get(dst_table).ok_or_else(trap_internal)?;
+            let (dst_len, dst_wide) = (dst_entity.elements.len(), dst_entity.ty.is_64());
+            // Each index has its table's address type; the length the narrower of the two.
+            let dst = table_operand(get!(dst_index), dst_wide);
+            let src = table_operand(get!(src_index), src_wide);
+            let len = table_operand(get!(len), dst_wide && src_wide);
             let src = range(src, len, src_len, TrapCode::TableOutOfBounds)?;
             let dst = range(dst, len, dst_len, TrapCode::TableOutOfBounds)?;
             if dst_table == src_table {
@@ -936,7 +944,14 @@ fn cold_op(
             src_offset,
             len,
         } => {
-            let dst = u64::from(get!(dst_index) as u32);
+            // The table index has the table's address type; the segment's offset and the
+            // length are `i32`s.
+            let wide = instance!()
+                .tables
+                .get(table)
+                .and_then(|table| inner.tables.get(*table))
+                .is_some_and(|table| table.ty.is_64());
+            let dst = table_operand(get!(dst_index), wide);
             let src = u64::from(get!(src_offset) as u32);
             let len = u64::from(get!(len) as u32);
             inner.table_init(instance, table, elem, dst, src, len)?;

@@ -69,7 +69,7 @@ const MAGIC: [u8; 8] = *b"\0weft-m\x01";
 pub(crate) const COMPONENT_MAGIC: [u8; 8] = *b"\0weft-c\x01";
 
 /// The version of the layout below; bumped whenever it changes.
-const FORMAT_VERSION: u32 = 6;
+const FORMAT_VERSION: u32 = 5;
 
 /// The largest frame a function may have: every slot index fits a [`Slot`].
 const MAX_FRAME_SLOTS: u32 = u16::MAX as u32 + 1;
@@ -242,7 +242,7 @@ impl Module {
 }
 
 /// The settings of `config` that a precompiled module depends on, by name, in file order.
-fn settings(config: &Config) -> [(&'static str, u8); 16] {
+fn settings(config: &Config) -> [(&'static str, u8); 17] {
     [
         ("wasm_multi_value", u8::from(config.multi_value)),
         ("wasm_bulk_memory", u8::from(config.bulk_memory)),
@@ -263,6 +263,7 @@ fn settings(config: &Config) -> [(&'static str, u8); 16] {
             "wasm_function_references",
             u8::from(config.function_references),
         ),
+        ("wasm_custom_page_sizes", u8::from(config.custom_page_sizes)),
         ("consume_fuel", u8::from(config.consume_fuel)),
         ("epoch_interruption", u8::from(config.epoch_interruption)),
         (
@@ -461,12 +462,14 @@ fn write_option(w: &mut Writer, value: Option<u64>) {
 
 fn write_table_type(w: &mut Writer, types: &[FuncType], ty: &TableType) {
     write_ref_type(w, types, ty.element());
+    w.u8(u8::from(ty.is_64()));
     w.u64(ty.minimum());
     write_option(w, ty.maximum());
 }
 
 fn write_memory_type(w: &mut Writer, ty: &MemoryType) {
     w.u8(u8::from(ty.is_64()));
+    w.u8(ty.page_size_log2());
     w.u64(ty.minimum());
     write_option(w, ty.maximum());
 }
@@ -712,9 +715,19 @@ fn check_limits(r: &Reader<'_>, min: u64, max: Option<u64>, bound: u64) -> Decod
 
 fn read_table_type(r: &mut Reader<'_>, types: &[FuncType]) -> Decoded<TableType> {
     let element = read_ref_type(r, types)?;
+    let table64 = match r.u8()? {
+        0 => false,
+        1 => true,
+        other => return bad(r, format!("invalid table address width {other}")),
+    };
     let (min, max) = (r.u64()?, read_option(r)?);
-    check_limits(r, min, max, u64::from(u32::MAX))?;
-    Ok(TableType::from_limits(element, min, max))
+    let bound = if table64 {
+        u64::MAX
+    } else {
+        u64::from(u32::MAX)
+    };
+    check_limits(r, min, max, bound)?;
+    Ok(TableType::from_limits(element, min, max).with_64(table64))
 }
 
 fn read_memory_type(r: &mut Reader<'_>) -> Decoded<MemoryType> {
@@ -723,14 +736,20 @@ fn read_memory_type(r: &mut Reader<'_>) -> Decoded<MemoryType> {
         1 => true,
         other => return bad(r, format!("invalid memory address width {other}")),
     };
-    let (min, max) = (r.u64()?, read_option(r)?);
-    let bound = if memory64 {
-        MemoryType::MAX_PAGES_64
-    } else {
-        MemoryType::MAX_PAGES
+    let page_size_log2 = match r.u8()? {
+        log2 @ (0 | 16) => log2,
+        other => return bad(r, format!("invalid page size 2^{other}")),
     };
-    check_limits(r, min, max, bound)?;
-    Ok(MemoryType::from_limits(min, max).with_64(memory64))
+    let (min, max) = (r.u64()?, read_option(r)?);
+    check_limits(
+        r,
+        min,
+        max,
+        MemoryType::max_type_pages(memory64, page_size_log2),
+    )?;
+    Ok(MemoryType::from_limits(min, max)
+        .with_64(memory64)
+        .with_page_size_log2(page_size_log2))
 }
 
 fn read_global_type(r: &mut Reader<'_>, types: &[FuncType]) -> Decoded<GlobalType> {
@@ -967,8 +986,15 @@ fn read_module(engine: &Engine, r: &mut Reader<'_>) -> Decoded<(ModuleInfo, Box<
             0 => (ElemMode::Passive, None),
             1 => {
                 let table = read_index(r, info.tables.len(), "table")?;
-                let element = info.tables.get(table as usize).map(TableType::element);
-                let offset = read_const_expr(r, &info, info.globals.len(), ValType::I32)?;
+                let table_ty = info.tables.get(table as usize);
+                let element = table_ty.map(TableType::element);
+                // A 64-bit table's offset is an `i64`.
+                let address = if table_ty.is_some_and(TableType::is_64) {
+                    ValType::I64
+                } else {
+                    ValType::I32
+                };
+                let offset = read_const_expr(r, &info, info.globals.len(), address)?;
                 let table = TableIdx::from_u32(table);
                 (ElemMode::Active { table, offset }, element)
             }

@@ -207,7 +207,14 @@ impl Translator<'_> {
             O::I64Store32 { memarg } => store!(self, I64Store32, I64Store32Imm, true, memarg)?,
             O::MemorySize { mem } => {
                 let dst = self.push_temp()?;
-                if mem == 0 {
+                // The fast form divides by 64 KiB; a memory of other pages looks its page
+                // size up.
+                let default_pages = self
+                    .info
+                    .memories
+                    .first()
+                    .is_some_and(|ty| ty.page_size_log2() == 16);
+                if mem == 0 && default_pages {
                     self.emit_result(Instr::MemorySize { dst });
                 } else {
                     let memory = MemoryIdx::from_u32(mem);

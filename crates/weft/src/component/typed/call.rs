@@ -405,7 +405,7 @@ fn scratch_realloc<T>(
     let end = ptr.checked_add(new_size).ok_or_else(too_big)?;
     let have = memory.data_size(&*store) as u64;
     if u64::from(end) > have {
-        let page = crate::MemoryType::PAGE_SIZE;
+        let page = memory.page_size(&*store);
         memory.grow(&mut *store, (u64::from(end) - have).div_ceil(page))?;
     }
     let data = memory.data_mut(&mut *store);

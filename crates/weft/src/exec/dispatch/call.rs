@@ -279,7 +279,7 @@ handler!(CallImported(ip, regs, mem, mem_len, cx, acc) {
 handler!(CallIndirect(ip, regs, mem, mem_len, cx, acc) {
     operands!(ip, CallIndirect { ty, table, index, base });
     // SAFETY: (I1) and (I2).
-    let element = unsafe { get(regs, index) } as u32;
+    let element = unsafe { get(regs, index) };
     match resolve_indirect(cx, ty, table, element) {
         Ok(func) => call_store_func(ip, base, func, mem, mem_len, cx),
         Err(code) => trap(cx, code),
@@ -318,7 +318,7 @@ pub(super) fn resolve_indirect(
     cx: &Cx<'_>,
     ty: TypeIdx,
     table: TableIdx,
-    element: u32,
+    element: u64,
 ) -> Result<StoreFuncIdx, TrapCode> {
     let inner = &*cx.inner;
     let instance = inner
@@ -334,9 +334,11 @@ pub(super) fn resolve_indirect(
         .get(ty)
         .ok_or(TrapCode::InternalError)?;
     let table = inner.tables.get(table).ok_or(TrapCode::InternalError)?;
-    let reference = *table
-        .elements
-        .get(element as usize)
+    // The index is an `i64` for a 64-bit table (table64), an `i32` otherwise.
+    let element = super::super::table_operand(element, table.ty.is_64());
+    let reference = *usize::try_from(element)
+        .ok()
+        .and_then(|element| table.elements.get(element))
         .ok_or(TrapCode::UndefinedElement)?;
     let func = reference
         .checked_sub(1)
@@ -452,7 +454,7 @@ handler!(ReturnCallImported(ip, regs, mem, mem_len, cx, acc) {
 handler!(ReturnCallIndirect(ip, regs, mem, mem_len, cx, acc) {
     operands!(ip, ReturnCallIndirect { ty, table, index, base });
     // SAFETY: (I1) and (I2); read before the arguments move over it.
-    let element = unsafe { get(regs, index) } as u32;
+    let element = unsafe { get(regs, index) };
     match resolve_indirect(cx, ty, table, element) {
         Ok(func) => tail_call_store_func(base, func, mem, mem_len, cx),
         Err(code) => trap(cx, code),

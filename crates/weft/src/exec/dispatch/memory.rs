@@ -93,10 +93,17 @@ for_each_instr!(other_memory_ops);
 
 handler!(MemorySizeMem(ip, regs, mem, mem_len, cx, acc) {
     operands!(ip, MemorySizeMem { dst, memory });
-    let Some(bytes) = instance_memory(cx.inner, cx.instance, memory) else {
+    // The memory's own page size: 64 KiB, or 1 byte (custom-page-sizes).
+    let entity = cx
+        .inner
+        .instances
+        .get(cx.instance)
+        .and_then(|instance| instance.memories.get(memory).copied())
+        .and_then(|memory| cx.inner.memories.get(memory));
+    let Some(entity) = entity else {
         return trap(cx, TrapCode::InternalError);
     };
-    let pages = bytes.len() as u64 / crate::types::MemoryType::PAGE_SIZE;
+    let pages = entity.pages();
     let (mem, mem_len) = memory_view(cx.inner, cx.instance);
     // SAFETY: (I1)–(I3), and (I4) was re-established.
     unsafe {
