@@ -16,7 +16,10 @@ static ENGINE: OnceLock<Engine> = OnceLock::new();
 /// Loads precompiled bytes.
 fn load(engine: &Engine, bytes: &[u8]) -> weft::Result<Module> {
     // SAFETY: none needed: Weft verifies precompiled modules (what this target checks).
-    #[allow(unsafe_code, reason = "`Module::deserialize` has Wasmtime's unsafe signature")]
+    #[allow(
+        unsafe_code,
+        reason = "`Module::deserialize` has Wasmtime's unsafe signature"
+    )]
     unsafe {
         Module::deserialize(engine, bytes)
     }

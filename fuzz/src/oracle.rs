@@ -14,10 +14,10 @@
 //! that rare. A panic inside wasmi (2.0.0 has an `unreachable!` reachable from some stores
 //! whose address and value share a register) abandons the comparison rather than failing it.
 
-use weft::ErrorExt as _;
 use crate::harness;
 use crate::known_bugs::{PeerBug, known_peer_bug};
 use std::panic::{self, AssertUnwindSafe};
+use weft::ErrorExt as _;
 
 /// A value as both engines can report it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
