@@ -37,8 +37,8 @@
 
 use super::wasm::{self, Cell, Imm};
 use super::{
-    Exit, Frame, Stack, cold_op, instance_memory, memory_view, move_args, push_frame,
-    replace_frame, stack_bytes,
+    Exit, Frame, Stack, cold_op, instance_memory, instance_memory_entity, memory_view, move_args,
+    push_frame, replace_frame, stack_bytes,
 };
 use crate::index::{
     FuncIdx, GlobalIdx, HostFuncIdx, InstanceIdx, MemoryIdx, StoreFuncIdx, StoreGlobalIdx,

@@ -316,8 +316,7 @@ fn execute(
         ctx.inner().stack_used = outer_used.saturating_add(stack_usage(stack));
         match exit {
             Exit::Return => {
-                let n = args_results.len().min(stack.cells.len());
-                args_results[..n].copy_from_slice(&stack.cells[..n]);
+                copy_results(stack, args_results);
                 return Ok(());
             }
             Exit::Host {
@@ -355,8 +354,7 @@ fn execute(
                 // The entry frame tail-called the host function: its results are the run's,
                 // in `cells[0..]` (the entry frame's slot 0 is cell 0).
                 if stack.frames.is_empty() {
-                    let n = args_results.len().min(stack.cells.len());
-                    args_results[..n].copy_from_slice(&stack.cells[..n]);
+                    copy_results(stack, args_results);
                     return Ok(());
                 }
             }
@@ -387,6 +385,12 @@ fn execute(
             exit @ (Exit::Trap(_) | Exit::Error(_)) => return Err(exit_error(ctx, stack, exit)),
         }
     }
+}
+
+/// Copies the entry frame's results, from `cells[0..]`, to `results`.
+fn copy_results(stack: &Stack, results: &mut [u64]) {
+    let n = results.len().min(stack.cells.len());
+    results[..n].copy_from_slice(&stack.cells[..n]);
 }
 
 /// The cell of a `memory.grow`'s or `table.grow`'s result: the old size, or -1 if the
@@ -701,8 +705,18 @@ fn instance_memory(
     instance: InstanceIdx,
     memory: MemoryIdx,
 ) -> Option<&mut crate::linear_memory::LinearMemory> {
+    Some(&mut instance_memory_entity(inner, instance, memory)?.data)
+}
+
+/// Memory `memory` of store instance `instance`, with its type.
+#[inline]
+fn instance_memory_entity(
+    inner: &mut StoreInner,
+    instance: InstanceIdx,
+    memory: MemoryIdx,
+) -> Option<&mut crate::store::MemoryEntity> {
     let memory = *inner.instances.get(instance)?.memories.get(memory)?;
-    Some(&mut inner.memories.get_mut(memory)?.data)
+    inner.memories.get_mut(memory)
 }
 
 use crate::store::range;

@@ -58,15 +58,7 @@ impl Translator<'_> {
                 self.emit_return(n)?;
                 self.reachable = false;
             }
-            O::Call { function_index } => {
-                let func = FuncIdx::from_u32(function_index);
-                let ty = self.func_type(func)?;
-                if let Some(func) = func.defined(self.info.num_imported_funcs) {
-                    self.call(ty, |base| Instr::CallInternal { func, base })?;
-                } else {
-                    self.call(ty, |base| Instr::CallImported { func, base })?;
-                }
-            }
+            O::Call { function_index } => self.direct_call(function_index, false)?,
             // The executor reads the table index (or the reference) before the callee's
             // frame, which starts at the arguments below it, is set up or moved over it.
             O::CallIndirect {
@@ -82,15 +74,7 @@ impl Translator<'_> {
                     base,
                 })?;
             }
-            O::ReturnCall { function_index } => {
-                let func = FuncIdx::from_u32(function_index);
-                let ty = self.func_type(func)?;
-                if let Some(func) = func.defined(self.info.num_imported_funcs) {
-                    self.return_call(ty, |base| Instr::ReturnCallInternal { func, base })?;
-                } else {
-                    self.return_call(ty, |base| Instr::ReturnCallImported { func, base })?;
-                }
-            }
+            O::ReturnCall { function_index } => self.direct_call(function_index, true)?,
             O::ReturnCallIndirect {
                 type_index,
                 table_index,

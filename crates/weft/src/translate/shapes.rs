@@ -228,6 +228,22 @@ impl<'a> Translator<'a> {
         Ok(())
     }
 
+    /// `call` (or, if `tail`, `return_call`) of function `function_index`: a defined
+    /// function's instruction names it by its defined-function index, an import's by its
+    /// function index.
+    pub(super) fn direct_call(&mut self, function_index: u32, tail: bool) -> TResult {
+        let func = FuncIdx::from_u32(function_index);
+        let ty = self.func_type(func)?;
+        match (func.defined(self.info.num_imported_funcs), tail) {
+            (Some(func), false) => self.call(ty, |base| Instr::CallInternal { func, base }),
+            (None, false) => self.call(ty, |base| Instr::CallImported { func, base }),
+            (Some(func), true) => {
+                self.return_call(ty, |base| Instr::ReturnCallInternal { func, base })
+            }
+            (None, true) => self.return_call(ty, |base| Instr::ReturnCallImported { func, base }),
+        }
+    }
+
     /// The type `type_index` of a call whose callee is an operand (`call_indirect`,
     /// `call_ref` and their tail calls), with the slot of that operand, popped.
     pub(super) fn dynamic_callee(

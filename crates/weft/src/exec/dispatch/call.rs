@@ -262,15 +262,19 @@ pub(super) unsafe fn call_internal_general(
     call_wasm(ip, base, cx.instance, func_index, mem, mem_len, cx)
 }
 
+/// The store function that function `func` of the running instance's index space is.
+#[inline(always)]
+fn imported_func(cx: &Cx<'_>, func: FuncIdx) -> Option<StoreFuncIdx> {
+    cx.inner
+        .instances
+        .get(cx.instance)
+        .and_then(|instance| instance.funcs.get(func).copied())
+}
+
 handler!(CallImported(ip, regs, mem, mem_len, cx, acc) {
     operands!(ip, CallImported { func, base });
     let _ = regs;
-    let store_func = cx
-        .inner
-        .instances
-        .get(cx.instance)
-        .and_then(|instance| instance.funcs.get(func).copied());
-    let Some(store_func) = store_func else {
+    let Some(store_func) = imported_func(cx, func) else {
         return trap(cx, TrapCode::InternalError);
     };
     call_store_func(ip, base, store_func, mem, mem_len, cx)
@@ -440,12 +444,7 @@ unsafe fn return_call_internal_general(
 
 handler!(ReturnCallImported(ip, regs, mem, mem_len, cx, acc) {
     operands!(ip, ReturnCallImported { func, base });
-    let store_func = cx
-        .inner
-        .instances
-        .get(cx.instance)
-        .and_then(|instance| instance.funcs.get(func).copied());
-    let Some(store_func) = store_func else {
+    let Some(store_func) = imported_func(cx, func) else {
         return trap(cx, TrapCode::InternalError);
     };
     tail_call_store_func(base, store_func, mem, mem_len, cx)

@@ -39,7 +39,7 @@ fn write<const N: usize>(
 
 /// Memory `memory` of the running instance.
 #[inline]
-fn other_memory<'c>(cx: &'c mut Cx<'_>, memory: u16) -> Result<&'c mut [u8], TrapCode> {
+pub(super) fn other_memory<'c>(cx: &'c mut Cx<'_>, memory: u16) -> Result<&'c mut [u8], TrapCode> {
     let memory = MemoryIdx::from_u32(u32::from(memory));
     match instance_memory(cx.inner, cx.instance, memory) {
         Some(memory) => Ok(memory),
@@ -94,16 +94,10 @@ for_each_instr!(other_memory_ops);
 handler!(MemorySizeMem(ip, regs, mem, mem_len, cx, acc) {
     operands!(ip, MemorySizeMem { dst, memory });
     // The memory's own page size: 64 KiB, or 1 byte (custom-page-sizes).
-    let entity = cx
-        .inner
-        .instances
-        .get(cx.instance)
-        .and_then(|instance| instance.memories.get(memory).copied())
-        .and_then(|memory| cx.inner.memories.get(memory));
-    let Some(entity) = entity else {
+    let Some(pages) = instance_memory_entity(cx.inner, cx.instance, memory).map(|m| m.pages())
+    else {
         return trap(cx, TrapCode::InternalError);
     };
-    let pages = entity.pages();
     let (mem, mem_len) = memory_view(cx.inner, cx.instance);
     // SAFETY: (I1)–(I3), and (I4) was re-established.
     unsafe {

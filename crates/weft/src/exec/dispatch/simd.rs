@@ -232,12 +232,19 @@ unsafe fn v128_store_lane(
     }
 }
 
-/// The base and length of memory `memory` of the running instance.
+/// Runs `access` on the base and length of memory `memory` of the running instance (not
+/// memory 0), then re-derives memory 0's view, which may be the same memory imported twice:
+/// what `access` gave with that view, or the trap.
 #[inline]
-fn other_memory_view(cx: &mut Cx<'_>, memory: u16) -> Option<(*mut u8, usize)> {
-    let memory = MemoryIdx::from_u32(u32::from(memory));
-    let memory = instance_memory(cx.inner, cx.instance, memory)?;
-    Some((memory.as_mut_ptr(), memory.len()))
+fn with_other_memory<T>(
+    cx: &mut Cx<'_>,
+    memory: u16,
+    access: impl FnOnce(*mut u8, usize) -> Result<T, TrapCode>,
+) -> Result<(T, *mut u8, usize), TrapCode> {
+    let bytes = super::memory::other_memory(cx, memory)?;
+    let value = access(bytes.as_mut_ptr(), bytes.len())?;
+    let (mem, mem_len) = memory_view(cx.inner, cx.instance);
+    Ok((value, mem, mem_len))
 }
 
 /// The address in `cell` (an `i32` zero-extended, or an `i64`) as a 32-bit one, or
@@ -306,24 +313,20 @@ handler!(V128StoreLane(ip, regs, mem, mem_len, cx, acc) {
     }
 });
 
-// The accesses to memories other than 0 look the memory up, access it through the view
-// just derived (nothing else touches the memory meanwhile), and then re-derive memory 0's
-// view, which may be the same memory imported twice.
+// The accesses to memories other than 0 go through `with_other_memory`: the view they use is
+// derived just before (nothing else touches the memory meanwhile), and memory 0's view is
+// re-derived after.
 
 handler!(V128LoadMem(ip, regs, mem, mem_len, cx, acc) {
     operands!(ip, V128LoadMem { op, memory, dst, ptr, offset });
-    let Some((base, len)) = other_memory_view(cx, memory) else {
-        return trap(cx, TrapCode::InternalError);
-    };
     // SAFETY: (I1) and (I2); `base`/`len` describe the live buffer of memory `memory`.
-    let value = unsafe {
+    let loaded = with_other_memory(cx, memory, |base, len| unsafe {
         address32(get(regs, ptr)).and_then(|ptr| v128_load(op, base, len, ptr, offset))
-    };
-    let value = match value {
-        Ok(value) => value,
+    });
+    let (value, mem, mem_len) = match loaded {
+        Ok(loaded) => loaded,
         Err(code) => return trap(cx, code),
     };
-    let (mem, mem_len) = memory_view(cx.inner, cx.instance);
     // SAFETY: (I1)–(I3), and (I4) was re-established.
     unsafe {
         set_v128(regs, dst, value);
@@ -333,38 +336,31 @@ handler!(V128LoadMem(ip, regs, mem, mem_len, cx, acc) {
 
 handler!(V128StoreMem(ip, regs, mem, mem_len, cx, acc) {
     operands!(ip, V128StoreMem { memory, ptr, value, offset });
-    let Some((base, len)) = other_memory_view(cx, memory) else {
-        return trap(cx, TrapCode::InternalError);
-    };
     // SAFETY: (I1) and (I2); `base`/`len` describe the live buffer of memory `memory`.
-    let stored = unsafe {
+    let stored = with_other_memory(cx, memory, |base, len| unsafe {
         let value = get_v128(regs, value);
         address32(get(regs, ptr)).and_then(|ptr| v128_store(base, len, ptr, offset, value))
+    });
+    let ((), mem, mem_len) = match stored {
+        Ok(stored) => stored,
+        Err(code) => return trap(cx, code),
     };
-    if let Err(code) = stored {
-        return trap(cx, code);
-    }
-    let (mem, mem_len) = memory_view(cx.inner, cx.instance);
     // SAFETY: (I1) and (I3), and (I4) was re-established.
     unsafe { next(ip.add(1), regs, mem, mem_len, cx, acc) }
 });
 
 handler!(V128LoadLaneMem(ip, regs, mem, mem_len, cx, acc) {
     operands!(ip, V128LoadLaneMem { op, memory, dst, ptr, src, lane, offset });
-    let Some((base, len)) = other_memory_view(cx, memory) else {
-        return trap(cx, TrapCode::InternalError);
-    };
     // SAFETY: (I1) and (I2); `base`/`len` describe the live buffer of memory `memory`.
-    let value = unsafe {
+    let loaded = with_other_memory(cx, memory, |base, len| unsafe {
         let a = get_v128(regs, src);
         address32(get(regs, ptr))
             .and_then(|ptr| v128_load_lane(op, base, len, ptr, offset, a, lane))
-    };
-    let value = match value {
-        Ok(value) => value,
+    });
+    let (value, mem, mem_len) = match loaded {
+        Ok(loaded) => loaded,
         Err(code) => return trap(cx, code),
     };
-    let (mem, mem_len) = memory_view(cx.inner, cx.instance);
     // SAFETY: (I1)–(I3), and (I4) was re-established.
     unsafe {
         set_v128(regs, dst, value);
@@ -374,19 +370,16 @@ handler!(V128LoadLaneMem(ip, regs, mem, mem_len, cx, acc) {
 
 handler!(V128StoreLaneMem(ip, regs, mem, mem_len, cx, acc) {
     operands!(ip, V128StoreLaneMem { op, memory, ptr, value, lane, offset });
-    let Some((base, len)) = other_memory_view(cx, memory) else {
-        return trap(cx, TrapCode::InternalError);
-    };
     // SAFETY: (I1) and (I2); `base`/`len` describe the live buffer of memory `memory`.
-    let stored = unsafe {
+    let stored = with_other_memory(cx, memory, |base, len| unsafe {
         let a = get_v128(regs, value);
         address32(get(regs, ptr))
             .and_then(|ptr| v128_store_lane(op, base, len, ptr, offset, a, lane))
+    });
+    let ((), mem, mem_len) = match stored {
+        Ok(stored) => stored,
+        Err(code) => return trap(cx, code),
     };
-    if let Err(code) = stored {
-        return trap(cx, code);
-    }
-    let (mem, mem_len) = memory_view(cx.inner, cx.instance);
     // SAFETY: (I1) and (I3), and (I4) was re-established.
     unsafe { next(ip.add(1), regs, mem, mem_len, cx, acc) }
 });
